@@ -1,0 +1,378 @@
+/**
+ * The development broker: a single-node Apache Kafka (KRaft) assembled from
+ * Maven Central jars, started on loopback, cached between runs.
+ *
+ * Used by `deno task kafka`, `deno task dev` and `deno task test`.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+const POM = join(ROOT, "config/kafka/pom.xml");
+const SERVER_TEMPLATE = join(ROOT, "config/kafka/server.properties");
+const LOG4J = join(ROOT, "config/kafka/log4j2.properties");
+const TOOLS_LOG4J = join(ROOT, "config/kafka/tools-log4j2.properties");
+
+/** The Kafka command-line tools reachable through `deno task kafka tool <name>`. */
+export const KAFKA_TOOLS: Record<string, string> = {
+  "topics": "org.apache.kafka.tools.TopicCommand",
+  "consumer-groups": "org.apache.kafka.tools.consumer.group.ConsumerGroupCommand",
+  "console-producer": "org.apache.kafka.tools.ConsoleProducer",
+  "console-consumer": "org.apache.kafka.tools.consumer.ConsoleConsumer",
+  "producer-perf": "org.apache.kafka.tools.ProducerPerformance",
+  "consumer-perf": "org.apache.kafka.tools.ConsumerPerformance",
+  "delete-records": "org.apache.kafka.tools.DeleteRecordsCommand",
+  "get-offsets": "org.apache.kafka.tools.GetOffsetShell",
+  "storage": "kafka.tools.StorageTool",
+};
+
+/** Where the broker listens and keeps its state. */
+export interface BrokerOptions {
+  host: string;
+  port: number;
+  controllerPort: number;
+  /** Holds data/, server.properties, broker.log and broker.pid. */
+  stateDir: string;
+}
+
+/** Reads the broker options from the environment (`KAFKA_HOST`, `KAFKA_PORT`, …). */
+export function brokerOptions(overrides: Partial<BrokerOptions> = {}): BrokerOptions {
+  const port = overrides.port ?? Number(Deno.env.get("KAFKA_PORT") ?? 9092);
+  if (!Number.isInteger(port) || port < 1 || port > 65534) {
+    throw new RangeError(`Cannot start the broker as the port must be 1..65534: current value is ${port}`);
+  }
+  return {
+    host: overrides.host ?? Deno.env.get("KAFKA_HOST") ?? "127.0.0.1",
+    port,
+    controllerPort: overrides.controllerPort ??
+      Number(Deno.env.get("KAFKA_CONTROLLER_PORT") ?? port + 1),
+    stateDir: overrides.stateDir ?? Deno.env.get("KAFKA_STATE_DIR") ?? join(ROOT, ".kafka"),
+  };
+}
+
+/** A failure the user can act on; the CLI prints its message and exits 1. */
+export class BrokerError extends Error {
+  override name = "BrokerError";
+}
+
+async function commandExists(name: string, args: string[]): Promise<boolean> {
+  try {
+    const out = await new Deno.Command(name, { args, stdout: "null", stderr: "null" }).output();
+    return out.success;
+  } catch {
+    return false;
+  }
+}
+
+async function requireJava(): Promise<void> {
+  if (!await commandExists("java", ["-version"])) {
+    throw new BrokerError(
+      "Java 17 or newer is required to run the development broker, and `java` was not found on PATH.\n" +
+        "Install it (Debian/Ubuntu: apt-get install openjdk-17-jre-headless; macOS: brew install openjdk@17) and try again.",
+    );
+  }
+}
+
+async function sha1(text: string): Promise<string> {
+  const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("").slice(0, 12);
+}
+
+/** Where the resolved jars are cached (shared by every checkout on this machine). */
+async function libsDir(): Promise<string> {
+  const cache = Deno.env.get("CONSUMERD_CACHE") ??
+    join(Deno.env.get("XDG_CACHE_HOME") ?? join(Deno.env.get("HOME") ?? ROOT, ".cache"), "consumerd");
+  return join(cache, `kafka-${await sha1(await Deno.readTextFile(POM))}`, "libs");
+}
+
+async function exists(path: string): Promise<boolean> {
+  try {
+    await Deno.stat(path);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * Resolves the broker's jars from Maven Central into the cache, once.
+ * Returns the class path.
+ */
+export async function ensureJars(): Promise<string> {
+  const libs = await libsDir();
+  const done = join(libs, ".complete");
+  if (await exists(done)) return join(libs, "*");
+  if (!await commandExists("mvn", ["-v"])) {
+    throw new BrokerError(
+      "Maven is required once, to fetch the Kafka jars from Maven Central, and `mvn` was not found on PATH.\n" +
+        "Install it (Debian/Ubuntu: apt-get install maven; macOS: brew install maven) and try again.",
+    );
+  }
+  console.error(`Resolving Apache Kafka jars from Maven Central into ${libs} …`);
+  const tmp = `${libs}.tmp-${Deno.pid}`;
+  const out = await new Deno.Command("mvn", {
+    args: [
+      "-q",
+      "-B",
+      "-f",
+      POM,
+      "dependency:copy-dependencies",
+      `-DoutputDirectory=${tmp}`,
+      "-DincludeScope=runtime",
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
+    throw new BrokerError(`Maven could not resolve the Kafka jars:\n${tail(text, 30)}`);
+  }
+  await Deno.remove(libs, { recursive: true }).catch(() => {});
+  await Deno.rename(tmp, libs);
+  await Deno.writeTextFile(done, new Date().toISOString());
+  return join(libs, "*");
+}
+
+function tail(text: string, lines: number): string {
+  return text.trimEnd().split("\n").slice(-lines).join("\n");
+}
+
+/** True if something accepts TCP connections on host:port. */
+export async function portOpen(host: string, port: number): Promise<boolean> {
+  try {
+    const conn = await Deno.connect({ hostname: host, port });
+    conn.close();
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+function processCommandLine(pid: number): string | null {
+  try {
+    return Deno.readTextFileSync(`/proc/${pid}/cmdline`).replaceAll("\0", " ");
+  } catch {
+    return null;
+  }
+}
+
+/** The pid of this checkout's broker if it is running, else null. */
+export async function runningBrokerPid(options: BrokerOptions): Promise<number | null> {
+  const pidFile = join(options.stateDir, "broker.pid");
+  let pid: number;
+  try {
+    pid = Number((await Deno.readTextFile(pidFile)).trim());
+  } catch {
+    return null;
+  }
+  const cmdline = processCommandLine(pid);
+  if (cmdline?.includes("kafka.Kafka") && cmdline.includes(options.stateDir)) return pid;
+  await Deno.remove(pidFile).catch(() => {});
+  return null;
+}
+
+function javaArgs(
+  classPath: string,
+  mainClass: string,
+  extra: string[],
+  { heap, log4j = TOOLS_LOG4J }: { heap: string[]; log4j?: string },
+): string[] {
+  return [
+    ...heap,
+    "-XX:+UseG1GC",
+    "-Djava.awt.headless=true",
+    `-Dlog4j2.configurationFile=${log4j}`,
+    "-cp",
+    classPath,
+    mainClass,
+    ...extra,
+  ];
+}
+
+function randomClusterId(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(16));
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+}
+
+/** Outcome of {@linkcode brokerUp}. */
+export interface BrokerUpResult {
+  /** False when a broker of this checkout was already running. */
+  started: boolean;
+  pid: number;
+  /** Milliseconds from launching the JVM to the port accepting connections. */
+  startupMs: number;
+}
+
+/**
+ * Starts the broker unless this checkout's broker already runs (idempotent).
+ * Fails with a {@linkcode BrokerError} if the port belongs to someone else,
+ * or with the broker's log tail if it does not come up.
+ */
+export async function brokerUp(options: BrokerOptions = brokerOptions()): Promise<BrokerUpResult> {
+  const existing = await runningBrokerPid(options);
+  if (existing !== null) {
+    await waitForPort(options, existing, 60_000);
+    return { started: false, pid: existing, startupMs: 0 };
+  }
+  for (const port of [options.port, options.controllerPort]) {
+    if (await portOpen(options.host, port)) {
+      throw new BrokerError(
+        `Port ${port} on ${options.host} is already in use by another process, not this project's broker ` +
+          `(no ${join(options.stateDir, "broker.pid")} for it).\n` +
+          "Stop that process, or choose other ports with KAFKA_PORT (and KAFKA_CONTROLLER_PORT).",
+      );
+    }
+  }
+  await requireJava();
+  const classPath = await ensureJars();
+  const dataDir = join(options.stateDir, "data");
+  await Deno.mkdir(dataDir, { recursive: true });
+  const properties = join(options.stateDir, "server.properties");
+  const template = await Deno.readTextFile(SERVER_TEMPLATE);
+  await Deno.writeTextFile(
+    properties,
+    template.replaceAll("{{host}}", options.host)
+      .replaceAll("{{port}}", String(options.port))
+      .replaceAll("{{controllerPort}}", String(options.controllerPort))
+      .replaceAll("{{dataDir}}", dataDir),
+  );
+  if (!await exists(join(dataDir, "meta.properties"))) {
+    const format = await new Deno.Command("java", {
+      args: javaArgs(classPath, KAFKA_TOOLS.storage!, [
+        "format",
+        "-t",
+        randomClusterId(),
+        "-c",
+        properties,
+      ], { heap: ["-Xmx256m"] }),
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    if (!format.success) {
+      throw new BrokerError(
+        `Formatting the broker's storage failed:\n${tail(new TextDecoder().decode(format.stderr), 30)}`,
+      );
+    }
+  }
+  const log = join(options.stateDir, "broker.log");
+  const heap = (Deno.env.get("KAFKA_HEAP_OPTS") ?? "-Xms256m -Xmx1g").split(/\s+/).filter(Boolean);
+  const started = performance.now();
+  // setsid: the broker gets its own session, so a Ctrl-C meant for the caller
+  // does not reach it; it stops only through brokerDown().
+  const child = new Deno.Command("setsid", {
+    args: [
+      "sh",
+      "-c",
+      'exec "$@" >>"$0" 2>&1',
+      log,
+      "java",
+      ...javaArgs(classPath, "kafka.Kafka", [properties], { heap, log4j: LOG4J }),
+    ],
+    stdin: "null",
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  child.unref();
+  await Deno.writeTextFile(join(options.stateDir, "broker.pid"), String(child.pid));
+  try {
+    await waitForPort(options, child.pid, 90_000);
+  } catch (error) {
+    try {
+      Deno.kill(child.pid, "SIGKILL");
+    } catch { /* already gone */ }
+    await Deno.remove(join(options.stateDir, "broker.pid")).catch(() => {});
+    const logText = await Deno.readTextFile(log).catch(() => "(no log)");
+    throw new BrokerError(`${(error as Error).message}\n--- broker log (tail) ---\n${tail(logText, 40)}`);
+  }
+  return { started: true, pid: child.pid, startupMs: Math.round(performance.now() - started) };
+}
+
+async function waitForPort(options: BrokerOptions, pid: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  while (Date.now() < deadline) {
+    if (processCommandLine(pid) === null) {
+      throw new BrokerError(`The broker (pid ${pid}) exited during start-up.`);
+    }
+    if (await portOpen(options.host, options.port)) return;
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  throw new BrokerError(
+    `The broker (pid ${pid}) did not accept connections on ${options.host}:${options.port} within ${timeoutMs} ms.`,
+  );
+}
+
+/**
+ * Stops this checkout's broker: SIGTERM, then SIGKILL after `timeoutMs`.
+ * Returns false when none was running (not an error).
+ */
+export async function brokerDown(
+  options: BrokerOptions = brokerOptions(),
+  { timeoutMs = 30_000 }: { timeoutMs?: number } = {},
+): Promise<boolean> {
+  const pid = await runningBrokerPid(options);
+  if (pid === null) return false;
+  Deno.kill(pid, "SIGTERM");
+  const deadline = Date.now() + timeoutMs;
+  while (processCommandLine(pid) !== null && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 100));
+  }
+  if (processCommandLine(pid) !== null) {
+    Deno.kill(pid, "SIGKILL");
+    while (processCommandLine(pid) !== null) await new Promise((r) => setTimeout(r, 50));
+  }
+  await Deno.remove(join(options.stateDir, "broker.pid")).catch(() => {});
+  return true;
+}
+
+/** Output of one run of a Kafka command-line tool. */
+export interface ToolResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs one of {@linkcode KAFKA_TOOLS} from the broker's jars.
+ *
+ * @example
+ * ```ts
+ * await kafkaTool("topics", ["--bootstrap-server", "127.0.0.1:9092", "--list"]);
+ * ```
+ */
+export async function kafkaTool(
+  name: string,
+  args: string[],
+  { stdin, inherit = false }: { stdin?: string; inherit?: boolean } = {},
+): Promise<ToolResult> {
+  const mainClass = KAFKA_TOOLS[name];
+  if (mainClass === undefined) {
+    throw new BrokerError(
+      `Unknown Kafka tool "${name}": expected one of ${Object.keys(KAFKA_TOOLS).join(", ")}`,
+    );
+  }
+  await requireJava();
+  const classPath = await ensureJars();
+  const child = new Deno.Command("java", {
+    args: javaArgs(classPath, mainClass, args, { heap: ["-Xmx512m", "-XX:TieredStopAtLevel=1"] }),
+    stdin: stdin === undefined ? (inherit ? "inherit" : "null") : "piped",
+    stdout: inherit ? "inherit" : "piped",
+    stderr: inherit ? "inherit" : "piped",
+  }).spawn();
+  if (stdin !== undefined) {
+    const writer = child.stdin.getWriter();
+    await writer.write(new TextEncoder().encode(stdin));
+    await writer.close();
+  }
+  if (inherit) {
+    const status = await child.status;
+    return { code: status.code, stdout: "", stderr: "" };
+  }
+  const out = await child.output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
