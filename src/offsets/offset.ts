@@ -47,26 +47,24 @@ const DIGITS = /^[0-9]+$/;
  * ```
  */
 export function parseOffset(value: unknown, context: OffsetContext): string {
+  // Fast path: canonical and at most 19 digits, as Kafka clients report offsets.
   if (typeof value === "string" && CANONICAL.test(value)) {
     if (value.length < 19 || value <= MAX_OFFSET) return value;
-    throw new RangeError(
-      `Cannot ${context.action} as '${context.name}' must not exceed ${MAX_OFFSET}: current value is ${
-        describeValue(value)
-      }`,
-    );
-  }
-  if (typeof value === "string" && DIGITS.test(value)) {
-    return parseOffset(BigInt(value).toString(), context);
-  }
-  if (typeof value === "string" && value.startsWith("-") && DIGITS.test(value.slice(1))) {
-    throw new RangeError(
+  } else if (typeof value === "string" && DIGITS.test(value)) {
+    const canonical = BigInt(value).toString();
+    if (compareOffsets(canonical, MAX_OFFSET) <= 0) return canonical;
+  } else {
+    const negative = typeof value === "string" && value.startsWith("-") &&
+      DIGITS.test(value.slice(1));
+    const ErrorClass = negative ? RangeError : TypeError;
+    throw new ErrorClass(
       `Cannot ${context.action} as '${context.name}' must be a non-negative integer string: current value is ${
         describeValue(value)
       }`,
     );
   }
-  throw new TypeError(
-    `Cannot ${context.action} as '${context.name}' must be a non-negative integer string: current value is ${
+  throw new RangeError(
+    `Cannot ${context.action} as '${context.name}' must not exceed ${MAX_OFFSET}: current value is ${
       describeValue(value)
     }`,
   );
