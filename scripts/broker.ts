@@ -41,7 +41,9 @@ export interface BrokerOptions {
 export function brokerOptions(overrides: Partial<BrokerOptions> = {}): BrokerOptions {
   const port = overrides.port ?? Number(Deno.env.get("KAFKA_PORT") ?? 9092);
   if (!Number.isInteger(port) || port < 1 || port > 65534) {
-    throw new RangeError(`Cannot start the broker as the port must be 1..65534: current value is ${port}`);
+    throw new RangeError(
+      `Cannot start the broker as the port must be 1..65534: current value is ${port}`,
+    );
   }
   return {
     host: overrides.host ?? Deno.env.get("KAFKA_HOST") ?? "127.0.0.1",
@@ -77,13 +79,19 @@ async function requireJava(): Promise<void> {
 
 async function sha1(text: string): Promise<string> {
   const digest = await crypto.subtle.digest("SHA-1", new TextEncoder().encode(text));
-  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("").slice(0, 12);
+  return Array.from(new Uint8Array(digest), (b) => b.toString(16).padStart(2, "0")).join("").slice(
+    0,
+    12,
+  );
 }
 
 /** Where the resolved jars are cached (shared by every checkout on this machine). */
 async function libsDir(): Promise<string> {
   const cache = Deno.env.get("CONSUMERD_CACHE") ??
-    join(Deno.env.get("XDG_CACHE_HOME") ?? join(Deno.env.get("HOME") ?? ROOT, ".cache"), "consumerd");
+    join(
+      Deno.env.get("XDG_CACHE_HOME") ?? join(Deno.env.get("HOME") ?? ROOT, ".cache"),
+      "consumerd",
+    );
   return join(cache, `kafka-${await sha1(await Deno.readTextFile(POM))}`, "libs");
 }
 
@@ -193,7 +201,10 @@ function javaArgs(
 
 function randomClusterId(): string {
   const bytes = crypto.getRandomValues(new Uint8Array(16));
-  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(/=+$/, "");
+  return btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_").replace(
+    /=+$/,
+    "",
+  );
 }
 
 /** Outcome of {@linkcode brokerUp}. */
@@ -252,7 +263,9 @@ export async function brokerUp(options: BrokerOptions = brokerOptions()): Promis
     }).output();
     if (!format.success) {
       throw new BrokerError(
-        `Formatting the broker's storage failed:\n${tail(new TextDecoder().decode(format.stderr), 30)}`,
+        `Formatting the broker's storage failed:\n${
+          tail(new TextDecoder().decode(format.stderr), 30)
+        }`,
       );
     }
   }
@@ -284,7 +297,9 @@ export async function brokerUp(options: BrokerOptions = brokerOptions()): Promis
     } catch { /* already gone */ }
     await Deno.remove(join(options.stateDir, "broker.pid")).catch(() => {});
     const logText = await Deno.readTextFile(log).catch(() => "(no log)");
-    throw new BrokerError(`${(error as Error).message}\n--- broker log (tail) ---\n${tail(logText, 40)}`);
+    throw new BrokerError(
+      `${(error as Error).message}\n--- broker log (tail) ---\n${tail(logText, 40)}`,
+    );
   }
   return { started: true, pid: child.pid, startupMs: Math.round(performance.now() - started) };
 }

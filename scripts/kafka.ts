@@ -4,8 +4,8 @@
  * @module
  */
 import {
-  BrokerError,
   brokerDown,
+  BrokerError,
   brokerOptions,
   brokerUp,
   ensureJars,
@@ -44,7 +44,9 @@ async function main(args: string[]): Promise<number> {
     }
     case "status": {
       const pid = await runningBrokerPid(options);
-      console.log(pid === null ? "stopped" : `running on ${options.host}:${options.port} (pid ${pid})`);
+      console.log(
+        pid === null ? "stopped" : `running on ${options.host}:${options.port} (pid ${pid})`,
+      );
       return pid === null ? 3 : 0;
     }
     case "jars":

@@ -1,0 +1,130 @@
+/**
+ * Cluster administration the CLI, the dev script and the tests need:
+ * topics, produced records, committed offsets and watermarks.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { Admin, Producer } from "kafkajs";
+import type { KafkaConfig } from "../config/types.ts";
+import { createKafka } from "./client.ts";
+
+/** A partition's log start offset and high watermark. */
+export interface PartitionWatermarks {
+  partition: number;
+  /** First offset still in the log. */
+  low: string;
+  /** Offset the next produced record will get. */
+  high: string;
+}
+
+/** A record to produce. */
+export interface OutgoingRecord {
+  key?: string | Uint8Array | null;
+  value: string | Uint8Array | null;
+  partition?: number;
+  headers?: Record<string, string>;
+}
+
+/** A connected admin client with a lazily connected producer. */
+export class KafkaAdmin {
+  #admin: Admin;
+  #producer: Producer | null = null;
+  #kafka: ReturnType<typeof createKafka>;
+
+  private constructor(kafka: ReturnType<typeof createKafka>) {
+    this.#kafka = kafka;
+    this.#admin = kafka.admin();
+  }
+
+  /** Connects to the cluster. */
+  static async connect(config: KafkaConfig, clientIdSuffix = "admin"): Promise<KafkaAdmin> {
+    const admin = new KafkaAdmin(createKafka(config, { clientIdSuffix }));
+    await admin.#admin.connect();
+    return admin;
+  }
+
+  /** Topic names in the cluster. */
+  listTopics(): Promise<string[]> {
+    return this.#admin.listTopics();
+  }
+
+  /** Creates a topic unless it exists; returns true if it created it. */
+  async ensureTopic(
+    topic: string,
+    { partitions = 3 }: { partitions?: number } = {},
+  ): Promise<boolean> {
+    if ((await this.#admin.listTopics()).includes(topic)) return false;
+    return await this.#admin.createTopics({
+      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
+      waitForLeaders: true,
+    });
+  }
+
+  /** Deletes topics (missing ones are ignored). */
+  async deleteTopics(topics: string[]): Promise<void> {
+    const existing = new Set(await this.#admin.listTopics());
+    const present = topics.filter((t) => existing.has(t));
+    if (present.length > 0) await this.#admin.deleteTopics({ topics: present });
+  }
+
+  /** Produces records, acknowledged by all in-sync replicas. */
+  async produce(topic: string, records: OutgoingRecord[]): Promise<void> {
+    if (this.#producer === null) {
+      this.#producer = this.#kafka.producer({ allowAutoTopicCreation: false });
+      await this.#producer.connect();
+    }
+    const chunk = 5000;
+    for (let i = 0; i < records.length; i += chunk) {
+      await this.#producer.send({
+        topic,
+        acks: -1,
+        messages: records.slice(i, i + chunk).map((r) => ({
+          key: r.key === undefined || r.key === null ? null : toBuffer(r.key),
+          value: r.value === null ? null : toBuffer(r.value),
+          ...(r.partition === undefined ? {} : { partition: r.partition }),
+          ...(r.headers ? { headers: r.headers } : {}),
+        })),
+      });
+    }
+  }
+
+  /** Each partition's log start offset and high watermark. */
+  async watermarks(topic: string): Promise<PartitionWatermarks[]> {
+    const offsets = await this.#admin.fetchTopicOffsets(topic);
+    return offsets
+      .map((o) => ({ partition: o.partition, low: o.low, high: o.high }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  /** The group's committed offsets for a topic (null where none). */
+  async committed(
+    group: string,
+    topic: string,
+  ): Promise<Array<{ partition: number; offset: string | null }>> {
+    const [result] = await this.#admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return (result?.partitions ?? [])
+      .map((p) => ({ partition: p.partition, offset: p.offset === "-1" ? null : p.offset }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  /** Deletes a partition's records before `offset`. */
+  async deleteRecords(
+    topic: string,
+    partitions: Array<{ partition: number; offset: string }>,
+  ): Promise<void> {
+    await this.#admin.deleteTopicRecords({ topic, partitions });
+  }
+
+  /** Disconnects the admin client and the producer. */
+  async close(): Promise<void> {
+    await this.#producer?.disconnect();
+    await this.#admin.disconnect();
+  }
+}
+
+function toBuffer(value: string | Uint8Array): Buffer | string {
+  return typeof value === "string"
+    ? value
+    : Buffer.from(value.buffer, value.byteOffset, value.byteLength);
+}

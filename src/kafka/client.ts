@@ -1,0 +1,49 @@
+/**
+ * The kafkajs client, built from consumers.yaml's `kafka:` section. Only
+ * files in src/kafka/ import kafkajs.
+ *
+ * @module
+ */
+import { Kafka, logLevel, type SASLOptions } from "kafkajs";
+import type { KafkaConfig } from "../config/types.ts";
+import type { Logger } from "../log.ts";
+
+/** Options for {@linkcode createKafka}. */
+export interface CreateKafkaOptions {
+  /** Appended to `kafka.clientId`, e.g. the consumer name and replica. */
+  clientIdSuffix?: string;
+  logger?: Logger;
+  /** How long to wait for a TCP connection, ms. */
+  connectionTimeoutMs?: number;
+}
+
+const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
+  [logLevel.ERROR]: "error",
+  [logLevel.WARN]: "warn",
+  [logLevel.INFO]: "info",
+  [logLevel.DEBUG]: "debug",
+};
+
+/** Creates a kafkajs client for the given cluster settings. */
+export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {}): Kafka {
+  const { clientIdSuffix, logger, connectionTimeoutMs = 3000 } = options;
+  const sasl: SASLOptions | undefined = config.sasl === null ? undefined : {
+    mechanism: config.sasl.mechanism,
+    username: config.sasl.username,
+    password: config.sasl.password,
+  } as SASLOptions;
+  return new Kafka({
+    brokers: config.brokers,
+    clientId: clientIdSuffix ? `${config.clientId}-${clientIdSuffix}` : config.clientId,
+    ssl: config.ssl === false ? false : { ...config.ssl },
+    ...(sasl ? { sasl } : {}),
+    connectionTimeout: connectionTimeoutMs,
+    retry: { initialRetryTime: 300, maxRetryTime: 30_000, retries: 8 },
+    logLevel: logLevel.WARN,
+    logCreator: () => ({ namespace, level, log }) => {
+      if (!logger) return;
+      const { message, timestamp: _t, logger: _l, ...rest } = log as Record<string, unknown>;
+      logger[LEVELS[level] ?? "info"](`kafkajs: ${String(message)}`, { namespace, ...rest });
+    },
+  });
+}

@@ -1,0 +1,107 @@
+/**
+ * The supervisor ↔ worker protocol: one versioned discriminated union each
+ * way. Offsets travel as strings (64-bit), errors as plain data.
+ *
+ * @module
+ */
+import type { ConsumerConfig, KafkaConfig } from "./config/types.ts";
+
+/** Bumped whenever a message changes shape. */
+export const PROTOCOL_VERSION = 1;
+
+/** An error as plain data: it survives `postMessage`. */
+export interface ErrorData {
+  name: string;
+  message: string;
+  /** Whether trying again may succeed (a connection problem, a rebalance). */
+  retriable: boolean;
+  stack?: string;
+}
+
+/** One partition's progress, as a worker reports it. */
+export interface PartitionProgress {
+  partition: number;
+  /** Offset of the last message whose handler finished, or null. */
+  processed: string | null;
+  /** Last committed offset (the next to read), or null. */
+  committed: string | null;
+  /** The partition's high watermark at the last fetch, or null. */
+  highWatermark: string | null;
+}
+
+/** Supervisor → worker. */
+export type SupervisorMessage =
+  | {
+    v: typeof PROTOCOL_VERSION;
+    type: "start";
+    consumer: ConsumerConfig;
+    kafka: KafkaConfig;
+    /** 0-based replica index within this consumer. */
+    replica: number;
+    /** True when restarting after a crash: resume, reset nothing. */
+    recovery: boolean;
+    heartbeatIntervalMs: number;
+    logFormat: "json" | "pretty";
+  }
+  | { v: typeof PROTOCOL_VERSION; type: "stop"; deadlineMs: number };
+
+/** Worker → supervisor. */
+export type WorkerMessage =
+  | { v: typeof PROTOCOL_VERSION; type: "ready" }
+  | { v: typeof PROTOCOL_VERSION; type: "assigned"; partitions: number[] }
+  | { v: typeof PROTOCOL_VERSION; type: "revoked"; partitions: number[] }
+  | { v: typeof PROTOCOL_VERSION; type: "offsets"; partitions: PartitionProgress[] }
+  | {
+    v: typeof PROTOCOL_VERSION;
+    type: "heartbeat";
+    /** How long the handler now running has run (ms), or null when idle. */
+    busyMs: number | null;
+  }
+  | { v: typeof PROTOCOL_VERSION; type: "error"; error: ErrorData; fatal: boolean }
+  | { v: typeof PROTOCOL_VERSION; type: "stopped"; error: ErrorData | null };
+
+/** Converts anything thrown into {@linkcode ErrorData}. */
+export function toErrorData(error: unknown, retriable = false): ErrorData {
+  if (error instanceof Error) {
+    const data: ErrorData = {
+      name: error.name,
+      message: error.message,
+      retriable: (error as { retriable?: boolean }).retriable ?? retriable,
+    };
+    if (error.stack !== undefined) data.stack = error.stack;
+    return data;
+  }
+  return { name: "Error", message: String(error), retriable };
+}
+
+const WORKER_TYPES = new Set([
+  "ready",
+  "assigned",
+  "revoked",
+  "offsets",
+  "heartbeat",
+  "error",
+  "stopped",
+]);
+
+/**
+ * Checks that a value received from a worker is a {@linkcode WorkerMessage}
+ * of this protocol version.
+ *
+ * @example
+ * ```ts
+ * worker.onmessage = (e) => { if (isWorkerMessage(e.data)) handle(e.data); };
+ * ```
+ */
+export function isWorkerMessage(value: unknown): value is WorkerMessage {
+  if (typeof value !== "object" || value === null) return false;
+  const { v, type } = value as { v?: unknown; type?: unknown };
+  return v === PROTOCOL_VERSION && typeof type === "string" && WORKER_TYPES.has(type);
+}
+
+/** Checks that a value received from the supervisor is a {@linkcode SupervisorMessage}. */
+export function isSupervisorMessage(value: unknown): value is SupervisorMessage {
+  if (typeof value !== "object" || value === null) return false;
+  const { v, type } = value as { v?: unknown; type?: unknown };
+  return v === PROTOCOL_VERSION && (type === "start" || type === "stop");
+}

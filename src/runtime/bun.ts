@@ -1,0 +1,23 @@
+/**
+ * The Bun adapter: workers run with the daemon's own permissions.
+ *
+ * @module
+ */
+import process from "node:process";
+import type { DaemonSignal, Runtime } from "./types.ts";
+
+/** The runtime adapter for Bun. */
+export const bunRuntime: Runtime = {
+  name: "bun",
+  sandbox: false,
+  spawnWorker(url, { name }) {
+    return new Worker(url, { type: "module", name });
+  },
+  onSignal(signal: DaemonSignal, listener: () => void) {
+    process.on(signal, listener);
+    return () => void process.off(signal, listener);
+  },
+  exit: (code) => process.exit(code),
+  env: (name) => process.env[name],
+  args: () => process.argv.slice(2),
+};

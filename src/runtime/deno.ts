@@ -1,0 +1,40 @@
+/**
+ * The Deno adapter: sandboxed workers through `deno.permissions`.
+ *
+ * @module
+ */
+import type { DaemonSignal, Runtime, WorkerPermissions } from "./types.ts";
+
+function denoPermissions(p: WorkerPermissions): Deno.PermissionOptionsObject {
+  return {
+    net: p.net,
+    read: p.read,
+    write: p.write.length > 0 ? p.write : false,
+    env: p.env,
+    run: false,
+    ffi: false,
+    sys: ["hostname", "osRelease", "uid", "gid"],
+    import: false,
+  };
+}
+
+/** The runtime adapter for Deno. */
+export const denoRuntime: Runtime = {
+  name: "deno",
+  sandbox: true,
+  spawnWorker(url, { name, permissions }) {
+    return new Worker(url, {
+      type: "module",
+      name,
+      // Needs --unstable-worker-options; without it Deno refuses to start the worker.
+      deno: { permissions: denoPermissions(permissions) },
+    });
+  },
+  onSignal(signal: DaemonSignal, listener: () => void) {
+    Deno.addSignalListener(signal, listener);
+    return () => Deno.removeSignalListener(signal, listener);
+  },
+  exit: (code) => Deno.exit(code),
+  env: (name) => Deno.env.get(name),
+  args: () => Deno.args,
+};

@@ -1,0 +1,89 @@
+/**
+ * The supervisor's periodic control pass: small named checks over each
+ * worker slot, in order, each on monotonic time. Pure: it only decides.
+ *
+ * @module
+ */
+
+/** What the control pass needs to know about one worker slot. */
+export interface SlotView {
+  /** `consumer#replica`. */
+  id: string;
+  /** No worker is alive in this slot (it was terminated and awaits restart). */
+  empty: boolean;
+  /** When the slot may start its next worker. */
+  restartAt: number;
+  /** Why the worker died by itself (uncaught error, fatal error), if it did. */
+  dead: string | null;
+  lastHeartbeat: number;
+  /** When the handler now running started, or null. */
+  busySince: number | null;
+  draining: boolean;
+}
+
+/** Limits the checks apply. */
+export interface ControlPolicy {
+  /** A worker silent this long is hung (busy loop) or gone (closed itself). */
+  heartbeatTimeoutMs: number;
+  /** A handler running this long is stuck. */
+  handlerTimeoutMs: number;
+}
+
+/** What the supervisor must do to a slot. */
+export type ControlAction =
+  | { kind: "terminate"; id: string; reason: string }
+  | { kind: "start"; id: string };
+
+type Check = (slot: SlotView, now: number, policy: ControlPolicy) => ControlAction | null;
+
+/** The checks, in the order they run; the first that acts wins for a slot. */
+export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
+  [
+    "restartWhenDue",
+    (s, now) => s.empty && now >= s.restartAt ? { kind: "start", id: s.id } : null,
+  ],
+  [
+    "terminateIfDead",
+    (s) => !s.empty && s.dead !== null ? { kind: "terminate", id: s.id, reason: s.dead } : null,
+  ],
+  [
+    "terminateIfSilent",
+    (s, now, p) =>
+      !s.empty && !s.draining && now - s.lastHeartbeat > p.heartbeatTimeoutMs
+        ? { kind: "terminate", id: s.id, reason: `no heartbeat for ${now - s.lastHeartbeat} ms` }
+        : null,
+  ],
+  [
+    "terminateIfStuck",
+    (s, now, p) =>
+      !s.empty && !s.draining && s.busySince !== null && now - s.busySince > p.handlerTimeoutMs
+        ? { kind: "terminate", id: s.id, reason: `handler running for ${now - s.busySince} ms` }
+        : null,
+  ],
+];
+
+/**
+ * Runs every check over every slot.
+ *
+ * @example
+ * ```ts
+ * const actions = controlPass(slots, performance.now(), { heartbeatTimeoutMs: 10_000, handlerTimeoutMs: 300_000 });
+ * ```
+ */
+export function controlPass(
+  slots: readonly SlotView[],
+  now: number,
+  policy: ControlPolicy,
+): ControlAction[] {
+  const actions: ControlAction[] = [];
+  for (const slot of slots) {
+    for (const [, check] of CHECKS) {
+      const action = check(slot, now, policy);
+      if (action) {
+        actions.push(action);
+        break;
+      }
+    }
+  }
+  return actions;
+}

@@ -1,0 +1,232 @@
+/**
+ * The supervisor: one worker per consumer replica, a periodic control pass
+ * that restarts dead or hung workers with backoff, and a graceful drain.
+ *
+ * @module
+ */
+import { dirname } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { Config, ConsumerConfig } from "../config/types.ts";
+import type { Logger } from "../log.ts";
+import type { PartitionProgress, WorkerMessage } from "../protocol.ts";
+import type { Runtime } from "../runtime/types.ts";
+import { backoffDelay } from "./backoff.ts";
+import { controlPass, type ControlPolicy, type SlotView } from "./control_pass.ts";
+import { workerPermissions } from "./permissions.ts";
+import { WorkerHandle } from "./worker_handle.ts";
+
+const ENTRY = new URL("../worker/entry.ts", import.meta.url);
+const RUNTIME_DIR = dirname(fileURLToPath(new URL("../", import.meta.url)));
+
+/** Options for {@linkcode Supervisor}. */
+export interface SupervisorOptions {
+  runtime: Runtime;
+  logger: Logger;
+  logFormat?: "json" | "pretty";
+  heartbeatIntervalMs?: number;
+  policy?: Partial<ControlPolicy>;
+  controlIntervalMs?: number;
+  /** Restart backoff: first delay and cap, ms. */
+  restartBackoff?: { baseMs: number; maxMs: number };
+  /** Restarts within `failingWindowMs` that mark a consumer as failing. */
+  failingAfter?: number;
+  failingWindowMs?: number;
+  onWorkerMessage?: (consumer: string, replica: number, message: WorkerMessage) => void;
+}
+
+/** One replica slot: the live worker (if any) and its restart history. */
+interface Slot {
+  id: string;
+  consumer: ConsumerConfig;
+  replica: number;
+  handle: WorkerHandle | null;
+  restarts: number;
+  recentRestarts: number[];
+  restartAt: number;
+}
+
+/** A consumer's state as reported by status. */
+export interface ConsumerStatus {
+  name: string;
+  group: string;
+  topic: string;
+  mode: string;
+  state: "starting" | "running" | "failing" | "draining" | "stopped";
+  restarts: number;
+  lastError: string | null;
+  partitions: Array<PartitionProgress & { lag: string | null }>;
+}
+
+/** Runs and watches the workers of a config. */
+export class Supervisor {
+  #config: Config;
+  #options: Required<Omit<SupervisorOptions, "onWorkerMessage" | "policy">> & {
+    policy: ControlPolicy;
+    onWorkerMessage?: SupervisorOptions["onWorkerMessage"];
+  };
+  #slots = new Map<string, Slot>();
+  #timer: ReturnType<typeof setInterval> | null = null;
+  #stopping = false;
+  #packageDir = dirname(RUNTIME_DIR);
+
+  constructor(config: Config, options: SupervisorOptions) {
+    this.#config = config;
+    this.#options = {
+      logFormat: "json",
+      heartbeatIntervalMs: 1000,
+      controlIntervalMs: 500,
+      restartBackoff: { baseMs: 500, maxMs: 30_000 },
+      failingAfter: 5,
+      failingWindowMs: 5 * 60_000,
+      ...options,
+      policy: { heartbeatTimeoutMs: 10_000, handlerTimeoutMs: 5 * 60_000, ...options.policy },
+    };
+  }
+
+  /** Starts every consumer's workers and the control pass. */
+  start(): void {
+    const { logger, runtime } = this.#options;
+    if (!runtime.sandbox) {
+      logger.warn(
+        "workers are NOT sandboxed on this runtime: handlers run with the daemon's permissions",
+        {
+          runtime: runtime.name,
+        },
+      );
+    }
+    for (const consumer of this.#config.consumers) {
+      for (let replica = 0; replica < consumer.replicas; replica++) {
+        const slot: Slot = {
+          id: `${consumer.name}#${replica}`,
+          consumer,
+          replica,
+          handle: null,
+          restarts: 0,
+          recentRestarts: [],
+          restartAt: 0,
+        };
+        this.#slots.set(slot.id, slot);
+        this.#spawn(slot, false);
+      }
+    }
+    this.#timer = setInterval(() => this.#controlPass(), this.#options.controlIntervalMs);
+  }
+
+  #spawn(slot: Slot, recovery: boolean): void {
+    const { runtime, logger, logFormat, heartbeatIntervalMs, onWorkerMessage } = this.#options;
+    slot.handle = new WorkerHandle({
+      consumer: slot.consumer,
+      kafka: this.#config.kafka,
+      replica: slot.replica,
+      recovery,
+      runtime,
+      permissions: workerPermissions(slot.consumer, this.#config.kafka, {
+        runtimeDir: RUNTIME_DIR,
+        packageDir: this.#packageDir,
+      }),
+      entry: ENTRY,
+      logger,
+      logFormat,
+      heartbeatIntervalMs,
+      now: () => performance.now(),
+      onMessage: (h, m) => onWorkerMessage?.(h.consumer.name, h.replica, m),
+    });
+  }
+
+  #controlPass(): void {
+    if (this.#stopping) return;
+    const views: SlotView[] = [...this.#slots.values()].map((s) => ({
+      id: s.id,
+      empty: s.handle === null,
+      restartAt: s.restartAt,
+      dead: s.handle?.dead ?? null,
+      lastHeartbeat: s.handle?.lastHeartbeat ?? 0,
+      busySince: s.handle?.busySince ?? null,
+      draining: s.handle?.state === "draining",
+    }));
+    const now = performance.now();
+    for (const action of controlPass(views, now, this.#options.policy)) {
+      const slot = this.#slots.get(action.id)!;
+      if (action.kind === "start") {
+        this.#spawn(slot, true);
+        continue;
+      }
+      slot.handle?.terminate(action.reason);
+      slot.handle = null;
+      slot.restarts++;
+      slot.recentRestarts = [...slot.recentRestarts, now].filter((t) =>
+        now - t < this.#options.failingWindowMs
+      );
+      const delay = backoffDelay(slot.recentRestarts.length, {
+        ...this.#options.restartBackoff,
+        jitter: 0.3,
+      });
+      slot.restartAt = now + delay;
+      this.#options.logger.warn("worker restarting", {
+        consumer: slot.consumer.name,
+        replica: slot.replica,
+        reason: action.reason,
+        restarts: slot.restarts,
+        delayMs: Math.round(delay),
+      });
+    }
+  }
+
+  /**
+   * Drains every worker: stop fetching, finish in-flight handlers, commit,
+   * leave the group. Resolves true if all drained within `gracePeriodMs`.
+   */
+  async stop(gracePeriodMs: number): Promise<boolean> {
+    this.#stopping = true;
+    if (this.#timer !== null) clearInterval(this.#timer);
+    const deadline = Date.now() + gracePeriodMs;
+    const results = await Promise.all(
+      [...this.#slots.values()].map((s) => s.handle?.drain(deadline) ?? Promise.resolve(true)),
+    );
+    return results.every(Boolean);
+  }
+
+  /** Ends every worker at once (a second signal). */
+  terminateAll(): void {
+    for (const slot of this.#slots.values()) slot.handle?.terminate("forced exit");
+  }
+
+  /** The status of every consumer, aggregated over its replicas. */
+  status(): ConsumerStatus[] {
+    return this.#config.consumers.map((consumer) => {
+      const slots = [...this.#slots.values()].filter((s) => s.consumer === consumer);
+      const handles = slots.flatMap((s) => (s.handle ? [s.handle] : []));
+      const partitions = handles.flatMap((h) => [...h.progress.values()])
+        .filter((p) => handles.some((h) => h.assigned.includes(p.partition)))
+        .sort((a, b) => a.partition - b.partition)
+        .map((p) => ({
+          ...p,
+          lag: p.highWatermark === null
+            ? null
+            : String(BigInt(p.highWatermark) - BigInt(p.committed ?? p.highWatermark)),
+        }));
+      const failing = slots.some((s) => s.recentRestarts.length >= this.#options.failingAfter);
+      const states = handles.map((h) => h.state);
+      const state: ConsumerStatus["state"] = failing
+        ? "failing"
+        : states.includes("draining")
+        ? "draining"
+        : states.length > 0 && states.every((s) => s === "running")
+        ? "running"
+        : states.length > 0 && states.every((s) => s === "stopped" || s === "failed")
+        ? "stopped"
+        : "starting";
+      const lastError = handles.map((h) => h.lastError).find((e) => e !== null);
+      return {
+        name: consumer.name,
+        group: consumer.group,
+        topic: consumer.topic,
+        mode: consumer.mode,
+        state,
+        restarts: slots.reduce((n, s) => n + s.restarts, 0),
+        lastError: lastError ? `${lastError.name}: ${lastError.message}` : null,
+        partitions,
+      };
+    });
+  }
+}

@@ -1,0 +1,167 @@
+/**
+ * One worker (a consumer replica) as the supervisor sees it: its Web Worker,
+ * its lifecycle state, its last heartbeat and the progress it reported.
+ *
+ * @module
+ */
+import type { ConsumerConfig, KafkaConfig } from "../config/types.ts";
+import type { Logger } from "../log.ts";
+import {
+  type ErrorData,
+  isWorkerMessage,
+  type PartitionProgress,
+  PROTOCOL_VERSION,
+  type WorkerMessage,
+} from "../protocol.ts";
+import type { Runtime, WorkerPermissions } from "../runtime/types.ts";
+
+/** Lifecycle states; they only move forward (a restart makes a new handle). */
+export type WorkerState = "starting" | "running" | "draining" | "stopped" | "failed";
+
+const ORDER: Record<WorkerState, number> = {
+  starting: 0,
+  running: 1,
+  draining: 2,
+  stopped: 3,
+  failed: 3,
+};
+
+/** Options for {@linkcode WorkerHandle}. */
+export interface WorkerHandleOptions {
+  consumer: ConsumerConfig;
+  kafka: KafkaConfig;
+  replica: number;
+  recovery: boolean;
+  runtime: Runtime;
+  permissions: WorkerPermissions;
+  entry: URL;
+  logger: Logger;
+  logFormat: "json" | "pretty";
+  heartbeatIntervalMs: number;
+  now: () => number;
+  onMessage?: (handle: WorkerHandle, message: WorkerMessage) => void;
+}
+
+/** A live worker and what it last reported. */
+export class WorkerHandle {
+  readonly consumer: ConsumerConfig;
+  readonly replica: number;
+  state: WorkerState = "starting";
+  startedAt: number;
+  lastHeartbeat: number;
+  busySince: number | null = null;
+  assigned: number[] = [];
+  readonly progress = new Map<number, PartitionProgress>();
+  lastError: ErrorData | null = null;
+  /** Set when the worker threw, crashed fatally or stopped itself. */
+  dead: string | null = null;
+  #worker: Worker;
+  #stopped: Promise<void>;
+  #resolveStopped!: () => void;
+  #log: Logger;
+  #now: () => number;
+
+  constructor(options: WorkerHandleOptions) {
+    const { consumer, replica, runtime, now } = options;
+    this.consumer = consumer;
+    this.replica = replica;
+    this.#now = now;
+    this.startedAt = now();
+    this.lastHeartbeat = now();
+    this.#log = options.logger.child({ consumer: consumer.name, replica });
+    this.#stopped = new Promise((r) => (this.#resolveStopped = r));
+    this.#worker = runtime.spawnWorker(options.entry, {
+      name: `${consumer.name}#${replica}`,
+      permissions: options.permissions,
+    });
+    this.#worker.onmessage = (event: MessageEvent) => {
+      if (!isWorkerMessage(event.data)) return;
+      this.lastHeartbeat = now();
+      this.#receive(event.data);
+      options.onMessage?.(this, event.data);
+    };
+    this.#worker.onerror = (event: ErrorEvent) => {
+      event.preventDefault();
+      this.lastError = { name: "Error", message: event.message, retriable: true };
+      this.#die(`uncaught error: ${event.message}`);
+    };
+    this.#worker.postMessage({
+      v: PROTOCOL_VERSION,
+      type: "start",
+      consumer,
+      kafka: options.kafka,
+      replica,
+      recovery: options.recovery,
+      heartbeatIntervalMs: options.heartbeatIntervalMs,
+      logFormat: options.logFormat,
+    });
+  }
+
+  #receive(message: WorkerMessage): void {
+    switch (message.type) {
+      case "ready":
+        this.advance("running");
+        break;
+      case "heartbeat":
+        this.busySince = message.busyMs === null ? null : this.#now() - message.busyMs;
+        break;
+      case "assigned":
+        this.assigned = message.partitions;
+        for (const p of [...this.progress.keys()]) {
+          if (!message.partitions.includes(p)) this.progress.delete(p);
+        }
+        this.#log.info("partitions assigned", { partitions: message.partitions });
+        break;
+      case "revoked":
+        this.#log.info("partitions revoked", { partitions: message.partitions });
+        break;
+      case "offsets":
+        for (const p of message.partitions) this.progress.set(p.partition, p);
+        break;
+      case "error":
+        this.lastError = message.error;
+        if (message.fatal) this.#die(`fatal error: ${message.error.message}`);
+        break;
+      case "stopped":
+        if (message.error) this.lastError = message.error;
+        this.advance(message.error ? "failed" : "stopped");
+        this.#resolveStopped();
+        break;
+    }
+  }
+
+  #die(reason: string): void {
+    if (this.dead !== null || ORDER[this.state] >= ORDER.draining) return;
+    this.dead = reason;
+  }
+
+  /** Moves the state forward; moving backwards is ignored. */
+  advance(state: WorkerState): void {
+    if (ORDER[state] <= ORDER[this.state]) return;
+    this.#log.info("worker state", { from: this.state, to: state });
+    this.state = state;
+  }
+
+  /** Asks the worker to drain; resolves when it reports `stopped` or the deadline passes. */
+  async drain(deadlineMs: number): Promise<boolean> {
+    if (ORDER[this.state] >= ORDER.stopped) return true;
+    this.advance("draining");
+    this.#worker.postMessage({ v: PROTOCOL_VERSION, type: "stop", deadlineMs });
+    const late = new Promise<false>((r) =>
+      setTimeout(() => r(false), Math.max(0, deadlineMs - Date.now()) + 250)
+    );
+    const ok = await Promise.race([this.#stopped.then(() => true), late]);
+    if (!ok) this.terminate("did not drain before the deadline");
+    return ok && this.state === "stopped";
+  }
+
+  /** Ends the worker at once. */
+  terminate(reason: string): void {
+    this.#worker.terminate();
+    if (ORDER[this.state] < ORDER.stopped) {
+      this.#log.warn("worker terminated", { reason });
+      this.advance("failed");
+    }
+    this.#resolveStopped();
+  }
+}

@@ -1,0 +1,37 @@
+/**
+ * The Web Worker entry: one consumer replica per worker. It waits for a
+ * `start` message, runs the loop, and on `stop` drains and closes itself.
+ *
+ * @module
+ */
+import { isSupervisorMessage, toErrorData, type WorkerMessage } from "../protocol.ts";
+import { startWorkerLoop, type WorkerLoop } from "./loop.ts";
+
+declare const self: {
+  onmessage: ((event: MessageEvent) => void) | null;
+  postMessage(message: WorkerMessage): void;
+  close(): void;
+};
+
+const post = (message: WorkerMessage) => self.postMessage(message);
+let loop: Promise<WorkerLoop> | null = null;
+
+self.onmessage = (event: MessageEvent) => {
+  const message = event.data;
+  if (!isSupervisorMessage(message)) return;
+  if (message.type === "start" && loop === null) {
+    loop = startWorkerLoop(message, post);
+    loop.catch((error) => post({ v: 1, type: "error", error: toErrorData(error), fatal: true }));
+    return;
+  }
+  if (message.type === "stop") {
+    const stopping = loop ?? Promise.resolve(null);
+    stopping
+      .then((l) => l?.stop(message.deadlineMs))
+      .then(
+        () => post({ v: 1, type: "stopped", error: null }),
+        (error) => post({ v: 1, type: "stopped", error: toErrorData(error) }),
+      )
+      .finally(() => self.close());
+  }
+};

@@ -1,0 +1,106 @@
+/**
+ * Runs the daemon as a separate process (as users run it) and reads its
+ * JSON log lines.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** One JSON log record. */
+export type LogRecord = Record<string, unknown> & { msg: string; level: string };
+
+/** A running daemon process. */
+export class DaemonProcess {
+  readonly records: LogRecord[] = [];
+  readonly stderr: string[] = [];
+  #child: Deno.ChildProcess;
+  #done: Promise<Deno.CommandStatus>;
+  #reading: Promise<void>;
+
+  constructor(child: Deno.ChildProcess) {
+    this.#child = child;
+    this.#done = child.status;
+    this.#reading = this.#read();
+  }
+
+  async #read(): Promise<void> {
+    const lines = this.#child.stderr.pipeThrough(new TextDecoderStream());
+    let buffer = "";
+    for await (const chunk of lines) {
+      buffer += chunk;
+      let nl: number;
+      while ((nl = buffer.indexOf("\n")) >= 0) {
+        const line = buffer.slice(0, nl);
+        buffer = buffer.slice(nl + 1);
+        this.stderr.push(line);
+        if (Deno.env.get("DAEMON_LOG")) console.error(`[daemon] ${line}`);
+        try {
+          this.records.push(JSON.parse(line));
+        } catch { /* not JSON: kept in stderr */ }
+      }
+    }
+  }
+
+  /** Records with this `msg`. */
+  logged(msg: string): LogRecord[] {
+    return this.records.filter((r) => r.msg === msg);
+  }
+
+  /** Sends a signal. */
+  kill(signal: Deno.Signal = "SIGTERM"): void {
+    this.#child.kill(signal);
+  }
+
+  /** Resolves with the exit code once the process ended and its output was read. */
+  async exited(): Promise<number> {
+    const status = await this.#done;
+    await this.#reading;
+    return status.code;
+  }
+
+  /** The process id. */
+  get pid(): number {
+    return this.#child.pid;
+  }
+}
+
+/** Writes a config file into a fresh temporary directory and returns its path. */
+export async function writeConfig(config: unknown): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "consumerd-test-" });
+  const path = join(dir, "consumers.yaml");
+  await Deno.writeTextFile(path, stringify(config));
+  return path;
+}
+
+/** Absolute path of a handler in tests/fixtures/handlers/. */
+export function fixtureHandler(name: string): string {
+  return join(ROOT, "tests", "fixtures", "handlers", name);
+}
+
+/** Starts `src/main.ts run` on Deno with the given config file. */
+export function startDaemon(
+  configPath: string,
+  { env = {} }: { env?: Record<string, string> } = {},
+): DaemonProcess {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--unstable-worker-options",
+      join(ROOT, "src", "main.ts"),
+      "run",
+      "--config",
+      configPath,
+    ],
+    cwd: ROOT,
+    env,
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).spawn();
+  return new DaemonProcess(child);
+}

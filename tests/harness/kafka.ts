@@ -1,0 +1,122 @@
+/**
+ * Integration-test helpers against the real local broker: unique names,
+ * topics, produced records, committed offsets. Nothing here mocks Kafka.
+ *
+ * @module
+ */
+import type { KafkaConfig } from "../../src/config/types.ts";
+import { KafkaAdmin } from "../../src/kafka/admin.ts";
+import { kafkaTool } from "../../scripts/broker.ts";
+
+/** The broker list the tests use (`KAFKA_BROKERS`, default 127.0.0.1:9092). */
+export const BROKERS = (Deno.env.get("KAFKA_BROKERS") ?? "127.0.0.1:9092").split(",");
+
+/** Cluster settings for the test broker. */
+export const TEST_KAFKA: KafkaConfig = {
+  brokers: BROKERS,
+  clientId: "consumerd-test",
+  ssl: false,
+  sasl: null,
+};
+
+let counter = 0;
+/** A name no other test (or earlier run) uses. */
+export function uniqueName(prefix: string): string {
+  return `${prefix}-${Date.now().toString(36)}-${(counter++).toString(36)}-${
+    crypto.randomUUID().slice(0, 6)
+  }`;
+}
+
+/** A topic created for one test, with the admin connection that made it. */
+export interface TestTopic {
+  topic: string;
+  admin: KafkaAdmin;
+}
+
+/**
+ * Creates a fresh topic, runs `fn`, then deletes the topic.
+ *
+ * @example
+ * ```ts
+ * await withTopic({ partitions: 3 }, async ({ topic, admin }) => { … });
+ * ```
+ */
+export async function withTopic<T>(
+  { partitions = 3, prefix = "t" }: { partitions?: number; prefix?: string },
+  fn: (t: TestTopic) => Promise<T>,
+): Promise<T> {
+  const admin = await KafkaAdmin.connect(TEST_KAFKA, "test-admin");
+  const topic = uniqueName(prefix);
+  try {
+    await admin.ensureTopic(topic, { partitions });
+    return await fn({ topic, admin });
+  } finally {
+    await admin.deleteTopics([topic]).catch(() => {});
+    await admin.close();
+  }
+}
+
+/** Produces `count` records `"<prefix>-<i>"`, spread over `partitions` round-robin. */
+export async function produceNumbered(
+  admin: KafkaAdmin,
+  topic: string,
+  { count, partitions, prefix = "m" }: { count: number; partitions: number; prefix?: string },
+): Promise<void> {
+  await admin.produce(
+    topic,
+    Array.from(
+      { length: count },
+      (_, i) => ({ value: `${prefix}-${i}`, partition: i % partitions }),
+    ),
+  );
+}
+
+/**
+ * The group's committed offsets as Kafka's own `kafka-consumer-groups` tool
+ * reports them: partition → CURRENT-OFFSET (null for "-").
+ */
+export async function committedByKafkaTool(
+  group: string,
+  topic: string,
+): Promise<Map<number, string | null>> {
+  const out = await kafkaTool("consumer-groups", [
+    "--bootstrap-server",
+    BROKERS[0]!,
+    "--describe",
+    "--group",
+    group,
+    "--offsets",
+  ]);
+  if (out.code !== 0) throw new Error(`kafka-consumer-groups failed: ${out.stderr}`);
+  const result = new Map<number, string | null>();
+  const lines = out.stdout.split("\n").filter((l) => l.trim().length > 0);
+  const header = lines.findIndex((l) => l.includes("CURRENT-OFFSET"));
+  const columns = lines[header]?.trim().split(/\s+/) ?? [];
+  const topicCol = columns.indexOf("TOPIC");
+  const partCol = columns.indexOf("PARTITION");
+  const offCol = columns.indexOf("CURRENT-OFFSET");
+  for (const line of lines.slice(header + 1)) {
+    const cells = line.trim().split(/\s+/);
+    if (cells[topicCol] !== topic) continue;
+    const offset = cells[offCol]!;
+    result.set(Number(cells[partCol]), offset === "-" ? null : offset);
+  }
+  return result;
+}
+
+/** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */
+export async function waitFor<T>(
+  fn: () => T | Promise<T>,
+  { timeoutMs = 30_000, intervalMs = 100, what = "condition" } = {},
+): Promise<NonNullable<T>> {
+  const deadline = Date.now() + timeoutMs;
+  let last: T | undefined;
+  while (Date.now() < deadline) {
+    last = await fn();
+    if (last) return last as NonNullable<T>;
+    await new Promise((r) => setTimeout(r, intervalMs));
+  }
+  throw new Error(
+    `Timed out after ${timeoutMs} ms waiting for ${what} (last value: ${JSON.stringify(last)})`,
+  );
+}
