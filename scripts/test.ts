@@ -32,7 +32,7 @@ async function step(name: string, args: string[]): Promise<boolean> {
 
 await step("format", ["fmt", "--check"]);
 await step("lint", ["lint"]);
-await step("type check", ["check", "src/", "scripts/", "tests/", "workers/", "bench/"]);
+await step("type check", ["check", "src/", "scripts/", "tests/", "workers/"]);
 
 const broker = brokerOptions();
 let started = false;

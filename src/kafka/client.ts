@@ -17,8 +17,10 @@ export interface CreateKafkaOptions {
   connectionTimeoutMs?: number;
 }
 
+// kafkajs logs every failed connection attempt as an error; the worker
+// reports what it gives up on itself, so kafkajs's records are warnings at most.
 const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
-  [logLevel.ERROR]: "error",
+  [logLevel.ERROR]: "warn",
   [logLevel.WARN]: "warn",
   [logLevel.INFO]: "info",
   [logLevel.DEBUG]: "debug",
@@ -38,11 +40,16 @@ export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {
     ssl: config.ssl === false ? false : { ...config.ssl },
     ...(sasl ? { sasl } : {}),
     connectionTimeout: connectionTimeoutMs,
-    retry: { initialRetryTime: 300, maxRetryTime: 30_000, retries: 8 },
+    // Few retries inside kafkajs: the worker retries connecting with its own
+    // backoff and says so, instead of kafkajs retrying silently for minutes.
+    retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 2 },
     logLevel: logLevel.WARN,
     logCreator: () => ({ namespace, level, log }) => {
       if (!logger) return;
-      const { message, timestamp: _t, logger: _l, ...rest } = log as Record<string, unknown>;
+      const { message, timestamp: _t, logger: _l, stack: _s, ...rest } = log as Record<
+        string,
+        unknown
+      >;
       logger[LEVELS[level] ?? "info"](`kafkajs: ${String(message)}`, { namespace, ...rest });
     },
   });

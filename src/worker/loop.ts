@@ -110,7 +110,7 @@ export async function startWorkerLoop(
           partition: first.partition,
           offset: first.offset,
           attempt,
-          delayMs: delay,
+          delayMs: Math.round(delay),
           ...errorFields(error),
         });
         await sleep(delay, abort.signal);
@@ -187,10 +187,10 @@ export async function startWorkerLoop(
         return;
       } catch (error) {
         const delay = backoffDelay(attempt, { baseMs: 1000, maxMs: 30_000, jitter: 0.2 });
-        log.error("cannot connect to Kafka; retrying", {
+        log.error(`cannot connect to Kafka: ${(error as Error).message}; retrying`, {
           brokers: start.kafka.brokers,
           attempt,
-          delayMs: delay,
+          delayMs: Math.round(delay),
           ...errorFields(error),
         });
         post({ v: 1, type: "error", error: toErrorData(error, true), fatal: false });
@@ -198,12 +198,17 @@ export async function startWorkerLoop(
       }
     }
   };
-  const connecting = connect();
+  void connect();
 
   return {
     async stop(deadlineMs) {
       abort.abort();
-      await connecting;
+      // Still connecting: nothing was fetched, so nothing needs committing.
+      if (session === null) {
+        clearInterval(heartbeat);
+        clearInterval(report);
+        return;
+      }
       const drained = (async () => {
         await session?.stop();
         await module.teardown?.(ctx);
