@@ -1,92 +1,125 @@
 /**
- * Loads consumers.yaml. (Minimal loader: the schema-driven one replaces it.)
+ * Loads consumers.yaml from disk: a bounded read, then {@linkcode analyzeConfig},
+ * then a check of every handler module. Works on Deno and Bun (node:fs).
  *
  * @module
  */
-import { parse } from "yaml";
-import { dirname, resolve } from "node:path";
-import type { Config, ConsumerConfig } from "./types.ts";
+import { open } from "node:fs/promises";
+import { resolve } from "node:path";
+import { ConfigError, type ConfigIssue } from "./error.ts";
+import { HANDLER_IMPORT_TIMEOUT_MS, handlerProblem } from "./handler.ts";
+import { MAX_CONFIG_BYTES, sizeProblem } from "./limits.ts";
+import { analyzeConfig } from "./parse.ts";
+import type { Config } from "./types.ts";
 
-/** One problem found in a config file. */
-export interface ConfigIssue {
-  file: string;
-  line: number;
-  column: number;
-  /** Field path, e.g. `consumers[2].autoOffsetReset`. */
-  path: string;
-  message: string;
-}
-
-/** Thrown by {@linkcode loadConfigFile} with every problem in the file. */
-export class ConfigError extends Error {
-  readonly issues: ConfigIssue[];
-  constructor(issues: ConfigIssue[]) {
-    super(issues.map((i) => `${i.file}:${i.line}:${i.column} ${i.path}: ${i.message}`).join("\n"));
-    this.name = "ConfigError";
-    this.issues = issues;
-  }
-}
+export { ConfigError, type ConfigIssue, formatIssue } from "./error.ts";
+export { analyzeConfig, parseConfig, type ParseConfigOptions } from "./parse.ts";
+export { redactConfig } from "./redact.ts";
 
 /** Options for {@linkcode loadConfigFile}. */
 export interface LoadConfigOptions {
   /** Variables for `${VAR}` interpolation; defaults to the process environment. */
   env?: Record<string, string | undefined>;
+  /** Import each handler module and check its exports (default `true`). */
+  checkHandlers?: boolean;
+  /** How long a handler module may take to load (default 10 s). */
+  handlerTimeoutMs?: number;
+  /** Largest accepted file in bytes (default 1 MiB). */
+  maxBytes?: number;
+}
+
+function readProblem(error: unknown): string {
+  const code = (error as { code?: unknown }).code;
+  if (code === "ENOENT") return "cannot read the config file: it does not exist";
+  if (code === "EISDIR") return "cannot read the config file: it is a directory";
+  if (code === "EACCES" || code === "EPERM") {
+    return "cannot read the config file: permission denied";
+  }
+  return `cannot read the config file: ${error instanceof Error ? error.message : String(error)}`;
+}
+
+/** Reads at most `maxBytes + 1` bytes, so a huge file is never loaded whole. */
+async function readBounded(path: string, maxBytes: number): Promise<string | ConfigIssue> {
+  const at = { file: path, line: 1, column: 1, path: "" };
+  let handle;
+  try {
+    handle = await open(resolve(path), "r");
+  } catch (error) {
+    return { ...at, message: readProblem(error) };
+  }
+  try {
+    const info = await handle.stat();
+    if (info.isDirectory()) return { ...at, message: readProblem({ code: "EISDIR" }) };
+    const tooBig = sizeProblem(info.size, maxBytes);
+    if (tooBig !== undefined) return { ...at, message: tooBig };
+    const buffer = new Uint8Array(maxBytes + 1);
+    let length = 0;
+    while (length < buffer.length) {
+      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      if (bytesRead === 0) break;
+      length += bytesRead;
+    }
+    if (length > maxBytes) return { ...at, message: sizeProblem(length, maxBytes) ?? "too big" };
+    try {
+      return new TextDecoder("utf-8", { fatal: true }).decode(buffer.subarray(0, length));
+    } catch {
+      return { ...at, message: "expected UTF-8 text, found invalid UTF-8 bytes" };
+    }
+  } catch (error) {
+    return { ...at, message: readProblem(error) };
+  } finally {
+    await handle.close();
+  }
 }
 
 /**
- * Reads, interpolates and validates a config file.
+ * Reads, interpolates and validates a config file, then checks that every
+ * handler module exists and exports a default function or `handleBatch`.
  *
+ * @param path The config file; relative paths in it are relative to its directory.
+ * @throws {ConfigError} with every problem found (unreadable file, YAML, schema,
+ *   rules across consumers, handler modules), ordered by position.
  * @example
  * ```ts
  * const config = await loadConfigFile("consumers.yaml");
+ * for (const consumer of config.consumers) console.log(consumer.name, consumer.handler);
  * ```
  */
-export async function loadConfigFile(path: string, options: LoadConfigOptions = {}): Promise<Config> {
-  const env = options.env ?? Deno.env.toObject();
-  const file = resolve(path);
-  const text = await Deno.readTextFile(file);
-  const raw = parse(text) ?? {};
-  const sub = (v: unknown): unknown =>
-    typeof v === "string"
-      ? v.replace(/\$\{([A-Z0-9_]+)(?::-([^}]*))?\}/gi, (_, n: string, d?: string) => env[n] ?? d ?? "")
-      : Array.isArray(v)
-      ? v.map(sub)
-      : v && typeof v === "object"
-      ? Object.fromEntries(Object.entries(v).map(([k, x]) => [k, sub(x)]))
-      : v;
-  const doc = sub(raw) as Record<string, any>;
-  const base = dirname(file);
-  const defaults = doc.defaults ?? {};
-  const brokers = ([] as string[]).concat(doc.kafka?.brokers ?? ["127.0.0.1:9092"])
-    .flatMap((b) => b.split(",")).map((b) => b.trim()).filter(Boolean);
-  const consumers: ConsumerConfig[] = (doc.consumers ?? []).map((c: any) => {
-    const m = { ...defaults, ...c };
-    return {
-      name: m.name,
-      group: m.group,
-      topic: m.topic,
-      mode: m.mode ?? "balanced",
-      partitions: m.partitions ?? null,
-      autoOffsetReset: String(m.autoOffsetReset ?? "earliest").toLowerCase(),
-      resetOffsetOnStart: m.resetOffsetOnStart ?? false,
-      handler: resolve(base, m.handler),
-      commit: { mode: "auto", intervalMs: 5000, ...m.commit },
-      replicas: m.replicas ?? 1,
-      retry: { attempts: 3, backoffMs: 200, maxBackoffMs: 30000, ...m.retry },
-      deadLetterTopic: m.deadLetterTopic ?? null,
-      permissions: { net: [], read: [], write: [], env: [], ...m.permissions },
-    } as ConsumerConfig;
-  });
-  if (consumers.some((c) => !c.name || !c.topic || !c.group)) {
-    throw new ConfigError([{ file, line: 1, column: 1, path: "consumers", message: "name, group and topic are required" }]);
+export async function loadConfigFile(
+  path: string,
+  options: LoadConfigOptions = {},
+): Promise<Config> {
+  const {
+    env,
+    checkHandlers = true,
+    handlerTimeoutMs = HANDLER_IMPORT_TIMEOUT_MS,
+    maxBytes = MAX_CONFIG_BYTES,
+  } = options;
+  const text = await readBounded(path, maxBytes);
+  if (typeof text !== "string") throw new ConfigError([text]);
+  const analysis = analyzeConfig(
+    text,
+    env === undefined ? { file: path, maxBytes } : { file: path, env, maxBytes },
+  );
+  const issues = [...analysis.issues];
+  if (checkHandlers) {
+    const problems = new Map<string, Promise<string | undefined>>();
+    for (const handler of analysis.handlers) {
+      if (!problems.has(handler.path)) {
+        problems.set(handler.path, handlerProblem(handler.path, { timeoutMs: handlerTimeoutMs }));
+      }
+    }
+    const seen = new Set<string>();
+    for (const handler of analysis.handlers) {
+      const problem = await problems.get(handler.path);
+      const key = `${handler.at.line}:${handler.at.column}`;
+      if (problem === undefined || seen.has(key)) continue;
+      seen.add(key);
+      issues.push({ ...handler.at, message: problem });
+    }
   }
-  const listen = doc.http?.listen ?? "127.0.0.1:9464";
-  const [host, port] = String(listen).split(":");
-  return {
-    path: file,
-    kafka: { brokers, clientId: doc.kafka?.clientId ?? "consumerd", ssl: doc.kafka?.ssl ?? false, sasl: doc.kafka?.sasl ?? null },
-    http: doc.http?.listen === false ? false : { host: host ?? "127.0.0.1", port: Number(port ?? 9464) },
-    shutdown: { gracePeriodMs: doc.shutdown?.gracePeriodMs ?? 30000 },
-    consumers,
-  };
+  if (issues.length > 0 || analysis.config === undefined) {
+    throw new ConfigError(issues.sort((a, b) => a.line - b.line || a.column - b.column));
+  }
+  return analysis.config;
 }

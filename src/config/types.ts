@@ -1,62 +1,43 @@
 /**
  * The resolved shape of consumers.yaml: every default applied, every path
- * absolute, every `${VAR}` replaced.
+ * absolute, every `${VAR}` replaced. All types are derived from the zod
+ * schema in `schema.ts`, the single source of truth.
  *
  * @module
  */
+import type { z } from "zod";
+import type {
+  ConsumerSchema,
+  HttpSchema,
+  KafkaSchema,
+  SaslSchema,
+  ShutdownSchema,
+  SslSchema,
+} from "./schema.ts";
+
+/** One consumer definition, with every default applied and `handler` absolute. */
+export type ConsumerConfig = z.output<typeof ConsumerSchema>;
 
 /** Where a consumer starts when it has no usable committed offset. */
-export type AutoOffsetReset = "earliest" | "latest";
+export type AutoOffsetReset = ConsumerConfig["autoOffsetReset"];
 
-/** TLS settings for the broker connection. */
-export interface SslConfig {
-  ca?: string;
-  cert?: string;
-  key?: string;
-  rejectUnauthorized?: boolean;
-}
+/** What a handler may touch beyond its brokers (Deno permission names); paths absolute. */
+export type PermissionsConfig = ConsumerConfig["permissions"];
+
+/** TLS settings for the broker connection (`{}`-like object when `ssl: true`). */
+export type SslConfig = Exclude<z.output<typeof SslSchema>, false>;
 
 /** SASL settings for the broker connection. */
-export interface SaslConfig {
-  mechanism: "plain" | "scram-sha-256" | "scram-sha-512";
-  username: string;
-  password: string;
-}
+export type SaslConfig = Exclude<z.output<typeof SaslSchema>, null>;
 
-/** How the daemon reaches Kafka. */
-export interface KafkaConfig {
-  brokers: string[];
-  clientId: string;
-  ssl: false | SslConfig;
-  sasl: null | SaslConfig;
-}
+/** How the daemon reaches Kafka; `brokers` is always a non-empty array. */
+export type KafkaConfig = z.output<typeof KafkaSchema>;
 
-/** What a handler may touch beyond its brokers (Deno permission names). */
-export interface PermissionsConfig {
-  net: string[];
-  read: string[];
-  write: string[];
-  env: string[];
-}
+/** The status server's address, or `false` when it is disabled. */
+export type HttpConfig = z.output<typeof HttpSchema>["listen"];
 
-/** One consumer definition, with every default applied. */
-export interface ConsumerConfig {
-  name: string;
-  group: string;
-  topic: string;
-  mode: "balanced" | "simple";
-  /** Simple mode only; `null` means every partition of the topic. */
-  partitions: number[] | null;
-  autoOffsetReset: AutoOffsetReset;
-  resetOffsetOnStart: boolean;
-  /** Absolute path of the handler module. */
-  handler: string;
-  commit: { mode: "auto" | "manual"; intervalMs: number };
-  replicas: number;
-  retry: { attempts: number; backoffMs: number; maxBackoffMs: number };
-  deadLetterTopic: string | null;
-  permissions: PermissionsConfig;
-}
+/** Shutdown settings. */
+export type ShutdownConfig = z.output<typeof ShutdownSchema>;
 
 /** The whole file, resolved. */
 export interface Config {
@@ -64,7 +45,7 @@ export interface Config {
   path: string;
   kafka: KafkaConfig;
   /** `false` disables the status server. */
-  http: false | { host: string; port: number };
-  shutdown: { gracePeriodMs: number };
+  http: HttpConfig;
+  shutdown: ShutdownConfig;
   consumers: ConsumerConfig[];
 }

@@ -1,0 +1,76 @@
+/**
+ * Checks that a handler module exists and exports what the worker calls: a
+ * default function or a `handleBatch` function. The check imports the module
+ * (its top-level code runs), so it lives in the loader, not in parsing.
+ *
+ * @module
+ */
+import { stat } from "node:fs/promises";
+import { pathToFileURL } from "node:url";
+
+/** Default time a handler module may take to load during the check. */
+export const HANDLER_IMPORT_TIMEOUT_MS = 10_000;
+
+function firstLine(error: unknown): string {
+  const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
+  return text.split("\n")[0] ?? text;
+}
+
+async function withTimeout<T>(promise: Promise<T>, ms: number, message: string): Promise<T> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(message)), ms);
+  });
+  try {
+    return await Promise.race([promise, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
+}
+
+function describeExports(module: Record<string, unknown>): string {
+  const names = Object.keys(module);
+  if (names.length === 0) return "no exports";
+  return names
+    .map((name) => `${name === "default" ? "a default export" : name} (${typeof module[name]})`)
+    .join(", ");
+}
+
+/**
+ * What is wrong with the handler module at `path` (absolute), or `undefined`
+ * when it loads and exports a default function or `handleBatch`.
+ *
+ * @example
+ * ```ts
+ * await handlerProblem("/srv/workers/audit.ts"); // undefined when it is fine
+ * ```
+ */
+export async function handlerProblem(
+  path: string,
+  { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS }: { timeoutMs?: number } = {},
+): Promise<string | undefined> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) return `expected the handler to be a file, found a directory: ${path}`;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return code === "ENOENT" || code === "ENOTDIR"
+      ? `handler file not found: ${path}`
+      : `cannot read the handler file ${path}: ${firstLine(error)}`;
+  }
+  let module: Record<string, unknown>;
+  try {
+    module = await withTimeout(
+      import(pathToFileURL(path).href) as Promise<Record<string, unknown>>,
+      timeoutMs,
+      `it did not finish loading within ${timeoutMs} ms`,
+    );
+  } catch (error) {
+    return `handler module ${path} failed to load: ${firstLine(error)}`;
+  }
+  if (typeof module.default === "function" || typeof module.handleBatch === "function") {
+    return undefined;
+  }
+  return `expected handler module ${path} to export a default function or a handleBatch ` +
+    `function, found ${describeExports(module)}`;
+}

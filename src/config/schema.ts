@@ -1,0 +1,338 @@
+/**
+ * The schema of consumers.yaml: the single source of the configuration's
+ * TypeScript types (see `types.ts`), its runtime validation, its defaults and
+ * the published JSON Schema (see `json_schema.ts`).
+ *
+ * Error messages given here are "expected …" phrases; the loader appends
+ * what was found.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { parseHostPort } from "./host_port.ts";
+
+/** Default Kafka bootstrap address when `kafka.brokers` is omitted. */
+export const DEFAULT_BROKERS = ["127.0.0.1:9092"];
+/** Default address of the status server. */
+export const DEFAULT_LISTEN = "127.0.0.1:9464";
+
+const HOST_PORT = '"host:port"';
+
+function integer(min: number, fallback: number, description: string) {
+  return z.number().int().min(min).default(fallback).describe(description);
+}
+
+// ---------------------------------------------------------------- kafka --
+
+/** `kafka.brokers`: a list of `host:port`, or one comma-separated string. */
+export const BrokersSchema = z
+  .union([z.string(), z.array(z.string())], {
+    error: `expected a list of ${HOST_PORT} strings or one comma-separated string`,
+  })
+  .transform((value, ctx) => {
+    const brokers: string[] = [];
+    const items = Array.isArray(value) ? value : [value];
+    items.forEach((item, index) => {
+      const path = Array.isArray(value) ? [index] : [];
+      for (const part of item.split(",")) {
+        const address = part.trim();
+        const parsed = parseHostPort(address);
+        if (typeof parsed === "string") {
+          const where = item.includes(",") ? ` in ${JSON.stringify(item)}` : "";
+          const found = address === "" ? "an empty entry" : JSON.stringify(address);
+          ctx.addIssue({
+            code: "custom",
+            path,
+            input: item,
+            message: `expected a broker address ${HOST_PORT}, found ${found}${where}` +
+              (address === "" ? "" : `: ${parsed}`),
+          });
+        } else {
+          brokers.push(address);
+        }
+      }
+    });
+    if (items.length === 0) {
+      ctx.addIssue({
+        code: "custom",
+        input: value,
+        message: "expected at least one broker address, found an empty list",
+      });
+    }
+    return brokers;
+  })
+  .describe(
+    `Bootstrap brokers: a list of ${HOST_PORT}, or one comma-separated string ` +
+      `(each list item may itself be comma-separated, e.g. from \${KAFKA_BROKERS}).`,
+  );
+
+/** `kafka.ssl`: `false`, `true` (TLS with the system's CAs) or the TLS options. */
+export const SslSchema = z
+  .union([
+    z.boolean(),
+    z.strictObject({
+      ca: z.string().optional().describe("PEM text of the CA certificate(s) to trust."),
+      cert: z.string().optional().describe("PEM text of the client certificate."),
+      key: z.string().optional().describe("PEM text of the client private key (a secret)."),
+      rejectUnauthorized: z.boolean().default(true).describe(
+        "Reject brokers whose certificate does not verify.",
+      ),
+    }),
+  ], { error: "expected false, true or an object with ca, cert, key, rejectUnauthorized" })
+  .transform((value) => value === true ? { rejectUnauthorized: true } : value)
+  .prefault(false)
+  .describe(
+    "TLS for the broker connection: false, true, or { ca, cert, key, rejectUnauthorized }.",
+  );
+
+/** `kafka.sasl`: `null` or the SASL credentials. */
+export const SaslSchema = z
+  .union([
+    z.null(),
+    z.strictObject({
+      mechanism: z.enum(["plain", "scram-sha-256", "scram-sha-512"]).describe(
+        "SASL mechanism.",
+      ),
+      username: z.string().min(1).describe("SASL user name."),
+      password: z.string().min(1).describe("SASL password (a secret; use ${VAR})."),
+    }),
+  ], { error: "expected null or an object with mechanism, username, password" })
+  .default(null)
+  .describe("SASL authentication: null, or { mechanism, username, password }.");
+
+/** The `kafka:` section. */
+export const KafkaSchema = z
+  .strictObject({
+    brokers: BrokersSchema.prefault(DEFAULT_BROKERS),
+    clientId: z.string().min(1).default("consumerd").describe("Kafka client id."),
+    ssl: SslSchema,
+    sasl: SaslSchema,
+  })
+  .prefault({})
+  .describe("How the daemon reaches Kafka.");
+
+// ----------------------------------------------------- http and shutdown --
+
+/** `http.listen`: `"host:port"` (port 0 picks a free port) or `false`. */
+export const ListenSchema = z
+  .union([z.literal(false), z.string()], { error: `expected ${HOST_PORT} or false` })
+  .transform((value, ctx) => {
+    if (value === false) return false;
+    const parsed = parseHostPort(value.trim(), { allowPortZero: true });
+    if (typeof parsed !== "string") return parsed;
+    ctx.addIssue({
+      code: "custom",
+      input: value,
+      message: `expected ${HOST_PORT} or false, found ${JSON.stringify(value)}: ${parsed}`,
+    });
+    return z.NEVER;
+  })
+  .prefault(DEFAULT_LISTEN)
+  .describe(
+    `Address of the status server (health, status, metrics, dashboard), as ${HOST_PORT}; ` +
+      "false disables it.",
+  );
+
+/** The `http:` section. */
+export const HttpSchema = z
+  .strictObject({ listen: ListenSchema })
+  .prefault({})
+  .describe("The status server.");
+
+/** The `shutdown:` section. */
+export const ShutdownSchema = z
+  .strictObject({
+    gracePeriodMs: integer(
+      0,
+      30000,
+      "How long in-flight handlers may take to finish on shutdown before workers are terminated.",
+    ),
+  })
+  .prefault({})
+  .describe("Shutdown (SIGTERM, SIGINT) behaviour.");
+
+// ------------------------------------------------------------- consumers --
+
+const TOPIC_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,249}$/;
+const TOPIC_EXPECTED = 'expected a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -, not "." or "..")';
+
+/** Consumer names: unique, used in logs, metrics and status. */
+export const ConsumerNameSchema = z
+  .string()
+  .regex(/^[a-z0-9._-]{1,100}$/, {
+    error: 'expected a name of 1-100 lowercase letters, digits, ".", "_" or "-"',
+  })
+  .describe("Unique name of the consumer: [a-z0-9._-]; used in logs, metrics and status.");
+
+const TopicSchema = z.string().regex(TOPIC_NAME, { error: TOPIC_EXPECTED });
+const GroupSchema = z.string().min(1).max(255).describe(
+  "Consumer group: membership (balanced mode) and offset storage (both modes).",
+);
+const HandlerSchema = z.string().min(1).describe(
+  "Handler module, relative to this file; it exports a default function or handleBatch.",
+);
+
+const PartitionsSchema = z
+  .array(z.number().int().min(0).max(2147483647))
+  .min(1)
+  .superRefine((partitions, ctx) => {
+    const seen = new Set<number>();
+    partitions.forEach((partition, index) => {
+      if (seen.has(partition)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index],
+          input: partition,
+          message: `expected each partition once, found ${partition} twice`,
+        });
+      }
+      seen.add(partition);
+    });
+  });
+
+const CommitSchema = z
+  .strictObject({
+    mode: z.enum(["auto", "manual"]).default("auto").describe(
+      "auto: commit processed offsets every intervalMs, on revocation and on shutdown; " +
+        "manual: only when the handler calls ctx.commit().",
+    ),
+    intervalMs: integer(1, 5000, "Auto-commit interval in milliseconds."),
+  })
+  .prefault({})
+  .describe("When processed offsets are committed.");
+
+const RetrySchema = z
+  .strictObject({
+    attempts: integer(0, 3, "How many times a failed message is retried."),
+    backoffMs: integer(0, 200, "Delay before the first retry, in milliseconds."),
+    maxBackoffMs: integer(0, 30000, "Upper bound of the exponential retry delay."),
+  })
+  .prefault({})
+  .describe("Retries of a handler that throws.");
+
+const pathList = (what: string) => z.array(z.string().min(1)).default([]).describe(what);
+
+const PermissionsSchema = z
+  .strictObject({
+    net: pathList("Extra hosts the handler may reach (host or host:port)."),
+    read: pathList("Extra paths the handler may read, relative to this file."),
+    write: pathList("Extra paths the handler may write, relative to this file."),
+    env: pathList("Environment variables the handler may read."),
+  })
+  .prefault({})
+  .describe("What the handler may touch beyond its brokers and its own files.");
+
+const consumerFields = {
+  name: ConsumerNameSchema,
+  group: GroupSchema,
+  topic: TopicSchema.describe("Topic to consume."),
+  mode: z.enum(["balanced", "simple"]).default("balanced").describe(
+    "balanced: group membership spreads partitions; simple: fixed partitions, no membership.",
+  ),
+  partitions: PartitionsSchema.nullable().default(null).describe(
+    "Simple mode only: the partitions to read; default (null) is every partition of the topic.",
+  ),
+  autoOffsetReset: z
+    .enum(["earliest", "latest", "EARLIEST", "LATEST"])
+    .transform((value) => value === "EARLIEST" || value === "earliest" ? "earliest" : "latest")
+    .prefault("earliest")
+    .describe("Where to start without a usable committed offset: earliest or latest."),
+  resetOffsetOnStart: z.boolean().default(false).describe(
+    "Start from autoOffsetReset, ignoring committed offsets, for the partitions held when " +
+      "this consumer's start settled.",
+  ),
+  handler: HandlerSchema,
+  commit: CommitSchema,
+  replicas: z.number().int().min(1).max(1024).default(1).describe(
+    "Workers for this consumer inside this daemon (balanced mode, same group).",
+  ),
+  retry: RetrySchema,
+  deadLetterTopic: TopicSchema.nullable().default(null).describe(
+    "Where a message goes after its retries are spent; null: the partition pauses instead.",
+  ),
+  permissions: PermissionsSchema,
+};
+
+/** The consumer fields that hold objects; `defaults:` is merged into these key by key. */
+export const NESTED_CONSUMER_FIELDS: ReadonlySet<string> = new Set([
+  "commit",
+  "retry",
+  "permissions",
+]);
+
+/**
+ * One consumer after `defaults:` was merged in: every required field present,
+ * every default applied, and the rules that tie fields together checked.
+ */
+export const ConsumerSchema = z
+  .strictObject(consumerFields)
+  .superRefine((consumer, ctx) => {
+    if (consumer.partitions !== null && consumer.mode !== "simple") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["partitions"],
+        input: consumer.partitions,
+        message: `partitions is only allowed in simple mode, found mode "${consumer.mode}" ` +
+          "(in balanced mode the group assigns partitions)",
+      });
+    }
+    if (consumer.replicas > 1 && consumer.mode !== "balanced") {
+      ctx.addIssue({
+        code: "custom",
+        path: ["replicas"],
+        input: consumer.replicas,
+        message: `expected replicas: 1 in ${consumer.mode} mode, found ${consumer.replicas} ` +
+          "(replicas > 1 needs mode: balanced; simple-mode replicas would read the same partitions)",
+      });
+    }
+    if (consumer.retry.maxBackoffMs < consumer.retry.backoffMs) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["retry", "maxBackoffMs"],
+        input: consumer.retry.maxBackoffMs,
+        message: `expected maxBackoffMs >= backoffMs (${consumer.retry.backoffMs}), ` +
+          `found ${consumer.retry.maxBackoffMs}`,
+      });
+    }
+    if (consumer.deadLetterTopic === consumer.topic) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["deadLetterTopic"],
+        input: consumer.deadLetterTopic,
+        message: `expected a dead-letter topic other than the consumed topic, found ` +
+          `"${consumer.deadLetterTopic}" (failed messages would be consumed again)`,
+      });
+    }
+  });
+
+/**
+ * A consumer as written in `consumers:`. Only `name` is required here: other
+ * required fields may come from `defaults:` (checked by {@linkcode ConsumerSchema}).
+ */
+export const ConsumerEntrySchema = z
+  .strictObject({
+    ...consumerFields,
+    group: GroupSchema.optional(),
+    topic: TopicSchema.optional().describe("Topic to consume."),
+    handler: HandlerSchema.optional(),
+  })
+  .describe("One consumer. Fields it omits come from defaults, then from the built-in defaults.");
+
+/** The `defaults:` section: any consumer field except `name`. */
+export const ConsumerDefaultsSchema = ConsumerEntrySchema
+  .omit({ name: true })
+  .describe("Values for any consumer field (except name), applied where a consumer omits it.");
+
+/** The whole consumers.yaml file, as written. */
+export const ConfigFileSchema = z
+  .strictObject({
+    kafka: KafkaSchema,
+    http: HttpSchema,
+    shutdown: ShutdownSchema,
+    defaults: ConsumerDefaultsSchema.optional(),
+    consumers: z.array(ConsumerEntrySchema).describe("The consumers this daemon runs."),
+  })
+  .meta({
+    title: "consumerd consumers.yaml",
+    description: "Consumer definitions for the consumerd Kafka consumer daemon.",
+  });
