@@ -202,7 +202,9 @@ export function explainIssues(
     }
     switch (issue.code) {
       case "invalid_type": {
-        const expected = TYPE_NAMES[issue.expected] ?? issue.expected;
+        const expected = issue.expected === "number" && expectsInteger(context.schema, path)
+          ? "an integer"
+          : TYPE_NAMES[issue.expected] ?? issue.expected;
         const fromEnv = typeof found === "string" && context.interpolated(filePath) &&
             issue.expected !== "string"
           ? " (a ${VAR} value is always a string)"
@@ -250,7 +252,9 @@ export function explainIssues(
         const allowed = objectKeysAt(context.schema, path);
         for (const key of issue.keys) {
           const hint = didYouMean(key, allowed);
-          const rest = hint !== "" || allowed.length === 0
+          const rest = key === "name" && path.length === 1 && path[0] === "defaults"
+            ? ": a consumer's name cannot have a default (each consumer needs its own)"
+            : hint !== "" || allowed.length === 0
             ? hint
             : `; expected one of: ${allowed.join(", ")}`;
           findings.push({

@@ -158,9 +158,25 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
         message: `duplicate key${key === undefined ? "" : ` ${JSON.stringify(key)}`}${earlier}: ` +
           "each key may appear once in a mapping",
       });
+    } else if (error.code === "MULTIPLE_DOCS") {
+      issues.push({
+        file,
+        ...position,
+        path: "",
+        message: "expected one YAML document, found a second one after a --- line",
+      });
     } else {
       const kind = error.name === "YAMLWarning" ? "YAML problem" : "YAML syntax error";
-      issues.push({ file, ...position, path: "", message: `${kind}: ${yamlMessage(error)}` });
+      const lineText = text.split("\n", position.line)[position.line - 1] ?? "";
+      const hint = /[[{].*\$\{/.test(lineText)
+        ? ' (inside [ ] or { }, quote "${VAR}" expressions)'
+        : "";
+      issues.push({
+        file,
+        ...position,
+        path: "",
+        message: `${kind}: ${yamlMessage(error)}${hint}`,
+      });
     }
     if (error.name === "YAMLParseError" && !SOFT_YAML_ERRORS.has(error.code)) hardYamlError = true;
   }
@@ -211,6 +227,14 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
     );
   }
 
+  if (!isMapping(raw)) {
+    const found = Array.isArray(raw) ? "a list" : JSON.stringify(raw);
+    return fail(
+      "expected a mapping at the top level (consumers, and optionally kafka, http, shutdown, " +
+        `defaults), found ${found}`,
+    );
+  }
+
   // 5. The file as written.
   const interpolated = (path: FieldPath) => interpolatedPaths.has(formatPath(path));
   const reported = new Set<string>();
@@ -234,8 +258,8 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
   const baseDir = dirname(resolve(file));
   const valid: IndexedConsumer[] = [];
   const handlers: HandlerReference[] = [];
-  const rawConsumers = isMapping(raw) && Array.isArray(raw.consumers) ? raw.consumers : [];
-  const rawDefaults = isMapping(raw) ? raw.defaults : undefined;
+  const rawConsumers = Array.isArray(raw.consumers) ? raw.consumers : [];
+  const rawDefaults = raw.defaults;
   rawConsumers.forEach((entry: unknown, index: number) => {
     if (!isMapping(entry)) return; // reported in step 5
     const merged = applyDefaults(rawDefaults, entry);

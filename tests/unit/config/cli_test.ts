@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import { relative } from "node:path";
+import process from "node:process";
+import { fileURLToPath } from "node:url";
+import { checkCommand } from "../../../src/cli/check.ts";
+import { schemaCommand } from "../../../src/cli/schema.ts";
+import { consumersJsonSchema } from "../../../src/config/json_schema.ts";
+import { makeWorkspace, yaml } from "./_helpers.ts";
+import { writeFile } from "node:fs/promises";
+import { join } from "node:path";
+
+function capture() {
+  const out: string[] = [];
+  const err: string[] = [];
+  return { out, err, output: { out: (l: string) => out.push(l), err: (l: string) => err.push(l) } };
+}
+
+Deno.test("checkCommand() prints ok and one line per consumer, exit 0", async () => {
+  const file = fileURLToPath(new URL("./fixtures/consumers.yaml", import.meta.url));
+  const { out, err, output } = capture();
+  assert.equal(await checkCommand({ config: file }, output), 0);
+  assert.deepEqual(err, []);
+  const handler = (name: string) =>
+    relative(process.cwd(), fileURLToPath(new URL(`./fixtures/handlers/${name}`, import.meta.url)));
+  assert.deepEqual(out, [
+    "ok",
+    "single group=fixtures topic=orders mode=balanced partitions=all replicas=1 " +
+    "autoOffsetReset=earliest resetOffsetOnStart=false commit=auto/5000ms deadLetterTopic=none " +
+    `handler=${handler("default_export.ts")}`,
+    "batch group=fixtures topic=payments mode=balanced partitions=all replicas=1 " +
+    "autoOffsetReset=earliest resetOffsetOnStart=false commit=manual deadLetterTopic=none " +
+    `handler=${handler("handle_batch.ts")}`,
+  ]);
+});
+
+Deno.test("checkCommand() prints every error as file:line:col path: message, exit 1", async () => {
+  const workspace = await makeWorkspace();
+  try {
+    const file = join(workspace.dir, "consumers.yaml");
+    await writeFile(
+      file,
+      yaml(
+        "http:",
+        "  listen: nowhere",
+        "consumers:",
+        "  - name: audit",
+        "    group: g",
+        "    topic: orders",
+        "    autoOffsetReset: earlist",
+        "    handler: ./handlers/missing.ts",
+      ),
+    );
+    const { out, err, output } = capture();
+    assert.equal(await checkCommand({ config: file }, output), 1);
+    assert.deepEqual(out, []);
+    assert.deepEqual(err, [
+      `${file}:2:11 http.listen: expected "host:port" or false, found "nowhere": the port is missing`,
+      `${file}:7:22 consumers[0].autoOffsetReset: expected one of "earliest", "latest", "EARLIEST", ` +
+      `"LATEST", found "earlist" (did you mean "earliest"?)`,
+      `${file}:8:14 consumers[0].handler: handler file not found: ${
+        join(workspace.dir, "handlers", "missing.ts")
+      }`,
+    ]);
+  } finally {
+    await workspace.remove();
+  }
+});
+
+Deno.test("checkCommand() reports a missing file, exit 1", async () => {
+  const { err, output } = capture();
+  assert.equal(await checkCommand({ config: "/nonexistent.yaml" }, output), 1);
+  assert.deepEqual(err, ["/nonexistent.yaml:1:1: cannot read the config file: it does not exist"]);
+});
+
+Deno.test("schemaCommand() prints the JSON Schema, exit 0", async () => {
+  const { out, output } = capture();
+  assert.equal(await schemaCommand(output), 0);
+  assert.equal(out.length, 1);
+  assert.deepEqual(JSON.parse(out[0] ?? ""), consumersJsonSchema());
+});
