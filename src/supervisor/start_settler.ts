@@ -1,0 +1,190 @@
+/**
+ * The "start settled" rule of resetOffsetOnStart, for the replicas of one
+ * consumer in this daemon. Pure: it records what workers report and says
+ * which `positions` answers to send.
+ *
+ * The start settles when every replica has received its first assignment.
+ * The partitions the daemon holds at that moment are reset, each exactly
+ * once, by whichever replica holds it when it asks; partitions that reach
+ * the daemon later are never reset. A reset handed to a replica stays "in
+ * flight" until that replica reports it committed (done) or abandoned (its
+ * assignment moved on: the reset goes back to pending); a replica that asks
+ * for a partition in flight elsewhere waits for that outcome, so no
+ * partition is reset twice and none is read before its reset.
+ *
+ * @module
+ */
+
+/** An answer to send: the `positions` message for one replica's assignment. */
+export interface PositionsReply {
+  replica: number;
+  generation: number;
+  /** Partitions of that assignment to reset (held when the start settled). */
+  resetOnStart: number[];
+}
+
+interface Request {
+  generation: number;
+  partitions: number[];
+}
+
+/** Options for {@linkcode StartSettler}. */
+export interface StartSettlerOptions {
+  /** How many replicas of this consumer this daemon runs. */
+  replicas: number;
+  /** Whether this consumer resets on start (resetOffsetOnStart). */
+  resetOnStart: boolean;
+}
+
+/**
+ * Tracks one consumer's start across its replicas.
+ *
+ * @example
+ * ```ts
+ * const settler = new StartSettler({ replicas: 2, resetOnStart: true });
+ * settler.assigned(0, 1, [0, 1, 2]); // [] — replica 1 has not joined yet
+ * settler.assigned(1, 1, [2]);       // answers for both replicas
+ * ```
+ */
+export class StartSettler {
+  readonly #replicas: number;
+  readonly #resetOnStart: boolean;
+  /** Latest assignment of each replica (settling needs one from each). */
+  readonly #latest = new Map<number, Request>();
+  /** Assignments not answered yet. */
+  readonly #waiting = new Map<number, Request>();
+  /** Latest generation each replica has reported as started. */
+  readonly #startedGeneration = new Map<number, number>();
+  readonly #pending = new Set<number>();
+  readonly #inFlight = new Map<number, { replica: number; generation: number }>();
+  #settled = false;
+  #heldAtStart: number[] = [];
+
+  constructor({ replicas, resetOnStart }: StartSettlerOptions) {
+    if (!Number.isInteger(replicas) || replicas < 1) {
+      throw new RangeError(
+        `Cannot settle a start as 'replicas' must be a positive integer: current value is ${replicas}`,
+      );
+    }
+    this.#replicas = replicas;
+    this.#resetOnStart = resetOnStart;
+  }
+
+  /** True once every replica received its first assignment. */
+  get settled(): boolean {
+    return this.#settled;
+  }
+
+  /** The partitions held when the start settled (what resetOffsetOnStart resets). */
+  get heldAtStart(): readonly number[] {
+    return this.#heldAtStart;
+  }
+
+  /**
+   * True when the start is complete: settled, every reset committed, and
+   * every replica reading its latest assignment.
+   */
+  get ready(): boolean {
+    if (!this.#settled || this.#pending.size > 0 || this.#inFlight.size > 0) return false;
+    for (const [replica, request] of this.#latest) {
+      if (this.#startedGeneration.get(replica) !== request.generation) return false;
+    }
+    return true;
+  }
+
+  /** A replica received an assignment and waits for its answer. */
+  assigned(replica: number, generation: number, partitions: readonly number[]): PositionsReply[] {
+    this.#checkReplica(replica);
+    const request = { generation, partitions: [...partitions] };
+    this.#latest.set(replica, request);
+    this.#waiting.set(replica, request);
+    if (!this.#settled && this.#latest.size === this.#replicas) this.#settle();
+    return this.#answer();
+  }
+
+  /** A replica reports which partitions of an answered assignment it started, and which it abandoned. */
+  started(
+    replica: number,
+    generation: number,
+    started: readonly number[],
+    abandoned: readonly number[],
+  ): PositionsReply[] {
+    this.#checkReplica(replica);
+    const owns = (p: number) => {
+      const f = this.#inFlight.get(p);
+      return f !== undefined && f.replica === replica && f.generation === generation;
+    };
+    for (const p of started) if (owns(p)) this.#inFlight.delete(p);
+    for (const p of abandoned) {
+      if (owns(p)) {
+        this.#inFlight.delete(p);
+        this.#pending.add(p);
+      }
+    }
+    if (this.#latest.get(replica)?.generation === generation) {
+      this.#startedGeneration.set(replica, generation);
+    }
+    return this.#answer();
+  }
+
+  /** A replica's worker is gone (crashed, terminated): its unconfirmed resets go back to pending. */
+  gone(replica: number): PositionsReply[] {
+    this.#checkReplica(replica);
+    for (const [p, f] of this.#inFlight) {
+      if (f.replica === replica) {
+        this.#inFlight.delete(p);
+        this.#pending.add(p);
+      }
+    }
+    this.#waiting.delete(replica);
+    this.#startedGeneration.delete(replica);
+    if (!this.#settled) this.#latest.delete(replica);
+    return this.#answer();
+  }
+
+  /** Settles now with the replicas that have joined (a replica that never gets an assignment must not block the others forever). */
+  forceSettle(): PositionsReply[] {
+    if (!this.#settled) this.#settle();
+    return this.#answer();
+  }
+
+  #settle(): void {
+    this.#settled = true;
+    const held = new Set<number>();
+    for (const request of this.#latest.values()) for (const p of request.partitions) held.add(p);
+    this.#heldAtStart = [...held].sort((a, b) => a - b);
+    if (this.#resetOnStart) { for (const p of held) this.#pending.add(p); }
+  }
+
+  #answer(): PositionsReply[] {
+    if (!this.#settled) return [];
+    const replies: PositionsReply[] = [];
+    for (const [replica, request] of this.#waiting) {
+      const blocked = request.partitions.some((p) => {
+        const f = this.#inFlight.get(p);
+        return f !== undefined && (f.replica !== replica || f.generation !== request.generation);
+      });
+      if (blocked) continue;
+      const reset = request.partitions.filter((p) => this.#pending.has(p));
+      for (const p of reset) {
+        this.#pending.delete(p);
+        this.#inFlight.set(p, { replica, generation: request.generation });
+      }
+      this.#waiting.delete(replica);
+      replies.push({
+        replica,
+        generation: request.generation,
+        resetOnStart: reset.sort((a, b) => a - b),
+      });
+    }
+    return replies;
+  }
+
+  #checkReplica(replica: number): void {
+    if (!Number.isInteger(replica) || replica < 0 || replica >= this.#replicas) {
+      throw new RangeError(
+        `Cannot track replica ${replica} as replicas are numbered 0..${this.#replicas - 1}`,
+      );
+    }
+  }
+}

@@ -1,0 +1,83 @@
+import assert from "node:assert/strict";
+import { StartSettler } from "../../../src/supervisor/start_settler.ts";
+
+Deno.test("StartSettler waits until every replica has its first assignment", () => {
+  const s = new StartSettler({ replicas: 3, resetOnStart: true });
+  assert.deepEqual(s.assigned(0, 1, [0, 1, 2]), []);
+  assert.deepEqual(s.assigned(1, 1, [1]), []);
+  assert.equal(s.settled, false);
+  const replies = s.assigned(2, 1, [2]);
+  assert.equal(s.settled, true);
+  assert.deepEqual(s.heldAtStart, [0, 1, 2]);
+  // Replica 0's first assignment is the oldest report of partitions 1 and 2:
+  // replicas 1 and 2 wait for its outcome.
+  assert.deepEqual(replies, [{ replica: 0, generation: 1, resetOnStart: [0, 1, 2] }]);
+  // Its assignment was replaced by the rebalance: it re-joins with [0] and abandons.
+  assert.deepEqual(s.assigned(0, 2, [0]), []);
+  assert.deepEqual(s.started(0, 1, [], [0, 1, 2]), [
+    { replica: 1, generation: 1, resetOnStart: [1] },
+    { replica: 2, generation: 1, resetOnStart: [2] },
+    { replica: 0, generation: 2, resetOnStart: [0] },
+  ]);
+});
+
+Deno.test("StartSettler resets each partition once however partitions moved while replicas joined", () => {
+  const s = new StartSettler({ replicas: 2, resetOnStart: true });
+  s.assigned(0, 1, [0, 1, 2]);
+  // Replica 1 joins; the rebalance moves partition 2 to it, and replica 0 re-joins.
+  assert.deepEqual(s.assigned(1, 1, [2]), [{ replica: 0, generation: 1, resetOnStart: [0, 1, 2] }]);
+  // Replica 0 already moved on to generation 2 ([0, 1]) before it could reset: it asks again…
+  assert.deepEqual(s.assigned(0, 2, [0, 1]), [], "0 and 1 are still in flight for generation 1");
+  // …and abandons generation 1's resets: replica 1 (waiting with [2]) and replica 0's new assignment are answered.
+  assert.deepEqual(s.started(0, 1, [], [0, 1, 2]), [
+    { replica: 1, generation: 1, resetOnStart: [2] },
+    { replica: 0, generation: 2, resetOnStart: [0, 1] },
+  ]);
+  // Replica 1 moved on to generation 2 too (still holding 2): it abandons generation 1 and asks again.
+  assert.deepEqual(s.assigned(1, 2, [2]), []);
+  assert.deepEqual(s.started(1, 1, [], [2]), [{ replica: 1, generation: 2, resetOnStart: [2] }]);
+  s.started(0, 2, [0, 1], []);
+  assert.equal(s.ready, false);
+  s.started(1, 2, [2], []);
+  assert.equal(s.ready, true);
+  // A later assignment never resets.
+  assert.deepEqual(s.assigned(0, 3, [0, 1, 2]), [{ replica: 0, generation: 3, resetOnStart: [] }]);
+});
+
+Deno.test("StartSettler makes a replica wait for a reset in flight elsewhere, and skips it once committed", () => {
+  const s = new StartSettler({ replicas: 2, resetOnStart: true });
+  s.assigned(0, 1, [0, 1]);
+  s.assigned(1, 1, []);
+  // Partition 1 moves to replica 1 while replica 0 commits its reset.
+  assert.deepEqual(s.assigned(1, 2, [1]), []);
+  assert.deepEqual(s.started(0, 1, [0, 1], []), [{ replica: 1, generation: 2, resetOnStart: [] }]);
+});
+
+Deno.test("StartSettler puts a gone replica's unconfirmed resets back to pending", () => {
+  const s = new StartSettler({ replicas: 2, resetOnStart: true });
+  s.assigned(0, 1, [0]);
+  s.assigned(1, 1, [1]);
+  assert.deepEqual(s.gone(1), []);
+  // Its replacement (a recovery) still performs the reset decided at start.
+  assert.deepEqual(s.assigned(1, 1, [1]), [{ replica: 1, generation: 1, resetOnStart: [1] }]);
+});
+
+Deno.test("StartSettler never resets without resetOffsetOnStart", () => {
+  const s = new StartSettler({ replicas: 1, resetOnStart: false });
+  assert.deepEqual(s.assigned(0, 1, [0, 1]), [{ replica: 0, generation: 1, resetOnStart: [] }]);
+  s.started(0, 1, [0, 1], []);
+  assert.equal(s.ready, true);
+});
+
+Deno.test("StartSettler.forceSettle() settles with the replicas that joined", () => {
+  const s = new StartSettler({ replicas: 3, resetOnStart: true });
+  s.assigned(0, 1, [0, 1, 2]);
+  assert.deepEqual(s.forceSettle(), [{ replica: 0, generation: 1, resetOnStart: [0, 1, 2] }]);
+  assert.deepEqual(s.assigned(1, 1, [1]), [], "1 is in flight for replica 0");
+});
+
+Deno.test("StartSettler rejects replica numbers outside 0..replicas-1", () => {
+  const s = new StartSettler({ replicas: 2, resetOnStart: true });
+  assert.throws(() => s.assigned(2, 1, []), /replicas are numbered 0\.\.1/);
+  assert.throws(() => new StartSettler({ replicas: 0, resetOnStart: true }), /current value is 0/);
+});
