@@ -5,6 +5,9 @@
  * @module
  */
 import type { ConsumerConfig, KafkaConfig } from "./config/types.ts";
+import type { StartReason } from "./offsets/start_position.ts";
+
+export type { StartReason };
 
 /** Bumped whenever a message changes shape. */
 export const PROTOCOL_VERSION = 1;
@@ -43,12 +46,50 @@ export type SupervisorMessage =
     heartbeatIntervalMs: number;
     logFormat: "json" | "pretty";
   }
+  | {
+    v: typeof PROTOCOL_VERSION;
+    type: "positions";
+    /** The assignment generation this answers (from the worker's `assigned`). */
+    generation: number;
+    /** Partitions held when this consumer's start settled: reset them (resetOffsetOnStart). */
+    resetOnStart: number[];
+  }
   | { v: typeof PROTOCOL_VERSION; type: "stop"; deadlineMs: number };
+
+/** Where one partition started, and why. */
+export interface PartitionStart {
+  partition: number;
+  offset: string;
+  reason: StartReason;
+}
 
 /** Worker → supervisor. */
 export type WorkerMessage =
   | { v: typeof PROTOCOL_VERSION; type: "ready" }
-  | { v: typeof PROTOCOL_VERSION; type: "assigned"; partitions: number[] }
+  | {
+    v: typeof PROTOCOL_VERSION;
+    type: "assigned";
+    /** Increases with every assignment this worker receives. */
+    generation: number;
+    partitions: number[];
+    /** True when the worker waits for `positions` before reading these partitions. */
+    awaitingPositions: boolean;
+  }
+  | {
+    v: typeof PROTOCOL_VERSION;
+    type: "started";
+    generation: number;
+    /** Partitions whose start position was committed and which are now read. */
+    started: PartitionStart[];
+    /** Partitions of a `positions` answer that were not started (the assignment moved on). */
+    abandoned: number[];
+  }
+  | {
+    v: typeof PROTOCOL_VERSION;
+    type: "reset";
+    /** A committed offset fell out of range while reading; kafkajs moved to autoOffsetReset. */
+    partition: number;
+  }
   | { v: typeof PROTOCOL_VERSION; type: "revoked"; partitions: number[] }
   | { v: typeof PROTOCOL_VERSION; type: "offsets"; partitions: PartitionProgress[] }
   | {
@@ -74,15 +115,23 @@ export function toErrorData(error: unknown, retriable = false): ErrorData {
   return { name: "Error", message: String(error), retriable };
 }
 
-const WORKER_TYPES = new Set([
-  "ready",
-  "assigned",
-  "revoked",
-  "offsets",
-  "heartbeat",
-  "error",
-  "stopped",
-]);
+// A record over the union's tags: the compiler insists that every type is listed.
+const WORKER_TYPES: Record<WorkerMessage["type"], true> = {
+  ready: true,
+  assigned: true,
+  started: true,
+  reset: true,
+  revoked: true,
+  offsets: true,
+  heartbeat: true,
+  error: true,
+  stopped: true,
+};
+const SUPERVISOR_TYPES: Record<SupervisorMessage["type"], true> = {
+  start: true,
+  positions: true,
+  stop: true,
+};
 
 /**
  * Checks that a value received from a worker is a {@linkcode WorkerMessage}
@@ -96,12 +145,13 @@ const WORKER_TYPES = new Set([
 export function isWorkerMessage(value: unknown): value is WorkerMessage {
   if (typeof value !== "object" || value === null) return false;
   const { v, type } = value as { v?: unknown; type?: unknown };
-  return v === PROTOCOL_VERSION && typeof type === "string" && WORKER_TYPES.has(type);
+  return v === PROTOCOL_VERSION && typeof type === "string" && Object.hasOwn(WORKER_TYPES, type);
 }
 
 /** Checks that a value received from the supervisor is a {@linkcode SupervisorMessage}. */
 export function isSupervisorMessage(value: unknown): value is SupervisorMessage {
   if (typeof value !== "object" || value === null) return false;
   const { v, type } = value as { v?: unknown; type?: unknown };
-  return v === PROTOCOL_VERSION && (type === "start" || type === "stop");
+  return v === PROTOCOL_VERSION && typeof type === "string" &&
+    Object.hasOwn(SUPERVISOR_TYPES, type);
 }

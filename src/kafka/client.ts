@@ -15,6 +15,8 @@ export interface CreateKafkaOptions {
   logger?: Logger;
   /** How long to wait for a TCP connection, ms. */
   connectionTimeoutMs?: number;
+  /** Sees every kafkajs log record (message and fields), whatever its level. */
+  onLog?: (message: string, fields: Record<string, unknown>) => void;
 }
 
 // kafkajs logs every failed connection attempt as an error; the worker
@@ -28,7 +30,7 @@ const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
 
 /** Creates a kafkajs client for the given cluster settings. */
 export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {}): Kafka {
-  const { clientIdSuffix, logger, connectionTimeoutMs = 3000 } = options;
+  const { clientIdSuffix, logger, onLog, connectionTimeoutMs = 3000 } = options;
   const sasl: SASLOptions | undefined = config.sasl === null ? undefined : {
     mechanism: config.sasl.mechanism,
     username: config.sasl.username,
@@ -45,12 +47,12 @@ export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {
     retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 2 },
     logLevel: logLevel.WARN,
     logCreator: () => ({ namespace, level, log }) => {
-      if (!logger) return;
       const { message, timestamp: _t, logger: _l, stack: _s, ...rest } = log as Record<
         string,
         unknown
       >;
-      logger[LEVELS[level] ?? "info"](`kafkajs: ${String(message)}`, { namespace, ...rest });
+      onLog?.(String(message), rest);
+      logger?.[LEVELS[level] ?? "info"](`kafkajs: ${String(message)}`, { namespace, ...rest });
     },
   });
 }

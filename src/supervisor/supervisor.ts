@@ -8,11 +8,17 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config, ConsumerConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
-import type { PartitionProgress, WorkerMessage } from "../protocol.ts";
+import {
+  type PartitionProgress,
+  PROTOCOL_VERSION,
+  type StartReason,
+  type WorkerMessage,
+} from "../protocol.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { backoffDelay } from "./backoff.ts";
 import { controlPass, type ControlPolicy, type SlotView } from "./control_pass.ts";
 import { workerPermissions } from "./permissions.ts";
+import { type PositionsReply, StartSettler } from "./start_settler.ts";
 import { WorkerHandle } from "./worker_handle.ts";
 
 const ENTRY = new URL("../worker/entry.ts", import.meta.url);
@@ -28,6 +34,8 @@ export interface SupervisorOptions {
   controlIntervalMs?: number;
   /** Restart backoff: first delay and cap, ms. */
   restartBackoff?: { baseMs: number; maxMs: number };
+  /** How long a consumer's start may wait for all its replicas' first assignments, ms. */
+  settleTimeoutMs?: number;
   /** Restarts within `failingWindowMs` that mark a consumer as failing. */
   failingAfter?: number;
   failingWindowMs?: number;
@@ -45,6 +53,15 @@ interface Slot {
   restartAt: number;
 }
 
+/** One consumer's start across its replicas. */
+interface ConsumerRun {
+  consumer: ConsumerConfig;
+  settler: StartSettler;
+  startedAt: number;
+  ready: boolean;
+  resets: Record<StartReason, number>;
+}
+
 /** A consumer's state as reported by status. */
 export interface ConsumerStatus {
   name: string;
@@ -54,6 +71,8 @@ export interface ConsumerStatus {
   state: "starting" | "running" | "failing" | "draining" | "stopped";
   restarts: number;
   lastError: string | null;
+  /** Partitions started away from their committed offset, by reason. */
+  resets: Record<StartReason, number>;
   partitions: Array<PartitionProgress & { lag: string | null }>;
 }
 
@@ -65,6 +84,7 @@ export class Supervisor {
     onWorkerMessage?: SupervisorOptions["onWorkerMessage"];
   };
   #slots = new Map<string, Slot>();
+  #runs = new Map<string, ConsumerRun>();
   #timer: ReturnType<typeof setInterval> | null = null;
   #stopping = false;
   #packageDir = dirname(RUNTIME_DIR);
@@ -77,6 +97,7 @@ export class Supervisor {
       controlIntervalMs: 500,
       restartBackoff: { baseMs: 500, maxMs: 30_000 },
       failingAfter: 5,
+      settleTimeoutMs: 60_000,
       failingWindowMs: 5 * 60_000,
       ...options,
       policy: { heartbeatTimeoutMs: 10_000, handlerTimeoutMs: 5 * 60_000, ...options.policy },
@@ -95,6 +116,21 @@ export class Supervisor {
       );
     }
     for (const consumer of this.#config.consumers) {
+      this.#runs.set(consumer.name, {
+        consumer,
+        settler: new StartSettler({
+          replicas: consumer.replicas,
+          resetOnStart: consumer.resetOffsetOnStart,
+        }),
+        startedAt: performance.now(),
+        ready: false,
+        resets: {
+          "committed": 0,
+          "reset-on-start": 0,
+          "no-committed-offset": 0,
+          "out-of-range": 0,
+        },
+      });
       for (let replica = 0; replica < consumer.replicas; replica++) {
         const slot: Slot = {
           id: `${consumer.name}#${replica}`,
@@ -129,12 +165,82 @@ export class Supervisor {
       logFormat,
       heartbeatIntervalMs,
       now: () => performance.now(),
-      onMessage: (h, m) => onWorkerMessage?.(h.consumer.name, h.replica, m),
+      onMessage: (h, m) => {
+        if (slot.handle === h) this.#onWorkerMessage(slot, m);
+        onWorkerMessage?.(h.consumer.name, h.replica, m);
+      },
     });
+  }
+
+  #onWorkerMessage(slot: Slot, message: WorkerMessage): void {
+    const run = this.#runs.get(slot.consumer.name)!;
+    const log = this.#options.logger.child({ consumer: slot.consumer.name, replica: slot.replica });
+    switch (message.type) {
+      case "assigned":
+        this.#sendPositions(
+          run,
+          run.settler.assigned(slot.replica, message.generation, message.partitions),
+        );
+        break;
+      case "started":
+        for (const s of message.started) run.resets[s.reason]++;
+        this.#sendPositions(
+          run,
+          run.settler.started(
+            slot.replica,
+            message.generation,
+            message.started.map((s) => s.partition),
+            message.abandoned,
+          ),
+        );
+        break;
+      case "reset":
+        run.resets["out-of-range"]++;
+        log.warn("offset out of range; partition moved to autoOffsetReset", {
+          partition: message.partition,
+        });
+        break;
+      default:
+        return;
+    }
+    if (!run.ready && run.settler.ready) {
+      run.ready = true;
+      log.info("consumer started", {
+        heldAtStart: run.settler.heldAtStart,
+        resetOnStart: run.consumer.resetOffsetOnStart ? run.settler.heldAtStart : [],
+        ms: Math.round(performance.now() - run.startedAt),
+      });
+    }
+  }
+
+  #sendPositions(run: ConsumerRun, replies: PositionsReply[]): void {
+    if (!run.consumer.resetOffsetOnStart) return;
+    for (const reply of replies) {
+      const handle = this.#slots.get(`${run.consumer.name}#${reply.replica}`)?.handle;
+      handle?.send({
+        v: PROTOCOL_VERSION,
+        type: "positions",
+        generation: reply.generation,
+        resetOnStart: reply.resetOnStart,
+      });
+    }
   }
 
   #controlPass(): void {
     if (this.#stopping) return;
+    const now0 = performance.now();
+    for (const run of this.#runs.values()) {
+      if (!run.settler.settled && now0 - run.startedAt > this.#options.settleTimeoutMs) {
+        this.#options.logger.warn(
+          "not every replica got an assignment in time; settling the start without them",
+          {
+            consumer: run.consumer.name,
+            settleTimeoutMs: this.#options.settleTimeoutMs,
+          },
+        );
+        this.#sendPositions(run, run.settler.forceSettle());
+      }
+    }
     const views: SlotView[] = [...this.#slots.values()].map((s) => ({
       id: s.id,
       empty: s.handle === null,
@@ -153,6 +259,8 @@ export class Supervisor {
       }
       slot.handle?.terminate(action.reason);
       slot.handle = null;
+      const run = this.#runs.get(slot.consumer.name)!;
+      this.#sendPositions(run, run.settler.gone(slot.replica));
       slot.restarts++;
       slot.recentRestarts = [...slot.recentRestarts, now].filter((t) =>
         now - t < this.#options.failingWindowMs
@@ -225,6 +333,7 @@ export class Supervisor {
         state,
         restarts: slots.reduce((n, s) => n + s.restarts, 0),
         lastError: lastError ? `${lastError.name}: ${lastError.message}` : null,
+        resets: { ...this.#runs.get(consumer.name)!.resets },
         partitions,
       };
     });

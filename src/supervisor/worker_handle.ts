@@ -11,6 +11,7 @@ import {
   isWorkerMessage,
   type PartitionProgress,
   PROTOCOL_VERSION,
+  type SupervisorMessage,
   type WorkerMessage,
 } from "../protocol.ts";
 import type { Runtime, WorkerPermissions } from "../runtime/types.ts";
@@ -140,6 +141,11 @@ export class WorkerHandle {
     if (ORDER[state] <= ORDER[this.state]) return;
     this.#log.info("worker state", { from: this.state, to: state });
     this.state = state;
+  }
+
+  /** Sends a message to the worker. */
+  send(message: SupervisorMessage): void {
+    this.#worker.postMessage(message);
   }
 
   /** Asks the worker to drain; resolves when it reports `stopped` or the deadline passes. */

@@ -19,19 +19,22 @@ let loop: Promise<WorkerLoop> | null = null;
 self.onmessage = (event: MessageEvent) => {
   const message = event.data;
   if (!isSupervisorMessage(message)) return;
-  if (message.type === "start" && loop === null) {
-    loop = startWorkerLoop(message, post);
-    loop.catch((error) => post({ v: 1, type: "error", error: toErrorData(error), fatal: true }));
-    return;
-  }
-  if (message.type === "stop") {
-    const stopping = loop ?? Promise.resolve(null);
-    stopping
-      .then((l) => l?.stop(message.deadlineMs))
-      .then(
-        () => post({ v: 1, type: "stopped", error: null }),
-        (error) => post({ v: 1, type: "stopped", error: toErrorData(error) }),
-      )
-      .finally(() => self.close());
+  switch (message.type) {
+    case "start":
+      if (loop !== null) return;
+      loop = startWorkerLoop(message, post);
+      loop.catch((error) => post({ v: 1, type: "error", error: toErrorData(error), fatal: true }));
+      return;
+    case "positions":
+      void loop?.then((l) => l.positions(message.generation, message.resetOnStart));
+      return;
+    case "stop":
+      (loop ?? Promise.resolve(null))
+        .then((l) => l?.stop(message.deadlineMs))
+        .then(
+          () => post({ v: 1, type: "stopped", error: null }),
+          (error) => post({ v: 1, type: "stopped", error: toErrorData(error) }),
+        )
+        .finally(() => self.close());
   }
 };

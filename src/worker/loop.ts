@@ -3,35 +3,34 @@
  *
  * @module
  */
+import { StaleAssignmentError, startBalancedSession } from "../kafka/balanced_session.ts";
+import type { Assignment, ConsumerSession, FetchedBatch } from "../kafka/session.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
+import { CommitTracker } from "../offsets/commit_tracker.ts";
 import {
   type PartitionProgress,
   type SupervisorMessage,
   toErrorData,
   type WorkerMessage,
 } from "../protocol.ts";
-import {
-  type ConsumerSession,
-  type FetchedBatch,
-  startConsumerSession,
-} from "../kafka/consumer.ts";
+import { backoffDelay } from "../supervisor/backoff.ts";
+import { startAssignment } from "./assignment.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
 import type { Context, Message } from "./message.ts";
-import { backoffDelay } from "../supervisor/backoff.ts";
 
 type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
 
 /** A running worker loop. */
 export interface WorkerLoop {
+  /** The supervisor's answer to an assignment (resetOffsetOnStart). */
+  positions(generation: number, resetOnStart: number[]): void;
   /** Drains and stops: resolves once offsets are committed and the group is left. */
   stop(deadlineMs: number): Promise<void>;
 }
 
 const REPORT_INTERVAL_MS = 1000;
 
-/**
- * Starts the loop described by a `start` message; progress goes out through `post`.
- */
+/** Starts the loop described by a `start` message; progress goes out through `post`. */
 export async function startWorkerLoop(
   start: StartMessage,
   post: (message: WorkerMessage) => void,
@@ -42,28 +41,33 @@ export async function startWorkerLoop(
     fields: { consumer: consumer.name, replica: start.replica },
   });
   const abort = new AbortController();
-  const progress = new Map<number, PartitionProgress>();
+  const tracker = new CommitTracker();
+  const highWatermarks = new Map<number, string>();
   const dirty = new Set<number>();
-  let assigned: number[] = [];
+  /** The assignment being read, and the one waiting for the supervisor's `positions`. */
+  let current: Assignment = { generation: 0, partitions: [] };
+  let awaiting: Assignment | null = null;
   let busySince: number | null = null;
   let session: ConsumerSession | null = null;
+  /** Resolves with the session once connected (assignments can arrive while it connects). */
+  let sessionReady!: (s: ConsumerSession) => void;
+  const connected = new Promise<ConsumerSession>((resolve) => (sessionReady = resolve));
+  /** Partitions paused after a handler failure, with their resume timers. */
+  const failed = new Map<number, ReturnType<typeof setTimeout>>();
 
-  const touch = (partition: number): PartitionProgress => {
-    let p = progress.get(partition);
-    if (!p) {
-      p = { partition, processed: null, committed: null, highWatermark: null };
-      progress.set(partition, p);
-    }
-    dirty.add(partition);
-    return p;
-  };
+  const progress = (partition: number): PartitionProgress => ({
+    partition,
+    processed: tracker.processed(partition),
+    committed: tracker.committed(partition),
+    highWatermark: highWatermarks.get(partition) ?? null,
+  });
 
   const commitFinished = async () => {
-    const offsets = [...progress.values()]
-      .filter((p) => p.processed !== null && assigned.includes(p.partition))
-      .map((p) => ({ partition: p.partition, offset: String(BigInt(p.processed!) + 1n) }))
-      .filter((o) => o.offset !== progress.get(o.partition)?.committed);
-    await session?.commit(offsets);
+    const pending = tracker.pending().filter((o) => current.partitions.includes(o.partition));
+    if (pending.length === 0 || session === null) return;
+    await session.commit(pending);
+    tracker.markCommitted(pending);
+    for (const o of pending) dirty.add(o.partition);
   };
 
   const ctx: Context = {
@@ -79,19 +83,17 @@ export async function startWorkerLoop(
   const handler: Handler = handlerOf(module, consumer.handler);
   await module.setup?.(ctx);
 
-  const heartbeat = setInterval(
-    () =>
-      post({ v: 1, type: "heartbeat", busyMs: busySince === null ? null : Date.now() - busySince }),
-    start.heartbeatIntervalMs,
-  );
+  const heartbeat = setInterval(() => {
+    post({ v: 1, type: "heartbeat", busyMs: busySince === null ? null : Date.now() - busySince });
+  }, start.heartbeatIntervalMs);
   const report = setInterval(() => {
     if (dirty.size === 0) return;
-    const partitions = [...dirty].map((p) => ({ ...progress.get(p)! }));
+    const partitions = [...dirty].map(progress);
     dirty.clear();
     post({ v: 1, type: "offsets", partitions });
   }, REPORT_INTERVAL_MS);
 
-  /** Runs `fn` until it succeeds or the retry policy is spent; returns the last error or null. */
+  /** Runs `fn` until it succeeds or the retry policy is spent; returns the last error, or null. */
   const withRetry = async (fn: () => unknown, first: Message): Promise<unknown> => {
     const { attempts, backoffMs, maxBackoffMs } = consumer.retry;
     for (let attempt = 1;; attempt++) {
@@ -120,69 +122,162 @@ export async function startWorkerLoop(
     }
   };
 
-  const failPartition = (batch: FetchedBatch, message: Message, error: unknown) => {
-    batch.pause();
+  /** The handler gave up on `message`: pause its partition, report, try again later. Never skip it. */
+  const failPartition = (message: Message, error: unknown) => {
+    const { partition } = message;
+    session?.pause([partition]);
     log.error("handler failed after retries; partition paused", {
-      partition: message.partition,
+      partition,
       offset: message.offset,
+      retryInMs: consumer.retry.maxBackoffMs,
       ...errorFields(error),
     });
     post({ v: 1, type: "error", error: toErrorData(error), fatal: false });
-    const timer = setTimeout(
-      () => session?.resume([message.partition]),
-      consumer.retry.maxBackoffMs,
+    clearTimeout(failed.get(partition));
+    failed.set(
+      partition,
+      setTimeout(() => {
+        failed.delete(partition);
+        session?.resume([partition]);
+      }, consumer.retry.maxBackoffMs),
     );
-    abort.signal.addEventListener("abort", () => clearTimeout(timer));
   };
 
   const onBatch = async (batch: FetchedBatch) => {
-    const p = touch(batch.partition);
-    p.highWatermark = batch.highWatermark;
+    const { partition, messages } = batch;
+    highWatermarks.set(partition, batch.highWatermark);
+    dirty.add(partition);
+    const first = messages[0];
+    if (first === undefined) return;
+    if (tracker.committed(partition) === null && tracker.processed(partition) === null) {
+      // Reset by the client after an out-of-range offset: restart the bookkeeping here.
+      tracker.seed(partition, first.offset);
+    }
     if (handler.kind === "batch") {
-      const first = batch.messages[0];
-      if (!first || !batch.active()) return;
-      const error = await withRetry(() => handler.fn(batch.messages, ctx), first);
-      if (error !== null) return failPartition(batch, first, error);
-      const last = batch.messages[batch.messages.length - 1]!;
-      batch.resolve(last.offset);
-      p.processed = last.offset;
+      if (!batch.active()) return;
+      for (const m of messages) tracker.begin(partition, m.offset);
+      const error = await withRetry(() => handler.fn(messages, ctx), first);
+      if (error !== null) {
+        tracker.revoke([partition]);
+        return failPartition(first, error);
+      }
+      for (const m of messages) tracker.finish(partition, m.offset);
+      batch.resolve(messages[messages.length - 1]!.offset);
       return;
     }
-    for (const message of batch.messages) {
+    for (const message of messages) {
       if (!batch.active()) return;
+      tracker.begin(partition, message.offset);
       const error = await withRetry(() => handler.fn(message, ctx), message);
-      if (error !== null) return failPartition(batch, message, error);
+      if (error !== null) {
+        tracker.revoke([partition]);
+        return failPartition(message, error);
+      }
+      tracker.finish(partition, message.offset);
       batch.resolve(message.offset);
-      p.processed = message.offset;
+      // Keeps the membership alive through long batches; a rebalance ends the batch here.
+      await batch.heartbeat();
     }
+  };
+
+  /** Starts reading an assignment once its start positions are known. */
+  const begin = async (assignment: Assignment, heldAtStart: number[]) => {
+    for (let attempt = 1; !abort.signal.aborted; attempt++) {
+      try {
+        const starts = await startAssignment(await connected, consumer, {
+          ...assignment,
+          heldAtStart,
+        });
+        for (const s of starts) {
+          tracker.seed(s.partition, s.offset);
+          dirty.add(s.partition);
+          if (s.reason !== "committed") {
+            log.info("partition reset", {
+              partition: s.partition,
+              offset: s.offset,
+              reason: s.reason,
+            });
+          }
+        }
+        post({
+          v: 1,
+          type: "started",
+          generation: assignment.generation,
+          started: starts,
+          abandoned: [],
+        });
+        return;
+      } catch (error) {
+        if (error instanceof StaleAssignmentError || assignment.generation !== current.generation) {
+          post({
+            v: 1,
+            type: "started",
+            generation: assignment.generation,
+            started: [],
+            abandoned: heldAtStart,
+          });
+          return;
+        }
+        const delay = backoffDelay(attempt, { baseMs: 500, maxMs: 10_000, jitter: 0.2 });
+        log.warn("cannot start the assignment; retrying", {
+          partitions: assignment.partitions,
+          delayMs: Math.round(delay),
+          ...errorFields(error),
+        });
+        await sleep(delay, abort.signal);
+      }
+    }
+  };
+
+  const onAssigned = (assignment: Assignment) => {
+    const revoked = current.partitions.filter((p) => !assignment.partitions.includes(p));
+    // Every partition's position is decided again for the new assignment.
+    tracker.revoke(current.partitions);
+    for (const [p, timer] of failed) {
+      clearTimeout(timer);
+      failed.delete(p);
+    }
+    current = assignment;
+    if (revoked.length > 0) post({ v: 1, type: "revoked", partitions: revoked });
+    const ask = consumer.resetOffsetOnStart;
+    awaiting = ask ? assignment : null;
+    post({ v: 1, type: "assigned", ...assignment, awaitingPositions: ask });
+    if (!ask) void begin(assignment, []);
   };
 
   const connect = async () => {
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
-        session = await startConsumerSession({
+        if (consumer.mode === "simple") throw new Error("simple mode is not available yet");
+        session = await startBalancedSession({
           kafka: start.kafka,
           clientIdSuffix: `${consumer.name}-${start.replica}`,
           group: consumer.group,
           topic: consumer.topic,
+          partitions: consumer.partitions,
           autoOffsetReset: consumer.autoOffsetReset,
           autoCommit: consumer.commit.mode === "auto",
           logger: log,
           onBatch,
-          onAssigned: (partitions) => {
-            const revoked = assigned.filter((p) => !partitions.includes(p));
-            assigned = partitions;
-            if (revoked.length > 0) post({ v: 1, type: "revoked", partitions: revoked });
-            post({ v: 1, type: "assigned", partitions });
-          },
+          onAssigned,
           onCommitted: (offsets) => {
-            for (const { partition, offset } of offsets) touch(partition).committed = offset;
+            tracker.markCommitted(offsets);
+            for (const o of offsets) dirty.add(o.partition);
+          },
+          onOutOfRange: (partition) => {
+            log.warn("committed offset out of range while reading; moved to autoOffsetReset", {
+              partition,
+              autoOffsetReset: consumer.autoOffsetReset,
+            });
+            tracker.revoke([partition]);
+            post({ v: 1, type: "reset", partition });
           },
           onFatal: (error) => {
             log.error("consumer crashed", errorFields(error));
             post({ v: 1, type: "error", error: toErrorData(error), fatal: true });
           },
         });
+        sessionReady(session);
         post({ v: 1, type: "ready" });
         return;
       } catch (error) {
@@ -201,16 +296,32 @@ export async function startWorkerLoop(
   void connect();
 
   return {
-    async stop(deadlineMs) {
-      abort.abort();
-      // Still connecting: nothing was fetched, so nothing needs committing.
-      if (session === null) {
-        clearInterval(heartbeat);
-        clearInterval(report);
+    positions(generation, resetOnStart) {
+      if (
+        awaiting === null || awaiting.generation !== generation || generation !== current.generation
+      ) {
+        // Answer to an assignment that was replaced meanwhile: its resets were not done.
+        post({ v: 1, type: "started", generation, started: [], abandoned: resetOnStart });
         return;
       }
+      const assignment = awaiting;
+      awaiting = null;
+      void begin(assignment, resetOnStart);
+    },
+    async stop(deadlineMs) {
+      abort.abort();
+      for (const timer of failed.values()) clearTimeout(timer);
+      const stopTimers = () => {
+        clearInterval(heartbeat);
+        clearInterval(report);
+      };
+      // Still connecting: nothing was fetched, so nothing needs committing.
+      if (session === null) return stopTimers();
+      const active = session;
+      // Auto mode: kafkajs commits the finished offsets as it stops. Manual
+      // mode commits only what the handler asked for.
       const drained = (async () => {
-        await session?.stop();
+        await active.stop();
         await module.teardown?.(ctx);
       })();
       const late = Symbol("late");
@@ -218,9 +329,8 @@ export async function startWorkerLoop(
         drained.then(() => null, (error) => error),
         sleep(Math.max(0, deadlineMs - Date.now())).then(() => late),
       ]);
-      clearInterval(heartbeat);
-      clearInterval(report);
-      post({ v: 1, type: "offsets", partitions: [...progress.values()] });
+      stopTimers();
+      post({ v: 1, type: "offsets", partitions: current.partitions.map(progress) });
       if (result === late) throw new Error("the worker did not drain before its deadline");
       if (result !== null) throw result;
     },

@@ -1,0 +1,207 @@
+/**
+ * Balanced mode: group membership through kafkajs's consumer.
+ *
+ * Every new assignment is paused synchronously inside kafkajs's GROUP_JOIN
+ * event (before kafkajs fetches anything for it), and stays paused until the
+ * worker decided each partition's start position and `begin()` committed it.
+ * `begin()` then seeks kafkajs to that position, and the first batch of each
+ * partition is checked to start exactly there.
+ *
+ * @module
+ */
+import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
+import { createMessage, type Message } from "../worker/message.ts";
+import { createKafka } from "./client.ts";
+import type {
+  ConsumerSession,
+  PartitionOffset,
+  PartitionState,
+  SessionOptions,
+} from "./session.ts";
+
+/** Thrown by `begin()` when a newer assignment replaced the one it was for. */
+export class StaleAssignmentError extends Error {
+  override name = "StaleAssignmentError";
+}
+
+/** Converts a kafkajs message into a handler {@linkcode Message}. */
+export function toMessage(topic: string, partition: number, m: KafkaMessage): Message {
+  return createMessage({
+    topic,
+    partition,
+    offset: m.offset,
+    key: m.key ? new Uint8Array(m.key.buffer, m.key.byteOffset, m.key.byteLength) : null,
+    value: m.value ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength) : null,
+    headers: (m.headers ?? {}) as Message["headers"],
+    timestamp: m.timestamp,
+  });
+}
+
+/** Reads committed offsets and watermarks with an admin client. */
+export async function describePartitions(
+  admin: Admin,
+  group: string,
+  topic: string,
+  partitions: number[],
+): Promise<PartitionState[]> {
+  const [committed, watermarks] = await Promise.all([
+    admin.fetchOffsets({ groupId: group, topics: [topic] }),
+    admin.fetchTopicOffsets(topic),
+  ]);
+  const byPartition = new Map(
+    (committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset === "-1" ? null : p.offset]),
+  );
+  const marks = new Map(watermarks.map((w) => [w.partition, w]));
+  return partitions.map((partition) => {
+    const w = marks.get(partition);
+    if (!w) throw new Error(`Partition ${partition} of topic ${topic} does not exist`);
+    return {
+      partition,
+      committed: byPartition.get(partition) ?? null,
+      logStartOffset: w.low,
+      highWatermark: w.high,
+    };
+  });
+}
+
+/** Connects, joins the group and starts the kafkajs consumer (every partition paused until `begin()`). */
+export async function startBalancedSession(options: SessionOptions): Promise<ConsumerSession> {
+  const { topic, logger } = options;
+  const kafka = createKafka(options.kafka, {
+    clientIdSuffix: options.clientIdSuffix,
+    logger,
+    onLog: (message, fields) => {
+      // kafkajs recovers from OFFSET_OUT_OF_RANGE by committing autoOffsetReset's position.
+      if (
+        message.startsWith("Offset out of range, resetting to default offset") &&
+        fields.topic === topic
+      ) {
+        options.onOutOfRange(Number(fields.partition));
+      }
+    },
+  });
+  const consumer: Consumer = kafka.consumer({
+    groupId: options.group,
+    sessionTimeout: 30_000,
+    rebalanceTimeout: 60_000,
+    heartbeatInterval: 3_000,
+    maxWaitTimeInMs: 500,
+    retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
+  });
+  const admin = kafka.admin();
+  let adminConnected: Promise<void> | null = null;
+  let generation = 0;
+  let assigned = new Set<number>();
+  /** Where each partition must start: the first batch is checked against it. */
+  const expectedStart = new Map<number, string>();
+  const committedNow = new Map<number, string>();
+
+  consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    // Synchronous inside kafkajs's join: nothing of this generation was fetched yet.
+    consumer.pause([{ topic }]);
+    generation++;
+    assigned = new Set(event.payload.memberAssignment[topic] ?? []);
+    expectedStart.clear();
+    options.onAssigned({ generation, partitions: [...assigned].sort((a, b) => a - b) });
+  });
+  consumer.on(consumer.events.COMMIT_OFFSETS, (event) => {
+    const offsets = event.payload.topics
+      .filter((t) => t.topic === topic)
+      // kafkajs passes on what the committer gave it: strings, numbers or Longs.
+      .flatMap((t) =>
+        t.partitions.map((p) => ({ partition: Number(p.partition), offset: String(p.offset) }))
+      );
+    for (const o of offsets) committedNow.set(o.partition, o.offset);
+    if (offsets.length > 0) options.onCommitted(offsets);
+  });
+  consumer.on(consumer.events.CRASH, (event) => {
+    if (!event.payload.restart) options.onFatal(event.payload.error);
+  });
+
+  await consumer.connect();
+  await consumer.subscribe({
+    topics: [topic],
+    fromBeginning: options.autoOffsetReset === "earliest",
+  });
+  await consumer.run({
+    autoCommit: options.autoCommit,
+    eachBatchAutoResolve: false,
+    eachBatch: async (payload: EachBatchPayload) => {
+      const { batch } = payload;
+      const expected = expectedStart.get(batch.partition);
+      if (expected !== undefined) {
+        // kafkajs's Batch records the offset it fetched from (untyped in its .d.ts).
+        const fetched = String((batch as unknown as { fetchedOffset: string }).fetchedOffset);
+        if (fetched !== expected) {
+          logger.warn("first fetch did not start at the start position; seeking again", {
+            partition: batch.partition,
+            fetched,
+            expected,
+          });
+          consumer.seek({ topic, partition: batch.partition, offset: expected });
+          return;
+        }
+        expectedStart.delete(batch.partition);
+      }
+      await options.onBatch({
+        partition: batch.partition,
+        highWatermark: batch.highWatermark,
+        messages: batch.messages.map((m) => toMessage(topic, batch.partition, m)),
+        resolve: (offset) => payload.resolveOffset(offset),
+        active: () => payload.isRunning() && !payload.isStale(),
+        heartbeat: () => payload.heartbeat(),
+      });
+    },
+  });
+
+  /** Commits through the group member; kafkajs skips commits silently until its runner runs, so confirm. */
+  const commitConfirmed = async (offsets: PartitionOffset[], forGeneration: number | null) => {
+    for (let attempt = 0;; attempt++) {
+      if (forGeneration !== null && forGeneration !== generation) {
+        throw new StaleAssignmentError(`assignment ${forGeneration} was replaced by ${generation}`);
+      }
+      await consumer.commitOffsets(
+        offsets.map((o) => ({ topic, partition: o.partition, offset: o.offset })),
+      );
+      if (offsets.every((o) => committedNow.get(o.partition) === o.offset)) return;
+      if (attempt > 200) throw new Error("kafkajs did not commit the start positions");
+      await new Promise((r) => setTimeout(r, 50));
+    }
+  };
+
+  return {
+    async describe(partitions) {
+      adminConnected ??= admin.connect();
+      await adminConnected;
+      return await describePartitions(admin, options.group, topic, partitions);
+    },
+    async begin(forGeneration, positions) {
+      if (positions.length === 0) return;
+      await commitConfirmed(positions, forGeneration);
+      if (forGeneration !== generation) {
+        throw new StaleAssignmentError(`assignment ${forGeneration} was replaced by ${generation}`);
+      }
+      for (const { partition, offset } of positions) {
+        expectedStart.set(partition, offset);
+        consumer.seek({ topic, partition, offset });
+      }
+      consumer.resume([{ topic, partitions: positions.map((p) => p.partition) }]);
+    },
+    async commit(offsets) {
+      if (offsets.length === 0) return;
+      await consumer.commitOffsets(
+        offsets.map((o) => ({ topic, partition: o.partition, offset: o.offset })),
+      );
+    },
+    pause(partitions) {
+      consumer.pause([{ topic, partitions }]);
+    },
+    resume(partitions) {
+      consumer.resume([{ topic, partitions: partitions.filter((p) => assigned.has(p)) }]);
+    },
+    async stop() {
+      await consumer.disconnect();
+      if (adminConnected) await admin.disconnect();
+    },
+  };
+}

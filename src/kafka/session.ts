@@ -1,0 +1,87 @@
+/**
+ * What the worker loop sees of a Kafka consumer, in either mode: balanced
+ * (group membership, kafkajs's consumer) or simple (fixed partitions, no
+ * membership). Only src/kafka/ implements it.
+ *
+ * @module
+ */
+import type { KafkaConfig } from "../config/types.ts";
+import type { Logger } from "../log.ts";
+import type { Message } from "../worker/message.ts";
+
+/** One partition's worth of fetched messages, in offset order. */
+export interface FetchedBatch {
+  partition: number;
+  highWatermark: string;
+  messages: Message[];
+  /** Marks every message up to and including `offset` as finished (the next fetch starts after it). */
+  resolve(offset: string): void;
+  /** False once the session is stopping or the partition moved: stop handling the batch. */
+  active(): boolean;
+  /** Keeps the group membership alive during long batches. */
+  heartbeat(): Promise<void>;
+}
+
+/** An offset of a partition, in Kafka's next-offset convention. */
+export interface PartitionOffset {
+  partition: number;
+  offset: string;
+}
+
+/** What the broker knows of a partition for this group. */
+export interface PartitionState {
+  partition: number;
+  /** Committed offset (the next to read), or null when the group has none. */
+  committed: string | null;
+  /** First offset still in the log. */
+  logStartOffset: string;
+  /** Offset the next produced record will get. */
+  highWatermark: string;
+}
+
+/** A set of partitions this session now owns; nothing is read from them until {@linkcode ConsumerSession.begin}. */
+export interface Assignment {
+  /** Increases with each assignment of this session. */
+  generation: number;
+  partitions: number[];
+}
+
+/** Options shared by both modes. */
+export interface SessionOptions {
+  kafka: KafkaConfig;
+  clientIdSuffix: string;
+  group: string;
+  topic: string;
+  /** Simple mode: the fixed partitions (null: all of the topic's). Ignored in balanced mode. */
+  partitions: number[] | null;
+  /** Where a partition whose committed offset falls out of range while reading continues. */
+  autoOffsetReset: "earliest" | "latest";
+  /** Commit finished offsets after every batch and on rebalance (commit mode `auto`). */
+  autoCommit: boolean;
+  logger: Logger;
+  onBatch(batch: FetchedBatch): Promise<void>;
+  /** A new assignment; every partition stays paused until `begin()`. Called synchronously by the session. */
+  onAssigned(assignment: Assignment): void;
+  onCommitted(offsets: PartitionOffset[]): void;
+  /** A committed offset fell out of range while reading, and the partition moved to autoOffsetReset. */
+  onOutOfRange(partition: number): void;
+  /** The session failed and will not recover by itself. */
+  onFatal(error: unknown): void;
+}
+
+/** A running consumer session. */
+export interface ConsumerSession {
+  /** Committed offsets and log bounds of `partitions`, read from the broker now. */
+  describe(partitions: number[]): Promise<PartitionState[]>;
+  /**
+   * Commits each partition's start position at once, then starts reading
+   * them there. Rejects if `generation` is no longer the current assignment.
+   */
+  begin(generation: number, positions: PartitionOffset[]): Promise<void>;
+  /** Commits offsets now (manual commit mode, or a final commit). */
+  commit(offsets: PartitionOffset[]): Promise<void>;
+  pause(partitions: number[]): void;
+  resume(partitions: number[]): void;
+  /** Stops fetching, waits for the batch in hand, commits (auto mode), leaves the group. */
+  stop(): Promise<void>;
+}

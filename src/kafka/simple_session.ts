@@ -1,0 +1,453 @@
+/**
+ * Simple mode: reads fixed partitions of a topic without joining the
+ * consumer group (no membership, no rebalances), and commits offsets under
+ * the group as a standalone consumer, so Kafka's own tools show them.
+ *
+ * kafkajs has no public manual assignment, so the session runs its own fetch
+ * loop on kafkajs's internal protocol layer ({@linkcode TopicClient}): one
+ * loop for all partitions, one Fetch per leader broker per round, batches
+ * handed to `onBatch` one partition after the other, and a partition fetched
+ * again only once its batch returned, from the offset after the last one
+ * resolved. The session is the only owner of each partition's position.
+ *
+ * @module
+ */
+import { errorFields, type Logger } from "../log.ts";
+import { backoffDelay } from "../supervisor/backoff.ts";
+import { toMessage } from "./balanced_session.ts";
+import type {
+  ConsumerSession,
+  FetchedBatch,
+  PartitionOffset,
+  PartitionState,
+  SessionOptions,
+} from "./session.ts";
+import {
+  errorType,
+  isRetriable,
+  outOfRangePartition,
+  type PartitionRecords,
+  TopicClient,
+} from "./topic_client.ts";
+
+/** Simple mode has one assignment for the session's whole life. */
+const GENERATION = 1;
+/** Failed fetch rounds in a row before the session gives up (about three minutes of backoff). */
+const FETCH_ATTEMPTS = 12;
+const BACKOFF = { baseMs: 300, maxMs: 30_000, jitter: 0.2 } as const;
+/** How long the loop idles when no partition can be fetched, unless woken. */
+const IDLE_MS = 1_000;
+
+/** Where the session stands with one partition. */
+interface Cursor {
+  partition: number;
+  /** The next offset to fetch (one past the last resolved record); null until `begin()`. */
+  position: string | null;
+  /** The offset this session last committed or read as committed. */
+  committed: string | null;
+  paused: boolean;
+  /** Bumped on every pause, resume and move: a batch of an older epoch is no longer active. */
+  epoch: number;
+}
+
+/**
+ * Connects and reads the topic's metadata; the partitions (`options.partitions`,
+ * or all of the topic's) are announced through `onAssigned` as generation 1
+ * right after this resolves, and nothing is read from one before `begin()`.
+ *
+ * @throws {Error} If the brokers cannot be reached or the topic does not exist.
+ * @throws {RangeError} If a configured partition does not exist.
+ *
+ * @example
+ * ```ts ignore
+ * const session = await startSimpleSession({ ...options, partitions: [0, 2] });
+ * // onAssigned({ generation: 1, partitions: [0, 2] }) follows; then:
+ * const states = await session.describe([0, 2]);
+ * await session.begin(1, states.map((s) => ({ partition: s.partition, offset: s.committed ?? s.logStartOffset })));
+ * ```
+ */
+export async function startSimpleSession(options: SessionOptions): Promise<ConsumerSession> {
+  checkPartitionList(options.partitions, "partitions");
+  const { topic, group, logger } = options;
+  const client = await TopicClient.connect({
+    kafka: options.kafka,
+    clientIdSuffix: options.clientIdSuffix,
+    topic,
+    logger,
+  });
+  let partitions: number[];
+  try {
+    const existing = client.partitions();
+    partitions = options.partitions === null
+      ? existing
+      : [...options.partitions].sort((a, b) => a - b);
+    const missing = partitions.filter((p) => !existing.includes(p));
+    if (missing.length > 0) {
+      throw new RangeError(
+        `Cannot read partition ${
+          missing.join(", ")
+        } of topic "${topic}": it does not exist; the topic has partitions ${existing.join(", ")}`,
+      );
+    }
+  } catch (error) {
+    await client.disconnect().catch(() => {});
+    throw error;
+  }
+  logger.info("simple session connected", { topic, group, partitions });
+  return new SimpleSession(client, options, partitions);
+}
+
+class SimpleSession implements ConsumerSession {
+  #client: TopicClient;
+  #options: SessionOptions;
+  #log: Logger;
+  #cursors: Map<number, Cursor>;
+  #running = true;
+  #stopped: Promise<void> | null = null;
+  /** Set once the connections are closing: nothing may be sent any more. */
+  #closed = false;
+  #loop: Promise<void>;
+  #wake: (() => void) | null = null;
+  #announce: ReturnType<typeof setTimeout>;
+  /** Commits run one after the other, so that a later commit never lands before an earlier one. */
+  #commits: Promise<unknown> = Promise.resolve();
+
+  constructor(client: TopicClient, options: SessionOptions, partitions: number[]) {
+    this.#client = client;
+    this.#options = options;
+    this.#log = options.logger;
+    this.#cursors = new Map(
+      partitions.map((partition) => [
+        partition,
+        { partition, position: null, committed: null, paused: false, epoch: 0 },
+      ]),
+    );
+    // Right after startSimpleSession() resolved, so that the caller holds the session.
+    this.#announce = setTimeout(() => {
+      if (this.#running) options.onAssigned({ generation: GENERATION, partitions });
+    }, 0);
+    this.#loop = this.#run();
+  }
+
+  async describe(partitions: number[]): Promise<PartitionState[]> {
+    checkPartitionList(partitions, "partitions");
+    const [committed, low, high] = await Promise.all([
+      this.#client.committed(this.#options.group, partitions),
+      this.#client.listOffsets(partitions, "earliest"),
+      this.#client.listOffsets(partitions, "latest"),
+    ]);
+    return partitions.map((partition) => ({
+      partition,
+      committed: committed.get(partition) ?? null,
+      logStartOffset: low.get(partition)!,
+      highWatermark: high.get(partition)!,
+    }));
+  }
+
+  async begin(generation: number, positions: PartitionOffset[]): Promise<void> {
+    if (generation !== GENERATION) {
+      throw new RangeError(
+        `Cannot begin reading as 'generation' must be ${GENERATION} in simple mode: current value is ${generation}`,
+      );
+    }
+    this.#checkOffsets(positions, "positions");
+    if (!this.#running) throw new Error("Cannot begin reading: the session is stopped");
+    if (positions.length === 0) return;
+    await this.#commit(positions);
+    for (const { partition, offset } of positions) {
+      const cursor = this.#cursors.get(partition)!;
+      cursor.position = offset;
+      cursor.epoch++;
+    }
+    this.#log.info("reading partitions", { positions });
+    this.#wake?.();
+  }
+
+  async commit(offsets: PartitionOffset[]): Promise<void> {
+    this.#checkOffsets(offsets, "offsets");
+    await this.#commit(offsets);
+  }
+
+  pause(partitions: number[]): void {
+    for (const partition of partitions) {
+      const cursor = this.#cursors.get(partition);
+      if (!cursor || cursor.paused) continue;
+      cursor.paused = true;
+      cursor.epoch++;
+      this.#log.debug("partition paused", { partition, position: cursor.position });
+    }
+  }
+
+  resume(partitions: number[]): void {
+    for (const partition of partitions) {
+      const cursor = this.#cursors.get(partition);
+      if (!cursor || !cursor.paused) continue;
+      cursor.paused = false;
+      cursor.epoch++;
+      this.#log.debug("partition resumed", { partition, position: cursor.position });
+    }
+    this.#wake?.();
+  }
+
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
+    this.#running = false;
+    clearTimeout(this.#announce);
+    this.#wake?.();
+    await this.#loop;
+    let failure: unknown = null;
+    if (this.#options.autoCommit) {
+      await this.#commitResolved().catch((error) => {
+        this.#log.error("final commit failed", errorFields(error));
+        failure = error;
+      });
+    }
+    await this.#commits.catch(() => {});
+    this.#closed = true;
+    await this.#client.disconnect();
+    this.#log.info("simple session stopped", { positions: this.#positions() });
+    if (failure !== null) throw failure;
+  }
+
+  /** The fetch loop: runs until stop() or a non-retriable error. */
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (this.#running) {
+      const ready = [...this.#cursors.values()].filter((c) => c.position !== null && !c.paused);
+      if (ready.length === 0) {
+        await this.#idle(IDLE_MS);
+        continue;
+      }
+      try {
+        await this.#round(ready);
+        failures = 0;
+      } catch (error) {
+        if (this.#running) await this.#recover(error, ++failures);
+      }
+    }
+  }
+
+  /**
+   * After a failed round: resets an out-of-range partition, or reloads the
+   * metadata and backs off after a retriable error, or gives up.
+   */
+  async #recover(error: unknown, attempt: number): Promise<void> {
+    try {
+      const partition = outOfRangePartition(error, this.#client.topic);
+      if (partition === null) throw error;
+      await this.#resetOutOfRange(partition);
+    } catch (failure) {
+      if (isRetriable(failure) && attempt < FETCH_ATTEMPTS) {
+        const delayMs = Math.round(backoffDelay(attempt, BACKOFF));
+        this.#log.warn("fetch failed; reloading metadata and retrying", {
+          attempt,
+          delayMs,
+          kafkaError: errorType(failure),
+          ...errorFields(failure),
+        });
+        await this.#client.recover(failure);
+        await this.#idle(delayMs);
+        return;
+      }
+      this.#log.error("fetch loop stopped", {
+        attempts: attempt,
+        retriable: isRetriable(failure),
+        kafkaError: errorType(failure),
+        ...errorFields(failure),
+      });
+      this.#running = false;
+      this.#options.onFatal(failure);
+    }
+  }
+
+  /** One Fetch per leader, then each partition's records to `onBatch`, in turn. */
+  async #round(ready: Cursor[]): Promise<void> {
+    const leaders = await this.#client.leaders(ready.map((c) => c.partition));
+    const asked = new Map(ready.map((c) => [c.partition, c.epoch]));
+    const results = await Promise.allSettled(
+      [...leaders].map(([nodeId, partitions]) =>
+        this.#client.fetch(
+          nodeId,
+          partitions.map((partition) => ({
+            partition,
+            fetchOffset: this.#cursors.get(partition)!.position!,
+          })),
+        )
+      ),
+    );
+    for (const result of results) {
+      if (result.status === "rejected") continue;
+      for (const records of result.value) {
+        const cursor = this.#cursors.get(records.partition);
+        // Paused, resumed or moved while fetching: fetch again from where it stands now.
+        if (
+          !this.#running || !cursor || cursor.paused || cursor.epoch !== asked.get(cursor.partition)
+        ) {
+          continue;
+        }
+        await this.#deliver(cursor, records);
+      }
+    }
+    const failed = results.find((r) => r.status === "rejected");
+    if (failed) throw failed.reason;
+  }
+
+  async #deliver(cursor: Cursor, records: PartitionRecords): Promise<void> {
+    const { partition } = cursor;
+    if (records.messages.length === 0) {
+      // Only control records or aborted transactions: move past them.
+      if (records.emptyDueToFiltering) {
+        this.#advance(cursor, records.lastOffset);
+        await this.#autoCommit();
+      }
+      return;
+    }
+    const epoch = cursor.epoch;
+    const messages = records.messages.map((m) => toMessage(this.#client.topic, partition, m));
+    const first = BigInt(messages[0]!.offset);
+    const last = messages[messages.length - 1]!.offset;
+    const batch: FetchedBatch = {
+      partition,
+      highWatermark: records.highWatermark,
+      messages,
+      resolve: (offset) => {
+        if (!isOffset(offset) || BigInt(offset) < first || BigInt(offset) > BigInt(last)) {
+          throw new RangeError(
+            `Cannot resolve offset ${offset} of partition ${partition}: the batch holds ${first} to ${last}`,
+          );
+        }
+        // Resolving the last record also passes the control records after it, as kafkajs does.
+        this.#advance(cursor, offset === last ? records.lastOffset : offset);
+      },
+      active: () => this.#running && !cursor.paused && cursor.epoch === epoch,
+      heartbeat: () => Promise.resolve(),
+    };
+    await this.#options.onBatch(batch);
+    await this.#autoCommit();
+  }
+
+  /** Moves a partition's position to just after `offset`, never backwards. */
+  #advance(cursor: Cursor, offset: string): void {
+    const next = BigInt(offset) + 1n;
+    if (cursor.position === null || next > BigInt(cursor.position)) cursor.position = String(next);
+  }
+
+  /** Moves an out-of-range partition to autoOffsetReset and commits it there at once. */
+  async #resetOutOfRange(partition: number): Promise<void> {
+    const cursor = this.#cursors.get(partition);
+    if (!cursor || cursor.position === null) return;
+    const reset = this.#options.autoOffsetReset;
+    const target = (await this.#client.listOffsets([partition], reset)).get(partition)!;
+    this.#log.warn("offset out of range; moving to autoOffsetReset", {
+      partition,
+      offset: cursor.position,
+      autoOffsetReset: reset,
+      to: target,
+    });
+    await this.#commit([{ partition, offset: target }]);
+    cursor.position = target;
+    cursor.epoch++;
+    this.#options.onOutOfRange(partition);
+  }
+
+  async #autoCommit(): Promise<void> {
+    if (!this.#options.autoCommit) return;
+    try {
+      await this.#commitResolved();
+    } catch (error) {
+      if (!isRetriable(error)) throw error;
+      this.#log.warn("auto commit failed; committing again after the next batch", {
+        kafkaError: errorType(error),
+        ...errorFields(error),
+      });
+    }
+  }
+
+  /** Commits every position that moved since it was last committed. */
+  async #commitResolved(): Promise<void> {
+    const moved = [...this.#cursors.values()]
+      .filter((c) => c.position !== null && c.position !== c.committed)
+      .map((c) => ({ partition: c.partition, offset: c.position! }));
+    await this.#commit(moved);
+  }
+
+  /** Commits `offsets` after every commit already under way, then reports them. */
+  #commit(offsets: PartitionOffset[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("Cannot commit: the session is stopped"));
+    if (offsets.length === 0) return Promise.resolve();
+    const done = this.#commits.catch(() => {}).then(async () => {
+      await this.#client.commit(this.#options.group, offsets);
+      for (const { partition, offset } of offsets) {
+        const cursor = this.#cursors.get(partition);
+        if (cursor) cursor.committed = offset;
+      }
+      this.#log.debug("committed offsets", { offsets });
+      this.#options.onCommitted(offsets);
+    });
+    this.#commits = done;
+    return done;
+  }
+
+  /** Waits `ms`, or less if begin(), resume() or stop() wakes the loop. */
+  #idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  #positions(): PartitionOffset[] {
+    return [...this.#cursors.values()]
+      .filter((c) => c.position !== null)
+      .map((c) => ({ partition: c.partition, offset: c.position! }));
+  }
+
+  #checkOffsets(offsets: PartitionOffset[], name: string): void {
+    for (const { partition, offset } of offsets) {
+      if (!this.#cursors.has(partition)) {
+        throw new RangeError(
+          `Cannot use '${name}' as partition ${partition} is not one of this session's partitions (${
+            [...this.#cursors.keys()].join(", ")
+          })`,
+        );
+      }
+      if (!isOffset(offset)) {
+        throw new RangeError(
+          `Cannot use '${name}' as the offset of partition ${partition} must be a non-negative decimal string: current value is ${
+            JSON.stringify(offset)
+          }`,
+        );
+      }
+    }
+  }
+}
+
+function isOffset(value: unknown): value is string {
+  return typeof value === "string" && /^(0|[1-9][0-9]*)$/.test(value);
+}
+
+function checkPartitionList(partitions: number[] | null, name: string): void {
+  if (partitions === null) return;
+  for (const p of partitions) {
+    if (!Number.isInteger(p) || p < 0) {
+      throw new RangeError(
+        `Cannot use '${name}' as every partition must be a non-negative integer: current value is ${p}`,
+      );
+    }
+  }
+  if (new Set(partitions).size !== partitions.length) {
+    throw new RangeError(
+      `Cannot use '${name}' as it lists a partition twice: current value is [${
+        partitions.join(", ")
+      }]`,
+    );
+  }
+}
