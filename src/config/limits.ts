@@ -12,6 +12,13 @@ export const MAX_CONFIG_BYTES = 1024 * 1024;
 /** Largest number of alias expansions (`*name`) when building values. */
 export const MAX_ALIAS_COUNT = 100;
 
+/**
+ * Most values (scalars, lists and mappings) the document may hold once its
+ * aliases are expanded. A 1 MiB file holds at most about 500,000 values
+ * without aliases; past this budget aliases are repeating a large value.
+ */
+export const MAX_EXPANDED_VALUES = 1_000_000;
+
 /** Deepest accepted nesting of flow collections (`[`, `{`). */
 export const MAX_FLOW_DEPTH = 64;
 
@@ -83,4 +90,30 @@ export function flowDepthOverflow(text: string, maxDepth: number): number | unde
     }
   }
   return undefined;
+}
+
+/**
+ * Whether `value` holds more than `budget` values when shared references
+ * (YAML aliases) are counted each time they occur. Stops as soon as the
+ * budget is spent, so it is cheap even for an alias bomb or a cycle.
+ *
+ * @example
+ * ```ts
+ * const big = Array(1000).fill(0);
+ * exceedsExpandedSize({ a: big, b: big }, 1500); // true
+ * ```
+ */
+export function exceedsExpandedSize(value: unknown, budget: number): boolean {
+  let remaining = budget;
+  const stack: unknown[] = [value];
+  while (stack.length > 0) {
+    const current = stack.pop();
+    if (--remaining < 0) return true;
+    if (Array.isArray(current)) {
+      for (const item of current) stack.push(item);
+    } else if (current !== null && typeof current === "object") {
+      for (const item of Object.values(current)) stack.push(item);
+    }
+  }
+  return false;
 }

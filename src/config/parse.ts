@@ -8,23 +8,16 @@
  */
 import { dirname, resolve } from "node:path";
 import process from "node:process";
-import { LineCounter, parseDocument, visit, type YAMLError } from "yaml";
 import { checkConsumerSet, type IndexedConsumer } from "./consumer_set.ts";
 import { type EnvLookup, interpolateDocument } from "./env.ts";
 import { ConfigError, type ConfigIssue } from "./error.ts";
 import { explainIssues } from "./explain.ts";
-import {
-  flowDepthOverflow,
-  MAX_ALIAS_COUNT,
-  MAX_CONFIG_BYTES,
-  MAX_FLOW_DEPTH,
-  sizeProblem,
-  utf8Length,
-} from "./limits.ts";
-import { type FieldPath, formatPath, Locator } from "./locate.ts";
+import { MAX_CONFIG_BYTES } from "./limits.ts";
+import { type FieldPath, formatPath } from "./locate.ts";
 import { applyDefaults, fieldOrigin, isMapping } from "./merge.ts";
 import { ConfigFileSchema, ConsumerSchema } from "./schema.ts";
 import type { Config, ConsumerConfig } from "./types.ts";
+import { parseYaml, plainValue } from "./yaml_document.ts";
 
 /** Options for {@linkcode parseConfig}. */
 export interface ParseConfigOptions {
@@ -54,9 +47,6 @@ export interface ConfigAnalysis {
   handlers: HandlerReference[];
 }
 
-/** YAML errors after which the document still has a trustworthy structure. */
-const SOFT_YAML_ERRORS: ReadonlySet<string> = new Set(["DUPLICATE_KEY"]);
-
 function envLookup(env: Record<string, string | undefined> | undefined): EnvLookup {
   if (env === undefined) {
     return (name) => {
@@ -84,13 +74,6 @@ function unique(issues: ConfigIssue[]): ConfigIssue[] {
   });
 }
 
-function yamlMessage(error: YAMLError): string {
-  // With prettyErrors off the message has no source excerpt (which could
-  // show a secret); keep its first line only, to be sure.
-  const first = error.message.split("\n")[0] ?? error.message;
-  return first.replace(/ at line \d+, column \d+:?$/, "");
-}
-
 /**
  * Parses, interpolates and validates a config text, collecting every issue
  * instead of stopping at the first. Never throws for bad input.
@@ -102,39 +85,40 @@ function yamlMessage(error: YAMLError): string {
  */
 export function analyzeConfig(text: string, options: ParseConfigOptions): ConfigAnalysis {
   const { file, env, maxBytes = MAX_CONFIG_BYTES } = options;
-  const fail = (message: string, line = 1, column = 1): ConfigAnalysis => ({
+  const failed = (issues: ConfigIssue[]): ConfigAnalysis => ({
     config: undefined,
-    issues: [{ file, line, column, path: "", message }],
+    issues: issues.sort(byPosition),
     handlers: [],
   });
 
-  // 1. Guards that must run before the parser.
-  const size = text.length > maxBytes ? text.length : utf8Length(text);
-  const tooBig = sizeProblem(size, maxBytes);
-  if (tooBig !== undefined) return fail(tooBig);
-  if (text.startsWith("\uFEFF")) text = text.slice(1);
-  const lineCounter = new LineCounter();
-  const deepAt = flowDepthOverflow(text, MAX_FLOW_DEPTH);
-  if (deepAt !== undefined) {
-    // Count lines by hand: the parser has not run.
-    const before = text.slice(0, deepAt);
-    const line = before.split("\n").length;
-    const column = deepAt - before.lastIndexOf("\n");
-    return fail(
-      `expected [ and { nested at most ${MAX_FLOW_DEPTH} deep, found deeper nesting`,
-      line,
-      column,
-    );
+  // 1. YAML, after the size and nesting guards.
+  const yaml = parseYaml(text, { file, maxBytes });
+  if (yaml.document === undefined) return failed(yaml.issues);
+  const { doc, locator } = yaml.document;
+
+  // 2. ${VAR} interpolation, on scalar values only.
+  const interpolation = interpolateDocument(doc, envLookup(env));
+  const envIssues = interpolation.errors.map((error): ConfigIssue => ({
+    file,
+    ...locator.offsetPosition(error.sourceOffset),
+    path: formatPath(error.path),
+    message: error.message,
+  }));
+  const failedPaths = new Set(envIssues.map((issue) => issue.path));
+  const interpolatedPaths = new Set(interpolation.interpolated.map(formatPath));
+
+  // 3. Plain values, aliases expanded within limits.
+  const plain = plainValue(doc, locator, file);
+  if (!plain.ok) return failed([...yaml.issues, ...envIssues, plain.issue]);
+  const raw = plain.value;
+  if (!isMapping(raw)) {
+    const found = Array.isArray(raw) ? "a list" : JSON.stringify(raw);
+    const message = "expected a mapping at the top level (consumers, and optionally kafka, " +
+      `http, shutdown, defaults), found ${found}`;
+    return failed([...yaml.issues, ...envIssues, { file, line: 1, column: 1, path: "", message }]);
   }
 
-  // 2. YAML.
-  const doc = parseDocument(text, {
-    lineCounter,
-    prettyErrors: false,
-    merge: true,
-    uniqueKeys: true,
-  });
-  const locator = new Locator(doc, lineCounter);
+  // 4. The file as written.
   const issues: ConfigIssue[] = [];
   const at = (path: FieldPath, message: string, key = false): ConfigIssue => ({
     file,
@@ -142,100 +126,6 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
     path: formatPath(path),
     message,
   });
-  let hardYamlError = false;
-  for (const error of [...doc.errors, ...doc.warnings]) {
-    const position = locator.offsetPosition(error.pos[0]);
-    if (error.code === "DUPLICATE_KEY") {
-      const duplicate = locator.keyAt(error.pos[0]);
-      const earlier = duplicate?.earlierOffset === undefined
-        ? ""
-        : ` (first set at line ${locator.offsetPosition(duplicate.earlierOffset).line})`;
-      const key = duplicate?.path[duplicate.path.length - 1];
-      issues.push({
-        file,
-        ...position,
-        path: duplicate === undefined ? "" : formatPath(duplicate.path),
-        message: `duplicate key${key === undefined ? "" : ` ${JSON.stringify(key)}`}${earlier}: ` +
-          "each key may appear once in a mapping",
-      });
-    } else if (error.code === "MULTIPLE_DOCS") {
-      issues.push({
-        file,
-        ...position,
-        path: "",
-        message: "expected one YAML document, found a second one after a --- line",
-      });
-    } else {
-      const kind = error.name === "YAMLWarning" ? "YAML problem" : "YAML syntax error";
-      const lineText = text.split("\n", position.line)[position.line - 1] ?? "";
-      const hint = /[[{].*\$\{/.test(lineText)
-        ? ' (inside [ ] or { }, quote "${VAR}" expressions)'
-        : "";
-      issues.push({
-        file,
-        ...position,
-        path: "",
-        message: `${kind}: ${yamlMessage(error)}${hint}`,
-      });
-    }
-    if (error.name === "YAMLParseError" && !SOFT_YAML_ERRORS.has(error.code)) hardYamlError = true;
-  }
-  const yamlIssueCount = issues.length;
-  if (hardYamlError) {
-    return { config: undefined, issues: unique(issues).sort(byPosition), handlers: [] };
-  }
-  if (doc.contents === null) {
-    return fail(
-      "the file is empty: expected a mapping with at least a consumers: list " +
-        "(and optionally kafka, http, shutdown, defaults)",
-    );
-  }
-
-  // 3. ${VAR} interpolation, on scalar values only.
-  const interpolation = interpolateDocument(doc, envLookup(env));
-  const failedPaths = new Set<string>();
-  for (const error of interpolation.errors) {
-    failedPaths.add(formatPath(error.path));
-    issues.push({
-      file,
-      ...locator.offsetPosition(error.sourceOffset),
-      path: formatPath(error.path),
-      message: error.message,
-    });
-  }
-  const interpolatedPaths = new Set(interpolation.interpolated.map(formatPath));
-
-  // 4. Plain values (aliases expanded, within limits).
-  let raw: unknown;
-  try {
-    raw = doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
-  } catch (error) {
-    if (error instanceof RangeError) return fail("the file nests too deeply to be a config file");
-    let aliasOffset = 0;
-    visit(doc, {
-      Alias(_key, node) {
-        aliasOffset = node.range?.[0] ?? 0;
-        return visit.BREAK;
-      },
-    });
-    const position = locator.offsetPosition(aliasOffset);
-    return fail(
-      `expected at most ${MAX_ALIAS_COUNT} alias expansions (*name), found more ` +
-        '(an exponential "billion laughs" alias bomb?)',
-      position.line,
-      position.column,
-    );
-  }
-
-  if (!isMapping(raw)) {
-    const found = Array.isArray(raw) ? "a list" : JSON.stringify(raw);
-    return fail(
-      "expected a mapping at the top level (consumers, and optionally kafka, http, shutdown, " +
-        `defaults), found ${found}`,
-    );
-  }
-
-  // 5. The file as written.
   const interpolated = (path: FieldPath) => interpolatedPaths.has(formatPath(path));
   const reported = new Set<string>();
   const report = (path: FieldPath, message: string, key = false) => {
@@ -253,7 +143,7 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
     for (const finding of findings) report(finding.path, finding.message, finding.atKey);
   }
 
-  // 6. Each consumer with defaults applied, then the rules across consumers.
+  // 5. Each consumer with defaults applied, then the rules across consumers.
   const exists = (path: FieldPath) => locator.has(path);
   const baseDir = dirname(resolve(file));
   const valid: IndexedConsumer[] = [];
@@ -266,7 +156,9 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
     const origin = (path: FieldPath) => fieldOrigin(index, path, exists);
     if (typeof merged.handler === "string" && merged.handler !== "") {
       const { message: _, ...where } = at(origin(["handler"]), "");
-      handlers.push({ path: resolve(baseDir, merged.handler), at: where });
+      if (!failedPaths.has(where.path)) {
+        handlers.push({ path: resolve(baseDir, merged.handler), at: where });
+      }
     }
     const result = ConsumerSchema.safeParse(merged);
     if (result.success) {
@@ -299,12 +191,11 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
   }
 
   // A value whose ${VAR} failed is reported once, for the variable.
-  const interpolationIssues = new Set(
-    issues.slice(0, interpolation.errors.length + yamlIssueCount),
-  );
-  const all = unique(issues)
-    .filter((issue) => interpolationIssues.has(issue) || !failedPaths.has(issue.path))
-    .sort(byPosition);
+  const all = unique([
+    ...yaml.issues,
+    ...envIssues,
+    ...issues.filter((issue) => !failedPaths.has(issue.path)),
+  ]).sort(byPosition);
   if (all.length > 0 || !fileResult.success) return { config: undefined, issues: all, handlers };
 
   const { kafka, http, shutdown } = fileResult.data;

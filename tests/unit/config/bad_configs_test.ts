@@ -289,6 +289,16 @@ const CASES: BadConfig[] = [
     }],
   },
   {
+    name: "missing variable in a handler path is reported once, not also as a missing file",
+    text: withConsumer().replace("./handlers/", "${HANDLERS_DIR}/"),
+    expect: [{
+      path: "consumers[0].handler",
+      line: 7,
+      column: 14,
+      message: "environment variable HANDLERS_DIR is not set",
+    }],
+  },
+  {
     name: "${VAR:?message} with the variable unset",
     text: withTopLevel(
       "kafka:",
@@ -345,6 +355,22 @@ const CASES: BadConfig[] = [
       message: `expected at most ${MAX_ALIAS_COUNT} alias expansions`,
     }],
     fastMs: 1000,
+  },
+  {
+    name: "aliases repeating a large list (within the alias count)",
+    text: yaml(
+      "defaults:",
+      `  permissions: { net: &big [${Array(12_000).fill("0").join(",")}] }`,
+      "consumers:",
+      ...Array.from({ length: 90 }, (_, i) => `  - { name: c${i}, permissions: { net: *big } }`),
+    ),
+    expect: [{
+      path: "",
+      line: 4,
+      column: 37,
+      message: "expected at most 1000000 values with aliases",
+    }],
+    fastMs: 2000,
   },
   {
     name: "deeply nested flow collections",

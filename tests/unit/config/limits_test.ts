@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { flowDepthOverflow, sizeProblem, utf8Length } from "../../../src/config/limits.ts";
+import {
+  exceedsExpandedSize,
+  flowDepthOverflow,
+  sizeProblem,
+  utf8Length,
+} from "../../../src/config/limits.ts";
 
 Deno.test("utf8Length() counts UTF-8 bytes", () => {
   assert.equal(utf8Length("abc"), 3);
@@ -29,4 +34,13 @@ Deno.test("flowDepthOverflow() ignores brackets in quoted strings and comments",
     flowDepthOverflow(`a: "[[[["\nb: '{{{{ it''s [['\n# [[[[[[\nc: x # [[[[`, 1),
     undefined,
   );
+});
+
+Deno.test("exceedsExpandedSize() counts shared values each time they occur", () => {
+  const big = Array(1000).fill(0);
+  assert.equal(exceedsExpandedSize({ a: big }, 1500), false);
+  assert.equal(exceedsExpandedSize({ a: big, b: big }, 1500), true);
+  const cycle: unknown[] = [];
+  cycle.push(cycle);
+  assert.equal(exceedsExpandedSize(cycle, 100), true);
 });
