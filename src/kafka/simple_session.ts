@@ -8,7 +8,9 @@
  * loop for all partitions, one Fetch per leader broker per round, batches
  * handed to `onBatch` one partition after the other, and a partition fetched
  * again only once its batch returned, from the offset after the last one
- * resolved. The session is the only owner of each partition's position.
+ * resolved. The session alone owns each partition's position. Commits carry
+ * generation -1 and no member id, which Kafka accepts only while no member
+ * (e.g. a balanced consumer) is in the group.
  *
  * @module
  */
@@ -46,7 +48,7 @@ interface Cursor {
   /** The offset this session last committed or read as committed. */
   committed: string | null;
   paused: boolean;
-  /** Bumped on every pause, resume and move: a batch of an older epoch is no longer active. */
+  /** Bumped on every pause, resume and reset: a batch of an older epoch is no longer active. */
   epoch: number;
 }
 
@@ -151,7 +153,15 @@ class SimpleSession implements ConsumerSession {
       );
     }
     this.#checkOffsets(positions, "positions");
-    if (!this.#running) throw new Error("Cannot begin reading: the session is stopped");
+    if (!this.#running) throw new Error("Cannot begin reading: the session has stopped");
+    for (const { partition } of positions) {
+      const position = this.#cursors.get(partition)!.position;
+      if (position !== null) {
+        throw new Error(
+          `Cannot begin reading partition ${partition} again: it is being read, next at offset ${position}`,
+        );
+      }
+    }
     if (positions.length === 0) return;
     await this.#commit(positions);
     for (const { partition, offset } of positions) {

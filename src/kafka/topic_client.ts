@@ -125,7 +125,7 @@ const CONNECTION_ERRORS = new Set([
 const COORDINATOR_ATTEMPTS = 5;
 
 /** Fetch sizes and wait, as kafkajs's consumer defaults them. */
-export const FETCH_LIMITS = {
+const FETCH_LIMITS = {
   maxWaitTime: 500,
   minBytes: 1,
   maxBytes: 10 * 1024 * 1024,
@@ -328,16 +328,27 @@ export class TopicClient {
    */
   async commit(group: string, offsets: PartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
-    await this.#withCoordinator(group, (coordinator) =>
-      coordinator.offsetCommit({
-        groupId: group,
-        groupGenerationId: -1,
-        memberId: "",
-        topics: [{
-          topic: this.topic,
-          partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })),
-        }],
-      }));
+    try {
+      await this.#withCoordinator(group, (coordinator) =>
+        coordinator.offsetCommit({
+          groupId: group,
+          groupGenerationId: -1,
+          memberId: "",
+          topics: [{
+            topic: this.topic,
+            partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })),
+          }],
+        }));
+    } catch (error) {
+      const type = errorType(error);
+      if (type === "UNKNOWN_MEMBER_ID" || type === "ILLEGAL_GENERATION") {
+        throw new Error(
+          `Cannot commit offsets for group "${group}" without membership: the group has active members (Kafka rejected the commit with ${type}); a simple-mode consumer needs a group that no balanced consumer uses`,
+          { cause: error },
+        );
+      }
+      throw error;
+    }
   }
 
   /**
