@@ -25,7 +25,8 @@ export async function runDaemon(options: RunOptions): Promise<number> {
   const log = createLogger({ format: logFormat });
   let config: Config;
   try {
-    config = await loadConfigFile(options.configPath);
+    // Handler modules are imported only inside their sandboxed workers, never here.
+    config = await loadConfigFile(options.configPath, { checkHandlers: false });
   } catch (error) {
     if (error instanceof ConfigError) {
       for (const issue of error.issues) {

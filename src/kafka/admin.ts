@@ -108,6 +108,15 @@ export class KafkaAdmin {
       .sort((a, b) => a.partition - b.partition);
   }
 
+  /** Sets a group's committed offsets (the group must have no active members). */
+  async setOffsets(
+    group: string,
+    topic: string,
+    offsets: Array<{ partition: number; offset: string }>,
+  ): Promise<void> {
+    await this.#admin.setOffsets({ groupId: group, topic, partitions: offsets });
+  }
+
   /** Deletes a partition's records before `offset`. */
   async deleteRecords(
     topic: string,

@@ -4,6 +4,7 @@
  * @module
  */
 import { StaleAssignmentError, startBalancedSession } from "../kafka/balanced_session.ts";
+import { startSimpleSession } from "../kafka/simple_session.ts";
 import type { Assignment, ConsumerSession, FetchedBatch } from "../kafka/session.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import { CommitTracker } from "../offsets/commit_tracker.ts";
@@ -248,8 +249,8 @@ export async function startWorkerLoop(
   const connect = async () => {
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
-        if (consumer.mode === "simple") throw new Error("simple mode is not available yet");
-        session = await startBalancedSession({
+        const startSession = consumer.mode === "simple" ? startSimpleSession : startBalancedSession;
+        session = await startSession({
           kafka: start.kafka,
           clientIdSuffix: `${consumer.name}-${start.replica}`,
           group: consumer.group,

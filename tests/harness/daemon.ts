@@ -20,10 +20,12 @@ export class DaemonProcess {
   #child: Deno.ChildProcess;
   #done: Promise<Deno.CommandStatus>;
   #reading: Promise<void>;
+  #exited = false;
 
   constructor(child: Deno.ChildProcess) {
     this.#child = child;
     this.#done = child.status;
+    this.#done.then(() => (this.#exited = true));
     this.#reading = this.#read();
   }
 
@@ -50,9 +52,49 @@ export class DaemonProcess {
     return this.records.filter((r) => r.msg === msg);
   }
 
+  /** Waits for a record with this `msg` (and matching `where`), and returns it. */
+  async waitForLog(
+    msg: string,
+    { where = () => true, timeoutMs = 30_000 }: {
+      where?: (r: LogRecord) => boolean;
+      timeoutMs?: number;
+    } = {},
+  ): Promise<LogRecord> {
+    const deadline = Date.now() + timeoutMs;
+    while (Date.now() < deadline) {
+      const found = this.records.find((r) => r.msg === msg && where(r));
+      if (found) return found;
+      if (this.#exited) {
+        throw new Error(
+          `The daemon exited before logging "${msg}":\n${this.stderr.slice(-20).join("\n")}`,
+        );
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    throw new Error(
+      `Timed out after ${timeoutMs} ms waiting for "${msg}":\n${this.stderr.slice(-20).join("\n")}`,
+    );
+  }
+
+  /** What the fixture handlers logged as handled: partition, offset and value. */
+  handled(): Array<{ partition: number; offset: string; value: string; replica: number }> {
+    return this.logged("handled").map((r) => ({
+      partition: r.partition as number,
+      offset: r.offset as string,
+      value: r.value as string,
+      replica: r.replica as number,
+    }));
+  }
+
+  /** Sends SIGTERM and returns the exit code. */
+  async stop(): Promise<number> {
+    this.kill("SIGTERM");
+    return await this.exited();
+  }
+
   /** Sends a signal. */
   kill(signal: Deno.Signal = "SIGTERM"): void {
-    this.#child.kill(signal);
+    if (!this.#exited) this.#child.kill(signal);
   }
 
   /** Resolves with the exit code once the process ended and its output was read. */
