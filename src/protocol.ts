@@ -86,6 +86,12 @@ export type WorkerMessage =
   }
   | {
     v: typeof PROTOCOL_VERSION;
+    type: "deadLettered";
+    /** Messages copied to the dead-letter topic after their retries were spent. */
+    count: number;
+  }
+  | {
+    v: typeof PROTOCOL_VERSION;
     type: "reset";
     /** A committed offset fell out of range while reading; kafkajs moved to autoOffsetReset. */
     partition: number;
@@ -121,6 +127,7 @@ const WORKER_TYPES: Record<WorkerMessage["type"], true> = {
   assigned: true,
   started: true,
   reset: true,
+  deadLettered: true,
   revoked: true,
   offsets: true,
   heartbeat: true,

@@ -60,6 +60,8 @@ interface ConsumerRun {
   startedAt: number;
   ready: boolean;
   resets: Record<StartReason, number>;
+  deadLettered: number;
+  handlerErrors: number;
 }
 
 /** A consumer's state as reported by status. */
@@ -73,6 +75,10 @@ export interface ConsumerStatus {
   lastError: string | null;
   /** Partitions started away from their committed offset, by reason. */
   resets: Record<StartReason, number>;
+  /** Messages copied to the dead-letter topic. */
+  deadLettered: number;
+  /** Messages whose handler failed every attempt (dead-lettered or not). */
+  handlerErrors: number;
   partitions: Array<PartitionProgress & { lag: string | null }>;
 }
 
@@ -130,6 +136,8 @@ export class Supervisor {
           "no-committed-offset": 0,
           "out-of-range": 0,
         },
+        deadLettered: 0,
+        handlerErrors: 0,
       });
       for (let replica = 0; replica < consumer.replicas; replica++) {
         const slot: Slot = {
@@ -194,6 +202,13 @@ export class Supervisor {
           ),
         );
         break;
+      case "deadLettered":
+        run.deadLettered += message.count;
+        run.handlerErrors += message.count;
+        return;
+      case "error":
+        if (!message.fatal && !message.error.retriable) run.handlerErrors++;
+        return;
       case "reset":
         run.resets["out-of-range"]++;
         log.warn("offset out of range; partition moved to autoOffsetReset", {
@@ -334,6 +349,8 @@ export class Supervisor {
         restarts: slots.reduce((n, s) => n + s.restarts, 0),
         lastError: lastError ? `${lastError.name}: ${lastError.message}` : null,
         resets: { ...this.#runs.get(consumer.name)!.resets },
+        deadLettered: this.#runs.get(consumer.name)!.deadLettered,
+        handlerErrors: this.#runs.get(consumer.name)!.handlerErrors,
         partitions,
       };
     });

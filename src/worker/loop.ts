@@ -5,6 +5,7 @@
  */
 import { StaleAssignmentError, startBalancedSession } from "../kafka/balanced_session.ts";
 import { startSimpleSession } from "../kafka/simple_session.ts";
+import { createDeadLetterSink } from "../kafka/dead_letter.ts";
 import type { Assignment, ConsumerSession, FetchedBatch } from "../kafka/session.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import { CommitTracker } from "../offsets/commit_tracker.ts";
@@ -53,6 +54,11 @@ export async function startWorkerLoop(
   /** Resolves with the session once connected (assignments can arrive while it connects). */
   let sessionReady!: (s: ConsumerSession) => void;
   const connected = new Promise<ConsumerSession>((resolve) => (sessionReady = resolve));
+  const deadLetters = consumer.deadLetterTopic === null ? null : createDeadLetterSink(start.kafka, {
+    clientIdSuffix: `${consumer.name}-${start.replica}`,
+    consumer: consumer.name,
+    logger: log,
+  });
   /** Partitions paused after a handler failure, with their resume timers. */
   const failed = new Map<number, ReturnType<typeof setTimeout>>();
 
@@ -123,6 +129,34 @@ export async function startWorkerLoop(
     }
   };
 
+  /**
+   * The handler gave up on `messages`: with a dead-letter topic, copy them
+   * there and report them finished (returns true); without one, or if that
+   * fails, the caller pauses the partition.
+   */
+  const deadLetter = async (messages: Message[], error: unknown): Promise<boolean> => {
+    if (deadLetters === null || consumer.deadLetterTopic === null) return false;
+    try {
+      for (const m of messages) await deadLetters.send(consumer.deadLetterTopic, m, error);
+    } catch (dlqError) {
+      log.error("cannot dead-letter the message", {
+        topic: consumer.deadLetterTopic,
+        ...errorFields(dlqError),
+      });
+      return false;
+    }
+    for (const m of messages) {
+      log.warn("message dead-lettered", {
+        partition: m.partition,
+        offset: m.offset,
+        deadLetterTopic: consumer.deadLetterTopic,
+        ...errorFields(error),
+      });
+    }
+    post({ v: 1, type: "deadLettered", count: messages.length });
+    return true;
+  };
+
   /** The handler gave up on `message`: pause its partition, report, try again later. Never skip it. */
   const failPartition = (message: Message, error: unknown) => {
     const { partition } = message;
@@ -158,7 +192,7 @@ export async function startWorkerLoop(
       if (!batch.active()) return;
       for (const m of messages) tracker.begin(partition, m.offset);
       const error = await withRetry(() => handler.fn(messages, ctx), first);
-      if (error !== null) {
+      if (error !== null && !await deadLetter(messages, error)) {
         tracker.revoke([partition]);
         return failPartition(first, error);
       }
@@ -170,7 +204,7 @@ export async function startWorkerLoop(
       if (!batch.active()) return;
       tracker.begin(partition, message.offset);
       const error = await withRetry(() => handler.fn(message, ctx), message);
-      if (error !== null) {
+      if (error !== null && !await deadLetter([message], error)) {
         tracker.revoke([partition]);
         return failPartition(message, error);
       }
@@ -323,6 +357,7 @@ export async function startWorkerLoop(
       // mode commits only what the handler asked for.
       const drained = (async () => {
         await active.stop();
+        await deadLetters?.close();
         await module.teardown?.(ctx);
       })();
       const late = Symbol("late");
