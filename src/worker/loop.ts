@@ -59,6 +59,8 @@ export async function startWorkerLoop(
     consumer: consumer.name,
     logger: log,
   });
+  const autoCommit = consumer.commit.mode === "auto";
+  let lastCommitAt = Date.now();
   /** Partitions paused after a handler failure, with their resume timers. */
   const failed = new Map<number, ReturnType<typeof setTimeout>>();
 
@@ -212,6 +214,11 @@ export async function startWorkerLoop(
       batch.resolve(message.offset);
       // Keeps the membership alive through long batches; a rebalance ends the batch here.
       await batch.heartbeat();
+      if (autoCommit && Date.now() - lastCommitAt >= consumer.commit.intervalMs) {
+        // A long batch: commit what finished so far rather than wait for its end.
+        lastCommitAt = Date.now();
+        await commitFinished();
+      }
     }
   };
 
@@ -291,11 +298,12 @@ export async function startWorkerLoop(
           topic: consumer.topic,
           partitions: consumer.partitions,
           autoOffsetReset: consumer.autoOffsetReset,
-          autoCommit: consumer.commit.mode === "auto",
+          autoCommit,
           logger: log,
           onBatch,
           onAssigned,
           onCommitted: (offsets) => {
+            lastCommitAt = Date.now();
             tracker.markCommitted(offsets);
             for (const o of offsets) dirty.add(o.partition);
           },
