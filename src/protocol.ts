@@ -74,6 +74,8 @@ export type WorkerMessage =
     partitions: number[];
     /** True when the worker waits for `positions` before reading these partitions. */
     awaitingPositions: boolean;
+    /** The worker's group member id (balanced mode), so the supervisor can evict it if the worker dies. */
+    memberId?: string;
   }
   | {
     v: typeof PROTOCOL_VERSION;

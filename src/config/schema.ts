@@ -250,6 +250,9 @@ const consumerFields = {
   deadLetterTopic: TopicSchema.nullable().default(null).describe(
     "Where a message goes after its retries are spent; null: the partition pauses instead.",
   ),
+  handlerTimeoutMs: z.number().int().min(100).default(300_000).describe(
+    "A handler call running longer than this is stuck: its worker is restarted (the message is not committed).",
+  ),
   permissions: PermissionsSchema,
 };
 

@@ -102,7 +102,11 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     generation++;
     assigned = new Set(event.payload.memberAssignment[topic] ?? []);
     expectedStart.clear();
-    options.onAssigned({ generation, partitions: [...assigned].sort((a, b) => a - b) });
+    options.onAssigned({
+      generation,
+      partitions: [...assigned].sort((a, b) => a - b),
+      memberId: event.payload.memberId,
+    });
   });
   consumer.on(consumer.events.COMMIT_OFFSETS, (event) => {
     const offsets = event.payload.topics

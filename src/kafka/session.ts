@@ -44,6 +44,8 @@ export interface Assignment {
   /** Increases with each assignment of this session. */
   generation: number;
   partitions: number[];
+  /** The group member id (balanced mode). */
+  memberId?: string;
 }
 
 /** Options shared by both modes. */

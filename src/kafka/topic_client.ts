@@ -43,6 +43,7 @@ interface InternalBroker {
     memberId: string;
     topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
   }): Promise<unknown>;
+  leaveGroup(request: { groupId: string; memberId: string }): Promise<unknown>;
   offsetFetch(request: {
     groupId: string;
     topics: Array<{ topic: string; partitions: Array<{ partition: number }> }>;
@@ -447,6 +448,25 @@ function isObject(value: unknown): value is Record<string, unknown> {
 }
 
 /** Creates a kafkajs `Cluster` through the client's private factory, as its consumer does. */
+/**
+ * Removes a member from its group on its behalf — its worker died without
+ * leaving — so that the group rebalances now instead of after the session
+ * timeout.
+ */
+export async function evictGroupMember(
+  kafka: KafkaConfig,
+  { group, memberId, logger }: { group: string; memberId: string; logger: Logger },
+): Promise<void> {
+  const cluster = internalCluster(createKafka(kafka, { clientIdSuffix: "supervisor", logger }));
+  try {
+    await cluster.connect();
+    const coordinator = await cluster.findGroupCoordinator({ groupId: group });
+    await coordinator.leaveGroup({ groupId: group, memberId });
+  } finally {
+    await cluster.disconnect().catch(() => {});
+  }
+}
+
 function internalCluster(kafka: object): InternalCluster {
   const symbol = Object.getOwnPropertySymbols(kafka).find((s) => s.description === CREATE_CLUSTER);
   const factory: unknown = symbol === undefined ? undefined : Reflect.get(kafka, symbol);

@@ -19,14 +19,14 @@ export interface SlotView {
   /** When the handler now running started, or null. */
   busySince: number | null;
   draining: boolean;
+  /** A handler call running this long is stuck (the consumer's handlerTimeoutMs). */
+  handlerTimeoutMs: number;
 }
 
 /** Limits the checks apply. */
 export interface ControlPolicy {
   /** A worker silent this long is hung (busy loop) or gone (closed itself). */
   heartbeatTimeoutMs: number;
-  /** A handler running this long is stuck. */
-  handlerTimeoutMs: number;
 }
 
 /** What the supervisor must do to a slot. */
@@ -55,8 +55,8 @@ export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   ],
   [
     "terminateIfStuck",
-    (s, now, p) =>
-      !s.empty && !s.draining && s.busySince !== null && now - s.busySince > p.handlerTimeoutMs
+    (s, now) =>
+      !s.empty && !s.draining && s.busySince !== null && now - s.busySince > s.handlerTimeoutMs
         ? { kind: "terminate", id: s.id, reason: `handler running for ${now - s.busySince} ms` }
         : null,
   ],
@@ -67,7 +67,7 @@ export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
  *
  * @example
  * ```ts
- * const actions = controlPass(slots, performance.now(), { heartbeatTimeoutMs: 10_000, handlerTimeoutMs: 300_000 });
+ * const actions = controlPass(slots, performance.now(), { heartbeatTimeoutMs: 10_000 });
  * ```
  */
 export function controlPass(

@@ -7,7 +7,8 @@
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config, ConsumerConfig } from "../config/types.ts";
-import type { Logger } from "../log.ts";
+import { errorFields, type Logger } from "../log.ts";
+import { evictGroupMember } from "../kafka/topic_client.ts";
 import {
   type PartitionProgress,
   PROTOCOL_VERSION,
@@ -106,7 +107,7 @@ export class Supervisor {
       settleTimeoutMs: 60_000,
       failingWindowMs: 5 * 60_000,
       ...options,
-      policy: { heartbeatTimeoutMs: 10_000, handlerTimeoutMs: 5 * 60_000, ...options.policy },
+      policy: { heartbeatTimeoutMs: 10_000, ...options.policy },
     };
   }
 
@@ -264,6 +265,7 @@ export class Supervisor {
       lastHeartbeat: s.handle?.lastHeartbeat ?? 0,
       busySince: s.handle?.busySince ?? null,
       draining: s.handle?.state === "draining",
+      handlerTimeoutMs: s.consumer.handlerTimeoutMs,
     }));
     const now = performance.now();
     for (const action of controlPass(views, now, this.#options.policy)) {
@@ -272,8 +274,10 @@ export class Supervisor {
         this.#spawn(slot, true);
         continue;
       }
+      const memberId = slot.handle?.memberId ?? null;
       slot.handle?.terminate(action.reason);
       slot.handle = null;
+      if (memberId !== null) this.#evict(slot.consumer, memberId);
       const run = this.#runs.get(slot.consumer.name)!;
       this.#sendPositions(run, run.settler.gone(slot.replica));
       slot.restarts++;
@@ -293,6 +297,24 @@ export class Supervisor {
         delayMs: Math.round(delay),
       });
     }
+  }
+
+  /** Takes a dead worker's member out of its group, so its partitions move now, not after the session timeout. */
+  #evict(consumer: ConsumerConfig, memberId: string): void {
+    const { logger } = this.#options;
+    evictGroupMember(this.#config.kafka, { group: consumer.group, memberId, logger }).then(
+      () =>
+        logger.info("dead worker's group member removed", { consumer: consumer.name, memberId }),
+      (error) =>
+        logger.warn(
+          "cannot remove the dead worker's group member; the group waits for its session timeout",
+          {
+            consumer: consumer.name,
+            memberId,
+            ...errorFields(error),
+          },
+        ),
+    );
   }
 
   /**

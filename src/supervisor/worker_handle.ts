@@ -52,6 +52,8 @@ export class WorkerHandle {
   lastHeartbeat: number;
   busySince: number | null = null;
   assigned: number[] = [];
+  /** The worker's group member id, once it joined (balanced mode). */
+  memberId: string | null = null;
   readonly progress = new Map<number, PartitionProgress>();
   lastError: ErrorData | null = null;
   /** Set when the worker threw, crashed fatally or stopped itself. */
@@ -108,6 +110,7 @@ export class WorkerHandle {
         break;
       case "assigned":
         this.assigned = message.partitions;
+        this.memberId = message.memberId ?? null;
         for (const p of [...this.progress.keys()]) {
           if (!message.partitions.includes(p)) this.progress.delete(p);
         }

@@ -38,6 +38,7 @@ Deno.test("parseConfig() applies every default", () => {
         replicas: 1,
         retry: { attempts: 3, backoffMs: 200, maxBackoffMs: 30000 },
         deadLetterTopic: null,
+        handlerTimeoutMs: 300000,
         permissions: { net: [], read: [], write: [], env: [] },
       }],
     } satisfies Config,

@@ -1,0 +1,53 @@
+import assert from "node:assert/strict";
+import { controlPass, type SlotView } from "../../../src/supervisor/control_pass.ts";
+
+const policy = { heartbeatTimeoutMs: 10_000 };
+const slot = (over: Partial<SlotView> = {}): SlotView => ({
+  id: "c#0",
+  empty: false,
+  restartAt: 0,
+  dead: null,
+  lastHeartbeat: 1_000,
+  busySince: null,
+  draining: false,
+  handlerTimeoutMs: 60_000,
+  ...over,
+});
+
+Deno.test("controlPass() leaves a healthy worker alone", () => {
+  assert.deepEqual(controlPass([slot()], 5_000, policy), []);
+});
+
+Deno.test("controlPass() terminates a worker that died by itself", () => {
+  assert.deepEqual(controlPass([slot({ dead: "uncaught error: boom" })], 1_500, policy), [
+    { kind: "terminate", id: "c#0", reason: "uncaught error: boom" },
+  ]);
+});
+
+Deno.test("controlPass() terminates a worker silent for longer than the heartbeat timeout", () => {
+  assert.deepEqual(controlPass([slot()], 11_000, policy), []);
+  assert.deepEqual(controlPass([slot()], 11_001, policy), [
+    { kind: "terminate", id: "c#0", reason: "no heartbeat for 10001 ms" },
+  ]);
+});
+
+Deno.test("controlPass() terminates a worker whose handler runs past its handlerTimeoutMs", () => {
+  const busy = slot({ busySince: 2_000, lastHeartbeat: 70_000 });
+  assert.deepEqual(controlPass([busy], 62_000, policy), []);
+  assert.deepEqual(controlPass([busy], 62_001, policy), [
+    { kind: "terminate", id: "c#0", reason: "handler running for 60001 ms" },
+  ]);
+});
+
+Deno.test("controlPass() does not judge a draining worker by heartbeats or handler time", () => {
+  assert.deepEqual(controlPass([slot({ draining: true, busySince: 0 })], 1_000_000, policy), []);
+});
+
+Deno.test("controlPass() restarts an empty slot once its backoff passed, one action per slot", () => {
+  const empty = slot({ empty: true, restartAt: 5_000, dead: "x" });
+  assert.deepEqual(controlPass([empty], 4_999, policy), []);
+  assert.deepEqual(controlPass([empty, slot({ id: "d#0", dead: "y" })], 5_000, policy), [
+    { kind: "start", id: "c#0" },
+    { kind: "terminate", id: "d#0", reason: "y" },
+  ]);
+});
