@@ -123,21 +123,28 @@ export function fixtureHandler(name: string): string {
   return join(ROOT, "tests", "fixtures", "handlers", name);
 }
 
-/** Starts `src/main.ts run` on Deno with the given config file. */
+/** The Bun binary installed from npm. */
+export const BUN = join(ROOT, "node_modules", "bun", "bin", "bun.exe");
+
+/** Starts `src/main.ts run` with the given config file, on Deno (default) or Bun. */
 export function startDaemon(
   configPath: string,
-  { env = {} }: { env?: Record<string, string> } = {},
+  { env = {}, runtime = "deno" }: { env?: Record<string, string>; runtime?: "deno" | "bun" } = {},
 ): DaemonProcess {
-  const child = new Deno.Command(Deno.execPath(), {
-    args: [
+  const main = join(ROOT, "src", "main.ts");
+  const [command, args] = runtime === "bun"
+    ? [BUN, [main, "run", "--config", configPath]]
+    : [Deno.execPath(), [
       "run",
       "-A",
       "--unstable-worker-options",
-      join(ROOT, "src", "main.ts"),
+      main,
       "run",
       "--config",
       configPath,
-    ],
+    ]];
+  const child = new Deno.Command(command, {
+    args,
     cwd: ROOT,
     env,
     stdin: "null",
