@@ -304,6 +304,20 @@ export async function brokerUp(options: BrokerOptions = brokerOptions()): Promis
   return { started: true, pid: child.pid, startupMs: Math.round(performance.now() - started) };
 }
 
+/**
+ * Starts the broker unless this checkout's broker already runs, and says
+ * which on stderr. Returns true if it started it (so the caller stops it).
+ */
+export async function ensureBroker(options: BrokerOptions = brokerOptions()): Promise<boolean> {
+  const up = await brokerUp(options);
+  console.error(
+    up.started
+      ? `Kafka broker started on ${options.host}:${options.port} (pid ${up.pid}) in ${up.startupMs} ms`
+      : `Using the Kafka broker already running on ${options.host}:${options.port} (pid ${up.pid})`,
+  );
+  return up.started;
+}
+
 async function waitForPort(options: BrokerOptions, pid: number, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {

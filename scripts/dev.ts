@@ -10,7 +10,7 @@ import { runDaemon } from "../src/cli/run.ts";
 import { loadConfigFile } from "../src/config/load.ts";
 import { KafkaAdmin } from "../src/kafka/admin.ts";
 import { runtime } from "../src/runtime/mod.ts";
-import { brokerDown, BrokerError, brokerOptions, brokerUp } from "./broker.ts";
+import { brokerDown, BrokerError, brokerOptions, ensureBroker } from "./broker.ts";
 
 const parsed = parseArgs(Deno.args);
 const configPath = flag(parsed, "config", Deno.env.get("CONSUMERD_CONFIG") ?? "consumers.yaml");
@@ -19,13 +19,7 @@ const broker = brokerOptions();
 
 let started = false;
 try {
-  const up = await brokerUp(broker);
-  started = up.started;
-  console.error(
-    up.started
-      ? `Kafka broker started on ${broker.host}:${broker.port} in ${up.startupMs} ms`
-      : `Using the Kafka broker already running on ${broker.host}:${broker.port}`,
-  );
+  started = await ensureBroker(broker);
 } catch (error) {
   if (error instanceof BrokerError) {
     console.error(`error: ${error.message}`);

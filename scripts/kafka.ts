@@ -7,7 +7,7 @@ import {
   brokerDown,
   BrokerError,
   brokerOptions,
-  brokerUp,
+  ensureBroker,
   ensureJars,
   KAFKA_TOOLS,
   kafkaTool,
@@ -25,15 +25,9 @@ async function main(args: string[]): Promise<number> {
   const options = brokerOptions();
   const [command, ...rest] = args;
   switch (command) {
-    case "up": {
-      const result = await brokerUp(options);
-      console.error(
-        result.started
-          ? `Kafka broker started on ${options.host}:${options.port} (pid ${result.pid}) in ${result.startupMs} ms`
-          : `Kafka broker already running on ${options.host}:${options.port} (pid ${result.pid})`,
-      );
+    case "up":
+      await ensureBroker(options);
       return 0;
-    }
     case "down": {
       const stopped = await brokerDown(options);
       if (rest.includes("--clean")) {

@@ -9,7 +9,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { brokerDown, BrokerError, brokerOptions, brokerUp } from "./broker.ts";
+import { brokerDown, BrokerError, brokerOptions, ensureBroker } from "./broker.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const deno = Deno.execPath();
@@ -37,13 +37,8 @@ await step("type check", ["check", "src/", "scripts/", "tests/", "workers/"]);
 const broker = brokerOptions();
 let started = false;
 try {
-  const up = await brokerUp(broker);
-  started = up.started;
-  console.error(
-    started
-      ? `\n== Kafka broker started on ${broker.host}:${broker.port} in ${up.startupMs} ms`
-      : `\n== using the Kafka broker already running on ${broker.host}:${broker.port}`,
-  );
+  console.error("");
+  started = await ensureBroker(broker);
 } catch (error) {
   if (!(error instanceof BrokerError)) throw error;
   console.error(`error: ${error.message}`);

@@ -1,7 +1,6 @@
 import assert from "node:assert/strict";
-import { fixtureHandler, startDaemon, writeConfig } from "../harness/daemon.ts";
+import { fixtureHandler, startDaemon, writeConsumersConfig } from "../harness/daemon.ts";
 import {
-  BROKERS,
   committedByKafkaTool,
   produceNumbered,
   uniqueName,
@@ -14,17 +13,13 @@ for (const runtime of ["deno", "bun"] as const) {
     await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       await produceNumbered(admin, topic, { count: 1000, partitions: 3 });
-      const config = await writeConfig({
-        kafka: { brokers: BROKERS },
-        http: { listen: false },
-        consumers: [{
-          name: "c",
-          group,
-          topic,
-          handler: fixtureHandler("record.ts"),
-          commit: { mode: "auto", intervalMs: 200 },
-        }],
-      });
+      const config = await writeConsumersConfig([{
+        name: "c",
+        group,
+        topic,
+        handler: fixtureHandler("record.ts"),
+        commit: { mode: "auto", intervalMs: 200 },
+      }]);
       const daemon = startDaemon(config, { runtime });
       try {
         await waitFor(() => daemon.logged("handled").length >= 1000, {

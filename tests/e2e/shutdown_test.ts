@@ -4,35 +4,13 @@
  * what was not committed yet.
  */
 import assert from "node:assert/strict";
-import type { KafkaAdmin } from "../../src/kafka/admin.ts";
-import { type DaemonProcess, fixtureHandler, startDaemon, writeConfig } from "../harness/daemon.ts";
-import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
-
-/** Produces 5 records every 20 ms, round-robin over 3 partitions, until stopped. */
-function steadyLoad(admin: KafkaAdmin, topic: string): { stop(): Promise<number> } {
-  let running = true;
-  let sent = 0;
-  const loop = (async () => {
-    while (running) {
-      await admin.produce(
-        topic,
-        Array.from(
-          { length: 5 },
-          (_, i) => ({ value: `m-${sent + i}`, partition: (sent + i) % 3 }),
-        ),
-      );
-      sent += 5;
-      await new Promise((r) => setTimeout(r, 20));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return sent;
-    },
-  };
-}
+import {
+  type DaemonProcess,
+  fixtureHandler,
+  startDaemon,
+  writeConsumersConfig,
+} from "../harness/daemon.ts";
+import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
 const key = (h: { partition: number; offset: string }) => `${h.partition}:${h.offset}`;
 
@@ -41,11 +19,12 @@ async function startOn(
   group: string,
   { startTimeoutMs = 30_000 } = {},
 ): Promise<DaemonProcess> {
-  const config = await writeConfig({
-    kafka: { brokers: BROKERS },
-    http: { listen: false },
-    consumers: [{ name: "c", group, topic, handler: fixtureHandler("record.ts") }],
-  });
+  const config = await writeConsumersConfig([{
+    name: "c",
+    group,
+    topic,
+    handler: fixtureHandler("record.ts"),
+  }]);
   const daemon = startDaemon(config);
   await daemon.waitForLog("consumer started", { timeoutMs: startTimeoutMs });
   return daemon;
@@ -54,7 +33,7 @@ async function startOn(
 Deno.test("SIGTERM under load: exit 0, committed = last processed + 1 per partition, a restart processes nothing twice", async () => {
   await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
     const group = uniqueName("g");
-    const load = steadyLoad(admin, topic);
+    const load = steadyLoad(admin, topic, { batch: 5, intervalMs: 20 });
     const first = await startOn(topic, group);
     await waitFor(() => first.handled().length >= 300, { what: "300 messages under load" });
     const signalledAt = performance.now();
@@ -89,7 +68,7 @@ Deno.test("SIGTERM under load: exit 0, committed = last processed + 1 per partit
 Deno.test("SIGKILL under load: a restart loses nothing and re-processes only what was not committed", async () => {
   await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
     const group = uniqueName("g");
-    const load = steadyLoad(admin, topic);
+    const load = steadyLoad(admin, topic, { batch: 5, intervalMs: 20 });
     const first = await startOn(topic, group);
     await waitFor(() => first.handled().length >= 300, { what: "300 messages under load" });
     first.kill("SIGKILL");

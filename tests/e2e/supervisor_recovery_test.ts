@@ -3,8 +3,8 @@
  * same daemon keeps consuming meanwhile, and no message is lost.
  */
 import assert from "node:assert/strict";
-import { type DaemonProcess, fixtureHandler, startDaemon, writeConfig } from "../harness/daemon.ts";
-import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import { type DaemonProcess, fixtureHandler, startDaemon, writeConsumersConfig } from "../harness/daemon.ts";
+import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 import type { KafkaAdmin } from "../../src/kafka/admin.ts";
 
 const MODES = [
@@ -15,26 +15,6 @@ const MODES = [
   { mode: "never-resolve", reason: /handler running for/ },
 ];
 
-/** Produces one bystander message every 100 ms until stopped. */
-function steadyProducer(admin: KafkaAdmin, topic: string): { stop(): Promise<number> } {
-  let running = true;
-  let sent = 0;
-  const loop = (async () => {
-    while (running) {
-      await admin.produce(topic, [{ value: `b-${sent}`, partition: sent % 3 }]);
-      sent++;
-      await new Promise((r) => setTimeout(r, 100));
-    }
-  })();
-  return {
-    async stop() {
-      running = false;
-      await loop;
-      return sent;
-    },
-  };
-}
-
 const time = (r: Record<string, unknown>) => Date.parse(String(r.time));
 
 for (const { mode, reason } of MODES) {
@@ -44,10 +24,7 @@ for (const { mode, reason } of MODES) {
         const markers = await Deno.makeTempDir();
         const values = Array.from({ length: 30 }, (_, i) => (i === 13 ? mode : `v-${i}`));
         await admin.produce(victimTopic, values.map((value, i) => ({ value, partition: i % 3 })));
-        const config = await writeConfig({
-          kafka: { brokers: BROKERS },
-          http: { listen: false },
-          consumers: [
+        const config = await writeConsumersConfig([
             {
               name: "victim",
               group: uniqueName("g"),
@@ -65,7 +42,7 @@ for (const { mode, reason } of MODES) {
           ],
         });
         const daemon: DaemonProcess = startDaemon(config, { env: { MARKER_DIR: markers } });
-        const producer = steadyProducer(admin, bystanderTopic);
+        const producer = steadyLoad(admin, bystanderTopic, { prefix: "b" });
         try {
           const restart = await daemon.waitForLog("worker restarting", { timeoutMs: 40_000 });
           assert.equal(restart.consumer, "victim");

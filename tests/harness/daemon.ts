@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { BROKERS } from "./kafka.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -116,6 +117,11 @@ export async function writeConfig(config: unknown): Promise<string> {
   const path = join(dir, "consumers.yaml");
   await Deno.writeTextFile(path, stringify(config));
   return path;
+}
+
+/** Writes a config for the test broker (no status server) with these consumers. */
+export function writeConsumersConfig(consumers: Array<Record<string, unknown>>): Promise<string> {
+  return writeConfig({ kafka: { brokers: BROKERS }, http: { listen: false }, consumers });
 }
 
 /** Absolute path of a handler in tests/fixtures/handlers/. */

@@ -72,6 +72,32 @@ export async function produceNumbered(
 }
 
 /**
+ * Runs Kafka's own `kafka-consumer-groups --describe --group <group> <view>`
+ * and returns its table as rows keyed by column header.
+ */
+export async function describeGroup(
+  group: string,
+  view: "--offsets" | "--state",
+): Promise<Array<Record<string, string>>> {
+  const out = await kafkaTool("consumer-groups", [
+    "--bootstrap-server",
+    BROKERS[0]!,
+    "--describe",
+    "--group",
+    group,
+    view,
+  ]);
+  if (out.code !== 0) throw new Error(`kafka-consumer-groups failed: ${out.stderr}`);
+  const lines = out.stdout.split("\n").filter((l) => l.trim().length > 0);
+  const header = lines.findIndex((l) => l.trim().startsWith("GROUP"));
+  const columns = lines[header]?.trim().split(/\s+/) ?? [];
+  return lines.slice(header + 1).map((line) => {
+    const cells = line.trim().split(/\s+/);
+    return Object.fromEntries(columns.map((c, i) => [c, cells[i] ?? ""]));
+  });
+}
+
+/**
  * The group's committed offsets as Kafka's own `kafka-consumer-groups` tool
  * reports them: partition → CURRENT-OFFSET (null for "-").
  */
@@ -79,29 +105,43 @@ export async function committedByKafkaTool(
   group: string,
   topic: string,
 ): Promise<Map<number, string | null>> {
-  const out = await kafkaTool("consumer-groups", [
-    "--bootstrap-server",
-    BROKERS[0]!,
-    "--describe",
-    "--group",
-    group,
-    "--offsets",
-  ]);
-  if (out.code !== 0) throw new Error(`kafka-consumer-groups failed: ${out.stderr}`);
-  const result = new Map<number, string | null>();
-  const lines = out.stdout.split("\n").filter((l) => l.trim().length > 0);
-  const header = lines.findIndex((l) => l.includes("CURRENT-OFFSET"));
-  const columns = lines[header]?.trim().split(/\s+/) ?? [];
-  const topicCol = columns.indexOf("TOPIC");
-  const partCol = columns.indexOf("PARTITION");
-  const offCol = columns.indexOf("CURRENT-OFFSET");
-  for (const line of lines.slice(header + 1)) {
-    const cells = line.trim().split(/\s+/);
-    if (cells[topicCol] !== topic) continue;
-    const offset = cells[offCol]!;
-    result.set(Number(cells[partCol]), offset === "-" ? null : offset);
-  }
-  return result;
+  const rows = (await describeGroup(group, "--offsets")).filter((r) => r.TOPIC === topic);
+  return new Map(
+    rows.map((
+      r,
+    ) => [Number(r.PARTITION), r["CURRENT-OFFSET"] === "-" ? null : r["CURRENT-OFFSET"]!]),
+  );
+}
+
+/** Produces `batch` records every `intervalMs`, round-robin over `partitions`, until stopped. */
+export function steadyLoad(
+  admin: KafkaAdmin,
+  topic: string,
+  { batch = 1, intervalMs = 100, partitions = 3, prefix = "m" } = {},
+): { stop(): Promise<number> } {
+  let running = true;
+  let sent = 0;
+  const loop = (async () => {
+    while (running) {
+      await admin.produce(
+        topic,
+        Array.from(
+          { length: batch },
+          (_, i) => ({ value: `${prefix}-${sent + i}`, partition: (sent + i) % partitions }),
+        ),
+      );
+      sent += batch;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  })();
+  return {
+    /** Stops producing; resolves with how many records were sent. */
+    async stop() {
+      running = false;
+      await loop;
+      return sent;
+    },
+  };
 }
 
 /** Polls `fn` until it returns a truthy value or `timeoutMs` passes. */

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { kafkaTool } from "../../scripts/broker.ts";
-import { fixtureHandler, startDaemon, writeConfig } from "../harness/daemon.ts";
+import { fixtureHandler, startDaemon, writeConsumersConfig } from "../harness/daemon.ts";
 import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
 Deno.test("a message whose retries are spent goes to the dead-letter topic, with its origin in headers, and is committed past", async () => {
@@ -14,18 +14,14 @@ Deno.test("a message whose retries are spent goes to the dead-letter topic, with
     await admin.ensureTopic(dlq, { partitions: 1 });
     try {
       await admin.produce(topic, ["ok-0", "bad-1", "ok-2"].map((value) => ({ value, key: "k" })));
-      const config = await writeConfig({
-        kafka: { brokers: BROKERS },
-        http: { listen: false },
-        consumers: [{
-          name: "c",
-          group,
-          topic,
-          handler: fixtureHandler("fail_bad.ts"),
-          retry: { attempts: 3, backoffMs: 10, maxBackoffMs: 20 },
-          deadLetterTopic: dlq,
-        }],
-      });
+      const config = await writeConsumersConfig([{
+        name: "c",
+        group,
+        topic,
+        handler: fixtureHandler("fail_bad.ts"),
+        retry: { attempts: 3, backoffMs: 10, maxBackoffMs: 20 },
+        deadLetterTopic: dlq,
+      }]);
       const d = startDaemon(config);
       await waitFor(() => d.handled().length === 2, { what: "the two good messages" });
       assert.deepEqual(
@@ -72,17 +68,13 @@ Deno.test("without a dead-letter topic, a failing message pauses its partition a
       { value: "ok-d", partition: 1 },
       { value: "ok-e", partition: 1 },
     ]);
-    const config = await writeConfig({
-      kafka: { brokers: BROKERS },
-      http: { listen: false },
-      consumers: [{
-        name: "c",
-        group,
-        topic,
-        handler: fixtureHandler("fail_bad.ts"),
-        retry: { attempts: 2, backoffMs: 10, maxBackoffMs: 1000 },
-      }],
-    });
+    const config = await writeConsumersConfig([{
+      name: "c",
+      group,
+      topic,
+      handler: fixtureHandler("fail_bad.ts"),
+      retry: { attempts: 2, backoffMs: 10, maxBackoffMs: 1000 },
+    }]);
     const d = startDaemon(config);
     await d.waitForLog("handler failed after retries; partition paused");
     await waitFor(() => d.handled().length === 3, { what: "ok-a, ok-d, ok-e" });

@@ -6,9 +6,13 @@
  */
 import assert from "node:assert/strict";
 import type { KafkaAdmin } from "../../src/kafka/admin.ts";
-import { type DaemonProcess, fixtureHandler, startDaemon, writeConfig } from "../harness/daemon.ts";
 import {
-  BROKERS,
+  type DaemonProcess,
+  fixtureHandler,
+  startDaemon,
+  writeConsumersConfig,
+} from "../harness/daemon.ts";
+import {
   committedByKafkaTool,
   produceNumbered,
   uniqueName,
@@ -22,11 +26,9 @@ async function startConsumers(
   consumers: ConsumerFields[],
   env: Record<string, string> = {},
 ): Promise<DaemonProcess> {
-  const config = await writeConfig({
-    kafka: { brokers: BROKERS },
-    http: { listen: false },
-    consumers: consumers.map((c) => ({ handler: fixtureHandler("record.ts"), ...c })),
-  });
+  const config = await writeConsumersConfig(
+    consumers.map((c) => ({ handler: fixtureHandler("record.ts"), ...c })),
+  );
   const daemon = startDaemon(config, { env });
   try {
     for (const c of consumers) {

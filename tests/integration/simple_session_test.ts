@@ -6,7 +6,6 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { kafkaTool } from "../../scripts/broker.ts";
 import type {
   Assignment,
   ConsumerSession,
@@ -18,8 +17,8 @@ import { createKafka } from "../../src/kafka/client.ts";
 import { startSimpleSession } from "../../src/kafka/simple_session.ts";
 import { createLogger } from "../../src/log.ts";
 import {
-  BROKERS,
   committedByKafkaTool,
+  describeGroup,
   produceNumbered,
   TEST_KAFKA,
   uniqueName,
@@ -78,23 +77,8 @@ async function start(
 
 /** The group's state and member count, as `kafka-consumer-groups --describe --state` shows them. */
 async function groupState(group: string): Promise<{ state: string; members: number }> {
-  const out = await kafkaTool("consumer-groups", [
-    "--bootstrap-server",
-    BROKERS[0]!,
-    "--describe",
-    "--group",
-    group,
-    "--state",
-  ]);
-  if (out.code !== 0) throw new Error(`kafka-consumer-groups failed: ${out.stderr}`);
-  const lines = out.stdout.split("\n").filter((l) => l.trim().length > 0);
-  const header = lines.findIndex((l) => l.includes("#MEMBERS"));
-  const columns = lines[header]?.trim().split(/\s+/) ?? [];
-  const cells = lines[header + 1]?.trim().split(/\s+/) ?? [];
-  return {
-    state: cells[columns.indexOf("STATE")] ?? "",
-    members: Number(cells[columns.indexOf("#MEMBERS")]),
-  };
+  const [row] = await describeGroup(group, "--state");
+  return { state: row?.STATE ?? "", members: Number(row?.["#MEMBERS"]) };
 }
 
 /** "partition:offset:value" for the records produceNumbered() put at `offsets` of `partition`. */
