@@ -31,6 +31,8 @@ export interface WorkerLoop {
 }
 
 const REPORT_INTERVAL_MS = 1000;
+/** How often a long batch hands finished offsets to the client and heartbeats. */
+const TICK_MS = 1000;
 
 /** Starts the loop described by a `start` message; progress goes out through `post`. */
 export async function startWorkerLoop(
@@ -49,7 +51,9 @@ export async function startWorkerLoop(
   /** The assignment being read, and the one waiting for the supervisor's `positions`. */
   let current: Assignment = { generation: 0, partitions: [] };
   let awaiting: Assignment | null = null;
-  let busySince: number | null = null;
+  /** Whether a handler call is running, and how many calls started so far (for stuck detection). */
+  let inHandler = false;
+  let handlerCalls = 0;
   let session: ConsumerSession | null = null;
   /** Resolves with the session once connected (assignments can arrive while it connects). */
   let sessionReady!: (s: ConsumerSession) => void;
@@ -92,8 +96,18 @@ export async function startWorkerLoop(
   const handler: Handler = handlerOf(module, consumer.handler);
   await module.setup?.(ctx);
 
+  // A heartbeat says how long the current handler call has been running, as
+  // seen from this timer: the same call still running at two ticks is busy
+  // since the first. (A busy loop stops the timer itself: no heartbeat at all.)
+  let busyCall = -1;
+  let busySince = 0;
   const heartbeat = setInterval(() => {
-    post({ v: 1, type: "heartbeat", busyMs: busySince === null ? null : Date.now() - busySince });
+    const now = Date.now();
+    if (inHandler && busyCall !== handlerCalls) {
+      busyCall = handlerCalls;
+      busySince = now;
+    }
+    post({ v: 1, type: "heartbeat", busyMs: inHandler ? now - busySince : null });
   }, start.heartbeatIntervalMs);
   const report = setInterval(() => {
     if (dirty.size === 0) return;
@@ -102,33 +116,46 @@ export async function startWorkerLoop(
     post({ v: 1, type: "offsets", partitions });
   }, REPORT_INTERVAL_MS);
 
-  /** Runs `fn` until it succeeds or the retry policy is spent; returns the last error, or null. */
-  const withRetry = async (fn: () => unknown, first: Message): Promise<unknown> => {
+  /**
+   * Calls the handler once, and again per the retry policy while it throws.
+   * Returns null on success, else the last error.
+   */
+  const call = async (fn: () => unknown, first: Message): Promise<unknown> => {
+    inHandler = true;
+    handlerCalls++;
+    try {
+      await fn();
+      return null;
+    } catch (error) {
+      return await retry(fn, first, error);
+    } finally {
+      inHandler = false;
+    }
+  };
+
+  const retry = async (fn: () => unknown, first: Message, error: unknown): Promise<unknown> => {
     const { attempts, backoffMs, maxBackoffMs } = consumer.retry;
-    for (let attempt = 1;; attempt++) {
+    for (let attempt = 1; attempt < attempts && !abort.signal.aborted; attempt++) {
+      const delay = backoffDelay(attempt, { baseMs: backoffMs, maxMs: maxBackoffMs, jitter: 0.2 });
+      log.warn("handler failed; retrying", {
+        partition: first.partition,
+        offset: first.offset,
+        attempt,
+        delayMs: Math.round(delay),
+        ...errorFields(error),
+      });
+      inHandler = false;
+      await sleep(delay, abort.signal);
+      inHandler = true;
+      handlerCalls++;
       try {
-        busySince = Date.now();
         await fn();
         return null;
-      } catch (error) {
-        if (attempt >= attempts || abort.signal.aborted) return error;
-        const delay = backoffDelay(attempt, {
-          baseMs: backoffMs,
-          maxMs: maxBackoffMs,
-          jitter: 0.2,
-        });
-        log.warn("handler failed; retrying", {
-          partition: first.partition,
-          offset: first.offset,
-          attempt,
-          delayMs: Math.round(delay),
-          ...errorFields(error),
-        });
-        await sleep(delay, abort.signal);
-      } finally {
-        busySince = null;
+      } catch (next) {
+        error = next;
       }
     }
+    return error;
   };
 
   /**
@@ -193,7 +220,8 @@ export async function startWorkerLoop(
     if (handler.kind === "batch") {
       if (!batch.active()) return;
       for (const m of messages) tracker.begin(partition, m.offset);
-      const error = await withRetry(() => handler.fn(messages, ctx), first);
+      const fn = handler.fn;
+      const error = await call(() => fn(messages, ctx), first);
       if (error !== null && !await deadLetter(messages, error)) {
         tracker.revoke([partition]);
         return failPartition(first, error);
@@ -202,23 +230,37 @@ export async function startWorkerLoop(
       batch.resolve(messages[messages.length - 1]!.offset);
       return;
     }
-    for (const message of messages) {
-      if (!batch.active()) return;
-      tracker.begin(partition, message.offset);
-      const error = await withRetry(() => handler.fn(message, ctx), message);
-      if (error !== null && !await deadLetter([message], error)) {
-        tracker.revoke([partition]);
-        return failPartition(message, error);
+    const fn = handler.fn;
+    /** The last finished message's offset not yet handed to the client. */
+    let finished: string | null = null;
+    let tick = Date.now();
+    try {
+      for (const message of messages) {
+        if (!batch.active()) return;
+        tracker.begin(partition, message.offset);
+        const error = await call(() => fn(message, ctx), message);
+        if (error !== null && !await deadLetter([message], error)) {
+          tracker.revoke([partition]);
+          return failPartition(message, error);
+        }
+        tracker.finish(partition, message.offset);
+        finished = message.offset;
+        const now = Date.now();
+        if (now - tick < TICK_MS) continue;
+        // Once a second in a long batch: let the client know what finished
+        // (a rebalance then commits it), keep the membership alive (a
+        // rebalance ends the batch here), and commit on the interval.
+        tick = now;
+        batch.resolve(finished);
+        finished = null;
+        await batch.heartbeat();
+        if (autoCommit && now - lastCommitAt >= consumer.commit.intervalMs) {
+          lastCommitAt = now;
+          await commitFinished();
+        }
       }
-      tracker.finish(partition, message.offset);
-      batch.resolve(message.offset);
-      // Keeps the membership alive through long batches; a rebalance ends the batch here.
-      await batch.heartbeat();
-      if (autoCommit && Date.now() - lastCommitAt >= consumer.commit.intervalMs) {
-        // A long batch: commit what finished so far rather than wait for its end.
-        lastCommitAt = Date.now();
-        await commitFinished();
-      }
+    } finally {
+      if (finished !== null) batch.resolve(finished);
     }
   };
 

@@ -40,15 +40,36 @@ export interface Context {
 
 const decoder = new TextDecoder();
 
+/** A {@linkcode Message} whose helpers live on the prototype (no closures per message). */
+class KafkaRecord implements Message {
+  topic: string;
+  partition: number;
+  offset: string;
+  key: Uint8Array | null;
+  value: Uint8Array | null;
+  headers: Message["headers"];
+  timestamp: string;
+
+  constructor(parts: Omit<Message, "text" | "json">) {
+    this.topic = parts.topic;
+    this.partition = parts.partition;
+    this.offset = parts.offset;
+    this.key = parts.key;
+    this.value = parts.value;
+    this.headers = parts.headers;
+    this.timestamp = parts.timestamp;
+  }
+
+  text(): string {
+    return this.value === null ? "" : decoder.decode(this.value);
+  }
+
+  json<T = unknown>(): T {
+    return JSON.parse(this.text()) as T;
+  }
+}
+
 /** Builds a {@linkcode Message} from raw parts. */
 export function createMessage(parts: Omit<Message, "text" | "json">): Message {
-  return {
-    ...parts,
-    text() {
-      return this.value === null ? "" : decoder.decode(this.value);
-    },
-    json<T>(): T {
-      return JSON.parse(this.text()) as T;
-    },
-  };
+  return new KafkaRecord(parts);
 }

@@ -3,9 +3,13 @@
  * same daemon keeps consuming meanwhile, and no message is lost.
  */
 import assert from "node:assert/strict";
-import { type DaemonProcess, fixtureHandler, startDaemon, writeConsumersConfig } from "../harness/daemon.ts";
+import {
+  type DaemonProcess,
+  fixtureHandler,
+  startDaemon,
+  writeConsumersConfig,
+} from "../harness/daemon.ts";
 import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
-import type { KafkaAdmin } from "../../src/kafka/admin.ts";
 
 const MODES = [
   { mode: "throw-uncaught", reason: /uncaught error/ },
@@ -25,22 +29,21 @@ for (const { mode, reason } of MODES) {
         const values = Array.from({ length: 30 }, (_, i) => (i === 13 ? mode : `v-${i}`));
         await admin.produce(victimTopic, values.map((value, i) => ({ value, partition: i % 3 })));
         const config = await writeConsumersConfig([
-            {
-              name: "victim",
-              group: uniqueName("g"),
-              topic: victimTopic,
-              handler: fixtureHandler("misbehave.ts"),
-              handlerTimeoutMs: 2000,
-              permissions: { env: ["MARKER_DIR"], read: [markers], write: [markers] },
-            },
-            {
-              name: "bystander",
-              group: uniqueName("g"),
-              topic: bystanderTopic,
-              handler: fixtureHandler("record.ts"),
-            },
-          ],
-        });
+          {
+            name: "victim",
+            group: uniqueName("g"),
+            topic: victimTopic,
+            handler: fixtureHandler("misbehave.ts"),
+            handlerTimeoutMs: 2000,
+            permissions: { env: ["MARKER_DIR"], read: [markers], write: [markers] },
+          },
+          {
+            name: "bystander",
+            group: uniqueName("g"),
+            topic: bystanderTopic,
+            handler: fixtureHandler("record.ts"),
+          },
+        ]);
         const daemon: DaemonProcess = startDaemon(config, { env: { MARKER_DIR: markers } });
         const producer = steadyLoad(admin, bystanderTopic, { prefix: "b" });
         try {
