@@ -30,8 +30,9 @@ export function toMessage(topic: string, partition: number, m: KafkaMessage): Me
     topic,
     partition,
     offset: m.offset,
-    key: m.key ? new Uint8Array(m.key.buffer, m.key.byteOffset, m.key.byteLength) : null,
-    value: m.value ? new Uint8Array(m.value.buffer, m.value.byteOffset, m.value.byteLength) : null,
+    // kafkajs's Buffers are Uint8Arrays already: no copy, no new view.
+    key: m.key ?? null,
+    value: m.value ?? null,
     headers: (m.headers ?? {}) as Message["headers"],
     timestamp: m.timestamp,
   });

@@ -76,6 +76,7 @@ export async function startWorkerLoop(
   });
 
   const commitFinished = async () => {
+    flushFinished?.();
     const pending = tracker.pending().filter((o) => current.partitions.includes(o.partition));
     if (pending.length === 0 || session === null) return;
     await session.commit(pending);
@@ -207,6 +208,12 @@ export async function startWorkerLoop(
     );
   };
 
+  // Partitions are processed one message (or batch) at a time, in order, so
+  // "finished" is a prefix: the tracker is told about finished messages only,
+  // in runs, and never about a message before its handler succeeded.
+  /** Hands the batch in progress's finished messages to the tracker and the client. */
+  let flushFinished: (() => void) | null = null;
+
   const onBatch = async (batch: FetchedBatch) => {
     const { partition, messages } = batch;
     highWatermarks.set(partition, batch.highWatermark);
@@ -219,40 +226,41 @@ export async function startWorkerLoop(
     }
     if (handler.kind === "batch") {
       if (!batch.active()) return;
-      for (const m of messages) tracker.begin(partition, m.offset);
       const fn = handler.fn;
       const error = await call(() => fn(messages, ctx), first);
-      if (error !== null && !await deadLetter(messages, error)) {
-        tracker.revoke([partition]);
-        return failPartition(first, error);
-      }
-      for (const m of messages) tracker.finish(partition, m.offset);
-      batch.resolve(messages[messages.length - 1]!.offset);
+      if (error !== null && !await deadLetter(messages, error)) return failPartition(first, error);
+      const last = messages[messages.length - 1]!.offset;
+      tracker.begin(partition, last);
+      tracker.finish(partition, last);
+      batch.resolve(last);
       return;
     }
     const fn = handler.fn;
-    /** The last finished message's offset not yet handed to the client. */
+    /** The last finished message's offset not yet handed to the tracker and the client. */
     let finished: string | null = null;
+    flushFinished = () => {
+      if (finished === null) return;
+      tracker.begin(partition, finished);
+      tracker.finish(partition, finished);
+      batch.resolve(finished);
+      finished = null;
+    };
     let tick = Date.now();
     try {
       for (const message of messages) {
         if (!batch.active()) return;
-        tracker.begin(partition, message.offset);
         const error = await call(() => fn(message, ctx), message);
         if (error !== null && !await deadLetter([message], error)) {
-          tracker.revoke([partition]);
           return failPartition(message, error);
         }
-        tracker.finish(partition, message.offset);
         finished = message.offset;
         const now = Date.now();
         if (now - tick < TICK_MS) continue;
-        // Once a second in a long batch: let the client know what finished
-        // (a rebalance then commits it), keep the membership alive (a
-        // rebalance ends the batch here), and commit on the interval.
+        // Once a second in a long batch: record what finished (a rebalance
+        // then commits it), keep the membership alive (a rebalance ends the
+        // batch here), and commit on the interval.
         tick = now;
-        batch.resolve(finished);
-        finished = null;
+        flushFinished();
         await batch.heartbeat();
         if (autoCommit && now - lastCommitAt >= consumer.commit.intervalMs) {
           lastCommitAt = now;
@@ -260,7 +268,8 @@ export async function startWorkerLoop(
         }
       }
     } finally {
-      if (finished !== null) batch.resolve(finished);
+      flushFinished();
+      flushFinished = null;
     }
   };
 
