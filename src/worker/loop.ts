@@ -17,6 +17,8 @@ import {
 } from "../protocol.ts";
 import { backoffDelay } from "../supervisor/backoff.ts";
 import { startAssignment } from "./assignment.ts";
+import { HandlerCalls } from "./handler_calls.ts";
+import { sleep } from "./sleep.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
 import type { Context, Message } from "./message.ts";
 
@@ -51,9 +53,6 @@ export async function startWorkerLoop(
   /** The assignment being read, and the one waiting for the supervisor's `positions`. */
   let current: Assignment = { generation: 0, partitions: [] };
   let awaiting: Assignment | null = null;
-  /** Whether a handler call is running, and how many calls started so far (for stuck detection). */
-  let inHandler = false;
-  let handlerCalls = 0;
   let session: ConsumerSession | null = null;
   /** Resolves with the session once connected (assignments can arrive while it connects). */
   let sessionReady!: (s: ConsumerSession) => void;
@@ -97,18 +96,10 @@ export async function startWorkerLoop(
   const handler: Handler = handlerOf(module, consumer.handler);
   await module.setup?.(ctx);
 
-  // A heartbeat says how long the current handler call has been running, as
-  // seen from this timer: the same call still running at two ticks is busy
-  // since the first. (A busy loop stops the timer itself: no heartbeat at all.)
-  let busyCall = -1;
-  let busySince = 0;
+  const calls = new HandlerCalls({ retry: consumer.retry, signal: abort.signal, log });
+  // The heartbeat comes from this thread's event loop: a busy loop stops it.
   const heartbeat = setInterval(() => {
-    const now = Date.now();
-    if (inHandler && busyCall !== handlerCalls) {
-      busyCall = handlerCalls;
-      busySince = now;
-    }
-    post({ v: 1, type: "heartbeat", busyMs: inHandler ? now - busySince : null });
+    post({ v: 1, type: "heartbeat", busyMs: calls.busyMs(Date.now()) });
   }, start.heartbeatIntervalMs);
   const report = setInterval(() => {
     if (dirty.size === 0) return;
@@ -116,48 +107,6 @@ export async function startWorkerLoop(
     dirty.clear();
     post({ v: 1, type: "offsets", partitions });
   }, REPORT_INTERVAL_MS);
-
-  /**
-   * Calls the handler once, and again per the retry policy while it throws.
-   * Returns null on success, else the last error.
-   */
-  const call = async (fn: () => unknown, first: Message): Promise<unknown> => {
-    inHandler = true;
-    handlerCalls++;
-    try {
-      await fn();
-      return null;
-    } catch (error) {
-      return await retry(fn, first, error);
-    } finally {
-      inHandler = false;
-    }
-  };
-
-  const retry = async (fn: () => unknown, first: Message, error: unknown): Promise<unknown> => {
-    const { attempts, backoffMs, maxBackoffMs } = consumer.retry;
-    for (let attempt = 1; attempt < attempts && !abort.signal.aborted; attempt++) {
-      const delay = backoffDelay(attempt, { baseMs: backoffMs, maxMs: maxBackoffMs, jitter: 0.2 });
-      log.warn("handler failed; retrying", {
-        partition: first.partition,
-        offset: first.offset,
-        attempt,
-        delayMs: Math.round(delay),
-        ...errorFields(error),
-      });
-      inHandler = false;
-      await sleep(delay, abort.signal);
-      inHandler = true;
-      handlerCalls++;
-      try {
-        await fn();
-        return null;
-      } catch (next) {
-        error = next;
-      }
-    }
-    return error;
-  };
 
   /**
    * The handler gave up on `messages`: with a dead-letter topic, copy them
@@ -227,7 +176,7 @@ export async function startWorkerLoop(
     if (handler.kind === "batch") {
       if (!batch.active()) return;
       const fn = handler.fn;
-      const error = await call(() => fn(messages, ctx), first);
+      const error = await calls.run(() => fn(messages, ctx), first);
       if (error !== null && !await deadLetter(messages, error)) return failPartition(first, error);
       const last = messages[messages.length - 1]!.offset;
       tracker.begin(partition, last);
@@ -249,7 +198,7 @@ export async function startWorkerLoop(
     try {
       for (const message of messages) {
         if (!batch.active()) return;
-        const error = await call(() => fn(message, ctx), message);
+        const error = await calls.run(() => fn(message, ctx), message);
         if (error !== null && !await deadLetter([message], error)) {
           return failPartition(message, error);
         }
@@ -430,16 +379,4 @@ export async function startWorkerLoop(
       if (result !== null) throw result;
     },
   };
-}
-
-/** Resolves after `ms`, or at once when `signal` aborts. */
-function sleep(ms: number, signal?: AbortSignal): Promise<void> {
-  return new Promise((resolve) => {
-    if (signal?.aborted) return resolve();
-    const timer = setTimeout(resolve, ms);
-    signal?.addEventListener("abort", () => {
-      clearTimeout(timer);
-      resolve();
-    }, { once: true });
-  });
 }

@@ -1,0 +1,97 @@
+/**
+ * Calling the handler: one call, then retries with backoff while it throws;
+ * and how long the call in progress has been running, for the heartbeat.
+ *
+ * @module
+ */
+import type { ConsumerConfig } from "../config/types.ts";
+import { errorFields, type Logger } from "../log.ts";
+import { backoffDelay } from "../supervisor/backoff.ts";
+import type { Message } from "./message.ts";
+import { sleep } from "./sleep.ts";
+
+/** Options for {@linkcode HandlerCalls}. */
+export interface HandlerCallsOptions {
+  retry: ConsumerConfig["retry"];
+  /** Aborted on shutdown: no more retries. */
+  signal: AbortSignal;
+  log: Logger;
+}
+
+/**
+ * Runs handler calls with the consumer's retry policy and keeps what the
+ * heartbeat needs to report a stuck handler.
+ *
+ * @example
+ * ```ts
+ * const calls = new HandlerCalls({ retry: consumer.retry, signal, log });
+ * const error = await calls.run(() => handle(message, ctx), message); // null on success
+ * ```
+ */
+export class HandlerCalls {
+  readonly #options: HandlerCallsOptions;
+  #running = false;
+  /** Calls started so far: a sample that sees the same number twice sees one long call. */
+  #started = 0;
+  #sampledCall = -1;
+  #sampledSince = 0;
+
+  constructor(options: HandlerCallsOptions) {
+    this.#options = options;
+  }
+
+  /** Calls `fn`, and again per the retry policy while it throws. Resolves to null on success, else the last error. */
+  async run(fn: () => unknown, first: Message): Promise<unknown> {
+    try {
+      await this.#attempt(fn);
+      return null;
+    } catch (error) {
+      return await this.#retry(fn, first, error);
+    }
+  }
+
+  /**
+   * How long the call in progress has been running as seen by periodic
+   * samples (at most one sampling interval short), or null when idle.
+   */
+  busyMs(now: number): number | null {
+    if (!this.#running) return null;
+    if (this.#sampledCall !== this.#started) {
+      this.#sampledCall = this.#started;
+      this.#sampledSince = now;
+    }
+    return now - this.#sampledSince;
+  }
+
+  async #attempt(fn: () => unknown): Promise<void> {
+    this.#running = true;
+    this.#started++;
+    try {
+      await fn();
+    } finally {
+      this.#running = false;
+    }
+  }
+
+  async #retry(fn: () => unknown, first: Message, error: unknown): Promise<unknown> {
+    const { retry: { attempts, backoffMs, maxBackoffMs }, signal, log } = this.#options;
+    for (let attempt = 1; attempt < attempts && !signal.aborted; attempt++) {
+      const delay = backoffDelay(attempt, { baseMs: backoffMs, maxMs: maxBackoffMs, jitter: 0.2 });
+      log.warn("handler failed; retrying", {
+        partition: first.partition,
+        offset: first.offset,
+        attempt,
+        delayMs: Math.round(delay),
+        ...errorFields(error),
+      });
+      await sleep(delay, signal);
+      try {
+        await this.#attempt(fn);
+        return null;
+      } catch (next) {
+        error = next;
+      }
+    }
+    return error;
+  }
+}
