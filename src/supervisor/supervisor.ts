@@ -9,17 +9,15 @@ import { fileURLToPath } from "node:url";
 import type { Config, ConsumerConfig } from "../config/types.ts";
 import { errorFields, type Logger } from "../log.ts";
 import { evictGroupMember } from "../kafka/topic_client.ts";
-import {
-  type PartitionProgress,
-  PROTOCOL_VERSION,
-  type StartReason,
-  type WorkerMessage,
-} from "../protocol.ts";
+import { PROTOCOL_VERSION, type StartReason, type WorkerMessage } from "../protocol.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { backoffDelay } from "./backoff.ts";
 import { controlPass, type ControlPolicy, type SlotView } from "./control_pass.ts";
 import { workerPermissions } from "./permissions.ts";
 import { type PositionsReply, StartSettler } from "./start_settler.ts";
+import { type ConsumerStatus, consumerStatus } from "./status.ts";
+
+export type { ConsumerStatus };
 import { WorkerHandle } from "./worker_handle.ts";
 
 const ENTRY = new URL("../worker/entry.ts", import.meta.url);
@@ -63,24 +61,6 @@ interface ConsumerRun {
   resets: Record<StartReason, number>;
   deadLettered: number;
   handlerErrors: number;
-}
-
-/** A consumer's state as reported by status. */
-export interface ConsumerStatus {
-  name: string;
-  group: string;
-  topic: string;
-  mode: string;
-  state: "starting" | "running" | "failing" | "draining" | "stopped";
-  restarts: number;
-  lastError: string | null;
-  /** Partitions started away from their committed offset, by reason. */
-  resets: Record<StartReason, number>;
-  /** Messages copied to the dead-letter topic. */
-  deadLettered: number;
-  /** Messages whose handler failed every attempt (dead-lettered or not). */
-  handlerErrors: number;
-  partitions: Array<PartitionProgress & { lag: string | null }>;
 }
 
 /** Runs and watches the workers of a config. */
@@ -245,6 +225,13 @@ export class Supervisor {
   #controlPass(): void {
     if (this.#stopping) return;
     const now0 = performance.now();
+    // Restarts older than the window are forgotten: after a period of health
+    // the backoff starts small again and a consumer stops being "failing".
+    for (const slot of this.#slots.values()) {
+      slot.recentRestarts = slot.recentRestarts.filter((t) =>
+        now0 - t < this.#options.failingWindowMs
+      );
+    }
     for (const run of this.#runs.values()) {
       if (!run.settler.settled && now0 - run.startedAt > this.#options.settleTimeoutMs) {
         this.#options.logger.warn(
@@ -281,9 +268,7 @@ export class Supervisor {
       const run = this.#runs.get(slot.consumer.name)!;
       this.#sendPositions(run, run.settler.gone(slot.replica));
       slot.restarts++;
-      slot.recentRestarts = [...slot.recentRestarts, now].filter((t) =>
-        now - t < this.#options.failingWindowMs
-      );
+      slot.recentRestarts.push(now);
       const delay = backoffDelay(slot.recentRestarts.length, {
         ...this.#options.restartBackoff,
         jitter: 0.3,
@@ -340,41 +325,13 @@ export class Supervisor {
   status(): ConsumerStatus[] {
     return this.#config.consumers.map((consumer) => {
       const slots = [...this.#slots.values()].filter((s) => s.consumer === consumer);
-      const handles = slots.flatMap((s) => (s.handle ? [s.handle] : []));
-      const partitions = handles.flatMap((h) => [...h.progress.values()])
-        .filter((p) => handles.some((h) => h.assigned.includes(p.partition)))
-        .sort((a, b) => a.partition - b.partition)
-        .map((p) => ({
-          ...p,
-          lag: p.highWatermark === null
-            ? null
-            : String(BigInt(p.highWatermark) - BigInt(p.committed ?? p.highWatermark)),
-        }));
-      const failing = slots.some((s) => s.recentRestarts.length >= this.#options.failingAfter);
-      const states = handles.map((h) => h.state);
-      const state: ConsumerStatus["state"] = failing
-        ? "failing"
-        : states.includes("draining")
-        ? "draining"
-        : states.length > 0 && states.every((s) => s === "running")
-        ? "running"
-        : states.length > 0 && states.every((s) => s === "stopped" || s === "failed")
-        ? "stopped"
-        : "starting";
-      const lastError = handles.map((h) => h.lastError).find((e) => e !== null);
-      return {
-        name: consumer.name,
-        group: consumer.group,
-        topic: consumer.topic,
-        mode: consumer.mode,
-        state,
+      const run = this.#runs.get(consumer.name)!;
+      return consumerStatus(consumer, {
+        workers: slots.flatMap((s) => (s.handle ? [s.handle] : [])),
         restarts: slots.reduce((n, s) => n + s.restarts, 0),
-        lastError: lastError ? `${lastError.name}: ${lastError.message}` : null,
-        resets: { ...this.#runs.get(consumer.name)!.resets },
-        deadLettered: this.#runs.get(consumer.name)!.deadLettered,
-        handlerErrors: this.#runs.get(consumer.name)!.handlerErrors,
-        partitions,
-      };
+        failing: slots.some((s) => s.recentRestarts.length >= this.#options.failingAfter),
+        counters: run,
+      });
     });
   }
 }

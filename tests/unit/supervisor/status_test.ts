@@ -1,0 +1,80 @@
+import assert from "node:assert/strict";
+import type { PartitionProgress } from "../../../src/protocol.ts";
+import { consumerStatus, type WorkerView } from "../../../src/supervisor/status.ts";
+
+const consumer = { name: "c", group: "g", topic: "t", mode: "balanced" } as const;
+const counters = {
+  resets: { "committed": 2, "reset-on-start": 1, "no-committed-offset": 0, "out-of-range": 0 },
+  deadLettered: 0,
+  handlerErrors: 0,
+};
+const progress = (p: PartitionProgress[]) => new Map(p.map((x) => [x.partition, x]));
+
+Deno.test("consumerStatus() merges the partitions its workers hold, with lag = high watermark − committed", () => {
+  const workers: WorkerView[] = [
+    {
+      state: "running",
+      assigned: [2],
+      lastError: null,
+      progress: progress([
+        { partition: 2, processed: "8", committed: "9", highWatermark: "12" },
+        // No longer assigned to this worker: left out.
+        { partition: 0, processed: "1", committed: "2", highWatermark: "2" },
+      ]),
+    },
+    {
+      state: "running",
+      assigned: [0, 1],
+      lastError: null,
+      progress: progress([
+        { partition: 0, processed: "4", committed: "5", highWatermark: "5" },
+        { partition: 1, processed: null, committed: null, highWatermark: "3" },
+      ]),
+    },
+  ];
+  const status = consumerStatus(consumer, { workers, restarts: 0, failing: false, counters });
+  assert.equal(status.state, "running");
+  assert.deepEqual(status.partitions.map((p) => [p.partition, p.committed, p.lag]), [
+    [0, "5", "0"],
+    [1, null, null],
+    [2, "9", "3"],
+  ]);
+  assert.deepEqual(status.resets, counters.resets);
+});
+
+Deno.test("consumerStatus() reports failing over any worker state, and the last error", () => {
+  const worker: WorkerView = {
+    state: "running",
+    assigned: [],
+    progress: new Map(),
+    lastError: { name: "Error", message: "boom", retriable: false },
+  };
+  const status = consumerStatus(consumer, {
+    workers: [worker],
+    restarts: 6,
+    failing: true,
+    counters,
+  });
+  assert.equal(status.state, "failing");
+  assert.equal(status.restarts, 6);
+  assert.equal(status.lastError, "Error: boom");
+});
+
+Deno.test("consumerStatus() is starting until every worker runs, and draining while any drains", () => {
+  const w = (state: WorkerView["state"]): WorkerView => ({
+    state,
+    assigned: [],
+    progress: new Map(),
+    lastError: null,
+  });
+  const input = (states: WorkerView["state"][]) => ({
+    workers: states.map(w),
+    restarts: 0,
+    failing: false,
+    counters,
+  });
+  assert.equal(consumerStatus(consumer, input(["running", "starting"])).state, "starting");
+  assert.equal(consumerStatus(consumer, input([])).state, "starting");
+  assert.equal(consumerStatus(consumer, input(["running", "draining"])).state, "draining");
+  assert.equal(consumerStatus(consumer, input(["stopped", "failed"])).state, "stopped");
+});
