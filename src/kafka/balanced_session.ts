@@ -10,7 +10,7 @@
  * @module
  */
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
-import { createMessage, type Message } from "../worker/message.ts";
+import { type Message, recordOf } from "../worker/message.ts";
 import { createKafka } from "./client.ts";
 import type {
   ConsumerSession,
@@ -26,16 +26,16 @@ export class StaleAssignmentError extends Error {
 
 /** Converts a kafkajs message into a handler {@linkcode Message}. */
 export function toMessage(topic: string, partition: number, m: KafkaMessage): Message {
-  return createMessage({
+  // kafkajs's Buffers are Uint8Arrays already: no copy, no new view.
+  return recordOf(
     topic,
     partition,
-    offset: m.offset,
-    // kafkajs's Buffers are Uint8Arrays already: no copy, no new view.
-    key: m.key ?? null,
-    value: m.value ?? null,
-    headers: (m.headers ?? {}) as Message["headers"],
-    timestamp: m.timestamp,
-  });
+    m.offset,
+    m.key ?? null,
+    m.value ?? null,
+    (m.headers ?? {}) as Message["headers"],
+    m.timestamp,
+  );
 }
 
 /** Reads committed offsets and watermarks with an admin client. */

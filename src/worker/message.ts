@@ -42,23 +42,15 @@ const decoder = new TextDecoder();
 
 /** A {@linkcode Message} whose helpers live on the prototype (no closures per message). */
 class KafkaRecord implements Message {
-  topic: string;
-  partition: number;
-  offset: string;
-  key: Uint8Array | null;
-  value: Uint8Array | null;
-  headers: Message["headers"];
-  timestamp: string;
-
-  constructor(parts: Omit<Message, "text" | "json">) {
-    this.topic = parts.topic;
-    this.partition = parts.partition;
-    this.offset = parts.offset;
-    this.key = parts.key;
-    this.value = parts.value;
-    this.headers = parts.headers;
-    this.timestamp = parts.timestamp;
-  }
+  constructor(
+    public topic: string,
+    public partition: number,
+    public offset: string,
+    public key: Uint8Array | null,
+    public value: Uint8Array | null,
+    public headers: Message["headers"],
+    public timestamp: string,
+  ) {}
 
   text(): string {
     return this.value === null ? "" : decoder.decode(this.value);
@@ -71,5 +63,19 @@ class KafkaRecord implements Message {
 
 /** Builds a {@linkcode Message} from raw parts. */
 export function createMessage(parts: Omit<Message, "text" | "json">): Message {
-  return new KafkaRecord(parts);
+  const { topic, partition, offset, key, value, headers, timestamp } = parts;
+  return new KafkaRecord(topic, partition, offset, key, value, headers, timestamp);
+}
+
+/** Builds a {@linkcode Message} from positional parts: the client's hot path (one allocation). */
+export function recordOf(
+  topic: string,
+  partition: number,
+  offset: string,
+  key: Uint8Array | null,
+  value: Uint8Array | null,
+  headers: Message["headers"],
+  timestamp: string,
+): Message {
+  return new KafkaRecord(topic, partition, offset, key, value, headers, timestamp);
 }
