@@ -1,0 +1,37 @@
+/**
+ * What the benchmark runs: a client (B0, B1, B2 or R) that consumes one
+ * seeded topic once with a fresh group and reports a {@linkcode Sample}.
+ *
+ * @module
+ */
+import type { JsRuntime } from "./runtimes.ts";
+import type { Sample } from "./sample.ts";
+import type { SeededTopic } from "./seed.ts";
+
+/**
+ * B0 Kafka's Java consumer perf tool, B1 raw kafkajs, B2 raw
+ * @platformatic/kafka, R consumerd.
+ */
+export type Family = "B0" | "B1" | "B2" | "R";
+
+/** How the handler is called: per message, per fetched batch, or Java's poll loop. */
+export type HandlerMode = "message" | "batch" | "poll";
+
+/** One benchmark client. */
+export interface Client {
+  /** Unique label, e.g. `B1 node eachBatch`. */
+  label: string;
+  family: Family;
+  runtime: JsRuntime | "java";
+  mode: HandlerMode;
+  /** Consumes every record of `topic` from earliest with `group`, measured. */
+  run(topic: SeededTopic, group: string): Promise<Sample>;
+}
+
+/** How long to wait for the first message (start-up and group join included), ms. */
+export const FIRST_MESSAGE_TIMEOUT_MS = 90_000;
+
+/** How long to wait from the first to the last message: generous, at 5,000 msg/s or slower. */
+export function doneTimeoutMs(topic: SeededTopic): number {
+  return 30_000 + topic.count / 5;
+}

@@ -1,0 +1,122 @@
+/**
+ * The benchmark's command line.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import type { TopicSize } from "./seed.ts";
+
+/** What one benchmark run does. */
+export interface BenchOptions {
+  brokers: string[];
+  /** The topics to seed and consume; each has its own repetitions. */
+  sizes: Array<TopicSize & { reps: number }>;
+  /** Consumer counts for start-up and scale (0, the baseline, is always added); empty skips it. */
+  scale: number[];
+  /** Repetitions of each start-up measurement. */
+  scaleReps: number;
+  /** Only clients whose label contains one of these (case-insensitive); empty: all. */
+  only: string[];
+  quick: boolean;
+  /** Where the Markdown report goes; null: print only. */
+  outDir: string | null;
+}
+
+/** The usage text. */
+export const USAGE = `usage: deno task bench [options]
+
+  --quick               smoke run: 100 B x 50,000 and 1 KiB x 20,000 records, one repetition
+  --sizes LIST          topics as BYTESxCOUNT[@REPS], comma-separated
+                        (default 100x1000000,1024x300000)
+  --reps N              repetitions of each client on each topic (default 3; --quick 1)
+  --scale LIST          consumer counts for start-up and memory (default 1,10,50; "none" skips)
+  --scale-reps N        repetitions of each start-up measurement (default 1)
+  --only LIST           only clients whose label contains one of these, e.g. "B1 deno,R deno"
+                        (start-up runs are labelled "R deno scale" and "R bun scale")
+  --brokers LIST        bootstrap brokers (default $KAFKA_BROKERS or 127.0.0.1:9092)
+  --no-write            print the report without writing bench/results/`;
+
+function positiveInt(value: string, flag: string): number {
+  const n = Number(value);
+  if (!Number.isInteger(n) || n < 1) {
+    throw new RangeError(
+      `Cannot use --${flag} as it must be a positive integer: current value is "${value}"`,
+    );
+  }
+  return n;
+}
+
+/**
+ * Parses one `--sizes` entry, `BYTESxCOUNT[@REPS]`.
+ *
+ * @example
+ * ```ts
+ * parseSize("100x1000000@2", 3); // { recordBytes: 100, count: 1000000, reps: 2 }
+ * ```
+ */
+export function parseSize(spec: string, reps: number): TopicSize & { reps: number } {
+  const match = spec.trim().match(/^(\d+)x(\d+)(?:@(\d+))?$/);
+  if (!match) {
+    throw new RangeError(
+      `Cannot use the size "${spec}" as it must look like BYTESxCOUNT or BYTESxCOUNT@REPS, e.g. 100x1000000`,
+    );
+  }
+  return {
+    recordBytes: positiveInt(match[1]!, "sizes"),
+    count: positiveInt(match[2]!, "sizes"),
+    reps: match[3] === undefined ? reps : positiveInt(match[3], "sizes"),
+  };
+}
+
+/**
+ * Parses the benchmark's arguments; throws a RangeError or TypeError that
+ * says what was wrong.
+ *
+ * @example
+ * ```ts
+ * parseBenchArgs(["--quick"], {}).sizes.length; // 2
+ * ```
+ */
+export function parseBenchArgs(
+  args: string[],
+  env: { KAFKA_BROKERS?: string | undefined },
+): BenchOptions {
+  const { values } = parseArgs({
+    args,
+    strict: true,
+    allowPositionals: false,
+    options: {
+      quick: { type: "boolean", default: false },
+      sizes: { type: "string" },
+      reps: { type: "string" },
+      scale: { type: "string" },
+      "scale-reps": { type: "string" },
+      only: { type: "string" },
+      brokers: { type: "string" },
+      "no-write": { type: "boolean", default: false },
+      help: { type: "boolean", default: false },
+    },
+  });
+  if (values.help) throw new TypeError(USAGE);
+  const quick = values.quick === true;
+  const reps = values.reps === undefined ? (quick ? 1 : 3) : positiveInt(values.reps, "reps");
+  const sizes = (values.sizes ?? (quick ? "100x50000,1024x20000" : "100x1000000,1024x300000"))
+    .split(",")
+    .map((spec) => parseSize(spec, reps));
+  const scale = values.scale === "none" ? [] : (values.scale ?? "1,10,50")
+    .split(",")
+    .map((n) => positiveInt(n.trim(), "scale"));
+  const list = (value: string | undefined) =>
+    (value ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  return {
+    brokers: list(values.brokers ?? env.KAFKA_BROKERS ?? "127.0.0.1:9092"),
+    sizes,
+    scale,
+    scaleReps: values["scale-reps"] === undefined
+      ? 1
+      : positiveInt(values["scale-reps"], "scale-reps"),
+    only: list(values.only).map((s) => s.toLowerCase()),
+    quick,
+    outDir: values["no-write"] ? null : "bench/results",
+  };
+}

@@ -1,0 +1,186 @@
+/**
+ * The benchmark's report: Markdown tables of throughput, CPU and memory per
+ * client and topic, ratios of consumerd (R) to raw kafkajs (B1) and to
+ * Kafka's Java consumer (B0), and the start-up and scale table.
+ *
+ * @module
+ */
+import type { Client } from "./client.ts";
+import type { Sample } from "./sample.ts";
+import type { ScaleSample } from "./scale.ts";
+import type { SeededTopic } from "./seed.ts";
+import { type Spread, spread } from "./stats.ts";
+
+/** Every run of one client on one topic. */
+export interface ClientRuns {
+  client: Pick<Client, "label" | "family" | "runtime" | "mode">;
+  topic: SeededTopic;
+  samples: Sample[];
+  /** Why the client stopped being run, if it failed. */
+  failure: string | null;
+}
+
+/** Everything the report shows. */
+export interface ReportInput {
+  title: string;
+  /** Lines of context (date, commit, machine, versions, command), shown as a list. */
+  context: string[];
+  runs: ClientRuns[];
+  scale: ScaleSample[];
+  /** Paragraphs after the tables: method and caveats. */
+  notes: readonly string[];
+}
+
+/** How every figure is measured: the report's closing paragraphs. */
+export const METHOD_NOTES: readonly string[] = [
+  "Rates: messages (and MiB of values) from the first to the last message the handler saw, timed inside the handler with `performance.now()`: start-up and group join are excluded. B0 reports Kafka ConsumerPerformance's `fetch.nMsg.sec` / `fetch.MB.sec` (its MB is MiB; join excluded).",
+  "CPU µs/msg: user + system time from /proc/<pid>/stat of the client process and its descendants (all threads, so the daemon's Web Workers and the JVM's threads count), sampled when the benchmark read the client's first-message line and again at its last-message line, divided by the messages. The sampling lag is a few ms at each end; the clock tick is 10 ms. B0 (¹) is the JVM's total.",
+  "Peak RSS: VmHWM from /proc/<pid>/status at the last message (whole process life, start-up included).",
+  "Fetch settings: every JavaScript client uses maxWaitTime 500 ms, minBytes 1, maxBytes 10 MiB, 1 MiB per partition (kafkajs's defaults as src/kafka/balanced_session.ts keeps them); B0 the same through fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes and max.partition.fetch.bytes, with the JVM's full JIT (-Xmx512m, G1).",
+  "Handlers: each sums `value.byteLength` of every message and counts to the topic's size. B1 eachBatch / eachMessage are kafkajs's callbacks (auto-commit on); B2 reads @platformatic/kafka's message stream (autocommit on); R is `src/main.ts run` with one consumer, one worker, commit mode auto, and a generated handler module (default export per message, or handleBatch). R/B1 compares R with B1 on the same runtime and handler mode (per-message ↔ eachMessage, handleBatch ↔ eachBatch); ÷B0 divides a client's median rate by B0's.",
+  "Start-up: from spawning the daemon to its last `consumer started` record (every consumer has its partition and committed its start position), each consumer on its own 1-partition topic of 100 records; with 0 consumers, to its `starting` record. Memory: VmRSS after the daemon was ready and idle for 3 s; per worker = (RSS with N − RSS with 0) / N.",
+  "Everything shares the machine with the broker (and with whatever else ran): figures are comparable within one run, not across machines.",
+];
+
+const MIB = 1024 * 1024;
+
+/** Messages per second of a sample. */
+export const msgPerSec = (s: Sample): number => s.messages / (s.elapsedMs / 1000);
+/** MiB of values per second of a sample. */
+export const mibPerSec = (s: Sample): number => s.bytes / MIB / (s.elapsedMs / 1000);
+/** CPU time per message, µs. */
+export const cpuUsPerMsg = (s: Sample): number => (s.cpuMs * 1000) / s.messages;
+
+/** Formats a number with three significant digits at most (integers with separators). */
+export function formatNumber(n: number): string {
+  if (!Number.isFinite(n)) return "–";
+  if (Math.abs(n) >= 100) {
+    const digits = Math.floor(Math.log10(Math.abs(n))) + 1;
+    const rounded = Math.round(n / 10 ** (digits - 3)) * 10 ** (digits - 3);
+    return rounded.toLocaleString("en-US");
+  }
+  return n.toPrecision(3).replace(/\.?0+$/, "");
+}
+
+function formatSpread(s: Spread): string {
+  return s.runs === 1
+    ? formatNumber(s.median)
+    : `${formatNumber(s.median)} (${formatNumber(s.min)}–${formatNumber(s.max)})`;
+}
+
+function handlerName(client: ClientRuns["client"]): string {
+  const last = client.label.split(" ").slice(2).join(" ");
+  return last === "" ? client.mode : last;
+}
+
+/** The B1 client R is compared with: same runtime, same handler mode. */
+function twin(runs: ClientRuns[], r: ClientRuns): ClientRuns | undefined {
+  return runs.find((b) =>
+    b.client.family === "B1" && b.client.runtime === r.client.runtime &&
+    b.client.mode === r.client.mode && b.topic.topic === r.topic.topic && b.samples.length > 0
+  );
+}
+
+function ratio(a: ClientRuns | undefined, b: ClientRuns | undefined): string {
+  if (a === undefined || b === undefined || a.samples.length === 0 || b.samples.length === 0) {
+    return "–";
+  }
+  return (spread(a.samples.map(msgPerSec)).median / spread(b.samples.map(msgPerSec)).median)
+    .toFixed(2);
+}
+
+function topicTable(runs: ClientRuns[]): string[] {
+  const b0 = runs.find((r) => r.client.family === "B0" && r.samples.length > 0);
+  const lines = [
+    "| client | runtime | handler | runs | msg/s median (min–max) | MiB/s median (min–max) | CPU µs/msg median (min–max) | peak RSS MiB median (min–max) | R/B1 | ÷B0 |",
+    "| --- | --- | --- | --: | --: | --: | --: | --: | --: | --: |",
+  ];
+  for (const r of runs) {
+    const { client, samples } = r;
+    const cells = samples.length === 0 ? ["–", "–", "–", "–"] : [
+      formatSpread(spread(samples.map(msgPerSec))),
+      formatSpread(spread(samples.map(mibPerSec))),
+      formatSpread(spread(samples.map(cpuUsPerMsg))) +
+      (samples[0]!.cpuScope === "total" ? " ¹" : ""),
+      formatSpread(spread(samples.map((s) => s.peakKiB / 1024))),
+    ];
+    lines.push(
+      `| ${client.family}${r.failure === null ? "" : " ²"} | ${client.runtime} | ${
+        handlerName(client)
+      } | ${samples.length} | ${cells.join(" | ")} | ${
+        client.family === "R" ? ratio(r, twin(runs, r)) : ""
+      } | ${client.family === "B0" ? "" : ratio(r, b0)} |`,
+    );
+  }
+  return lines;
+}
+
+function scaleTable(samples: ScaleSample[]): string[] {
+  const lines = [
+    "| runtime | consumers | runs | ready after, ms median (min–max) | daemon RSS MiB median (min–max) | per worker MiB |",
+    "| --- | --: | --: | --: | --: | --: |",
+  ];
+  const keys = [...new Set(samples.map((s) => `${s.runtime}:${s.consumers}`))];
+  for (const key of keys) {
+    const group = samples.filter((s) => `${s.runtime}:${s.consumers}` === key);
+    const { runtime, consumers } = group[0]!;
+    const rss = spread(group.map((s) => s.rssKiB / 1024));
+    const base = samples.filter((s) => s.runtime === runtime && s.consumers === 0);
+    const perWorker = consumers === 0 || base.length === 0
+      ? "–"
+      : formatNumber((rss.median - spread(base.map((s) => s.rssKiB / 1024)).median) / consumers);
+    lines.push(
+      `| ${runtime} | ${consumers} | ${group.length} | ${
+        formatSpread(spread(group.map((s) => s.readyMs)))
+      } | ${formatSpread(rss)} | ${perWorker} |`,
+    );
+  }
+  return lines;
+}
+
+/**
+ * Renders the report as Markdown.
+ *
+ * @example
+ * ```ts
+ * const markdown = renderReport({ title: "bench", context: [], runs: [], scale: [], notes: [] });
+ * ```
+ */
+export function renderReport(input: ReportInput): string {
+  const out = [`# ${input.title}`, "", ...input.context.map((c) => `- ${c}`), ""];
+  const topics = [...new Map(input.runs.map((r) => [r.topic.topic, r.topic])).values()];
+  for (const topic of topics) {
+    out.push(
+      `## ${topic.recordBytes} B × ${
+        topic.count.toLocaleString("en-US")
+      } records (\`${topic.topic}\`)`,
+      "",
+      ...topicTable(input.runs.filter((r) => r.topic.topic === topic.topic)),
+      "",
+    );
+  }
+  const failures = input.runs.filter((r) => r.failure !== null);
+  if (input.runs.some((r) => r.samples[0]?.cpuScope === "total")) {
+    out.push(
+      "¹ CPU time of the whole process life (JVM start-up, JIT and group join included): the tool marks no first message.",
+      "",
+    );
+  }
+  if (failures.length > 0) {
+    out.push("² Not run (further), because it failed:", "");
+    const seen = new Set<string>();
+    for (const f of failures) {
+      if (seen.has(f.client.label)) continue;
+      seen.add(f.client.label);
+      out.push(`- ${f.client.label} (${f.topic.topic}): ${f.failure}`);
+    }
+    out.push("");
+  }
+  if (input.scale.length > 0) {
+    out.push("## Start-up and memory per worker", "", ...scaleTable(input.scale), "");
+  }
+  if (input.notes.length > 0) {
+    out.push("## How it was measured", "", ...input.notes.flatMap((n) => [n, ""]));
+  }
+  return out.join("\n");
+}

@@ -1,0 +1,59 @@
+import assert from "node:assert/strict";
+import { parsePerfOutput } from "./java_client.ts";
+import { type ClientRuns, formatNumber, renderReport } from "./report.ts";
+import type { Sample } from "./sample.ts";
+import { topicName } from "./seed.ts";
+
+const topic = { topic: "bench-100b-10", recordBytes: 100, count: 10, created: false };
+const sample = (elapsedMs: number): Sample => ({
+  messages: 10,
+  bytes: 1000,
+  elapsedMs,
+  cpuMs: 5,
+  cpuScope: "window",
+  peakKiB: 2048,
+});
+const runs = (
+  family: ClientRuns["client"]["family"],
+  mode: ClientRuns["client"]["mode"],
+  label: string,
+  samples: Sample[],
+): ClientRuns => ({
+  client: { label, family, runtime: "deno", mode },
+  topic,
+  samples,
+  failure: null,
+});
+
+Deno.test("renderReport() divides R's median rate by B1's on the same runtime and mode", () => {
+  const markdown = renderReport({
+    title: "t",
+    context: [],
+    runs: [
+      runs("B1", "batch", "B1 deno eachBatch", [sample(10), sample(20), sample(30)]),
+      runs("R", "batch", "R deno handleBatch", [sample(40)]),
+    ],
+    scale: [],
+    notes: [],
+  });
+  const row = markdown.split("\n").find((l) => l.startsWith("| R |"));
+  assert.ok(row?.includes("| 0.50 |"), row);
+});
+
+Deno.test("parsePerfOutput() reads ConsumerPerformance's header and values", () => {
+  const stats = parsePerfOutput(
+    "start.time, end.time, fetch.nMsg.sec\n2026-01-01 00:00:00:000, 2026-01-01 00:00:01:000, 1234.5\n",
+  );
+  assert.equal(stats["fetch.nMsg.sec"], 1234.5);
+});
+
+Deno.test("formatNumber() keeps three significant digits", () => {
+  assert.equal(formatNumber(123_456), "123,000");
+  assert.equal(formatNumber(2.345), "2.35");
+  assert.equal(formatNumber(0.5), "0.5");
+});
+
+Deno.test("topicName() names a topic after its record size and count", () => {
+  assert.equal(topicName({ recordBytes: 100, count: 1_000_000 }), "bench-100b-1000000");
+  assert.equal(topicName({ recordBytes: 1024, count: 300_000 }), "bench-1kib-300000");
+});

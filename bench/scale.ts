@@ -1,0 +1,153 @@
+/**
+ * Start-up and scale: the daemon with 0, 1, 10 and 50 consumers, each on
+ * its own small topic (1 partition, a few records) with its own group.
+ *
+ * - Ready time: from spawning `src/main.ts run` to the daemon's last
+ *   `consumer started` record (every consumer joined, got its partition and
+ *   committed its start position), on the benchmark's clock. With no
+ *   consumers: to its `starting` record.
+ * - Memory: the daemon's resident set (VmRSS) after it was ready and then
+ *   idle for {@linkcode IDLE_MS}; per worker = (RSS with N − RSS with none) / N.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { jsonLine } from "./child.ts";
+import type { BenchCluster } from "./cluster.ts";
+import { daemonConfig, handlerSource, startDaemon, stopDaemon } from "./daemon_client.ts";
+import { memory } from "./proc.ts";
+
+/** How long the daemon idles after it is ready before its memory is read, ms. */
+export const IDLE_MS = 3_000;
+
+/** Records in each scale topic. */
+const SCALE_RECORDS = 100;
+
+/** One start of the daemon with `consumers` consumers. */
+export interface ScaleSample {
+  runtime: "deno" | "bun";
+  consumers: number;
+  /** From spawn to the last `consumer started`, ms. */
+  readyMs: number;
+  /** Resident set after idling, KiB. */
+  rssKiB: number;
+}
+
+/** The name of the i-th scale topic. */
+export function scaleTopic(i: number): string {
+  return `bench-scale-${i}`;
+}
+
+/** Creates (or reuses) the first `count` scale topics. */
+export async function ensureScaleTopics(cluster: BenchCluster, count: number): Promise<void> {
+  for (let i = 0; i < count; i++) {
+    const topic = scaleTopic(i);
+    if (await cluster.partitions(topic) === 1 && await cluster.records(topic) === SCALE_RECORDS) {
+      continue;
+    }
+    await cluster.deleteTopics([topic]);
+    for (let t = 0; t < 100 && await cluster.partitions(topic) !== null; t++) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    await cluster.createTopic(topic, 1);
+    await cluster.produce(topic, SCALE_RECORDS, 100);
+  }
+}
+
+/**
+ * Starts the daemon with `consumers` consumers, waits until every one is
+ * ready, idles, reads its memory and stops it. Returns the sample and the
+ * groups it used.
+ */
+export async function measureStartup(
+  runtime: "deno" | "bun",
+  consumers: number,
+  { brokers, runId }: { brokers: string[]; runId: string },
+): Promise<{ sample: ScaleSample; groups: string[] }> {
+  const dir = await Deno.makeTempDir({ prefix: "consumerd-bench-scale-" });
+  try {
+    const handler = join(dir, "handler.ts");
+    const config = join(dir, "consumers.yaml");
+    await Deno.writeTextFile(handler, handlerSource("batch", SCALE_RECORDS));
+    const entries = Array.from({ length: consumers }, (_, i) => ({
+      name: `scale-${i}`,
+      topic: scaleTopic(i),
+      group: `bench-scale-${runId}-${runtime}-${consumers}-${i}`,
+      handler,
+    }));
+    await Deno.writeTextFile(config, daemonConfig(brokers, entries));
+    const started = performance.now();
+    const daemon = startDaemon(runtime, config);
+    try {
+      const ready = new Set<string>();
+      await daemon.waitForLine((line) => {
+        const record = jsonLine(line);
+        if (record === null) return false;
+        if (consumers === 0) return record.msg === "starting";
+        if (record.msg === "consumer started") ready.add(String(record.consumer));
+        return ready.size === consumers;
+      }, { timeoutMs: 60_000 + consumers * 3_000, what: `${consumers} consumers started` });
+      const readyMs = performance.now() - started;
+      await new Promise((r) => setTimeout(r, IDLE_MS));
+      const { rssKiB } = await memory(daemon.pid);
+      return {
+        sample: { runtime, consumers, readyMs, rssKiB },
+        groups: entries.map((e) => e.group),
+      };
+    } finally {
+      await stopDaemon(daemon);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Options for {@linkcode measureScale}. */
+export interface MeasureScaleOptions {
+  /** Consumer counts; 0, the baseline, is measured first. */
+  counts: number[];
+  reps: number;
+  runtimes: Array<"deno" | "bun">;
+  brokers: string[];
+  /** Makes this run's group names unique. */
+  runId: string;
+  /** Progress lines. */
+  log: (line: string) => void;
+}
+
+/**
+ * Starts the daemon with 0 and each of `counts` consumers on every runtime,
+ * `reps` times; a start that fails is logged and left out.
+ */
+export async function measureScale(
+  cluster: BenchCluster,
+  { counts, reps, runtimes, brokers, runId, log }: MeasureScaleOptions,
+): Promise<{ samples: ScaleSample[]; groups: string[] }> {
+  const samples: ScaleSample[] = [];
+  const groups: string[] = [];
+  if (counts.length === 0 || runtimes.length === 0) return { samples, groups };
+  log(`preparing ${Math.max(...counts)} scale topics`);
+  await ensureScaleTopics(cluster, Math.max(...counts));
+  for (let rep = 1; rep <= reps; rep++) {
+    for (const consumers of [0, ...counts]) {
+      for (const runtime of runtimes) {
+        try {
+          const result = await measureStartup(runtime, consumers, {
+            brokers,
+            runId: `${runId}-${rep}`,
+          });
+          samples.push(result.sample);
+          groups.push(...result.groups);
+          log(
+            `[${rep}/${reps}] start-up ${runtime} ${consumers} consumers: ready in ${
+              Math.round(result.sample.readyMs)
+            } ms, RSS ${Math.round(result.sample.rssKiB / 1024)} MiB`,
+          );
+        } catch (error) {
+          log(`start-up ${runtime} ${consumers} consumers FAILED: ${(error as Error).message}`);
+        }
+      }
+    }
+  }
+  return { samples, groups };
+}
