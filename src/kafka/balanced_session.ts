@@ -151,7 +151,8 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       await options.onBatch({
         partition: batch.partition,
         highWatermark: batch.highWatermark,
-        messages: batch.messages.map((m) => toMessage(topic, batch.partition, m)),
+        size: batch.messages.length,
+        at: (i) => toMessage(topic, batch.partition, batch.messages[i]!),
         resolve: (offset) => payload.resolveOffset(offset),
         active: () => payload.isRunning() && !payload.isStale(),
         heartbeat: () => payload.heartbeat(),

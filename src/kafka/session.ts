@@ -13,13 +13,27 @@ import type { Message } from "../worker/message.ts";
 export interface FetchedBatch {
   partition: number;
   highWatermark: string;
-  messages: Message[];
+  /** How many messages the batch holds. */
+  size: number;
+  /**
+   * Builds message `index` (0 ≤ index < size). Messages are built on demand,
+   * one at a time, so that a per-message handler never holds a whole batch
+   * of them: build each once.
+   */
+  at(index: number): Message;
   /** Marks every message up to and including `offset` as finished (the next fetch starts after it). */
   resolve(offset: string): void;
   /** False once the session is stopping or the partition moved: stop handling the batch. */
   active(): boolean;
   /** Keeps the group membership alive during long batches. */
   heartbeat(): Promise<void>;
+}
+
+/** Every message of a batch, built at once (for batch handlers). */
+export function batchMessages(batch: FetchedBatch): Message[] {
+  const messages = new Array<Message>(batch.size);
+  for (let i = 0; i < batch.size; i++) messages[i] = batch.at(i);
+  return messages;
 }
 
 /** An offset of a partition, in Kafka's next-offset convention. */

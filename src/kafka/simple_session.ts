@@ -317,13 +317,15 @@ class SimpleSession implements ConsumerSession {
       return;
     }
     const epoch = cursor.epoch;
-    const messages = records.messages.map((m) => toMessage(this.#client.topic, partition, m));
-    const first = BigInt(messages[0]!.offset);
-    const last = messages[messages.length - 1]!.offset;
+    const raw = records.messages;
+    const topic = this.#client.topic;
+    const first = BigInt(raw[0]!.offset);
+    const last = raw[raw.length - 1]!.offset;
     const batch: FetchedBatch = {
       partition,
       highWatermark: records.highWatermark,
-      messages,
+      size: raw.length,
+      at: (i) => toMessage(topic, partition, raw[i]!),
       resolve: (offset) => {
         if (!isOffset(offset) || BigInt(offset) < first || BigInt(offset) > BigInt(last)) {
           throw new RangeError(

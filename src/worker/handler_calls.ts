@@ -42,12 +42,39 @@ export class HandlerCalls {
 
   /** Calls `fn`, and again per the retry policy while it throws. Resolves to null on success, else the last error. */
   async run(fn: () => unknown, first: Message): Promise<unknown> {
+    return await (this.call(fn, undefined, first) ?? null);
+  }
+
+  /**
+   * The hot path of {@linkcode run}: calls `fn(arg)` and returns null at
+   * once when it returns without throwing and without a promise (no promise
+   * is created for a synchronous handler); otherwise a promise of what `run`
+   * resolves to.
+   */
+  call<A>(fn: (arg: A) => unknown, arg: A, first: Message): Promise<unknown> | null {
+    this.#running = true;
+    this.#started++;
+    let result: unknown;
     try {
-      await this.#attempt(fn);
-      return null;
+      result = fn(arg);
     } catch (error) {
-      return await this.#retry(fn, first, error);
+      this.#running = false;
+      return this.#retry(() => fn(arg), first, error);
     }
+    if (!isThenable(result)) {
+      this.#running = false;
+      return null;
+    }
+    return Promise.resolve(result).then(
+      () => {
+        this.#running = false;
+        return null;
+      },
+      (error: unknown) => {
+        this.#running = false;
+        return this.#retry(() => fn(arg), first, error);
+      },
+    );
   }
 
   /**
@@ -74,6 +101,7 @@ export class HandlerCalls {
   }
 
   async #retry(fn: () => unknown, first: Message, error: unknown): Promise<unknown> {
+    // Retries are the slow path: an awaited attempt each.
     const { retry: { attempts, backoffMs, maxBackoffMs }, signal, log } = this.#options;
     for (let attempt = 1; attempt < attempts && !signal.aborted; attempt++) {
       const delay = backoffDelay(attempt, { baseMs: backoffMs, maxMs: maxBackoffMs, jitter: 0.2 });
@@ -94,4 +122,9 @@ export class HandlerCalls {
     }
     return error;
   }
+}
+
+function isThenable(value: unknown): value is PromiseLike<unknown> {
+  return typeof value === "object" && value !== null &&
+    typeof (value as { then?: unknown }).then === "function";
 }

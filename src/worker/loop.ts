@@ -6,7 +6,12 @@
 import { StaleAssignmentError, startBalancedSession } from "../kafka/balanced_session.ts";
 import { startSimpleSession } from "../kafka/simple_session.ts";
 import { createDeadLetterSink } from "../kafka/dead_letter.ts";
-import type { Assignment, ConsumerSession, FetchedBatch } from "../kafka/session.ts";
+import {
+  type Assignment,
+  batchMessages,
+  type ConsumerSession,
+  type FetchedBatch,
+} from "../kafka/session.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import { CommitTracker } from "../offsets/commit_tracker.ts";
 import {
@@ -164,27 +169,29 @@ export async function startWorkerLoop(
   let flushFinished: (() => void) | null = null;
 
   const onBatch = async (batch: FetchedBatch) => {
-    const { partition, messages } = batch;
+    const { partition, size } = batch;
     highWatermarks.set(partition, batch.highWatermark);
     dirty.add(partition);
-    const first = messages[0];
-    if (first === undefined) return;
+    if (size === 0) return;
     if (tracker.committed(partition) === null && tracker.processed(partition) === null) {
       // Reset by the client after an out-of-range offset: restart the bookkeeping here.
-      tracker.seed(partition, first.offset);
+      tracker.seed(partition, batch.at(0).offset);
     }
     if (handler.kind === "batch") {
       if (!batch.active()) return;
-      const fn = handler.fn;
-      const error = await calls.run(() => fn(messages, ctx), first);
+      const messages = batchMessages(batch);
+      const first = messages[0]!;
+      const pending = calls.call((m: Message[]) => handler.fn(m, ctx), messages, first);
+      const error = pending === null ? null : await pending;
       if (error !== null && !await deadLetter(messages, error)) return failPartition(first, error);
-      const last = messages[messages.length - 1]!.offset;
+      const last = messages[size - 1]!.offset;
       tracker.begin(partition, last);
       tracker.finish(partition, last);
       batch.resolve(last);
       return;
     }
-    const fn = handler.fn;
+    const handle = handler.fn;
+    const callHandler = (message: Message) => handle(message, ctx);
     /** The last finished message's offset not yet handed to the tracker and the client. */
     let finished: string | null = null;
     flushFinished = () => {
@@ -196,9 +203,12 @@ export async function startWorkerLoop(
     };
     let tick = Date.now();
     try {
-      for (const message of messages) {
+      for (let i = 0; i < size; i++) {
         if (!batch.active()) return;
-        const error = await calls.run(() => fn(message, ctx), message);
+        const message = batch.at(i);
+        // Synchronous handlers return null here: no promise, no microtask.
+        const pending = calls.call(callHandler, message, message);
+        const error = pending === null ? null : await pending;
         if (error !== null && !await deadLetter([message], error)) {
           return failPartition(message, error);
         }

@@ -6,12 +6,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import type {
-  Assignment,
-  ConsumerSession,
-  FetchedBatch,
-  PartitionOffset,
-  SessionOptions,
+import {
+  type Assignment,
+  batchMessages,
+  type ConsumerSession,
+  type FetchedBatch,
+  type PartitionOffset,
+  type SessionOptions,
 } from "../../src/kafka/session.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import { startSimpleSession } from "../../src/kafka/simple_session.ts";
@@ -42,7 +43,7 @@ type Overrides = Partial<Omit<SessionOptions, "onBatch">> & {
 };
 
 function resolveAll(batch: FetchedBatch, record: Recorder): void {
-  for (const m of batch.messages) {
+  for (const m of batchMessages(batch)) {
     if (!batch.active()) return;
     record.delivered.push(`${m.partition}:${m.offset}:${m.text()}`);
     batch.resolve(m.offset);
@@ -291,7 +292,7 @@ Deno.test("startSimpleSession() stop() commits the resolved offsets in auto mode
     // Handles offsets 0-5, then holds offset 6 until the session stops.
     const { session, record } = await start(topic, group, {
       onBatch: async (batch, record) => {
-        for (const m of batch.messages) {
+        for (const m of batchMessages(batch)) {
           if (m.offset === "6") {
             while (batch.active()) await sleep(20);
             return;
@@ -330,7 +331,7 @@ Deno.test("startSimpleSession() resume() reads on from the record after the last
     // Fails at offset 4 once: pauses the partition mid-batch, as the worker does.
     const started = await start(topic, group, {
       onBatch: (batch, record) => {
-        for (const m of batch.messages) {
+        for (const m of batchMessages(batch)) {
           if (!batch.active()) return;
           if (m.offset === "4" && !failedOnce) {
             failedOnce = true;
