@@ -201,6 +201,21 @@ const CommitSchema = z
   .prefault({})
   .describe("When processed offsets are committed.");
 
+const FetchSchema = z
+  .strictObject({
+    maxBytesPerPartition: integer(1024, 1024 * 1024, "Most bytes one fetch returns per partition."),
+    maxBytes: integer(1024, 10 * 1024 * 1024, "Most bytes one fetch returns in all."),
+    maxWaitMs: integer(
+      0,
+      500,
+      "How long the broker may wait for new records before it answers a fetch.",
+    ),
+  })
+  .prefault({})
+  .describe(
+    "Fetch sizes: larger fetches raise throughput on large records and use more memory per worker.",
+  );
+
 const RetrySchema = z
   .strictObject({
     attempts: integer(0, 3, "How many times a failed message is retried."),
@@ -247,6 +262,7 @@ const consumerFields = {
     "Workers for this consumer inside this daemon (balanced mode, same group).",
   ),
   retry: RetrySchema,
+  fetch: FetchSchema,
   deadLetterTopic: TopicSchema.nullable().default(null).describe(
     "Where a message goes after its retries are spent; null: the partition pauses instead.",
   ),
@@ -260,6 +276,7 @@ const consumerFields = {
 export const NESTED_CONSUMER_FIELDS: ReadonlySet<string> = new Set([
   "commit",
   "retry",
+  "fetch",
   "permissions",
 ]);
 

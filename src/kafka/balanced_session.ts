@@ -86,7 +86,9 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     sessionTimeout: 30_000,
     rebalanceTimeout: 60_000,
     heartbeatInterval: 3_000,
-    maxWaitTimeInMs: 500,
+    maxWaitTimeInMs: options.fetch.maxWaitMs,
+    maxBytesPerPartition: options.fetch.maxBytesPerPartition,
+    maxBytes: options.fetch.maxBytes,
     retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
   });
   const admin = kafka.admin();

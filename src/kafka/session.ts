@@ -36,6 +36,13 @@ export function batchMessages(batch: FetchedBatch): Message[] {
   return messages;
 }
 
+/** How much one fetch may return, and how long the broker may wait to fill it. */
+export interface FetchLimits {
+  maxBytesPerPartition: number;
+  maxBytes: number;
+  maxWaitMs: number;
+}
+
 /** An offset of a partition, in Kafka's next-offset convention. */
 export interface PartitionOffset {
   partition: number;
@@ -74,6 +81,8 @@ export interface SessionOptions {
   autoOffsetReset: "earliest" | "latest";
   /** Commit finished offsets after every batch and on rebalance (commit mode `auto`). */
   autoCommit: boolean;
+  /** Fetch sizes and wait (the consumer's `fetch:`). */
+  fetch: FetchLimits;
   logger: Logger;
   onBatch(batch: FetchedBatch): Promise<void>;
   /** A new assignment; every partition stays paused until `begin()`. Called synchronously by the session. */

@@ -286,6 +286,7 @@ class SimpleSession implements ConsumerSession {
             partition,
             fetchOffset: this.#cursors.get(partition)!.position!,
           })),
+          this.#options.fetch,
         )
       ),
     );

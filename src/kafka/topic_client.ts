@@ -22,7 +22,7 @@ import type { KafkaConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import { backoffDelay } from "../supervisor/backoff.ts";
 import { createKafka } from "./client.ts";
-import type { PartitionOffset } from "./session.ts";
+import type { FetchLimits, PartitionOffset } from "./session.ts";
 
 /** The part of kafkajs's internal `Broker` used here. */
 interface InternalBroker {
@@ -124,14 +124,6 @@ const CONNECTION_ERRORS = new Set([
   "KafkaJSRequestTimeoutError",
 ]);
 const COORDINATOR_ATTEMPTS = 5;
-
-/** Fetch sizes and wait, as kafkajs's consumer defaults them. */
-const FETCH_LIMITS = {
-  maxWaitTime: 500,
-  minBytes: 1,
-  maxBytes: 10 * 1024 * 1024,
-  maxBytesPerPartition: 1024 * 1024,
-} as const;
 
 /** The records of one partition from one fetch, filtered as kafkajs's consumer filters them. */
 export interface PartitionRecords {
@@ -237,20 +229,21 @@ export class TopicClient {
   async fetch(
     nodeId: string,
     requests: Array<{ partition: number; fetchOffset: string }>,
+    limits: FetchLimits,
   ): Promise<PartitionRecords[]> {
     const broker = await this.#cluster.findBroker({ nodeId });
     const { responses } = await broker.fetch({
       replicaId: -1,
       isolationLevel: READ_COMMITTED,
-      maxWaitTime: FETCH_LIMITS.maxWaitTime,
-      minBytes: FETCH_LIMITS.minBytes,
-      maxBytes: FETCH_LIMITS.maxBytes,
+      maxWaitTime: limits.maxWaitMs,
+      minBytes: 1,
+      maxBytes: limits.maxBytes,
       topics: [{
         topic: this.topic,
         partitions: requests.map((r) => ({
           partition: r.partition,
           fetchOffset: r.fetchOffset,
-          maxBytes: FETCH_LIMITS.maxBytesPerPartition,
+          maxBytes: limits.maxBytesPerPartition,
         })),
       }],
     });

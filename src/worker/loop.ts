@@ -309,6 +309,7 @@ export async function startWorkerLoop(
           partitions: consumer.partitions,
           autoOffsetReset: consumer.autoOffsetReset,
           autoCommit,
+          fetch: consumer.fetch,
           logger: log,
           onBatch,
           onAssigned,

@@ -65,6 +65,7 @@ async function start(
     partitions: null,
     autoOffsetReset: "earliest",
     autoCommit: true,
+    fetch: { maxBytesPerPartition: 1024 * 1024, maxBytes: 10 * 1024 * 1024, maxWaitMs: 500 },
     logger: createLogger({ level: "warn" }),
     onBatch: async (batch) => await onBatch(batch, record),
     onAssigned: (a) => record.assigned.push(a),

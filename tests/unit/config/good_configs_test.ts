@@ -37,6 +37,7 @@ Deno.test("parseConfig() applies every default", () => {
         commit: { mode: "auto", intervalMs: 5000 },
         replicas: 1,
         retry: { attempts: 3, backoffMs: 200, maxBackoffMs: 30000 },
+        fetch: { maxBytesPerPartition: 1048576, maxBytes: 10485760, maxWaitMs: 500 },
         deadLetterTopic: null,
         handlerTimeoutMs: 300000,
         permissions: { net: [], read: [], write: [], env: [] },
