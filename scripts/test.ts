@@ -32,7 +32,7 @@ async function step(name: string, args: string[]): Promise<boolean> {
 
 await step("format", ["fmt", "--check"]);
 await step("lint", ["lint"]);
-await step("type check", ["check", "src/", "scripts/", "tests/", "workers/"]);
+await step("type check", ["check", "src/", "scripts/", "tests/", "workers/", "bench/"]);
 
 const broker = brokerOptions();
 let started = false;
@@ -50,7 +50,7 @@ const junit = join(ROOT, ".cache", "junit.xml");
 await Deno.mkdir(join(ROOT, ".cache"), { recursive: true });
 await Deno.remove(junit).catch(() => {});
 try {
-  const extra = Deno.args.length > 0 ? Deno.args : ["tests/"];
+  const extra = Deno.args.length > 0 ? Deno.args : ["tests/", "bench/"];
   await step("tests", [
     "test",
     "-A",
