@@ -10,6 +10,9 @@ import { createLogger, errorFields, type Logger } from "../log.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
 
+/** Signals this close to the first are the same request, delivered twice. */
+const SAME_SIGNAL_MS = 1000;
+
 /** Options for {@linkcode runDaemon}. */
 export interface RunOptions {
   configPath: string;
@@ -48,8 +51,13 @@ export async function runDaemon(options: RunOptions): Promise<number> {
 
   const code = await new Promise<number>((resolve) => {
     let signals = 0;
+    let firstSignalAt = 0;
     const onSignal = (name: string) => () => {
-      signals++;
+      const now = performance.now();
+      // One Ctrl-C often arrives twice: the terminal signals the whole process
+      // group, and a wrapper (npm, deno task) forwards it as well.
+      if (signals > 0 && now - firstSignalAt < SAME_SIGNAL_MS) return;
+      if (signals++ === 0) firstSignalAt = now;
       if (signals > 1) {
         log.warn("second signal: exiting now", { signal: name });
         supervisor.terminateAll();

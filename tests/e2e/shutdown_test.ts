@@ -100,3 +100,13 @@ Deno.test("SIGKILL under load: a restart loses nothing and re-processes only wha
     );
   });
 });
+
+Deno.test("one Ctrl-C delivered twice (terminal and wrapper) still drains and exits 0", async () => {
+  await withTopic({ partitions: 3 }, async ({ topic }) => {
+    const daemon = await startOn(topic, uniqueName("g"));
+    daemon.kill("SIGINT");
+    daemon.kill("SIGINT");
+    assert.equal(await daemon.exited(), 0);
+    assert.equal(daemon.logged("second signal: exiting now").length, 0);
+  });
+});
