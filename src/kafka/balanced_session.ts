@@ -130,7 +130,12 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     topics: [topic],
     fromBeginning: options.autoOffsetReset === "earliest",
   });
-  await consumer.run({
+  // Not awaited: run() resolves only once the group join completes, which can
+  // take a session timeout when a dead member is still registered. A stop in
+  // the meantime must find a session to leave the group with, or this
+  // member would linger as one more dead member. Join failures arrive
+  // through the CRASH event.
+  const running = consumer.run({
     autoCommit: options.autoCommit,
     eachBatchAutoResolve: false,
     eachBatch: async (payload: EachBatchPayload) => {
@@ -161,6 +166,7 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       });
     },
   });
+  running.catch((error) => options.onFatal(error));
 
   /** Commits through the group member; kafkajs skips commits silently until its runner runs, so confirm. */
   const commitConfirmed = async (offsets: PartitionOffset[], forGeneration: number | null) => {
