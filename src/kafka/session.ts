@@ -31,8 +31,8 @@ export interface FetchedBatch {
 
 /** Every message of a batch, built at once (for batch handlers). */
 export function batchMessages(batch: FetchedBatch): Message[] {
-  const messages = new Array<Message>(batch.size);
-  for (let i = 0; i < batch.size; i++) messages[i] = batch.at(i);
+  const messages: Message[] = [];
+  for (let i = 0; i < batch.size; i++) messages.push(batch.at(i));
   return messages;
 }
 
