@@ -41,7 +41,10 @@ export type SupervisorMessage =
     kafka: KafkaConfig;
     /** 0-based replica index within this consumer. */
     replica: number;
-    /** True when restarting after a crash: resume, reset nothing. */
+    /**
+     * True when restarting after a crash (for logs): resets are decided by
+     * the supervisor's start settling, never by the worker itself.
+     */
     recovery: boolean;
     heartbeatIntervalMs: number;
     logFormat: "json" | "pretty";

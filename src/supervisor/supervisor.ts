@@ -38,7 +38,6 @@ export interface SupervisorOptions {
   /** Restarts within `failingWindowMs` that mark a consumer as failing. */
   failingAfter?: number;
   failingWindowMs?: number;
-  onWorkerMessage?: (consumer: string, replica: number, message: WorkerMessage) => void;
 }
 
 /** One replica slot: the live worker (if any) and its restart history. */
@@ -66,10 +65,7 @@ interface ConsumerRun {
 /** Runs and watches the workers of a config. */
 export class Supervisor {
   #config: Config;
-  #options: Required<Omit<SupervisorOptions, "onWorkerMessage" | "policy">> & {
-    policy: ControlPolicy;
-    onWorkerMessage?: SupervisorOptions["onWorkerMessage"];
-  };
+  #options: Required<Omit<SupervisorOptions, "policy">> & { policy: ControlPolicy };
   #slots = new Map<string, Slot>();
   #runs = new Map<string, ConsumerRun>();
   #timer: ReturnType<typeof setInterval> | null = null;
@@ -138,7 +134,7 @@ export class Supervisor {
   }
 
   #spawn(slot: Slot, recovery: boolean): void {
-    const { runtime, logger, logFormat, heartbeatIntervalMs, onWorkerMessage } = this.#options;
+    const { runtime, logger, logFormat, heartbeatIntervalMs } = this.#options;
     slot.handle = new WorkerHandle({
       consumer: slot.consumer,
       kafka: this.#config.kafka,
@@ -156,7 +152,6 @@ export class Supervisor {
       now: () => performance.now(),
       onMessage: (h, m) => {
         if (slot.handle === h) this.#onWorkerMessage(slot, m);
-        onWorkerMessage?.(h.consumer.name, h.replica, m);
       },
     });
   }
@@ -224,16 +219,16 @@ export class Supervisor {
 
   #controlPass(): void {
     if (this.#stopping) return;
-    const now0 = performance.now();
+    const now = performance.now();
     // Restarts older than the window are forgotten: after a period of health
     // the backoff starts small again and a consumer stops being "failing".
     for (const slot of this.#slots.values()) {
       slot.recentRestarts = slot.recentRestarts.filter((t) =>
-        now0 - t < this.#options.failingWindowMs
+        now - t < this.#options.failingWindowMs
       );
     }
     for (const run of this.#runs.values()) {
-      if (!run.settler.settled && now0 - run.startedAt > this.#options.settleTimeoutMs) {
+      if (!run.settler.settled && now - run.startedAt > this.#options.settleTimeoutMs) {
         this.#options.logger.warn(
           "not every replica got an assignment in time; settling the start without them",
           {
@@ -254,7 +249,6 @@ export class Supervisor {
       draining: s.handle?.state === "draining",
       handlerTimeoutMs: s.consumer.handlerTimeoutMs,
     }));
-    const now = performance.now();
     for (const action of controlPass(views, now, this.#options.policy)) {
       const slot = this.#slots.get(action.id)!;
       if (action.kind === "start") {

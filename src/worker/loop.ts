@@ -51,6 +51,7 @@ export async function startWorkerLoop(
     format: start.logFormat,
     fields: { consumer: consumer.name, replica: start.replica },
   });
+  if (start.recovery) log.info("worker restarted after a failure: resuming from committed offsets");
   const abort = new AbortController();
   const tracker = new CommitTracker();
   const highWatermarks = new Map<number, string>();
