@@ -32,6 +32,45 @@ export interface PartitionProgress {
   highWatermark: string | null;
 }
 
+/**
+ * Upper bounds (seconds) of the handler-duration histogram's buckets; the
+ * worker counts into them, the supervisor exposes them (`+Inf` is implied).
+ */
+export const HANDLER_DURATION_BUCKETS: readonly number[] = [
+  0.0005,
+  0.001,
+  0.005,
+  0.01,
+  0.05,
+  0.1,
+  0.5,
+  1,
+  5,
+  30,
+];
+
+/** A worker's cumulative counters since it started (the `stats` report). */
+export interface WorkerStats {
+  /** Messages whose handler finished (or that were dead-lettered). */
+  processed: number;
+  /** Handler calls that threw (every attempt counts). */
+  handlerErrors: number;
+  /** Handler calls that were attempts after a failure. */
+  retries: number;
+  /** Assignments received (the first one included). */
+  rebalances: number;
+  /** Handler call durations: count per bucket of {@linkcode HANDLER_DURATION_BUCKETS} plus one for +Inf (not cumulative), their sum in seconds and their count. */
+  duration: { buckets: number[]; sum: number; count: number };
+}
+
+/** Where a consumer's fields are written in the config, for errors in the operator's terms. */
+export interface ConfigSource {
+  /** The config file's name as the operator wrote it (e.g. `consumers.yaml`). */
+  file: string;
+  topicLine: number | null;
+  handlerLine: number | null;
+}
+
 /** Supervisor → worker. */
 export type SupervisorMessage =
   | {
@@ -48,6 +87,8 @@ export type SupervisorMessage =
     recovery: boolean;
     heartbeatIntervalMs: number;
     logFormat: "json" | "pretty";
+    /** Where this consumer is defined, so that errors can point at it. */
+    source?: ConfigSource;
   }
   | {
     v: typeof PROTOCOL_VERSION;
@@ -103,13 +144,21 @@ export type WorkerMessage =
   }
   | { v: typeof PROTOCOL_VERSION; type: "revoked"; partitions: number[] }
   | { v: typeof PROTOCOL_VERSION; type: "offsets"; partitions: PartitionProgress[] }
+  | { v: typeof PROTOCOL_VERSION; type: "stats"; stats: WorkerStats }
   | {
     v: typeof PROTOCOL_VERSION;
     type: "heartbeat";
     /** How long the handler now running has run (ms), or null when idle. */
     busyMs: number | null;
   }
-  | { v: typeof PROTOCOL_VERSION; type: "error"; error: ErrorData; fatal: boolean }
+  | {
+    v: typeof PROTOCOL_VERSION;
+    type: "error";
+    error: ErrorData;
+    fatal: boolean;
+    /** The partition paused because its handler failed after retries, if any. */
+    partition?: number;
+  }
   | { v: typeof PROTOCOL_VERSION; type: "stopped"; error: ErrorData | null };
 
 /** Converts anything thrown into {@linkcode ErrorData}. */
@@ -135,6 +184,7 @@ const WORKER_TYPES: Record<WorkerMessage["type"], true> = {
   deadLettered: true,
   revoked: true,
   offsets: true,
+  stats: true,
   heartbeat: true,
   error: true,
   stopped: true,

@@ -148,6 +148,7 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
   const baseDir = dirname(resolve(file));
   const valid: IndexedConsumer[] = [];
   const handlers: HandlerReference[] = [];
+  const lines: NonNullable<Config["lines"]> = {};
   const rawConsumers = Array.isArray(raw.consumers) ? raw.consumers : [];
   const rawDefaults = raw.defaults;
   rawConsumers.forEach((entry: unknown, index: number) => {
@@ -163,6 +164,10 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
     const result = ConsumerSchema.safeParse(merged);
     if (result.success) {
       valid.push({ index, consumer: result.data });
+      lines[result.data.name] = {
+        topic: locator.position(origin(["topic"])).line,
+        handler: locator.position(origin(["handler"])).line,
+      };
       return;
     }
     const findings = explainIssues(result.error.issues, {
@@ -201,7 +206,15 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
   const { kafka, http, shutdown } = fileResult.data;
   const consumers = valid.map(({ consumer }) => resolvePaths(consumer, baseDir));
   return {
-    config: { path: resolve(file), kafka, http: http.listen, shutdown, consumers },
+    config: {
+      path: resolve(file),
+      kafka,
+      http: http.listen,
+      httpToken: http.token,
+      shutdown,
+      consumers,
+      lines,
+    },
     issues: [],
     handlers,
   };

@@ -22,6 +22,7 @@ export const REDACTED = "[redacted]";
  */
 export function isSecretPath(path: FieldPath): boolean {
   const [section, object, field] = path;
+  if (section === "http" && object === "token") return true;
   return path.length >= 3 && section === "kafka" &&
     ((object === "sasl" && field === "password") || (object === "ssl" && field === "key"));
 }
@@ -39,6 +40,7 @@ export function isSecretPath(path: FieldPath): boolean {
  */
 export function mayHoldSecret(path: FieldPath): boolean {
   const [section, object, field] = path;
+  if (section === "http" && object === "token") return true;
   if (section !== "kafka" || (object !== "sasl" && object !== "ssl")) return false;
   return !(object === "sasl" && (field === "mechanism" || field === "username")) &&
     !(object === "ssl" && (field === "ca" || field === "cert" || field === "rejectUnauthorized"));
@@ -55,6 +57,7 @@ export function mayHoldSecret(path: FieldPath): boolean {
  */
 export function redactConfig(config: Config): Config {
   const copy = structuredClone(config);
+  if (copy.httpToken) copy.httpToken = REDACTED;
   if (copy.kafka.sasl !== null) copy.kafka.sasl.password = REDACTED;
   if (copy.kafka.ssl !== false && copy.kafka.ssl.key !== undefined) copy.kafka.ssl.key = REDACTED;
   return copy;

@@ -135,7 +135,19 @@ export const ListenSchema = z
 
 /** The `http:` section. */
 export const HttpSchema = z
-  .strictObject({ listen: ListenSchema })
+  .strictObject({
+    listen: ListenSchema,
+    token: z
+      .string()
+      .nullable()
+      .default(null)
+      .transform((value) => (value === null || value.trim() === "" ? null : value))
+      .describe(
+        "Bearer token every request but /healthz and /readyz must carry (usually " +
+          "${CONSUMERD_TOKEN}); required when listen is not a loopback address. " +
+          "An empty string means no token.",
+      ),
+  })
   .prefault({})
   .describe("The status server.");
 

@@ -46,6 +46,13 @@ export interface Config {
   kafka: KafkaConfig;
   /** `false` disables the status server. */
   http: HttpConfig;
+  /** `http.token`: the bearer token the status server requires, or null. A secret. */
+  httpToken?: string | null;
+  /**
+   * Where each consumer's fields are written in the file (1-based lines), by
+   * consumer name, so that runtime errors can point at the config.
+   */
+  lines?: Record<string, { topic: number; handler: number }>;
   shutdown: ShutdownConfig;
   consumers: ConsumerConfig[];
 }

@@ -4,11 +4,37 @@
  * @module
  */
 import type { ConsumerConfig } from "../config/types.ts";
-import type { ErrorData, PartitionProgress, StartReason } from "../protocol.ts";
+import type { ErrorData, PartitionProgress, StartReason, WorkerStats } from "../protocol.ts";
 import type { WorkerState } from "./worker_handle.ts";
 
 /** One partition's progress and lag (high watermark − committed). */
 export type PartitionStatus = PartitionProgress & { lag: string | null };
+
+/**
+ * A consumer's state:
+ * - `starting`: workers are loading the handler and connecting;
+ * - `waiting`: blocked by something outside the daemon (a missing topic, unreachable brokers);
+ * - `joining`: connected, waiting for the partition assignment and its start positions;
+ * - `running`: every replica holds its assignment and reads it (ready);
+ * - `failed`: a worker died and waits for its restart;
+ * - `failing`: restarted too often lately;
+ * - `draining`, `stopped`: shutting down, down.
+ */
+export type ConsumerState =
+  | "starting"
+  | "waiting"
+  | "joining"
+  | "running"
+  | "failed"
+  | "failing"
+  | "draining"
+  | "stopped";
+
+/** A partition that does not advance, and why. */
+export interface PausedPartition {
+  partition: number;
+  reason: string;
+}
 
 /** A consumer's state as reported by status. */
 export interface ConsumerStatus {
@@ -16,7 +42,14 @@ export interface ConsumerStatus {
   group: string;
   topic: string;
   mode: string;
-  state: "starting" | "running" | "failing" | "draining" | "stopped";
+  state: ConsumerState;
+  /** Why the consumer is not `running`, in the operator's terms; null when running. */
+  reason: string | null;
+  /** Whether it counts as ready (`/readyz`). */
+  ready: boolean;
+  replicas: number;
+  /** Replicas with a live worker. */
+  workersUp: number;
   restarts: number;
   lastError: string | null;
   /** Partitions started away from their committed offset, by reason. */
@@ -26,6 +59,7 @@ export interface ConsumerStatus {
   /** Messages whose handler failed every attempt (dead-lettered or not). */
   handlerErrors: number;
   partitions: PartitionStatus[];
+  paused: PausedPartition[];
 }
 
 /** What status needs of a live worker. */
@@ -34,6 +68,16 @@ export interface WorkerView {
   assigned: readonly number[];
   progress: ReadonlyMap<number, PartitionProgress>;
   lastError: ErrorData | null;
+  /** What keeps it from connecting (a missing topic, unreachable brokers), or null. */
+  problem?: ErrorData | null;
+  /** Joined, holding an assignment whose start positions are committed. Default true. */
+  holdsAssignment?: boolean;
+}
+
+/** A replica without a live worker (it died and waits for its restart). */
+export interface DownReplica {
+  replica: number;
+  reason: string;
 }
 
 /** Inputs of {@linkcode consumerStatus} besides the consumer. */
@@ -43,11 +87,17 @@ export interface ConsumerStatusInput {
   /** Restarted too often lately. */
   failing: boolean;
   counters: { resets: Record<StartReason, number>; deadLettered: number; handlerErrors: number };
+  /** Replicas configured; default: the number of workers. */
+  replicas?: number;
+  down?: readonly DownReplica[];
+  paused?: readonly PausedPartition[];
 }
+
+const message = (e: ErrorData) => e.name === "Error" ? e.message : `${e.name}: ${e.message}`;
 
 /**
  * Aggregates a consumer's workers: partitions they hold with their progress
- * and lag, one state, the last error.
+ * and lag, one state with its reason, the last error.
  *
  * @example
  * ```ts
@@ -56,42 +106,90 @@ export interface ConsumerStatusInput {
  */
 export function consumerStatus(
   consumer: Pick<ConsumerConfig, "name" | "group" | "topic" | "mode">,
-  { workers, restarts, failing, counters }: ConsumerStatusInput,
+  input: ConsumerStatusInput,
 ): ConsumerStatus {
+  const { workers, restarts, failing, counters, down = [], paused = [] } = input;
   const partitions = workers.flatMap((w) =>
     [...w.progress.values()].filter((p) => w.assigned.includes(p.partition))
   )
     .sort((a, b) => a.partition - b.partition)
     .map((p) => ({ ...p, lag: lag(p) }));
-  const states = workers.map((w) => w.state);
-  const state: ConsumerStatus["state"] = failing
-    ? "failing"
-    : states.includes("draining")
-    ? "draining"
-    : states.length > 0 && states.every((s) => s === "running")
-    ? "running"
-    : states.length > 0 && states.every((s) => s === "stopped" || s === "failed")
-    ? "stopped"
-    : "starting";
-  const lastError = workers.map((w) => w.lastError).find((e) => e !== null);
+  const held = new Set(partitions.map((p) => p.partition));
+  const lastErrorData = workers.map((w) => w.lastError).find((e) => e !== null && e !== undefined);
+  const lastError = lastErrorData ? `${lastErrorData.name}: ${lastErrorData.message}` : null;
+  const { state, reason } = decideState(workers, { failing, down, lastError });
   return {
     name: consumer.name,
     group: consumer.group,
     topic: consumer.topic,
     mode: consumer.mode,
     state,
+    reason,
+    ready: state === "running",
+    replicas: input.replicas ?? workers.length + down.length,
+    workersUp: workers.filter((w) => w.state === "starting" || w.state === "running").length,
     restarts,
-    lastError: lastError ? `${lastError.name}: ${lastError.message}` : null,
+    lastError: lastError ?? down[0]?.reason ?? null,
     resets: { ...counters.resets },
     deadLettered: counters.deadLettered,
     handlerErrors: counters.handlerErrors,
     partitions,
+    paused: paused.filter((p) => held.has(p.partition)),
   };
 }
 
+function decideState(
+  workers: readonly WorkerView[],
+  { failing, down, lastError }: {
+    failing: boolean;
+    down: readonly DownReplica[];
+    lastError: string | null;
+  },
+): { state: ConsumerState; reason: string | null } {
+  const states = workers.map((w) => w.state);
+  const problem = workers.map((w) => w.problem).find((p) => p !== null && p !== undefined);
+  if (failing) {
+    const why = down[0]?.reason ?? lastError ?? "its workers keep failing";
+    return { state: "failing", reason: `restarted too often lately: ${why}` };
+  }
+  if (down.length > 0) {
+    return { state: "failed", reason: `${down[0]!.reason}; restarting` };
+  }
+  if (states.includes("draining")) return { state: "draining", reason: "shutting down" };
+  if (states.length > 0 && states.every((s) => s === "stopped" || s === "failed")) {
+    return { state: "stopped", reason: "stopped" };
+  }
+  if (problem) return { state: "waiting", reason: message(problem) };
+  if (states.length > 0 && states.every((s) => s === "running")) {
+    const waiting = workers.filter((w) => w.holdsAssignment === false).length;
+    if (waiting === 0) return { state: "running", reason: null };
+    return {
+      state: "joining",
+      reason: `${waiting} of ${workers.length} workers wait for their partition assignment ` +
+        "and its start positions",
+    };
+  }
+  return { state: "starting", reason: "loading the handler and connecting to Kafka" };
+}
+
 /** High watermark − committed offset, or null while either is unknown. */
-function lag(p: PartitionProgress): string | null {
+export function lag(p: PartitionProgress): string | null {
   if (p.highWatermark === null || p.committed === null) return null;
   const value = BigInt(p.highWatermark) - BigInt(p.committed);
   return String(value < 0n ? 0n : value);
+}
+
+/** Adds worker stats together (a consumer's replicas, or a dead worker's last report). */
+export function addStats(a: WorkerStats, b: WorkerStats): WorkerStats {
+  return {
+    processed: a.processed + b.processed,
+    handlerErrors: a.handlerErrors + b.handlerErrors,
+    retries: a.retries + b.retries,
+    rebalances: a.rebalances + b.rebalances,
+    duration: {
+      buckets: a.duration.buckets.map((n, i) => n + (b.duration.buckets[i] ?? 0)),
+      sum: a.duration.sum + b.duration.sum,
+      count: a.duration.count + b.duration.count,
+    },
+  };
 }

@@ -4,20 +4,45 @@
  *
  * @module
  */
-import { dirname } from "node:path";
+import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config, ConsumerConfig } from "../config/types.ts";
 import { errorFields, type Logger } from "../log.ts";
 import { evictGroupMember } from "../kafka/topic_client.ts";
-import { PROTOCOL_VERSION, type StartReason, type WorkerMessage } from "../protocol.ts";
+import {
+  HANDLER_DURATION_BUCKETS,
+  PROTOCOL_VERSION,
+  type StartReason,
+  type WorkerMessage,
+  type WorkerStats,
+} from "../protocol.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { backoffDelay } from "./backoff.ts";
 import { controlPass, type ControlPolicy, type SlotView } from "./control_pass.ts";
 import { workerPermissions } from "./permissions.ts";
 import { type PositionsReply, StartSettler } from "./start_settler.ts";
-import { type ConsumerStatus, consumerStatus } from "./status.ts";
+import { addStats, type ConsumerStatus, consumerStatus } from "./status.ts";
 
 export type { ConsumerStatus };
+
+/** A consumer's status with the counters that metrics expose. */
+export interface ConsumerReport extends ConsumerStatus {
+  /** Cumulative counters over every worker this consumer had, restarted ones included. */
+  stats: WorkerStats;
+  /** Per replica: whether a live worker runs it. */
+  workers: Array<{ replica: number; up: boolean }>;
+}
+
+/** Counters of nothing yet. */
+export function emptyStats(): WorkerStats {
+  return {
+    processed: 0,
+    handlerErrors: 0,
+    retries: 0,
+    rebalances: 0,
+    duration: { buckets: new Array(HANDLER_DURATION_BUCKETS.length + 1).fill(0), sum: 0, count: 0 },
+  };
+}
 import { WorkerHandle } from "./worker_handle.ts";
 
 const ENTRY = new URL("../worker/entry.ts", import.meta.url);
@@ -49,6 +74,10 @@ interface Slot {
   restarts: number;
   recentRestarts: number[];
   restartAt: number;
+  /** Why the last worker ended (shown while the slot waits for its restart). */
+  lastFailure: string | null;
+  /** Counters of this slot's earlier workers. */
+  retired: WorkerStats;
 }
 
 /** One consumer's start across its replicas. */
@@ -71,6 +100,7 @@ export class Supervisor {
   #timer: ReturnType<typeof setInterval> | null = null;
   #stopping = false;
   #packageDir = dirname(RUNTIME_DIR);
+  #lastControlPass = performance.now();
 
   constructor(config: Config, options: SupervisorOptions) {
     this.#config = config;
@@ -125,6 +155,8 @@ export class Supervisor {
           restarts: 0,
           recentRestarts: [],
           restartAt: 0,
+          lastFailure: null,
+          retired: emptyStats(),
         };
         this.#slots.set(slot.id, slot);
         this.#spawn(slot, false);
@@ -150,6 +182,11 @@ export class Supervisor {
       logFormat,
       heartbeatIntervalMs,
       now: () => performance.now(),
+      source: {
+        file: basename(this.#config.path),
+        topicLine: this.#config.lines?.[slot.consumer.name]?.topic ?? null,
+        handlerLine: this.#config.lines?.[slot.consumer.name]?.handler ?? null,
+      },
       onMessage: (h, m) => {
         if (slot.handle === h) this.#onWorkerMessage(slot, m);
       },
@@ -220,6 +257,7 @@ export class Supervisor {
   #controlPass(): void {
     if (this.#stopping) return;
     const now = performance.now();
+    this.#lastControlPass = now;
     // Restarts older than the window are forgotten: after a period of health
     // the backoff starts small again and a consumer stops being "failing".
     for (const slot of this.#slots.values()) {
@@ -256,6 +294,10 @@ export class Supervisor {
         continue;
       }
       const memberId = slot.handle?.memberId ?? null;
+      const ended = slot.handle;
+      if (ended?.stats) slot.retired = addStats(slot.retired, ended.stats);
+      const error = ended?.lastError;
+      slot.lastFailure = error ? error.message : action.reason;
       slot.handle?.terminate(action.reason);
       slot.handle = null;
       if (memberId !== null) this.#evict(slot.consumer, memberId);
@@ -317,15 +359,56 @@ export class Supervisor {
 
   /** The status of every consumer, aggregated over its replicas. */
   status(): ConsumerStatus[] {
+    return this.report();
+  }
+
+  /** Each consumer's status with its cumulative counters and replicas (for metrics). */
+  report(): ConsumerReport[] {
+    const now = performance.now();
     return this.#config.consumers.map((consumer) => {
       const slots = [...this.#slots.values()].filter((s) => s.consumer === consumer);
       const run = this.#runs.get(consumer.name)!;
-      return consumerStatus(consumer, {
-        workers: slots.flatMap((s) => (s.handle ? [s.handle] : [])),
+      const handles = slots.flatMap((s) => (s.handle ? [s.handle] : []));
+      const status = consumerStatus(consumer, {
+        workers: handles.map((h) => ({
+          state: h.state,
+          assigned: h.assigned,
+          progress: h.progress,
+          lastError: h.lastError,
+          problem: h.problem,
+          holdsAssignment: h.holdsAssignment,
+        })),
         restarts: slots.reduce((n, s) => n + s.restarts, 0),
         failing: slots.some((s) => s.recentRestarts.length >= this.#options.failingAfter),
         counters: run,
+        replicas: consumer.replicas,
+        down: slots.filter((s) => s.handle === null && !this.#stopping).map((s) => ({
+          replica: s.replica,
+          reason: s.lastFailure ?? "the worker ended",
+        })),
+        paused: handles.flatMap((h) =>
+          [...h.paused].filter(([, p]) => p.until > now).map(([partition, p]) => ({
+            partition,
+            reason: p.reason,
+          }))
+        ),
       });
+      const stats = slots.reduce(
+        (sum, s) => addStats(addStats(sum, s.retired), s.handle?.stats ?? emptyStats()),
+        emptyStats(),
+      );
+      const workers = slots.map((s) => ({
+        replica: s.replica,
+        up: s.handle !== null && (s.handle.state === "starting" || s.handle.state === "running"),
+      }));
+      return { ...status, stats, workers };
     });
+  }
+
+  /** Whether the control pass ran lately (the supervisor's loop is alive). */
+  alive(now = performance.now()): boolean {
+    if (this.#timer === null) return false;
+    if (this.#stopping) return true;
+    return now - this.#lastControlPass < Math.max(5_000, this.#options.controlIntervalMs * 10);
   }
 }

@@ -7,12 +7,14 @@
 import type { ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import {
+  type ConfigSource,
   type ErrorData,
   isWorkerMessage,
   type PartitionProgress,
   PROTOCOL_VERSION,
   type SupervisorMessage,
   type WorkerMessage,
+  type WorkerStats,
 } from "../protocol.ts";
 import type { Runtime, WorkerPermissions } from "../runtime/types.ts";
 
@@ -40,6 +42,8 @@ export interface WorkerHandleOptions {
   logFormat: "json" | "pretty";
   heartbeatIntervalMs: number;
   now: () => number;
+  /** Where the consumer is defined in the config, for the worker's errors. */
+  source?: ConfigSource;
   onMessage?: (handle: WorkerHandle, message: WorkerMessage) => void;
 }
 
@@ -56,6 +60,15 @@ export class WorkerHandle {
   memberId: string | null = null;
   readonly progress = new Map<number, PartitionProgress>();
   lastError: ErrorData | null = null;
+  /** What keeps the worker from connecting (missing topic, unreachable brokers); null once connected. */
+  problem: ErrorData | null = null;
+  /** The worker's cumulative counters, as last reported. */
+  stats: WorkerStats | null = null;
+  /** The generation of the last assignment, and of the last one whose start positions were committed. */
+  assignedGeneration = 0;
+  startedGeneration = 0;
+  /** Partitions paused after a handler failure: reason and when the worker retries them (ms, `now`). */
+  readonly paused = new Map<number, { reason: string; until: number }>();
   /** Set when the worker threw, crashed fatally or stopped itself. */
   dead: string | null = null;
   #worker: Worker;
@@ -97,20 +110,39 @@ export class WorkerHandle {
       recovery: options.recovery,
       heartbeatIntervalMs: options.heartbeatIntervalMs,
       logFormat: options.logFormat,
+      ...(options.source ? { source: options.source } : {}),
     });
+  }
+
+  /** Joined, holding an assignment whose start positions are committed. */
+  get holdsAssignment(): boolean {
+    return this.assignedGeneration > 0 && this.startedGeneration >= this.assignedGeneration;
   }
 
   #receive(message: WorkerMessage): void {
     switch (message.type) {
       case "ready":
+        this.problem = null;
         this.advance("running");
+        break;
+      case "stats":
+        this.stats = message.stats;
+        break;
+      case "started":
+        if (message.generation === this.assignedGeneration) {
+          this.startedGeneration = message.generation;
+        }
         break;
       case "heartbeat":
         this.busySince = message.busyMs === null ? null : this.#now() - message.busyMs;
         break;
       case "assigned":
         this.assigned = message.partitions;
+        this.assignedGeneration = message.generation;
         this.memberId = message.memberId ?? null;
+        for (const p of [...this.paused.keys()]) {
+          if (!message.partitions.includes(p)) this.paused.delete(p);
+        }
         for (const p of [...this.progress.keys()]) {
           if (!message.partitions.includes(p)) this.progress.delete(p);
         }
@@ -124,6 +156,15 @@ export class WorkerHandle {
         break;
       case "error":
         this.lastError = message.error;
+        if (!message.fatal && message.error.retriable && this.state === "starting") {
+          this.problem = message.error;
+        }
+        if (message.partition !== undefined) {
+          this.paused.set(message.partition, {
+            reason: `handler failed after retries: ${message.error.message}`,
+            until: this.#now() + this.consumer.retry.maxBackoffMs,
+          });
+        }
         if (message.fatal) this.#die(`fatal error: ${message.error.message}`);
         break;
       case "stopped":

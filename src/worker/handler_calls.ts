@@ -16,6 +16,8 @@ export interface HandlerCallsOptions {
   /** Aborted on shutdown: no more retries. */
   signal: AbortSignal;
   log: Logger;
+  /** Counts failed calls and retries for metrics. */
+  stats?: { handlerError(): void; retry(): void };
 }
 
 /**
@@ -59,6 +61,7 @@ export class HandlerCalls {
       result = fn(arg);
     } catch (error) {
       this.#running = false;
+      this.#options.stats?.handlerError();
       return this.#retry(() => fn(arg), first, error);
     }
     if (!isThenable(result)) {
@@ -72,6 +75,7 @@ export class HandlerCalls {
       },
       (error: unknown) => {
         this.#running = false;
+        this.#options.stats?.handlerError();
         return this.#retry(() => fn(arg), first, error);
       },
     );
@@ -113,10 +117,12 @@ export class HandlerCalls {
         ...errorFields(error),
       });
       await sleep(delay, signal);
+      this.#options.stats?.retry();
       try {
         await this.#attempt(fn);
         return null;
       } catch (next) {
+        this.#options.stats?.handlerError();
         error = next;
       }
     }

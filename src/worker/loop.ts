@@ -24,6 +24,9 @@ import { backoffDelay } from "../supervisor/backoff.ts";
 import { startAssignment } from "./assignment.ts";
 import { HandlerCalls } from "./handler_calls.ts";
 import { sleep } from "./sleep.ts";
+import { StatsCounter } from "./stats.ts";
+import { ProblemPace, quietClientWarnings } from "./connect_log.ts";
+import { describeKafkaError } from "../kafka/operator_error.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
 import type { Context, Message } from "./message.ts";
 
@@ -53,6 +56,10 @@ export async function startWorkerLoop(
   });
   if (start.recovery) log.info("worker restarted after a failure: resuming from committed offsets");
   const abort = new AbortController();
+  // stats: counters for metrics, posted with the offsets report.
+  const stats = new StatsCounter();
+  const where = (line: number | null | undefined) =>
+    start.source && line ? ` (${start.source.file}:${line})` : "";
   const tracker = new CommitTracker();
   const highWatermarks = new Map<number, string>();
   const dirty = new Set<number>();
@@ -98,16 +105,31 @@ export async function startWorkerLoop(
     signal: abort.signal,
   };
 
-  const module: HandlerModule = await importHandlerModule(consumer.handler);
-  const handler: Handler = handlerOf(module, consumer.handler);
+  let module: HandlerModule;
+  let handler: Handler;
+  try {
+    module = await importHandlerModule(consumer.handler);
+    handler = handlerOf(module, consumer.handler);
+  } catch (error) {
+    // stats: the consumer shows this as its `failed` reason.
+    throw new Error(
+      `cannot load handler ${consumer.handler}${where(start.source?.handlerLine)}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+      { cause: error },
+    );
+  }
   await module.setup?.(ctx);
 
-  const calls = new HandlerCalls({ retry: consumer.retry, signal: abort.signal, log });
+  const calls = new HandlerCalls({ retry: consumer.retry, signal: abort.signal, log, stats });
   // The heartbeat comes from this thread's event loop: a busy loop stops it.
   const heartbeat = setInterval(() => {
     post({ v: 1, type: "heartbeat", busyMs: calls.busyMs(Date.now()) });
   }, start.heartbeatIntervalMs);
   const report = setInterval(() => {
+    // stats: cumulative counters, when they changed.
+    const snapshot = stats.take();
+    if (snapshot !== null) post({ v: 1, type: "stats", stats: snapshot });
     if (dirty.size === 0) return;
     const partitions = [...dirty].map(progress);
     dirty.clear();
@@ -152,7 +174,7 @@ export async function startWorkerLoop(
       retryInMs: consumer.retry.maxBackoffMs,
       ...errorFields(error),
     });
-    post({ v: 1, type: "error", error: toErrorData(error), fatal: false });
+    post({ v: 1, type: "error", error: toErrorData(error), fatal: false, partition });
     clearTimeout(failed.get(partition));
     failed.set(
       partition,
@@ -182,9 +204,13 @@ export async function startWorkerLoop(
       if (!batch.active()) return;
       const messages = batchMessages(batch);
       const first = messages[0]!;
+      const t0 = performance.now(); // stats
       const pending = calls.call((m: Message[]) => handler.fn(m, ctx), messages, first);
       const error = pending === null ? null : await pending;
       if (error !== null && !await deadLetter(messages, error)) return failPartition(first, error);
+      // stats:
+      if (error === null) stats.handled(size, performance.now() - t0);
+      else stats.skipped(size);
       const last = messages[size - 1]!.offset;
       tracker.begin(partition, last);
       tracker.finish(partition, last);
@@ -207,12 +233,16 @@ export async function startWorkerLoop(
       for (let i = 0; i < size; i++) {
         if (!batch.active()) return;
         const message = batch.at(i);
+        const t0 = performance.now(); // stats
         // Synchronous handlers return null here: no promise, no microtask.
         const pending = calls.call(callHandler, message, message);
         const error = pending === null ? null : await pending;
         if (error !== null && !await deadLetter([message], error)) {
           return failPartition(message, error);
         }
+        // stats:
+        if (error === null) stats.handled(1, performance.now() - t0);
+        else stats.skipped(1);
         finished = message.offset;
         const now = Date.now();
         if (now - tick < TICK_MS) continue;
@@ -283,6 +313,7 @@ export async function startWorkerLoop(
   };
 
   const onAssigned = (assignment: Assignment) => {
+    stats.rebalance(); // stats
     const revoked = current.partitions.filter((p) => !assignment.partitions.includes(p));
     // Every partition's position is decided again for the new assignment.
     tracker.revoke(current.partitions);
@@ -298,6 +329,9 @@ export async function startWorkerLoop(
     if (!ask) void begin(assignment, []);
   };
 
+  // Connection problems are logged in the config's terms, once, then slowly.
+  const pace = new ProblemPace();
+  const sessionLog = quietClientWarnings(log, () => session === null);
   const connect = async () => {
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
@@ -311,7 +345,7 @@ export async function startWorkerLoop(
           autoOffsetReset: consumer.autoOffsetReset,
           autoCommit,
           fetch: consumer.fetch,
-          logger: log,
+          logger: sessionLog,
           onBatch,
           onAssigned,
           onCommitted: (offsets) => {
@@ -333,17 +367,33 @@ export async function startWorkerLoop(
           },
         });
         sessionReady(session);
+        pace.clear();
         post({ v: 1, type: "ready" });
         return;
       } catch (error) {
-        const delay = backoffDelay(attempt, { baseMs: 1000, maxMs: 30_000, jitter: 0.2 });
-        log.error(`cannot connect to Kafka: ${(error as Error).message}; retrying`, {
+        // A missing topic is polled more often than the log repeats: it may appear any time.
+        const delay = backoffDelay(attempt, { baseMs: 1000, maxMs: 15_000, jitter: 0.2 });
+        const problem = describeKafkaError(error, {
+          topic: consumer.topic,
           brokers: start.kafka.brokers,
-          attempt,
-          delayMs: Math.round(delay),
-          ...errorFields(error),
         });
-        post({ v: 1, type: "error", error: toErrorData(error, true), fatal: false });
+        const message = problem.kind === "topic-missing"
+          ? `${problem.message}${where(start.source?.topicLine)}; waiting for it`
+          : `${problem.message}; retrying`;
+        if (pace.shouldLog(message, Date.now())) {
+          log.error(message, {
+            brokers: start.kafka.brokers,
+            topic: consumer.topic,
+            attempt,
+            ...errorFields(error),
+          });
+        }
+        post({
+          v: 1,
+          type: "error",
+          error: { name: problem.kind, message, retriable: true },
+          fatal: false,
+        });
         await sleep(delay, abort.signal);
       }
     }
@@ -386,6 +436,7 @@ export async function startWorkerLoop(
         sleep(Math.max(0, deadlineMs - Date.now())).then(() => late),
       ]);
       stopTimers();
+      post({ v: 1, type: "stats", stats: stats.snapshot() }); // stats
       post({ v: 1, type: "offsets", partitions: current.partitions.map(progress) });
       if (result === late) throw new Error("the worker did not drain before its deadline");
       if (result !== null) throw result;

@@ -1,0 +1,87 @@
+/**
+ * The worker's cumulative counters for metrics: messages processed, handler
+ * errors and retries, rebalances and a handler-duration histogram. The loop
+ * calls it at a few marked points (`// stats:`) and posts its snapshot with
+ * the offsets report.
+ *
+ * @module
+ */
+import { HANDLER_DURATION_BUCKETS, type WorkerStats } from "../protocol.ts";
+
+/**
+ * Counts what the metrics need; {@linkcode take} returns a snapshot when
+ * something changed since the last one.
+ *
+ * @example
+ * ```ts
+ * const stats = new StatsCounter();
+ * const t0 = performance.now();
+ * handle(message);
+ * stats.handled(1, performance.now() - t0);
+ * const snapshot = stats.take(); // WorkerStats | null
+ * ```
+ */
+export class StatsCounter {
+  #processed = 0;
+  #handlerErrors = 0;
+  #retries = 0;
+  #rebalances = 0;
+  #buckets: number[] = new Array(HANDLER_DURATION_BUCKETS.length + 1).fill(0);
+  #sum = 0;
+  #count = 0;
+  #changed = false;
+
+  /** `messages` finished after one handler call that took `ms`. */
+  handled(messages: number, ms: number): void {
+    this.#processed += messages;
+    const seconds = ms / 1000;
+    let i = 0;
+    while (i < HANDLER_DURATION_BUCKETS.length && seconds > HANDLER_DURATION_BUCKETS[i]!) i++;
+    this.#buckets[i]!++;
+    this.#sum += seconds;
+    this.#count++;
+    this.#changed = true;
+  }
+
+  /** `messages` finished without their handler succeeding (dead-lettered). */
+  skipped(messages: number): void {
+    this.#processed += messages;
+    this.#changed = true;
+  }
+
+  /** A handler call threw. */
+  handlerError(): void {
+    this.#handlerErrors++;
+    this.#changed = true;
+  }
+
+  /** A handler call is tried again. */
+  retry(): void {
+    this.#retries++;
+    this.#changed = true;
+  }
+
+  /** An assignment arrived. */
+  rebalance(): void {
+    this.#rebalances++;
+    this.#changed = true;
+  }
+
+  /** The counters so far, or null when nothing changed since the last call. */
+  take(): WorkerStats | null {
+    if (!this.#changed) return null;
+    this.#changed = false;
+    return this.snapshot();
+  }
+
+  /** The counters so far. */
+  snapshot(): WorkerStats {
+    return {
+      processed: this.#processed,
+      handlerErrors: this.#handlerErrors,
+      retries: this.#retries,
+      rebalances: this.#rebalances,
+      duration: { buckets: [...this.#buckets], sum: this.#sum, count: this.#count },
+    };
+  }
+}
