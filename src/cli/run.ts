@@ -9,6 +9,9 @@ import type { Config } from "../config/types.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
+import type { ConfigInfo, ReloadOutcome } from "../http/config_info.ts";
+import { HttpConfigError, listenProblem, startStatusServer } from "../http/server.ts";
+import type { HttpServer } from "../runtime/types.ts";
 
 /** Signals this close to the first are the same request, delivered twice. */
 const SAME_SIGNAL_MS = 1000;
@@ -20,6 +23,8 @@ export interface RunOptions {
   logFormat: "json" | "pretty";
   /** How often to log a summary of every consumer's offsets, ms. */
   summaryIntervalMs?: number;
+  /** Reloads the config for `POST /reload`; without it the route answers 501. */
+  reload?: () => Promise<ReloadOutcome>;
 }
 
 /** Runs the daemon until a signal stops it; resolves to the exit code. */
@@ -39,6 +44,13 @@ export async function runDaemon(options: RunOptions): Promise<number> {
     }
     throw error;
   }
+  if (config.http !== false) {
+    const refused = listenProblem(config.http, config.httpToken ?? null);
+    if (refused !== null) {
+      log.error(`refusing to start: ${refused}`, { config: config.path });
+      return 1;
+    }
+  }
   log.info("starting", {
     config: config.path,
     runtime: runtime.name,
@@ -47,6 +59,33 @@ export async function runDaemon(options: RunOptions): Promise<number> {
   });
   const supervisor = new Supervisor(config, { runtime, logger: log, logFormat });
   supervisor.start();
+  const configInfo: ConfigInfo = {
+    path: config.path,
+    revision: 1,
+    lastReload: { ok: true, at: new Date().toISOString(), errors: [] },
+  };
+  let server: HttpServer | null = null;
+  if (config.http !== false) {
+    try {
+      server = startStatusServer({
+        listen: config.http,
+        token: config.httpToken ?? null,
+        source: {
+          reports: () => supervisor.report(),
+          alive: () => supervisor.alive(),
+          config: () => configInfo,
+        },
+        runtime,
+        logger: log,
+        ...(options.reload ? { reload: options.reload } : {}),
+      });
+    } catch (error) {
+      if (!(error instanceof HttpConfigError)) throw error;
+      log.error(`refusing to start: ${error.message}`, { config: config.path });
+      await supervisor.stop(config.shutdown.gracePeriodMs);
+      return 1;
+    }
+  }
   const summary = setInterval(() => logSummary(log, supervisor), summaryIntervalMs);
 
   const code = await new Promise<number>((resolve) => {
@@ -80,6 +119,11 @@ export async function runDaemon(options: RunOptions): Promise<number> {
     runtime.onSignal("SIGTERM", onSignal("SIGTERM"));
   });
   clearInterval(summary);
+  // A client that never finishes its request must not hold the exit up.
+  await Promise.race([
+    server?.close().catch(() => {}),
+    new Promise((r) => setTimeout(r, 1000)),
+  ]);
   log.info("stopped", { exitCode: code });
   return code;
 }

@@ -6,6 +6,17 @@
 import process from "node:process";
 import type { DaemonSignal, Runtime } from "./types.ts";
 
+/** The part of Bun's API the adapter uses (Bun's types are not loaded under Deno). */
+interface BunServeApi {
+  serve(options: {
+    hostname: string;
+    port: number;
+    fetch: (request: Request) => Promise<Response>;
+    maxRequestBodySize: number;
+    idleTimeout: number;
+  }): { port: number; stop(closeActive?: boolean): Promise<void> | void };
+}
+
 /** The runtime adapter for Bun. */
 export const bunRuntime: Runtime = {
   name: "bun",
@@ -16,6 +27,21 @@ export const bunRuntime: Runtime = {
   onSignal(signal: DaemonSignal, listener: () => void) {
     process.on(signal, listener);
     return () => void process.off(signal, listener);
+  },
+  serve({ hostname, port, handler, maxBodyBytes }) {
+    const bun = (globalThis as unknown as { Bun: BunServeApi }).Bun;
+    const server = bun.serve({
+      hostname,
+      port,
+      fetch: handler,
+      maxRequestBodySize: maxBodyBytes,
+      // Seconds a connection may stay silent, a slow client's request included.
+      idleTimeout: 30,
+    });
+    return {
+      port: server.port,
+      close: async () => void await server.stop(true),
+    };
   },
   exit: (code) => process.exit(code),
   env: (name) => process.env[name],

@@ -34,6 +34,13 @@ export const denoRuntime: Runtime = {
     Deno.addSignalListener(signal, listener);
     return () => Deno.removeSignalListener(signal, listener);
   },
+  serve({ hostname, port, handler }) {
+    const server = Deno.serve({ hostname, port, onListen: () => {} }, handler);
+    return {
+      port: server.addr.port,
+      close: () => server.shutdown(),
+    };
+  },
   exit: (code) => Deno.exit(code),
   env: (name) => Deno.env.get(name),
   args: () => Deno.args,

@@ -15,6 +15,24 @@ export interface WorkerPermissions {
 /** Process signals the daemon reacts to. */
 export type DaemonSignal = "SIGINT" | "SIGTERM" | "SIGHUP";
 
+/** Options of {@linkcode Runtime.serve}. */
+export interface ServeOptions {
+  hostname: string;
+  /** 0 picks a free port. */
+  port: number;
+  handler: (request: Request) => Promise<Response>;
+  /** Largest request body the server itself accepts, bytes (the handler checks too). */
+  maxBodyBytes: number;
+}
+
+/** A listening HTTP server. */
+export interface HttpServer {
+  /** The port it listens on (the chosen one when 0 was asked for). */
+  port: number;
+  /** Stops listening and closes idle connections. */
+  close(): Promise<void>;
+}
+
 /** The runtime adapter. */
 export interface Runtime {
   name: "deno" | "bun";
@@ -23,6 +41,8 @@ export interface Runtime {
   spawnWorker(url: URL, options: { name: string; permissions: WorkerPermissions }): Worker;
   /** Adds a signal listener; returns a function that removes it. */
   onSignal(signal: DaemonSignal, listener: () => void): () => void;
+  /** Serves HTTP with a Web-standard handler (`Deno.serve`, `Bun.serve`); throws if it cannot listen. */
+  serve(options: ServeOptions): HttpServer;
   exit(code: number): never;
   env(name: string): string | undefined;
   args(): string[];

@@ -93,8 +93,6 @@ export interface ConsumerStatusInput {
   paused?: readonly PausedPartition[];
 }
 
-const message = (e: ErrorData) => e.name === "Error" ? e.message : `${e.name}: ${e.message}`;
-
 /**
  * Aggregates a consumer's workers: partitions they hold with their progress
  * and lag, one state with its reason, the last error.
@@ -159,7 +157,7 @@ function decideState(
   if (states.length > 0 && states.every((s) => s === "stopped" || s === "failed")) {
     return { state: "stopped", reason: "stopped" };
   }
-  if (problem) return { state: "waiting", reason: message(problem) };
+  if (problem) return { state: "waiting", reason: problem.message };
   if (states.length > 0 && states.every((s) => s === "running")) {
     const waiting = workers.filter((w) => w.holdsAssignment === false).length;
     if (waiting === 0) return { state: "running", reason: null };

@@ -41,6 +41,12 @@ export interface WorkerLoop {
 }
 
 const REPORT_INTERVAL_MS = 1000;
+/** Error names for connection problems, as status shows them. */
+const PROBLEM_NAMES = {
+  "topic-missing": "TopicNotFound",
+  "brokers-unreachable": "BrokersUnreachable",
+  "other": "KafkaConnectionError",
+} as const;
 /** How often a long batch hands finished offsets to the client and heartbeats. */
 const TICK_MS = 1000;
 
@@ -391,7 +397,7 @@ export async function startWorkerLoop(
         post({
           v: 1,
           type: "error",
-          error: { name: problem.kind, message, retriable: true },
+          error: { name: PROBLEM_NAMES[problem.kind], message, retriable: true },
           fatal: false,
         });
         await sleep(delay, abort.signal);

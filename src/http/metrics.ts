@@ -1,0 +1,196 @@
+/**
+ * The daemon's metrics, built from the supervisor's consumer reports. Pure:
+ * every scrape renders what the workers last reported, so a revoked
+ * partition's series are gone at the next scrape.
+ *
+ * @module
+ */
+import { HANDLER_DURATION_BUCKETS, type StartReason } from "../protocol.ts";
+import type { ConsumerReport } from "../supervisor/supervisor.ts";
+import type { ConfigInfo } from "./config_info.ts";
+import { type MetricFamily, renderExposition, type Sample } from "./exposition.ts";
+
+const RESET_REASONS: readonly StartReason[] = [
+  "reset-on-start",
+  "no-committed-offset",
+  "out-of-range",
+];
+
+function perConsumer(
+  reports: readonly ConsumerReport[],
+  value: (r: ConsumerReport) => number,
+): Sample[] {
+  return reports.map((r) => ({ labels: { consumer: r.name }, value: value(r) }));
+}
+
+function perPartition(
+  reports: readonly ConsumerReport[],
+  value: (p: ConsumerReport["partitions"][number]) => string | null,
+): Sample[] {
+  return reports.flatMap((r) =>
+    r.partitions.flatMap((p) => {
+      const v = value(p);
+      if (v === null) return [];
+      return [{
+        labels: {
+          consumer: r.name,
+          group: r.group,
+          topic: r.topic,
+          partition: String(p.partition),
+        },
+        value: v,
+      }];
+    })
+  );
+}
+
+function durationSamples(reports: readonly ConsumerReport[]): Sample[] {
+  return reports.flatMap((r) => {
+    const { buckets, sum, count } = r.stats.duration;
+    let cumulative = 0;
+    const bucketSamples: Sample[] = HANDLER_DURATION_BUCKETS.map((le, i) => {
+      cumulative += buckets[i] ?? 0;
+      return { suffix: "_bucket", labels: { consumer: r.name, le: String(le) }, value: cumulative };
+    });
+    return [
+      ...bucketSamples,
+      { suffix: "_bucket", labels: { consumer: r.name, le: "+Inf" }, value: count },
+      { suffix: "_sum", labels: { consumer: r.name }, value: sum },
+      { suffix: "_count", labels: { consumer: r.name }, value: count },
+    ];
+  });
+}
+
+/**
+ * The metric families for the given consumers and config.
+ *
+ * @example
+ * ```ts
+ * const text = renderExposition(metricFamilies(supervisor.report(), configInfo()));
+ * ```
+ */
+export function metricFamilies(
+  reports: readonly ConsumerReport[],
+  config: ConfigInfo,
+): MetricFamily[] {
+  const reload = config.lastReload;
+  return [
+    {
+      name: "consumerd_consumer_ready",
+      help: "1 when every replica of the consumer holds its assignment and reads it, else 0.",
+      type: "gauge",
+      samples: perConsumer(reports, (r) => (r.ready ? 1 : 0)),
+    },
+    {
+      name: "consumerd_messages_processed_total",
+      help: "Messages whose handler finished, or that were dead-lettered.",
+      type: "counter",
+      samples: perConsumer(reports, (r) => r.stats.processed),
+    },
+    {
+      name: "consumerd_handler_errors_total",
+      help: "Handler calls that threw (every attempt counts).",
+      type: "counter",
+      samples: perConsumer(reports, (r) => r.stats.handlerErrors),
+    },
+    {
+      name: "consumerd_handler_retries_total",
+      help: "Handler calls that were retries of a failed call.",
+      type: "counter",
+      samples: perConsumer(reports, (r) => r.stats.retries),
+    },
+    {
+      name: "consumerd_messages_failed_total",
+      help: "Messages whose handler failed every attempt (then dead-lettered or paused).",
+      type: "counter",
+      samples: perConsumer(reports, (r) => r.handlerErrors),
+    },
+    {
+      name: "consumerd_messages_dead_lettered_total",
+      help: "Messages copied to the dead-letter topic after their retries were spent.",
+      type: "counter",
+      samples: perConsumer(reports, (r) => r.deadLettered),
+    },
+    {
+      name: "consumerd_handler_duration_seconds",
+      help: "How long one handler call took (a message, or a batch with handleBatch).",
+      type: "histogram",
+      samples: durationSamples(reports),
+    },
+    {
+      name: "consumerd_committed_offset",
+      help: "The group's committed offset (the next to read) of each partition this daemon holds.",
+      type: "gauge",
+      samples: perPartition(reports, (p) => p.committed),
+    },
+    {
+      name: "consumerd_high_watermark",
+      help: "The partition's high watermark at the last fetch.",
+      type: "gauge",
+      samples: perPartition(reports, (p) => p.highWatermark),
+    },
+    {
+      name: "consumerd_lag",
+      help: "Messages not yet committed: high watermark minus committed offset, per partition.",
+      type: "gauge",
+      samples: perPartition(reports, (p) => p.lag),
+    },
+    {
+      name: "consumerd_worker_up",
+      help: "1 when the replica's worker is alive, else 0.",
+      type: "gauge",
+      samples: reports.flatMap((r) =>
+        r.workers.map((w) => ({
+          labels: { consumer: r.name, replica: String(w.replica) },
+          value: w.up ? 1 : 0,
+        }))
+      ),
+    },
+    {
+      name: "consumerd_worker_restarts_total",
+      help: "Workers restarted by the supervisor after a crash or a hang.",
+      type: "counter",
+      samples: perConsumer(reports, (r) => r.restarts),
+    },
+    {
+      name: "consumerd_offset_resets_total",
+      help: "Partitions started away from their committed offset, by reason.",
+      type: "counter",
+      samples: reports.flatMap((r) =>
+        RESET_REASONS.map((reason) => ({
+          labels: { consumer: r.name, reason },
+          value: r.resets[reason],
+        }))
+      ),
+    },
+    {
+      name: "consumerd_rebalances_total",
+      help: "Partition assignments the consumer's workers received.",
+      type: "counter",
+      samples: perConsumer(reports, (r) => r.stats.rebalances),
+    },
+    {
+      name: "consumerd_config_revision",
+      help: "Revision of the config in use: 1 at start, +1 per applied reload.",
+      type: "gauge",
+      samples: [{ labels: {}, value: config.revision }],
+    },
+    {
+      name: "consumerd_config_reload_success",
+      help: "1 when the last config load or reload succeeded, else 0.",
+      type: "gauge",
+      samples: reload === null ? [] : [{ labels: {}, value: reload.ok ? 1 : 0 }],
+    },
+    {
+      name: "consumerd_config_reload_timestamp_seconds",
+      help: "When the config was last loaded or reloaded (Unix time).",
+      type: "gauge",
+      samples: reload === null ? [] : [{ labels: {}, value: Date.parse(reload.at) / 1000 }],
+    },
+  ];
+}
+
+/** The metrics as Prometheus text. */
+export function renderMetrics(reports: readonly ConsumerReport[], config: ConfigInfo): string {
+  return renderExposition(metricFamilies(reports, config));
+}
