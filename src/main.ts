@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { flag, parseArgs } from "./cli/args.ts";
+import { flag, parseArgs, type ParsedArgs } from "./cli/args.ts";
 import { runDaemon } from "./cli/run.ts";
 import { runtime } from "./runtime/mod.ts";
 
@@ -17,12 +17,24 @@ commands:
   run     [--config consumers.yaml] [--log-format json|pretty]   run the daemon
   check   [--config consumers.yaml]                               validate the config
   schema                                                          print the config's JSON Schema
+  status  [--url http://127.0.0.1:9464] [--json] [--token T]      a running daemon's consumers, partitions, lag
+  offsets --group G --topic T [--json] [--brokers B]              committed offsets and lag, read from Kafka
+  reset-offsets --group G --topic T --to earliest|latest|<offset>|<ISO time>
+          [--partitions 0,2] [--dry-run] [--brokers B]            move a stopped group's committed offsets
 
-The config path may also come from CONSUMERD_CONFIG.`;
+The config path may also come from CONSUMERD_CONFIG. offsets and reset-offsets use
+--brokers, else the config's kafka section, else KAFKA_BROKERS. status sends
+CONSUMERD_TOKEN (or --token) as the bearer token.`;
 
 /** Runs one command; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {
-  const parsed = parseArgs(args, ["help"]);
+  let parsed;
+  try {
+    parsed = parseArgs(args, ["help", "json", "dry-run"]);
+  } catch (error) {
+    console.error(`error: ${(error as Error).message}`);
+    return 2;
+  }
   const [command] = parsed.positionals;
   const configPath = flag(parsed, "config", runtime.env("CONSUMERD_CONFIG") ?? "consumers.yaml");
   const logFormat = flag(parsed, "log-format", "json");
@@ -41,10 +53,64 @@ export async function main(args: string[]): Promise<number> {
       const { schemaCommand } = await import("./cli/schema.ts");
       return await schemaCommand();
     }
+    case "status": {
+      const { statusCommand } = await import("./cli/status.ts");
+      const token = flag(parsed, "token", runtime.env("CONSUMERD_TOKEN") ?? "");
+      return await statusCommand({
+        url: flag(parsed, "url", "http://127.0.0.1:9464"),
+        json: parsed.flags.has("json"),
+        token: token === "" ? undefined : token,
+      });
+    }
+    case "offsets":
+    case "reset-offsets":
+      return await offsetCommands(command, parsed, configPath);
     default:
       console.error(USAGE);
       return command === undefined || parsed.flags.has("help") ? 0 : 2;
   }
+}
+
+async function offsetCommands(
+  command: "offsets" | "reset-offsets",
+  parsed: ParsedArgs,
+  configPath: string,
+): Promise<number> {
+  const group = flag(parsed, "group", "");
+  const topic = flag(parsed, "topic", "");
+  const to = flag(parsed, "to", "");
+  const missing = [
+    ...(group === "" ? ["--group"] : []),
+    ...(topic === "" ? ["--topic"] : []),
+    ...(command === "reset-offsets" && to === "" ? ["--to"] : []),
+  ];
+  if (missing.length > 0) {
+    console.error(`error: ${command} needs ${missing.join(", ")}\n\n${USAGE}`);
+    return 2;
+  }
+  const { kafkaTarget } = await import("./cli/kafka_target.ts");
+  const { ConfigError, formatIssue } = await import("./config/error.ts");
+  let kafka;
+  try {
+    kafka = await kafkaTarget(parsed, { configPath, env: runtime.env });
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    for (const issue of error.issues) console.error(formatIssue(issue));
+    return 1;
+  }
+  const { offsetsCommand, resetOffsetsCommand } = await import("./cli/offsets.ts");
+  if (command === "offsets") {
+    return await offsetsCommand({ kafka, group, topic, json: parsed.flags.has("json") });
+  }
+  const partitions = flag(parsed, "partitions", "");
+  return await resetOffsetsCommand({
+    kafka,
+    group,
+    topic,
+    to,
+    partitions: partitions === "" ? undefined : partitions,
+    dryRun: parsed.flags.has("dry-run"),
+  });
 }
 
 if (import.meta.main) {

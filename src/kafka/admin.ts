@@ -117,6 +117,27 @@ export class KafkaAdmin {
     await this.#admin.setOffsets({ groupId: group, topic, partitions: offsets });
   }
 
+  /**
+   * For each partition, the offset of the first record whose timestamp is at
+   * or after `ms`, or null when there is none.
+   */
+  async offsetsForTime(
+    topic: string,
+    ms: number,
+  ): Promise<Array<{ partition: number; offset: string | null }>> {
+    const result = await this.#admin.fetchTopicOffsetsByTimestamp(topic, ms);
+    return result
+      .map((r) => ({ partition: r.partition, offset: BigInt(r.offset) < 0n ? null : r.offset }))
+      .sort((a, b) => a.partition - b.partition);
+  }
+
+  /** A group's state (`Empty`, `Stable`, `Dead`, …) and how many members it has. */
+  async groupState(group: string): Promise<{ state: string; members: number }> {
+    const { groups } = await this.#admin.describeGroups([group]);
+    const g = groups[0];
+    return { state: g?.state ?? "Dead", members: g?.members.length ?? 0 };
+  }
+
   /** Deletes a partition's records before `offset`. */
   async deleteRecords(
     topic: string,

@@ -1,0 +1,195 @@
+/**
+ * `consumerd offsets` and `consumerd reset-offsets`: a group's committed
+ * offsets on a topic, read from Kafka, and moving them while the group is
+ * inactive.
+ *
+ * @module
+ */
+import type { KafkaConfig } from "../config/types.ts";
+import { KafkaAdmin } from "../kafka/admin.ts";
+import {
+  parsePartitionList,
+  parseResetTarget,
+  type PartitionOffsets,
+  planReset,
+} from "../offsets/reset_plan.ts";
+import type { CommandOutput } from "./check.ts";
+import { formatTable } from "./table.ts";
+
+/** Options shared by the offset commands. */
+export interface OffsetsCommandOptions extends CommandOutput {
+  kafka: KafkaConfig;
+  group: string;
+  topic: string;
+}
+
+async function partitionOffsets(
+  admin: KafkaAdmin,
+  group: string,
+  topic: string,
+): Promise<PartitionOffsets[] | string> {
+  if (!(await admin.listTopics()).includes(topic)) return `topic \`${topic}\` does not exist`;
+  const [marks, committed] = await Promise.all([
+    admin.watermarks(topic),
+    admin.committed(group, topic),
+  ]);
+  const byPartition = new Map(committed.map((c) => [c.partition, c.offset]));
+  return marks.map((w) => ({
+    partition: w.partition,
+    committed: byPartition.get(w.partition) ?? null,
+    low: w.low,
+    high: w.high,
+  }));
+}
+
+const lagOf = (p: PartitionOffsets) =>
+  p.committed === null ? null : String(BigInt(p.high) - BigInt(p.committed));
+
+async function withAdmin(
+  options: OffsetsCommandOptions,
+  fn: (admin: KafkaAdmin) => Promise<number>,
+): Promise<number> {
+  const { kafka, err = console.error } = options;
+  let admin: KafkaAdmin;
+  try {
+    admin = await KafkaAdmin.connect(kafka, "cli");
+  } catch (error) {
+    err(
+      `error: cannot reach brokers ${kafka.brokers.join(",")}: ${
+        error instanceof Error ? error.message : String(error)
+      }`,
+    );
+    return 1;
+  }
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.close().catch(() => {});
+  }
+}
+
+/** Prints committed offset, log start, high watermark and lag per partition. */
+export function offsetsCommand(
+  options: OffsetsCommandOptions & { json?: boolean },
+): Promise<number> {
+  const { group, topic, json = false, out = console.log, err = console.error } = options;
+  return withAdmin(options, async (admin) => {
+    const offsets = await partitionOffsets(admin, group, topic);
+    if (typeof offsets === "string") {
+      err(`error: ${offsets}`);
+      return 1;
+    }
+    if (json) {
+      out(JSON.stringify(
+        {
+          group,
+          topic,
+          partitions: offsets.map((p) => ({
+            partition: p.partition,
+            committed: p.committed,
+            logStart: p.low,
+            highWatermark: p.high,
+            lag: lagOf(p),
+          })),
+        },
+        null,
+        2,
+      ));
+      return 0;
+    }
+    out(formatTable(
+      ["GROUP", "TOPIC", "PARTITION", "COMMITTED", "LOG-START", "HIGH-WATERMARK", "LAG"],
+      offsets.map((p) => [
+        group,
+        topic,
+        String(p.partition),
+        p.committed ?? "-",
+        p.low,
+        p.high,
+        lagOf(p) ?? "-",
+      ]),
+    ));
+    return 0;
+  });
+}
+
+/** Options for {@linkcode resetOffsetsCommand}. */
+export interface ResetOffsetsOptions extends OffsetsCommandOptions {
+  /** `earliest`, `latest`, an offset or an ISO time. */
+  to: string;
+  /** `0,2`; default every partition. */
+  partitions?: string | undefined;
+  dryRun: boolean;
+}
+
+/**
+ * Prints from → to for each partition, then commits the new offsets, unless
+ * `dryRun` or the group has active members (then it refuses, exit 1).
+ */
+export function resetOffsetsCommand(options: ResetOffsetsOptions): Promise<number> {
+  const { group, topic, dryRun, out = console.log, err = console.error } = options;
+  const target = parseResetTarget(options.to);
+  if (typeof target === "string") {
+    err(`error: ${target}`);
+    return Promise.resolve(2);
+  }
+  return withAdmin(options, async (admin) => {
+    let offsets = await partitionOffsets(admin, group, topic);
+    if (typeof offsets === "string") {
+      err(`error: ${offsets}`);
+      return 1;
+    }
+    if (options.partitions !== undefined) {
+      const wanted = parsePartitionList(options.partitions, offsets.map((p) => p.partition));
+      if (typeof wanted === "string") {
+        err(`error: ${wanted}`);
+        return 2;
+      }
+      offsets = offsets.filter((p) => wanted.includes(p.partition));
+    }
+    if (target.kind === "time") {
+      const atTime = new Map(
+        (await admin.offsetsForTime(topic, target.ms)).map((o) => [o.partition, o.offset]),
+      );
+      offsets = offsets.map((p) => ({ ...p, atTime: atTime.get(p.partition) ?? null }));
+    }
+    const plan = planReset(target, offsets);
+    const what = target.kind === "time"
+      ? `the first message at or after ${target.text}`
+      : target.kind === "offset"
+      ? `offset ${target.offset}`
+      : target.kind;
+    out(`group ${group}, topic ${topic}: reset to ${what}`);
+    out(formatTable(
+      ["PARTITION", "FROM", "TO", "NOTE"],
+      plan.map((s) => [String(s.partition), s.from ?? "-", s.to, s.note ?? ""]),
+    ));
+    const { state, members } = await admin.groupState(group);
+    if (members > 0 && dryRun) {
+      out(
+        `dry run: nothing changed (and the group has ${members} active members: a real reset would be refused)`,
+      );
+      return 0;
+    }
+    if (members > 0) {
+      err(
+        `error: refusing to reset: group ${group} has ${members} active member${
+          members > 1 ? "s" : ""
+        } (state ${state}); stop the daemons consuming with this group first, ` +
+          "so that no member commits over the reset",
+      );
+      return 1;
+    }
+    if (dryRun) {
+      out("dry run: nothing changed");
+      return 0;
+    }
+    await admin.setOffsets(
+      group,
+      topic,
+      plan.map((s) => ({ partition: s.partition, offset: s.to })),
+    );
+    out(`committed ${plan.length} partition${plan.length === 1 ? "" : "s"}`);
+    return 0;
+  });
+}
