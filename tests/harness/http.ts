@@ -1,0 +1,123 @@
+/**
+ * The daemon's status server in tests: start a daemon with the server on a
+ * free port, find its address in the log, read its endpoints; and the
+ * external programs (Prometheus, Chromium) the operations tests drive.
+ *
+ * @module
+ */
+import { type DaemonProcess, startDaemon, writeConfig } from "./daemon.ts";
+import { BROKERS } from "./kafka.ts";
+
+/** A daemon with its status server's base URL (ending in `/`). */
+export interface HttpDaemon {
+  daemon: DaemonProcess;
+  url: string;
+}
+
+/** Options for {@linkcode startHttpDaemon}. */
+export interface HttpDaemonOptions {
+  runtime?: "deno" | "bun";
+  /** The `http:` section; default `{ listen: "127.0.0.1:0" }` (a free port). */
+  http?: Record<string, unknown>;
+  brokers?: string[];
+  env?: Record<string, string>;
+}
+
+/** Writes a config for these consumers, starts the daemon and waits for its status server. */
+export async function startHttpDaemon(
+  consumers: Array<Record<string, unknown>>,
+  { runtime = "deno", http = { listen: "127.0.0.1:0" }, brokers = BROKERS, env = {} }:
+    HttpDaemonOptions = {},
+): Promise<HttpDaemon> {
+  const config = await writeConfig({ kafka: { brokers }, http, consumers });
+  const daemon = startDaemon(config, { runtime, env });
+  const listening = await daemon.waitForLog("status server listening", { timeoutMs: 60_000 });
+  return { daemon, url: String(listening.url) };
+}
+
+/** GETs `path` and parses the JSON body; returns status and body. */
+export async function getJson<T = Record<string, unknown>>(
+  url: string,
+  path: string,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: T }> {
+  const response = await fetch(new URL(path, url), { headers });
+  return { status: response.status, body: await response.json() as T };
+}
+
+/** The `/status` shape the tests read. */
+export interface StatusDoc {
+  config: { path: string; revision: number };
+  consumers: Array<{
+    name: string;
+    state: string;
+    reason: string | null;
+    ready: boolean;
+    restarts: number;
+    lastError: string | null;
+    processed: number;
+    partitions: Array<{
+      partition: number;
+      committed: string | null;
+      processed: string | null;
+      highWatermark: string | null;
+      lag: string | null;
+    }>;
+  }>;
+}
+
+/** `/status`, parsed. */
+export async function getStatus(url: string): Promise<StatusDoc> {
+  const { status, body } = await getJson<StatusDoc>(url, "status");
+  if (status !== 200) throw new Error(`/status answered ${status}`);
+  return body;
+}
+
+/** `/metrics` as text. */
+export async function getMetrics(url: string): Promise<string> {
+  const response = await fetch(new URL("metrics", url));
+  if (response.status !== 200) throw new Error(`/metrics answered ${response.status}`);
+  return await response.text();
+}
+
+/** Samples of a metric in Prometheus text: labels (as an object) and value. */
+export function samples(
+  text: string,
+  name: string,
+): Array<{ labels: Record<string, string>; value: string }> {
+  const out: Array<{ labels: Record<string, string>; value: string }> = [];
+  for (const line of text.split("\n")) {
+    const m = /^([a-zA-Z_:][\w:]*)(\{(.*)\})? (\S+)$/.exec(line);
+    if (!m || m[1] !== name) continue;
+    const labels: Record<string, string> = {};
+    for (const l of (m[3] ?? "").matchAll(/(\w+)="((?:[^"\\]|\\.)*)"/g)) labels[l[1]!] = l[2]!;
+    out.push({ labels, value: m[4]! });
+  }
+  return out;
+}
+
+/**
+ * The path of an external program the tests need, or a clear error: these
+ * tests do not skip when the program is missing, because CI installs it.
+ */
+export async function requireProgram(name: string, debianPackage: string): Promise<string> {
+  for (const dir of (Deno.env.get("PATH") ?? "/usr/bin:/bin").split(":")) {
+    const path = `${dir}/${name}`;
+    try {
+      const info = await Deno.stat(path);
+      if (info.isFile) return path;
+    } catch { /* not here */ }
+  }
+  throw new Error(
+    `${name} is not installed: this test needs Debian's ${debianPackage} package ` +
+      `(apt-get install -y ${debianPackage}); .ci/run installs it`,
+  );
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const { port } = listener.addr as Deno.NetAddr;
+  listener.close();
+  return port;
+}
