@@ -108,7 +108,10 @@ export function consumerStatus(
 ): ConsumerStatus {
   const { workers, restarts, failing, counters, down = [], paused = [] } = input;
   const partitions = workers.flatMap((w) =>
-    [...w.progress.values()].filter((p) => w.assigned.includes(p.partition))
+    w.assigned.map((partition) =>
+      w.progress.get(partition) ??
+        { partition, processed: null, committed: null, highWatermark: null }
+    )
   )
     .sort((a, b) => a.partition - b.partition)
     .map((p) => ({ ...p, lag: lag(p) }));

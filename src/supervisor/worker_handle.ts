@@ -131,6 +131,16 @@ export class WorkerHandle {
       case "started":
         if (message.generation === this.assignedGeneration) {
           this.startedGeneration = message.generation;
+          // The start positions are committed: status shows them before the next offsets report.
+          for (const { partition, offset } of message.started) {
+            const known = this.progress.get(partition);
+            this.progress.set(partition, {
+              partition,
+              processed: known?.processed ?? null,
+              committed: offset,
+              highWatermark: known?.highWatermark ?? null,
+            });
+          }
         }
         break;
       case "heartbeat":
