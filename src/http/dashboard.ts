@@ -93,6 +93,11 @@ function spark(points) {
   svg.append(title);
   return svg;
 }
+// The last error has its own column: the state's reason refers to it instead of repeating it.
+function shortReason(c) {
+  const error = c.lastError ? c.lastError.replace(/^[A-Za-z]+: /, "") : "";
+  return error && c.reason.includes(error) ? c.reason.replace(error, "see last error") : c.reason;
+}
 function row(c) {
   const lag = sum(c.partitions.map((p) => p.lag));
   const points = history.get(c.name) || [];
@@ -105,7 +110,7 @@ function row(c) {
     el("td", { class: "name", "data-label": "Consumer" }, el("strong", {}, c.name),
       el("div", { class: "muted" }, c.topic + " · " + c.group + " · " + c.mode)),
     el("td", { "data-label": "State" }, el("span", { class: "state state-" + c.state }, c.state),
-      c.reason ? el("div", { class: "reason" }, c.reason) : ""),
+      c.reason ? el("div", { class: "reason" }, shortReason(c)) : ""),
     el("td", { "data-label": "Partitions" }, parts + paused),
     el("td", { class: "num", "data-label": "Committed / HW" },
       sum(c.partitions.map((p) => p.committed)) + " / " + sum(c.partitions.map((p) => p.highWatermark))),
