@@ -24,7 +24,9 @@ Deno.test("parseConfig() applies every default", () => {
       path: FILE,
       kafka: { brokers: ["127.0.0.1:9092"], clientId: "consumerd", ssl: false, sasl: null },
       http: { host: "127.0.0.1", port: 9464 },
+      httpToken: null,
       shutdown: { gracePeriodMs: 30000 },
+      lines: { audit: { topic: 4, handler: 5 } },
       consumers: [{
         name: "audit",
         group: "g",
@@ -243,4 +245,13 @@ Deno.test("loadConfigFile() reports a missing config file as an issue", async ()
     path: "",
     message: "cannot read the config file: it does not exist",
   }]);
+});
+
+Deno.test("parseConfig() reads http.token from the environment; empty means none; redactConfig() hides it", async () => {
+  const { redactConfig } = await import("../../../src/config/redact.ts");
+  const text = yaml("http:", "  listen: 0.0.0.0:9464", "  token: ${CONSUMERD_TOKEN:-}") + MINIMAL;
+  const config = parse(text, { CONSUMERD_TOKEN: "s3cret" });
+  assert.equal(config.httpToken, "s3cret");
+  assert.equal(redactConfig(config).httpToken, "[redacted]");
+  assert.equal(parse(text).httpToken, null);
 });

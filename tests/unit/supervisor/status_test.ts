@@ -78,3 +78,60 @@ Deno.test("consumerStatus() is starting until every worker runs, and draining wh
   assert.equal(consumerStatus(consumer, input(["running", "draining"])).state, "draining");
   assert.equal(consumerStatus(consumer, input(["stopped", "failed"])).state, "stopped");
 });
+
+Deno.test("consumerStatus() says why a consumer is not running: waiting, joining, failed", () => {
+  const base: WorkerView = {
+    state: "starting",
+    assigned: [],
+    progress: new Map(),
+    lastError: null,
+  };
+  const waiting = consumerStatus(consumer, {
+    workers: [{
+      ...base,
+      problem: { name: "TopicNotFound", message: "topic `t` does not exist", retriable: true },
+    }],
+    restarts: 0,
+    failing: false,
+    counters,
+  });
+  assert.deepEqual([waiting.state, waiting.reason, waiting.ready], [
+    "waiting",
+    "topic `t` does not exist",
+    false,
+  ]);
+  const joining = consumerStatus(consumer, {
+    workers: [{ ...base, state: "running", holdsAssignment: false }],
+    restarts: 0,
+    failing: false,
+    counters,
+  });
+  assert.equal(joining.state, "joining");
+  assert.equal(joining.ready, false);
+  const failed = consumerStatus(consumer, {
+    workers: [],
+    restarts: 1,
+    failing: false,
+    counters,
+    replicas: 1,
+    down: [{ replica: 0, reason: "cannot load handler /h.ts: boom" }],
+  });
+  assert.deepEqual([failed.state, failed.reason, failed.lastError], [
+    "failed",
+    "cannot load handler /h.ts: boom; restarting",
+    "cannot load handler /h.ts: boom",
+  ]);
+  const running = consumerStatus(consumer, {
+    workers: [{ ...base, state: "running", assigned: [0], holdsAssignment: true }],
+    restarts: 0,
+    failing: false,
+    counters,
+    paused: [{ partition: 0, reason: "handler failed after retries: x" }, {
+      partition: 3,
+      reason: "gone",
+    }],
+  });
+  assert.deepEqual([running.state, running.ready, running.reason], ["running", true, null]);
+  assert.deepEqual(running.partitions.map((p) => p.partition), [0], "assigned, no report yet");
+  assert.deepEqual(running.paused.map((p) => p.partition), [0], "only held partitions");
+});

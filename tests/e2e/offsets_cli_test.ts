@@ -1,0 +1,178 @@
+// `offsets`, `reset-offsets` and `status` as an operator runs them, checked
+// against Kafka's own consumer-groups tool, before and after each reset.
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { fixtureHandler } from "../harness/daemon.ts";
+import { getJson, startHttpDaemon } from "../harness/http.ts";
+import {
+  BROKERS,
+  committedByKafkaTool,
+  describeGroup,
+  produceNumbered,
+  uniqueName,
+  waitFor,
+  withTopic,
+} from "../harness/kafka.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Runs `src/main.ts <args>` and returns its exit code and output. */
+async function cli(...args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", join(ROOT, "src", "main.ts"), ...args],
+    cwd: ROOT,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  return {
+    code: out.code,
+    stdout: new TextDecoder().decode(out.stdout),
+    stderr: new TextDecoder().decode(out.stderr),
+  };
+}
+
+interface OffsetsJson {
+  partitions: Array<{
+    partition: number;
+    committed: string | null;
+    logStart: string;
+    highWatermark: string;
+    lag: string | null;
+  }>;
+}
+
+Deno.test("offsets and reset-offsets agree with Kafka's consumer-groups tool, to earliest, latest, an offset and an ISO time", async () => {
+  await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
+    const group = uniqueName("g");
+    const brokers = ["--brokers", BROKERS.join(",")];
+    const where = ["--group", group, "--topic", topic, ...brokers];
+    await produceNumbered(admin, topic, { count: 30, partitions: 3, prefix: "before" });
+    await new Promise((r) => setTimeout(r, 1500));
+    const between = new Date().toISOString();
+    await new Promise((r) => setTimeout(r, 1500));
+    await produceNumbered(admin, topic, { count: 30, partitions: 3, prefix: "after" });
+    await admin.watermarks(topic); // loads the topic's metadata into the admin client
+    await admin.deleteRecords(topic, [{ partition: 0, offset: "3" }]);
+    await admin.setOffsets(group, topic, [
+      { partition: 0, offset: "5" },
+      { partition: 1, offset: "7" },
+      { partition: 2, offset: "9" },
+    ]);
+
+    // offsets: committed, log start, high watermark, lag, as Kafka's tool sees them.
+    const compare = async () => {
+      const run = await cli("offsets", ...where, "--json");
+      assert.equal(run.code, 0, run.stderr);
+      const ours = (JSON.parse(run.stdout) as OffsetsJson).partitions;
+      const theirs = (await describeGroup(group, "--offsets")).filter((r) => r.TOPIC === topic);
+      assert.equal(ours.length, 3);
+      for (const p of ours) {
+        const row = theirs.find((r) => Number(r.PARTITION) === p.partition)!;
+        assert.equal(p.committed, row["CURRENT-OFFSET"], `committed ${p.partition}`);
+        assert.equal(p.highWatermark, row["LOG-END-OFFSET"], `high watermark ${p.partition}`);
+        assert.equal(p.lag, row.LAG, `lag ${p.partition}`);
+      }
+      return ours;
+    };
+    const first = await compare();
+    assert.deepEqual(first.map((p) => p.logStart), ["3", "0", "0"]);
+    assert.deepEqual(first.map((p) => p.committed), ["5", "7", "9"]);
+    const table = await cli("offsets", ...where);
+    assert.match(table.stdout, /PARTITION\s+COMMITTED\s+LOG-START\s+HIGH-WATERMARK\s+LAG/);
+
+    const reset = async (...args: string[]) => {
+      const run = await cli("reset-offsets", ...where, ...args);
+      assert.equal(run.code, 0, run.stderr);
+      return run.stdout;
+    };
+    const tool = async () =>
+      [...(await committedByKafkaTool(group, topic))].sort((a, b) => a[0] - b[0]).map(([, o]) => o);
+
+    // A dry run prints from → to and changes nothing.
+    const dry = await reset("--to", "earliest", "--dry-run");
+    assert.match(dry, /^0\s+5\s+3\b/m, "partition 0: from 5 to its log start 3");
+    assert.match(dry, /dry run: nothing changed/);
+    assert.deepEqual(await tool(), ["5", "7", "9"]);
+
+    await reset("--to", "earliest", "--partitions", "0,2");
+    assert.deepEqual(await tool(), ["3", "7", "0"], "earliest on partitions 0 and 2 only");
+
+    await reset("--to", "latest");
+    assert.deepEqual(await tool(), ["20", "20", "20"]);
+
+    const clamped = await reset("--to", "2");
+    assert.match(clamped, /before the log start/);
+    assert.deepEqual(await tool(), ["3", "2", "2"], "an offset, clamped into the log");
+
+    await reset("--to", between);
+    assert.deepEqual(await tool(), ["10", "10", "10"], "the first message after the time");
+    await compare();
+
+    const bad = await cli("reset-offsets", ...where, "--to", "yesterday");
+    assert.equal(bad.code, 2);
+    assert.match(bad.stderr, /--to must be earliest, latest, an offset or an ISO time/);
+  });
+});
+
+Deno.test("reset-offsets refuses while a daemon holds the group; status prints the daemon's table", async () => {
+  await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
+    const group = uniqueName("g");
+    await produceNumbered(admin, topic, { count: 20, partitions: 2 });
+    const { daemon, url } = await startHttpDaemon([{
+      name: "orders",
+      group,
+      topic,
+      handler: fixtureHandler("quiet.ts"),
+      commit: { mode: "auto", intervalMs: 200 },
+    }]);
+    try {
+      await waitFor(async () => (await getJson(url, "readyz")).status === 200, {
+        timeoutMs: 60_000,
+        what: "the daemon to hold the group",
+      });
+      await waitFor(async () => {
+        const c = await committedByKafkaTool(group, topic);
+        return c.get(0) === "10" && c.get(1) === "10";
+      }, { timeoutMs: 30_000, what: "everything committed" });
+      const run = await cli(
+        "reset-offsets",
+        "--group",
+        group,
+        "--topic",
+        topic,
+        "--to",
+        "earliest",
+        "--brokers",
+        BROKERS.join(","),
+      );
+      assert.equal(run.code, 1);
+      assert.match(run.stderr, new RegExp(`refusing to reset: group ${group} has 1 active member`));
+      const after = await committedByKafkaTool(group, topic);
+      assert.deepEqual([after.get(0), after.get(1)], ["10", "10"], "nothing changed");
+
+      const status = await cli("status", "--url", url);
+      assert.equal(status.code, 0, status.stderr);
+      assert.match(status.stdout, /^orders\s+running\s+all\s+20\s+20\s+0\s+0/m);
+      const json = await cli("status", "--url", url, "--json");
+      assert.equal(JSON.parse(json.stdout).consumers[0].name, "orders");
+    } finally {
+      await daemon.stop();
+    }
+    // Once the daemon left, the reset goes through.
+    const run = await cli(
+      "reset-offsets",
+      "--group",
+      group,
+      "--topic",
+      topic,
+      "--to",
+      "earliest",
+      "--brokers",
+      BROKERS.join(","),
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const reset = await committedByKafkaTool(group, topic);
+    assert.deepEqual([reset.get(0), reset.get(1)], ["0", "0"]);
+  });
+});

@@ -1,0 +1,139 @@
+import assert from "node:assert/strict";
+import { createStatusHandler, readBody, type StatusSource } from "../../../src/http/handler.ts";
+import { emptyStats } from "../../../src/supervisor/supervisor.ts";
+import type { ConsumerReport } from "../../../src/supervisor/supervisor.ts";
+
+const report = (over: Partial<ConsumerReport> = {}): ConsumerReport => ({
+  name: "audit",
+  group: "g",
+  topic: "orders",
+  mode: "balanced",
+  state: "running",
+  reason: null,
+  ready: true,
+  replicas: 1,
+  workersUp: 1,
+  restarts: 0,
+  lastError: null,
+  resets: { "committed": 1, "reset-on-start": 0, "no-committed-offset": 0, "out-of-range": 0 },
+  deadLettered: 0,
+  handlerErrors: 0,
+  partitions: [{ partition: 0, committed: "5", processed: "4", highWatermark: "9", lag: "4" }],
+  paused: [],
+  stats: emptyStats(),
+  workers: [{ replica: 0, up: true }],
+  ...over,
+});
+
+const source = (reports: ConsumerReport[], alive = true): StatusSource => ({
+  reports: () => reports,
+  alive: () => alive,
+  config: () => ({
+    path: "/etc/consumerd/consumers.yaml",
+    revision: 1,
+    lastReload: { ok: true, at: "2026-11-29T10:00:00.000Z", errors: [] },
+  }),
+});
+
+const req = (path: string, init: RequestInit = {}) =>
+  new Request(`http://127.0.0.1:9464${path}`, init);
+
+Deno.test("createStatusHandler() serves /status in PRODUCT §7's shape, offsets as strings", async () => {
+  const handler = createStatusHandler({ source: source([report()]), token: null });
+  const response = await handler(req("/status"));
+  assert.equal(response.status, 200);
+  const body = await response.json();
+  assert.equal(body.config.revision, 1);
+  assert.deepEqual(body.consumers[0].partitions, [
+    { partition: 0, committed: "5", processed: "4", highWatermark: "9", lag: "4" },
+  ]);
+  assert.equal(body.consumers[0].state, "running");
+  assert.equal(body.consumers[0].lastError, null);
+});
+
+Deno.test("createStatusHandler() answers /readyz 503 naming the consumer and why, 200 when all are ready", async () => {
+  const waiting = report({
+    name: "late",
+    state: "waiting",
+    ready: false,
+    reason: "topic `orders` does not exist (consumers.yaml:7); waiting for it",
+  });
+  const notReady = await createStatusHandler({ source: source([report(), waiting]), token: null })(
+    req("/readyz"),
+  );
+  assert.equal(notReady.status, 503);
+  assert.deepEqual(await notReady.json(), {
+    ready: false,
+    notReady: [{ consumer: "late", state: "waiting", reason: waiting.reason }],
+  });
+  const ready = await createStatusHandler({ source: source([report()]), token: null })(
+    req("/readyz"),
+  );
+  assert.equal(ready.status, 200);
+});
+
+Deno.test("createStatusHandler() answers /healthz 503 when the control loop stopped", async () => {
+  const handler = createStatusHandler({ source: source([], false), token: null });
+  assert.equal((await handler(req("/healthz"))).status, 503);
+});
+
+Deno.test("createStatusHandler() answers 404, 405 with Allow, 413, 501 and HEAD without a body", async () => {
+  const handler = createStatusHandler({ source: source([report()]), token: null });
+  assert.equal((await handler(req("/nope"))).status, 404);
+  const wrong = await handler(req("/metrics", { method: "POST" }));
+  assert.equal(wrong.status, 405);
+  assert.equal(wrong.headers.get("allow"), "GET, HEAD");
+  const big = await handler(
+    req("/reload", { method: "POST", headers: { "content-length": "10485760" } }),
+  );
+  assert.equal(big.status, 413);
+  const streamed = await handler(req("/reload", { method: "POST", body: new Uint8Array(70_000) }));
+  assert.equal(streamed.status, 413);
+  const reload = await handler(req("/reload", { method: "POST" }));
+  assert.equal(reload.status, 501);
+  assert.match((await reload.json()).error, /not available/);
+  const head = await handler(req("/status", { method: "HEAD" }));
+  assert.equal(head.status, 200);
+  assert.equal(head.body, null);
+});
+
+Deno.test("createStatusHandler() calls the reload callback when one is given", async () => {
+  let calls = 0;
+  const handler = createStatusHandler({
+    source: source([]),
+    token: null,
+    reload: () => {
+      calls++;
+      return Promise.resolve({ ok: false, at: "2026-11-29T10:00:00.000Z", errors: ["bad"] });
+    },
+  });
+  const response = await handler(req("/reload", { method: "POST" }));
+  assert.equal(response.status, 422);
+  assert.equal(calls, 1);
+});
+
+Deno.test("createStatusHandler() with a token: 401 without it, open /healthz and /readyz", async () => {
+  const handler = createStatusHandler({ source: source([report()]), token: "s3cret" });
+  assert.equal((await handler(req("/status"))).status, 401);
+  assert.equal((await handler(req("/nope"))).status, 401);
+  assert.equal(
+    (await handler(req("/status", { headers: { authorization: "Bearer wrong" } }))).status,
+    401,
+  );
+  assert.equal(
+    (await handler(req("/status", { headers: { authorization: "Bearer s3cret" } }))).status,
+    200,
+  );
+  assert.equal((await handler(req("/healthz"))).status, 200);
+  assert.equal((await handler(req("/readyz"))).status, 200);
+});
+
+Deno.test("readBody() gives up on a body that never finishes with 408", async () => {
+  const never = new ReadableStream<Uint8Array>({
+    start(controller) {
+      controller.enqueue(new Uint8Array(3));
+    },
+  });
+  const request = new Request("http://x/reload", { method: "POST", body: never });
+  assert.equal(await readBody(request, { limit: 100, timeoutMs: 50 }), 408);
+});
