@@ -55,6 +55,8 @@ export class WorkerHandle {
   startedAt: number;
   lastHeartbeat: number;
   busySince: number | null = null;
+  /** The handler module was imported and its setup() finished. */
+  loaded = false;
   assigned: number[] = [];
   /** The worker's group member id, once it joined (balanced mode). */
   memberId: string | null = null;
@@ -121,6 +123,9 @@ export class WorkerHandle {
 
   #receive(message: WorkerMessage): void {
     switch (message.type) {
+      case "loaded":
+        this.loaded = true;
+        break;
       case "ready":
         this.problem = null;
         this.advance("running");
