@@ -26,13 +26,15 @@ for (const runtime of ["deno", "bun"] as const) {
         handler: fixtureHandler("quiet.ts"),
         commit: { mode: "auto", intervalMs: 200 },
       }], { runtime });
+      const load = steadyLoad(admin, topic, { batch: 20, intervalMs: 100 });
+      let stopped = false;
       try {
-        const load = steadyLoad(admin, topic, { batch: 20, intervalMs: 100 });
         // Read both while the stream runs: well-formed, offsets as decimal strings.
         const during = await waitFor(async () => {
           const s = await getStatus(url);
-          return s.consumers[0]?.partitions.length === 3 ? s : null;
-        }, { timeoutMs: 60_000, what: "three partitions in /status" });
+          const parts = s.consumers[0]?.partitions ?? [];
+          return parts.length === 3 && parts.every((p) => p.lag !== null) ? s : null;
+        }, { timeoutMs: 60_000, what: "three partitions with a lag in /status" });
         const c = during.consumers[0]!;
         assert.equal(c.name, "orders");
         for (const p of c.partitions) {
@@ -43,6 +45,7 @@ for (const runtime of ["deno", "bun"] as const) {
         const metricsDuring = await getMetrics(url);
         assert.ok(samples(metricsDuring, "consumerd_lag").length > 0, "lag series while consuming");
         await new Promise((r) => setTimeout(r, 2000));
+        stopped = true;
         const sent = 300 + await load.stop();
 
         const marks = await admin.watermarks(topic);
@@ -103,6 +106,7 @@ for (const runtime of ["deno", "bun"] as const) {
         );
         assert.equal(samples(text, "consumerd_worker_up")[0]?.value, "1");
       } finally {
+        if (!stopped) await load.stop().catch(() => {});
         assert.equal(await daemon.stop(), 0, "the daemon exits 0 on SIGTERM");
       }
     });
