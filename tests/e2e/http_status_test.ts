@@ -184,9 +184,15 @@ for (const runtime of ["deno", "bun"] as const) {
         });
         assert.equal((await fetch(new URL("healthz", url))).status, 200);
       } finally {
-        for (const conn of slow) conn.close();
         await load.stop();
-        assert.equal(await daemon.stop(), 0, "the daemon exits 0 on SIGTERM");
+        // The slow clients are still connected: they must not hold the shutdown up.
+        const code = await daemon.stop();
+        for (const conn of slow) {
+          try {
+            conn.close();
+          } catch { /* closed by the server */ }
+        }
+        assert.equal(code, 0, "the daemon exits 0 on SIGTERM");
       }
     });
   });
