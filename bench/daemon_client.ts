@@ -76,6 +76,8 @@ export function daemonConfig(
 ): string {
   return stringify({
     kafka: { brokers, clientId: "consumerd-bench" },
+    // The status server runs as in production, on a free port (several daemons may run at once).
+    http: { listen: "127.0.0.1:0" },
     shutdown: { gracePeriodMs: 15_000 },
     consumers: consumers.map((c) => ({
       ...c,
