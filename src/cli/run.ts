@@ -58,7 +58,6 @@ export async function runDaemon(options: RunOptions): Promise<number> {
     brokers: config.kafka.brokers,
   });
   const supervisor = new Supervisor(config, { runtime, logger: log, logFormat });
-  supervisor.start();
   const configInfo: ConfigInfo = {
     path: config.path,
     revision: 1,
@@ -82,10 +81,11 @@ export async function runDaemon(options: RunOptions): Promise<number> {
     } catch (error) {
       if (!(error instanceof HttpConfigError)) throw error;
       log.error(`refusing to start: ${error.message}`, { config: config.path });
-      await supervisor.stop(config.shutdown.gracePeriodMs);
       return 1;
     }
   }
+  // Workers start once the status server listens: a daemon that cannot serve its probes starts nothing.
+  supervisor.start();
   const summary = setInterval(() => logSummary(log, supervisor), summaryIntervalMs);
 
   const code = await new Promise<number>((resolve) => {

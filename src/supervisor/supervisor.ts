@@ -370,7 +370,12 @@ export class Supervisor {
     const now = performance.now();
     return this.#config.consumers.map((consumer) => {
       const slots = [...this.#slots.values()].filter((s) => s.consumer === consumer);
-      const run = this.#runs.get(consumer.name)!;
+      // Before start() a consumer has no run yet: nothing counted.
+      const run = this.#runs.get(consumer.name) ?? {
+        resets: { "committed": 0, "reset-on-start": 0, "no-committed-offset": 0, "out-of-range": 0 },
+        deadLettered: 0,
+        handlerErrors: 0,
+      };
       const handles = slots.flatMap((s) => (s.handle ? [s.handle] : []));
       const status = consumerStatus(consumer, {
         workers: handles.map((h) => ({

@@ -29,6 +29,28 @@ for (const runtime of ["deno", "bun"] as const) {
     assert.equal(daemon.logged("starting").length, 0, "no consumer was started");
   });
 
+  Deno.test(`on ${runtime}: an http.listen address already in use stops the start before any worker`, async () => {
+    const taken = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+    try {
+      const { port } = taken.addr as Deno.NetAddr;
+      const config = await writeConfig({
+        kafka: { brokers: [`127.0.0.1:${freePort()}`] },
+        http: { listen: `127.0.0.1:${port}` },
+        consumers,
+      });
+      const daemon = startDaemon(config, { runtime });
+      assert.equal(await daemon.exited(), 1);
+      const refusal = daemon.records.find((r) => String(r.msg).startsWith("refusing to start"));
+      assert.match(
+        String(refusal?.msg),
+        new RegExp(`cannot listen on 127\\.0\\.0\\.1:${port} \\(http\\.listen\\)`),
+      );
+      assert.equal(daemon.logged("worker state").length, 0, "no worker was started");
+    } finally {
+      taken.close();
+    }
+  });
+
   Deno.test(`on ${runtime}: with http.token, /status needs the bearer token and /healthz, /readyz do not`, async () => {
     const token = `t-${uniqueName("secret")}`;
     const { daemon, url } = await startHttpDaemon(consumers, {
