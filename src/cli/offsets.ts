@@ -184,11 +184,17 @@ export function resetOffsetsCommand(options: ResetOffsetsOptions): Promise<numbe
       out("dry run: nothing changed");
       return 0;
     }
-    await admin.setOffsets(
-      group,
-      topic,
-      plan.map((s) => ({ partition: s.partition, offset: s.to })),
-    );
+    try {
+      await admin.commitOffsets(
+        group,
+        topic,
+        plan.map((s) => ({ partition: s.partition, offset: s.to })),
+      );
+    } catch (error) {
+      // A member joined between the check and the commit: Kafka refused it.
+      err(`error: refusing to reset: ${error instanceof Error ? error.message : String(error)}`);
+      return 1;
+    }
     out(`committed ${plan.length} partition${plan.length === 1 ? "" : "s"}`);
     return 0;
   });

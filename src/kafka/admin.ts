@@ -8,6 +8,8 @@ import { Buffer } from "node:buffer";
 import type { Admin, Producer } from "kafkajs";
 import type { KafkaConfig } from "../config/types.ts";
 import { createKafka } from "./client.ts";
+import { createLogger } from "../log.ts";
+import { TopicClient } from "./topic_client.ts";
 
 /** A partition's log start offset and high watermark. */
 export interface PartitionWatermarks {
@@ -31,15 +33,17 @@ export class KafkaAdmin {
   #admin: Admin;
   #producer: Producer | null = null;
   #kafka: ReturnType<typeof createKafka>;
+  #config: KafkaConfig;
 
-  private constructor(kafka: ReturnType<typeof createKafka>) {
+  private constructor(kafka: ReturnType<typeof createKafka>, config: KafkaConfig) {
     this.#kafka = kafka;
+    this.#config = config;
     this.#admin = kafka.admin();
   }
 
   /** Connects to the cluster. */
   static async connect(config: KafkaConfig, clientIdSuffix = "admin"): Promise<KafkaAdmin> {
-    const admin = new KafkaAdmin(createKafka(config, { clientIdSuffix }));
+    const admin = new KafkaAdmin(createKafka(config, { clientIdSuffix }), config);
     await admin.#admin.connect();
     return admin;
   }
@@ -137,6 +141,29 @@ export class KafkaAdmin {
     const { groups } = await this.#admin.describeGroups([group]);
     const g = groups[0];
     return { state: g?.state ?? "Dead", members: g?.members.length ?? 0 };
+  }
+
+  /**
+   * Commits a group's offsets the way Kafka's own tools do: as a standalone
+   * client, without joining the group. Kafka refuses it while the group has
+   * active members, so a consumer that joined meanwhile is never overwritten.
+   */
+  async commitOffsets(
+    group: string,
+    topic: string,
+    offsets: Array<{ partition: number; offset: string }>,
+  ): Promise<void> {
+    const client = await TopicClient.connect({
+      kafka: this.#config,
+      clientIdSuffix: "admin-commit",
+      topic,
+      logger: createLogger({ level: "error" }),
+    });
+    try {
+      await client.commit(group, offsets);
+    } finally {
+      await client.disconnect().catch(() => {});
+    }
   }
 
   /** Deletes a partition's records before `offset`. */

@@ -372,7 +372,12 @@ export class Supervisor {
       const slots = [...this.#slots.values()].filter((s) => s.consumer === consumer);
       // Before start() a consumer has no run yet: nothing counted.
       const run = this.#runs.get(consumer.name) ?? {
-        resets: { "committed": 0, "reset-on-start": 0, "no-committed-offset": 0, "out-of-range": 0 },
+        resets: {
+          "committed": 0,
+          "reset-on-start": 0,
+          "no-committed-offset": 0,
+          "out-of-range": 0,
+        },
         deadLettered: 0,
         handlerErrors: 0,
       };
