@@ -137,6 +137,7 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     for (const o of offsets) committedNow.set(o.partition, o.offset);
     if (offsets.length > 0) options.onCommitted(offsets);
   });
+  consumer.on(consumer.events.REBALANCING, () => options.onRebalancing?.());
   consumer.on(consumer.events.CRASH, (event) => {
     if (!event.payload.restart) options.onFatal(event.payload.error);
   });

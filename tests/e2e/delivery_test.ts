@@ -202,3 +202,47 @@ Deno.test("a batch handler that acks its progress: only the message it failed on
     });
   });
 });
+
+for (const mode of ["balanced", "simple"] as const) {
+  Deno.test(`concurrency: 3 (${mode}) handles three partitions at once, each in order, and commits only finished messages`, async () => {
+    await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
+      const group = uniqueName("g");
+      await admin.produce(
+        topic,
+        Array.from({ length: 12 }, (_, i) => ({ value: "sleep:300", partition: i % 3 })),
+      );
+      const daemon = await start({
+        group,
+        topic,
+        mode,
+        concurrency: 3,
+        handler: fixtureHandler("deliver.ts"),
+      });
+      await waitFor(
+        async () => (await admin.committed(group, topic)).every((c) => c.offset === "4"),
+        {
+          what: "committed offset 4 on every partition",
+        },
+      );
+      assert.equal(await daemon.stop(), 0);
+      // At some moment, calls on more than one partition were in progress together.
+      let inProgress = 0;
+      let most = 0;
+      for (
+        const r of daemon.logged("handling").concat(daemon.logged("handled")).sort((a, b) =>
+          String(a.time).localeCompare(String(b.time)) || (a.msg === "handled" ? -1 : 1)
+        )
+      ) {
+        inProgress += r.msg === "handling" ? 1 : -1;
+        most = Math.max(most, inProgress);
+      }
+      assert.ok(most >= 2, `at most ${most} calls ran at once`);
+      for (const p of [0, 1, 2]) {
+        const order = daemon.logged("handling").filter((r) => r.partition === p).map((r) =>
+          Number(r.offset)
+        );
+        assert.deepEqual(order, [0, 1, 2, 3], `partition ${p} in order, each once`);
+      }
+    });
+  });
+}
