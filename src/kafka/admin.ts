@@ -123,6 +123,8 @@ export class KafkaAdmin {
     topic: string,
     partitions: Array<{ partition: number; offset: string }>,
   ): Promise<void> {
+    // kafkajs looks the leaders up before it loads the topic's metadata: load it first.
+    await this.#admin.fetchTopicOffsets(topic);
     await this.#admin.deleteTopicRecords({ topic, partitions });
   }
 

@@ -246,3 +246,37 @@ for (const mode of ["balanced", "simple"] as const) {
     });
   });
 }
+
+Deno.test("out of range while reading (balanced): the placeholder kafkajs commits is replaced before the next message is handled", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    const group = uniqueName("g");
+    await admin.produce(topic, [
+      { value: "sleep:3000", partition: 0 },
+      ...Array.from({ length: 9 }, () => ({ value: "sleep:0", partition: 0 })),
+    ]);
+    const daemon = await start({ group, topic, handler: fixtureHandler("deliver.ts") });
+    await waitFor(() => offsets(daemon, "handling").includes("0"), { what: "offset 0 in hand" });
+    // While offsets 0..9 are handled from memory, the log moves on and its head is deleted.
+    await admin.produce(topic, [
+      ...Array.from({ length: 5 }, () => ({ value: "sleep:0", partition: 0 })),
+      { value: "sleep:3000", partition: 0 }, // 15: the first message after the reset is slow
+      ...Array.from({ length: 4 }, () => ({ value: "sleep:0", partition: 0 })),
+    ]);
+    await admin.deleteRecords(topic, [{ partition: 0, offset: "15" }]);
+    await waitFor(() => offsets(daemon, "handling").includes("15"), {
+      what: "offset 15 in hand",
+    });
+    // kafkajs committed -2 ("earliest") when it met the out-of-range offset;
+    // the worker commits the real position before handling from it.
+    assert.deepEqual(await admin.committed(group, topic), [{ partition: 0, offset: "15" }]);
+    await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "20", {
+      what: "committed offset 20",
+    });
+    assert.equal(await daemon.stop(), 0);
+    assert.deepEqual(offsets(daemon, "handled").slice(-5), ["15", "16", "17", "18", "19"]);
+    assert.equal(
+      daemon.logged("committed offset out of range while reading; moved to autoOffsetReset").length,
+      1,
+    );
+  });
+});
