@@ -12,7 +12,8 @@ import {
   startDaemon,
   writeConsumersConfig,
 } from "../harness/daemon.ts";
-import { describeGroup, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import { createKafka } from "../../src/kafka/client.ts";
+import { describeGroup, TEST_KAFKA, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
 const offsets = (d: DaemonProcess, msg: string) => d.logged(msg).map((r) => String(r.offset));
 
@@ -278,5 +279,37 @@ Deno.test("out of range while reading (balanced): the placeholder kafkajs commit
       daemon.logged("committed offset out of range while reading; moved to autoOffsetReset").length,
       1,
     );
+  });
+});
+
+Deno.test("a start position followed only by an aborted transaction (balanced): reading moves past it", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    const group = uniqueName("g");
+    const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "tx" }).producer({
+      transactionalId: uniqueName("tx"),
+      idempotent: true,
+      maxInFlightRequests: 1,
+    });
+    await producer.connect();
+    const tx = await producer.transaction();
+    // Three record batches larger than one fetch: each fetch holds only aborted records.
+    for (const value of ["a", "b", "c"]) {
+      await tx.send({ topic, messages: [{ value: value.repeat(4096), partition: 0 }] });
+    }
+    await tx.abort(); // offsets 0-2 aborted, the abort marker at 3
+    await producer.disconnect();
+    const daemon = await start({
+      group,
+      topic,
+      fetch: { maxBytesPerPartition: 1024, maxBytes: 1024 },
+      handler: fixtureHandler("record.ts"),
+    });
+    await admin.produce(topic, [{ value: "after", partition: 0 }]); // offset 4
+    await waitFor(() => daemon.handled().length === 1, { what: "the message after the abort" });
+    await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "5", {
+      what: "committed offset 5",
+    });
+    assert.equal(await daemon.stop(), 0);
+    assert.deepEqual(daemon.handled().map((h) => [h.offset, h.value]), [["4", "after"]]);
   });
 });
