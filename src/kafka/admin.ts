@@ -25,7 +25,8 @@ export interface OutgoingRecord {
   key?: string | Uint8Array | null;
   value: string | Uint8Array | null;
   partition?: number;
-  headers?: Record<string, string>;
+  /** A header given a list repeats, once per value. */
+  headers?: Record<string, string | string[]>;
 }
 
 /** A connected admin client with a lazily connected producer. */
@@ -171,6 +172,8 @@ export class KafkaAdmin {
     topic: string,
     partitions: Array<{ partition: number; offset: string }>,
   ): Promise<void> {
+    // kafkajs looks the leaders up before it loads the topic's metadata: load it first.
+    await this.#admin.fetchTopicOffsets(topic);
     await this.#admin.deleteTopicRecords({ topic, partitions });
   }
 

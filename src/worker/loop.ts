@@ -362,6 +362,7 @@ export async function startWorkerLoop(
           logger: sessionLog,
           onBatch,
           onAssigned,
+          onRebalancing: () => post({ v: 1, type: "rebalancing" }),
           onCommitted: (offsets) => {
             lastCommitAt = Date.now();
             tracker.markCommitted(offsets);
