@@ -86,28 +86,34 @@ Deno.test("offsets and reset-offsets agree with Kafka's consumer-groups tool, to
       assert.equal(run.code, 0, run.stderr);
       return run.stdout;
     };
+    // Kafka's own tool (a JVM start each: used at the key points), and the admin API in between.
     const tool = async () =>
       [...(await committedByKafkaTool(group, topic))].sort((a, b) => a[0] - b[0]).map(([, o]) => o);
+    const committed = async () => (await admin.committed(group, topic)).map((c) => c.offset);
 
     // A dry run prints from → to and changes nothing.
     const dry = await reset("--to", "earliest", "--dry-run");
     assert.match(dry, /^0\s+5\s+3\b/m, "partition 0: from 5 to its log start 3");
     assert.match(dry, /dry run: nothing changed/);
-    assert.deepEqual(await tool(), ["5", "7", "9"]);
+    assert.deepEqual(await committed(), ["5", "7", "9"]);
 
     await reset("--to", "earliest", "--partitions", "0,2");
     assert.deepEqual(await tool(), ["3", "7", "0"], "earliest on partitions 0 and 2 only");
 
     await reset("--to", "latest");
-    assert.deepEqual(await tool(), ["20", "20", "20"]);
+    assert.deepEqual(await committed(), ["20", "20", "20"]);
 
     const clamped = await reset("--to", "2");
     assert.match(clamped, /before the log start/);
-    assert.deepEqual(await tool(), ["3", "2", "2"], "an offset, clamped into the log");
+    assert.deepEqual(await committed(), ["3", "2", "2"], "an offset, clamped into the log");
 
     await reset("--to", between);
-    assert.deepEqual(await tool(), ["10", "10", "10"], "the first message after the time");
-    await compare();
+    const afterTime = await compare();
+    assert.deepEqual(
+      afterTime.map((p) => p.committed),
+      ["10", "10", "10"],
+      "the first message after the time",
+    );
 
     const bad = await cli("reset-offsets", ...where, "--to", "yesterday");
     assert.equal(bad.code, 2);
