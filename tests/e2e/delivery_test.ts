@@ -12,8 +12,13 @@ import {
   startDaemon,
   writeConsumersConfig,
 } from "../harness/daemon.ts";
-import { createKafka } from "../../src/kafka/client.ts";
-import { describeGroup, TEST_KAFKA, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import {
+  describeGroup,
+  transactionalProducer,
+  uniqueName,
+  waitFor,
+  withTopic,
+} from "../harness/kafka.ts";
 
 const offsets = (d: DaemonProcess, msg: string) => d.logged(msg).map((r) => String(r.offset));
 
@@ -285,12 +290,7 @@ Deno.test("out of range while reading (balanced): the placeholder kafkajs commit
 Deno.test("a start position followed only by an aborted transaction (balanced): reading moves past it", async () => {
   await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
     const group = uniqueName("g");
-    const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "tx" }).producer({
-      transactionalId: uniqueName("tx"),
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await producer.connect();
+    const producer = await transactionalProducer();
     const tx = await producer.transaction();
     // Three record batches larger than one fetch: each fetch holds only aborted records.
     for (const value of ["a", "b", "c"]) {
