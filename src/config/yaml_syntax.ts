@@ -233,7 +233,7 @@ export function explainSyntaxError(
         const p = position(text, from);
         return { ...p, message: `line ${p.line}: the ${quote} opened here is never closed` };
       }
-      if (/sequence items/.test(problem.message)) {
+      if (/^All sequence items must start/.test(problem.message)) {
         const here = entryAt(lines, index);
         const before = previousEntry(lines, index);
         let first: Entry | null = null;
@@ -256,6 +256,9 @@ export function explainSyntaxError(
             dashAt(item)
           }: items of one list start at the same column`,
         };
+      }
+      if (!/^(All mapping items must start|Sequence item without)/.test(problem.message)) {
+        return undefined;
       }
       return outOfLine(lines, index) ?? deeperThanScalar(lines, index);
     }
