@@ -54,6 +54,7 @@ export function probeHandler(
       event.preventDefault();
       resolve(`handler module ${path} failed to load: ${event.message}`);
     };
+    worker.postMessage({ path, timeoutMs });
   }).finally(() => {
     clearTimeout(timer);
     worker.terminate();
