@@ -131,23 +131,35 @@ Deno.test("reload applies only the difference: handler edit, removal, addition, 
       const addMs = Date.now() - addedAt;
       assert.deepEqual(reloads()[2]?.added, ["fresh"]);
 
-      // 4. Five saves within one second are one reload.
+      // 4. A replicas change adds just the difference: one more worker, no new start.
+      const fresh2 = consumer("fresh", { replicas: 2 });
+      await saveInPlace(path, text([keep, edit, fresh2]));
+      const scale = await waitFor(() => reloads()[3], {
+        what: "the reload after a replicas change",
+      });
+      assert.deepEqual(scale.scaled, [{ name: "fresh", from: 1, to: 2 }]);
+      await daemon.waitForLog("partitions assigned", {
+        where: (r) => r.consumer === "fresh" && r.replica === 1,
+      });
+      assert.equal(of(daemon, "consumer started", "fresh").length, 1, "a scale is not a start");
+
+      // 5. Five saves within one second are one reload.
       for (let i = 0; i < 5; i++) {
-        await saveInPlace(path, text([keep, edit, consumer("fresh")], `# save ${i}\n`));
+        await saveInPlace(path, text([keep, edit, fresh2], `# save ${i}\n`));
         await sleep(150);
       }
-      await waitFor(() => reloads().length >= 4, { what: "the reload after five saves" });
+      await waitFor(() => reloads().length >= 5, { what: "the reload after five saves" });
       await sleep(1500);
-      assert.equal(reloads().length, 4, "five saves within a second: one reload");
-      assert.equal(reloads()[3]!.applied, false, "comments alone change nothing");
+      assert.equal(reloads().length, 5, "five saves within a second: one reload");
+      assert.equal(reloads()[4]!.applied, false, "comments alone change nothing");
 
-      // 5. SIGHUP is one reload.
+      // 6. SIGHUP is one reload.
       daemon.kill("SIGHUP");
-      await waitFor(() => reloads().length >= 5, { what: "the SIGHUP reload" });
+      await waitFor(() => reloads().length >= 6, { what: "the SIGHUP reload" });
       await sleep(1000);
-      assert.equal(reloads().length, 5);
-      assert.equal(reloads()[4]!.trigger, "SIGHUP");
-      assert.equal(reloads()[4]!.revision, 4, "revision counts applied reloads only");
+      assert.equal(reloads().length, 6);
+      assert.equal(reloads()[5]!.trigger, "SIGHUP");
+      assert.equal(reloads()[5]!.revision, 5, "revision counts applied reloads only");
 
       // The untouched consumer kept its worker, its member and its generation.
       assert.equal(of(daemon, "consumer started", "keep").length, 1, "keep started once");
