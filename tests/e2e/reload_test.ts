@@ -264,87 +264,91 @@ const BAD_EDITS: Array<{
   { name: "unclosed quote", line: 11, replace: '    group: "abc', says: /never closed/ },
 ];
 
-Deno.test("bad edits (ConfigMap swaps) leave every worker untouched and report line and column", async () => {
-  await withTopic({ partitions: 2, prefix: "badedit" }, async ({ topic, admin }) => {
-    const dir = await Deno.makeTempDir({ prefix: "consumerd-configmap-" });
-    await Deno.mkdir(join(dir, "handlers"));
-    await Deno.writeTextFile(join(dir, "handlers", "a.ts"), recordHandler("v1"));
-    await Deno.writeTextFile(join(dir, "handlers", "b.ts"), recordHandler("v1"));
-    await Deno.writeTextFile(
-      join(dir, "handlers", "throws.ts"),
-      'throw new Error("broken at import");\n',
-    );
-    await Deno.writeTextFile(join(dir, "handlers", "noexport.ts"), "export const x = 1;\n");
-    const groups = { a: uniqueName("ga"), b: uniqueName("gb") };
-    const good = GOOD((c) => groups[c as "a" | "b"], topic);
-    const configMap = new ConfigMapDir(dir);
-    await configMap.publish(`${good.join("\n")}\n`);
-    await produceNumbered(admin, topic, { count: 20, partitions: 2 });
-    const daemon = startDaemon(configMap.path);
-    const reloads = () => daemon.logged("config reload");
-    try {
-      await waitFor(() => daemon.logged("consumer started").length === 2, {
-        what: "both consumers started",
-        timeoutMs: 60_000,
-      });
-      await waitFor(() => daemon.handled().length === 40, { what: "40 messages handled" });
-      const quiet = [
-        "worker state",
-        "partitions assigned",
-        "consumer drained",
-        "worker restarting",
-      ];
-      const before = quiet.map((msg) => daemon.logged(msg).length);
-      const startedAt = performance.now();
-      for (const [i, edit] of BAD_EDITS.entries()) {
-        const lines = [...good];
-        if (edit.replace !== undefined) lines[edit.line - 1] = edit.replace;
-        if (edit.append !== undefined) lines.push(edit.append);
-        await configMap.publish(`${lines.join("\n")}\n`);
-        const reload = await waitFor(() => reloads()[i], {
-          what: `the reload after "${edit.name}"`,
-        });
-        assert.equal(reload.ok, false, edit.name);
-        assert.equal(reload.applied, false);
-        const end = daemon.records.indexOf(reload);
-        const start = i === 0 ? 0 : daemon.records.indexOf(reloads()[i - 1]!);
-        const errors = daemon.records.slice(start, end).filter((r) => r.msg === "invalid config");
-        assert.equal(errors.length, reload.errors, `${edit.name}: every error logged`);
-        assert.ok(
-          errors.every((e) => !/handlers\/[ab]\.ts/.test(String(e.message))),
-          `${edit.name}: the good handlers pass their check`,
-        );
-        const hit = errors.find((e) => e.line === edit.line && edit.says.test(String(e.message)));
-        assert.ok(
-          hit !== undefined && typeof hit.column === "number" && hit.column > 0,
-          `${edit.name}: expected an error at line ${edit.line} matching ${edit.says}, got ` +
-            JSON.stringify(errors.map((e) => [e.line, e.column, e.message])),
-        );
-      }
-      const badMs = Math.round(performance.now() - startedAt);
-      assert.deepEqual(
-        quiet.map((msg) => daemon.logged(msg).length),
-        before,
-        "no worker was touched",
+for (const runtime of ["deno", "bun"] as const) {
+  Deno.test(`bad edits (ConfigMap swaps) leave every worker untouched and report line and column (${runtime})`, async () => {
+    await withTopic({ partitions: 2, prefix: "badedit" }, async ({ topic, admin }) => {
+      const dir = await Deno.makeTempDir({ prefix: "consumerd-configmap-" });
+      await Deno.mkdir(join(dir, "handlers"));
+      await Deno.writeTextFile(join(dir, "handlers", "a.ts"), recordHandler("v1"));
+      await Deno.writeTextFile(join(dir, "handlers", "b.ts"), recordHandler("v1"));
+      await Deno.writeTextFile(
+        join(dir, "handlers", "throws.ts"),
+        'throw new Error("broken at import");\n',
       );
+      await Deno.writeTextFile(join(dir, "handlers", "noexport.ts"), "export const x = 1;\n");
+      const groups = { a: uniqueName("ga"), b: uniqueName("gb") };
+      const good = GOOD((c) => groups[c as "a" | "b"], topic);
+      const configMap = new ConfigMapDir(dir);
+      await configMap.publish(`${good.join("\n")}\n`);
+      await produceNumbered(admin, topic, { count: 20, partitions: 2 });
+      const daemon = startDaemon(configMap.path, { runtime });
+      const reloads = () => daemon.logged("config reload");
+      try {
+        await waitFor(() => daemon.logged("consumer started").length === 2, {
+          what: "both consumers started",
+          timeoutMs: 60_000,
+        });
+        await waitFor(() => daemon.handled().length === 40, { what: "40 messages handled" });
+        const quiet = [
+          "worker state",
+          "partitions assigned",
+          "consumer drained",
+          "worker restarting",
+        ];
+        const before = quiet.map((msg) => daemon.logged(msg).length);
+        const startedAt = performance.now();
+        for (const [i, edit] of BAD_EDITS.entries()) {
+          const lines = [...good];
+          if (edit.replace !== undefined) lines[edit.line - 1] = edit.replace;
+          if (edit.append !== undefined) lines.push(edit.append);
+          await configMap.publish(`${lines.join("\n")}\n`);
+          const reload = await waitFor(() => reloads()[i], {
+            what: `the reload after "${edit.name}"`,
+          });
+          assert.equal(reload.ok, false, edit.name);
+          assert.equal(reload.applied, false);
+          const end = daemon.records.indexOf(reload);
+          const start = i === 0 ? 0 : daemon.records.indexOf(reloads()[i - 1]!);
+          const errors = daemon.records.slice(start, end).filter((r) => r.msg === "invalid config");
+          assert.equal(errors.length, reload.errors, `${edit.name}: every error logged`);
+          assert.ok(
+            errors.every((e) => !/handlers\/[ab]\.ts/.test(String(e.message))),
+            `${edit.name}: the good handlers pass their check`,
+          );
+          const hit = errors.find((e) => e.line === edit.line && edit.says.test(String(e.message)));
+          assert.ok(
+            hit !== undefined && typeof hit.column === "number" && hit.column > 0,
+            `${edit.name}: expected an error at line ${edit.line} matching ${edit.says}, got ` +
+              JSON.stringify(errors.map((e) => [e.line, e.column, e.message])),
+          );
+        }
+        const badMs = Math.round(performance.now() - startedAt);
+        assert.deepEqual(
+          quiet.map((msg) => daemon.logged(msg).length),
+          before,
+          "no worker was touched",
+        );
 
-      // A good swap after them is applied: b removed, a left alone.
-      await configMap.publish(`${good.slice(0, 9).join("\n")}\n`);
-      const last = await waitFor(() => reloads()[BAD_EDITS.length], {
-        what: "the good swap's reload",
-      });
-      assert.equal(last.ok, true);
-      assert.deepEqual(last.removed, ["b"]);
-      assert.deepEqual(last.unchanged, ["a"]);
-      await sleep(1000);
-      assert.equal(reloads().length, BAD_EDITS.length + 1, "each swap was exactly one reload");
-      assert.equal(await daemon.stop(), 0);
-      console.log(`${BAD_EDITS.length} bad edits rejected in ${badMs} ms, no worker touched`);
-    } finally {
-      if ((await Promise.race([daemon.exited(), sleep(0).then(() => null)])) === null) {
-        await daemon.stop();
+        // A good swap after them is applied: b removed, a left alone.
+        await configMap.publish(`${good.slice(0, 9).join("\n")}\n`);
+        const last = await waitFor(() => reloads()[BAD_EDITS.length], {
+          what: "the good swap's reload",
+        });
+        assert.equal(last.ok, true);
+        assert.deepEqual(last.removed, ["b"]);
+        assert.deepEqual(last.unchanged, ["a"]);
+        await sleep(1000);
+        assert.equal(reloads().length, BAD_EDITS.length + 1, "each swap was exactly one reload");
+        assert.equal(await daemon.stop(), 0);
+        console.log(
+          `${runtime}: ${BAD_EDITS.length} bad edits rejected in ${badMs} ms, no worker touched`,
+        );
+      } finally {
+        if ((await Promise.race([daemon.exited(), sleep(0).then(() => null)])) === null) {
+          await daemon.stop();
+        }
+        await Deno.remove(dir, { recursive: true });
       }
-      await Deno.remove(dir, { recursive: true });
-    }
+    });
   });
-});
+}
