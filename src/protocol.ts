@@ -68,6 +68,11 @@ export interface PartitionStart {
 
 /** Worker → supervisor. */
 export type WorkerMessage =
+  | {
+    v: typeof PROTOCOL_VERSION;
+    /** The handler module was imported and its setup() finished: the start-up deadline no longer applies. */
+    type: "loaded";
+  }
   | { v: typeof PROTOCOL_VERSION; type: "ready" }
   | {
     v: typeof PROTOCOL_VERSION;
@@ -128,6 +133,7 @@ export function toErrorData(error: unknown, retriable = false): ErrorData {
 
 // A record over the union's tags: the compiler insists that every type is listed.
 const WORKER_TYPES: Record<WorkerMessage["type"], true> = {
+  loaded: true,
   ready: true,
   assigned: true,
   started: true,
