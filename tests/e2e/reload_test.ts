@@ -178,7 +178,12 @@ Deno.test("reload applies only the difference: handler edit, removal, addition, 
       await waitFor(() => new Set(of(daemon, "handled", "keep").map((r) => r.value)).size >= sent, {
         what: `keep handling all ${sent} messages`,
       });
+      const v2 = () => of(daemon, "handled", "edit").filter((r) => r.version === "v2");
+      await waitFor(() => new Set(v2().map((r) => r.value)).size >= sent, {
+        what: `edit's new start handling all ${sent} messages`,
+      });
       assert.equal(await daemon.stop(), 0);
+      assert.equal(v2().length, sent, "edit's new start reset once: every message read once since");
       const keepValues = of(daemon, "handled", "keep").map((r) => String(r.value));
       assert.equal(new Set(keepValues).size, sent, "keep lost nothing");
       assert.equal(keepValues.length, sent, "keep handled nothing twice");
