@@ -11,6 +11,9 @@ import { fileURLToPath } from "node:url";
 import { HANDLER_IMPORT_TIMEOUT_MS } from "../config/handler.ts";
 import type { Runtime } from "../runtime/types.ts";
 
+/** Extra time for the worker itself to start, beyond the import's own deadline. */
+const WORKER_BOOT_MS = 5000;
+
 const ENTRY = new URL("./handler_probe_entry.ts", import.meta.url);
 const RUNTIME_DIR = dirname(fileURLToPath(new URL("../", import.meta.url)));
 
@@ -45,7 +48,7 @@ export function probeHandler(
       resolve(
         `handler module ${path} failed to load: it did not finish loading within ${timeoutMs} ms`,
       );
-    }, timeoutMs + 1000);
+    }, timeoutMs + WORKER_BOOT_MS);
     worker.onmessage = (event: MessageEvent) => {
       const { problem } = event.data as { problem: string | null };
       resolve(problem ?? undefined);

@@ -58,6 +58,11 @@ export interface ReloaderOptions {
   current: () => Config;
   /** Applies a valid new config's difference (the supervisor's operations). */
   apply: (next: Config, diff: ConfigDiff) => Promise<void>;
+  /**
+   * Checks one handler module; default: {@linkcode probeHandler}, in a
+   * throwaway worker (it reads an edited module anew).
+   */
+  probeHandler?: (path: string, options: { timeoutMs: number }) => Promise<string | undefined>;
 }
 
 const NO_HANDLERS: ReadonlyMap<string, string> = new Map();
@@ -240,7 +245,8 @@ export class Reloader {
     let next: Config;
     try {
       next = await loadConfigFile(this.#path, {
-        probeHandler: (path, { timeoutMs }) => probeHandler(runtime, path, { timeoutMs }),
+        probeHandler: this.#options.probeHandler ??
+          ((path, { timeoutMs }) => probeHandler(runtime, path, { timeoutMs })),
       });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

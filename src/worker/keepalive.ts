@@ -33,7 +33,9 @@ export class Keepalive {
 
   constructor(heartbeat: () => Promise<void>, everyMs: number) {
     if (!(everyMs > 0)) {
-      throw new RangeError(`Cannot keep alive as 'everyMs' must be positive: current value is ${everyMs}`);
+      throw new RangeError(
+        `Cannot keep alive as 'everyMs' must be positive: current value is ${everyMs}`,
+      );
     }
     this.#timer = setInterval(() => {
       if (this.#beating) return;
