@@ -302,18 +302,33 @@ for (const runtime of ["deno", "bun"] as const) {
         ];
         const before = quiet.map((msg) => daemon.logged(msg).length);
         const startedAt = performance.now();
+        // A handler edit that breaks the module is refused too; undoing it changes nothing.
+        await Deno.writeTextFile(join(dir, "handlers", "b.ts"), 'throw new Error("half-saved");\n');
+        const broken = await waitFor(() => reloads()[0], {
+          what: "the reload after a broken handler edit",
+        });
+        assert.equal(broken.ok, false);
+        const brokenError = daemon.logged("invalid config").at(-1)!;
+        assert.equal(brokenError.line, 13);
+        assert.match(String(brokenError.message), /half-saved/);
+        await Deno.writeTextFile(join(dir, "handlers", "b.ts"), recordHandler("v1"));
+        const undone = await waitFor(() => reloads()[1], {
+          what: "the reload after undoing it",
+        });
+        assert.equal(undone.ok, true);
+        assert.equal(undone.applied, false);
         for (const [i, edit] of BAD_EDITS.entries()) {
           const lines = [...good];
           if (edit.replace !== undefined) lines[edit.line - 1] = edit.replace;
           if (edit.append !== undefined) lines.push(edit.append);
           await configMap.publish(`${lines.join("\n")}\n`);
-          const reload = await waitFor(() => reloads()[i], {
+          const reload = await waitFor(() => reloads()[i + 2], {
             what: `the reload after "${edit.name}"`,
           });
           assert.equal(reload.ok, false, edit.name);
           assert.equal(reload.applied, false);
           const end = daemon.records.indexOf(reload);
-          const start = i === 0 ? 0 : daemon.records.indexOf(reloads()[i - 1]!);
+          const start = daemon.records.indexOf(reloads()[i + 1]!);
           const errors = daemon.records.slice(start, end).filter((r) => r.msg === "invalid config");
           assert.equal(errors.length, reload.errors, `${edit.name}: every error logged`);
           assert.ok(
@@ -336,14 +351,14 @@ for (const runtime of ["deno", "bun"] as const) {
 
         // A good swap after them is applied: b removed, a left alone.
         await configMap.publish(`${good.slice(0, 9).join("\n")}\n`);
-        const last = await waitFor(() => reloads()[BAD_EDITS.length], {
+        const last = await waitFor(() => reloads()[BAD_EDITS.length + 2], {
           what: "the good swap's reload",
         });
         assert.equal(last.ok, true);
         assert.deepEqual(last.removed, ["b"]);
         assert.deepEqual(last.unchanged, ["a"]);
         await sleep(1000);
-        assert.equal(reloads().length, BAD_EDITS.length + 1, "each swap was exactly one reload");
+        assert.equal(reloads().length, BAD_EDITS.length + 3, "each save was exactly one reload");
         assert.equal(await daemon.stop(), 0);
         console.log(
           `${runtime}: ${BAD_EDITS.length} bad edits rejected in ${badMs} ms, no worker touched`,
