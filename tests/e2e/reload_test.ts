@@ -270,7 +270,7 @@ const BAD_EDITS: Array<{
 ];
 
 for (const runtime of ["deno", "bun"] as const) {
-  Deno.test(`bad edits (ConfigMap swaps) leave every worker untouched and report line and column (${runtime})`, async () => {
+  Deno.test(`bad edits (ConfigMap swaps) leave every worker untouched and report line and column; kafka: restarts all; SIGHUP (${runtime})`, async () => {
     await withTopic({ partitions: 2, prefix: "badedit" }, async ({ topic, admin }) => {
       const dir = await Deno.makeTempDir({ prefix: "consumerd-configmap-" });
       await Deno.mkdir(join(dir, "handlers"));
@@ -359,6 +359,35 @@ for (const runtime of ["deno", "bun"] as const) {
         assert.deepEqual(last.unchanged, ["a"]);
         await sleep(1000);
         assert.equal(reloads().length, BAD_EDITS.length + 3, "each save was exactly one reload");
+
+        // A kafka: change restarts every consumer.
+        const kafkaEdit = [
+          ...good.slice(0, 2),
+          "  clientId: consumerd-reloaded",
+          ...good.slice(2, 9),
+        ];
+        await configMap.publish(`${kafkaEdit.join("\n")}\n`);
+        const kafka = await waitFor(() => reloads()[BAD_EDITS.length + 3], {
+          what: "the reload after a kafka: change",
+        });
+        assert.equal(kafka.kafka, "changed");
+        assert.deepEqual(kafka.restarted, ["a"]);
+        await waitFor(
+          () => daemon.logged("consumer started").filter((r) => r.consumer === "a").length === 2,
+          {
+            what: "a started again",
+          },
+        );
+
+        // SIGHUP is one reload, on this runtime too.
+        daemon.kill("SIGHUP");
+        const hup = await waitFor(() => reloads()[BAD_EDITS.length + 4], {
+          what: "the SIGHUP reload",
+        });
+        assert.equal(hup.trigger, "SIGHUP");
+        assert.equal(hup.applied, false);
+        await sleep(1000);
+        assert.equal(reloads().length, BAD_EDITS.length + 5);
         assert.equal(await daemon.stop(), 0);
         console.log(
           `${runtime}: ${BAD_EDITS.length} bad edits rejected in ${badMs} ms, no worker touched`,
