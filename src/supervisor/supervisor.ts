@@ -130,9 +130,14 @@ export class Supervisor {
     }
     for (const consumer of this.#config.consumers) this.#startConsumer(consumer);
     this.#timer = setInterval(() => this.#controlPass(), this.#options.controlIntervalMs);
-    void this.#reloader.init().then(() => {
+    this.#reloader.init().then(() => {
       if (this.#options.watch && !this.#stopping) this.#reloader.watch();
-    });
+    }).catch((error) =>
+      this.#options.logger.error(
+        "cannot watch the config file; reload with SIGHUP instead",
+        errorFields(error),
+      )
+    );
   }
 
   /**
