@@ -107,6 +107,11 @@ export type WorkerMessage =
     partition: number;
   }
   | { v: typeof PROTOCOL_VERSION; type: "revoked"; partitions: number[] }
+  | {
+    v: typeof PROTOCOL_VERSION;
+    /** The group is rebalancing: a new assignment follows. */
+    type: "rebalancing";
+  }
   | { v: typeof PROTOCOL_VERSION; type: "offsets"; partitions: PartitionProgress[] }
   | {
     v: typeof PROTOCOL_VERSION;
@@ -140,6 +145,7 @@ const WORKER_TYPES: Record<WorkerMessage["type"], true> = {
   reset: true,
   deadLettered: true,
   revoked: true,
+  rebalancing: true,
   offsets: true,
   heartbeat: true,
   error: true,

@@ -92,6 +92,8 @@ export interface SessionOptions {
   /** A new assignment; every partition stays paused until `begin()`. Called synchronously by the session. */
   onAssigned(assignment: Assignment): void;
   onCommitted(offsets: PartitionOffset[]): void;
+  /** The group started rebalancing: `onAssigned` follows (balanced mode). */
+  onRebalancing?(): void;
   /** A committed offset fell out of range while reading, and the partition moved to autoOffsetReset. */
   onOutOfRange(partition: number): void;
   /** The session failed and will not recover by itself. */

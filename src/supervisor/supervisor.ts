@@ -282,6 +282,7 @@ export class Supervisor {
 
   #spawn(slot: Slot, recovery: boolean): void {
     const { runtime, logger, logFormat, heartbeatIntervalMs } = this.#options;
+    this.#runs.get(slot.consumer.name)?.settler.joining(slot.replica);
     slot.handle = new WorkerHandle({
       consumer: slot.consumer,
       kafka: slot.kafka,
@@ -327,6 +328,9 @@ export class Supervisor {
           ),
         );
         break;
+      case "rebalancing":
+        run.settler.joining(slot.replica);
+        return;
       case "deadLettered":
         run.deadLettered += message.count;
         run.handlerErrors += message.count;
@@ -342,6 +346,12 @@ export class Supervisor {
         break;
       default:
         return;
+    }
+    const dropped = run.settler.takeDropped();
+    if (dropped.length > 0) {
+      log.info("reset on start dropped: the partitions left this daemon before their reset", {
+        partitions: dropped,
+      });
     }
     if (!run.ready && run.settler.ready) {
       run.ready = true;

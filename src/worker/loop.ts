@@ -335,6 +335,7 @@ export async function startWorkerLoop(
           logger: log,
           onBatch,
           onAssigned,
+          onRebalancing: () => post({ v: 1, type: "rebalancing" }),
           onCommitted: (offsets) => {
             lastCommitAt = Date.now();
             tracker.markCommitted(offsets);
