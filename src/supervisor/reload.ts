@@ -185,18 +185,16 @@ export class Reloader {
   }
 
   /**
-   * The file's text and the fingerprints of the handlers it names and the
-   * running consumers use, as one key.
+   * The file's text and the fingerprints of the handlers it names, as one
+   * key. (While the YAML is broken it names none: a handler edit then waits
+   * for the file to be fixed, whose reload sees it.)
    */
   async #readDisk(): Promise<{ key: string }> {
     const text = await readFile(this.#path, "utf8").catch((e) => `\0unreadable ${e}`);
     const { handlers } = analyzeConfig(text, { file: this.#path });
     const current = this.#options.current();
     const prints = current.reload.handlers
-      ? await fileFingerprints([
-        ...handlers.map((h) => h.path),
-        ...current.consumers.map((c) => c.handler),
-      ])
+      ? await fileFingerprints(handlers.map((h) => h.path))
       : NO_HANDLERS;
     return { key: fingerprintValue([text, [...prints]]) };
   }
