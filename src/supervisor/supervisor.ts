@@ -88,6 +88,8 @@ export class Supervisor {
     & { policy: ControlPolicy };
   #slots = new Map<string, Slot>();
   #runs = new Map<string, ConsumerRun>();
+  /** Group member removals under way (awaited before the daemon exits). */
+  #evictions = new Set<Promise<void>>();
   #timer: ReturnType<typeof setInterval> | null = null;
   #stopping = false;
   #packageDir = dirname(RUNTIME_DIR);
@@ -305,7 +307,13 @@ export class Supervisor {
   }
 
   #onWorkerMessage(slot: Slot, message: WorkerMessage): void {
-    // A worker taken out of service by a reload reports to nobody while it drains.
+    if (message.type === "stopped") {
+      // Drained, but kafkajs was still rejoining a rebalance when it had to leave
+      // (also for a worker a reload took out of service).
+      if (message.evict !== undefined) this.#evict(slot.consumer, slot.kafka, message.evict);
+      return;
+    }
+    // A worker taken out of service by a reload reports to nobody else while it drains.
     const run = this.#runs.get(slot.consumer.name);
     if (run === undefined || this.#slots.get(slot.id) !== slot) return;
     const log = this.#options.logger.child({ consumer: slot.consumer.name, replica: slot.replica });
@@ -443,7 +451,11 @@ export class Supervisor {
   /** Takes a dead worker's member out of its group, so its partitions move now, not after the session timeout. */
   #evict(consumer: ConsumerConfig, kafka: KafkaConfig, memberId: string): void {
     const { logger } = this.#options;
-    evictGroupMember(kafka, { group: consumer.group, memberId, logger }).then(
+    const eviction = evictGroupMember(kafka, {
+      group: consumer.group,
+      memberId,
+      logger,
+    }).then(
       () =>
         logger.info("dead worker's group member removed", { consumer: consumer.name, memberId }),
       (error) =>
@@ -456,6 +468,8 @@ export class Supervisor {
           },
         ),
     );
+    this.#evictions.add(eviction);
+    eviction.finally(() => this.#evictions.delete(eviction));
   }
 
   /**
@@ -471,6 +485,15 @@ export class Supervisor {
       ...[...this.#slots.values()].map((s) => s.handle?.drain(deadline) ?? Promise.resolve(true)),
       ...[...this.#retiring].map((h) => h.drain(deadline)),
     ]);
+    // Members that could not leave by themselves are removed before the daemon exits.
+    if (this.#evictions.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all([...this.#evictions]),
+        new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now())))),
+      ]);
+      clearTimeout(timer);
+    }
     return results.every(Boolean);
   }
 
