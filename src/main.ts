@@ -16,6 +16,8 @@ const USAGE = `usage: consumerd <command> [options]
 commands:
   run     [--config consumers.yaml] [--log-format json|pretty]   run the daemon
   check   [--config consumers.yaml]                               validate the config
+  check   --diff [--url http://127.0.0.1:9464] [--token T]        what a reload of the file would do
+                                                                  to the running daemon (also: plan)
   schema                                                          print the config's JSON Schema
   status  [--url http://127.0.0.1:9464] [--json] [--token T]      a running daemon's consumers, partitions, lag
   offsets --group G --topic T [--json] [--brokers B]              committed offsets and lag, read from Kafka
@@ -30,7 +32,7 @@ CONSUMERD_TOKEN (or --token) as the bearer token.`;
 export async function main(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs(args, ["help", "json", "dry-run"]);
+    parsed = parseArgs(args, ["help", "diff", "json", "dry-run"]);
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     return 2;
@@ -45,7 +47,16 @@ export async function main(args: string[]): Promise<number> {
   switch (command) {
     case "run":
       return await runDaemon({ configPath, runtime, logFormat });
+    case "plan":
     case "check": {
+      if (command === "plan" || parsed.flags.has("diff")) {
+        const { DEFAULT_STATUS_URL, planCommand } = await import("./cli/plan.ts");
+        return await planCommand({
+          config: configPath,
+          url: flag(parsed, "url", DEFAULT_STATUS_URL),
+          token: flag(parsed, "token", runtime.env("CONSUMERD_TOKEN") ?? ""),
+        });
+      }
       const { checkCommand } = await import("./cli/check.ts");
       return await checkCommand({ config: configPath });
     }

@@ -1,6 +1,8 @@
 /**
- * `run`: the daemon. Loads the config, starts the supervisor, drains on
- * SIGTERM/SIGINT within the grace period (a second signal forces exit).
+ * `run`: the daemon. Loads the config, starts the supervisor, reloads the
+ * config on SIGHUP (and on file changes, which the supervisor watches),
+ * drains on SIGTERM/SIGINT within the grace period (a second signal forces
+ * exit).
  *
  * @module
  */
@@ -9,9 +11,9 @@ import type { Config } from "../config/types.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { Supervisor } from "../supervisor/supervisor.ts";
-import type { ConfigInfo, ReloadOutcome } from "../http/config_info.ts";
 import { HttpConfigError, listenProblem, startStatusServer } from "../http/server.ts";
 import type { HttpServer } from "../runtime/types.ts";
+import type { HostPort } from "../config/host_port.ts";
 
 /** Signals this close to the first are the same request, delivered twice. */
 const SAME_SIGNAL_MS = 1000;
@@ -23,8 +25,6 @@ export interface RunOptions {
   logFormat: "json" | "pretty";
   /** How often to log a summary of every consumer's offsets, ms. */
   summaryIntervalMs?: number;
-  /** Reloads the config for `POST /reload`; without it the route answers 501. */
-  reload?: () => Promise<ReloadOutcome>;
 }
 
 /** Runs the daemon until a signal stops it; resolves to the exit code. */
@@ -57,27 +57,46 @@ export async function runDaemon(options: RunOptions): Promise<number> {
     consumers: config.consumers.map((c) => c.name),
     brokers: config.kafka.brokers,
   });
-  const supervisor = new Supervisor(config, { runtime, logger: log, logFormat });
-  const configInfo: ConfigInfo = {
-    path: config.path,
-    revision: 1,
-    lastReload: { ok: true, at: new Date().toISOString(), errors: [] },
-  };
   let server: HttpServer | null = null;
+  const serve = (listen: HostPort, token: string | null) =>
+    startStatusServer({
+      listen,
+      token,
+      source: {
+        reports: () => supervisor.report(),
+        alive: () => supervisor.alive(),
+        config: () => supervisor.config(),
+      },
+      runtime,
+      logger: log,
+      reload: () => supervisor.reload("http"),
+    });
+  // A reload that changes `http:` moves the status server (a refused or failed
+  // address keeps it where it is, and says why).
+  const onHttpChange = async (listen: HostPort | false, next: Config) => {
+    const token = next.httpToken ?? null;
+    if (listen !== false) {
+      const refused = listenProblem(listen, token);
+      if (refused !== null) {
+        log.error(`status server not moved: ${refused}`);
+        return;
+      }
+    }
+    await closeServer(server);
+    server = null;
+    if (listen === false) return log.info("status server stopped (http.listen: false)");
+    try {
+      server = serve(listen, token);
+    } catch (error) {
+      log.error("status server not restarted; it is down until the next reload or restart", {
+        ...errorFields(error),
+      });
+    }
+  };
+  const supervisor = new Supervisor(config, { runtime, logger: log, logFormat, onHttpChange });
   if (config.http !== false) {
     try {
-      server = startStatusServer({
-        listen: config.http,
-        token: config.httpToken ?? null,
-        source: {
-          reports: () => supervisor.report(),
-          alive: () => supervisor.alive(),
-          config: () => configInfo,
-        },
-        runtime,
-        logger: log,
-        ...(options.reload ? { reload: options.reload } : {}),
-      });
+      server = serve(config.http, config.httpToken ?? null);
     } catch (error) {
       if (!(error instanceof HttpConfigError)) throw error;
       log.error(`refusing to start: ${error.message}`, { config: config.path });
@@ -86,6 +105,11 @@ export async function runDaemon(options: RunOptions): Promise<number> {
   }
   // Workers start once the status server listens: a daemon that cannot serve its probes starts nothing.
   supervisor.start();
+  const stopReloading = runtime.onSignal("SIGHUP", () => {
+    supervisor.reload("SIGHUP").catch((error) =>
+      log.error("config reload failed", { trigger: "SIGHUP", ...errorFields(error) })
+    );
+  });
   const summary = setInterval(() => logSummary(log, supervisor), summaryIntervalMs);
 
   const code = await new Promise<number>((resolve) => {
@@ -119,13 +143,19 @@ export async function runDaemon(options: RunOptions): Promise<number> {
     runtime.onSignal("SIGTERM", onSignal("SIGTERM"));
   });
   clearInterval(summary);
-  // A client that never finishes its request must not hold the exit up.
-  await Promise.race([
-    server?.close().catch(() => {}),
-    new Promise((r) => setTimeout(r, 1000)),
-  ]);
+  stopReloading();
+  await closeServer(server);
   log.info("stopped", { exitCode: code });
   return code;
+}
+
+/** Closes the status server; a client that never finishes its request must not hold this up. */
+async function closeServer(server: HttpServer | null): Promise<void> {
+  if (server === null) return;
+  await Promise.race([
+    server.close().catch(() => {}),
+    new Promise((r) => setTimeout(r, 1000)),
+  ]);
 }
 
 function logSummary(log: Logger, supervisor: Supervisor): void {

@@ -10,6 +10,7 @@ import type {
   ConsumerSchema,
   HttpSchema,
   KafkaSchema,
+  ReloadSchema,
   SaslSchema,
   ShutdownSchema,
   SslSchema,
@@ -39,6 +40,9 @@ export type HttpConfig = z.output<typeof HttpSchema>["listen"];
 /** Shutdown settings. */
 export type ShutdownConfig = z.output<typeof ShutdownSchema>;
 
+/** Hot-reload settings. */
+export type ReloadConfig = z.output<typeof ReloadSchema>;
+
 /** The whole file, resolved. */
 export interface Config {
   /** Absolute path of the file this came from. */
@@ -54,5 +58,6 @@ export interface Config {
    */
   lines?: Record<string, { topic: number; handler: number }>;
   shutdown: ShutdownConfig;
+  reload: ReloadConfig;
   consumers: ConsumerConfig[];
 }

@@ -128,7 +128,7 @@ async function refresh() {
     const cfg = status.config;
     $("config").textContent = cfg.path + " · revision " + cfg.revision;
     const r = cfg.lastReload;
-    $("reload").textContent = r ? "last reload " + new Date(r.at).toLocaleString() + (r.ok ? " (ok)" : " (FAILED: " + r.errors.join("; ") + ")") : "";
+    $("reload").textContent = r ? "last reload " + new Date(r.at).toLocaleString() + (r.ok ? " (ok)" : " (FAILED: " + r.errors.map((e) => e.message || String(e)).join("; ") + ")") : "";
     const rows = status.consumers.map(row);
     $("rows").replaceChildren(...(rows.length ? rows : [el("tr", {}, el("td", { colspan: "9", class: "muted" }, "no consumers configured"))]));
     $("updated").textContent = "updated " + new Date().toLocaleTimeString();

@@ -8,7 +8,7 @@
 import type { Logger } from "../log.ts";
 import type { ConsumerReport } from "../supervisor/supervisor.ts";
 import { hasBearerToken } from "./auth.ts";
-import type { ConfigInfo, ReloadOutcome } from "./config_info.ts";
+import type { ConfigInfo } from "./config_info.ts";
 import { DASHBOARD_HTML } from "./dashboard.ts";
 import { EXPOSITION_CONTENT_TYPE } from "./exposition.ts";
 import { renderMetrics } from "./metrics.ts";
@@ -33,8 +33,8 @@ export interface StatusHandlerOptions {
   source: StatusSource;
   /** When set, every request but /healthz and /readyz must carry it as a bearer token. */
   token: string | null;
-  /** Reloads the config (`POST /reload`); without it the route answers 501. */
-  reload?: () => Promise<ReloadOutcome>;
+  /** Reloads the config (`POST /reload`) and returns its outcome; without it the route answers 501. */
+  reload?: () => Promise<{ ok: boolean }>;
   logger?: Logger;
   maxBodyBytes?: number;
   bodyTimeoutMs?: number;

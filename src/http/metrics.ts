@@ -177,13 +177,14 @@ export function metricFamilies(
     },
     {
       name: "consumerd_config_reload_success",
-      help: "1 when the last config load or reload succeeded, else 0.",
+      help: "1 when the last config reload succeeded (or none happened yet), else 0.",
       type: "gauge",
-      samples: reload === null ? [] : [{ labels: {}, value: reload.ok ? 1 : 0 }],
+      // Before any reload: the config the daemon started with loaded fine.
+      samples: [{ labels: {}, value: reload === null || reload.ok ? 1 : 0 }],
     },
     {
       name: "consumerd_config_reload_timestamp_seconds",
-      help: "When the config was last loaded or reloaded (Unix time).",
+      help: "When the config was last reloaded (Unix time); absent before the first reload.",
       type: "gauge",
       samples: reload === null ? [] : [{ labels: {}, value: Date.parse(reload.at) / 1000 }],
     },

@@ -8,7 +8,6 @@ import type { HostPort } from "../config/host_port.ts";
 import type { Logger } from "../log.ts";
 import type { HttpServer, Runtime } from "../runtime/types.ts";
 import { isLoopback } from "./auth.ts";
-import type { ReloadOutcome } from "./config_info.ts";
 import { createStatusHandler, MAX_BODY_BYTES, type StatusSource } from "./handler.ts";
 
 /** Thrown when the server must not or cannot start; the message says why and what to do. */
@@ -23,7 +22,7 @@ export interface StatusServerOptions {
   source: StatusSource;
   runtime: Runtime;
   logger: Logger;
-  reload?: () => Promise<ReloadOutcome>;
+  reload?: () => Promise<{ ok: boolean }>;
 }
 
 /**

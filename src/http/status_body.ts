@@ -31,6 +31,8 @@ export interface ConsumerStatusBody {
     lag: string | null;
   }>;
   paused: Array<{ partition: number; reason: string }>;
+  /** The running definition's fingerprint (for `check --diff`); null before it is computed. */
+  fingerprint: ConsumerReport["fingerprint"];
 }
 
 /** The `/status` document. */
@@ -73,6 +75,7 @@ export function statusBody(reports: readonly ConsumerReport[], config: ConfigInf
         lag: p.lag,
       })),
       paused: r.paused.map((p) => ({ ...p })),
+      fingerprint: r.fingerprint,
     })),
   };
 }

@@ -5,7 +5,14 @@
  */
 import type { ConsumerConfig } from "../config/types.ts";
 import type { ErrorData, PartitionProgress, StartReason, WorkerStats } from "../protocol.ts";
+import type { ConsumerSnapshot } from "./fingerprint.ts";
 import type { WorkerState } from "./worker_handle.ts";
+
+/**
+ * What `check --diff` compares a file with: the fingerprints of the running
+ * definition (without replicas) and handler module, and the replica count.
+ */
+export type DefinitionFingerprint = Omit<ConsumerSnapshot, "name">;
 
 /** One partition's progress and lag (high watermark − committed). */
 export type PartitionStatus = PartitionProgress & { lag: string | null };
@@ -60,6 +67,8 @@ export interface ConsumerStatus {
   handlerErrors: number;
   partitions: PartitionStatus[];
   paused: PausedPartition[];
+  /** The running definition's fingerprint; null before the daemon has computed it. */
+  fingerprint: DefinitionFingerprint | null;
 }
 
 /** What status needs of a live worker. */
@@ -91,6 +100,8 @@ export interface ConsumerStatusInput {
   replicas?: number;
   down?: readonly DownReplica[];
   paused?: readonly PausedPartition[];
+  /** The running definition's fingerprint (default null). */
+  fingerprint?: DefinitionFingerprint | null;
 }
 
 /**
@@ -106,7 +117,8 @@ export function consumerStatus(
   consumer: Pick<ConsumerConfig, "name" | "group" | "topic" | "mode">,
   input: ConsumerStatusInput,
 ): ConsumerStatus {
-  const { workers, restarts, failing, counters, down = [], paused = [] } = input;
+  const { workers, restarts, failing, counters, down = [], paused = [], fingerprint = null } =
+    input;
   const partitions = workers.flatMap((w) =>
     w.assigned.map((partition) =>
       w.progress.get(partition) ??
@@ -136,6 +148,7 @@ export function consumerStatus(
     handlerErrors: counters.handlerErrors,
     partitions,
     paused: paused.filter((p) => held.has(p.partition)),
+    fingerprint,
   };
 }
 

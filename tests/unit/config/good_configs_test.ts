@@ -27,6 +27,7 @@ Deno.test("parseConfig() applies every default", () => {
       httpToken: null,
       shutdown: { gracePeriodMs: 30000 },
       lines: { audit: { topic: 4, handler: 5 } },
+      reload: { handlers: true, debounceMs: 300 },
       consumers: [{
         name: "audit",
         group: "g",

@@ -22,6 +22,7 @@ const report = (over: Partial<ConsumerReport> = {}): ConsumerReport => ({
   paused: [],
   stats: emptyStats(),
   workers: [{ replica: 0, up: true }],
+  fingerprint: null,
   ...over,
 });
 
@@ -78,6 +79,7 @@ Deno.test("createStatusHandler() answers /healthz 503 when the control loop stop
 });
 
 Deno.test("createStatusHandler() answers 404, 405 with Allow, 413, 501 and HEAD without a body", async () => {
+  // No reload callback: the route answers 501.
   const handler = createStatusHandler({ source: source([report()]), token: null });
   assert.equal((await handler(req("/nope"))).status, 404);
   const wrong = await handler(req("/metrics", { method: "POST" }));

@@ -32,6 +32,7 @@ function report(partitions: ConsumerReport["partitions"]): ConsumerReport {
     paused: [],
     stats,
     workers: [{ replica: 0, up: true }],
+    fingerprint: null,
   };
 }
 
