@@ -78,7 +78,8 @@ async function fileFingerprints(paths: Iterable<string>): Promise<Map<string, st
 
 /** Settings outside `consumers:` whose change is applied without touching consumers. */
 function settings(config: Config): unknown {
-  const { consumers: _, path: __, ...rest } = config;
+  // `lines` only says where things are written: moving them changes nothing.
+  const { consumers: _, path: __, lines: ___, ...rest } = config;
   return rest;
 }
 

@@ -299,6 +299,7 @@ export class Supervisor {
     if (this.#stopping) throw new Error("the daemon is shutting down");
     const running = new Map(this.#config.consumers.map((c) => [c.name, c]));
     const unchanged = new Set(diff.unchanged);
+    const previousToken = this.#config.httpToken ?? null;
     this.#config = {
       ...next,
       consumers: next.consumers.map((c) => unchanged.has(c.name) ? running.get(c.name)! : c),
@@ -311,7 +312,10 @@ export class Supervisor {
       ...diff.scaled.map((s) => this.#scaleConsumer(consumer(s.name), deadline)),
       ...diff.added.map((name) => Promise.resolve(this.#startConsumer(consumer(name)))),
     ]);
-    if (diff.httpChanged) await this.#options.onHttpChange?.(next.http, next);
+    // A new http.token also restarts the status server (its fingerprint leaves the secret out).
+    if (diff.httpChanged || (next.httpToken ?? null) !== previousToken) {
+      await this.#options.onHttpChange?.(next.http, next);
+    }
   }
 
   #spawn(slot: Slot, recovery: boolean): void {

@@ -78,7 +78,8 @@ Deno.test("renderMetrics() writes offsets exactly, a cumulative histogram, and n
     /^consumerd_offset_resets_total\{consumer="a\\"b",reason="reset-on-start"\} 1$/m,
   );
   assert.match(text, /^consumerd_config_revision 3$/m);
-  assert.doesNotMatch(text, /consumerd_config_reload_success/, "no reload yet, no series");
+  assert.match(text, /^consumerd_config_reload_success 1$/m, "the start-up config loaded");
+  assert.doesNotMatch(text, /consumerd_config_reload_timestamp_seconds/, "no reload yet");
 });
 
 Deno.test("renderMetrics() drops a revoked partition's series", () => {
