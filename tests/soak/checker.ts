@@ -29,6 +29,10 @@
  *   (its own kill, its daemon's SIGKILL or SIGTERM), else a broker outage
  *   overlapping them, else a rebalance after any other fault in between,
  *   else "unexplained".
+ * - **Dead-lettered early**: a dead-letter copy without `retry.attempts`
+ *   failed calls of its message just before it (e.g. a retry cut short by
+ *   a shutdown). A message goes to the dead-letter topic only once its
+ *   attempts are spent. Must be 0.
  * - **Committed = HW**: at the end, every partition's committed offset
  *   equals its high watermark.
  *
@@ -139,6 +143,8 @@ export interface SoakReport {
   /** Acknowledged sequence numbers never handled nor dead-lettered. */
   lostSeqs: number[];
   orderViolations: OrderViolation[];
+  /** Dead-letter copies not preceded by `attempts` failed calls of their message. */
+  deadLetteredEarly: DeadLetterCopy[];
   duplicates: number;
   duplicatesByCause: Record<string, number>;
   /** Partitions whose committed offset is not the high watermark. */
@@ -237,7 +243,7 @@ function completions(
   records: HandlerRecord[],
   deadLettered: DeadLetterCopy[],
   attempts: number,
-): Map<string, Completion[]> {
+): { done: Map<string, Completion[]>; early: DeadLetterCopy[] } {
   const done = new Map<string, Completion[]>();
   const lastFailures = new Map<string, Completion[]>();
   for (const r of byTime(records)) {
@@ -253,14 +259,17 @@ function completions(
       lastFailures.set(k, list);
     }
   }
+  const early: DeadLetterCopy[] = [];
   for (const copy of deadLettered) {
     const k = key(copy.partition, copy.offset);
     const list = done.get(k) ?? [];
-    list.push(lastFailures.get(k)?.shift() ?? { t: Number.NaN, worker: "" });
+    const gaveUp = lastFailures.get(k)?.shift();
+    if (gaveUp === undefined) early.push(copy);
+    list.push(gaveUp ?? { t: Number.NaN, worker: "" });
     done.set(k, list);
   }
   for (const list of done.values()) list.sort((a, b) => a.t - b.t);
-  return done;
+  return { done, early };
 }
 
 /** Checks a soak run. */
@@ -271,7 +280,7 @@ export function check(observation: SoakObservation): SoakReport {
     ...faults,
     ...kills.map((r): Fault => ({ kind: "worker-kill", start: r.t, end: r.t, worker: r.w })),
   ];
-  const done = completions(records, deadLettered, attempts);
+  const { done, early } = completions(records, deadLettered, attempts);
   const handledKeys = new Set<string>();
   const seqs = new Set<number>();
   for (const r of records) {
@@ -332,6 +341,7 @@ export function check(observation: SoakObservation): SoakReport {
     lost,
     lostSeqs,
     orderViolations: orderViolations(records),
+    deadLetteredEarly: early,
     duplicates,
     duplicatesByCause,
     uncommitted: partitions.filter((p) => p.committed !== p.high),
@@ -342,10 +352,14 @@ export function check(observation: SoakObservation): SoakReport {
   };
 }
 
-/** True when the run kept every promise: nothing lost, nothing out of order, all committed. */
+/**
+ * True when the run kept every promise: nothing lost, nothing out of order,
+ * nothing dead-lettered early, everything committed.
+ */
 export function passed(report: SoakReport): boolean {
   return report.lost.length === 0 && report.lostSeqs.length === 0 &&
-    report.orderViolations.length === 0 && report.uncommitted.length === 0;
+    report.orderViolations.length === 0 && report.deadLetteredEarly.length === 0 &&
+    report.uncommitted.length === 0;
 }
 
 const fmt = (n: number) => n.toLocaleString("en-US");
@@ -364,6 +378,7 @@ export function formatReport(report: SoakReport, faults: Record<string, number>)
     ["dead-lettered", fmt(report.deadLettered), ""],
     ["lost", fmt(report.lost.length + report.lostSeqs.length), "0"],
     ["order violations", fmt(report.orderViolations.length), "0"],
+    ["dead-lettered before its attempts were spent", fmt(report.deadLetteredEarly.length), "0"],
     ["duplicates", `${fmt(report.duplicates)}${causes ? ` (${causes})` : ""}`, "explained"],
     [
       "committed = high watermark",

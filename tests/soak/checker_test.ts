@@ -60,6 +60,7 @@ Deno.test("check(): a dead-lettered message is done, not lost", () => {
   const report = check(run);
   assert.deepEqual(report.lost, []);
   assert.equal(report.deadLettered, 1);
+  assert.deepEqual(report.deadLetteredEarly, []);
   assert.equal(report.duplicates, 0);
   assert.ok(passed(report));
 });
@@ -181,6 +182,17 @@ Deno.test("check(): a message both dead-lettered and handled is a duplicate; unk
   assert.deepEqual(report.duplicatesByCause, { unexplained: 1 });
 });
 
+Deno.test("check(): a dead-letter copy with fewer failed attempts than retry.attempts is early", () => {
+  const run = clean(2);
+  run.records.push(call(0, 2, "A1-w", false, 1), call(0, 2, "A1-w", false, 2));
+  run.partitions = [{ partition: 0, low: "0", high: "3", committed: "3" }];
+  run.deadLettered = [{ partition: 0, offset: "2", seq: 2 }];
+  const report = check(run);
+  assert.deepEqual(report.lost, []);
+  assert.deepEqual(report.deadLetteredEarly, [{ partition: 0, offset: "2", seq: 2 }]);
+  assert.ok(!passed(report));
+});
+
 Deno.test("parseRecords(): reads JSON lines and drops a line cut short by a kill", () => {
   const text = `${JSON.stringify(call(0, 0))}\n${JSON.stringify(call(0, 1))}\n{"k":"call","p":0,`;
   assert.deepEqual(parseRecords(text).map((r) => r.o), ["0", "1"]);
@@ -190,6 +202,6 @@ Deno.test("formatReport(): one row per measure, lost and order violations shown"
   const table = formatReport(check(clean(3)), { "worker kills": 2 });
   assert.match(table, /\| lost +\| 0 +\| 0 +\|/);
   assert.match(table, /\| order violations +\| 0 +\| 0 +\|/);
-  assert.match(table, /\| committed = high watermark \| 1 of 1 partitions \| all +\|/);
+  assert.match(table, /\| committed = high watermark +\| 1 of 1 partitions \| all +\|/);
   assert.match(table, /worker kills 2/);
 });

@@ -67,7 +67,7 @@ export interface SoakOptions {
 export const FULL: SoakOptions = {
   messages: 100_000,
   partitions: 6,
-  produceMs: 240_000,
+  produceMs: 200_000,
   batch: 50,
   killEveryMs: 5_000,
   sigtermAtMs: 20_000,
@@ -76,7 +76,7 @@ export const FULL: SoakOptions = {
   brokerOutageAtMs: 150_000,
   brokerOutageMs: 15_000,
   failRate: 0.05,
-  retry: { attempts: 3, backoffMs: 20, maxBackoffMs: 200 },
+  retry: { attempts: 3, backoffMs: 50, maxBackoffMs: 500 },
   drainTimeoutMs: 240_000,
 };
 
@@ -84,12 +84,12 @@ export const FULL: SoakOptions = {
 export const SHORT: SoakOptions = {
   ...FULL,
   messages: 10_000,
-  produceMs: 60_000,
+  produceMs: 45_000,
   batch: 25,
   sigtermAtMs: 5_000,
-  sigkillAtMs: 15_000,
+  sigkillAtMs: 12_000,
   sigkillDownMs: 2_000,
-  brokerOutageAtMs: 50_000,
+  brokerOutageAtMs: 35_000,
   brokerOutageMs: 8_000,
   drainTimeoutMs: 90_000,
 };
@@ -228,16 +228,18 @@ export async function runSoak(
     // Worker kills: a `kill` order in the control directory, claimed by the next handler call.
     let killing = true;
     let orders = 0;
+    const orderKill = async () => {
+      const pending = await Deno.stat(join(controlDir, "kill")).then(() => true, () => false);
+      if (pending) return;
+      const mode = orders++ % 2 === 0 ? "throw" : "close";
+      const tmp = join(controlDir, `order-${orders}`);
+      await Deno.writeTextFile(tmp, mode);
+      await Deno.rename(tmp, join(controlDir, "kill"));
+    };
     const killer = (async () => {
       while (killing) {
         await sleep(options.killEveryMs);
-        if (!killing) break;
-        const pending = await Deno.stat(join(controlDir, "kill")).then(() => true, () => false);
-        if (pending) continue;
-        const mode = orders++ % 2 === 0 ? "throw" : "close";
-        const tmp = join(controlDir, `order-${orders}`);
-        await Deno.writeTextFile(tmp, mode);
-        await Deno.rename(tmp, join(controlDir, "kill"));
+        if (killing) await orderKill();
       }
     })();
 
@@ -277,6 +279,9 @@ export async function runSoak(
       {
         atMs: options.brokerOutageAtMs,
         run: async () => {
+          // A worker killed just before: its replacement starts while the broker is down.
+          await orderKill();
+          await sleep(1000);
           const start = Date.now();
           note("stopping the broker");
           brokerDownNow = true;
@@ -483,6 +488,13 @@ async function writeEvidence(
       ...summary,
       ...(violations.length ? ["", "order violations (first 50):", ...violations] : []),
       ...(lost.length ? ["", "lost (first 50):", ...lost] : []),
+      ...(report.deadLetteredEarly.length
+        ? [
+          "",
+          "dead-lettered before the attempts were spent:",
+          ...report.deadLetteredEarly.map((d) => `  p${d.partition} offset ${d.offset}`),
+        ]
+        : []),
       ...(report.lostSeqs.length
         ? ["", `lost sequence numbers (first 50): ${report.lostSeqs.slice(0, 50).join(", ")}`]
         : []),
