@@ -326,17 +326,9 @@ export async function runSoak(
       const code = await d.process.stop();
       note(`daemon ${d.name}${d.incarnation} stopped with exit code ${code}`);
     }
-    ends = await partitionEnds(admin, group, topic);
-    const deadLettered = await readDeadLetters(admin, dlq);
-    const records = await readRecords(recordsDir);
-    const report = check({
-      records,
-      produced,
-      partitions: ends,
-      deadLettered,
-      faults,
-      attempts: options.retry.attempts,
-    });
+    const run: SavedRun = { topic, dlq, group, produced, faults, attempts: options.retry.attempts };
+    await Deno.writeTextFile(join(dir, "run.json"), JSON.stringify(run, null, 2));
+    const report = await checkRun(admin, dir, run);
     counts["worker kills"] = report.kills;
     counts["worker kill orders"] = orders;
     const result: SoakResult = {
@@ -348,7 +340,7 @@ export async function runSoak(
       dir,
       seconds: Math.round((Date.now() - began) / 1000),
     };
-    await writeEvidence(dir, daemons, timeline, result);
+    await writeReport(dir, timeline, daemons, result);
     if (result.passed) {
       await admin.deleteTopics([topic, dlq]).catch(() => {});
     }
@@ -357,10 +349,36 @@ export async function runSoak(
     for (const d of daemons) {
       d.process.kill("SIGKILL");
       await d.process.exited().catch(() => 0);
+      for (const { id, process } of d.history) {
+        await Deno.writeTextFile(join(dir, `daemon-${id}.log`), process.stderr.join("\n") + "\n");
+      }
     }
+    await Deno.writeTextFile(join(dir, "timeline.txt"), timeline.join("\n") + "\n");
     if (brokerDownNow || await runningBrokerPid(broker) === null) await brokerUp(broker);
     await admin.close().catch(() => {});
   }
+}
+
+/** What the checker needs besides the files, saved as run.json next to them. */
+export interface SavedRun {
+  topic: string;
+  dlq: string;
+  group: string;
+  produced: number;
+  faults: Fault[];
+  attempts: number;
+}
+
+/** Checks a run from its directory (records/) and the broker. */
+export async function checkRun(admin: KafkaAdmin, dir: string, run: SavedRun) {
+  return check({
+    records: await readRecords(join(dir, "records")),
+    produced: run.produced,
+    partitions: await partitionEnds(admin, run.group, run.topic),
+    deadLettered: await readDeadLetters(admin, run.dlq),
+    faults: run.faults,
+    attempts: run.attempts,
+  });
 }
 
 /** Each partition's bounds and the group's committed offset. */
@@ -410,9 +428,9 @@ export async function readDeadLetters(admin: KafkaAdmin, dlq: string): Promise<D
     String(total),
     "--timeout-ms",
     "30000",
-    "--formatter-property",
+    "--property",
     "print.headers=true",
-    "--formatter-property",
+    "--property",
     "print.value=true",
   ]);
   const copies = parseDeadLetters(out.stdout);
@@ -452,17 +470,16 @@ function notableLogs(process: DaemonProcess): Map<string, number> {
   return counts;
 }
 
-/** Writes the daemons' logs, the timeline and the tables next to the records. */
-async function writeEvidence(
+/** Writes the tables, the timeline and the daemons' warnings next to the records. */
+async function writeReport(
   dir: string,
-  daemons: SoakDaemon[],
   timeline: string[],
+  daemons: SoakDaemon[],
   result: SoakResult,
 ): Promise<void> {
   const summary: string[] = [];
   for (const d of daemons) {
     for (const { id, process } of d.history) {
-      await Deno.writeTextFile(join(dir, `daemon-${id}.log`), process.stderr.join("\n") + "\n");
       const notable = [...notableLogs(process)].map(([msg, n]) => `  ${n} × ${msg}`);
       summary.push(`daemon ${id}: ${process.records.length} log lines`, ...notable);
     }
