@@ -67,8 +67,20 @@ export interface KillRecord {
   t: number;
 }
 
+/** A call told to take longer than the group's session timeout (written when it starts). */
+export interface SlowRecord {
+  k: "slow";
+  p: number;
+  o: string;
+  s: number;
+  w: string;
+  a: number;
+  ms: number;
+  t: number;
+}
+
 /** Anything the soak handler appends. */
-export type HandlerRecord = CallRecord | KillRecord;
+export type HandlerRecord = CallRecord | KillRecord | SlowRecord;
 
 /** A copy found in the dead-letter topic. */
 export interface DeadLetterCopy {
@@ -88,10 +100,10 @@ export interface PartitionEnd {
 
 /** A fault the runner injected, on the epoch-ms clock the handler uses. */
 export interface Fault {
-  kind: "worker-kill" | "daemon-sigkill" | "daemon-sigterm" | "broker-outage";
+  kind: "worker-kill" | "long-call" | "daemon-sigkill" | "daemon-sigterm" | "broker-outage";
   start: number;
   end: number;
-  /** worker-kill: the worker that died. */
+  /** worker-kill: the worker that died; long-call: the worker in the call. */
   worker?: string;
   /** daemon-*: the daemon incarnation (e.g. "A1") that was signalled. */
   daemon?: string;
@@ -152,6 +164,7 @@ export interface SoakReport {
   calls: number;
   failedCalls: number;
   kills: number;
+  longCalls: number;
   partitions: PartitionReport[];
 }
 
@@ -221,9 +234,8 @@ export function attribute(first: Completion, again: Completion, faults: Fault[])
   if (Number.isNaN(first.t) || Number.isNaN(again.t)) return "unexplained";
   const between = faults.filter((f) => f.start >= first.t && f.start <= again.t);
   const direct = between.find((f) =>
-    (f.kind === "worker-kill" && f.worker === first.worker) ||
-    (f.kind !== "worker-kill" && f.kind !== "broker-outage" && f.daemon !== undefined &&
-      f.daemon === daemonOf(first.worker))
+    (f.worker !== undefined && f.worker === first.worker) ||
+    (f.daemon !== undefined && f.daemon === daemonOf(first.worker))
   );
   if (direct) return direct.kind;
   const outage = faults.find((f) =>
@@ -279,6 +291,9 @@ export function check(observation: SoakObservation): SoakReport {
   const allFaults: Fault[] = [
     ...faults,
     ...kills.map((r): Fault => ({ kind: "worker-kill", start: r.t, end: r.t, worker: r.w })),
+    ...records.flatMap((r): Fault[] =>
+      r.k === "slow" ? [{ kind: "long-call", start: r.t, end: r.t + r.ms, worker: r.w }] : []
+    ),
   ];
   const { done, early } = completions(records, deadLettered, attempts);
   const handledKeys = new Set<string>();
@@ -348,6 +363,7 @@ export function check(observation: SoakObservation): SoakReport {
     calls: records.filter((r) => r.k === "call").length,
     failedCalls: records.filter((r) => r.k === "call" && !r.ok).length,
     kills: kills.length,
+    longCalls: records.filter((r) => r.k === "slow").length,
     partitions: partitionReports,
   };
 }

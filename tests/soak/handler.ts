@@ -3,16 +3,22 @@
 // number, worker id, attempt, success, time) before the call returns or
 // throws, so that the checker sees every delivery, failed ones included.
 //
+// Each call waits SOAK_HANDLER_MS (a stand-in for I/O) and honours
+// `ctx.signal` as the README asks: a shutdown rejects the call in progress.
+//
 // Faults it injects, on the soak runner's word:
 //   - it throws at random (SOAK_FAIL_RATE, e.g. 0.05): the retry policy and
 //     the dead-letter topic take over;
+//   - when the runner drops a `slow` file into SOAK_CONTROL, the worker that
+//     claims it spends SOAK_SLOW_MS in that one call (longer than the group
+//     session timeout: a long handler call);
 //   - when the runner drops a `kill` file into SOAK_CONTROL, the first worker
 //     to claim it (an atomic rename) records a kill and dies in the middle of
 //     the call: `throw` (an error thrown outside the handler) or `close` (the
 //     worker closes itself and goes silent), as the file says.
 //
 // Needs `permissions: { env: [SOAK_*], read/write: [SOAK_DIR, SOAK_CONTROL] }`.
-import type { Message } from "../../src/mod.ts";
+import type { Context, Message } from "../../src/mod.ts";
 
 const recordsDir = Deno.env.get("SOAK_DIR");
 const controlDir = Deno.env.get("SOAK_CONTROL");
@@ -20,6 +26,8 @@ if (recordsDir === undefined || controlDir === undefined) {
   throw new Error("The soak handler needs SOAK_DIR and SOAK_CONTROL in its environment");
 }
 const failRate = Number(Deno.env.get("SOAK_FAIL_RATE") ?? "0");
+const handlerMs = Number(Deno.env.get("SOAK_HANDLER_MS") ?? "0");
+const slowMs = Number(Deno.env.get("SOAK_SLOW_MS") ?? "0");
 /** This worker: the daemon's incarnation (e.g. A2) and a random suffix. */
 const worker = `${Deno.env.get("SOAK_DAEMON") ?? "X"}-${crypto.randomUUID().slice(0, 8)}`;
 const file = Deno.openSync(`${recordsDir}/${worker}.jsonl`, {
@@ -39,21 +47,36 @@ function append(record: Record<string, unknown>): void {
   while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
 }
 
-/** Claims a pending kill order, if any: only one worker's rename succeeds. */
-function claimKill(): string | null {
-  const now = Date.now();
-  if (now - controlAt < CONTROL_EVERY_MS) return null;
-  controlAt = now;
-  const claimed = `${controlDir}/claimed-${worker}`;
+/** Claims a pending order (`kill` or `slow`), if any: only one worker's rename succeeds. */
+function claim(order: string): string | null {
+  const claimed = `${controlDir}/claimed-${order}-${worker}-${Date.now()}`;
   try {
-    Deno.renameSync(`${controlDir}/kill`, claimed);
+    Deno.renameSync(`${controlDir}/${order}`, claimed);
   } catch {
     return null;
   }
   return Deno.readTextFileSync(claimed).trim();
 }
 
-export default function handle(message: Message): Promise<void> | void {
+const now = () => performance.timeOrigin + performance.now();
+
+/** Waits `ms`, or rejects with the signal's reason once it aborts. */
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export default async function handle(message: Message, ctx: Context): Promise<void> {
   const key = `${message.partition}:${message.offset}`;
   attempt = key === lastKey ? attempt + 1 : 1;
   lastKey = key;
@@ -64,9 +87,15 @@ export default function handle(message: Message): Promise<void> | void {
     w: worker,
     a: attempt,
   };
-  const kill = claimKill();
+  let kill: string | null = null;
+  let slow = false;
+  if (Date.now() - controlAt >= CONTROL_EVERY_MS) {
+    controlAt = Date.now();
+    kill = claim("kill");
+    slow = kill === null && claim("slow") !== null;
+  }
   if (kill !== null) {
-    append({ k: "kill", ...base, mode: kill, t: performance.timeOrigin + performance.now() });
+    append({ k: "kill", ...base, mode: kill, t: now() });
     if (kill === "close") {
       (globalThis as unknown as { close(): void }).close();
     } else {
@@ -77,7 +106,15 @@ export default function handle(message: Message): Promise<void> | void {
     // Never finishes: the worker dies with this message unfinished.
     return new Promise(() => {});
   }
+  const t = now();
+  if (slow) append({ k: "slow", ...base, ms: slowMs, t });
+  try {
+    await wait(slow ? slowMs : handlerMs, ctx.signal);
+  } catch (error) {
+    append({ k: "call", ...base, ok: false, aborted: true, t });
+    throw error;
+  }
   const ok = Math.random() >= failRate;
-  append({ k: "call", ...base, ok, t: performance.timeOrigin + performance.now() });
+  append({ k: "call", ...base, ok, t });
   if (!ok) throw new Error(`random failure (soak) at ${key}`);
 }

@@ -58,6 +58,11 @@ export interface SoakOptions {
   brokerOutageMs: number;
   /** Probability that a handler call throws. */
   failRate: number;
+  /** How long each handler call waits (honouring ctx.signal), ms. */
+  handlerMs: number;
+  /** When one handler call is told to run `longCallMs` (null: never). */
+  longCallAtMs: number | null;
+  longCallMs: number;
   retry: { attempts: number; backoffMs: number; maxBackoffMs: number };
   /** How long the consumers may take to commit everything after producing ended. */
   drainTimeoutMs: number;
@@ -76,6 +81,9 @@ export const FULL: SoakOptions = {
   brokerOutageAtMs: 150_000,
   brokerOutageMs: 15_000,
   failRate: 0.05,
+  handlerMs: 1,
+  longCallAtMs: 100_000,
+  longCallMs: 40_000,
   retry: { attempts: 3, backoffMs: 50, maxBackoffMs: 500 },
   drainTimeoutMs: 240_000,
 };
@@ -91,6 +99,7 @@ export const SHORT: SoakOptions = {
   sigkillDownMs: 2_000,
   brokerOutageAtMs: 35_000,
   brokerOutageMs: 8_000,
+  longCallAtMs: null,
   drainTimeoutMs: 90_000,
 };
 
@@ -160,7 +169,14 @@ export async function runSoak(
     retry: options.retry,
     deadLetterTopic: dlq,
     permissions: {
-      env: ["SOAK_DIR", "SOAK_CONTROL", "SOAK_DAEMON", "SOAK_FAIL_RATE"],
+      env: [
+        "SOAK_DIR",
+        "SOAK_CONTROL",
+        "SOAK_DAEMON",
+        "SOAK_FAIL_RATE",
+        "SOAK_HANDLER_MS",
+        "SOAK_SLOW_MS",
+      ],
       read: [recordsDir, controlDir],
       write: [recordsDir, controlDir],
     },
@@ -172,6 +188,8 @@ export async function runSoak(
         SOAK_CONTROL: controlDir,
         SOAK_DAEMON: `${name}${incarnation}`,
         SOAK_FAIL_RATE: String(options.failRate),
+        SOAK_HANDLER_MS: String(options.handlerMs),
+        SOAK_SLOW_MS: String(options.longCallMs),
       },
     });
   const daemons: SoakDaemon[] = ["A", "B"].map((name) => {
@@ -295,7 +313,18 @@ export async function runSoak(
           faults.push({ kind: "broker-outage", start, end: Date.now() });
         },
       },
-    ].sort((x, y) => x.atMs - y.atMs);
+    ];
+    if (options.longCallAtMs !== null) {
+      schedule.push({
+        atMs: options.longCallAtMs,
+        run: async () => {
+          note(`ordering one handler call of ${options.longCallMs / 1000} s`);
+          await Deno.writeTextFile(join(controlDir, "slow-order"), "slow");
+          await Deno.rename(join(controlDir, "slow-order"), join(controlDir, "slow"));
+        },
+      });
+    }
+    schedule.sort((x, y) => x.atMs - y.atMs);
     for (const step of schedule) {
       await at(step.atMs);
       await step.run();
@@ -304,6 +333,7 @@ export async function runSoak(
     killing = false;
     await killer;
     await Deno.remove(join(controlDir, "kill")).catch(() => {});
+    await Deno.remove(join(controlDir, "slow")).catch(() => {});
     counts["worker kills"] = 0; // filled from the records below
 
     // Drain: wait until the group committed every partition's high watermark.
@@ -331,6 +361,7 @@ export async function runSoak(
     const report = await checkRun(admin, dir, run);
     counts["worker kills"] = report.kills;
     counts["worker kill orders"] = orders;
+    if (options.longCallAtMs !== null) counts["long calls"] = report.longCalls;
     const result: SoakResult = {
       report,
       faults: counts,
