@@ -10,8 +10,10 @@
 //   - it throws at random (SOAK_FAIL_RATE, e.g. 0.05): the retry policy and
 //     the dead-letter topic take over;
 //   - when the runner drops a `slow` file into SOAK_CONTROL, the worker that
-//     claims it spends SOAK_SLOW_MS in that one call (longer than the group
-//     session timeout: a long handler call);
+//     claims it spends as many ms as the file says in that one call (longer
+//     than the group session timeout: a long handler call); a `hold-<daemon>`
+//     file does the same for a worker of that daemon only (the runner then
+//     stops the daemon while the call is in flight);
 //   - when the runner drops a `kill` file into SOAK_CONTROL, the first worker
 //     to claim it (an atomic rename) records a kill and dies in the middle of
 //     the call: `throw` (an error thrown outside the handler) or `close` (the
@@ -27,9 +29,10 @@ if (recordsDir === undefined || controlDir === undefined) {
 }
 const failRate = Number(Deno.env.get("SOAK_FAIL_RATE") ?? "0");
 const handlerMs = Number(Deno.env.get("SOAK_HANDLER_MS") ?? "0");
-const slowMs = Number(Deno.env.get("SOAK_SLOW_MS") ?? "0");
-/** This worker: the daemon's incarnation (e.g. A2) and a random suffix. */
-const worker = `${Deno.env.get("SOAK_DAEMON") ?? "X"}-${crypto.randomUUID().slice(0, 8)}`;
+/** This worker's daemon incarnation (e.g. A2). */
+const daemon = Deno.env.get("SOAK_DAEMON") ?? "X";
+/** This worker: its daemon and a random suffix. */
+const worker = `${daemon}-${crypto.randomUUID().slice(0, 8)}`;
 const file = Deno.openSync(`${recordsDir}/${worker}.jsonl`, {
   append: true,
   create: true,
@@ -47,7 +50,7 @@ function append(record: Record<string, unknown>): void {
   while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
 }
 
-/** Claims a pending order (`kill` or `slow`), if any: only one worker's rename succeeds. */
+/** Claims a pending order (`kill`, `slow`, `hold-…`), if any: only one worker's rename succeeds. */
 function claim(order: string): string | null {
   const claimed = `${controlDir}/claimed-${order}-${worker}-${Date.now()}`;
   try {
@@ -88,11 +91,12 @@ export default async function handle(message: Message, ctx: Context): Promise<vo
     a: attempt,
   };
   let kill: string | null = null;
-  let slow = false;
+  let slowMs: number | null = null;
   if (Date.now() - controlAt >= CONTROL_EVERY_MS) {
     controlAt = Date.now();
     kill = claim("kill");
-    slow = kill === null && claim("slow") !== null;
+    const slow = kill === null ? (claim("slow") ?? claim(`hold-${daemon}`)) : null;
+    if (slow !== null) slowMs = Number(slow);
   }
   if (kill !== null) {
     append({ k: "kill", ...base, mode: kill, t: now() });
@@ -107,9 +111,9 @@ export default async function handle(message: Message, ctx: Context): Promise<vo
     return new Promise(() => {});
   }
   const t = now();
-  if (slow) append({ k: "slow", ...base, ms: slowMs, t });
+  if (slowMs !== null) append({ k: "slow", ...base, ms: slowMs, t });
   try {
-    await wait(slow ? slowMs : handlerMs, ctx.signal);
+    await wait(slowMs ?? handlerMs, ctx.signal);
   } catch (error) {
     append({ k: "call", ...base, ok: false, aborted: true, t });
     throw error;

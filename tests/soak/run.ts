@@ -175,7 +175,6 @@ export async function runSoak(
         "SOAK_DAEMON",
         "SOAK_FAIL_RATE",
         "SOAK_HANDLER_MS",
-        "SOAK_SLOW_MS",
       ],
       read: [recordsDir, controlDir],
       write: [recordsDir, controlDir],
@@ -189,7 +188,6 @@ export async function runSoak(
         SOAK_DAEMON: `${name}${incarnation}`,
         SOAK_FAIL_RATE: String(options.failRate),
         SOAK_HANDLER_MS: String(options.handlerMs),
-        SOAK_SLOW_MS: String(options.longCallMs),
       },
     });
   const daemons: SoakDaemon[] = ["A", "B"].map((name) => {
@@ -271,6 +269,20 @@ export async function runSoak(
         atMs: options.sigtermAtMs,
         run: async () => {
           const id = `${b.name}${b.incarnation}`;
+          // A deploy lands in the middle of a handler call: one of the
+          // daemon's workers is held in a 20 s call that honours ctx.signal.
+          const hold = join(controlDir, `hold-${id}`);
+          await Deno.writeTextFile(`${hold}.order`, "20000");
+          await Deno.rename(`${hold}.order`, hold);
+          const holdUntil = Date.now() + 10_000;
+          while (Date.now() < holdUntil && await Deno.stat(hold).then(() => true, () => false)) {
+            await sleep(50);
+          }
+          await Deno.remove(hold).then(
+            () => note(`no worker of ${id} took the 20 s call within 10 s`),
+            () => note(`a worker of ${id} is in a 20 s handler call`),
+          );
+          await sleep(500);
           const start = Date.now();
           note(`SIGTERM daemon ${id}`);
           const code = await b.process.stop();
@@ -319,7 +331,7 @@ export async function runSoak(
         atMs: options.longCallAtMs,
         run: async () => {
           note(`ordering one handler call of ${options.longCallMs / 1000} s`);
-          await Deno.writeTextFile(join(controlDir, "slow-order"), "slow");
+          await Deno.writeTextFile(join(controlDir, "slow-order"), String(options.longCallMs));
           await Deno.rename(join(controlDir, "slow-order"), join(controlDir, "slow"));
         },
       });
