@@ -205,3 +205,22 @@ Deno.test("formatReport(): one row per measure, lost and order violations shown"
   assert.match(table, /\| committed = high watermark +\| 1 of 1 partitions \| all +\|/);
   assert.match(table, /worker kills 2/);
 });
+
+Deno.test("check(): a call longer than the session timeout is a fault its re-deliveries are attributed to", () => {
+  const records: HandlerRecord[] = [call(0, 0, "A1-a")];
+  const slow = { ...call(0, 1, "A1-a"), k: "slow", ms: 40_000 } as HandlerRecord;
+  records.push(slow, call(0, 0, "B1-b"), call(0, 1, "B1-b"));
+  // The long call's own record carries its start time, written when it ends.
+  records.push({ ...call(0, 1, "A1-a"), t: slow.t });
+  const report = check({
+    records,
+    produced: 0,
+    partitions: [{ partition: 0, low: "0", high: "2", committed: "2" }],
+    deadLettered: [],
+    faults: [],
+    attempts: 3,
+  });
+  assert.equal(report.longCalls, 1);
+  assert.deepEqual(report.duplicatesByCause, { "long-call": 2 });
+  assert.deepEqual(report.orderViolations, []);
+});

@@ -92,12 +92,14 @@ export const FULL: SoakOptions = {
 export const SHORT: SoakOptions = {
   ...FULL,
   messages: 10_000,
-  produceMs: 45_000,
+  produceMs: 50_000,
   batch: 25,
   sigtermAtMs: 5_000,
-  sigkillAtMs: 12_000,
+  sigkillAtMs: 10_000,
   sigkillDownMs: 2_000,
-  brokerOutageAtMs: 35_000,
+  // After the group got over the SIGKILL (the dead members' 30 s session
+  // timeout): a broker restart before that restores them and restarts the wait.
+  brokerOutageAtMs: 45_000,
   brokerOutageMs: 8_000,
   longCallAtMs: null,
   drainTimeoutMs: 90_000,
