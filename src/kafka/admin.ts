@@ -71,7 +71,8 @@ export class KafkaAdmin {
   /** Produces records, acknowledged by all in-sync replicas. */
   async produce(topic: string, records: OutgoingRecord[]): Promise<void> {
     if (this.#producer === null) {
-      this.#producer = this.#kafka.producer({ allowAutoTopicCreation: false });
+      // Idempotent: a request retried after a timeout does not write its records twice.
+      this.#producer = this.#kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
       await this.#producer.connect();
     }
     const chunk = 5000;
@@ -122,6 +123,8 @@ export class KafkaAdmin {
     topic: string,
     partitions: Array<{ partition: number; offset: string }>,
   ): Promise<void> {
+    // kafkajs looks the leaders up before it loads the topic's metadata: load it first.
+    await this.#admin.fetchTopicOffsets(topic);
     await this.#admin.deleteTopicRecords({ topic, partitions });
   }
 
