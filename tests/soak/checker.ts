@@ -67,9 +67,12 @@ export interface KillRecord {
   t: number;
 }
 
-/** A call told to take longer than the group's session timeout (written when it starts). */
+/**
+ * A call told to take long (written when it starts): `slow`, longer than the
+ * group's session timeout; `hold`, a call in flight when its daemon is stopped.
+ */
 export interface SlowRecord {
-  k: "slow";
+  k: "slow" | "hold";
   p: number;
   o: string;
   s: number;
@@ -232,7 +235,12 @@ export interface Completion {
 /** The cause of a duplicate completion `again` of a message first completed at `first`. */
 export function attribute(first: Completion, again: Completion, faults: Fault[]): string {
   if (Number.isNaN(first.t) || Number.isNaN(again.t)) return "unexplained";
-  const between = faults.filter((f) => f.start >= first.t && f.start <= again.t);
+  const between = byTime(
+    faults.filter((f) => f.start >= first.t && f.start <= again.t).map((f) => ({
+      ...f,
+      t: f.start,
+    })),
+  );
   const direct = between.find((f) =>
     (f.worker !== undefined && f.worker === first.worker) ||
     (f.daemon !== undefined && f.daemon === daemonOf(first.worker))
@@ -242,7 +250,7 @@ export function attribute(first: Completion, again: Completion, faults: Fault[])
     f.kind === "broker-outage" && f.start <= again.t && f.end >= first.t
   );
   if (outage) return "broker-outage";
-  const earliest = byTime(between.map((f) => ({ ...f, t: f.start })))[0];
+  const earliest = between[0];
   return earliest ? `rebalance after ${earliest.kind}` : "unexplained";
 }
 

@@ -130,6 +130,14 @@ Deno.test("attribute(): the fault that hit the first completion's worker comes f
     attribute(first, again, [{ kind: "worker-kill", start: 30, end: 30, worker: "A1-a" }]),
     "worker-kill",
   );
+  // Both hit the first worker: the earlier one lost its progress, whatever the list's order.
+  assert.equal(
+    attribute(first, again, [
+      { kind: "daemon-sigterm", start: 40, end: 41, daemon: "A1" },
+      { kind: "worker-kill", start: 12, end: 12, worker: "A1-a" },
+    ]),
+    "worker-kill",
+  );
 });
 
 Deno.test("attribute(): a broker outage overlapping the two completions, else a rebalance, else unexplained", () => {

@@ -91,12 +91,14 @@ export default async function handle(message: Message, ctx: Context): Promise<vo
     a: attempt,
   };
   let kill: string | null = null;
-  let slowMs: number | null = null;
+  let slow: { k: "slow" | "hold"; ms: number } | null = null;
   if (Date.now() - controlAt >= CONTROL_EVERY_MS) {
     controlAt = Date.now();
     kill = claim("kill");
-    const slow = kill === null ? (claim("slow") ?? claim(`hold-${daemon}`)) : null;
-    if (slow !== null) slowMs = Number(slow);
+    const long = kill === null ? claim("slow") : null;
+    const hold = kill === null && long === null ? claim(`hold-${daemon}`) : null;
+    if (long !== null) slow = { k: "slow", ms: Number(long) };
+    if (hold !== null) slow = { k: "hold", ms: Number(hold) };
   }
   if (kill !== null) {
     append({ k: "kill", ...base, mode: kill, t: now() });
@@ -111,9 +113,9 @@ export default async function handle(message: Message, ctx: Context): Promise<vo
     return new Promise(() => {});
   }
   const t = now();
-  if (slowMs !== null) append({ k: "slow", ...base, ms: slowMs, t });
+  if (slow !== null) append({ ...base, k: slow.k, ms: slow.ms, t });
   try {
-    await wait(slowMs ?? handlerMs, ctx.signal);
+    await wait(slow?.ms ?? handlerMs, ctx.signal);
   } catch (error) {
     append({ k: "call", ...base, ok: false, aborted: true, t });
     throw error;

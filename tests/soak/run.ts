@@ -414,13 +414,34 @@ export interface SavedRun {
   attempts: number;
 }
 
-/** Checks a run from its directory (records/) and the broker. */
+/** What the broker held at the end of a run, saved as broker.json (the topics are deleted after a pass). */
+interface BrokerEnd {
+  partitions: PartitionEnd[];
+  deadLettered: DeadLetterCopy[];
+}
+
+/**
+ * Checks a run from its directory (records/) and what the broker held at
+ * its end: read from the broker and saved as broker.json the first time,
+ * read from broker.json after that.
+ */
 export async function checkRun(admin: KafkaAdmin, dir: string, run: SavedRun) {
+  const saved = join(dir, "broker.json");
+  let end: BrokerEnd;
+  try {
+    end = JSON.parse(await Deno.readTextFile(saved));
+  } catch {
+    end = {
+      partitions: await partitionEnds(admin, run.group, run.topic),
+      deadLettered: await readDeadLetters(admin, run.dlq),
+    };
+    await Deno.writeTextFile(saved, JSON.stringify(end));
+  }
   return check({
     records: await readRecords(join(dir, "records")),
     produced: run.produced,
-    partitions: await partitionEnds(admin, run.group, run.topic),
-    deadLettered: await readDeadLetters(admin, run.dlq),
+    partitions: end.partitions,
+    deadLettered: end.deadLettered,
     faults: run.faults,
     attempts: run.attempts,
   });
