@@ -10,9 +10,10 @@
  * must not be dead-lettered (its attempts were not spent) but handled again
  * after the restart.
  *
- * Until the worker treats an abort at shutdown as "not finished" rather than
- * a handler failure (issue 9, "a deploy dead-letters healthy messages"),
- * this test fails on "dead-lettered before the attempts were spent".
+ * Before the worker treated an abort at shutdown as "not finished" rather
+ * than as a handler failure (issue 9, "a deploy dead-letters healthy
+ * messages"), this test failed on "dead-lettered before the attempts were
+ * spent".
  */
 import assert from "node:assert/strict";
 import { runSoak, SHORT } from "../soak/run.ts";
