@@ -23,7 +23,8 @@ export interface OutgoingRecord {
   key?: string | Uint8Array | null;
   value: string | Uint8Array | null;
   partition?: number;
-  headers?: Record<string, string>;
+  /** A header given a list repeats, once per value. */
+  headers?: Record<string, string | string[]>;
 }
 
 /** A connected admin client with a lazily connected producer. */

@@ -12,7 +12,13 @@ import {
   startDaemon,
   writeConsumersConfig,
 } from "../harness/daemon.ts";
-import { describeGroup, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import {
+  describeGroup,
+  transactionalProducer,
+  uniqueName,
+  waitFor,
+  withTopic,
+} from "../harness/kafka.ts";
 
 const offsets = (d: DaemonProcess, msg: string) => d.logged(msg).map((r) => String(r.offset));
 
@@ -277,6 +283,63 @@ Deno.test("out of range while reading (balanced): the placeholder kafkajs commit
     assert.equal(
       daemon.logged("committed offset out of range while reading; moved to autoOffsetReset").length,
       1,
+    );
+  });
+});
+
+Deno.test("a start position followed only by an aborted transaction (balanced): reading moves past it", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    const group = uniqueName("g");
+    const producer = await transactionalProducer();
+    const tx = await producer.transaction();
+    // Three record batches larger than one fetch: each fetch holds only aborted records.
+    for (const value of ["a", "b", "c"]) {
+      await tx.send({ topic, messages: [{ value: value.repeat(4096), partition: 0 }] });
+    }
+    await tx.abort(); // offsets 0-2 aborted, the abort marker at 3
+    await producer.disconnect();
+    const daemon = await start({
+      group,
+      topic,
+      fetch: { maxBytesPerPartition: 1024, maxBytes: 1024 },
+      handler: fixtureHandler("record.ts"),
+    });
+    await admin.produce(topic, [{ value: "after", partition: 0 }]); // offset 4
+    await waitFor(() => daemon.handled().length === 1, { what: "the message after the abort" });
+    await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "5", {
+      what: "committed offset 5",
+    });
+    assert.equal(await daemon.stop(), 0);
+    assert.deepEqual(daemon.handled().map((h) => [h.offset, h.value]), [["4", "after"]]);
+  });
+});
+
+Deno.test("a 45 s handler call while another member joins: the member stays, the call is committed, nothing is handled twice", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    const group = uniqueName("g");
+    await admin.produce(topic, [
+      { value: "sleep:45000", partition: 0 },
+      { value: "sleep:0", partition: 0 },
+    ]);
+    const first = await start({ group, topic, handler: fixtureHandler("deliver.ts") });
+    await waitFor(() => offsets(first, "handling").includes("0"), { what: "offset 0 in hand" });
+    // A second daemon joins the group 5 s into the call: the group rebalances
+    // while the first member's call runs for 40 s more than that.
+    await new Promise((r) => setTimeout(r, 5000));
+    const second = await start({ group, topic, handler: fixtureHandler("deliver.ts") });
+    await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "2", {
+      what: "committed offset 2",
+      timeoutMs: 60_000,
+    });
+    assert.equal(await second.stop(), 0);
+    assert.equal(await first.stop(), 0);
+    const calls = [...offsets(first, "handling"), ...offsets(second, "handling")];
+    assert.deepEqual(calls.sort(), ["0", "1"], "each message called once, by one member");
+    assert.deepEqual(offsets(first, "handled").slice(0, 1), ["0"]);
+    assert.equal(
+      first.logged("kafkajs: The coordinator is not aware of this member, re-joining the group")
+        .length,
+      0,
     );
   });
 });
