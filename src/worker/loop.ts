@@ -425,8 +425,9 @@ export async function startWorkerLoop(
         post({ v: 1, type: "ready" });
         return;
       } catch (error) {
-        // A missing topic is polled more often than the log repeats: it may appear any time.
-        const delay = backoffDelay(attempt, { baseMs: 1000, maxMs: 15_000, jitter: 0.2 });
+        // Capped low: after a broker outage (or once a missing topic appears) the worker is back
+        // within seconds; the log repeats only every minute.
+        const delay = backoffDelay(attempt, { baseMs: 1000, maxMs: 8_000, jitter: 0.2 });
         const problem = describeKafkaError(error, {
           topic: consumer.topic,
           brokers: start.kafka.brokers,
