@@ -20,10 +20,10 @@ COPY package.json package-lock.json ./
 # npm ci fetches the deno binary (a devDependency, like bun); keep it and drop the other
 # development packages (bun, the benchmark client, type declarations).
 RUN npm ci --no-audit --no-fund \
-  && mv node_modules/deno/deno /tmp/deno \
+  && mv node_modules/deno/deno .deno-binary \
   && npm prune --omit=dev --no-audit --no-fund \
   && mkdir -p node_modules/deno \
-  && mv /tmp/deno node_modules/deno/deno
+  && mv .deno-binary node_modules/deno/deno
 COPY deno.json ./
 COPY src/ src/
 
