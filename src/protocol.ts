@@ -68,6 +68,11 @@ export interface PartitionStart {
 
 /** Worker → supervisor. */
 export type WorkerMessage =
+  | {
+    v: typeof PROTOCOL_VERSION;
+    /** The handler module was imported and its setup() finished: the start-up deadline no longer applies. */
+    type: "loaded";
+  }
   | { v: typeof PROTOCOL_VERSION; type: "ready" }
   | {
     v: typeof PROTOCOL_VERSION;
@@ -102,6 +107,11 @@ export type WorkerMessage =
     partition: number;
   }
   | { v: typeof PROTOCOL_VERSION; type: "revoked"; partitions: number[] }
+  | {
+    v: typeof PROTOCOL_VERSION;
+    /** The group is rebalancing: a new assignment follows. */
+    type: "rebalancing";
+  }
   | { v: typeof PROTOCOL_VERSION; type: "offsets"; partitions: PartitionProgress[] }
   | {
     v: typeof PROTOCOL_VERSION;
@@ -128,12 +138,14 @@ export function toErrorData(error: unknown, retriable = false): ErrorData {
 
 // A record over the union's tags: the compiler insists that every type is listed.
 const WORKER_TYPES: Record<WorkerMessage["type"], true> = {
+  loaded: true,
   ready: true,
   assigned: true,
   started: true,
   reset: true,
   deadLettered: true,
   revoked: true,
+  rebalancing: true,
   offsets: true,
   heartbeat: true,
   error: true,

@@ -275,8 +275,17 @@ const consumerFields = {
   deadLetterTopic: TopicSchema.nullable().default(null).describe(
     "Where a message goes after its retries are spent; null: the partition pauses instead.",
   ),
+  concurrency: z.number().int().min(1).max(256).default(1).describe(
+    "Partitions handled at once inside one worker; messages of one partition are always " +
+      "handled one after the other, in order.",
+  ),
   handlerTimeoutMs: z.number().int().min(100).default(300_000).describe(
-    "A handler call running longer than this is stuck: its worker is restarted (the message is not committed).",
+    "A handler call running longer than this is stuck: its worker is restarted (the message is " +
+      "not committed). The group membership is kept alive during handler calls up to this long.",
+  ),
+  startupTimeoutMs: z.number().int().min(100).default(60_000).describe(
+    "How long importing the handler module and its setup() may take before the worker is " +
+      "restarted.",
   ),
   permissions: PermissionsSchema,
 };

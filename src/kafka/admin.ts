@@ -85,7 +85,8 @@ export class KafkaAdmin {
   /** Produces records, acknowledged by all in-sync replicas. */
   async produce(topic: string, records: OutgoingRecord[]): Promise<void> {
     if (this.#producer === null) {
-      this.#producer = this.#kafka.producer({ allowAutoTopicCreation: false });
+      // Idempotent: a request retried after a timeout does not write its records twice.
+      this.#producer = this.#kafka.producer({ allowAutoTopicCreation: false, idempotent: true });
       await this.#producer.connect();
     }
     const chunk = 5000;

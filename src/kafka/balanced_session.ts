@@ -77,6 +77,9 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
         message.startsWith("Offset out of range, resetting to default offset") &&
         fields.topic === topic
       ) {
+        // kafkajs commits a placeholder (-1 or -2) there, then reads from the
+        // position it stands for: the first batch commits the real offset.
+        outOfRange.add(Number(fields.partition));
         options.onOutOfRange(Number(fields.partition));
       }
     },
@@ -84,7 +87,10 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
   const consumer: Consumer = kafka.consumer({
     groupId: options.group,
     sessionTimeout: 30_000,
-    rebalanceTimeout: 60_000,
+    // How long the group waits for this member to rejoin during a rebalance:
+    // as long as a handler call may run (Java's max.poll.interval.ms), so
+    // that a call in progress finishes and is committed before the rejoin.
+    rebalanceTimeout: Math.max(60_000, options.maxHandlerMs),
     heartbeatInterval: 3_000,
     maxWaitTimeInMs: options.fetch.maxWaitMs,
     maxBytesPerPartition: options.fetch.maxBytesPerPartition,
@@ -92,7 +98,17 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
   });
   const admin = kafka.admin();
+  /** The admin's connection; forgotten when it fails, so that the next use connects again. */
   let adminConnected: Promise<void> | null = null;
+  const connectAdmin = async () => {
+    adminConnected ??= admin.connect().catch((error) => {
+      adminConnected = null;
+      throw error;
+    });
+    await adminConnected;
+  };
+  /** Partitions whose committed offset kafkajs replaced with a placeholder after an out-of-range. */
+  const outOfRange = new Set<number>();
   let generation = 0;
   let assigned = new Set<number>();
   /** Where each partition must start: the first batch is checked against it. */
@@ -121,6 +137,7 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     for (const o of offsets) committedNow.set(o.partition, o.offset);
     if (offsets.length > 0) options.onCommitted(offsets);
   });
+  consumer.on(consumer.events.REBALANCING, () => options.onRebalancing?.());
   consumer.on(consumer.events.CRASH, (event) => {
     if (!event.payload.restart) options.onFatal(event.payload.error);
   });
@@ -137,6 +154,7 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
   // through the CRASH event.
   const running = consumer.run({
     autoCommit: options.autoCommit,
+    partitionsConsumedConcurrently: options.concurrency,
     eachBatchAutoResolve: false,
     eachBatch: async (payload: EachBatchPayload) => {
       const { batch } = payload;
@@ -154,6 +172,10 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
           return;
         }
         expectedStart.delete(batch.partition);
+      }
+      if (outOfRange.delete(batch.partition)) {
+        const fetched = String((batch as unknown as { fetchedOffset: string }).fetchedOffset);
+        await commitConfirmed([{ partition: batch.partition, offset: fetched }], null);
       }
       await options.onBatch({
         partition: batch.partition,
@@ -185,8 +207,7 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
 
   return {
     async describe(partitions) {
-      adminConnected ??= admin.connect();
-      await adminConnected;
+      await connectAdmin();
       return await describePartitions(admin, options.group, topic, partitions);
     },
     async begin(forGeneration, positions) {
@@ -206,11 +227,20 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       await consumer.commitOffsets(
         offsets.map((o) => ({ topic, partition: o.partition, offset: o.offset })),
       );
+      // kafkajs drops a commit silently while its runner is stopped or the
+      // partition is not assigned: report it instead of claiming success.
+      if (!offsets.every((o) => committedNow.get(o.partition) === o.offset)) {
+        throw new Error(
+          `offsets of partitions ${offsets.map((o) => o.partition).join(", ")} were not ` +
+            "committed: the consumer is not running or no longer holds them",
+        );
+      }
     },
     pause(partitions) {
       consumer.pause([{ topic, partitions }]);
     },
     resume(partitions) {
+      // Throws while kafkajs restarts its consumer group: the caller retries.
       consumer.resume([{ topic, partitions: partitions.filter((p) => assigned.has(p)) }]);
     },
     async stop() {

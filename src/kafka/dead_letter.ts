@@ -58,12 +58,18 @@ export function createDeadLetterSink(
             idempotent: true,
           },
         );
-        connected = producer.connect();
       }
-      await connected;
-      const original: Record<string, Buffer | string> = {};
+      // A failed connect is forgotten: the next message connects again.
+      const ready = connected ??= producer.connect().catch((error) => {
+        connected = null;
+        throw error;
+      });
+      await ready;
+      const original: Record<string, Buffer | Buffer[]> = {};
       for (const [k, v] of Object.entries(message.headers)) {
+        // A header may repeat: kafkajs gives its values as an array, and takes them back so.
         if (v instanceof Uint8Array) original[k] = toBuffer(v)!;
+        else if (Array.isArray(v)) original[k] = v.map((b) => toBuffer(b)!);
       }
       await producer.send({
         topic,

@@ -83,11 +83,17 @@ export interface SessionOptions {
   autoCommit: boolean;
   /** Fetch sizes and wait (the consumer's `fetch:`). */
   fetch: FetchLimits;
+  /** How many partitions' batches may be handled at once (each partition's in order). */
+  concurrency: number;
+  /** How long one handler call may run: the membership is kept that long during a rebalance. */
+  maxHandlerMs: number;
   logger: Logger;
   onBatch(batch: FetchedBatch): Promise<void>;
   /** A new assignment; every partition stays paused until `begin()`. Called synchronously by the session. */
   onAssigned(assignment: Assignment): void;
   onCommitted(offsets: PartitionOffset[]): void;
+  /** The group started rebalancing: `onAssigned` follows (balanced mode). */
+  onRebalancing?(): void;
   /** A committed offset fell out of range while reading, and the partition moved to autoOffsetReset. */
   onOutOfRange(partition: number): void;
   /** The session failed and will not recover by itself. */
@@ -103,7 +109,7 @@ export interface ConsumerSession {
    * them there. Rejects if `generation` is no longer the current assignment.
    */
   begin(generation: number, positions: PartitionOffset[]): Promise<void>;
-  /** Commits offsets now (manual commit mode, or a final commit). */
+  /** Commits offsets now (manual commit mode, or a final commit); rejects when they were not committed. */
   commit(offsets: PartitionOffset[]): Promise<void>;
   pause(partitions: number[]): void;
   resume(partitions: number[]): void;

@@ -290,9 +290,12 @@ class SimpleSession implements ConsumerSession {
         )
       ),
     );
-    for (const result of results) {
-      if (result.status === "rejected") continue;
-      for (const records of result.value) {
+    const fetched = results.flatMap((r) => r.status === "fulfilled" ? r.value : []);
+    // Each partition appears once in a round: up to `concurrency` of them are handled at once.
+    let next = 0;
+    const lane = async () => {
+      while (next < fetched.length) {
+        const records = fetched[next++]!;
         const cursor = this.#cursors.get(records.partition);
         // Paused, resumed or moved while fetching: fetch again from where it stands now.
         if (
@@ -302,7 +305,9 @@ class SimpleSession implements ConsumerSession {
         }
         await this.#deliver(cursor, records);
       }
-    }
+    };
+    const lanes = Math.max(1, Math.min(this.#options.concurrency, fetched.length));
+    await Promise.all(Array.from({ length: lanes }, lane));
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
   }

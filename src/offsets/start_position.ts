@@ -19,7 +19,8 @@ export interface StartPositionInput {
   /**
    * The committed offset for the group, topic and partition, in Kafka's
    * convention (the next offset to read); `null` if there is none. `"-1"`,
-   * which Kafka and kafkajs report for "no committed offset", also means none.
+   * which Kafka and kafkajs report for "no committed offset", also means none;
+   * any other negative value is out of range.
    */
   committed: string | null;
   /** The earliest offset still in the log. */
@@ -127,7 +128,12 @@ export function startPosition(input: StartPositionInput): StartPosition {
   }
   checkBoolean(resetOffsetOnStart, "resetOffsetOnStart");
   checkBoolean(heldAtStart, "heldAtStart");
-  const committed = input.committed === null || input.committed === "-1"
+  // Any other negative value is a placeholder a client committed instead of
+  // an offset (kafkajs's -2 for "earliest"): it points at nothing, so it is
+  // out of range.
+  const placeholder = input.committed !== null && input.committed !== "-1" &&
+    /^-[0-9]+$/.test(input.committed);
+  const committed = input.committed === null || input.committed === "-1" || placeholder
     ? null
     : parseOffset(input.committed, { action: ACTION, name: "committed" });
   const logStartOffset = parseOffset(input.logStartOffset, {
@@ -147,6 +153,7 @@ export function startPosition(input: StartPositionInput): StartPosition {
   if (resetOffsetOnStart && heldAtStart) {
     return { offset: reset, reason: "reset-on-start", commit: true };
   }
+  if (placeholder) return { offset: reset, reason: "out-of-range", commit: true };
   if (committed === null) {
     return { offset: reset, reason: "no-committed-offset", commit: true };
   }

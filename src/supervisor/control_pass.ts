@@ -16,6 +16,12 @@ export interface SlotView {
   /** Why the worker died by itself (uncaught error, fatal error), if it did. */
   dead: string | null;
   lastHeartbeat: number;
+  /** When the worker in the slot was started. */
+  startedAt: number;
+  /** The worker has not finished importing its handler and running setup() yet. */
+  loading: boolean;
+  /** How long importing and setup() may take (the consumer's startupTimeoutMs). */
+  startupTimeoutMs: number;
   /** When the handler now running started, or null. */
   busySince: number | null;
   draining: boolean;
@@ -45,6 +51,19 @@ export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   [
     "terminateIfDead",
     (s) => !s.empty && s.dead !== null ? { kind: "terminate", id: s.id, reason: s.dead } : null,
+  ],
+  [
+    "terminateIfStartupLate",
+    (s, now) =>
+      !s.empty && !s.draining && s.loading && now - s.startedAt > s.startupTimeoutMs
+        ? {
+          kind: "terminate",
+          id: s.id,
+          reason: `handler import and setup() still running after ${
+            Math.round(now - s.startedAt)
+          } ms (startupTimeoutMs ${s.startupTimeoutMs})`,
+        }
+        : null,
   ],
   [
     "terminateIfSilent",

@@ -12,6 +12,13 @@
  * for a partition in flight elsewhere waits for that outcome, so no
  * partition is reset twice and none is read before its reset.
  *
+ * The settle window is bounded: a partition is reset only if the daemon
+ * held it continuously since the start settled. When every replica reads
+ * its latest assignment and none is joining or rebalancing, a pending reset
+ * whose partition no replica holds has left the daemon (moved to another
+ * daemon, or held by a worker that died): it is dropped, and the partition
+ * resumes from committed if it ever returns.
+ *
  * @module
  */
 
@@ -57,6 +64,9 @@ export class StartSettler {
   readonly #startedGeneration = new Map<number, number>();
   readonly #pending = new Set<number>();
   readonly #inFlight = new Map<number, { replica: number; generation: number }>();
+  /** Replicas whose next assignment is coming (spawned, or rebalancing). */
+  readonly #joining = new Set<number>();
+  #dropped: number[] = [];
   #settled = false;
   #heldAtStart: number[] = [];
 
@@ -86,6 +96,7 @@ export class StartSettler {
    */
   get ready(): boolean {
     if (!this.#settled || this.#pending.size > 0 || this.#inFlight.size > 0) return false;
+    if (this.#joining.size > 0) return false;
     for (const [replica, request] of this.#latest) {
       if (this.#startedGeneration.get(replica) !== request.generation) return false;
     }
@@ -98,8 +109,26 @@ export class StartSettler {
     const request = { generation, partitions: [...partitions] };
     this.#latest.set(replica, request);
     this.#waiting.set(replica, request);
+    this.#joining.delete(replica);
     if (!this.#settled && this.#latest.size === this.#replicas) this.#settle();
     return this.#answer();
+  }
+
+  /**
+   * A replica's next assignment is coming: its worker was spawned, or its
+   * group is rebalancing. Until it arrives, what the daemon holds is not
+   * known, so no pending reset is dropped.
+   */
+  joining(replica: number): void {
+    this.#checkReplica(replica);
+    this.#joining.add(replica);
+  }
+
+  /** Pending resets dropped since the last call, because their partition left the daemon. */
+  takeDropped(): number[] {
+    const dropped = this.#dropped;
+    this.#dropped = [];
+    return dropped;
   }
 
   /** A replica reports which partitions of an answered assignment it started, and which it abandoned. */
@@ -138,7 +167,10 @@ export class StartSettler {
     }
     this.#waiting.delete(replica);
     this.#startedGeneration.delete(replica);
-    if (!this.#settled) this.#latest.delete(replica);
+    this.#latest.delete(replica);
+    // Its replacement joins next: until it has its assignment, a partition
+    // of the dead worker may still come back to this daemon.
+    this.#joining.add(replica);
     return this.#answer();
   }
 
@@ -156,8 +188,30 @@ export class StartSettler {
     if (this.#resetOnStart) { for (const p of held) this.#pending.add(p); }
   }
 
+  /** Drops pending resets whose partition left the daemon (see the module doc). */
+  #dropDeparted(): void {
+    if (this.#pending.size === 0 || this.#joining.size > 0 || this.#inFlight.size > 0) return;
+    if (this.#waiting.size > 0) return;
+    const held = new Set<number>();
+    for (const [replica, request] of this.#latest) {
+      if (this.#startedGeneration.get(replica) !== request.generation) return;
+      for (const p of request.partitions) held.add(p);
+    }
+    for (const p of this.#pending) {
+      if (held.has(p)) continue;
+      this.#pending.delete(p);
+      this.#dropped.push(p);
+    }
+  }
+
   #answer(): PositionsReply[] {
     if (!this.#settled) return [];
+    const replies = this.#replies();
+    this.#dropDeparted();
+    return replies;
+  }
+
+  #replies(): PositionsReply[] {
     const replies: PositionsReply[] = [];
     for (const [replica, request] of this.#waiting) {
       const blocked = request.partitions.some((p) => {

@@ -135,6 +135,7 @@ export class Supervisor {
 
   #spawn(slot: Slot, recovery: boolean): void {
     const { runtime, logger, logFormat, heartbeatIntervalMs } = this.#options;
+    this.#runs.get(slot.consumer.name)?.settler.joining(slot.replica);
     slot.handle = new WorkerHandle({
       consumer: slot.consumer,
       kafka: this.#config.kafka,
@@ -178,6 +179,9 @@ export class Supervisor {
           ),
         );
         break;
+      case "rebalancing":
+        run.settler.joining(slot.replica);
+        return;
       case "deadLettered":
         run.deadLettered += message.count;
         run.handlerErrors += message.count;
@@ -193,6 +197,12 @@ export class Supervisor {
         break;
       default:
         return;
+    }
+    const dropped = run.settler.takeDropped();
+    if (dropped.length > 0) {
+      log.info("reset on start dropped: the partitions left this daemon before their reset", {
+        partitions: dropped,
+      });
     }
     if (!run.ready && run.settler.ready) {
       run.ready = true;
@@ -245,6 +255,9 @@ export class Supervisor {
       restartAt: s.restartAt,
       dead: s.handle?.dead ?? null,
       lastHeartbeat: s.handle?.lastHeartbeat ?? 0,
+      startedAt: s.handle?.startedAt ?? 0,
+      loading: s.handle !== null && !s.handle.loaded,
+      startupTimeoutMs: s.consumer.startupTimeoutMs,
       busySince: s.handle?.busySince ?? null,
       draining: s.handle?.state === "draining",
       handlerTimeoutMs: s.consumer.handlerTimeoutMs,

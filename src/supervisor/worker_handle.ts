@@ -51,6 +51,8 @@ export class WorkerHandle {
   startedAt: number;
   lastHeartbeat: number;
   busySince: number | null = null;
+  /** The handler module was imported and its setup() finished. */
+  loaded = false;
   assigned: number[] = [];
   /** The worker's group member id, once it joined (balanced mode). */
   memberId: string | null = null;
@@ -102,6 +104,9 @@ export class WorkerHandle {
 
   #receive(message: WorkerMessage): void {
     switch (message.type) {
+      case "loaded":
+        this.loaded = true;
+        break;
       case "ready":
         this.advance("running");
         break;

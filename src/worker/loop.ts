@@ -1,17 +1,14 @@
 /**
- * The worker's fetch → handle → commit loop for one consumer replica.
+ * The worker's fetch → handle → commit loop for one consumer replica: the
+ * glue between a Kafka session, the batch runs that call the handler
+ * (`partition_runner.ts`), the commit tracker and the supervisor.
  *
  * @module
  */
 import { StaleAssignmentError, startBalancedSession } from "../kafka/balanced_session.ts";
 import { startSimpleSession } from "../kafka/simple_session.ts";
 import { createDeadLetterSink } from "../kafka/dead_letter.ts";
-import {
-  type Assignment,
-  batchMessages,
-  type ConsumerSession,
-  type FetchedBatch,
-} from "../kafka/session.ts";
+import type { Assignment, ConsumerSession, FetchedBatch } from "../kafka/session.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import { CommitTracker } from "../offsets/commit_tracker.ts";
 import {
@@ -22,10 +19,11 @@ import {
 } from "../protocol.ts";
 import { backoffDelay } from "../supervisor/backoff.ts";
 import { startAssignment } from "./assignment.ts";
-import { HandlerCalls } from "./handler_calls.ts";
+import { tickMs } from "./commit_policy.ts";
 import { sleep } from "./sleep.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
 import type { Context, Message } from "./message.ts";
+import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
 
 type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
 
@@ -38,8 +36,10 @@ export interface WorkerLoop {
 }
 
 const REPORT_INTERVAL_MS = 1000;
-/** How often a long batch hands finished offsets to the client and heartbeats. */
-const TICK_MS = 1000;
+/** How often the membership is kept alive while a handler call runs. */
+const KEEPALIVE_MS = 1000;
+/** How soon a paused partition whose resume failed (the client was restarting) is resumed again. */
+const RESUME_RETRY_MS = 1000;
 
 /** Starts the loop described by a `start` message; progress goes out through `post`. */
 export async function startWorkerLoop(
@@ -56,6 +56,9 @@ export async function startWorkerLoop(
   const tracker = new CommitTracker();
   const highWatermarks = new Map<number, string>();
   const dirty = new Set<number>();
+  /** The batches being handled, one per partition at most. */
+  const runs = new Set<BatchRun>();
+  const inflight = new Set<Promise<void>>();
   /** The assignment being read, and the one waiting for the supervisor's `positions`. */
   let current: Assignment = { generation: 0, partitions: [] };
   let awaiting: Assignment | null = null;
@@ -63,15 +66,32 @@ export async function startWorkerLoop(
   /** Resolves with the session once connected (assignments can arrive while it connects). */
   let sessionReady!: (s: ConsumerSession) => void;
   const connected = new Promise<ConsumerSession>((resolve) => (sessionReady = resolve));
-  const deadLetters = consumer.deadLetterTopic === null ? null : createDeadLetterSink(start.kafka, {
-    clientIdSuffix: `${consumer.name}-${start.replica}`,
-    consumer: consumer.name,
-    logger: log,
-  });
   const autoCommit = consumer.commit.mode === "auto";
   let lastCommitAt = Date.now();
   /** Partitions paused after a handler failure, with their resume timers. */
   const failed = new Map<number, ReturnType<typeof setTimeout>>();
+
+  // The heartbeat comes from this thread's event loop (a busy loop stops
+  // it), from the first moment: a slow import or setup() is not a hang.
+  const heartbeat = setInterval(() => {
+    const now = Date.now();
+    let busyMs: number | null = null;
+    for (const run of runs) {
+      const ms = run.calls.busyMs(now);
+      if (ms !== null && (busyMs === null || ms > busyMs)) busyMs = ms;
+    }
+    post({ v: 1, type: "heartbeat", busyMs });
+  }, start.heartbeatIntervalMs);
+  const report = setInterval(() => {
+    if (dirty.size === 0) return;
+    const partitions = [...dirty].map(progress);
+    dirty.clear();
+    post({ v: 1, type: "offsets", partitions });
+  }, REPORT_INTERVAL_MS);
+  const stopTimers = () => {
+    clearInterval(heartbeat);
+    clearInterval(report);
+  };
 
   const progress = (partition: number): PartitionProgress => ({
     partition,
@@ -80,8 +100,9 @@ export async function startWorkerLoop(
     highWatermark: highWatermarks.get(partition) ?? null,
   });
 
+  /** Commits every finished message of the partitions held now; rejects when the commit was not applied. */
   const commitFinished = async () => {
-    flushFinished?.();
+    for (const run of runs) run.flush();
     const pending = tracker.pending().filter((o) => current.partitions.includes(o.partition));
     if (pending.length === 0 || session === null) return;
     await session.commit(pending);
@@ -95,24 +116,27 @@ export async function startWorkerLoop(
     topic: consumer.topic,
     log: log.child({ source: "handler" }),
     commit: commitFinished,
+    ack: () => {},
     signal: abort.signal,
   };
 
-  const module: HandlerModule = await importHandlerModule(consumer.handler);
-  const handler: Handler = handlerOf(module, consumer.handler);
-  await module.setup?.(ctx);
+  let module: HandlerModule;
+  let handler: Handler;
+  try {
+    module = await importHandlerModule(consumer.handler);
+    handler = handlerOf(module, consumer.handler);
+    await module.setup?.(ctx);
+  } catch (error) {
+    stopTimers();
+    throw error;
+  }
+  post({ v: 1, type: "loaded" });
 
-  const calls = new HandlerCalls({ retry: consumer.retry, signal: abort.signal, log });
-  // The heartbeat comes from this thread's event loop: a busy loop stops it.
-  const heartbeat = setInterval(() => {
-    post({ v: 1, type: "heartbeat", busyMs: calls.busyMs(Date.now()) });
-  }, start.heartbeatIntervalMs);
-  const report = setInterval(() => {
-    if (dirty.size === 0) return;
-    const partitions = [...dirty].map(progress);
-    dirty.clear();
-    post({ v: 1, type: "offsets", partitions });
-  }, REPORT_INTERVAL_MS);
+  const deadLetters = consumer.deadLetterTopic === null ? null : createDeadLetterSink(start.kafka, {
+    clientIdSuffix: `${consumer.name}-${start.replica}`,
+    consumer: consumer.name,
+    logger: log,
+  });
 
   /**
    * The handler gave up on `messages`: with a dead-letter topic, copy them
@@ -142,10 +166,36 @@ export async function startWorkerLoop(
     return true;
   };
 
+  /** Resumes a paused partition once its retry time came, again later if the client cannot now. */
+  const resumeLater = (partition: number, delayMs: number) => {
+    clearTimeout(failed.get(partition));
+    failed.set(
+      partition,
+      setTimeout(() => {
+        failed.delete(partition);
+        if (abort.signal.aborted || !current.partitions.includes(partition)) return;
+        try {
+          session?.resume([partition]);
+        } catch (error) {
+          log.warn("cannot resume the partition yet; trying again", {
+            partition,
+            ...errorFields(error),
+          });
+          resumeLater(partition, RESUME_RETRY_MS);
+        }
+      }, delayMs),
+    );
+  };
+
   /** The handler gave up on `message`: pause its partition, report, try again later. Never skip it. */
   const failPartition = (message: Message, error: unknown) => {
     const { partition } = message;
-    session?.pause([partition]);
+    try {
+      session?.pause([partition]);
+    } catch (pauseError) {
+      // The client is restarting: the partition is not read until it rejoins anyway.
+      log.warn("cannot pause the partition", { partition, ...errorFields(pauseError) });
+    }
     log.error("handler failed after retries; partition paused", {
       partition,
       offset: message.offset,
@@ -153,21 +203,32 @@ export async function startWorkerLoop(
       ...errorFields(error),
     });
     post({ v: 1, type: "error", error: toErrorData(error), fatal: false });
-    clearTimeout(failed.get(partition));
-    failed.set(
-      partition,
-      setTimeout(() => {
-        failed.delete(partition);
-        session?.resume([partition]);
-      }, consumer.retry.maxBackoffMs),
-    );
+    resumeLater(partition, consumer.retry.maxBackoffMs);
   };
 
-  // Partitions are processed one message (or batch) at a time, in order, so
-  // "finished" is a prefix: the tracker is told about finished messages only,
-  // in runs, and never about a message before its handler succeeded.
-  /** Hands the batch in progress's finished messages to the tracker and the client. */
-  let flushFinished: (() => void) | null = null;
+  const runOptions: BatchRunOptions = {
+    handler,
+    ctx,
+    retry: consumer.retry,
+    signal: abort.signal,
+    log,
+    tickMs: tickMs(consumer.commit),
+    keepaliveMs: KEEPALIVE_MS,
+    onFinished: (partition, offset) => {
+      tracker.begin(partition, offset);
+      tracker.finish(partition, offset);
+    },
+    onTick: async () => {
+      const now = Date.now();
+      if (!autoCommit || now - lastCommitAt < consumer.commit.intervalMs) return;
+      lastCommitAt = now;
+      await commitFinished().catch((error) =>
+        log.warn("commit on the interval failed; committing again later", errorFields(error))
+      );
+    },
+    deadLetter,
+    failPartition,
+  };
 
   const onBatch = async (batch: FetchedBatch) => {
     const { partition, size } = batch;
@@ -178,58 +239,16 @@ export async function startWorkerLoop(
       // Reset by the client after an out-of-range offset: restart the bookkeeping here.
       tracker.seed(partition, batch.at(0).offset);
     }
-    if (handler.kind === "batch") {
-      if (!batch.active()) return;
-      const messages = batchMessages(batch);
-      const first = messages[0]!;
-      const pending = calls.call((m: Message[]) => handler.fn(m, ctx), messages, first);
-      const error = pending === null ? null : await pending;
-      if (error !== null && !await deadLetter(messages, error)) return failPartition(first, error);
-      const last = messages[size - 1]!.offset;
-      tracker.begin(partition, last);
-      tracker.finish(partition, last);
-      batch.resolve(last);
-      return;
-    }
-    const handle = handler.fn;
-    const callHandler = (message: Message) => handle(message, ctx);
-    /** The last finished message's offset not yet handed to the tracker and the client. */
-    let finished: string | null = null;
-    flushFinished = () => {
-      if (finished === null) return;
-      tracker.begin(partition, finished);
-      tracker.finish(partition, finished);
-      batch.resolve(finished);
-      finished = null;
-    };
-    let tick = Date.now();
+    const run = new BatchRun(batch, runOptions);
+    runs.add(run);
+    const done = run.run();
+    const settled = done.then(() => {}, () => {});
+    inflight.add(settled);
     try {
-      for (let i = 0; i < size; i++) {
-        if (!batch.active()) return;
-        const message = batch.at(i);
-        // Synchronous handlers return null here: no promise, no microtask.
-        const pending = calls.call(callHandler, message, message);
-        const error = pending === null ? null : await pending;
-        if (error !== null && !await deadLetter([message], error)) {
-          return failPartition(message, error);
-        }
-        finished = message.offset;
-        const now = Date.now();
-        if (now - tick < TICK_MS) continue;
-        // Once a second in a long batch: record what finished (a rebalance
-        // then commits it), keep the membership alive (a rebalance ends the
-        // batch here), and commit on the interval.
-        tick = now;
-        flushFinished();
-        await batch.heartbeat();
-        if (autoCommit && now - lastCommitAt >= consumer.commit.intervalMs) {
-          lastCommitAt = now;
-          await commitFinished();
-        }
-      }
+      await done;
     } finally {
-      flushFinished();
-      flushFinished = null;
+      runs.delete(run);
+      inflight.delete(settled);
     }
   };
 
@@ -311,9 +330,12 @@ export async function startWorkerLoop(
           autoOffsetReset: consumer.autoOffsetReset,
           autoCommit,
           fetch: consumer.fetch,
+          concurrency: consumer.concurrency,
+          maxHandlerMs: consumer.handlerTimeoutMs,
           logger: log,
           onBatch,
           onAssigned,
+          onRebalancing: () => post({ v: 1, type: "rebalancing" }),
           onCommitted: (offsets) => {
             lastCommitAt = Date.now();
             tracker.markCommitted(offsets);
@@ -350,6 +372,16 @@ export async function startWorkerLoop(
   };
   void connect();
 
+  /** Waits for the batches in hand to end (their handler calls finish), or for `deadlineMs`. */
+  const finishInflight = async (deadlineMs: number): Promise<boolean> => {
+    const late = Symbol("late");
+    const result = await Promise.race([
+      Promise.all([...inflight]),
+      sleep(Math.max(0, deadlineMs - Date.now())).then(() => late),
+    ]);
+    return result !== late;
+  };
+
   return {
     positions(generation, resetOnStart) {
       if (
@@ -364,25 +396,37 @@ export async function startWorkerLoop(
       void begin(assignment, resetOnStart);
     },
     async stop(deadlineMs) {
+      // No new message starts; a handler call in progress may finish (or
+      // give up on ctx.signal: then its message stays unfinished).
       abort.abort();
       for (const timer of failed.values()) clearTimeout(timer);
-      const stopTimers = () => {
-        clearInterval(heartbeat);
-        clearInterval(report);
-      };
       // Still connecting: nothing was fetched, so nothing needs committing.
       if (session === null) return stopTimers();
       const active = session;
-      // Auto mode: kafkajs commits the finished offsets as it stops. Manual
-      // mode commits only what the handler asked for.
+      try {
+        active.pause(current.partitions);
+      } catch {
+        // The client is restarting: it fetches nothing anyway.
+      }
+      // The batches in hand end first, while the session still holds the
+      // group: a `ctx.commit()` from a finishing handler is applied, then
+      // auto mode commits everything finished. Then the group is left.
       const drained = (async () => {
+        if (!await finishInflight(deadlineMs)) return false;
+        if (autoCommit) {
+          // What the client still holds is committed by it as it stops.
+          await commitFinished().catch((error) =>
+            log.warn("final commit failed; the client commits on leaving", errorFields(error))
+          );
+        }
         await active.stop();
         await deadLetters?.close();
         await module.teardown?.(ctx);
+        return true;
       })();
       const late = Symbol("late");
       const result = await Promise.race([
-        drained.then(() => null, (error) => error),
+        drained.then((ok) => ok ? null : late, (error) => error),
         sleep(Math.max(0, deadlineMs - Date.now())).then(() => late),
       ]);
       stopTimers();

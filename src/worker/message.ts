@@ -34,7 +34,19 @@ export interface Context {
    * this is the only way offsets get committed.
    */
   commit(): Promise<void>;
-  /** Aborted when the worker is asked to stop. */
+  /**
+   * Batch handlers (`handleBatch`): marks `message` and every message before
+   * it in this call's batch as finished. When the handler then throws, the
+   * next attempt gets only the messages after them, and once attempts are
+   * spent only the message after the last acked one is dead-lettered. A
+   * no-op for per-message handlers, whose message finishes when they return.
+   */
+  ack(message: Message): void;
+  /**
+   * Aborted when the worker is asked to stop. A handler that rejects
+   * because of it leaves its message unfinished: it is not retried, not
+   * dead-lettered, not committed, and is handled again after the restart.
+   */
   signal: AbortSignal;
 }
 

@@ -66,6 +66,8 @@ async function start(
     autoOffsetReset: "earliest",
     autoCommit: true,
     fetch: { maxBytesPerPartition: 1024 * 1024, maxBytes: 10 * 1024 * 1024, maxWaitMs: 500 },
+    concurrency: 1,
+    maxHandlerMs: 60_000,
     logger: createLogger({ level: "warn" }),
     onBatch: async (batch) => await onBatch(batch, record),
     onAssigned: (a) => record.assigned.push(a),

@@ -327,8 +327,27 @@ Deno.test("startPosition() throws TypeError naming a field that is not an offset
   });
 });
 
-Deno.test("startPosition() throws RangeError for negative offsets other than a committed -1", async (t) => {
-  for (const name of ["committed", "logStartOffset", "highWatermark"] as const) {
+Deno.test("startPosition() treats a negative committed placeholder (kafkajs's -2) as out of range", async (t) => {
+  for (const { autoOffsetReset, offset } of RESETS) {
+    for (const committed of ["-2", "-1000"]) {
+      await t.step(`${autoOffsetReset}, committed ${committed}`, () => {
+        assert.deepEqual(
+          startPosition(input({ autoOffsetReset, heldAtStart: false, committed })),
+          { offset, reason: "out-of-range", commit: true },
+        );
+      });
+    }
+  }
+  await t.step("resetOffsetOnStart still wins for a partition held at start", () => {
+    assert.deepEqual(
+      startPosition(input({ resetOffsetOnStart: true, committed: "-2" })),
+      { offset: "100", reason: "reset-on-start", commit: true },
+    );
+  });
+});
+
+Deno.test("startPosition() throws RangeError for negative log bounds", async (t) => {
+  for (const name of ["logStartOffset", "highWatermark"] as const) {
     for (const value of ["-2", "-1000"]) {
       await t.step(`${name} = ${value}`, () => {
         assert.throws(() => startPosition(input({ [name]: value })), {

@@ -8,6 +8,9 @@ const slot = (over: Partial<SlotView> = {}): SlotView => ({
   restartAt: 0,
   dead: null,
   lastHeartbeat: 1_000,
+  startedAt: 0,
+  loading: false,
+  startupTimeoutMs: 60_000,
   busySince: null,
   draining: false,
   handlerTimeoutMs: 60_000,
@@ -50,4 +53,22 @@ Deno.test("controlPass() restarts an empty slot once its backoff passed, one act
     { kind: "start", id: "c#0" },
     { kind: "terminate", id: "d#0", reason: "y" },
   ]);
+});
+
+Deno.test("controlPass() gives a worker importing its handler and running setup() its startupTimeoutMs", () => {
+  // A slow setup() heartbeats all along: only the start-up deadline applies.
+  const loading = slot({ loading: true, startedAt: 1_000, lastHeartbeat: 61_000 });
+  assert.deepEqual(controlPass([loading], 61_000, policy), []);
+  assert.deepEqual(controlPass([loading], 61_001, policy), [
+    {
+      kind: "terminate",
+      id: "c#0",
+      reason: "handler import and setup() still running after 60001 ms (startupTimeoutMs 60000)",
+    },
+  ]);
+});
+
+Deno.test("controlPass() applies no start-up deadline once the handler is loaded", () => {
+  const loaded = slot({ startedAt: 1_000, lastHeartbeat: 100_000 });
+  assert.deepEqual(controlPass([loaded], 100_000, policy), []);
 });

@@ -81,3 +81,59 @@ Deno.test("StartSettler rejects replica numbers outside 0..replicas-1", () => {
   assert.throws(() => s.assigned(2, 1, []), /replicas are numbered 0\.\.1/);
   assert.throws(() => new StartSettler({ replicas: 0, resetOnStart: true }), /current value is 0/);
 });
+
+Deno.test("StartSettler drops a reset whose partition left the daemon before it was committed", () => {
+  const s = new StartSettler({ replicas: 2, resetOnStart: true });
+  s.assigned(0, 1, [0, 1]);
+  assert.deepEqual(s.assigned(1, 1, [2, 3]), [
+    { replica: 0, generation: 1, resetOnStart: [0, 1] },
+    { replica: 1, generation: 1, resetOnStart: [2, 3] },
+  ]);
+  // A second daemon joins: both replicas rebalance; partitions 1 and 3 move to it.
+  s.joining(0);
+  s.joining(1);
+  s.assigned(0, 2, [0]);
+  s.started(1, 1, [2, 3], []);
+  assert.deepEqual(s.started(0, 1, [], [0, 1]), [{ replica: 0, generation: 2, resetOnStart: [0] }]);
+  assert.deepEqual(s.takeDropped(), [], "replica 1 is still rebalancing");
+  assert.deepEqual(s.assigned(1, 2, [2]), [{ replica: 1, generation: 2, resetOnStart: [] }]);
+  s.started(0, 2, [0], []);
+  s.started(1, 2, [2], []);
+  assert.deepEqual(s.takeDropped(), [1], "partition 1 is held by no replica: it left the daemon");
+  assert.equal(s.ready, true);
+  // Hours later partition 1 returns through a rebalance: it resumes from committed.
+  s.joining(0);
+  assert.deepEqual(s.assigned(0, 3, [0, 1]), [{ replica: 0, generation: 3, resetOnStart: [] }]);
+});
+
+Deno.test("StartSettler keeps a reset while its partition moves between the daemon's own replicas", () => {
+  const s = new StartSettler({ replicas: 2, resetOnStart: true });
+  s.assigned(0, 1, [0, 1]);
+  assert.deepEqual(s.assigned(1, 1, []), [
+    { replica: 0, generation: 1, resetOnStart: [0, 1] },
+    { replica: 1, generation: 1, resetOnStart: [] },
+  ]);
+  // Partition 1 moves from replica 0 to replica 1 before replica 0 reset it.
+  s.joining(0);
+  s.joining(1);
+  assert.deepEqual(s.assigned(0, 2, [0]), []);
+  assert.deepEqual(s.started(0, 1, [], [0, 1]), [{ replica: 0, generation: 2, resetOnStart: [0] }]);
+  s.started(1, 1, [], []);
+  s.started(0, 2, [0], []);
+  assert.deepEqual(s.takeDropped(), [], "replica 1's next assignment is still coming");
+  assert.deepEqual(s.assigned(1, 2, [1]), [{ replica: 1, generation: 2, resetOnStart: [1] }]);
+});
+
+Deno.test("StartSettler drops a dead worker's reset once its replacement joined without the partition", () => {
+  const s = new StartSettler({ replicas: 2, resetOnStart: true });
+  s.assigned(0, 1, [0]);
+  s.assigned(1, 1, [1]);
+  s.started(0, 1, [0], []);
+  // Replica 1 dies before committing its reset of partition 1, which moves to another daemon.
+  assert.deepEqual(s.gone(1), []);
+  assert.deepEqual(s.takeDropped(), [], "its replacement is still joining");
+  assert.deepEqual(s.assigned(1, 1, []), [{ replica: 1, generation: 1, resetOnStart: [] }]);
+  s.started(1, 1, [], []);
+  assert.deepEqual(s.takeDropped(), [1]);
+  assert.equal(s.ready, true);
+});

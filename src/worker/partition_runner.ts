@@ -1,0 +1,193 @@
+/**
+ * Handling one fetched batch of one partition: messages in order, retries,
+ * dead letters, pausing the partition when a message cannot be handled, and
+ * the membership kept alive while handlers run. One {@linkcode BatchRun} per
+ * batch; a worker with `concurrency: N` runs up to N at once, each on its
+ * own partition.
+ *
+ * @module
+ */
+import { batchMessages, type FetchedBatch } from "../kafka/session.ts";
+import type { Handler } from "./handler.ts";
+import { HandlerCalls, type HandlerCallsOptions } from "./handler_calls.ts";
+import { Keepalive } from "./keepalive.ts";
+import type { Context, Message } from "./message.ts";
+
+/** What a {@linkcode BatchRun} needs from its worker. */
+export interface BatchRunOptions {
+  handler: Handler;
+  ctx: Context;
+  retry: HandlerCallsOptions["retry"];
+  /** Aborted when the worker stops: no new message starts, and a call that fails then is not a failure. */
+  signal: AbortSignal;
+  log: HandlerCallsOptions["log"];
+  /** How often a long batch hands over finished messages, heartbeats and calls `onTick`. */
+  tickMs: number;
+  /** How often the membership is kept alive while a handler call runs. */
+  keepaliveMs: number;
+  /** Every message of `partition` up to and including `offset` has finished. In order, never twice. */
+  onFinished(partition: number, offset: string): void;
+  /** Called every `tickMs` of a long batch (the worker commits on its interval there). */
+  onTick(): Promise<void>;
+  /** Copies `messages` to the dead-letter topic; false when there is none or it failed. */
+  deadLetter(messages: Message[], error: unknown): Promise<boolean>;
+  /** `message` failed every attempt and was not dead-lettered: pause its partition. */
+  failPartition(message: Message, error: unknown): void;
+}
+
+/**
+ * One batch of one partition being handled.
+ *
+ * Finished messages are a prefix of the batch: the run hands the last
+ * finished offset over (`onFinished` and the batch's `resolve`) once a
+ * tick and at the end, or whenever the worker asks through
+ * {@linkcode BatchRun.flush} (before a commit).
+ *
+ * @example
+ * ```ts
+ * const run = new BatchRun(batch, options);
+ * try { await run.run(); } finally { run.flush(); }
+ * ```
+ */
+export class BatchRun {
+  readonly batch: FetchedBatch;
+  readonly calls: HandlerCalls;
+  readonly #options: BatchRunOptions;
+  /** The last finished message's offset not handed over yet. */
+  #finished: string | null = null;
+
+  constructor(batch: FetchedBatch, options: BatchRunOptions) {
+    this.batch = batch;
+    this.#options = options;
+    this.calls = new HandlerCalls({
+      retry: options.retry,
+      signal: options.signal,
+      log: options.log,
+    });
+  }
+
+  /** Hands the finished messages over to the worker and the client. */
+  flush(): void {
+    const offset = this.#finished;
+    if (offset === null) return;
+    this.#finished = null;
+    this.#options.onFinished(this.batch.partition, offset);
+    this.batch.resolve(offset);
+  }
+
+  /**
+   * Handles the batch. Rejects with the heartbeat's error when the group
+   * started rebalancing during a handler call: the call was finished first,
+   * and what finished is handed over before the client rejoins.
+   */
+  async run(): Promise<void> {
+    if (!this.#active()) return;
+    const keepalive = new Keepalive(() => this.batch.heartbeat(), this.#options.keepaliveMs);
+    try {
+      if (this.#options.handler.kind === "batch") {
+        await this.#runBatch(this.#options.handler.fn, keepalive);
+      } else await this.#runEach(this.#options.handler.fn, keepalive);
+    } finally {
+      keepalive.stop();
+      this.flush();
+    }
+  }
+
+  #active(): boolean {
+    return !this.#options.signal.aborted && this.batch.active();
+  }
+
+  async #runEach(
+    handle: (message: Message, ctx: Context) => unknown,
+    keepalive: Keepalive,
+  ): Promise<void> {
+    const { batch } = this;
+    const { ctx, tickMs } = this.#options;
+    const call = (message: Message) => handle(message, ctx);
+    let tick = Date.now();
+    for (let i = 0; i < batch.size; i++) {
+      if (!this.#active()) return;
+      const message = batch.at(i);
+      // Synchronous handlers return null here: no promise, no microtask.
+      const pending = this.calls.call(call, message, message);
+      if (pending !== null) {
+        const error = await pending;
+        if (error !== null && !await this.#giveUp([message], error)) return;
+        this.#finished = message.offset;
+        if (keepalive.error !== null) throw keepalive.error;
+      } else this.#finished = message.offset;
+      const now = Date.now();
+      if (now - tick < tickMs) continue;
+      // Once a tick in a long batch: hand over what finished (a rebalance
+      // then commits it), keep the membership alive, commit on the interval.
+      tick = now;
+      this.flush();
+      await batch.heartbeat();
+      await this.#options.onTick();
+    }
+  }
+
+  /**
+   * A batch handler is called with the messages not finished yet. It may
+   * `ctx.ack(message)` to finish a message and those before it: when it then
+   * throws, the next attempt starts after them, and when attempts are spent
+   * only the message it stopped at is dead-lettered. A handler that acks
+   * nothing has the batch retried, and dead-lettered, whole.
+   */
+  async #runBatch(
+    handle: (messages: Message[], ctx: Context) => unknown,
+    keepalive: Keepalive,
+  ): Promise<void> {
+    const messages = batchMessages(this.batch);
+    let done = 0;
+    let acked = false;
+    let index: Map<Message, number> | null = null;
+    const ctx: Context = {
+      ...this.#options.ctx,
+      ack: (message: Message) => {
+        index ??= new Map(messages.map((m, i) => [m, i]));
+        const i = index.get(message);
+        if (i === undefined) {
+          throw new RangeError(
+            `Cannot ack offset ${message.offset} of partition ${message.partition}: ` +
+              "it is not a message of this batch",
+          );
+        }
+        acked = true;
+        if (i < done) return;
+        done = i + 1;
+        this.#finished = message.offset;
+      },
+    };
+    const call = () => handle(messages.slice(done), ctx);
+    while (done < messages.length) {
+      if (!this.#active()) return;
+      const pending = this.calls.call(call, undefined, messages[done]!);
+      const error = pending === null ? null : await pending;
+      if (error === null) {
+        done = messages.length;
+        this.#finished = messages[done - 1]!.offset;
+        break;
+      }
+      const failed = acked ? messages.slice(done, done + 1) : messages.slice(done);
+      if (!await this.#giveUp(failed, error)) return;
+      done += failed.length;
+      this.#finished = messages[done - 1]!.offset;
+    }
+    if (keepalive.error !== null) throw keepalive.error;
+  }
+
+  /**
+   * `messages` failed every attempt. Returns true when they count as
+   * finished (dead-lettered); false when the batch must stop here: the
+   * worker is stopping (a call failing then, typically on `ctx.signal`, is
+   * not the message's fault: it stays unfinished and is handled again), or
+   * the partition was paused.
+   */
+  async #giveUp(messages: Message[], error: unknown): Promise<boolean> {
+    if (this.#options.signal.aborted) return false;
+    if (await this.#options.deadLetter(messages, error)) return true;
+    this.#options.failPartition(messages[0]!, error);
+    return false;
+  }
+}
