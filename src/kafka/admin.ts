@@ -23,7 +23,8 @@ export interface OutgoingRecord {
   key?: string | Uint8Array | null;
   value: string | Uint8Array | null;
   partition?: number;
-  headers?: Record<string, string>;
+  /** A header given a list repeats, once per value. */
+  headers?: Record<string, string | string[]>;
 }
 
 /** One member of a consumer group and the partitions it holds of each topic. */
@@ -156,6 +157,8 @@ export class KafkaAdmin {
     topic: string,
     partitions: Array<{ partition: number; offset: string }>,
   ): Promise<void> {
+    // kafkajs looks the leaders up before it loads the topic's metadata: load it first.
+    await this.#admin.fetchTopicOffsets(topic);
     await this.#admin.deleteTopicRecords({ topic, partitions });
   }
 

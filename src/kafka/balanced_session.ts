@@ -138,6 +138,16 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     if (offsets.length > 0) options.onCommitted(offsets);
   });
   consumer.on(consumer.events.REBALANCING, () => options.onRebalancing?.());
+  consumer.on(consumer.events.START_BATCH_PROCESS, (event) => {
+    const { topic: batchTopic, partition, batchSize, lastOffset } = event.payload;
+    // Only control records or aborted transactions follow the start position:
+    // kafkajs moves past them without calling eachBatch, so the first batch
+    // handed over starts later, legitimately.
+    const expected = expectedStart.get(partition);
+    if (batchTopic !== topic || batchSize !== 0 || expected === undefined) return;
+    const next = BigInt(lastOffset) + 1n;
+    if (next > BigInt(expected)) expectedStart.set(partition, String(next));
+  });
   consumer.on(consumer.events.CRASH, (event) => {
     if (!event.payload.restart) options.onFatal(event.payload.error);
   });

@@ -13,7 +13,14 @@ Deno.test("a message whose retries are spent goes to the dead-letter topic, with
     const dlq = `${topic}.dlq`;
     await admin.ensureTopic(dlq, { partitions: 1 });
     try {
-      await admin.produce(topic, ["ok-0", "bad-1", "ok-2"].map((value) => ({ value, key: "k" })));
+      await admin.produce(
+        topic,
+        ["ok-0", "bad-1", "ok-2"].map((value) => ({
+          value,
+          key: "k",
+          headers: { trace: ["t1", "t2"], tenant: "x" },
+        })),
+      );
       const config = await writeConsumersConfig([{
         name: "c",
         group,
@@ -52,6 +59,7 @@ Deno.test("a message whose retries are spent goes to the dead-letter topic, with
       assert.match(line, /consumerd\.source\.offset:1/);
       assert.match(line, /consumerd\.error:Error: cannot handle bad-1/);
       assert.match(line, /\tk\tbad-1$/, "same key and value");
+      assert.match(line, /trace:t1,trace:t2,tenant:x,/, "headers kept, a repeated one repeated");
     } finally {
       await admin.deleteTopics([dlq]);
     }
