@@ -251,70 +251,71 @@ for (const runtime of RUNTIMES) {
       });
     });
   }
+
+  Deno.test(`${runtime}: out of range while reading (balanced): the placeholder kafkajs commits is replaced before the next message is handled`, async () => {
+    await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+      const group = uniqueName("g");
+      await admin.produce(topic, [
+        { value: "sleep:3000", partition: 0 },
+        ...Array.from({ length: 9 }, () => ({ value: "sleep:0", partition: 0 })),
+      ]);
+      const daemon = await start(runtime, { group, topic, handler: fixtureHandler("deliver.ts") });
+      await waitFor(() => offsets(daemon, "handling").includes("0"), { what: "offset 0 in hand" });
+      // While offsets 0..9 are handled from memory, the log moves on and its head is deleted.
+      await admin.produce(topic, [
+        ...Array.from({ length: 5 }, () => ({ value: "sleep:0", partition: 0 })),
+        { value: "sleep:3000", partition: 0 }, // 15: the first message after the reset is slow
+        ...Array.from({ length: 4 }, () => ({ value: "sleep:0", partition: 0 })),
+      ]);
+      await admin.deleteRecords(topic, [{ partition: 0, offset: "15" }]);
+      await waitFor(() => offsets(daemon, "handling").includes("15"), {
+        what: "offset 15 in hand",
+      });
+      // kafkajs committed -2 ("earliest") when it met the out-of-range offset;
+      // the worker commits the real position before handling from it.
+      assert.deepEqual(await admin.committed(group, topic), [{ partition: 0, offset: "15" }]);
+      await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "20", {
+        what: "committed offset 20",
+      });
+      assert.equal(await daemon.stop(), 0);
+      assert.deepEqual(offsets(daemon, "handled").slice(-5), ["15", "16", "17", "18", "19"]);
+      assert.equal(
+        daemon.logged("committed offset out of range while reading; moved to autoOffsetReset")
+          .length,
+        1,
+      );
+    });
+  });
+
+  Deno.test(`${runtime}: a start position followed only by an aborted transaction (balanced): reading moves past it`, async () => {
+    await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+      const group = uniqueName("g");
+      const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "tx" }).producer({
+        transactionalId: uniqueName("tx"),
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await producer.connect();
+      const tx = await producer.transaction();
+      // Three record batches larger than one fetch: each fetch holds only aborted records.
+      for (const value of ["a", "b", "c"]) {
+        await tx.send({ topic, messages: [{ value: value.repeat(4096), partition: 0 }] });
+      }
+      await tx.abort(); // offsets 0-2 aborted, the abort marker at 3
+      await producer.disconnect();
+      const daemon = await start(runtime, {
+        group,
+        topic,
+        fetch: { maxBytesPerPartition: 1024, maxBytes: 1024 },
+        handler: fixtureHandler("record.ts"),
+      });
+      await admin.produce(topic, [{ value: "after", partition: 0 }]); // offset 4
+      await waitFor(() => daemon.handled().length === 1, { what: "the message after the abort" });
+      await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "5", {
+        what: "committed offset 5",
+      });
+      assert.equal(await daemon.stop(), 0);
+      assert.deepEqual(daemon.handled().map((h) => [h.offset, h.value]), [["4", "after"]]);
+    });
+  });
 }
-
-Deno.test("out of range while reading (balanced): the placeholder kafkajs commits is replaced before the next message is handled", async () => {
-  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
-    const group = uniqueName("g");
-    await admin.produce(topic, [
-      { value: "sleep:3000", partition: 0 },
-      ...Array.from({ length: 9 }, () => ({ value: "sleep:0", partition: 0 })),
-    ]);
-    const daemon = await start({ group, topic, handler: fixtureHandler("deliver.ts") });
-    await waitFor(() => offsets(daemon, "handling").includes("0"), { what: "offset 0 in hand" });
-    // While offsets 0..9 are handled from memory, the log moves on and its head is deleted.
-    await admin.produce(topic, [
-      ...Array.from({ length: 5 }, () => ({ value: "sleep:0", partition: 0 })),
-      { value: "sleep:3000", partition: 0 }, // 15: the first message after the reset is slow
-      ...Array.from({ length: 4 }, () => ({ value: "sleep:0", partition: 0 })),
-    ]);
-    await admin.deleteRecords(topic, [{ partition: 0, offset: "15" }]);
-    await waitFor(() => offsets(daemon, "handling").includes("15"), {
-      what: "offset 15 in hand",
-    });
-    // kafkajs committed -2 ("earliest") when it met the out-of-range offset;
-    // the worker commits the real position before handling from it.
-    assert.deepEqual(await admin.committed(group, topic), [{ partition: 0, offset: "15" }]);
-    await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "20", {
-      what: "committed offset 20",
-    });
-    assert.equal(await daemon.stop(), 0);
-    assert.deepEqual(offsets(daemon, "handled").slice(-5), ["15", "16", "17", "18", "19"]);
-    assert.equal(
-      daemon.logged("committed offset out of range while reading; moved to autoOffsetReset").length,
-      1,
-    );
-  });
-});
-
-Deno.test("a start position followed only by an aborted transaction (balanced): reading moves past it", async () => {
-  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
-    const group = uniqueName("g");
-    const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "tx" }).producer({
-      transactionalId: uniqueName("tx"),
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await producer.connect();
-    const tx = await producer.transaction();
-    // Three record batches larger than one fetch: each fetch holds only aborted records.
-    for (const value of ["a", "b", "c"]) {
-      await tx.send({ topic, messages: [{ value: value.repeat(4096), partition: 0 }] });
-    }
-    await tx.abort(); // offsets 0-2 aborted, the abort marker at 3
-    await producer.disconnect();
-    const daemon = await start({
-      group,
-      topic,
-      fetch: { maxBytesPerPartition: 1024, maxBytes: 1024 },
-      handler: fixtureHandler("record.ts"),
-    });
-    await admin.produce(topic, [{ value: "after", partition: 0 }]); // offset 4
-    await waitFor(() => daemon.handled().length === 1, { what: "the message after the abort" });
-    await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "5", {
-      what: "committed offset 5",
-    });
-    assert.equal(await daemon.stop(), 0);
-    assert.deepEqual(daemon.handled().map((h) => [h.offset, h.value]), [["4", "after"]]);
-  });
-});
