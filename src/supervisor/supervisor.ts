@@ -68,6 +68,8 @@ export class Supervisor {
   #options: Required<Omit<SupervisorOptions, "policy">> & { policy: ControlPolicy };
   #slots = new Map<string, Slot>();
   #runs = new Map<string, ConsumerRun>();
+  /** Group member removals under way (awaited before the daemon exits). */
+  #evictions = new Set<Promise<void>>();
   #timer: ReturnType<typeof setInterval> | null = null;
   #stopping = false;
   #packageDir = dirname(RUNTIME_DIR);
@@ -182,6 +184,10 @@ export class Supervisor {
       case "rebalancing":
         run.settler.joining(slot.replica);
         return;
+      case "stopped":
+        // Drained, but kafkajs was still rejoining a rebalance when it had to leave.
+        if (message.evict !== undefined) this.#evict(slot.consumer, message.evict);
+        return;
       case "deadLettered":
         run.deadLettered += message.count;
         run.handlerErrors += message.count;
@@ -294,7 +300,11 @@ export class Supervisor {
   /** Takes a dead worker's member out of its group, so its partitions move now, not after the session timeout. */
   #evict(consumer: ConsumerConfig, memberId: string): void {
     const { logger } = this.#options;
-    evictGroupMember(this.#config.kafka, { group: consumer.group, memberId, logger }).then(
+    const eviction = evictGroupMember(this.#config.kafka, {
+      group: consumer.group,
+      memberId,
+      logger,
+    }).then(
       () =>
         logger.info("dead worker's group member removed", { consumer: consumer.name, memberId }),
       (error) =>
@@ -307,6 +317,8 @@ export class Supervisor {
           },
         ),
     );
+    this.#evictions.add(eviction);
+    eviction.finally(() => this.#evictions.delete(eviction));
   }
 
   /**
@@ -320,6 +332,15 @@ export class Supervisor {
     const results = await Promise.all(
       [...this.#slots.values()].map((s) => s.handle?.drain(deadline) ?? Promise.resolve(true)),
     );
+    // Members that could not leave by themselves are removed before the daemon exits.
+    if (this.#evictions.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all([...this.#evictions]),
+        new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now())))),
+      ]);
+      clearTimeout(timer);
+    }
     return results.every(Boolean);
   }
 

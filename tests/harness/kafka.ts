@@ -6,6 +6,7 @@
  */
 import type { KafkaConfig } from "../../src/config/types.ts";
 import { KafkaAdmin } from "../../src/kafka/admin.ts";
+import { createKafka } from "../../src/kafka/client.ts";
 import { kafkaTool } from "../../scripts/broker.ts";
 
 /** The broker list the tests use (`KAFKA_BROKERS`, default 127.0.0.1:9092). */
@@ -18,6 +19,19 @@ export const TEST_KAFKA: KafkaConfig = {
   ssl: false,
   sasl: null,
 };
+
+/** A connected transactional producer (kafkajs's), for tests that need aborted or committed transactions. */
+export async function transactionalProducer(): Promise<
+  ReturnType<ReturnType<typeof createKafka>["producer"]>
+> {
+  const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "tx" }).producer({
+    transactionalId: uniqueName("tx"),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  return producer;
+}
 
 let counter = 0;
 /** A name no other test (or earlier run) uses. */
