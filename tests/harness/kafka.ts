@@ -91,7 +91,7 @@ export async function produceNumbered(
  */
 export async function describeGroup(
   group: string,
-  view: "--offsets" | "--state",
+  view: "--offsets" | "--state" | "--members",
 ): Promise<Array<Record<string, string>>> {
   const out = await kafkaTool("consumer-groups", [
     "--bootstrap-server",

@@ -25,6 +25,7 @@ Deno.test("parseConfig() applies every default", () => {
       kafka: { brokers: ["127.0.0.1:9092"], clientId: "consumerd", ssl: false, sasl: null },
       http: { host: "127.0.0.1", port: 9464 },
       shutdown: { gracePeriodMs: 30000 },
+      reload: { handlers: true, debounceMs: 300 },
       consumers: [{
         name: "audit",
         group: "g",
