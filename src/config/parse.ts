@@ -210,7 +210,8 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
       path: resolve(file),
       kafka,
       http: http.listen,
-      httpToken: http.token,
+      // An empty token (`${CONSUMERD_TOKEN:-}` unset) means none.
+      httpToken: http.token.trim() === "" ? null : http.token,
       shutdown,
       reload,
       consumers,

@@ -1,5 +1,5 @@
 /**
- * Secrets in a config (`kafka.sasl.password`, `kafka.ssl.key`) and how to
+ * Secrets in a config (`kafka.sasl.password`, `kafka.ssl.key`, `http.token`) and how to
  * keep them out of logs, status output and error messages.
  *
  * @module
