@@ -10,19 +10,15 @@
  * @module
  */
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
-import { type Message, recordOf } from "../worker/message.ts";
+import { type Message, recordOf } from "../message.ts";
 import { createKafka } from "./client.ts";
-import type {
-  ConsumerSession,
-  PartitionOffset,
-  PartitionState,
-  SessionOptions,
+import {
+  type ConsumerSession,
+  type PartitionOffset,
+  type PartitionState,
+  type SessionOptions,
+  StaleAssignmentError,
 } from "./session.ts";
-
-/** Thrown by `begin()` when a newer assignment replaced the one it was for. */
-export class StaleAssignmentError extends Error {
-  override name = "StaleAssignmentError";
-}
 
 /** Converts a kafkajs message into a handler {@linkcode Message}. */
 export function toMessage(topic: string, partition: number, m: KafkaMessage): Message {

@@ -11,7 +11,7 @@ import { errorFields, type Logger } from "../log.ts";
 import { evictGroupMember } from "../kafka/topic_client.ts";
 import { PROTOCOL_VERSION, type StartReason, type WorkerMessage } from "../protocol.ts";
 import type { Runtime } from "../runtime/types.ts";
-import { backoffDelay } from "./backoff.ts";
+import { backoffDelay } from "../backoff.ts";
 import { controlPass, type ControlPolicy, type SlotView } from "./control_pass.ts";
 import { workerPermissions } from "./permissions.ts";
 import { type PositionsReply, StartSettler } from "./start_settler.ts";

@@ -5,10 +5,15 @@
  *
  * @module
  */
-import { StaleAssignmentError, startBalancedSession } from "../kafka/balanced_session.ts";
+import { startBalancedSession } from "../kafka/balanced_session.ts";
 import { startSimpleSession } from "../kafka/simple_session.ts";
 import { createDeadLetterSink } from "../kafka/dead_letter.ts";
-import type { Assignment, ConsumerSession, FetchedBatch } from "../kafka/session.ts";
+import {
+  type Assignment,
+  type ConsumerSession,
+  type FetchedBatch,
+  StaleAssignmentError,
+} from "../kafka/session.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import { CommitTracker } from "../offsets/commit_tracker.ts";
 import {
@@ -17,12 +22,13 @@ import {
   toErrorData,
   type WorkerMessage,
 } from "../protocol.ts";
-import { backoffDelay } from "../supervisor/backoff.ts";
+import { backoffDelay } from "../backoff.ts";
 import { startAssignment } from "./assignment.ts";
 import { tickMs } from "./commit_policy.ts";
 import { sleep } from "./sleep.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
-import type { Context, Message } from "./message.ts";
+import type { Message } from "../message.ts";
+import type { Context } from "./context.ts";
 import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
 
 type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
