@@ -7,11 +7,13 @@
  */
 import { startBalancedSession } from "../kafka/balanced_session.ts";
 import { startSimpleSession } from "../kafka/simple_session.ts";
+import { startPlatformaticSession } from "../kafka/platformatic/session.ts";
 import { createDeadLetterSink } from "../kafka/dead_letter.ts";
 import {
   type Assignment,
   type ConsumerSession,
   type FetchedBatch,
+  type SessionOptions,
   StaleAssignmentError,
 } from "../kafka/session.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
@@ -326,7 +328,12 @@ export async function startWorkerLoop(
   const connect = async () => {
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
-        const startSession = consumer.mode === "simple" ? startSimpleSession : startBalancedSession;
+        const engine = consumer.engine ?? start.kafka.engine;
+        const startSession = engine === "platformatic"
+          ? (options: SessionOptions) => startPlatformaticSession(options, consumer.mode)
+          : consumer.mode === "simple"
+          ? startSimpleSession
+          : startBalancedSession;
         session = await startSession({
           kafka: start.kafka,
           clientIdSuffix: `${consumer.name}-${start.replica}`,

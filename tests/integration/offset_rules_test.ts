@@ -14,6 +14,7 @@ import {
 } from "../harness/daemon.ts";
 import {
   committedByKafkaTool,
+  ENGINES,
   produceNumbered,
   uniqueName,
   waitFor,
@@ -119,15 +120,14 @@ Deno.test("off by one: after processing offset 4 a restart starts at 5, and Kafk
   });
 });
 
-const CASES = [
-  { mode: "balanced", reset: "earliest" },
-  { mode: "balanced", reset: "latest" },
-  { mode: "simple", reset: "earliest" },
-  { mode: "simple", reset: "latest" },
-] as const;
+const CASES = ENGINES.flatMap((engine) =>
+  (["balanced", "simple"] as const).flatMap((mode) =>
+    (["earliest", "latest"] as const).map((reset) => ({ engine, mode, reset }))
+  )
+);
 
-for (const { mode, reset } of CASES) {
-  Deno.test(`start table (${mode}, ${reset}): reset on start, committed, none, out of range — 3 partitions`, async (t) => {
+for (const { engine, mode, reset } of CASES) {
+  Deno.test(`start table (${engine}, ${mode}, ${reset}): reset on start, committed, none, out of range — 3 partitions`, async (t) => {
     await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
       await produceNumbered(admin, topic, { count: 12, partitions: 3 }); // 4 per partition: 0..3
       const resetTo = reset === "earliest" ? "0" : "4";
@@ -157,7 +157,15 @@ for (const { mode, reset } of CASES) {
             [0, 1, 2].map((partition) => ({ partition, offset: "1" })),
           );
           const d = await startConsumers([
-            { name: "c", group, topic, mode, autoOffsetReset: reset, resetOffsetOnStart: true },
+            {
+              name: "c",
+              group,
+              topic,
+              engine,
+              mode,
+              autoOffsetReset: reset,
+              resetOffsetOnStart: true,
+            },
           ]);
           await expectStarts(d, group, "reset-on-start");
         },
@@ -170,7 +178,14 @@ for (const { mode, reset } of CASES) {
           topic,
           [0, 1, 2].map((partition) => ({ partition, offset: "1" })),
         );
-        const d = await startConsumers([{ name: "c", group, topic, mode, autoOffsetReset: reset }]);
+        const d = await startConsumers([{
+          name: "c",
+          group,
+          topic,
+          engine,
+          mode,
+          autoOffsetReset: reset,
+        }]);
         await waitFor(() => d.handled().length === 9, { what: "9 messages" });
         for (const p of [0, 1, 2]) assert.deepEqual(offsetsOf(d, p), ["1", "2", "3"]);
         assert.equal(d.logged("partition reset").length, 0);
@@ -179,7 +194,14 @@ for (const { mode, reset } of CASES) {
 
       await t.step("no committed offset → autoOffsetReset", async () => {
         const group = uniqueName("g");
-        const d = await startConsumers([{ name: "c", group, topic, mode, autoOffsetReset: reset }]);
+        const d = await startConsumers([{
+          name: "c",
+          group,
+          topic,
+          engine,
+          mode,
+          autoOffsetReset: reset,
+        }]);
         await expectStarts(d, group, "no-committed-offset");
       });
 
@@ -190,22 +212,36 @@ for (const { mode, reset } of CASES) {
           topic,
           [0, 1, 2].map((partition) => ({ partition, offset: "100" })),
         );
-        const d = await startConsumers([{ name: "c", group, topic, mode, autoOffsetReset: reset }]);
+        const d = await startConsumers([{
+          name: "c",
+          group,
+          topic,
+          engine,
+          mode,
+          autoOffsetReset: reset,
+        }]);
         await expectStarts(d, group, "out-of-range");
       });
     });
   });
 }
 
-for (const { mode, reset } of CASES) {
-  Deno.test(`out of range after deleteRecords (${mode}, ${reset}): committed 5, log now starts at 8`, async () => {
+for (const { engine, mode, reset } of CASES) {
+  Deno.test(`out of range after deleteRecords (${engine}, ${mode}, ${reset}): committed 5, log now starts at 8`, async () => {
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       await produceNumbered(admin, topic, { count: 10, partitions: 1 }); // 0..9
       await admin.setOffsets(group, topic, [{ partition: 0, offset: "5" }]);
       await admin.deleteRecords(topic, [{ partition: 0, offset: "8" }]);
       assert.deepEqual((await admin.watermarks(topic))[0], { partition: 0, low: "8", high: "10" });
-      const d = await startConsumers([{ name: "c", group, topic, mode, autoOffsetReset: reset }]);
+      const d = await startConsumers([{
+        name: "c",
+        group,
+        topic,
+        engine,
+        mode,
+        autoOffsetReset: reset,
+      }]);
       assert.deepEqual(d.logged("partition reset").map((r) => [r.partition, r.offset, r.reason]), [
         [0, reset === "earliest" ? "8" : "10", "out-of-range"],
       ]);

@@ -22,13 +22,20 @@ Deno.test("parseConfig() applies every default", () => {
     parse(MINIMAL),
     {
       path: FILE,
-      kafka: { brokers: ["127.0.0.1:9092"], clientId: "consumerd", ssl: false, sasl: null },
+      kafka: {
+        brokers: ["127.0.0.1:9092"],
+        clientId: "consumerd",
+        ssl: false,
+        sasl: null,
+        engine: "kafkajs",
+      },
       http: { host: "127.0.0.1", port: 9464 },
       shutdown: { gracePeriodMs: 30000 },
       consumers: [{
         name: "audit",
         group: "g",
         topic: "orders",
+        engine: null,
         mode: "balanced",
         partitions: null,
         autoOffsetReset: "earliest",
@@ -245,4 +252,23 @@ Deno.test("loadConfigFile() reports a missing config file as an issue", async ()
     path: "",
     message: "cannot read the config file: it does not exist",
   }]);
+});
+
+Deno.test("parseConfig() takes kafka.engine and a consumer's engine override", () => {
+  const config = parse(yaml(
+    "kafka:",
+    "  engine: platformatic",
+    "consumers:",
+    "  - name: a",
+    "    group: g",
+    "    topic: t",
+    "    handler: ./workers/a.ts",
+    "  - name: b",
+    "    group: g",
+    "    topic: t",
+    "    handler: ./workers/b.ts",
+    "    engine: kafkajs",
+  ));
+  assert.equal(config.kafka.engine, "platformatic");
+  assert.deepEqual(config.consumers.map((c) => c.engine), [null, "kafkajs"]);
 });
