@@ -13,7 +13,14 @@ import {
   writeConsumersConfig,
 } from "../harness/daemon.ts";
 import { createKafka } from "../../src/kafka/client.ts";
-import { describeGroup, TEST_KAFKA, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import {
+  describeGroup,
+  ENGINES,
+  TEST_KAFKA,
+  uniqueName,
+  waitFor,
+  withTopic,
+} from "../harness/kafka.ts";
 
 const offsets = (d: DaemonProcess, msg: string) => d.logged(msg).map((r) => String(r.offset));
 
@@ -52,42 +59,45 @@ Deno.test("a 45 s handler call with a 30 s session timeout: handled once, commit
   });
 });
 
-Deno.test("SIGTERM during a handler that rejects on ctx.signal: nothing dead-lettered, nothing committed past, handled again after restart", async () => {
-  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
-    await withTopic({ partitions: 1 }, async ({ topic: deadLetterTopic }) => {
-      const group = uniqueName("g");
-      await admin.produce(topic, [
-        { value: "sleep:0", partition: 0 },
-        { value: "wait-abort", partition: 0 },
-      ]);
-      const consumer = {
-        group,
-        topic,
-        deadLetterTopic,
-        handler: fixtureHandler("deliver.ts"),
-      };
-      const first = await start(consumer);
-      await waitFor(() => offsets(first, "handling").includes("1"), { what: "offset 1 in hand" });
-      assert.equal(await first.stop(), 0, "an aborted handler is not a failed shutdown");
-      assert.deepEqual(offsets(first, "handled"), ["0"]);
-      assert.equal(first.logged("message dead-lettered").length, 0);
-      assert.equal(
-        (await admin.watermarks(deadLetterTopic))[0]?.high,
-        "0",
-        "dead-letter topic empty",
-      );
-      assert.deepEqual(await admin.committed(group, topic), [{ partition: 0, offset: "1" }]);
+for (const engine of ENGINES) {
+  Deno.test(`SIGTERM during a handler (${engine}) that rejects on ctx.signal: nothing dead-lettered, nothing committed past, handled again after restart`, async () => {
+    await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+      await withTopic({ partitions: 1 }, async ({ topic: deadLetterTopic }) => {
+        const group = uniqueName("g");
+        await admin.produce(topic, [
+          { value: "sleep:0", partition: 0 },
+          { value: "wait-abort", partition: 0 },
+        ]);
+        const consumer = {
+          group,
+          topic,
+          engine,
+          deadLetterTopic,
+          handler: fixtureHandler("deliver.ts"),
+        };
+        const first = await start(consumer);
+        await waitFor(() => offsets(first, "handling").includes("1"), { what: "offset 1 in hand" });
+        assert.equal(await first.stop(), 0, "an aborted handler is not a failed shutdown");
+        assert.deepEqual(offsets(first, "handled"), ["0"]);
+        assert.equal(first.logged("message dead-lettered").length, 0);
+        assert.equal(
+          (await admin.watermarks(deadLetterTopic))[0]?.high,
+          "0",
+          "dead-letter topic empty",
+        );
+        assert.deepEqual(await admin.committed(group, topic), [{ partition: 0, offset: "1" }]);
 
-      // The restarted daemon is handed offset 1 again; this time it finishes.
-      await admin.produce(topic, [{ value: "sleep:0", partition: 0 }]);
-      const second = await start({ ...consumer, handler: fixtureHandler("record.ts") });
-      await waitFor(() => second.handled().length === 2, { what: "offsets 1 and 2 handled" });
-      assert.deepEqual(second.handled().map((h) => h.offset), ["1", "2"]);
-      assert.equal(await second.stop(), 0);
-      assert.deepEqual(await admin.committed(group, topic), [{ partition: 0, offset: "3" }]);
+        // The restarted daemon is handed offset 1 again; this time it finishes.
+        await admin.produce(topic, [{ value: "sleep:0", partition: 0 }]);
+        const second = await start({ ...consumer, handler: fixtureHandler("record.ts") });
+        await waitFor(() => second.handled().length === 2, { what: "offsets 1 and 2 handled" });
+        assert.deepEqual(second.handled().map((h) => h.offset), ["1", "2"]);
+        assert.equal(await second.stop(), 0);
+        assert.deepEqual(await admin.committed(group, topic), [{ partition: 0, offset: "3" }]);
+      });
     });
   });
-});
+}
 
 Deno.test("a 15 s setup(): one setup, every message handled, no restart", async () => {
   await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
@@ -204,8 +214,14 @@ Deno.test("a batch handler that acks its progress: only the message it failed on
   });
 });
 
-for (const mode of ["balanced", "simple"] as const) {
-  Deno.test(`concurrency: 3 (${mode}) handles three partitions at once, each in order, and commits only finished messages`, async () => {
+for (
+  const [engine, mode] of [
+    ["kafkajs", "balanced"],
+    ["kafkajs", "simple"],
+    ["platformatic", "balanced"],
+  ] as const
+) {
+  Deno.test(`concurrency: 3 (${engine}, ${mode}) handles three partitions at once, each in order, and commits only finished messages`, async () => {
     await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       await admin.produce(
@@ -215,6 +231,7 @@ for (const mode of ["balanced", "simple"] as const) {
       const daemon = await start({
         group,
         topic,
+        engine,
         mode,
         concurrency: 3,
         handler: fixtureHandler("deliver.ts"),
@@ -248,68 +265,74 @@ for (const mode of ["balanced", "simple"] as const) {
   });
 }
 
-Deno.test("out of range while reading (balanced): the placeholder kafkajs commits is replaced before the next message is handled", async () => {
-  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
-    const group = uniqueName("g");
-    await admin.produce(topic, [
-      { value: "sleep:3000", partition: 0 },
-      ...Array.from({ length: 9 }, () => ({ value: "sleep:0", partition: 0 })),
-    ]);
-    const daemon = await start({ group, topic, handler: fixtureHandler("deliver.ts") });
-    await waitFor(() => offsets(daemon, "handling").includes("0"), { what: "offset 0 in hand" });
-    // While offsets 0..9 are handled from memory, the log moves on and its head is deleted.
-    await admin.produce(topic, [
-      ...Array.from({ length: 5 }, () => ({ value: "sleep:0", partition: 0 })),
-      { value: "sleep:3000", partition: 0 }, // 15: the first message after the reset is slow
-      ...Array.from({ length: 4 }, () => ({ value: "sleep:0", partition: 0 })),
-    ]);
-    await admin.deleteRecords(topic, [{ partition: 0, offset: "15" }]);
-    await waitFor(() => offsets(daemon, "handling").includes("15"), {
-      what: "offset 15 in hand",
+for (const engine of ENGINES) {
+  Deno.test(`out of range while reading (${engine}, balanced): the committed offset moves to the reset position before the next message is handled`, async () => {
+    await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+      const group = uniqueName("g");
+      await admin.produce(topic, [
+        { value: "sleep:3000", partition: 0 },
+        ...Array.from({ length: 9 }, () => ({ value: "sleep:0", partition: 0 })),
+      ]);
+      const daemon = await start({ group, topic, engine, handler: fixtureHandler("deliver.ts") });
+      await waitFor(() => offsets(daemon, "handling").includes("0"), { what: "offset 0 in hand" });
+      // While offsets 0..9 are handled from memory, the log moves on and its head is deleted.
+      await admin.produce(topic, [
+        ...Array.from({ length: 5 }, () => ({ value: "sleep:0", partition: 0 })),
+        { value: "sleep:3000", partition: 0 }, // 15: the first message after the reset is slow
+        ...Array.from({ length: 4 }, () => ({ value: "sleep:0", partition: 0 })),
+      ]);
+      await admin.deleteRecords(topic, [{ partition: 0, offset: "15" }]);
+      await waitFor(() => offsets(daemon, "handling").includes("15"), {
+        what: "offset 15 in hand",
+      });
+      // kafkajs committed -2 ("earliest") when it met the out-of-range offset;
+      // the worker commits the real position before handling from it.
+      assert.deepEqual(await admin.committed(group, topic), [{ partition: 0, offset: "15" }]);
+      await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "20", {
+        what: "committed offset 20",
+      });
+      assert.equal(await daemon.stop(), 0);
+      assert.deepEqual(offsets(daemon, "handled").slice(-5), ["15", "16", "17", "18", "19"]);
+      assert.equal(
+        daemon.logged("committed offset out of range while reading; moved to autoOffsetReset")
+          .length,
+        1,
+      );
     });
-    // kafkajs committed -2 ("earliest") when it met the out-of-range offset;
-    // the worker commits the real position before handling from it.
-    assert.deepEqual(await admin.committed(group, topic), [{ partition: 0, offset: "15" }]);
-    await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "20", {
-      what: "committed offset 20",
-    });
-    assert.equal(await daemon.stop(), 0);
-    assert.deepEqual(offsets(daemon, "handled").slice(-5), ["15", "16", "17", "18", "19"]);
-    assert.equal(
-      daemon.logged("committed offset out of range while reading; moved to autoOffsetReset").length,
-      1,
-    );
   });
-});
+}
 
-Deno.test("a start position followed only by an aborted transaction (balanced): reading moves past it", async () => {
-  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
-    const group = uniqueName("g");
-    const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "tx" }).producer({
-      transactionalId: uniqueName("tx"),
-      idempotent: true,
-      maxInFlightRequests: 1,
+for (const engine of ENGINES) {
+  Deno.test(`a start position followed only by an aborted transaction (${engine}, balanced): reading moves past it`, async () => {
+    await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+      const group = uniqueName("g");
+      const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "tx" }).producer({
+        transactionalId: uniqueName("tx"),
+        idempotent: true,
+        maxInFlightRequests: 1,
+      });
+      await producer.connect();
+      const tx = await producer.transaction();
+      // Three record batches larger than one fetch: each fetch holds only aborted records.
+      for (const value of ["a", "b", "c"]) {
+        await tx.send({ topic, messages: [{ value: value.repeat(4096), partition: 0 }] });
+      }
+      await tx.abort(); // offsets 0-2 aborted, the abort marker at 3
+      await producer.disconnect();
+      const daemon = await start({
+        group,
+        topic,
+        engine,
+        fetch: { maxBytesPerPartition: 1024, maxBytes: 1024 },
+        handler: fixtureHandler("record.ts"),
+      });
+      await admin.produce(topic, [{ value: "after", partition: 0 }]); // offset 4
+      await waitFor(() => daemon.handled().length === 1, { what: "the message after the abort" });
+      await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "5", {
+        what: "committed offset 5",
+      });
+      assert.equal(await daemon.stop(), 0);
+      assert.deepEqual(daemon.handled().map((h) => [h.offset, h.value]), [["4", "after"]]);
     });
-    await producer.connect();
-    const tx = await producer.transaction();
-    // Three record batches larger than one fetch: each fetch holds only aborted records.
-    for (const value of ["a", "b", "c"]) {
-      await tx.send({ topic, messages: [{ value: value.repeat(4096), partition: 0 }] });
-    }
-    await tx.abort(); // offsets 0-2 aborted, the abort marker at 3
-    await producer.disconnect();
-    const daemon = await start({
-      group,
-      topic,
-      fetch: { maxBytesPerPartition: 1024, maxBytes: 1024 },
-      handler: fixtureHandler("record.ts"),
-    });
-    await admin.produce(topic, [{ value: "after", partition: 0 }]); // offset 4
-    await waitFor(() => daemon.handled().length === 1, { what: "the message after the abort" });
-    await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "5", {
-      what: "committed offset 5",
-    });
-    assert.equal(await daemon.stop(), 0);
-    assert.deepEqual(daemon.handled().map((h) => [h.offset, h.value]), [["4", "after"]]);
   });
-});
+}

@@ -11,6 +11,8 @@ import type { FetchedPartition } from "./client.ts";
 type RecordsBatch = NonNullable<FetchedPartition["records"]>[number];
 type KafkaRecord = RecordsBatch["records"][number];
 
+/** A batch written inside a transaction. */
+const IS_TRANSACTIONAL = 0x10;
 /** A transaction's commit or abort marker: never a message. */
 const IS_CONTROL = 0x20;
 /** The batch's timestamps are the broker's append time (its max timestamp). */
@@ -30,15 +32,30 @@ export interface PartitionRecords {
   lastOffset: string | null;
 }
 
-/** Selects the messages of `data` at or after `fetchOffset`. */
+/**
+ * Selects the messages of `data` at or after `fetchOffset`: control batches
+ * and batches of aborted transactions are skipped (read committed), whether
+ * or not the abort marker came in the same response.
+ */
 export function partitionRecords(data: FetchedPartition, fetchOffset: bigint): PartitionRecords {
   const records: KafkaRecord[] = [];
   const batches: RecordsBatch[] = [];
   let last: bigint | null = null;
+  const pendingAborts = [...(data.abortedTransactions ?? [])]
+    .sort((a, b) => a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0);
+  const aborting = new Set<bigint>();
   for (const batch of data.records ?? []) {
     const end = batch.firstOffset + BigInt(batch.lastOffsetDelta);
     if (last === null || end > last) last = end;
-    if ((batch.attributes & IS_CONTROL) !== 0) continue;
+    while (pendingAborts.length > 0 && pendingAborts[0]!.firstOffset <= end) {
+      aborting.add(pendingAborts.shift()!.producerId);
+    }
+    if ((batch.attributes & IS_CONTROL) !== 0) {
+      // An abort marker (control type 0) ends that producer's aborted transaction.
+      if (batch.records[0]?.key?.readInt16BE(2) === 0) aborting.delete(batch.producerId);
+      continue;
+    }
+    if ((batch.attributes & IS_TRANSACTIONAL) !== 0 && aborting.has(batch.producerId)) continue;
     for (const record of batch.records) {
       if (batch.firstOffset + BigInt(record.offsetDelta) < fetchOffset) continue;
       records.push(record);
