@@ -8,7 +8,7 @@ import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config, ConsumerConfig } from "../config/types.ts";
 import { errorFields, type Logger } from "../log.ts";
-import { evictGroupMember } from "../kafka/topic_client.ts";
+import { evictGroupMember } from "../kafka/evict.ts";
 import { PROTOCOL_VERSION, type StartReason, type WorkerMessage } from "../protocol.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { backoffDelay } from "../backoff.ts";
@@ -294,7 +294,8 @@ export class Supervisor {
   /** Takes a dead worker's member out of its group, so its partitions move now, not after the session timeout. */
   #evict(consumer: ConsumerConfig, memberId: string): void {
     const { logger } = this.#options;
-    evictGroupMember(this.#config.kafka, { group: consumer.group, memberId, logger }).then(
+    const engine = consumer.engine ?? this.#config.kafka.engine;
+    evictGroupMember(this.#config.kafka, engine, { group: consumer.group, memberId, logger }).then(
       () =>
         logger.info("dead worker's group member removed", { consumer: consumer.name, memberId }),
       (error) =>
