@@ -5,15 +5,11 @@
  *
  * @module
  */
-import { startBalancedSession } from "../kafka/balanced_session.ts";
-import { startSimpleSession } from "../kafka/simple_session.ts";
-import { startPlatformaticSession } from "../kafka/platformatic/session.ts";
-import { createDeadLetterSink } from "../kafka/dead_letter.ts";
+import { startSession } from "../kafka/engine.ts";
 import {
   type Assignment,
   type ConsumerSession,
   type FetchedBatch,
-  type SessionOptions,
   StaleAssignmentError,
 } from "../kafka/session.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
@@ -140,11 +136,14 @@ export async function startWorkerLoop(
   }
   post({ v: 1, type: "loaded" });
 
-  const deadLetters = consumer.deadLetterTopic === null ? null : createDeadLetterSink(start.kafka, {
-    clientIdSuffix: `${consumer.name}-${start.replica}`,
-    consumer: consumer.name,
-    logger: log,
-  });
+  // Loaded only when used: a worker without a dead-letter topic never loads its producer.
+  const deadLetters = consumer.deadLetterTopic === null
+    ? null
+    : (await import("../kafka/dead_letter.ts")).createDeadLetterSink(start.kafka, {
+      clientIdSuffix: `${consumer.name}-${start.replica}`,
+      consumer: consumer.name,
+      logger: log,
+    });
 
   /**
    * The handler gave up on `messages`: with a dead-letter topic, copy them
@@ -328,13 +327,7 @@ export async function startWorkerLoop(
   const connect = async () => {
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
-        const engine = consumer.engine ?? start.kafka.engine;
-        const startSession = engine === "platformatic"
-          ? (options: SessionOptions) => startPlatformaticSession(options, consumer.mode)
-          : consumer.mode === "simple"
-          ? startSimpleSession
-          : startBalancedSession;
-        session = await startSession({
+        session = await startSession(consumer.engine ?? start.kafka.engine, consumer.mode, {
           kafka: start.kafka,
           clientIdSuffix: `${consumer.name}-${start.replica}`,
           group: consumer.group,

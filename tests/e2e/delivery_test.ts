@@ -34,30 +34,42 @@ async function start(
   return daemon;
 }
 
-Deno.test("a 45 s handler call with a 30 s session timeout: handled once, committed moves on, no rebalance", async () => {
-  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
-    const group = uniqueName("g");
-    await admin.produce(topic, [
-      { value: "sleep:45000", partition: 0 },
-      { value: "sleep:0", partition: 0 },
-      { value: "sleep:0", partition: 0 },
-    ]);
-    const daemon = await start({ group, topic, handler: fixtureHandler("deliver.ts") });
-    await waitFor(() => daemon.logged("handled").length === 3, {
-      what: "3 messages handled",
-      timeoutMs: 90_000,
-    });
-    await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "3", {
-      what: "committed offset 3",
-    });
-    assert.deepEqual(offsets(daemon, "handling"), ["0", "1", "2"], "each message called once");
-    assert.equal(daemon.logged("partitions assigned").length, 1, "one assignment: no rebalance");
-    assert.equal(daemon.logged("kafkajs: The group is rebalancing, re-joining").length, 0);
-    const members = await describeGroup(group, "--state");
-    assert.equal(members[0]?.["#MEMBERS"], "1");
-    assert.equal(await daemon.stop(), 0);
+for (const engine of ENGINES) {
+  Deno.test({
+    name:
+      `a 45 s handler call with a 30 s session timeout (${engine}): handled once, committed moves on, no rebalance`,
+    // 50 s: on the second engine only with CONSUMERD_LONG_TESTS=1, to keep the default suite short.
+    ignore: engine !== "kafkajs" && Deno.env.get("CONSUMERD_LONG_TESTS") !== "1",
+    fn: async () => {
+      await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+        const group = uniqueName("g");
+        await admin.produce(topic, [
+          { value: "sleep:45000", partition: 0 },
+          { value: "sleep:0", partition: 0 },
+          { value: "sleep:0", partition: 0 },
+        ]);
+        const daemon = await start({ group, topic, engine, handler: fixtureHandler("deliver.ts") });
+        await waitFor(() => daemon.logged("handled").length === 3, {
+          what: "3 messages handled",
+          timeoutMs: 90_000,
+        });
+        await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "3", {
+          what: "committed offset 3",
+        });
+        assert.deepEqual(offsets(daemon, "handling"), ["0", "1", "2"], "each message called once");
+        assert.equal(
+          daemon.logged("partitions assigned").length,
+          1,
+          "one assignment: no rebalance",
+        );
+        assert.equal(daemon.logged("kafkajs: The group is rebalancing, re-joining").length, 0);
+        const members = await describeGroup(group, "--state");
+        assert.equal(members[0]?.["#MEMBERS"], "1");
+        assert.equal(await daemon.stop(), 0);
+      });
+    },
   });
-});
+}
 
 for (const engine of ENGINES) {
   Deno.test(`SIGTERM during a handler (${engine}) that rejects on ctx.signal: nothing dead-lettered, nothing committed past, handled again after restart`, async () => {

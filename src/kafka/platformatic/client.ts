@@ -74,6 +74,8 @@ export class PlatformaticClient {
     const { kafka, membership } = options;
     const consumer: PlatformaticConsumer = new library.Consumer<Buffer, Buffer, Buffer, Buffer>({
       ...connectionOptions(kafka, options.clientIdSuffix),
+      // A join retried after REBALANCE_IN_PROGRESS or an unknown member counts as an attempt.
+      retries: 5,
       groupId: options.group,
       isolationLevel: READ_COMMITTED,
       maxWaitTime: options.fetch.maxWaitMs,
