@@ -120,7 +120,13 @@ export type WorkerMessage =
     busyMs: number | null;
   }
   | { v: typeof PROTOCOL_VERSION; type: "error"; error: ErrorData; fatal: boolean }
-  | { v: typeof PROTOCOL_VERSION; type: "stopped"; error: ErrorData | null };
+  | {
+    v: typeof PROTOCOL_VERSION;
+    type: "stopped";
+    error: ErrorData | null;
+    /** A group member the worker could not take out of its group in time: the supervisor removes it. */
+    evict?: string;
+  };
 
 /** Converts anything thrown into {@linkcode ErrorData}. */
 export function toErrorData(error: unknown, retriable = false): ErrorData {

@@ -1,6 +1,8 @@
 /**
- * `run`: the daemon. Loads the config, starts the supervisor, drains on
- * SIGTERM/SIGINT within the grace period (a second signal forces exit).
+ * `run`: the daemon. Loads the config, starts the supervisor, reloads the
+ * config on SIGHUP (and on file changes, which the supervisor watches),
+ * drains on SIGTERM/SIGINT within the grace period (a second signal forces
+ * exit).
  *
  * @module
  */
@@ -47,6 +49,11 @@ export async function runDaemon(options: RunOptions): Promise<number> {
   });
   const supervisor = new Supervisor(config, { runtime, logger: log, logFormat });
   supervisor.start();
+  const stopReloading = runtime.onSignal("SIGHUP", () => {
+    supervisor.reload("SIGHUP").catch((error) =>
+      log.error("config reload failed", { trigger: "SIGHUP", ...errorFields(error) })
+    );
+  });
   const summary = setInterval(() => logSummary(log, supervisor), summaryIntervalMs);
 
   const code = await new Promise<number>((resolve) => {
@@ -80,6 +87,7 @@ export async function runDaemon(options: RunOptions): Promise<number> {
     runtime.onSignal("SIGTERM", onSignal("SIGTERM"));
   });
   clearInterval(summary);
+  stopReloading();
   log.info("stopped", { exitCode: code });
   return code;
 }

@@ -26,6 +26,12 @@ export interface LoadConfigOptions {
   handlerTimeoutMs?: number;
   /** Largest accepted file in bytes (default 1 MiB). */
   maxBytes?: number;
+  /**
+   * Checks one handler module (absolute path); default: import it in this
+   * process. A running daemon checks in a fresh worker instead, so that an
+   * edited module is read anew.
+   */
+  probeHandler?: (path: string, options: { timeoutMs: number }) => Promise<string | undefined>;
 }
 
 function readProblem(error: unknown): string {
@@ -94,6 +100,7 @@ export async function loadConfigFile(
     checkHandlers = true,
     handlerTimeoutMs = HANDLER_IMPORT_TIMEOUT_MS,
     maxBytes = MAX_CONFIG_BYTES,
+    probeHandler = handlerProblem,
   } = options;
   const text = await readBounded(path, maxBytes);
   if (typeof text !== "string") throw new ConfigError([text]);
@@ -106,7 +113,7 @@ export async function loadConfigFile(
     const problems = new Map<string, Promise<string | undefined>>();
     for (const handler of analysis.handlers) {
       if (!problems.has(handler.path)) {
-        problems.set(handler.path, handlerProblem(handler.path, { timeoutMs: handlerTimeoutMs }));
+        problems.set(handler.path, probeHandler(handler.path, { timeoutMs: handlerTimeoutMs }));
       }
     }
     const seen = new Set<string>();

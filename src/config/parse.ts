@@ -114,7 +114,7 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
   if (!isMapping(raw)) {
     const found = Array.isArray(raw) ? "a list" : JSON.stringify(raw);
     const message = "expected a mapping at the top level (consumers, and optionally kafka, " +
-      `http, shutdown, defaults), found ${found}`;
+      `http, shutdown, reload, defaults), found ${found}`;
     return failed([...yaml.issues, ...envIssues, { file, line: 1, column: 1, path: "", message }]);
   }
 
@@ -198,10 +198,10 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
   ]).sort(byPosition);
   if (all.length > 0 || !fileResult.success) return { config: undefined, issues: all, handlers };
 
-  const { kafka, http, shutdown } = fileResult.data;
+  const { kafka, http, shutdown, reload } = fileResult.data;
   const consumers = valid.map(({ consumer }) => resolvePaths(consumer, baseDir));
   return {
-    config: { path: resolve(file), kafka, http: http.listen, shutdown, consumers },
+    config: { path: resolve(file), kafka, http: http.listen, shutdown, reload, consumers },
     issues: [],
     handlers,
   };

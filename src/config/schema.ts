@@ -157,6 +157,21 @@ export const ShutdownSchema = z
   .prefault({})
   .describe("Shutdown (SIGTERM, SIGINT) behaviour.");
 
+/** The `reload:` section: how the running daemon follows edits. */
+export const ReloadSchema = z
+  .strictObject({
+    handlers: z.boolean().default(true).describe(
+      "Watch the handler modules too: editing one restarts only the consumers that use it.",
+    ),
+    debounceMs: integer(
+      0,
+      300,
+      "Changes on disk closer together than this are one reload (editors and ConfigMap swaps write in bursts).",
+    ),
+  })
+  .prefault({})
+  .describe("Hot reload: file changes, SIGHUP and POST /reload apply only the difference.");
+
 // ------------------------------------------------------------- consumers --
 
 const TOPIC_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,249}$/;
@@ -367,6 +382,7 @@ export const ConfigFileSchema = z
     kafka: KafkaSchema,
     http: HttpSchema,
     shutdown: ShutdownSchema,
+    reload: ReloadSchema,
     defaults: ConsumerDefaultsSchema.optional(),
     consumers: z.array(ConsumerEntrySchema).describe("The consumers this daemon runs."),
   })

@@ -10,6 +10,7 @@ import type {
   ConsumerSchema,
   HttpSchema,
   KafkaSchema,
+  ReloadSchema,
   SaslSchema,
   ShutdownSchema,
   SslSchema,
@@ -42,6 +43,9 @@ export type HttpConfig = z.output<typeof HttpSchema>["listen"];
 /** Shutdown settings. */
 export type ShutdownConfig = z.output<typeof ShutdownSchema>;
 
+/** Hot-reload settings. */
+export type ReloadConfig = z.output<typeof ReloadSchema>;
+
 /** The whole file, resolved. */
 export interface Config {
   /** Absolute path of the file this came from. */
@@ -50,5 +54,6 @@ export interface Config {
   /** `false` disables the status server. */
   http: HttpConfig;
   shutdown: ShutdownConfig;
+  reload: ReloadConfig;
   consumers: ConsumerConfig[];
 }

@@ -16,6 +16,7 @@ import {
   utf8Length,
 } from "./limits.ts";
 import { formatPath, Locator } from "./locate.ts";
+import { explainSyntaxError } from "./yaml_syntax.ts";
 
 /** A parsed YAML document and the issues found while parsing it. */
 export interface ParsedYaml {
@@ -59,6 +60,19 @@ function yamlIssue(error: YAMLError, text: string, file: string, locator: Locato
     return { ...at, message: "expected one YAML document, found a second one after a --- line" };
   }
   const kind = error.name === "YAMLWarning" ? "YAML problem" : "YAML syntax error";
+  const plain = explainSyntaxError(
+    { code: error.code, message: yamlMessage(error), ...position },
+    text,
+  );
+  if (plain !== undefined) {
+    return {
+      file,
+      line: plain.line,
+      column: plain.column,
+      path: "",
+      message: `${kind}: ${plain.message}`,
+    };
+  }
   const lineText = text.split("\n", position.line)[position.line - 1] ?? "";
   // `[${VAR}]` unquoted is YAML for a mapping inside a list: say how to fix it.
   const hint = /[[{].*\$\{/.test(lineText)
@@ -107,16 +121,20 @@ export function parseYaml(
     uniqueKeys: true,
   });
   const locator = new Locator(doc, lineCounter);
-  const problems = [...doc.errors, ...doc.warnings];
+  // After the first syntax error the parser's later complaints are mostly
+  // echoes of it: report the first, and every soft problem.
+  const firstHard = doc.errors.find((e) => !SOFT_YAML_ERRORS.has(e.code));
+  const problems = [
+    ...doc.errors.filter((e) => e === firstHard || SOFT_YAML_ERRORS.has(e.code)),
+    ...doc.warnings,
+  ];
   const issues = problems.map((error) => yamlIssue(error, text, file, locator));
-  const broken = problems.some((error) =>
-    error.name === "YAMLParseError" && !SOFT_YAML_ERRORS.has(error.code)
-  );
+  const broken = firstHard !== undefined;
   if (broken) return { document: undefined, issues };
   if (doc.contents === null) {
     return fail(
       "the file is empty: expected a mapping with at least a consumers: list " +
-        "(and optionally kafka, http, shutdown, defaults)",
+        "(and optionally kafka, http, shutdown, reload, defaults)",
     );
   }
   return { document: { doc, locator }, issues };

@@ -18,7 +18,17 @@ import {
   type PartitionState,
   type SessionOptions,
   StaleAssignmentError,
+  tagHeartbeatFailure,
 } from "./session.ts";
+
+/** Heartbeat errors that mean this member left the group's current generation. */
+const MEMBER_GONE = new Set(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "FENCED_INSTANCE_ID"]);
+/** Heartbeat errors that mean the group is rebalancing (or its coordinator moved). */
+const REBALANCING = new Set([
+  "REBALANCE_IN_PROGRESS",
+  "NOT_COORDINATOR_FOR_GROUP",
+  "NOT_COORDINATOR",
+]);
 
 /** Converts a kafkajs message into a handler {@linkcode Message}. */
 export function toMessage(topic: string, partition: number, m: KafkaMessage): Message {
@@ -76,6 +86,8 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
         // kafkajs commits a placeholder (-1 or -2) there, then reads from the
         // position it stands for: the first batch commits the real offset.
         outOfRange.add(Number(fields.partition));
+        // The start position is gone too: do not seek back to it.
+        expectedStart.delete(Number(fields.partition));
         options.onOutOfRange(Number(fields.partition));
       }
     },
@@ -107,14 +119,32 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
   const outOfRange = new Set<number>();
   let generation = 0;
   let assigned = new Set<number>();
+  /** The group is rebalancing: no new handler call starts until the next join. */
+  let rebalancing = false;
+  /** Partitions begun in this generation: only their batches are handed over. */
+  const readable = new Set<number>();
   /** Where each partition must start: the first batch is checked against it. */
   const expectedStart = new Map<number, string>();
-  const committedNow = new Map<number, string>();
+  /** The last commit event of each partition, numbered, so that a commit can confirm itself. */
+  const committedNow = new Map<number, { offset: string; seq: number }>();
+  let commitSeq = 0;
+  /**
+   * True when the last commit event of every partition came after `since`
+   * and holds its offset (`exact`), or one at least as far (progress).
+   */
+  const confirmed = (offsets: PartitionOffset[], since: number, exact: boolean) =>
+    offsets.every((o) => {
+      const c = committedNow.get(o.partition);
+      if (c === undefined || c.seq <= since) return false;
+      return exact ? c.offset === o.offset : BigInt(c.offset) >= BigInt(o.offset);
+    });
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     // Synchronous inside kafkajs's join: nothing of this generation was fetched yet.
     consumer.pause([{ topic }]);
     generation++;
+    rebalancing = false;
+    readable.clear();
     assigned = new Set(event.payload.memberAssignment[topic] ?? []);
     expectedStart.clear();
     options.onAssigned({
@@ -130,10 +160,14 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       .flatMap((t) =>
         t.partitions.map((p) => ({ partition: Number(p.partition), offset: String(p.offset) }))
       );
-    for (const o of offsets) committedNow.set(o.partition, o.offset);
+    commitSeq++;
+    for (const o of offsets) committedNow.set(o.partition, { offset: o.offset, seq: commitSeq });
     if (offsets.length > 0) options.onCommitted(offsets);
   });
-  consumer.on(consumer.events.REBALANCING, () => options.onRebalancing?.());
+  consumer.on(consumer.events.REBALANCING, () => {
+    rebalancing = true;
+    options.onRebalancing?.();
+  });
   consumer.on(consumer.events.START_BATCH_PROCESS, (event) => {
     const { topic: batchTopic, partition, batchSize, lastOffset } = event.payload;
     // Only control records or aborted transactions follow the start position:
@@ -164,6 +198,9 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     eachBatchAutoResolve: false,
     eachBatch: async (payload: EachBatchPayload) => {
       const { batch } = payload;
+      // Fetched before this generation's join, or not begun yet: not ours to handle now.
+      if (!readable.has(batch.partition)) return;
+      const batchGeneration = generation;
       const expected = expectedStart.get(batch.partition);
       if (expected !== undefined) {
         // kafkajs's Batch records the offset it fetched from (untyped in its .d.ts).
@@ -185,12 +222,30 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       }
       await options.onBatch({
         partition: batch.partition,
+        generation: batchGeneration,
         highWatermark: batch.highWatermark,
         size: batch.messages.length,
         at: (i) => toMessage(topic, batch.partition, batch.messages[i]!),
         resolve: (offset) => payload.resolveOffset(offset),
-        active: () => payload.isRunning() && !payload.isStale(),
-        heartbeat: () => payload.heartbeat(),
+        active: () =>
+          batchGeneration === generation && !rebalancing && payload.isRunning() &&
+          !payload.isStale(),
+        heartbeat: async () => {
+          try {
+            await payload.heartbeat();
+          } catch (error) {
+            const type = (error as { type?: string }).type ?? "";
+            if (MEMBER_GONE.has(type)) {
+              rebalancing = true;
+              throw tagHeartbeatFailure(error, "gone");
+            }
+            if (REBALANCING.has(type)) {
+              rebalancing = true;
+              throw tagHeartbeatFailure(error, "rebalance");
+            }
+            throw tagHeartbeatFailure(error, "transient");
+          }
+        },
       });
     },
   });
@@ -202,10 +257,11 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       if (forGeneration !== null && forGeneration !== generation) {
         throw new StaleAssignmentError(`assignment ${forGeneration} was replaced by ${generation}`);
       }
+      const since = commitSeq;
       await consumer.commitOffsets(
         offsets.map((o) => ({ topic, partition: o.partition, offset: o.offset })),
       );
-      if (offsets.every((o) => committedNow.get(o.partition) === o.offset)) return;
+      if (confirmed(offsets, since, true)) return;
       if (attempt > 200) throw new Error("kafkajs did not commit the start positions");
       await new Promise((r) => setTimeout(r, 50));
     }
@@ -217,25 +273,28 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       return await describePartitions(admin, options.group, topic, partitions);
     },
     async begin(forGeneration, positions) {
-      if (positions.length === 0) return;
+      if (positions.length === 0) return true;
       await commitConfirmed(positions, forGeneration);
-      if (forGeneration !== generation) {
-        throw new StaleAssignmentError(`assignment ${forGeneration} was replaced by ${generation}`);
-      }
+      // kafkajs retried the commit under the next generation: it happened,
+      // but this assignment is over and is not read.
+      if (forGeneration !== generation) return false;
       for (const { partition, offset } of positions) {
         expectedStart.set(partition, offset);
+        readable.add(partition);
         consumer.seek({ topic, partition, offset });
       }
       consumer.resume([{ topic, partitions: positions.map((p) => p.partition) }]);
+      return true;
     },
     async commit(offsets) {
       if (offsets.length === 0) return;
+      const since = commitSeq;
       await consumer.commitOffsets(
         offsets.map((o) => ({ topic, partition: o.partition, offset: o.offset })),
       );
       // kafkajs drops a commit silently while its runner is stopped or the
       // partition is not assigned: report it instead of claiming success.
-      if (!offsets.every((o) => committedNow.get(o.partition) === o.offset)) {
+      if (!confirmed(offsets, since, false)) {
         throw new Error(
           `offsets of partitions ${offsets.map((o) => o.partition).join(", ")} were not ` +
             "committed: the consumer is not running or no longer holds them",

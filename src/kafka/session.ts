@@ -14,9 +14,35 @@ export class StaleAssignmentError extends Error {
   override name = "StaleAssignmentError";
 }
 
+/**
+ * Why a heartbeat failed: the group is rebalancing (keep heartbeating until
+ * the call in hand ends, then rejoin), this member is no longer in the group
+ * (stop), or a passing error (try again).
+ */
+export type HeartbeatFailure = "rebalance" | "gone" | "transient";
+
+const FAILURE = Symbol("heartbeatFailure");
+
+/** Tags a client's heartbeat error with what it means; the error itself is kept (the client recognises it when rethrown). */
+export function tagHeartbeatFailure(error: unknown, failure: HeartbeatFailure): unknown {
+  if (typeof error === "object" && error !== null) {
+    (error as Record<symbol, unknown>)[FAILURE] = failure;
+  }
+  return error;
+}
+
+/** What a heartbeat error means (untagged errors are passing ones). */
+export function heartbeatFailure(error: unknown): HeartbeatFailure {
+  if (typeof error !== "object" || error === null) return "transient";
+  return ((error as Record<symbol, unknown>)[FAILURE] as HeartbeatFailure | undefined) ??
+    "transient";
+}
+
 /** One partition's worth of fetched messages, in offset order. */
 export interface FetchedBatch {
   partition: number;
+  /** The session's assignment generation the batch was handed over in. */
+  generation: number;
   highWatermark: string;
   /** How many messages the batch holds. */
   size: number;
@@ -28,9 +54,15 @@ export interface FetchedBatch {
   at(index: number): Message;
   /** Marks every message up to and including `offset` as finished (the next fetch starts after it). */
   resolve(offset: string): void;
-  /** False once the session is stopping or the partition moved: stop handling the batch. */
+  /**
+   * False once the session is stopping, the group is rebalancing, or the
+   * partition moved or was sought: start no new handler call for the batch.
+   */
   active(): boolean;
-  /** Keeps the group membership alive during long batches. */
+  /**
+   * Keeps the group membership alive during long batches. Rejects with the
+   * client's error, tagged (see {@linkcode heartbeatFailure}).
+   */
   heartbeat(): Promise<void>;
 }
 
@@ -111,9 +143,11 @@ export interface ConsumerSession {
   describe(partitions: number[]): Promise<PartitionState[]>;
   /**
    * Commits each partition's start position at once, then starts reading
-   * them there. Rejects if `generation` is no longer the current assignment.
+   * them there. Rejects if `generation` is no longer the current assignment
+   * before the commit; resolves false when it moved on after it (committed,
+   * not read), true when reading.
    */
-  begin(generation: number, positions: PartitionOffset[]): Promise<void>;
+  begin(generation: number, positions: PartitionOffset[]): Promise<boolean>;
   /** Commits offsets now (manual commit mode, or a final commit); rejects when they were not committed. */
   commit(offsets: PartitionOffset[]): Promise<void>;
   pause(partitions: number[]): void;

@@ -146,7 +146,7 @@ class SimpleSession implements ConsumerSession {
     }));
   }
 
-  async begin(generation: number, positions: PartitionOffset[]): Promise<void> {
+  async begin(generation: number, positions: PartitionOffset[]): Promise<boolean> {
     if (generation !== GENERATION) {
       throw new RangeError(
         `Cannot begin reading as 'generation' must be ${GENERATION} in simple mode: current value is ${generation}`,
@@ -162,7 +162,7 @@ class SimpleSession implements ConsumerSession {
         );
       }
     }
-    if (positions.length === 0) return;
+    if (positions.length === 0) return true;
     await this.#commit(positions);
     for (const { partition, offset } of positions) {
       const cursor = this.#cursors.get(partition)!;
@@ -171,6 +171,7 @@ class SimpleSession implements ConsumerSession {
     }
     this.#log.info("reading partitions", { positions });
     this.#wake?.();
+    return true;
   }
 
   async commit(offsets: PartitionOffset[]): Promise<void> {
@@ -307,7 +308,10 @@ class SimpleSession implements ConsumerSession {
       }
     };
     const lanes = Math.max(1, Math.min(this.#options.concurrency, fetched.length));
-    await Promise.all(Array.from({ length: lanes }, lane));
+    // Every lane ends before the round does, even when one fails.
+    const ended = await Promise.allSettled(Array.from({ length: lanes }, lane));
+    const failure = ended.find((r) => r.status === "rejected");
+    if (failure) throw failure.reason;
     const failed = results.find((r) => r.status === "rejected");
     if (failed) throw failed.reason;
   }
@@ -329,6 +333,7 @@ class SimpleSession implements ConsumerSession {
     const last = raw[raw.length - 1]!.offset;
     const batch: FetchedBatch = {
       partition,
+      generation: GENERATION,
       highWatermark: records.highWatermark,
       size: raw.length,
       at: (i) => toMessage(topic, partition, raw[i]!),

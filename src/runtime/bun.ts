@@ -3,6 +3,8 @@
  *
  * @module
  */
+import { type FSWatcher, watch } from "node:fs";
+import { join } from "node:path";
 import process from "node:process";
 import type { DaemonSignal, Runtime } from "./types.ts";
 
@@ -16,6 +18,23 @@ export const bunRuntime: Runtime = {
   onSignal(signal: DaemonSignal, listener: () => void) {
     process.on(signal, listener);
     return () => void process.off(signal, listener);
+  },
+  watchDirectories(dirs, listener) {
+    const watchers: FSWatcher[] = [];
+    for (const dir of dirs) {
+      try {
+        const watcher = watch(dir, { recursive: false }, (_event, name) => {
+          listener(name === null ? dir : join(dir, String(name)));
+        });
+        watcher.on("error", () => {});
+        watchers.push(watcher);
+      } catch {
+        continue; // a directory that does not exist has nothing to watch
+      }
+    }
+    return () => {
+      for (const watcher of watchers) watcher.close();
+    };
   },
   exit: (code) => process.exit(code),
   env: (name) => process.env[name],

@@ -34,6 +34,32 @@ export const denoRuntime: Runtime = {
     Deno.addSignalListener(signal, listener);
     return () => Deno.removeSignalListener(signal, listener);
   },
+  watchDirectories(dirs, listener) {
+    const watchers: Deno.FsWatcher[] = [];
+    for (const dir of dirs) {
+      try {
+        watchers.push(Deno.watchFs(dir, { recursive: false }));
+      } catch {
+        continue; // a directory that does not exist has nothing to watch
+      }
+    }
+    for (const watcher of watchers) {
+      (async () => {
+        for await (const event of watcher) {
+          // Reading a file (the reload itself does) is not a change.
+          if (event.kind === "access") continue;
+          for (const path of event.paths) listener(path);
+        }
+      })().catch(() => {});
+    }
+    return () => {
+      for (const watcher of watchers) {
+        try {
+          watcher.close();
+        } catch { /* already closed */ }
+      }
+    };
+  },
   exit: (code) => Deno.exit(code),
   env: (name) => Deno.env.get(name),
   args: () => Deno.args,

@@ -5,7 +5,14 @@
  */
 import type { ConsumerConfig } from "../config/types.ts";
 import type { ErrorData, PartitionProgress, StartReason } from "../protocol.ts";
+import type { ConsumerSnapshot } from "./fingerprint.ts";
 import type { WorkerState } from "./worker_handle.ts";
+
+/**
+ * What `check --diff` compares a file with: the fingerprints of the running
+ * definition (without replicas) and handler module, and the replica count.
+ */
+export type DefinitionFingerprint = Omit<ConsumerSnapshot, "name">;
 
 /** One partition's progress and lag (high watermark − committed). */
 export type PartitionStatus = PartitionProgress & { lag: string | null };
@@ -26,6 +33,8 @@ export interface ConsumerStatus {
   /** Messages whose handler failed every attempt (dead-lettered or not). */
   handlerErrors: number;
   partitions: PartitionStatus[];
+  /** The running definition's fingerprint; null before the daemon has computed it. */
+  fingerprint: DefinitionFingerprint | null;
 }
 
 /** What status needs of a live worker. */
@@ -43,6 +52,8 @@ export interface ConsumerStatusInput {
   /** Restarted too often lately. */
   failing: boolean;
   counters: { resets: Record<StartReason, number>; deadLettered: number; handlerErrors: number };
+  /** The running definition's fingerprint (default null). */
+  fingerprint?: DefinitionFingerprint | null;
 }
 
 /**
@@ -56,7 +67,7 @@ export interface ConsumerStatusInput {
  */
 export function consumerStatus(
   consumer: Pick<ConsumerConfig, "name" | "group" | "topic" | "mode">,
-  { workers, restarts, failing, counters }: ConsumerStatusInput,
+  { workers, restarts, failing, counters, fingerprint = null }: ConsumerStatusInput,
 ): ConsumerStatus {
   const partitions = workers.flatMap((w) =>
     [...w.progress.values()].filter((p) => w.assigned.includes(p.partition))
@@ -86,6 +97,7 @@ export function consumerStatus(
     deadLettered: counters.deadLettered,
     handlerErrors: counters.handlerErrors,
     partitions,
+    fingerprint,
   };
 }
 

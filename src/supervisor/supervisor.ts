@@ -6,19 +6,27 @@
  */
 import { dirname } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { Config, ConsumerConfig } from "../config/types.ts";
+import type { Config, ConsumerConfig, HttpConfig, KafkaConfig } from "../config/types.ts";
 import { errorFields, type Logger } from "../log.ts";
 import { evictGroupMember } from "../kafka/evict.ts";
 import { PROTOCOL_VERSION, type StartReason, type WorkerMessage } from "../protocol.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { backoffDelay } from "../backoff.ts";
+import type { ConfigDiff } from "./config_diff.ts";
 import { controlPass, type ControlPolicy, type SlotView } from "./control_pass.ts";
 import { workerPermissions } from "./permissions.ts";
 import { type PositionsReply, StartSettler } from "./start_settler.ts";
+import { type ConfigState, Reloader, type ReloadResult, type ReloadTrigger } from "./reload.ts";
 import { type ConsumerStatus, consumerStatus } from "./status.ts";
-
-export type { ConsumerStatus };
 import { WorkerHandle } from "./worker_handle.ts";
+
+export type { ConfigState, ConsumerStatus, ReloadResult, ReloadTrigger };
+
+const NO_COUNTERS = {
+  resets: { "committed": 0, "reset-on-start": 0, "no-committed-offset": 0, "out-of-range": 0 },
+  deadLettered: 0,
+  handlerErrors: 0,
+};
 
 const ENTRY = new URL("../worker/entry.ts", import.meta.url);
 const RUNTIME_DIR = dirname(fileURLToPath(new URL("../", import.meta.url)));
@@ -38,12 +46,21 @@ export interface SupervisorOptions {
   /** Restarts within `failingWindowMs` that mark a consumer as failing. */
   failingAfter?: number;
   failingWindowMs?: number;
+  /**
+   * Called after a reload whose `http:` section changed, with the new
+   * address: the status server rebinds there.
+   */
+  onHttpChange?: (listen: HttpConfig) => void | Promise<void>;
+  /** Watch the config file and handler modules and reload on change (default true). */
+  watch?: boolean;
 }
 
 /** One replica slot: the live worker (if any) and its restart history. */
 interface Slot {
   id: string;
   consumer: ConsumerConfig;
+  /** The cluster settings the worker was started with. */
+  kafka: KafkaConfig;
   replica: number;
   handle: WorkerHandle | null;
   restarts: number;
@@ -65,12 +82,20 @@ interface ConsumerRun {
 /** Runs and watches the workers of a config. */
 export class Supervisor {
   #config: Config;
-  #options: Required<Omit<SupervisorOptions, "policy">> & { policy: ControlPolicy };
+  #options:
+    & Required<Omit<SupervisorOptions, "policy" | "onHttpChange">>
+    & Pick<SupervisorOptions, "onHttpChange">
+    & { policy: ControlPolicy };
   #slots = new Map<string, Slot>();
   #runs = new Map<string, ConsumerRun>();
+  /** Group member removals under way (awaited before the daemon exits). */
+  #evictions = new Set<Promise<void>>();
   #timer: ReturnType<typeof setInterval> | null = null;
   #stopping = false;
   #packageDir = dirname(RUNTIME_DIR);
+  /** Workers of removed, changed or scaled-down consumers that are still draining. */
+  #retiring = new Set<WorkerHandle>();
+  #reloader: Reloader;
 
   constructor(config: Config, options: SupervisorOptions) {
     this.#config = config;
@@ -82,9 +107,16 @@ export class Supervisor {
       failingAfter: 5,
       settleTimeoutMs: 60_000,
       failingWindowMs: 5 * 60_000,
+      watch: true,
       ...options,
       policy: { heartbeatTimeoutMs: 10_000, ...options.policy },
     };
+    this.#reloader = new Reloader(config, {
+      runtime: options.runtime,
+      logger: options.logger,
+      current: () => this.#config,
+      apply: (next, diff) => this.#applyConfig(next, diff),
+    });
   }
 
   /** Starts every consumer's workers and the control pass. */
@@ -98,39 +130,156 @@ export class Supervisor {
         },
       );
     }
-    for (const consumer of this.#config.consumers) {
-      this.#runs.set(consumer.name, {
-        consumer,
-        settler: new StartSettler({
-          replicas: consumer.replicas,
-          resetOnStart: consumer.resetOffsetOnStart,
-        }),
-        startedAt: performance.now(),
-        ready: false,
-        resets: {
-          "committed": 0,
-          "reset-on-start": 0,
-          "no-committed-offset": 0,
-          "out-of-range": 0,
-        },
-        deadLettered: 0,
-        handlerErrors: 0,
-      });
-      for (let replica = 0; replica < consumer.replicas; replica++) {
-        const slot: Slot = {
-          id: `${consumer.name}#${replica}`,
-          consumer,
-          replica,
-          handle: null,
-          restarts: 0,
-          recentRestarts: [],
-          restartAt: 0,
-        };
-        this.#slots.set(slot.id, slot);
-        this.#spawn(slot, false);
-      }
-    }
+    for (const consumer of this.#config.consumers) this.#startConsumer(consumer);
     this.#timer = setInterval(() => this.#controlPass(), this.#options.controlIntervalMs);
+    this.#reloader.init().then(() => {
+      if (this.#options.watch && !this.#stopping) this.#reloader.watch();
+    }).catch((error) =>
+      this.#options.logger.error(
+        "cannot watch the config file; reload with SIGHUP instead",
+        errorFields(error),
+      )
+    );
+  }
+
+  /**
+   * Reloads the config file: validates all of it (handlers included), then
+   * applies only the difference. Reloads run one at a time, in order.
+   *
+   * @example
+   * ```ts
+   * const result = await supervisor.reload("SIGHUP");
+   * if (!result.ok) for (const e of result.errors) console.error(e.line, e.message);
+   * ```
+   */
+  reload(trigger: ReloadTrigger): Promise<ReloadResult> {
+    return this.#reloader.reload(trigger);
+  }
+
+  /** The config's path, revision and last reload (for status). */
+  config(): ConfigState {
+    return this.#reloader.state();
+  }
+
+  /** Starts a consumer: a fresh start (resetOffsetOnStart settles anew), every replica. */
+  #startConsumer(consumer: ConsumerConfig): void {
+    this.#runs.set(consumer.name, {
+      consumer,
+      settler: new StartSettler({
+        replicas: consumer.replicas,
+        resetOnStart: consumer.resetOffsetOnStart,
+      }),
+      startedAt: performance.now(),
+      ready: false,
+      resets: {
+        "committed": 0,
+        "reset-on-start": 0,
+        "no-committed-offset": 0,
+        "out-of-range": 0,
+      },
+      deadLettered: 0,
+      handlerErrors: 0,
+    });
+    for (let replica = 0; replica < consumer.replicas; replica++) {
+      const slot = this.#newSlot(consumer, replica);
+      this.#slots.set(slot.id, slot);
+      this.#spawn(slot, false);
+    }
+  }
+
+  /** Builds a replica slot of a consumer. */
+  #newSlot(consumer: ConsumerConfig, replica: number): Slot {
+    return {
+      id: `${consumer.name}#${replica}`,
+      consumer,
+      kafka: this.#config.kafka,
+      replica,
+      handle: null,
+      restarts: 0,
+      recentRestarts: [],
+      restartAt: 0,
+    };
+  }
+
+  /** Drains workers taken out of service; resolves true when all drained cleanly. */
+  async #drainSlots(slots: readonly Slot[], deadline: number): Promise<boolean> {
+    const results = await Promise.all(slots.map(async (slot) => {
+      const handle = slot.handle;
+      if (handle === null) return true;
+      this.#retiring.add(handle);
+      try {
+        return await handle.drain(deadline);
+      } finally {
+        this.#retiring.delete(handle);
+      }
+    }));
+    return results.every(Boolean);
+  }
+
+  /** Removes a consumer: its workers finish in-flight handlers, commit, leave the group and stop. */
+  async #retireConsumer(name: string, deadline: number): Promise<boolean> {
+    const slots = [...this.#slots.values()].filter((s) => s.consumer.name === name);
+    for (const slot of slots) this.#slots.delete(slot.id);
+    this.#runs.delete(name);
+    const clean = await this.#drainSlots(slots, deadline);
+    this.#options.logger.info("consumer drained", { consumer: name, clean });
+    return clean;
+  }
+
+  /** Drains a consumer, then starts it with its new definition (a new start). */
+  async #restartConsumer(consumer: ConsumerConfig, deadline: number): Promise<void> {
+    await this.#retireConsumer(consumer.name, deadline);
+    if (!this.#stopping) this.#startConsumer(consumer);
+  }
+
+  /**
+   * Adds or drains the replicas of a consumer whose `replicas` alone
+   * changed. The others keep running; partitions that reach them through the
+   * rebalance start from committed offsets (a scale is not a start). A
+   * consumer whose start has not settled yet is restarted instead.
+   */
+  async #scaleConsumer(consumer: ConsumerConfig, deadline: number): Promise<void> {
+    const run = this.#runs.get(consumer.name);
+    if (run === undefined || !run.settler.settled) {
+      return await this.#restartConsumer(consumer, deadline);
+    }
+    const slots = [...this.#slots.values()].filter((s) => s.consumer.name === consumer.name);
+    const surplus = slots.filter((s) => s.replica >= consumer.replicas);
+    for (const slot of surplus) this.#slots.delete(slot.id);
+    run.consumer = consumer;
+    run.settler = new StartSettler({ replicas: consumer.replicas, resetOnStart: false });
+    run.settler.forceSettle();
+    for (const slot of slots) slot.consumer = consumer;
+    for (let replica = slots.length; replica < consumer.replicas; replica++) {
+      const slot = this.#newSlot(consumer, replica);
+      this.#slots.set(slot.id, slot);
+      this.#spawn(slot, false);
+    }
+    await this.#drainSlots(surplus, deadline);
+  }
+
+  /**
+   * Applies a reload's difference: removed consumers drain and stop,
+   * changed ones drain and start anew, scaled ones add or drain workers,
+   * added ones start; unchanged ones keep their workers and objects.
+   */
+  async #applyConfig(next: Config, diff: ConfigDiff): Promise<void> {
+    if (this.#stopping) throw new Error("the daemon is shutting down");
+    const running = new Map(this.#config.consumers.map((c) => [c.name, c]));
+    const unchanged = new Set(diff.unchanged);
+    this.#config = {
+      ...next,
+      consumers: next.consumers.map((c) => unchanged.has(c.name) ? running.get(c.name)! : c),
+    };
+    const deadline = Date.now() + next.shutdown.gracePeriodMs;
+    const consumer = (name: string) => this.#config.consumers.find((c) => c.name === name)!;
+    await Promise.all([
+      ...diff.removed.map((name) => this.#retireConsumer(name, deadline)),
+      ...diff.restarted.map((r) => this.#restartConsumer(consumer(r.name), deadline)),
+      ...diff.scaled.map((s) => this.#scaleConsumer(consumer(s.name), deadline)),
+      ...diff.added.map((name) => Promise.resolve(this.#startConsumer(consumer(name)))),
+    ]);
+    if (diff.httpChanged) await this.#options.onHttpChange?.(next.http);
   }
 
   #spawn(slot: Slot, recovery: boolean): void {
@@ -138,11 +287,11 @@ export class Supervisor {
     this.#runs.get(slot.consumer.name)?.settler.joining(slot.replica);
     slot.handle = new WorkerHandle({
       consumer: slot.consumer,
-      kafka: this.#config.kafka,
+      kafka: slot.kafka,
       replica: slot.replica,
       recovery,
       runtime,
-      permissions: workerPermissions(slot.consumer, this.#config.kafka, {
+      permissions: workerPermissions(slot.consumer, slot.kafka, {
         runtimeDir: RUNTIME_DIR,
         packageDir: this.#packageDir,
       }),
@@ -158,7 +307,15 @@ export class Supervisor {
   }
 
   #onWorkerMessage(slot: Slot, message: WorkerMessage): void {
-    const run = this.#runs.get(slot.consumer.name)!;
+    if (message.type === "stopped") {
+      // Drained, but kafkajs was still rejoining a rebalance when it had to leave
+      // (also for a worker a reload took out of service).
+      if (message.evict !== undefined) this.#evict(slot.consumer, slot.kafka, message.evict);
+      return;
+    }
+    // A worker taken out of service by a reload reports to nobody else while it drains.
+    const run = this.#runs.get(slot.consumer.name);
+    if (run === undefined || this.#slots.get(slot.id) !== slot) return;
     const log = this.#options.logger.child({ consumer: slot.consumer.name, replica: slot.replica });
     switch (message.type) {
       case "assigned":
@@ -271,7 +428,7 @@ export class Supervisor {
       const memberId = slot.handle?.memberId ?? null;
       slot.handle?.terminate(action.reason);
       slot.handle = null;
-      if (memberId !== null) this.#evict(slot.consumer, memberId);
+      if (memberId !== null) this.#evict(slot.consumer, slot.kafka, memberId);
       const run = this.#runs.get(slot.consumer.name)!;
       this.#sendPositions(run, run.settler.gone(slot.replica));
       slot.restarts++;
@@ -292,10 +449,14 @@ export class Supervisor {
   }
 
   /** Takes a dead worker's member out of its group, so its partitions move now, not after the session timeout. */
-  #evict(consumer: ConsumerConfig, memberId: string): void {
+  #evict(consumer: ConsumerConfig, kafka: KafkaConfig, memberId: string): void {
     const { logger } = this.#options;
-    const engine = consumer.engine ?? this.#config.kafka.engine;
-    evictGroupMember(this.#config.kafka, engine, { group: consumer.group, memberId, logger }).then(
+    const engine = consumer.engine ?? kafka.engine;
+    const eviction = evictGroupMember(kafka, engine, {
+      group: consumer.group,
+      memberId,
+      logger,
+    }).then(
       () =>
         logger.info("dead worker's group member removed", { consumer: consumer.name, memberId }),
       (error) =>
@@ -308,6 +469,8 @@ export class Supervisor {
           },
         ),
     );
+    this.#evictions.add(eviction);
+    eviction.finally(() => this.#evictions.delete(eviction));
   }
 
   /**
@@ -316,29 +479,42 @@ export class Supervisor {
    */
   async stop(gracePeriodMs: number): Promise<boolean> {
     this.#stopping = true;
+    this.#reloader.close();
     if (this.#timer !== null) clearInterval(this.#timer);
     const deadline = Date.now() + gracePeriodMs;
-    const results = await Promise.all(
-      [...this.#slots.values()].map((s) => s.handle?.drain(deadline) ?? Promise.resolve(true)),
-    );
+    const results = await Promise.all([
+      ...[...this.#slots.values()].map((s) => s.handle?.drain(deadline) ?? Promise.resolve(true)),
+      ...[...this.#retiring].map((h) => h.drain(deadline)),
+    ]);
+    // Members that could not leave by themselves are removed before the daemon exits.
+    if (this.#evictions.size > 0) {
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      await Promise.race([
+        Promise.all([...this.#evictions]),
+        new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now())))),
+      ]);
+      clearTimeout(timer);
+    }
     return results.every(Boolean);
   }
 
   /** Ends every worker at once (a second signal). */
   terminateAll(): void {
     for (const slot of this.#slots.values()) slot.handle?.terminate("forced exit");
+    for (const handle of this.#retiring) handle.terminate("forced exit");
   }
 
   /** The status of every consumer, aggregated over its replicas. */
   status(): ConsumerStatus[] {
     return this.#config.consumers.map((consumer) => {
-      const slots = [...this.#slots.values()].filter((s) => s.consumer === consumer);
-      const run = this.#runs.get(consumer.name)!;
+      const slots = [...this.#slots.values()].filter((s) => s.consumer.name === consumer.name);
       return consumerStatus(consumer, {
         workers: slots.flatMap((s) => (s.handle ? [s.handle] : [])),
         restarts: slots.reduce((n, s) => n + s.restarts, 0),
         failing: slots.some((s) => s.recentRestarts.length >= this.#options.failingAfter),
-        counters: run,
+        // Between the drain and the start of a restart, a consumer has no run.
+        counters: this.#runs.get(consumer.name) ?? NO_COUNTERS,
+        fingerprint: this.#reloader.fingerprint(consumer.name),
       });
     });
   }

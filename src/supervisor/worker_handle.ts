@@ -119,7 +119,11 @@ export class WorkerHandle {
         for (const p of [...this.progress.keys()]) {
           if (!message.partitions.includes(p)) this.progress.delete(p);
         }
-        this.#log.info("partitions assigned", { partitions: message.partitions });
+        this.#log.info("partitions assigned", {
+          partitions: message.partitions,
+          generation: message.generation,
+          memberId: this.memberId,
+        });
         break;
       case "revoked":
         this.#log.info("partitions revoked", { partitions: message.partitions });

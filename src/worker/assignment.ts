@@ -14,7 +14,9 @@ import type { PartitionStart } from "../protocol.ts";
  * assignment, then starts reading them. `heldAtStart` are the partitions to
  * treat as held when the consumer's start settled.
  *
- * Rejects with `StaleAssignmentError` if a newer assignment replaced this one.
+ * Rejects with `StaleAssignmentError` if a newer assignment replaced this one
+ * before the positions were committed; `reading` is false when it did so
+ * after (the positions are committed, the partitions are not read).
  */
 export async function startAssignment(
   session: ConsumerSession,
@@ -24,8 +26,8 @@ export async function startAssignment(
     partitions: readonly number[];
     heldAtStart: readonly number[];
   },
-): Promise<PartitionStart[]> {
-  if (partitions.length === 0) return [];
+): Promise<{ starts: PartitionStart[]; reading: boolean }> {
+  if (partitions.length === 0) return { starts: [], reading: true };
   const states = await session.describe([...partitions]);
   const starts = states.map((state): PartitionStart => {
     const position = startPosition({
@@ -40,6 +42,9 @@ export async function startAssignment(
   });
   // Every start position is committed, resets and resumptions alike: peers and
   // restarts then see it, and the client's cached position cannot disagree.
-  await session.begin(generation, starts.map(({ partition, offset }) => ({ partition, offset })));
-  return starts;
+  const reading = await session.begin(
+    generation,
+    starts.map(({ partition, offset }) => ({ partition, offset })),
+  );
+  return { starts, reading };
 }

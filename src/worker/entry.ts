@@ -32,7 +32,13 @@ self.onmessage = (event: MessageEvent) => {
       (loop ?? Promise.resolve(null))
         .then((l) => l?.stop(message.deadlineMs))
         .then(
-          () => post({ v: 1, type: "stopped", error: null }),
+          (result) =>
+            post({
+              v: 1,
+              type: "stopped",
+              error: null,
+              ...(result?.evict ? { evict: result.evict } : {}),
+            }),
           (error) => post({ v: 1, type: "stopped", error: toErrorData(error) }),
         )
         .finally(() => self.close());

@@ -15,6 +15,8 @@ export interface HandlerCallsOptions {
   retry: ConsumerConfig["retry"];
   /** Aborted on shutdown: no more retries. */
   signal: AbortSignal;
+  /** False when no new attempt may start (the batch ended: rebalance, seek); default: always true. */
+  active?: () => boolean;
   log: Logger;
 }
 
@@ -103,7 +105,8 @@ export class HandlerCalls {
   async #retry(fn: () => unknown, first: Message, error: unknown): Promise<unknown> {
     // Retries are the slow path: an awaited attempt each.
     const { retry: { attempts, backoffMs, maxBackoffMs }, signal, log } = this.#options;
-    for (let attempt = 1; attempt < attempts && !signal.aborted; attempt++) {
+    const active = this.#options.active ?? (() => true);
+    for (let attempt = 1; attempt < attempts && !signal.aborted && active(); attempt++) {
       const delay = backoffDelay(attempt, { baseMs: backoffMs, maxMs: maxBackoffMs, jitter: 0.2 });
       log.warn("handler failed; retrying", {
         partition: first.partition,
@@ -113,6 +116,8 @@ export class HandlerCalls {
         ...errorFields(error),
       });
       await sleep(delay, signal);
+      // Stopping, or the batch ended, while waiting: no new attempt.
+      if (signal.aborted || !active()) break;
       try {
         await this.#attempt(fn);
         return null;

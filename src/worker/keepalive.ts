@@ -6,13 +6,18 @@
  *
  * @module
  */
+import { heartbeatFailure } from "../kafka/session.ts";
 
 /**
- * Calls `heartbeat` every `everyMs` until {@linkcode Keepalive.stop}; the
- * first heartbeat that fails (typically: the group is rebalancing) stops
- * them and is kept in {@linkcode Keepalive.error}, for the caller to act on
- * once the handler call in progress has finished (a call is never abandoned
- * half-way).
+ * Heartbeats every `everyMs` (and whenever {@linkcode Keepalive.beat} is
+ * called) until {@linkcode Keepalive.stop}.
+ *
+ * A heartbeat that says the group is rebalancing is kept in
+ * {@linkcode Keepalive.error} and heartbeating goes on: a member that has
+ * not rejoined yet stays in the group only while it heartbeats, and the
+ * call in progress must finish (a call is never abandoned half-way) before
+ * the batch ends and the client rejoins. A heartbeat that says the member
+ * is gone stops them. Passing errors (a timeout) are tried again.
  *
  * @example
  * ```ts
@@ -26,9 +31,11 @@
  * ```
  */
 export class Keepalive {
-  /** The first heartbeat failure, or null. */
+  /** The first heartbeat error that ends the batch (rebalancing, or the member is gone), or null. */
   error: unknown = null;
-  #beating = false;
+  readonly #heartbeat: () => Promise<void>;
+  #beating: Promise<void> | null = null;
+  #stopped = false;
   #timer: ReturnType<typeof setInterval>;
 
   constructor(heartbeat: () => Promise<void>, everyMs: number) {
@@ -37,21 +44,28 @@ export class Keepalive {
         `Cannot keep alive as 'everyMs' must be positive: current value is ${everyMs}`,
       );
     }
-    this.#timer = setInterval(() => {
-      if (this.#beating) return;
-      this.#beating = true;
-      heartbeat().then(
-        () => (this.#beating = false),
-        (error: unknown) => {
-          this.error = error ?? new Error("heartbeat failed");
-          this.stop();
-        },
-      );
-    }, everyMs);
+    this.#heartbeat = heartbeat;
+    this.#timer = setInterval(() => void this.beat(), everyMs);
+  }
+
+  /** Heartbeats now (once at a time); resolves when done, never rejects. */
+  beat(): Promise<void> {
+    if (this.#stopped) return Promise.resolve();
+    this.#beating ??= this.#heartbeat().then(
+      () => {},
+      (error: unknown) => {
+        const failure = heartbeatFailure(error);
+        if (failure === "transient") return;
+        this.error ??= error;
+        if (failure === "gone") this.stop();
+      },
+    ).finally(() => (this.#beating = null));
+    return this.#beating;
   }
 
   /** Stops heartbeating. */
   stop(): void {
+    this.#stopped = true;
     clearInterval(this.#timer);
   }
 }

@@ -35,8 +35,12 @@ type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
 export interface WorkerLoop {
   /** The supervisor's answer to an assignment (resetOffsetOnStart). */
   positions(generation: number, resetOnStart: number[]): void;
-  /** Drains and stops: resolves once offsets are committed and the group is left. */
-  stop(deadlineMs: number): Promise<void>;
+  /**
+   * Drains and stops: resolves once offsets are committed and the group is
+   * left — with the member id when leaving could not finish in time (the
+   * group was rebalancing): the supervisor then removes the member.
+   */
+  stop(deadlineMs: number): Promise<{ evict: string | null }>;
 }
 
 const REPORT_INTERVAL_MS = 1000;
@@ -44,6 +48,12 @@ const REPORT_INTERVAL_MS = 1000;
 const KEEPALIVE_MS = 1000;
 /** How soon a paused partition whose resume failed (the client was restarting) is resumed again. */
 const RESUME_RETRY_MS = 1000;
+/**
+ * How long leaving the group may take once everything is committed. kafkajs
+ * finishes a rejoin it started before it leaves, which waits for the whole
+ * group's rebalance; past this the supervisor removes the member instead.
+ */
+const LEAVE_WAIT_MS = 3000;
 
 /** Starts the loop described by a `start` message; progress goes out through `post`. */
 export async function startWorkerLoop(
@@ -104,14 +114,20 @@ export async function startWorkerLoop(
     highWatermark: highWatermarks.get(partition) ?? null,
   });
 
+  /** The commit under way: commits run one after the other, so none overtakes another. */
+  let committing: Promise<void> = Promise.resolve();
   /** Commits every finished message of the partitions held now; rejects when the commit was not applied. */
-  const commitFinished = async () => {
-    for (const run of runs) run.flush();
-    const pending = tracker.pending().filter((o) => current.partitions.includes(o.partition));
-    if (pending.length === 0 || session === null) return;
-    await session.commit(pending);
-    tracker.markCommitted(pending);
-    for (const o of pending) dirty.add(o.partition);
+  const commitFinished = (): Promise<void> => {
+    const next = committing.catch(() => {}).then(async () => {
+      for (const run of runs) run.flush();
+      const pending = tracker.pending().filter((o) => current.partitions.includes(o.partition));
+      if (pending.length === 0 || session === null) return;
+      await session.commit(pending);
+      tracker.markCommitted(pending);
+      for (const o of pending) dirty.add(o.partition);
+    });
+    committing = next;
+    return next;
   };
 
   const ctx: Context = {
@@ -221,9 +237,22 @@ export async function startWorkerLoop(
     log,
     tickMs: tickMs(consumer.commit),
     keepaliveMs: KEEPALIVE_MS,
-    onFinished: (partition, offset) => {
-      tracker.begin(partition, offset);
-      tracker.finish(partition, offset);
+    onFinished: (partition, offset, generation) => {
+      // A batch of an assignment that is over: its partition's progress
+      // starts again from what was committed.
+      if (generation !== current.generation) return false;
+      try {
+        tracker.begin(partition, offset);
+        tracker.finish(partition, offset);
+        return true;
+      } catch (error) {
+        log.error("finished offset out of order; not handed over", {
+          partition,
+          offset,
+          ...errorFields(error),
+        });
+        return false;
+      }
     },
     onTick: async () => {
       const now = Date.now();
@@ -263,13 +292,17 @@ export async function startWorkerLoop(
   const begin = async (assignment: Assignment, heldAtStart: number[]) => {
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
-        const starts = await startAssignment(await connected, consumer, {
+        const { starts, reading } = await startAssignment(await connected, consumer, {
           ...assignment,
           heldAtStart,
         });
+        // Committed, but the assignment moved on meanwhile: the resets are
+        // done (the next holder resumes from them); nothing is read here.
         for (const s of starts) {
-          tracker.seed(s.partition, s.offset);
-          dirty.add(s.partition);
+          if (reading) {
+            tracker.seed(s.partition, s.offset);
+            dirty.add(s.partition);
+          }
           if (s.reason !== "committed") {
             log.info("partition reset", {
               partition: s.partition,
@@ -327,7 +360,7 @@ export async function startWorkerLoop(
   const connect = async () => {
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
-        session = await startSession(consumer.engine ?? start.kafka.engine, consumer.mode, {
+        const opened = await startSession(consumer.engine ?? start.kafka.engine, consumer.mode, {
           kafka: start.kafka,
           clientIdSuffix: `${consumer.name}-${start.replica}`,
           group: consumer.group,
@@ -360,7 +393,13 @@ export async function startWorkerLoop(
             post({ v: 1, type: "error", error: toErrorData(error), fatal: true });
           },
         });
-        sessionReady(session);
+        if (abort.signal.aborted) {
+          // Stopped while connecting: leave at once rather than linger in the group.
+          await opened.stop().catch(() => {});
+          return;
+        }
+        session = opened;
+        sessionReady(opened);
         post({ v: 1, type: "ready" });
         return;
       } catch (error) {
@@ -376,7 +415,7 @@ export async function startWorkerLoop(
       }
     }
   };
-  void connect();
+  const connecting = connect();
 
   /** Waits for the batches in hand to end (their handler calls finish), or for `deadlineMs`. */
   const finishInflight = async (deadlineMs: number): Promise<boolean> => {
@@ -406,8 +445,13 @@ export async function startWorkerLoop(
       // give up on ctx.signal: then its message stays unfinished).
       abort.abort();
       for (const timer of failed.values()) clearTimeout(timer);
-      // Still connecting: nothing was fetched, so nothing needs committing.
-      if (session === null) return stopTimers();
+      const remaining = () => Math.max(0, deadlineMs - Date.now());
+      // Still connecting: connect() closes the session it was opening.
+      if (session === null) {
+        await Promise.race([connecting, sleep(remaining())]);
+        stopTimers();
+        return { evict: null };
+      }
       const active = session;
       try {
         active.pause(current.partitions);
@@ -417,28 +461,37 @@ export async function startWorkerLoop(
       // The batches in hand end first, while the session still holds the
       // group: a `ctx.commit()` from a finishing handler is applied, then
       // auto mode commits everything finished. Then the group is left.
-      const drained = (async () => {
-        if (!await finishInflight(deadlineMs)) return false;
+      const drained = (async (): Promise<{ evict: string | null } | null> => {
+        if (!await finishInflight(deadlineMs)) return null;
         if (autoCommit) {
-          // What the client still holds is committed by it as it stops.
           await commitFinished().catch((error) =>
-            log.warn("final commit failed; the client commits on leaving", errorFields(error))
+            log.warn(
+              "final commit failed; what finished since the last commit is handled again",
+              errorFields(error),
+            )
           );
         }
-        await active.stop();
+        const left = await Promise.race([
+          active.stop().then(() => true),
+          sleep(Math.min(remaining(), LEAVE_WAIT_MS)).then(() => false),
+        ]);
         await deadLetters?.close();
         await module.teardown?.(ctx);
-        return true;
+        if (left || current.memberId === undefined) return { evict: null };
+        log.warn("leaving the group takes too long (it is rebalancing); the member is removed", {
+          memberId: current.memberId,
+        });
+        return { evict: current.memberId };
       })();
-      const late = Symbol("late");
-      const result = await Promise.race([
-        drained.then((ok) => ok ? null : late, (error) => error),
-        sleep(Math.max(0, deadlineMs - Date.now())).then(() => late),
+      const outcome = await Promise.race([
+        drained.then((done) => ({ done }), (error: unknown) => ({ error })),
+        sleep(remaining()).then(() => ({ done: null })),
       ]);
       stopTimers();
       post({ v: 1, type: "offsets", partitions: current.partitions.map(progress) });
-      if (result === late) throw new Error("the worker did not drain before its deadline");
-      if (result !== null) throw result;
+      if ("error" in outcome) throw outcome.error;
+      if (outcome.done === null) throw new Error("the worker did not drain before its deadline");
+      return outcome.done;
     },
   };
 }

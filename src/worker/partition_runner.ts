@@ -26,8 +26,13 @@ export interface BatchRunOptions {
   tickMs: number;
   /** How often the membership is kept alive while a handler call runs. */
   keepaliveMs: number;
-  /** Every message of `partition` up to and including `offset` has finished. In order, never twice. */
-  onFinished(partition: number, offset: string): void;
+  /**
+   * Every message of `partition` up to and including `offset` has finished
+   * (in order, never twice). Returns false when the batch's assignment
+   * `generation` is over: then nothing is handed over, and those messages
+   * are handled again by the partition's next holder.
+   */
+  onFinished(partition: number, offset: string, generation: number): boolean;
   /** Called every `tickMs` of a long batch (the worker commits on its interval there). */
   onTick(): Promise<void>;
   /** Copies `messages` to the dead-letter topic; false when there is none or it failed. */
@@ -64,6 +69,7 @@ export class BatchRun {
       retry: options.retry,
       signal: options.signal,
       log: options.log,
+      active: () => this.#active(),
     });
   }
 
@@ -72,26 +78,28 @@ export class BatchRun {
     const offset = this.#finished;
     if (offset === null) return;
     this.#finished = null;
-    this.#options.onFinished(this.batch.partition, offset);
+    if (!this.#options.onFinished(this.batch.partition, offset, this.batch.generation)) return;
     this.batch.resolve(offset);
   }
 
   /**
-   * Handles the batch. Rejects with the heartbeat's error when the group
-   * started rebalancing during a handler call: the call was finished first,
-   * and what finished is handed over before the client rejoins.
+   * Handles the batch. Once the group rebalances no new handler call starts;
+   * the call in progress finishes (the membership kept alive meanwhile) and
+   * what finished is handed over. Rejects with the heartbeat's error when
+   * this run saw the rebalance, so that the client rejoins at once.
    */
   async run(): Promise<void> {
     if (!this.#active()) return;
     const keepalive = new Keepalive(() => this.batch.heartbeat(), this.#options.keepaliveMs);
     try {
       if (this.#options.handler.kind === "batch") {
-        await this.#runBatch(this.#options.handler.fn, keepalive);
+        await this.#runBatch(this.#options.handler.fn);
       } else await this.#runEach(this.#options.handler.fn, keepalive);
     } finally {
       keepalive.stop();
       this.flush();
     }
+    if (keepalive.error !== null) throw keepalive.error;
   }
 
   #active(): boolean {
@@ -114,16 +122,15 @@ export class BatchRun {
       if (pending !== null) {
         const error = await pending;
         if (error !== null && !await this.#giveUp([message], error)) return;
-        this.#finished = message.offset;
-        if (keepalive.error !== null) throw keepalive.error;
-      } else this.#finished = message.offset;
+      }
+      this.#finished = message.offset;
       const now = Date.now();
       if (now - tick < tickMs) continue;
       // Once a tick in a long batch: hand over what finished (a rebalance
       // then commits it), keep the membership alive, commit on the interval.
       tick = now;
       this.flush();
-      await batch.heartbeat();
+      await keepalive.beat();
       await this.#options.onTick();
     }
   }
@@ -135,10 +142,7 @@ export class BatchRun {
    * only the message it stopped at is dead-lettered. A handler that acks
    * nothing has the batch retried, and dead-lettered, whole.
    */
-  async #runBatch(
-    handle: (messages: Message[], ctx: Context) => unknown,
-    keepalive: Keepalive,
-  ): Promise<void> {
+  async #runBatch(handle: (messages: Message[], ctx: Context) => unknown): Promise<void> {
     const messages = batchMessages(this.batch);
     let done = 0;
     let acked = false;
@@ -160,33 +164,36 @@ export class BatchRun {
         this.#finished = message.offset;
       },
     };
-    const call = () => handle(messages.slice(done), ctx);
+    // A retry gets the messages not finished yet; none left (all acked, then
+    // it threw): nothing to call again.
+    const call = () => done < messages.length ? handle(messages.slice(done), ctx) : undefined;
     while (done < messages.length) {
       if (!this.#active()) return;
       const pending = this.calls.call(call, undefined, messages[done]!);
       const error = pending === null ? null : await pending;
-      if (error === null) {
+      if (error === null || done === messages.length) {
         done = messages.length;
         this.#finished = messages[done - 1]!.offset;
-        break;
+        return;
       }
       const failed = acked ? messages.slice(done, done + 1) : messages.slice(done);
       if (!await this.#giveUp(failed, error)) return;
       done += failed.length;
       this.#finished = messages[done - 1]!.offset;
     }
-    if (keepalive.error !== null) throw keepalive.error;
   }
 
   /**
    * `messages` failed every attempt. Returns true when they count as
    * finished (dead-lettered); false when the batch must stop here: the
    * worker is stopping (a call failing then, typically on `ctx.signal`, is
-   * not the message's fault: it stays unfinished and is handled again), or
-   * the partition was paused.
+   * not the message's fault: it stays unfinished and is handled again), the
+   * batch ended (a rebalance cut its retries short), or the partition was
+   * paused.
    */
   async #giveUp(messages: Message[], error: unknown): Promise<boolean> {
-    if (this.#options.signal.aborted) return false;
+    // Stopping, or the batch ended (rebalance, seek): not the message's fault.
+    if (messages.length === 0 || !this.#active()) return false;
     if (await this.#options.deadLetter(messages, error)) return true;
     this.#options.failPartition(messages[0]!, error);
     return false;

@@ -12,11 +12,10 @@ import {
   startDaemon,
   writeConsumersConfig,
 } from "../harness/daemon.ts";
-import { createKafka } from "../../src/kafka/client.ts";
 import {
   describeGroup,
   ENGINES,
-  TEST_KAFKA,
+  transactionalProducer,
   uniqueName,
   waitFor,
   withTopic,
@@ -318,12 +317,7 @@ for (const engine of ENGINES) {
   Deno.test(`a start position followed only by an aborted transaction (${engine}, balanced): reading moves past it`, async () => {
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
-      const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "tx" }).producer({
-        transactionalId: uniqueName("tx"),
-        idempotent: true,
-        maxInFlightRequests: 1,
-      });
-      await producer.connect();
+      const producer = await transactionalProducer();
       const tx = await producer.transaction();
       // Three record batches larger than one fetch: each fetch holds only aborted records.
       for (const value of ["a", "b", "c"]) {
@@ -346,5 +340,43 @@ for (const engine of ENGINES) {
       assert.equal(await daemon.stop(), 0);
       assert.deepEqual(daemon.handled().map((h) => [h.offset, h.value]), [["4", "after"]]);
     });
+  });
+}
+
+for (const engine of ENGINES) {
+  Deno.test({
+    name:
+      `a 45 s handler call while another member joins (${engine}): the member stays, the call is committed, nothing is handled twice`,
+    // 50 s: on the second engine only with CONSUMERD_LONG_TESTS=1, to keep the default suite short.
+    ignore: engine !== "kafkajs" && Deno.env.get("CONSUMERD_LONG_TESTS") !== "1",
+    fn: async () => {
+      await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+        const group = uniqueName("g");
+        await admin.produce(topic, [
+          { value: "sleep:45000", partition: 0 },
+          { value: "sleep:0", partition: 0 },
+        ]);
+        const first = await start({ group, topic, engine, handler: fixtureHandler("deliver.ts") });
+        await waitFor(() => offsets(first, "handling").includes("0"), { what: "offset 0 in hand" });
+        // A second daemon joins the group 5 s into the call: the group rebalances
+        // while the first member's call runs for 40 s more than that.
+        await new Promise((r) => setTimeout(r, 5000));
+        const second = await start({ group, topic, engine, handler: fixtureHandler("deliver.ts") });
+        await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "2", {
+          what: "committed offset 2",
+          timeoutMs: 60_000,
+        });
+        assert.equal(await second.stop(), 0);
+        assert.equal(await first.stop(), 0);
+        const calls = [...offsets(first, "handling"), ...offsets(second, "handling")];
+        assert.deepEqual(calls.sort(), ["0", "1"], "each message called once, by one member");
+        assert.deepEqual(offsets(first, "handled").slice(0, 1), ["0"]);
+        assert.equal(
+          first.logged("kafkajs: The coordinator is not aware of this member, re-joining the group")
+            .length,
+          0,
+        );
+      });
+    },
   });
 }

@@ -6,6 +6,7 @@
  */
 import type { Engine, KafkaConfig } from "../../src/config/types.ts";
 import { KafkaAdmin } from "../../src/kafka/admin.ts";
+import { createKafka } from "../../src/kafka/client.ts";
 import { kafkaTool } from "../../scripts/broker.ts";
 
 /** The broker list the tests use (`KAFKA_BROKERS`, default 127.0.0.1:9092). */
@@ -26,6 +27,19 @@ export const ENGINES: readonly Engine[] = ["kafkajs", "platformatic"];
 /** {@linkcode TEST_KAFKA} with `engine` selected. */
 export function kafkaWith(engine: Engine): KafkaConfig {
   return { ...TEST_KAFKA, engine };
+}
+
+/** A connected transactional producer (kafkajs's), for tests that need aborted or committed transactions. */
+export async function transactionalProducer(): Promise<
+  ReturnType<ReturnType<typeof createKafka>["producer"]>
+> {
+  const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "tx" }).producer({
+    transactionalId: uniqueName("tx"),
+    idempotent: true,
+    maxInFlightRequests: 1,
+  });
+  await producer.connect();
+  return producer;
 }
 
 let counter = 0;
@@ -86,7 +100,7 @@ export async function produceNumbered(
  */
 export async function describeGroup(
   group: string,
-  view: "--offsets" | "--state",
+  view: "--offsets" | "--state" | "--members",
 ): Promise<Array<Record<string, string>>> {
   const out = await kafkaTool("consumer-groups", [
     "--bootstrap-server",

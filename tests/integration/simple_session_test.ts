@@ -22,6 +22,7 @@ import {
   describeGroup,
   produceNumbered,
   TEST_KAFKA,
+  transactionalProducer,
   uniqueName,
   waitFor,
   withTopic,
@@ -368,12 +369,7 @@ Deno.test("startSimpleSession() resume() reads on from the record after the last
 Deno.test("startSimpleSession() moves past aborted transactions and control records, and commits past them", async () => {
   await withTopic({ partitions: 1 }, async ({ topic }) => {
     const group = uniqueName("g");
-    const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "tx" }).producer({
-      transactionalId: uniqueName("tx"),
-      idempotent: true,
-      maxInFlightRequests: 1,
-    });
-    await producer.connect();
+    const producer = await transactionalProducer();
     const transaction = async (values: string[], outcome: "commit" | "abort") => {
       const tx = await producer.transaction();
       await tx.send({ topic, messages: values.map((value) => ({ value, partition: 0 })) });

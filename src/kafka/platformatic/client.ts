@@ -22,6 +22,8 @@ export type FetchedPartition = FetchResponse["responses"][number]["partitions"][
 
 /** The assignor name kafkajs's default assignor uses: members of both engines then share a group. */
 export const ASSIGNOR = "RoundRobinAssigner";
+/** Heartbeat errors that mean the member is no longer in the group. */
+const MEMBER_GONE = new Set(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "FENCED_INSTANCE_ID"]);
 /** Kafka's isolation level that reads committed transactions only (the last stable offset). */
 const READ_COMMITTED = 1;
 /** ListOffsets timestamps. */
@@ -206,12 +208,7 @@ export class PlatformaticClient {
    */
   async commit(generation: number, memberId: string, offsets: PartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
-    const node = await this.consumer.findGroupCoordinator();
-    const broker = (await this.metadata(false)).brokers.get(node);
-    if (!broker) {
-      throw new Error(`Cannot commit: the group coordinator ${node} is not in the metadata`);
-    }
-    const connection = await this.#call<unknown>(this.#library.kGetConnection, broker);
+    const connection = await this.#coordinator();
     const api = await this.#call<CommitApi>(this.#library.kGetApi, "OffsetCommit");
     const response = await new Promise<CommitResponse>((resolve, reject) =>
       api(connection, this.group, generation, memberId, null, [{
@@ -232,6 +229,42 @@ export class PlatformaticClient {
         }`,
       );
     }
+  }
+
+  /**
+   * Sends one Heartbeat for `generation` and `memberId`. Resolves with
+   * "member" while the group knows the member (a rebalance in progress
+   * included: that answer still keeps its session), "gone" when it does not.
+   */
+  async heartbeat(generation: number, memberId: string): Promise<"member" | "gone"> {
+    const connection = await this.#coordinator();
+    const api = await this.#call<HeartbeatApi>(this.#library.kGetApi, "Heartbeat");
+    try {
+      await new Promise<void>((resolve, reject) =>
+        api(
+          connection,
+          this.group,
+          generation,
+          memberId,
+          null,
+          (error) => error ? reject(error) : resolve(),
+        )
+      );
+      return "member";
+    } catch (error) {
+      const ids = errorIds(error);
+      if (ids.some((id) => MEMBER_GONE.has(id))) return "gone";
+      if (ids.includes("REBALANCE_IN_PROGRESS")) return "member";
+      throw error;
+    }
+  }
+
+  /** A connection to the group coordinator. */
+  async #coordinator(): Promise<unknown> {
+    const node = await this.consumer.findGroupCoordinator();
+    const broker = (await this.metadata(false)).brokers.get(node);
+    if (!broker) throw new Error(`The group coordinator ${node} is not in the metadata`);
+    return await this.#call<unknown>(this.#library.kGetConnection, broker);
   }
 
   /** Closes the consumer: leaves the group if it joined, closes every connection. */
@@ -268,6 +301,14 @@ type MetadataFn = (
 interface CommitResponse {
   topics: Array<{ partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
 }
+type HeartbeatApi = (
+  connection: unknown,
+  group: string,
+  generation: number,
+  memberId: string,
+  groupInstanceId: null,
+  callback: (error: unknown) => void,
+) => void;
 type CommitApi = (
   connection: unknown,
   group: string,
@@ -302,3 +343,11 @@ const SASL = {
   "scram-sha-256": "SCRAM-SHA-256",
   "scram-sha-512": "SCRAM-SHA-512",
 } as const;
+
+/** The protocol error ids inside a library error (nested in MultipleErrors). */
+function errorIds(error: unknown): string[] {
+  if (typeof error !== "object" || error === null) return [];
+  const e = error as { apiId?: unknown; errors?: unknown };
+  const own = typeof e.apiId === "string" ? [e.apiId] : [];
+  return Array.isArray(e.errors) ? [...own, ...e.errors.flatMap(errorIds)] : own;
+}

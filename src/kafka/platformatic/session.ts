@@ -33,6 +33,7 @@ import {
   type PartitionState,
   type SessionOptions,
   StaleAssignmentError,
+  tagHeartbeatFailure,
 } from "../session.ts";
 import { type FetchResponse, PlatformaticClient } from "./client.ts";
 import { type PartitionRecords, partitionRecords } from "./records.ts";
@@ -42,6 +43,8 @@ const OFFSET_OUT_OF_RANGE = 1;
 /** Failed fetch rounds in a row before the session gives up (about three minutes of backoff). */
 const FETCH_ATTEMPTS = 12;
 const BACKOFF = { baseMs: 300, maxMs: 30_000, jitter: 0.2 } as const;
+/** How often the member heartbeats itself while the revoke hook waits (the library does not then). */
+const REVOKE_HEARTBEAT_MS = 3_000;
 /** How long the loop idles when no partition can be fetched, unless woken. */
 const IDLE_MS = 1_000;
 
@@ -130,6 +133,8 @@ class PlatformaticSession implements ConsumerSession {
   #running = true;
   /** Set from the revoke hook until the next assignment: nothing is fetched or started. */
   #revoking = false;
+  /** The group no longer knows this member (seen while revoking): batches end at once. */
+  #gone = false;
   #closed = false;
   #stopped: Promise<void> | null = null;
   #loop: Promise<void>;
@@ -190,6 +195,7 @@ class PlatformaticSession implements ConsumerSession {
       ]),
     );
     this.#revoking = false;
+    this.#gone = false;
     const assignment: Assignment = {
       generation: this.#generation,
       partitions: [...partitions].sort((a, b) => a - b),
@@ -209,7 +215,23 @@ class PlatformaticSession implements ConsumerSession {
     if (!this.#revoking) this.#options.onRebalancing?.();
     this.#revoking = true;
     this.#wake?.();
-    await this.#round;
+    // The library stopped heartbeating to rejoin; until this member sends its
+    // JoinGroup it stays in the group only while it heartbeats.
+    const generation = this.#groupGeneration;
+    const memberId = this.#memberId;
+    const beat = () =>
+      this.#client.heartbeat(generation, memberId).then(
+        (state) => {
+          if (state === "gone") this.#gone = true;
+        },
+        (error) => this.#log.debug("heartbeat while rebalancing failed", errorFields(error)),
+      );
+    const timer = setInterval(() => void beat(), REVOKE_HEARTBEAT_MS);
+    try {
+      await this.#round;
+    } finally {
+      clearInterval(timer);
+    }
     if (this.#options.autoCommit && !this.#closed) {
       await this.#commitResolved().catch((error) =>
         this.#log.warn("commit before rejoining failed", errorFields(error))
@@ -231,13 +253,14 @@ class PlatformaticSession implements ConsumerSession {
     }));
   }
 
-  async begin(generation: number, positions: PartitionOffset[]): Promise<void> {
+  async begin(generation: number, positions: PartitionOffset[]): Promise<boolean> {
     this.#checkGeneration(generation);
     this.#checkOffsets(positions, "positions");
     if (!this.#running) throw new Error("Cannot begin reading: the session has stopped");
-    if (positions.length === 0) return;
+    if (positions.length === 0) return true;
     await this.#commit(positions);
-    this.#checkGeneration(generation);
+    // Committed, but the assignment moved on meanwhile: nothing to read.
+    if (generation !== this.#generation) return false;
     for (const { partition, offset } of positions) {
       const cursor = this.#cursors.get(partition)!;
       cursor.position = offset;
@@ -245,6 +268,7 @@ class PlatformaticSession implements ConsumerSession {
     }
     this.#log.info("reading partitions", { positions });
     this.#wake?.();
+    return true;
   }
 
   async commit(offsets: PartitionOffset[]): Promise<void> {
@@ -393,7 +417,10 @@ class PlatformaticSession implements ConsumerSession {
       }
     };
     const lanes = Math.max(1, Math.min(this.#options.concurrency, fetched.length));
-    await Promise.all(Array.from({ length: lanes }, lane));
+    // Every lane ends before the round does, even when one fails.
+    const ended = await Promise.allSettled(Array.from({ length: lanes }, lane));
+    const laneFailure = ended.find((r) => r.status === "rejected");
+    if (laneFailure) throw laneFailure.reason;
     for (const cursor of outOfRange) {
       if (this.#running && this.#cursors.get(cursor.partition) === cursor) {
         await this.#resetOutOfRange(cursor);
@@ -421,6 +448,7 @@ class PlatformaticSession implements ConsumerSession {
       this.#cursors.get(partition) === cursor;
     const batch: FetchedBatch = {
       partition,
+      generation: this.#generation,
       highWatermark: records.highWatermark,
       size: records.size,
       at: (i) => records.messageAt(topic, i),
@@ -434,10 +462,17 @@ class PlatformaticSession implements ConsumerSession {
         this.#advance(cursor, offset === last ? records.lastOffset! : offset);
       },
       active,
-      // The library heartbeats on its own timer; during a rebalance the batch must end.
+      // The library heartbeats on its own timer, and the revoke hook while it
+      // waits: this only says when the batch must end.
       heartbeat: () =>
-        this.#revoking
-          ? Promise.reject(new RebalancingError("the group is rebalancing"))
+        this.#gone
+          ? Promise.reject(
+            tagHeartbeatFailure(new RebalancingError("the member left the group"), "gone"),
+          )
+          : this.#revoking
+          ? Promise.reject(
+            tagHeartbeatFailure(new RebalancingError("the group is rebalancing"), "rebalance"),
+          )
           : Promise.resolve(),
     };
     try {

@@ -55,12 +55,22 @@ const CASES: BadConfig[] = [
   {
     name: "YAML syntax error: unclosed flow sequence",
     text: yaml("kafka:", "  brokers: [127.0.0.1:9092", "consumers: []"),
-    expect: [{ path: "", line: 3, message: "YAML syntax error" }],
+    expect: [{
+      path: "",
+      line: 2,
+      column: 12,
+      message: "YAML syntax error: line 2: the [ opened here is never closed with ]",
+    }],
   },
   {
     name: "tab indentation",
     text: yaml("consumers:", "  - name: audit", "\tgroup: g"),
-    expect: [{ path: "", line: 3, column: 1, message: "Tabs are not allowed as indentation" }],
+    expect: [{
+      path: "",
+      line: 3,
+      column: 1,
+      message: "line 3: indented with a tab; YAML indentation must be spaces",
+    }],
   },
   {
     name: "duplicate key",

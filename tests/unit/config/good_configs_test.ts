@@ -31,6 +31,7 @@ Deno.test("parseConfig() applies every default", () => {
       },
       http: { host: "127.0.0.1", port: 9464 },
       shutdown: { gracePeriodMs: 30000 },
+      reload: { handlers: true, debounceMs: 300 },
       consumers: [{
         name: "audit",
         group: "g",

@@ -1,0 +1,114 @@
+/**
+ * Fingerprints of what a reload compares: a consumer's definition, its
+ * handler module's bytes, the `kafka:` and `http:` sections. Pure: equal
+ * inputs give equal fingerprints on every runtime and in every process, so
+ * `check --diff` can compare a file with what a running daemon reports.
+ *
+ * @module
+ */
+import type { Config, ConsumerConfig } from "../config/types.ts";
+import { redactConfig } from "../config/redact.ts";
+
+const FNV_OFFSET = 0xcbf29ce484222325n;
+const FNV_PRIME = 0x100000001b3n;
+const MASK = 0xffffffffffffffffn;
+
+/**
+ * The 64-bit FNV-1a hash of bytes, as 16 hex digits (not cryptographic: it
+ * tells edits apart, it does not hide what was hashed).
+ *
+ * @example
+ * ```ts
+ * fingerprintBytes(new TextEncoder().encode("a")); // "af63dc4c8601ec8c"
+ * ```
+ */
+export function fingerprintBytes(bytes: Uint8Array): string {
+  let hash = FNV_OFFSET;
+  for (const byte of bytes) hash = ((hash ^ BigInt(byte)) * FNV_PRIME) & MASK;
+  return hash.toString(16).padStart(16, "0");
+}
+
+/** JSON with object keys sorted at every level, so that key order never matters. */
+export function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(",")}]`;
+  if (value !== null && typeof value === "object") {
+    const entries = Object.entries(value as Record<string, unknown>)
+      .filter(([, v]) => v !== undefined)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+    return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${stableJson(v)}`).join(",")}}`;
+  }
+  return JSON.stringify(value) ?? "null";
+}
+
+/**
+ * The fingerprint of a JSON-like value (key order ignored).
+ *
+ * @example
+ * ```ts
+ * fingerprintValue({ a: 1, b: 2 }) === fingerprintValue({ b: 2, a: 1 }); // true
+ * ```
+ */
+export function fingerprintValue(value: unknown): string {
+  return fingerprintBytes(new TextEncoder().encode(stableJson(value)));
+}
+
+/**
+ * A consumer's definition without `replicas` (a replicas change scales the
+ * consumer instead of restarting it).
+ *
+ * @example
+ * ```ts
+ * definitionFingerprint(consumer); // "3f0c…"
+ * ```
+ */
+export function definitionFingerprint(consumer: ConsumerConfig): string {
+  const { replicas: _, ...definition } = consumer;
+  return fingerprintValue(definition);
+}
+
+/** One consumer as a reload compares it. */
+export interface ConsumerSnapshot {
+  name: string;
+  /** {@linkcode definitionFingerprint} of the consumer. */
+  definition: string;
+  /** Fingerprint of the handler module's bytes; `""` when handlers are not watched. */
+  handler: string;
+  replicas: number;
+}
+
+/** A config as a reload compares it. */
+export interface ConfigSnapshot {
+  /** Fingerprint of `kafka:` (secrets redacted when `redact` was asked for). */
+  kafka: string;
+  /** Fingerprint of `http:`. */
+  http: string;
+  consumers: ConsumerSnapshot[];
+}
+
+/**
+ * A config's snapshot. `handlers` maps a handler path to the fingerprint of
+ * its bytes (missing paths count as `""`). With `redact`, the `kafka:`
+ * fingerprint ignores secret values (for output that others may read).
+ *
+ * @example
+ * ```ts
+ * configSnapshot(config, new Map([["/srv/workers/audit.ts", "9a…"]]));
+ * ```
+ */
+export function configSnapshot(
+  config: Config,
+  handlers: ReadonlyMap<string, string>,
+  { redact = false }: { redact?: boolean } = {},
+): ConfigSnapshot {
+  const kafka = redact ? redactConfig(config).kafka : config.kafka;
+  return {
+    kafka: fingerprintValue(kafka),
+    http: fingerprintValue(config.http),
+    consumers: config.consumers.map((consumer) => ({
+      name: consumer.name,
+      definition: definitionFingerprint(consumer),
+      handler: handlers.get(consumer.handler) ?? "",
+      replicas: consumer.replicas,
+    })),
+  };
+}

@@ -1,0 +1,23 @@
+/**
+ * The Web Worker entry of a handler probe: checks one handler module the way
+ * `check` does (exists, loads, exports a default function or `handleBatch`)
+ * and posts what is wrong with it, or `null`. A fresh worker has a fresh
+ * module graph, so it reads the module as it is on disk now, never a copy
+ * an earlier import cached.
+ *
+ * @module
+ */
+import { handlerProblem } from "../config/handler.ts";
+
+declare const self: {
+  onmessage: ((event: MessageEvent) => void) | null;
+  postMessage(message: unknown): void;
+  close(): void;
+};
+
+self.onmessage = async (event: MessageEvent) => {
+  const { path, timeoutMs } = event.data as { path: string; timeoutMs: number };
+  const problem = await handlerProblem(path, { timeoutMs });
+  self.postMessage({ problem: problem ?? null });
+  self.close();
+};

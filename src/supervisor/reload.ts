@@ -1,0 +1,292 @@
+/**
+ * Hot reload: re-reads the config file when it changes on disk (the file,
+ * a ConfigMap symlink swap in its directory, or a watched handler module),
+ * on SIGHUP, or when asked through {@linkcode Reloader.reload}. The whole new
+ * file is validated first, handlers included, as `check` does; an invalid
+ * file changes nothing. A valid one is compared with the running config and
+ * only the difference is applied.
+ *
+ * @module
+ */
+import { readFile } from "node:fs/promises";
+import { dirname } from "node:path";
+import { ConfigError, type ConfigIssue } from "../config/error.ts";
+import { loadConfigFile } from "../config/load.ts";
+import { analyzeConfig } from "../config/parse.ts";
+import type { Config } from "../config/types.ts";
+import { errorFields, type Logger } from "../log.ts";
+import type { Runtime } from "../runtime/types.ts";
+import { changesAnything, type ConfigDiff, diffConfigs } from "./config_diff.ts";
+import { Debouncer } from "./debounce.ts";
+import { configSnapshot, fingerprintBytes, fingerprintValue } from "./fingerprint.ts";
+import { probeHandler } from "./handler_probe.ts";
+import {
+  describeOutcome,
+  diffOutcome,
+  emptyOutcome,
+  type ReloadResult,
+  type ReloadTrigger,
+} from "./reload_result.ts";
+import type { DefinitionFingerprint } from "./status.ts";
+
+export type { ReloadResult, ReloadTrigger };
+
+/** The last reload, as status shows it. */
+export interface LastReload {
+  ok: boolean;
+  at: string;
+  trigger: ReloadTrigger;
+  errors: ConfigIssue[];
+}
+
+/** The config as status shows it. */
+export interface ConfigState {
+  path: string;
+  /** 1 for the config the daemon started with; +1 per reload that changed something. */
+  revision: number;
+  /** Null until the first reload. */
+  lastReload: LastReload | null;
+  /** Fingerprints of `kafka:` (secrets left out) and `http:`, for `check --diff`. */
+  fingerprints: { kafka: string; http: string };
+}
+
+/** Options for {@linkcode Reloader}. */
+export interface ReloaderOptions {
+  runtime: Runtime;
+  logger: Logger;
+  /** The config running now. */
+  current: () => Config;
+  /** Applies a valid new config's difference (the supervisor's operations). */
+  apply: (next: Config, diff: ConfigDiff) => Promise<void>;
+  /**
+   * Checks one handler module; default: {@linkcode probeHandler}, in a
+   * throwaway worker (it reads an edited module anew).
+   */
+  probeHandler?: (path: string, options: { timeoutMs: number }) => Promise<string | undefined>;
+}
+
+const NO_HANDLERS: ReadonlyMap<string, string> = new Map();
+
+/** Fingerprints of the files at `paths` ("missing" for those that cannot be read). */
+async function fileFingerprints(paths: Iterable<string>): Promise<Map<string, string>> {
+  const unique = [...new Set(paths)];
+  const prints = await Promise.all(
+    unique.map((path) => readFile(path).then((bytes) => fingerprintBytes(bytes), () => "missing")),
+  );
+  return new Map(unique.map((path, i) => [path, prints[i]!]));
+}
+
+/** Settings outside `consumers:` whose change is applied without touching consumers. */
+function settings(config: Config): unknown {
+  const { consumers: _, path: __, ...rest } = config;
+  return rest;
+}
+
+/** Validates, compares and applies new configs, one reload at a time. */
+export class Reloader {
+  readonly #options: ReloaderOptions;
+  readonly #path: string;
+  /** Fingerprints of the handler modules the running workers loaded. */
+  #handlers = new Map<string, string>();
+  #revision = 1;
+  #last: LastReload | null = null;
+  #queue: Promise<unknown> = Promise.resolve();
+  /** What the file and its handlers held at the last reload (file changes re-check this). */
+  #diskKey: string | null = null;
+  #unwatch: (() => void) | null = null;
+  #watched = "";
+  #debouncer: Debouncer | null = null;
+  #closed = false;
+
+  constructor(config: Config, options: ReloaderOptions) {
+    this.#options = options;
+    this.#path = config.path;
+  }
+
+  /** Records the handler modules and file the daemon started with. */
+  init(): Promise<void> {
+    return this.#enqueue(async () => {
+      const config = this.#options.current();
+      this.#handlers = await fileFingerprints(config.consumers.map((c) => c.handler));
+      this.#diskKey = (await this.#readDisk()).key;
+    });
+  }
+
+  /** Starts watching the config file's directory and (unless disabled) the handlers'. */
+  watch(): void {
+    if (this.#closed) return;
+    const config = this.#options.current();
+    const dirs = new Set([dirname(config.path)]);
+    if (config.reload.handlers) { for (const c of config.consumers) dirs.add(dirname(c.handler)); }
+    const key = JSON.stringify([[...dirs].sort(), config.reload.debounceMs]);
+    if (key === this.#watched) return;
+    this.#unwatch?.();
+    this.#debouncer?.cancel();
+    const debouncer = new Debouncer(() => void this.#onDiskChange(), {
+      quietMs: config.reload.debounceMs,
+    });
+    this.#debouncer = debouncer;
+    this.#unwatch = this.#options.runtime.watchDirectories([...dirs], () => debouncer.poke());
+    this.#watched = key;
+  }
+
+  /** Stops watching; later reloads are refused. */
+  close(): void {
+    this.#closed = true;
+    this.#unwatch?.();
+    this.#debouncer?.cancel();
+  }
+
+  /** The config's path, revision and last reload. */
+  state(): ConfigState {
+    const config = this.#options.current();
+    const snapshot = configSnapshot(config, NO_HANDLERS, { redact: true });
+    return {
+      path: this.#path,
+      revision: this.#revision,
+      lastReload: this.#last === null
+        ? null
+        : { ...this.#last, errors: this.#last.errors.map((e) => ({ ...e })) },
+      fingerprints: { kafka: snapshot.kafka, http: snapshot.http },
+    };
+  }
+
+  /** The running definition of a consumer, fingerprinted for `check --diff`. */
+  fingerprint(name: string): DefinitionFingerprint | null {
+    const config = this.#options.current();
+    const snapshot = configSnapshot(config, config.reload.handlers ? this.#handlers : NO_HANDLERS);
+    const found = snapshot.consumers.find((c) => c.name === name);
+    return found === undefined
+      ? null
+      : { definition: found.definition, handler: found.handler, replicas: found.replicas };
+  }
+
+  /** Reloads now (SIGHUP, POST /reload); waits for reloads already under way. */
+  reload(trigger: ReloadTrigger): Promise<ReloadResult> {
+    return this.#enqueue(() => this.#reload(trigger));
+  }
+
+  #enqueue<T>(fn: () => Promise<T>): Promise<T> {
+    const run = this.#queue.then(fn, fn);
+    this.#queue = run.catch(() => {});
+    return run;
+  }
+
+  /** A change on disk: reload if the file or a handler holds something new. */
+  #onDiskChange(): Promise<void> {
+    return this.#enqueue(async () => {
+      if (this.#closed) return;
+      const { key } = await this.#readDisk();
+      if (key === this.#diskKey) return;
+      await this.#reload("file");
+    }).catch((error) =>
+      this.#options.logger.error("config reload failed", { trigger: "file", ...errorFields(error) })
+    );
+  }
+
+  /**
+   * The file's text and the fingerprints of the handlers it names, as one
+   * key. (While the YAML is broken it names none: a handler edit then waits
+   * for the file to be fixed, whose reload sees it.)
+   */
+  async #readDisk(): Promise<{ key: string }> {
+    const text = await readFile(this.#path, "utf8").catch((e) => `\0unreadable ${e}`);
+    const { handlers } = analyzeConfig(text, { file: this.#path });
+    const current = this.#options.current();
+    const prints = current.reload.handlers
+      ? await fileFingerprints(handlers.map((h) => h.path))
+      : NO_HANDLERS;
+    return { key: fingerprintValue([text, [...prints]]) };
+  }
+
+  async #reload(trigger: ReloadTrigger): Promise<ReloadResult> {
+    const { logger, runtime } = this.#options;
+    const current = this.#options.current();
+    this.#diskKey = (await this.#readDisk()).key;
+    const finish = (result: ReloadResult): ReloadResult => {
+      this.#last = { ok: result.ok, at: result.at, trigger, errors: result.errors };
+      const fields = {
+        trigger,
+        ok: result.ok,
+        applied: result.applied,
+        revision: result.revision,
+        added: result.added,
+        removed: result.removed,
+        restarted: result.restarted,
+        scaled: result.scaled,
+        unchanged: result.unchanged,
+        kafka: result.kafka,
+        http: result.http,
+        errors: result.errors.length,
+        summary: describeOutcome(result),
+      };
+      if (result.ok) logger.info("config reload", fields);
+      else logger.error("config reload", fields);
+      return result;
+    };
+    const failed = (errors: ConfigIssue[]): ReloadResult => {
+      const outcome = emptyOutcome(current.consumers.map((c) => c.name));
+      return finish({
+        ok: false,
+        trigger,
+        at: new Date().toISOString(),
+        revision: this.#revision,
+        applied: false,
+        ...outcome,
+        errors,
+      });
+    };
+    if (this.#closed) {
+      return failed([{
+        file: this.#path,
+        line: 1,
+        column: 1,
+        path: "",
+        message: "the daemon is shutting down",
+      }]);
+    }
+
+    let next: Config;
+    try {
+      next = await loadConfigFile(this.#path, {
+        probeHandler: this.#options.probeHandler ??
+          ((path, { timeoutMs }) => probeHandler(runtime, path, { timeoutMs })),
+      });
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      for (const issue of error.issues) logger.error("invalid config", { trigger, ...issue });
+      return failed(error.issues);
+    }
+
+    const hashes = await fileFingerprints(next.consumers.map((c) => c.handler));
+    const handlers = next.reload.handlers ? this.#handlers : NO_HANDLERS;
+    const diff = diffConfigs(
+      configSnapshot(current, handlers),
+      configSnapshot(next, next.reload.handlers ? hashes : NO_HANDLERS),
+    );
+    const applied = changesAnything(diff) ||
+      fingerprintValue(settings(current)) !== fingerprintValue(settings(next));
+    if (applied) {
+      try {
+        await this.#options.apply(next, diff);
+      } catch (error) {
+        const message = `cannot apply the new config: ${
+          error instanceof Error ? error.message : String(error)
+        }`;
+        return failed([{ file: this.#path, line: 1, column: 1, path: "", message }]);
+      }
+      this.#revision++;
+      this.#handlers = hashes;
+      this.watch();
+    }
+    return finish({
+      ok: true,
+      trigger,
+      at: new Date().toISOString(),
+      revision: this.#revision,
+      applied,
+      ...(applied ? diffOutcome(diff) : emptyOutcome(next.consumers.map((c) => c.name))),
+      errors: [],
+    });
+  }
+}

@@ -1,0 +1,60 @@
+import assert from "node:assert/strict";
+import { parseConfig } from "../../../src/config/parse.ts";
+import {
+  configSnapshot,
+  definitionFingerprint,
+  fingerprintBytes,
+  fingerprintValue,
+} from "../../../src/supervisor/fingerprint.ts";
+
+const parse = (extra = "", sasl = "") =>
+  parseConfig(
+    [
+      "kafka:",
+      "  brokers: k:9092",
+      sasl,
+      "consumers:",
+      "  - { name: a, group: g, topic: t, handler: ./a.ts" + extra + " }",
+    ].filter((l) => l !== "").join("\n"),
+    { file: "/srv/consumers.yaml" },
+  );
+
+Deno.test("fingerprintBytes() is the 64-bit FNV-1a hash", () => {
+  assert.equal(fingerprintBytes(new Uint8Array()), "cbf29ce484222325");
+  assert.equal(fingerprintBytes(new TextEncoder().encode("a")), "af63dc4c8601ec8c");
+});
+
+Deno.test("fingerprintValue() ignores key order, not values", () => {
+  assert.equal(
+    fingerprintValue({ a: 1, b: [1, { c: 2, d: 3 }] }),
+    fingerprintValue({ b: [1, { d: 3, c: 2 }], a: 1 }),
+  );
+  assert.notEqual(fingerprintValue({ a: 1 }), fingerprintValue({ a: 2 }));
+});
+
+Deno.test("definitionFingerprint() ignores replicas and sees every other field", () => {
+  const base = parse().consumers[0]!;
+  assert.equal(
+    definitionFingerprint(base),
+    definitionFingerprint(parse(", replicas: 3").consumers[0]!),
+  );
+  assert.notEqual(
+    definitionFingerprint(base),
+    definitionFingerprint(parse(", resetOffsetOnStart: true").consumers[0]!),
+  );
+});
+
+Deno.test("configSnapshot() with redact leaves secret values out of the kafka fingerprint", () => {
+  const one = parse("", "  sasl: { mechanism: plain, username: u, password: one }");
+  const two = parse("", "  sasl: { mechanism: plain, username: u, password: two }");
+  const none = new Map<string, string>();
+  assert.notEqual(configSnapshot(one, none).kafka, configSnapshot(two, none).kafka);
+  assert.equal(
+    configSnapshot(one, none, { redact: true }).kafka,
+    configSnapshot(two, none, { redact: true }).kafka,
+  );
+  assert.equal(
+    configSnapshot(one, new Map([["/srv/a.ts", "abc"]])).consumers[0]!.handler,
+    "abc",
+  );
+});

@@ -1,0 +1,123 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { handlerProblem } from "../../../src/config/handler.ts";
+import { loadConfigFile } from "../../../src/config/load.ts";
+import type { Config } from "../../../src/config/types.ts";
+import { createLogger } from "../../../src/log.ts";
+import { runtime } from "../../../src/runtime/mod.ts";
+import type { ConfigDiff } from "../../../src/supervisor/config_diff.ts";
+import { Reloader } from "../../../src/supervisor/reload.ts";
+
+const HANDLER = "export default function handle() {}\n";
+const yaml = (...consumers: string[]) =>
+  ["kafka:", "  brokers: k:9092", "consumers:", ...consumers].join("\n") + "\n";
+const consumer = (name: string, extra = "") =>
+  `  - { name: ${name}, group: g-${name}, topic: t, handler: ./${name}.ts${extra} }`;
+
+/** A reloader over a temporary config whose apply step records what it was asked to do. */
+async function setup() {
+  const dir = await Deno.makeTempDir();
+  const path = join(dir, "consumers.yaml");
+  for (const name of ["a", "b", "c"]) await Deno.writeTextFile(join(dir, `${name}.ts`), HANDLER);
+  await Deno.writeTextFile(path, yaml(consumer("a"), consumer("b")));
+  let running: Config = await loadConfigFile(path);
+  const applied: ConfigDiff[] = [];
+  const lines: string[] = [];
+  const reloader = new Reloader(running, {
+    runtime,
+    logger: createLogger({ write: (l) => lines.push(l) }),
+    current: () => running,
+    // The check `check` runs, in this process: the daemon's default probe
+    // runs the same check in a throwaway worker (tests/e2e/reload_test.ts).
+    probeHandler: (path, { timeoutMs }) => handlerProblem(path, { timeoutMs }),
+    apply: (next, diff) => {
+      applied.push(diff);
+      running = next;
+      return Promise.resolve();
+    },
+  });
+  await reloader.init();
+  return { dir, path, reloader, applied, lines };
+}
+
+Deno.test("Reloader.reload() applies a handler edit as a restart of its consumers only", async () => {
+  const { dir, reloader, applied } = await setup();
+  try {
+    await Deno.writeTextFile(join(dir, "b.ts"), `// edited\n${HANDLER}`);
+    const result = await reloader.reload("SIGHUP");
+    assert.equal(result.ok, true, JSON.stringify(result.errors));
+    assert.equal(result.revision, 2);
+    assert.deepEqual(result.restarted, ["b"]);
+    assert.deepEqual(result.restartReasons, { b: ["handler"] });
+    assert.deepEqual(result.unchanged, ["a"]);
+    assert.equal(applied.length, 1);
+    assert.deepEqual(reloader.state().lastReload?.ok, true);
+  } finally {
+    reloader.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Reloader.reload() rejects an invalid file whole: nothing applied, every error positioned", async () => {
+  const { dir, path, reloader, applied, lines } = await setup();
+  try {
+    await Deno.writeTextFile(
+      path,
+      yaml(
+        consumer("a", ", replicas: x"),
+        "  - { name: c, group: g-c, topic: t, handler: ./nope.ts }",
+      ),
+    );
+    const result = await reloader.reload("http");
+    assert.equal(result.ok, false);
+    assert.equal(result.applied, false);
+    assert.equal(result.revision, 1);
+    assert.equal(applied.length, 0, "nothing was applied");
+    assert.deepEqual(result.errors.map((e) => [e.line, e.path]), [
+      [4, "consumers[0].replicas"],
+      [5, "consumers[1].handler"],
+    ]);
+    assert.ok(result.errors.every((e) => e.column > 0 && e.file === path));
+    const state = reloader.state();
+    assert.equal(state.lastReload?.ok, false);
+    assert.equal(state.lastReload?.errors.length, 2);
+    assert.equal(lines.filter((l) => JSON.parse(l).msg === "invalid config").length, 2);
+  } finally {
+    reloader.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Reloader.reload() of an unchanged file applies nothing and keeps the revision", async () => {
+  const { dir, path, reloader, applied } = await setup();
+  try {
+    await Deno.writeTextFile(path, `# a comment\n${yaml(consumer("a"), consumer("b"))}`);
+    const result = await reloader.reload("SIGHUP");
+    assert.equal(result.ok, true);
+    assert.equal(result.applied, false);
+    assert.equal(result.revision, 1);
+    assert.equal(applied.length, 0);
+  } finally {
+    reloader.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Reloader.reload() with reload.handlers off ignores handler edits", async () => {
+  const { dir, path, reloader, applied } = await setup();
+  try {
+    await Deno.writeTextFile(
+      path,
+      `reload: { handlers: false }\n${yaml(consumer("a"), consumer("b"))}`,
+    );
+    await Deno.writeTextFile(join(dir, "a.ts"), `// edited\n${HANDLER}`);
+    const result = await reloader.reload("SIGHUP");
+    assert.equal(result.applied, true, "the reload: section itself changed");
+    assert.deepEqual(result.restarted, []);
+    assert.deepEqual(result.unchanged, ["a", "b"]);
+    assert.equal(applied.length, 1);
+  } finally {
+    reloader.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});

@@ -1,0 +1,190 @@
+import assert from "node:assert/strict";
+import type { FetchedBatch } from "../../../src/kafka/session.ts";
+import { createLogger } from "../../../src/log.ts";
+import type { Handler } from "../../../src/worker/handler.ts";
+import { createMessage, type Message } from "../../../src/message.ts";
+import type { Context } from "../../../src/worker/context.ts";
+import { BatchRun, type BatchRunOptions } from "../../../src/worker/partition_runner.ts";
+
+/** An in-memory batch of partition 0 holding `values` at offsets 10, 11, … */
+function memoryBatch(values: string[], { generation = 1 } = {}) {
+  const state = { active: true, resolved: [] as string[] };
+  const encoder = new TextEncoder();
+  const batch: FetchedBatch = {
+    partition: 0,
+    generation,
+    highWatermark: String(10 + values.length),
+    size: values.length,
+    at: (i) =>
+      createMessage({
+        topic: "t",
+        partition: 0,
+        offset: String(10 + i),
+        key: null,
+        value: encoder.encode(values[i]!),
+        headers: {},
+        timestamp: "0",
+      }),
+    resolve: (offset) => state.resolved.push(offset),
+    active: () => state.active,
+    heartbeat: () => Promise.resolve(),
+  };
+  return { batch, state };
+}
+
+/** Options recording what the run reports; `deadLetter` succeeds when `dlq` is true. */
+function options(handler: Handler, { dlq = false, attempts = 2, generation = 1 } = {}) {
+  const abort = new AbortController();
+  const seen = {
+    finished: [] as string[],
+    deadLettered: [] as string[],
+    paused: [] as string[],
+  };
+  const ctx: Context = {
+    consumer: "c",
+    group: "g",
+    topic: "t",
+    log: createLogger({ level: "error" }),
+    commit: () => Promise.resolve(),
+    ack: () => {},
+    signal: abort.signal,
+  };
+  const opts: BatchRunOptions = {
+    handler,
+    ctx,
+    retry: { attempts, backoffMs: 0, maxBackoffMs: 0 },
+    signal: abort.signal,
+    log: createLogger({ level: "error" }),
+    tickMs: 1000,
+    keepaliveMs: 1000,
+    onFinished: (_partition, offset, g) => {
+      if (g !== generation) return false;
+      seen.finished.push(offset);
+      return true;
+    },
+    onTick: () => Promise.resolve(),
+    deadLetter: (messages: Message[]) => {
+      if (!dlq) return Promise.resolve(false);
+      seen.deadLettered.push(...messages.map((m) => m.offset));
+      return Promise.resolve(true);
+    },
+    failPartition: (message) => seen.paused.push(message.offset),
+  };
+  return { opts, seen, abort };
+}
+
+const each = (fn: (m: Message, ctx: Context) => unknown): Handler => ({ kind: "message", fn });
+const batchOf = (fn: (m: Message[], ctx: Context) => unknown): Handler => ({ kind: "batch", fn });
+
+Deno.test("BatchRun hands over the finished prefix in order and pauses at a message that keeps failing", async () => {
+  const { batch, state } = memoryBatch(["a", "b", "bad", "c"]);
+  const handled: string[] = [];
+  const { opts, seen } = options(each((m) => {
+    if (m.text() === "bad") throw new Error("bad");
+    handled.push(m.offset);
+  }));
+  await new BatchRun(batch, opts).run();
+  assert.deepEqual(handled, ["10", "11"]);
+  assert.deepEqual(seen.finished, ["11"]);
+  assert.deepEqual(state.resolved, ["11"]);
+  assert.deepEqual(seen.paused, ["12"], "never skipped");
+});
+
+Deno.test("BatchRun: a call that fails once the worker is stopping is not a failure", async () => {
+  const { batch } = memoryBatch(["a", "b"]);
+  const { opts, seen, abort } = options(
+    each(async (m) => {
+      if (m.offset === "10") return;
+      abort.abort();
+      await Promise.resolve();
+      throw new DOMException("stopping", "AbortError");
+    }),
+    { dlq: true },
+  );
+  await new BatchRun(batch, opts).run();
+  assert.deepEqual(seen.finished, ["10"]);
+  assert.deepEqual(seen.deadLettered, [], "not dead-lettered");
+  assert.deepEqual(seen.paused, []);
+});
+
+Deno.test("BatchRun starts no new call once the batch is no longer active (rebalance)", async () => {
+  const { batch, state } = memoryBatch(["a", "b", "c"]);
+  const handled: string[] = [];
+  const { opts, seen } = options(each(async (m) => {
+    handled.push(m.offset);
+    state.active = false; // the group started rebalancing during this call
+    await Promise.resolve();
+  }));
+  await new BatchRun(batch, opts).run();
+  assert.deepEqual(handled, ["10"], "the call in progress finished; no new one started");
+  assert.deepEqual(seen.finished, ["10"]);
+});
+
+Deno.test("BatchRun hands nothing over for an assignment generation that is over", async () => {
+  const { batch, state } = memoryBatch(["a", "b"], { generation: 1 });
+  const { opts, seen } = options(each(() => {}), { generation: 2 });
+  await new BatchRun(batch, opts).run();
+  assert.deepEqual(seen.finished, []);
+  assert.deepEqual(state.resolved, []);
+});
+
+Deno.test("BatchRun: a batch handler's acks finish messages; only the one it stopped at is dead-lettered", async () => {
+  const { batch } = memoryBatch(["a", "poison", "b", "c"]);
+  const calls: string[][] = [];
+  const { opts, seen } = options(
+    batchOf((messages, ctx) => {
+      calls.push(messages.map((m) => m.offset));
+      for (const m of messages) {
+        if (m.text() === "poison") throw new Error("poison");
+        ctx.ack(m);
+      }
+    }),
+    { dlq: true, attempts: 2 },
+  );
+  await new BatchRun(batch, opts).run();
+  assert.deepEqual(calls, [["10", "11", "12", "13"], ["11", "12", "13"], ["12", "13"]]);
+  assert.deepEqual(seen.deadLettered, ["11"]);
+  assert.deepEqual(seen.finished, ["13"]);
+});
+
+Deno.test("BatchRun: a batch handler that acks nothing is retried and dead-lettered whole", async () => {
+  const { batch } = memoryBatch(["a", "b"]);
+  const { opts, seen } = options(
+    batchOf(() => {
+      throw new Error("down");
+    }),
+    { dlq: true },
+  );
+  await new BatchRun(batch, opts).run();
+  assert.deepEqual(seen.deadLettered, ["10", "11"]);
+  assert.deepEqual(seen.finished, ["11"]);
+});
+
+Deno.test("BatchRun: a batch handler that acked every message and then throws has finished the batch", async () => {
+  const { batch } = memoryBatch(["a", "b"]);
+  let calls = 0;
+  const { opts, seen } = options(batchOf((messages, ctx) => {
+    calls++;
+    for (const m of messages) ctx.ack(m);
+    throw new Error("flush failed after the acks");
+  }));
+  await new BatchRun(batch, opts).run();
+  assert.equal(calls, 1, "never called with an empty batch");
+  assert.deepEqual(seen.finished, ["11"]);
+  assert.deepEqual(seen.paused, []);
+});
+
+Deno.test("BatchRun: ctx.ack() of a message from elsewhere is a RangeError", async () => {
+  const { batch } = memoryBatch(["a"]);
+  const stranger = memoryBatch(["x"]).batch.at(0);
+  let thrown: unknown = null;
+  const { opts } = options(batchOf((_messages, ctx) => {
+    try {
+      ctx.ack(stranger);
+    } catch (error) {
+      thrown = error;
+    }
+  }));
+  await new BatchRun(batch, opts).run();
+  assert.ok(thrown instanceof RangeError);
+});
