@@ -1,5 +1,5 @@
 /**
- * Secrets in a config (`kafka.sasl.password`, `kafka.ssl.key`) and how to
+ * Secrets in a config (`kafka.sasl.password`, `kafka.ssl.key`, `http.token`) and how to
  * keep them out of logs, status output and error messages.
  *
  * @module
@@ -22,6 +22,7 @@ export const REDACTED = "[redacted]";
  */
 export function isSecretPath(path: FieldPath): boolean {
   const [section, object, field] = path;
+  if (section === "http" && object === "token") return true;
   return path.length >= 3 && section === "kafka" &&
     ((object === "sasl" && field === "password") || (object === "ssl" && field === "key"));
 }
@@ -39,6 +40,7 @@ export function isSecretPath(path: FieldPath): boolean {
  */
 export function mayHoldSecret(path: FieldPath): boolean {
   const [section, object, field] = path;
+  if (section === "http" && object === "token") return true;
   if (section !== "kafka" || (object !== "sasl" && object !== "ssl")) return false;
   return !(object === "sasl" && (field === "mechanism" || field === "username")) &&
     !(object === "ssl" && (field === "ca" || field === "cert" || field === "rejectUnauthorized"));

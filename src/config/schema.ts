@@ -139,9 +139,18 @@ export const ListenSchema = z
       "false disables it.",
   );
 
+/** `http.token`: the bearer token the status server asks for; empty means none. */
+export const TokenSchema = z
+  .string()
+  .default("")
+  .describe(
+    "Bearer token for every status-server request except /healthz and /readyz; " +
+      "needed when listen is not a loopback address. Empty: no token.",
+  );
+
 /** The `http:` section. */
 export const HttpSchema = z
-  .strictObject({ listen: ListenSchema })
+  .strictObject({ listen: ListenSchema, token: TokenSchema })
   .prefault({})
   .describe("The status server.");
 

@@ -5,7 +5,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Admin, Producer } from "kafkajs";
+import { type Admin, AssignerProtocol, type Producer } from "kafkajs";
 import type { KafkaConfig } from "../config/types.ts";
 import { createKafka } from "./client.ts";
 
@@ -25,6 +25,20 @@ export interface OutgoingRecord {
   partition?: number;
   /** A header given a list repeats, once per value. */
   headers?: Record<string, string | string[]>;
+}
+
+/** One member of a consumer group and the partitions it holds of each topic. */
+export interface GroupMember {
+  memberId: string;
+  clientId: string;
+  /** Topic → partitions, sorted. */
+  assignment: Record<string, number[]>;
+}
+
+/** A consumer group's state (`Stable`, `PreparingRebalance`, …) and members. */
+export interface GroupDescription {
+  state: string;
+  members: GroupMember[];
 }
 
 /** A connected admin client with a lazily connected producer. */
@@ -108,6 +122,25 @@ export class KafkaAdmin {
     return (result?.partitions ?? [])
       .map((p) => ({ partition: p.partition, offset: p.offset === "-1" ? null : p.offset }))
       .sort((a, b) => a.partition - b.partition);
+  }
+
+  /** The group's state and who holds which partitions (the coordinator's view). */
+  async describeGroup(group: string): Promise<GroupDescription> {
+    const { groups: [described] } = await this.#admin.describeGroups([group]);
+    if (described === undefined) return { state: "Dead", members: [] };
+    return {
+      state: described.state,
+      members: described.members.map((m) => {
+        const decoded = m.memberAssignment.length === 0
+          ? null
+          : AssignerProtocol.MemberAssignment.decode(m.memberAssignment);
+        const assignment: Record<string, number[]> = {};
+        for (const [topic, partitions] of Object.entries(decoded?.assignment ?? {})) {
+          assignment[topic] = [...partitions].sort((a, b) => a - b);
+        }
+        return { memberId: m.memberId, clientId: m.clientId, assignment };
+      }),
+    };
   }
 
   /** Sets a group's committed offsets (the group must have no active members). */

@@ -6,6 +6,7 @@
 import { type FSWatcher, watch } from "node:fs";
 import { join } from "node:path";
 import process from "node:process";
+import { embeddedWorkerEntry } from "./compiled.ts";
 import type { DaemonSignal, Runtime } from "./types.ts";
 
 /** The runtime adapter for Bun. */
@@ -13,7 +14,8 @@ export const bunRuntime: Runtime = {
   name: "bun",
   sandbox: false,
   spawnWorker(url, { name }) {
-    return new Worker(url, { type: "module", name });
+    // In an executable from `deno task compile` the entry is embedded, not on disk.
+    return new Worker(embeddedWorkerEntry(url, import.meta.url), { type: "module", name });
   },
   onSignal(signal: DaemonSignal, listener: () => void) {
     process.on(signal, listener);

@@ -80,6 +80,9 @@ interface ConsumerRun {
 }
 
 /** Runs and watches the workers of a config. */
+/** How long removing a dead worker's member is retried: the session timeout, after which Kafka drops it anyway. */
+const EVICT_WINDOW_MS = 30_000;
+
 export class Supervisor {
   #config: Config;
   #options:
@@ -451,24 +454,29 @@ export class Supervisor {
   /** Takes a dead worker's member out of its group, so its partitions move now, not after the session timeout. */
   #evict(consumer: ConsumerConfig, kafka: KafkaConfig, memberId: string): void {
     const { logger } = this.#options;
+    const fields = { consumer: consumer.name, memberId };
     const engine = consumer.engine ?? kafka.engine;
-    const eviction = evictGroupMember(kafka, engine, {
-      group: consumer.group,
-      memberId,
-      logger,
-    }).then(
-      () =>
-        logger.info("dead worker's group member removed", { consumer: consumer.name, memberId }),
-      (error) =>
-        logger.warn(
-          "cannot remove the dead worker's group member; the group waits for its session timeout",
-          {
-            consumer: consumer.name,
-            memberId,
-            ...errorFields(error),
-          },
-        ),
-    );
+    const eviction = (async () => {
+      const since = performance.now();
+      for (let attempt = 1;; attempt++) {
+        try {
+          await evictGroupMember(kafka, engine, { group: consumer.group, memberId, logger });
+          logger.info("dead worker's group member removed", fields);
+          return;
+        } catch (error) {
+          // Past the session timeout the broker has dropped the member itself.
+          const delay = backoffDelay(attempt, { baseMs: 500, maxMs: 5_000, jitter: 0.2 });
+          if (this.#stopping || performance.now() - since + delay > EVICT_WINDOW_MS) {
+            logger.warn(
+              "cannot remove the dead worker's group member; the group waits for its session timeout",
+              { ...fields, attempts: attempt, ...errorFields(error) },
+            );
+            return;
+          }
+          await new Promise((r) => setTimeout(r, delay));
+        }
+      }
+    })();
     this.#evictions.add(eviction);
     eviction.finally(() => this.#evictions.delete(eviction));
   }

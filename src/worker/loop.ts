@@ -403,7 +403,8 @@ export async function startWorkerLoop(
         post({ v: 1, type: "ready" });
         return;
       } catch (error) {
-        const delay = backoffDelay(attempt, { baseMs: 1000, maxMs: 30_000, jitter: 0.2 });
+        // Capped low: after a broker outage the worker is back within seconds.
+        const delay = backoffDelay(attempt, { baseMs: 1000, maxMs: 8_000, jitter: 0.2 });
         log.error(`cannot connect to Kafka: ${(error as Error).message}; retrying`, {
           brokers: start.kafka.brokers,
           attempt,

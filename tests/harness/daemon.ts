@@ -132,10 +132,16 @@ export function fixtureHandler(name: string): string {
 /** The Bun binary installed from npm. */
 export const BUN = join(ROOT, "node_modules", "bun", "bin", "bun.exe");
 
+/** The runtimes the daemon runs on. */
+export type DaemonRuntime = "deno" | "bun";
+
+/** Every runtime, for tests that run on each. */
+export const RUNTIMES: readonly DaemonRuntime[] = ["deno", "bun"];
+
 /** Starts `src/main.ts run` with the given config file, on Deno (default) or Bun. */
 export function startDaemon(
   configPath: string,
-  { env = {}, runtime = "deno" }: { env?: Record<string, string>; runtime?: "deno" | "bun" } = {},
+  { env = {}, runtime = "deno" }: { env?: Record<string, string>; runtime?: DaemonRuntime } = {},
 ): DaemonProcess {
   const main = join(ROOT, "src", "main.ts");
   const [command, args] = runtime === "bun"
@@ -149,10 +155,27 @@ export function startDaemon(
       "--config",
       configPath,
     ]];
+  return spawnDaemon(command, args, { cwd: ROOT, env });
+}
+
+/**
+ * Starts any command line that runs the daemon (a compiled binary, the
+ * image's `CMD`), with stderr read as JSON log lines.
+ */
+export function spawnDaemon(
+  command: string,
+  args: string[],
+  { cwd, env = {}, clearEnv = false }: {
+    cwd: string;
+    env?: Record<string, string>;
+    clearEnv?: boolean;
+  },
+): DaemonProcess {
   const child = new Deno.Command(command, {
     args,
-    cwd: ROOT,
+    cwd,
     env,
+    clearEnv,
     stdin: "null",
     stdout: "null",
     stderr: "piped",

@@ -47,6 +47,8 @@ Deno.test("config errors never print a secret", async () => {
     yaml("kafka:", "  sasl: { mechanism: plain, username: u, password: [1] }", "consumers: []"),
     // A misplaced secret in ssl.
     yaml("kafka:", `  ssl: '${SECRET}'`, "consumers: []"),
+    // A status-server token of the wrong type.
+    yaml("http:", `  token: [${SECRET}]`, "consumers: []"),
   ];
   for (const text of cases) {
     const issues = await issuesOf(() => parseConfig(text, { file: "/c.yaml", env: ENV }));
@@ -58,6 +60,8 @@ Deno.test("config errors never print a secret", async () => {
 Deno.test("isSecretPath() names the secret fields", () => {
   assert.equal(isSecretPath(["kafka", "sasl", "password"]), true);
   assert.equal(isSecretPath(["kafka", "ssl", "key"]), true);
+  assert.equal(isSecretPath(["http", "token"]), true);
+  assert.equal(isSecretPath(["http", "listen"]), false);
   assert.equal(isSecretPath(["kafka", "sasl", "username"]), false);
   assert.equal(isSecretPath(["consumers", 0, "password"]), false);
 });

@@ -1,0 +1,126 @@
+// The chaos soak's handler. Every call is appended to this worker's own
+// record file (one JSON line: partition, offset, the producer's sequence
+// number, worker id, attempt, success, time) before the call returns or
+// throws, so that the checker sees every delivery, failed ones included.
+//
+// Each call waits SOAK_HANDLER_MS (a stand-in for I/O) and honours
+// `ctx.signal` as the README asks: a shutdown rejects the call in progress.
+//
+// Faults it injects, on the soak runner's word:
+//   - it throws at random (SOAK_FAIL_RATE, e.g. 0.05): the retry policy and
+//     the dead-letter topic take over;
+//   - when the runner drops a `slow` file into SOAK_CONTROL, the worker that
+//     claims it spends as many ms as the file says in that one call (longer
+//     than the group session timeout: a long handler call); a `hold-<daemon>`
+//     file does the same for a worker of that daemon only (the runner then
+//     stops the daemon while the call is in flight);
+//   - when the runner drops a `kill` file into SOAK_CONTROL, the first worker
+//     to claim it (an atomic rename) records a kill and dies in the middle of
+//     the call: `throw` (an error thrown outside the handler) or `close` (the
+//     worker closes itself and goes silent), as the file says.
+//
+// Needs `permissions: { env: [SOAK_*], read/write: [SOAK_DIR, SOAK_CONTROL] }`.
+import type { Context, Message } from "../../src/mod.ts";
+
+const recordsDir = Deno.env.get("SOAK_DIR");
+const controlDir = Deno.env.get("SOAK_CONTROL");
+if (recordsDir === undefined || controlDir === undefined) {
+  throw new Error("The soak handler needs SOAK_DIR and SOAK_CONTROL in its environment");
+}
+const failRate = Number(Deno.env.get("SOAK_FAIL_RATE") ?? "0");
+const handlerMs = Number(Deno.env.get("SOAK_HANDLER_MS") ?? "0");
+/** This worker's daemon incarnation (e.g. A2). */
+const daemon = Deno.env.get("SOAK_DAEMON") ?? "X";
+/** This worker: its daemon and a random suffix. */
+const worker = `${daemon}-${crypto.randomUUID().slice(0, 8)}`;
+const file = Deno.openSync(`${recordsDir}/${worker}.jsonl`, {
+  append: true,
+  create: true,
+});
+const encoder = new TextEncoder();
+/** How often the control directory is looked at, ms. */
+const CONTROL_EVERY_MS = 100;
+let controlAt = 0;
+let lastKey = "";
+let attempt = 0;
+
+function append(record: Record<string, unknown>): void {
+  const bytes = encoder.encode(`${JSON.stringify(record)}\n`);
+  let written = 0;
+  while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+}
+
+/** Claims a pending order (`kill`, `slow`, `hold-…`), if any: only one worker's rename succeeds. */
+function claim(order: string): string | null {
+  const claimed = `${controlDir}/claimed-${order}-${worker}-${Date.now()}`;
+  try {
+    Deno.renameSync(`${controlDir}/${order}`, claimed);
+  } catch {
+    return null;
+  }
+  return Deno.readTextFileSync(claimed).trim();
+}
+
+const now = () => performance.timeOrigin + performance.now();
+
+/** Waits `ms`, or rejects with the signal's reason once it aborts. */
+function wait(ms: number, signal: AbortSignal): Promise<void> {
+  return new Promise((resolve, reject) => {
+    if (signal.aborted) return reject(signal.reason);
+    const timer = setTimeout(() => {
+      signal.removeEventListener("abort", onAbort);
+      resolve();
+    }, ms);
+    const onAbort = () => {
+      clearTimeout(timer);
+      reject(signal.reason);
+    };
+    signal.addEventListener("abort", onAbort, { once: true });
+  });
+}
+
+export default async function handle(message: Message, ctx: Context): Promise<void> {
+  const key = `${message.partition}:${message.offset}`;
+  attempt = key === lastKey ? attempt + 1 : 1;
+  lastKey = key;
+  const base = {
+    p: message.partition,
+    o: message.offset,
+    s: Number(message.text()),
+    w: worker,
+    a: attempt,
+  };
+  let kill: string | null = null;
+  let slow: { k: "slow" | "hold"; ms: number } | null = null;
+  if (Date.now() - controlAt >= CONTROL_EVERY_MS) {
+    controlAt = Date.now();
+    kill = claim("kill");
+    const long = kill === null ? claim("slow") : null;
+    const hold = kill === null && long === null ? claim(`hold-${daemon}`) : null;
+    if (long !== null) slow = { k: "slow", ms: Number(long) };
+    if (hold !== null) slow = { k: "hold", ms: Number(hold) };
+  }
+  if (kill !== null) {
+    append({ k: "kill", ...base, mode: kill, t: now() });
+    if (kill === "close") {
+      (globalThis as unknown as { close(): void }).close();
+    } else {
+      setTimeout(() => {
+        throw new Error("the soak killed this worker on purpose");
+      });
+    }
+    // Never finishes: the worker dies with this message unfinished.
+    return new Promise(() => {});
+  }
+  const t = now();
+  if (slow !== null) append({ ...base, k: slow.k, ms: slow.ms, t });
+  try {
+    await wait(slow?.ms ?? handlerMs, ctx.signal);
+  } catch (error) {
+    append({ k: "call", ...base, ok: false, aborted: true, t });
+    throw error;
+  }
+  const ok = Math.random() >= failRate;
+  append({ k: "call", ...base, ok, t });
+  if (!ok) throw new Error(`random failure (soak) at ${key}`);
+}

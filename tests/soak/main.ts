@@ -1,0 +1,54 @@
+/**
+ * `deno task soak [--short]`: the chaos soak against this checkout's broker
+ * (started if none runs, stopped again afterwards). Prints the timeline, the
+ * checker's tables and where the evidence is; exits 1 if a promise broke.
+ *
+ * `deno task soak --recheck <dir>` checks a finished run again from its
+ * directory (run.json, records/) and the broker, e.g. after changing the checker.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { brokerDown, BrokerError, brokerOptions, ensureBroker } from "../../scripts/broker.ts";
+import { KafkaAdmin } from "../../src/kafka/admin.ts";
+import { TEST_KAFKA } from "../harness/kafka.ts";
+import { formatPartitions, formatReport, passed } from "./checker.ts";
+import { checkRun, FULL, runSoak, type SavedRun, SHORT } from "./run.ts";
+
+async function recheck(dir: string): Promise<boolean> {
+  const run: SavedRun = JSON.parse(await Deno.readTextFile(join(dir, "run.json")));
+  const admin = await KafkaAdmin.connect(TEST_KAFKA, "soak-recheck");
+  try {
+    const report = await checkRun(admin, dir, run);
+    console.log(`\n${formatReport(report, {})}\n\n${formatPartitions(report)}\n`);
+    for (const v of report.orderViolations.slice(0, 20)) console.log("order violation", v);
+    for (const d of report.deadLetteredEarly) console.log("dead-lettered early", d);
+    console.log("lost", report.lost.slice(0, 20), report.lostSeqs.slice(0, 20));
+    return passed(report);
+  } finally {
+    await admin.close();
+  }
+}
+
+const recheckAt = Deno.args.indexOf("--recheck");
+let started = false;
+try {
+  started = await ensureBroker(brokerOptions());
+  if (recheckAt >= 0) {
+    Deno.exitCode = await recheck(Deno.args[recheckAt + 1] ?? ".") ? 0 : 1;
+  } else {
+    const result = await runSoak(Deno.args.includes("--short") ? SHORT : FULL);
+    console.log(`\n${result.table}\n\n${result.partitionTable}\n`);
+    console.log(
+      `${result.passed ? "PASSED" : "FAILED"} in ${result.seconds} s; records, daemon logs and ` +
+        `report: ${result.dir}`,
+    );
+    Deno.exitCode = result.passed ? 0 : 1;
+  }
+} catch (error) {
+  if (!(error instanceof BrokerError)) throw error;
+  console.error(`error: ${error.message}`);
+  Deno.exitCode = 1;
+} finally {
+  if (started) await brokerDown(brokerOptions());
+}
