@@ -8,6 +8,9 @@ import type { JsRuntime } from "./runtimes.ts";
 import type { Sample } from "./sample.ts";
 import type { SeededTopic } from "./seed.ts";
 
+/** A consumerd Kafka client engine. */
+export type Engine = "kafkajs" | "platformatic";
+
 /**
  * B0 Kafka's Java consumer perf tool, B1 raw kafkajs, B2 raw
  * @platformatic/kafka, R consumerd.
@@ -24,6 +27,8 @@ export interface Client {
   family: Family;
   runtime: JsRuntime | "java";
   mode: HandlerMode;
+  /** R only: the consumerd engine it runs with. */
+  engine?: Engine;
   /** Consumes every record of `topic` from earliest with `group`, measured. */
   run(topic: SeededTopic, group: string): Promise<Sample>;
 }

@@ -13,7 +13,7 @@
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { MeasuredProcess } from "./child.ts";
-import { type Client, doneTimeoutMs, FIRST_MESSAGE_TIMEOUT_MS } from "./client.ts";
+import { type Client, doneTimeoutMs, type Engine, FIRST_MESSAGE_TIMEOUT_MS } from "./client.ts";
 import { ROOT, scriptCommand } from "./runtimes.ts";
 import { measureWindow } from "./sample.ts";
 
@@ -23,6 +23,8 @@ export interface DaemonClientOptions {
   /** `message`: a default export; `batch`: `handleBatch`. */
   mode: "message" | "batch";
   brokers: string[];
+  /** The consumerd engine (default kafkajs). */
+  engine?: Engine;
   /** Extra `deno run` flags (Deno only), e.g. for profiling. */
   denoFlags?: string[];
 }
@@ -73,9 +75,10 @@ ${entry}
 export function daemonConfig(
   brokers: string[],
   consumers: Array<{ name: string; topic: string; group: string; handler: string }>,
+  engine: Engine = "kafkajs",
 ): string {
   return stringify({
-    kafka: { brokers, clientId: "consumerd-bench" },
+    kafka: { brokers, clientId: "consumerd-bench", engine },
     // The status server runs as in production, on a free port (several daemons may run at once).
     http: { listen: "127.0.0.1:0" },
     shutdown: { gracePeriodMs: 15_000 },
@@ -109,13 +112,14 @@ export async function stopDaemon(daemon: MeasuredProcess): Promise<number> {
 
 /** consumerd with one consumer on the topic, on Deno or Bun. */
 export function daemonClient(
-  { runtime, mode, brokers, denoFlags = [] }: DaemonClientOptions,
+  { runtime, mode, brokers, engine = "kafkajs", denoFlags = [] }: DaemonClientOptions,
 ): Client {
   return {
-    label: `R ${runtime} ${mode === "batch" ? "handleBatch" : "per-message"}`,
+    label: `R ${runtime} ${engine} ${mode === "batch" ? "handleBatch" : "per-message"}`,
     family: "R",
     runtime,
     mode,
+    engine,
     async run(topic, group) {
       const dir = await Deno.makeTempDir({ prefix: "consumerd-bench-" });
       try {
@@ -124,7 +128,7 @@ export function daemonClient(
         await Deno.writeTextFile(handler, handlerSource(mode, topic.count));
         await Deno.writeTextFile(
           config,
-          daemonConfig(brokers, [{ name: "bench", topic: topic.topic, group, handler }]),
+          daemonConfig(brokers, [{ name: "bench", topic: topic.topic, group, handler }], engine),
         );
         const daemon = startDaemon(runtime, config, { denoFlags });
         try {

@@ -16,7 +16,7 @@
  *    - B2: raw @platformatic/kafka (its message stream) on Node, Deno and Bun;
  *    - R: consumerd, `src/main.ts run` with one consumer and one worker,
  *      commit mode auto, a per-message and a `handleBatch` handler, on Deno
- *      and Bun (bench/daemon_client.ts).
+ *      and Bun, with each engine (kafkajs and platformatic) (bench/daemon_client.ts).
  *    Every JavaScript client fetches with kafkajs's defaults as consumerd's
  *    balanced session sets them: maxWaitTime 500 ms, minBytes 1, maxBytes
  *    10 MiB, 1 MiB per partition; B0 gets the same through its properties.
@@ -96,10 +96,12 @@ function allClients(brokers: string[]): Client[] {
         brokers,
       })
     ),
-    ...(["deno", "bun"] as const).flatMap((runtime) => [
-      daemonClient({ runtime, mode: "message", brokers }),
-      daemonClient({ runtime, mode: "batch", brokers }),
-    ]),
+    ...(["deno", "bun"] as const).flatMap((runtime) =>
+      (["kafkajs", "platformatic"] as const).flatMap((engine) => [
+        daemonClient({ runtime, mode: "message", brokers, engine }),
+        daemonClient({ runtime, mode: "batch", brokers, engine }),
+      ])
+    ),
   ];
 }
 
@@ -147,7 +149,11 @@ async function main(args: string[]): Promise<number> {
     const scale = await measureScale(cluster, {
       counts: options.scale,
       reps: options.scaleReps,
-      runtimes: (["deno", "bun"] as const).filter((r) => matches(options, `R ${r} scale`)),
+      runs: (["deno", "bun"] as const).flatMap((runtime) =>
+        (["kafkajs", "platformatic"] as const)
+          .filter((engine) => matches(options, `R ${runtime} ${engine} scale`))
+          .map((engine) => ({ runtime, engine }))
+      ),
       brokers: options.brokers,
       runId,
       log,

@@ -32,7 +32,7 @@ export const USAGE = `usage: deno task bench [options]
   --scale LIST          consumer counts for start-up and memory (default 1,10,50; "none" skips)
   --scale-reps N        repetitions of each start-up measurement (default 1)
   --only LIST           only clients whose label contains one of these, e.g. "B1 deno,R deno"
-                        (start-up runs are labelled "R deno scale" and "R bun scale")
+                        (start-up runs are labelled "R <runtime> <engine> scale", e.g. "R deno platformatic scale")
   --brokers LIST        bootstrap brokers (default $KAFKA_BROKERS or 127.0.0.1:9092)
   --no-write            print the report without writing bench/results/`;
 

@@ -13,7 +13,7 @@ import { type Spread, spread } from "./stats.ts";
 
 /** Every run of one client on one topic. */
 export interface ClientRuns {
-  client: Pick<Client, "label" | "family" | "runtime" | "mode">;
+  client: Pick<Client, "label" | "family" | "runtime" | "mode" | "engine">;
   topic: SeededTopic;
   samples: Sample[];
   /** Why the client stopped being run, if it failed. */
@@ -37,7 +37,7 @@ export const METHOD_NOTES: readonly string[] = [
   "CPU µs/msg: user + system time from /proc/<pid>/stat of the client process and its descendants (all threads, so the daemon's Web Workers and the JVM's threads count), sampled when the benchmark read the client's first-message line and again at its last-message line, divided by the messages. The sampling lag is a few ms at each end; the clock tick is 10 ms. B0 (¹) is the JVM's total.",
   "Peak RSS: VmHWM from /proc/<pid>/status at the last message (whole process life, start-up included).",
   "Fetch settings: every JavaScript client uses maxWaitTime 500 ms, minBytes 1, maxBytes 10 MiB, 1 MiB per partition (kafkajs's defaults as src/kafka/balanced_session.ts keeps them); B0 the same through fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes and max.partition.fetch.bytes, with the JVM's full JIT (-Xmx512m, G1).",
-  "Handlers: each sums `value.byteLength` of every message and counts to the topic's size. B1 eachBatch / eachMessage are kafkajs's callbacks (auto-commit on); B2 reads @platformatic/kafka's message stream (autocommit on); R is `src/main.ts run` with one consumer, one worker, commit mode auto, and a generated handler module (default export per message, or handleBatch). R/B1 compares R with B1 on the same runtime and handler mode (per-message ↔ eachMessage, handleBatch ↔ eachBatch); ÷B0 divides a client's median rate by B0's.",
+  "Handlers: each sums `value.byteLength` of every message and counts to the topic's size. B1 eachBatch / eachMessage are kafkajs's callbacks (auto-commit on); B2 reads @platformatic/kafka's message stream (autocommit on); R is `src/main.ts run` with one consumer, one worker, commit mode auto, and a generated handler module (default export per message, or handleBatch). R/B1·B2 compares R with the raw client of its engine on the same runtime: the kafkajs engine with B1 in the same handler mode (per-message ↔ eachMessage, handleBatch ↔ eachBatch), the platformatic engine with B2 (its message stream, for both handler modes); ÷B0 divides a client's median rate by B0's.",
   "Start-up: from spawning the daemon to its last `consumer started` record (every consumer has its partition and committed its start position), each consumer on its own 1-partition topic of 100 records; with 0 consumers, to its `starting` record. Memory: VmRSS after the daemon was ready and idle for 3 s; per worker = (RSS with N − RSS with 0) / N.",
   "Everything shares the machine with the broker (and with whatever else ran): figures are comparable within one run, not across machines.",
 ];
@@ -69,15 +69,23 @@ function formatSpread(s: Spread): string {
 }
 
 function handlerName(client: ClientRuns["client"]): string {
-  const last = client.label.split(" ").slice(2).join(" ");
+  const words = client.label.split(" ").slice(2);
+  const last = (client.engine === undefined ? words : words.slice(1)).join(" ");
   return last === "" ? client.mode : last;
 }
 
-/** The B1 client R is compared with: same runtime, same handler mode. */
+/**
+ * The raw client R is compared with: B1 (raw kafkajs) on the same runtime
+ * with the same handler mode for the kafkajs engine; B2 (raw
+ * @platformatic/kafka, whose stream hands over one message at a time) on
+ * the same runtime for the platformatic engine.
+ */
 function twin(runs: ClientRuns[], r: ClientRuns): ClientRuns | undefined {
+  const platformatic = r.client.engine === "platformatic";
   return runs.find((b) =>
-    b.client.family === "B1" && b.client.runtime === r.client.runtime &&
-    b.client.mode === r.client.mode && b.topic.topic === r.topic.topic && b.samples.length > 0
+    b.client.family === (platformatic ? "B2" : "B1") && b.client.runtime === r.client.runtime &&
+    (platformatic || b.client.mode === r.client.mode) && b.topic.topic === r.topic.topic &&
+    b.samples.length > 0
   );
 }
 
@@ -92,8 +100,8 @@ function ratio(a: ClientRuns | undefined, b: ClientRuns | undefined): string {
 function topicTable(runs: ClientRuns[]): string[] {
   const b0 = runs.find((r) => r.client.family === "B0" && r.samples.length > 0);
   const lines = [
-    "| client | runtime | handler | runs | msg/s median (min–max) | MiB/s median (min–max) | CPU µs/msg median (min–max) | peak RSS MiB median (min–max) | R/B1 | ÷B0 |",
-    "| --- | --- | --- | --: | --: | --: | --: | --: | --: | --: |",
+    "| client | engine | runtime | handler | runs | msg/s median (min–max) | MiB/s median (min–max) | CPU µs/msg median (min–max) | peak RSS MiB median (min–max) | R/B1·B2 | ÷B0 |",
+    "| --- | --- | --- | --- | --: | --: | --: | --: | --: | --: | --: |",
   ];
   for (const r of runs) {
     const { client, samples } = r;
@@ -105,9 +113,9 @@ function topicTable(runs: ClientRuns[]): string[] {
       formatSpread(spread(samples.map((s) => s.peakKiB / 1024))),
     ];
     lines.push(
-      `| ${client.family}${r.failure === null ? "" : " ²"} | ${client.runtime} | ${
-        handlerName(client)
-      } | ${samples.length} | ${cells.join(" | ")} | ${
+      `| ${client.family}${r.failure === null ? "" : " ²"} | ${
+        engineOf(client)
+      } | ${client.runtime} | ${handlerName(client)} | ${samples.length} | ${cells.join(" | ")} | ${
         client.family === "R" ? ratio(r, twin(runs, r)) : ""
       } | ${client.family === "B0" ? "" : ratio(r, b0)} |`,
     );
@@ -115,22 +123,31 @@ function topicTable(runs: ClientRuns[]): string[] {
   return lines;
 }
 
+/** The client library a row reads with. */
+function engineOf(client: ClientRuns["client"]): string {
+  if (client.engine !== undefined) return client.engine;
+  return { B0: "java", B1: "kafkajs", B2: "platformatic", R: "kafkajs" }[client.family];
+}
+
 function scaleTable(samples: ScaleSample[]): string[] {
   const lines = [
-    "| runtime | consumers | runs | ready after, ms median (min–max) | daemon RSS MiB median (min–max) | per worker MiB |",
-    "| --- | --: | --: | --: | --: | --: |",
+    "| runtime | engine | consumers | runs | ready after, ms median (min–max) | daemon RSS MiB median (min–max) | per worker MiB |",
+    "| --- | --- | --: | --: | --: | --: | --: |",
   ];
-  const keys = [...new Set(samples.map((s) => `${s.runtime}:${s.consumers}`))];
-  for (const key of keys) {
-    const group = samples.filter((s) => `${s.runtime}:${s.consumers}` === key);
-    const { runtime, consumers } = group[0]!;
+  const key = (s: ScaleSample) => `${s.runtime}:${s.engine}:${s.consumers}`;
+  const keys = [...new Set(samples.map(key))];
+  for (const k of keys) {
+    const group = samples.filter((s) => key(s) === k);
+    const { runtime, engine, consumers } = group[0]!;
     const rss = spread(group.map((s) => s.rssKiB / 1024));
-    const base = samples.filter((s) => s.runtime === runtime && s.consumers === 0);
+    const base = samples.filter((s) =>
+      s.runtime === runtime && s.engine === engine && s.consumers === 0
+    );
     const perWorker = consumers === 0 || base.length === 0
       ? "–"
       : formatNumber((rss.median - spread(base.map((s) => s.rssKiB / 1024)).median) / consumers);
     lines.push(
-      `| ${runtime} | ${consumers} | ${group.length} | ${
+      `| ${runtime} | ${engine} | ${consumers} | ${group.length} | ${
         formatSpread(spread(group.map((s) => s.readyMs)))
       } | ${formatSpread(rss)} | ${perWorker} |`,
     );

@@ -40,6 +40,31 @@ Deno.test("renderReport() divides R's median rate by B1's on the same runtime an
   assert.ok(row?.includes("| 0.50 |"), row);
 });
 
+Deno.test("renderReport() names each R row's engine and compares the platformatic engine with B2", () => {
+  const markdown = renderReport({
+    title: "t",
+    context: [],
+    runs: [
+      runs("B2", "message", "B2 deno stream", [sample(10)]),
+      {
+        ...runs("R", "message", "R deno platformatic per-message", [sample(20)]),
+        client: {
+          label: "R deno platformatic per-message",
+          family: "R",
+          runtime: "deno",
+          mode: "message",
+          engine: "platformatic",
+        },
+      },
+    ],
+    scale: [],
+    notes: [],
+  });
+  const row = markdown.split("\n").find((l) => l.startsWith("| R |"));
+  assert.ok(row?.startsWith("| R | platformatic | deno | per-message |"), row);
+  assert.ok(row?.includes("| 0.50 |"), row);
+});
+
 Deno.test("parsePerfOutput() reads ConsumerPerformance's header and values", () => {
   const stats = parsePerfOutput(
     "start.time, end.time, fetch.nMsg.sec\n2026-01-01 00:00:00:000, 2026-01-01 00:00:01:000, 1234.5\n",

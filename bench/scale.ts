@@ -13,6 +13,7 @@
  */
 import { join } from "node:path";
 import { jsonLine } from "./child.ts";
+import type { Engine } from "./client.ts";
 import type { BenchCluster } from "./cluster.ts";
 import { daemonConfig, handlerSource, startDaemon, stopDaemon } from "./daemon_client.ts";
 import { memory } from "./proc.ts";
@@ -26,6 +27,7 @@ const SCALE_RECORDS = 100;
 /** One start of the daemon with `consumers` consumers. */
 export interface ScaleSample {
   runtime: "deno" | "bun";
+  engine: Engine;
   consumers: number;
   /** From spawn to the last `consumer started`, ms. */
   readyMs: number;
@@ -60,7 +62,7 @@ export async function ensureScaleTopics(cluster: BenchCluster, count: number): P
  * groups it used.
  */
 export async function measureStartup(
-  runtime: "deno" | "bun",
+  { runtime, engine }: { runtime: "deno" | "bun"; engine: Engine },
   consumers: number,
   { brokers, runId }: { brokers: string[]; runId: string },
 ): Promise<{ sample: ScaleSample; groups: string[] }> {
@@ -72,10 +74,10 @@ export async function measureStartup(
     const entries = Array.from({ length: consumers }, (_, i) => ({
       name: `scale-${i}`,
       topic: scaleTopic(i),
-      group: `bench-scale-${runId}-${runtime}-${consumers}-${i}`,
+      group: `bench-scale-${runId}-${runtime}-${engine}-${consumers}-${i}`,
       handler,
     }));
-    await Deno.writeTextFile(config, daemonConfig(brokers, entries));
+    await Deno.writeTextFile(config, daemonConfig(brokers, entries, engine));
     const started = performance.now();
     const daemon = startDaemon(runtime, config);
     try {
@@ -91,7 +93,7 @@ export async function measureStartup(
       await new Promise((r) => setTimeout(r, IDLE_MS));
       const { rssKiB } = await memory(daemon.pid);
       return {
-        sample: { runtime, consumers, readyMs, rssKiB },
+        sample: { runtime, engine, consumers, readyMs, rssKiB },
         groups: entries.map((e) => e.group),
       };
     } finally {
@@ -107,7 +109,8 @@ export interface MeasureScaleOptions {
   /** Consumer counts; 0, the baseline, is measured first. */
   counts: number[];
   reps: number;
-  runtimes: Array<"deno" | "bun">;
+  /** Each runtime and engine to measure. */
+  runs: Array<{ runtime: "deno" | "bun"; engine: Engine }>;
   brokers: string[];
   /** Makes this run's group names unique. */
   runId: string;
@@ -121,30 +124,34 @@ export interface MeasureScaleOptions {
  */
 export async function measureScale(
   cluster: BenchCluster,
-  { counts, reps, runtimes, brokers, runId, log }: MeasureScaleOptions,
+  { counts, reps, runs, brokers, runId, log }: MeasureScaleOptions,
 ): Promise<{ samples: ScaleSample[]; groups: string[] }> {
   const samples: ScaleSample[] = [];
   const groups: string[] = [];
-  if (counts.length === 0 || runtimes.length === 0) return { samples, groups };
+  if (counts.length === 0 || runs.length === 0) return { samples, groups };
   log(`preparing ${Math.max(...counts)} scale topics`);
   await ensureScaleTopics(cluster, Math.max(...counts));
   for (let rep = 1; rep <= reps; rep++) {
     for (const consumers of [0, ...counts]) {
-      for (const runtime of runtimes) {
+      for (const { runtime, engine } of runs) {
         try {
-          const result = await measureStartup(runtime, consumers, {
+          const result = await measureStartup({ runtime, engine }, consumers, {
             brokers,
             runId: `${runId}-${rep}`,
           });
           samples.push(result.sample);
           groups.push(...result.groups);
           log(
-            `[${rep}/${reps}] start-up ${runtime} ${consumers} consumers: ready in ${
+            `[${rep}/${reps}] start-up ${runtime} ${engine} ${consumers} consumers: ready in ${
               Math.round(result.sample.readyMs)
             } ms, RSS ${Math.round(result.sample.rssKiB / 1024)} MiB`,
           );
         } catch (error) {
-          log(`start-up ${runtime} ${consumers} consumers FAILED: ${(error as Error).message}`);
+          log(
+            `start-up ${runtime} ${engine} ${consumers} consumers FAILED: ${
+              (error as Error).message
+            }`,
+          );
         }
       }
     }

@@ -13,5 +13,6 @@
  * @module
  */
 export type { LogFields, Logger } from "./log.ts";
-export type { Context, Message } from "./worker/message.ts";
+export type { Message } from "./message.ts";
+export type { Context } from "./worker/context.ts";
 export type { HandlerModule } from "./worker/handler.ts";

@@ -20,6 +20,7 @@ export async function kafkaTarget(
     clientId: "consumerd-cli",
     ssl: false,
     sasl: null,
+    engine: "kafkajs",
   };
   const brokers = flag(parsed, "brokers", "");
   if (brokers !== "") return { ...base, brokers: brokers.split(",").map((b) => b.trim()) };

@@ -100,6 +100,11 @@ export const SaslSchema = z
   .default(null)
   .describe("SASL authentication: null, or { mechanism, username, password }.");
 
+/** `kafka.engine` and a consumer's `engine`: the Kafka client library a worker reads with. */
+export const EngineSchema = z.enum(["kafkajs", "platformatic"]).describe(
+  "The Kafka client a consumer reads with: kafkajs (default) or platformatic (@platformatic/kafka).",
+);
+
 /** The `kafka:` section. */
 export const KafkaSchema = z
   .strictObject({
@@ -107,6 +112,7 @@ export const KafkaSchema = z
     clientId: z.string().min(1).default("consumerd").describe("Kafka client id."),
     ssl: SslSchema,
     sasl: SaslSchema,
+    engine: EngineSchema.default("kafkajs"),
   })
   .prefault({})
   .describe("How the daemon reaches Kafka.");
@@ -265,6 +271,9 @@ const consumerFields = {
   name: ConsumerNameSchema,
   group: GroupSchema,
   topic: TopicSchema.describe("Topic to consume."),
+  engine: EngineSchema.nullable().default(null).describe(
+    "The Kafka client this consumer reads with; null: kafka.engine.",
+  ),
   mode: z.enum(["balanced", "simple"]).default("balanced").describe(
     "balanced: group membership spreads partitions; simple: fixed partitions, no membership.",
   ),

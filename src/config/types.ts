@@ -25,6 +25,9 @@ export type AutoOffsetReset = ConsumerConfig["autoOffsetReset"];
 /** What a handler may touch beyond its brokers (Deno permission names); paths absolute. */
 export type PermissionsConfig = ConsumerConfig["permissions"];
 
+/** A Kafka client engine. */
+export type Engine = KafkaConfig["engine"];
+
 /** TLS settings for the broker connection (`{}`-like object when `ssl: true`). */
 export type SslConfig = Exclude<z.output<typeof SslSchema>, false>;
 

@@ -10,20 +10,16 @@
  * @module
  */
 import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
-import { type Message, recordOf } from "../worker/message.ts";
+import { type Message, recordOf } from "../message.ts";
 import { createKafka } from "./client.ts";
 import {
   type ConsumerSession,
   type PartitionOffset,
   type PartitionState,
   type SessionOptions,
+  StaleAssignmentError,
   tagHeartbeatFailure,
 } from "./session.ts";
-
-/** Thrown by `begin()` when a newer assignment replaced the one it was for. */
-export class StaleAssignmentError extends Error {
-  override name = "StaleAssignmentError";
-}
 
 /** Heartbeat errors that mean this member left the group's current generation. */
 const MEMBER_GONE = new Set(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "FENCED_INSTANCE_ID"]);

@@ -7,7 +7,12 @@
  */
 import type { KafkaConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
-import type { Message } from "../worker/message.ts";
+import type { Message } from "../message.ts";
+
+/** Thrown by `begin()` when a newer assignment replaced the one it was for. */
+export class StaleAssignmentError extends Error {
+  override name = "StaleAssignmentError";
+}
 
 /**
  * Why a heartbeat failed: the group is rebalancing (keep heartbeating until

@@ -15,7 +15,7 @@
  * @module
  */
 import { errorFields, type Logger } from "../log.ts";
-import { backoffDelay } from "../supervisor/backoff.ts";
+import { backoffDelay } from "../backoff.ts";
 import { toMessage } from "./balanced_session.ts";
 import type {
   ConsumerSession,

@@ -20,7 +20,7 @@ import type { KafkaMessage } from "kafkajs";
 import KafkajsBatch from "kafkajs/src/consumer/batch.js";
 import type { KafkaConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
-import { backoffDelay } from "../supervisor/backoff.ts";
+import { backoffDelay } from "../backoff.ts";
 import { createKafka } from "./client.ts";
 import type { FetchLimits, PartitionOffset } from "./session.ts";
 

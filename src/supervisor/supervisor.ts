@@ -8,7 +8,7 @@ import { basename, dirname } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config, ConsumerConfig, HttpConfig, KafkaConfig } from "../config/types.ts";
 import { errorFields, type Logger } from "../log.ts";
-import { evictGroupMember } from "../kafka/topic_client.ts";
+import { evictGroupMember } from "../kafka/evict.ts";
 import {
   HANDLER_DURATION_BUCKETS,
   PROTOCOL_VERSION,
@@ -17,7 +17,7 @@ import {
   type WorkerStats,
 } from "../protocol.ts";
 import type { Runtime } from "../runtime/types.ts";
-import { backoffDelay } from "./backoff.ts";
+import { backoffDelay } from "../backoff.ts";
 import type { ConfigDiff } from "./config_diff.ts";
 import { controlPass, type ControlPolicy, type SlotView } from "./control_pass.ts";
 import { workerPermissions } from "./permissions.ts";
@@ -501,11 +501,12 @@ export class Supervisor {
   #evict(consumer: ConsumerConfig, kafka: KafkaConfig, memberId: string): void {
     const { logger } = this.#options;
     const fields = { consumer: consumer.name, memberId };
+    const engine = consumer.engine ?? kafka.engine;
     const eviction = (async () => {
       const since = performance.now();
       for (let attempt = 1;; attempt++) {
         try {
-          await evictGroupMember(kafka, { group: consumer.group, memberId, logger });
+          await evictGroupMember(kafka, engine, { group: consumer.group, memberId, logger });
           logger.info("dead worker's group member removed", fields);
           return;
         } catch (error) {

@@ -3,7 +3,8 @@
  *
  * @module
  */
-import type { Context, Message } from "./message.ts";
+import type { Message } from "../message.ts";
+import type { Context } from "./context.ts";
 
 /** The exports consumerd looks for in a handler module. */
 export interface HandlerModule {

@@ -6,8 +6,8 @@
  */
 import type { ConsumerConfig } from "../config/types.ts";
 import { errorFields, type Logger } from "../log.ts";
-import { backoffDelay } from "../supervisor/backoff.ts";
-import type { Message } from "./message.ts";
+import { backoffDelay } from "../backoff.ts";
+import type { Message } from "../message.ts";
 import { sleep } from "./sleep.ts";
 
 /** Options for {@linkcode HandlerCalls}. */

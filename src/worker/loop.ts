@@ -5,10 +5,13 @@
  *
  * @module
  */
-import { StaleAssignmentError, startBalancedSession } from "../kafka/balanced_session.ts";
-import { startSimpleSession } from "../kafka/simple_session.ts";
-import { createDeadLetterSink } from "../kafka/dead_letter.ts";
-import type { Assignment, ConsumerSession, FetchedBatch } from "../kafka/session.ts";
+import { startSession } from "../kafka/engine.ts";
+import {
+  type Assignment,
+  type ConsumerSession,
+  type FetchedBatch,
+  StaleAssignmentError,
+} from "../kafka/session.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import { CommitTracker } from "../offsets/commit_tracker.ts";
 import {
@@ -17,7 +20,7 @@ import {
   toErrorData,
   type WorkerMessage,
 } from "../protocol.ts";
-import { backoffDelay } from "../supervisor/backoff.ts";
+import { backoffDelay } from "../backoff.ts";
 import { startAssignment } from "./assignment.ts";
 import { tickMs } from "./commit_policy.ts";
 import { sleep } from "./sleep.ts";
@@ -25,7 +28,8 @@ import { StatsCounter } from "./stats.ts";
 import { ProblemPace, quietClientWarnings } from "./connect_log.ts";
 import { describeKafkaError } from "../kafka/operator_error.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
-import type { Context, Message } from "./message.ts";
+import type { Message } from "../message.ts";
+import type { Context } from "./context.ts";
 import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
 
 type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
@@ -170,11 +174,14 @@ export async function startWorkerLoop(
   }
   post({ v: 1, type: "loaded" });
 
-  const deadLetters = consumer.deadLetterTopic === null ? null : createDeadLetterSink(start.kafka, {
-    clientIdSuffix: `${consumer.name}-${start.replica}`,
-    consumer: consumer.name,
-    logger: log,
-  });
+  // Loaded only when used: a worker without a dead-letter topic never loads its producer.
+  const deadLetters = consumer.deadLetterTopic === null
+    ? null
+    : (await import("../kafka/dead_letter.ts")).createDeadLetterSink(start.kafka, {
+      clientIdSuffix: `${consumer.name}-${start.replica}`,
+      consumer: consumer.name,
+      logger: log,
+    });
 
   /**
    * The handler gave up on `messages`: with a dead-letter topic, copy them
@@ -380,8 +387,7 @@ export async function startWorkerLoop(
   const connect = async () => {
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
-        const startSession = consumer.mode === "simple" ? startSimpleSession : startBalancedSession;
-        const opened = await startSession({
+        const opened = await startSession(consumer.engine ?? start.kafka.engine, consumer.mode, {
           kafka: start.kafka,
           clientIdSuffix: `${consumer.name}-${start.replica}`,
           group: consumer.group,

@@ -11,7 +11,8 @@ import { batchMessages, type FetchedBatch } from "../kafka/session.ts";
 import type { Handler } from "./handler.ts";
 import { HandlerCalls, type HandlerCallsOptions } from "./handler_calls.ts";
 import { Keepalive } from "./keepalive.ts";
-import type { Context, Message } from "./message.ts";
+import type { Message } from "../message.ts";
+import type { Context } from "./context.ts";
 import type { StatsCounter } from "./stats.ts";
 
 /** What a {@linkcode BatchRun} needs from its worker. */

@@ -14,6 +14,7 @@ import {
   startDaemon,
   writeConsumersConfig,
 } from "../harness/daemon.ts";
+import type { Engine } from "../../src/config/types.ts";
 import {
   describeGroup,
   transactionalProducer,
@@ -26,17 +27,40 @@ const offsets = (d: DaemonProcess, msg: string) => d.logged(msg).map((r) => Stri
 
 async function start(
   runtime: DaemonRuntime,
+  engine: Engine,
   consumer: Record<string, unknown>,
   env: Record<string, string> = {},
 ): Promise<DaemonProcess> {
-  const config = await writeConsumersConfig([{ name: "c", ...consumer }]);
+  const config = await writeConsumersConfig([{ name: "c", engine, ...consumer }]);
   const daemon = startDaemon(config, { env, runtime });
   await daemon.waitForLog("consumer started", { timeoutMs: 60_000 });
   return daemon;
 }
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`${runtime}: a 45 s handler call with a 30 s session timeout: handled once, committed moves on, no rebalance`, async () => {
+/** The platformatic engine runs the tests that matter most to an engine (Deno only, to keep the suite short). */
+const PLATFORMATIC_SUBSET = [
+  "SIGTERM during a handler",
+  "concurrency: 3 (balanced)",
+  "out of range while reading",
+  "aborted transaction",
+];
+/** 50 s each: on the platformatic engine only with CONSUMERD_LONG_TESTS=1. */
+const LONG = ["a 45 s handler call"];
+const RUNS: Array<[DaemonRuntime, Engine]> = [
+  ...RUNTIMES.map((runtime): [DaemonRuntime, Engine] => [runtime, "kafkajs"]),
+  ["deno", "platformatic"],
+];
+
+for (const [runtime, engine] of RUNS) {
+  /** Registers a test of this runtime and engine (a platformatic run only for its subset). */
+  const test = (name: string, fn: () => Promise<void>) =>
+    Deno.test({
+      name: engine === "kafkajs" ? name : name.replace(`${runtime}:`, `${runtime} ${engine}:`),
+      ignore: engine !== "kafkajs" && !PLATFORMATIC_SUBSET.some((s) => name.includes(s)) &&
+        !(LONG.some((s) => name.includes(s)) && Deno.env.get("CONSUMERD_LONG_TESTS") === "1"),
+      fn,
+    });
+  test(`${runtime}: a 45 s handler call with a 30 s session timeout: handled once, committed moves on, no rebalance`, async () => {
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       await admin.produce(topic, [
@@ -44,7 +68,11 @@ for (const runtime of RUNTIMES) {
         { value: "sleep:0", partition: 0 },
         { value: "sleep:0", partition: 0 },
       ]);
-      const daemon = await start(runtime, { group, topic, handler: fixtureHandler("deliver.ts") });
+      const daemon = await start(runtime, engine, {
+        group,
+        topic,
+        handler: fixtureHandler("deliver.ts"),
+      });
       await waitFor(() => daemon.logged("handled").length === 3, {
         what: "3 messages handled",
         timeoutMs: 90_000,
@@ -61,7 +89,7 @@ for (const runtime of RUNTIMES) {
     });
   });
 
-  Deno.test(`${runtime}: SIGTERM during a handler that rejects on ctx.signal: nothing dead-lettered, nothing committed past, handled again after restart`, async () => {
+  test(`${runtime}: SIGTERM during a handler that rejects on ctx.signal: nothing dead-lettered, nothing committed past, handled again after restart`, async () => {
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
       await withTopic({ partitions: 1 }, async ({ topic: deadLetterTopic }) => {
         const group = uniqueName("g");
@@ -75,7 +103,7 @@ for (const runtime of RUNTIMES) {
           deadLetterTopic,
           handler: fixtureHandler("deliver.ts"),
         };
-        const first = await start(runtime, consumer);
+        const first = await start(runtime, engine, consumer);
         await waitFor(() => offsets(first, "handling").includes("1"), { what: "offset 1 in hand" });
         assert.equal(await first.stop(), 0, "an aborted handler is not a failed shutdown");
         assert.deepEqual(offsets(first, "handled"), ["0"]);
@@ -89,7 +117,10 @@ for (const runtime of RUNTIMES) {
 
         // The restarted daemon is handed offset 1 again; this time it finishes.
         await admin.produce(topic, [{ value: "sleep:0", partition: 0 }]);
-        const second = await start(runtime, { ...consumer, handler: fixtureHandler("record.ts") });
+        const second = await start(runtime, engine, {
+          ...consumer,
+          handler: fixtureHandler("record.ts"),
+        });
         await waitFor(() => second.handled().length === 2, { what: "offsets 1 and 2 handled" });
         assert.deepEqual(second.handled().map((h) => h.offset), ["1", "2"]);
         assert.equal(await second.stop(), 0);
@@ -98,7 +129,7 @@ for (const runtime of RUNTIMES) {
     });
   });
 
-  Deno.test(`${runtime}: a 15 s setup(): one setup, every message handled, no restart`, async () => {
+  test(`${runtime}: a 15 s setup(): one setup, every message handled, no restart`, async () => {
     await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       await admin.produce(
@@ -122,7 +153,7 @@ for (const runtime of RUNTIMES) {
     });
   });
 
-  Deno.test(`${runtime}: a setup() longer than startupTimeoutMs restarts the worker, and says why`, async () => {
+  test(`${runtime}: a setup() longer than startupTimeoutMs restarts the worker, and says why`, async () => {
     await withTopic({ partitions: 1 }, async ({ topic }) => {
       const config = await writeConsumersConfig([{
         name: "c",
@@ -141,7 +172,7 @@ for (const runtime of RUNTIMES) {
     });
   });
 
-  Deno.test(`${runtime}: manual commit mode: a ctx.commit() while the worker drains is applied, not only reported`, async () => {
+  test(`${runtime}: manual commit mode: a ctx.commit() while the worker drains is applied, not only reported`, async () => {
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       await admin.produce(topic, [
@@ -149,7 +180,7 @@ for (const runtime of RUNTIMES) {
         { value: "sleep:0", partition: 0 },
         { value: "wait-abort-commit", partition: 0 },
       ]);
-      const daemon = await start(runtime, {
+      const daemon = await start(runtime, engine, {
         group,
         topic,
         commit: { mode: "manual" },
@@ -162,14 +193,14 @@ for (const runtime of RUNTIMES) {
     });
   });
 
-  Deno.test(`${runtime}: commit.intervalMs below a second is honoured: a crash re-handles at most the last interval`, async () => {
+  test(`${runtime}: commit.intervalMs below a second is honoured: a crash re-handles at most the last interval`, async () => {
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       const markers = await Deno.makeTempDir();
       // 200 messages of 5 ms each in one batch; the worker dies at the 121st.
       const values = Array.from({ length: 200 }, (_, i) => i === 120 ? "crash-once" : "pace:5");
       await admin.produce(topic, values.map((value) => ({ value, partition: 0 })));
-      const daemon = await start(runtime, {
+      const daemon = await start(runtime, engine, {
         group,
         topic,
         commit: { mode: "auto", intervalMs: 200 },
@@ -189,13 +220,13 @@ for (const runtime of RUNTIMES) {
     });
   });
 
-  Deno.test(`${runtime}: a batch handler that acks its progress: only the message it failed on is dead-lettered`, async () => {
+  test(`${runtime}: a batch handler that acks its progress: only the message it failed on is dead-lettered`, async () => {
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
       await withTopic({ partitions: 1 }, async ({ topic: deadLetterTopic }) => {
         const group = uniqueName("g");
         const values = ["a", "b", "poison", "c", "d"];
         await admin.produce(topic, values.map((value) => ({ value, partition: 0 })));
-        const daemon = await start(runtime, {
+        const daemon = await start(runtime, engine, {
           group,
           topic,
           deadLetterTopic,
@@ -214,14 +245,14 @@ for (const runtime of RUNTIMES) {
   });
 
   for (const mode of ["balanced", "simple"] as const) {
-    Deno.test(`${runtime}: concurrency: 3 (${mode}) handles three partitions at once, each in order, and commits only finished messages`, async () => {
+    test(`${runtime}: concurrency: 3 (${mode}) handles three partitions at once, each in order, and commits only finished messages`, async () => {
       await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
         const group = uniqueName("g");
         await admin.produce(
           topic,
           Array.from({ length: 12 }, (_, i) => ({ value: "sleep:300", partition: i % 3 })),
         );
-        const daemon = await start(runtime, {
+        const daemon = await start(runtime, engine, {
           group,
           topic,
           mode,
@@ -257,14 +288,18 @@ for (const runtime of RUNTIMES) {
     });
   }
 
-  Deno.test(`${runtime}: out of range while reading (balanced): the placeholder kafkajs commits is replaced before the next message is handled`, async () => {
+  test(`${runtime}: out of range while reading (balanced): the placeholder kafkajs commits is replaced before the next message is handled`, async () => {
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       await admin.produce(topic, [
         { value: "sleep:3000", partition: 0 },
         ...Array.from({ length: 9 }, () => ({ value: "sleep:0", partition: 0 })),
       ]);
-      const daemon = await start(runtime, { group, topic, handler: fixtureHandler("deliver.ts") });
+      const daemon = await start(runtime, engine, {
+        group,
+        topic,
+        handler: fixtureHandler("deliver.ts"),
+      });
       await waitFor(() => offsets(daemon, "handling").includes("0"), { what: "offset 0 in hand" });
       // While offsets 0..9 are handled from memory, the log moves on and its head is deleted.
       await admin.produce(topic, [
@@ -292,7 +327,7 @@ for (const runtime of RUNTIMES) {
     });
   });
 
-  Deno.test(`${runtime}: a start position followed only by an aborted transaction (balanced): reading moves past it`, async () => {
+  test(`${runtime}: a start position followed only by an aborted transaction (balanced): reading moves past it`, async () => {
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       const producer = await transactionalProducer();
@@ -303,7 +338,7 @@ for (const runtime of RUNTIMES) {
       }
       await tx.abort(); // offsets 0-2 aborted, the abort marker at 3
       await producer.disconnect();
-      const daemon = await start(runtime, {
+      const daemon = await start(runtime, engine, {
         group,
         topic,
         fetch: { maxBytesPerPartition: 1024, maxBytes: 1024 },
@@ -319,19 +354,27 @@ for (const runtime of RUNTIMES) {
     });
   });
 
-  Deno.test(`${runtime}: a 45 s handler call while another member joins: the member stays, the call is committed, nothing is handled twice`, async () => {
+  test(`${runtime}: a 45 s handler call while another member joins: the member stays, the call is committed, nothing is handled twice`, async () => {
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       await admin.produce(topic, [
         { value: "sleep:45000", partition: 0 },
         { value: "sleep:0", partition: 0 },
       ]);
-      const first = await start(runtime, { group, topic, handler: fixtureHandler("deliver.ts") });
+      const first = await start(runtime, engine, {
+        group,
+        topic,
+        handler: fixtureHandler("deliver.ts"),
+      });
       await waitFor(() => offsets(first, "handling").includes("0"), { what: "offset 0 in hand" });
       // A second daemon joins the group 5 s into the call: the group rebalances
       // while the first member's call runs for 40 s more than that.
       await new Promise((r) => setTimeout(r, 5000));
-      const second = await start(runtime, { group, topic, handler: fixtureHandler("deliver.ts") });
+      const second = await start(runtime, engine, {
+        group,
+        topic,
+        handler: fixtureHandler("deliver.ts"),
+      });
       await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "2", {
         what: "committed offset 2",
         timeoutMs: 60_000,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { KafkaConfig } from "../../src/config/types.ts";
+import type { Engine, KafkaConfig } from "../../src/config/types.ts";
 import { KafkaAdmin } from "../../src/kafka/admin.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import { kafkaTool } from "../../scripts/broker.ts";
@@ -18,7 +18,16 @@ export const TEST_KAFKA: KafkaConfig = {
   clientId: "consumerd-test",
   ssl: false,
   sasl: null,
+  engine: "kafkajs",
 };
+
+/** Both Kafka client engines, for tests that run on each. */
+export const ENGINES: readonly Engine[] = ["kafkajs", "platformatic"];
+
+/** {@linkcode TEST_KAFKA} with `engine` selected. */
+export function kafkaWith(engine: Engine): KafkaConfig {
+  return { ...TEST_KAFKA, engine };
+}
 
 /** A connected transactional producer (kafkajs's), for tests that need aborted or committed transactions. */
 export async function transactionalProducer(): Promise<

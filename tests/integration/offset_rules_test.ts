@@ -14,6 +14,7 @@ import {
 } from "../harness/daemon.ts";
 import {
   committedByKafkaTool,
+  ENGINES,
   produceNumbered,
   uniqueName,
   waitFor,
@@ -119,15 +120,14 @@ Deno.test("off by one: after processing offset 4 a restart starts at 5, and Kafk
   });
 });
 
-const CASES = [
-  { mode: "balanced", reset: "earliest" },
-  { mode: "balanced", reset: "latest" },
-  { mode: "simple", reset: "earliest" },
-  { mode: "simple", reset: "latest" },
-] as const;
+const CASES = ENGINES.flatMap((engine) =>
+  (["balanced", "simple"] as const).flatMap((mode) =>
+    (["earliest", "latest"] as const).map((reset) => ({ engine, mode, reset }))
+  )
+);
 
-for (const { mode, reset } of CASES) {
-  Deno.test(`start table (${mode}, ${reset}): reset on start, committed, none, out of range — 3 partitions`, async (t) => {
+for (const { engine, mode, reset } of CASES) {
+  Deno.test(`start table (${engine}, ${mode}, ${reset}): reset on start, committed, none, out of range — 3 partitions`, async (t) => {
     await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
       await produceNumbered(admin, topic, { count: 12, partitions: 3 }); // 4 per partition: 0..3
       const resetTo = reset === "earliest" ? "0" : "4";
@@ -157,7 +157,15 @@ for (const { mode, reset } of CASES) {
             [0, 1, 2].map((partition) => ({ partition, offset: "1" })),
           );
           const d = await startConsumers([
-            { name: "c", group, topic, mode, autoOffsetReset: reset, resetOffsetOnStart: true },
+            {
+              name: "c",
+              group,
+              topic,
+              engine,
+              mode,
+              autoOffsetReset: reset,
+              resetOffsetOnStart: true,
+            },
           ]);
           await expectStarts(d, group, "reset-on-start");
         },
@@ -170,7 +178,14 @@ for (const { mode, reset } of CASES) {
           topic,
           [0, 1, 2].map((partition) => ({ partition, offset: "1" })),
         );
-        const d = await startConsumers([{ name: "c", group, topic, mode, autoOffsetReset: reset }]);
+        const d = await startConsumers([{
+          name: "c",
+          group,
+          topic,
+          engine,
+          mode,
+          autoOffsetReset: reset,
+        }]);
         await waitFor(() => d.handled().length === 9, { what: "9 messages" });
         for (const p of [0, 1, 2]) assert.deepEqual(offsetsOf(d, p), ["1", "2", "3"]);
         assert.equal(d.logged("partition reset").length, 0);
@@ -179,7 +194,14 @@ for (const { mode, reset } of CASES) {
 
       await t.step("no committed offset → autoOffsetReset", async () => {
         const group = uniqueName("g");
-        const d = await startConsumers([{ name: "c", group, topic, mode, autoOffsetReset: reset }]);
+        const d = await startConsumers([{
+          name: "c",
+          group,
+          topic,
+          engine,
+          mode,
+          autoOffsetReset: reset,
+        }]);
         await expectStarts(d, group, "no-committed-offset");
       });
 
@@ -190,22 +212,40 @@ for (const { mode, reset } of CASES) {
           topic,
           [0, 1, 2].map((partition) => ({ partition, offset: "100" })),
         );
-        const d = await startConsumers([{ name: "c", group, topic, mode, autoOffsetReset: reset }]);
+        const d = await startConsumers([{
+          name: "c",
+          group,
+          topic,
+          engine,
+          mode,
+          autoOffsetReset: reset,
+        }]);
         await expectStarts(d, group, "out-of-range");
       });
     });
   });
 }
 
-for (const { mode, reset } of CASES) {
-  Deno.test(`out of range after deleteRecords (${mode}, ${reset}): committed 5, log now starts at 8`, async () => {
+for (
+  const { engine, mode, reset } of CASES.filter((c) =>
+    c.engine === "kafkajs" || c.reset === "earliest"
+  )
+) {
+  Deno.test(`out of range after deleteRecords (${engine}, ${mode}, ${reset}): committed 5, log now starts at 8`, async () => {
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       await produceNumbered(admin, topic, { count: 10, partitions: 1 }); // 0..9
       await admin.setOffsets(group, topic, [{ partition: 0, offset: "5" }]);
       await admin.deleteRecords(topic, [{ partition: 0, offset: "8" }]);
       assert.deepEqual((await admin.watermarks(topic))[0], { partition: 0, low: "8", high: "10" });
-      const d = await startConsumers([{ name: "c", group, topic, mode, autoOffsetReset: reset }]);
+      const d = await startConsumers([{
+        name: "c",
+        group,
+        topic,
+        engine,
+        mode,
+        autoOffsetReset: reset,
+      }]);
       assert.deepEqual(d.logged("partition reset").map((r) => [r.partition, r.offset, r.reason]), [
         [0, reset === "earliest" ? "8" : "10", "out-of-range"],
       ]);
@@ -219,34 +259,37 @@ for (const { mode, reset } of CASES) {
   });
 }
 
-Deno.test("start settling: replicas: 3, EARLIEST + resetOffsetOnStart processes each of 30 messages once", async () => {
-  await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
-    const group = uniqueName("g");
-    await produceNumbered(admin, topic, { count: 30, partitions: 3 });
-    await admin.setOffsets(
-      group,
-      topic,
-      [0, 1, 2].map((partition) => ({ partition, offset: "10" })),
-    );
-    const d = await startConsumers([
-      {
-        name: "c",
+for (const engine of ENGINES) {
+  Deno.test(`start settling (${engine}): replicas: 3, EARLIEST + resetOffsetOnStart processes each of 30 messages once`, async () => {
+    await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
+      const group = uniqueName("g");
+      await produceNumbered(admin, topic, { count: 30, partitions: 3 });
+      await admin.setOffsets(
         group,
         topic,
-        replicas: 3,
-        autoOffsetReset: "EARLIEST",
-        resetOffsetOnStart: true,
-      },
-    ]);
-    await waitFor(() => d.handled().length >= 30, { what: "30 messages", timeoutMs: 60_000 });
-    await new Promise((r) => setTimeout(r, 1000)); // a moment for any duplicate to show
-    const keys = d.handled().map((h) => `${h.partition}:${h.offset}`);
-    assert.equal(keys.length, 30, "no message processed twice");
-    assert.equal(new Set(keys).size, 30);
-    await stopped(d);
-    assert.deepEqual(await committed(admin, group, topic), ["10", "10", "10"]);
+        [0, 1, 2].map((partition) => ({ partition, offset: "10" })),
+      );
+      const d = await startConsumers([
+        {
+          name: "c",
+          group,
+          topic,
+          engine,
+          replicas: 3,
+          autoOffsetReset: "EARLIEST",
+          resetOffsetOnStart: true,
+        },
+      ]);
+      await waitFor(() => d.handled().length >= 30, { what: "30 messages", timeoutMs: 60_000 });
+      await new Promise((r) => setTimeout(r, 1000)); // a moment for any duplicate to show
+      const keys = d.handled().map((h) => `${h.partition}:${h.offset}`);
+      assert.equal(keys.length, 30, "no message processed twice");
+      assert.equal(new Set(keys).size, 30);
+      await stopped(d);
+      assert.deepEqual(await committed(admin, group, topic), ["10", "10", "10"]);
+    });
   });
-});
+}
 
 Deno.test("start settling: replicas: 3, LATEST + resetOffsetOnStart processes every message produced after the start settled", async () => {
   await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
@@ -339,3 +382,40 @@ Deno.test("a worker that crashes mid-stream is restarted as a recovery: no reset
     assert.deepEqual(await committed(admin, group, topic), ["10", "10", "10"]);
   });
 });
+
+for (const [first, second] of [["kafkajs", "platformatic"], ["platformatic", "kafkajs"]]) {
+  // The first daemon's member leads the group and computes the assignment.
+  Deno.test(`a mixed group: a ${first} daemon, then a ${second} daemon in the same group; each message once`, async () => {
+    await withTopic({ partitions: 4 }, async ({ topic, admin }) => {
+      const group = uniqueName("g");
+      await produceNumbered(admin, topic, { count: 40, partitions: 4 });
+      await admin.setOffsets(
+        group,
+        topic,
+        [0, 1, 2, 3].map((partition) => ({ partition, offset: "5" })),
+      );
+      const consumer = { name: "c", group, topic, autoOffsetReset: "EARLIEST" };
+      const a = await startConsumers([{ ...consumer, engine: first }]);
+      await waitFor(() => a.handled().length === 20, { what: "daemon A: 5..9 of each partition" });
+
+      const b = await startConsumers([{ ...consumer, engine: second }]);
+      const heldByB = (await b.waitForLog("consumer started")).heldAtStart as number[];
+      assert.ok(heldByB.length >= 1 && heldByB.length < 4, `B holds some partitions: ${heldByB}`);
+      // Whichever member leads the group, both speak RoundRobinAssigner: B got its share,
+      // starting from what A committed.
+      await produceNumbered(admin, topic, { count: 8, partitions: 4, prefix: "after" });
+      await waitFor(() => a.handled().length + b.handled().length === 28, {
+        what: "28 messages between A and B",
+        timeoutMs: 60_000,
+      });
+      await new Promise((r) => setTimeout(r, 1000)); // a moment for any duplicate to show
+      const keys = [...a.handled(), ...b.handled()].map((h) => `${h.partition}:${h.offset}`);
+      assert.equal(new Set(keys).size, 28, "no message handled twice");
+      for (const p of heldByB) assert.deepEqual(offsetsOf(b, p), ["10", "11"]);
+      assert.equal(b.logged("partition reset").length, 0, "B resumed from committed offsets");
+      await stopped(b);
+      await stopped(a);
+      assert.deepEqual(await committed(admin, group, topic), ["12", "12", "12", "12"]);
+    });
+  });
+}

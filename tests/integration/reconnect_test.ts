@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { createDeadLetterSink } from "../../src/kafka/dead_letter.ts";
 import { createLogger } from "../../src/log.ts";
-import { createMessage } from "../../src/worker/message.ts";
+import { createMessage } from "../../src/message.ts";
 import { BROKERS, TEST_KAFKA, withTopic } from "../harness/kafka.ts";
 import { freePort, startProxy } from "../harness/proxy.ts";
 

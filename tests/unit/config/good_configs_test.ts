@@ -22,7 +22,13 @@ Deno.test("parseConfig() applies every default", () => {
     parse(MINIMAL),
     {
       path: FILE,
-      kafka: { brokers: ["127.0.0.1:9092"], clientId: "consumerd", ssl: false, sasl: null },
+      kafka: {
+        brokers: ["127.0.0.1:9092"],
+        clientId: "consumerd",
+        ssl: false,
+        sasl: null,
+        engine: "kafkajs",
+      },
       http: { host: "127.0.0.1", port: 9464 },
       httpToken: null,
       shutdown: { gracePeriodMs: 30000 },
@@ -32,6 +38,7 @@ Deno.test("parseConfig() applies every default", () => {
         name: "audit",
         group: "g",
         topic: "orders",
+        engine: null,
         mode: "balanced",
         partitions: null,
         autoOffsetReset: "earliest",
@@ -257,4 +264,23 @@ Deno.test("parseConfig() reads http.token from the environment; empty means none
   assert.equal(config.httpToken, "s3cret");
   assert.equal(redactConfig(config).httpToken, "[redacted]");
   assert.equal(parse(text).httpToken, null);
+});
+
+Deno.test("parseConfig() takes kafka.engine and a consumer's engine override", () => {
+  const config = parse(yaml(
+    "kafka:",
+    "  engine: platformatic",
+    "consumers:",
+    "  - name: a",
+    "    group: g",
+    "    topic: t",
+    "    handler: ./workers/a.ts",
+    "  - name: b",
+    "    group: g",
+    "    topic: t",
+    "    handler: ./workers/b.ts",
+    "    engine: kafkajs",
+  ));
+  assert.equal(config.kafka.engine, "platformatic");
+  assert.deepEqual(config.consumers.map((c) => c.engine), [null, "kafkajs"]);
 });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createLogger } from "../../../src/log.ts";
 import { HandlerCalls } from "../../../src/worker/handler_calls.ts";
-import { createMessage } from "../../../src/worker/message.ts";
+import { createMessage } from "../../../src/message.ts";
 
 const message = createMessage({
   topic: "t",

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import type { FetchedBatch } from "../../../src/kafka/session.ts";
 import { createLogger } from "../../../src/log.ts";
 import type { Handler } from "../../../src/worker/handler.ts";
-import { type Context, createMessage, type Message } from "../../../src/worker/message.ts";
+import { createMessage, type Message } from "../../../src/message.ts";
+import type { Context } from "../../../src/worker/context.ts";
 import { BatchRun, type BatchRunOptions } from "../../../src/worker/partition_runner.ts";
 
 /** An in-memory batch of partition 0 holding `values` at offsets 10, 11, … */

@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { backoffDelay, type BackoffOptions } from "../../../src/supervisor/backoff.ts";
+import { backoffDelay, type BackoffOptions } from "../../src/backoff.ts";
 
 const constant = (value: number) => () => value;
 

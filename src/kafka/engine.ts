@@ -1,0 +1,34 @@
+/**
+ * Picks a consumer's session: its engine (kafkajs or @platformatic/kafka)
+ * and mode. Each engine's modules are loaded only when a worker uses it, so
+ * that a worker carries one client library, not both.
+ *
+ * @module
+ */
+import type { Engine } from "../config/types.ts";
+import type { ConsumerSession, SessionOptions } from "./session.ts";
+
+/**
+ * Starts a session of `engine` in `mode`.
+ *
+ * @example
+ * ```ts ignore
+ * const session = await startSession("platformatic", "balanced", options);
+ * ```
+ */
+export async function startSession(
+  engine: Engine,
+  mode: "balanced" | "simple",
+  options: SessionOptions,
+): Promise<ConsumerSession> {
+  if (engine === "platformatic") {
+    const { startPlatformaticSession } = await import("./platformatic/session.ts");
+    return await startPlatformaticSession(options, mode);
+  }
+  if (mode === "simple") {
+    const { startSimpleSession } = await import("./simple_session.ts");
+    return await startSimpleSession(options);
+  }
+  const { startBalancedSession } = await import("./balanced_session.ts");
+  return await startBalancedSession(options);
+}

@@ -1,0 +1,353 @@
+/**
+ * One consumer's connection to the cluster through @platformatic/kafka: its
+ * `Consumer` (group membership, fetch sessions, metadata) and the requests
+ * the engine sends itself: Fetch, ListOffsets, OffsetFetch and OffsetCommit
+ * with an explicit generation (the library's own `commit()` would rejoin and
+ * commit under a newer generation, possibly for partitions no longer owned).
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { Consumer } from "@platformatic/kafka";
+import type { KafkaConfig } from "../../config/types.ts";
+import type { FetchLimits, PartitionOffset } from "../session.ts";
+import { loadPlatformatic, type Platformatic } from "./library.ts";
+
+/** The library's consumer (raw Buffers, no deserialisation). */
+export type PlatformaticConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
+/** Fetch's response, as the library decodes it. */
+export type FetchResponse = Awaited<ReturnType<PlatformaticConsumer["fetch"]>>;
+/** One partition of a Fetch response. */
+export type FetchedPartition = FetchResponse["responses"][number]["partitions"][number];
+
+/** The assignor name kafkajs's default assignor uses: members of both engines then share a group. */
+export const ASSIGNOR = "RoundRobinAssigner";
+/** Heartbeat errors that mean the member is no longer in the group. */
+const MEMBER_GONE = new Set(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "FENCED_INSTANCE_ID"]);
+/** Kafka's isolation level that reads committed transactions only (the last stable offset). */
+const READ_COMMITTED = 1;
+/** ListOffsets timestamps. */
+const EARLIEST = -2n;
+const LATEST = -1n;
+
+/** Group settings of a balanced-mode consumer. */
+export interface GroupSettings {
+  sessionTimeoutMs: number;
+  rebalanceTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  /** Awaited before every (re)join: the revoke hook. */
+  beforeJoin: () => Promise<void>;
+}
+
+/** Options for {@linkcode PlatformaticClient.create}. */
+export interface PlatformaticClientOptions {
+  kafka: KafkaConfig;
+  clientIdSuffix: string;
+  group: string;
+  topic: string;
+  fetch: FetchLimits;
+  /** Balanced mode; null in simple mode (the consumer never joins). */
+  membership: GroupSettings | null;
+}
+
+/** A connected @platformatic/kafka consumer for one topic and group. */
+export class PlatformaticClient {
+  readonly consumer: PlatformaticConsumer;
+  readonly topic: string;
+  readonly group: string;
+  #library: Platformatic;
+  #fetch: FetchLimits;
+
+  private constructor(
+    library: Platformatic,
+    consumer: PlatformaticConsumer,
+    options: PlatformaticClientOptions,
+  ) {
+    this.#library = library;
+    this.consumer = consumer;
+    this.topic = options.topic;
+    this.group = options.group;
+    this.#fetch = options.fetch;
+  }
+
+  /** Creates the consumer and loads the topic's metadata (fails when the topic does not exist). */
+  static async create(options: PlatformaticClientOptions): Promise<PlatformaticClient> {
+    const library = await loadPlatformatic();
+    const { kafka, membership } = options;
+    const consumer: PlatformaticConsumer = new library.Consumer<Buffer, Buffer, Buffer, Buffer>({
+      ...connectionOptions(kafka, options.clientIdSuffix),
+      // A join retried after REBALANCE_IN_PROGRESS or an unknown member counts as an attempt.
+      retries: 5,
+      groupId: options.group,
+      isolationLevel: READ_COMMITTED,
+      maxWaitTime: options.fetch.maxWaitMs,
+      maxBytes: options.fetch.maxBytes,
+      autocommit: false,
+      protocols: [{ name: ASSIGNOR, version: 0 }],
+      ...(membership === null ? {} : {
+        sessionTimeout: membership.sessionTimeoutMs,
+        rebalanceTimeout: membership.rebalanceTimeoutMs,
+        heartbeatInterval: membership.heartbeatIntervalMs,
+        protocolsMetadata: async () => {
+          await membership.beforeJoin();
+          return EMPTY;
+        },
+      }),
+    });
+    const client = new PlatformaticClient(library, consumer, options);
+    try {
+      consumer.topics.track(options.topic);
+      await client.metadata(true);
+    } catch (error) {
+      await consumer.close(true).catch(() => {});
+      throw error;
+    }
+    return client;
+  }
+
+  /** The topic's partition ids, from the last metadata. */
+  async partitions(): Promise<number[]> {
+    const topic = (await this.metadata(false)).topics.get(this.topic);
+    return Array.from({ length: topic?.partitionsCount ?? 0 }, (_, i) => i);
+  }
+
+  /** Cluster metadata of the topic (cached by the library unless `force`). */
+  metadata(force: boolean): Promise<ClusterMetadata> {
+    const symbol = this.#library.kMetadata;
+    return new Promise((resolve, reject) => {
+      const fn = Reflect.get(this.consumer, symbol) as MetadataFn;
+      fn.call(this.consumer, { topics: [this.topic], forceUpdate: force }, (error, metadata) => {
+        if (error) reject(error);
+        else if (!metadata.topics.has(this.topic)) {
+          reject(new Error(`Cannot read topic "${this.topic}": it does not exist`));
+        } else resolve(metadata);
+      });
+    });
+  }
+
+  /** Fetches `positions` from `node` (read committed: aborted transactions are dropped). */
+  async fetch(node: number, positions: PartitionOffset[]): Promise<FetchResponse> {
+    const metadata = await this.metadata(false);
+    const topicId = metadata.topics.get(this.topic)!.id;
+    return await this.consumer.fetch({
+      node,
+      maxWaitTime: this.#fetch.maxWaitMs,
+      maxBytes: this.#fetch.maxBytes,
+      minBytes: 1,
+      isolationLevel: READ_COMMITTED,
+      topics: [{
+        topicId,
+        partitions: positions.map(({ partition, offset }) => ({
+          partition,
+          fetchOffset: BigInt(offset),
+          currentLeaderEpoch: -1,
+          lastFetchedEpoch: -1,
+          partitionMaxBytes: this.#fetch.maxBytesPerPartition,
+        })),
+      }],
+    });
+  }
+
+  /** The topic's id in the metadata (Fetch responses name topics by id). */
+  async topicId(): Promise<string> {
+    return (await this.metadata(false)).topics.get(this.topic)!.id;
+  }
+
+  /** Each partition's leader node, grouped. */
+  async leaders(partitions: number[]): Promise<Map<number, number[]>> {
+    const topic = (await this.metadata(false)).topics.get(this.topic)!;
+    const byNode = new Map<number, number[]>();
+    for (const partition of partitions) {
+      const leader = topic.partitions[partition]?.leader;
+      if (leader === undefined || leader < 0) {
+        throw Object.assign(new Error(`Partition ${partition} of "${this.topic}" has no leader`), {
+          canRetry: true,
+        });
+      }
+      byNode.set(leader, [...(byNode.get(leader) ?? []), partition]);
+    }
+    return byNode;
+  }
+
+  /** Log start offsets (`earliest`) or last stable offsets (`latest`). */
+  async listOffsets(
+    partitions: number[],
+    at: "earliest" | "latest",
+  ): Promise<Map<number, string>> {
+    const offsets = await this.consumer.listOffsets({
+      topics: [this.topic],
+      partitions: { [this.topic]: partitions },
+      timestamp: at === "earliest" ? EARLIEST : LATEST,
+      isolationLevel: READ_COMMITTED,
+    });
+    const list = offsets.get(this.topic) ?? [];
+    return new Map(partitions.map((p) => {
+      const offset = list[p];
+      if (offset === undefined) {
+        throw new Error(`No ${at} offset for partition ${p} of "${this.topic}"`);
+      }
+      return [p, String(offset)];
+    }));
+  }
+
+  /** The group's committed offsets (null where none). */
+  async committed(partitions: number[]): Promise<Map<number, string | null>> {
+    const offsets = await this.consumer.listCommittedOffsets({
+      topics: [{ topic: this.topic, partitions }],
+    });
+    const list = offsets.get(this.topic) ?? [];
+    return new Map(partitions.map((p) => {
+      const offset = list[p];
+      return [p, offset === undefined || offset < 0n ? null : String(offset)];
+    }));
+  }
+
+  /**
+   * Commits `offsets` under `generation` and `memberId` (-1 and "" for a
+   * consumer outside the group); rejects unless every partition was applied.
+   */
+  async commit(generation: number, memberId: string, offsets: PartitionOffset[]): Promise<void> {
+    if (offsets.length === 0) return;
+    const connection = await this.#coordinator();
+    const api = await this.#call<CommitApi>(this.#library.kGetApi, "OffsetCommit");
+    const response = await new Promise<CommitResponse>((resolve, reject) =>
+      api(connection, this.group, generation, memberId, null, [{
+        name: this.topic,
+        partitions: offsets.map(({ partition, offset }) => ({
+          partitionIndex: partition,
+          committedOffset: BigInt(offset),
+          committedLeaderEpoch: -1,
+          committedMetadata: null,
+        })),
+      }], (error: unknown, result: CommitResponse) => error ? reject(error) : resolve(result))
+    );
+    const failed = response.topics.flatMap((t) => t.partitions).filter((p) => p.errorCode !== 0);
+    if (failed.length > 0) {
+      throw new Error(
+        `Cannot commit partitions ${failed.map((p) => p.partitionIndex).join(", ")}: error code ${
+          failed.map((p) => p.errorCode).join(", ")
+        }`,
+      );
+    }
+  }
+
+  /**
+   * Sends one Heartbeat for `generation` and `memberId`. Resolves with
+   * "member" while the group knows the member (a rebalance in progress
+   * included: that answer still keeps its session), "gone" when it does not.
+   */
+  async heartbeat(generation: number, memberId: string): Promise<"member" | "gone"> {
+    const connection = await this.#coordinator();
+    const api = await this.#call<HeartbeatApi>(this.#library.kGetApi, "Heartbeat");
+    try {
+      await new Promise<void>((resolve, reject) =>
+        api(
+          connection,
+          this.group,
+          generation,
+          memberId,
+          null,
+          (error) => error ? reject(error) : resolve(),
+        )
+      );
+      return "member";
+    } catch (error) {
+      const ids = errorIds(error);
+      if (ids.some((id) => MEMBER_GONE.has(id))) return "gone";
+      if (ids.includes("REBALANCE_IN_PROGRESS")) return "member";
+      throw error;
+    }
+  }
+
+  /** A connection to the group coordinator. */
+  async #coordinator(): Promise<unknown> {
+    const node = await this.consumer.findGroupCoordinator();
+    const broker = (await this.metadata(false)).brokers.get(node);
+    if (!broker) throw new Error(`The group coordinator ${node} is not in the metadata`);
+    return await this.#call<unknown>(this.#library.kGetConnection, broker);
+  }
+
+  /** Closes the consumer: leaves the group if it joined, closes every connection. */
+  async close(): Promise<void> {
+    await this.consumer.close(true);
+  }
+
+  #call<T>(symbol: symbol, argument: unknown): Promise<T> {
+    const fn = Reflect.get(this.consumer, symbol) as (
+      arg: unknown,
+      callback: (error: unknown, value: T) => void,
+    ) => void;
+    return new Promise((resolve, reject) =>
+      fn.call(this.consumer, argument, (error, value) => error ? reject(error) : resolve(value))
+    );
+  }
+}
+
+const EMPTY: Buffer = Buffer.alloc(0);
+
+/** The part of the library's cluster metadata used here. */
+export interface ClusterMetadata {
+  brokers: Map<number, unknown>;
+  topics: Map<string, {
+    id: string;
+    partitionsCount: number;
+    partitions: Array<{ leader: number } | undefined>;
+  }>;
+}
+type MetadataFn = (
+  options: { topics: string[]; forceUpdate: boolean },
+  callback: (error: unknown, metadata: ClusterMetadata) => void,
+) => void;
+interface CommitResponse {
+  topics: Array<{ partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
+}
+type HeartbeatApi = (
+  connection: unknown,
+  group: string,
+  generation: number,
+  memberId: string,
+  groupInstanceId: null,
+  callback: (error: unknown) => void,
+) => void;
+type CommitApi = (
+  connection: unknown,
+  group: string,
+  generation: number,
+  memberId: string,
+  groupInstanceId: null,
+  topics: unknown[],
+  callback: (error: unknown, result: CommitResponse) => void,
+) => void;
+
+/** The library's connection settings for consumers.yaml's `kafka:` section. */
+export function connectionOptions(kafka: KafkaConfig, clientIdSuffix: string) {
+  return {
+    clientId: clientIdSuffix ? `${kafka.clientId}-${clientIdSuffix}` : kafka.clientId,
+    bootstrapBrokers: kafka.brokers,
+    connectTimeout: 3_000,
+    retries: 2,
+    retryDelay: 300,
+    ...(kafka.ssl === false ? {} : { tls: { ...kafka.ssl } }),
+    ...(kafka.sasl === null ? {} : {
+      sasl: {
+        mechanism: SASL[kafka.sasl.mechanism],
+        username: kafka.sasl.username,
+        password: kafka.sasl.password,
+      },
+    }),
+  };
+}
+
+const SASL = {
+  plain: "PLAIN",
+  "scram-sha-256": "SCRAM-SHA-256",
+  "scram-sha-512": "SCRAM-SHA-512",
+} as const;
+
+/** The protocol error ids inside a library error (nested in MultipleErrors). */
+function errorIds(error: unknown): string[] {
+  if (typeof error !== "object" || error === null) return [];
+  const e = error as { apiId?: unknown; errors?: unknown };
+  const own = typeof e.apiId === "string" ? [e.apiId] : [];
+  return Array.isArray(e.errors) ? [...own, ...e.errors.flatMap(errorIds)] : own;
+}

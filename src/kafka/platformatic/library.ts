@@ -1,0 +1,122 @@
+/**
+ * Loads @platformatic/kafka once per thread, and checks that the installed
+ * version has the internals the engine relies on.
+ *
+ * Two things make this more than an `import`:
+ * - its `debug` dependency lists every environment variable when it is
+ *   loaded; a worker may read only the variables its consumer was granted,
+ *   so listing them throws. While the library loads, `process.env` is
+ *   replaced by a view that lists nothing and reads only what may be read;
+ *   the real object is put back before any handler code runs, so handlers
+ *   keep exactly the access they were granted, and get no more.
+ * - the engine uses the consumer's connection, metadata and API lookups
+ *   through the library's exported symbols; {@linkcode loadPlatformatic}
+ *   fails with a message naming what is missing when they are not there.
+ *
+ * Only files in src/kafka/ import this module, and only when a consumer
+ * selects the platformatic engine: kafkajs workers never load it.
+ *
+ * @module
+ */
+import process from "node:process";
+
+/** The @platformatic/kafka module. */
+export type Platformatic = typeof import("@platformatic/kafka");
+
+/** The version the engine was written and tested against. */
+export const PLATFORMATIC_VERSION = "2.12.1";
+
+/** Consumer methods the engine calls. */
+const CONSUMER_METHODS = [
+  "fetch",
+  "listOffsets",
+  "listCommittedOffsets",
+  "findGroupCoordinator",
+  "joinGroup",
+  "leaveGroup",
+  "close",
+] as const;
+/** Exported symbols of the library's internal client API the engine calls. */
+const SYMBOLS = ["kGetApi", "kGetConnection", "kMetadata"] as const;
+
+let loading: Promise<Platformatic> | null = null;
+
+/**
+ * Imports @platformatic/kafka (once) and checks its API.
+ *
+ * @throws {Error} When the installed version lacks an API the engine uses.
+ *
+ * @example
+ * ```ts ignore
+ * const { Consumer } = await loadPlatformatic();
+ * ```
+ */
+export function loadPlatformatic(): Promise<Platformatic> {
+  loading ??= importHidingEnvironment().then(checkApi);
+  return loading;
+}
+
+async function importHidingEnvironment(): Promise<Platformatic> {
+  const env = process.env;
+  process.env = readOnlyView(env);
+  try {
+    return await import("@platformatic/kafka");
+  } finally {
+    process.env = env;
+  }
+}
+
+/** `env` without listing: reading a variable that may not be read gives undefined. */
+function readOnlyView(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
+  const read = (name: string | symbol) => {
+    if (typeof name !== "string") return undefined;
+    try {
+      return env[name];
+    } catch {
+      return undefined;
+    }
+  };
+  return new Proxy({} as NodeJS.ProcessEnv, {
+    get: (_target, name) => read(name),
+    has: (_target, name) => read(name) !== undefined,
+    ownKeys: () => [],
+    set: () => true,
+    deleteProperty: () => true,
+  });
+}
+
+/** Checks the exports and methods the engine relies on; names what is missing. */
+export function checkApi(library: Platformatic): Platformatic {
+  const missing: string[] = [];
+  const exports = library as unknown as Record<string, unknown>;
+  for (const name of SYMBOLS) {
+    if (typeof exports[name] !== "symbol") missing.push(`export ${name}`);
+  }
+  const consumer = typeof library.Consumer === "function" ? library.Consumer.prototype : null;
+  if (consumer === null) missing.push("export Consumer");
+  else {
+    for (const name of CONSUMER_METHODS) {
+      if (typeof (consumer as unknown as Record<string, unknown>)[name] !== "function") {
+        missing.push(`Consumer.${name}()`);
+      }
+    }
+    for (const symbol of SYMBOLS) {
+      const key = exports[symbol];
+      if (typeof key === "symbol" && typeof Reflect.get(consumer, key) !== "function") {
+        missing.push(`Consumer[${symbol}]()`);
+      }
+    }
+  }
+  if (typeof library.Admin?.prototype?.removeMembersFromConsumerGroup !== "function") {
+    missing.push("Admin.removeMembersFromConsumerGroup()");
+  }
+  if (missing.length > 0) {
+    const found = typeof exports.version === "string" ? exports.version : "unknown";
+    throw new Error(
+      `Cannot use the platformatic engine: the installed @platformatic/kafka (version ${found}) lacks ${
+        [...new Set(missing)].join(", ")
+      }; the engine needs @platformatic/kafka ${PLATFORMATIC_VERSION}`,
+    );
+  }
+  return library;
+}

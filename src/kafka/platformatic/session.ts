@@ -1,0 +1,609 @@
+/**
+ * The platformatic engine: a {@linkcode ConsumerSession} on @platformatic/kafka,
+ * in both modes.
+ *
+ * The library's `consume()` stream starts fetching by itself on every join,
+ * before a start position could be decided, so the session runs its own
+ * fetch loop (one Fetch per leader per round, as simple mode does on
+ * kafkajs) and uses the library's `Consumer` only for the connection, the
+ * metadata and, in balanced mode, the group membership:
+ * - `consumer:group:join` carries the new assignment; `onAssigned` is called
+ *   synchronously there, and nothing of it is fetched before `begin()`;
+ * - the library awaits `protocolsMetadata` before every (re)join: the
+ *   revoke hook. It stops fetching, lets the batches in hand end (a handler
+ *   call in progress finishes; `heartbeat()` rejects so that no further
+ *   message of the batch starts), and commits (auto mode) under the
+ *   generation that still owns the partitions;
+ * - commits carry this session's generation and member id (simple mode:
+ *   -1 and none) and reject unless every partition was applied. The
+ *   library's `commit()` is never used: it rejoins and commits again under a
+ *   newer generation, possibly for partitions no longer owned;
+ * - the library heartbeats on its own timer, so a long handler call does
+ *   not need keepalive heartbeats from the batch.
+ *
+ * @module
+ */
+import { errorFields, type Logger } from "../../log.ts";
+import { backoffDelay } from "../../backoff.ts";
+import {
+  type Assignment,
+  type ConsumerSession,
+  type FetchedBatch,
+  type PartitionOffset,
+  type PartitionState,
+  type SessionOptions,
+  StaleAssignmentError,
+  tagHeartbeatFailure,
+} from "../session.ts";
+import { type FetchResponse, PlatformaticClient } from "./client.ts";
+import { type PartitionRecords, partitionRecords } from "./records.ts";
+
+/** Kafka's OFFSET_OUT_OF_RANGE error code. */
+const OFFSET_OUT_OF_RANGE = 1;
+/** Failed fetch rounds in a row before the session gives up (about three minutes of backoff). */
+const FETCH_ATTEMPTS = 12;
+const BACKOFF = { baseMs: 300, maxMs: 30_000, jitter: 0.2 } as const;
+/** How often the member heartbeats itself while the revoke hook waits (the library does not then). */
+const REVOKE_HEARTBEAT_MS = 3_000;
+/** How long the loop idles when no partition can be fetched, unless woken. */
+const IDLE_MS = 1_000;
+
+/** Where the session stands with one partition of the current assignment. */
+interface Cursor {
+  partition: number;
+  /** The next offset to fetch; null until `begin()`. */
+  position: string | null;
+  committed: string | null;
+  paused: boolean;
+  /** Bumped on every pause, resume and reset: a batch of an older epoch is no longer active. */
+  epoch: number;
+}
+
+/** The group is rebalancing: the batch in hand stops after the handler call in progress. */
+class RebalancingError extends Error {
+  override name = "RebalancingError";
+}
+
+/**
+ * Starts a platformatic-engine session: balanced mode joins the group (not
+ * awaited: the assignment arrives through `onAssigned`), simple mode
+ * announces its fixed partitions as generation 1 right after this resolves.
+ *
+ * @throws {Error} If the brokers cannot be reached, the topic does not exist,
+ * or the installed @platformatic/kafka lacks an API the engine uses.
+ */
+export async function startPlatformaticSession(
+  options: SessionOptions,
+  mode: "balanced" | "simple",
+): Promise<ConsumerSession> {
+  let session: PlatformaticSession | null = null;
+  const client = await PlatformaticClient.create({
+    kafka: options.kafka,
+    clientIdSuffix: options.clientIdSuffix,
+    group: options.group,
+    topic: options.topic,
+    fetch: options.fetch,
+    membership: mode === "simple" ? null : {
+      sessionTimeoutMs: 30_000,
+      // As long as a handler call may run (Java's max.poll.interval.ms): the
+      // call in progress finishes and is committed before the rejoin.
+      rebalanceTimeoutMs: Math.max(60_000, options.maxHandlerMs),
+      heartbeatIntervalMs: 3_000,
+      beforeJoin: () => session?.revoke() ?? Promise.resolve(),
+    },
+  });
+  try {
+    const existing = await client.partitions();
+    let partitions: number[] = [];
+    if (mode === "simple") {
+      partitions = options.partitions === null
+        ? existing
+        : [...options.partitions].sort((a, b) => a - b);
+      const missing = partitions.filter((p) => !existing.includes(p));
+      if (missing.length > 0) {
+        throw new RangeError(
+          `Cannot read partition ${missing.join(", ")} of topic "${options.topic}": it does not ` +
+            `exist; the topic has partitions ${existing.join(", ")}`,
+        );
+      }
+    }
+    session = new PlatformaticSession(client, options, mode, partitions);
+    options.logger.info("platformatic session connected", {
+      topic: options.topic,
+      group: options.group,
+      mode,
+    });
+    return session;
+  } catch (error) {
+    await client.close().catch(() => {});
+    throw error;
+  }
+}
+
+class PlatformaticSession implements ConsumerSession {
+  #client: PlatformaticClient;
+  #options: SessionOptions;
+  #log: Logger;
+  #mode: "balanced" | "simple";
+  #cursors = new Map<number, Cursor>();
+  /** This session's assignment counter, and the group's generation and member id it came with. */
+  #generation = 0;
+  #groupGeneration = -1;
+  #memberId = "";
+  #running = true;
+  /** Set from the revoke hook until the next assignment: nothing is fetched or started. */
+  #revoking = false;
+  /** The group no longer knows this member (seen while revoking): batches end at once. */
+  #gone = false;
+  #closed = false;
+  #stopped: Promise<void> | null = null;
+  #loop: Promise<void>;
+  /** The fetch round under way (its batches being handled), or a resolved promise. */
+  #round: Promise<void> = Promise.resolve();
+  #wake: (() => void) | null = null;
+  #commits: Promise<unknown> = Promise.resolve();
+  #announce: ReturnType<typeof setTimeout> | null = null;
+
+  constructor(
+    client: PlatformaticClient,
+    options: SessionOptions,
+    mode: "balanced" | "simple",
+    partitions: number[],
+  ) {
+    this.#client = client;
+    this.#options = options;
+    this.#log = options.logger;
+    this.#mode = mode;
+    const consumer = client.consumer;
+    if (mode === "simple") {
+      this.#announce = setTimeout(() => {
+        if (this.#running) this.#assign({ groupGeneration: -1, memberId: "", partitions });
+      }, 0);
+    } else {
+      consumer.on("consumer:group:join", (event) => {
+        const partitions = (event.assignments ?? [])
+          .filter((a) => a.topic === options.topic)
+          .flatMap((a) => a.partitions);
+        this.#assign({
+          groupGeneration: event.generationId ?? consumer.generationId,
+          memberId: event.memberId,
+          partitions,
+        });
+      });
+      consumer.on("error", (error: unknown) => this.#fail(error));
+      consumer.joinGroup({}).catch((error: unknown) => this.#fail(error));
+    }
+    this.#loop = this.#run();
+  }
+
+  /** A new assignment: synchronous, before anything of it is fetched. */
+  #assign(
+    { groupGeneration, memberId, partitions }: {
+      groupGeneration: number;
+      memberId: string;
+      partitions: number[];
+    },
+  ): void {
+    if (!this.#running) return;
+    this.#generation++;
+    this.#groupGeneration = groupGeneration;
+    this.#memberId = memberId;
+    this.#cursors = new Map(
+      partitions.map((partition) => [
+        partition,
+        { partition, position: null, committed: null, paused: false, epoch: 0 },
+      ]),
+    );
+    this.#revoking = false;
+    this.#gone = false;
+    const assignment: Assignment = {
+      generation: this.#generation,
+      partitions: [...partitions].sort((a, b) => a - b),
+      ...(this.#mode === "balanced" ? { memberId } : {}),
+    };
+    this.#options.onAssigned(assignment);
+    this.#wake?.();
+  }
+
+  /**
+   * The revoke hook, awaited by the library before every (re)join: stop
+   * fetching, let the batches in hand end, commit what finished under the
+   * generation that owns it.
+   */
+  async revoke(): Promise<void> {
+    if (this.#generation === 0 || !this.#running) return;
+    if (!this.#revoking) this.#options.onRebalancing?.();
+    this.#revoking = true;
+    this.#wake?.();
+    // The library stopped heartbeating to rejoin; until this member sends its
+    // JoinGroup it stays in the group only while it heartbeats.
+    const generation = this.#groupGeneration;
+    const memberId = this.#memberId;
+    const beat = () =>
+      this.#client.heartbeat(generation, memberId).then(
+        (state) => {
+          if (state === "gone") this.#gone = true;
+        },
+        (error) => this.#log.debug("heartbeat while rebalancing failed", errorFields(error)),
+      );
+    const timer = setInterval(() => void beat(), REVOKE_HEARTBEAT_MS);
+    try {
+      await this.#round;
+    } finally {
+      clearInterval(timer);
+    }
+    if (this.#options.autoCommit && !this.#closed) {
+      await this.#commitResolved().catch((error) =>
+        this.#log.warn("commit before rejoining failed", errorFields(error))
+      );
+    }
+  }
+
+  async describe(partitions: number[]): Promise<PartitionState[]> {
+    const [committed, low, high] = await Promise.all([
+      this.#client.committed(partitions),
+      this.#client.listOffsets(partitions, "earliest"),
+      this.#client.listOffsets(partitions, "latest"),
+    ]);
+    return partitions.map((partition) => ({
+      partition,
+      committed: committed.get(partition) ?? null,
+      logStartOffset: low.get(partition)!,
+      highWatermark: high.get(partition)!,
+    }));
+  }
+
+  async begin(generation: number, positions: PartitionOffset[]): Promise<boolean> {
+    this.#checkGeneration(generation);
+    this.#checkOffsets(positions, "positions");
+    if (!this.#running) throw new Error("Cannot begin reading: the session has stopped");
+    if (positions.length === 0) return true;
+    await this.#commit(positions);
+    // Committed, but the assignment moved on meanwhile: nothing to read.
+    if (generation !== this.#generation) return false;
+    for (const { partition, offset } of positions) {
+      const cursor = this.#cursors.get(partition)!;
+      cursor.position = offset;
+      cursor.epoch++;
+    }
+    this.#log.info("reading partitions", { positions });
+    this.#wake?.();
+    return true;
+  }
+
+  async commit(offsets: PartitionOffset[]): Promise<void> {
+    this.#checkOffsets(offsets, "offsets");
+    await this.#commit(offsets);
+  }
+
+  pause(partitions: number[]): void {
+    for (const partition of partitions) {
+      const cursor = this.#cursors.get(partition);
+      if (!cursor || cursor.paused) continue;
+      cursor.paused = true;
+      cursor.epoch++;
+    }
+  }
+
+  resume(partitions: number[]): void {
+    for (const partition of partitions) {
+      const cursor = this.#cursors.get(partition);
+      if (!cursor || !cursor.paused) continue;
+      cursor.paused = false;
+      cursor.epoch++;
+    }
+    this.#wake?.();
+  }
+
+  stop(): Promise<void> {
+    this.#stopped ??= this.#stop();
+    return this.#stopped;
+  }
+
+  async #stop(): Promise<void> {
+    this.#running = false;
+    if (this.#announce !== null) clearTimeout(this.#announce);
+    this.#wake?.();
+    await this.#loop;
+    let failure: unknown = null;
+    if (this.#options.autoCommit) {
+      await this.#commitResolved().catch((error) => {
+        this.#log.error("final commit failed", errorFields(error));
+        failure = error;
+      });
+    }
+    await this.#commits.catch(() => {});
+    this.#closed = true;
+    // Leaves the group (balanced mode) and closes every connection.
+    await this.#client.close();
+    this.#log.info("platformatic session stopped", {});
+    if (failure !== null) throw failure;
+  }
+
+  #fail(error: unknown): void {
+    if (!this.#running) return;
+    this.#running = false;
+    this.#wake?.();
+    this.#options.onFatal(error);
+  }
+
+  /** The fetch loop: runs until stop() or a non-retriable error. */
+  async #run(): Promise<void> {
+    let failures = 0;
+    while (this.#running) {
+      const ready = this.#revoking
+        ? []
+        : [...this.#cursors.values()].filter((c) => c.position !== null && !c.paused);
+      if (ready.length === 0) {
+        await this.#idle(IDLE_MS);
+        continue;
+      }
+      const round = this.#fetchRound(ready);
+      this.#round = round.catch(() => {});
+      try {
+        await round;
+        failures = 0;
+      } catch (error) {
+        if (this.#running) await this.#recover(error, ++failures);
+      }
+    }
+  }
+
+  async #recover(error: unknown, attempt: number): Promise<void> {
+    if (isRetriable(error) && attempt < FETCH_ATTEMPTS) {
+      const delayMs = Math.round(backoffDelay(attempt, BACKOFF));
+      this.#log.warn("fetch failed; reloading metadata and retrying", {
+        attempt,
+        delayMs,
+        ...errorFields(error),
+      });
+      await this.#client.metadata(true).catch(() => {});
+      await this.#idle(delayMs);
+      return;
+    }
+    this.#log.error("fetch loop stopped", { attempts: attempt, ...errorFields(error) });
+    this.#fail(error);
+  }
+
+  /** One Fetch per leader, then each partition's records to `onBatch`, up to `concurrency` at once. */
+  async #fetchRound(ready: Cursor[]): Promise<void> {
+    const leaders = await this.#client.leaders(ready.map((c) => c.partition));
+    const asked = new Map(ready.map((c) => [c.partition, { cursor: c, epoch: c.epoch }]));
+    const topicId = await this.#client.topicId();
+    const results = await Promise.allSettled(
+      [...leaders].map(([node, partitions]) =>
+        this.#client.fetch(
+          node,
+          partitions.map((partition) => ({
+            partition,
+            offset: asked.get(partition)!.cursor.position!,
+          })),
+        )
+      ),
+    );
+    const fetched: PartitionRecords[] = [];
+    const outOfRange: Cursor[] = [];
+    let failure: unknown = null;
+    for (const result of results) {
+      const response: FetchResponse | undefined = result.status === "fulfilled"
+        ? result.value
+        : responseOf(result.reason);
+      if (result.status === "rejected") failure ??= result.reason;
+      for (const topic of response?.responses ?? []) {
+        if (topic.topicId !== topicId && topic.topicId !== this.#client.topic) continue;
+        for (const data of topic.partitions) {
+          const entry = asked.get(data.partitionIndex);
+          if (!entry) continue; // left in the broker's fetch session, not asked now
+          if (data.errorCode === OFFSET_OUT_OF_RANGE) outOfRange.push(entry.cursor);
+          else if (data.errorCode === 0) {
+            fetched.push(partitionRecords(data, BigInt(entry.cursor.position!)));
+          }
+        }
+      }
+    }
+    const deliverable = (records: PartitionRecords) => {
+      const entry = asked.get(records.partition)!;
+      const { cursor } = entry;
+      return this.#running && !this.#revoking && !cursor.paused && cursor.epoch === entry.epoch &&
+        this.#cursors.get(cursor.partition) === cursor;
+    };
+    let next = 0;
+    const lane = async () => {
+      while (next < fetched.length) {
+        const records = fetched[next++]!;
+        if (deliverable(records)) {
+          await this.#deliver(asked.get(records.partition)!.cursor, records);
+        }
+      }
+    };
+    const lanes = Math.max(1, Math.min(this.#options.concurrency, fetched.length));
+    // Every lane ends before the round does, even when one fails.
+    const ended = await Promise.allSettled(Array.from({ length: lanes }, lane));
+    const laneFailure = ended.find((r) => r.status === "rejected");
+    if (laneFailure) throw laneFailure.reason;
+    for (const cursor of outOfRange) {
+      if (this.#running && this.#cursors.get(cursor.partition) === cursor) {
+        await this.#resetOutOfRange(cursor);
+      }
+    }
+    if (failure !== null && outOfRange.length === 0) throw failure;
+  }
+
+  async #deliver(cursor: Cursor, records: PartitionRecords): Promise<void> {
+    const { partition } = cursor;
+    if (records.size === 0) {
+      // Only control records or aborted transactions: move past them.
+      if (records.lastOffset !== null) {
+        this.#advance(cursor, records.lastOffset);
+        await this.#autoCommit();
+      }
+      return;
+    }
+    const epoch = cursor.epoch;
+    const topic = this.#client.topic;
+    const first = BigInt(records.offsetAt(0));
+    const last = records.offsetAt(records.size - 1);
+    const active = () =>
+      this.#running && !this.#revoking && !cursor.paused && cursor.epoch === epoch &&
+      this.#cursors.get(partition) === cursor;
+    const batch: FetchedBatch = {
+      partition,
+      generation: this.#generation,
+      highWatermark: records.highWatermark,
+      size: records.size,
+      at: (i) => records.messageAt(topic, i),
+      resolve: (offset) => {
+        if (!isOffset(offset) || BigInt(offset) < first || BigInt(offset) > BigInt(last)) {
+          throw new RangeError(
+            `Cannot resolve offset ${offset} of partition ${partition}: the batch holds ${first} to ${last}`,
+          );
+        }
+        // Resolving the last record also passes the control records after it.
+        this.#advance(cursor, offset === last ? records.lastOffset! : offset);
+      },
+      active,
+      // The library heartbeats on its own timer, and the revoke hook while it
+      // waits: this only says when the batch must end.
+      heartbeat: () =>
+        this.#gone
+          ? Promise.reject(
+            tagHeartbeatFailure(new RebalancingError("the member left the group"), "gone"),
+          )
+          : this.#revoking
+          ? Promise.reject(
+            tagHeartbeatFailure(new RebalancingError("the group is rebalancing"), "rebalance"),
+          )
+          : Promise.resolve(),
+    };
+    try {
+      await this.#options.onBatch(batch);
+    } catch (error) {
+      if (!(error instanceof RebalancingError)) throw error;
+      return; // the revoke hook commits what finished
+    }
+    await this.#autoCommit();
+  }
+
+  #advance(cursor: Cursor, offset: string): void {
+    const next = BigInt(offset) + 1n;
+    if (cursor.position === null || next > BigInt(cursor.position)) cursor.position = String(next);
+  }
+
+  /** Moves an out-of-range partition to autoOffsetReset and commits it there at once. */
+  async #resetOutOfRange(cursor: Cursor): Promise<void> {
+    const { partition } = cursor;
+    const reset = this.#options.autoOffsetReset;
+    const target = (await this.#client.listOffsets([partition], reset)).get(partition)!;
+    this.#log.warn("offset out of range; moving to autoOffsetReset", {
+      partition,
+      offset: cursor.position,
+      autoOffsetReset: reset,
+      to: target,
+    });
+    await this.#commit([{ partition, offset: target }]);
+    cursor.position = target;
+    cursor.epoch++;
+    this.#options.onOutOfRange(partition);
+  }
+
+  async #autoCommit(): Promise<void> {
+    if (!this.#options.autoCommit || this.#revoking) return;
+    try {
+      await this.#commitResolved();
+    } catch (error) {
+      this.#log.warn("auto commit failed; committing again after the next batch", {
+        ...errorFields(error),
+      });
+    }
+  }
+
+  async #commitResolved(): Promise<void> {
+    const moved = [...this.#cursors.values()]
+      .filter((c) => c.position !== null && c.position !== c.committed)
+      .map((c) => ({ partition: c.partition, offset: c.position! }));
+    await this.#commit(moved);
+  }
+
+  /** Commits under the current generation, after every commit already under way. */
+  #commit(offsets: PartitionOffset[]): Promise<void> {
+    if (this.#closed) return Promise.reject(new Error("Cannot commit: the session is stopped"));
+    if (offsets.length === 0) return Promise.resolve();
+    const cursors = this.#cursors;
+    const generation = this.#groupGeneration;
+    const memberId = this.#memberId;
+    const done = this.#commits.catch(() => {}).then(async () => {
+      await this.#client.commit(generation, memberId, offsets);
+      for (const { partition, offset } of offsets) {
+        const cursor = cursors.get(partition);
+        if (cursor) cursor.committed = offset;
+      }
+      this.#options.onCommitted(offsets);
+    });
+    this.#commits = done;
+    return done;
+  }
+
+  #idle(ms: number): Promise<void> {
+    return new Promise((resolve) => {
+      const timer = setTimeout(done, ms);
+      this.#wake = done;
+      function done() {
+        clearTimeout(timer);
+        resolve();
+      }
+    });
+  }
+
+  #checkGeneration(generation: number): void {
+    if (generation === this.#generation) return;
+    if (this.#mode === "simple") {
+      throw new RangeError(
+        `Cannot begin reading as 'generation' must be 1 in simple mode: current value is ${generation}`,
+      );
+    }
+    throw new StaleAssignmentError(`assignment ${generation} was replaced by ${this.#generation}`);
+  }
+
+  #checkOffsets(offsets: PartitionOffset[], name: string): void {
+    for (const { partition, offset } of offsets) {
+      if (!this.#cursors.has(partition)) {
+        throw new RangeError(
+          `Cannot use '${name}' as partition ${partition} is not one of this session's partitions (${
+            [...this.#cursors.keys()].join(", ")
+          })`,
+        );
+      }
+      if (!isOffset(offset)) {
+        throw new RangeError(
+          `Cannot use '${name}' as the offset of partition ${partition} must be a non-negative decimal string: current value is ${
+            JSON.stringify(offset)
+          }`,
+        );
+      }
+    }
+  }
+}
+
+function isOffset(value: unknown): value is string {
+  return typeof value === "string" && /^(0|[1-9][0-9]*)$/.test(value);
+}
+
+/** The response a failed Fetch still carries (partition errors such as OFFSET_OUT_OF_RANGE). */
+function responseOf(error: unknown): FetchResponse | undefined {
+  const response = typeof error === "object" && error !== null
+    ? (error as { response?: unknown }).response
+    : undefined;
+  return typeof response === "object" && response !== null &&
+      Array.isArray((response as FetchResponse).responses)
+    ? response as FetchResponse
+    : undefined;
+}
+
+/** Whether the library says the operation may succeed when tried again. */
+function isRetriable(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const e = error as { canRetry?: unknown; errors?: unknown; name?: unknown };
+  if (e.canRetry === true) return true;
+  if (e.name === "NetworkError" || e.name === "TimeoutError") return true;
+  return Array.isArray(e.errors) && e.errors.some(isRetriable);
+}

@@ -1,0 +1,130 @@
+import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
+import type { FetchedPartition } from "../../../src/kafka/platformatic/client.ts";
+import { headersOf, partitionRecords } from "../../../src/kafka/platformatic/records.ts";
+import { checkApi, type Platformatic } from "../../../src/kafka/platformatic/library.ts";
+
+type Batch = NonNullable<FetchedPartition["records"]>[number];
+
+function batch(
+  firstOffset: number,
+  values: Array<string | null>,
+  { attributes = 0, producerId = -1n }: { attributes?: number; producerId?: bigint } = {},
+): Batch {
+  return {
+    firstOffset: BigInt(firstOffset),
+    length: 0,
+    partitionLeaderEpoch: 0,
+    magic: 2,
+    crc: 0,
+    attributes,
+    lastOffsetDelta: values.length - 1,
+    firstTimestamp: 1000n,
+    maxTimestamp: 2000n,
+    producerId,
+    producerEpoch: 0,
+    firstSequence: 0,
+    records: values.map((v, i) => ({
+      length: 0,
+      attributes: 0,
+      timestampDelta: BigInt(i),
+      offsetDelta: i,
+      key: null,
+      value: v === null ? null : Buffer.from(v),
+      headers: [],
+    })),
+  };
+}
+
+/** A control batch: an abort (type 0) or commit (type 1) marker. */
+function marker(offset: number, producerId: bigint, type: 0 | 1): Batch {
+  const b = batch(offset, ["x"], { attributes: 0x20 | 0x10, producerId });
+  const key = Buffer.alloc(4);
+  key.writeInt16BE(type, 2);
+  b.records[0]!.key = key;
+  return b;
+}
+
+function partition(records: Batch[], aborted: Array<[bigint, number]> = []): FetchedPartition {
+  return {
+    partitionIndex: 2,
+    errorCode: 0,
+    highWatermark: 99n,
+    lastStableOffset: 99n,
+    logStartOffset: 0n,
+    abortedTransactions: aborted.map(([producerId, firstOffset]) => ({
+      producerId,
+      firstOffset: BigInt(firstOffset),
+    })),
+    preferredReadReplica: -1,
+    records,
+  };
+}
+
+const offsets = (r: ReturnType<typeof partitionRecords>) =>
+  Array.from({ length: r.size }, (_, i) => r.offsetAt(i));
+
+Deno.test("partitionRecords() drops records below the fetch offset and builds messages", () => {
+  const r = partitionRecords(partition([batch(10, ["a", "b", "c"])]), 11n);
+  assert.deepEqual(offsets(r), ["11", "12"]);
+  const m = r.messageAt("t", 0);
+  assert.deepEqual([m.topic, m.partition, m.offset, m.text(), m.timestamp], [
+    "t",
+    2,
+    "11",
+    "b",
+    "1001",
+  ]);
+  assert.equal(r.highWatermark, "99");
+  assert.equal(r.lastOffset, "12");
+});
+
+Deno.test("partitionRecords() skips control batches but counts them in lastOffset", () => {
+  const r = partitionRecords(partition([batch(0, ["a"]), marker(1, 7n, 1)]), 0n);
+  assert.deepEqual(offsets(r), ["0"]);
+  assert.equal(r.lastOffset, "1");
+});
+
+Deno.test("partitionRecords() skips an aborted transaction whose marker is not in the response", () => {
+  const tx = { attributes: 0x10, producerId: 7n };
+  const r = partitionRecords(
+    partition([batch(0, ["x", "y"], tx), batch(2, ["z"], tx)], [[7n, 0]]),
+    0n,
+  );
+  assert.equal(r.size, 0);
+  assert.equal(r.lastOffset, "2", "the position can move past the aborted records");
+});
+
+Deno.test("partitionRecords() keeps a committed transaction and records after an abort marker", () => {
+  const r = partitionRecords(
+    partition([
+      batch(0, ["aborted"], { attributes: 0x10, producerId: 7n }),
+      marker(1, 7n, 0),
+      batch(2, ["kept"], { attributes: 0x10, producerId: 7n }),
+      batch(3, ["other"], { attributes: 0x10, producerId: 8n }),
+    ], [[7n, 0]]),
+    0n,
+  );
+  assert.deepEqual(offsets(r), ["2", "3"]);
+});
+
+Deno.test("headersOf() turns a repeated header into a list, in order", () => {
+  const h = headersOf([
+    [Buffer.from("a"), Buffer.from("1")],
+    [Buffer.from("b"), Buffer.from("2")],
+    [Buffer.from("a"), Buffer.from("3")],
+  ]);
+  assert.deepEqual(Object.keys(h), ["a", "b"]);
+  assert.deepEqual((h.a as Uint8Array[]).map((v) => new TextDecoder().decode(v)), ["1", "3"]);
+});
+
+Deno.test("checkApi() names what an installed @platformatic/kafka lacks", () => {
+  class Consumer {
+    fetch() {}
+  }
+  const fake = { Consumer, version: "9.0.0" } as unknown as Platformatic;
+  assert.throws(
+    () => checkApi(fake),
+    /platformatic engine: the installed @platformatic\/kafka \(version 9\.0\.0\) lacks export kGetApi, .*Consumer\.listOffsets\(\).*; the engine needs @platformatic\/kafka 2\.12\.1/,
+  );
+});
