@@ -9,6 +9,25 @@ import type { Engine } from "../config/types.ts";
 import type { ConsumerSession, SessionOptions } from "./session.ts";
 
 /**
+ * Loads the client library and session code of `engine` in `mode`, so that
+ * a worker pays for it while it starts (under its start-up deadline), not
+ * at its first connect.
+ *
+ * @example
+ * ```ts ignore
+ * await loadEngine("platformatic", "balanced");
+ * ```
+ */
+export async function loadEngine(engine: Engine, mode: "balanced" | "simple"): Promise<void> {
+  if (engine === "platformatic") {
+    await import("./platformatic/session.ts");
+    const { loadPlatformatic } = await import("./platformatic/library.ts");
+    await loadPlatformatic();
+  } else if (mode === "simple") await import("./simple_session.ts");
+  else await import("./balanced_session.ts");
+}
+
+/**
  * Starts a session of `engine` in `mode`.
  *
  * @example

@@ -68,7 +68,9 @@ export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   [
     "terminateIfSilent",
     (s, now, p) =>
-      !s.empty && !s.draining && now - s.lastHeartbeat > p.heartbeatTimeoutMs
+      // While loading, the start-up deadline applies instead: importing a
+      // client library blocks a worker's thread for seconds when many start.
+      !s.empty && !s.draining && !s.loading && now - s.lastHeartbeat > p.heartbeatTimeoutMs
         ? { kind: "terminate", id: s.id, reason: `no heartbeat for ${now - s.lastHeartbeat} ms` }
         : null,
   ],

@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { startSession } from "../kafka/engine.ts";
+import { loadEngine, startSession } from "../kafka/engine.ts";
 import {
   type Assignment,
   type ConsumerSession,
@@ -158,6 +158,15 @@ export async function startWorkerLoop(
 
   let module: HandlerModule;
   let handler: Handler;
+  try {
+    // The client library first, before any handler code runs; under the
+    // start-up deadline (a library that compiles a lot at import blocks
+    // this thread for a while when many workers start at once).
+    await loadEngine(consumer.engine ?? start.kafka.engine, consumer.mode);
+  } catch (error) {
+    stopTimers();
+    throw error;
+  }
   try {
     module = await importHandlerModule(consumer.handler);
     handler = handlerOf(module, consumer.handler);

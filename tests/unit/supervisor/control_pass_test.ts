@@ -72,3 +72,8 @@ Deno.test("controlPass() applies no start-up deadline once the handler is loaded
   const loaded = slot({ startedAt: 1_000, lastHeartbeat: 100_000 });
   assert.deepEqual(controlPass([loaded], 100_000, policy), []);
 });
+
+Deno.test("controlPass() does not take a silent worker that is still loading for a hang: its start-up deadline applies", () => {
+  const loading = slot({ loading: true, startedAt: 1_000, lastHeartbeat: 1_000 });
+  assert.deepEqual(controlPass([loading], 30_000, policy), []);
+});
