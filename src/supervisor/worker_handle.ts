@@ -190,6 +190,8 @@ export class WorkerHandle {
         if (message.error) this.lastError = message.error;
         this.advance(message.error ? "failed" : "stopped");
         this.#resolveStopped();
+        // Its work is done; Bun's workers cannot close themselves.
+        this.#worker.terminate();
         break;
     }
   }

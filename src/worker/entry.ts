@@ -10,7 +10,8 @@ import { startWorkerLoop, type WorkerLoop } from "./loop.ts";
 declare const self: {
   onmessage: ((event: MessageEvent) => void) | null;
   postMessage(message: WorkerMessage): void;
-  close(): void;
+  /** Missing in Bun's workers: the supervisor terminates a stopped worker anyway. */
+  close?(): void;
 };
 
 const post = (message: WorkerMessage) => self.postMessage(message);
@@ -41,6 +42,6 @@ self.onmessage = (event: MessageEvent) => {
             }),
           (error) => post({ v: 1, type: "stopped", error: toErrorData(error) }),
         )
-        .finally(() => self.close());
+        .finally(() => self.close?.());
   }
 };
