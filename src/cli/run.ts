@@ -72,8 +72,10 @@ export async function runDaemon(options: RunOptions): Promise<number> {
       reload: () => supervisor.reload("http"),
     });
   // A reload that changes `http:` moves the status server (a refused or failed
-  // address keeps it where it is, and says why).
-  const onHttpChange = async (listen: HostPort | false, next: Config) => {
+  // address keeps it where it is, and says why). The move waits until the
+  // reload's own answer went out (a POST /reload is served by this server),
+  // and binding is tried again for a moment while the old listener lets go.
+  const moveServer = async (listen: HostPort | false, next: Config) => {
     const token = next.httpToken ?? null;
     if (listen !== false) {
       const refused = listenProblem(listen, token);
@@ -85,13 +87,24 @@ export async function runDaemon(options: RunOptions): Promise<number> {
     await closeServer(server);
     server = null;
     if (listen === false) return log.info("status server stopped (http.listen: false)");
-    try {
-      server = serve(listen, token);
-    } catch (error) {
-      log.error("status server not restarted; it is down until the next reload or restart", {
-        ...errorFields(error),
-      });
+    for (let attempt = 1;; attempt++) {
+      try {
+        server = serve(listen, token);
+        return;
+      } catch (error) {
+        if (attempt < BIND_ATTEMPTS) {
+          await new Promise((r) => setTimeout(r, BIND_RETRY_MS));
+          continue;
+        }
+        log.error("status server not restarted; it is down until the next reload or restart", {
+          ...errorFields(error),
+        });
+        return;
+      }
     }
+  };
+  const onHttpChange = (listen: HostPort | false, next: Config) => {
+    setTimeout(() => void moveServer(listen, next), MOVE_DELAY_MS);
   };
   const supervisor = new Supervisor(config, { runtime, logger: log, logFormat, onHttpChange });
   if (config.http !== false) {
@@ -148,6 +161,12 @@ export async function runDaemon(options: RunOptions): Promise<number> {
   log.info("stopped", { exitCode: code });
   return code;
 }
+
+/** How long a status server move waits for the reload's own answer to go out. */
+const MOVE_DELAY_MS = 50;
+/** Binding the moved status server: attempts, and the wait between them. */
+const BIND_ATTEMPTS = 10;
+const BIND_RETRY_MS = 200;
 
 /** Closes the status server; a client that never finishes its request must not hold this up. */
 async function closeServer(server: HttpServer | null): Promise<void> {

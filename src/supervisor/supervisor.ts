@@ -51,6 +51,7 @@ const NO_COUNTERS = {
   resets: { "committed": 0, "reset-on-start": 0, "no-committed-offset": 0, "out-of-range": 0 },
   deadLettered: 0,
   handlerErrors: 0,
+  retired: emptyStats(),
 };
 
 const ENTRY = new URL("../worker/entry.ts", import.meta.url);
@@ -106,12 +107,16 @@ interface ConsumerRun {
   resets: Record<StartReason, number>;
   deadLettered: number;
   handlerErrors: number;
+  /** What workers drained by a scale-down had counted (counters never go backwards). */
+  retired: WorkerStats;
 }
 
-/** Runs and watches the workers of a config. */
 /** How long removing a dead worker's member is retried: the session timeout, after which Kafka drops it anyway. */
 const EVICT_WINDOW_MS = 30_000;
+/** How long shutdown waits past its deadline to remove the members of workers that did not drain. */
+const EVICT_AFTER_DEADLINE_MS = 2_000;
 
+/** Runs and watches the workers of a config. */
 export class Supervisor {
   #config: Config;
   #options:
@@ -212,6 +217,7 @@ export class Supervisor {
       },
       deadLettered: 0,
       handlerErrors: 0,
+      retired: emptyStats(),
     });
     for (let replica = 0; replica < consumer.replicas; replica++) {
       const slot = this.#newSlot(consumer, replica);
@@ -243,12 +249,24 @@ export class Supervisor {
       if (handle === null) return true;
       this.#retiring.add(handle);
       try {
-        return await handle.drain(deadline);
+        return await this.#drainOrEvict(slot, handle, deadline);
       } finally {
         this.#retiring.delete(handle);
       }
     }));
     return results.every(Boolean);
+  }
+
+  /**
+   * Drains one worker; one that did not drain in time was terminated, and its
+   * group member is removed, so that the group does not wait for its
+   * session timeout.
+   */
+  async #drainOrEvict(slot: Slot, handle: WorkerHandle, deadline: number): Promise<boolean> {
+    const memberId = handle.memberId;
+    const ok = await handle.drain(deadline);
+    if (!ok && memberId !== null) this.#evict(slot.consumer, slot.kafka, memberId);
+    return ok;
   }
 
   /** Removes a consumer: its workers finish in-flight handlers, commit, leave the group and stop. */
@@ -291,6 +309,10 @@ export class Supervisor {
       this.#spawn(slot, false);
     }
     await this.#drainSlots(surplus, deadline);
+    run.retired = surplus.reduce(
+      (sum, s) => addStats(addStats(sum, s.retired), s.handle?.stats ?? emptyStats()),
+      run.retired,
+    );
   }
 
   /**
@@ -537,15 +559,19 @@ export class Supervisor {
     if (this.#timer !== null) clearInterval(this.#timer);
     const deadline = Date.now() + gracePeriodMs;
     const results = await Promise.all([
-      ...[...this.#slots.values()].map((s) => s.handle?.drain(deadline) ?? Promise.resolve(true)),
+      ...[...this.#slots.values()].map((s) =>
+        s.handle === null ? Promise.resolve(true) : this.#drainOrEvict(s, s.handle, deadline)
+      ),
+      // Already draining for a reload: the same drain (a worker is stopped once).
       ...[...this.#retiring].map((h) => h.drain(deadline)),
     ]);
     // Members that could not leave by themselves are removed before the daemon exits.
     if (this.#evictions.size > 0) {
       let timer: ReturnType<typeof setTimeout> | undefined;
+      const waitMs = Math.max(deadline - Date.now(), EVICT_AFTER_DEADLINE_MS);
       await Promise.race([
         Promise.all([...this.#evictions]),
-        new Promise((r) => (timer = setTimeout(r, Math.max(0, deadline - Date.now())))),
+        new Promise((r) => (timer = setTimeout(r, waitMs))),
       ]);
       clearTimeout(timer);
     }
@@ -598,7 +624,7 @@ export class Supervisor {
       });
       const stats = slots.reduce(
         (sum, s) => addStats(addStats(sum, s.retired), s.handle?.stats ?? emptyStats()),
-        emptyStats(),
+        run.retired,
       );
       const workers = slots.map((s) => ({
         replica: s.replica,

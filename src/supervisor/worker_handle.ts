@@ -75,6 +75,7 @@ export class WorkerHandle {
   dead: string | null = null;
   #worker: Worker;
   #stopped: Promise<void>;
+  #draining: Promise<boolean> | null = null;
   #resolveStopped!: () => void;
   #log: Logger;
   #now: () => number;
@@ -214,7 +215,13 @@ export class WorkerHandle {
   }
 
   /** Asks the worker to drain; resolves when it reports `stopped` or the deadline passes. */
-  async drain(deadlineMs: number): Promise<boolean> {
+  drain(deadlineMs: number): Promise<boolean> {
+    // A worker is stopped once: a second caller (shutdown during a reload's drain) shares it.
+    this.#draining ??= this.#drain(deadlineMs);
+    return this.#draining;
+  }
+
+  async #drain(deadlineMs: number): Promise<boolean> {
     if (ORDER[this.state] >= ORDER.stopped) return true;
     this.advance("draining");
     this.#worker.postMessage({ v: PROTOCOL_VERSION, type: "stop", deadlineMs });

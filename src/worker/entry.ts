@@ -16,6 +16,7 @@ declare const self: {
 
 const post = (message: WorkerMessage) => self.postMessage(message);
 let loop: Promise<WorkerLoop> | null = null;
+let stopping = false;
 
 self.onmessage = (event: MessageEvent) => {
   const message = event.data;
@@ -30,6 +31,9 @@ self.onmessage = (event: MessageEvent) => {
       void loop?.then((l) => l.positions(message.generation, message.resetOnStart));
       return;
     case "stop":
+      // Stopped once, whoever asks again.
+      if (stopping) return;
+      stopping = true;
       (loop ?? Promise.resolve(null))
         .then((l) => l?.stop(message.deadlineMs))
         .then(
