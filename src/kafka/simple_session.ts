@@ -17,6 +17,7 @@
 import { errorFields, type Logger } from "../log.ts";
 import { backoffDelay } from "../backoff.ts";
 import { toMessage } from "./balanced_session.ts";
+import { checkOffsets, isOffset } from "./offset_checks.ts";
 import type {
   ConsumerSession,
   FetchedBatch,
@@ -434,27 +435,8 @@ class SimpleSession implements ConsumerSession {
   }
 
   #checkOffsets(offsets: PartitionOffset[], name: string): void {
-    for (const { partition, offset } of offsets) {
-      if (!this.#cursors.has(partition)) {
-        throw new RangeError(
-          `Cannot use '${name}' as partition ${partition} is not one of this session's partitions (${
-            [...this.#cursors.keys()].join(", ")
-          })`,
-        );
-      }
-      if (!isOffset(offset)) {
-        throw new RangeError(
-          `Cannot use '${name}' as the offset of partition ${partition} must be a non-negative decimal string: current value is ${
-            JSON.stringify(offset)
-          }`,
-        );
-      }
-    }
+    checkOffsets(offsets, this.#cursors, name);
   }
-}
-
-function isOffset(value: unknown): value is string {
-  return typeof value === "string" && /^(0|[1-9][0-9]*)$/.test(value);
 }
 
 function checkPartitionList(partitions: number[] | null, name: string): void {

@@ -37,6 +37,7 @@ import {
 } from "../session.ts";
 import { type FetchResponse, PlatformaticClient } from "./client.ts";
 import { type PartitionRecords, partitionRecords } from "./records.ts";
+import { checkOffsets, isOffset } from "../offset_checks.ts";
 
 /** Kafka's OFFSET_OUT_OF_RANGE error code. */
 const OFFSET_OUT_OF_RANGE = 1;
@@ -565,27 +566,8 @@ class PlatformaticSession implements ConsumerSession {
   }
 
   #checkOffsets(offsets: PartitionOffset[], name: string): void {
-    for (const { partition, offset } of offsets) {
-      if (!this.#cursors.has(partition)) {
-        throw new RangeError(
-          `Cannot use '${name}' as partition ${partition} is not one of this session's partitions (${
-            [...this.#cursors.keys()].join(", ")
-          })`,
-        );
-      }
-      if (!isOffset(offset)) {
-        throw new RangeError(
-          `Cannot use '${name}' as the offset of partition ${partition} must be a non-negative decimal string: current value is ${
-            JSON.stringify(offset)
-          }`,
-        );
-      }
-    }
+    checkOffsets(offsets, this.#cursors, name);
   }
-}
-
-function isOffset(value: unknown): value is string {
-  return typeof value === "string" && /^(0|[1-9][0-9]*)$/.test(value);
 }
 
 /** The response a failed Fetch still carries (partition errors such as OFFSET_OUT_OF_RANGE). */
