@@ -4,23 +4,11 @@
  *
  * @module
  */
-import process from "node:process";
 import { Kafka, logLevel, type SASLOptions } from "kafkajs";
+// Before any client exists: idle connections stop polling their queue every millisecond.
+import "./kafkajs_idle_queue.ts";
 import type { KafkaConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
-
-// kafkajs's request queue arms its throttle timer with a negative delay when
-// nothing is pending (which timers treat as 1 ms); the runtime would print a
-// TimeoutNegativeWarning for it on stderr, between our JSON log lines.
-const emitWarning = process.emitWarning.bind(process);
-process.emitWarning = ((warning: string | Error, ...rest: unknown[]) => {
-  const type = typeof rest[0] === "string"
-    ? rest[0]
-    : (rest[0] as { type?: string } | undefined)?.type;
-  const name = warning instanceof Error ? warning.name : type;
-  if (name === "TimeoutNegativeWarning") return;
-  (emitWarning as (...args: unknown[]) => void)(warning, ...rest);
-}) as typeof process.emitWarning;
 
 /** Options for {@linkcode createKafka}. */
 export interface CreateKafkaOptions {
