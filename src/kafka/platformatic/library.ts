@@ -2,13 +2,16 @@
  * Loads @platformatic/kafka once per thread, and checks that the installed
  * version has the internals the engine relies on.
  *
- * Two things make this more than an `import`:
+ * Three things make this more than an `import`:
  * - its `debug` dependency lists every environment variable when it is
  *   loaded; a worker may read only the variables its consumer was granted,
  *   so listing them throws. While the library loads, `process.env` is
  *   replaced by a view that lists nothing and reads only what may be read;
  *   the real object is put back before any handler code runs, so handlers
  *   keep exactly the access they were granted, and get no more.
+ * - the library compiles dozens of option validators when it loads, of
+ *   which a worker uses one: they are compiled on first use instead
+ *   (lazy_validators.ts).
  * - the engine uses the consumer's connection, metadata and API lookups
  *   through the library's exported symbols; {@linkcode loadPlatformatic}
  *   fails with a message naming what is missing when they are not there.
@@ -19,6 +22,7 @@
  * @module
  */
 import process from "node:process";
+import { withLazyValidators } from "./lazy_validators.ts";
 
 /** The @platformatic/kafka module. */
 export type Platformatic = typeof import("@platformatic/kafka");
@@ -60,7 +64,7 @@ async function importHidingEnvironment(): Promise<Platformatic> {
   const env = process.env;
   process.env = readOnlyView(env);
   try {
-    return await import("@platformatic/kafka");
+    return await withLazyValidators(() => import("@platformatic/kafka"));
   } finally {
     process.env = env;
   }

@@ -1,0 +1,42 @@
+/**
+ * Loads @platformatic/kafka through the engine in a fresh isolate and
+ * reports how many of the library's ajv validators were compiled by then.
+ *
+ * @module
+ */
+import { loadPlatformatic } from "../../../src/kafka/platformatic/library.ts";
+
+declare const self: { postMessage(message: unknown): void };
+
+interface SchemaEnv {
+  validate?: unknown;
+}
+
+const library = await loadPlatformatic();
+const ajv = (library as unknown as { ajv: { _cache: Map<unknown, SchemaEnv>; compile: unknown } })
+  .ajv;
+const compiled = () => [...ajv._cache.values()].filter((env) => env.validate !== undefined).length;
+const afterLoad = compiled();
+let groupOptionsError = "";
+try {
+  new library.Consumer({
+    clientId: "lazy-validators-test",
+    bootstrapBrokers: ["127.0.0.1:1"],
+    groupId: "g",
+    sessionTimeout: -1,
+  });
+} catch (error) {
+  groupOptionsError = `${(error as Error).name}: ${(error as Error).message}`;
+}
+const consumer = new library.Consumer({
+  clientId: "lazy-validators-test",
+  bootstrapBrokers: ["127.0.0.1:1"],
+  groupId: "g",
+});
+await consumer.close();
+self.postMessage({
+  afterLoad,
+  afterConsumer: compiled(),
+  groupOptionsError,
+  ownCompile: ajv.compile === Object.getPrototypeOf(Object.getPrototypeOf(ajv)).compile,
+});
