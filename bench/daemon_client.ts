@@ -96,12 +96,12 @@ export function daemonConfig(
 export function startDaemon(
   runtime: "deno" | "bun",
   configPath: string,
-  { denoFlags = [] }: { denoFlags?: string[] } = {},
+  { denoFlags = [], env = {} }: { denoFlags?: string[]; env?: Record<string, string> } = {},
 ): MeasuredProcess {
   const [command, args] = scriptCommand(runtime, "src/main.ts", ["run", "--config", configPath], {
     denoFlags,
   });
-  return new MeasuredProcess(command, args, { cwd: ROOT });
+  return new MeasuredProcess(command, args, { cwd: ROOT, env: { ...Deno.env.toObject(), ...env } });
 }
 
 /** Stops a daemon as a deployment does (SIGTERM), killing it if it does not drain in time. */

@@ -55,6 +55,7 @@ import { type BenchOptions, parseBenchArgs } from "./options.ts";
 import { METHOD_NOTES, renderReport } from "./report.ts";
 import { type JsRuntime, ROOT } from "./runtimes.ts";
 import { measureScale } from "./scale.ts";
+import { buildWorkerBundle } from "../scripts/build.ts";
 import { consumeAll } from "./schedule.ts";
 import { scriptClient } from "./script_client.ts";
 import { type SeededTopic, seedTopic } from "./seed.ts";
@@ -130,6 +131,9 @@ async function main(args: string[]): Promise<number> {
     );
     return 1;
   }
+  // R and the start-up rows run the daemon as deployed: workers from the bundle.
+  const bundle = await buildWorkerBundle();
+  log(`worker bundle built from ${Object.keys(bundle.inputs).length} files`);
   const run = await runContext(args, options.brokers);
   const context = [...run.lines];
   const groups: string[] = [];
@@ -152,7 +156,9 @@ async function main(args: string[]): Promise<number> {
       runs: (["deno", "bun"] as const).flatMap((runtime) =>
         (["kafkajs", "platformatic"] as const)
           .filter((engine) => matches(options, `R ${runtime} ${engine} scale`))
-          .map((engine) => ({ runtime, engine }))
+          .flatMap((engine) =>
+            (["bundle", "source"] as const).map((workers) => ({ runtime, engine, workers }))
+          )
       ),
       brokers: options.brokers,
       runId,

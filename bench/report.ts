@@ -38,7 +38,7 @@ export const METHOD_NOTES: readonly string[] = [
   "Peak RSS: VmHWM from /proc/<pid>/status at the last message (whole process life, start-up included).",
   "Fetch settings: every JavaScript client uses maxWaitTime 500 ms, minBytes 1, maxBytes 10 MiB, 1 MiB per partition (kafkajs's defaults as src/kafka/balanced_session.ts keeps them); B0 the same through fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes and max.partition.fetch.bytes, with the JVM's full JIT (-Xmx512m, G1).",
   "Handlers: each sums `value.byteLength` of every message and counts to the topic's size. B1 eachBatch / eachMessage are kafkajs's callbacks (auto-commit on); B2 reads @platformatic/kafka's message stream (autocommit on); R is `src/main.ts run` with one consumer, one worker, commit mode auto, and a generated handler module (default export per message, or handleBatch). R/B1·B2 compares R with the raw client of its engine on the same runtime: the kafkajs engine with B1 in the same handler mode (per-message ↔ eachMessage, handleBatch ↔ eachBatch), the platformatic engine with B2 (its message stream, for both handler modes); ÷B0 divides a client's median rate by B0's.",
-  "Start-up: from spawning the daemon to its last `consumer started` record (every consumer has its partition and committed its start position), each consumer on its own 1-partition topic of 100 records; with 0 consumers, to its `starting` record. Memory: VmRSS after the daemon was ready and idle for 3 s; per worker = (RSS with N − RSS with 0) / N.",
+  "Start-up: from spawning the daemon to its last `consumer started` record (every consumer has its partition and committed its start position), each consumer on its own 1-partition topic of 100 records; with 0 consumers, to its `starting` record. Memory: VmRSS after the daemon was ready and idle for 3 s; per worker = (RSS with N − RSS with 0) / N. Idle CPU: the daemon's CPU time over those 3 s, in % of one core. Workers: `bundle` starts them from `dist/worker/` (built by `deno task build` at the start of the run, as the image does), `source` from the TypeScript sources (`CONSUMERD_WORKER_ENTRY=source`); R rows above use the bundle.",
   "Everything shares the machine with the broker (and with whatever else ran): figures are comparable within one run, not across machines.",
 ];
 
@@ -131,25 +131,27 @@ function engineOf(client: ClientRuns["client"]): string {
 
 function scaleTable(samples: ScaleSample[]): string[] {
   const lines = [
-    "| runtime | engine | consumers | runs | ready after, ms median (min–max) | daemon RSS MiB median (min–max) | per worker MiB |",
-    "| --- | --- | --: | --: | --: | --: | --: |",
+    "| runtime | engine | workers | consumers | runs | ready after, ms median (min–max) | daemon RSS MiB median (min–max) | per worker MiB | idle CPU % of a core |",
+    "| --- | --- | --- | --: | --: | --: | --: | --: | --: |",
   ];
-  const key = (s: ScaleSample) => `${s.runtime}:${s.engine}:${s.consumers}`;
+  const key = (s: ScaleSample) => `${s.runtime}:${s.engine}:${s.workers}:${s.consumers}`;
   const keys = [...new Set(samples.map(key))];
   for (const k of keys) {
     const group = samples.filter((s) => key(s) === k);
-    const { runtime, engine, consumers } = group[0]!;
+    const { runtime, engine, workers, consumers } = group[0]!;
     const rss = spread(group.map((s) => s.rssKiB / 1024));
     const base = samples.filter((s) =>
-      s.runtime === runtime && s.engine === engine && s.consumers === 0
+      s.runtime === runtime && s.engine === engine && s.workers === workers && s.consumers === 0
     );
     const perWorker = consumers === 0 || base.length === 0
       ? "–"
       : formatNumber((rss.median - spread(base.map((s) => s.rssKiB / 1024)).median) / consumers);
     lines.push(
-      `| ${runtime} | ${engine} | ${consumers} | ${group.length} | ${
+      `| ${runtime} | ${engine} | ${workers} | ${consumers} | ${group.length} | ${
         formatSpread(spread(group.map((s) => s.readyMs)))
-      } | ${formatSpread(rss)} | ${perWorker} |`,
+      } | ${formatSpread(rss)} | ${perWorker} | ${
+        formatNumber(spread(group.map((s) => s.idleCpuPct)).median)
+      } |`,
     );
   }
   return lines;

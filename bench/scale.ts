@@ -8,6 +8,9 @@
  *   consumers: to its `starting` record.
  * - Memory: the daemon's resident set (VmRSS) after it was ready and then
  *   idle for {@linkcode IDLE_MS}; per worker = (RSS with N − RSS with none) / N.
+ * - Idle CPU: the daemon's CPU time over the idle window, as % of one core.
+ * - Workers: from the bundle (`deno task build`) or from the TypeScript
+ *   sources (`CONSUMERD_WORKER_ENTRY=source`), side by side.
  *
  * @module
  */
@@ -16,7 +19,7 @@ import { jsonLine } from "./child.ts";
 import type { Engine } from "./client.ts";
 import type { BenchCluster } from "./cluster.ts";
 import { daemonConfig, handlerSource, startDaemon, stopDaemon } from "./daemon_client.ts";
-import { memory } from "./proc.ts";
+import { memory, treeCpuMs } from "./proc.ts";
 
 /** How long the daemon idles after it is ready before its memory is read, ms. */
 export const IDLE_MS = 3_000;
@@ -28,12 +31,19 @@ const SCALE_RECORDS = 100;
 export interface ScaleSample {
   runtime: "deno" | "bun";
   engine: Engine;
+  /** What workers were started from. */
+  workers: WorkerEntry;
   consumers: number;
   /** From spawn to the last `consumer started`, ms. */
   readyMs: number;
   /** Resident set after idling, KiB. */
   rssKiB: number;
+  /** CPU over the idle window, % of one core. */
+  idleCpuPct: number;
 }
+
+/** What the daemon's workers start from. */
+export type WorkerEntry = "bundle" | "source";
 
 /** The name of the i-th scale topic. */
 export function scaleTopic(i: number): string {
@@ -62,7 +72,7 @@ export async function ensureScaleTopics(cluster: BenchCluster, count: number): P
  * groups it used.
  */
 export async function measureStartup(
-  { runtime, engine }: { runtime: "deno" | "bun"; engine: Engine },
+  { runtime, engine, workers }: { runtime: "deno" | "bun"; engine: Engine; workers: WorkerEntry },
   consumers: number,
   { brokers, runId }: { brokers: string[]; runId: string },
 ): Promise<{ sample: ScaleSample; groups: string[] }> {
@@ -74,26 +84,38 @@ export async function measureStartup(
     const entries = Array.from({ length: consumers }, (_, i) => ({
       name: `scale-${i}`,
       topic: scaleTopic(i),
-      group: `bench-scale-${runId}-${runtime}-${engine}-${consumers}-${i}`,
+      group: `bench-scale-${runId}-${runtime}-${engine}-${workers}-${consumers}-${i}`,
       handler,
     }));
     await Deno.writeTextFile(config, daemonConfig(brokers, entries, engine));
     const started = performance.now();
-    const daemon = startDaemon(runtime, config);
+    const daemon = startDaemon(runtime, config, {
+      env: workers === "source" ? { CONSUMERD_WORKER_ENTRY: "source" } : {},
+    });
     try {
       const ready = new Set<string>();
+      let startedFrom: unknown = null;
       await daemon.waitForLine((line) => {
         const record = jsonLine(line);
         if (record === null) return false;
+        if (record.msg === "starting") startedFrom = record.workers;
         if (consumers === 0) return record.msg === "starting";
         if (record.msg === "consumer started") ready.add(String(record.consumer));
         return ready.size === consumers;
       }, { timeoutMs: 60_000 + consumers * 3_000, what: `${consumers} consumers started` });
       const readyMs = performance.now() - started;
+      const cpuBefore = await treeCpuMs(daemon.pid);
+      const idleFrom = performance.now();
       await new Promise((r) => setTimeout(r, IDLE_MS));
+      const idleCpuPct = (await treeCpuMs(daemon.pid) - cpuBefore) /
+        (performance.now() - idleFrom) *
+        100;
       const { rssKiB } = await memory(daemon.pid);
+      if (startedFrom !== workers) {
+        throw new Error(`workers started from ${String(startedFrom)}, not from ${workers}`);
+      }
       return {
-        sample: { runtime, engine, consumers, readyMs, rssKiB },
+        sample: { runtime, engine, workers, consumers, readyMs, rssKiB, idleCpuPct },
         groups: entries.map((e) => e.group),
       };
     } finally {
@@ -109,8 +131,8 @@ export interface MeasureScaleOptions {
   /** Consumer counts; 0, the baseline, is measured first. */
   counts: number[];
   reps: number;
-  /** Each runtime and engine to measure. */
-  runs: Array<{ runtime: "deno" | "bun"; engine: Engine }>;
+  /** Each runtime, engine and worker entry to measure. */
+  runs: Array<{ runtime: "deno" | "bun"; engine: Engine; workers: WorkerEntry }>;
   brokers: string[];
   /** Makes this run's group names unique. */
   runId: string;
@@ -133,22 +155,22 @@ export async function measureScale(
   await ensureScaleTopics(cluster, Math.max(...counts));
   for (let rep = 1; rep <= reps; rep++) {
     for (const consumers of [0, ...counts]) {
-      for (const { runtime, engine } of runs) {
+      for (const { runtime, engine, workers } of runs) {
         try {
-          const result = await measureStartup({ runtime, engine }, consumers, {
+          const result = await measureStartup({ runtime, engine, workers }, consumers, {
             brokers,
             runId: `${runId}-${rep}`,
           });
           samples.push(result.sample);
           groups.push(...result.groups);
           log(
-            `[${rep}/${reps}] start-up ${runtime} ${engine} ${consumers} consumers: ready in ${
+            `[${rep}/${reps}] start-up ${runtime} ${engine} ${workers} ${consumers} consumers: ready in ${
               Math.round(result.sample.readyMs)
             } ms, RSS ${Math.round(result.sample.rssKiB / 1024)} MiB`,
           );
         } catch (error) {
           log(
-            `start-up ${runtime} ${engine} ${consumers} consumers FAILED: ${
+            `start-up ${runtime} ${engine} ${workers} ${consumers} consumers FAILED: ${
               (error as Error).message
             }`,
           );

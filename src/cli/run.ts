@@ -6,14 +6,21 @@
  *
  * @module
  */
+import process from "node:process";
+import { fileURLToPath } from "node:url";
 import { ConfigError, loadConfigFile } from "../config/load.ts";
 import type { Config } from "../config/types.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import type { Runtime } from "../runtime/types.ts";
-import { Supervisor } from "../supervisor/supervisor.ts";
+import { SOURCE_WORKER_ENTRY, Supervisor } from "../supervisor/supervisor.ts";
+import { chooseWorkerEntry, type WorkerEntryChoice } from "../supervisor/worker_bundle.ts";
+import { isEmbedded } from "../runtime/compiled.ts";
 import { HttpConfigError, listenProblem, startStatusServer } from "../http/server.ts";
 import type { HttpServer } from "../runtime/types.ts";
 import type { HostPort } from "../config/host_port.ts";
+
+/** The directory holding src/, node_modules/ and dist/. */
+const PACKAGE_DIR = fileURLToPath(new URL("../../", import.meta.url));
 
 /** Signals this close to the first are the same request, delivered twice. */
 const SAME_SIGNAL_MS = 1000;
@@ -25,6 +32,21 @@ export interface RunOptions {
   logFormat: "json" | "pretty";
   /** How often to log a summary of every consumer's offsets, ms. */
   summaryIntervalMs?: number;
+}
+
+/**
+ * The module workers run: the bundle from `deno task build` when it matches
+ * the files on disk, else the TypeScript entry (always inside a compiled
+ * executable, which embeds its own; and with CONSUMERD_WORKER_ENTRY=source).
+ */
+function workerEntry(): WorkerEntryChoice {
+  if (isEmbedded(import.meta.url)) {
+    return { kind: "source", url: SOURCE_WORKER_ENTRY, reason: "embedded in the executable" };
+  }
+  if (process.env.CONSUMERD_WORKER_ENTRY === "source") {
+    return { kind: "source", url: SOURCE_WORKER_ENTRY, reason: "CONSUMERD_WORKER_ENTRY=source" };
+  }
+  return chooseWorkerEntry(PACKAGE_DIR, SOURCE_WORKER_ENTRY);
 }
 
 /** Runs the daemon until a signal stops it; resolves to the exit code. */
@@ -51,11 +73,14 @@ export async function runDaemon(options: RunOptions): Promise<number> {
       return 1;
     }
   }
+  const entry = workerEntry();
   log.info("starting", {
     config: config.path,
     runtime: runtime.name,
     consumers: config.consumers.map((c) => c.name),
     brokers: config.kafka.brokers,
+    workers: entry.kind,
+    ...(entry.kind === "source" ? { workersFrom: entry.reason } : {}),
   });
   let server: HttpServer | null = null;
   const serve = (listen: HostPort, token: string | null) =>
@@ -106,7 +131,13 @@ export async function runDaemon(options: RunOptions): Promise<number> {
   const onHttpChange = (listen: HostPort | false, next: Config) => {
     setTimeout(() => void moveServer(listen, next), MOVE_DELAY_MS);
   };
-  const supervisor = new Supervisor(config, { runtime, logger: log, logFormat, onHttpChange });
+  const supervisor = new Supervisor(config, {
+    runtime,
+    logger: log,
+    logFormat,
+    onHttpChange,
+    workerEntry: entry.url,
+  });
   if (config.http !== false) {
     try {
       server = serve(config.http, config.httpToken ?? null);

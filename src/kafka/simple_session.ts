@@ -18,6 +18,7 @@ import { errorFields, type Logger } from "../log.ts";
 import { backoffDelay } from "../backoff.ts";
 import { toMessage } from "./balanced_session.ts";
 import { checkOffsets, isOffset } from "./offset_checks.ts";
+import { BackgroundCommits } from "./background_commit.ts";
 import type {
   ConsumerSession,
   FetchedBatch,
@@ -114,6 +115,12 @@ class SimpleSession implements ConsumerSession {
   #announce: ReturnType<typeof setTimeout>;
   /** Commits run one after the other, so that a later commit never lands before an earlier one. */
   #commits: Promise<unknown> = Promise.resolve();
+  /** Auto commits after each batch, in the background. */
+  #autoCommits = new BackgroundCommits({
+    commit: () => this.#commitResolved(),
+    enabled: () => this.#options.autoCommit && this.#running,
+    onError: (error) => this.#autoCommitFailed(error),
+  });
 
   constructor(client: TopicClient, options: SessionOptions, partitions: number[]) {
     this.#client = client;
@@ -218,6 +225,7 @@ class SimpleSession implements ConsumerSession {
         failure = error;
       });
     }
+    await this.#autoCommits.idle();
     await this.#commits.catch(() => {});
     this.#closed = true;
     await this.#client.disconnect();
@@ -323,7 +331,7 @@ class SimpleSession implements ConsumerSession {
       // Only control records or aborted transactions: move past them.
       if (records.emptyDueToFiltering) {
         this.#advance(cursor, records.lastOffset);
-        await this.#autoCommit();
+        this.#autoCommits.request();
       }
       return;
     }
@@ -351,7 +359,7 @@ class SimpleSession implements ConsumerSession {
       heartbeat: () => Promise.resolve(),
     };
     await this.#options.onBatch(batch);
-    await this.#autoCommit();
+    this.#autoCommits.request();
   }
 
   /** Moves a partition's position to just after `offset`, never backwards. */
@@ -378,17 +386,23 @@ class SimpleSession implements ConsumerSession {
     this.#options.onOutOfRange(partition);
   }
 
-  async #autoCommit(): Promise<void> {
-    if (!this.#options.autoCommit) return;
-    try {
-      await this.#commitResolved();
-    } catch (error) {
-      if (!isRetriable(error)) throw error;
+  /** A retriable failure is committed again after the next batch; any other stops the session. */
+  #autoCommitFailed(error: unknown): void {
+    if (isRetriable(error)) {
       this.#log.warn("auto commit failed; committing again after the next batch", {
         kafkaError: errorType(error),
         ...errorFields(error),
       });
+      return;
     }
+    if (!this.#running) return;
+    this.#log.error("auto commit failed; stopping", {
+      kafkaError: errorType(error),
+      ...errorFields(error),
+    });
+    this.#running = false;
+    this.#wake?.();
+    this.#options.onFatal(error);
   }
 
   /** Commits every position that moved since it was last committed. */

@@ -54,7 +54,8 @@ const NO_COUNTERS = {
   retired: emptyStats(),
 };
 
-const ENTRY = new URL("../worker/entry.ts", import.meta.url);
+/** The worker entry in TypeScript, used when no fresh bundle is given. */
+export const SOURCE_WORKER_ENTRY: URL = new URL("../worker/entry.ts", import.meta.url);
 const RUNTIME_DIR = dirname(fileURLToPath(new URL("../", import.meta.url)));
 
 /** Options for {@linkcode Supervisor}. */
@@ -79,6 +80,8 @@ export interface SupervisorOptions {
   onHttpChange?: (listen: HttpConfig, next: Config) => void | Promise<void>;
   /** Watch the config file and handler modules and reload on change (default true). */
   watch?: boolean;
+  /** The module each worker runs (default: the TypeScript entry; `chooseWorkerEntry()` picks a fresh bundle). */
+  workerEntry?: URL;
 }
 
 /** One replica slot: the live worker (if any) and its restart history. */
@@ -146,6 +149,7 @@ export class Supervisor {
       settleTimeoutMs: 60_000,
       failingWindowMs: 5 * 60_000,
       watch: true,
+      workerEntry: SOURCE_WORKER_ENTRY,
       ...options,
       policy: { heartbeatTimeoutMs: 10_000, ...options.policy },
     };
@@ -356,7 +360,7 @@ export class Supervisor {
         runtimeDir: RUNTIME_DIR,
         packageDir: this.#packageDir,
       }),
-      entry: ENTRY,
+      entry: this.#options.workerEntry,
       logger,
       logFormat,
       heartbeatIntervalMs,

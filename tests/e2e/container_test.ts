@@ -13,7 +13,7 @@ import { BROKERS, steadyLoad, uniqueName, waitFor, withTopic } from "../harness/
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-Deno.test("the image's CMD, as written, runs the daemon as the process itself; SIGTERM under load drains and exits 0", async () => {
+Deno.test("the image's CMD, as written, runs the daemon as the process itself from the worker bundle; SIGTERM under load drains and exits 0", async () => {
   await withTopic({ partitions: 4 }, async ({ topic, admin }) => {
     const tree = await imageTree();
     const mount = await configMapMount(join(ROOT, "deploy", "config"));
@@ -39,6 +39,8 @@ Deno.test("the image's CMD, as written, runs the daemon as the process itself; S
       const load = steadyLoad(admin, topic, { batch: 4, intervalMs: 50, partitions: 4 });
       try {
         await daemon.waitForLog("consumer started", { timeoutMs: 60_000 });
+        // The image's build step bundled the workers, and the bundle matches the files it holds.
+        assert.equal(daemon.logged("starting")[0]?.workers, "bundle");
         const exe = await Deno.readLink(`/proc/${daemon.pid}/exe`);
         assert.equal(exe, join(tree, "node_modules", "deno", "deno"), "no shell or npm between");
         await waitFor(() => daemon.handled().length >= 200, { what: "200 handled messages" });

@@ -38,6 +38,7 @@ import {
 import { type FetchResponse, PlatformaticClient } from "./client.ts";
 import { type PartitionRecords, partitionRecords } from "./records.ts";
 import { checkOffsets, isOffset } from "../offset_checks.ts";
+import { BackgroundCommits } from "../background_commit.ts";
 
 /** Kafka's OFFSET_OUT_OF_RANGE error code. */
 const OFFSET_OUT_OF_RANGE = 1;
@@ -58,6 +59,28 @@ interface Cursor {
   paused: boolean;
   /** Bumped on every pause, resume and reset: a batch of an older epoch is no longer active. */
   epoch: number;
+}
+
+/** One partition of a fetch: the cursor asked for, its epoch then, and the offset asked. */
+interface Ask {
+  cursor: Cursor;
+  epoch: number;
+  offset: string;
+}
+
+/** What one round of fetches returned, before any of it is handed over. */
+interface FetchedRound {
+  asks: Map<number, Ask>;
+  fetched: PartitionRecords[];
+  outOfRange: Cursor[];
+  /** A fetch that failed (its partitions' errors, if any, are in `outOfRange`). */
+  failure: unknown;
+}
+
+/** The next round's fetch, sent while this round's batches are handled. */
+interface Prefetch {
+  asks: Map<number, Ask>;
+  round: Promise<FetchedRound>;
 }
 
 /** The group is rebalancing: the batch in hand stops after the handler call in progress. */
@@ -143,6 +166,15 @@ class PlatformaticSession implements ConsumerSession {
   #round: Promise<void> = Promise.resolve();
   #wake: (() => void) | null = null;
   #commits: Promise<unknown> = Promise.resolve();
+  /** Auto commits after each batch, in the background (none while revoking: the hook commits). */
+  #autoCommits = new BackgroundCommits({
+    commit: () => this.#commitResolved(),
+    enabled: () => this.#options.autoCommit && this.#running && !this.#revoking,
+    onError: (error) =>
+      this.#log.warn("auto commit failed; committing again after the next batch", {
+        ...errorFields(error),
+      }),
+  });
   #announce: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -313,6 +345,7 @@ class PlatformaticSession implements ConsumerSession {
         failure = error;
       });
     }
+    await this.#autoCommits.idle();
     await this.#commits.catch(() => {});
     this.#closed = true;
     // Leaves the group (balanced mode) and closes every connection.
@@ -328,26 +361,91 @@ class PlatformaticSession implements ConsumerSession {
     this.#options.onFatal(error);
   }
 
-  /** The fetch loop: runs until stop() or a non-retriable error. */
+  /**
+   * The fetch loop: runs until stop() or a non-retriable error. While one
+   * round's batches are handled, the next round's fetch is already on its
+   * way (from where those batches end); it is used only for partitions that
+   * end up exactly there, in the same epoch, and fetched afresh otherwise.
+   */
   async #run(): Promise<void> {
     let failures = 0;
+    let prefetch: Prefetch | null = null;
     while (this.#running) {
       const ready = this.#revoking
         ? []
         : [...this.#cursors.values()].filter((c) => c.position !== null && !c.paused);
       if (ready.length === 0) {
+        prefetch = null;
         await this.#idle(IDLE_MS);
         continue;
       }
-      const round = this.#fetchRound(ready);
-      this.#round = round.catch(() => {});
+      const asks = new Map(
+        ready.map((c) => [c.partition, { cursor: c, epoch: c.epoch, offset: c.position! }]),
+      );
+      const handled = this.#nextRound(asks, prefetch).then((round) => {
+        prefetch = this.#prefetch(round);
+        return this.#handleRound(round);
+      });
+      prefetch = null;
+      this.#round = handled.catch(() => {});
       try {
-        await round;
+        await handled;
         failures = 0;
       } catch (error) {
+        prefetch = null;
         if (this.#running) await this.#recover(error, ++failures);
       }
     }
+  }
+
+  /**
+   * This round's records: the prefetched ones of the partitions it asked for
+   * as `asks` does now, and a fresh fetch for the others.
+   */
+  async #nextRound(asks: Map<number, Ask>, prefetch: Prefetch | null): Promise<FetchedRound> {
+    if (prefetch === null) return await this.#fetchRound(asks);
+    const matches = (a: Ask | undefined, b: Ask) =>
+      a !== undefined && a.cursor === b.cursor && a.epoch === b.epoch && a.offset === b.offset;
+    const fresh = new Map([...asks].filter(([p, ask]) => !matches(prefetch.asks.get(p), ask)));
+    if (fresh.size === asks.size) return await this.#fetchRound(asks);
+    const [early, late] = await Promise.all([
+      prefetch.round,
+      fresh.size === 0 ? null : this.#fetchRound(fresh),
+    ]);
+    const kept = (records: PartitionRecords) =>
+      !fresh.has(records.partition) &&
+      asks.has(records.partition);
+    return {
+      asks,
+      fetched: [...early.fetched.filter(kept), ...(late?.fetched ?? [])],
+      outOfRange: [
+        ...early.outOfRange.filter((c) =>
+          asks.get(c.partition)?.cursor === c && !fresh.has(c.partition)
+        ),
+        ...(late?.outOfRange ?? []),
+      ],
+      failure: late?.failure ?? early.failure,
+    };
+  }
+
+  /**
+   * Sends the round after `round`: each partition from where its records end
+   * (the position once they are all handled), a partition without records
+   * from where it stands. None after a failed or reset round, or once
+   * revoking.
+   */
+  #prefetch(round: FetchedRound): Prefetch | null {
+    if (!this.#running || this.#revoking) return null;
+    if (round.failure !== null || round.outOfRange.length > 0) return null;
+    const asks = new Map(round.asks);
+    for (const records of round.fetched) {
+      const ask = asks.get(records.partition)!;
+      if (records.lastOffset === null) continue;
+      asks.set(records.partition, { ...ask, offset: String(BigInt(records.lastOffset) + 1n) });
+    }
+    const next = this.#fetchRound(asks);
+    next.catch(() => {}); // a prefetch nobody uses fails quietly
+    return { asks, round: next };
   }
 
   async #recover(error: unknown, attempt: number): Promise<void> {
@@ -366,19 +464,15 @@ class PlatformaticSession implements ConsumerSession {
     this.#fail(error);
   }
 
-  /** One Fetch per leader, then each partition's records to `onBatch`, up to `concurrency` at once. */
-  async #fetchRound(ready: Cursor[]): Promise<void> {
-    const leaders = await this.#client.leaders(ready.map((c) => c.partition));
-    const asked = new Map(ready.map((c) => [c.partition, { cursor: c, epoch: c.epoch }]));
+  /** One Fetch per leader for `asked`; nothing is handed over yet. */
+  async #fetchRound(asked: Map<number, Ask>): Promise<FetchedRound> {
+    const leaders = await this.#client.leaders([...asked.keys()]);
     const topicId = await this.#client.topicId();
     const results = await Promise.allSettled(
       [...leaders].map(([node, partitions]) =>
         this.#client.fetch(
           node,
-          partitions.map((partition) => ({
-            partition,
-            offset: asked.get(partition)!.cursor.position!,
-          })),
+          partitions.map((partition) => ({ partition, offset: asked.get(partition)!.offset })),
         )
       ),
     );
@@ -397,23 +491,29 @@ class PlatformaticSession implements ConsumerSession {
           if (!entry) continue; // left in the broker's fetch session, not asked now
           if (data.errorCode === OFFSET_OUT_OF_RANGE) outOfRange.push(entry.cursor);
           else if (data.errorCode === 0) {
-            fetched.push(partitionRecords(data, BigInt(entry.cursor.position!)));
+            fetched.push(partitionRecords(data, BigInt(entry.offset)));
           }
         }
       }
     }
+    return { asks: asked, fetched, outOfRange, failure };
+  }
+
+  /** Hands each partition's records to `onBatch`, up to `concurrency` at once; then resets and failures. */
+  async #handleRound({ asks, fetched, outOfRange, failure }: FetchedRound): Promise<void> {
+    // Still this cursor, in the epoch it was asked in, and standing where the records begin.
     const deliverable = (records: PartitionRecords) => {
-      const entry = asked.get(records.partition)!;
+      const entry = asks.get(records.partition)!;
       const { cursor } = entry;
       return this.#running && !this.#revoking && !cursor.paused && cursor.epoch === entry.epoch &&
-        this.#cursors.get(cursor.partition) === cursor;
+        this.#cursors.get(cursor.partition) === cursor && cursor.position === entry.offset;
     };
     let next = 0;
     const lane = async () => {
       while (next < fetched.length) {
         const records = fetched[next++]!;
         if (deliverable(records)) {
-          await this.#deliver(asked.get(records.partition)!.cursor, records);
+          await this.#deliver(asks.get(records.partition)!.cursor, records);
         }
       }
     };
@@ -436,7 +536,7 @@ class PlatformaticSession implements ConsumerSession {
       // Only control records or aborted transactions: move past them.
       if (records.lastOffset !== null) {
         this.#advance(cursor, records.lastOffset);
-        await this.#autoCommit();
+        this.#autoCommits.request();
       }
       return;
     }
@@ -482,7 +582,7 @@ class PlatformaticSession implements ConsumerSession {
       if (!(error instanceof RebalancingError)) throw error;
       return; // the revoke hook commits what finished
     }
-    await this.#autoCommit();
+    this.#autoCommits.request();
   }
 
   #advance(cursor: Cursor, offset: string): void {
@@ -505,17 +605,6 @@ class PlatformaticSession implements ConsumerSession {
     cursor.position = target;
     cursor.epoch++;
     this.#options.onOutOfRange(partition);
-  }
-
-  async #autoCommit(): Promise<void> {
-    if (!this.#options.autoCommit || this.#revoking) return;
-    try {
-      await this.#commitResolved();
-    } catch (error) {
-      this.#log.warn("auto commit failed; committing again after the next batch", {
-        ...errorFields(error),
-      });
-    }
   }
 
   async #commitResolved(): Promise<void> {

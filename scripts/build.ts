@@ -1,0 +1,81 @@
+/**
+ * `deno task build`: bundles the worker entry (`src/worker/entry.ts`), our
+ * code and kafkajs into ES modules under `dist/worker/` with Bun's bundler,
+ * and writes the manifest the supervisor checks before it uses them
+ * (`src/supervisor/worker_bundle.ts`). @platformatic/kafka stays a package
+ * import: it is ES modules already and reads files next to its own.
+ *
+ * @module
+ */
+import { existsSync } from "node:fs";
+import { join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+import {
+  BUNDLE_DIR,
+  type BundleManifest,
+  fileDigest,
+  MANIFEST_FILE,
+} from "../src/supervisor/worker_bundle.ts";
+import { BUN } from "./compile.ts";
+
+const ROOT = fileURLToPath(new URL("../", import.meta.url));
+
+/**
+ * Builds the bundle into `packageDir/dist/worker` and returns its manifest;
+ * throws with Bun's output when the build fails.
+ *
+ * @example
+ * ```ts ignore
+ * const manifest = await buildWorkerBundle(ROOT);
+ * ```
+ */
+export async function buildWorkerBundle(packageDir: string = ROOT): Promise<BundleManifest> {
+  const outdir = join(packageDir, BUNDLE_DIR);
+  const tmp = `${outdir}.tmp-${Deno.pid}`;
+  const metafile = join(tmp, "meta.json");
+  await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  const out = await new Deno.Command(BUN, {
+    args: [
+      "build",
+      join(packageDir, "src", "worker", "entry.ts"),
+      "--target=node",
+      "--format=esm",
+      "--splitting",
+      "--external=@platformatic/kafka",
+      `--outdir=${tmp}`,
+      `--metafile=${metafile}`,
+    ],
+    cwd: packageDir,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+    throw new Error(`bun build failed (exit ${out.code}):\n${text}`);
+  }
+  const meta = JSON.parse(await Deno.readTextFile(metafile)) as { inputs: Record<string, unknown> };
+  await Deno.remove(metafile);
+  const inputs: Record<string, string> = {};
+  for (const input of Object.keys(meta.inputs).sort()) {
+    // Bun names inputs relative to the working directory.
+    const path = relative(packageDir, join(packageDir, input));
+    inputs[path] = fileDigest(join(packageDir, path));
+  }
+  const manifest: BundleManifest = { entry: "entry.js", inputs };
+  await Deno.writeTextFile(join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
+  await Deno.remove(outdir, { recursive: true }).catch(() => {});
+  await Deno.rename(tmp, outdir);
+  return manifest;
+}
+
+if (import.meta.main) {
+  if (!existsSync(BUN)) {
+    // A production install without development packages: the daemon still runs, from source.
+    console.error(`no bundler at ${BUN} (npm ci installs it); workers will load from source`);
+    Deno.exit(0);
+  }
+  const manifest = await buildWorkerBundle();
+  console.error(
+    `wrote ${BUNDLE_DIR}/ from ${Object.keys(manifest.inputs).length} input files`,
+  );
+}

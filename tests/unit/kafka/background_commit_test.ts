@@ -1,0 +1,73 @@
+import assert from "node:assert/strict";
+import { BackgroundCommits } from "../../../src/kafka/background_commit.ts";
+
+/** A commit whose completion the test controls. */
+function gate() {
+  let open!: () => void;
+  let fail!: (e: unknown) => void;
+  const done = new Promise<void>((resolve, reject) => ((open = resolve), (fail = reject)));
+  return { done, open, fail };
+}
+
+Deno.test("BackgroundCommits: request() does not wait; requests during a commit fold into one more", async () => {
+  const gates: Array<ReturnType<typeof gate>> = [];
+  const commits = new BackgroundCommits({
+    commit: () => {
+      const g = gate();
+      gates.push(g);
+      return g.done;
+    },
+    enabled: () => true,
+    onError: () => assert.fail("no error expected"),
+  });
+  commits.request();
+  assert.equal(gates.length, 1, "the first request starts a commit at once");
+  commits.request();
+  commits.request();
+  commits.request();
+  assert.equal(gates.length, 1, "one commit at a time");
+  gates[0]!.open();
+  await new Promise((r) => setTimeout(r, 0));
+  assert.equal(gates.length, 2, "the three requests made meanwhile became one commit");
+  gates[1]!.open();
+  await commits.idle();
+  assert.equal(gates.length, 2);
+});
+
+Deno.test("BackgroundCommits: a failed commit is reported and the next request commits again", async () => {
+  const errors: unknown[] = [];
+  let calls = 0;
+  const commits = new BackgroundCommits({
+    commit:
+      () => (++calls === 1 ? Promise.reject(new Error("NOT_COORDINATOR")) : Promise.resolve()),
+    enabled: () => true,
+    onError: (e) => errors.push(e),
+  });
+  commits.request();
+  await commits.idle();
+  assert.equal(errors.length, 1);
+  assert.match(String(errors[0]), /NOT_COORDINATOR/);
+  commits.request();
+  await commits.idle();
+  assert.equal(calls, 2);
+});
+
+Deno.test("BackgroundCommits: nothing starts while disabled, and a pending fold stops once disabled", async () => {
+  let enabled = false;
+  let calls = 0;
+  const first = gate();
+  const commits = new BackgroundCommits({
+    commit: () => (++calls === 1 ? first.done : Promise.resolve()),
+    enabled: () => enabled,
+    onError: () => {},
+  });
+  commits.request();
+  assert.equal(calls, 0, "disabled (manual mode, stopping or revoking): no commit");
+  enabled = true;
+  commits.request();
+  commits.request(); // folded
+  enabled = false; // e.g. the session started revoking: its hook commits instead
+  first.open();
+  await commits.idle();
+  assert.equal(calls, 1);
+});
