@@ -3,7 +3,9 @@
  * code and kafkajs into ES modules under `dist/worker/` with Bun's bundler,
  * and writes the manifest the supervisor checks before it uses them
  * (`src/supervisor/worker_bundle.ts`). @platformatic/kafka stays a package
- * import: it is ES modules already and reads files next to its own.
+ * import: it is ES modules already and reads files next to its own. So
+ * does ajv: the platformatic engine patches the copy the library loads
+ * (`src/kafka/platformatic/lazy_validators.ts`), not one of its own.
  *
  * @module
  */
@@ -34,25 +36,7 @@ export async function buildWorkerBundle(packageDir: string = ROOT): Promise<Bund
   const tmp = `${outdir}.tmp-${Deno.pid}`;
   const metafile = join(tmp, "meta.json");
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  const out = await new Deno.Command(BUN, {
-    args: [
-      "build",
-      join(packageDir, "src", "worker", "entry.ts"),
-      "--target=node",
-      "--format=esm",
-      "--splitting",
-      "--external=@platformatic/kafka",
-      `--outdir=${tmp}`,
-      `--metafile=${metafile}`,
-    ],
-    cwd: packageDir,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
-    throw new Error(`bun build failed (exit ${out.code}):\n${text}`);
-  }
+  await bundleWorker(packageDir, tmp, metafile);
   const meta = JSON.parse(await Deno.readTextFile(metafile)) as { inputs: Record<string, unknown> };
   await Deno.remove(metafile);
   const inputs: Record<string, string> = {};
@@ -66,6 +50,44 @@ export async function buildWorkerBundle(packageDir: string = ROOT): Promise<Bund
   await Deno.remove(outdir, { recursive: true }).catch(() => {});
   await Deno.rename(tmp, outdir);
   return manifest;
+}
+
+/** Packages the bundle imports at run time instead of containing them. */
+export const EXTERNAL_PACKAGES = ["@platformatic/kafka", "ajv"] as const;
+
+/**
+ * Runs Bun's bundler on the worker entry of `packageDir` into `outdir`
+ * (and its metafile, when given); throws with Bun's output when it fails.
+ *
+ * @example
+ * ```ts ignore
+ * await bundleWorker(ROOT, "/tmp/out");
+ * ```
+ */
+export async function bundleWorker(
+  packageDir: string,
+  outdir: string,
+  metafile?: string,
+): Promise<void> {
+  const out = await new Deno.Command(BUN, {
+    args: [
+      "build",
+      join(packageDir, "src", "worker", "entry.ts"),
+      "--target=node",
+      "--format=esm",
+      "--splitting",
+      ...EXTERNAL_PACKAGES.map((name) => `--external=${name}`),
+      `--outdir=${outdir}`,
+      ...(metafile === undefined ? [] : [`--metafile=${metafile}`]),
+    ],
+    cwd: packageDir,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!out.success) {
+    const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+    throw new Error(`bun build failed (exit ${out.code}):\n${text}`);
+  }
 }
 
 if (import.meta.main) {

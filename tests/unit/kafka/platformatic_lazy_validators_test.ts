@@ -1,4 +1,7 @@
 import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { bundleWorker } from "../../../scripts/build.ts";
 import { lazyValidator, type Validator } from "../../../src/kafka/platformatic/lazy_validators.ts";
 
 Deno.test("lazyValidator() compiles on the first call, once", () => {
@@ -59,5 +62,22 @@ Deno.test("loadPlatformatic() compiles none of the library's validators; a Consu
     assert.equal(result.ownCompile, true);
   } finally {
     worker.terminate();
+  }
+});
+
+Deno.test("the worker bundle imports ajv from the package the library loads, not a copy of its own", async () => {
+  const outdir = await Deno.makeTempDir({ prefix: "consumerd-bundle-" });
+  try {
+    await bundleWorker(fileURLToPath(new URL("../../../", import.meta.url)), outdir);
+    let imports = 0;
+    for await (const entry of Deno.readDir(outdir)) {
+      const text = await Deno.readTextFile(join(outdir, entry.name));
+      // A bundled copy: ajv's own class, which the engine's patch would not reach.
+      assert.doesNotMatch(text, /class Ajv2020 extends/, entry.name);
+      if (/from\s*"ajv\/dist\/2020\.js"/.test(text)) imports++;
+    }
+    assert.equal(imports, 1);
+  } finally {
+    await Deno.remove(outdir, { recursive: true });
   }
 });
