@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { controlPass, type ControlPolicy, type SlotView } from "../../../src/supervisor/control_pass.ts";
+import {
+  controlPass,
+  type ControlPolicy,
+  type SlotView,
+} from "../../../src/supervisor/control_pass.ts";
 
 const policy = { heartbeatTimeoutMs: 10_000 };
 const slot = (over: Partial<SlotView> = {}): SlotView => ({
