@@ -16,7 +16,7 @@ import {
   fileDigest,
   MANIFEST_FILE,
 } from "../src/supervisor/worker_bundle.ts";
-import { BUN } from "./compile.ts";
+import { BUN, runBun } from "./compile.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -34,25 +34,16 @@ export async function buildWorkerBundle(packageDir: string = ROOT): Promise<Bund
   const tmp = `${outdir}.tmp-${Deno.pid}`;
   const metafile = join(tmp, "meta.json");
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  const out = await new Deno.Command(BUN, {
-    args: [
-      "build",
-      join(packageDir, "src", "worker", "entry.ts"),
-      "--target=node",
-      "--format=esm",
-      "--splitting",
-      "--external=@platformatic/kafka",
-      `--outdir=${tmp}`,
-      `--metafile=${metafile}`,
-    ],
-    cwd: packageDir,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
-    throw new Error(`bun build failed (exit ${out.code}):\n${text}`);
-  }
+  await runBun([
+    "build",
+    join(packageDir, "src", "worker", "entry.ts"),
+    "--target=node",
+    "--format=esm",
+    "--splitting",
+    "--external=@platformatic/kafka",
+    `--outdir=${tmp}`,
+    `--metafile=${metafile}`,
+  ], packageDir);
   const meta = JSON.parse(await Deno.readTextFile(metafile)) as { inputs: Record<string, unknown> };
   await Deno.remove(metafile);
   const inputs: Record<string, string> = {};
