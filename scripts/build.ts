@@ -18,7 +18,7 @@ import {
   fileDigest,
   MANIFEST_FILE,
 } from "../src/supervisor/worker_bundle.ts";
-import { BUN } from "./compile.ts";
+import { BUN, runBun } from "./compile.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 
@@ -69,25 +69,16 @@ export async function bundleWorker(
   outdir: string,
   metafile?: string,
 ): Promise<void> {
-  const out = await new Deno.Command(BUN, {
-    args: [
-      "build",
-      join(packageDir, "src", "worker", "entry.ts"),
-      "--target=node",
-      "--format=esm",
-      "--splitting",
-      ...EXTERNAL_PACKAGES.map((name) => `--external=${name}`),
-      `--outdir=${outdir}`,
-      ...(metafile === undefined ? [] : [`--metafile=${metafile}`]),
-    ],
-    cwd: packageDir,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
-    throw new Error(`bun build failed (exit ${out.code}):\n${text}`);
-  }
+  await runBun([
+    "build",
+    join(packageDir, "src", "worker", "entry.ts"),
+    "--target=node",
+    "--format=esm",
+    "--splitting",
+    ...EXTERNAL_PACKAGES.map((name) => `--external=${name}`),
+    `--outdir=${outdir}`,
+    ...(metafile === undefined ? [] : [`--metafile=${metafile}`]),
+  ], packageDir);
 }
 
 if (import.meta.main) {

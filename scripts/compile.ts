@@ -18,6 +18,23 @@ const ROOT = fileURLToPath(new URL("../", import.meta.url));
 /** The Bun binary installed from npm. */
 export const BUN: string = join(ROOT, "node_modules", "bun", "bin", "bun.exe");
 
+/**
+ * Runs the Bun binary with `args` in `cwd`; throws with its output when it
+ * fails.
+ *
+ * @example
+ * ```ts ignore
+ * await runBun(["build", "src/worker/entry.ts", "--outdir=dist/worker"], ROOT);
+ * ```
+ */
+export async function runBun(args: string[], cwd: string): Promise<void> {
+  const out = await new Deno.Command(BUN, { args, cwd, stdout: "piped", stderr: "piped" }).output();
+  if (!out.success) {
+    const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
+    throw new Error(`bun ${args[0]} failed (exit ${out.code}):\n${text}`);
+  }
+}
+
 /** Where the executable is written by default. */
 export const DEFAULT_OUTFILE: string = join(ROOT, "dist", "consumerd");
 
@@ -31,24 +48,15 @@ export const DEFAULT_OUTFILE: string = join(ROOT, "dist", "consumerd");
  * ```
  */
 export async function compileDaemon(outfile: string): Promise<number> {
-  const out = await new Deno.Command(BUN, {
-    args: [
-      "build",
-      "--compile",
-      // Entry points relative to src/: the worker is embedded as worker/entry.js.
-      join(ROOT, "src", "main.ts"),
-      join(ROOT, "src", "worker", "entry.ts"),
-      "--outfile",
-      outfile,
-    ],
-    cwd: ROOT,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
-  if (!out.success) {
-    const text = new TextDecoder().decode(out.stderr) + new TextDecoder().decode(out.stdout);
-    throw new Error(`bun build --compile failed (exit ${out.code}):\n${text}`);
-  }
+  await runBun([
+    "build",
+    "--compile",
+    // Entry points relative to src/: the worker is embedded as worker/entry.js.
+    join(ROOT, "src", "main.ts"),
+    join(ROOT, "src", "worker", "entry.ts"),
+    "--outfile",
+    outfile,
+  ], ROOT);
   return (await Deno.stat(outfile)).size;
 }
 

@@ -33,6 +33,11 @@ export interface SlotView {
 export interface ControlPolicy {
   /** A worker silent this long is hung (busy loop) or gone (closed itself). */
   heartbeatTimeoutMs: number;
+  /**
+   * How many workers may be loading (importing their client library and
+   * handler) at once; slots due to start wait for a place (default: no limit).
+   */
+  maxLoading?: number;
 }
 
 /** What the supervisor must do to a slot. */
@@ -84,7 +89,8 @@ export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
 ];
 
 /**
- * Runs every check over every slot.
+ * Runs every check over every slot. Starts are limited to the places left
+ * under `policy.maxLoading`, in slot order: the others wait for a later pass.
  *
  * @example
  * ```ts
@@ -97,13 +103,17 @@ export function controlPass(
   policy: ControlPolicy,
 ): ControlAction[] {
   const actions: ControlAction[] = [];
+  let places = (policy.maxLoading ?? Infinity) - slots.filter((s) => !s.empty && s.loading).length;
   for (const slot of slots) {
     for (const [, check] of CHECKS) {
       const action = check(slot, now, policy);
-      if (action) {
-        actions.push(action);
-        break;
+      if (!action) continue;
+      if (action.kind === "start") {
+        if (places <= 0) break;
+        places--;
       }
+      actions.push(action);
+      break;
     }
   }
   return actions;

@@ -99,6 +99,8 @@ interface Slot {
   lastFailure: string | null;
   /** Counters of this slot's earlier workers. */
   retired: WorkerStats;
+  /** Waiting for its first worker (a place among the workers loading at once). */
+  queued: boolean;
 }
 
 /** One consumer's start across its replicas. */
@@ -112,6 +114,17 @@ interface ConsumerRun {
   handlerErrors: number;
   /** What workers drained by a scale-down had counted (counters never go backwards). */
   retired: WorkerStats;
+}
+
+/**
+ * How many workers load at once: loading is CPU-bound (each worker compiles
+ * its client library), and a worker that has loaded goes on to connect and
+ * join while the next ones load. Four per core kept 50 starting workers
+ * from starving each other and the supervisor's own event loop.
+ */
+function maxLoading(): number {
+  const cores = typeof navigator === "undefined" ? 1 : navigator.hardwareConcurrency ?? 1;
+  return Math.max(4, 4 * cores);
 }
 
 /** How long removing a dead worker's member is retried: the session timeout, after which Kafka drops it anyway. */
@@ -131,6 +144,8 @@ export class Supervisor {
   /** Group member removals under way (awaited before the daemon exits). */
   #evictions = new Set<Promise<void>>();
   #timer: ReturnType<typeof setInterval> | null = null;
+  /** A control pass asked for by an event (a worker loaded, a slot queued). */
+  #passSoon: ReturnType<typeof setTimeout> | null = null;
   #stopping = false;
   #packageDir = dirname(RUNTIME_DIR);
   #lastControlPass = performance.now();
@@ -151,7 +166,7 @@ export class Supervisor {
       watch: true,
       workerEntry: SOURCE_WORKER_ENTRY,
       ...options,
-      policy: { heartbeatTimeoutMs: 10_000, ...options.policy },
+      policy: { heartbeatTimeoutMs: 10_000, maxLoading: maxLoading(), ...options.policy },
     };
     this.#reloader = new Reloader(config, {
       runtime: options.runtime,
@@ -226,7 +241,7 @@ export class Supervisor {
     for (let replica = 0; replica < consumer.replicas; replica++) {
       const slot = this.#newSlot(consumer, replica);
       this.#slots.set(slot.id, slot);
-      this.#spawn(slot, false);
+      this.#queue(slot);
     }
   }
 
@@ -243,6 +258,7 @@ export class Supervisor {
       restartAt: 0,
       lastFailure: null,
       retired: emptyStats(),
+      queued: true,
     };
   }
 
@@ -310,7 +326,7 @@ export class Supervisor {
     for (let replica = slots.length; replica < consumer.replicas; replica++) {
       const slot = this.#newSlot(consumer, replica);
       this.#slots.set(slot.id, slot);
-      this.#spawn(slot, false);
+      this.#queue(slot);
     }
     await this.#drainSlots(surplus, deadline);
     run.retired = surplus.reduce(
@@ -347,7 +363,28 @@ export class Supervisor {
     }
   }
 
+  /**
+   * Queues a slot's first worker: the next control pass starts it once
+   * fewer than `policy.maxLoading` workers are loading.
+   */
+  #queue(slot: Slot): void {
+    slot.queued = true;
+    slot.restartAt = 0;
+    this.#runs.get(slot.consumer.name)?.settler.joining(slot.replica);
+    this.#soon();
+  }
+
+  /** Runs a control pass on the next turn of the event loop (once, however often asked). */
+  #soon(): void {
+    if (this.#passSoon !== null) return;
+    this.#passSoon = setTimeout(() => {
+      this.#passSoon = null;
+      this.#controlPass();
+    }, 0);
+  }
+
   #spawn(slot: Slot, recovery: boolean): void {
+    slot.queued = false;
     const { runtime, logger, logFormat, heartbeatIntervalMs } = this.#options;
     this.#runs.get(slot.consumer.name)?.settler.joining(slot.replica);
     slot.handle = new WorkerHandle({
@@ -377,6 +414,8 @@ export class Supervisor {
   }
 
   #onWorkerMessage(slot: Slot, message: WorkerMessage): void {
+    // A place among the workers loading at once is free: the next queued one starts now.
+    if (message.type === "loaded") this.#soon();
     if (message.type === "stopped") {
       // Drained, but kafkajs was still rejoining a rebalance when it had to leave
       // (also for a worker a reload took out of service).
@@ -493,7 +532,7 @@ export class Supervisor {
     for (const action of controlPass(views, now, this.#options.policy)) {
       const slot = this.#slots.get(action.id)!;
       if (action.kind === "start") {
-        this.#spawn(slot, true);
+        this.#spawn(slot, !slot.queued);
         continue;
       }
       const memberId = slot.handle?.memberId ?? null;
@@ -561,6 +600,7 @@ export class Supervisor {
     this.#stopping = true;
     this.#reloader.close();
     if (this.#timer !== null) clearInterval(this.#timer);
+    if (this.#passSoon !== null) clearTimeout(this.#passSoon);
     const deadline = Date.now() + gracePeriodMs;
     const results = await Promise.all([
       ...[...this.#slots.values()].map((s) =>
@@ -615,7 +655,7 @@ export class Supervisor {
         counters: run,
         fingerprint: this.#reloader.fingerprint(consumer.name),
         replicas: consumer.replicas,
-        down: slots.filter((s) => s.handle === null && !this.#stopping).map((s) => ({
+        down: slots.filter((s) => s.handle === null && !s.queued && !this.#stopping).map((s) => ({
           replica: s.replica,
           reason: s.lastFailure ?? "the worker ended",
         })),

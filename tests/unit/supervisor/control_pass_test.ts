@@ -1,5 +1,9 @@
 import assert from "node:assert/strict";
-import { controlPass, type SlotView } from "../../../src/supervisor/control_pass.ts";
+import {
+  controlPass,
+  type ControlPolicy,
+  type SlotView,
+} from "../../../src/supervisor/control_pass.ts";
 
 const policy = { heartbeatTimeoutMs: 10_000 };
 const slot = (over: Partial<SlotView> = {}): SlotView => ({
@@ -76,4 +80,34 @@ Deno.test("controlPass() applies no start-up deadline once the handler is loaded
 Deno.test("controlPass() does not take a silent worker that is still loading for a hang: its start-up deadline applies", () => {
   const loading = slot({ loading: true, startedAt: 1_000, lastHeartbeat: 1_000 });
   assert.deepEqual(controlPass([loading], 30_000, policy), []);
+});
+
+Deno.test("controlPass: starts only as many slots as places are left under maxLoading, in order", () => {
+  const due = (id: string) => slot({ id, empty: true, restartAt: 0 });
+  const loadingSlot = (id: string) => slot({ id, loading: true, startedAt: 900 });
+  const limited = { ...policy, maxLoading: 3 };
+  const starts = (slots: SlotView[], p: ControlPolicy = limited) =>
+    controlPass(slots, 1_000, p).filter((a) => a.kind === "start").map((a) => a.id);
+  assert.deepEqual(starts([due("a"), due("b"), due("c"), due("d")]), ["a", "b", "c"]);
+  assert.deepEqual(starts([loadingSlot("x"), loadingSlot("y"), due("a"), due("b")]), ["a"]);
+  assert.deepEqual(starts([loadingSlot("x"), loadingSlot("y"), loadingSlot("z"), due("a")]), []);
+  // Loaded workers (running) take no place; without a limit every due slot starts.
+  assert.deepEqual(starts([slot({ id: "r" }), due("a"), due("b"), due("c")]), ["a", "b", "c"]);
+  assert.deepEqual(starts([loadingSlot("x"), due("a"), due("b"), due("c")], policy), [
+    "a",
+    "b",
+    "c",
+  ]);
+});
+
+Deno.test("controlPass: a full loading queue does not hold back terminations", () => {
+  const actions = controlPass(
+    [
+      slot({ id: "x", loading: true, startedAt: 0, startupTimeoutMs: 100 }),
+      slot({ id: "a", empty: true, restartAt: 0 }),
+    ],
+    1_000,
+    { ...policy, maxLoading: 1 },
+  );
+  assert.deepEqual(actions.map((a) => [a.kind, a.id]), [["terminate", "x"]]);
 });
