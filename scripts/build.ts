@@ -40,7 +40,10 @@ export async function buildWorkerBundle(packageDir: string = ROOT): Promise<Bund
   const meta = JSON.parse(await Deno.readTextFile(metafile)) as { inputs: Record<string, unknown> };
   await Deno.remove(metafile);
   const inputs: Record<string, string> = {};
-  for (const input of Object.keys(meta.inputs).sort()) {
+  // Besides what Bun read: what decides how it resolved and what it left outside (import map,
+  // locked versions of the bundler and the external packages, this script's flags).
+  const settings = ["deno.json", "package-lock.json", "scripts/build.ts"];
+  for (const input of [...Object.keys(meta.inputs), ...settings].sort()) {
     // Bun names inputs relative to the working directory.
     const path = relative(packageDir, join(packageDir, input));
     inputs[path] = fileDigest(join(packageDir, path));

@@ -380,9 +380,21 @@ class SimpleSession implements ConsumerSession {
       autoOffsetReset: reset,
       to: target,
     });
-    await this.#commit([{ partition, offset: target }]);
+    // Moved before the commit: an auto commit running meanwhile reads the new
+    // position, so it cannot commit the old one after this commit.
+    const previous = cursor.position;
     cursor.position = target;
     cursor.epoch++;
+    try {
+      await this.#commit([{ partition, offset: target }]);
+    } catch (error) {
+      // Not committed: read from the old position again, which resets again.
+      if (cursor.position === target && this.#cursors.get(partition) === cursor) {
+        cursor.position = previous;
+        cursor.epoch++;
+      }
+      throw error;
+    }
     this.#options.onOutOfRange(partition);
   }
 

@@ -38,6 +38,12 @@ export interface ControlPolicy {
    * handler) at once; slots due to start wait for a place (default: no limit).
    */
   maxLoading?: number;
+  /**
+   * How long a loading worker holds its place, ms (default 5 s): the
+   * CPU-heavy part of loading is over by then, and a worker still loading
+   * (a slow or hanging setup()) does not keep others from starting.
+   */
+  placeMs?: number;
 }
 
 /** What the supervisor must do to a slot. */
@@ -90,7 +96,8 @@ export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
 
 /**
  * Runs every check over every slot. Starts are limited to the places left
- * under `policy.maxLoading`, in slot order: the others wait for a later pass.
+ * under `policy.maxLoading` (a worker loading for `policy.placeMs` gives its
+ * place up), in slot order: the others wait for a later pass.
  *
  * @example
  * ```ts
@@ -103,7 +110,9 @@ export function controlPass(
   policy: ControlPolicy,
 ): ControlAction[] {
   const actions: ControlAction[] = [];
-  let places = (policy.maxLoading ?? Infinity) - slots.filter((s) => !s.empty && s.loading).length;
+  const placeMs = policy.placeMs ?? 5_000;
+  let places = (policy.maxLoading ?? Infinity) -
+    slots.filter((s) => !s.empty && s.loading && now - s.startedAt < placeMs).length;
   for (const slot of slots) {
     for (const [, check] of CHECKS) {
       const action = check(slot, now, policy);

@@ -384,6 +384,9 @@ export class Supervisor {
   }
 
   #spawn(slot: Slot, recovery: boolean): void {
+    const run = this.#runs.get(slot.consumer.name);
+    // The settle window of a consumer's start counts from its last replica's first worker.
+    if (slot.queued && run !== undefined) run.startedAt = performance.now();
     slot.queued = false;
     const { runtime, logger, logFormat, heartbeatIntervalMs } = this.#options;
     this.#runs.get(slot.consumer.name)?.settler.joining(slot.replica);
@@ -504,7 +507,11 @@ export class Supervisor {
         now - t < this.#options.failingWindowMs
       );
     }
+    const queued = new Set(
+      [...this.#slots.values()].filter((s) => s.queued).map((s) => s.consumer.name),
+    );
     for (const run of this.#runs.values()) {
+      if (queued.has(run.consumer.name)) continue; // its window opens once every replica has a worker
       if (!run.settler.settled && now - run.startedAt > this.#options.settleTimeoutMs) {
         this.#options.logger.warn(
           "not every replica got an assignment in time; settling the start without them",

@@ -165,6 +165,8 @@ class PlatformaticSession implements ConsumerSession {
   /** The fetch round under way (its batches being handled), or a resolved promise. */
   #round: Promise<void> = Promise.resolve();
   #wake: (() => void) | null = null;
+  /** The last prefetch, settled or not: the next Fetch waits for it (one Fetch at a time). */
+  #prefetching: Promise<void> = Promise.resolve();
   #commits: Promise<unknown> = Promise.resolve();
   /** Auto commits after each batch, in the background (none while revoking: the hook commits). */
   #autoCommits = new BackgroundCommits({
@@ -407,14 +409,17 @@ class PlatformaticSession implements ConsumerSession {
     const matches = (a: Ask | undefined, b: Ask) =>
       a !== undefined && a.cursor === b.cursor && a.epoch === b.epoch && a.offset === b.offset;
     const fresh = new Map([...asks].filter(([p, ask]) => !matches(prefetch.asks.get(p), ask)));
-    if (fresh.size === asks.size) return await this.#fetchRound(asks);
-    const [early, late] = await Promise.all([
-      prefetch.round,
-      fresh.size === 0 ? null : this.#fetchRound(fresh),
-    ]);
+    // One Fetch at a time: two in flight would share the broker's fetch
+    // session and its epoch, and the broker refuses the second (the library
+    // then retries it a second later). A prefetch nobody uses still ends first.
+    const early = await prefetch.round.catch((error: unknown) => {
+      if (fresh.size < asks.size) throw error;
+      return null;
+    });
+    if (early === null || fresh.size === asks.size) return await this.#fetchRound(asks);
+    const late = fresh.size === 0 ? null : await this.#fetchRound(fresh);
     const kept = (records: PartitionRecords) =>
-      !fresh.has(records.partition) &&
-      asks.has(records.partition);
+      !fresh.has(records.partition) && asks.has(records.partition);
     return {
       asks,
       fetched: [...early.fetched.filter(kept), ...(late?.fetched ?? [])],
@@ -444,7 +449,7 @@ class PlatformaticSession implements ConsumerSession {
       asks.set(records.partition, { ...ask, offset: String(BigInt(records.lastOffset) + 1n) });
     }
     const next = this.#fetchRound(asks);
-    next.catch(() => {}); // a prefetch nobody uses fails quietly
+    this.#prefetching = next.then(() => {}, () => {}); // a prefetch nobody uses fails quietly
     return { asks, round: next };
   }
 
@@ -466,6 +471,8 @@ class PlatformaticSession implements ConsumerSession {
 
   /** One Fetch per leader for `asked`; nothing is handed over yet. */
   async #fetchRound(asked: Map<number, Ask>): Promise<FetchedRound> {
+    // A prefetch dropped unused (revoking, nothing ready) may still be at the broker.
+    await this.#prefetching;
     const leaders = await this.#client.leaders([...asked.keys()]);
     const topicId = await this.#client.topicId();
     const results = await Promise.allSettled(
@@ -601,9 +608,21 @@ class PlatformaticSession implements ConsumerSession {
       autoOffsetReset: reset,
       to: target,
     });
-    await this.#commit([{ partition, offset: target }]);
+    // Moved before the commit: an auto commit running meanwhile reads the new
+    // position, so it cannot commit the old one after this commit.
+    const previous = cursor.position;
     cursor.position = target;
     cursor.epoch++;
+    try {
+      await this.#commit([{ partition, offset: target }]);
+    } catch (error) {
+      // Not committed: read from the old position again, which resets again.
+      if (cursor.position === target && this.#cursors.get(partition) === cursor) {
+        cursor.position = previous;
+        cursor.epoch++;
+      }
+      throw error;
+    }
     this.#options.onOutOfRange(partition);
   }
 

@@ -111,3 +111,13 @@ Deno.test("controlPass: a full loading queue does not hold back terminations", (
   );
   assert.deepEqual(actions.map((a) => [a.kind, a.id]), [["terminate", "x"]]);
 });
+
+Deno.test("controlPass: a worker still loading after placeMs (a slow setup()) gives its place up", () => {
+  const limited = { ...policy, maxLoading: 1, placeMs: 5_000 };
+  const due = slot({ id: "a", empty: true, restartAt: 0 });
+  const starts = (loadingSince: number) =>
+    controlPass([slot({ id: "x", loading: true, startedAt: loadingSince }), due], 10_000, limited)
+      .filter((a) => a.kind === "start").map((a) => a.id);
+  assert.deepEqual(starts(6_000), [], "loading for 4 s: still holds the only place");
+  assert.deepEqual(starts(4_000), ["a"], "loading for 6 s: the place is free");
+});
