@@ -118,13 +118,19 @@ export class BatchRun {
     const { ctx, tickMs } = this.#options;
     const call = (message: Message) => handle(message, ctx);
     let tick = Date.now();
+    // Whether the batch was active when last checked and nothing asynchronous ran since: a
+    // pause, a rebalance or a stop arrive as events, so between synchronous handler calls the
+    // answer cannot change (asking a session per message cost as much as the call itself).
+    let checked = false;
     for (let i = 0; i < batch.size; i++) {
-      if (!this.#active()) return;
+      if (!checked && !this.#active()) return;
+      checked = true;
       const message = batch.at(i);
       const t0 = performance.now(); // stats
       // Synchronous handlers return null here: no promise, no microtask.
       const pending = this.calls.call(call, message, message);
       if (pending !== null) {
+        checked = false;
         const error = await pending;
         if (error !== null && !await this.#giveUp([message], error)) return;
         // stats:
@@ -137,6 +143,7 @@ export class BatchRun {
       // Once a tick in a long batch: hand over what finished (a rebalance
       // then commits it), keep the membership alive, commit on the interval.
       tick = now;
+      checked = false;
       this.flush();
       await keepalive.beat();
       await this.#options.onTick();

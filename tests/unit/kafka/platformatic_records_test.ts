@@ -79,6 +79,20 @@ Deno.test("partitionRecords() drops records below the fetch offset and builds me
   assert.equal(r.lastOffset, "12");
 });
 
+Deno.test("partitionRecords() keeps offsets and timestamps exact near and past 2^53", () => {
+  const first = 2n ** 53n + 5n; // past a double's exact range: the BigInt path
+  const big = { ...batch(0, ["a", "b", "c"]), firstOffset: first, firstTimestamp: 2n ** 60n };
+  const r = partitionRecords(partition([big]), first + 1n);
+  assert.deepEqual(offsets(r), [String(first + 1n), String(first + 2n)]);
+  assert.equal(r.messageAt("t", 1).timestamp, String(2n ** 60n + 2n));
+  // Just under the limit: numbers, still exact.
+  const near = BigInt(Number.MAX_SAFE_INTEGER) - 2n ** 32n - 10n;
+  const r2 = partitionRecords(partition([{ ...batch(0, ["a", "b"]), firstOffset: near }]), near);
+  assert.deepEqual(offsets(r2), [String(near), String(near + 1n)]);
+  // A fetch offset past the whole batch keeps nothing of it.
+  assert.equal(partitionRecords(partition([batch(10, ["a", "b"])]), 12n).size, 0);
+});
+
 Deno.test("partitionRecords() skips control batches but counts them in lastOffset", () => {
   const r = partitionRecords(partition([batch(0, ["a"]), marker(1, 7n, 1)]), 0n);
   assert.deepEqual(offsets(r), ["0"]);
