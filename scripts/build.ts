@@ -40,9 +40,9 @@ export async function buildWorkerBundle(packageDir: string = ROOT): Promise<Bund
   const meta = JSON.parse(await Deno.readTextFile(metafile)) as { inputs: Record<string, unknown> };
   await Deno.remove(metafile);
   const inputs: Record<string, string> = {};
-  // Besides what Bun read: what decides how it resolved and what it left outside (import map,
-  // locked versions of the bundler and the external packages, this script's flags).
-  const settings = ["deno.json", "package-lock.json", "scripts/build.ts"];
+  // Besides what Bun read: the import map it resolved with. (Not the lock file or this script:
+  // the image prunes packages and drops its build scripts after building.)
+  const settings = ["deno.json"];
   for (const input of [...Object.keys(meta.inputs), ...settings].sort()) {
     // Bun names inputs relative to the working directory.
     const path = relative(packageDir, join(packageDir, input));

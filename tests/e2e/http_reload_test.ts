@@ -23,7 +23,9 @@ Deno.test("POST /reload applies an edit, and answers 422 for an invalid file wit
           path,
           stringify({
             kafka: { brokers: BROKERS },
-            http: { listen: `127.0.0.1:${new URL(url).port}` },
+            // As started: a changed http section would move the server after the first reload,
+            // and a request in that moment is refused (not what this test is about).
+            http: { listen: "127.0.0.1:0" },
             reload: { debounceMs: 60_000 }, // only the POST reloads in this test
             consumers,
           }),
