@@ -19,6 +19,7 @@ import { backoffDelay } from "../backoff.ts";
 import { toMessage } from "./balanced_session.ts";
 import { checkOffsets, isOffset } from "./offset_checks.ts";
 import { BackgroundCommits } from "./background_commit.ts";
+import { type OutOfRangeSession, resetOutOfRange } from "./out_of_range.ts";
 import type {
   ConsumerSession,
   FetchedBatch,
@@ -372,30 +373,7 @@ class SimpleSession implements ConsumerSession {
   async #resetOutOfRange(partition: number): Promise<void> {
     const cursor = this.#cursors.get(partition);
     if (!cursor || cursor.position === null) return;
-    const reset = this.#options.autoOffsetReset;
-    const target = (await this.#client.listOffsets([partition], reset)).get(partition)!;
-    this.#log.warn("offset out of range; moving to autoOffsetReset", {
-      partition,
-      offset: cursor.position,
-      autoOffsetReset: reset,
-      to: target,
-    });
-    // Moved before the commit: an auto commit running meanwhile reads the new
-    // position, so it cannot commit the old one after this commit.
-    const previous = cursor.position;
-    cursor.position = target;
-    cursor.epoch++;
-    try {
-      await this.#commit([{ partition, offset: target }]);
-    } catch (error) {
-      // Not committed: read from the old position again, which resets again.
-      if (cursor.position === target && this.#cursors.get(partition) === cursor) {
-        cursor.position = previous;
-        cursor.epoch++;
-      }
-      throw error;
-    }
-    this.#options.onOutOfRange(partition);
+    await resetOutOfRange(cursor, this.#outOfRangeSession());
   }
 
   /** A retriable failure is committed again after the next batch; any other stops the session. */
@@ -415,6 +393,18 @@ class SimpleSession implements ConsumerSession {
     this.#running = false;
     this.#wake?.();
     this.#options.onFatal(error);
+  }
+
+  /** What the shared out-of-range reset needs from this session. */
+  #outOfRangeSession(): OutOfRangeSession {
+    return {
+      autoOffsetReset: this.#options.autoOffsetReset,
+      listOffsets: (partitions, at) => this.#client.listOffsets(partitions, at),
+      commit: (offsets) => this.#commit(offsets),
+      current: (cursor) => this.#cursors.get(cursor.partition) === cursor,
+      log: this.#log,
+      onOutOfRange: (partition) => this.#options.onOutOfRange(partition),
+    };
   }
 
   /** Commits every position that moved since it was last committed. */

@@ -39,6 +39,7 @@ import { type FetchResponse, PlatformaticClient } from "./client.ts";
 import { type PartitionRecords, partitionRecords } from "./records.ts";
 import { checkOffsets, isOffset } from "../offset_checks.ts";
 import { BackgroundCommits } from "../background_commit.ts";
+import { type OutOfRangeSession, resetOutOfRange } from "../out_of_range.ts";
 
 /** Kafka's OFFSET_OUT_OF_RANGE error code. */
 const OFFSET_OUT_OF_RANGE = 1;
@@ -531,7 +532,7 @@ class PlatformaticSession implements ConsumerSession {
     if (laneFailure) throw laneFailure.reason;
     for (const cursor of outOfRange) {
       if (this.#running && this.#cursors.get(cursor.partition) === cursor) {
-        await this.#resetOutOfRange(cursor);
+        await resetOutOfRange(cursor, this.#outOfRangeSession());
       }
     }
     if (failure !== null && outOfRange.length === 0) throw failure;
@@ -597,33 +598,16 @@ class PlatformaticSession implements ConsumerSession {
     if (cursor.position === null || next > BigInt(cursor.position)) cursor.position = String(next);
   }
 
-  /** Moves an out-of-range partition to autoOffsetReset and commits it there at once. */
-  async #resetOutOfRange(cursor: Cursor): Promise<void> {
-    const { partition } = cursor;
-    const reset = this.#options.autoOffsetReset;
-    const target = (await this.#client.listOffsets([partition], reset)).get(partition)!;
-    this.#log.warn("offset out of range; moving to autoOffsetReset", {
-      partition,
-      offset: cursor.position,
-      autoOffsetReset: reset,
-      to: target,
-    });
-    // Moved before the commit: an auto commit running meanwhile reads the new
-    // position, so it cannot commit the old one after this commit.
-    const previous = cursor.position;
-    cursor.position = target;
-    cursor.epoch++;
-    try {
-      await this.#commit([{ partition, offset: target }]);
-    } catch (error) {
-      // Not committed: read from the old position again, which resets again.
-      if (cursor.position === target && this.#cursors.get(partition) === cursor) {
-        cursor.position = previous;
-        cursor.epoch++;
-      }
-      throw error;
-    }
-    this.#options.onOutOfRange(partition);
+  /** What the shared out-of-range reset needs from this session. */
+  #outOfRangeSession(): OutOfRangeSession {
+    return {
+      autoOffsetReset: this.#options.autoOffsetReset,
+      listOffsets: (partitions, at) => this.#client.listOffsets(partitions, at),
+      commit: (offsets) => this.#commit(offsets),
+      current: (cursor) => this.#cursors.get(cursor.partition) === cursor,
+      log: this.#log,
+      onOutOfRange: (partition) => this.#options.onOutOfRange(partition),
+    };
   }
 
   async #commitResolved(): Promise<void> {
