@@ -389,7 +389,7 @@ export class Supervisor {
     if (slot.queued && run !== undefined) run.startedAt = performance.now();
     slot.queued = false;
     const { runtime, logger, logFormat, heartbeatIntervalMs } = this.#options;
-    this.#runs.get(slot.consumer.name)?.settler.joining(slot.replica);
+    run?.settler.joining(slot.replica);
     slot.handle = new WorkerHandle({
       consumer: slot.consumer,
       kafka: slot.kafka,
