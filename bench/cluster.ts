@@ -6,6 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { type Admin, Kafka, logLevel } from "kafkajs";
+import { createTopicWithLeaders } from "../src/kafka/create_topic.ts";
 
 /** A connected admin client for the benchmark's topics and groups. */
 export class BenchCluster {
@@ -47,10 +48,7 @@ export class BenchCluster {
 
   /** Creates a topic (it must not exist) and waits for its leaders. */
   async createTopic(topic: string, partitions: number): Promise<void> {
-    await this.#admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
+    await createTopicWithLeaders(this.#admin, topic, partitions);
   }
 
   /** Produces `count` records of `recordBytes` bytes each (small topics only: one request). */

@@ -8,6 +8,7 @@ import { Buffer } from "node:buffer";
 import { type Admin, AssignerProtocol, type Producer } from "kafkajs";
 import type { KafkaConfig } from "../config/types.ts";
 import { createKafka } from "./client.ts";
+import { createTopicWithLeaders } from "./create_topic.ts";
 import { createLogger } from "../log.ts";
 import { TopicClient } from "./topic_client.ts";
 
@@ -74,10 +75,7 @@ export class KafkaAdmin {
     { partitions = 3 }: { partitions?: number } = {},
   ): Promise<boolean> {
     if ((await this.#admin.listTopics()).includes(topic)) return false;
-    return await this.#admin.createTopics({
-      topics: [{ topic, numPartitions: partitions, replicationFactor: 1 }],
-      waitForLeaders: true,
-    });
+    return await createTopicWithLeaders(this.#admin, topic, partitions);
   }
 
   /** Deletes topics (missing ones are ignored). */
