@@ -1,6 +1,8 @@
 /**
  * Where the CPU time goes: runs the Deno clients of the benchmark (raw
- * kafkajs B1 and consumerd R, per message and per batch) once each under
+ * kafkajs B1 and consumerd R on the kafkajs engine, per message and per
+ * batch; raw @platformatic/kafka B2 and R on the platformatic engine) once
+ * each under
  * V8's sampling profiler (`--v8-flags=--prof`, 1 ms ticks, every isolate:
  * the daemon's supervisor and its worker too), and prints, per client, the
  * CPU µs per message by source area and the heaviest functions. Ticks are
@@ -56,6 +58,17 @@ function clients(brokers: string[], denoFlags: string[]): Client[] {
       denoFlags,
     }),
     daemonClient({ runtime, mode: "batch", brokers, denoFlags }),
+    scriptClient({
+      family: "B2",
+      runtime,
+      mode: "message",
+      modeName: "stream",
+      script: "bench/clients/platformatic_consumer.mjs",
+      brokers,
+      denoFlags,
+    }),
+    daemonClient({ runtime, mode: "message", brokers, denoFlags, engine: "platformatic" }),
+    daemonClient({ runtime, mode: "batch", brokers, denoFlags, engine: "platformatic" }),
   ];
 }
 

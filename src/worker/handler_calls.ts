@@ -56,31 +56,52 @@ export class HandlerCalls {
    * resolves to.
    */
   call<A>(fn: (arg: A) => unknown, arg: A, first: Message): Promise<unknown> | null {
-    this.#running = true;
-    this.#started++;
     let result: unknown;
     try {
-      result = fn(arg);
+      result = this.start(fn, arg);
     } catch (error) {
-      this.#running = false;
-      this.#options.stats?.handlerError();
-      return this.#retry(() => fn(arg), first, error);
+      return this.failed(fn, arg, first, error);
     }
     if (!isThenable(result)) {
-      this.#running = false;
+      this.done();
       return null;
     }
     return Promise.resolve(result).then(
       () => {
-        this.#running = false;
+        this.done();
         return null;
       },
-      (error: unknown) => {
-        this.#running = false;
-        this.#options.stats?.handlerError();
-        return this.#retry(() => fn(arg), first, error);
-      },
+      (error: unknown) => this.failed(fn, arg, first, error),
     );
+  }
+
+  /**
+   * The first attempt of a call, for a caller that awaits the handler's own
+   * promise (one await per message, no promise of its own): returns what
+   * `fn(arg)` returned, or throws what it threw. Follow it with
+   * {@linkcode done} once it returned (or its promise fulfilled), or with
+   * {@linkcode failed} once it threw (or its promise rejected).
+   */
+  start<A>(fn: (arg: A) => unknown, arg: A): unknown {
+    this.#running = true;
+    this.#started++;
+    return fn(arg);
+  }
+
+  /** The attempt begun by {@linkcode start} succeeded. */
+  done(): void {
+    this.#running = false;
+  }
+
+  /**
+   * The attempt begun by {@linkcode start} failed with `error`: retries per
+   * the policy. Resolves to null once an attempt succeeded, else to the last
+   * error.
+   */
+  failed<A>(fn: (arg: A) => unknown, arg: A, first: Message, error: unknown): Promise<unknown> {
+    this.#running = false;
+    this.#options.stats?.handlerError();
+    return this.#retry(() => fn(arg), first, asFailure(error));
   }
 
   /**
@@ -128,14 +149,24 @@ export class HandlerCalls {
         return null;
       } catch (next) {
         this.#options.stats?.handlerError();
-        error = next;
+        error = asFailure(next);
       }
     }
     return error;
   }
 }
 
-function isThenable(value: unknown): value is PromiseLike<unknown> {
+/**
+ * What a call threw, never null: null stands for success in what
+ * {@linkcode HandlerCalls.run} resolves to, so a handler that throws null
+ * (or undefined) must not pass for one that succeeded.
+ */
+function asFailure(thrown: unknown): unknown {
+  return thrown ?? new Error(`the handler threw ${thrown}`);
+}
+
+/** Whether `value` is a promise or another object with a `then` method. */
+export function isThenable(value: unknown): value is PromiseLike<unknown> {
   return typeof value === "object" && value !== null &&
     typeof (value as { then?: unknown }).then === "function";
 }

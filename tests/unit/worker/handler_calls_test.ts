@@ -43,6 +43,15 @@ Deno.test("HandlerCalls.run() retries a throwing handler up to attempts, then re
   assert.equal(JSON.parse(lines[0]!).offset, "7");
 });
 
+Deno.test("HandlerCalls.run() counts a handler that throws null as failed, not as a success", async () => {
+  const { calls } = setup(2);
+  const error = await calls.run(() => {
+    throw null;
+  }, message);
+  assert.ok(error instanceof Error, "an error, never null");
+  assert.match(error.message, /threw null/);
+});
+
 Deno.test("HandlerCalls.run() succeeds on a retry", async () => {
   const { calls } = setup(3);
   let n = 0;

@@ -5,6 +5,7 @@ import type { Handler } from "../../../src/worker/handler.ts";
 import { createMessage, type Message } from "../../../src/message.ts";
 import type { Context } from "../../../src/worker/context.ts";
 import { BatchRun, type BatchRunOptions } from "../../../src/worker/partition_runner.ts";
+import { StatsCounter } from "../../../src/worker/stats.ts";
 
 /** An in-memory batch of partition 0 holding `values` at offsets 10, 11, … */
 function memoryBatch(values: string[], { generation = 1 } = {}) {
@@ -88,6 +89,44 @@ Deno.test("BatchRun hands over the finished prefix in order and pauses at a mess
   assert.deepEqual(seen.finished, ["11"]);
   assert.deepEqual(state.resolved, ["11"]);
   assert.deepEqual(seen.paused, ["12"], "never skipped");
+});
+
+Deno.test("BatchRun: a handler that throws or rejects with null or undefined has failed", async (t) => {
+  const cases: Array<[string, (m: Message) => unknown]> = [
+    ["throws null", () => {
+      throw null;
+    }],
+    ["rejects with null", () => Promise.reject(null)],
+    ["rejects with undefined", async () => {
+      await Promise.resolve();
+      throw undefined;
+    }],
+  ];
+  for (const [name, fail] of cases) {
+    await t.step(name, async () => {
+      const { batch } = memoryBatch(["a", "bad", "c"]);
+      const { opts, seen } = options(
+        each((m) => m.text() === "bad" ? fail(m) : Promise.resolve()),
+      );
+      await new BatchRun(batch, opts).run();
+      assert.deepEqual(seen.finished, ["10"]);
+      assert.deepEqual(seen.paused, ["11"], "never committed past");
+    });
+  }
+});
+
+Deno.test("BatchRun counts each handled message's call in the duration histogram", async () => {
+  const { batch } = memoryBatch(["a", "b", "c", "d"]);
+  const stats = new StatsCounter();
+  const { opts } = options(each(async (m) => {
+    if (m.offset === "12") await new Promise((r) => setTimeout(r, 5));
+  }));
+  await new BatchRun(batch, { ...opts, stats }).run();
+  const { processed, duration } = stats.snapshot();
+  assert.equal(processed, 4);
+  assert.equal(duration.count, 4);
+  assert.ok(duration.sum >= 0.004, `the 5 ms call is in the sum (${duration.sum} s)`);
+  assert.ok(duration.sum < 0.5, `and the rest are short (${duration.sum} s)`);
 });
 
 Deno.test("BatchRun: a call that fails once the worker is stopping is not a failure", async () => {
