@@ -7,6 +7,12 @@
  * does ajv: the platformatic engine patches the copy the library loads
  * (`src/kafka/platformatic/lazy_validators.ts`), not one of its own.
  *
+ * The bundler gives CommonJS code (kafkajs) a `require` from `node:module`,
+ * and kafkajs reads its settings from the global `process`: on Deno either
+ * loads much of the Node compatibility layer into every worker. After
+ * bundling, {@linkcode rewireChunk} points both at
+ * `src/worker/bundle_require.ts` (bundled as `bundle_require.js`).
+ *
  * @module
  */
 import { existsSync } from "node:fs";
@@ -37,6 +43,7 @@ export async function buildWorkerBundle(packageDir: string = ROOT): Promise<Bund
   const metafile = join(tmp, "meta.json");
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
   await bundleWorker(packageDir, tmp, metafile);
+  await rewireBundle(tmp);
   const meta = JSON.parse(await Deno.readTextFile(metafile)) as { inputs: Record<string, unknown> };
   await Deno.remove(metafile);
   const inputs: Record<string, string> = {};
@@ -75,6 +82,7 @@ export async function bundleWorker(
   await runBun([
     "build",
     join(packageDir, "src", "worker", "entry.ts"),
+    join(packageDir, "src", "worker", "bundle_require.ts"),
     "--target=node",
     "--format=esm",
     "--splitting",
@@ -82,6 +90,59 @@ export async function bundleWorker(
     `--outdir=${outdir}`,
     ...(metafile === undefined ? [] : [`--metafile=${metafile}`]),
   ], packageDir);
+}
+
+/** The module {@linkcode rewireChunk} points chunks at, as the bundler names it. */
+export const BUNDLE_REQUIRE = "bundle_require.js";
+/** Built-in modules the bundled code may `require` (each must work through `bundleRequire`). */
+export const REQUIRED_BUILTINS = ["assert", "crypto", "events", "net", "tls", "util", "zlib"];
+
+const PRELUDE_IMPORT = 'import { createRequire } from "node:module";\n';
+const PRELUDE_REQUIRE =
+  /var __require = (\/\* @__PURE__ \*\/ )?createRequire\(import\.meta\.url\);/;
+const KAFKAJS_ENV = /\bprocess\.env\.(KAFKAJS_[A-Z_]+)\b/g;
+const REQUIRE_CALL = /\b__require\("([^"]+)"\)/g;
+
+/**
+ * One output chunk with its `require` taken from {@linkcode BUNDLE_REQUIRE}
+ * instead of `node:module`, and kafkajs's `process.env.KAFKAJS_*` reads
+ * through `bundleEnv`; null when the chunk has neither.
+ *
+ * @throws {Error} When the chunk requires a built-in outside
+ *   {@linkcode REQUIRED_BUILTINS}, or still refers to `createRequire`
+ *   afterwards (the bundler's output changed shape).
+ */
+export function rewireChunk(source: string): string | null {
+  for (const [, id] of source.matchAll(REQUIRE_CALL)) {
+    if (!REQUIRED_BUILTINS.includes(id!.replace(/^node:/, ""))) {
+      throw new Error(`the bundle requires "${id}", which bundle_require.ts does not provide`);
+    }
+  }
+  const hasRequire = source.includes(PRELUDE_IMPORT);
+  const hasEnv = source.search(KAFKAJS_ENV) !== -1;
+  if (!hasRequire && !hasEnv) return null;
+  let out = source;
+  if (hasRequire) {
+    if (!PRELUDE_REQUIRE.test(out)) throw new Error("bundle: createRequire prelude not found");
+    out = out.replace(PRELUDE_IMPORT, "").replace(
+      PRELUDE_REQUIRE,
+      "var __require = __bundleRequire;",
+    );
+  }
+  out = out.replace(KAFKAJS_ENV, '__bundleEnv("$1")');
+  if (out.includes("createRequire")) throw new Error("bundle: createRequire is still used");
+  return `import { bundleEnv as __bundleEnv, bundleRequire as __bundleRequire } from "./${BUNDLE_REQUIRE}";\n${out}`;
+}
+
+/** Rewires every chunk in `outdir` ({@linkcode rewireChunk}). */
+async function rewireBundle(outdir: string): Promise<void> {
+  if (!existsSync(join(outdir, BUNDLE_REQUIRE))) throw new Error(`bundle: no ${BUNDLE_REQUIRE}`);
+  for await (const entry of Deno.readDir(outdir)) {
+    if (!entry.isFile || !entry.name.endsWith(".js") || entry.name === BUNDLE_REQUIRE) continue;
+    const path = join(outdir, entry.name);
+    const rewired = rewireChunk(await Deno.readTextFile(path));
+    if (rewired !== null) await Deno.writeTextFile(path, rewired);
+  }
 }
 
 if (import.meta.main) {

@@ -4,11 +4,13 @@
  *
  * @module
  */
-import { Kafka, logLevel, type SASLOptions } from "kafkajs";
+import { Buffer } from "node:buffer";
+import { type ISocketFactory, Kafka, logLevel, type SASLOptions } from "kafkajs";
 // Before any client exists: idle connections stop polling their queue every millisecond.
 import "./kafkajs_idle_queue.ts";
 import type { KafkaConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
+import { denoSocketFactory } from "./deno_socket.ts";
 
 /** Options for {@linkcode createKafka}. */
 export interface CreateKafkaOptions {
@@ -30,6 +32,9 @@ const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.DEBUG]: "debug",
 };
 
+/** Plaintext connections use Deno's own TCP API on Deno (see deno_socket.ts); elsewhere node:net. */
+const ON_DENO = "Deno" in globalThis && !("Bun" in globalThis);
+
 /** Creates a kafkajs client for the given cluster settings. */
 export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {}): Kafka {
   const { clientIdSuffix, logger, onLog, connectionTimeoutMs = 3000 } = options;
@@ -42,6 +47,10 @@ export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {
     brokers: config.brokers,
     clientId: clientIdSuffix ? `${config.clientId}-${clientIdSuffix}` : config.clientId,
     ssl: config.ssl === false ? false : { ...config.ssl },
+    ...(config.ssl === false && ON_DENO
+      // kafkajs types its factory as returning a whole net.Socket; it uses only what KafkaSocket has.
+      ? { socketFactory: denoSocketFactory((b) => Buffer.from(b)) as unknown as ISocketFactory }
+      : {}),
     ...(sasl ? { sasl } : {}),
     connectionTimeout: connectionTimeoutMs,
     // Few retries inside kafkajs: the worker retries connecting with its own

@@ -1,0 +1,67 @@
+/**
+ * `require()` of Node's built-in modules and kafkajs's environment reads, as
+ * the worker bundle sees them (scripts/build.ts rewires the bundle to this
+ * module in place of `createRequire` from `node:module` and the global
+ * `process`).
+ *
+ * On Deno, the first touch of `node:module` or of the global `process`
+ * loads a large part of the Node compatibility layer into the isolate: ~30
+ * ms of CPU and ~3.5 MiB per worker, for a `require` that kafkajs uses to
+ * get `events` and `util` and, at load, `crypto`, `zlib` and `assert` for
+ * features that most consumers never use (SCRAM, gzip, transactions). Those
+ * load on first use here instead.
+ *
+ * @module
+ */
+import events from "node:events";
+import util from "node:util";
+
+const EAGER: Record<string, unknown> = { events, util };
+
+/**
+ * A built-in module by name (`"zlib"` or `"node:zlib"`): `events` and
+ * `util` at once, any other when it is first used.
+ */
+export function bundleRequire(id: string): unknown {
+  const name = id.startsWith("node:") ? id.slice("node:".length) : id;
+  return EAGER[name] ?? lazyBuiltin(name);
+}
+
+/**
+ * A stand-in for a built-in module that loads it on first use. Until then,
+ * reading a property gives a function that calls the module's function of
+ * that name (kafkajs reads `zlib.gzip` at load to promisify it), and calling
+ * the stand-in calls the module (`assert(…)`).
+ */
+export function lazyBuiltin(name: string): unknown {
+  let real: Record<PropertyKey, unknown> | null = null;
+  const load = (): Record<PropertyKey, unknown> => {
+    real ??= getBuiltin(name);
+    return real;
+  };
+  return new Proxy(function builtin() {}, {
+    apply: (_target, _this, args: unknown[]) => (load() as unknown as Fn)(...args),
+    get: (_target, key) => {
+      if (real !== null) return real[key];
+      return (...args: unknown[]) => (load()[key] as Fn)(...args);
+    },
+  });
+}
+
+/** An environment variable, or undefined when unset or not readable by this worker. */
+export function bundleEnv(name: string): string | undefined {
+  try {
+    return "Deno" in globalThis ? Deno.env.get(name) : globalThis.process?.env[name];
+  } catch {
+    return undefined; // not in the worker's environment allow-list
+  }
+}
+
+type Fn = (...args: unknown[]) => unknown;
+
+function getBuiltin(name: string): Record<PropertyKey, unknown> {
+  const process = (globalThis as { process?: { getBuiltinModule?(id: string): unknown } }).process;
+  const mod = process?.getBuiltinModule?.(`node:${name}`);
+  if (mod === undefined) throw new Error(`no built-in module "node:${name}" in this runtime`);
+  return mod as Record<PropertyKey, unknown>;
+}

@@ -1,0 +1,90 @@
+/**
+ * The worker bundle as `deno task build` writes it (and the image runs it):
+ * a daemon started from a package that holds a fresh bundle starts its
+ * workers from it, on Deno and Bun, and kafkajs inside it still has every
+ * built-in module it needs. Gzip-compressed records are the case to prove:
+ * the bundle hands kafkajs `zlib` only when a compressed batch first
+ * arrives (src/worker/bundle_require.ts), and kafkajs's plaintext
+ * connections on Deno go through Deno's own TCP API (src/kafka/deno_socket.ts).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { CompressionTypes } from "kafkajs";
+import { buildWorkerBundle } from "../../scripts/build.ts";
+import { createKafka } from "../../src/kafka/client.ts";
+import {
+  BUN,
+  fixtureHandler,
+  RUNTIMES,
+  spawnDaemon,
+  writeConsumersConfig,
+} from "../harness/daemon.ts";
+import { TEST_KAFKA, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** A copy of the package (its sources; node_modules linked) with a freshly built bundle. */
+async function packageWithBundle(): Promise<string> {
+  const dir = await Deno.makeTempDir({ prefix: "consumerd-bundle-" });
+  await new Deno.Command("cp", { args: ["-r", join(ROOT, "src"), join(ROOT, "deno.json"), dir] })
+    .output();
+  await Deno.symlink(join(ROOT, "node_modules"), join(dir, "node_modules"));
+  await buildWorkerBundle(dir);
+  return dir;
+}
+
+Deno.test("workers started from the bundle consume gzip-compressed records, on Deno and Bun", async (t) => {
+  const pkg = await packageWithBundle();
+  try {
+    await withTopic({ partitions: 2 }, async ({ topic }) => {
+      const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "gzip" }).producer();
+      await producer.connect();
+      const values = Array.from({ length: 200 }, (_, i) => `gzip-${i}-${"x".repeat(i * 10)}`);
+      await producer.send({
+        topic,
+        compression: CompressionTypes.GZIP,
+        messages: values.map((value) => ({ value })),
+      });
+      await producer.disconnect();
+      for (const runtime of RUNTIMES) {
+        await t.step(runtime, async () => {
+          const config = await writeConsumersConfig([{
+            name: "c",
+            group: uniqueName("g"),
+            topic,
+            handler: fixtureHandler("record.ts"),
+            autoOffsetReset: "earliest",
+          }]);
+          const main = join(pkg, "src", "main.ts");
+          const [command, args] = runtime === "bun"
+            ? [BUN, [main, "run", "--config", config]]
+            : [Deno.execPath(), [
+              "run",
+              "-A",
+              "--unstable-worker-options",
+              main,
+              "run",
+              "--config",
+              config,
+            ]];
+          const daemon = spawnDaemon(command, args, { cwd: pkg });
+          try {
+            await waitFor(() => daemon.logged("handled").length >= values.length, {
+              timeoutMs: 60_000,
+              what: `${values.length} handled messages`,
+            });
+            assert.equal(daemon.logged("starting")[0]?.workers, "bundle");
+            const handled = daemon.logged("handled").map((r) => String(r.value)).sort();
+            assert.deepEqual(handled, [...values].sort());
+          } finally {
+            daemon.kill("SIGTERM");
+            assert.equal(await daemon.exited(), 0, "the daemon exits 0 on SIGTERM");
+          }
+        });
+      }
+    });
+  } finally {
+    await Deno.remove(pkg, { recursive: true });
+  }
+});

@@ -1,0 +1,40 @@
+import assert from "node:assert/strict";
+import { rewireChunk } from "../../../scripts/build.ts";
+
+const CHUNK = [
+  'import { createRequire } from "node:module";',
+  "var __commonJS = (cb, mod) => () => (mod || cb((mod = { exports: {} }).exports, mod), mod.exports);",
+  "var __require = /* @__PURE__ */ createRequire(import.meta.url);",
+  'var require_x = __commonJS(() => { var { EventEmitter } = __require("events");',
+  "  var level = (process.env.KAFKAJS_LOG_LEVEL || '').toUpperCase(); });",
+  "",
+].join("\n");
+
+Deno.test("rewireChunk takes require from bundle_require.js and kafkajs's settings through bundleEnv", () => {
+  const out = rewireChunk(CHUNK)!;
+  assert.ok(
+    out.startsWith(
+      'import { bundleEnv as __bundleEnv, bundleRequire as __bundleRequire } from "./bundle_require.js";\n',
+    ),
+  );
+  assert.ok(!out.includes("node:module"));
+  assert.ok(!out.includes("createRequire"));
+  assert.ok(out.includes("var __require = __bundleRequire;"));
+  assert.ok(out.includes('__bundleEnv("KAFKAJS_LOG_LEVEL")'));
+  assert.ok(!out.includes("process.env"));
+});
+
+Deno.test("rewireChunk leaves a chunk without require or kafkajs settings alone", () => {
+  assert.equal(rewireChunk('import { x } from "./y.js";\nexport const z = x;\n'), null);
+});
+
+Deno.test("rewireChunk refuses a built-in that bundle_require.ts does not provide, and a changed prelude", () => {
+  assert.throws(
+    () => rewireChunk(CHUNK.replace('__require("events")', '__require("http2")')),
+    /requires "http2"/,
+  );
+  assert.throws(
+    () => rewireChunk(CHUNK.replace("createRequire(import.meta.url)", "createRequire(somewhere)")),
+    /prelude not found/,
+  );
+});

@@ -1,0 +1,45 @@
+import assert from "node:assert/strict";
+import events from "node:events";
+import { promisify } from "node:util";
+import zlib from "node:zlib";
+import { bundleEnv, bundleRequire, lazyBuiltin } from "../../../src/worker/bundle_require.ts";
+
+Deno.test("bundleRequire gives events and util themselves, with or without the node: prefix", () => {
+  assert.equal(bundleRequire("events"), events);
+  assert.equal(bundleRequire("node:events"), events);
+  assert.equal(typeof (bundleRequire("util") as { promisify: unknown }).promisify, "function");
+});
+
+Deno.test("lazyBuiltin: a function read before the module loads still works once called (kafkajs's promisify(zlib.gzip))", async () => {
+  const lazyZlib = lazyBuiltin("zlib") as typeof zlib;
+  const gzip = promisify(lazyZlib.gzip);
+  const unzip = promisify(lazyZlib.unzip);
+  const packed = await gzip(new TextEncoder().encode("hello"));
+  assert.equal(new TextDecoder().decode(await unzip(packed)), "hello");
+  assert.equal(
+    lazyZlib.constants,
+    zlib.constants,
+    "after loading, properties are the module's own",
+  );
+});
+
+Deno.test("lazyBuiltin: the stand-in for a callable module calls it (assert(…))", () => {
+  const lazyAssert = lazyBuiltin("assert") as (value: unknown, message?: string) => void;
+  lazyAssert(true);
+  assert.throws(() => lazyAssert(false, "checked"), /checked/);
+});
+
+Deno.test("lazyBuiltin: a name that is not a built-in fails when used, naming it", () => {
+  const missing = lazyBuiltin("no-such-module") as { run(): void };
+  assert.throws(() => missing.run(), /no built-in module "node:no-such-module"/);
+});
+
+Deno.test("bundleEnv reads a variable, and is undefined for one that is unset", () => {
+  Deno.env.set("CONSUMERD_BUNDLE_ENV_TEST", "x");
+  try {
+    assert.equal(bundleEnv("CONSUMERD_BUNDLE_ENV_TEST"), "x");
+    assert.equal(bundleEnv("CONSUMERD_BUNDLE_ENV_UNSET"), undefined);
+  } finally {
+    Deno.env.delete("CONSUMERD_BUNDLE_ENV_TEST");
+  }
+});
