@@ -100,7 +100,8 @@ export const REQUIRED_BUILTINS = ["assert", "crypto", "events", "net", "tls", "u
 const PRELUDE_IMPORT = 'import { createRequire } from "node:module";\n';
 const PRELUDE_REQUIRE =
   /var __require = (\/\* @__PURE__ \*\/ )?createRequire\(import\.meta\.url\);/;
-const KAFKAJS_ENV = /\bprocess\.env\.(KAFKAJS_[A-Z_]+)\b/g;
+/** A read (not an assignment) of the global `process.env.KAFKAJS_*`. */
+const KAFKAJS_ENV = /(?<![.\w$])process\.env\.(KAFKAJS_[A-Z_]+)\b(?!\s*=[^=])/g;
 const REQUIRE_CALL = /\b__require\("([^"]+)"\)/g;
 
 /**
@@ -120,6 +121,9 @@ export function rewireChunk(source: string): string | null {
   }
   const hasRequire = source.includes(PRELUDE_IMPORT);
   const hasEnv = source.search(KAFKAJS_ENV) !== -1;
+  if (!hasRequire && source.includes("createRequire(")) {
+    throw new Error("bundle: createRequire is used without the prelude this build rewires");
+  }
   if (!hasRequire && !hasEnv) return null;
   let out = source;
   if (hasRequire) {

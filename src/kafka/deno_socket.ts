@@ -8,6 +8,12 @@
  * gives it exactly that over a Deno TCP connection. Plaintext only: TLS
  * connections keep kafkajs's own factory (`node:tls`).
  *
+ * As with node:net, a connection reports its end or its first error once,
+ * and `end()` closes it after the writes already made. One difference:
+ * Deno's keepalive uses the system's idle time (Linux: 2 h) where kafkajs
+ * asks node:net for 60 s; kafkajs's request timeout (30 s) still notices a
+ * broker that vanished while a request waits.
+ *
  * @module
  */
 
@@ -40,10 +46,9 @@ export function errorCode(error: unknown): string | undefined {
   if (!(error instanceof Error)) return undefined;
   const code = (error as { code?: unknown }).code;
   if (typeof code === "string") return code;
-  if (/failed to lookup address|Name or service not known/i.test(error.message)) {
-    return "ENOTFOUND";
-  }
-  return undefined;
+  if (!/failed to lookup address/i.test(error.message)) return undefined;
+  // getaddrinfo's EAI_AGAIN: the resolver could not answer now; anything else: no such host.
+  return /temporary failure/i.test(error.message) ? "EAI_AGAIN" : "ENOTFOUND";
 }
 
 /**
@@ -64,8 +69,10 @@ export function denoSocketFactory(copy: CopyBytes): (request: SocketRequest) => 
 class DenoSocket implements KafkaSocket {
   readonly #copy: CopyBytes;
   #conn: Deno.TcpConn | null = null;
-  /** end() was called: nothing is emitted any more. */
+  /** end() was called: nothing is emitted and no write accepted any more. */
   #closed = false;
+  /** 'end' or 'error' was emitted: the connection is over for kafkajs. */
+  #over = false;
   #unref = false;
   /** Writes run one after another, each in full. */
   #writes: Promise<void> = Promise.resolve();
@@ -100,9 +107,11 @@ class DenoSocket implements KafkaSocket {
   }
 
   write(data: Uint8Array): boolean {
+    if (this.#closed) return false;
+    // Runs even if end() comes before its turn: end() closes after the writes made before it.
     this.#writes = this.#writes.then(async () => {
       const conn = this.#conn;
-      if (conn === null || this.#closed) return;
+      if (conn === null || this.#over) return;
       for (let at = 0; at < data.byteLength;) at += await conn.write(data.subarray(at));
     }).catch((error) => this.#fail(error));
     return true;
@@ -136,8 +145,9 @@ class DenoSocket implements KafkaSocket {
     try {
       while (!this.#closed) {
         const n = await conn.read(scratch);
-        if (this.#closed) return;
+        if (this.#closed || this.#over) return;
         if (n === null) {
+          this.#over = true;
           for (const listener of this.#listeners.end) listener();
           return;
         }
@@ -150,7 +160,8 @@ class DenoSocket implements KafkaSocket {
   }
 
   #fail(error: unknown): void {
-    if (this.#closed) return;
+    if (this.#closed || this.#over) return;
+    this.#over = true;
     const failure = error instanceof Error ? error : new Error(String(error));
     const code = errorCode(failure);
     if (code !== undefined && (failure as { code?: unknown }).code === undefined) {

@@ -157,12 +157,16 @@ export class HandlerCalls {
 }
 
 /**
- * What a call threw, never null: null stands for success in what
- * {@linkcode HandlerCalls.run} resolves to, so a handler that throws null
- * (or undefined) must not pass for one that succeeded.
+ * What a call threw, as a failure: never null (null stands for success in
+ * what {@linkcode HandlerCalls.run} resolves to, so a handler that throws
+ * null or undefined must not pass for one that succeeded), and never a
+ * thenable (an async function returning it would adopt its value: a thrown
+ * promise of null would read as success).
  */
 function asFailure(thrown: unknown): unknown {
-  return thrown ?? new Error(`the handler threw ${thrown}`);
+  if (thrown === null || thrown === undefined) return new Error(`the handler threw ${thrown}`);
+  if (isThenable(thrown)) return new Error("the handler threw a promise", { cause: thrown });
+  return thrown;
 }
 
 /** Whether `value` is a promise or another object with a `then` method. */

@@ -37,4 +37,17 @@ Deno.test("rewireChunk refuses a built-in that bundle_require.ts does not provid
     () => rewireChunk(CHUNK.replace("createRequire(import.meta.url)", "createRequire(somewhere)")),
     /prelude not found/,
   );
+  assert.throws(
+    () => rewireChunk(CHUNK.replace('import { createRequire } from "node:module";\n', "")),
+    /without the prelude/,
+  );
+});
+
+Deno.test("rewireChunk rewires only reads of the global process.env.KAFKAJS_*", () => {
+  const out = rewireChunk(
+    "a = process.env.KAFKAJS_X; b = globalThis.process.env.KAFKAJS_Y; process.env.KAFKAJS_Z = 1;\n",
+  )!;
+  assert.ok(out.includes('a = __bundleEnv("KAFKAJS_X")'));
+  assert.ok(out.includes("globalThis.process.env.KAFKAJS_Y"));
+  assert.ok(out.includes("process.env.KAFKAJS_Z = 1"));
 });

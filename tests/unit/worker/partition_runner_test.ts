@@ -91,7 +91,7 @@ Deno.test("BatchRun hands over the finished prefix in order and pauses at a mess
   assert.deepEqual(seen.paused, ["12"], "never skipped");
 });
 
-Deno.test("BatchRun: a handler that throws or rejects with null or undefined has failed", async (t) => {
+Deno.test("BatchRun: a handler that throws or rejects with null, undefined or a promise has failed", async (t) => {
   const cases: Array<[string, (m: Message) => unknown]> = [
     ["throws null", () => {
       throw null;
@@ -101,6 +101,10 @@ Deno.test("BatchRun: a handler that throws or rejects with null or undefined has
       await Promise.resolve();
       throw undefined;
     }],
+    ["throws a promise of null", () => {
+      throw Promise.resolve(null);
+    }],
+    ["rejects with a thenable that never settles", () => Promise.reject({ then() {} })],
   ];
   for (const [name, fail] of cases) {
     await t.step(name, async () => {
