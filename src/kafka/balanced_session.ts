@@ -9,9 +9,10 @@
  *
  * @module
  */
-import type { Admin, Consumer, EachBatchPayload, KafkaMessage } from "kafkajs";
+import type { Admin, EachBatchPayload, KafkaMessage } from "kafkajs";
 import { type Message, recordOf } from "../message.ts";
 import { createKafka } from "./client.ts";
+import { consumerWithAdmin } from "./kafkajs_shared_cluster.ts";
 import {
   type ConsumerSession,
   type PartitionOffset,
@@ -92,7 +93,8 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       }
     },
   });
-  const consumer: Consumer = kafka.consumer({
+  // The admin client describes partitions over the consumer's own connections.
+  const { consumer, admin } = consumerWithAdmin(kafka, {
     groupId: options.group,
     sessionTimeout: 30_000,
     // How long the group waits for this member to rejoin during a rebalance:
@@ -105,16 +107,6 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     maxBytes: options.fetch.maxBytes,
     retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
   });
-  const admin = kafka.admin();
-  /** The admin's connection; forgotten when it fails, so that the next use connects again. */
-  let adminConnected: Promise<void> | null = null;
-  const connectAdmin = async () => {
-    adminConnected ??= admin.connect().catch((error) => {
-      adminConnected = null;
-      throw error;
-    });
-    await adminConnected;
-  };
   /** Partitions whose committed offset kafkajs replaced with a placeholder after an out-of-range. */
   const outOfRange = new Set<number>();
   let generation = 0;
@@ -269,7 +261,6 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
 
   return {
     async describe(partitions) {
-      await connectAdmin();
       return await describePartitions(admin, options.group, topic, partitions);
     },
     async begin(forGeneration, positions) {
@@ -309,8 +300,7 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       consumer.resume([{ topic, partitions: partitions.filter((p) => assigned.has(p)) }]);
     },
     async stop() {
-      await consumer.disconnect();
-      if (adminConnected) await admin.disconnect();
+      await consumer.disconnect(); // the admin client's cluster too
     },
   };
 }

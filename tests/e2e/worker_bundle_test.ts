@@ -14,7 +14,7 @@ import { CompressionTypes } from "kafkajs";
 import { buildWorkerBundle } from "../../scripts/build.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import {
-  BUN,
+  daemonCommand,
   fixtureHandler,
   RUNTIMES,
   spawnDaemon,
@@ -56,18 +56,7 @@ Deno.test("workers started from the bundle consume gzip-compressed records, on D
             handler: fixtureHandler("record.ts"),
             autoOffsetReset: "earliest",
           }]);
-          const main = join(pkg, "src", "main.ts");
-          const [command, args] = runtime === "bun"
-            ? [BUN, [main, "run", "--config", config]]
-            : [Deno.execPath(), [
-              "run",
-              "-A",
-              "--unstable-worker-options",
-              main,
-              "run",
-              "--config",
-              config,
-            ]];
+          const [command, args] = daemonCommand(join(pkg, "src", "main.ts"), config, runtime);
           const daemon = spawnDaemon(command, args, { cwd: pkg });
           try {
             await waitFor(() => daemon.logged("handled").length >= values.length, {

@@ -138,23 +138,29 @@ export type DaemonRuntime = "deno" | "bun";
 /** Every runtime, for tests that run on each. */
 export const RUNTIMES: readonly DaemonRuntime[] = ["deno", "bun"];
 
+/** The command line that runs `main` (a `src/main.ts`) with a config file, on Deno or Bun. */
+export function daemonCommand(
+  main: string,
+  configPath: string,
+  runtime: DaemonRuntime,
+): [string, string[]] {
+  return runtime === "bun" ? [BUN, [main, "run", "--config", configPath]] : [Deno.execPath(), [
+    "run",
+    "-A",
+    "--unstable-worker-options",
+    main,
+    "run",
+    "--config",
+    configPath,
+  ]];
+}
+
 /** Starts `src/main.ts run` with the given config file, on Deno (default) or Bun. */
 export function startDaemon(
   configPath: string,
   { env = {}, runtime = "deno" }: { env?: Record<string, string>; runtime?: DaemonRuntime } = {},
 ): DaemonProcess {
-  const main = join(ROOT, "src", "main.ts");
-  const [command, args] = runtime === "bun"
-    ? [BUN, [main, "run", "--config", configPath]]
-    : [Deno.execPath(), [
-      "run",
-      "-A",
-      "--unstable-worker-options",
-      main,
-      "run",
-      "--config",
-      configPath,
-    ]];
+  const [command, args] = daemonCommand(join(ROOT, "src", "main.ts"), configPath, runtime);
   return spawnDaemon(command, args, { cwd: ROOT, env });
 }
 
