@@ -20,6 +20,15 @@ import { toMessage } from "./balanced_session.ts";
 import { checkOffsets, isOffset } from "./offset_checks.ts";
 import { BackgroundCommits } from "./background_commit.ts";
 import { type OutOfRangeSession, resetOutOfRange } from "./out_of_range.ts";
+import {
+  advanceCursor,
+  type FetchCursor,
+  markCommitted,
+  newCursors,
+  readPositions,
+  readyCursors,
+  uncommittedPositions,
+} from "./fetch_cursor.ts";
 import type {
   ConsumerSession,
   FetchedBatch,
@@ -42,18 +51,6 @@ const FETCH_ATTEMPTS = 12;
 const BACKOFF = { baseMs: 300, maxMs: 30_000, jitter: 0.2 } as const;
 /** How long the loop idles when no partition can be fetched, unless woken. */
 const IDLE_MS = 1_000;
-
-/** Where the session stands with one partition. */
-interface Cursor {
-  partition: number;
-  /** The next offset to fetch (one past the last resolved record); null until `begin()`. */
-  position: string | null;
-  /** The offset this session last committed or read as committed. */
-  committed: string | null;
-  paused: boolean;
-  /** Bumped on every pause, resume and reset: a batch of an older epoch is no longer active. */
-  epoch: number;
-}
 
 /**
  * Connects and reads the topic's metadata; the partitions (`options.partitions`,
@@ -106,7 +103,7 @@ class SimpleSession implements ConsumerSession {
   #client: TopicClient;
   #options: SessionOptions;
   #log: Logger;
-  #cursors: Map<number, Cursor>;
+  #cursors: Map<number, FetchCursor>;
   #running = true;
   #stopped: Promise<void> | null = null;
   /** Set once the connections are closing: nothing may be sent any more. */
@@ -127,12 +124,7 @@ class SimpleSession implements ConsumerSession {
     this.#client = client;
     this.#options = options;
     this.#log = options.logger;
-    this.#cursors = new Map(
-      partitions.map((partition) => [
-        partition,
-        { partition, position: null, committed: null, paused: false, epoch: 0 },
-      ]),
-    );
+    this.#cursors = newCursors(partitions);
     // Right after startSimpleSession() resolved, so that the caller holds the session.
     this.#announce = setTimeout(() => {
       if (this.#running) options.onAssigned({ generation: GENERATION, partitions });
@@ -238,7 +230,7 @@ class SimpleSession implements ConsumerSession {
   async #run(): Promise<void> {
     let failures = 0;
     while (this.#running) {
-      const ready = [...this.#cursors.values()].filter((c) => c.position !== null && !c.paused);
+      const ready = readyCursors(this.#cursors.values());
       if (ready.length === 0) {
         await this.#idle(IDLE_MS);
         continue;
@@ -286,7 +278,7 @@ class SimpleSession implements ConsumerSession {
   }
 
   /** One Fetch per leader, then each partition's records to `onBatch`, in turn. */
-  async #round(ready: Cursor[]): Promise<void> {
+  async #round(ready: FetchCursor[]): Promise<void> {
     const leaders = await this.#client.leaders(ready.map((c) => c.partition));
     const asked = new Map(ready.map((c) => [c.partition, c.epoch]));
     const results = await Promise.allSettled(
@@ -326,12 +318,12 @@ class SimpleSession implements ConsumerSession {
     if (failed) throw failed.reason;
   }
 
-  async #deliver(cursor: Cursor, records: PartitionRecords): Promise<void> {
+  async #deliver(cursor: FetchCursor, records: PartitionRecords): Promise<void> {
     const { partition } = cursor;
     if (records.messages.length === 0) {
       // Only control records or aborted transactions: move past them.
       if (records.emptyDueToFiltering) {
-        this.#advance(cursor, records.lastOffset);
+        advanceCursor(cursor, records.lastOffset);
         this.#autoCommits.request();
       }
       return;
@@ -354,19 +346,13 @@ class SimpleSession implements ConsumerSession {
           );
         }
         // Resolving the last record also passes the control records after it, as kafkajs does.
-        this.#advance(cursor, offset === last ? records.lastOffset : offset);
+        advanceCursor(cursor, offset === last ? records.lastOffset : offset);
       },
       active: () => this.#running && !cursor.paused && cursor.epoch === epoch,
       heartbeat: () => Promise.resolve(),
     };
     await this.#options.onBatch(batch);
     this.#autoCommits.request();
-  }
-
-  /** Moves a partition's position to just after `offset`, never backwards. */
-  #advance(cursor: Cursor, offset: string): void {
-    const next = BigInt(offset) + 1n;
-    if (cursor.position === null || next > BigInt(cursor.position)) cursor.position = String(next);
   }
 
   /** Moves an out-of-range partition to autoOffsetReset and commits it there at once. */
@@ -409,10 +395,7 @@ class SimpleSession implements ConsumerSession {
 
   /** Commits every position that moved since it was last committed. */
   async #commitResolved(): Promise<void> {
-    const moved = [...this.#cursors.values()]
-      .filter((c) => c.position !== null && c.position !== c.committed)
-      .map((c) => ({ partition: c.partition, offset: c.position! }));
-    await this.#commit(moved);
+    await this.#commit(uncommittedPositions(this.#cursors.values()));
   }
 
   /** Commits `offsets` after every commit already under way, then reports them. */
@@ -421,10 +404,7 @@ class SimpleSession implements ConsumerSession {
     if (offsets.length === 0) return Promise.resolve();
     const done = this.#commits.catch(() => {}).then(async () => {
       await this.#client.commit(this.#options.group, offsets);
-      for (const { partition, offset } of offsets) {
-        const cursor = this.#cursors.get(partition);
-        if (cursor) cursor.committed = offset;
-      }
+      markCommitted(this.#cursors, offsets);
       this.#log.debug("committed offsets", { offsets });
       this.#options.onCommitted(offsets);
     });
@@ -445,9 +425,7 @@ class SimpleSession implements ConsumerSession {
   }
 
   #positions(): PartitionOffset[] {
-    return [...this.#cursors.values()]
-      .filter((c) => c.position !== null)
-      .map((c) => ({ partition: c.partition, offset: c.position! }));
+    return readPositions(this.#cursors.values());
   }
 
   #checkOffsets(offsets: PartitionOffset[], name: string): void {

@@ -40,6 +40,14 @@ import { type PartitionRecords, partitionRecords } from "./records.ts";
 import { checkOffsets, isOffset } from "../offset_checks.ts";
 import { BackgroundCommits } from "../background_commit.ts";
 import { type OutOfRangeSession, resetOutOfRange } from "../out_of_range.ts";
+import {
+  advanceCursor,
+  type FetchCursor,
+  markCommitted,
+  newCursors,
+  readyCursors,
+  uncommittedPositions,
+} from "../fetch_cursor.ts";
 
 /** Kafka's OFFSET_OUT_OF_RANGE error code. */
 const OFFSET_OUT_OF_RANGE = 1;
@@ -51,20 +59,9 @@ const REVOKE_HEARTBEAT_MS = 3_000;
 /** How long the loop idles when no partition can be fetched, unless woken. */
 const IDLE_MS = 1_000;
 
-/** Where the session stands with one partition of the current assignment. */
-interface Cursor {
-  partition: number;
-  /** The next offset to fetch; null until `begin()`. */
-  position: string | null;
-  committed: string | null;
-  paused: boolean;
-  /** Bumped on every pause, resume and reset: a batch of an older epoch is no longer active. */
-  epoch: number;
-}
-
 /** One partition of a fetch: the cursor asked for, its epoch then, and the offset asked. */
 interface Ask {
-  cursor: Cursor;
+  cursor: FetchCursor;
   epoch: number;
   offset: string;
 }
@@ -73,7 +70,7 @@ interface Ask {
 interface FetchedRound {
   asks: Map<number, Ask>;
   fetched: PartitionRecords[];
-  outOfRange: Cursor[];
+  outOfRange: FetchCursor[];
   /** A fetch that failed (its partitions' errors, if any, are in `outOfRange`). */
   failure: unknown;
 }
@@ -150,7 +147,7 @@ class PlatformaticSession implements ConsumerSession {
   #options: SessionOptions;
   #log: Logger;
   #mode: "balanced" | "simple";
-  #cursors = new Map<number, Cursor>();
+  #cursors = new Map<number, FetchCursor>();
   /** This session's assignment counter, and the group's generation and member id it came with. */
   #generation = 0;
   #groupGeneration = -1;
@@ -224,12 +221,7 @@ class PlatformaticSession implements ConsumerSession {
     this.#generation++;
     this.#groupGeneration = groupGeneration;
     this.#memberId = memberId;
-    this.#cursors = new Map(
-      partitions.map((partition) => [
-        partition,
-        { partition, position: null, committed: null, paused: false, epoch: 0 },
-      ]),
-    );
+    this.#cursors = newCursors(partitions);
     this.#revoking = false;
     this.#gone = false;
     const assignment: Assignment = {
@@ -374,9 +366,7 @@ class PlatformaticSession implements ConsumerSession {
     let failures = 0;
     let prefetch: Prefetch | null = null;
     while (this.#running) {
-      const ready = this.#revoking
-        ? []
-        : [...this.#cursors.values()].filter((c) => c.position !== null && !c.paused);
+      const ready = this.#revoking ? [] : readyCursors(this.#cursors.values());
       if (ready.length === 0) {
         prefetch = null;
         await this.#idle(IDLE_MS);
@@ -485,7 +475,7 @@ class PlatformaticSession implements ConsumerSession {
       ),
     );
     const fetched: PartitionRecords[] = [];
-    const outOfRange: Cursor[] = [];
+    const outOfRange: FetchCursor[] = [];
     let failure: unknown = null;
     for (const result of results) {
       const response: FetchResponse | undefined = result.status === "fulfilled"
@@ -538,12 +528,12 @@ class PlatformaticSession implements ConsumerSession {
     if (failure !== null && outOfRange.length === 0) throw failure;
   }
 
-  async #deliver(cursor: Cursor, records: PartitionRecords): Promise<void> {
+  async #deliver(cursor: FetchCursor, records: PartitionRecords): Promise<void> {
     const { partition } = cursor;
     if (records.size === 0) {
       // Only control records or aborted transactions: move past them.
       if (records.lastOffset !== null) {
-        this.#advance(cursor, records.lastOffset);
+        advanceCursor(cursor, records.lastOffset);
         this.#autoCommits.request();
       }
       return;
@@ -568,7 +558,7 @@ class PlatformaticSession implements ConsumerSession {
           );
         }
         // Resolving the last record also passes the control records after it.
-        this.#advance(cursor, offset === last ? records.lastOffset! : offset);
+        advanceCursor(cursor, offset === last ? records.lastOffset! : offset);
       },
       active,
       // The library heartbeats on its own timer, and the revoke hook while it
@@ -593,11 +583,6 @@ class PlatformaticSession implements ConsumerSession {
     this.#autoCommits.request();
   }
 
-  #advance(cursor: Cursor, offset: string): void {
-    const next = BigInt(offset) + 1n;
-    if (cursor.position === null || next > BigInt(cursor.position)) cursor.position = String(next);
-  }
-
   /** What the shared out-of-range reset needs from this session. */
   #outOfRangeSession(): OutOfRangeSession {
     return {
@@ -611,10 +596,7 @@ class PlatformaticSession implements ConsumerSession {
   }
 
   async #commitResolved(): Promise<void> {
-    const moved = [...this.#cursors.values()]
-      .filter((c) => c.position !== null && c.position !== c.committed)
-      .map((c) => ({ partition: c.partition, offset: c.position! }));
-    await this.#commit(moved);
+    await this.#commit(uncommittedPositions(this.#cursors.values()));
   }
 
   /** Commits under the current generation, after every commit already under way. */
@@ -626,10 +608,7 @@ class PlatformaticSession implements ConsumerSession {
     const memberId = this.#memberId;
     const done = this.#commits.catch(() => {}).then(async () => {
       await this.#client.commit(generation, memberId, offsets);
-      for (const { partition, offset } of offsets) {
-        const cursor = cursors.get(partition);
-        if (cursor) cursor.committed = offset;
-      }
+      markCommitted(cursors, offsets);
       this.#options.onCommitted(offsets);
     });
     this.#commits = done;
