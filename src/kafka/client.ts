@@ -32,7 +32,11 @@ const LEVELS: Record<number, "error" | "warn" | "info" | "debug"> = {
   [logLevel.DEBUG]: "debug",
 };
 
-/** Plaintext connections use Deno's own TCP API on Deno (see deno_socket.ts); elsewhere node:net. */
+/**
+ * Plaintext connections use Deno's own TCP API on Deno (see deno_socket.ts); elsewhere node:net.
+ * Detected here rather than through src/runtime/: its Bun adapter imports node:process, which a
+ * Deno worker must not load (Workers and the sandbox, the worker bundle).
+ */
 const ON_DENO = "Deno" in globalThis && !("Bun" in globalThis);
 
 /** Creates a kafkajs client for the given cluster settings. */
