@@ -74,9 +74,13 @@ export function areaOf(name: string): string {
   return "other JS";
 }
 
-/** Whether a function is one that only runs while records flow: kafkajs decoding fetched records. */
-function inWindowMarker(name: string): boolean {
-  return /^(decodeRecords|decodeMessages) .*kafkajs\/src\/protocol\//.test(name);
+/**
+ * Whether a function is one that only runs while records flow: kafkajs or
+ * @platformatic/kafka decoding fetched records.
+ */
+export function inWindowMarker(name: string): boolean {
+  return /^(decodeRecords|decodeMessages) .*kafkajs\/src\/protocol\//.test(name) ||
+    /^readRecordsBatch .*@platformatic\/kafka\/dist\/protocol\/records\.js/.test(name);
 }
 
 function add(counts: Map<string, TickCount>, name: string, gc: boolean): void {

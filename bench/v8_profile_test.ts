@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { areaOf, attributeTicks, normalizeV8Log } from "./v8_profile.ts";
+import { areaOf, attributeTicks, inWindowMarker, normalizeV8Log } from "./v8_profile.ts";
 
 Deno.test("normalizeV8Log() maps newer code states to the ones Node's tick processor knows", () => {
   assert.equal(
@@ -49,4 +49,23 @@ Deno.test("attributeTicks() counts only the window where records are decoded", (
     ["kafkajs protocol/", 2, 0],
     ["consumerd src/worker/loop.ts", 1, 1],
   ]);
+});
+
+Deno.test("inWindowMarker() knows record decoding in both clients, and nothing else", () => {
+  assert.equal(
+    inWindowMarker(
+      "readRecordsBatch file:///x/node_modules/@platformatic/kafka/dist/protocol/records.js:143:33",
+    ),
+    true,
+  );
+  assert.equal(
+    inWindowMarker("decodeMessages file:///x/node_modules/kafkajs/src/protocol/m/decoder.js:1:1"),
+    true,
+  );
+  assert.equal(
+    inWindowMarker(
+      "readVarInt file:///x/node_modules/@platformatic/kafka/dist/protocol/reader.js:1:1",
+    ),
+    false,
+  );
 });

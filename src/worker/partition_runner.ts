@@ -11,6 +11,7 @@ import { batchMessages, type FetchedBatch } from "../kafka/session.ts";
 import type { Handler } from "./handler.ts";
 import { HandlerCalls, type HandlerCallsOptions, isThenable } from "./handler_calls.ts";
 import { Keepalive } from "./keepalive.ts";
+import { CallTimer } from "./call_timer.ts";
 import type { Message } from "../message.ts";
 import type { Context } from "./context.ts";
 import type { StatsCounter } from "./stats.ts";
@@ -120,50 +121,53 @@ export class BatchRun {
     const stats = this.#options.stats;
     const call = (message: Message) => handle(message, ctx);
     let tick = Date.now();
+    // stats: calls timed in groups while they are fast (the precise clock costs as much as a call).
+    const timer = stats ? new CallTimer(stats, tick) : null;
     // Whether the batch was active when last checked and nothing asynchronous ran since: a
     // pause, a rebalance or a stop arrive as events, so between synchronous handler calls the
     // answer cannot change (asking a session per message cost as much as the call itself).
     let checked = false;
-    // stats: one clock read per message; a call's duration runs from the previous one.
-    let t0 = performance.now();
-    for (let i = 0; i < batch.size; i++) {
-      if (!checked && !this.#active()) return;
-      checked = true;
-      const message = batch.at(i);
-      let error: unknown = null;
-      try {
-        // Synchronous handlers return no promise: nothing is awaited. An async handler's
-        // own promise is awaited, nothing wrapped around it.
-        const result = calls.start(call, message);
-        if (isThenable(result)) {
+    try {
+      for (let i = 0; i < batch.size; i++) {
+        if (!checked && !this.#active()) return;
+        checked = true;
+        const message = batch.at(i);
+        let error: unknown = null;
+        try {
+          // Synchronous handlers return no promise: nothing is awaited. An async handler's
+          // own promise is awaited, nothing wrapped around it.
+          const result = calls.start(call, message);
+          if (isThenable(result)) {
+            checked = false;
+            await result;
+          }
+          calls.done();
+        } catch (thrown) {
           checked = false;
-          await result;
+          timer?.close(Date.now()); // stats: a retried call is timed from its failure
+          error = await calls.failed(call, message, message, thrown);
         }
-        calls.done();
-      } catch (thrown) {
+        if (error !== null) {
+          if (!await this.#giveUp([message], error)) return;
+          stats?.skipped(1); // stats
+        }
+        this.#finished = message.offset;
+        const now = Date.now();
+        if (error === null) timer?.ended(now); // stats
+        else timer?.restart(now); // stats
+        if (now - tick < tickMs) continue;
+        // Once a tick in a long batch: hand over what finished (a rebalance
+        // then commits it), keep the membership alive, commit on the interval.
+        tick = now;
         checked = false;
-        error = await calls.failed(call, message, message, thrown);
+        timer?.close(now); // stats
+        this.flush();
+        await keepalive.beat();
+        await this.#options.onTick();
+        timer?.restart(Date.now()); // stats
       }
-      if (error !== null) {
-        if (!await this.#giveUp([message], error)) return;
-        stats?.skipped(1); // stats
-        t0 = performance.now();
-      } else if (stats) {
-        const t1 = performance.now();
-        stats.handled(1, t1 - t0);
-        t0 = t1;
-      }
-      this.#finished = message.offset;
-      const now = Date.now();
-      if (now - tick < tickMs) continue;
-      // Once a tick in a long batch: hand over what finished (a rebalance
-      // then commits it), keep the membership alive, commit on the interval.
-      tick = now;
-      checked = false;
-      this.flush();
-      await keepalive.beat();
-      await this.#options.onTick();
-      t0 = performance.now();
+    } finally {
+      timer?.close(Date.now()); // stats
     }
   }
 

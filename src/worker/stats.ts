@@ -34,12 +34,25 @@ export class StatsCounter {
   /** `messages` finished after one handler call that took `ms`. */
   handled(messages: number, ms: number): void {
     this.#processed += messages;
+    this.#observe(1, ms);
+  }
+
+  /**
+   * `calls` handler calls of one message each, that took `ms` together and
+   * each fall in the bucket of `ms` (see `CallTimer`).
+   */
+  handledCalls(calls: number, ms: number): void {
+    this.#processed += calls;
+    this.#observe(calls, ms);
+  }
+
+  #observe(calls: number, ms: number): void {
     const seconds = ms / 1000;
     let i = 0;
     while (i < HANDLER_DURATION_BUCKETS.length && seconds > HANDLER_DURATION_BUCKETS[i]!) i++;
-    this.#buckets[i]!++;
+    this.#buckets[i]! += calls;
     this.#sum += seconds;
-    this.#count++;
+    this.#count += calls;
     this.#changed = true;
   }
 

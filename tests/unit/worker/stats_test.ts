@@ -35,3 +35,15 @@ Deno.test("ProblemPace logs a problem once, again when it changes, and after the
   pace.clear();
   assert.equal(pace.shouldLog("b", 66_001), true);
 });
+
+Deno.test("StatsCounter.handledCalls() counts each call of a group in the group's bucket", () => {
+  const stats = new StatsCounter();
+  stats.handledCalls(63, 0.3);
+  stats.handledCalls(1, 7);
+  const { processed, duration } = stats.take()!;
+  assert.equal(processed, 64);
+  assert.equal(duration.count, 64);
+  assert.equal(duration.buckets[0], 63);
+  assert.equal(duration.buckets[HANDLER_DURATION_BUCKETS.indexOf(0.01)], 1);
+  assert.ok(Math.abs(duration.sum - 0.0073) < 1e-12);
+});
