@@ -15,11 +15,9 @@ type KafkaRecord = RecordsBatch["records"][number];
 const IS_TRANSACTIONAL = 0x10;
 /** A transaction's commit or abort marker: never a message. */
 const IS_CONTROL = 0x20;
-/** Below this, a 64-bit offset or timestamp plus a record's delta is exact as a number. */
-const MAX_EXACT = BigInt(Number.MAX_SAFE_INTEGER) - (1n << 32n);
-
 /** The batch's timestamps are the broker's append time (its max timestamp). */
 const LOG_APPEND_TIME = 0x08;
+const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** The messages of one partition of one fetch. */
 export interface PartitionRecords {
@@ -36,13 +34,66 @@ export interface PartitionRecords {
 }
 
 /**
+ * The messages one record batch contributes: its records from `from` on.
+ * Offsets and timestamps are computed as numbers from bases converted once
+ * per batch while they are exact (always, short of 2^53): BigInt arithmetic
+ * per message cost more than the rest of building it.
+ */
+interface Run {
+  batch: RecordsBatch;
+  /** Index of the run's first message among the partition's messages. */
+  start: number;
+  /** Index of the run's first record in `batch.records`. */
+  from: number;
+  /** `batch.firstOffset` as a number when every offset of the batch is a safe integer, else null. */
+  offsetBase: number | null;
+  /** `batch.firstTimestamp` as a number when it is a safe integer, else null. */
+  timestampBase: number | null;
+  /** The broker's append time, for every record of a log-append-time batch; else null. */
+  appendTime: string | null;
+}
+
+function runOf(batch: RecordsBatch, start: number, from: number): Run {
+  const lastOffset = batch.firstOffset + BigInt(batch.lastOffsetDelta);
+  return {
+    batch,
+    start,
+    from,
+    offsetBase: batch.firstOffset >= 0n && lastOffset <= MAX_SAFE
+      ? Number(batch.firstOffset)
+      : null,
+    timestampBase: batch.firstTimestamp >= -MAX_SAFE && batch.firstTimestamp <= MAX_SAFE
+      ? Number(batch.firstTimestamp)
+      : null,
+    appendTime: (batch.attributes & LOG_APPEND_TIME) !== 0 ? String(batch.maxTimestamp) : null,
+  };
+}
+
+function offsetOf(run: Run, record: KafkaRecord): string {
+  return run.offsetBase !== null
+    ? String(run.offsetBase + record.offsetDelta)
+    : String(run.batch.firstOffset + BigInt(record.offsetDelta));
+}
+
+function timestampOf(run: Run, record: KafkaRecord): string {
+  if (run.appendTime !== null) return run.appendTime;
+  if (run.timestampBase !== null) {
+    // Exact when both parts and the sum are safe integers.
+    const delta = Number(record.timestampDelta);
+    const timestamp = run.timestampBase + delta;
+    if (Number.isSafeInteger(delta) && Number.isSafeInteger(timestamp)) return String(timestamp);
+  }
+  return String(run.batch.firstTimestamp + BigInt(record.timestampDelta));
+}
+
+/**
  * Selects the messages of `data` at or after `fetchOffset`: control batches
  * and batches of aborted transactions are skipped (read committed), whether
  * or not the abort marker came in the same response.
  */
 export function partitionRecords(data: FetchedPartition, fetchOffset: bigint): PartitionRecords {
-  const records: KafkaRecord[] = [];
-  const batches: RecordsBatch[] = [];
+  const runs: Run[] = [];
+  let size = 0;
   let last: bigint | null = null;
   const pendingAborts = [...(data.abortedTransactions ?? [])]
     .sort((a, b) => a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0);
@@ -59,44 +110,43 @@ export function partitionRecords(data: FetchedPartition, fetchOffset: bigint): P
       continue;
     }
     if ((batch.attributes & IS_TRANSACTIONAL) !== 0 && aborting.has(batch.producerId)) continue;
-    // Records below the fetch offset: those whose delta is under this (one BigInt step per batch).
+    // Records below the fetch offset (those whose delta is under `skip`) come first: offset
+    // deltas increase within a batch.
     const skip = batch.firstOffset >= fetchOffset ? 0 : Number(fetchOffset - batch.firstOffset);
-    for (const record of batch.records) {
-      if (record.offsetDelta < skip) continue;
-      records.push(record);
-      batches.push(batch);
-    }
+    let from = 0;
+    while (from < batch.records.length && batch.records[from]!.offsetDelta < skip) from++;
+    if (from === batch.records.length) continue;
+    runs.push(runOf(batch, size, from));
+    size += batch.records.length - from;
   }
-  // Offsets and timestamps as numbers while they are exact (always, short of 2^53): BigInt
-  // arithmetic per message cost more than the rest of building it.
-  const offsetAt = (i: number) => {
-    const { firstOffset } = batches[i]!;
-    const delta = records[i]!.offsetDelta;
-    return firstOffset <= MAX_EXACT
-      ? String(Number(firstOffset) + delta)
-      : String(firstOffset + BigInt(delta));
+  // The run of the last message asked for: messages are asked for in order.
+  let current = 0;
+  const find = (i: number): Run => {
+    if (i < 0 || i >= size) throw new RangeError(`No message ${i} in a batch of ${size}`);
+    if (runs[current]!.start > i) current = 0;
+    while (current + 1 < runs.length && runs[current + 1]!.start <= i) current++;
+    return runs[current]!;
   };
+  const recordAt = (run: Run, i: number) => run.batch.records[run.from + i - run.start]!;
   return {
     partition: data.partitionIndex,
     highWatermark: String(data.highWatermark),
-    size: records.length,
-    offsetAt,
+    size,
+    offsetAt(i) {
+      const run = find(i);
+      return offsetOf(run, recordAt(run, i));
+    },
     messageAt(topic, i) {
-      const record = records[i]!;
-      const batch = batches[i]!;
-      const timestamp = (batch.attributes & LOG_APPEND_TIME) !== 0
-        ? batch.maxTimestamp
-        : batch.firstTimestamp <= MAX_EXACT && record.timestampDelta <= MAX_EXACT
-        ? Number(batch.firstTimestamp) + Number(record.timestampDelta)
-        : batch.firstTimestamp + record.timestampDelta;
+      const run = find(i);
+      const record = recordAt(run, i);
       return recordOf(
         topic,
         data.partitionIndex,
-        offsetAt(i),
+        offsetOf(run, record),
         record.key,
         record.value,
         headersOf(record.headers),
-        String(timestamp),
+        timestampOf(run, record),
       );
     },
     lastOffset: last === null ? null : String(last),

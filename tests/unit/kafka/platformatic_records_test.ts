@@ -93,6 +93,45 @@ Deno.test("partitionRecords() keeps offsets and timestamps exact near and past 2
   assert.equal(partitionRecords(partition([batch(10, ["a", "b"])]), 12n).size, 0);
 });
 
+Deno.test("partitionRecords() builds messages across batches in any order, and straddling 2^53", () => {
+  const r = partitionRecords(
+    partition([batch(10, ["a", "b"]), batch(12, ["c"]), batch(13, ["d", "e"])]),
+    11n,
+  );
+  assert.equal(r.size, 4);
+  // Asked for out of order: the last first (as a batch's bounds are), then back to the start.
+  assert.equal(r.messageAt("t", 3).text(), "e");
+  assert.deepEqual([0, 1, 2, 3, 1].map((i) => r.messageAt("t", i).offset), [
+    "11",
+    "12",
+    "13",
+    "14",
+    "12",
+  ]);
+  assert.throws(() => r.messageAt("t", 4), RangeError);
+  // A batch whose first offset is exact but whose last is not: BigInt for all of it.
+  const edge = BigInt(Number.MAX_SAFE_INTEGER) - 1n;
+  const r2 = partitionRecords(
+    partition([{ ...batch(0, ["a", "b", "c"]), firstOffset: edge }]),
+    edge,
+  );
+  assert.deepEqual(offsets(r2), [String(edge), String(edge + 1n), String(edge + 2n)]);
+  // Timestamps: a negative delta, and a sum past 2^53 from an exact base.
+  const ts = batch(0, ["a", "b"]);
+  ts.firstTimestamp = BigInt(Number.MAX_SAFE_INTEGER) - 1n;
+  ts.records[0]!.timestampDelta = -5n;
+  ts.records[1]!.timestampDelta = 3n;
+  const r3 = partitionRecords(partition([ts]), 0n);
+  assert.equal(r3.messageAt("t", 0).timestamp, String(ts.firstTimestamp - 5n));
+  assert.equal(r3.messageAt("t", 1).timestamp, String(ts.firstTimestamp + 3n));
+  // Log-append time: every record carries the batch's max timestamp.
+  const append = batch(0, ["a", "b"], { attributes: 0x08 });
+  assert.deepEqual(
+    [0, 1].map((i) => partitionRecords(partition([append]), 0n).messageAt("t", i).timestamp),
+    ["2000", "2000"],
+  );
+});
+
 Deno.test("partitionRecords() skips control batches but counts them in lastOffset", () => {
   const r = partitionRecords(partition([batch(0, ["a"]), marker(1, 7n, 1)]), 0n);
   assert.deepEqual(offsets(r), ["0"]);
