@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { rewireChunk } from "../../../scripts/build.ts";
+import { EAGER_COMPILE_HINT, eagerChunk, rewireChunk } from "../../../scripts/build.ts";
 
 const CHUNK = [
   'import { createRequire } from "node:module";',
@@ -50,4 +50,11 @@ Deno.test("rewireChunk rewires only reads of the global process.env.KAFKAJS_*", 
   assert.ok(out.includes('a = __bundleEnv("KAFKAJS_X")'));
   assert.ok(out.includes("globalThis.process.env.KAFKAJS_Y"));
   assert.ok(out.includes("process.env.KAFKAJS_Z = 1"));
+});
+
+Deno.test("eagerChunk puts V8's compile-everything hint on the first line, once", () => {
+  const out = eagerChunk('import { x } from "./y.js";\n');
+  assert.ok(out.startsWith("//# allFunctionsCalledOnLoad\n"));
+  assert.equal(out, EAGER_COMPILE_HINT + 'import { x } from "./y.js";\n');
+  assert.equal(eagerChunk(out), out);
 });
