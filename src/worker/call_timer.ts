@@ -4,16 +4,17 @@
  * much as a fast handler call and its message: so while calls are fast they
  * are timed in groups, and the precise clock is read once per group.
  *
- * A group ends after `stride` calls, or as soon as `Date.now()` (which the
- * loop reads after every call anyway) moves on from the millisecond the
- * group began in. So every call of a group but the last ended within one
- * millisecond of the group's start. Then:
- * - a group that took at most the histogram's first bound (0.5 ms) puts all
- *   its calls in the first bucket, as timing them one by one would;
- * - a longer group puts its calls before the last in the first bucket and
- *   the whole time on the last call (off by less than 1 ms each), and times
- *   the following calls one by one;
- * - the sum of durations and the count of calls are exact.
+ * Each call is counted as it ends, in the first bucket; its time comes with
+ * its group's. A group ends after `stride` calls, or as soon as
+ * `Date.now()` (which the loop reads after every call anyway) moves on from
+ * the millisecond the group began in. So every call of a group but the last
+ * ended within one millisecond of the group's start. Then:
+ * - a group that took at most the histogram's first bound (0.5 ms) leaves
+ *   all its calls in the first bucket, as timing them one by one would;
+ * - a longer group moves its last call to the bucket of the group's whole
+ *   time (off by less than 1 ms), and the calls after it are timed one by
+ *   one;
+ * - the count is exact at every moment, and the sum once the group ended.
  *
  * The stride doubles (up to {@linkcode MAX_STRIDE}) after a group quicker
  * than a tenth of the first bound, and drops to 1 after a group over it:
@@ -30,9 +31,15 @@ const QUICK_GROUP_MS = FIRST_BOUND_MS / 10;
 /** The most calls timed as one group. */
 export const MAX_STRIDE = 64;
 
-/** Where timed calls go: `calls` one-message calls that took `ms` together, all in the bucket of `ms`. */
+/** Where timed calls go (the worker's `StatsCounter`). */
 export interface CallSink {
-  handledCalls(calls: number, ms: number): void;
+  /** One call of one message ended: counted at once, in the first bucket. */
+  handledCall(): void;
+  /**
+   * Calls counted by `handledCall` took `ms` together; one of them took
+   * `slowestMs` (0 when none needs to leave the first bucket).
+   */
+  timedCalls(ms: number, slowestMs: number): void;
 }
 
 /**
@@ -73,41 +80,42 @@ export class CallTimer {
 
   /** A call ended without throwing; `nowMs` is `Date.now()` read after it. */
   ended(nowMs: number): void {
+    this.#sink.handledCall();
     if (++this.#open < this.#stride && nowMs === this.#startMs) return;
     this.close(nowMs);
   }
 
   /**
-   * Records the calls of the open group, timed up to now, and begins the
-   * next group now. Call it before time that belongs to no successful call
-   * (a failed call, dead-lettering, the loop's tick) and when the batch
-   * ends.
+   * Gives the open group's calls their time, up to now, and begins the next
+   * group now. Call it before time that belongs to no call (the loop's
+   * tick) and when the batch ends.
    */
   close(nowMs: number): void {
     const now = this.#clock();
     const calls = this.#open;
     if (calls > 0) {
       const ms = now - this.#start;
-      if (calls === 1 || ms <= FIRST_BOUND_MS) this.#sink.handledCalls(calls, ms);
-      else {
-        this.#sink.handledCalls(calls - 1, 0);
-        this.#sink.handledCalls(1, ms);
-      }
+      this.#sink.timedCalls(ms, calls === 1 || ms > FIRST_BOUND_MS ? ms : 0);
       if (ms <= QUICK_GROUP_MS) this.#stride = Math.min(this.#stride * 2, MAX_STRIDE);
       else if (ms > FIRST_BOUND_MS) this.#stride = 1;
     }
-    this.#open = 0;
-    this.#start = now;
-    this.#startMs = nowMs;
+    this.#begin(now, nowMs);
   }
 
   /**
-   * Begins the next group now, leaving out the time since {@linkcode close}
-   * (dead-lettering, the loop's tick).
+   * Begins the next group now, leaving out the time since the open group
+   * began: after {@linkcode close} (a tick), or after a call that failed
+   * for good, whose time is no handled call's (the open group's calls, all
+   * ended within the millisecond it began in, keep their count and lose
+   * under 1 ms of the sum).
    */
   restart(nowMs: number): void {
+    this.#begin(this.#clock(), nowMs);
+  }
+
+  #begin(now: number, nowMs: number): void {
     this.#open = 0;
-    this.#start = this.#clock();
+    this.#start = now;
     this.#startMs = nowMs;
   }
 }

@@ -144,17 +144,17 @@ export class BatchRun {
           calls.done();
         } catch (thrown) {
           checked = false;
-          timer?.close(Date.now()); // stats: a retried call is timed from its failure
           error = await calls.failed(call, message, message, thrown);
         }
         if (error !== null) {
+          timer?.restart(Date.now()); // stats: a call that failed for good is not timed
           if (!await this.#giveUp([message], error)) return;
           stats?.skipped(1); // stats
+          timer?.restart(Date.now()); // stats: nor is dead-lettering
         }
         this.#finished = message.offset;
         const now = Date.now();
         if (error === null) timer?.ended(now); // stats
-        else timer?.restart(now); // stats
         if (now - tick < tickMs) continue;
         // Once a tick in a long batch: hand over what finished (a rebalance
         // then commits it), keep the membership alive, commit on the interval.

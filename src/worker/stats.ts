@@ -34,25 +34,31 @@ export class StatsCounter {
   /** `messages` finished after one handler call that took `ms`. */
   handled(messages: number, ms: number): void {
     this.#processed += messages;
-    this.#observe(1, ms);
+    this.#buckets[bucketOf(ms)]!++;
+    this.#sum += ms / 1000;
+    this.#count++;
+    this.#changed = true;
+  }
+
+  /** One message finished after one call, counted in the first bucket until {@linkcode timedCalls} says otherwise (see `CallTimer`). */
+  handledCall(): void {
+    this.#processed++;
+    this.#buckets[0]!++;
+    this.#count++;
+    this.#changed = true;
   }
 
   /**
-   * `calls` handler calls of one message each, that took `ms` together and
-   * each fall in the bucket of `ms` (see `CallTimer`).
+   * Calls counted by {@linkcode handledCall} took `ms` together; one of
+   * them took `slowestMs` and moves to its bucket (0: none moves).
    */
-  handledCalls(calls: number, ms: number): void {
-    this.#processed += calls;
-    this.#observe(calls, ms);
-  }
-
-  #observe(calls: number, ms: number): void {
-    const seconds = ms / 1000;
-    let i = 0;
-    while (i < HANDLER_DURATION_BUCKETS.length && seconds > HANDLER_DURATION_BUCKETS[i]!) i++;
-    this.#buckets[i]! += calls;
-    this.#sum += seconds;
-    this.#count += calls;
+  timedCalls(ms: number, slowestMs: number): void {
+    this.#sum += ms / 1000;
+    const i = bucketOf(slowestMs);
+    if (i > 0) {
+      this.#buckets[0]!--;
+      this.#buckets[i]!++;
+    }
     this.#changed = true;
   }
 
@@ -97,4 +103,12 @@ export class StatsCounter {
       duration: { buckets: [...this.#buckets], sum: this.#sum, count: this.#count },
     };
   }
+}
+
+/** The index of the histogram bucket a duration of `ms` falls in (the last: +Inf). */
+function bucketOf(ms: number): number {
+  const seconds = ms / 1000;
+  let i = 0;
+  while (i < HANDLER_DURATION_BUCKETS.length && seconds > HANDLER_DURATION_BUCKETS[i]!) i++;
+  return i;
 }

@@ -34,7 +34,7 @@ export interface PartitionRecords {
 }
 
 /**
- * The messages one record batch contributes: its records from `from` on.
+ * The messages one record batch contributes.
  * Offsets and timestamps are computed as numbers from bases converted once
  * per batch while they are exact (always, short of 2^53): BigInt arithmetic
  * per message cost more than the rest of building it.
@@ -43,8 +43,8 @@ interface Run {
   batch: RecordsBatch;
   /** Index of the run's first message among the partition's messages. */
   start: number;
-  /** Index of the run's first record in `batch.records`. */
-  from: number;
+  /** The run's records: the batch's, or those of them at or after the fetch offset. */
+  records: KafkaRecord[];
   /** `batch.firstOffset` as a number when every offset of the batch is a safe integer, else null. */
   offsetBase: number | null;
   /** `batch.firstTimestamp` as a number when it is a safe integer, else null. */
@@ -53,12 +53,12 @@ interface Run {
   appendTime: string | null;
 }
 
-function runOf(batch: RecordsBatch, start: number, from: number): Run {
+function runOf(batch: RecordsBatch, start: number, records: KafkaRecord[]): Run {
   const lastOffset = batch.firstOffset + BigInt(batch.lastOffsetDelta);
   return {
     batch,
     start,
-    from,
+    records,
     offsetBase: batch.firstOffset >= 0n && lastOffset <= MAX_SAFE
       ? Number(batch.firstOffset)
       : null,
@@ -110,14 +110,13 @@ export function partitionRecords(data: FetchedPartition, fetchOffset: bigint): P
       continue;
     }
     if ((batch.attributes & IS_TRANSACTIONAL) !== 0 && aborting.has(batch.producerId)) continue;
-    // Records below the fetch offset (those whose delta is under `skip`) come first: offset
-    // deltas increase within a batch.
+    // Records below the fetch offset: those whose delta is under this (one BigInt step per batch;
+    // a copy of the rest only for the batch the fetch offset falls in).
     const skip = batch.firstOffset >= fetchOffset ? 0 : Number(fetchOffset - batch.firstOffset);
-    let from = 0;
-    while (from < batch.records.length && batch.records[from]!.offsetDelta < skip) from++;
-    if (from === batch.records.length) continue;
-    runs.push(runOf(batch, size, from));
-    size += batch.records.length - from;
+    const records = skip === 0 ? batch.records : batch.records.filter((r) => r.offsetDelta >= skip);
+    if (records.length === 0) continue;
+    runs.push(runOf(batch, size, records));
+    size += records.length;
   }
   // The run of the last message asked for: messages are asked for in order.
   let current = 0;
@@ -127,7 +126,7 @@ export function partitionRecords(data: FetchedPartition, fetchOffset: bigint): P
     while (current + 1 < runs.length && runs[current + 1]!.start <= i) current++;
     return runs[current]!;
   };
-  const recordAt = (run: Run, i: number) => run.batch.records[run.from + i - run.start]!;
+  const recordAt = (run: Run, i: number) => run.records[i - run.start]!;
   return {
     partition: data.partitionIndex,
     highWatermark: String(data.highWatermark),

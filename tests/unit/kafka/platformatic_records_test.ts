@@ -181,3 +181,9 @@ Deno.test("checkApi() names what an installed @platformatic/kafka lacks", () => 
     /platformatic engine: the installed @platformatic\/kafka \(version 9\.0\.0\) lacks export kGetApi, .*Consumer\.listOffsets\(\).*; the engine needs @platformatic\/kafka 2\.12\.1/,
   );
 });
+
+Deno.test("partitionRecords() drops every record below the fetch offset even when a batch's deltas are out of order", () => {
+  const b = batch(10, ["a", "b", "c"]);
+  b.records = [b.records[1]!, b.records[0]!, b.records[2]!]; // deltas 1, 0, 2
+  assert.deepEqual(offsets(partitionRecords(partition([b]), 11n)), ["11", "12"]);
+});

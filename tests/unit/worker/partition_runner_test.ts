@@ -133,6 +133,41 @@ Deno.test("BatchRun counts each handled message's call in the duration histogram
   assert.ok(duration.sum < 0.5, `and the rest are short (${duration.sum} s)`);
 });
 
+Deno.test("BatchRun counts finished messages at once, while the next call still runs", async () => {
+  const { batch } = memoryBatch(Array.from({ length: 21 }, (_, i) => String(i)));
+  const stats = new StatsCounter();
+  const { promise: hang, resolve: release } = Promise.withResolvers<void>();
+  const { opts, seen } = options(each((m) => m.text() === "20" ? hang : Promise.resolve()));
+  const done = new BatchRun(batch, { ...opts, stats }).run();
+  await new Promise((r) => setTimeout(r, 50)); // a report, or a stop's deadline, comes now
+  assert.equal(stats.snapshot().processed, 20, "the 20 finished messages are counted");
+  assert.equal(stats.snapshot().duration.count, 20);
+  release();
+  await done;
+  assert.equal(stats.snapshot().processed, 21);
+  assert.deepEqual(seen.finished, ["30"]);
+});
+
+Deno.test("BatchRun leaves a call that failed for good out of the durations of the calls before it", async () => {
+  const { batch } = memoryBatch(Array.from({ length: 21 }, (_, i) => String(i)));
+  const stats = new StatsCounter();
+  const { opts, seen } = options(
+    each(async (m) => {
+      if (m.text() !== "20") return; // 20 quick calls, then one that fails after 50 ms
+      await new Promise((r) => setTimeout(r, 50));
+      throw new Error("boom");
+    }),
+    { dlq: true, attempts: 1 },
+  );
+  await new BatchRun(batch, { ...opts, stats }).run();
+  const { processed, duration } = stats.snapshot();
+  assert.deepEqual(seen.deadLettered, ["30"]);
+  assert.equal(processed, 21);
+  assert.equal(duration.count, 20);
+  assert.equal(duration.buckets.slice(2).reduce((a, b) => a + b, 0), 0, `${duration.buckets}`);
+  assert.ok(duration.sum < 0.01, `${duration.sum} s for 20 quick calls`);
+});
+
 Deno.test("BatchRun: a call that fails once the worker is stopping is not a failure", async () => {
   const { batch } = memoryBatch(["a", "b"]);
   const { opts, seen, abort } = options(

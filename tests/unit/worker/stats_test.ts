@@ -36,14 +36,17 @@ Deno.test("ProblemPace logs a problem once, again when it changes, and after the
   assert.equal(pace.shouldLog("b", 66_001), true);
 });
 
-Deno.test("StatsCounter.handledCalls() counts each call of a group in the group's bucket", () => {
+Deno.test("StatsCounter.handledCall() counts in the first bucket until timedCalls() moves the slowest", () => {
   const stats = new StatsCounter();
-  stats.handledCalls(63, 0.3);
-  stats.handledCalls(1, 7);
+  for (let i = 0; i < 64; i++) stats.handledCall();
+  assert.deepEqual([stats.snapshot().processed, stats.snapshot().duration.buckets[0]], [64, 64]);
+  stats.timedCalls(7.3, 7.3);
   const { processed, duration } = stats.take()!;
   assert.equal(processed, 64);
   assert.equal(duration.count, 64);
   assert.equal(duration.buckets[0], 63);
   assert.equal(duration.buckets[HANDLER_DURATION_BUCKETS.indexOf(0.01)], 1);
   assert.ok(Math.abs(duration.sum - 0.0073) < 1e-12);
+  stats.timedCalls(0.2, 0); // a quick group: nothing moves
+  assert.equal(stats.snapshot().duration.buckets[0], 63);
 });
