@@ -147,10 +147,10 @@ export class BatchRun {
           error = await calls.failed(call, message, message, thrown);
         }
         if (error !== null) {
-          timer?.restart(Date.now()); // stats: a call that failed for good is not timed
-          if (!await this.#giveUp([message], error)) return;
+          const skipped = await this.#giveUp([message], error);
+          timer?.restart(Date.now()); // stats: neither a call that failed for good nor dead-lettering is timed
+          if (!skipped) return;
           stats?.skipped(1); // stats
-          timer?.restart(Date.now()); // stats: nor is dead-lettering
         }
         this.#finished = message.offset;
         const now = Date.now();

@@ -27,18 +27,20 @@ function setup(nowMs = 1_000) {
       return clock.now;
     },
   );
-  return { clock, stats, timer, groups };
+  /** One call that takes `ms` and ends when `Date.now()` reads `nowMs`. */
+  const call = (ms: number, nowMs = 1_000) => {
+    clock.now += ms;
+    timer.ended(nowMs);
+  };
+  return { clock, stats, timer, groups, call };
 }
 
 const bucket = (seconds: number) => HANDLER_DURATION_BUCKETS.indexOf(seconds);
 const near = (a: number, b: number) => Math.abs(a - b) < 1e-9;
 
 Deno.test("CallTimer times calls slower than 0.5 ms one by one, exactly", () => {
-  const { clock, stats, timer, groups } = setup();
-  for (const ms of [0.6, 2, 30]) {
-    clock.now += ms;
-    timer.ended(1_000); // the same millisecond: only the stride ends the group
-  }
+  const { stats, timer, groups, call } = setup();
+  for (const ms of [0.6, 2, 30]) call(ms); // the same millisecond: only the stride ends the group
   timer.close(1_000);
   const { duration, processed } = stats.snapshot();
   assert.deepEqual(groups, [1, 1, 1]);
@@ -50,12 +52,9 @@ Deno.test("CallTimer times calls slower than 0.5 ms one by one, exactly", () => 
 });
 
 Deno.test("CallTimer times fast calls in groups that double up to the most, with exact count and sum", () => {
-  const { clock, stats, timer, groups } = setup();
+  const { clock, stats, timer, groups, call } = setup();
   const calls = 1_000;
-  for (let i = 0; i < calls; i++) {
-    clock.now += 0.0005; // 0.5 µs per call
-    timer.ended(1_000);
-  }
+  for (let i = 0; i < calls; i++) call(0.0005); // 0.5 µs per call
   timer.close(1_000);
   assert.deepEqual(groups.slice(0, 8), [1, 2, 4, 8, 16, 32, MAX_STRIDE, 64]);
   const { duration, processed } = stats.snapshot();
@@ -67,43 +66,28 @@ Deno.test("CallTimer times fast calls in groups that double up to the most, with
 });
 
 Deno.test("CallTimer counts each call as it ends, before its group's time is known", () => {
-  const { clock, stats, timer } = setup();
-  for (let i = 0; i < 7; i++) { // groups of 1, 2 and 4: the stride is 8 now
-    clock.now += 0.001;
-    timer.ended(1_000);
-  }
-  clock.now += 0.001;
-  timer.ended(1_000); // open: its group is not timed yet
+  const { stats, call } = setup();
+  for (let i = 0; i < 7; i++) call(0.001); // groups of 1, 2 and 4: the stride is 8 now
+  call(0.001); // open: its group is not timed yet
   assert.equal(stats.snapshot().processed, 8);
   assert.equal(stats.snapshot().duration.count, 8);
   assert.ok(near(stats.snapshot().duration.sum, 7 * 0.001 / 1000));
 });
 
 Deno.test("CallTimer ends a group as soon as the millisecond changes", () => {
-  const { clock, timer, groups } = setup();
-  for (let i = 0; i < 7; i++) { // groups of 1, 2 and 4: the stride is 8 now
-    clock.now += 0.001;
-    timer.ended(1_000);
-  }
-  clock.now += 0.001;
-  timer.ended(1_000);
-  clock.now += 0.001;
-  timer.ended(1_001);
+  const { groups, call } = setup();
+  for (let i = 0; i < 7; i++) call(0.001); // groups of 1, 2 and 4: the stride is 8 now
+  call(0.001);
+  call(0.001, 1_001);
   assert.deepEqual(groups, [1, 2, 4, 2]);
 });
 
 Deno.test("CallTimer puts a group's time on its last call when the group took over 0.5 ms, then times one by one", () => {
-  const { clock, stats, timer, groups } = setup();
-  for (let i = 0; i < 3; i++) { // groups of 1 and 2: the stride is 4 now
-    clock.now += 0.001;
-    timer.ended(1_000);
-  }
-  clock.now += 0.001;
-  timer.ended(1_000);
-  clock.now += 40; // a slow call ends the group
-  timer.ended(1_040);
-  clock.now += 0.001; // timed alone again
-  timer.ended(1_040);
+  const { stats, groups, call } = setup();
+  for (let i = 0; i < 3; i++) call(0.001); // groups of 1 and 2: the stride is 4 now
+  call(0.001);
+  call(40, 1_040); // a slow call ends the group
+  call(0.001, 1_040); // timed alone again
   assert.deepEqual(groups, [1, 2, 2, 1]);
   const { duration } = stats.snapshot();
   assert.equal(duration.count, 6);
@@ -113,15 +97,13 @@ Deno.test("CallTimer puts a group's time on its last call when the group took ov
 });
 
 Deno.test("CallTimer leaves out the time between close() or a failure and restart(), and times nothing for an empty group", () => {
-  const { clock, stats, timer } = setup();
-  clock.now += 1;
-  timer.ended(1_000);
+  const { clock, stats, timer, call } = setup();
+  call(1);
   timer.close(1_001);
   timer.close(1_001);
   clock.now += 500; // the loop's tick, or a call that failed for good
   timer.restart(1_501);
-  clock.now += 2;
-  timer.ended(1_503);
+  call(2, 1_503);
   timer.close(1_503);
   const { duration } = stats.snapshot();
   assert.equal(duration.count, 2);
