@@ -33,6 +33,13 @@ export interface BrokerOptions {
   host: string;
   port: number;
   controllerPort: number;
+  /**
+   * A second client listener, advertised at {@linkcode BrokerOptions.proxyPort}: a test puts a
+   * proxy there, and every client that bootstraps through it keeps talking through it.
+   */
+  proxiedPort: number;
+  /** Where the proxied listener says it is (nothing listens there unless a test's proxy does). */
+  proxyPort: number;
   /** Holds data/, server.properties, broker.log and broker.pid. */
   stateDir: string;
 }
@@ -50,6 +57,8 @@ export function brokerOptions(overrides: Partial<BrokerOptions> = {}): BrokerOpt
     port,
     controllerPort: overrides.controllerPort ??
       Number(Deno.env.get("KAFKA_CONTROLLER_PORT") ?? port + 1),
+    proxiedPort: overrides.proxiedPort ?? Number(Deno.env.get("KAFKA_PROXIED_PORT") ?? port + 2),
+    proxyPort: overrides.proxyPort ?? Number(Deno.env.get("KAFKA_PROXY_PORT") ?? port + 3),
     stateDir: overrides.stateDir ?? Deno.env.get("KAFKA_STATE_DIR") ?? join(ROOT, ".kafka"),
   };
 }
@@ -227,12 +236,13 @@ export async function brokerUp(options: BrokerOptions = brokerOptions()): Promis
     await waitForPort(options, existing, 60_000);
     return { started: false, pid: existing, startupMs: 0 };
   }
-  for (const port of [options.port, options.controllerPort]) {
+  for (const port of [options.port, options.controllerPort, options.proxiedPort]) {
     if (await portOpen(options.host, port)) {
       throw new BrokerError(
         `Port ${port} on ${options.host} is already in use by another process, not this project's broker ` +
           `(no ${join(options.stateDir, "broker.pid")} for it).\n` +
-          "Stop that process, or choose other ports with KAFKA_PORT (and KAFKA_CONTROLLER_PORT).",
+          "Stop that process, or choose other ports with KAFKA_PORT (and KAFKA_CONTROLLER_PORT, " +
+          "KAFKA_PROXIED_PORT).",
       );
     }
   }
@@ -247,6 +257,8 @@ export async function brokerUp(options: BrokerOptions = brokerOptions()): Promis
     template.replaceAll("{{host}}", options.host)
       .replaceAll("{{port}}", String(options.port))
       .replaceAll("{{controllerPort}}", String(options.controllerPort))
+      .replaceAll("{{proxiedPort}}", String(options.proxiedPort))
+      .replaceAll("{{proxyPort}}", String(options.proxyPort))
       .replaceAll("{{dataDir}}", dataDir),
   );
   if (!await exists(join(dataDir, "meta.properties"))) {

@@ -628,6 +628,11 @@ class PlatformaticSession implements ConsumerSession {
 
   #checkGeneration(generation: number): void {
     if (generation === this.#generation) return;
+    if (this.#generation === 0) {
+      throw new RangeError(
+        `Cannot begin reading generation ${generation} as the session has no assignment yet: wait for onAssigned`,
+      );
+    }
     if (this.#mode === "simple") {
       throw new RangeError(
         `Cannot begin reading as 'generation' must be 1 in simple mode: current value is ${generation}`,
