@@ -3,37 +3,16 @@
  *
  * @module
  */
+import type { ConsumerStatus } from "../supervisor/status.ts";
 import type { ConsumerReport } from "../supervisor/supervisor.ts";
 import type { ConfigInfo } from "./config_info.ts";
 
-/** One consumer in `/status`. Offsets are decimal strings (64-bit). */
-export interface ConsumerStatusBody {
-  name: string;
-  group: string;
-  topic: string;
-  mode: string;
-  state: string;
-  /** Why the consumer is not running, in the operator's terms; null when running. */
-  reason: string | null;
-  ready: boolean;
-  replicas: number;
-  workersUp: number;
-  restarts: number;
-  lastError: string | null;
-  processed: number;
-  deadLettered: number;
-  resets: Record<string, number>;
-  partitions: Array<{
-    partition: number;
-    committed: string | null;
-    processed: string | null;
-    highWatermark: string | null;
-    lag: string | null;
-  }>;
-  paused: Array<{ partition: number; reason: string }>;
-  /** The running definition's fingerprint (for `check --diff`); null before it is computed. */
-  fingerprint: ConsumerReport["fingerprint"];
-}
+/**
+ * One consumer in `/status`: its {@linkcode ConsumerStatus}, with the count
+ * of handled messages instead of failed calls (those are in `/metrics`).
+ * Offsets are decimal strings (64-bit).
+ */
+export type ConsumerStatusBody = Omit<ConsumerStatus, "handlerErrors"> & { processed: number };
 
 /** The `/status` document. */
 export interface StatusBody {
@@ -52,30 +31,14 @@ export interface StatusBody {
 export function statusBody(reports: readonly ConsumerReport[], config: ConfigInfo): StatusBody {
   return {
     config,
-    consumers: reports.map((r) => ({
-      name: r.name,
-      group: r.group,
-      topic: r.topic,
-      mode: r.mode,
-      state: r.state,
-      reason: r.reason,
-      ready: r.ready,
-      replicas: r.replicas,
-      workersUp: r.workersUp,
-      restarts: r.restarts,
-      lastError: r.lastError,
-      processed: r.stats.processed,
-      deadLettered: r.deadLettered,
-      resets: { ...r.resets },
-      partitions: r.partitions.map((p) => ({
-        partition: p.partition,
-        committed: p.committed,
-        processed: p.processed,
-        highWatermark: p.highWatermark,
-        lag: p.lag,
-      })),
-      paused: r.paused.map((p) => ({ ...p })),
-      fingerprint: r.fingerprint,
+    consumers: reports.map((
+      { stats, workers: _workers, handlerErrors: _handlerErrors, ...status },
+    ) => ({
+      ...status,
+      processed: stats.processed,
+      resets: { ...status.resets },
+      partitions: status.partitions.map((p) => ({ ...p })),
+      paused: status.paused.map((p) => ({ ...p })),
     })),
   };
 }

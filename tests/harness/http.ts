@@ -7,6 +7,7 @@
  */
 import { type DaemonProcess, startDaemon, writeConfig } from "./daemon.ts";
 import { BROKERS } from "./kafka.ts";
+import type { StatusBody } from "../../src/http/status_body.ts";
 
 /** A daemon with its status server's base URL (ending in `/`). */
 export interface HttpDaemon {
@@ -45,26 +46,8 @@ export async function getJson<T = Record<string, unknown>>(
   return { status: response.status, body: await response.json() as T };
 }
 
-/** The `/status` shape the tests read. */
-export interface StatusDoc {
-  config: { path: string; revision: number };
-  consumers: Array<{
-    name: string;
-    state: string;
-    reason: string | null;
-    ready: boolean;
-    restarts: number;
-    lastError: string | null;
-    processed: number;
-    partitions: Array<{
-      partition: number;
-      committed: string | null;
-      processed: string | null;
-      highWatermark: string | null;
-      lag: string | null;
-    }>;
-  }>;
-}
+/** The `/status` document, as the daemon declares it. */
+export type StatusDoc = StatusBody;
 
 /** `/status`, parsed. */
 export async function getStatus(url: string): Promise<StatusDoc> {
