@@ -1,18 +1,22 @@
 /**
  * `deno task build`: bundles the worker entry (`src/worker/entry.ts`), our
- * code and kafkajs into ES modules under `dist/worker/` with Bun's bundler,
- * and writes the manifest the supervisor checks before it uses them
- * (`src/supervisor/worker_bundle.ts`). @platformatic/kafka stays a package
- * import: it is ES modules already and reads files next to its own. So
- * does ajv: the platformatic engine patches the copy the library loads
- * (`src/kafka/platformatic/lazy_validators.ts`), not one of its own.
+ * code, kafkajs and @platformatic/kafka with its dependencies into ES
+ * modules under `dist/worker/` with Bun's bundler, and writes the manifest
+ * the supervisor checks before it uses them (`src/supervisor/worker_bundle.ts`).
+ * Each engine's code is a chunk of its own, loaded only by workers that use
+ * it. @platformatic/wasm-utils stays a package import: it reads its
+ * WebAssembly file next to its own. ajv is bundled once, shared by the
+ * library and the engine, which patches it while the library loads
+ * (`src/kafka/platformatic/lazy_validators.ts`).
  *
  * The bundler gives CommonJS code (kafkajs) a `require` from `node:module`,
  * and kafkajs reads its settings from the global `process`: on Deno either
  * loads much of the Node compatibility layer into every worker. After
  * bundling, {@linkcode rewireChunk} points both at
- * `src/worker/bundle_require.ts` (bundled as `bundle_require.js`), and
- * marks every chunk for eager compilation ({@linkcode eagerChunk}).
+ * `src/worker/bundle_require.ts` (bundled as `bundle_require.js`), except
+ * in @platformatic/kafka's chunk, whose dependencies need real built-in
+ * modules (streams, `tty`); its workers load that layer anyway. Every chunk
+ * is marked for eager compilation ({@linkcode eagerChunk}).
  *
  * @module
  */
@@ -64,7 +68,13 @@ export async function buildWorkerBundle(packageDir: string = ROOT): Promise<Bund
 }
 
 /** Packages the bundle imports at run time instead of containing them. */
-export const EXTERNAL_PACKAGES = ["@platformatic/kafka", "ajv"] as const;
+export const EXTERNAL_PACKAGES = ["@platformatic/wasm-utils"] as const;
+
+/**
+ * The bundler's comment before a module of @platformatic/kafka (its path, relative to where the
+ * build ran: through a linked node_modules it climbs out first): its chunk is not rewired.
+ */
+export const PLATFORMATIC_MARKER = /\n\/\/ (?:\S*\/)?node_modules\/@platformatic\/kafka\//;
 
 /**
  * Runs Bun's bundler on the worker entry of `packageDir` into `outdir`
@@ -108,13 +118,20 @@ const REQUIRE_CALL = /\b__require\("([^"]+)"\)/g;
 /**
  * One output chunk with its `require` taken from {@linkcode BUNDLE_REQUIRE}
  * instead of `node:module`, and kafkajs's `process.env.KAFKAJS_*` reads
- * through `bundleEnv`; null when the chunk has neither.
+ * through `bundleEnv`; null when the chunk has neither, or is
+ * @platformatic/kafka's (left as the bundler wrote it).
  *
  * @throws {Error} When the chunk requires a built-in outside
  *   {@linkcode REQUIRED_BUILTINS}, or still refers to `createRequire`
  *   afterwards (the bundler's output changed shape).
  */
 export function rewireChunk(source: string): string | null {
+  if (PLATFORMATIC_MARKER.test(source)) {
+    if (source.search(KAFKAJS_ENV) !== -1) {
+      throw new Error("bundle: kafkajs shares a chunk with @platformatic/kafka");
+    }
+    return null;
+  }
   for (const [, id] of source.matchAll(REQUIRE_CALL)) {
     if (!REQUIRED_BUILTINS.includes(id!.replace(/^node:/, ""))) {
       throw new Error(`the bundle requires "${id}", which bundle_require.ts does not provide`);

@@ -4,7 +4,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import type { ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import type { WorkerPermissions } from "../runtime/types.ts";
 
@@ -19,10 +18,13 @@ const RUNTIME_ENV = [
 
 /** Options for {@linkcode workerPermissions}. */
 export interface WorkerPermissionsOptions {
-  /** Directory of the runtime's source (src/). */
-  runtimeDir: string;
-  /** Directory holding node_modules (kafkajs is read from there). */
+  /** The package: the runtime's files (src/, the worker bundle) and its node_modules. */
   packageDir: string;
+  /**
+   * Where `packageDir/node_modules` really is, when it is a link to elsewhere: modules
+   * resolved through the link load from there (and read files next to them).
+   */
+  realNodeModules?: string | undefined;
 }
 
 /**
@@ -30,20 +32,20 @@ export interface WorkerPermissionsOptions {
  *
  * @example
  * ```ts
- * workerPermissions(consumer, kafka, { runtimeDir: "/app/src", packageDir: "/app" });
+ * workerPermissions(consumer, kafka, { packageDir: "/app" });
  * ```
  */
 export function workerPermissions(
   consumer: ConsumerConfig,
   kafka: KafkaConfig,
-  { runtimeDir, packageDir }: WorkerPermissionsOptions,
+  { packageDir, realNodeModules }: WorkerPermissionsOptions,
 ): WorkerPermissions {
   const unique = (xs: string[]) => [...new Set(xs)];
   return {
     net: unique([...kafka.brokers, ...consumer.permissions.net]),
     read: unique([
-      runtimeDir,
-      join(packageDir, "node_modules"),
+      packageDir,
+      ...(realNodeModules === undefined ? [] : [realNodeModules]),
       consumer.handler,
       ...consumer.permissions.read,
     ]),

@@ -4,7 +4,8 @@
  *
  * @module
  */
-import { basename, dirname } from "node:path";
+import { realpathSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { Config, ConsumerConfig, HttpConfig, KafkaConfig } from "../config/types.ts";
 import { errorFields, type Logger } from "../log.ts";
@@ -56,7 +57,9 @@ const NO_COUNTERS = {
 
 /** The worker entry in TypeScript, used when no fresh bundle is given. */
 export const SOURCE_WORKER_ENTRY: URL = new URL("../worker/entry.ts", import.meta.url);
-const RUNTIME_DIR = dirname(fileURLToPath(new URL("../", import.meta.url)));
+/** The package this module belongs to (src/, the worker bundle, node_modules). */
+const PACKAGE_DIR = dirname(fileURLToPath(new URL("../", import.meta.url)));
+const REAL_NODE_MODULES = realPath(join(PACKAGE_DIR, "node_modules"));
 
 /** Options for {@linkcode Supervisor}. */
 export interface SupervisorOptions {
@@ -122,6 +125,16 @@ interface ConsumerRun {
  * join while the next ones load. Four per core kept 50 starting workers
  * from starving each other and the supervisor's own event loop.
  */
+/** Where `path` really is when that is elsewhere (it is, or is under, a link); else undefined. */
+function realPath(path: string): string | undefined {
+  try {
+    const real = realpathSync(path);
+    return real === path ? undefined : real;
+  } catch {
+    return undefined; // no node_modules (a compiled executable): nothing to add
+  }
+}
+
 function maxLoading(): number {
   const cores = typeof navigator === "undefined" ? 1 : navigator.hardwareConcurrency ?? 1;
   return Math.max(4, 4 * cores);
@@ -147,7 +160,6 @@ export class Supervisor {
   /** A control pass asked for by an event (a worker loaded, a slot queued). */
   #passSoon: ReturnType<typeof setTimeout> | null = null;
   #stopping = false;
-  #packageDir = dirname(RUNTIME_DIR);
   #lastControlPass = performance.now();
   /** Workers of removed, changed or scaled-down consumers that are still draining. */
   #retiring = new Set<WorkerHandle>();
@@ -397,8 +409,8 @@ export class Supervisor {
       recovery,
       runtime,
       permissions: workerPermissions(slot.consumer, slot.kafka, {
-        runtimeDir: RUNTIME_DIR,
-        packageDir: this.#packageDir,
+        packageDir: PACKAGE_DIR,
+        realNodeModules: REAL_NODE_MODULES,
       }),
       entry: this.#options.workerEntry,
       logger,

@@ -9,7 +9,9 @@
  * ms of CPU and ~3.5 MiB per worker, for a `require` that kafkajs uses to
  * get `events` and `util` and, at load, `crypto`, `zlib` and `assert` for
  * features that most consumers never use (SCRAM, gzip, transactions). Those
- * load on first use here instead.
+ * load on first use here instead. Any other built-in (the CommonJS
+ * dependencies of @platformatic/kafka ask for `buffer`, `stream`, `tty`, …,
+ * and extend their classes) is the module itself, loaded when asked for.
  *
  * @module
  */
@@ -17,14 +19,17 @@ import events from "node:events";
 import util from "node:util";
 
 const EAGER: Record<string, unknown> = { events, util };
+/** What kafkajs requires when it loads, for features it uses later if at all. */
+const ON_FIRST_USE = new Set(["assert", "crypto", "net", "tls", "zlib"]);
 
 /**
  * A built-in module by name (`"zlib"` or `"node:zlib"`): `events` and
- * `util` at once, any other when it is first used.
+ * `util` at once; kafkajs's others when first used ({@linkcode lazyBuiltin});
+ * any other, the module itself.
  */
 export function bundleRequire(id: string): unknown {
   const name = id.startsWith("node:") ? id.slice("node:".length) : id;
-  return EAGER[name] ?? lazyBuiltin(name);
+  return EAGER[name] ?? (ON_FIRST_USE.has(name) ? lazyBuiltin(name) : getBuiltin(name));
 }
 
 /**

@@ -1,11 +1,13 @@
 /**
  * The worker bundle as `deno task build` writes it (and the image runs it):
  * a daemon started from a package that holds a fresh bundle starts its
- * workers from it, on Deno and Bun, and kafkajs inside it still has every
- * built-in module it needs. Gzip-compressed records are the case to prove:
- * the bundle hands kafkajs `zlib` only when a compressed batch first
- * arrives (src/worker/bundle_require.ts), and kafkajs's plaintext
- * connections on Deno go through Deno's own TCP API (src/kafka/deno_socket.ts).
+ * workers from it, on Deno and Bun, with either engine, and each client
+ * library inside it still has every built-in module it needs. Gzip-compressed
+ * records are the case to prove: the bundle hands kafkajs `zlib` only when
+ * a compressed batch first arrives (src/worker/bundle_require.ts), kafkajs's
+ * plaintext connections on Deno go through Deno's own TCP API
+ * (src/kafka/deno_socket.ts), and @platformatic/kafka's CommonJS
+ * dependencies get real built-in modules from the bundle's `require`.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -20,7 +22,7 @@ import {
   spawnDaemon,
   writeConsumersConfig,
 } from "../harness/daemon.ts";
-import { TEST_KAFKA, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import { ENGINES, TEST_KAFKA, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -34,7 +36,7 @@ async function packageWithBundle(): Promise<string> {
   return dir;
 }
 
-Deno.test("workers started from the bundle consume gzip-compressed records, on Deno and Bun", async (t) => {
+Deno.test("workers started from the bundle consume gzip-compressed records, on Deno and Bun, with each engine", async (t) => {
   const pkg = await packageWithBundle();
   try {
     await withTopic({ partitions: 2 }, async ({ topic }) => {
@@ -47,12 +49,15 @@ Deno.test("workers started from the bundle consume gzip-compressed records, on D
         messages: values.map((value) => ({ value })),
       });
       await producer.disconnect();
-      for (const runtime of RUNTIMES) {
-        await t.step(runtime, async () => {
+      for (
+        const [runtime, engine] of RUNTIMES.flatMap((r) => ENGINES.map((e) => [r, e] as const))
+      ) {
+        await t.step(`${runtime}, ${engine}`, async () => {
           const config = await writeConsumersConfig([{
             name: "c",
             group: uniqueName("g"),
             topic,
+            engine,
             handler: fixtureHandler("record.ts"),
             autoOffsetReset: "earliest",
           }]);

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
-import { bundleWorker } from "../../../scripts/build.ts";
+import { fileURLToPath, pathToFileURL } from "node:url";
+import { buildWorkerBundle } from "../../../scripts/build.ts";
+import { BUNDLE_DIR } from "../../../src/supervisor/worker_bundle.ts";
 import { lazyValidator, type Validator } from "../../../src/kafka/platformatic/lazy_validators.ts";
 
 Deno.test("lazyValidator() compiles on the first call, once", () => {
@@ -34,50 +35,71 @@ Deno.test("lazyValidator() forwards the arguments, `this` and each call's errors
   assert.equal(validate.errors, null);
 });
 
-Deno.test("loadPlatformatic() compiles none of the library's validators; a Consumer still checks its options", async () => {
+const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+
+/** What platformatic_load_worker.ts reports. */
+interface LoadReport {
+  afterLoad: number;
+  afterConsumer: number;
+  groupOptionsError: string;
+  ownCompile: boolean;
+}
+
+/** Runs platformatic_load_worker.ts in a fresh isolate, with the engine from `engine` (default: the sources). */
+async function loadInWorker(engine = ""): Promise<LoadReport> {
   const worker = new Worker(new URL("./platformatic_load_worker.ts", import.meta.url), {
     type: "module",
+    name: engine,
   });
   try {
-    const result = await new Promise<{
-      afterLoad: number;
-      afterConsumer: number;
-      groupOptionsError: string;
-      ownCompile: boolean;
-    }>((resolve, reject) => {
+    return await new Promise<LoadReport>((resolve, reject) => {
       worker.onmessage = (event) => resolve(event.data);
       worker.onerror = (event) => {
         event.preventDefault();
         reject(new Error(event.message));
       };
     });
-    // Loaded eagerly, the library compiles 38 validators and the meta-schema.
-    assert.equal(result.afterLoad, 0);
-    // The Consumer compiles the group options validator it calls, and nothing else.
-    assert.ok(
-      result.afterConsumer > 0 && result.afterConsumer < 10,
-      `compiled ${result.afterConsumer}`,
-    );
-    assert.match(result.groupOptionsError, /\/options\/sessionTimeout must be >= 0/);
-    assert.equal(result.ownCompile, true);
   } finally {
     worker.terminate();
   }
+}
+
+function assertLazy(result: LoadReport): void {
+  // Loaded eagerly, the library compiles 38 validators and the meta-schema.
+  assert.equal(result.afterLoad, 0);
+  // The Consumer compiles the group options validator it calls, and nothing else.
+  assert.ok(
+    result.afterConsumer > 0 && result.afterConsumer < 10,
+    `compiled ${result.afterConsumer}`,
+  );
+  assert.match(result.groupOptionsError, /\/options\/sessionTimeout must be >= 0/);
+  assert.equal(result.ownCompile, true);
+}
+
+Deno.test("loadPlatformatic() compiles none of the library's validators; a Consumer still checks its options", async () => {
+  assertLazy(await loadInWorker());
 });
 
-Deno.test("the worker bundle imports ajv from the package the library loads, not a copy of its own", async () => {
-  const outdir = await Deno.makeTempDir({ prefix: "consumerd-bundle-" });
+Deno.test("from the worker bundle too: the library and the engine's patch share one bundled ajv", async () => {
+  const pkg = await Deno.makeTempDir({ prefix: "consumerd-bundle-" });
   try {
-    await bundleWorker(fileURLToPath(new URL("../../../", import.meta.url)), outdir);
-    let imports = 0;
-    for await (const entry of Deno.readDir(outdir)) {
-      const text = await Deno.readTextFile(join(outdir, entry.name));
-      // A bundled copy: ajv's own class, which the engine's patch would not reach.
-      assert.doesNotMatch(text, /class Ajv2020 extends/, entry.name);
-      if (/from\s*"ajv\/dist\/2020\.js"/.test(text)) imports++;
+    await new Deno.Command("cp", { args: ["-r", join(ROOT, "src"), join(ROOT, "deno.json"), pkg] })
+      .output();
+    await Deno.symlink(join(ROOT, "node_modules"), join(pkg, "node_modules"));
+    await buildWorkerBundle(pkg);
+    const dir = join(pkg, BUNDLE_DIR);
+    let copies = 0;
+    let library = "";
+    for await (const entry of Deno.readDir(dir)) {
+      const text = await Deno.readTextFile(join(dir, entry.name));
+      copies += text.match(/class Ajv2020 extends/g)?.length ?? 0;
+      assert.doesNotMatch(text, /from\s*"ajv[/"]/, `${entry.name} imports ajv from the package`);
+      if (/^library-.*\.js$/.test(entry.name)) library = join(dir, entry.name);
     }
-    assert.equal(imports, 1);
+    assert.equal(copies, 1, "one copy of ajv in the bundle");
+    assert.notEqual(library, "", "the bundle has the engine's library module");
+    assertLazy(await loadInWorker(pathToFileURL(library).href));
   } finally {
-    await Deno.remove(outdir, { recursive: true });
+    await Deno.remove(pkg, { recursive: true });
   }
 });

@@ -1,12 +1,18 @@
 /**
  * Loads @platformatic/kafka through the engine in a fresh isolate and
  * reports how many of the library's ajv validators were compiled by then.
+ * The engine comes from the sources, or from the module of a worker bundle
+ * named by the worker's name (a file URL).
  *
  * @module
  */
-import { loadPlatformatic } from "../../../src/kafka/platformatic/library.ts";
+import type { loadPlatformatic as LoadPlatformatic } from "../../../src/kafka/platformatic/library.ts";
 
-declare const self: { postMessage(message: unknown): void };
+declare const self: { name: string; postMessage(message: unknown): void };
+
+const { loadPlatformatic } = await import(
+  self.name.startsWith("file:") ? self.name : "../../../src/kafka/platformatic/library.ts"
+) as { loadPlatformatic: typeof LoadPlatformatic };
 
 interface SchemaEnv {
   validate?: unknown;

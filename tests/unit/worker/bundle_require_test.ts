@@ -10,6 +10,28 @@ Deno.test("bundleRequire gives events and util themselves, with or without the n
   assert.equal(typeof (bundleRequire("util") as { promisify: unknown }).promisify, "function");
 });
 
+Deno.test("bundleRequire gives any other built-in as the module itself: its classes can be extended", async () => {
+  const { Buffer } = await import("node:buffer");
+  const stream = await import("node:stream");
+  assert.equal((bundleRequire("buffer") as { Buffer: unknown }).Buffer, Buffer);
+  const { Readable } = bundleRequire("node:stream") as typeof stream;
+  assert.equal(Readable, stream.Readable);
+  class Numbers extends Readable {}
+  assert.ok(new Numbers() instanceof stream.Readable);
+  assert.equal(typeof (bundleRequire("tty") as { isatty: unknown }).isatty, "function");
+  assert.throws(() => bundleRequire("no-such-module"), /no built-in module "node:no-such-module"/);
+});
+
+Deno.test("bundleRequire gives kafkajs's load-time built-ins as stand-ins until first used", () => {
+  for (const name of ["assert", "crypto", "net", "tls", "zlib"]) {
+    assert.equal(typeof bundleRequire(name), "function", name);
+  }
+  const crypto = bundleRequire("crypto") as {
+    createHash(a: string): { update(d: string): { digest(e: string): string } };
+  };
+  assert.equal(crypto.createHash("sha256").update("x").digest("hex").length, 64);
+});
+
 Deno.test("lazyBuiltin: a function read before the module loads still works once called (kafkajs's promisify(zlib.gzip))", async () => {
   const lazyZlib = lazyBuiltin("zlib") as typeof zlib;
   const gzip = promisify(lazyZlib.gzip);
