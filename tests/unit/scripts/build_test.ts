@@ -1,5 +1,10 @@
 import assert from "node:assert/strict";
-import { EAGER_COMPILE_HINT, eagerChunk, rewireChunk } from "../../../scripts/build.ts";
+import {
+  deferChunkImports,
+  EAGER_COMPILE_HINT,
+  eagerChunk,
+  rewireChunk,
+} from "../../../scripts/build.ts";
 
 const CHUNK = [
   'import { createRequire } from "node:module";',
@@ -57,4 +62,27 @@ Deno.test("eagerChunk puts V8's compile-everything hint on the first line, once"
   assert.ok(out.startsWith("//# allFunctionsCalledOnLoad\n"));
   assert.equal(out, EAGER_COMPILE_HINT + 'import { x } from "./y.js";\n');
   assert.equal(eagerChunk(out), out);
+});
+
+Deno.test("deferChunkImports loads other chunks through a function, leaving static and package imports alone", () => {
+  const chunk = [
+    'import { a } from "./entry-1.js";',
+    'import { b } from "node:buffer";',
+    'const s = await import("./session-9rvc2yye.js");',
+    'const p = await import("@platformatic/kafka");',
+    'const d = (await import("./dead_letter-x.js")).sink;',
+  ].join("\n");
+  assert.equal(
+    deferChunkImports(chunk),
+    [
+      "const __importChunk = (specifier) => import(specifier);",
+      'import { a } from "./entry-1.js";',
+      'import { b } from "node:buffer";',
+      'const s = await __importChunk("./session-9rvc2yye.js");',
+      'const p = await import("@platformatic/kafka");',
+      'const d = (await __importChunk("./dead_letter-x.js")).sink;',
+    ].join("\n"),
+  );
+  const plain = 'import { a } from "./entry-1.js";\nexport const z = a;\n';
+  assert.equal(deferChunkImports(plain), plain);
 });
