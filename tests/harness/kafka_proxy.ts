@@ -9,6 +9,7 @@
  * @module
  */
 import { brokerOptions, portOpen } from "../../scripts/broker.ts";
+import { closeConns } from "./proxy.ts";
 import {
   FrameSplitter,
   type RequestHeader,
@@ -63,14 +64,7 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
     const server = await Deno.connect({ hostname: host, port: proxiedPort });
     open.add(server);
     const asked = new Map<number, RequestHeader>();
-    const cut = () => {
-      for (const c of [client, server]) {
-        try {
-          c.close();
-        } catch { /* closed already */ }
-        open.delete(c);
-      }
-    };
+    const cut = () => closeConns([client, server], open);
     const upstream = (async () => {
       const frames = new FrameSplitter();
       let sending = Promise.resolve();
@@ -119,12 +113,7 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
   (async () => {
     for await (const client of listener) {
       open.add(client);
-      serve(client).catch(() => {
-        try {
-          client.close();
-        } catch { /* closed already */ }
-        open.delete(client);
-      });
+      serve(client).catch(() => closeConns([client], open));
     }
   })().catch(() => {});
 
@@ -135,12 +124,7 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
     requests: (apiKey) => [...(seen.get(apiKey) ?? [])],
     close() {
       listener.close();
-      for (const c of open) {
-        try {
-          c.close();
-        } catch { /* closed already */ }
-      }
-      open.clear();
+      closeConns([...open], open);
     },
   };
 }

@@ -30,14 +30,7 @@ export function startProxy(port: number, target: string): TcpProxy {
       open.add(client);
       Deno.connect({ hostname: hostname!, port: Number(targetPort) }).then((server) => {
         open.add(server);
-        const cut = () => {
-          for (const c of [client, server]) {
-            try {
-              c.close();
-            } catch { /* closed already */ }
-            open.delete(c);
-          }
-        };
+        const cut = () => closeConns([client, server], open);
         client.readable.pipeTo(server.writable).catch(() => {}).finally(cut);
         server.readable.pipeTo(client.writable).catch(() => {}).finally(cut);
       }, () => client.close());
@@ -47,12 +40,17 @@ export function startProxy(port: number, target: string): TcpProxy {
     port,
     close() {
       listener.close();
-      for (const c of open) {
-        try {
-          c.close();
-        } catch { /* closed already */ }
-      }
-      open.clear();
+      closeConns([...open], open);
     },
   };
+}
+
+/** Closes each of `conns` (skipping one closed already) and removes it from `open`. */
+export function closeConns(conns: Iterable<Deno.Conn>, open: Set<Deno.Conn>): void {
+  for (const c of conns) {
+    try {
+      c.close();
+    } catch { /* closed already */ }
+    open.delete(c);
+  }
 }
