@@ -13,9 +13,12 @@
  * and kafkajs reads its settings from the global `process`: on Deno either
  * loads much of the Node compatibility layer into every worker. After
  * bundling, {@linkcode rewireChunk} points both at
- * `src/worker/bundle_require.ts` (bundled as `bundle_require.js`), except
- * in @platformatic/kafka's chunk, whose dependencies need real built-in
- * modules (streams, `tty`); its workers load that layer anyway. Chunks load
+ * `src/worker/bundle_require.ts` (bundled as `bundle_require.js`). The
+ * bundler gives @platformatic/kafka's chunk the same `require` (from the
+ * shared helpers' chunk): it hands its CommonJS dependencies the built-in
+ * modules themselves (they extend streams), except kafkajs's five load-time
+ * ones, which are stand-ins until first used (avsc and the library only call
+ * them); that chunk is not checked against kafkajs's list. Chunks load
  * one another on demand ({@linkcode deferChunkImports}), and every chunk is
  * marked for eager compilation ({@linkcode eagerChunk}).
  *
@@ -75,7 +78,7 @@ export const EXTERNAL_PACKAGES = ["@platformatic/wasm-utils"] as const;
  * The bundler's comment before a module of @platformatic/kafka (its path, relative to where the
  * build ran: through a linked node_modules it climbs out first): its chunk is not rewired.
  */
-export const PLATFORMATIC_MARKER = /\n\/\/ (?:\S*\/)?node_modules\/@platformatic\/kafka\//;
+export const PLATFORMATIC_MARKER = /\n\/\/ (?:[^\n]*\/)?node_modules\/@platformatic\/kafka\//;
 
 /**
  * Runs Bun's bundler on the worker entry of `packageDir` into `outdir`
@@ -120,7 +123,8 @@ const REQUIRE_CALL = /\b__require\("([^"]+)"\)/g;
  * One output chunk with its `require` taken from {@linkcode BUNDLE_REQUIRE}
  * instead of `node:module`, and kafkajs's `process.env.KAFKAJS_*` reads
  * through `bundleEnv`; null when the chunk has neither, or is
- * @platformatic/kafka's (left as the bundler wrote it).
+ * @platformatic/kafka's (its `require` comes from the helpers' chunk,
+ * rewired already; its own `createRequire` calls stay).
  *
  * @throws {Error} When the chunk requires a built-in outside
  *   {@linkcode REQUIRED_BUILTINS}, or still refers to `createRequire`

@@ -37,8 +37,16 @@ export function statusBody(reports: readonly ConsumerReport[], config: ConfigInf
       ...status,
       processed: stats.processed,
       resets: { ...status.resets },
-      partitions: status.partitions.map((p) => ({ ...p })),
-      paused: status.paused.map((p) => ({ ...p })),
+      // Field by field: partition progress comes from worker messages, which handler code can
+      // send too, and /status must not carry what it adds.
+      partitions: status.partitions.map((p) => ({
+        partition: p.partition,
+        committed: p.committed,
+        processed: p.processed,
+        highWatermark: p.highWatermark,
+        lag: p.lag,
+      })),
+      paused: status.paused.map((p) => ({ partition: p.partition, reason: p.reason })),
     })),
   };
 }

@@ -3,8 +3,8 @@
  * which advertises the proxy's own address: a client that bootstraps
  * through it sends everything through it (metadata, fetches, commits).
  * It can hold back requests of chosen APIs for a while, as a slow group
- * coordinator on another broker would, and counts what each client had
- * outstanding at once.
+ * coordinator on another broker would, and records when each request
+ * arrived and was answered.
  *
  * @module
  */
@@ -17,6 +17,13 @@ import {
   responseCorrelationId,
 } from "./kafka_frames.ts";
 
+/** A request the proxy passed on, with when (`performance.now()`) it arrived and was answered. */
+export interface SeenRequest extends RequestHeader {
+  arrivedAt: number;
+  /** Null while unanswered (or when its connection closed first). */
+  answeredAt: number | null;
+}
+
 /** A running proxy. */
 export interface KafkaProxy {
   /** The bootstrap address to give a client. */
@@ -26,11 +33,14 @@ export interface KafkaProxy {
    * sent after it on the same connection pass it.
    */
   delay(apiKey: number, ms: number): void;
-  /** The most requests of `apiKey` one client had sent and not yet had answered, at any moment. */
+  /**
+   * The most requests of `apiKey` one client had sent and not yet had answered, at any moment
+   * (a request stops counting when answered or when its connection closes).
+   */
   mostInFlight(apiKey: number): number;
-  /** The requests of `apiKey` seen so far, in order. */
-  requests(apiKey: number): RequestHeader[];
-  /** Stops listening and cuts every connection. */
+  /** The requests of `apiKey` seen so far, in order of arrival. */
+  requests(apiKey: number): SeenRequest[];
+  /** Stops listening, drops the requests it holds and cuts every connection. */
   close(): void;
 }
 
@@ -48,63 +58,80 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
     );
   }
   const delays = new Map<number, number>();
-  const seen = new Map<number, RequestHeader[]>();
+  const seen = new Map<number, SeenRequest[]>();
   const most = new Map<number, number>();
   /** Outstanding requests per "apiKey client". */
   const outstanding = new Map<string, number>();
-  const count = (key: string, by: number) => {
+  const count = (request: SeenRequest, by: number) => {
+    const key = `${request.apiKey} ${request.clientId}`;
     const n = (outstanding.get(key) ?? 0) + by;
     outstanding.set(key, n);
     return n;
   };
   const open = new Set<Deno.Conn>();
+  const holds = new Set<ReturnType<typeof setTimeout>>();
+  let closed = false;
   const listener = Deno.listen({ hostname: host, port: proxyPort });
 
   const serve = async (client: Deno.Conn) => {
     const server = await Deno.connect({ hostname: host, port: proxiedPort });
     open.add(server);
-    const asked = new Map<number, RequestHeader>();
-    const cut = () => closeConns([client, server], open);
+    if (closed) return closeConns([client, server], open);
+    const asked = new Map<number, SeenRequest>();
+    let ended = false;
+    const cut = () => {
+      ended = true;
+      closeConns([client, server], open);
+      for (const request of asked.values()) count(request, -1);
+      asked.clear();
+    };
     const upstream = (async () => {
       const frames = new FrameSplitter();
       let sending = Promise.resolve();
-      const held: Promise<unknown>[] = [];
       for await (const chunk of client.readable) {
         for (const frame of frames.push(chunk)) {
-          const header = requestHeader(frame);
-          asked.set(header.correlationId, header);
-          seen.set(header.apiKey, [...(seen.get(header.apiKey) ?? []), header]);
-          const n = count(`${header.apiKey} ${header.clientId}`, 1);
-          most.set(header.apiKey, Math.max(most.get(header.apiKey) ?? 0, n));
-          const holdMs = delays.get(header.apiKey) ?? 0;
+          const request: SeenRequest = {
+            ...requestHeader(frame),
+            arrivedAt: performance.now(),
+            answeredAt: null,
+          };
+          asked.set(request.correlationId, request);
+          seen.set(request.apiKey, [...(seen.get(request.apiKey) ?? []), request]);
+          most.set(request.apiKey, Math.max(most.get(request.apiKey) ?? 0, count(request, 1)));
           // A held request does not hold up those behind it: the broker gets them first, and the
           // client has their answers before its answer (as from a slow group coordinator on
-          // another broker than the partitions' leader). Writes stay whole and in turn.
-          // (A write that fails means the connection is going: the reads end and cut it.)
-          const send = () => (sending = sending.then(() =>
-            writeAll(server, frame)
-          ).catch(() => {}));
-          if (holdMs > 0) held.push(new Promise((r) => setTimeout(r, holdMs)).then(send));
-          else send();
+          // another broker than the partitions' leader). Writes stay whole and in turn; a write
+          // that fails means the connection is going (the reads end and cut it).
+          const send = () => {
+            if (!ended) sending = sending.then(() => writeAll(server, frame)).catch(() => {});
+          };
+          const holdMs = delays.get(request.apiKey) ?? 0;
+          if (holdMs === 0) send();
+          else {
+            const hold = setTimeout(() => {
+              holds.delete(hold);
+              send();
+            }, holdMs);
+            holds.add(hold);
+          }
         }
       }
-      await Promise.all(held);
-      await sending;
     })();
     const downstream = (async () => {
       const frames = new FrameSplitter();
       for await (const chunk of server.readable) {
         for (const frame of frames.push(chunk)) {
-          const header = asked.get(responseCorrelationId(frame));
-          if (header) {
-            asked.delete(header.correlationId);
-            count(`${header.apiKey} ${header.clientId}`, -1);
+          const request = asked.get(responseCorrelationId(frame));
+          if (request) {
+            asked.delete(request.correlationId);
+            request.answeredAt = performance.now();
+            count(request, -1);
           }
           await writeAll(client, frame);
         }
       }
     })();
-    // Either side closing ends the connection on both.
+    // Either side closing ends the connection on both; what it still holds is dropped.
     await Promise.race([upstream, downstream]).catch(() => {});
     cut();
     await Promise.allSettled([upstream, downstream]);
@@ -123,7 +150,10 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
     mostInFlight: (apiKey) => most.get(apiKey) ?? 0,
     requests: (apiKey) => [...(seen.get(apiKey) ?? [])],
     close() {
+      closed = true;
       listener.close();
+      for (const hold of holds) clearTimeout(hold);
+      holds.clear();
       closeConns([...open], open);
     },
   };

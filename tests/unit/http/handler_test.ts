@@ -139,3 +139,26 @@ Deno.test("readBody() gives up on a body that never finishes with 408", async ()
   const request = new Request("http://x/reload", { method: "POST", body: never });
   assert.equal(await readBody(request, { limit: 100, timeoutMs: 50 }), 408);
 });
+
+Deno.test("createStatusHandler(): /status carries a partition's known fields only, whatever a worker message added", async () => {
+  const forged = {
+    partition: 0,
+    committed: "5",
+    processed: "4",
+    highWatermark: "9",
+    lag: "4",
+    injected: "<script>",
+  };
+  const handler = createStatusHandler({
+    source: source([report({
+      partitions: [forged],
+      paused: [{ partition: 0, reason: "failed", extra: 1 } as ConsumerReport["paused"][number]],
+    })]),
+    token: null,
+  });
+  const body = await (await handler(req("/status"))).json();
+  assert.deepEqual(body.consumers[0].partitions, [
+    { partition: 0, committed: "5", processed: "4", highWatermark: "9", lag: "4" },
+  ]);
+  assert.deepEqual(body.consumers[0].paused, [{ partition: 0, reason: "failed" }]);
+});
