@@ -119,12 +119,6 @@ interface ConsumerRun {
   retired: WorkerStats;
 }
 
-/**
- * How many workers load at once: loading is CPU-bound (each worker compiles
- * its client library), and a worker that has loaded goes on to connect and
- * join while the next ones load. Four per core kept 50 starting workers
- * from starving each other and the supervisor's own event loop.
- */
 /** Where `path` really is when that is elsewhere (it is, or is under, a link); else undefined. */
 function realPath(path: string): string | undefined {
   try {
@@ -135,6 +129,12 @@ function realPath(path: string): string | undefined {
   }
 }
 
+/**
+ * How many workers load at once: loading is CPU-bound (each worker compiles
+ * its client library), and a worker that has loaded goes on to connect and
+ * join while the next ones load. Four per core kept 50 starting workers
+ * from starving each other and the supervisor's own event loop.
+ */
 function maxLoading(): number {
   const cores = typeof navigator === "undefined" ? 1 : navigator.hardwareConcurrency ?? 1;
   return Math.max(4, 4 * cores);

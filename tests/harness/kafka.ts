@@ -5,6 +5,7 @@
  * @module
  */
 import type { Engine, KafkaConfig } from "../../src/config/types.ts";
+import type { SessionOptions } from "../../src/kafka/session.ts";
 import { KafkaAdmin } from "../../src/kafka/admin.ts";
 import { createKafka } from "../../src/kafka/client.ts";
 import { kafkaTool } from "../../scripts/broker.ts";
@@ -28,6 +29,19 @@ export const ENGINES: readonly Engine[] = ["kafkajs", "platformatic"];
 export function kafkaWith(engine: Engine): KafkaConfig {
   return { ...TEST_KAFKA, engine };
 }
+
+/**
+ * Session options the session tests share: every partition of the topic, from the earliest
+ * offset when out of range, auto commit, kafkajs's fetch sizes, one partition at a time.
+ */
+export const TEST_SESSION = {
+  partitions: null,
+  autoOffsetReset: "earliest",
+  autoCommit: true,
+  fetch: { maxBytesPerPartition: 1024 * 1024, maxBytes: 10 * 1024 * 1024, maxWaitMs: 500 },
+  concurrency: 1,
+  maxHandlerMs: 60_000,
+} as const satisfies Partial<SessionOptions>;
 
 /** A connected transactional producer (kafkajs's), for tests that need aborted or committed transactions. */
 export async function transactionalProducer(): Promise<
