@@ -19,8 +19,7 @@
  * modules themselves (they extend streams), except kafkajs's five load-time
  * ones, which are stand-ins until first used (avsc and the library only call
  * them); that chunk is not checked against kafkajs's list. Chunks load
- * one another on demand ({@linkcode deferChunkImports}), and every chunk is
- * marked for eager compilation ({@linkcode eagerChunk}).
+ * one another on demand ({@linkcode deferChunkImports}).
  *
  * @module
  */
@@ -51,8 +50,13 @@ export async function buildWorkerBundle(packageDir: string = ROOT): Promise<Bund
   const tmp = `${outdir}.tmp-${Deno.pid}`;
   const metafile = join(tmp, "meta.json");
   await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  await bundleWorker(packageDir, tmp, metafile);
-  await rewireBundle(tmp);
+  try {
+    await bundleWorker(packageDir, tmp, metafile);
+    await rewireBundle(tmp);
+  } catch (error) {
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    throw error;
+  }
   const meta = JSON.parse(await Deno.readTextFile(metafile)) as { inputs: Record<string, unknown> };
   await Deno.remove(metafile);
   const inputs: Record<string, string> = {};
@@ -161,20 +165,6 @@ export function rewireChunk(source: string): string | null {
   return `import { bundleEnv as __bundleEnv, bundleRequire as __bundleRequire } from "./${BUNDLE_REQUIRE}";\n${out}`;
 }
 
-/**
- * V8's compile hint that every function of the file is called when it
- * loads: V8 then compiles them all at once, so the runtime's compiled-code
- * cache holds them all and each worker reads them from it, instead of
- * compiling each function on its first call in every worker (kafkajs's
- * connect, join and fetch code ran in 50 workers compiled 50 times).
- */
-export const EAGER_COMPILE_HINT = "//# allFunctionsCalledOnLoad\n";
-
-/** `source` with {@linkcode EAGER_COMPILE_HINT} as its first line. */
-export function eagerChunk(source: string): string {
-  return source.startsWith(EAGER_COMPILE_HINT) ? source : EAGER_COMPILE_HINT + source;
-}
-
 /** A bundler-written `import("./chunk.js")` of another chunk. */
 const CHUNK_IMPORT = /\bimport\("(\.\/[\w.-]+\.js)"\)/g;
 /** What {@linkcode deferChunkImports} calls instead of `import(…)`. */
@@ -196,7 +186,7 @@ export function deferChunkImports(source: string): string {
 
 /**
  * Rewires every chunk in `outdir` ({@linkcode rewireChunk}), defers its imports of other chunks
- * ({@linkcode deferChunkImports}) and marks it {@linkcode eagerChunk}.
+ * ({@linkcode deferChunkImports}).
  */
 async function rewireBundle(outdir: string): Promise<void> {
   if (!existsSync(join(outdir, BUNDLE_REQUIRE))) throw new Error(`bundle: no ${BUNDLE_REQUIRE}`);
@@ -205,7 +195,7 @@ async function rewireBundle(outdir: string): Promise<void> {
     const path = join(outdir, entry.name);
     const source = await Deno.readTextFile(path);
     const rewired = entry.name === BUNDLE_REQUIRE ? null : rewireChunk(source);
-    await Deno.writeTextFile(path, eagerChunk(deferChunkImports(rewired ?? source)));
+    await Deno.writeTextFile(path, deferChunkImports(rewired ?? source));
   }
 }
 

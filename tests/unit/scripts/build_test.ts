@@ -1,10 +1,6 @@
 import assert from "node:assert/strict";
-import {
-  deferChunkImports,
-  EAGER_COMPILE_HINT,
-  eagerChunk,
-  rewireChunk,
-} from "../../../scripts/build.ts";
+import { join } from "node:path";
+import { buildWorkerBundle, deferChunkImports, rewireChunk } from "../../../scripts/build.ts";
 
 const CHUNK = [
   'import { createRequire } from "node:module";',
@@ -57,13 +53,6 @@ Deno.test("rewireChunk rewires only reads of the global process.env.KAFKAJS_*", 
   assert.ok(out.includes("process.env.KAFKAJS_Z = 1"));
 });
 
-Deno.test("eagerChunk puts V8's compile-everything hint on the first line, once", () => {
-  const out = eagerChunk('import { x } from "./y.js";\n');
-  assert.ok(out.startsWith("//# allFunctionsCalledOnLoad\n"));
-  assert.equal(out, EAGER_COMPILE_HINT + 'import { x } from "./y.js";\n');
-  assert.equal(eagerChunk(out), out);
-});
-
 Deno.test("deferChunkImports loads other chunks through a function, leaving static and package imports alone", () => {
   const chunk = [
     'import { a } from "./entry-1.js";',
@@ -85,4 +74,20 @@ Deno.test("deferChunkImports loads other chunks through a function, leaving stat
   );
   const plain = 'import { a } from "./entry-1.js";\nexport const z = a;\n';
   assert.equal(deferChunkImports(plain), plain);
+});
+
+Deno.test("buildWorkerBundle leaves nothing behind when the build fails", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "consumerd-build-" });
+  try {
+    // Bundles, but the build refuses what it wrote: a createRequire it does not know.
+    const worker = join(dir, "src", "worker");
+    await Deno.mkdir(worker, { recursive: true });
+    await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
+    await Deno.writeTextFile(join(worker, "entry.ts"), 'console.log("createRequire(");\n');
+    await Deno.writeTextFile(join(worker, "bundle_require.ts"), "export const x = 1;\n");
+    await assert.rejects(buildWorkerBundle(dir), /createRequire is used without the prelude/);
+    assert.deepEqual([...Deno.readDirSync(join(dir, "dist"))], []);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
