@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { type Document, isMap, isPair, isScalar, isSeq, type Scalar } from "yaml";
+import { type Document, isMap, isPair, isScalar, isSeq, type Scalar } from "./yaml.ts";
 import type { FieldPath } from "./locate.ts";
 
 /** Looks up an environment variable; `undefined` when it is not set. */

@@ -4,7 +4,15 @@
  *
  * @module
  */
-import { type Document, isAlias, isMap, isPair, isScalar, isSeq, type LineCounter } from "yaml";
+import {
+  type Document,
+  isAlias,
+  isMap,
+  isPair,
+  isScalar,
+  isSeq,
+  type LineCounter,
+} from "./yaml.ts";
 
 /** A path into the parsed document: map keys and sequence indexes. */
 export type FieldPath = readonly (string | number)[];

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import { type Document, LineCounter, parseDocument, visit, type YAMLError } from "yaml";
+import { type Document, LineCounter, parseDocument, visit, type YAMLError } from "./yaml.ts";
 import type { ConfigIssue } from "./error.ts";
 import {
   exceedsExpandedSize,

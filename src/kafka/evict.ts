@@ -1,12 +1,15 @@
 /**
  * Evicting a dead worker's group member, with the engine its consumer reads with.
  *
+ * Each engine's client library is imported at the first eviction, not with
+ * the supervisor: the daemon's own isolate does not load kafkajs or
+ * @platformatic/kafka at start (about 110 ms before the first worker could
+ * start; `tests/unit/cli/daemon_graph_test.ts`).
+ *
  * @module
  */
 import type { Engine, KafkaConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
-import { evictMember } from "./platformatic/evict.ts";
-import { evictGroupMember as evictWithKafkajs } from "./topic_client.ts";
 
 /**
  * Removes a member from its group on its behalf — its worker died without
@@ -19,6 +22,11 @@ export async function evictGroupMember(
   engine: Engine,
   options: { group: string; memberId: string; logger: Logger },
 ): Promise<void> {
-  if (engine === "platformatic") await evictMember(kafka, options);
-  else await evictWithKafkajs(kafka, options);
+  if (engine === "platformatic") {
+    const { evictMember } = await import("./platformatic/evict.ts");
+    await evictMember(kafka, options);
+  } else {
+    const { evictGroupMember } = await import("./topic_client.ts");
+    await evictGroupMember(kafka, options);
+  }
 }
