@@ -39,6 +39,15 @@ async function packageWithBundle(): Promise<string> {
 Deno.test("workers started from the bundle consume gzip-compressed records, on Deno and Bun, with each engine", async (t) => {
   const pkg = await packageWithBundle();
   try {
+    // Every CommonJS module function is parenthesized, so that it is in the code cache.
+    let wrapped = 0;
+    for await (const entry of Deno.readDir(join(pkg, "dist", "worker"))) {
+      if (!entry.name.endsWith(".js")) continue;
+      const chunk = await Deno.readTextFile(join(pkg, "dist", "worker", entry.name));
+      assert.doesNotMatch(chunk, /__commonJS\(function/, entry.name);
+      wrapped += chunk.match(/= __commonJS\(\(function\(/g)?.length ?? 0;
+    }
+    assert.ok(wrapped > 300, `${wrapped} CommonJS modules parenthesized`);
     await withTopic({ partitions: 2 }, async ({ topic }) => {
       const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "gzip" }).producer();
       await producer.connect();

@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { buildWorkerBundle, deferChunkImports, rewireChunk } from "../../../scripts/build.ts";
+import {
+  buildWorkerBundle,
+  deferChunkImports,
+  eagerFactories,
+  rewireChunk,
+} from "../../../scripts/build.ts";
 
 const CHUNK = [
   'import { createRequire } from "node:module";',
@@ -51,6 +56,51 @@ Deno.test("rewireChunk rewires only reads of the global process.env.KAFKAJS_*", 
   assert.ok(out.includes('a = __bundleEnv("KAFKAJS_X")'));
   assert.ok(out.includes("globalThis.process.env.KAFKAJS_Y"));
   assert.ok(out.includes("process.env.KAFKAJS_Z = 1"));
+});
+
+Deno.test("eagerFactories parenthesizes each CommonJS module function, and nothing else", () => {
+  const chunk = [
+    "var require_a = __commonJS(function(exports, module) {",
+    "  var f = function(x) {",
+    "    return x;",
+    "  };",
+    "",
+    "  module.exports = { f };",
+    "});",
+    "var require_b$1 = __commonJS(function(exports) {",
+    "  exports.b = 1;",
+    "});",
+    "export default require_a();",
+  ].join("\n");
+  assert.equal(
+    eagerFactories(chunk),
+    chunk
+      .replace("require_a = __commonJS(function(", "require_a = __commonJS((function(")
+      .replace("require_b$1 = __commonJS(function(", "require_b$1 = __commonJS((function(")
+      .replaceAll("\n});", "\n}));"),
+  );
+  assert.equal(eagerFactories("export const x = 1;\n"), "export const x = 1;\n");
+});
+
+Deno.test("eagerFactories ends a module past a template string's line, and refuses a layout it does not know", () => {
+  const start = "var require_a = __commonJS(function(exports, module) {";
+  assert.equal(
+    eagerFactories([start, "  module.exports = `", "});", "`;", "});", ""].join("\n")),
+    [
+      "var require_a = __commonJS((function(exports, module) {",
+      "  module.exports = `",
+      "});",
+      "`;",
+      "}));",
+      "",
+    ].join("\n"),
+  );
+  assert.throws(() => eagerFactories(`${start}\n  a();\n`), /line 1 has no end that parses/);
+  assert.throws(() => eagerFactories(`${start}\n  a(;\n});`), /line 1 has no end that parses/);
+  assert.throws(
+    () => eagerFactories(`x(); var require_b = __commonJS(function(exports) {\n});`),
+    /1 CommonJS modules are not at the start of a line/,
+  );
 });
 
 Deno.test("deferChunkImports loads other chunks through a function, leaving static and package imports alone", () => {
