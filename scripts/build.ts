@@ -55,26 +55,28 @@ export async function buildWorkerBundle(packageDir: string = ROOT): Promise<Bund
   try {
     await bundleWorker(packageDir, tmp, metafile);
     await rewireBundle(tmp);
+    const meta = JSON.parse(await Deno.readTextFile(metafile)) as {
+      inputs: Record<string, unknown>;
+    };
+    await Deno.remove(metafile);
+    const inputs: Record<string, string> = {};
+    // Besides what Bun read: the import map it resolved with. (Not the lock file or this script:
+    // the image prunes packages and drops its build scripts after building.)
+    const settings = ["deno.json"];
+    for (const input of [...Object.keys(meta.inputs), ...settings].sort()) {
+      // Bun names inputs relative to the working directory.
+      const path = relative(packageDir, join(packageDir, input));
+      inputs[path] = fileDigest(join(packageDir, path));
+    }
+    const manifest: BundleManifest = { entry: "entry.js", inputs };
+    await Deno.writeTextFile(join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
+    await Deno.remove(outdir, { recursive: true }).catch(() => {});
+    await Deno.rename(tmp, outdir);
+    return manifest;
   } catch (error) {
     await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw error;
   }
-  const meta = JSON.parse(await Deno.readTextFile(metafile)) as { inputs: Record<string, unknown> };
-  await Deno.remove(metafile);
-  const inputs: Record<string, string> = {};
-  // Besides what Bun read: the import map it resolved with. (Not the lock file or this script:
-  // the image prunes packages and drops its build scripts after building.)
-  const settings = ["deno.json"];
-  for (const input of [...Object.keys(meta.inputs), ...settings].sort()) {
-    // Bun names inputs relative to the working directory.
-    const path = relative(packageDir, join(packageDir, input));
-    inputs[path] = fileDigest(join(packageDir, path));
-  }
-  const manifest: BundleManifest = { entry: "entry.js", inputs };
-  await Deno.writeTextFile(join(tmp, MANIFEST_FILE), JSON.stringify(manifest, null, 2) + "\n");
-  await Deno.remove(outdir, { recursive: true }).catch(() => {});
-  await Deno.rename(tmp, outdir);
-  return manifest;
 }
 
 /** Packages the bundle imports at run time instead of containing them. */
@@ -167,8 +169,11 @@ export function rewireChunk(source: string): string | null {
   return `import { bundleEnv as __bundleEnv, bundleRequire as __bundleRequire } from "./${BUNDLE_REQUIRE}";\n${out}`;
 }
 
-/** The first line of a CommonJS module the bundler wrapped: `var require_x = __commonJS(function(…) {`. */
-const FACTORY_START = /^var require_[\w$]+ = __commonJS\(function\(/;
+/**
+ * The first line of a CommonJS module the bundler wrapped: `var require_x = __commonJS(function(…) {`,
+ * its body on the lines after it.
+ */
+const FACTORY_START = /^var require_[\w$]+ = __commonJS\(function\([^)]*\) \{$/;
 /** The last line of such a wrapper. */
 const FACTORY_END = "});";
 
@@ -186,46 +191,51 @@ const FACTORY_END = "});";
  * call. V8's `//# allFunctionsCalledOnLoad` comment would cover those too,
  * but Deno does not ask V8 to follow it.)
  *
- * A wrapper ends at the first line that is exactly `});` where the function
- * parses: such a line inside a template string does not end it.
+ * A wrapper ends at the first line that is exactly `});` where the text
+ * from its `function` parses as one function expression: such a line inside
+ * a template string does not end it. A wrapper with no such end (say, one
+ * that uses `import.meta`, which only a module may) is left as it is: it
+ * still works, compiled on first call.
  *
- * @throws {Error} When a wrapper has no such end, or is not at the start of
- *   a line: the bundler's output changed.
+ * @throws {Error} When a wrapper is not at the start of a line, or not laid
+ *   out as above: the bundler's output changed.
  */
 export function eagerFactories(source: string): string {
   const lines = source.split("\n");
-  let open = -1;
-  let wrapped = 0;
-  for (let i = 0; i < lines.length; i++) {
-    if (open === -1) {
-      if (FACTORY_START.test(lines[i]!)) open = i;
-      continue;
-    }
-    if (lines[i] !== FACTORY_END) continue;
+  let found = 0;
+  for (let open = 0; open < lines.length; open++) {
     const start = lines[open]!;
+    if (!FACTORY_START.test(start)) continue;
+    found++;
     const at = start.indexOf("function(");
-    if (!parses([start.slice(at), ...lines.slice(open + 1, i), "}"].join("\n"))) continue;
-    lines[open] = `${start.slice(0, at)}(${start.slice(at)}`;
-    lines[i] = "}));";
-    open = -1;
-    wrapped++;
-  }
-  if (open !== -1) {
-    throw new Error(`bundle: the CommonJS module at line ${open + 1} has no end that parses`);
+    for (let end = open + 1; end < lines.length; end++) {
+      if (lines[end] !== FACTORY_END) continue;
+      if (!isFunctionExpression([start.slice(at), ...lines.slice(open + 1, end), "}"].join("\n"))) {
+        continue;
+      }
+      lines[open] = `${start.slice(0, at)}(${start.slice(at)}`;
+      lines[end] = "}));";
+      open = end;
+      break;
+    }
   }
   const wrappers = source.match(/__commonJS\(function\(/g)?.length ?? 0;
-  if (wrapped !== wrappers) {
+  if (found !== wrappers) {
     throw new Error(
-      `bundle: ${wrappers - wrapped} CommonJS modules are not at the start of a line`,
+      `bundle: ${wrappers - found} CommonJS modules are not laid out as ` +
+        "`var require_x = __commonJS(function(…) {` on a line of their own",
     );
   }
   return lines.join("\n");
 }
 
-/** Whether `fn` parses as a function expression (it is not run). */
-function parses(fn: string): boolean {
+/**
+ * Whether `text` parses as exactly one function expression (it is not run):
+ * in brackets, a `)` or `}` that closes it early leaves the rest unparsable.
+ */
+function isFunctionExpression(text: string): boolean {
   try {
-    new Function(`"use strict"; return (${fn});`);
+    new Function(`"use strict"; return [\n${text}\n];`);
     return true;
   } catch {
     return false;

@@ -82,7 +82,7 @@ Deno.test("eagerFactories parenthesizes each CommonJS module function, and nothi
   assert.equal(eagerFactories("export const x = 1;\n"), "export const x = 1;\n");
 });
 
-Deno.test("eagerFactories ends a module past a template string's line, and refuses a layout it does not know", () => {
+Deno.test("eagerFactories ends a module past a template string's line, leaves one it cannot end, and refuses a layout it does not know", () => {
   const start = "var require_a = __commonJS(function(exports, module) {";
   assert.equal(
     eagerFactories([start, "  module.exports = `", "});", "`;", "});", ""].join("\n")),
@@ -95,11 +95,23 @@ Deno.test("eagerFactories ends a module past a template string's line, and refus
       "",
     ].join("\n"),
   );
-  assert.throws(() => eagerFactories(`${start}\n  a();\n`), /line 1 has no end that parses/);
-  assert.throws(() => eagerFactories(`${start}\n  a(;\n});`), /line 1 has no end that parses/);
+  // No end, no end that parses, or one only a module may contain: left as they are.
+  for (
+    const chunk of [
+      `${start}\n  a();\n`,
+      `${start}\n  a(;\n});`,
+      `${start}\n  module.exports = import.meta.url;\n});`,
+    ]
+  ) assert.equal(eagerFactories(chunk), chunk);
+  // A `)` that would close the parenthesized function early is no end either.
+  const oneLine = "var require_a = __commonJS(function(exports, module) { module.exports = 1; });";
+  assert.throws(
+    () => eagerFactories(`${oneLine}\nvar init_b = __esm(() => {\n  foo();\n});`),
+    /1 CommonJS modules are not laid out as/,
+  );
   assert.throws(
     () => eagerFactories(`x(); var require_b = __commonJS(function(exports) {\n});`),
-    /1 CommonJS modules are not at the start of a line/,
+    /1 CommonJS modules are not laid out as/,
   );
 });
 
