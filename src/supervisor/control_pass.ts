@@ -44,6 +44,13 @@ export interface ControlPolicy {
    * (a slow or hanging setup()) does not keep others from starting.
    */
   placeMs?: number;
+  /**
+   * When the supervisor's own loop last went on after standing still (a
+   * long synchronous call, a starved or paused process). What workers sent
+   * meanwhile is still queued, unread: a worker's silence, its handler's run
+   * and its start-up count from then at the earliest.
+   */
+  listeningSince?: number;
 }
 
 /** What the supervisor must do to a slot. */
@@ -52,6 +59,11 @@ export type ControlAction =
   | { kind: "start"; id: string };
 
 type Check = (slot: SlotView, now: number, policy: ControlPolicy) => ControlAction | null;
+
+/** Time since `from`, counted from `policy.listeningSince` at the earliest. */
+function elapsed(from: number, now: number, policy: ControlPolicy): number {
+  return now - Math.max(from, policy.listeningSince ?? -Infinity);
+}
 
 /** The checks, in the order they run; the first that acts wins for a slot. */
 export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
@@ -65,8 +77,8 @@ export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
   ],
   [
     "terminateIfStartupLate",
-    (s, now) =>
-      !s.empty && !s.draining && s.loading && now - s.startedAt > s.startupTimeoutMs
+    (s, now, p) =>
+      !s.empty && !s.draining && s.loading && elapsed(s.startedAt, now, p) > s.startupTimeoutMs
         ? {
           kind: "terminate",
           id: s.id,
@@ -81,14 +93,20 @@ export const CHECKS: ReadonlyArray<readonly [string, Check]> = [
     (s, now, p) =>
       // While loading, the start-up deadline applies instead: importing a
       // client library blocks a worker's thread for seconds when many start.
-      !s.empty && !s.draining && !s.loading && now - s.lastHeartbeat > p.heartbeatTimeoutMs
-        ? { kind: "terminate", id: s.id, reason: `no heartbeat for ${now - s.lastHeartbeat} ms` }
+      !s.empty && !s.draining && !s.loading &&
+        elapsed(s.lastHeartbeat, now, p) > p.heartbeatTimeoutMs
+        ? {
+          kind: "terminate",
+          id: s.id,
+          reason: `no heartbeat for ${elapsed(s.lastHeartbeat, now, p)} ms`,
+        }
         : null,
   ],
   [
     "terminateIfStuck",
-    (s, now) =>
-      !s.empty && !s.draining && s.busySince !== null && now - s.busySince > s.handlerTimeoutMs
+    (s, now, p) =>
+      !s.empty && !s.draining && s.busySince !== null &&
+        elapsed(s.busySince, now, p) > s.handlerTimeoutMs
         ? { kind: "terminate", id: s.id, reason: `handler running for ${now - s.busySince} ms` }
         : null,
   ],

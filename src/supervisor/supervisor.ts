@@ -140,6 +140,14 @@ function maxLoading(): number {
   return Math.max(4, 4 * cores);
 }
 
+/**
+ * A control pass this late means the supervisor's loop stood still (a long
+ * synchronous call, a starved or stopped process): on Bun, 50 workers
+ * loading @platformatic/kafka at once have held it for 4–6 s, after which
+ * healthy workers were restarted for heartbeats that sat unread in its queue.
+ */
+const STOOD_STILL_MS = 1_000;
+
 /** How long removing a dead worker's member is retried: the session timeout, after which Kafka drops it anyway. */
 const EVICT_WINDOW_MS = 30_000;
 /** How long shutdown waits past its deadline to remove the members of workers that did not drain. */
@@ -161,6 +169,8 @@ export class Supervisor {
   #passSoon: ReturnType<typeof setTimeout> | null = null;
   #stopping = false;
   #lastControlPass = performance.now();
+  /** When the control pass last ran after this loop stood still ({@linkcode ControlPolicy.listeningSince}). */
+  #listeningSince = -Infinity;
   /** Workers of removed, changed or scaled-down consumers that are still draining. */
   #retiring = new Set<WorkerHandle>();
   #reloader: Reloader;
@@ -200,6 +210,7 @@ export class Supervisor {
       );
     }
     for (const consumer of this.#config.consumers) this.#startConsumer(consumer);
+    this.#lastControlPass = performance.now();
     this.#timer = setInterval(() => this.#controlPass(), this.#options.controlIntervalMs);
     this.#reloader.init().then(() => {
       if (this.#options.watch && !this.#stopping) this.#reloader.watch();
@@ -511,7 +522,18 @@ export class Supervisor {
   #controlPass(): void {
     if (this.#stopping) return;
     const now = performance.now();
+    const stoodStillMs = now - this.#lastControlPass;
     this.#lastControlPass = now;
+    if (stoodStillMs > Math.max(STOOD_STILL_MS, 4 * this.#options.controlIntervalMs)) {
+      // Workers' messages of that time are still queued: none is judged on it.
+      this.#listeningSince = now;
+      this.#options.logger.warn(
+        "the supervisor's event loop stood still; workers get that time back",
+        {
+          ms: Math.round(stoodStillMs),
+        },
+      );
+    }
     // Restarts older than the window are forgotten: after a period of health
     // the backoff starts small again and a consumer stops being "failing".
     for (const slot of this.#slots.values()) {
@@ -548,7 +570,8 @@ export class Supervisor {
       draining: s.handle?.state === "draining",
       handlerTimeoutMs: s.consumer.handlerTimeoutMs,
     }));
-    for (const action of controlPass(views, now, this.#options.policy)) {
+    const policy = { ...this.#options.policy, listeningSince: this.#listeningSince };
+    for (const action of controlPass(views, now, policy)) {
       const slot = this.#slots.get(action.id)!;
       if (action.kind === "start") {
         this.#spawn(slot, !slot.queued);

@@ -121,3 +121,22 @@ Deno.test("controlPass: a worker still loading after placeMs (a slow setup()) gi
   assert.deepEqual(starts(6_000), [], "loading for 4 s: still holds the only place");
   assert.deepEqual(starts(4_000), ["a"], "loading for 6 s: the place is free");
 });
+
+Deno.test("controlPass() counts silence, handler runs and start-ups only from when the supervisor listens again", () => {
+  // The supervisor's loop stood still until 20 s: what workers sent meanwhile is unread.
+  const listening = { ...policy, listeningSince: 20_000 };
+  const silent = slot({ lastHeartbeat: 1_000 });
+  const busy = slot({ busySince: 1_000, lastHeartbeat: 1_000, handlerTimeoutMs: 5_000 });
+  const loading = slot({ loading: true, startedAt: 1_000, startupTimeoutMs: 5_000 });
+  for (const s of [silent, busy, loading]) {
+    assert.deepEqual(controlPass([s], 20_000, listening), []);
+    assert.deepEqual(controlPass([s], 24_000, listening), []);
+  }
+  assert.deepEqual(controlPass([silent], 30_001, listening), [
+    { kind: "terminate", id: "c#0", reason: "no heartbeat for 10001 ms" },
+  ]);
+  assert.equal(controlPass([busy], 25_001, listening)[0]?.kind, "terminate");
+  assert.equal(controlPass([loading], 25_001, listening)[0]?.kind, "terminate");
+  // A worker that died by itself is no matter of timing.
+  assert.equal(controlPass([slot({ dead: "exit 1" })], 20_000, listening)[0]?.kind, "terminate");
+});
