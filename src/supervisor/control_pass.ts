@@ -45,13 +45,16 @@ export interface ControlPolicy {
    */
   placeMs?: number;
   /**
-   * When the supervisor's own loop last went on after standing still (a
-   * long synchronous call, a starved or paused process). What workers sent
-   * meanwhile is still queued, unread: a worker's silence, its handler's run
-   * and its start-up count from then at the earliest.
+   * When the supervisor's own loop stood still (a long synchronous call, a
+   * starved or paused process). What workers sent meanwhile sat unread in
+   * its queue, so that time does not count toward a worker's silence, its
+   * handler's run or its start-up.
    */
-  listeningSince?: number;
+  stalls?: readonly Stall[];
 }
+
+/** A stretch of time, `[from, to]`, in which the supervisor's loop stood still. */
+export type Stall = readonly [from: number, to: number];
 
 /** What the supervisor must do to a slot. */
 export type ControlAction =
@@ -60,9 +63,13 @@ export type ControlAction =
 
 type Check = (slot: SlotView, now: number, policy: ControlPolicy) => ControlAction | null;
 
-/** Time since `from`, counted from `policy.listeningSince` at the earliest. */
+/** Time from `from` to `now`, less the part of it the supervisor's loop stood still. */
 function elapsed(from: number, now: number, policy: ControlPolicy): number {
-  return now - Math.max(from, policy.listeningSince ?? -Infinity);
+  let stalled = 0;
+  for (const [a, b] of policy.stalls ?? []) {
+    stalled += Math.max(0, Math.min(b, now) - Math.max(a, from));
+  }
+  return now - from - stalled;
 }
 
 /** The checks, in the order they run; the first that acts wins for a slot. */

@@ -20,7 +20,7 @@ import {
 import type { Runtime } from "../runtime/types.ts";
 import { backoffDelay } from "../backoff.ts";
 import type { ConfigDiff } from "./config_diff.ts";
-import { controlPass, type ControlPolicy, type SlotView } from "./control_pass.ts";
+import { controlPass, type ControlPolicy, type SlotView, type Stall } from "./control_pass.ts";
 import { workerPermissions } from "./permissions.ts";
 import { type PositionsReply, StartSettler } from "./start_settler.ts";
 import { type ConfigState, Reloader, type ReloadResult, type ReloadTrigger } from "./reload.ts";
@@ -147,6 +147,11 @@ function maxLoading(): number {
  * healthy workers were restarted for heartbeats that sat unread in its queue.
  */
 const STOOD_STILL_MS = 1_000;
+/**
+ * How many stalls the control pass remembers. Forgetting one only makes the
+ * checks stricter again; a loop that stalls this often is itself the fault.
+ */
+const MAX_STALLS = 100;
 
 /** How long removing a dead worker's member is retried: the session timeout, after which Kafka drops it anyway. */
 const EVICT_WINDOW_MS = 30_000;
@@ -169,8 +174,8 @@ export class Supervisor {
   #passSoon: ReturnType<typeof setTimeout> | null = null;
   #stopping = false;
   #lastControlPass = performance.now();
-  /** When the control pass last ran after this loop stood still ({@linkcode ControlPolicy.listeningSince}). */
-  #listeningSince = -Infinity;
+  /** The latest times this loop stood still ({@linkcode ControlPolicy.stalls}), oldest first. */
+  #stalls: Stall[] = [];
   /** Workers of removed, changed or scaled-down consumers that are still draining. */
   #retiring = new Set<WorkerHandle>();
   #reloader: Reloader;
@@ -523,17 +528,16 @@ export class Supervisor {
     if (this.#stopping) return;
     const now = performance.now();
     const stoodStillMs = now - this.#lastControlPass;
-    this.#lastControlPass = now;
     if (stoodStillMs > Math.max(STOOD_STILL_MS, 4 * this.#options.controlIntervalMs)) {
-      // Workers' messages of that time are still queued: none is judged on it.
-      this.#listeningSince = now;
+      // Workers' messages of that time are still queued: it does not count against them.
+      this.#stalls.push([this.#lastControlPass, now]);
+      if (this.#stalls.length > MAX_STALLS) this.#stalls.shift();
       this.#options.logger.warn(
         "the supervisor's event loop stood still; workers get that time back",
-        {
-          ms: Math.round(stoodStillMs),
-        },
+        { ms: Math.round(stoodStillMs) },
       );
     }
+    this.#lastControlPass = now;
     // Restarts older than the window are forgotten: after a period of health
     // the backoff starts small again and a consumer stops being "failing".
     for (const slot of this.#slots.values()) {
@@ -570,7 +574,7 @@ export class Supervisor {
       draining: s.handle?.state === "draining",
       handlerTimeoutMs: s.consumer.handlerTimeoutMs,
     }));
-    const policy = { ...this.#options.policy, listeningSince: this.#listeningSince };
+    const policy = { ...this.#options.policy, stalls: this.#stalls };
     for (const action of controlPass(views, now, policy)) {
       const slot = this.#slots.get(action.id)!;
       if (action.kind === "start") {

@@ -122,21 +122,39 @@ Deno.test("controlPass: a worker still loading after placeMs (a slow setup()) gi
   assert.deepEqual(starts(4_000), ["a"], "loading for 6 s: the place is free");
 });
 
-Deno.test("controlPass() counts silence, handler runs and start-ups only from when the supervisor listens again", () => {
-  // The supervisor's loop stood still until 20 s: what workers sent meanwhile is unread.
-  const listening = { ...policy, listeningSince: 20_000 };
+Deno.test("controlPass() does not count the time the supervisor's loop stood still", () => {
+  // The loop stood still from 2 s to 20 s: what workers sent meanwhile is unread.
+  const stalled = { ...policy, stalls: [[2_000, 20_000]] as const };
   const silent = slot({ lastHeartbeat: 1_000 });
   const busy = slot({ busySince: 1_000, lastHeartbeat: 1_000, handlerTimeoutMs: 5_000 });
   const loading = slot({ loading: true, startedAt: 1_000, startupTimeoutMs: 5_000 });
   for (const s of [silent, busy, loading]) {
-    assert.deepEqual(controlPass([s], 20_000, listening), []);
-    assert.deepEqual(controlPass([s], 24_000, listening), []);
+    assert.deepEqual(controlPass([s], 20_000, stalled), []);
+    assert.deepEqual(controlPass([s], 24_000, stalled), []);
   }
-  assert.deepEqual(controlPass([silent], 30_001, listening), [
+  // 1 s before the stall and 9.001 s after it.
+  assert.deepEqual(controlPass([silent], 29_001, stalled), [
     { kind: "terminate", id: "c#0", reason: "no heartbeat for 10001 ms" },
   ]);
-  assert.equal(controlPass([busy], 25_001, listening)[0]?.kind, "terminate");
-  assert.equal(controlPass([loading], 25_001, listening)[0]?.kind, "terminate");
+  assert.equal(controlPass([busy], 24_001, stalled)[0]?.kind, "terminate");
+  assert.equal(controlPass([loading], 24_001, stalled)[0]?.kind, "terminate");
   // A worker that died by itself is no matter of timing.
-  assert.equal(controlPass([slot({ dead: "exit 1" })], 20_000, listening)[0]?.kind, "terminate");
+  assert.equal(controlPass([slot({ dead: "exit 1" })], 20_000, stalled)[0]?.kind, "terminate");
+});
+
+Deno.test("controlPass(): repeated stalls give back only their own time, so a hung handler still ends", () => {
+  // A 2 s stall every 9 s: a handler that never finishes, and a worker in a busy loop.
+  const stalls = Array.from(
+    { length: 40 },
+    (_, i) => [9_000 * i + 7_000, 9_000 * i + 9_000] as const,
+  );
+  const often = { ...policy, stalls };
+  const busy = slot({ busySince: 0, lastHeartbeat: 1_000_000, handlerTimeoutMs: 60_000 });
+  const silent = slot({ lastHeartbeat: 0 });
+  // By 76 s, eight stalls gave back 16 s: 60 s of running time.
+  assert.deepEqual(controlPass([busy], 76_000, often), []);
+  assert.equal(controlPass([busy], 76_001, often)[0]?.kind, "terminate");
+  // By 12 s, one stall gave back 2 s: 10 s of silence.
+  assert.deepEqual(controlPass([silent], 12_000, often), []);
+  assert.equal(controlPass([silent], 12_001, often)[0]?.kind, "terminate");
 });
