@@ -72,7 +72,7 @@ export const SslSchema = z
     z.boolean(),
     z.strictObject({
       ca: z.string().optional().describe("PEM text of the CA certificate(s) to trust."),
-      cert: z.string().optional().describe("PEM text of the client certificate."),
+      cert: z.string().optional().describe("PEM text of the client certificate (mutual TLS)."),
       key: z.string().optional().describe("PEM text of the client private key (a secret)."),
       rejectUnauthorized: z.boolean().default(true).describe(
         "Reject brokers whose certificate does not verify.",
@@ -82,7 +82,8 @@ export const SslSchema = z
   .transform((value) => value === true ? { rejectUnauthorized: true } : value)
   .prefault(false)
   .describe(
-    "TLS for the broker connection: false, true, or { ca, cert, key, rejectUnauthorized }.",
+    "TLS for the broker connections: false, true (verified against the system's CAs), or " +
+      "{ ca, cert, key, rejectUnauthorized }.",
   );
 
 /** `kafka.sasl`: `null` or the SASL credentials. */
@@ -109,7 +110,9 @@ export const EngineSchema = z.enum(["kafkajs", "platformatic"]).describe(
 export const KafkaSchema = z
   .strictObject({
     brokers: BrokersSchema.prefault(DEFAULT_BROKERS),
-    clientId: z.string().min(1).default("consumerd").describe("Kafka client id."),
+    clientId: z.string().min(1).default("consumerd").describe(
+      "Kafka client id; each worker appends -<consumer>-<replica>.",
+    ),
     ssl: SslSchema,
     sasl: SaslSchema,
     engine: EngineSchema.default("kafkajs"),
@@ -135,8 +138,8 @@ export const ListenSchema = z
   })
   .prefault(DEFAULT_LISTEN)
   .describe(
-    `Address of the status server (health, status, metrics, dashboard), as ${HOST_PORT}; ` +
-      "false disables it.",
+    `Address of the status server (health, status, metrics, dashboard), as ${HOST_PORT} ` +
+      "(port 0 picks a free port); false disables it.",
   );
 
 /** `http.token`: the bearer token the status server asks for; empty means none. */
@@ -145,7 +148,7 @@ export const TokenSchema = z
   .default("")
   .describe(
     "Bearer token for every status-server request except /healthz and /readyz; " +
-      "needed when listen is not a loopback address. Empty: no token.",
+      "required when listen is not a loopback address. A secret: use ${VAR}. Empty: no token.",
   );
 
 /** The `http:` section. */
@@ -226,7 +229,12 @@ const CommitSchema = z
       "auto: commit processed offsets every intervalMs, on revocation and on shutdown; " +
         "manual: only when the handler calls ctx.commit().",
     ),
-    intervalMs: integer(1, 5000, "Auto-commit interval in milliseconds."),
+    intervalMs: integer(
+      1,
+      5000,
+      "Auto mode: the longest finished messages wait for a commit within a long batch " +
+        "(every fetched batch commits when it ends).",
+    ),
   })
   .prefault({})
   .describe("When processed offsets are committed.");
@@ -248,12 +256,21 @@ const FetchSchema = z
 
 const RetrySchema = z
   .strictObject({
-    attempts: integer(0, 3, "How many times a failed message is retried."),
+    attempts: integer(
+      0,
+      3,
+      "Handler calls per message in all, the first included (0 and 1: no retry).",
+    ),
     backoffMs: integer(0, 200, "Delay before the first retry, in milliseconds."),
-    maxBackoffMs: integer(0, 30000, "Upper bound of the exponential retry delay."),
+    maxBackoffMs: integer(
+      0,
+      30000,
+      "Upper bound of the exponential retry delay (which has 20 % jitter); also the wait " +
+        "before a paused partition's failed message is tried again.",
+    ),
   })
   .prefault({})
-  .describe("Retries of a handler that throws.");
+  .describe("Retries of a handler that throws, with exponential backoff and jitter.");
 
 const pathList = (what: string) => z.array(z.string().min(1)).default([]).describe(what);
 
@@ -265,12 +282,15 @@ const PermissionsSchema = z
     env: pathList("Environment variables the handler may read."),
   })
   .prefault({})
-  .describe("What the handler may touch beyond its brokers and its own files.");
+  .describe(
+    "What the handler may touch beyond its brokers and its own file (Deno permission lists; " +
+      "on Bun, workers are not sandboxed).",
+  );
 
 const consumerFields = {
   name: ConsumerNameSchema,
   group: GroupSchema,
-  topic: TopicSchema.describe("Topic to consume."),
+  topic: TopicSchema.describe("Topic to consume; it must exist (the daemon creates no topics)."),
   engine: EngineSchema.nullable().default(null).describe(
     "The Kafka client this consumer reads with; null: kafka.engine.",
   ),
@@ -375,7 +395,9 @@ export const ConsumerEntrySchema = z
   .strictObject({
     ...consumerFields,
     group: GroupSchema.optional(),
-    topic: TopicSchema.optional().describe("Topic to consume."),
+    topic: TopicSchema.optional().describe(
+      "Topic to consume; it must exist (the daemon creates no topics).",
+    ),
     handler: HandlerSchema.optional(),
   })
   .describe("One consumer. Fields it omits come from defaults, then from the built-in defaults.");
@@ -383,7 +405,10 @@ export const ConsumerEntrySchema = z
 /** The `defaults:` section: any consumer field except `name`. */
 export const ConsumerDefaultsSchema = ConsumerEntrySchema
   .omit({ name: true })
-  .describe("Values for any consumer field (except name), applied where a consumer omits it.");
+  .describe(
+    "Values for any consumer field (except name), applied where a consumer omits it; commit, " +
+      "retry, fetch and permissions merge key by key, other fields are replaced whole.",
+  );
 
 /** The whole consumers.yaml file, as written. */
 export const ConfigFileSchema = z
