@@ -4,8 +4,9 @@
  *
  * - ```yaml — a whole consumers.yaml: loaded as `consumerd check` loads it,
  *   handler modules included;
- * - ```yaml partial — a fragment of one: parsed as YAML only, because a
- *   fragment lacks the fields a config needs;
+ * - ```yaml partial — not a whole consumers.yaml (a fragment of one, or of
+ *   another tool's file, such as a Prometheus scrape config): parsed as YAML
+ *   only, because it lacks the fields a config needs;
  * - ```ts — a handler module: type-checked against src/mod.ts (its first line
  *   may name its file, `// workers/audit.ts`, which YAML examples can use);
  * - ```ts partial — a fragment of a module: not checked, it does not compile alone;
@@ -140,7 +141,7 @@ Deno.test("configProblems() reports what check reports, handler modules included
   );
 });
 
-Deno.test("every partial YAML example parses as YAML (fragments lack a config's required fields, so they are not validated)", () => {
+Deno.test("every partial YAML example parses as YAML (fragments and other tools' files are not consumers.yaml, so they are not validated)", () => {
   const problems = fences.filter(kind("yaml", "partial")).flatMap((fence) => {
     try {
       parseYaml(fence.body);
