@@ -101,7 +101,7 @@ function defaultOf(node: Node, required: string | undefined): string {
   const value = node.default;
   const empty = typeof value === "object" && value !== null && !Array.isArray(value) &&
     Object.keys(value).length === 0;
-  return empty ? "see below" : code(value);
+  return empty ? "its fields'" : code(value);
 }
 
 /** The object options of a node (itself, or the mappings of its union). */

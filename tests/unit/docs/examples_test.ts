@@ -68,35 +68,48 @@ function asModule(body: string): string {
   return body.replaceAll(`"../src/mod.ts"`, JSON.stringify(mod));
 }
 
+/** A temporary project holding the examples. */
+interface Project {
+  dir: string;
+  /** The TypeScript examples, as files, and where each is written in the docs. */
+  modules: { file: string; fence: Fence }[];
+}
+
 /**
  * A directory laid out like a project: every TypeScript example (at the path
  * it names), the repository's own `workers/`, and every YAML example beside them.
  */
-async function exampleProject(): Promise<{ dir: string; modules: string[] }> {
+async function exampleProject(): Promise<Project> {
   const dir = await mkdtemp(join(tmpdir(), "consumerd-docs-"));
   await mkdir(join(dir, "workers"));
   await writeFile(
     join(dir, "workers/log.ts"),
     asModule(await readFile(join(ROOT, "workers/log.ts"), "utf8")),
   );
-  const modules: string[] = [];
+  const modules: Project["modules"] = [];
   const written = new Set<string>();
   for (const [index, fence] of fences.filter(kind("ts")).entries()) {
     let path = handlerFile(fence, index);
     if (written.has(path)) path = `workers/example-${index}.ts`;
     written.add(path);
     await writeFile(join(dir, path), asModule(fence.body));
-    modules.push(join(dir, path));
+    modules.push({ file: join(dir, path), fence });
   }
   return { dir, modules };
 }
 
-const project = await exampleProject();
-// Removes the directory after the last test of this file.
-globalThis.addEventListener("unload", () => rm(project.dir, { recursive: true, force: true }));
+/** Runs `fn` on a fresh example project and removes it afterwards, pass or fail. */
+async function withProject(fn: (project: Project) => Promise<void>): Promise<void> {
+  const project = await exampleProject();
+  try {
+    await fn(project);
+  } finally {
+    await rm(project.dir, { recursive: true, force: true });
+  }
+}
 
 /** What `consumerd check` says about a YAML example, as `page:line file:line:col path: message`. */
-async function configProblems(fence: Fence, name: string): Promise<string[]> {
+async function configProblems(project: Project, fence: Fence, name: string): Promise<string[]> {
   const file = join(project.dir, name);
   await writeFile(file, fence.body);
   try {
@@ -113,11 +126,13 @@ async function configProblems(fence: Fence, name: string): Promise<string[]> {
 Deno.test("every consumers.yaml example in README.md and docs/ passes `consumerd check`", async () => {
   const configs = fences.filter(kind("yaml"));
   assert.ok(configs.length >= 2, `only ${configs.length} YAML examples found`);
-  const problems: string[] = [];
-  for (const [index, fence] of configs.entries()) {
-    problems.push(...await configProblems(fence, `example-${index}.yaml`));
-  }
-  assert.deepEqual(problems, []);
+  await withProject(async (project) => {
+    const problems: string[] = [];
+    for (const [index, fence] of configs.entries()) {
+      problems.push(...await configProblems(project, fence, `example-${index}.yaml`));
+    }
+    assert.deepEqual(problems, []);
+  });
 });
 
 Deno.test("configProblems() reports what check reports, handler modules included", async () => {
@@ -129,7 +144,10 @@ Deno.test("configProblems() reports what check reports, handler modules included
     body: "consumers:\n  - name: a\n    group: g\n    topic: t\n    handler: ./workers/gone.ts\n" +
       "    retyr: {}\n",
   };
-  const problems = await configProblems(fence, "bad.yaml");
+  const problems: string[] = [];
+  await withProject(async (project) => {
+    problems.push(...await configProblems(project, fence, "bad.yaml"));
+  });
   assert.equal(problems.length, 2, problems.join("\n"));
   assert.match(
     problems[0]!,
@@ -166,14 +184,25 @@ Deno.test("every JSON example parses", () => {
 });
 
 Deno.test("every TypeScript example type-checks as a handler module against src/mod.ts (partial ones are fragments and are not checked)", async () => {
-  assert.ok(project.modules.length >= 2, `only ${project.modules.length} TypeScript examples`);
-  const { code, stderr } = await new Deno.Command(Deno.execPath(), {
-    args: ["check", "--quiet", "--config", join(ROOT, "deno.json"), ...project.modules],
-    stdout: "null",
-    stderr: "piped",
-  }).output();
-  const out = new TextDecoder().decode(stderr).replaceAll(project.dir, "<example>");
-  assert.equal(code, 0, `deno check failed on an example:\n${out}`);
+  await withProject(async (project) => {
+    assert.ok(project.modules.length >= 2, `only ${project.modules.length} TypeScript examples`);
+    const { code, stderr } = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "check",
+        "--quiet",
+        "--config",
+        join(ROOT, "deno.json"),
+        ...project.modules.map((m) => m.file),
+      ],
+      stdout: "null",
+      stderr: "piped",
+    }).output();
+    const out = new TextDecoder().decode(stderr).replaceAll(project.dir, "<example>");
+    const legend = project.modules.map(({ file, fence }) =>
+      `${file.replace(project.dir, "<example>")} is ${where(fence)}`
+    );
+    assert.equal(code, 0, `deno check failed on an example:\n${out}\n${legend.join("\n")}`);
+  });
 });
 
 /** The names a page may use: tasks, npm scripts, consumerd commands, broker commands. */
