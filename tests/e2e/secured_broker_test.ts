@@ -1,18 +1,22 @@
 /**
  * The daemon against the test broker's SASL_SSL listener (TLS with the broker's own CA, then
- * SCRAM-SHA-512), on each runtime with both engines in one daemon: it consumes and commits, and
- * the password appears nowhere.
+ * SCRAM-SHA-512), on each runtime with both engines in one daemon: it consumes and commits; a
+ * wrong password or a wrong CA is said in the operator's terms, once, while the worker keeps
+ * retrying and is never restarted; the password appears nowhere.
  */
 import assert from "node:assert/strict";
 import {
   type DaemonProcess,
+  type DaemonRuntime,
   fixtureHandler,
   RUNTIMES,
   startDaemon,
   writeConfig,
 } from "../harness/daemon.ts";
+import { getStatus, startHttpDaemon } from "../harness/http.ts";
 import { produceNumbered, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
-import { securedKafka } from "../harness/secured_kafka.ts";
+import { freePort, startProxy } from "../harness/proxy.ts";
+import { securedKafka, UNRELATED_CA } from "../harness/secured_kafka.ts";
 import type { KafkaConfig } from "../../src/config/types.ts";
 
 const ENGINES = ["kafkajs", "platformatic"] as const;
@@ -80,3 +84,84 @@ for (const runtime of RUNTIMES) {
     });
   });
 }
+
+/**
+ * Starts a daemon whose brokers are `kafka`'s through a counting TCP proxy, and checks that both
+ * consumers wait with `expected` (and "; retrying") as their reason, said once each, while their workers keep
+ * connecting (more connections reach the proxy) and are never restarted.
+ */
+async function assertFaultReported(
+  runtime: DaemonRuntime,
+  kafka: KafkaConfig,
+  expected: string,
+): Promise<void> {
+  const [target] = kafka.brokers;
+  const proxy = startProxy(freePort(), target!);
+  const brokers = `127.0.0.1:${proxy.port}`;
+  const reason = `${expected}; retrying`;
+  const password = kafka.sasl?.password ?? "no password";
+  const { daemon, url } = await startHttpDaemon(consumerPerEngine("orders"), {
+    runtime,
+    kafka: kafkaSection(kafka, [brokers]),
+    env: { SASL_PASSWORD: password },
+  });
+  try {
+    let seen: Array<[string, string, string | null, number]> = [];
+    await waitFor(async () => {
+      seen = (await getStatus(url)).consumers.map((c) => [c.name, c.state, c.reason, c.restarts]);
+      return seen.every(([, state, why]) => state === "waiting" && why === reason);
+    }, { timeoutMs: 60_000, what: `both consumers waiting: ${reason}` }).catch((error) => {
+      throw new Error(`${error.message}\nconsumers: ${JSON.stringify(seen)}`);
+    });
+    const connections = proxy.accepted;
+    await waitFor(() => proxy.accepted >= connections + 4, {
+      timeoutMs: 30_000,
+      what: "the workers connecting again",
+    });
+    const status = await getStatus(url);
+    for (const consumer of status.consumers) {
+      assert.equal(consumer.state, "waiting", `${consumer.name} still waiting`);
+      assert.equal(consumer.reason, reason);
+      assert.equal(consumer.restarts, 0, `${consumer.name}'s worker was never restarted`);
+    }
+    const said = daemon.records.filter((r) => r.msg === reason);
+    assert.deepEqual(
+      said.map((r) => r.consumer).sort(),
+      [...ENGINES],
+      "said once per consumer, not per attempt",
+    );
+    assert.deepEqual(
+      daemon.records.filter((r) => r.level === "error" && r.msg !== reason).map((r) => r.msg),
+      [],
+      "no other errors (no crash, no restart)",
+    );
+    assert.deepEqual(
+      daemon.records.filter((r) => String(r.msg).startsWith("kafkajs:")).map((r) => r.msg),
+      [],
+      "no client warnings per attempt",
+    );
+    assert.ok(!JSON.stringify(status).includes(password), "the password not in /status");
+  } finally {
+    assert.equal(await daemon.stop(), 0);
+    proxy.close();
+  }
+  assert.deepEqual(linesWith(daemon, password), [], "the password in no log line");
+}
+
+Deno.test("a wrong SCRAM-SHA-512 password is said as such on both engines, and the workers keep retrying without a restart", async () => {
+  const kafka = await securedKafka({ mechanism: "scram-sha-512", password: "wrong-Pa55word" });
+  await assertFaultReported(
+    "deno",
+    kafka,
+    "authentication failed for user `consumerd` with SCRAM-SHA-512 — check kafka.sasl",
+  );
+});
+
+Deno.test("a wrong CA is a TLS problem with kafka.ssl.ca on both engines, not unreachable brokers", async () => {
+  const kafka = await securedKafka({ ca: await Deno.readTextFile(UNRELATED_CA) });
+  await assertFaultReported(
+    "bun",
+    kafka,
+    "TLS: self-signed certificate in chain — check kafka.ssl.ca",
+  );
+});
