@@ -8,6 +8,7 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import { type BrokerTls, brokerTlsFiles, ensureBrokerTls } from "./broker_tls.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
 const POM = join(ROOT, "config/kafka/pom.xml");
@@ -40,16 +41,45 @@ export interface BrokerOptions {
   proxiedPort: number;
   /** Where the proxied listener says it is (nothing listens there unless a test's proxy does). */
   proxyPort: number;
-  /** Holds data/, server.properties, broker.log and broker.pid. */
+  /** The SASL_SSL listener: TLS, then SCRAM-SHA-512, SCRAM-SHA-256 or PLAIN as {@linkcode BROKER_USER}. */
+  saslSslPort: number;
+  /** The SSL listener: TLS without SASL. */
+  sslPort: number;
+  /** Holds data/, tls/, server.properties, broker.log and broker.pid. */
   stateDir: string;
+}
+
+/**
+ * The user of the SASL_SSL listener, the same for each mechanism: its SCRAM credentials are
+ * created when the storage is formatted, its PLAIN password is in server.properties.
+ */
+export const BROKER_USER = { username: "consumerd", password: "consumerd-secret" } as const;
+
+/** The SASL mechanisms of the SASL_SSL listener, as consumers.yaml spells them. */
+export const BROKER_SASL_MECHANISMS = ["scram-sha-512", "scram-sha-256", "plain"] as const;
+
+/**
+ * What a formatted data directory holds beyond Kafka's own: written to `data.version` beside it.
+ * A data directory of an older version (without it) is formatted anew.
+ */
+const DATA_VERSION = "2: SCRAM users";
+
+/** The directory of the broker's CA and keystore (see scripts/broker_tls.ts). */
+export function brokerTlsDir(options: BrokerOptions): string {
+  return join(options.stateDir, "tls");
+}
+
+/** The broker's TLS files: `caPem` is what a client trusts (`kafka.ssl.ca`). */
+export function brokerTls(options: BrokerOptions): BrokerTls {
+  return brokerTlsFiles(brokerTlsDir(options));
 }
 
 /** Reads the broker options from the environment (`KAFKA_HOST`, `KAFKA_PORT`, …). */
 export function brokerOptions(overrides: Partial<BrokerOptions> = {}): BrokerOptions {
   const port = overrides.port ?? Number(Deno.env.get("KAFKA_PORT") ?? 9092);
-  if (!Number.isInteger(port) || port < 1 || port > 65534) {
+  if (!Number.isInteger(port) || port < 1 || port > 65530) {
     throw new RangeError(
-      `Cannot start the broker as the port must be 1..65534: current value is ${port}`,
+      `Cannot start the broker as the port must be 1..65530: current value is ${port}`,
     );
   }
   return {
@@ -59,6 +89,9 @@ export function brokerOptions(overrides: Partial<BrokerOptions> = {}): BrokerOpt
       Number(Deno.env.get("KAFKA_CONTROLLER_PORT") ?? port + 1),
     proxiedPort: overrides.proxiedPort ?? Number(Deno.env.get("KAFKA_PROXIED_PORT") ?? port + 2),
     proxyPort: overrides.proxyPort ?? Number(Deno.env.get("KAFKA_PROXY_PORT") ?? port + 3),
+    saslSslPort: overrides.saslSslPort ??
+      Number(Deno.env.get("KAFKA_SASL_SSL_PORT") ?? port + 4),
+    sslPort: overrides.sslPort ?? Number(Deno.env.get("KAFKA_SSL_PORT") ?? port + 5),
     stateDir: overrides.stateDir ?? Deno.env.get("KAFKA_STATE_DIR") ?? join(ROOT, ".kafka"),
   };
 }
@@ -216,6 +249,37 @@ function randomClusterId(): string {
   );
 }
 
+/**
+ * The broker's server.properties: the template with this broker's hosts, ports and files.
+ *
+ * @example
+ * ```ts
+ * serverProperties(await Deno.readTextFile(SERVER_TEMPLATE), brokerOptions());
+ * ```
+ */
+export function serverProperties(template: string, options: BrokerOptions): string {
+  const tls = brokerTls(options);
+  const values: Record<string, string> = {
+    host: options.host,
+    port: String(options.port),
+    controllerPort: String(options.controllerPort),
+    proxiedPort: String(options.proxiedPort),
+    proxyPort: String(options.proxyPort),
+    saslSslPort: String(options.saslSslPort),
+    sslPort: String(options.sslPort),
+    dataDir: join(options.stateDir, "data"),
+    keystore: tls.keystore,
+    keystorePassword: tls.keystorePassword,
+    username: BROKER_USER.username,
+    password: BROKER_USER.password,
+  };
+  return template.replaceAll(/\{\{(\w+)\}\}/g, (whole, name: string) => {
+    const value = values[name];
+    if (value === undefined) throw new RangeError(`Unknown placeholder in the template: ${whole}`);
+    return value;
+  });
+}
+
 /** Outcome of {@linkcode brokerUp}. */
 export interface BrokerUpResult {
   /** False when a broker of this checkout was already running. */
@@ -223,6 +287,11 @@ export interface BrokerUpResult {
   pid: number;
   /** Milliseconds from launching the JVM to the port accepting connections. */
   startupMs: number;
+  /**
+   * A running broker that was started with another server.properties than this checkout's
+   * template makes now (an older version of it): it lacks listeners until restarted.
+   */
+  stale: boolean;
 }
 
 /**
@@ -231,56 +300,45 @@ export interface BrokerUpResult {
  * or with the broker's log tail if it does not come up.
  */
 export async function brokerUp(options: BrokerOptions = brokerOptions()): Promise<BrokerUpResult> {
+  const properties = join(options.stateDir, "server.properties");
+  const wanted = serverProperties(await Deno.readTextFile(SERVER_TEMPLATE), options);
   const existing = await runningBrokerPid(options);
   if (existing !== null) {
     await waitForPort(options, existing, 60_000);
-    return { started: false, pid: existing, startupMs: 0 };
+    const stale = await Deno.readTextFile(properties).catch(() => "") !== wanted;
+    return { started: false, pid: existing, startupMs: 0, stale };
   }
-  for (const port of [options.port, options.controllerPort, options.proxiedPort]) {
+  const ports = [
+    options.port,
+    options.controllerPort,
+    options.proxiedPort,
+    options.saslSslPort,
+    options.sslPort,
+  ];
+  for (const port of ports) {
     if (await portOpen(options.host, port)) {
       throw new BrokerError(
         `Port ${port} on ${options.host} is already in use by another process, not this project's broker ` +
           `(no ${join(options.stateDir, "broker.pid")} for it).\n` +
           "Stop that process, or choose other ports with KAFKA_PORT (and KAFKA_CONTROLLER_PORT, " +
-          "KAFKA_PROXIED_PORT).",
+          "KAFKA_PROXIED_PORT, KAFKA_SASL_SSL_PORT, KAFKA_SSL_PORT).",
       );
     }
   }
   await requireJava();
-  const classPath = await ensureJars();
   const dataDir = join(options.stateDir, "data");
   await Deno.mkdir(dataDir, { recursive: true });
-  const properties = join(options.stateDir, "server.properties");
-  const template = await Deno.readTextFile(SERVER_TEMPLATE);
-  await Deno.writeTextFile(
-    properties,
-    template.replaceAll("{{host}}", options.host)
-      .replaceAll("{{port}}", String(options.port))
-      .replaceAll("{{controllerPort}}", String(options.controllerPort))
-      .replaceAll("{{proxiedPort}}", String(options.proxiedPort))
-      .replaceAll("{{proxyPort}}", String(options.proxyPort))
-      .replaceAll("{{dataDir}}", dataDir),
-  );
-  if (!await exists(join(dataDir, "meta.properties"))) {
-    const format = await new Deno.Command("java", {
-      args: javaArgs(classPath, KAFKA_TOOLS.storage!, [
-        "format",
-        "-t",
-        randomClusterId(),
-        "-c",
-        properties,
-      ], { heap: ["-Xmx256m"] }),
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!format.success) {
-      throw new BrokerError(
-        `Formatting the broker's storage failed:\n${
-          tail(new TextDecoder().decode(format.stderr), 30)
-        }`,
-      );
-    }
-  }
+  await Deno.writeTextFile(properties, wanted);
+  // The certificates (keytool) and the jars and storage (java) at once: both are JVM starts.
+  const [classPath] = await Promise.all([
+    ensureJars().then(async (classPath) => {
+      await ensureStorage(options, classPath, properties);
+      return classPath;
+    }),
+    ensureBrokerTls(brokerTlsDir(options), { host: options.host }).catch((error: Error) => {
+      throw new BrokerError(error.message);
+    }),
+  ]);
   const log = join(options.stateDir, "broker.log");
   const heap = (Deno.env.get("KAFKA_HEAP_OPTS") ?? "-Xms256m -Xmx1g").split(/\s+/).filter(Boolean);
   const started = performance.now();
@@ -313,7 +371,61 @@ export async function brokerUp(options: BrokerOptions = brokerOptions()): Promis
       `${(error as Error).message}\n--- broker log (tail) ---\n${tail(logText, 40)}`,
     );
   }
-  return { started: true, pid: child.pid, startupMs: Math.round(performance.now() - started) };
+  return {
+    started: true,
+    pid: child.pid,
+    startupMs: Math.round(performance.now() - started),
+    stale: false,
+  };
+}
+
+/**
+ * Formats the data directory unless it is formatted by this version: a cluster id, and the SCRAM
+ * credentials of {@linkcode BROKER_USER}. One formatted by an older version is deleted first.
+ */
+async function ensureStorage(
+  options: BrokerOptions,
+  classPath: string,
+  properties: string,
+): Promise<void> {
+  const dataDir = join(options.stateDir, "data");
+  const versionFile = join(options.stateDir, "data.version");
+  const formatted = await exists(join(dataDir, "meta.properties"));
+  const version = await Deno.readTextFile(versionFile).catch(() => null);
+  if (formatted && version === DATA_VERSION) return;
+  if (formatted) {
+    console.error(
+      `The broker's data in ${dataDir} was made by an older version of this script ` +
+        "(it has no SCRAM users): deleting it (its topics and offsets) and formatting it anew.",
+    );
+    await Deno.remove(dataDir, { recursive: true });
+    await Deno.mkdir(dataDir, { recursive: true });
+  }
+  const { username, password } = BROKER_USER;
+  const scram = ["SCRAM-SHA-512", "SCRAM-SHA-256"].flatMap((mechanism) => [
+    "--add-scram",
+    `${mechanism}=[name=${username},password=${password}]`,
+  ]);
+  const format = await new Deno.Command("java", {
+    args: javaArgs(classPath, KAFKA_TOOLS.storage!, [
+      "format",
+      "-t",
+      randomClusterId(),
+      "-c",
+      properties,
+      ...scram,
+    ], { heap: ["-Xmx256m"] }),
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  if (!format.success) {
+    throw new BrokerError(
+      `Formatting the broker's storage failed:\n${
+        tail(new TextDecoder().decode(format.stderr), 30)
+      }`,
+    );
+  }
+  await Deno.writeTextFile(versionFile, DATA_VERSION);
 }
 
 /**
@@ -327,6 +439,12 @@ export async function ensureBroker(options: BrokerOptions = brokerOptions()): Pr
       ? `Kafka broker started on ${options.host}:${options.port} (pid ${up.pid}) in ${up.startupMs} ms`
       : `Using the Kafka broker already running on ${options.host}:${options.port} (pid ${up.pid})`,
   );
+  if (up.stale) {
+    console.error(
+      "warning: that broker was started with an older config/kafka/server.properties and lacks " +
+        "listeners the tests use; restart it once: deno task kafka down, then up",
+    );
+  }
   return up.started;
 }
 

@@ -51,6 +51,8 @@ const REPORT_INTERVAL_MS = 1000;
 const PROBLEM_NAMES = {
   "topic-missing": "TopicNotFound",
   "brokers-unreachable": "BrokersUnreachable",
+  "authentication-failed": "AuthenticationFailed",
+  "tls-failed": "TlsFailed",
   "other": "KafkaConnectionError",
 } as const;
 /** How often the membership is kept alive while a handler call runs. */
@@ -446,6 +448,11 @@ export async function startWorkerLoop(
         const problem = describeKafkaError(error, {
           topic: consumer.topic,
           brokers: start.kafka.brokers,
+          // Who signs in, with which mechanism; never the password.
+          sasl: start.kafka.sasl && {
+            mechanism: start.kafka.sasl.mechanism,
+            username: start.kafka.sasl.username,
+          },
         });
         const message = problem.kind === "topic-missing"
           ? `${problem.message}${where(start.source?.topicLine)}; waiting for it`

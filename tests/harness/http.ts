@@ -21,16 +21,18 @@ export interface HttpDaemonOptions {
   /** The `http:` section; default `{ listen: "127.0.0.1:0" }` (a free port). */
   http?: Record<string, unknown>;
   brokers?: string[];
+  /** More of the `kafka:` section (ssl, sasl, engine). */
+  kafka?: Record<string, unknown>;
   env?: Record<string, string>;
 }
 
 /** Writes a config for these consumers, starts the daemon and waits for its status server. */
 export async function startHttpDaemon(
   consumers: Array<Record<string, unknown>>,
-  { runtime = "deno", http = { listen: "127.0.0.1:0" }, brokers = BROKERS, env = {} }:
+  { runtime = "deno", http = { listen: "127.0.0.1:0" }, brokers = BROKERS, kafka = {}, env = {} }:
     HttpDaemonOptions = {},
 ): Promise<HttpDaemon> {
-  const config = await writeConfig({ kafka: { brokers }, http, consumers });
+  const config = await writeConfig({ kafka: { brokers, ...kafka }, http, consumers });
   const daemon = startDaemon(config, { runtime, env });
   const listening = await daemon.waitForLog("status server listening", { timeoutMs: 60_000 });
   return { daemon, url: String(listening.url) };

@@ -8,6 +8,8 @@
 /** A running proxy. */
 export interface TcpProxy {
   readonly port: number;
+  /** Connections accepted so far. */
+  readonly accepted: number;
   /** Stops listening and cuts every connection. */
   close(): void;
 }
@@ -25,8 +27,10 @@ export function startProxy(port: number, target: string): TcpProxy {
   const [hostname, targetPort] = target.split(":");
   const listener = Deno.listen({ hostname: "127.0.0.1", port });
   const open = new Set<Deno.Conn>();
+  let accepted = 0;
   (async () => {
     for await (const client of listener) {
+      accepted++;
       open.add(client);
       Deno.connect({ hostname: hostname!, port: Number(targetPort) }).then((server) => {
         open.add(server);
@@ -38,6 +42,9 @@ export function startProxy(port: number, target: string): TcpProxy {
   })().catch(() => {});
   return {
     port,
+    get accepted() {
+      return accepted;
+    },
     close() {
       listener.close();
       closeConns([...open], open);
