@@ -7,6 +7,7 @@
  */
 import type { KafkaConfig } from "../config/types.ts";
 import { KafkaAdmin } from "../kafka/admin.ts";
+import { lag } from "../supervisor/status.ts";
 import {
   parsePartitionList,
   parseResetTarget,
@@ -45,8 +46,24 @@ async function partitionOffsets(
   }));
 }
 
-const lagOf = (p: PartitionOffsets) =>
-  p.committed === null ? null : String(BigInt(p.high) - BigInt(p.committed));
+/**
+ * A partition's lag as `/status` computes it: high watermark − committed,
+ * never below 0 (a committed offset past the end, say after the topic was
+ * recreated, leaves nothing to read); null without a committed offset.
+ *
+ * @example
+ * ```ts
+ * lagOf({ partition: 0, committed: "50", low: "0", high: "10" }); // "0"
+ * ```
+ */
+export function lagOf(p: PartitionOffsets): string | null {
+  return lag({
+    partition: p.partition,
+    processed: null,
+    committed: p.committed,
+    highWatermark: p.high,
+  });
+}
 
 async function withAdmin(
   options: OffsetsCommandOptions,
