@@ -4,6 +4,10 @@
  * @module
  */
 
+/** Whether a value of a parsed JSON body is an object (not null, not a list). */
+export const isJsonObject = (v: unknown): v is Record<string, unknown> =>
+  v !== null && typeof v === "object" && !Array.isArray(v);
+
 /** How long a command waits for the daemon's answer, ms. */
 export const DAEMON_TIMEOUT_MS = 10_000;
 

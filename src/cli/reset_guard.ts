@@ -10,6 +10,7 @@
  *
  * @module
  */
+import { isJsonObject } from "./daemon_status.ts";
 
 /** A partition whose committed offset changed between two reads. */
 export interface MovedOffset {
@@ -48,9 +49,6 @@ export interface ConsumerInTheWay {
   state: string;
 }
 
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
-
 /**
  * The consumers in a daemon's `/status` body that read `topic` with `group`
  * and are not stopped, and hold one of `partitions` or none yet (a consumer
@@ -66,13 +64,13 @@ export function consumersInTheWay(
   status: unknown,
   { group, topic, partitions }: { group: string; topic: string; partitions: readonly number[] },
 ): ConsumerInTheWay[] {
-  if (!isObject(status) || !Array.isArray(status.consumers)) {
+  if (!isJsonObject(status) || !Array.isArray(status.consumers)) {
     throw new TypeError("Cannot read the daemon's /status as it has no consumers list");
   }
-  return status.consumers.filter(isObject).filter((c) => {
+  return status.consumers.filter(isJsonObject).filter((c) => {
     if (c.group !== group || c.topic !== topic || c.state === "stopped") return false;
     const held = Array.isArray(c.partitions)
-      ? c.partitions.filter(isObject).map((p) => p.partition)
+      ? c.partitions.filter(isJsonObject).map((p) => p.partition)
       : [];
     return held.length === 0 || held.some((p) => partitions.includes(p as number));
   }).map((c) => ({ name: String(c.name), mode: String(c.mode), state: String(c.state) }));

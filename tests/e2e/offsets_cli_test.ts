@@ -32,6 +32,18 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   };
 }
 
+/** A daemon consuming `topic` as `orders` with `group`, committing every 200 ms. */
+function startOrders(group: string, topic: string, extra: Record<string, unknown> = {}) {
+  return startHttpDaemon([{
+    name: "orders",
+    group,
+    topic,
+    handler: fixtureHandler("quiet.ts"),
+    commit: { mode: "auto", intervalMs: 200 },
+    ...extra,
+  }]);
+}
+
 interface OffsetsJson {
   partitions: Array<{
     partition: number;
@@ -126,13 +138,7 @@ Deno.test("reset-offsets refuses while a daemon holds the group; status prints t
   await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
     const group = uniqueName("g");
     await produceNumbered(admin, topic, { count: 20, partitions: 2 });
-    const { daemon, url } = await startHttpDaemon([{
-      name: "orders",
-      group,
-      topic,
-      handler: fixtureHandler("quiet.ts"),
-      commit: { mode: "auto", intervalMs: 200 },
-    }]);
+    const { daemon, url } = await startOrders(group, topic);
     try {
       await waitFor(async () => (await getJson(url, "readyz")).status === 200, {
         timeoutMs: 60_000,
@@ -190,14 +196,7 @@ Deno.test("reset-offsets refuses while a simple-mode consumer commits to the gro
   await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
     const group = uniqueName("g");
     await produceNumbered(admin, topic, { count: 20, partitions: 2 });
-    const { daemon, url } = await startHttpDaemon([{
-      name: "orders",
-      group,
-      topic,
-      mode: "simple",
-      handler: fixtureHandler("quiet.ts"),
-      commit: { mode: "auto", intervalMs: 200 },
-    }]);
+    const { daemon, url } = await startOrders(group, topic, { mode: "simple" });
     const reset = (...args: string[]) =>
       cli(
         "reset-offsets",

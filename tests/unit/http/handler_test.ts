@@ -119,26 +119,32 @@ Deno.test("createStatusHandler() answers 421 to a Host that is not this server's
   }
 });
 
-Deno.test("createStatusHandler() answers 403 to a cross-origin POST and does not reload", async () => {
+/** A handler whose reload callback answers `outcome` and counts its calls. */
+function reloadingHandler(outcome: { ok: boolean }) {
   let calls = 0;
   const handler = createStatusHandler({
     source: source([]),
     token: null,
     reload: () => {
       calls++;
-      return Promise.resolve({ ok: true });
+      return Promise.resolve(outcome);
     },
   });
+  return { handler, calls: () => calls };
+}
+
+Deno.test("createStatusHandler() answers 403 to a cross-origin POST and does not reload", async () => {
+  const { handler, calls } = reloadingHandler({ ok: true });
   const post = (headers: Record<string, string>) =>
     handler(req("/reload", { method: "POST", headers: { host: "127.0.0.1:9464", ...headers } }));
   const cross = await post({ origin: "http://evil.example" });
   assert.equal(cross.status, 403);
   assert.match((await cross.json()).error, /http:\/\/evil\.example \(Origin\)/);
   assert.equal((await post({ "sec-fetch-site": "cross-site" })).status, 403);
-  assert.equal(calls, 0);
+  assert.equal(calls(), 0);
   assert.equal((await post({ origin: "http://127.0.0.1:9464" })).status, 200);
   assert.equal((await post({})).status, 200);
-  assert.equal(calls, 2);
+  assert.equal(calls(), 2);
 });
 
 Deno.test("createStatusHandler() lets concurrent POST /reload share reloads: at most two for twenty", async () => {
@@ -188,18 +194,10 @@ Deno.test("createStatusHandler() answers 404, 405 with Allow, 413, 501 and HEAD 
 });
 
 Deno.test("createStatusHandler() calls the reload callback when one is given", async () => {
-  let calls = 0;
-  const handler = createStatusHandler({
-    source: source([]),
-    token: null,
-    reload: () => {
-      calls++;
-      return Promise.resolve({ ok: false, at: "2026-11-29T10:00:00.000Z", errors: ["bad"] });
-    },
-  });
+  const { handler, calls } = reloadingHandler({ ok: false });
   const response = await handler(req("/reload", { method: "POST" }));
   assert.equal(response.status, 422);
-  assert.equal(calls, 1);
+  assert.equal(calls(), 1);
 });
 
 Deno.test("createStatusHandler() with a token: 401 without it, open /healthz and /readyz", async () => {
