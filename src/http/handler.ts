@@ -198,9 +198,7 @@ export function createStatusHandler(options: StatusHandlerOptions): RequestHandl
     },
   };
 
-  return async (request) => {
-    // Bun gives a request without Host a URL of only its path.
-    const url = new URL(request.url, "http://localhost");
+  const answer = async (request: Request, url: URL): Promise<Response> => {
     const length = request.headers.get("content-length");
     if (length !== null && Number(length) > maxBodyBytes) return tooLarge(maxBodyBytes);
     const misdirected = hostProblem(request.headers.get("host"), hosts);
@@ -221,14 +219,24 @@ export function createStatusHandler(options: StatusHandlerOptions): RequestHandl
         allow: route.methods.join(", "),
       });
     }
+    const response = await route.run(request);
+    return request.method === "HEAD"
+      ? new Response(null, { status: response.status, headers: response.headers })
+      : response;
+  };
+
+  // Nothing a request does may escape as an exception: Bun answers one with a development
+  // page that shows the daemon's source lines and paths.
+  return async (request) => {
+    let path = "?";
     try {
-      const response = await route.run(request);
-      return request.method === "HEAD"
-        ? new Response(null, { status: response.status, headers: response.headers })
-        : response;
+      // Bun gives a request without Host a URL of only its path.
+      const url = new URL(request.url, "http://localhost");
+      path = url.pathname;
+      return await answer(request, url);
     } catch (error) {
       logger?.error("status server request failed", {
-        path: url.pathname,
+        path,
         error: error instanceof Error ? error.message : String(error),
       });
       return problem(500, "internal error; see the daemon's log");

@@ -41,6 +41,8 @@ for (const runtime of ["deno", "bun"] as const) {
         const own = await rawRequest(url, { path: "/status", headers: { host } });
         assert.equal(own.status, 200, `${host}: ${own.body}`);
       }
+      const noHost = await rawRequest(url, { path: "/status", version: "1.0" });
+      assert.equal(noHost.status, 200, `HTTP/1.0 without Host (not a browser): ${noHost.body}`);
 
       const crossOrigin = await fetch(new URL("reload", url), {
         method: "POST",

@@ -119,10 +119,12 @@ export interface RawResponse {
  */
 export async function rawRequest(
   url: string,
-  { method = "GET", path = "/", headers = {} }: {
+  { method = "GET", path = "/", headers = {}, version = "1.1" }: {
     method?: string;
     path?: string;
     headers?: Record<string, string>;
+    /** "1.0" allows a request without `Host`. */
+    version?: "1.0" | "1.1";
   } = {},
 ): Promise<RawResponse> {
   const { hostname, port } = new URL(url);
@@ -131,7 +133,7 @@ export async function rawRequest(
     port: Number(port),
   });
   try {
-    const lines = [`${method} ${path} HTTP/1.1`, "connection: close", "content-length: 0"];
+    const lines = [`${method} ${path} HTTP/${version}`, "connection: close", "content-length: 0"];
     for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
     await conn.write(new TextEncoder().encode(`${lines.join("\r\n")}\r\n\r\n`));
     const text = await new Response(conn.readable).text();

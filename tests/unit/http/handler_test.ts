@@ -2,6 +2,7 @@ import assert from "node:assert/strict";
 import { createStatusHandler, readBody, type StatusSource } from "../../../src/http/handler.ts";
 import { emptyStats } from "../../../src/supervisor/supervisor.ts";
 import type { ConsumerReport } from "../../../src/supervisor/supervisor.ts";
+import type { Logger } from "../../../src/log.ts";
 
 const report = (over: Partial<ConsumerReport> = {}): ConsumerReport => ({
   name: "audit",
@@ -247,4 +248,23 @@ Deno.test("createStatusHandler(): /status carries a partition's known fields onl
     { partition: 0, committed: "5", processed: "4", highWatermark: "9", lag: "4" },
   ]);
   assert.deepEqual(body.consumers[0].paused, [{ partition: 0, reason: "failed" }]);
+});
+
+Deno.test("createStatusHandler() answers 500 to whatever a request makes throw, never an exception", async () => {
+  const logged: unknown[] = [];
+  const logger = { error: (...args: unknown[]) => logged.push(args) } as unknown as Logger;
+  const handler = createStatusHandler({ source: source([]), token: null, logger });
+  const broken = {
+    url: "/status",
+    method: "GET",
+    headers: {
+      get() {
+        throw new Error("unreadable header");
+      },
+    },
+  } as unknown as Request;
+  const response = await handler(broken);
+  assert.equal(response.status, 500);
+  assert.deepEqual(await response.json(), { error: "internal error; see the daemon's log" });
+  assert.equal(logged.length, 1);
 });
