@@ -23,16 +23,21 @@ commands:
   offsets --group G --topic T [--json] [--brokers B]              committed offsets and lag, read from Kafka
   reset-offsets --group G --topic T --to earliest|latest|<offset>|<ISO time>
           [--partitions 0,2] [--dry-run] [--brokers B]            move a stopped group's committed offsets
+          [--url U] [--watch-ms 6000] [--force]                   (see below)
 
 The config path may also come from CONSUMERD_CONFIG. offsets and reset-offsets use
 --brokers, else the config's kafka section, else KAFKA_BROKERS. status sends
-CONSUMERD_TOKEN (or --token) as the bearer token.`;
+CONSUMERD_TOKEN (or --token) as the bearer token. reset-offsets refuses while the
+group has members, while the daemon at --url (else the config's http.listen) runs a
+consumer of the group and topic, and while the committed offsets move during
+--watch-ms (a simple-mode consumer commits without joining the group); --force
+skips the last two.`;
 
 /** Runs one command; resolves to the process exit code. */
 export async function main(args: string[]): Promise<number> {
   let parsed;
   try {
-    parsed = parseArgs(args, ["help", "diff", "json", "dry-run"]);
+    parsed = parseArgs(args, ["help", "diff", "json", "dry-run", "force"]);
   } catch (error) {
     console.error(`error: ${(error as Error).message}`);
     return 2;
@@ -101,18 +106,28 @@ async function offsetCommands(
   }
   const { kafkaTarget } = await import("./cli/kafka_target.ts");
   const { ConfigError, formatIssue } = await import("./config/error.ts");
-  let kafka;
+  let target;
   try {
-    kafka = await kafkaTarget(parsed, { configPath, env: runtime.env });
+    target = await kafkaTarget(parsed, { configPath, env: runtime.env });
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const issue of error.issues) console.error(formatIssue(issue));
     return 1;
   }
-  const { offsetsCommand, resetOffsetsCommand } = await import("./cli/offsets.ts");
+  const { kafka } = target;
+  const { DEFAULT_WATCH_MS, offsetsCommand, resetOffsetsCommand } = await import(
+    "./cli/offsets.ts"
+  );
   if (command === "offsets") {
     return await offsetsCommand({ kafka, group, topic, json: parsed.flags.has("json") });
   }
+  const watch = flag(parsed, "watch-ms", String(DEFAULT_WATCH_MS));
+  if (!/^[0-9]{1,9}$/.test(watch)) {
+    console.error(`error: --watch-ms must be a number of milliseconds, not "${watch}"`);
+    return 2;
+  }
+  const url = flag(parsed, "url", "");
+  const token = flag(parsed, "token", runtime.env("CONSUMERD_TOKEN") ?? "");
   const partitions = flag(parsed, "partitions", "");
   return await resetOffsetsCommand({
     kafka,
@@ -121,6 +136,12 @@ async function offsetCommands(
     to,
     partitions: partitions === "" ? undefined : partitions,
     dryRun: parsed.flags.has("dry-run"),
+    daemon: url === "" ? target.daemon : {
+      url,
+      token: token !== "" ? token : target.daemon?.token ?? null,
+    },
+    watchMs: Number(watch),
+    force: parsed.flags.has("force"),
   });
 }
 

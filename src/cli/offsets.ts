@@ -7,6 +7,7 @@
  */
 import type { KafkaConfig } from "../config/types.ts";
 import { KafkaAdmin } from "../kafka/admin.ts";
+import { lag } from "../supervisor/status.ts";
 import {
   parsePartitionList,
   parseResetTarget,
@@ -14,6 +15,9 @@ import {
   planReset,
 } from "../offsets/reset_plan.ts";
 import type { CommandOutput } from "./check.ts";
+import { readDaemonStatus } from "./daemon_status.ts";
+import type { DaemonTarget } from "./kafka_target.ts";
+import { consumersInTheWay, daemonRefusal, movedOffsets, movedRefusal } from "./reset_guard.ts";
 import { formatTable } from "./table.ts";
 
 /** Options shared by the offset commands. */
@@ -42,8 +46,24 @@ async function partitionOffsets(
   }));
 }
 
-const lagOf = (p: PartitionOffsets) =>
-  p.committed === null ? null : String(BigInt(p.high) - BigInt(p.committed));
+/**
+ * A partition's lag as `/status` computes it: high watermark − committed,
+ * never below 0 (a committed offset past the end, say after the topic was
+ * recreated, leaves nothing to read); null without a committed offset.
+ *
+ * @example
+ * ```ts
+ * lagOf({ partition: 0, committed: "50", low: "0", high: "10" }); // "0"
+ * ```
+ */
+export function lagOf(p: PartitionOffsets): string | null {
+  return lag({
+    partition: p.partition,
+    processed: null,
+    committed: p.committed,
+    highWatermark: p.high,
+  });
+}
 
 async function withAdmin(
   options: OffsetsCommandOptions,
@@ -120,11 +140,23 @@ export interface ResetOffsetsOptions extends OffsetsCommandOptions {
   /** `0,2`; default every partition. */
   partitions?: string | undefined;
   dryRun: boolean;
+  /** A daemon to ask whether it consumes the group and topic (`--url`, or the config's). */
+  daemon?: DaemonTarget | null;
+  /** How long to watch the committed offsets for commits from outside the group, ms. */
+  watchMs?: number;
+  /** Reset even though a daemon runs such a consumer or the offsets moved. */
+  force?: boolean;
 }
+
+/** Default of {@linkcode ResetOffsetsOptions.watchMs}: longer than the default commit interval (5 s). */
+export const DEFAULT_WATCH_MS = 6000;
 
 /**
  * Prints from → to for each partition, then commits the new offsets, unless
- * `dryRun` or the group has active members (then it refuses, exit 1).
+ * `dryRun` or something would commit over them (then it refuses, exit 1):
+ * active group members, a consumer of the group and topic that `daemon`
+ * runs, or committed offsets that move within `watchMs` (a consumer that
+ * commits without joining the group). `force` skips the last two.
  */
 export function resetOffsetsCommand(options: ResetOffsetsOptions): Promise<number> {
   const { group, topic, dryRun, out = console.log, err = console.error } = options;
@@ -180,6 +212,17 @@ export function resetOffsetsCommand(options: ResetOffsetsOptions): Promise<numbe
       );
       return 1;
     }
+    const refusal = options.force
+      ? null
+      : await outsideCommitter(admin, plan.map((s) => s.partition), options);
+    if (refusal !== null && dryRun) {
+      out(`dry run: nothing changed (and a real reset would be refused: ${refusal})`);
+      return 0;
+    }
+    if (refusal !== null) {
+      err(`error: refusing to reset: ${refusal}`);
+      return 1;
+    }
     if (dryRun) {
       out("dry run: nothing changed");
       return 0;
@@ -198,4 +241,45 @@ export function resetOffsetsCommand(options: ResetOffsetsOptions): Promise<numbe
     out(`committed ${plan.length} partition${plan.length === 1 ? "" : "s"}`);
     return 0;
   });
+}
+
+/**
+ * Why a consumer outside the group's membership would commit over a reset
+ * of `partitions`, or null: the daemon says it runs one, or the committed
+ * offsets move while they are watched.
+ */
+async function outsideCommitter(
+  admin: KafkaAdmin,
+  partitions: number[],
+  options: ResetOffsetsOptions,
+): Promise<string | null> {
+  const { group, topic, daemon = null, watchMs = DEFAULT_WATCH_MS, out = console.log } = options;
+  if (daemon !== null) {
+    const answer = await readDaemonStatus(daemon.url, daemon.token ?? undefined);
+    if (answer.kind === "absent") {
+      out(`no daemon answers at ${daemon.url}; going by the committed offsets alone`);
+    } else if (answer.kind === "failed") {
+      return `cannot ask the daemon at ${daemon.url} whether it consumes group ${group}: ` +
+        `${answer.reason} (or pass --force)`;
+    } else {
+      let found;
+      try {
+        found = consumersInTheWay(answer.body, { group, topic, partitions });
+      } catch (error) {
+        return `the daemon at ${daemon.url}: ${(error as Error).message} (or pass --force)`;
+      }
+      if (found.length > 0) return daemonRefusal(daemon.url, found, { group, topic });
+    }
+  }
+  if (watchMs <= 0) return null;
+  out(
+    `watching the committed offsets for ${watchMs / 1000} s: a consumer that commits ` +
+      "without joining the group (simple mode) would move them",
+  );
+  const read = async () =>
+    new Map((await admin.committed(group, topic)).map((c) => [c.partition, c.offset]));
+  const before = await read();
+  await new Promise((r) => setTimeout(r, watchMs));
+  const moved = movedOffsets(before, await read(), partitions);
+  return moved.length === 0 ? null : movedRefusal(moved, { group, topic, watchMs });
 }

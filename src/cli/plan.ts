@@ -20,6 +20,7 @@ import {
   fingerprintBytes,
 } from "../supervisor/fingerprint.ts";
 import type { CommandOutput } from "./check.ts";
+import { isJsonObject, readDaemonStatus } from "./daemon_status.ts";
 
 /** Default address of a daemon's status server. */
 export const DEFAULT_STATUS_URL = "http://127.0.0.1:9464";
@@ -30,9 +31,6 @@ export interface RunningConfig {
   revision: number;
   snapshot: ConfigSnapshot;
 }
-
-const isObject = (v: unknown): v is Record<string, unknown> =>
-  v !== null && typeof v === "object" && !Array.isArray(v);
 
 /**
  * Reads the running config's fingerprints out of a `/status` body.
@@ -50,18 +48,20 @@ export function runningConfig(status: unknown): RunningConfig {
         "is the daemon older than this command?",
     );
   };
-  if (!isObject(status)) return fail("body", "a JSON object");
+  if (!isJsonObject(status)) return fail("body", "a JSON object");
   const config = status.config;
-  if (!isObject(config)) return fail("config", "an object");
+  if (!isJsonObject(config)) return fail("config", "an object");
   const prints = config.fingerprints;
-  if (!isObject(prints) || typeof prints.kafka !== "string" || typeof prints.http !== "string") {
+  if (
+    !isJsonObject(prints) || typeof prints.kafka !== "string" || typeof prints.http !== "string"
+  ) {
     return fail("config.fingerprints", "{ kafka, http } strings");
   }
   if (!Array.isArray(status.consumers)) return fail("consumers", "a list");
   const consumers = status.consumers.map((c: unknown, i: number): ConsumerSnapshot => {
-    const f = isObject(c) ? c.fingerprint : undefined;
+    const f = isJsonObject(c) ? c.fingerprint : undefined;
     if (
-      !isObject(c) || typeof c.name !== "string" || !isObject(f) ||
+      !isJsonObject(c) || typeof c.name !== "string" || !isJsonObject(f) ||
       typeof f.definition !== "string" || typeof f.handler !== "string" ||
       typeof f.replicas !== "number"
     ) {
@@ -186,12 +186,9 @@ export async function planCommand(
   }
   let running: RunningConfig;
   try {
-    const headers: Record<string, string> = args.token
-      ? { authorization: `Bearer ${args.token}` }
-      : {};
-    const response = await fetch(new URL("/status", args.url), { headers });
-    if (!response.ok) throw new Error(`GET /status answered ${response.status}`);
-    running = runningConfig(await response.json());
+    const answer = await readDaemonStatus(args.url, args.token);
+    if (answer.kind !== "status") throw new Error(answer.reason);
+    running = runningConfig(answer.body);
   } catch (error) {
     err(
       `error: cannot read the daemon's status at ${args.url}: ${

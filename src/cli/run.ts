@@ -83,10 +83,11 @@ export async function runDaemon(options: RunOptions): Promise<number> {
     ...(entry.kind === "source" ? { workersFrom: entry.reason } : {}),
   });
   let server: HttpServer | null = null;
-  const serve = (listen: HostPort, token: string | null) =>
+  const serve = (listen: HostPort, token: string | null, allowedHosts: readonly string[] = []) =>
     startStatusServer({
       listen,
       token,
+      allowedHosts,
       source: {
         reports: () => supervisor.report(),
         alive: () => supervisor.alive(),
@@ -114,7 +115,7 @@ export async function runDaemon(options: RunOptions): Promise<number> {
     if (listen === false) return log.info("status server stopped (http.listen: false)");
     for (let attempt = 1;; attempt++) {
       try {
-        server = serve(listen, token);
+        server = serve(listen, token, next.httpAllowedHosts);
         return;
       } catch (error) {
         if (attempt < BIND_ATTEMPTS) {
@@ -140,7 +141,7 @@ export async function runDaemon(options: RunOptions): Promise<number> {
   });
   if (config.http !== false) {
     try {
-      server = serve(config.http, config.httpToken ?? null);
+      server = serve(config.http, config.httpToken ?? null, config.httpAllowedHosts);
     } catch (error) {
       if (!(error instanceof HttpConfigError)) throw error;
       log.error(`refusing to start: ${error.message}`, { config: config.path });

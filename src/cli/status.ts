@@ -5,6 +5,7 @@
  */
 import type { StatusBody } from "../http/status_body.ts";
 import type { CommandOutput } from "./check.ts";
+import { readDaemonStatus } from "./daemon_status.ts";
 import { formatTable } from "./table.ts";
 
 /** Options for {@linkcode statusCommand}. */
@@ -73,30 +74,20 @@ export function formatStatus(status: StatusBody): string {
 /** Fetches `/status` and prints it; resolves to the exit code. */
 export async function statusCommand(options: StatusCommandOptions): Promise<number> {
   const { url, json, token, out = console.log, err = console.error } = options;
-  const target = new URL("status", url.endsWith("/") ? url : `${url}/`);
-  let response: Response;
-  try {
-    response = await fetch(target, {
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-      signal: AbortSignal.timeout(10_000),
-    });
-  } catch (error) {
+  const answer = await readDaemonStatus(url, token);
+  const target = new URL("status", url.endsWith("/") ? url : `${url}/`).href;
+  if (answer.kind === "absent") {
     err(
-      `error: cannot reach the daemon at ${target.href}: ${
-        error instanceof Error ? error.message : String(error)
-      } (is it running, and is http.listen ${new URL(url).host}?)`,
+      `error: cannot reach the daemon at ${target}: ${answer.reason} ` +
+        `(is it running, and is http.listen ${new URL(url).host}?)`,
     );
     return 1;
   }
-  if (response.status === 401) {
-    err(`error: ${target.href} needs a token: set CONSUMERD_TOKEN or pass --token`);
+  if (answer.kind === "failed") {
+    err(`error: ${target}: ${answer.reason}`);
     return 1;
   }
-  if (!response.ok) {
-    err(`error: ${target.href} answered ${response.status}: ${await response.text()}`);
-    return 1;
-  }
-  const status = await response.json() as StatusBody;
+  const status = answer.body as StatusBody;
   out(json ? JSON.stringify(status, null, 2) : formatStatus(status));
   return 0;
 }

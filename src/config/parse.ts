@@ -212,6 +212,7 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
       http: http.listen,
       // An empty token (`${CONSUMERD_TOKEN:-}` unset) means none.
       httpToken: http.token.trim() === "" ? null : http.token,
+      httpAllowedHosts: http.allowedHosts,
       shutdown,
       reload,
       consumers,

@@ -151,9 +151,39 @@ export const TokenSchema = z
       "required when listen is not a loopback address. A secret: use ${VAR}. Empty: no token.",
   );
 
+const HOST_NAME = /^(?=.{1,253}$)[a-z0-9_]([a-z0-9_.-]*[a-z0-9_])?$/;
+
+/**
+ * `http.allowedHosts`: further names a request's `Host` may give, besides IP
+ * addresses, `localhost` and the listen host; lowercased, without a trailing dot.
+ */
+export const AllowedHostsSchema = z
+  .array(z.string())
+  .transform((names, ctx) =>
+    names.map((name, index) => {
+      const host = name.trim().toLowerCase().replace(/\.$/, "");
+      if (!HOST_NAME.test(host)) {
+        ctx.addIssue({
+          code: "custom",
+          path: [index],
+          input: name,
+          message: "expected a host name without scheme, port or wildcard, such as " +
+            `consumerd.example.com, found ${JSON.stringify(name)}`,
+        });
+      }
+      return host;
+    })
+  )
+  .prefault([])
+  .describe(
+    "Names the status server is reached by (a Service, an ingress, a proxy that passes Host on), " +
+      "besides IP addresses, localhost and the listen host: a request naming another Host is " +
+      "refused (421), so that no web page reaches the server through DNS rebinding.",
+  );
+
 /** The `http:` section. */
 export const HttpSchema = z
-  .strictObject({ listen: ListenSchema, token: TokenSchema })
+  .strictObject({ listen: ListenSchema, token: TokenSchema, allowedHosts: AllowedHostsSchema })
   .prefault({})
   .describe("The status server.");
 

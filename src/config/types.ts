@@ -55,6 +55,8 @@ export interface Config {
   http: HttpConfig;
   /** `http.token`: the bearer token the status server requires, or null. A secret. */
   httpToken?: string | null;
+  /** `http.allowedHosts`: names `Host` may give besides IP addresses, localhost and the listen host. */
+  httpAllowedHosts?: string[];
   /**
    * Where each consumer's fields are written in the file (1-based lines), by
    * consumer name, so that runtime errors can point at the config.

@@ -1,7 +1,8 @@
 /**
  * The status server's request handler on the Web-standard `Request` /
  * `Response` API, so that it runs unchanged under `Deno.serve` and
- * `Bun.serve`: routes, methods, the bearer token and body limits.
+ * `Bun.serve`: routes, methods, `Host` and `Origin`, the bearer token and
+ * body limits.
  *
  * @module
  */
@@ -11,7 +12,10 @@ import { hasBearerToken } from "./auth.ts";
 import type { ConfigInfo } from "./config_info.ts";
 import { DASHBOARD_HTML } from "./dashboard.ts";
 import { EXPOSITION_CONTENT_TYPE } from "./exposition.ts";
+import { hostProblem, type HostRules } from "./host_check.ts";
 import { renderMetrics } from "./metrics.ts";
+import { crossOriginProblem } from "./origin_check.ts";
+import { coalesceReloads } from "./reload_gate.ts";
 import { readiness, statusBody } from "./status_body.ts";
 
 /** Largest request body accepted, bytes (only `POST /reload` takes one). */
@@ -33,7 +37,15 @@ export interface StatusHandlerOptions {
   source: StatusSource;
   /** When set, every request but /healthz and /readyz must carry it as a bearer token. */
   token: string | null;
-  /** Reloads the config (`POST /reload`) and returns its outcome; without it the route answers 501. */
+  /**
+   * The names `Host` may give besides IP literals and `localhost`
+   * (see {@linkcode hostProblem}); default: none.
+   */
+  hosts?: HostRules;
+  /**
+   * Reloads the config (`POST /reload`) and returns its outcome; without it
+   * the route answers 501. Requests share reloads (see {@linkcode coalesceReloads}).
+   */
   reload?: () => Promise<{ ok: boolean }>;
   logger?: Logger;
   maxBodyBytes?: number;
@@ -102,7 +114,8 @@ export async function readBody(
 
 /**
  * Creates the handler for `/`, `/healthz`, `/readyz`, `/status`, `/metrics`
- * and `POST /reload`.
+ * and `POST /reload`. Every request must name this server in `Host` (else
+ * 421); a `POST` must not come from another origin (else 403).
  *
  * @example
  * ```ts
@@ -114,11 +127,12 @@ export function createStatusHandler(options: StatusHandlerOptions): RequestHandl
   const {
     source,
     token,
-    reload,
+    hosts = { listenHost: "localhost", allowedHosts: [] },
     logger,
     maxBodyBytes = MAX_BODY_BYTES,
     bodyTimeoutMs = BODY_TIMEOUT_MS,
   } = options;
+  const reload = options.reload && coalesceReloads(options.reload);
   const routes: Record<string, Route> = {
     "/healthz": {
       methods: ["GET", "HEAD"],
@@ -131,8 +145,10 @@ export function createStatusHandler(options: StatusHandlerOptions): RequestHandl
     "/readyz": {
       methods: ["GET", "HEAD"],
       open: true,
-      run: () => {
-        const body = readiness(source.reports());
+      // The reasons in full only with the token: without it, short codes.
+      run: async (request) => {
+        const detail = token !== null && await hasBearerToken(request, token);
+        const body = readiness(source.reports(), { detail });
         return json(body, body.ready ? 200 : 503);
       },
     },
@@ -182,10 +198,15 @@ export function createStatusHandler(options: StatusHandlerOptions): RequestHandl
     },
   };
 
-  return async (request) => {
-    const url = new URL(request.url);
+  const answer = async (request: Request, url: URL): Promise<Response> => {
     const length = request.headers.get("content-length");
     if (length !== null && Number(length) > maxBodyBytes) return tooLarge(maxBodyBytes);
+    const misdirected = hostProblem(request.headers.get("host"), hosts);
+    if (misdirected !== null) return problem(421, misdirected);
+    if (request.method !== "GET" && request.method !== "HEAD") {
+      const forbidden = crossOriginProblem(request.headers);
+      if (forbidden !== null) return problem(403, forbidden);
+    }
     const route = Object.hasOwn(routes, url.pathname) ? routes[url.pathname] : undefined;
     if (token !== null && !route?.open && !await hasBearerToken(request, token)) {
       return problem(401, "this server needs Authorization: Bearer <http.token>", {
@@ -198,14 +219,24 @@ export function createStatusHandler(options: StatusHandlerOptions): RequestHandl
         allow: route.methods.join(", "),
       });
     }
+    const response = await route.run(request);
+    return request.method === "HEAD"
+      ? new Response(null, { status: response.status, headers: response.headers })
+      : response;
+  };
+
+  // Nothing a request does may escape as an exception: Bun answers one with a development
+  // page that shows the daemon's source lines and paths.
+  return async (request) => {
+    let path = "?";
     try {
-      const response = await route.run(request);
-      return request.method === "HEAD"
-        ? new Response(null, { status: response.status, headers: response.headers })
-        : response;
+      // Bun gives a request without Host a URL of only its path.
+      const url = new URL(request.url, "http://localhost");
+      path = url.pathname;
+      return await answer(request, url);
     } catch (error) {
       logger?.error("status server request failed", {
-        path: url.pathname,
+        path,
         error: error instanceof Error ? error.message : String(error),
       });
       return problem(500, "internal error; see the daemon's log");

@@ -19,6 +19,8 @@ export class HttpConfigError extends Error {
 export interface StatusServerOptions {
   listen: HostPort;
   token: string | null;
+  /** `http.allowedHosts`: names `Host` may give besides IP addresses, localhost and the listen host. */
+  allowedHosts?: readonly string[];
   source: StatusSource;
   runtime: Runtime;
   logger: Logger;
@@ -52,12 +54,13 @@ export function formatListen({ host, port }: HostPort): string {
  *   or the address cannot be listened on.
  */
 export function startStatusServer(options: StatusServerOptions): HttpServer {
-  const { listen, token, source, runtime, logger, reload } = options;
+  const { listen, token, allowedHosts = [], source, runtime, logger, reload } = options;
   const refused = listenProblem(listen, token);
   if (refused !== null) throw new HttpConfigError(refused);
   const handler = createStatusHandler({
     source,
     token,
+    hosts: { listenHost: listen.host, allowedHosts },
     logger,
     ...(reload ? { reload } : {}),
   });

@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ConsumerStatus } from "../supervisor/status.ts";
+import type { ConsumerState, ConsumerStatus } from "../supervisor/status.ts";
 import type { ConsumerReport } from "../supervisor/supervisor.ts";
 import type { ConfigInfo } from "./config_info.ts";
 
@@ -58,14 +58,40 @@ export interface ReadinessBody {
 }
 
 /**
- * Readiness: every consumer has joined and holds its assignment with its
- * start positions committed. A daemon with no consumers is ready.
+ * The short reason `/readyz` gives without the token, by state: the full
+ * reason can carry a handler's exception text, file paths and broker
+ * addresses, which a request without the token must not see.
  */
-export function readiness(reports: readonly ConsumerReport[]): ReadinessBody {
+export const READINESS_CODES: Readonly<Record<ConsumerState, string>> = {
+  starting: "starting",
+  waiting: "waiting-for-kafka",
+  joining: "joining",
+  running: "running",
+  failed: "worker-failed",
+  failing: "restarting-too-often",
+  draining: "draining",
+  stopped: "stopped",
+};
+
+/**
+ * Readiness: every consumer has joined and holds its assignment with its
+ * start positions committed. A daemon with no consumers is ready. With
+ * `detail`, each reason is the operator's full text (as `/status` has it);
+ * without, the short code of {@linkcode READINESS_CODES}.
+ *
+ * @example
+ * ```ts
+ * readiness(supervisor.report(), { detail: false }).notReady[0]?.reason; // "worker-failed"
+ * ```
+ */
+export function readiness(
+  reports: readonly ConsumerReport[],
+  { detail }: { detail: boolean },
+): ReadinessBody {
   const notReady = reports.filter((r) => !r.ready).map((r) => ({
     consumer: r.name,
     state: r.state,
-    reason: r.reason ?? r.state,
+    reason: detail ? r.reason ?? r.state : READINESS_CODES[r.state],
   }));
   return { ready: notReady.length === 0, notReady };
 }

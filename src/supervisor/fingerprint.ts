@@ -103,7 +103,10 @@ export function configSnapshot(
   const kafka = redact ? redactConfig(config).kafka : config.kafka;
   return {
     kafka: fingerprintValue(kafka),
-    http: fingerprintValue(config.http),
+    // allowedHosts only when set: the fingerprint of a config without it stays as it was.
+    http: fingerprintValue(
+      config.httpAllowedHosts?.length ? [config.http, config.httpAllowedHosts] : config.http,
+    ),
     consumers: config.consumers.map((consumer) => ({
       name: consumer.name,
       definition: definitionFingerprint(consumer),

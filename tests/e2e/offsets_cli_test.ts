@@ -32,6 +32,18 @@ async function cli(...args: string[]): Promise<{ code: number; stdout: string; s
   };
 }
 
+/** A daemon consuming `topic` as `orders` with `group`, committing every 200 ms. */
+function startOrders(group: string, topic: string, extra: Record<string, unknown> = {}) {
+  return startHttpDaemon([{
+    name: "orders",
+    group,
+    topic,
+    handler: fixtureHandler("quiet.ts"),
+    commit: { mode: "auto", intervalMs: 200 },
+    ...extra,
+  }]);
+}
+
 interface OffsetsJson {
   partitions: Array<{
     partition: number;
@@ -82,7 +94,8 @@ Deno.test("offsets and reset-offsets agree with Kafka's consumer-groups tool, to
     assert.match(table.stdout, /PARTITION\s+COMMITTED\s+LOG-START\s+HIGH-WATERMARK\s+LAG/);
 
     const reset = async (...args: string[]) => {
-      const run = await cli("reset-offsets", ...where, ...args);
+      // No daemon and nothing else commits here: no need to watch the offsets.
+      const run = await cli("reset-offsets", ...where, "--watch-ms", "0", ...args);
       assert.equal(run.code, 0, run.stderr);
       return run.stdout;
     };
@@ -125,13 +138,7 @@ Deno.test("reset-offsets refuses while a daemon holds the group; status prints t
   await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
     const group = uniqueName("g");
     await produceNumbered(admin, topic, { count: 20, partitions: 2 });
-    const { daemon, url } = await startHttpDaemon([{
-      name: "orders",
-      group,
-      topic,
-      handler: fixtureHandler("quiet.ts"),
-      commit: { mode: "auto", intervalMs: 200 },
-    }]);
+    const { daemon, url } = await startOrders(group, topic);
     try {
       await waitFor(async () => (await getJson(url, "readyz")).status === 200, {
         timeoutMs: 60_000,
@@ -176,9 +183,96 @@ Deno.test("reset-offsets refuses while a daemon holds the group; status prints t
       "earliest",
       "--brokers",
       BROKERS.join(","),
+      "--watch-ms",
+      "1000",
     );
     assert.equal(run.code, 0, run.stderr);
     const reset = await committedByKafkaTool(group, topic);
     assert.deepEqual([reset.get(0), reset.get(1)], ["0", "0"]);
+  });
+});
+
+Deno.test("reset-offsets refuses while a simple-mode consumer commits to the group (asked or watched), and goes through once its daemon stopped", async () => {
+  await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
+    const group = uniqueName("g");
+    await produceNumbered(admin, topic, { count: 20, partitions: 2 });
+    const { daemon, url } = await startOrders(group, topic, { mode: "simple" });
+    const reset = (...args: string[]) =>
+      cli(
+        "reset-offsets",
+        ...["--group", group, "--topic", topic, "--to", "earliest"],
+        ...["--brokers", BROKERS.join(","), ...args],
+      );
+    const committed = async () => (await admin.committed(group, topic)).map((c) => c.offset);
+    const caughtUp = async () => {
+      const marks = await admin.watermarks(topic);
+      const now = await committed();
+      return marks.every((w, i) => now[i] === w.high) ? now : null;
+    };
+    try {
+      await waitFor(async () => (await getJson(url, "readyz")).status === 200, {
+        timeoutMs: 60_000,
+        what: "the simple-mode consumer to hold its partitions",
+      });
+      await waitFor(caughtUp, { timeoutMs: 30_000, what: "everything committed" });
+      assert.equal((await admin.groupState(group)).members, 0, "Kafka sees no member");
+
+      // Asked, the daemon names its consumer.
+      const asked = await reset("--url", url, "--watch-ms", "0");
+      assert.equal(asked.code, 1, asked.stdout);
+      assert.match(
+        asked.stderr,
+        new RegExp(
+          `refusing to reset: the daemon at ${url} runs consumer \`orders\` \\(simple mode, ` +
+            `running\\) on group ${group}, topic ${topic}; stop it first`,
+        ),
+      );
+      assert.match(asked.stderr, /or pass --force to reset anyway/);
+      assert.deepEqual(await committed(), ["10", "10"], "nothing changed");
+
+      // Not asked: its commits move the offsets while messages flow.
+      let feeding = true;
+      const feeder = (async () => {
+        for (let i = 0; feeding; i++) {
+          await admin.produce(topic, [{ value: `more-${i}`, partition: i % 2 }]);
+          await new Promise((r) => setTimeout(r, 100));
+        }
+      })();
+      const watched = await reset("--watch-ms", "2000").finally(async () => {
+        feeding = false;
+        await feeder;
+      });
+      assert.equal(watched.code, 1, watched.stdout);
+      assert.match(watched.stdout, /watching the committed offsets for 2 s/);
+      assert.match(
+        watched.stderr,
+        new RegExp(
+          `refusing to reset: group ${group}'s committed offsets on ${topic} moved while they ` +
+            "were watched for 2 s \\(partition \\d: \\d+ → \\d+",
+        ),
+      );
+      assert.match(watched.stderr, /a simple-mode consumer\) is running; stop it first/);
+      assert.ok((await committed()).every((o) => Number(o) >= 10), "never reset");
+
+      // --force resets, and the consumer's next commit puts its own position back:
+      // what the refusals prevent.
+      const position = await waitFor(caughtUp, { timeoutMs: 30_000, what: "caught up again" });
+      const forced = await reset("--force");
+      assert.equal(forced.code, 0, forced.stderr);
+      assert.doesNotMatch(forced.stdout, /watching/, "--force does not watch");
+      assert.deepEqual(await committed(), ["0", "0"]);
+      await admin.produce(topic, [{ value: "last", partition: 0 }]);
+      await waitFor(async () => (await committed())[0] === String(Number(position[0]) + 1), {
+        timeoutMs: 30_000,
+        what: "the consumer's commit over the reset",
+      });
+    } finally {
+      assert.equal(await daemon.stop(), 0);
+    }
+    // Once the daemon stopped, nothing answers at its address and nothing moves.
+    const after = await reset("--url", url, "--watch-ms", "1000");
+    assert.equal(after.code, 0, after.stderr);
+    assert.match(after.stdout, new RegExp(`no daemon answers at ${url}`));
+    assert.deepEqual(await committed(), ["0", "0"]);
   });
 });

@@ -106,3 +106,63 @@ export function freePort(): number {
   listener.close();
   return port;
 }
+
+/** A response read off the wire by {@linkcode rawRequest}. */
+export interface RawResponse {
+  status: number;
+  headers: Headers;
+  body: string;
+}
+
+/**
+ * Sends one HTTP/1.1 request over its own connection, with the headers
+ * exactly as given — `Host` included, which `fetch()` would replace — and
+ * reads the answer until the server closes.
+ */
+export async function rawRequest(
+  url: string,
+  { method = "GET", path = "/", headers = {}, version = "1.1" }: {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    /** "1.0" allows a request without `Host`. */
+    version?: "1.0" | "1.1";
+  } = {},
+): Promise<RawResponse> {
+  const { hostname, port } = new URL(url);
+  const conn = await Deno.connect({
+    hostname: hostname.replace(/^\[|\]$/g, ""),
+    port: Number(port),
+  });
+  try {
+    const lines = [`${method} ${path} HTTP/${version}`, "connection: close", "content-length: 0"];
+    for (const [name, value] of Object.entries(headers)) lines.push(`${name}: ${value}`);
+    await conn.write(new TextEncoder().encode(`${lines.join("\r\n")}\r\n\r\n`));
+    const text = await new Response(conn.readable).text();
+    const split = text.indexOf("\r\n\r\n");
+    const [statusLine = "", ...headerLines] = text.slice(0, split).split("\r\n");
+    const parsed = new Headers(
+      headerLines.map((l) => [l.slice(0, l.indexOf(":")), l.slice(l.indexOf(":") + 1).trim()]),
+    );
+    let body = text.slice(split + 4);
+    if (parsed.get("transfer-encoding") === "chunked") body = unchunk(body);
+    return { status: Number(statusLine.split(" ")[1]), headers: parsed, body };
+  } finally {
+    try {
+      conn.close();
+    } catch { /* closed by reading it to the end */ }
+  }
+}
+
+function unchunk(text: string): string {
+  let out = "";
+  let at = 0;
+  while (at < text.length) {
+    const eol = text.indexOf("\r\n", at);
+    const size = parseInt(text.slice(at, eol), 16);
+    if (!(size > 0)) break;
+    out += text.slice(eol + 2, eol + 2 + size);
+    at = eol + 2 + size + 2;
+  }
+  return out;
+}

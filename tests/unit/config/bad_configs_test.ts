@@ -522,6 +522,16 @@ const CASES: BadConfig[] = [
     }],
   },
   {
+    name: "http.allowedHosts with a port, a scheme and a wildcard",
+    text: withTopLevel("http:", '  allowedHosts: [ok.example, "a.example:9464", "http://b", "*"]'),
+    expect: [1, 2, 3].map((index) => ({
+      path: `http.allowedHosts[${index}]`,
+      line: 2,
+      message: "expected a host name without scheme, port or wildcard, such as " +
+        "consumerd.example.com, found",
+    })),
+  },
+  {
     name: "http.listen true",
     text: withTopLevel("http:", "  listen: true"),
     expect: [{

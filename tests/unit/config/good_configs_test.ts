@@ -31,6 +31,7 @@ Deno.test("parseConfig() applies every default", () => {
       },
       http: { host: "127.0.0.1", port: 9464 },
       httpToken: null,
+      httpAllowedHosts: [],
       shutdown: { gracePeriodMs: 30000 },
       lines: { audit: { topic: 4, handler: 5 } },
       reload: { handlers: true, debounceMs: 300 },
@@ -151,6 +152,13 @@ Deno.test("parseConfig() resolves http.listen", () => {
   assert.deepEqual(listen("0.0.0.0:8080"), { host: "0.0.0.0", port: 8080 });
   assert.deepEqual(listen('"[::1]:0"'), { host: "::1", port: 0 });
   assert.deepEqual(listen("status.local:9464"), { host: "status.local", port: 9464 });
+});
+
+Deno.test("parseConfig() reads http.allowedHosts lowercased, without a trailing dot", () => {
+  const config = parse(
+    yaml("http:", '  allowedHosts: [Consumerd.Ops.Svc., "status.example.com"]') + MINIMAL,
+  );
+  assert.deepEqual(config.httpAllowedHosts, ["consumerd.ops.svc", "status.example.com"]);
 });
 
 Deno.test("parseConfig() resolves ssl: true to TLS with verification", () => {

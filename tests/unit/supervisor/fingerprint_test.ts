@@ -58,3 +58,15 @@ Deno.test("configSnapshot() with redact leaves secret values out of the kafka fi
     "abc",
   );
 });
+
+Deno.test("configSnapshot() sees a change of http.allowedHosts (the status server restarts with it)", () => {
+  const base = parse();
+  const listed = { ...base, httpAllowedHosts: ["consumerd.ops.svc"] };
+  const none = new Map<string, string>();
+  assert.notEqual(configSnapshot(listed, none).http, configSnapshot(base, none).http);
+  assert.equal(
+    configSnapshot({ ...base, httpAllowedHosts: [] }, none).http,
+    fingerprintValue(base.http),
+    "unchanged for a config without it",
+  );
+});
