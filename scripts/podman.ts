@@ -57,7 +57,7 @@ export async function requireProgram(
 
 /**
  * The store under `dir` (by default `podman/` in the cache): writes its
- * storage.conf once. The run root sits under `XDG_RUNTIME_DIR` (else /run),
+ * storage.conf once. Its run root sits under `XDG_RUNTIME_DIR` (else /run),
  * where podman expects state that a reboot clears.
  *
  * @example
@@ -69,7 +69,12 @@ export async function requireProgram(
 export async function podmanStore(dir = join(cacheDir(), "podman")): Promise<PodmanStore> {
   await requireProgram("podman", { why: "to build and run the container image" });
   await Deno.mkdir(join(dir, "storage"), { recursive: true });
-  const runRoot = join(Deno.env.get("XDG_RUNTIME_DIR") ?? "/run", "consumerd-podman");
+  // One run root per store: stores under different caches must not share their state.
+  const digest = new Uint8Array(
+    await crypto.subtle.digest("SHA-1", new TextEncoder().encode(dir)),
+  );
+  const id = Array.from(digest.slice(0, 4), (b) => b.toString(16).padStart(2, "0")).join("");
+  const runRoot = join(Deno.env.get("XDG_RUNTIME_DIR") ?? "/run", `consumerd-podman-${id}`);
   const conf = join(dir, "storage.conf");
   if (!await Deno.stat(conf).then(() => true, () => false)) {
     // The driver the machine's own store uses (podman wants it named).
