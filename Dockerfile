@@ -1,6 +1,7 @@
 # consumerd on Deno, with sandboxed workers.
 #
 #   docker build -t consumerd .
+#   podman build --format docker -t consumerd .   # podman's default (OCI) format drops HEALTHCHECK
 #   docker run --rm -v "$PWD/deploy/config:/etc/consumerd:ro" \
 #     -e KAFKA_BROKERS=kafka:9092 -e CONSUMERD_TOKEN=… --stop-timeout 40 consumerd
 #
@@ -14,7 +15,8 @@
 # Kubernetes terminationGracePeriodSeconds: 45); docker's default of 10 s cuts a drain short.
 
 # ---- build: install the pinned runtime and libraries with npm ci --------------------------
-FROM node:20-bookworm-slim AS build
+# Node 22: @platformatic/kafka and its helpers declare node >= 22.19 (npm ci warns EBADENGINE on 20).
+FROM node:22-bookworm-slim AS build
 WORKDIR /app
 COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund

@@ -127,14 +127,21 @@ async function sha1(text: string): Promise<string> {
   );
 }
 
-/** Where the resolved jars are cached (shared by every checkout on this machine). */
-async function libsDir(): Promise<string> {
-  const cache = Deno.env.get("CONSUMERD_CACHE") ??
+/**
+ * The cache shared by every checkout on this machine: `CONSUMERD_CACHE`, else
+ * `consumerd/` in `XDG_CACHE_HOME` or `~/.cache`.
+ */
+export function cacheDir(): string {
+  return Deno.env.get("CONSUMERD_CACHE") ??
     join(
       Deno.env.get("XDG_CACHE_HOME") ?? join(Deno.env.get("HOME") ?? ROOT, ".cache"),
       "consumerd",
     );
-  return join(cache, `kafka-${await sha1(await Deno.readTextFile(POM))}`, "libs");
+}
+
+/** Where the resolved jars are cached. */
+async function libsDir(): Promise<string> {
+  return join(cacheDir(), `kafka-${await sha1(await Deno.readTextFile(POM))}`, "libs");
 }
 
 async function exists(path: string): Promise<boolean> {

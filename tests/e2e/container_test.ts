@@ -8,7 +8,14 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { spawnDaemon } from "../harness/daemon.ts";
 import { execForm, leadingOptions } from "../harness/dockerfile.ts";
-import { configMapMount, dockerfile, imageCmd, imageEnv, imageTree } from "../harness/image.ts";
+import {
+  assertDrained,
+  configMapMount,
+  dockerfile,
+  imageCmd,
+  imageEnv,
+  imageTree,
+} from "../harness/image.ts";
 import { BROKERS, steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -50,19 +57,7 @@ Deno.test("the image's CMD, as written, runs the daemon as the process itself fr
       const code = await daemon.exited();
       await load.stop();
       assert.equal(code, 0, `exit 0 after a drain:\n${daemon.stderr.slice(-10).join("\n")}`);
-      assert.equal(daemon.logged("shutting down").length, 1);
-      const drained = daemon.logged("worker state").filter((r) => r.to === "stopped");
-      assert.equal(drained.length, 2, "both workers (replicas: 2) drained and stopped");
-      // The drain committed exactly what was handled.
-      const committed = await admin.committed(group, topic);
-      for (const { partition, offset } of committed) {
-        const handled = daemon.handled().filter((h) => h.partition === partition)
-          .map((h) => BigInt(h.offset));
-        const expected = handled.length === 0
-          ? null
-          : String(handled.reduce((a, b) => (a > b ? a : b)) + 1n);
-        assert.equal(offset, expected, `partition ${partition}: committed = last handled + 1`);
-      }
+      await assertDrained(daemon, { admin, group, topic, workers: 2 });
     } finally {
       await Deno.remove(tree, { recursive: true });
       await Deno.remove(mount, { recursive: true });

@@ -5,8 +5,11 @@
  *
  * @module
  */
+import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { KafkaAdmin } from "../../src/kafka/admin.ts";
+import type { DaemonProcess } from "./daemon.ts";
 import { envAssignments, execForm, type Instruction, parseDockerfile } from "./dockerfile.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -96,16 +99,47 @@ export async function imageTree(): Promise<string> {
 /**
  * Copies the files of `source` into a fresh directory laid out like a
  * Kubernetes ConfigMap volume: the files live in a timestamped directory,
- * `..data` links to it, and each name links to `..data/<name>`.
+ * `..data` links to it, and each name links to `..data/<name>`. Readable by
+ * every user, as the kubelet's default mode (0644) makes it.
  */
 export async function configMapMount(source: string): Promise<string> {
   const mount = await Deno.makeTempDir({ prefix: "consumerd-configmap-" });
   const version = "..2026_11_29_12_00_00.000000001";
-  await Deno.mkdir(join(mount, version));
+  await Deno.chmod(mount, 0o755);
+  await Deno.mkdir(join(mount, version), { mode: 0o755 });
   for await (const entry of Deno.readDir(source)) {
     await Deno.copyFile(join(source, entry.name), join(mount, version, entry.name));
+    await Deno.chmod(join(mount, version, entry.name), 0o644);
     await Deno.symlink(join("..data", entry.name), join(mount, entry.name));
   }
   await Deno.symlink(version, join(mount, "..data"));
   return mount;
+}
+
+/**
+ * Asserts what a drained daemon leaves: one "shutting down", each of its
+ * `workers` stopped, and on every partition of `topic` the group's committed
+ * offset one past the last offset the daemon handled there (none if it
+ * handled nothing).
+ */
+export async function assertDrained(
+  daemon: DaemonProcess,
+  { admin, group, topic, workers }: {
+    admin: KafkaAdmin;
+    group: string;
+    topic: string;
+    workers: number;
+  },
+): Promise<void> {
+  assert.equal(daemon.logged("shutting down").length, 1);
+  const drained = daemon.logged("worker state").filter((r) => r.to === "stopped");
+  assert.equal(drained.length, workers, `all ${workers} workers drained and stopped`);
+  for (const { partition, offset } of await admin.committed(group, topic)) {
+    const handled = daemon.handled().filter((h) => h.partition === partition)
+      .map((h) => BigInt(h.offset));
+    const expected = handled.length === 0
+      ? null
+      : String(handled.reduce((a, b) => (a > b ? a : b)) + 1n);
+    assert.equal(offset, expected, `partition ${partition}: committed = last handled + 1`);
+  }
 }

@@ -91,6 +91,35 @@ Deno.test("Dockerfile: multi-stage npm ci build, non-root user, exec-form CMD of
   assert.ok(exists("node_modules/deno/deno"), "npm ci installs the binary the CMD names");
 });
 
+/** The lowest Node major that satisfies an `engines.node` range of `>=` alternatives. */
+function minimumNodeMajor(range: string, where: string): number {
+  const majors = range.split("||").map((alternative) => {
+    const m = alternative.trim().match(/^>=\s*v?(\d+)(\.\d+){0,2}$/);
+    assert.ok(m !== null, `${where}: engines.node "${range}" is not a list of >= versions`);
+    return Number(m[1]);
+  });
+  return Math.min(...majors);
+}
+
+Deno.test("Dockerfile: the build stage's Node meets engines.node of every package npm ci installs", () => {
+  const from = dockerfile.find((i) => i.keyword === "FROM" && i.stage === 0)!;
+  const major = Number(from.args.match(/^node:(\d+)-/)?.[1]);
+  assert.ok(Number.isInteger(major), `the build stage is a node:<major> image: ${from.args}`);
+  const lock = JSON.parse(read("package-lock.json")) as {
+    packages: Record<string, { engines?: { node?: string } }>;
+  };
+  for (const [path, { engines }] of Object.entries(lock.packages)) {
+    if (engines?.node === undefined) continue;
+    const needed = minimumNodeMajor(engines.node, path);
+    assert.ok(
+      major >= needed,
+      `the build stage runs Node ${major} (${from.args}), but ${
+        path.replace(/^node_modules\//, "")
+      } declares node ${engines.node}`,
+    );
+  }
+});
+
 Deno.test("Dockerfile: every COPY source exists and .dockerignore keeps it in the context", () => {
   const ignored = read(".dockerignore").split("\n").map((l) => l.trim())
     .filter((l) => l !== "" && !l.startsWith("#"));
@@ -149,6 +178,9 @@ Deno.test("compose.yaml: apache/kafka in KRaft mode, the topic, two consumerd re
     config.consumers[0]!.topic,
   );
   assert.equal(consumerd.deploy.replicas, 2);
+  // Recent podman-compose (1.6.0) starts `replicas` containers only in replicated mode, the
+  // Compose spec's default, which Docker Compose assumes when it is left out.
+  assert.equal(consumerd.deploy.mode, "replicated", "podman-compose needs deploy.mode");
   assert.equal(consumerd.build, ".");
   assert.ok(exists("Dockerfile"));
   const [source, target] = String(consumerd.volumes[0]).split(":");
