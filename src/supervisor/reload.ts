@@ -214,6 +214,7 @@ export class Reloader {
         added: result.added,
         removed: result.removed,
         restarted: result.restarted,
+        reconnected: result.reconnected,
         scaled: result.scaled,
         unchanged: result.unchanged,
         kafka: result.kafka,

@@ -19,7 +19,7 @@ import {
 } from "../protocol.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { backoffDelay } from "../backoff.ts";
-import type { ConfigDiff } from "./config_diff.ts";
+import { type ConfigDiff, isReconnect } from "./config_diff.ts";
 import { controlPass, type ControlPolicy, type SlotView, type Stall } from "./control_pass.ts";
 import { workerPermissions } from "./permissions.ts";
 import { type PositionsReply, StartSettler } from "./start_settler.ts";
@@ -310,10 +310,15 @@ export class Supervisor {
    * group member is removed, so that the group does not wait for its
    * session timeout.
    */
-  async #drainOrEvict(slot: Slot, handle: WorkerHandle, deadline: number): Promise<boolean> {
+  async #drainOrEvict(
+    slot: Slot,
+    handle: WorkerHandle,
+    deadline: number,
+    kafka = slot.kafka,
+  ): Promise<boolean> {
     const memberId = handle.memberId;
     const ok = await handle.drain(deadline);
-    if (!ok && memberId !== null) this.#evict(slot.consumer, slot.kafka, memberId);
+    if (!ok && memberId !== null) this.#evict(slot.consumer, kafka, memberId);
     return ok;
   }
 
@@ -331,6 +336,59 @@ export class Supervisor {
   async #restartConsumer(consumer: ConsumerConfig, deadline: number): Promise<void> {
     await this.#retireConsumer(consumer.name, deadline);
     if (!this.#stopping) this.#startConsumer(consumer);
+  }
+
+  /**
+   * Moves a consumer whose own definition and handler did not change to new
+   * `kafka:` settings: each worker drains (finishes its handler calls,
+   * commits, leaves the group) and a new one takes its place, as after a
+   * crash. Its start is not repeated: partitions resume from committed
+   * offsets and `resetOffsetOnStart` resets nothing (resets its start still
+   * owes are done once, as after a crash). A changed `replicas` scales it.
+   */
+  async #reconnectConsumer(consumer: ConsumerConfig, deadline: number): Promise<void> {
+    const run = this.#runs.get(consumer.name);
+    if (run === undefined) return await this.#restartConsumer(consumer, deadline);
+    const { kafka } = this.#config;
+    this.#options.logger.info(
+      "consumer reconnecting with the new kafka settings; it resumes from committed offsets",
+      { consumer: consumer.name },
+    );
+    // Takes out the surplus, adds workers with the new settings (or, before
+    // the start settled, restarts the consumer) before the first await.
+    const scaling = consumer.replicas === run.consumer.replicas
+      ? Promise.resolve()
+      : this.#scaleConsumer(consumer, deadline);
+    const slots = [...this.#slots.values()].filter((s) =>
+      s.consumer.name === consumer.name && s.kafka !== kafka
+    );
+    run.consumer = consumer;
+    await Promise.all([
+      scaling,
+      ...slots.map((slot) => this.#reconnectSlot(slot, consumer, deadline)),
+    ]);
+  }
+
+  /** Drains a slot's worker and queues its successor, which connects with the new `kafka:`. */
+  async #reconnectSlot(slot: Slot, consumer: ConsumerConfig, deadline: number): Promise<void> {
+    const { handle, kafka: previous } = slot;
+    slot.consumer = consumer;
+    // Any worker this slot starts from now on (a restart included) uses the new settings.
+    slot.kafka = this.#config.kafka;
+    if (handle === null) return;
+    this.#retiring.add(handle);
+    try {
+      await this.#drainOrEvict(slot, handle, deadline, previous);
+    } finally {
+      this.#retiring.delete(handle);
+    }
+    // Ended otherwise meanwhile (the control pass restarts it), or the consumer left.
+    if (this.#stopping || slot.handle !== handle || this.#slots.get(slot.id) !== slot) return;
+    if (handle.stats) slot.retired = addStats(slot.retired, handle.stats);
+    slot.handle = null;
+    const run = this.#runs.get(slot.consumer.name);
+    if (run !== undefined) this.#sendPositions(run, run.settler.gone(slot.replica));
+    this.#queue(slot);
   }
 
   /**
@@ -365,8 +423,9 @@ export class Supervisor {
 
   /**
    * Applies a reload's difference: removed consumers drain and stop,
-   * changed ones drain and start anew, scaled ones add or drain workers,
-   * added ones start; unchanged ones keep their workers and objects.
+   * changed ones drain and start anew, ones that only see a `kafka:` change
+   * reconnect, scaled ones add or drain workers, added ones start; unchanged
+   * ones keep their workers and objects.
    */
   async #applyConfig(next: Config, diff: ConfigDiff): Promise<void> {
     if (this.#stopping) throw new Error("the daemon is shutting down");
@@ -381,7 +440,11 @@ export class Supervisor {
     const consumer = (name: string) => this.#config.consumers.find((c) => c.name === name)!;
     await Promise.all([
       ...diff.removed.map((name) => this.#retireConsumer(name, deadline)),
-      ...diff.restarted.map((r) => this.#restartConsumer(consumer(r.name), deadline)),
+      ...diff.restarted.map((r) =>
+        isReconnect(r)
+          ? this.#reconnectConsumer(consumer(r.name), deadline)
+          : this.#restartConsumer(consumer(r.name), deadline)
+      ),
       ...diff.scaled.map((s) => this.#scaleConsumer(consumer(s.name), deadline)),
       ...diff.added.map((name) => Promise.resolve(this.#startConsumer(consumer(name)))),
     ]);
