@@ -37,6 +37,28 @@ function describeExports(module: Record<string, unknown>): string {
 }
 
 /**
+ * What is wrong with the handler file at `path` (absolute) without running
+ * it: missing, a directory or unreadable; `undefined` when it is a file.
+ *
+ * @example
+ * ```ts
+ * await handlerFileProblem("/srv/workers/nope.ts"); // "handler file not found: /srv/workers/nope.ts"
+ * ```
+ */
+export async function handlerFileProblem(path: string): Promise<string | undefined> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) return `expected the handler to be a file, found a directory: ${path}`;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return code === "ENOENT" || code === "ENOTDIR"
+      ? `handler file not found: ${path}`
+      : `cannot read the handler file ${path}: ${firstLine(error)}`;
+  }
+  return undefined;
+}
+
+/**
  * What is wrong with the handler module at `path` (absolute), or `undefined`
  * when it loads and exports a default function or `handleBatch`.
  *
@@ -49,15 +71,8 @@ export async function handlerProblem(
   path: string,
   { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS }: { timeoutMs?: number } = {},
 ): Promise<string | undefined> {
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) return `expected the handler to be a file, found a directory: ${path}`;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    return code === "ENOENT" || code === "ENOTDIR"
-      ? `handler file not found: ${path}`
-      : `cannot read the handler file ${path}: ${firstLine(error)}`;
-  }
+  const fileProblem = await handlerFileProblem(path);
+  if (fileProblem !== undefined) return fileProblem;
   let module: Record<string, unknown>;
   try {
     module = await withTimeout(

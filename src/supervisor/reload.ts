@@ -11,7 +11,7 @@
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ConfigError, type ConfigIssue } from "../config/error.ts";
-import { loadConfigFile } from "../config/load.ts";
+import { type HandlerCheck, loadConfigFile } from "../config/load.ts";
 import { analyzeConfig } from "../config/parse.ts";
 import type { Config } from "../config/types.ts";
 import { errorFields, type Logger } from "../log.ts";
@@ -19,7 +19,7 @@ import type { Runtime } from "../runtime/types.ts";
 import { changesAnything, type ConfigDiff, diffConfigs } from "./config_diff.ts";
 import { Debouncer } from "./debounce.ts";
 import { configSnapshot, fingerprintBytes, fingerprintValue } from "./fingerprint.ts";
-import { probeHandler } from "./handler_probe.ts";
+import { workerProbe } from "./handler_probe.ts";
 import {
   describeOutcome,
   diffOutcome,
@@ -59,10 +59,11 @@ export interface ReloaderOptions {
   /** Applies a valid new config's difference (the supervisor's operations). */
   apply: (next: Config, diff: ConfigDiff) => Promise<void>;
   /**
-   * Checks one handler module; default: {@linkcode probeHandler}, in a
-   * throwaway worker (it reads an edited module anew).
+   * Checks one consumer's handler module; default: {@linkcode workerProbe},
+   * in a throwaway worker with that consumer's worker permissions (it reads
+   * an edited module anew).
    */
-  probeHandler?: (path: string, options: { timeoutMs: number }) => Promise<string | undefined>;
+  probeHandler?: (check: HandlerCheck) => Promise<string | undefined>;
 }
 
 const NO_HANDLERS: ReadonlyMap<string, string> = new Map();
@@ -251,8 +252,7 @@ export class Reloader {
     let next: Config;
     try {
       next = await loadConfigFile(this.#path, {
-        probeHandler: this.#options.probeHandler ??
-          ((path, { timeoutMs }) => probeHandler(runtime, path, { timeoutMs })),
+        probeHandler: this.#options.probeHandler ?? workerProbe(runtime),
       });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;

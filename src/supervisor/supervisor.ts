@@ -4,9 +4,7 @@
  *
  * @module
  */
-import { realpathSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename } from "node:path";
 import type { Config, ConsumerConfig, HttpConfig, KafkaConfig } from "../config/types.ts";
 import { errorFields, type Logger } from "../log.ts";
 import { evictGroupMember } from "../kafka/evict.ts";
@@ -21,6 +19,7 @@ import type { Runtime } from "../runtime/types.ts";
 import { backoffDelay } from "../backoff.ts";
 import { type ConfigDiff, isReconnect } from "./config_diff.ts";
 import { controlPass, type ControlPolicy, type SlotView, type Stall } from "./control_pass.ts";
+import { PACKAGE_LOCATION } from "./package_location.ts";
 import { workerPermissions } from "./permissions.ts";
 import { type PositionsReply, StartSettler } from "./start_settler.ts";
 import { type ConfigState, Reloader, type ReloadResult, type ReloadTrigger } from "./reload.ts";
@@ -57,9 +56,6 @@ const NO_COUNTERS = {
 
 /** The worker entry in TypeScript, used when no fresh bundle is given. */
 export const SOURCE_WORKER_ENTRY: URL = new URL("../worker/entry.ts", import.meta.url);
-/** The package this module belongs to (src/, the worker bundle, node_modules). */
-const PACKAGE_DIR = dirname(fileURLToPath(new URL("../", import.meta.url)));
-const REAL_NODE_MODULES = realPath(join(PACKAGE_DIR, "node_modules"));
 
 /** Options for {@linkcode Supervisor}. */
 export interface SupervisorOptions {
@@ -117,16 +113,6 @@ interface ConsumerRun {
   handlerErrors: number;
   /** What workers drained by a scale-down had counted (counters never go backwards). */
   retired: WorkerStats;
-}
-
-/** Where `path` really is when that is elsewhere (it is, or is under, a link); else undefined. */
-function realPath(path: string): string | undefined {
-  try {
-    const real = realpathSync(path);
-    return real === path ? undefined : real;
-  } catch {
-    return undefined; // no node_modules (a compiled executable): nothing to add
-  }
 }
 
 /**
@@ -487,10 +473,7 @@ export class Supervisor {
       replica: slot.replica,
       recovery,
       runtime,
-      permissions: workerPermissions(slot.consumer, slot.kafka, {
-        packageDir: PACKAGE_DIR,
-        realNodeModules: REAL_NODE_MODULES,
-      }),
+      permissions: workerPermissions(slot.consumer, slot.kafka, PACKAGE_LOCATION),
       entry: this.#options.workerEntry,
       logger,
       logFormat,

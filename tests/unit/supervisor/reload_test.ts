@@ -29,7 +29,7 @@ async function setup() {
     current: () => running,
     // The check `check` runs, in this process: the daemon's default probe
     // runs the same check in a throwaway worker (tests/e2e/reload_test.ts).
-    probeHandler: (path, { timeoutMs }) => handlerProblem(path, { timeoutMs }),
+    probeHandler: ({ path, timeoutMs }) => handlerProblem(path, { timeoutMs }),
     apply: (next, diff) => {
       applied.push(diff);
       running = next;
