@@ -11,6 +11,30 @@ import { pathToFileURL } from "node:url";
 /** Default time a handler module may take to load during the check. */
 export const HANDLER_IMPORT_TIMEOUT_MS = 10_000;
 
+/** How long a handler module may take to load, and the setting that says so. */
+export interface HandlerDeadline {
+  /** Milliseconds (default {@linkcode HANDLER_IMPORT_TIMEOUT_MS}). */
+  timeoutMs?: number;
+  /** The setting it comes from, named in the problem (e.g. `startupTimeoutMs`). */
+  timeoutName?: string | undefined;
+}
+
+/**
+ * The problem of a module still loading at its deadline.
+ *
+ * @example
+ * ```ts
+ * lateProblem({ timeoutMs: 2000, timeoutName: "startupTimeoutMs" });
+ * // "it did not finish loading within startupTimeoutMs (2000 ms)"
+ * ```
+ */
+export function lateProblem(
+  { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName }: HandlerDeadline,
+): string {
+  const within = timeoutName === undefined ? `${timeoutMs} ms` : `${timeoutName} (${timeoutMs} ms)`;
+  return `it did not finish loading within ${within}`;
+}
+
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return text.split("\n")[0] ?? text;
@@ -69,7 +93,7 @@ export async function handlerFileProblem(path: string): Promise<string | undefin
  */
 export async function handlerProblem(
   path: string,
-  { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS }: { timeoutMs?: number } = {},
+  { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName }: HandlerDeadline = {},
 ): Promise<string | undefined> {
   const fileProblem = await handlerFileProblem(path);
   if (fileProblem !== undefined) return fileProblem;
@@ -78,7 +102,7 @@ export async function handlerProblem(
     module = await withTimeout(
       import(pathToFileURL(path).href) as Promise<Record<string, unknown>>,
       timeoutMs,
-      `it did not finish loading within ${timeoutMs} ms`,
+      lateProblem({ timeoutMs, timeoutName }),
     );
   } catch (error) {
     return `handler module ${path} failed to load: ${firstLine(error)}`;

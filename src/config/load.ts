@@ -20,8 +20,10 @@ export { redactConfig } from "./redact.ts";
 export interface HandlerCheck {
   /** Absolute path of the module. */
   path: string;
-  /** How long importing it may take, ms. */
+  /** How long importing it may take, ms: the consumer's `startupTimeoutMs` when it is known. */
   timeoutMs: number;
+  /** The setting `timeoutMs` comes from (`startupTimeoutMs`), or undefined for the loader's default. */
+  timeoutName: string | undefined;
   /** The consumer whose handler it is, resolved; undefined when its definition is invalid. */
   consumer: ConsumerConfig | undefined;
   /** The `kafka:` section, resolved; undefined when it is invalid. */
@@ -34,7 +36,10 @@ export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   /** Import each handler module and check its exports (default `true`). */
   checkHandlers?: boolean;
-  /** How long a handler module may take to load (default 10 s). */
+  /**
+   * How long a handler module may take to load when its consumer's
+   * `startupTimeoutMs` is not known (its definition is invalid); default 10 s.
+   */
   handlerTimeoutMs?: number;
   /** Largest accepted file in bytes (default 1 MiB). */
   maxBytes?: number;
@@ -50,11 +55,11 @@ export interface LoadConfigOptions {
 /** {@linkcode handlerProblem} in this process, once per path and deadline. */
 function inProcessProbe(): (check: HandlerCheck) => Promise<string | undefined> {
   const seen = new Map<string, Promise<string | undefined>>();
-  return ({ path, timeoutMs }) => {
-    const key = `${timeoutMs}\0${path}`;
+  return ({ path, timeoutMs, timeoutName }) => {
+    const key = `${timeoutMs}\0${timeoutName}\0${path}`;
     let problem = seen.get(key);
     if (problem === undefined) {
-      problem = handlerProblem(path, { timeoutMs });
+      problem = handlerProblem(path, { timeoutMs, timeoutName });
       seen.set(key, problem);
     }
     return problem;
@@ -140,7 +145,9 @@ export async function loadConfigFile(
     const problems = analysis.handlers.map((handler) =>
       probeHandler({
         path: handler.path,
-        timeoutMs: handlerTimeoutMs,
+        // The worker's own deadline for loading: a slower valid module is not refused.
+        timeoutMs: handler.consumer?.startupTimeoutMs ?? handlerTimeoutMs,
+        timeoutName: handler.consumer === undefined ? undefined : "startupTimeoutMs",
         consumer: handler.consumer,
         kafka: analysis.kafka,
       })

@@ -8,7 +8,12 @@
  *
  * @module
  */
-import { HANDLER_IMPORT_TIMEOUT_MS, handlerFileProblem } from "../config/handler.ts";
+import {
+  HANDLER_IMPORT_TIMEOUT_MS,
+  type HandlerDeadline,
+  handlerFileProblem,
+  lateProblem,
+} from "../config/handler.ts";
 import type { HandlerCheck } from "../config/load.ts";
 import type { Runtime, WorkerPermissions } from "../runtime/types.ts";
 import { stableJson } from "./fingerprint.ts";
@@ -20,12 +25,10 @@ const WORKER_BOOT_MS = 5000;
 
 const ENTRY = new URL("./handler_probe_entry.ts", import.meta.url);
 
-/** Options for {@linkcode probeHandler}. */
-export interface ProbeOptions {
+/** Options for {@linkcode probeHandler}: the permissions, and how long the import may take. */
+export interface ProbeOptions extends HandlerDeadline {
   /** What the probe's worker may touch: the consumer's worker's permissions. */
   permissions: WorkerPermissions;
-  /** How long the import may take, ms (default 10 s). */
-  timeoutMs?: number;
 }
 
 /**
@@ -42,15 +45,13 @@ export interface ProbeOptions {
 export function probeHandler(
   runtime: Runtime,
   path: string,
-  { permissions, timeoutMs = HANDLER_IMPORT_TIMEOUT_MS }: ProbeOptions,
+  { permissions, timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName }: ProbeOptions,
 ): Promise<string | undefined> {
   const worker = runtime.spawnWorker(ENTRY, { name: `handler-probe ${path}`, permissions });
   let timer: ReturnType<typeof setTimeout> | undefined;
   return new Promise<string | undefined>((resolve) => {
     timer = setTimeout(() => {
-      resolve(
-        `handler module ${path} failed to load: it did not finish loading within ${timeoutMs} ms`,
-      );
+      resolve(`handler module ${path} failed to load: ${lateProblem({ timeoutMs, timeoutName })}`);
     }, timeoutMs + WORKER_BOOT_MS);
     worker.onmessage = (event: MessageEvent) => {
       const { problem } = event.data as { problem: string | null };
@@ -60,7 +61,7 @@ export function probeHandler(
       event.preventDefault();
       resolve(`handler module ${path} failed to load: ${event.message}`);
     };
-    worker.postMessage({ path, timeoutMs });
+    worker.postMessage({ path, timeoutMs, timeoutName });
   }).finally(() => {
     clearTimeout(timer);
     worker.terminate();
@@ -85,13 +86,13 @@ export function workerProbe(
   { location = PACKAGE_LOCATION }: { location?: Readonly<typeof PACKAGE_LOCATION> } = {},
 ): (check: HandlerCheck) => Promise<string | undefined> {
   const probes = new Map<string, Promise<string | undefined>>();
-  return ({ path, timeoutMs, consumer, kafka }) => {
+  return ({ path, timeoutMs, timeoutName, consumer, kafka }) => {
     if (consumer === undefined || kafka === undefined) return handlerFileProblem(path);
     const permissions = workerPermissions(consumer, kafka, location);
-    const key = stableJson([path, timeoutMs, permissions]);
+    const key = stableJson([path, timeoutMs, timeoutName, permissions]);
     let probe = probes.get(key);
     if (probe === undefined) {
-      probe = probeHandler(runtime, path, { permissions, timeoutMs });
+      probe = probeHandler(runtime, path, { permissions, timeoutMs, timeoutName });
       probes.set(key, probe);
     }
     return probe;

@@ -20,6 +20,7 @@ async function setup(files: Record<string, string>) {
     return config.consumers.map((consumer) => ({
       path: consumer.handler,
       timeoutMs: consumer.startupTimeoutMs,
+      timeoutName: "startupTimeoutMs",
       consumer,
       kafka: config.kafka,
     }));

@@ -14,8 +14,11 @@ const yaml = (...consumers: string[]) =>
 const consumer = (name: string, extra = "") =>
   `  - { name: ${name}, group: g-${name}, topic: t, handler: ./${name}.ts${extra} }`;
 
-/** A reloader over a temporary config whose apply step records what it was asked to do. */
-async function setup() {
+/**
+ * A reloader over a temporary config whose apply step records what it was
+ * asked to do; its handler check runs in this process unless `workerProbe`.
+ */
+async function setup({ workerProbe = false } = {}) {
   const dir = await Deno.makeTempDir();
   const path = join(dir, "consumers.yaml");
   for (const name of ["a", "b", "c"]) await Deno.writeTextFile(join(dir, `${name}.ts`), HANDLER);
@@ -29,7 +32,9 @@ async function setup() {
     current: () => running,
     // The check `check` runs, in this process: the daemon's default probe
     // runs the same check in a throwaway worker (tests/e2e/reload_test.ts).
-    probeHandler: ({ path, timeoutMs }) => handlerProblem(path, { timeoutMs }),
+    ...(workerProbe
+      ? {}
+      : { probeHandler: ({ path, timeoutMs }) => handlerProblem(path, { timeoutMs }) }),
     apply: (next, diff) => {
       applied.push(diff);
       running = next;
@@ -116,6 +121,33 @@ Deno.test("Reloader.reload() with reload.handlers off ignores handler edits", as
     assert.deepEqual(result.restarted, []);
     assert.deepEqual(result.unchanged, ["a", "b"]);
     assert.equal(applied.length, 1);
+  } finally {
+    reloader.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Reloader.reload() gives a handler's import its consumer's startupTimeoutMs, not a fixed deadline", async () => {
+  const { dir, path, reloader, applied } = await setup({ workerProbe: true });
+  try {
+    // Valid, but its top level takes 3 s to finish.
+    await Deno.writeTextFile(
+      join(dir, "slow.ts"),
+      `await new Promise((r) => setTimeout(r, 3000));\n${HANDLER}`,
+    );
+    const slow = (startupTimeoutMs: number) =>
+      `  - { name: slow, group: g-slow, topic: t, handler: ./slow.ts, startupTimeoutMs: ${startupTimeoutMs} }`;
+    await Deno.writeTextFile(path, yaml(consumer("a"), consumer("b"), slow(2000)));
+    const refused = await reloader.reload("SIGHUP");
+    assert.equal(refused.ok, false, "a 3 s import is past a startupTimeoutMs of 2000");
+    assert.deepEqual(refused.errors.map((e) => [e.line, e.path]), [[6, "consumers[2].handler"]]);
+    assert.match(refused.errors[0]!.message, /within startupTimeoutMs \(2000 ms\)/);
+    assert.equal(applied.length, 0);
+
+    await Deno.writeTextFile(path, yaml(consumer("a"), consumer("b"), slow(5000)));
+    const result = await reloader.reload("SIGHUP");
+    assert.equal(result.ok, true, JSON.stringify(result.errors));
+    assert.deepEqual(result.added, ["slow"]);
   } finally {
     reloader.close();
     await Deno.remove(dir, { recursive: true });
