@@ -100,6 +100,8 @@ interface Slot {
   retired: WorkerStats;
   /** Waiting for its first worker (a place among the workers loading at once). */
   queued: boolean;
+  /** Why its next worker waits: the handler on disk is not the version that was checked. */
+  held: string | null;
 }
 
 /** One consumer's start across its replicas. */
@@ -138,6 +140,9 @@ const STOOD_STILL_MS = 1_000;
  * checks stricter again; a loop that stalls this often is itself the fault.
  */
 const MAX_STALLS = 100;
+
+/** How often a held slot looks at its handler file again, ms. */
+const HELD_RECHECK_MS = 1_000;
 
 /** How long removing a dead worker's member is retried: the session timeout, after which Kafka drops it anyway. */
 const EVICT_WINDOW_MS = 30_000;
@@ -273,6 +278,7 @@ export class Supervisor {
       lastFailure: null,
       retired: emptyStats(),
       queued: true,
+      held: null,
     };
   }
 
@@ -460,7 +466,34 @@ export class Supervisor {
     }, 0);
   }
 
+  /**
+   * Holds a slot's next worker while its handler file is not the version
+   * the running config was checked with (edited after the check, e.g.
+   * during a drain): the reload that the edit causes checks it, and starts
+   * the consumer anew if it is valid. Returns whether the slot is held.
+   */
+  #hold(slot: Slot, now: number): boolean {
+    const held = this.#reloader.uncheckedHandler(slot.consumer.handler);
+    if (held !== null && slot.held === null) {
+      this.#options.logger.warn("worker held: its handler is not the checked version", {
+        consumer: slot.consumer.name,
+        replica: slot.replica,
+        reason: held,
+      });
+    }
+    if (held === null && slot.held !== null) {
+      this.#options.logger.info("worker released: the checked handler is back", {
+        consumer: slot.consumer.name,
+        replica: slot.replica,
+      });
+    }
+    slot.held = held;
+    if (held !== null) slot.restartAt = now + HELD_RECHECK_MS;
+    return held !== null;
+  }
+
   #spawn(slot: Slot, recovery: boolean): void {
+    if (this.#hold(slot, performance.now())) return;
     const run = this.#runs.get(slot.consumer.name);
     // The settle window of a consumer's start counts from its last replica's first worker.
     if (slot.queued && run !== undefined) run.startedAt = performance.now();
@@ -747,9 +780,12 @@ export class Supervisor {
         counters: run,
         fingerprint: this.#reloader.fingerprint(consumer.name),
         replicas: consumer.replicas,
-        down: slots.filter((s) => s.handle === null && !s.queued && !this.#stopping).map((s) => ({
+        down: slots.filter((s) =>
+          s.handle === null && (!s.queued || s.held !== null) && !this.#stopping
+        ).map((s) => ({
           replica: s.replica,
-          reason: s.lastFailure ?? "the worker ended",
+          reason: s.held ?? s.lastFailure ?? "the worker ended",
+          held: s.held !== null,
         })),
         paused: handles.flatMap((h) =>
           [...h.paused].filter(([, p]) => p.until > now).map(([partition, p]) => ({

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { dirname, join } from "node:path";
 import { stringify } from "yaml";
 import { getMetrics, getStatus, startHttpDaemon } from "../harness/http.ts";
-import { BROKERS, uniqueName, withTopic } from "../harness/kafka.ts";
+import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
 const QUIET = "export default function handle() {}\n";
 
@@ -74,6 +74,80 @@ Deno.test("a reload probe has its worker's permissions: an env var not granted s
       assert.equal(applied.status, 200, JSON.stringify(outcome));
       assert.deepEqual(outcome.added, ["b"]);
       await daemon.waitForLog("consumer started", { where: (r) => r.consumer === "b" });
+    } finally {
+      assert.equal(await daemon.stop(), 0);
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+/** A handler that logs each message it starts and handles, tagged with `version`, taking `ms` each. */
+const versioned = (version: string, ms = 0) =>
+  `export default async function handle(message, ctx) {
+  ctx.log.info("handling", { offset: message.offset, version: ${JSON.stringify(version)} });
+  await new Promise((r) => setTimeout(r, ${ms}));
+  ctx.log.info("handled", { offset: message.offset, value: message.text(), version: ${
+    JSON.stringify(version)
+  } });
+}
+`;
+
+Deno.test("a handler edited to a broken version while its consumer drains for a reload is not started; the next reload checks it and a fixed one starts", async () => {
+  await withTopic({ partitions: 1, prefix: "drainedit" }, async ({ topic, admin }) => {
+    const dir = await Deno.makeTempDir({ prefix: "consumerd-drainedit-" });
+    const handler = join(dir, "slow.ts");
+    await Deno.writeTextFile(handler, versioned("v1", 4000));
+    const { daemon, url } = await startHttpDaemon([
+      { name: "slow", group: uniqueName("drainedit"), topic, handler },
+    ]);
+    const of = (msg: string) => daemon.logged(msg).filter((r) => r.consumer === "slow");
+    const reloads = () => daemon.logged("config reload");
+    try {
+      await daemon.waitForLog("consumer started", { timeoutMs: 60_000 });
+      await admin.produce(topic, [{ value: "one", partition: 0 }]);
+      await daemon.waitForLog("handling", { where: (r) => r.version === "v1" });
+
+      // v2 is checked by the reload; its drain waits for v1's 4 s call in progress.
+      await Deno.writeTextFile(handler, versioned("v2"));
+      await daemon.waitForLog("worker state", {
+        where: (r) => r.consumer === "slow" && r.to === "draining",
+      });
+      assert.equal(reloads().length, 0, "the reload is applied once the drain ends");
+      // Saved while the old worker drains: after the drain, disk holds this, not the checked v2.
+      await Deno.writeTextFile(handler, 'throw new Error("half-saved v3");\n');
+      const first = await waitFor(() => reloads()[0], { what: "the reload of v2" });
+      assert.equal(first.ok, true);
+      assert.deepEqual(first.restarted, ["slow"]);
+
+      const second = await waitFor(() => reloads()[1], { what: "the reload of the broken edit" });
+      assert.equal(second.ok, false, "the broken version is refused");
+      const status = await getStatus(url);
+      assert.match(JSON.stringify(status.config.lastReload?.errors), /half-saved v3/);
+      const slow = await waitFor(async () => {
+        const consumer = (await getStatus(url)).consumers.find((c) => c.name === "slow");
+        return ["waiting", "failed", "failing"].includes(String(consumer?.state)) ? consumer : null;
+      }, { what: "slow to wait for a checked handler (or to fail)" });
+      assert.equal(slow.state, "waiting", `slow is ${slow.state}: ${slow.reason}`);
+      assert.match(String(slow.reason), /edited after it was checked/);
+      assert.equal(slow.workersUp, 0);
+      assert.deepEqual(of("worker restarting"), [], "no worker ran the unchecked module");
+      assert.ok(
+        !daemon.stderr.join("\n").includes("cannot load handler"),
+        "no worker imported the broken module",
+      );
+
+      // The fix is checked and started: the reload is not refused for the earlier edit.
+      await Deno.writeTextFile(handler, versioned("v4"));
+      const third = await waitFor(() => reloads()[2], { what: "the reload of the fix" });
+      assert.equal(third.ok, true, JSON.stringify(third));
+      assert.deepEqual(third.restarted, ["slow"]);
+      await admin.produce(topic, [{ value: "two", partition: 0 }]);
+      await daemon.waitForLog("handled", { where: (r) => r.version === "v4" && r.value === "two" });
+      assert.deepEqual(
+        of("handled").filter((r) => r.version === "v2"),
+        [],
+        "v2 never ran: it was replaced on disk before its worker started",
+      );
     } finally {
       assert.equal(await daemon.stop(), 0);
       await Deno.remove(dir, { recursive: true });

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { handlerProblem } from "../../../src/config/handler.ts";
-import { loadConfigFile } from "../../../src/config/load.ts";
+import { type HandlerCheck, loadConfigFile } from "../../../src/config/load.ts";
 import type { Config } from "../../../src/config/types.ts";
 import { createLogger } from "../../../src/log.ts";
 import { runtime } from "../../../src/runtime/mod.ts";
@@ -15,10 +15,21 @@ const consumer = (name: string, extra = "") =>
   `  - { name: ${name}, group: g-${name}, topic: t, handler: ./${name}.ts${extra} }`;
 
 /**
- * A reloader over a temporary config whose apply step records what it was
- * asked to do; its handler check runs in this process unless `workerProbe`.
+ * The check `check` runs, in this process: the daemon's default probe runs
+ * the same check in a throwaway worker (tests/e2e/reload_test.ts).
  */
-async function setup({ workerProbe = false } = {}) {
+const inProcess = ({ path, timeoutMs }: HandlerCheck) => handlerProblem(path, { timeoutMs });
+
+/**
+ * A reloader over a temporary config whose apply step records what it was
+ * asked to do; its handler check runs in this process, or as `probe` says
+ * (`"worker"`: the daemon's own probe).
+ */
+async function setup(
+  { probe = inProcess }: {
+    probe?: "worker" | ((check: HandlerCheck, dir: string) => Promise<string | undefined>);
+  } = {},
+) {
   const dir = await Deno.makeTempDir();
   const path = join(dir, "consumers.yaml");
   for (const name of ["a", "b", "c"]) await Deno.writeTextFile(join(dir, `${name}.ts`), HANDLER);
@@ -30,11 +41,7 @@ async function setup({ workerProbe = false } = {}) {
     runtime,
     logger: createLogger({ write: (l) => lines.push(l) }),
     current: () => running,
-    // The check `check` runs, in this process: the daemon's default probe
-    // runs the same check in a throwaway worker (tests/e2e/reload_test.ts).
-    ...(workerProbe
-      ? {}
-      : { probeHandler: ({ path, timeoutMs }) => handlerProblem(path, { timeoutMs }) }),
+    ...(probe === "worker" ? {} : { probeHandler: (check) => probe(check, dir) }),
     apply: (next, diff) => {
       applied.push(diff);
       running = next;
@@ -128,7 +135,7 @@ Deno.test("Reloader.reload() with reload.handlers off ignores handler edits", as
 });
 
 Deno.test("Reloader.reload() gives a handler's import its consumer's startupTimeoutMs, not a fixed deadline", async () => {
-  const { dir, path, reloader, applied } = await setup({ workerProbe: true });
+  const { dir, path, reloader, applied } = await setup({ probe: "worker" });
   try {
     // Valid, but its top level takes 3 s to finish.
     await Deno.writeTextFile(
@@ -144,10 +151,84 @@ Deno.test("Reloader.reload() gives a handler's import its consumer's startupTime
     assert.match(refused.errors[0]!.message, /within startupTimeoutMs \(2000 ms\)/);
     assert.equal(applied.length, 0);
 
-    await Deno.writeTextFile(path, yaml(consumer("a"), consumer("b"), slow(5000)));
+    await Deno.writeTextFile(path, yaml(consumer("a"), consumer("b"), slow(8000)));
     const result = await reloader.reload("SIGHUP");
     assert.equal(result.ok, true, JSON.stringify(result.errors));
     assert.deepEqual(result.added, ["slow"]);
+  } finally {
+    reloader.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Reloader.reload() checks a handler again when it changes during its check, and records the version it checked", async () => {
+  let edits = 0;
+  const { dir, reloader, applied } = await setup({
+    probe: async (check, dir) => {
+      const problem = await inProcess(check);
+      // An editor saves b.ts while the reload checks it, once.
+      if (check.path === join(dir, "b.ts") && edits++ === 0) {
+        await Deno.writeTextFile(check.path, `// second save\n${HANDLER}`);
+      }
+      return problem;
+    },
+  });
+  try {
+    const b = join(dir, "b.ts");
+    await Deno.writeTextFile(b, `// first save\n${HANDLER}`);
+    const result = await reloader.reload("file");
+    assert.equal(result.ok, true, JSON.stringify(result.errors));
+    assert.deepEqual(result.restarted, ["b"]);
+    assert.equal(edits, 2, "b.ts was checked again after the save during its check");
+    assert.equal(applied.length, 1);
+    assert.equal(reloader.uncheckedHandler(b), null, "the second save is the checked version");
+  } finally {
+    reloader.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Reloader.reload() refuses a handler that changes during every check, saying so", async () => {
+  let edits = 0;
+  const { dir, reloader, applied } = await setup({
+    probe: async (check, dir) => {
+      if (check.path === join(dir, "b.ts")) {
+        await Deno.writeTextFile(check.path, `// save ${++edits}\n${HANDLER}`);
+      }
+      return await inProcess(check);
+    },
+  });
+  try {
+    const result = await reloader.reload("file");
+    assert.equal(result.ok, false);
+    assert.equal(applied.length, 0);
+    assert.deepEqual(result.errors.map((e) => e.line), [5]);
+    assert.match(result.errors[0]!.message, /b\.ts changed while it was checked, 3 times/);
+  } finally {
+    reloader.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("Reloader.uncheckedHandler() holds a handler edited after its check until a reload checks it or it is back", async () => {
+  // In workers: this process's module cache would hide the edits.
+  const { dir, path, reloader } = await setup({ probe: "worker" });
+  try {
+    const a = join(dir, "a.ts");
+    assert.equal(reloader.uncheckedHandler(a), null, "the version at the start is the checked one");
+    await Deno.writeTextFile(a, 'throw new Error("half-saved");\n');
+    assert.match(String(reloader.uncheckedHandler(a)), /a\.ts was edited after it was checked/);
+    assert.equal((await reloader.reload("file")).ok, false, "the edit itself is refused");
+    assert.notEqual(reloader.uncheckedHandler(a), null, "a refused version is not checked");
+    await Deno.writeTextFile(a, HANDLER);
+    assert.equal(reloader.uncheckedHandler(a), null, "the checked version is back");
+    await Deno.writeTextFile(a, `// v2\n${HANDLER}`);
+    assert.equal((await reloader.reload("file")).ok, true);
+    assert.equal(reloader.uncheckedHandler(a), null, "v2 was checked by the reload");
+    await Deno.writeTextFile(path, `reload: { handlers: false }\n${yaml(consumer("a"))}`);
+    assert.equal((await reloader.reload("file")).ok, true);
+    await Deno.writeTextFile(a, `// v3\n${HANDLER}`);
+    assert.equal(reloader.uncheckedHandler(a), null, "not followed with reload.handlers off");
   } finally {
     reloader.close();
     await Deno.remove(dir, { recursive: true });
