@@ -18,7 +18,13 @@ import {
 import type { Runtime } from "../runtime/types.ts";
 import { backoffDelay } from "../backoff.ts";
 import { type ConfigDiff, isReconnect } from "./config_diff.ts";
-import { controlPass, type ControlPolicy, type SlotView, type Stall } from "./control_pass.ts";
+import {
+  controlPass,
+  type ControlPolicy,
+  type SlotView,
+  type Stall,
+  stallOf,
+} from "./control_pass.ts";
 import { PACKAGE_LOCATION } from "./package_location.ts";
 import { workerPermissions } from "./permissions.ts";
 import { type PositionsReply, StartSettler } from "./start_settler.ts";
@@ -129,15 +135,9 @@ function maxLoading(): number {
 }
 
 /**
- * A control pass this late means the supervisor's loop stood still (a long
- * synchronous call, a starved or stopped process): on Bun, 50 workers
- * loading @platformatic/kafka at once have held it for 4–6 s, after which
- * healthy workers were restarted for heartbeats that sat unread in its queue.
- */
-const STOOD_STILL_MS = 1_000;
-/**
- * How many stalls the control pass remembers. Forgetting one only makes the
- * checks stricter again; a loop that stalls this often is itself the fault.
+ * How many stalls ({@linkcode stallOf}) the control pass remembers.
+ * Forgetting one only makes the checks stricter again; a loop that stalls
+ * this often is itself the fault.
  */
 const MAX_STALLS = 100;
 
@@ -606,14 +606,19 @@ export class Supervisor {
   #controlPass(): void {
     if (this.#stopping) return;
     const now = performance.now();
-    const stoodStillMs = now - this.#lastControlPass;
-    if (stoodStillMs > Math.max(STOOD_STILL_MS, 4 * this.#options.controlIntervalMs)) {
+    const stall = stallOf(this.#lastControlPass, now, {
+      intervalMs: this.#options.controlIntervalMs,
+    });
+    if (stall !== null) {
       // Workers' messages of that time are still queued: it does not count against them.
-      this.#stalls.push([this.#lastControlPass, now]);
+      this.#stalls.push(stall);
       if (this.#stalls.length > MAX_STALLS) this.#stalls.shift();
       this.#options.logger.warn(
         "the supervisor's event loop stood still; workers get that time back",
-        { ms: Math.round(stoodStillMs) },
+        {
+          ms: Math.round(now - this.#lastControlPass),
+          givenBackMs: Math.round(stall[1] - stall[0]),
+        },
       );
     }
     this.#lastControlPass = now;
