@@ -140,7 +140,16 @@ export class Reloader {
       quietMs: config.reload.debounceMs,
     });
     this.#debouncer = debouncer;
-    this.#unwatch = this.#options.runtime.watchDirectories([...dirs], () => debouncer.poke());
+    const { logger } = this.#options;
+    this.#unwatch = this.#options.runtime.watchDirectories([...dirs], () => debouncer.poke(), {
+      onLost: (dir, reason) =>
+        logger.warn("config watch lost; watching again once the directory exists", {
+          dir,
+          reason,
+        }),
+      // Changes made meanwhile are looked at: the listener is poked too.
+      onRearmed: (dir) => logger.info("config watch re-armed", { dir }),
+    });
     this.#watched = key;
   }
 

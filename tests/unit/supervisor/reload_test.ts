@@ -234,3 +234,37 @@ Deno.test("Reloader.uncheckedHandler() holds a handler edited after its check un
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("Reloader.watch() keeps watching a config directory that is replaced (rm -rf dir && mkdir dir), and logs it", async () => {
+  const { dir, path, reloader, applied, lines } = await setup();
+  try {
+    reloader.watch();
+    await new Promise((r) => setTimeout(r, 200));
+    await Deno.remove(dir, { recursive: true });
+    await Deno.mkdir(dir);
+    for (const name of ["a", "b", "c"]) await Deno.writeTextFile(join(dir, `${name}.ts`), HANDLER);
+    await Deno.writeTextFile(path, yaml(consumer("a"), consumer("b"), consumer("c")));
+    const logged = () => lines.map((l) => JSON.parse(l));
+    const rearmed = () => logged().some((r) => r.msg === "config watch re-armed" && r.dir === dir);
+    const deadline = Date.now() + 10_000;
+    while ((applied.length === 0 || !rearmed()) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(applied.length, 1, "the new file in the new directory was reloaded");
+    assert.deepEqual(applied[0]!.added, ["c"]);
+
+    // Watched again: a later edit in the new directory is seen too.
+    await Deno.writeTextFile(path, yaml(consumer("a"), consumer("c")));
+    while (applied.length === 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(applied[1]?.removed, ["b"], "an edit after the replacement is reloaded");
+    const lost = logged().find((r) => r.msg.startsWith("config watch lost"));
+    assert.equal(lost?.dir, dir);
+    assert.equal(lost?.level, "warn");
+    assert.ok(rearmed(), "the watch was re-armed");
+  } finally {
+    reloader.close();
+    await Deno.remove(dir, { recursive: true });
+  }
+});
