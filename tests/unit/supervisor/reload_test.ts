@@ -52,9 +52,22 @@ async function setup(
   return { dir, path, reloader, applied, lines };
 }
 
-Deno.test("Reloader.reload() applies a handler edit as a restart of its consumers only", async () => {
-  const { dir, reloader, applied } = await setup();
+/** Runs `fn` with a reloader from {@linkcode setup}, then closes it and removes its directory. */
+async function withReloader(
+  options: Parameters<typeof setup>[0],
+  fn: (ctx: Awaited<ReturnType<typeof setup>>) => Promise<void>,
+): Promise<void> {
+  const ctx = await setup(options);
   try {
+    await fn(ctx);
+  } finally {
+    ctx.reloader.close();
+    await Deno.remove(ctx.dir, { recursive: true });
+  }
+}
+
+Deno.test("Reloader.reload() applies a handler edit as a restart of its consumers only", async () => {
+  await withReloader({}, async ({ dir, reloader, applied }) => {
     await Deno.writeTextFile(join(dir, "b.ts"), `// edited\n${HANDLER}`);
     const result = await reloader.reload("SIGHUP");
     assert.equal(result.ok, true, JSON.stringify(result.errors));
@@ -64,15 +77,11 @@ Deno.test("Reloader.reload() applies a handler edit as a restart of its consumer
     assert.deepEqual(result.unchanged, ["a"]);
     assert.equal(applied.length, 1);
     assert.deepEqual(reloader.state().lastReload?.ok, true);
-  } finally {
-    reloader.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("Reloader.reload() rejects an invalid file whole: nothing applied, every error positioned", async () => {
-  const { dir, path, reloader, applied, lines } = await setup();
-  try {
+  await withReloader({}, async ({ path, reloader, applied, lines }) => {
     await Deno.writeTextFile(
       path,
       yaml(
@@ -94,30 +103,22 @@ Deno.test("Reloader.reload() rejects an invalid file whole: nothing applied, eve
     assert.equal(state.lastReload?.ok, false);
     assert.equal(state.lastReload?.errors.length, 2);
     assert.equal(lines.filter((l) => JSON.parse(l).msg === "invalid config").length, 2);
-  } finally {
-    reloader.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("Reloader.reload() of an unchanged file applies nothing and keeps the revision", async () => {
-  const { dir, path, reloader, applied } = await setup();
-  try {
+  await withReloader({}, async ({ path, reloader, applied }) => {
     await Deno.writeTextFile(path, `# a comment\n${yaml(consumer("a"), consumer("b"))}`);
     const result = await reloader.reload("SIGHUP");
     assert.equal(result.ok, true);
     assert.equal(result.applied, false);
     assert.equal(result.revision, 1);
     assert.equal(applied.length, 0);
-  } finally {
-    reloader.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("Reloader.reload() with reload.handlers off ignores handler edits", async () => {
-  const { dir, path, reloader, applied } = await setup();
-  try {
+  await withReloader({}, async ({ dir, path, reloader, applied }) => {
     await Deno.writeTextFile(
       path,
       `reload: { handlers: false }\n${yaml(consumer("a"), consumer("b"))}`,
@@ -128,15 +129,11 @@ Deno.test("Reloader.reload() with reload.handlers off ignores handler edits", as
     assert.deepEqual(result.restarted, []);
     assert.deepEqual(result.unchanged, ["a", "b"]);
     assert.equal(applied.length, 1);
-  } finally {
-    reloader.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("Reloader.reload() gives a handler's import its consumer's startupTimeoutMs, not a fixed deadline", async () => {
-  const { dir, path, reloader, applied } = await setup({ probe: "worker" });
-  try {
+  await withReloader({ probe: "worker" }, async ({ dir, path, reloader, applied }) => {
     // Valid, but its top level takes 3 s to finish.
     await Deno.writeTextFile(
       join(dir, "slow.ts"),
@@ -155,15 +152,12 @@ Deno.test("Reloader.reload() gives a handler's import its consumer's startupTime
     const result = await reloader.reload("SIGHUP");
     assert.equal(result.ok, true, JSON.stringify(result.errors));
     assert.deepEqual(result.added, ["slow"]);
-  } finally {
-    reloader.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("Reloader.reload() checks a handler again when it changes during its check, and records the version it checked", async () => {
   let edits = 0;
-  const { dir, reloader, applied } = await setup({
+  await withReloader({
     probe: async (check, dir) => {
       const problem = await inProcess(check);
       // An editor saves b.ts while the reload checks it, once.
@@ -172,8 +166,7 @@ Deno.test("Reloader.reload() checks a handler again when it changes during its c
       }
       return problem;
     },
-  });
-  try {
+  }, async ({ dir, reloader, applied }) => {
     const b = join(dir, "b.ts");
     await Deno.writeTextFile(b, `// first save\n${HANDLER}`);
     const result = await reloader.reload("file");
@@ -182,38 +175,30 @@ Deno.test("Reloader.reload() checks a handler again when it changes during its c
     assert.equal(edits, 2, "b.ts was checked again after the save during its check");
     assert.equal(applied.length, 1);
     assert.equal(reloader.uncheckedHandler(b), null, "the second save is the checked version");
-  } finally {
-    reloader.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("Reloader.reload() refuses a handler that changes during every check, saying so", async () => {
   let edits = 0;
-  const { dir, reloader, applied } = await setup({
+  await withReloader({
     probe: async (check, dir) => {
       if (check.path === join(dir, "b.ts")) {
         await Deno.writeTextFile(check.path, `// save ${++edits}\n${HANDLER}`);
       }
       return await inProcess(check);
     },
-  });
-  try {
+  }, async ({ reloader, applied }) => {
     const result = await reloader.reload("file");
     assert.equal(result.ok, false);
     assert.equal(applied.length, 0);
     assert.deepEqual(result.errors.map((e) => e.line), [5]);
     assert.match(result.errors[0]!.message, /b\.ts changed while it was checked, 3 times/);
-  } finally {
-    reloader.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("Reloader.uncheckedHandler() holds a handler edited after its check until a reload checks it or it is back", async () => {
   // In workers: this process's module cache would hide the edits.
-  const { dir, path, reloader } = await setup({ probe: "worker" });
-  try {
+  await withReloader({ probe: "worker" }, async ({ dir, path, reloader }) => {
     const a = join(dir, "a.ts");
     assert.equal(reloader.uncheckedHandler(a), null, "the version at the start is the checked one");
     await Deno.writeTextFile(a, 'throw new Error("half-saved");\n');
@@ -229,15 +214,11 @@ Deno.test("Reloader.uncheckedHandler() holds a handler edited after its check un
     assert.equal((await reloader.reload("file")).ok, true);
     await Deno.writeTextFile(a, `// v3\n${HANDLER}`);
     assert.equal(reloader.uncheckedHandler(a), null, "not followed with reload.handlers off");
-  } finally {
-    reloader.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("Reloader.watch() keeps watching a config directory that is replaced (rm -rf dir && mkdir dir), and logs it", async () => {
-  const { dir, path, reloader, applied, lines } = await setup();
-  try {
+  await withReloader({}, async ({ dir, path, reloader, applied, lines }) => {
     reloader.watch();
     await new Promise((r) => setTimeout(r, 200));
     await Deno.remove(dir, { recursive: true });
@@ -263,8 +244,5 @@ Deno.test("Reloader.watch() keeps watching a config directory that is replaced (
     assert.equal(lost?.dir, dir);
     assert.equal(lost?.level, "warn");
     assert.ok(rearmed(), "the watch was re-armed");
-  } finally {
-    reloader.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
