@@ -11,6 +11,30 @@ import { pathToFileURL } from "node:url";
 /** Default time a handler module may take to load during the check. */
 export const HANDLER_IMPORT_TIMEOUT_MS = 10_000;
 
+/** How long a handler module may take to load, and the setting that says so. */
+export interface HandlerDeadline {
+  /** Milliseconds (default {@linkcode HANDLER_IMPORT_TIMEOUT_MS}). */
+  timeoutMs?: number;
+  /** The setting it comes from, named in the problem (e.g. `startupTimeoutMs`). */
+  timeoutName?: string | undefined;
+}
+
+/**
+ * The problem of a module still loading at its deadline.
+ *
+ * @example
+ * ```ts
+ * lateProblem({ timeoutMs: 2000, timeoutName: "startupTimeoutMs" });
+ * // "it did not finish loading within startupTimeoutMs (2000 ms)"
+ * ```
+ */
+export function lateProblem(
+  { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName }: HandlerDeadline,
+): string {
+  const within = timeoutName === undefined ? `${timeoutMs} ms` : `${timeoutName} (${timeoutMs} ms)`;
+  return `it did not finish loading within ${within}`;
+}
+
 function firstLine(error: unknown): string {
   const text = error instanceof Error ? `${error.name}: ${error.message}` : String(error);
   return text.split("\n")[0] ?? text;
@@ -37,6 +61,28 @@ function describeExports(module: Record<string, unknown>): string {
 }
 
 /**
+ * What is wrong with the handler file at `path` (absolute) without running
+ * it: missing, a directory or unreadable; `undefined` when it is a file.
+ *
+ * @example
+ * ```ts
+ * await handlerFileProblem("/srv/workers/nope.ts"); // "handler file not found: /srv/workers/nope.ts"
+ * ```
+ */
+export async function handlerFileProblem(path: string): Promise<string | undefined> {
+  try {
+    const info = await stat(path);
+    if (!info.isFile()) return `expected the handler to be a file, found a directory: ${path}`;
+  } catch (error) {
+    const code = (error as { code?: unknown }).code;
+    return code === "ENOENT" || code === "ENOTDIR"
+      ? `handler file not found: ${path}`
+      : `cannot read the handler file ${path}: ${firstLine(error)}`;
+  }
+  return undefined;
+}
+
+/**
  * What is wrong with the handler module at `path` (absolute), or `undefined`
  * when it loads and exports a default function or `handleBatch`.
  *
@@ -47,23 +93,16 @@ function describeExports(module: Record<string, unknown>): string {
  */
 export async function handlerProblem(
   path: string,
-  { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS }: { timeoutMs?: number } = {},
+  { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName }: HandlerDeadline = {},
 ): Promise<string | undefined> {
-  try {
-    const info = await stat(path);
-    if (!info.isFile()) return `expected the handler to be a file, found a directory: ${path}`;
-  } catch (error) {
-    const code = (error as { code?: unknown }).code;
-    return code === "ENOENT" || code === "ENOTDIR"
-      ? `handler file not found: ${path}`
-      : `cannot read the handler file ${path}: ${firstLine(error)}`;
-  }
+  const fileProblem = await handlerFileProblem(path);
+  if (fileProblem !== undefined) return fileProblem;
   let module: Record<string, unknown>;
   try {
     module = await withTimeout(
       import(pathToFileURL(path).href) as Promise<Record<string, unknown>>,
       timeoutMs,
-      `it did not finish loading within ${timeoutMs} ms`,
+      lateProblem({ timeoutMs, timeoutName }),
     );
   } catch (error) {
     return `handler module ${path} failed to load: ${firstLine(error)}`;

@@ -10,11 +10,25 @@ import { ConfigError, type ConfigIssue } from "./error.ts";
 import { HANDLER_IMPORT_TIMEOUT_MS, handlerProblem } from "./handler.ts";
 import { MAX_CONFIG_BYTES, sizeProblem } from "./limits.ts";
 import { analyzeConfig } from "./parse.ts";
-import type { Config } from "./types.ts";
+import type { Config, ConsumerConfig, KafkaConfig } from "./types.ts";
 
 export { ConfigError, type ConfigIssue, formatIssue } from "./error.ts";
 export { analyzeConfig, parseConfig, type ParseConfigOptions } from "./parse.ts";
 export { redactConfig } from "./redact.ts";
+
+/** One handler module to check, with what its worker would run with, where the file says. */
+export interface HandlerCheck {
+  /** Absolute path of the module. */
+  path: string;
+  /** How long importing it may take, ms: the consumer's `startupTimeoutMs` when it is known. */
+  timeoutMs: number;
+  /** The setting `timeoutMs` comes from (`startupTimeoutMs`), or undefined for the loader's default. */
+  timeoutName: string | undefined;
+  /** The consumer whose handler it is, resolved; undefined when its definition is invalid. */
+  consumer: ConsumerConfig | undefined;
+  /** The `kafka:` section, resolved; undefined when it is invalid. */
+  kafka: KafkaConfig | undefined;
+}
 
 /** Options for {@linkcode loadConfigFile}. */
 export interface LoadConfigOptions {
@@ -22,16 +36,34 @@ export interface LoadConfigOptions {
   env?: Record<string, string | undefined>;
   /** Import each handler module and check its exports (default `true`). */
   checkHandlers?: boolean;
-  /** How long a handler module may take to load (default 10 s). */
+  /**
+   * How long a handler module may take to load when its consumer's
+   * `startupTimeoutMs` is not known (its definition is invalid); default 10 s.
+   */
   handlerTimeoutMs?: number;
   /** Largest accepted file in bytes (default 1 MiB). */
   maxBytes?: number;
   /**
-   * Checks one handler module (absolute path); default: import it in this
-   * process. A running daemon checks in a fresh worker instead, so that an
-   * edited module is read anew.
+   * Checks one consumer's handler module; default: import it in this process
+   * (once per path). A running daemon checks in a fresh worker instead, with
+   * that consumer's worker's permissions, so that an edited module is read
+   * anew and its top-level code sees no more than its worker would.
    */
-  probeHandler?: (path: string, options: { timeoutMs: number }) => Promise<string | undefined>;
+  probeHandler?: (check: HandlerCheck) => Promise<string | undefined>;
+}
+
+/** {@linkcode handlerProblem} in this process, once per path and deadline. */
+function inProcessProbe(): (check: HandlerCheck) => Promise<string | undefined> {
+  const seen = new Map<string, Promise<string | undefined>>();
+  return ({ path, timeoutMs, timeoutName }) => {
+    const key = `${timeoutMs}\0${timeoutName}\0${path}`;
+    let problem = seen.get(key);
+    if (problem === undefined) {
+      problem = handlerProblem(path, { timeoutMs, timeoutName });
+      seen.set(key, problem);
+    }
+    return problem;
+  };
 }
 
 function readProblem(error: unknown): string {
@@ -100,7 +132,7 @@ export async function loadConfigFile(
     checkHandlers = true,
     handlerTimeoutMs = HANDLER_IMPORT_TIMEOUT_MS,
     maxBytes = MAX_CONFIG_BYTES,
-    probeHandler = handlerProblem,
+    probeHandler = inProcessProbe(),
   } = options;
   const text = await readBounded(path, maxBytes);
   if (typeof text !== "string") throw new ConfigError([text]);
@@ -110,15 +142,19 @@ export async function loadConfigFile(
   );
   const issues = [...analysis.issues];
   if (checkHandlers) {
-    const problems = new Map<string, Promise<string | undefined>>();
-    for (const handler of analysis.handlers) {
-      if (!problems.has(handler.path)) {
-        problems.set(handler.path, probeHandler(handler.path, { timeoutMs: handlerTimeoutMs }));
-      }
-    }
+    const problems = analysis.handlers.map((handler) =>
+      probeHandler({
+        path: handler.path,
+        // The worker's own deadline for loading: a slower valid module is not refused.
+        timeoutMs: handler.consumer?.startupTimeoutMs ?? handlerTimeoutMs,
+        timeoutName: handler.consumer === undefined ? undefined : "startupTimeoutMs",
+        consumer: handler.consumer,
+        kafka: analysis.kafka,
+      })
+    );
     const seen = new Set<string>();
-    for (const handler of analysis.handlers) {
-      const problem = await problems.get(handler.path);
+    for (const [i, handler] of analysis.handlers.entries()) {
+      const problem = await problems[i];
       const key = `${handler.at.line}:${handler.at.column}`;
       if (problem === undefined || seen.has(key)) continue;
       seen.add(key);

@@ -15,8 +15,8 @@ import { explainIssues } from "./explain.ts";
 import { MAX_CONFIG_BYTES } from "./limits.ts";
 import { type FieldPath, formatPath } from "./locate.ts";
 import { applyDefaults, fieldOrigin, isMapping } from "./merge.ts";
-import { ConfigFileSchema, ConsumerSchema } from "./schema.ts";
-import type { Config, ConsumerConfig } from "./types.ts";
+import { ConfigFileSchema, ConsumerSchema, KafkaSchema } from "./schema.ts";
+import type { Config, ConsumerConfig, KafkaConfig } from "./types.ts";
 import { parseYaml, plainValue } from "./yaml_document.ts";
 
 /** Options for {@linkcode parseConfig}. */
@@ -35,6 +35,8 @@ export interface HandlerReference {
   path: string;
   /** Where the handler is named in the file (the issue to report it with). */
   at: Omit<ConfigIssue, "message">;
+  /** The consumer, resolved, when its own definition (`defaults:` applied) is valid. */
+  consumer: ConsumerConfig | undefined;
 }
 
 /** Everything {@linkcode analyzeConfig} learnt about a config text. */
@@ -45,6 +47,8 @@ export interface ConfigAnalysis {
   issues: ConfigIssue[];
   /** The handler of every consumer that names one, valid or not. */
   handlers: HandlerReference[];
+  /** The `kafka:` section, resolved, when it is valid (even if other parts are not). */
+  kafka: KafkaConfig | undefined;
 }
 
 function envLookup(env: Record<string, string | undefined> | undefined): EnvLookup {
@@ -89,6 +93,7 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
     config: undefined,
     issues: issues.sort(byPosition),
     handlers: [],
+    kafka: undefined,
   });
 
   // 1. YAML, after the size and nesting guards.
@@ -155,13 +160,20 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
     if (!isMapping(entry)) return; // reported in step 5
     const merged = applyDefaults(rawDefaults, entry);
     const origin = (path: FieldPath) => fieldOrigin(index, path, exists);
+    const result = ConsumerSchema.safeParse(merged);
+    // Only a consumer whose own fields are all known is resolved ({VAR} failures included).
+    const own = (path: string) =>
+      path === `consumers[${index}]` || path === "defaults" ||
+      path.startsWith(`consumers[${index}].`) || path.startsWith("defaults.");
+    const resolved = result.success && ![...failedPaths].some(own)
+      ? resolvePaths(result.data, baseDir)
+      : undefined;
     if (typeof merged.handler === "string" && merged.handler !== "") {
       const { message: _, ...where } = at(origin(["handler"]), "");
       if (!failedPaths.has(where.path)) {
-        handlers.push({ path: resolve(baseDir, merged.handler), at: where });
+        handlers.push({ path: resolve(baseDir, merged.handler), at: where, consumer: resolved });
       }
     }
-    const result = ConsumerSchema.safeParse(merged);
     if (result.success) {
       valid.push({ index, consumer: result.data });
       lines[result.data.name] = {
@@ -201,7 +213,12 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
     ...envIssues,
     ...issues.filter((issue) => !failedPaths.has(issue.path)),
   ]).sort(byPosition);
-  if (all.length > 0 || !fileResult.success) return { config: undefined, issues: all, handlers };
+  if (all.length > 0 || !fileResult.success) {
+    const kafkaResult = KafkaSchema.safeParse(raw.kafka);
+    const kafkaFailed = [...failedPaths].some((p) => p === "kafka" || p.startsWith("kafka."));
+    const kafka = kafkaResult.success && !kafkaFailed ? kafkaResult.data : undefined;
+    return { config: undefined, issues: all, handlers, kafka };
+  }
 
   const { kafka, http, shutdown, reload } = fileResult.data;
   const consumers = valid.map(({ consumer }) => resolvePaths(consumer, baseDir));
@@ -220,6 +237,7 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
     },
     issues: [],
     handlers,
+    kafka,
   };
 }
 

@@ -3,11 +3,12 @@
  *
  * @module
  */
-import { type FSWatcher, watch } from "node:fs";
-import { join } from "node:path";
+import { watch } from "node:fs";
+import { basename, join } from "node:path";
 import process from "node:process";
 import { embeddedWorkerEntry } from "./compiled.ts";
 import type { DaemonSignal, Runtime } from "./types.ts";
+import { type OpenWatch, watchDirectories } from "./watch.ts";
 
 /** The part of Bun's API the adapter uses (Bun's types are not loaded under Deno). */
 interface BunServeApi {
@@ -19,6 +20,17 @@ interface BunServeApi {
     idleTimeout: number;
   }): { port: number; stop(closeActive?: boolean): Promise<void> | void };
 }
+
+/** One `fs.watch` of a directory. */
+const openWatch: OpenWatch = (dir, { change, fail, gone }) => {
+  const watcher = watch(dir, { recursive: false }, (event, name) => {
+    change(name === null ? dir : join(dir, String(name)));
+    // The directory itself removed or moved: named by its own base name.
+    if (event === "rename" && name !== null && String(name) === basename(dir)) gone();
+  });
+  watcher.on("error", fail);
+  return () => watcher.close();
+};
 
 /** The runtime adapter for Bun. */
 export const bunRuntime: Runtime = {
@@ -47,22 +59,8 @@ export const bunRuntime: Runtime = {
       close: async () => void await server.stop(true),
     };
   },
-  watchDirectories(dirs, listener) {
-    const watchers: FSWatcher[] = [];
-    for (const dir of dirs) {
-      try {
-        const watcher = watch(dir, { recursive: false }, (_event, name) => {
-          listener(name === null ? dir : join(dir, String(name)));
-        });
-        watcher.on("error", () => {});
-        watchers.push(watcher);
-      } catch {
-        continue; // a directory that does not exist has nothing to watch
-      }
-    }
-    return () => {
-      for (const watcher of watchers) watcher.close();
-    };
+  watchDirectories(dirs, listener, options) {
+    return watchDirectories(dirs, listener, openWatch, options);
   },
   exit: (code) => process.exit(code),
   env: (name) => process.env[name],

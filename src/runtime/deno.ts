@@ -4,6 +4,7 @@
  * @module
  */
 import type { DaemonSignal, Runtime, WorkerPermissions } from "./types.ts";
+import { type OpenWatch, watchDirectories } from "./watch.ts";
 
 function denoPermissions(p: WorkerPermissions): Deno.PermissionOptionsObject {
   return {
@@ -17,6 +18,29 @@ function denoPermissions(p: WorkerPermissions): Deno.PermissionOptionsObject {
     import: false,
   };
 }
+
+/** One `Deno.watchFs` of a directory. */
+const openWatch: OpenWatch = (dir, { change, fail, gone }) => {
+  const watcher = Deno.watchFs(dir, { recursive: false });
+  let closed = false;
+  (async () => {
+    for await (const event of watcher) {
+      // Reading a file (the reload itself does) is not a change.
+      if (event.kind === "access") continue;
+      for (const path of event.paths) change(path);
+      if ((event.kind === "remove" || event.kind === "rename") && event.paths.includes(dir)) gone();
+    }
+  })().then(
+    () => closed || fail(new Error("the watch ended")),
+    (error) => closed || fail(error),
+  );
+  return () => {
+    closed = true;
+    try {
+      watcher.close();
+    } catch { /* already closed */ }
+  };
+};
 
 /** The runtime adapter for Deno. */
 export const denoRuntime: Runtime = {
@@ -41,31 +65,8 @@ export const denoRuntime: Runtime = {
       close: () => server.shutdown(),
     };
   },
-  watchDirectories(dirs, listener) {
-    const watchers: Deno.FsWatcher[] = [];
-    for (const dir of dirs) {
-      try {
-        watchers.push(Deno.watchFs(dir, { recursive: false }));
-      } catch {
-        continue; // a directory that does not exist has nothing to watch
-      }
-    }
-    for (const watcher of watchers) {
-      (async () => {
-        for await (const event of watcher) {
-          // Reading a file (the reload itself does) is not a change.
-          if (event.kind === "access") continue;
-          for (const path of event.paths) listener(path);
-        }
-      })().catch(() => {});
-    }
-    return () => {
-      for (const watcher of watchers) {
-        try {
-          watcher.close();
-        } catch { /* already closed */ }
-      }
-    };
+  watchDirectories(dirs, listener, options) {
+    return watchDirectories(dirs, listener, openWatch, options);
   },
   exit: (code) => Deno.exit(code),
   env: (name) => Deno.env.get(name),

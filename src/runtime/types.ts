@@ -4,6 +4,10 @@
  * @module
  */
 
+import type { WatchOptions } from "./watch.ts";
+
+export type { WatchOptions };
+
 /** What a worker may touch (Deno permission names); ignored where not enforced. */
 export interface WorkerPermissions {
   net: string[];
@@ -46,10 +50,16 @@ export interface Runtime {
   /**
    * Watches directories, not recursively: `listener` gets the path of each
    * entry created, changed, renamed or removed in them (a rename or a
-   * symlink swap shows as a change of the entry's name). Returns a function
-   * that stops watching. Directories that do not exist are skipped.
+   * symlink swap shows as a change of the entry's name). A directory that
+   * is replaced, removed, or missing at first is watched again once it
+   * exists (`options.onLost`, `options.onRearmed` report it). Returns a
+   * function that stops watching.
    */
-  watchDirectories(dirs: readonly string[], listener: (path: string) => void): () => void;
+  watchDirectories(
+    dirs: readonly string[],
+    listener: (path: string) => void,
+    options?: WatchOptions,
+  ): () => void;
   exit(code: number): never;
   env(name: string): string | undefined;
   args(): string[];

@@ -5,7 +5,9 @@
  * - a consumer only in the new config is added (started);
  * - one only in the running config is removed (drained and stopped);
  * - one whose definition or handler changed, or every consumer when
- *   `kafka:` changed, is restarted (drained, then started anew);
+ *   `kafka:` changed, is restarted: drained, then started anew when its
+ *   definition or handler changed, or reconnected when `kafka:` alone did
+ *   ({@linkcode isReconnect});
  * - one whose `replicas` alone changed is scaled (workers added or drained);
  * - the rest is unchanged and left alone.
  *
@@ -50,6 +52,22 @@ function restartReasons(
   if (from.handler !== to.handler) reasons.push("handler");
   if (kafkaChanged) reasons.push("kafka");
   return reasons;
+}
+
+/**
+ * Whether a restart only reconnects: `kafka:` changed, the consumer's own
+ * definition (`defaults:` applied) and handler did not. Its workers drain and
+ * new ones resume from committed offsets, as after a crash; it is not a new
+ * start, so `resetOffsetOnStart` resets nothing.
+ *
+ * @example
+ * ```ts
+ * isReconnect({ name: "audit", reasons: ["kafka"] }); // true
+ * isReconnect({ name: "audit", reasons: ["handler", "kafka"] }); // false
+ * ```
+ */
+export function isReconnect(restart: Restart): boolean {
+  return restart.reasons.every((reason) => reason === "kafka");
 }
 
 /**

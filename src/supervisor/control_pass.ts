@@ -56,6 +56,35 @@ export interface ControlPolicy {
 /** A stretch of time, `[from, to]`, in which the supervisor's loop stood still. */
 export type Stall = readonly [from: number, to: number];
 
+/**
+ * The least time between two control passes that counts as the loop having
+ * stood still (a long synchronous call, a starved or stopped process; on
+ * Bun, 50 workers loading @platformatic/kafka at once have held it for 4–6 s,
+ * after which healthy workers were restarted for heartbeats that sat unread
+ * in its queue). With a longer interval, four intervals.
+ */
+export const STOOD_STILL_MS = 1_000;
+
+/**
+ * The stall a control pass at `now` shows after the last one at `last`, or
+ * null: a gap longer than {@linkcode STOOD_STILL_MS} (and four intervals)
+ * means the loop stood still; the first `intervalMs` of it is the wait the
+ * loop makes anyway, in which workers' messages were read.
+ *
+ * @example
+ * ```ts
+ * stallOf(10_000, 13_000, { intervalMs: 500 }); // [10_500, 13_000]
+ * ```
+ */
+export function stallOf(
+  last: number,
+  now: number,
+  { intervalMs }: { intervalMs: number },
+): Stall | null {
+  if (now - last <= Math.max(STOOD_STILL_MS, 4 * intervalMs)) return null;
+  return [last + intervalMs, now];
+}
+
 /** What the supervisor must do to a slot. */
 export type ControlAction =
   | { kind: "terminate"; id: string; reason: string }

@@ -1,53 +1,57 @@
 /**
  * Checks a handler module in a throwaway worker, as a reload must: the
  * daemon's own module cache would hide an edit, and a handler's top-level
- * code should not run with the daemon's permissions.
+ * code must see no more than its worker will: the probe runs with exactly
+ * the permissions {@linkcode workerPermissions} gives that consumer's
+ * workers (a thrown message lands in logs and status, so it must not carry
+ * what the worker could not read).
  *
  * @module
  */
-import { dirname, join } from "node:path";
-import process from "node:process";
-import { fileURLToPath } from "node:url";
-import { HANDLER_IMPORT_TIMEOUT_MS } from "../config/handler.ts";
-import type { Runtime } from "../runtime/types.ts";
+import {
+  HANDLER_IMPORT_TIMEOUT_MS,
+  type HandlerDeadline,
+  handlerFileProblem,
+  lateProblem,
+} from "../config/handler.ts";
+import type { HandlerCheck } from "../config/load.ts";
+import type { Runtime, WorkerPermissions } from "../runtime/types.ts";
+import { stableJson } from "./fingerprint.ts";
+import { PACKAGE_LOCATION } from "./package_location.ts";
+import { workerPermissions } from "./permissions.ts";
 
 /** Extra time for the worker itself to start, beyond the import's own deadline. */
 const WORKER_BOOT_MS = 5000;
 
 const ENTRY = new URL("./handler_probe_entry.ts", import.meta.url);
-const RUNTIME_DIR = dirname(fileURLToPath(new URL("../", import.meta.url)));
+
+/** Options for {@linkcode probeHandler}: the permissions, and how long the import may take. */
+export interface ProbeOptions extends HandlerDeadline {
+  /** What the probe's worker may touch: the consumer's worker's permissions. */
+  permissions: WorkerPermissions;
+}
 
 /**
  * What is wrong with the handler module at `path` (absolute), or `undefined`
  * when it loads and exports a default function or `handleBatch`. The module
- * is imported in a new worker that may read the runtime, `node_modules`, the
- * handler's directory and the environment, and nothing else.
+ * is imported in a new worker with `permissions` and nothing more.
  *
  * @example
  * ```ts
- * await probeHandler(runtime, "/srv/workers/audit.ts"); // undefined when it is fine
+ * const permissions = workerPermissions(consumer, config.kafka, PACKAGE_LOCATION);
+ * await probeHandler(runtime, consumer.handler, { permissions }); // undefined when it is fine
  * ```
  */
 export function probeHandler(
   runtime: Runtime,
   path: string,
-  { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS }: { timeoutMs?: number } = {},
+  { permissions, timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName }: ProbeOptions,
 ): Promise<string | undefined> {
-  const worker = runtime.spawnWorker(ENTRY, {
-    name: `handler-probe ${path}`,
-    permissions: {
-      net: [],
-      read: [RUNTIME_DIR, join(dirname(RUNTIME_DIR), "node_modules"), dirname(path)],
-      write: [],
-      env: Object.keys(process.env),
-    },
-  });
+  const worker = runtime.spawnWorker(ENTRY, { name: `handler-probe ${path}`, permissions });
   let timer: ReturnType<typeof setTimeout> | undefined;
   return new Promise<string | undefined>((resolve) => {
     timer = setTimeout(() => {
-      resolve(
-        `handler module ${path} failed to load: it did not finish loading within ${timeoutMs} ms`,
-      );
+      resolve(`handler module ${path} failed to load: ${lateProblem({ timeoutMs, timeoutName })}`);
     }, timeoutMs + WORKER_BOOT_MS);
     worker.onmessage = (event: MessageEvent) => {
       const { problem } = event.data as { problem: string | null };
@@ -57,9 +61,40 @@ export function probeHandler(
       event.preventDefault();
       resolve(`handler module ${path} failed to load: ${event.message}`);
     };
-    worker.postMessage({ path, timeoutMs });
+    worker.postMessage({ path, timeoutMs, timeoutName });
   }).finally(() => {
     clearTimeout(timer);
     worker.terminate();
   });
+}
+
+/**
+ * The daemon's check of a config's handlers (for `loadConfigFile`'s
+ * `probeHandler`): each consumer's handler is probed in a worker with that
+ * consumer's worker permissions; one probe serves every consumer with the
+ * same module, permissions and deadline. A handler whose consumer, or
+ * `kafka:`, is invalid is only looked up on disk: what its code may touch is
+ * not known, so it does not run (the file's other problems are reported).
+ *
+ * @example
+ * ```ts
+ * await loadConfigFile(path, { probeHandler: workerProbe(runtime) });
+ * ```
+ */
+export function workerProbe(
+  runtime: Runtime,
+  { location = PACKAGE_LOCATION }: { location?: Readonly<typeof PACKAGE_LOCATION> } = {},
+): (check: HandlerCheck) => Promise<string | undefined> {
+  const probes = new Map<string, Promise<string | undefined>>();
+  return ({ path, timeoutMs, timeoutName, consumer, kafka }) => {
+    if (consumer === undefined || kafka === undefined) return handlerFileProblem(path);
+    const permissions = workerPermissions(consumer, kafka, location);
+    const key = stableJson([path, timeoutMs, timeoutName, permissions]);
+    let probe = probes.get(key);
+    if (probe === undefined) {
+      probe = probeHandler(runtime, path, { permissions, timeoutMs, timeoutName });
+      probes.set(key, probe);
+    }
+    return probe;
+  };
 }

@@ -16,8 +16,12 @@ declare const self: {
 };
 
 self.onmessage = async (event: MessageEvent) => {
-  const { path, timeoutMs } = event.data as { path: string; timeoutMs: number };
-  const problem = await handlerProblem(path, { timeoutMs });
+  const { path, timeoutMs, timeoutName } = event.data as {
+    path: string;
+    timeoutMs: number;
+    timeoutName?: string;
+  };
+  const problem = await handlerProblem(path, { timeoutMs, timeoutName });
   self.postMessage({ problem: problem ?? null });
   self.close();
 };

@@ -8,10 +8,11 @@
  *
  * @module
  */
+import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ConfigError, type ConfigIssue } from "../config/error.ts";
-import { loadConfigFile } from "../config/load.ts";
+import { type HandlerCheck, loadConfigFile } from "../config/load.ts";
 import { analyzeConfig } from "../config/parse.ts";
 import type { Config } from "../config/types.ts";
 import { errorFields, type Logger } from "../log.ts";
@@ -19,7 +20,7 @@ import type { Runtime } from "../runtime/types.ts";
 import { changesAnything, type ConfigDiff, diffConfigs } from "./config_diff.ts";
 import { Debouncer } from "./debounce.ts";
 import { configSnapshot, fingerprintBytes, fingerprintValue } from "./fingerprint.ts";
-import { probeHandler } from "./handler_probe.ts";
+import { workerProbe } from "./handler_probe.ts";
 import {
   describeOutcome,
   diffOutcome,
@@ -59,13 +60,25 @@ export interface ReloaderOptions {
   /** Applies a valid new config's difference (the supervisor's operations). */
   apply: (next: Config, diff: ConfigDiff) => Promise<void>;
   /**
-   * Checks one handler module; default: {@linkcode probeHandler}, in a
-   * throwaway worker (it reads an edited module anew).
+   * Checks one consumer's handler module; default: {@linkcode workerProbe},
+   * in a throwaway worker with that consumer's worker permissions (it reads
+   * an edited module anew).
    */
-  probeHandler?: (path: string, options: { timeoutMs: number }) => Promise<string | undefined>;
+  probeHandler?: (check: HandlerCheck) => Promise<string | undefined>;
 }
 
 const NO_HANDLERS: ReadonlyMap<string, string> = new Map();
+/** How often a reload checks its handlers again while one keeps changing during the check. */
+const CHECK_ATTEMPTS = 3;
+
+/** The fingerprint of the file at `path` now ("missing" when it cannot be read); synchronous. */
+function fileFingerprintSync(path: string): string {
+  try {
+    return fingerprintBytes(readFileSync(path));
+  } catch {
+    return "missing";
+  }
+}
 
 /** Fingerprints of the files at `paths` ("missing" for those that cannot be read). */
 async function fileFingerprints(paths: Iterable<string>): Promise<Map<string, string>> {
@@ -127,7 +140,16 @@ export class Reloader {
       quietMs: config.reload.debounceMs,
     });
     this.#debouncer = debouncer;
-    this.#unwatch = this.#options.runtime.watchDirectories([...dirs], () => debouncer.poke());
+    const { logger } = this.#options;
+    this.#unwatch = this.#options.runtime.watchDirectories([...dirs], () => debouncer.poke(), {
+      onLost: (dir, reason) =>
+        logger.warn("config watch lost; watching again once the directory exists", {
+          dir,
+          reason,
+        }),
+      // Changes made meanwhile are looked at: the listener is poked too.
+      onRearmed: (dir) => logger.info("config watch re-armed", { dir }),
+    });
     this.#watched = key;
   }
 
@@ -190,20 +212,73 @@ export class Reloader {
    * key. (While the YAML is broken it names none: a handler edit then waits
    * for the file to be fixed, whose reload sees it.)
    */
-  async #readDisk(): Promise<{ key: string }> {
+  async #readDisk(): Promise<{ key: string; prints: ReadonlyMap<string, string> }> {
     const text = await readFile(this.#path, "utf8").catch((e) => `\0unreadable ${e}`);
     const { handlers } = analyzeConfig(text, { file: this.#path });
-    const current = this.#options.current();
-    const prints = current.reload.handlers
-      ? await fileFingerprints(handlers.map((h) => h.path))
-      : NO_HANDLERS;
-    return { key: fingerprintValue([text, [...prints]]) };
+    const prints = await fileFingerprints(handlers.map((h) => h.path));
+    const watched = this.#options.current().reload.handlers ? prints : NO_HANDLERS;
+    return { key: fingerprintValue([text, [...watched]]), prints };
+  }
+
+  /**
+   * Loads and checks the file, with the fingerprints of the handler bytes
+   * the check saw: read before and after it, and checked again (up to
+   * {@linkcode CHECK_ATTEMPTS} times) while a handler changes meanwhile, so
+   * that a worker is only ever started with a version that was checked.
+   */
+  async #loadChecked(): Promise<{ next: Config; checked: Map<string, string> } | ConfigIssue[]> {
+    const probeHandler = this.#options.probeHandler ?? workerProbe(this.#options.runtime);
+    for (let attempt = 1;; attempt++) {
+      const disk = await this.#readDisk();
+      this.#diskKey = disk.key;
+      let next: Config;
+      try {
+        next = await loadConfigFile(this.#path, { probeHandler });
+      } catch (error) {
+        if (!(error instanceof ConfigError)) throw error;
+        return error.issues;
+      }
+      const checked = await fileFingerprints(next.consumers.map((c) => c.handler));
+      const moved = next.consumers.filter((c) =>
+        disk.prints.get(c.handler) !== checked.get(c.handler)
+      );
+      if (moved.length === 0) return { next, checked };
+      if (attempt === CHECK_ATTEMPTS) {
+        return moved.map((c) => ({
+          file: this.#path,
+          line: next.lines?.[c.name]?.handler ?? 1,
+          column: 1,
+          path: "",
+          message: `handler module ${c.handler} changed while it was checked, ${attempt} times; ` +
+            "the reload after its next save checks it again",
+        }));
+      }
+    }
+  }
+
+  /**
+   * Why a worker with the handler at `path` must not start now: the file no
+   * longer holds the version the running config was checked with (it was
+   * edited after the reload checked it, e.g. while the old workers
+   * drained). Null when it does, or when handler versions are not followed
+   * (`reload.handlers: false`, or before {@linkcode Reloader.init}).
+   *
+   * @example
+   * ```ts
+   * reloader.uncheckedHandler("/srv/workers/audit.ts"); // null: the checked version is on disk
+   * ```
+   */
+  uncheckedHandler(path: string): string | null {
+    if (!this.#options.current().reload.handlers) return null;
+    const checked = this.#handlers.get(path);
+    if (checked === undefined || fileFingerprintSync(path) === checked) return null;
+    return `handler ${path} was edited after it was checked: its workers start once a reload ` +
+      "checks the new version (or the checked version is back)";
   }
 
   async #reload(trigger: ReloadTrigger): Promise<ReloadResult> {
-    const { logger, runtime } = this.#options;
+    const { logger } = this.#options;
     const current = this.#options.current();
-    this.#diskKey = (await this.#readDisk()).key;
     const finish = (result: ReloadResult): ReloadResult => {
       this.#last = { ok: result.ok, at: result.at, trigger, errors: result.errors };
       const fields = {
@@ -214,6 +289,7 @@ export class Reloader {
         added: result.added,
         removed: result.removed,
         restarted: result.restarted,
+        reconnected: result.reconnected,
         scaled: result.scaled,
         unchanged: result.unchanged,
         kafka: result.kafka,
@@ -247,37 +323,33 @@ export class Reloader {
       }]);
     }
 
-    let next: Config;
-    try {
-      next = await loadConfigFile(this.#path, {
-        probeHandler: this.#options.probeHandler ??
-          ((path, { timeoutMs }) => probeHandler(runtime, path, { timeoutMs })),
-      });
-    } catch (error) {
-      if (!(error instanceof ConfigError)) throw error;
-      for (const issue of error.issues) logger.error("invalid config", { trigger, ...issue });
-      return failed(error.issues);
+    const loaded = await this.#loadChecked();
+    if (Array.isArray(loaded)) {
+      for (const issue of loaded) logger.error("invalid config", { trigger, ...issue });
+      return failed(loaded);
     }
-
-    const hashes = await fileFingerprints(next.consumers.map((c) => c.handler));
+    const { next, checked } = loaded;
     const handlers = next.reload.handlers ? this.#handlers : NO_HANDLERS;
     const diff = diffConfigs(
       configSnapshot(current, handlers),
-      configSnapshot(next, next.reload.handlers ? hashes : NO_HANDLERS),
+      configSnapshot(next, next.reload.handlers ? checked : NO_HANDLERS),
     );
     const applied = changesAnything(diff) ||
       fingerprintValue(settings(current)) !== fingerprintValue(settings(next));
     if (applied) {
+      const previous = this.#handlers;
+      // The versions new workers may start with, from the moment they can start.
+      this.#handlers = checked;
       try {
         await this.#options.apply(next, diff);
       } catch (error) {
+        this.#handlers = previous;
         const message = `cannot apply the new config: ${
           error instanceof Error ? error.message : String(error)
         }`;
         return failed([{ file: this.#path, line: 1, column: 1, path: "", message }]);
       }
       this.#revision++;
-      this.#handlers = hashes;
       this.watch();
     }
     return finish({

@@ -5,7 +5,7 @@
  * @module
  */
 import type { ConfigIssue } from "../config/error.ts";
-import type { ConfigDiff, RestartReason, Scale } from "./config_diff.ts";
+import { type ConfigDiff, isReconnect, type RestartReason, type Scale } from "./config_diff.ts";
 
 /** What asked for a reload. */
 export type ReloadTrigger = "file" | "SIGHUP" | "http" | "api";
@@ -23,7 +23,13 @@ export interface ReloadResult {
   applied: boolean;
   added: string[];
   removed: string[];
+  /** Drained and started anew (a new start: `resetOffsetOnStart` applies). */
   restarted: string[];
+  /**
+   * Drained and restarted with the new `kafka:` settings, their own
+   * definition unchanged: they resume from committed offsets, nothing is reset.
+   */
+  reconnected: string[];
   /** Why each restarted consumer was restarted. */
   restartReasons: Record<string, RestartReason[]>;
   scaled: Scale[];
@@ -38,7 +44,15 @@ export interface ReloadResult {
 /** The part of a {@linkcode ReloadResult} a diff decides. */
 export type DiffOutcome = Pick<
   ReloadResult,
-  "added" | "removed" | "restarted" | "restartReasons" | "scaled" | "unchanged" | "kafka" | "http"
+  | "added"
+  | "removed"
+  | "restarted"
+  | "reconnected"
+  | "restartReasons"
+  | "scaled"
+  | "unchanged"
+  | "kafka"
+  | "http"
 >;
 
 /**
@@ -50,11 +64,13 @@ export type DiffOutcome = Pick<
  * ```
  */
 export function diffOutcome(diff: ConfigDiff): DiffOutcome {
+  const restarted = diff.restarted.filter((r) => !isReconnect(r));
   return {
     added: [...diff.added],
     removed: [...diff.removed],
-    restarted: diff.restarted.map((r) => r.name),
-    restartReasons: Object.fromEntries(diff.restarted.map((r) => [r.name, [...r.reasons]])),
+    restarted: restarted.map((r) => r.name),
+    reconnected: diff.restarted.filter(isReconnect).map((r) => r.name),
+    restartReasons: Object.fromEntries(restarted.map((r) => [r.name, [...r.reasons]])),
     scaled: diff.scaled.map((s) => ({ ...s })),
     unchanged: [...diff.unchanged],
     kafka: diff.kafkaChanged ? "changed" : "unchanged",
@@ -68,6 +84,7 @@ export function emptyOutcome(unchanged: string[]): DiffOutcome {
     added: [],
     removed: [],
     restarted: [],
+    reconnected: [],
     restartReasons: {},
     scaled: [],
     unchanged,
@@ -80,7 +97,7 @@ const list = (names: readonly string[]) => names.join(", ");
 
 /**
  * One sentence for people: what was added, removed, restarted (and why),
- * scaled and left alone, or why nothing was applied.
+ * reconnected, scaled and left alone, or why nothing was applied.
  *
  * @example
  * ```ts
@@ -107,6 +124,9 @@ export function describeOutcome(
         list(result.restarted.map((n) => `${n} (${(result.restartReasons[n] ?? []).join(", ")})`))
       }`,
     );
+  }
+  if (result.reconnected.length > 0) {
+    parts.push(`reconnected ${list(result.reconnected)} (resuming from committed offsets)`);
   }
   for (const s of result.scaled) parts.push(`scaled ${s.name} from ${s.from} to ${s.to} replicas`);
   if (result.http === "changed") parts.push("http changed");

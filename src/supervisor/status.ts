@@ -20,7 +20,8 @@ export type PartitionStatus = PartitionProgress & { lag: string | null };
 /**
  * A consumer's state:
  * - `starting`: workers are loading the handler and connecting;
- * - `waiting`: blocked by something outside the daemon (a missing topic, unreachable brokers);
+ * - `waiting`: blocked by something outside the daemon (a missing topic, unreachable brokers,
+ *   a handler edited after its reload checked it);
  * - `joining`: connected, waiting for the partition assignment and its start positions;
  * - `running`: every replica holds its assignment and reads it (ready);
  * - `failed`: a worker died and waits for its restart;
@@ -83,10 +84,12 @@ export interface WorkerView {
   holdsAssignment?: boolean;
 }
 
-/** A replica without a live worker (it died and waits for its restart). */
+/** A replica without a live worker (it died and waits for its restart, or is held). */
 export interface DownReplica {
   replica: number;
   reason: string;
+  /** Not started on purpose (its handler is not the checked version): `waiting`, not `failed`. */
+  held?: boolean;
 }
 
 /** Inputs of {@linkcode consumerStatus} besides the consumer. */
@@ -166,9 +169,9 @@ function decideState(
     const why = down[0]?.reason ?? lastError ?? "its workers keep failing";
     return { state: "failing", reason: `restarted too often lately: ${why}` };
   }
-  if (down.length > 0) {
-    return { state: "failed", reason: `${down[0]!.reason}; restarting` };
-  }
+  const failed = down.find((d) => !d.held);
+  if (failed !== undefined) return { state: "failed", reason: `${failed.reason}; restarting` };
+  if (down.length > 0) return { state: "waiting", reason: down[0]!.reason };
   if (states.includes("draining")) return { state: "draining", reason: "shutting down" };
   if (states.length > 0 && states.every((s) => s === "stopped" || s === "failed")) {
     return { state: "stopped", reason: "stopped" };

@@ -4,9 +4,7 @@
  *
  * @module
  */
-import { realpathSync } from "node:fs";
-import { basename, dirname, join } from "node:path";
-import { fileURLToPath } from "node:url";
+import { basename } from "node:path";
 import type { Config, ConsumerConfig, HttpConfig, KafkaConfig } from "../config/types.ts";
 import { errorFields, type Logger } from "../log.ts";
 import { evictGroupMember } from "../kafka/evict.ts";
@@ -19,8 +17,15 @@ import {
 } from "../protocol.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { backoffDelay } from "../backoff.ts";
-import type { ConfigDiff } from "./config_diff.ts";
-import { controlPass, type ControlPolicy, type SlotView, type Stall } from "./control_pass.ts";
+import { type ConfigDiff, isReconnect } from "./config_diff.ts";
+import {
+  controlPass,
+  type ControlPolicy,
+  type SlotView,
+  type Stall,
+  stallOf,
+} from "./control_pass.ts";
+import { PACKAGE_LOCATION } from "./package_location.ts";
 import { workerPermissions } from "./permissions.ts";
 import { type PositionsReply, StartSettler } from "./start_settler.ts";
 import { type ConfigState, Reloader, type ReloadResult, type ReloadTrigger } from "./reload.ts";
@@ -57,9 +62,6 @@ const NO_COUNTERS = {
 
 /** The worker entry in TypeScript, used when no fresh bundle is given. */
 export const SOURCE_WORKER_ENTRY: URL = new URL("../worker/entry.ts", import.meta.url);
-/** The package this module belongs to (src/, the worker bundle, node_modules). */
-const PACKAGE_DIR = dirname(fileURLToPath(new URL("../", import.meta.url)));
-const REAL_NODE_MODULES = realPath(join(PACKAGE_DIR, "node_modules"));
 
 /** Options for {@linkcode Supervisor}. */
 export interface SupervisorOptions {
@@ -104,6 +106,8 @@ interface Slot {
   retired: WorkerStats;
   /** Waiting for its first worker (a place among the workers loading at once). */
   queued: boolean;
+  /** Why its next worker waits: the handler on disk is not the version that was checked. */
+  held: string | null;
 }
 
 /** One consumer's start across its replicas. */
@@ -119,16 +123,6 @@ interface ConsumerRun {
   retired: WorkerStats;
 }
 
-/** Where `path` really is when that is elsewhere (it is, or is under, a link); else undefined. */
-function realPath(path: string): string | undefined {
-  try {
-    const real = realpathSync(path);
-    return real === path ? undefined : real;
-  } catch {
-    return undefined; // no node_modules (a compiled executable): nothing to add
-  }
-}
-
 /**
  * How many workers load at once: loading is CPU-bound (each worker compiles
  * its client library), and a worker that has loaded goes on to connect and
@@ -141,17 +135,14 @@ function maxLoading(): number {
 }
 
 /**
- * A control pass this late means the supervisor's loop stood still (a long
- * synchronous call, a starved or stopped process): on Bun, 50 workers
- * loading @platformatic/kafka at once have held it for 4–6 s, after which
- * healthy workers were restarted for heartbeats that sat unread in its queue.
- */
-const STOOD_STILL_MS = 1_000;
-/**
- * How many stalls the control pass remembers. Forgetting one only makes the
- * checks stricter again; a loop that stalls this often is itself the fault.
+ * How many stalls ({@linkcode stallOf}) the control pass remembers.
+ * Forgetting one only makes the checks stricter again; a loop that stalls
+ * this often is itself the fault.
  */
 const MAX_STALLS = 100;
+
+/** How often a held slot looks at its handler file again, ms. */
+const HELD_RECHECK_MS = 1_000;
 
 /** How long removing a dead worker's member is retried: the session timeout, after which Kafka drops it anyway. */
 const EVICT_WINDOW_MS = 30_000;
@@ -287,6 +278,7 @@ export class Supervisor {
       lastFailure: null,
       retired: emptyStats(),
       queued: true,
+      held: null,
     };
   }
 
@@ -310,10 +302,15 @@ export class Supervisor {
    * group member is removed, so that the group does not wait for its
    * session timeout.
    */
-  async #drainOrEvict(slot: Slot, handle: WorkerHandle, deadline: number): Promise<boolean> {
+  async #drainOrEvict(
+    slot: Slot,
+    handle: WorkerHandle,
+    deadline: number,
+    kafka = slot.kafka,
+  ): Promise<boolean> {
     const memberId = handle.memberId;
     const ok = await handle.drain(deadline);
-    if (!ok && memberId !== null) this.#evict(slot.consumer, slot.kafka, memberId);
+    if (!ok && memberId !== null) this.#evict(slot.consumer, kafka, memberId);
     return ok;
   }
 
@@ -331,6 +328,59 @@ export class Supervisor {
   async #restartConsumer(consumer: ConsumerConfig, deadline: number): Promise<void> {
     await this.#retireConsumer(consumer.name, deadline);
     if (!this.#stopping) this.#startConsumer(consumer);
+  }
+
+  /**
+   * Moves a consumer whose own definition and handler did not change to new
+   * `kafka:` settings: each worker drains (finishes its handler calls,
+   * commits, leaves the group) and a new one takes its place, as after a
+   * crash. Its start is not repeated: partitions resume from committed
+   * offsets and `resetOffsetOnStart` resets nothing (resets its start still
+   * owes are done once, as after a crash). A changed `replicas` scales it.
+   */
+  async #reconnectConsumer(consumer: ConsumerConfig, deadline: number): Promise<void> {
+    const run = this.#runs.get(consumer.name);
+    if (run === undefined) return await this.#restartConsumer(consumer, deadline);
+    const { kafka } = this.#config;
+    this.#options.logger.info(
+      "consumer reconnecting with the new kafka settings; it resumes from committed offsets",
+      { consumer: consumer.name },
+    );
+    // Takes out the surplus, adds workers with the new settings (or, before
+    // the start settled, restarts the consumer) before the first await.
+    const scaling = consumer.replicas === run.consumer.replicas
+      ? Promise.resolve()
+      : this.#scaleConsumer(consumer, deadline);
+    const slots = [...this.#slots.values()].filter((s) =>
+      s.consumer.name === consumer.name && s.kafka !== kafka
+    );
+    run.consumer = consumer;
+    await Promise.all([
+      scaling,
+      ...slots.map((slot) => this.#reconnectSlot(slot, consumer, deadline)),
+    ]);
+  }
+
+  /** Drains a slot's worker and queues its successor, which connects with the new `kafka:`. */
+  async #reconnectSlot(slot: Slot, consumer: ConsumerConfig, deadline: number): Promise<void> {
+    const { handle, kafka: previous } = slot;
+    slot.consumer = consumer;
+    // Any worker this slot starts from now on (a restart included) uses the new settings.
+    slot.kafka = this.#config.kafka;
+    if (handle === null) return;
+    this.#retiring.add(handle);
+    try {
+      await this.#drainOrEvict(slot, handle, deadline, previous);
+    } finally {
+      this.#retiring.delete(handle);
+    }
+    // Ended otherwise meanwhile (the control pass restarts it), or the consumer left.
+    if (this.#stopping || slot.handle !== handle || this.#slots.get(slot.id) !== slot) return;
+    if (handle.stats) slot.retired = addStats(slot.retired, handle.stats);
+    slot.handle = null;
+    const run = this.#runs.get(slot.consumer.name);
+    if (run !== undefined) this.#sendPositions(run, run.settler.gone(slot.replica));
+    this.#queue(slot);
   }
 
   /**
@@ -365,8 +415,9 @@ export class Supervisor {
 
   /**
    * Applies a reload's difference: removed consumers drain and stop,
-   * changed ones drain and start anew, scaled ones add or drain workers,
-   * added ones start; unchanged ones keep their workers and objects.
+   * changed ones drain and start anew, ones that only see a `kafka:` change
+   * reconnect, scaled ones add or drain workers, added ones start; unchanged
+   * ones keep their workers and objects.
    */
   async #applyConfig(next: Config, diff: ConfigDiff): Promise<void> {
     if (this.#stopping) throw new Error("the daemon is shutting down");
@@ -381,7 +432,11 @@ export class Supervisor {
     const consumer = (name: string) => this.#config.consumers.find((c) => c.name === name)!;
     await Promise.all([
       ...diff.removed.map((name) => this.#retireConsumer(name, deadline)),
-      ...diff.restarted.map((r) => this.#restartConsumer(consumer(r.name), deadline)),
+      ...diff.restarted.map((r) =>
+        isReconnect(r)
+          ? this.#reconnectConsumer(consumer(r.name), deadline)
+          : this.#restartConsumer(consumer(r.name), deadline)
+      ),
       ...diff.scaled.map((s) => this.#scaleConsumer(consumer(s.name), deadline)),
       ...diff.added.map((name) => Promise.resolve(this.#startConsumer(consumer(name)))),
     ]);
@@ -411,7 +466,34 @@ export class Supervisor {
     }, 0);
   }
 
+  /**
+   * Holds a slot's next worker while its handler file is not the version
+   * the running config was checked with (edited after the check, e.g.
+   * during a drain): the reload that the edit causes checks it, and starts
+   * the consumer anew if it is valid. Returns whether the slot is held.
+   */
+  #hold(slot: Slot, now: number): boolean {
+    const held = this.#reloader.uncheckedHandler(slot.consumer.handler);
+    if (held !== null && slot.held === null) {
+      this.#options.logger.warn("worker held: its handler is not the checked version", {
+        consumer: slot.consumer.name,
+        replica: slot.replica,
+        reason: held,
+      });
+    }
+    if (held === null && slot.held !== null) {
+      this.#options.logger.info("worker released: the checked handler is back", {
+        consumer: slot.consumer.name,
+        replica: slot.replica,
+      });
+    }
+    slot.held = held;
+    if (held !== null) slot.restartAt = now + HELD_RECHECK_MS;
+    return held !== null;
+  }
+
   #spawn(slot: Slot, recovery: boolean): void {
+    if (this.#hold(slot, performance.now())) return;
     const run = this.#runs.get(slot.consumer.name);
     // The settle window of a consumer's start counts from its last replica's first worker.
     if (slot.queued && run !== undefined) run.startedAt = performance.now();
@@ -424,10 +506,7 @@ export class Supervisor {
       replica: slot.replica,
       recovery,
       runtime,
-      permissions: workerPermissions(slot.consumer, slot.kafka, {
-        packageDir: PACKAGE_DIR,
-        realNodeModules: REAL_NODE_MODULES,
-      }),
+      permissions: workerPermissions(slot.consumer, slot.kafka, PACKAGE_LOCATION),
       entry: this.#options.workerEntry,
       logger,
       logFormat,
@@ -527,14 +606,19 @@ export class Supervisor {
   #controlPass(): void {
     if (this.#stopping) return;
     const now = performance.now();
-    const stoodStillMs = now - this.#lastControlPass;
-    if (stoodStillMs > Math.max(STOOD_STILL_MS, 4 * this.#options.controlIntervalMs)) {
+    const stall = stallOf(this.#lastControlPass, now, {
+      intervalMs: this.#options.controlIntervalMs,
+    });
+    if (stall !== null) {
       // Workers' messages of that time are still queued: it does not count against them.
-      this.#stalls.push([this.#lastControlPass, now]);
+      this.#stalls.push(stall);
       if (this.#stalls.length > MAX_STALLS) this.#stalls.shift();
       this.#options.logger.warn(
         "the supervisor's event loop stood still; workers get that time back",
-        { ms: Math.round(stoodStillMs) },
+        {
+          ms: Math.round(now - this.#lastControlPass),
+          givenBackMs: Math.round(stall[1] - stall[0]),
+        },
       );
     }
     this.#lastControlPass = now;
@@ -701,9 +785,12 @@ export class Supervisor {
         counters: run,
         fingerprint: this.#reloader.fingerprint(consumer.name),
         replicas: consumer.replicas,
-        down: slots.filter((s) => s.handle === null && !s.queued && !this.#stopping).map((s) => ({
+        down: slots.filter((s) =>
+          s.handle === null && (!s.queued || s.held !== null) && !this.#stopping
+        ).map((s) => ({
           replica: s.replica,
-          reason: s.lastFailure ?? "the worker ended",
+          reason: s.held ?? s.lastFailure ?? "the worker ended",
+          held: s.held !== null,
         })),
         paused: handles.flatMap((h) =>
           [...h.paused].filter(([, p]) => p.until > now).map(([partition, p]) => ({

@@ -5,7 +5,7 @@
 import assert from "node:assert/strict";
 import { writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { loadConfigFile } from "../../../src/config/load.ts";
+import { analyzeConfig, loadConfigFile } from "../../../src/config/load.ts";
 import { MAX_ALIAS_COUNT } from "../../../src/config/limits.ts";
 import { assertIssues, type ExpectedIssue, issuesOf, makeWorkspace, yaml } from "./_helpers.ts";
 
@@ -663,4 +663,33 @@ Deno.test("loadConfigFile() rejects each bad configuration with positioned issue
   } finally {
     await workspace.remove();
   }
+});
+
+Deno.test("analyzeConfig() resolves each handler's consumer and kafka: where they are valid, even in a file with problems", () => {
+  const analysis = analyzeConfig(
+    yaml(
+      "kafka: { brokers: 'k:9092' }",
+      "consumers:",
+      "  - { name: ok, group: g, topic: t, handler: ./a.ts, permissions: { read: [./lib.ts] } }",
+      "  - { name: bad, group: g, topic: t, handler: ./b.ts, replicas: two }",
+    ),
+    { file: "/srv/consumers.yaml", env: {} },
+  );
+  assert.equal(analysis.config, undefined);
+  assert.deepEqual(analysis.kafka?.brokers, ["k:9092"]);
+  const [ok, bad] = analysis.handlers;
+  assert.equal(ok?.consumer?.name, "ok");
+  assert.deepEqual(ok?.consumer?.permissions.read, ["/srv/lib.ts"], "paths resolved");
+  assert.equal(bad?.path, "/srv/b.ts");
+  assert.equal(bad?.consumer, undefined);
+  const unset = analyzeConfig(
+    yaml(
+      "kafka: { brokers: 'k:9092', sasl: { mechanism: plain, username: u, password: '${NOPE}' } }",
+      "consumers:",
+      "  - { name: ok, group: g, topic: t, handler: ./a.ts, permissions: { env: ['${NOPE2}'] } }",
+    ),
+    { file: "/srv/consumers.yaml", env: {} },
+  );
+  assert.equal(unset.kafka, undefined, "a kafka: whose variable is missing is not known");
+  assert.equal(unset.handlers[0]?.consumer, undefined, "nor a consumer whose variable is missing");
 });

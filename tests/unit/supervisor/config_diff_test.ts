@@ -1,6 +1,11 @@
 import assert from "node:assert/strict";
-import { changesAnything, diffConfigs } from "../../../src/supervisor/config_diff.ts";
-import type { ConfigSnapshot, ConsumerSnapshot } from "../../../src/supervisor/fingerprint.ts";
+import { parseConfig } from "../../../src/config/parse.ts";
+import { changesAnything, diffConfigs, isReconnect } from "../../../src/supervisor/config_diff.ts";
+import {
+  type ConfigSnapshot,
+  configSnapshot,
+  type ConsumerSnapshot,
+} from "../../../src/supervisor/fingerprint.ts";
 
 const consumer = (name: string, over: Partial<ConsumerSnapshot> = {}): ConsumerSnapshot => ({
   name,
@@ -78,4 +83,54 @@ Deno.test("diffConfigs() reports an http change without touching consumers", () 
   assert.equal(diff.httpChanged, true);
   assert.deepEqual(diff.unchanged, ["a"]);
   assert.equal(changesAnything(diff), true);
+});
+
+Deno.test("isReconnect() is true only for a restart that kafka: alone causes", () => {
+  assert.equal(isReconnect({ name: "a", reasons: ["kafka"] }), true);
+  assert.equal(isReconnect({ name: "a", reasons: ["definition", "kafka"] }), false);
+  assert.equal(isReconnect({ name: "a", reasons: ["handler", "kafka"] }), false);
+  assert.equal(isReconnect({ name: "a", reasons: ["handler"] }), false);
+});
+
+/** The diff between two config texts, as a reload computes it (handlers not compared). */
+const diffTexts = (before: string[], after: string[]) => {
+  const parse = (lines: string[]) =>
+    configSnapshot(parseConfig(lines.join("\n"), { file: "/srv/consumers.yaml" }), new Map());
+  return diffConfigs(parse(before), parse(after));
+};
+const withDefaults = (kafka: string[], defaults: string[]) => [
+  "kafka:",
+  "  brokers: k:9092",
+  ...kafka,
+  "defaults:",
+  ...defaults,
+  "consumers:",
+  "  - { name: inherits, group: g1, topic: t, handler: ./a.ts }",
+  "  - { name: overrides, group: g2, topic: t, handler: ./a.ts, retry: { attempts: 9 } }",
+];
+
+Deno.test("diffConfigs(): a defaults: change is a change of each consumer whose effective definition it alters", () => {
+  const diff = diffTexts(
+    withDefaults([], ["  retry: { attempts: 2 }"]),
+    withDefaults([], ["  retry: { attempts: 4 }"]),
+  );
+  assert.deepEqual(diff.restarted, [{ name: "inherits", reasons: ["definition"] }]);
+  assert.deepEqual(diff.unchanged, ["overrides"], "a consumer that sets the field is not affected");
+});
+
+Deno.test("diffConfigs(): a kafka: change alone reconnects every consumer; with a defaults: change, the affected one starts anew", () => {
+  const kafkaOnly = diffTexts(
+    withDefaults([], ["  retry: { attempts: 2 }"]),
+    withDefaults(["  clientId: rotated"], ["  retry: { attempts: 2 }"]),
+  );
+  assert.deepEqual(kafkaOnly.restarted.map(isReconnect), [true, true]);
+  const both = diffTexts(
+    withDefaults([], ["  retry: { attempts: 2 }"]),
+    withDefaults(["  clientId: rotated"], ["  retry: { attempts: 4 }"]),
+  );
+  assert.deepEqual(both.restarted, [
+    { name: "inherits", reasons: ["definition", "kafka"] },
+    { name: "overrides", reasons: ["kafka"] },
+  ]);
+  assert.deepEqual(both.restarted.map(isReconnect), [false, true]);
 });

@@ -3,6 +3,7 @@ import {
   controlPass,
   type ControlPolicy,
   type SlotView,
+  stallOf,
 } from "../../../src/supervisor/control_pass.ts";
 
 const policy = { heartbeatTimeoutMs: 10_000 };
@@ -157,4 +158,30 @@ Deno.test("controlPass(): repeated stalls give back only their own time, so a hu
   // By 12 s, one stall gave back 2 s: 10 s of silence.
   assert.deepEqual(controlPass([silent], 12_000, often), []);
   assert.equal(controlPass([silent], 12_001, often)[0]?.kind, "terminate");
+});
+
+Deno.test("stallOf() gives back only the time beyond the normal control interval", () => {
+  const intervalMs = 500;
+  // Passes 500 ms apart, or late but under the threshold (the larger of 1 s and 4 intervals): no stall.
+  assert.equal(stallOf(10_000, 10_500, { intervalMs }), null);
+  assert.equal(stallOf(10_000, 12_000, { intervalMs }), null);
+  // 3 s between passes: 500 ms of it were the interval the loop waits anyway.
+  assert.deepEqual(stallOf(10_000, 13_000, { intervalMs }), [10_500, 13_000]);
+  assert.deepEqual(stallOf(0, 5_000, { intervalMs: 2_000 }), null);
+  assert.deepEqual(stallOf(0, 9_000, { intervalMs: 2_000 }), [2_000, 9_000]);
+});
+
+Deno.test("controlPass() with stallOf(): a loop late at every pass still ends a silent worker", () => {
+  // The supervisor's loop runs every 2.5 s instead of every 0.5 s, for good; a worker went silent at 0.
+  const intervalMs = 500;
+  const stalls: Array<readonly [number, number]> = [];
+  const silent = slot({ lastHeartbeat: 0 });
+  let ended: number | null = null;
+  for (let now = 2_500; now <= 120_000 && ended === null; now += 2_500) {
+    const stall = stallOf(now - 2_500, now, { intervalMs });
+    if (stall !== null) stalls.push(stall);
+    if (controlPass([silent], now, { ...policy, stalls })[0]?.kind === "terminate") ended = now;
+  }
+  // 500 ms of each 2.5 s count: 10 s of silence after 20 passes.
+  assert.equal(ended, 52_500, "the silent worker is terminated");
 });

@@ -39,3 +39,19 @@ Deno.test("describeOutcome() says why nothing was applied", () => {
     "nothing applied: the file and handlers have no changes",
   );
 });
+
+Deno.test("diffOutcome() reports a kafka:-only restart as reconnected, not restarted", () => {
+  const diff = diffConfigs(
+    { kafka: "k", http: "h", consumers: [c("same"), c("edit")] },
+    { kafka: "k2", http: "h", consumers: [c("same"), c("edit", "x")] },
+  );
+  const outcome = diffOutcome(diff);
+  assert.deepEqual(outcome.restarted, ["edit"]);
+  assert.deepEqual(outcome.reconnected, ["same"]);
+  assert.deepEqual(outcome.restartReasons, { edit: ["definition", "kafka"] });
+  assert.equal(
+    describeOutcome({ ...outcome, ok: true, applied: true, errors: [] }),
+    "kafka changed; restarted edit (definition, kafka); " +
+      "reconnected same (resuming from committed offsets)",
+  );
+});

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { handlerProblem } from "../../../src/config/handler.ts";
-import { loadConfigFile } from "../../../src/config/load.ts";
+import { type HandlerCheck, loadConfigFile } from "../../../src/config/load.ts";
 import type { Config } from "../../../src/config/types.ts";
 import { createLogger } from "../../../src/log.ts";
 import { runtime } from "../../../src/runtime/mod.ts";
@@ -14,8 +14,22 @@ const yaml = (...consumers: string[]) =>
 const consumer = (name: string, extra = "") =>
   `  - { name: ${name}, group: g-${name}, topic: t, handler: ./${name}.ts${extra} }`;
 
-/** A reloader over a temporary config whose apply step records what it was asked to do. */
-async function setup() {
+/**
+ * The check `check` runs, in this process: the daemon's default probe runs
+ * the same check in a throwaway worker (tests/e2e/reload_test.ts).
+ */
+const inProcess = ({ path, timeoutMs }: HandlerCheck) => handlerProblem(path, { timeoutMs });
+
+/**
+ * A reloader over a temporary config whose apply step records what it was
+ * asked to do; its handler check runs in this process, or as `probe` says
+ * (`"worker"`: the daemon's own probe).
+ */
+async function setup(
+  { probe = inProcess }: {
+    probe?: "worker" | ((check: HandlerCheck, dir: string) => Promise<string | undefined>);
+  } = {},
+) {
   const dir = await Deno.makeTempDir();
   const path = join(dir, "consumers.yaml");
   for (const name of ["a", "b", "c"]) await Deno.writeTextFile(join(dir, `${name}.ts`), HANDLER);
@@ -27,9 +41,7 @@ async function setup() {
     runtime,
     logger: createLogger({ write: (l) => lines.push(l) }),
     current: () => running,
-    // The check `check` runs, in this process: the daemon's default probe
-    // runs the same check in a throwaway worker (tests/e2e/reload_test.ts).
-    probeHandler: (path, { timeoutMs }) => handlerProblem(path, { timeoutMs }),
+    ...(probe === "worker" ? {} : { probeHandler: (check) => probe(check, dir) }),
     apply: (next, diff) => {
       applied.push(diff);
       running = next;
@@ -40,9 +52,22 @@ async function setup() {
   return { dir, path, reloader, applied, lines };
 }
 
-Deno.test("Reloader.reload() applies a handler edit as a restart of its consumers only", async () => {
-  const { dir, reloader, applied } = await setup();
+/** Runs `fn` with a reloader from {@linkcode setup}, then closes it and removes its directory. */
+async function withReloader(
+  options: Parameters<typeof setup>[0],
+  fn: (ctx: Awaited<ReturnType<typeof setup>>) => Promise<void>,
+): Promise<void> {
+  const ctx = await setup(options);
   try {
+    await fn(ctx);
+  } finally {
+    ctx.reloader.close();
+    await Deno.remove(ctx.dir, { recursive: true });
+  }
+}
+
+Deno.test("Reloader.reload() applies a handler edit as a restart of its consumers only", async () => {
+  await withReloader({}, async ({ dir, reloader, applied }) => {
     await Deno.writeTextFile(join(dir, "b.ts"), `// edited\n${HANDLER}`);
     const result = await reloader.reload("SIGHUP");
     assert.equal(result.ok, true, JSON.stringify(result.errors));
@@ -52,15 +77,11 @@ Deno.test("Reloader.reload() applies a handler edit as a restart of its consumer
     assert.deepEqual(result.unchanged, ["a"]);
     assert.equal(applied.length, 1);
     assert.deepEqual(reloader.state().lastReload?.ok, true);
-  } finally {
-    reloader.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("Reloader.reload() rejects an invalid file whole: nothing applied, every error positioned", async () => {
-  const { dir, path, reloader, applied, lines } = await setup();
-  try {
+  await withReloader({}, async ({ path, reloader, applied, lines }) => {
     await Deno.writeTextFile(
       path,
       yaml(
@@ -82,30 +103,22 @@ Deno.test("Reloader.reload() rejects an invalid file whole: nothing applied, eve
     assert.equal(state.lastReload?.ok, false);
     assert.equal(state.lastReload?.errors.length, 2);
     assert.equal(lines.filter((l) => JSON.parse(l).msg === "invalid config").length, 2);
-  } finally {
-    reloader.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("Reloader.reload() of an unchanged file applies nothing and keeps the revision", async () => {
-  const { dir, path, reloader, applied } = await setup();
-  try {
+  await withReloader({}, async ({ path, reloader, applied }) => {
     await Deno.writeTextFile(path, `# a comment\n${yaml(consumer("a"), consumer("b"))}`);
     const result = await reloader.reload("SIGHUP");
     assert.equal(result.ok, true);
     assert.equal(result.applied, false);
     assert.equal(result.revision, 1);
     assert.equal(applied.length, 0);
-  } finally {
-    reloader.close();
-    await Deno.remove(dir, { recursive: true });
-  }
+  });
 });
 
 Deno.test("Reloader.reload() with reload.handlers off ignores handler edits", async () => {
-  const { dir, path, reloader, applied } = await setup();
-  try {
+  await withReloader({}, async ({ dir, path, reloader, applied }) => {
     await Deno.writeTextFile(
       path,
       `reload: { handlers: false }\n${yaml(consumer("a"), consumer("b"))}`,
@@ -116,8 +129,120 @@ Deno.test("Reloader.reload() with reload.handlers off ignores handler edits", as
     assert.deepEqual(result.restarted, []);
     assert.deepEqual(result.unchanged, ["a", "b"]);
     assert.equal(applied.length, 1);
-  } finally {
-    reloader.close();
+  });
+});
+
+Deno.test("Reloader.reload() gives a handler's import its consumer's startupTimeoutMs, not a fixed deadline", async () => {
+  await withReloader({ probe: "worker" }, async ({ dir, path, reloader, applied }) => {
+    // Valid, but its top level takes 3 s to finish.
+    await Deno.writeTextFile(
+      join(dir, "slow.ts"),
+      `await new Promise((r) => setTimeout(r, 3000));\n${HANDLER}`,
+    );
+    const slow = (startupTimeoutMs: number) =>
+      `  - { name: slow, group: g-slow, topic: t, handler: ./slow.ts, startupTimeoutMs: ${startupTimeoutMs} }`;
+    await Deno.writeTextFile(path, yaml(consumer("a"), consumer("b"), slow(2000)));
+    const refused = await reloader.reload("SIGHUP");
+    assert.equal(refused.ok, false, "a 3 s import is past a startupTimeoutMs of 2000");
+    assert.deepEqual(refused.errors.map((e) => [e.line, e.path]), [[6, "consumers[2].handler"]]);
+    assert.match(refused.errors[0]!.message, /within startupTimeoutMs \(2000 ms\)/);
+    assert.equal(applied.length, 0);
+
+    await Deno.writeTextFile(path, yaml(consumer("a"), consumer("b"), slow(8000)));
+    const result = await reloader.reload("SIGHUP");
+    assert.equal(result.ok, true, JSON.stringify(result.errors));
+    assert.deepEqual(result.added, ["slow"]);
+  });
+});
+
+Deno.test("Reloader.reload() checks a handler again when it changes during its check, and records the version it checked", async () => {
+  let edits = 0;
+  await withReloader({
+    probe: async (check, dir) => {
+      const problem = await inProcess(check);
+      // An editor saves b.ts while the reload checks it, once.
+      if (check.path === join(dir, "b.ts") && edits++ === 0) {
+        await Deno.writeTextFile(check.path, `// second save\n${HANDLER}`);
+      }
+      return problem;
+    },
+  }, async ({ dir, reloader, applied }) => {
+    const b = join(dir, "b.ts");
+    await Deno.writeTextFile(b, `// first save\n${HANDLER}`);
+    const result = await reloader.reload("file");
+    assert.equal(result.ok, true, JSON.stringify(result.errors));
+    assert.deepEqual(result.restarted, ["b"]);
+    assert.equal(edits, 2, "b.ts was checked again after the save during its check");
+    assert.equal(applied.length, 1);
+    assert.equal(reloader.uncheckedHandler(b), null, "the second save is the checked version");
+  });
+});
+
+Deno.test("Reloader.reload() refuses a handler that changes during every check, saying so", async () => {
+  let edits = 0;
+  await withReloader({
+    probe: async (check, dir) => {
+      if (check.path === join(dir, "b.ts")) {
+        await Deno.writeTextFile(check.path, `// save ${++edits}\n${HANDLER}`);
+      }
+      return await inProcess(check);
+    },
+  }, async ({ reloader, applied }) => {
+    const result = await reloader.reload("file");
+    assert.equal(result.ok, false);
+    assert.equal(applied.length, 0);
+    assert.deepEqual(result.errors.map((e) => e.line), [5]);
+    assert.match(result.errors[0]!.message, /b\.ts changed while it was checked, 3 times/);
+  });
+});
+
+Deno.test("Reloader.uncheckedHandler() holds a handler edited after its check until a reload checks it or it is back", async () => {
+  // In workers: this process's module cache would hide the edits.
+  await withReloader({ probe: "worker" }, async ({ dir, path, reloader }) => {
+    const a = join(dir, "a.ts");
+    assert.equal(reloader.uncheckedHandler(a), null, "the version at the start is the checked one");
+    await Deno.writeTextFile(a, 'throw new Error("half-saved");\n');
+    assert.match(String(reloader.uncheckedHandler(a)), /a\.ts was edited after it was checked/);
+    assert.equal((await reloader.reload("file")).ok, false, "the edit itself is refused");
+    assert.notEqual(reloader.uncheckedHandler(a), null, "a refused version is not checked");
+    await Deno.writeTextFile(a, HANDLER);
+    assert.equal(reloader.uncheckedHandler(a), null, "the checked version is back");
+    await Deno.writeTextFile(a, `// v2\n${HANDLER}`);
+    assert.equal((await reloader.reload("file")).ok, true);
+    assert.equal(reloader.uncheckedHandler(a), null, "v2 was checked by the reload");
+    await Deno.writeTextFile(path, `reload: { handlers: false }\n${yaml(consumer("a"))}`);
+    assert.equal((await reloader.reload("file")).ok, true);
+    await Deno.writeTextFile(a, `// v3\n${HANDLER}`);
+    assert.equal(reloader.uncheckedHandler(a), null, "not followed with reload.handlers off");
+  });
+});
+
+Deno.test("Reloader.watch() keeps watching a config directory that is replaced (rm -rf dir && mkdir dir), and logs it", async () => {
+  await withReloader({}, async ({ dir, path, reloader, applied, lines }) => {
+    reloader.watch();
+    await new Promise((r) => setTimeout(r, 200));
     await Deno.remove(dir, { recursive: true });
-  }
+    await Deno.mkdir(dir);
+    for (const name of ["a", "b", "c"]) await Deno.writeTextFile(join(dir, `${name}.ts`), HANDLER);
+    await Deno.writeTextFile(path, yaml(consumer("a"), consumer("b"), consumer("c")));
+    const logged = () => lines.map((l) => JSON.parse(l));
+    const rearmed = () => logged().some((r) => r.msg === "config watch re-armed" && r.dir === dir);
+    const deadline = Date.now() + 10_000;
+    while ((applied.length === 0 || !rearmed()) && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.equal(applied.length, 1, "the new file in the new directory was reloaded");
+    assert.deepEqual(applied[0]!.added, ["c"]);
+
+    // Watched again: a later edit in the new directory is seen too.
+    await Deno.writeTextFile(path, yaml(consumer("a"), consumer("c")));
+    while (applied.length === 1 && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.deepEqual(applied[1]?.removed, ["b"], "an edit after the replacement is reloaded");
+    const lost = logged().find((r) => r.msg.startsWith("config watch lost"));
+    assert.equal(lost?.dir, dir);
+    assert.equal(lost?.level, "warn");
+    assert.ok(rearmed(), "the watch was re-armed");
+  });
 });

@@ -135,3 +135,29 @@ Deno.test("consumerStatus() says why a consumer is not running: waiting, joining
   assert.deepEqual(running.partitions.map((p) => p.partition), [0], "assigned, no report yet");
   assert.deepEqual(running.paused.map((p) => p.partition), [0], "only held partitions");
 });
+
+Deno.test("consumerStatus(): a replica held for an unchecked handler makes the consumer waiting, with why", () => {
+  const reason =
+    "handler /srv/a.ts was edited after it was checked: its workers start once a reload " +
+    "checks the new version (or the checked version is back)";
+  const held = consumerStatus(consumer, {
+    workers: [],
+    restarts: 0,
+    failing: false,
+    counters,
+    replicas: 1,
+    down: [{ replica: 0, reason, held: true }],
+  });
+  assert.equal(held.state, "waiting");
+  assert.equal(held.reason, reason);
+  const crashed = consumerStatus(consumer, {
+    workers: [],
+    restarts: 1,
+    failing: false,
+    counters,
+    replicas: 2,
+    down: [{ replica: 0, reason, held: true }, { replica: 1, reason: "uncaught error: x" }],
+  });
+  assert.equal(crashed.state, "failed", "a crashed replica comes first");
+  assert.equal(crashed.reason, "uncaught error: x; restarting");
+});
