@@ -12,7 +12,12 @@ import { readFile } from "node:fs/promises";
 import { ConfigError, formatIssue } from "../config/error.ts";
 import { loadConfigFile } from "../config/load.ts";
 import type { Config } from "../config/types.ts";
-import { changesAnything, type ConfigDiff, diffConfigs } from "../supervisor/config_diff.ts";
+import {
+  changesAnything,
+  type ConfigDiff,
+  diffConfigs,
+  isReconnect,
+} from "../supervisor/config_diff.ts";
 import {
   type ConfigSnapshot,
   configSnapshot,
@@ -134,12 +139,14 @@ export function renderPlan(
   for (const name of diff.added) row("+", name, "start");
   for (const name of diff.removed) row("-", name, "drain and stop");
   for (const r of diff.restarted) {
-    row("~", r.name, `drain and restart (${r.reasons.map((x) => REASONS[x]).join(", ")})`);
+    if (isReconnect(r)) {
+      row("~", r.name, "drain and reconnect (kafka changed; resumes, resets nothing)");
+    } else row("~", r.name, `drain and restart (${r.reasons.map((x) => REASONS[x]).join(", ")})`);
   }
   for (const s of diff.scaled) row("^", s.name, `scale from ${s.from} to ${s.to} replicas`);
   for (const name of diff.unchanged) row("=", name, "leave alone");
   lines.push(
-    `  kafka: ${diff.kafkaChanged ? "changed (every consumer restarts)" : "unchanged"}; ` +
+    `  kafka: ${diff.kafkaChanged ? "changed (every consumer reconnects)" : "unchanged"}; ` +
       `http: ${diff.httpChanged ? "changed (the status server rebinds)" : "unchanged"}`,
   );
   if (!changesAnything(diff)) {
@@ -151,7 +158,8 @@ export function renderPlan(
         [
           ...n(diff.added.length, "start"),
           ...n(diff.removed.length, "stop"),
-          ...n(diff.restarted.length, "restart"),
+          ...n(diff.restarted.filter((r) => !isReconnect(r)).length, "restart"),
+          ...n(diff.restarted.filter(isReconnect).length, "reconnect"),
           ...n(diff.scaled.length, "scale"),
           ...n(diff.unchanged.length, "leave alone"),
         ].join(", ")

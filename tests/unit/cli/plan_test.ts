@@ -71,6 +71,29 @@ Deno.test("renderPlan() lists each consumer's fate and the totals", () => {
   ]);
 });
 
+Deno.test("renderPlan() says a consumer changed by kafka: alone reconnects, not restarts", () => {
+  const diff = {
+    kafkaChanged: true,
+    httpChanged: false,
+    added: [],
+    removed: [],
+    restarted: [
+      { name: "audit", reasons: ["kafka" as const] },
+      { name: "orders", reasons: ["definition" as const, "kafka" as const] },
+    ],
+    scaled: [],
+    unchanged: [],
+  };
+  const lines = renderPlan(diff, { file: "/srv/c.yaml", url: "http://d:9464", revision: 3 });
+  assert.deepEqual(lines, [
+    "reload plan for /srv/c.yaml against http://d:9464 (running revision 3):",
+    "  ~ audit                    drain and reconnect (kafka changed; resumes, resets nothing)",
+    "  ~ orders                   drain and restart (definition changed, kafka changed)",
+    "  kafka: changed (every consumer reconnects); http: unchanged",
+    "a reload would restart 1, reconnect 1",
+  ]);
+});
+
 Deno.test("planCommand() prints what a reload would do, read from a daemon's /status", async () => {
   const dir = await Deno.makeTempDir();
   for (const name of ["a", "b", "c", "d"]) {
