@@ -1,6 +1,6 @@
 /**
  * `deno task bench`: consumerd side by side with raw kafkajs,
- * @platformatic/kafka and Kafka's own Java consumer, against the local broker
+ * @platformatic/kafka, Kafka's own Java consumer and franz-go, against the local broker
  * (`KAFKA_BROKERS`, default 127.0.0.1:9092). `--quick` is a smoke run;
  * `--help` lists the options.
  *
@@ -11,7 +11,9 @@
  *    tool, or reuses the topic when it already holds exactly that (bench/seed.ts).
  * 2. Consumes each topic from earliest with a fresh group per run, with a
  *    no-op handler that sums the values' byte lengths, in each client:
- *    - B0: Kafka's ConsumerPerformance tool (bench/java_client.ts), the ceiling;
+ *    - B0: Kafka's ConsumerPerformance tool (bench/java_client.ts);
+ *    - B3: franz-go, a small Go program built with the machine's Go
+ *      (bench/franz_client.ts), the fastest client we know of;
  *    - B1: raw kafkajs, eachBatch and eachMessage, on Node, Deno and Bun;
  *    - B2: raw @platformatic/kafka (its message stream) on Node, Deno and Bun;
  *    - R: consumerd, `src/main.ts run` with one consumer and one worker,
@@ -19,7 +21,7 @@
  *      and Bun, with each engine (kafkajs and platformatic) (bench/daemon_client.ts).
  *    Every JavaScript client fetches with kafkajs's defaults as consumerd's
  *    balanced session sets them: maxWaitTime 500 ms, minBytes 1, maxBytes
- *    10 MiB, 1 MiB per partition; B0 gets the same through its properties.
+ *    10 MiB, 1 MiB per partition; B0 and B3 get the same through their options.
  *    Runs are interleaved (bench/schedule.ts): each repetition runs every
  *    client once, in an order rotated by one client per repetition. A client
  *    that fails is reported with its error and not run again.
@@ -35,7 +37,7 @@
  *    topic, for the time until every consumer is ready and the resident
  *    memory per worker (bench/scale.ts).
  * 5. Prints a Markdown report (medians with min–max over the runs, R/B1 on
- *    the same runtime and handler mode, each client ÷ B0) and writes it to
+ *    the same runtime and handler mode, each client ÷ B0 and ÷ B3) and writes it to
  *    bench/results/<date>-<commit>.md (`-quick.md` for a smoke run).
  *
  * Where the CPU time goes is a separate tool, bench/profile.ts (V8's sampling
@@ -50,6 +52,7 @@ import type { Client } from "./client.ts";
 import { BenchCluster } from "./cluster.ts";
 import { runContext, srcChangedWarning } from "./context.ts";
 import { daemonClient } from "./daemon_client.ts";
+import { franzClient } from "./franz_client.ts";
 import { javaClient } from "./java_client.ts";
 import { type BenchOptions, parseBenchArgs } from "./options.ts";
 import { METHOD_NOTES, renderReport } from "./report.ts";
@@ -69,6 +72,7 @@ function allClients(brokers: string[]): Client[] {
   const platformatic = "bench/clients/platformatic_consumer.mjs";
   return [
     javaClient({ brokers }),
+    franzClient({ brokers }),
     ...runtimes.flatMap((runtime) => [
       scriptClient({
         family: "B1",

@@ -1,7 +1,9 @@
 /**
  * The benchmark's report: Markdown tables of throughput, CPU and memory per
- * client and topic, ratios of consumerd (R) to raw kafkajs (B1) and to
- * Kafka's Java consumer (B0), and the start-up and scale table.
+ * client and topic, ratios of consumerd (R) to the raw client of its engine
+ * (B1, B2), to Kafka's Java consumer (B0) and to franz-go (B3), the
+ * slow-handler table (consumerd beside Confluent's Parallel Consumer), and
+ * the start-up and scale table.
  *
  * @module
  */
@@ -36,8 +38,8 @@ export const METHOD_NOTES: readonly string[] = [
   "Rates: messages (and MiB of values) from the first to the last message the handler saw, timed inside the handler with `performance.now()`: start-up and group join are excluded. B0 reports Kafka ConsumerPerformance's `fetch.nMsg.sec` / `fetch.MB.sec` (its MB is MiB; join excluded).",
   "CPU µs/msg: user + system time from /proc/<pid>/stat of the client process and its descendants (all threads, so the daemon's Web Workers and the JVM's threads count), sampled when the benchmark read the client's first-message line and again at its last-message line, divided by the messages. The sampling lag is a few ms at each end; the clock tick is 10 ms. B0 (¹) is the JVM's total.",
   "Peak RSS: VmHWM from /proc/<pid>/status at the last message (whole process life, start-up included).",
-  "Fetch settings: every JavaScript client uses maxWaitTime 500 ms, minBytes 1, maxBytes 10 MiB, 1 MiB per partition (kafkajs's defaults as src/kafka/balanced_session.ts keeps them); B0 the same through fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes and max.partition.fetch.bytes, with the JVM's full JIT (-Xmx512m, G1).",
-  "Handlers: each sums `value.byteLength` of every message and counts to the topic's size. B1 eachBatch / eachMessage are kafkajs's callbacks (auto-commit on); B2 reads @platformatic/kafka's message stream (autocommit on); R is `src/main.ts run` with one consumer, one worker, commit mode auto, and a generated handler module (default export per message, or handleBatch). R/B1·B2 compares R with the raw client of its engine on the same runtime: the kafkajs engine with B1 in the same handler mode (per-message ↔ eachMessage, handleBatch ↔ eachBatch), the platformatic engine with B2 (its message stream, for both handler modes); ÷B0 divides a client's median rate by B0's.",
+  "Fetch settings: every JavaScript client uses maxWaitTime 500 ms, minBytes 1, maxBytes 10 MiB, 1 MiB per partition (kafkajs's defaults as src/kafka/balanced_session.ts keeps them); B0 the same through fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes and max.partition.fetch.bytes, with the JVM's full JIT (-Xmx512m, G1); B3 (franz-go) through FetchMaxWait, FetchMinBytes, FetchMaxBytes and FetchMaxPartitionBytes (built with the machine's Go, default GOMAXPROCS and GC).",
+  "Handlers: each sums `value.byteLength` of every message and counts to the topic's size. B1 eachBatch / eachMessage are kafkajs's callbacks (auto-commit on); B2 reads @platformatic/kafka's message stream (autocommit on); R is `src/main.ts run` with one consumer, one worker, commit mode auto, and a generated handler module (default export per message, or handleBatch). R/B1·B2 compares R with the raw client of its engine on the same runtime: the kafkajs engine with B1 in the same handler mode (per-message ↔ eachMessage, handleBatch ↔ eachBatch), the platformatic engine with B2 (its message stream, for both handler modes); B3 polls franz-go's fetches (`PollFetches`) and calls a function per record (group auto-commit, franz-go's default); ÷B0 and ÷B3 divide a client's median rate by B0's and B3's.",
   "Start-up: from spawning the daemon to its last `consumer started` record (every consumer has its partition and committed its start position), each consumer on its own 1-partition topic of 100 records; with 0 consumers, to its `starting` record. Memory: VmRSS after the daemon was ready and idle for 3 s; per worker = (RSS with N − RSS with 0) / N. Idle CPU: the daemon's CPU time over those 3 s, in % of one core. Workers: `bundle` starts them from `dist/worker/` (built by `deno task build` at the start of the run, as the image does), `source` from the TypeScript sources (`CONSUMERD_WORKER_ENTRY=source`); R rows above use the bundle.",
   "Everything shares the machine with the broker (and with whatever else ran): figures are comparable within one run, not across machines.",
 ];
@@ -98,10 +100,13 @@ function ratio(a: ClientRuns | undefined, b: ClientRuns | undefined): string {
 }
 
 function topicTable(runs: ClientRuns[]): string[] {
-  const b0 = runs.find((r) => r.client.family === "B0" && r.samples.length > 0);
+  const anchor = (family: "B0" | "B3") =>
+    runs.find((r) => r.client.family === family && r.samples.length > 0);
+  const b0 = anchor("B0");
+  const b3 = anchor("B3");
   const lines = [
-    "| client | engine | runtime | handler | runs | msg/s median (min–max) | MiB/s median (min–max) | CPU µs/msg median (min–max) | peak RSS MiB median (min–max) | R/B1·B2 | ÷B0 |",
-    "| --- | --- | --- | --- | --: | --: | --: | --: | --: | --: | --: |",
+    "| client | engine | runtime | handler | runs | msg/s median (min–max) | MiB/s median (min–max) | CPU µs/msg median (min–max) | peak RSS MiB median (min–max) | R/B1·B2 | ÷B0 | ÷B3 |",
+    "| --- | --- | --- | --- | --: | --: | --: | --: | --: | --: | --: | --: |",
   ];
   for (const r of runs) {
     const { client, samples } = r;
@@ -117,7 +122,9 @@ function topicTable(runs: ClientRuns[]): string[] {
         engineOf(client)
       } | ${client.runtime} | ${handlerName(client)} | ${samples.length} | ${cells.join(" | ")} | ${
         client.family === "R" ? ratio(r, twin(runs, r)) : ""
-      } | ${client.family === "B0" ? "" : ratio(r, b0)} |`,
+      } | ${client.family === "B0" ? "" : ratio(r, b0)} | ${
+        client.family === "B3" ? "" : ratio(r, b3)
+      } |`,
     );
   }
   return lines;
@@ -126,7 +133,14 @@ function topicTable(runs: ClientRuns[]): string[] {
 /** The client library a row reads with. */
 function engineOf(client: ClientRuns["client"]): string {
   if (client.engine !== undefined) return client.engine;
-  return { B0: "java", B1: "kafkajs", B2: "platformatic", R: "kafkajs" }[client.family];
+  return {
+    B0: "java",
+    B1: "kafkajs",
+    B2: "platformatic",
+    B3: "franz-go",
+    R: "kafkajs",
+    PC: "parallel-consumer",
+  }[client.family];
 }
 
 function scaleTable(samples: ScaleSample[]): string[] {

@@ -18,8 +18,9 @@ const runs = (
   mode: ClientRuns["client"]["mode"],
   label: string,
   samples: Sample[],
+  runtime: ClientRuns["client"]["runtime"] = "deno",
 ): ClientRuns => ({
-  client: { label, family, runtime: "deno", mode },
+  client: { label, family, runtime, mode },
   topic,
   samples,
   failure: null,
@@ -63,6 +64,28 @@ Deno.test("renderReport() names each R row's engine and compares the platformati
   const row = markdown.split("\n").find((l) => l.startsWith("| R |"));
   assert.ok(row?.startsWith("| R | platformatic | deno | per-message |"), row);
   assert.ok(row?.includes("| 0.50 |"), row);
+});
+
+Deno.test("renderReport() divides every row's median rate by franz-go's (B3) in ÷B3", () => {
+  const markdown = renderReport({
+    title: "t",
+    context: [],
+    runs: [
+      runs("B3", "poll", "B3 go PollFetches", [sample(10)], "go"),
+      runs("B1", "batch", "B1 deno eachBatch", [sample(20)]),
+      runs("R", "batch", "R deno handleBatch", [sample(40)]),
+    ],
+    scale: [],
+    notes: [],
+  });
+  const lines = markdown.split("\n");
+  const header = lines.find((l) => l.startsWith("| client |"))!;
+  assert.ok(header.endsWith("| ÷B0 | ÷B3 |"), header);
+  const b3 = lines.find((l) => l.startsWith("| B3 |"));
+  assert.ok(b3?.startsWith("| B3 | franz-go | go | PollFetches | 1 |"), b3);
+  assert.ok(b3?.endsWith("|  | – |  |"), b3);
+  const r = lines.find((l) => l.startsWith("| R |"));
+  assert.ok(r?.endsWith("| 0.50 | – | 0.25 |"), r);
 });
 
 Deno.test("parsePerfOutput() reads ConsumerPerformance's header and values", () => {
