@@ -89,19 +89,20 @@ async function buildHash(spec: BuildSpec): Promise<string> {
  * ```
  */
 export async function cachedBuild(spec: BuildSpec): Promise<string> {
-  const dir = join(ROOT, ".cache", "bench", `${spec.name}-${await buildHash(spec)}`);
-  if (await exists(join(dir, ".complete"))) return dir;
-  const tmp = `${dir}.tmp-${Deno.pid}`;
-  await Deno.remove(tmp, { recursive: true }).catch(() => {});
-  await Deno.mkdir(tmp, { recursive: true });
+  let tmp: string | null = null;
   try {
+    const dir = join(ROOT, ".cache", "bench", `${spec.name}-${await buildHash(spec)}`);
+    if (await exists(join(dir, ".complete"))) return dir;
+    tmp = `${dir}.tmp-${Deno.pid}`;
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    await Deno.mkdir(tmp, { recursive: true });
     await spec.build(tmp);
     await Deno.writeTextFile(join(tmp, ".complete"), new Date().toISOString());
     await Deno.remove(dir, { recursive: true }).catch(() => {});
     await Deno.rename(tmp, dir);
+    return dir;
   } catch (error) {
-    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+    if (tmp !== null) await Deno.remove(tmp, { recursive: true }).catch(() => {});
     throw new Error(`Cannot build ${spec.name}: ${(error as Error).message}`, { cause: error });
   }
-  return dir;
 }

@@ -24,6 +24,9 @@ export type Family = "B0" | "B1" | "B2" | "B3" | "R" | "PC";
  */
 export type Ordering = "partition" | "key" | "none";
 
+/** Every ordering, in the report's order. */
+export const ORDERINGS: readonly Ordering[] = ["partition", "key", "none"];
+
 /** The slow-handler section's settings of a client: its ordering and calls in flight. */
 export interface SlowSettings {
   ordering: Ordering;

@@ -6,6 +6,7 @@
  */
 import { join } from "node:path";
 import { franzVersion } from "./franz_client.ts";
+import { parallelConsumerVersion } from "./parallel_consumer_client.ts";
 import { ROOT, runtimeVersion } from "./runtimes.ts";
 
 /** Runs git in the repository; its trimmed stdout ("" on failure). */
@@ -70,8 +71,9 @@ export async function runContext(args: string[], brokers: string[]): Promise<Run
     packageVersion("kafkajs"),
     packageVersion("@platformatic/kafka"),
     franzVersion(),
+    parallelConsumerVersion(),
   ]);
-  const [node, deno, bun, java, go, kafkajs, platformatic, franz] = versions;
+  const [node, deno, bun, java, go, kafkajs, platformatic, franz, pc] = versions;
   return {
     sha,
     src: await srcFingerprint(),
@@ -82,7 +84,7 @@ export async function runContext(args: string[], brokers: string[]): Promise<Run
       `Command: \`deno task bench${args.length > 0 ? ` ${args.join(" ")}` : ""}\``,
       `Machine: ${await machine()}`,
       `Runtimes: Node ${node}; ${deno}; Bun ${bun}; ${java}; ${go}`,
-      `Libraries: kafkajs ${kafkajs}; @platformatic/kafka ${platformatic}; franz-go ${franz}; broker: the local single-node Kafka at ${
+      `Libraries: kafkajs ${kafkajs}; @platformatic/kafka ${platformatic}; franz-go ${franz}; Parallel Consumer ${pc}; broker: the local single-node Kafka at ${
         brokers.join(",")
       }`,
     ],

@@ -33,10 +33,14 @@
  *    line is read and again at the last; peak resident memory (VmHWM) at the
  *    end. B0 is the exception: its rate is the tool's `fetch.nMsg.sec`, and
  *    its CPU time covers the JVM's whole life.
- * 4. Starts the daemon with 0, 1, 10 and 50 consumers, each on its own small
+ * 4. The slow-handler section (bench/slow_handler.ts): a handler that waits
+ *    20 ms per message, consumerd (`concurrency`, `ordering`) beside
+ *    Confluent's Parallel Consumer (bench/parallel_consumer_client.ts) at the
+ *    same ordering and concurrency, each rate against the ideal.
+ * 5. Starts the daemon with 0, 1, 10 and 50 consumers, each on its own small
  *    topic, for the time until every consumer is ready and the resident
  *    memory per worker (bench/scale.ts).
- * 5. Prints a Markdown report (medians with min–max over the runs, R/B1 on
+ * 6. Prints a Markdown report (medians with min–max over the runs, R/B1 on
  *    the same runtime and handler mode, each client ÷ B0 and ÷ B3) and writes it to
  *    bench/results/<date>-<commit>.md (`-quick.md` for a smoke run).
  *
@@ -62,6 +66,7 @@ import { buildWorkerBundle } from "../scripts/build.ts";
 import { consumeAll } from "./schedule.ts";
 import { scriptClient } from "./script_client.ts";
 import { type SeededTopic, seedTopic } from "./seed.ts";
+import { runSlowSection } from "./slow_handler.ts";
 
 const log = (line: string) => console.error(line);
 
@@ -142,18 +147,43 @@ async function main(args: string[]): Promise<number> {
   const context = [...run.lines];
   const groups: string[] = [];
   try {
+    const clients = allClients(options.brokers).filter((c) => matches(options, c.label));
     const topics: Array<SeededTopic & { reps: number }> = [];
-    for (const size of options.sizes) {
+    // Seeding takes a while: only when a client will read the topics.
+    for (const size of clients.length === 0 ? [] : options.sizes) {
       const seeded = await seedTopic(cluster, size, { brokers: options.brokers, log });
       topics.push({ ...seeded, reps: size.reps });
     }
-    const runsPerClient = (t: { reps: number }) => `${t.reps} run${t.reps === 1 ? "" : "s"}`;
-    context.push(
-      `Topics: ${topics.map((t) => `${t.topic} (${runsPerClient(t)} per client)`).join(", ")}`,
-    );
-    const clients = allClients(options.brokers).filter((c) => matches(options, c.label));
+    const runsPerClient = (reps: number) => `${reps} run${reps === 1 ? "" : "s"}`;
+    if (topics.length > 0) {
+      context.push(
+        `Topics: ${
+          topics.map((t) => `${t.topic} (${runsPerClient(t.reps)} per client)`).join(", ")
+        }`,
+      );
+    }
     const consumed = await consumeAll(clients, topics, { runId, log });
     groups.push(...consumed.groups);
+    const slow = options.slowHandler
+      ? await runSlowSection(cluster, {
+        brokers: options.brokers,
+        orderings: options.orderings,
+        concurrency: options.concurrency,
+        windowS: options.slowWindowS,
+        reps: options.slowReps,
+        runId,
+        selected: (label) => matches(options, label),
+        log,
+      })
+      : null;
+    if (slow !== null) {
+      groups.push(...slow.groups);
+      context.push(
+        `Slow-handler topic: ${slow.report.topic.topic} (${
+          runsPerClient(options.slowReps)
+        } per row)`,
+      );
+    }
     const scale = await measureScale(cluster, {
       counts: options.scale,
       reps: options.scaleReps,
@@ -176,6 +206,7 @@ async function main(args: string[]): Promise<number> {
       title: `consumerd benchmark${options.quick ? " (quick smoke run)" : ""}`,
       context,
       runs: consumed.runs,
+      slow: slow?.report ?? null,
       scale: scale.samples,
       notes: METHOD_NOTES,
     });
