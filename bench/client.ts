@@ -56,7 +56,7 @@ export interface Client {
 /** How long to wait for the first message (start-up and group join included), ms. */
 export const FIRST_MESSAGE_TIMEOUT_MS = 90_000;
 
-/** How long to wait from the first to the last message: generous, at 5,000 msg/s or slower. */
+/** How long to wait from the first to the last message: generous, at `minRate` (5,000 msg/s) or slower. */
 export function doneTimeoutMs(topic: SeededTopic): number {
-  return 30_000 + topic.count / 5;
+  return 30_000 + (topic.count * 1000) / (topic.minRate ?? 5_000);
 }

@@ -19,6 +19,8 @@ export interface SeededTopic extends TopicSize {
   topic: string;
   /** False when an earlier run's topic was reused. */
   created: boolean;
+  /** The slowest rate a run may read at before it times out, msg/s (default 5,000). */
+  minRate?: number;
 }
 
 /** Partitions of every benchmark topic. */

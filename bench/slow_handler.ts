@@ -144,9 +144,16 @@ export interface SlowSectionOptions {
   log: (line: string) => void;
 }
 
-/** A client that counts to a fixed number of messages instead of the topic's records. */
-function countingTo(client: Client, expected: number): Client {
-  return { ...client, run: (topic, group) => client.run({ ...topic, count: expected }, group) };
+/**
+ * A client that counts to a fixed number of messages instead of the topic's
+ * records, and times out only below a tenth of the rate that count is sized for.
+ */
+function countingTo(client: Client, expected: number, windowS: number): Client {
+  const minRate = expected / windowS / 10;
+  return {
+    ...client,
+    run: (topic, group) => client.run({ ...topic, count: expected, minRate }, group),
+  };
 }
 
 /**
@@ -174,7 +181,7 @@ export function slowClients(
           brokers,
           slow: { ...settings, waitMs: SLOW_WAIT_MS },
         }),
-      ].map((client) => countingTo(client, expected));
+      ].map((client) => countingTo(client, expected, windowS));
     })
   );
 }

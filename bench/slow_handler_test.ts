@@ -3,7 +3,14 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { slowConsumerFields, slowHandlerSource } from "./daemon_client.ts";
 import { idealRate } from "./report.ts";
-import { expectedMessages, orderingSupport, SLOW_TOPIC, slowTopicName } from "./slow_handler.ts";
+import { doneTimeoutMs } from "./client.ts";
+import {
+  expectedMessages,
+  orderingSupport,
+  SLOW_TOPIC,
+  slowClients,
+  slowTopicName,
+} from "./slow_handler.ts";
 
 Deno.test("expectedMessages() sizes a row for its reachable rate over the window, capped by the topic", () => {
   const topic = { windowS: 8, available: 120_000 };
@@ -79,4 +86,31 @@ Deno.test("orderingSupport() passes the partition rows' config through check, an
   assert.equal(await orderingSupport("partition", ["127.0.0.1:9092"]), null);
   const key = await orderingSupport("key", ["127.0.0.1:9092"]);
   assert.ok(key === null || key.startsWith("consumers[0].ordering:"), String(key));
+});
+
+Deno.test("slowClients() pairs the Parallel Consumer and consumerd for each concurrency and ordering", () => {
+  const clients = slowClients({
+    brokers: ["127.0.0.1:9092"],
+    orderings: ["partition", "key"],
+    concurrency: [16, 256],
+    windowS: 8,
+    available: 120_000,
+  });
+  assert.deepEqual(clients.map((c) => c.label), [
+    "PC java slow PARTITION c16",
+    "R deno kafkajs slow partition c16",
+    "PC java slow KEY c16",
+    "R deno kafkajs slow key c16",
+    "PC java slow PARTITION c256",
+    "R deno kafkajs slow partition c256",
+    "PC java slow KEY c256",
+    "R deno kafkajs slow key c256",
+  ]);
+  assert.deepEqual(clients[3]!.slow, { ordering: "key", concurrency: 16 });
+});
+
+Deno.test("doneTimeoutMs() allows a slow row down to its own floor, the others down to 5,000 msg/s", () => {
+  const topic = { topic: "t", recordBytes: 100, count: 1_200, created: false };
+  assert.equal(doneTimeoutMs(topic), 30_240);
+  assert.equal(doneTimeoutMs({ ...topic, minRate: 15 }), 110_000);
 });
