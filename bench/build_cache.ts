@@ -7,6 +7,7 @@
  * @module
  */
 import { join } from "node:path";
+import { exists } from "../scripts/broker.ts";
 import { ROOT } from "./runtimes.ts";
 
 /** What {@linkcode cachedBuild} builds. */
@@ -19,15 +20,6 @@ export interface BuildSpec {
   toolVersion: [string, ...string[]];
   /** Builds into `dir` (an empty directory); throws when it cannot. */
   build(dir: string): Promise<void>;
-}
-
-async function exists(path: string): Promise<boolean> {
-  try {
-    await Deno.stat(path);
-    return true;
-  } catch {
-    return false;
-  }
 }
 
 async function output(command: string, args: string[], cwd: string): Promise<Deno.CommandOutput> {
