@@ -108,32 +108,27 @@ const slowRuns = (
   samples,
   failure,
 });
-const slowReport = (runs: ClientRuns[], skipped: SlowReport["skipped"] = []): SlowReport => ({
-  topic: slowTopic,
-  waitMs: 20,
-  windowS: 8,
-  runs,
-  skipped,
-});
+const renderSlow = (runs: ClientRuns[], skipped: SlowReport["skipped"] = []): string =>
+  renderReport({
+    title: "t",
+    context: [],
+    runs: [],
+    slow: { topic: slowTopic, waitMs: 20, windowS: 8, runs, skipped },
+    scale: [],
+    notes: [],
+  });
 const rowOf = (markdown: string, start: string) =>
   markdown.split("\n").find((l) => l.startsWith(start));
 
 Deno.test("renderReport() sets consumerd beside the Parallel Consumer per ordering and concurrency", () => {
-  const markdown = renderReport({
-    title: "t",
-    context: [],
-    runs: [],
-    // 10 messages in 20 ms: 500 msg/s; in 10 ms: 1,000 msg/s.
-    slow: slowReport([
-      slowRuns("PC", "key", 16, [sample(10)]),
-      slowRuns("R", "key", 16, [sample(20)]),
-      slowRuns("PC", "none", 64, [sample(20)]),
-      slowRuns("R", "none", 64, [sample(10)]),
-      slowRuns("R", "partition", 16, [sample(40)]),
-    ]),
-    scale: [],
-    notes: [],
-  });
+  // 10 messages in 20 ms: 500 msg/s; in 10 ms: 1,000 msg/s.
+  const markdown = renderSlow([
+    slowRuns("PC", "key", 16, [sample(10)]),
+    slowRuns("R", "key", 16, [sample(20)]),
+    slowRuns("PC", "none", 64, [sample(20)]),
+    slowRuns("R", "none", 64, [sample(10)]),
+    slowRuns("R", "partition", 16, [sample(40)]),
+  ]);
   assert.ok(markdown.includes("## Slow handler: 20 ms per message"), markdown);
   // ideal = concurrency / 20 ms: 800 msg/s at 16, 3,200 at 64.
   assert.equal(
@@ -154,20 +149,11 @@ Deno.test("renderReport() sets consumerd beside the Parallel Consumer per orderi
 });
 
 Deno.test("renderReport() marks consumerd's rows of an ordering its build rejects as skipped, with check's words", () => {
-  const markdown = renderReport({
-    title: "t",
-    context: [],
-    runs: [],
-    slow: slowReport([
-      slowRuns("PC", "key", 64, [sample(10)]),
-      slowRuns("PC", "none", 64, [], "The process exited"),
-    ], [
-      { ordering: "key", reason: 'consumers[0].ordering: unknown key "ordering"' },
-      { ordering: "none", reason: 'consumers[0].ordering: unknown key "ordering"' },
-    ]),
-    scale: [],
-    notes: [],
-  });
+  const unknown = 'consumers[0].ordering: unknown key "ordering"';
+  const markdown = renderSlow([
+    slowRuns("PC", "key", 64, [sample(10)]),
+    slowRuns("PC", "none", 64, [], "The process exited"),
+  ], [{ ordering: "key", reason: unknown }, { ordering: "none", reason: unknown }]);
   assert.equal(
     rowOf(markdown, "| key | 64 |"),
     "| key | 64 | 3,200 | skipped ³ | 1,000 | – | – | 0.31 |",
