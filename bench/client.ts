@@ -13,9 +13,25 @@ export type Engine = "kafkajs" | "platformatic";
 
 /**
  * B0 Kafka's Java consumer perf tool, B1 raw kafkajs, B2 raw
- * @platformatic/kafka, R consumerd.
+ * @platformatic/kafka, B3 franz-go (Go), R consumerd; PC Confluent's
+ * Parallel Consumer (Java; the slow-handler section only).
  */
-export type Family = "B0" | "B1" | "B2" | "R";
+export type Family = "B0" | "B1" | "B2" | "B3" | "R" | "PC";
+
+/**
+ * The order a slow-handler client keeps: one call per partition at a time,
+ * one per key, or none (the Parallel Consumer's PARTITION, KEY, UNORDERED).
+ */
+export type Ordering = "partition" | "key" | "none";
+
+/** Every ordering, in the report's order. */
+export const ORDERINGS: readonly Ordering[] = ["partition", "key", "none"];
+
+/** The slow-handler section's settings of a client: its ordering and calls in flight. */
+export interface SlowSettings {
+  ordering: Ordering;
+  concurrency: number;
+}
 
 /** How the handler is called: per message, per fetched batch, or Java's poll loop. */
 export type HandlerMode = "message" | "batch" | "poll";
@@ -25,10 +41,14 @@ export interface Client {
   /** Unique label, e.g. `B1 node eachBatch`. */
   label: string;
   family: Family;
-  runtime: JsRuntime | "java";
+  runtime: JsRuntime | "java" | "go";
   mode: HandlerMode;
   /** R only: the consumerd engine it runs with. */
   engine?: Engine;
+  /** Slow-handler clients only: ordering and concurrency. */
+  slow?: SlowSettings;
+  /** Builds what the client needs (once, before its first run); throws when it cannot. */
+  prepare?(): Promise<void>;
   /** Consumes every record of `topic` from earliest with `group`, measured. */
   run(topic: SeededTopic, group: string): Promise<Sample>;
 }
@@ -36,7 +56,7 @@ export interface Client {
 /** How long to wait for the first message (start-up and group join included), ms. */
 export const FIRST_MESSAGE_TIMEOUT_MS = 90_000;
 
-/** How long to wait from the first to the last message: generous, at 5,000 msg/s or slower. */
+/** How long to wait from the first to the last message: generous, at `minRate` (5,000 msg/s) or slower. */
 export function doneTimeoutMs(topic: SeededTopic): number {
-  return 30_000 + topic.count / 5;
+  return 30_000 + (topic.count * 1000) / (topic.minRate ?? 5_000);
 }

@@ -8,6 +8,9 @@ import { Buffer } from "node:buffer";
 import { type Admin, Kafka, logLevel } from "kafkajs";
 import { createTopicWithLeaders } from "../src/kafka/create_topic.ts";
 
+/** Records per produce request of {@linkcode BenchCluster.produce}. */
+export const PRODUCE_CHUNK = 5_000;
+
 /** A connected admin client for the benchmark's topics and groups. */
 export class BenchCluster {
   #kafka: Kafka;
@@ -51,17 +54,32 @@ export class BenchCluster {
     await createTopicWithLeaders(this.#admin, topic, partitions);
   }
 
-  /** Produces `count` records of `recordBytes` bytes each (small topics only: one request). */
-  async produce(topic: string, count: number, recordBytes: number): Promise<void> {
+  /**
+   * Produces `count` records of `recordBytes` bytes each, in requests of
+   * {@linkcode PRODUCE_CHUNK} records; with `keys`, record i has the key
+   * `key-<i mod keys>` (Kafka's default partitioner spreads them), else none.
+   */
+  async produce(
+    topic: string,
+    count: number,
+    recordBytes: number,
+    { keys = 0 }: { keys?: number } = {},
+  ): Promise<void> {
     const producer = this.#kafka.producer({ allowAutoTopicCreation: false });
     await producer.connect();
     try {
       const value = Buffer.alloc(recordBytes, "x");
-      await producer.send({
-        topic,
-        acks: -1,
-        messages: Array.from({ length: count }, () => ({ value })),
-      });
+      for (let start = 0; start < count; start += PRODUCE_CHUNK) {
+        const length = Math.min(PRODUCE_CHUNK, count - start);
+        await producer.send({
+          topic,
+          acks: -1,
+          messages: Array.from({ length }, (_, i) => ({
+            key: keys > 0 ? `key-${(start + i) % keys}` : null,
+            value,
+          })),
+        });
+      }
     } finally {
       await producer.disconnect();
     }

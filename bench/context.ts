@@ -5,6 +5,8 @@
  * @module
  */
 import { join } from "node:path";
+import { franzVersion } from "./franz_client.ts";
+import { parallelConsumerVersion } from "./parallel_consumer_client.ts";
 import { ROOT, runtimeVersion } from "./runtimes.ts";
 
 /** Runs git in the repository; its trimmed stdout ("" on failure). */
@@ -65,10 +67,13 @@ export async function runContext(args: string[], brokers: string[]): Promise<Run
     runtimeVersion("deno"),
     runtimeVersion("bun"),
     runtimeVersion("java"),
+    runtimeVersion("go"),
     packageVersion("kafkajs"),
     packageVersion("@platformatic/kafka"),
+    franzVersion(),
+    parallelConsumerVersion(),
   ]);
-  const [node, deno, bun, java, kafkajs, platformatic] = versions;
+  const [node, deno, bun, java, go, kafkajs, platformatic, franz, pc] = versions;
   return {
     sha,
     src: await srcFingerprint(),
@@ -78,8 +83,8 @@ export async function runContext(args: string[], brokers: string[]): Promise<Run
       }`,
       `Command: \`deno task bench${args.length > 0 ? ` ${args.join(" ")}` : ""}\``,
       `Machine: ${await machine()}`,
-      `Runtimes: Node ${node}; ${deno}; Bun ${bun}; ${java}`,
-      `Libraries: kafkajs ${kafkajs}; @platformatic/kafka ${platformatic}; broker: the local single-node Kafka at ${
+      `Runtimes: Node ${node}; ${deno}; Bun ${bun}; ${java}; ${go}`,
+      `Libraries: kafkajs ${kafkajs}; @platformatic/kafka ${platformatic}; franz-go ${franz}; Parallel Consumer ${pc}; broker: the local single-node Kafka at ${
         brokers.join(",")
       }`,
     ],

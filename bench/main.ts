@@ -1,6 +1,6 @@
 /**
  * `deno task bench`: consumerd side by side with raw kafkajs,
- * @platformatic/kafka and Kafka's own Java consumer, against the local broker
+ * @platformatic/kafka, Kafka's own Java consumer and franz-go, against the local broker
  * (`KAFKA_BROKERS`, default 127.0.0.1:9092). `--quick` is a smoke run;
  * `--help` lists the options.
  *
@@ -11,7 +11,9 @@
  *    tool, or reuses the topic when it already holds exactly that (bench/seed.ts).
  * 2. Consumes each topic from earliest with a fresh group per run, with a
  *    no-op handler that sums the values' byte lengths, in each client:
- *    - B0: Kafka's ConsumerPerformance tool (bench/java_client.ts), the ceiling;
+ *    - B0: Kafka's ConsumerPerformance tool (bench/java_client.ts);
+ *    - B3: franz-go, a small Go program built with the machine's Go
+ *      (bench/franz_client.ts), the fastest client we know of;
  *    - B1: raw kafkajs, eachBatch and eachMessage, on Node, Deno and Bun;
  *    - B2: raw @platformatic/kafka (its message stream) on Node, Deno and Bun;
  *    - R: consumerd, `src/main.ts run` with one consumer and one worker,
@@ -19,7 +21,7 @@
  *      and Bun, with each engine (kafkajs and platformatic) (bench/daemon_client.ts).
  *    Every JavaScript client fetches with kafkajs's defaults as consumerd's
  *    balanced session sets them: maxWaitTime 500 ms, minBytes 1, maxBytes
- *    10 MiB, 1 MiB per partition; B0 gets the same through its properties.
+ *    10 MiB, 1 MiB per partition; B0 and B3 get the same through their options.
  *    Runs are interleaved (bench/schedule.ts): each repetition runs every
  *    client once, in an order rotated by one client per repetition. A client
  *    that fails is reported with its error and not run again.
@@ -31,11 +33,15 @@
  *    line is read and again at the last; peak resident memory (VmHWM) at the
  *    end. B0 is the exception: its rate is the tool's `fetch.nMsg.sec`, and
  *    its CPU time covers the JVM's whole life.
- * 4. Starts the daemon with 0, 1, 10 and 50 consumers, each on its own small
+ * 4. The slow-handler section (bench/slow_handler.ts): a handler that waits
+ *    20 ms per message, consumerd (`concurrency`, `ordering`) beside
+ *    Confluent's Parallel Consumer (bench/parallel_consumer_client.ts) at the
+ *    same ordering and concurrency, each rate against the ideal.
+ * 5. Starts the daemon with 0, 1, 10 and 50 consumers, each on its own small
  *    topic, for the time until every consumer is ready and the resident
  *    memory per worker (bench/scale.ts).
- * 5. Prints a Markdown report (medians with min–max over the runs, R/B1 on
- *    the same runtime and handler mode, each client ÷ B0) and writes it to
+ * 6. Prints a Markdown report (medians with min–max over the runs, R/B1 on
+ *    the same runtime and handler mode, each client ÷ B0 and ÷ B3) and writes it to
  *    bench/results/<date>-<commit>.md (`-quick.md` for a smoke run).
  *
  * Where the CPU time goes is a separate tool, bench/profile.ts (V8's sampling
@@ -50,6 +56,7 @@ import type { Client } from "./client.ts";
 import { BenchCluster } from "./cluster.ts";
 import { runContext, srcChangedWarning } from "./context.ts";
 import { daemonClient } from "./daemon_client.ts";
+import { franzClient } from "./franz_client.ts";
 import { javaClient } from "./java_client.ts";
 import { type BenchOptions, parseBenchArgs } from "./options.ts";
 import { METHOD_NOTES, renderReport } from "./report.ts";
@@ -59,6 +66,7 @@ import { buildWorkerBundle } from "../scripts/build.ts";
 import { consumeAll } from "./schedule.ts";
 import { scriptClient } from "./script_client.ts";
 import { type SeededTopic, seedTopic } from "./seed.ts";
+import { runSlowSection } from "./slow_handler.ts";
 
 const log = (line: string) => console.error(line);
 
@@ -69,6 +77,7 @@ function allClients(brokers: string[]): Client[] {
   const platformatic = "bench/clients/platformatic_consumer.mjs";
   return [
     javaClient({ brokers }),
+    franzClient({ brokers }),
     ...runtimes.flatMap((runtime) => [
       scriptClient({
         family: "B1",
@@ -138,18 +147,43 @@ async function main(args: string[]): Promise<number> {
   const context = [...run.lines];
   const groups: string[] = [];
   try {
+    const clients = allClients(options.brokers).filter((c) => matches(options, c.label));
     const topics: Array<SeededTopic & { reps: number }> = [];
-    for (const size of options.sizes) {
+    // Seeding takes a while: only when a client will read the topics.
+    for (const size of clients.length === 0 ? [] : options.sizes) {
       const seeded = await seedTopic(cluster, size, { brokers: options.brokers, log });
       topics.push({ ...seeded, reps: size.reps });
     }
-    const runsPerClient = (t: { reps: number }) => `${t.reps} run${t.reps === 1 ? "" : "s"}`;
-    context.push(
-      `Topics: ${topics.map((t) => `${t.topic} (${runsPerClient(t)} per client)`).join(", ")}`,
-    );
-    const clients = allClients(options.brokers).filter((c) => matches(options, c.label));
+    const runsPerClient = (reps: number) => `${reps} run${reps === 1 ? "" : "s"}`;
+    if (topics.length > 0) {
+      context.push(
+        `Topics: ${
+          topics.map((t) => `${t.topic} (${runsPerClient(t.reps)} per client)`).join(", ")
+        }`,
+      );
+    }
     const consumed = await consumeAll(clients, topics, { runId, log });
     groups.push(...consumed.groups);
+    const slow = options.slowHandler
+      ? await runSlowSection(cluster, {
+        brokers: options.brokers,
+        orderings: options.orderings,
+        concurrency: options.concurrency,
+        windowS: options.slowWindowS,
+        reps: options.slowReps,
+        runId,
+        selected: (label) => matches(options, label),
+        log,
+      })
+      : null;
+    if (slow !== null) {
+      groups.push(...slow.groups);
+      context.push(
+        `Slow-handler topic: ${slow.report.topic.topic} (${
+          runsPerClient(options.slowReps)
+        } per row)`,
+      );
+    }
     const scale = await measureScale(cluster, {
       counts: options.scale,
       reps: options.scaleReps,
@@ -172,6 +206,7 @@ async function main(args: string[]): Promise<number> {
       title: `consumerd benchmark${options.quick ? " (quick smoke run)" : ""}`,
       context,
       runs: consumed.runs,
+      slow: slow?.report ?? null,
       scale: scale.samples,
       notes: METHOD_NOTES,
     });

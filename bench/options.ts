@@ -4,6 +4,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
+import { type Ordering, ORDERINGS } from "./client.ts";
 import type { TopicSize } from "./seed.ts";
 
 /** What one benchmark run does. */
@@ -15,6 +16,16 @@ export interface BenchOptions {
   scale: number[];
   /** Repetitions of each start-up measurement. */
   scaleReps: number;
+  /** Whether the slow-handler section runs. */
+  slowHandler: boolean;
+  /** Slow-handler section: the concurrencies (consumerd `concurrency`, PC `maxConcurrency`). */
+  concurrency: number[];
+  /** Slow-handler section: the orderings. */
+  orderings: Ordering[];
+  /** Slow-handler section: repetitions of each row. */
+  slowReps: number;
+  /** Slow-handler section: each row counts to what its reachable rate handles in this many s. */
+  slowWindowS: number;
   /** Only clients whose label contains one of these (case-insensitive); empty: all. */
   only: string[];
   quick: boolean;
@@ -31,8 +42,14 @@ export const USAGE = `usage: deno task bench [options]
   --reps N              repetitions of each client on each topic (default 3; --quick 1)
   --scale LIST          consumer counts for start-up and memory (default 1,10,50; "none" skips)
   --scale-reps N        repetitions of each start-up measurement (default 1)
+  --no-slow-handler     skip the slow-handler section (a 20 ms handler; consumerd beside the
+                        Parallel Consumer); --slow-handler runs it (the default)
+  --concurrency LIST    the slow-handler section's concurrencies, 1-256 (default 16,64,256; --quick 64)
+  --orderings LIST      the slow-handler section's orderings: partition, key, none (default all;
+                        consumerd's key and none rows are skipped when its check rejects the field)
   --only LIST           only clients whose label contains one of these, e.g. "B1 deno,R deno"
-                        (start-up runs are labelled "R <runtime> <engine> scale", e.g. "R deno platformatic scale")
+                        (start-up runs are labelled "R <runtime> <engine> scale", e.g. "R deno platformatic scale";
+                        slow-handler rows "R deno kafkajs slow <ordering> c<N>" and "PC java slow <ORDERING> c<N>")
   --brokers LIST        bootstrap brokers (default $KAFKA_BROKERS or 127.0.0.1:9092)
   --no-write            print the report without writing bench/results/`;
 
@@ -44,6 +61,18 @@ function positiveInt(value: string, flag: string): number {
     );
   }
   return n;
+}
+
+function parseOrdering(value: string): Ordering {
+  const ordering = ORDERINGS.find((o) => o === value);
+  if (ordering === undefined) {
+    throw new RangeError(
+      `Cannot use the ordering "${value}" in --orderings as it must be one of: ${
+        ORDERINGS.join(", ")
+      }`,
+    );
+  }
+  return ordering;
 }
 
 /**
@@ -91,6 +120,10 @@ export function parseBenchArgs(
       reps: { type: "string" },
       scale: { type: "string" },
       "scale-reps": { type: "string" },
+      "slow-handler": { type: "boolean", default: false },
+      "no-slow-handler": { type: "boolean", default: false },
+      concurrency: { type: "string" },
+      orderings: { type: "string" },
       only: { type: "string" },
       brokers: { type: "string" },
       "no-write": { type: "boolean", default: false },
@@ -98,6 +131,9 @@ export function parseBenchArgs(
     },
   });
   if (values.help) throw new TypeError(USAGE);
+  if (values["slow-handler"] && values["no-slow-handler"]) {
+    throw new TypeError("Cannot use both --slow-handler and --no-slow-handler");
+  }
   const quick = values.quick === true;
   const reps = values.reps === undefined ? (quick ? 1 : 3) : positiveInt(values.reps, "reps");
   const sizes = (values.sizes ?? (quick ? "100x50000,1024x20000" : "100x1000000,1024x300000"))
@@ -115,6 +151,19 @@ export function parseBenchArgs(
     scaleReps: values["scale-reps"] === undefined
       ? 1
       : positiveInt(values["scale-reps"], "scale-reps"),
+    slowHandler: !values["no-slow-handler"],
+    concurrency: list(values.concurrency ?? (quick ? "64" : "16,64,256")).map((n) => {
+      const value = positiveInt(n, "concurrency");
+      if (value > 256) {
+        throw new RangeError(
+          `Cannot use --concurrency as each must be at most 256: current value is "${n}"`,
+        );
+      }
+      return value;
+    }),
+    orderings: list(values.orderings ?? ORDERINGS.join(",")).map(parseOrdering),
+    slowReps: reps,
+    slowWindowS: quick ? 2 : 8,
     only: list(values.only).map((s) => s.toLowerCase()),
     quick,
     outDir: values["no-write"] ? null : "bench/results",

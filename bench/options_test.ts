@@ -28,3 +28,41 @@ Deno.test("parseSize() reads BYTESxCOUNT with optional @REPS", () => {
   assert.throws(() => parseBenchArgs(["--reps", "0"], {}), RangeError);
   assert.throws(() => parseBenchArgs(["--bogus"], {}));
 });
+
+Deno.test("parseBenchArgs() runs the slow-handler section at 16/64/256 in every ordering by default", () => {
+  const options = parseBenchArgs([], {});
+  assert.equal(options.slowHandler, true);
+  assert.deepEqual(options.concurrency, [16, 64, 256]);
+  assert.deepEqual(options.orderings, ["partition", "key", "none"]);
+  assert.equal(options.slowReps, 3);
+  assert.equal(options.slowWindowS, 8);
+});
+
+Deno.test("parseBenchArgs() --quick keeps the slow-handler section to one concurrency, 2 s rows", () => {
+  const options = parseBenchArgs(["--quick"], {});
+  assert.equal(options.slowHandler, true);
+  assert.deepEqual(options.concurrency, [64]);
+  assert.equal(options.slowReps, 1);
+  assert.equal(options.slowWindowS, 2);
+});
+
+Deno.test("parseBenchArgs() reads --no-slow-handler, --concurrency and --orderings", () => {
+  assert.equal(parseBenchArgs(["--no-slow-handler"], {}).slowHandler, false);
+  assert.equal(parseBenchArgs(["--slow-handler", "--quick"], {}).slowHandler, true);
+  const options = parseBenchArgs(["--concurrency", "8, 256", "--orderings", "key,none"], {});
+  assert.deepEqual(options.concurrency, [8, 256]);
+  assert.deepEqual(options.orderings, ["key", "none"]);
+});
+
+Deno.test("parseBenchArgs() rejects a bad concurrency or ordering, saying which", () => {
+  assert.throws(
+    () => parseBenchArgs(["--concurrency", "16,300"], {}),
+    (e: Error) => e instanceof RangeError && e.message.includes('"300"'),
+  );
+  assert.throws(() => parseBenchArgs(["--concurrency", "0"], {}), RangeError);
+  assert.throws(
+    () => parseBenchArgs(["--orderings", "key,random"], {}),
+    (e: Error) => e instanceof RangeError && e.message.includes('"random"'),
+  );
+  assert.throws(() => parseBenchArgs(["--slow-handler", "--no-slow-handler"], {}), TypeError);
+});

@@ -1,23 +1,40 @@
 /**
  * The benchmark's report: Markdown tables of throughput, CPU and memory per
- * client and topic, ratios of consumerd (R) to raw kafkajs (B1) and to
- * Kafka's Java consumer (B0), and the start-up and scale table.
+ * client and topic, ratios of consumerd (R) to the raw client of its engine
+ * (B1, B2), to Kafka's Java consumer (B0) and to franz-go (B3), the
+ * slow-handler table (consumerd beside Confluent's Parallel Consumer), and
+ * the start-up and scale table.
  *
  * @module
  */
-import type { Client } from "./client.ts";
+import { type Client, type Ordering, ORDERINGS } from "./client.ts";
 import type { Sample } from "./sample.ts";
 import type { ScaleSample } from "./scale.ts";
-import type { SeededTopic } from "./seed.ts";
+import { PARTITIONS, type SeededTopic } from "./seed.ts";
 import { type Spread, spread } from "./stats.ts";
 
 /** Every run of one client on one topic. */
 export interface ClientRuns {
-  client: Pick<Client, "label" | "family" | "runtime" | "mode" | "engine">;
+  client: Pick<Client, "label" | "family" | "runtime" | "mode" | "engine" | "slow">;
   topic: SeededTopic;
   samples: Sample[];
   /** Why the client stopped being run, if it failed. */
   failure: string | null;
+}
+
+/** The slow-handler topic with its key count. */
+export type SlowTopic = SeededTopic & { keys: number };
+
+/** What the slow-handler section ran (bench/slow_handler.ts). */
+export interface SlowReport {
+  topic: SlowTopic;
+  /** The handler's wait per message, ms. */
+  waitMs: number;
+  /** The window each row's count is sized for, s. */
+  windowS: number;
+  runs: ClientRuns[];
+  /** consumerd orderings this build's check rejects, with its message. */
+  skipped: Array<{ ordering: Ordering; reason: string }>;
 }
 
 /** Everything the report shows. */
@@ -26,6 +43,8 @@ export interface ReportInput {
   /** Lines of context (date, commit, machine, versions, command), shown as a list. */
   context: string[];
   runs: ClientRuns[];
+  /** The slow-handler section, if it ran. */
+  slow?: SlowReport | null;
   scale: ScaleSample[];
   /** Paragraphs after the tables: method and caveats. */
   notes: readonly string[];
@@ -36,9 +55,10 @@ export const METHOD_NOTES: readonly string[] = [
   "Rates: messages (and MiB of values) from the first to the last message the handler saw, timed inside the handler with `performance.now()`: start-up and group join are excluded. B0 reports Kafka ConsumerPerformance's `fetch.nMsg.sec` / `fetch.MB.sec` (its MB is MiB; join excluded).",
   "CPU µs/msg: user + system time from /proc/<pid>/stat of the client process and its descendants (all threads, so the daemon's Web Workers and the JVM's threads count), sampled when the benchmark read the client's first-message line and again at its last-message line, divided by the messages. The sampling lag is a few ms at each end; the clock tick is 10 ms. B0 (¹) is the JVM's total.",
   "Peak RSS: VmHWM from /proc/<pid>/status at the last message (whole process life, start-up included).",
-  "Fetch settings: every JavaScript client uses maxWaitTime 500 ms, minBytes 1, maxBytes 10 MiB, 1 MiB per partition (kafkajs's defaults as src/kafka/balanced_session.ts keeps them); B0 the same through fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes and max.partition.fetch.bytes, with the JVM's full JIT (-Xmx512m, G1).",
-  "Handlers: each sums `value.byteLength` of every message and counts to the topic's size. B1 eachBatch / eachMessage are kafkajs's callbacks (auto-commit on); B2 reads @platformatic/kafka's message stream (autocommit on); R is `src/main.ts run` with one consumer, one worker, commit mode auto, and a generated handler module (default export per message, or handleBatch). R/B1·B2 compares R with the raw client of its engine on the same runtime: the kafkajs engine with B1 in the same handler mode (per-message ↔ eachMessage, handleBatch ↔ eachBatch), the platformatic engine with B2 (its message stream, for both handler modes); ÷B0 divides a client's median rate by B0's.",
+  "Fetch settings: every JavaScript client uses maxWaitTime 500 ms, minBytes 1, maxBytes 10 MiB, 1 MiB per partition (kafkajs's defaults as src/kafka/balanced_session.ts keeps them); B0 the same through fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes and max.partition.fetch.bytes, with the JVM's full JIT (-Xmx512m, G1); B3 (franz-go) through FetchMaxWait, FetchMinBytes, FetchMaxBytes and FetchMaxPartitionBytes (built with the machine's Go, default GOMAXPROCS and GC).",
+  "Handlers: each sums `value.byteLength` of every message and counts to the topic's size. B1 eachBatch / eachMessage are kafkajs's callbacks (auto-commit on); B2 reads @platformatic/kafka's message stream (autocommit on); R is `src/main.ts run` with one consumer, one worker, commit mode auto, and a generated handler module (default export per message, or handleBatch). R/B1·B2 compares R with the raw client of its engine on the same runtime: the kafkajs engine with B1 in the same handler mode (per-message ↔ eachMessage, handleBatch ↔ eachBatch), the platformatic engine with B2 (its message stream, for both handler modes); B3 polls franz-go's fetches (`PollFetches`) and calls a function per record (group auto-commit, franz-go's default); ÷B0 and ÷B3 divide a client's median rate by B0's and B3's.",
   "Start-up: from spawning the daemon to its last `consumer started` record (every consumer has its partition and committed its start position), each consumer on its own 1-partition topic of 100 records; with 0 consumers, to its `starting` record. Memory: VmRSS after the daemon was ready and idle for 3 s; per worker = (RSS with N − RSS with 0) / N. Idle CPU: the daemon's CPU time over those 3 s, in % of one core. Workers: `bundle` starts them from `dist/worker/` (built by `deno task build` at the start of the run, as the image does), `source` from the TypeScript sources (`CONSUMERD_WORKER_ENTRY=source`); R rows above use the bundle.",
+  "Slow handler: consumerd is `src/main.ts run` on Deno with the kafkajs engine, one consumer, one worker, commit mode auto, `concurrency: N` (and `ordering:` for key and none; partition is the default and is left out), and a per-message handler that awaits a 20 ms `setTimeout` and then counts the message. PC is Confluent's Parallel Consumer (parallel-consumer-core, on its kafka-clients) with ordering PARTITION, KEY or UNORDERED, maxConcurrency N (N threads, each handler call `Thread.sleep(20)`), its default commit mode (PERIODIC_CONSUMER_ASYNCHRONOUS), the same fetch settings, -Xmx512m, G1. Both start from earliest with a fresh group; the window runs from the first handler call's start to the end of the counted-to call (CPU and memory as above).",
   "Everything shares the machine with the broker (and with whatever else ran): figures are comparable within one run, not across machines.",
 ];
 
@@ -98,10 +118,13 @@ function ratio(a: ClientRuns | undefined, b: ClientRuns | undefined): string {
 }
 
 function topicTable(runs: ClientRuns[]): string[] {
-  const b0 = runs.find((r) => r.client.family === "B0" && r.samples.length > 0);
+  const anchor = (family: "B0" | "B3") =>
+    runs.find((r) => r.client.family === family && r.samples.length > 0);
+  const b0 = anchor("B0");
+  const b3 = anchor("B3");
   const lines = [
-    "| client | engine | runtime | handler | runs | msg/s median (min–max) | MiB/s median (min–max) | CPU µs/msg median (min–max) | peak RSS MiB median (min–max) | R/B1·B2 | ÷B0 |",
-    "| --- | --- | --- | --- | --: | --: | --: | --: | --: | --: | --: |",
+    "| client | engine | runtime | handler | runs | msg/s median (min–max) | MiB/s median (min–max) | CPU µs/msg median (min–max) | peak RSS MiB median (min–max) | R/B1·B2 | ÷B0 | ÷B3 |",
+    "| --- | --- | --- | --- | --: | --: | --: | --: | --: | --: | --: | --: |",
   ];
   for (const r of runs) {
     const { client, samples } = r;
@@ -117,7 +140,9 @@ function topicTable(runs: ClientRuns[]): string[] {
         engineOf(client)
       } | ${client.runtime} | ${handlerName(client)} | ${samples.length} | ${cells.join(" | ")} | ${
         client.family === "R" ? ratio(r, twin(runs, r)) : ""
-      } | ${client.family === "B0" ? "" : ratio(r, b0)} |`,
+      } | ${client.family === "B0" ? "" : ratio(r, b0)} | ${
+        client.family === "B3" ? "" : ratio(r, b3)
+      } |`,
     );
   }
   return lines;
@@ -126,7 +151,14 @@ function topicTable(runs: ClientRuns[]): string[] {
 /** The client library a row reads with. */
 function engineOf(client: ClientRuns["client"]): string {
   if (client.engine !== undefined) return client.engine;
-  return { B0: "java", B1: "kafkajs", B2: "platformatic", R: "kafkajs" }[client.family];
+  return {
+    B0: "java",
+    B1: "kafkajs",
+    B2: "platformatic",
+    B3: "franz-go",
+    R: "kafkajs",
+    PC: "parallel-consumer",
+  }[client.family];
 }
 
 function scaleTable(samples: ScaleSample[]): string[] {
@@ -157,6 +189,122 @@ function scaleTable(samples: ScaleSample[]): string[] {
   return lines;
 }
 
+/** The "² Not run (further)" footnote for the runs that failed, or nothing. */
+function failureNotes(runs: ClientRuns[]): string[] {
+  const failures = runs.filter((r) => r.failure !== null);
+  if (failures.length === 0) return [];
+  const out = ["² Not run (further), because it failed:", ""];
+  const seen = new Set<string>();
+  for (const f of failures) {
+    if (seen.has(f.client.label)) continue;
+    seen.add(f.client.label);
+    out.push(`- ${f.client.label} (${f.topic.topic}): ${f.failure}`);
+  }
+  out.push("");
+  return out;
+}
+
+/**
+ * The ideal rate of a slow-handler row, msg/s: `concurrency` calls of
+ * `waitMs` each, all busy all the time.
+ *
+ * @example
+ * ```ts
+ * idealRate(256, 20); // 12,800
+ * ```
+ */
+export function idealRate(concurrency: number, waitMs: number): number {
+  return (concurrency * 1000) / waitMs;
+}
+
+function medianRate(r: ClientRuns | undefined): number {
+  return r === undefined || r.samples.length === 0 ? NaN : spread(r.samples.map(msgPerSec)).median;
+}
+
+/** A slow-handler rate cell: the spread, or why there is none. */
+function slowCell(r: ClientRuns | undefined, skipped: boolean): string {
+  if (r !== undefined && r.samples.length > 0) {
+    return formatSpread(spread(r.samples.map(msgPerSec))) + (r.failure === null ? "" : " ²");
+  }
+  if (r?.failure) return "failed ²";
+  return skipped ? "skipped ³" : "–";
+}
+
+/** The slow-handler section: consumerd beside the Parallel Consumer, then every row's detail. */
+function slowSection(slow: SlowReport): string[] {
+  const { topic, waitMs, runs, skipped } = slow;
+  const settings = [
+    ...new Map(
+      runs.flatMap((r) => r.client.slow === undefined ? [] : [r.client.slow])
+        .map((s) => [`${s.ordering}:${s.concurrency}`, s]),
+    ).values(),
+  ].sort((a, b) =>
+    ORDERINGS.indexOf(a.ordering) - ORDERINGS.indexOf(b.ordering) ||
+    a.concurrency - b.concurrency
+  );
+  const find = (family: "R" | "PC", s: { ordering: Ordering; concurrency: number }) =>
+    runs.find((r) =>
+      r.client.family === family && r.client.slow?.ordering === s.ordering &&
+      r.client.slow.concurrency === s.concurrency
+    );
+  const fraction = (rate: number, ideal: number) =>
+    Number.isFinite(rate) ? (rate / ideal).toFixed(2) : "–";
+  const out = [
+    `## Slow handler: ${waitMs} ms per message (\`${topic.topic}\`: ${PARTITIONS} partitions, ${
+      topic.count.toLocaleString("en-US")
+    } records of ${topic.recordBytes} B over ${topic.keys.toLocaleString("en-US")} keys)`,
+    "",
+    `Each row counts to the messages its reachable rate handles in ${slow.windowS} s (ideal = concurrency / ${waitMs} ms; partition ordering keeps one call per partition in flight). PC is Confluent's Parallel Consumer with the same ordering (PARTITION, KEY, UNORDERED) and maxConcurrency.`,
+    "",
+    `| ordering | concurrency | ideal msg/s | consumerd msg/s median (min–max) | Parallel Consumer msg/s median (min–max) | consumerd ÷ PC | consumerd ÷ ideal | PC ÷ ideal |`,
+    "| --- | --: | --: | --: | --: | --: | --: | --: |",
+  ];
+  for (const s of settings) {
+    const r = find("R", s);
+    const pc = find("PC", s);
+    const ideal = idealRate(s.concurrency, waitMs);
+    const isSkipped = skipped.some((k) => k.ordering === s.ordering);
+    out.push(
+      `| ${s.ordering} | ${s.concurrency} | ${formatNumber(ideal)} | ${slowCell(r, isSkipped)} | ${
+        slowCell(pc, false)
+      } | ${ratio(r, pc)} | ${fraction(medianRate(r), ideal)} | ${
+        fraction(medianRate(pc), ideal)
+      } |`,
+    );
+  }
+  out.push(
+    "",
+    "| client | runs | messages | msg/s median (min–max) | CPU µs/msg median (min–max) | peak RSS MiB median (min–max) |",
+    "| --- | --: | --: | --: | --: | --: |",
+  );
+  for (const r of runs) {
+    const { samples } = r;
+    const cells = samples.length === 0 ? ["–", "–", "–", "–"] : [
+      formatNumber(samples[0]!.messages),
+      formatSpread(spread(samples.map(msgPerSec))),
+      formatSpread(spread(samples.map(cpuUsPerMsg))),
+      formatSpread(spread(samples.map((s) => s.peakKiB / 1024))),
+    ];
+    out.push(
+      `| ${r.client.label}${r.failure === null ? "" : " ²"} | ${samples.length} | ${
+        cells.join(" | ")
+      } |`,
+    );
+  }
+  out.push("", ...failureNotes(runs));
+  if (skipped.length > 0) {
+    out.push(
+      `³ consumerd's ordering ${
+        skipped.map((k) => k.ordering).join("/")
+      } not supported by this build (check: ${
+        [...new Set(skipped.map((k) => `\`${k.reason}\``))].join("; ")
+      }): those rows are skipped, and run once check accepts the field.`,
+      "",
+    );
+  }
+  return out;
+}
+
 /**
  * Renders the report as Markdown.
  *
@@ -178,23 +326,14 @@ export function renderReport(input: ReportInput): string {
       "",
     );
   }
-  const failures = input.runs.filter((r) => r.failure !== null);
   if (input.runs.some((r) => r.samples[0]?.cpuScope === "total")) {
     out.push(
       "¹ CPU time of the whole process life (JVM start-up, JIT and group join included): the tool marks no first message.",
       "",
     );
   }
-  if (failures.length > 0) {
-    out.push("² Not run (further), because it failed:", "");
-    const seen = new Set<string>();
-    for (const f of failures) {
-      if (seen.has(f.client.label)) continue;
-      seen.add(f.client.label);
-      out.push(`- ${f.client.label} (${f.topic.topic}): ${f.failure}`);
-    }
-    out.push("");
-  }
+  out.push(...failureNotes(input.runs));
+  if (input.slow) out.push(...slowSection(input.slow));
   if (input.scale.length > 0) {
     out.push("## Start-up and memory per worker", "", ...scaleTable(input.scale), "");
   }

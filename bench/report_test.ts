@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { parsePerfOutput } from "./java_client.ts";
-import { type ClientRuns, formatNumber, renderReport } from "./report.ts";
+import type { Ordering } from "./client.ts";
+import { type ClientRuns, formatNumber, renderReport, type SlowReport } from "./report.ts";
 import type { Sample } from "./sample.ts";
 import { topicName } from "./seed.ts";
 
@@ -18,8 +19,9 @@ const runs = (
   mode: ClientRuns["client"]["mode"],
   label: string,
   samples: Sample[],
+  runtime: ClientRuns["client"]["runtime"] = "deno",
 ): ClientRuns => ({
-  client: { label, family, runtime: "deno", mode },
+  client: { label, family, runtime, mode },
   topic,
   samples,
   failure: null,
@@ -63,6 +65,113 @@ Deno.test("renderReport() names each R row's engine and compares the platformati
   const row = markdown.split("\n").find((l) => l.startsWith("| R |"));
   assert.ok(row?.startsWith("| R | platformatic | deno | per-message |"), row);
   assert.ok(row?.includes("| 0.50 |"), row);
+});
+
+Deno.test("renderReport() divides every row's median rate by franz-go's (B3) in ÷B3", () => {
+  const markdown = renderReport({
+    title: "t",
+    context: [],
+    runs: [
+      runs("B3", "poll", "B3 go PollFetches", [sample(10)], "go"),
+      runs("B1", "batch", "B1 deno eachBatch", [sample(20)]),
+      runs("R", "batch", "R deno handleBatch", [sample(40)]),
+    ],
+    scale: [],
+    notes: [],
+  });
+  const lines = markdown.split("\n");
+  const header = lines.find((l) => l.startsWith("| client |"))!;
+  assert.ok(header.endsWith("| ÷B0 | ÷B3 |"), header);
+  const b3 = lines.find((l) => l.startsWith("| B3 |"));
+  assert.ok(b3?.startsWith("| B3 | franz-go | go | PollFetches | 1 |"), b3);
+  assert.ok(b3?.endsWith("|  | – |  |"), b3);
+  const r = lines.find((l) => l.startsWith("| R |"));
+  assert.ok(r?.endsWith("| 0.50 | – | 0.25 |"), r);
+});
+
+const slowTopic = { ...topic, topic: "bench-slow-100b-10-k5", keys: 5 };
+const slowRuns = (
+  family: "R" | "PC",
+  ordering: Ordering,
+  concurrency: number,
+  samples: Sample[],
+  failure: string | null = null,
+): ClientRuns => ({
+  client: {
+    label: `${family} slow ${ordering} c${concurrency}`,
+    family,
+    runtime: family === "R" ? "deno" : "java",
+    mode: "message",
+    slow: { ordering, concurrency },
+  },
+  topic: slowTopic,
+  samples,
+  failure,
+});
+const renderSlow = (runs: ClientRuns[], skipped: SlowReport["skipped"] = []): string =>
+  renderReport({
+    title: "t",
+    context: [],
+    runs: [],
+    slow: { topic: slowTopic, waitMs: 20, windowS: 8, runs, skipped },
+    scale: [],
+    notes: [],
+  });
+const rowOf = (markdown: string, start: string) =>
+  markdown.split("\n").find((l) => l.startsWith(start));
+
+Deno.test("renderReport() sets consumerd beside the Parallel Consumer per ordering and concurrency", () => {
+  // 10 messages in 20 ms: 500 msg/s; in 10 ms: 1,000 msg/s.
+  const markdown = renderSlow([
+    slowRuns("PC", "key", 16, [sample(10)]),
+    slowRuns("R", "key", 16, [sample(20)]),
+    slowRuns("PC", "none", 64, [sample(20)]),
+    slowRuns("R", "none", 64, [sample(10)]),
+    slowRuns("R", "partition", 16, [sample(40)]),
+  ]);
+  assert.ok(markdown.includes("## Slow handler: 20 ms per message"), markdown);
+  // ideal = concurrency / 20 ms: 800 msg/s at 16, 3,200 at 64.
+  assert.equal(
+    rowOf(markdown, "| partition | 16 |"),
+    "| partition | 16 | 800 | 250 | – | – | 0.31 | – |",
+  );
+  assert.equal(
+    rowOf(markdown, "| key | 16 |"),
+    "| key | 16 | 800 | 500 | 1,000 | 0.50 | 0.63 | 1.25 |",
+  );
+  assert.equal(
+    rowOf(markdown, "| none | 64 |"),
+    "| none | 64 | 3,200 | 1,000 | 500 | 2.00 | 0.31 | 0.16 |",
+  );
+  const partition = markdown.indexOf("| partition | 16 |");
+  assert.ok(partition < markdown.indexOf("| key | 16 |"), "rows in ordering order");
+  assert.ok(rowOf(markdown, "| R slow key c16 | 1 | 10 | 500 |"), markdown);
+});
+
+Deno.test("renderReport() marks consumerd's rows of an ordering its build rejects as skipped, with check's words", () => {
+  const unknown = 'consumers[0].ordering: unknown key "ordering"';
+  const markdown = renderSlow([
+    slowRuns("PC", "key", 64, [sample(10)]),
+    slowRuns("PC", "none", 64, [], "The process exited"),
+  ], [{ ordering: "key", reason: unknown }, { ordering: "none", reason: unknown }]);
+  assert.equal(
+    rowOf(markdown, "| key | 64 |"),
+    "| key | 64 | 3,200 | skipped ³ | 1,000 | – | – | 0.31 |",
+  );
+  assert.equal(
+    rowOf(markdown, "| none | 64 |"),
+    "| none | 64 | 3,200 | skipped ³ | failed ² | – | – | – |",
+  );
+  assert.ok(
+    markdown.includes(
+      '³ consumerd\'s ordering key/none not supported by this build (check: `consumers[0].ordering: unknown key "ordering"`)',
+    ),
+    markdown,
+  );
+  assert.ok(
+    markdown.includes("- PC slow none c64 (bench-slow-100b-10-k5): The process exited"),
+    markdown,
+  );
 });
 
 Deno.test("parsePerfOutput() reads ConsumerPerformance's header and values", () => {

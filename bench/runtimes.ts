@@ -47,9 +47,11 @@ export function scriptCommand(
 }
 
 /** The version a runtime reports, for the report's header. */
-export async function runtimeVersion(runtime: JsRuntime | "java"): Promise<string> {
+export async function runtimeVersion(runtime: JsRuntime | "java" | "go"): Promise<string> {
   const [command, args] = runtime === "java"
     ? ["java", ["-version"]]
+    : runtime === "go"
+    ? ["go", ["version"]]
     : runtime === "deno"
     ? [Deno.execPath(), ["--version"]]
     : [runtime === "bun" ? BUN : "node", ["--version"]];

@@ -1,8 +1,8 @@
 /**
  * The interleaved schedule: each repetition runs every client once on every
  * topic, in an order rotated by one client per repetition, so that no client
- * always runs first or right after the same one. A client that fails is
- * recorded with its error and not run again.
+ * always runs first or right after the same one. A client that fails (or
+ * cannot be prepared, e.g. built) is recorded with its error and not run again.
  *
  * @module
  */
@@ -35,6 +35,14 @@ export async function consumeAll(
   );
   const groups: string[] = [];
   const failed = new Map<string, string>();
+  for (const client of clients) {
+    try {
+      await client.prepare?.();
+    } catch (error) {
+      log(`${client.label}: FAILED to prepare, not run: ${(error as Error).message}`);
+      failed.set(client.label, (error as Error).message.split("\n")[0] ?? String(error));
+    }
+  }
   const maxReps = Math.max(...topics.map((t) => t.reps));
   for (let rep = 1; rep <= maxReps; rep++) {
     // Rotate the order so that no client always runs first, or right after the same one.

@@ -1,13 +1,14 @@
 /**
  * B1 and B2: a consumer script from bench/clients/ in its own process, on
- * Node, Deno or Bun.
+ * Node, Deno or Bun; and the line protocol every client process speaks.
  *
  * @module
  */
 import { MeasuredProcess } from "./child.ts";
 import { type Client, doneTimeoutMs, type Family, FIRST_MESSAGE_TIMEOUT_MS } from "./client.ts";
 import { type JsRuntime, ROOT, scriptCommand } from "./runtimes.ts";
-import { measureWindow } from "./sample.ts";
+import { measureWindow, type Sample } from "./sample.ts";
+import type { SeededTopic } from "./seed.ts";
 
 /** Options for {@linkcode scriptClient}. */
 export interface ScriptClientOptions {
@@ -49,20 +50,34 @@ export function scriptClient(options: ScriptClientOptions): Client {
         String(topic.count),
         mode,
       ], { denoFlags });
-      const process = new MeasuredProcess(command, args, { cwd: ROOT, stdin: true });
-      try {
-        return await measureWindow(process, {
-          first: (r, stream) => stream === "stdout" && r.bench === "first",
-          done: (r, stream) => stream === "stdout" && r.bench === "done",
-        }, { firstTimeoutMs: FIRST_MESSAGE_TIMEOUT_MS, doneTimeoutMs: doneTimeoutMs(topic) });
-      } catch (error) {
-        throw new Error(clientError(process.tail) ?? (error as Error).message, { cause: error });
-      } finally {
-        await process.closeStdin();
-        await process.stop(10_000);
-      }
+      return await measureProtocolClient(command, args, topic);
     },
   };
+}
+
+/**
+ * Runs a client process that speaks bench/clients/report.mjs's protocol on
+ * stdout until it reports the last of `topic.count` messages, measured
+ * (bench/sample.ts); then closes its stdin and stops it. A failure carries
+ * the client's own `{"bench":"error"}` message when it printed one.
+ */
+export async function measureProtocolClient(
+  command: string,
+  args: string[],
+  topic: SeededTopic,
+): Promise<Sample> {
+  const process = new MeasuredProcess(command, args, { cwd: ROOT, stdin: true });
+  try {
+    return await measureWindow(process, {
+      first: (r, stream) => stream === "stdout" && r.bench === "first",
+      done: (r, stream) => stream === "stdout" && r.bench === "done",
+    }, { firstTimeoutMs: FIRST_MESSAGE_TIMEOUT_MS, doneTimeoutMs: doneTimeoutMs(topic) });
+  } catch (error) {
+    throw new Error(clientError(process.tail) ?? (error as Error).message, { cause: error });
+  } finally {
+    await process.closeStdin();
+    await process.stop(10_000);
+  }
 }
 
 /** The message of the client's `{"bench":"error"}` line, first line only. */

@@ -19,6 +19,8 @@ export interface SeededTopic extends TopicSize {
   topic: string;
   /** False when an earlier run's topic was reused. */
   created: boolean;
+  /** The slowest rate a run may read at before it times out, msg/s (default 5,000). */
+  minRate?: number;
 }
 
 /** Partitions of every benchmark topic. */
@@ -37,6 +39,43 @@ export function topicName({ recordBytes, count }: TopicSize): string {
   return `bench-${size}-${count}`;
 }
 
+/**
+ * Whether `topic` already holds exactly `count` records in
+ * {@linkcode PARTITIONS} partitions; if not, it is (deleted and) created
+ * empty, ready to be seeded.
+ */
+export async function reuseOrCreate(
+  cluster: BenchCluster,
+  topic: string,
+  count: number,
+  log: (line: string) => void,
+): Promise<boolean> {
+  const partitions = await cluster.partitions(topic);
+  if (partitions === PARTITIONS && await cluster.records(topic) === count) {
+    log(`reusing ${topic} (${count} records)`);
+    return true;
+  }
+  if (partitions !== null) {
+    log(`${topic} does not hold ${count} records in ${PARTITIONS} partitions; seeding again`);
+    await cluster.deleteTopics([topic]);
+    await waitUntil(async () => await cluster.partitions(topic) === null, `${topic} deleted`);
+  }
+  await cluster.createTopic(topic, PARTITIONS);
+  return false;
+}
+
+/** Throws unless a freshly seeded topic holds `count` records. */
+export async function verifySeeded(
+  cluster: BenchCluster,
+  topic: string,
+  count: number,
+): Promise<void> {
+  const records = await cluster.records(topic);
+  if (records !== count) {
+    throw new Error(`Seeding ${topic} produced ${records} records, expected ${count}`);
+  }
+}
+
 /** Seeds a topic unless it already holds the right records; see the module doc. */
 export async function seedTopic(
   cluster: BenchCluster,
@@ -44,17 +83,9 @@ export async function seedTopic(
   { brokers, log }: { brokers: string[]; log: (line: string) => void },
 ): Promise<SeededTopic> {
   const topic = topicName(size);
-  const partitions = await cluster.partitions(topic);
-  if (partitions === PARTITIONS && await cluster.records(topic) === size.count) {
-    log(`reusing ${topic} (${size.count} records of ${size.recordBytes} B)`);
+  if (await reuseOrCreate(cluster, topic, size.count, log)) {
     return { ...size, topic, created: false };
   }
-  if (partitions !== null) {
-    log(`${topic} does not hold ${size.count} records in ${PARTITIONS} partitions; seeding again`);
-    await cluster.deleteTopics([topic]);
-    await waitUntil(async () => await cluster.partitions(topic) === null, `${topic} deleted`);
-  }
-  await cluster.createTopic(topic, PARTITIONS);
   log(`seeding ${topic}: ${size.count} records of ${size.recordBytes} B with producer-perf`);
   const result = await kafkaTool("producer-perf", [
     "--topic",
@@ -76,10 +107,7 @@ export async function seedTopic(
     throw new Error(`producer-perf failed (exit ${result.code}):\n${result.stderr}${summary}`);
   }
   log(`  ${summary}`);
-  const records = await cluster.records(topic);
-  if (records !== size.count) {
-    throw new Error(`Seeding ${topic} produced ${records} records, expected ${size.count}`);
-  }
+  await verifySeeded(cluster, topic, size.count);
   return { ...size, topic, created: true };
 }
 

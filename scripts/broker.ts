@@ -144,7 +144,8 @@ async function libsDir(): Promise<string> {
   return join(cacheDir(), `kafka-${await sha1(await Deno.readTextFile(POM))}`, "libs");
 }
 
-async function exists(path: string): Promise<boolean> {
+/** Whether a file or directory exists at `path`. */
+export async function exists(path: string): Promise<boolean> {
   try {
     await Deno.stat(path);
     return true;

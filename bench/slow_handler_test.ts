@@ -1,0 +1,116 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { pathToFileURL } from "node:url";
+import { slowConsumerFields, slowHandlerSource } from "./daemon_client.ts";
+import { idealRate } from "./report.ts";
+import { doneTimeoutMs } from "./client.ts";
+import {
+  expectedMessages,
+  orderingSupport,
+  SLOW_TOPIC,
+  slowClients,
+  slowTopicName,
+} from "./slow_handler.ts";
+
+Deno.test("expectedMessages() sizes a row for its reachable rate over the window, capped by the topic", () => {
+  const topic = { windowS: 8, available: 120_000 };
+  // key and none: concurrency / 20 ms.
+  assert.equal(expectedMessages({ ordering: "key", concurrency: 16 }, topic), 6_400);
+  assert.equal(expectedMessages({ ordering: "none", concurrency: 256 }, topic), 102_400);
+  // partition: one call per partition at most, whatever the concurrency.
+  assert.equal(expectedMessages({ ordering: "partition", concurrency: 256 }, topic), 1_200);
+  assert.equal(expectedMessages({ ordering: "partition", concurrency: 2 }, topic), 800);
+  assert.equal(
+    expectedMessages({ ordering: "none", concurrency: 256 }, { windowS: 60, available: 120_000 }),
+    120_000,
+  );
+  assert.equal(idealRate(256, 20), 12_800);
+});
+
+Deno.test("the slow-handler topic holds every row's count", () => {
+  for (const concurrency of [16, 64, 256]) {
+    const settings = { ordering: "none" as const, concurrency };
+    assert.ok(idealRate(concurrency, 20) * 8 <= SLOW_TOPIC.count, `concurrency ${concurrency}`);
+    assert.equal(
+      expectedMessages(settings, { windowS: 8, available: SLOW_TOPIC.count }),
+      idealRate(concurrency, 20) * 8,
+    );
+  }
+  assert.equal(slowTopicName(SLOW_TOPIC), "bench-slow-100b-120000-k3000");
+});
+
+Deno.test("slowConsumerFields() leaves ordering partition out, so that today's builds accept it", () => {
+  assert.deepEqual(slowConsumerFields({ ordering: "partition", concurrency: 16 }), {
+    concurrency: 16,
+  });
+  assert.deepEqual(slowConsumerFields({ ordering: "key", concurrency: 64 }), {
+    concurrency: 64,
+    ordering: "key",
+  });
+});
+
+Deno.test("slowHandlerSource() waits on a timer per call, then counts; marks the first start and the last end", async () => {
+  const dir = await Deno.makeTempDir();
+  try {
+    const path = join(dir, "handler.ts");
+    await Deno.writeTextFile(path, slowHandlerSource(3, 30));
+    const handle = (await import(pathToFileURL(path).href)).default;
+    const logged: Array<{ message: string; fields?: Record<string, unknown> }> = [];
+    const ctx = {
+      log: {
+        info: (message: string, fields?: Record<string, unknown>) =>
+          logged.push({ message, ...(fields ? { fields } : {}) }),
+      },
+    };
+    const value = new Uint8Array(10);
+    const began = performance.now();
+    // Three calls at once: they overlap, so they end together after one wait.
+    await Promise.all([
+      handle({ value }, ctx),
+      handle({ value }, ctx),
+      handle({ value: null }, ctx),
+    ]);
+    const took = performance.now() - began;
+    assert.deepEqual(logged.map((l) => l.message), ["bench-first", "bench-done"]);
+    const done = logged[1]!.fields!;
+    assert.equal(done.messages, 3);
+    assert.equal(done.bytes, 20);
+    assert.ok((done.elapsedMs as number) >= 29, `elapsedMs ${done.elapsedMs}`);
+    assert.ok((done.elapsedMs as number) <= took + 1, `elapsedMs ${done.elapsedMs} > ${took}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("orderingSupport() passes the partition rows' config through check, and reports key as accepted or why not", async () => {
+  assert.equal(await orderingSupport("partition", ["127.0.0.1:9092"]), null);
+  const key = await orderingSupport("key", ["127.0.0.1:9092"]);
+  assert.ok(key === null || key.startsWith("consumers[0].ordering:"), String(key));
+});
+
+Deno.test("slowClients() pairs the Parallel Consumer and consumerd for each concurrency and ordering", () => {
+  const clients = slowClients({
+    brokers: ["127.0.0.1:9092"],
+    orderings: ["partition", "key"],
+    concurrency: [16, 256],
+    windowS: 8,
+    available: 120_000,
+  });
+  assert.deepEqual(clients.map((c) => c.label), [
+    "PC java slow PARTITION c16",
+    "R deno kafkajs slow partition c16",
+    "PC java slow KEY c16",
+    "R deno kafkajs slow key c16",
+    "PC java slow PARTITION c256",
+    "R deno kafkajs slow partition c256",
+    "PC java slow KEY c256",
+    "R deno kafkajs slow key c256",
+  ]);
+  assert.deepEqual(clients[3]!.slow, { ordering: "key", concurrency: 16 });
+});
+
+Deno.test("doneTimeoutMs() allows a slow row down to its own floor, the others down to 5,000 msg/s", () => {
+  const topic = { topic: "t", recordBytes: 100, count: 1_200, created: false };
+  assert.equal(doneTimeoutMs(topic), 30_240);
+  assert.equal(doneTimeoutMs({ ...topic, minRate: 15 }), 110_000);
+});
