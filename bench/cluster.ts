@@ -6,7 +6,7 @@
  */
 import { Buffer } from "node:buffer";
 import { type Admin, Kafka, logLevel } from "kafkajs";
-import { createTopicWithLeaders } from "../src/kafka/create_topic.ts";
+import { createTopicWithLeaders } from "../src/kafka/kafkajs/create_topic.ts";
 
 /** Records per produce request of {@linkcode BenchCluster.produce}. */
 export const PRODUCE_CHUNK = 5_000;

@@ -8,7 +8,7 @@
 import { flag, parseArgs } from "../src/cli/args.ts";
 import { runDaemon } from "../src/cli/run.ts";
 import { loadConfigFile } from "../src/config/load.ts";
-import { KafkaAdmin } from "../src/kafka/admin.ts";
+import { KafkaAdmin } from "../src/kafka/kafkajs/admin.ts";
 import { runtime } from "../src/runtime/mod.ts";
 import { brokerDown, BrokerError, brokerOptions, ensureBroker } from "./broker.ts";
 

@@ -1,6 +1,6 @@
 /**
  * B1: a raw kafkajs consumer in one process, with the fetch settings
- * consumerd's balanced session uses (src/kafka/balanced_session.ts). Runs
+ * consumerd's balanced session uses (src/kafka/kafkajs/balanced_session.ts). Runs
  * unchanged on Node, Deno and Bun.
  *
  *   node bench/clients/kafkajs_consumer.mjs <brokers> <topic> <group> <expected> batch|message

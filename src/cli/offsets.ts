@@ -6,7 +6,7 @@
  * @module
  */
 import type { KafkaConfig } from "../config/types.ts";
-import { KafkaAdmin } from "../kafka/admin.ts";
+import { KafkaAdmin } from "../kafka/kafkajs/admin.ts";
 import { lag } from "../supervisor/status.ts";
 import {
   parsePartitionList,

@@ -23,8 +23,8 @@ export async function loadEngine(engine: Engine, mode: "balanced" | "simple"): P
     await import("./platformatic/session.ts");
     const { loadPlatformatic } = await import("./platformatic/library.ts");
     await loadPlatformatic();
-  } else if (mode === "simple") await import("./simple_session.ts");
-  else await import("./balanced_session.ts");
+  } else if (mode === "simple") await import("./kafkajs/simple_session.ts");
+  else await import("./kafkajs/balanced_session.ts");
 }
 
 /**
@@ -45,9 +45,9 @@ export async function startSession(
     return await startPlatformaticSession(options, mode);
   }
   if (mode === "simple") {
-    const { startSimpleSession } = await import("./simple_session.ts");
+    const { startSimpleSession } = await import("./kafkajs/simple_session.ts");
     return await startSimpleSession(options);
   }
-  const { startBalancedSession } = await import("./balanced_session.ts");
+  const { startBalancedSession } = await import("./kafkajs/balanced_session.ts");
   return await startBalancedSession(options);
 }

@@ -26,7 +26,7 @@ export async function evictGroupMember(
     const { evictMember } = await import("./platformatic/evict.ts");
     await evictMember(kafka, options);
   } else {
-    const { evictGroupMember } = await import("./topic_client.ts");
+    const { evictGroupMember } = await import("./kafkajs/topic_client.ts");
     await evictGroupMember(kafka, options);
   }
 }

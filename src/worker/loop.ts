@@ -188,7 +188,7 @@ export async function startWorkerLoop(
   // Loaded only when used: a worker without a dead-letter topic never loads its producer.
   const deadLetters = consumer.deadLetterTopic === null
     ? null
-    : (await import("../kafka/dead_letter.ts")).createDeadLetterSink(start.kafka, {
+    : (await import("../kafka/kafkajs/dead_letter.ts")).createDeadLetterSink(start.kafka, {
       clientIdSuffix: `${consumer.name}-${start.replica}`,
       consumer: consumer.name,
       logger: log,

@@ -12,8 +12,8 @@
  * `deno task scale-out` runs the same on Deno only and on Bun only.
  */
 import assert from "node:assert/strict";
-import type { GroupDescription } from "../../src/kafka/admin.ts";
-import type { KafkaAdmin } from "../../src/kafka/admin.ts";
+import type { GroupDescription } from "../../src/kafka/kafkajs/admin.ts";
+import type { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
 import {
   type DaemonProcess,
   type DaemonRuntime,
@@ -31,7 +31,7 @@ import {
 } from "../harness/kafka.ts";
 
 const PARTITIONS = 12;
-/** The balanced session's `sessionTimeout` (src/kafka/balanced_session.ts). */
+/** The balanced session's `sessionTimeout` (src/kafka/kafkajs/balanced_session.ts). */
 const SESSION_TIMEOUT_MS = 30_000;
 /** After the session expires: the survivors notice at their next heartbeat (3 s) and rejoin. */
 const REBALANCE_SLACK_MS = 15_000;

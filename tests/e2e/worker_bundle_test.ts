@@ -6,7 +6,7 @@
  * records are the case to prove: the bundle hands kafkajs `zlib` only when
  * a compressed batch first arrives (src/worker/bundle_require.ts), kafkajs's
  * plaintext connections on Deno go through Deno's own TCP API
- * (src/kafka/deno_socket.ts), and @platformatic/kafka's CommonJS
+ * (src/kafka/kafkajs/deno_socket.ts), and @platformatic/kafka's CommonJS
  * dependencies get real built-in modules from the bundle's `require`.
  */
 import assert from "node:assert/strict";
@@ -14,7 +14,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CompressionTypes } from "kafkajs";
 import { buildWorkerBundle } from "../../scripts/build.ts";
-import { createKafka } from "../../src/kafka/client.ts";
+import { createKafka } from "../../src/kafka/kafkajs/client.ts";
 import {
   daemonCommand,
   fixtureHandler,

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { basename, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import type { KafkaAdmin } from "../../src/kafka/admin.ts";
+import type { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
 import type { DaemonProcess } from "./daemon.ts";
 import { envAssignments, execForm, type Instruction, parseDockerfile } from "./dockerfile.ts";
 

@@ -6,8 +6,8 @@
  */
 import type { Engine, KafkaConfig } from "../../src/config/types.ts";
 import type { SessionOptions } from "../../src/kafka/session.ts";
-import { KafkaAdmin } from "../../src/kafka/admin.ts";
-import { createKafka } from "../../src/kafka/client.ts";
+import { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
+import { createKafka } from "../../src/kafka/kafkajs/client.ts";
 import { kafkaTool } from "../../scripts/broker.ts";
 
 /** The broker list the tests use (`KAFKA_BROKERS`, default 127.0.0.1:9092). */

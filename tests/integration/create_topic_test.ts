@@ -6,7 +6,7 @@
  * latter here, and CI's chaos soak once failed at creation with the former.
  */
 import assert from "node:assert/strict";
-import { KafkaAdmin } from "../../src/kafka/admin.ts";
+import { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
 import { TEST_KAFKA, uniqueName } from "../harness/kafka.ts";
 
 Deno.test("ensureTopic resolves once every partition is served by its leader, and is false for an existing topic", async () => {

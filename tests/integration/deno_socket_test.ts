@@ -1,9 +1,13 @@
 /**
- * The socket kafkajs gets on Deno (src/kafka/deno_socket.ts), against real
+ * The socket kafkajs gets on Deno (src/kafka/kafkajs/deno_socket.ts), against real
  * loopback TCP servers: what it must keep of node:net's behaviour.
  */
 import assert from "node:assert/strict";
-import { denoSocketFactory, errorCode, type KafkaSocket } from "../../src/kafka/deno_socket.ts";
+import {
+  denoSocketFactory,
+  errorCode,
+  type KafkaSocket,
+} from "../../src/kafka/kafkajs/deno_socket.ts";
 
 const connect = denoSocketFactory((bytes) => bytes.slice());
 

@@ -5,8 +5,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { type ISocketFactory, Kafka, logLevel } from "kafkajs";
-import { denoSocketFactory, type SocketRequest } from "../../src/kafka/deno_socket.ts";
-import { consumerWithAdmin } from "../../src/kafka/kafkajs_shared_cluster.ts";
+import { denoSocketFactory, type SocketRequest } from "../../src/kafka/kafkajs/deno_socket.ts";
+import { consumerWithAdmin } from "../../src/kafka/kafkajs/shared_cluster.ts";
 import { BROKERS, produceNumbered, uniqueName, withTopic } from "../harness/kafka.ts";
 
 Deno.test("consumerWithAdmin: the admin reads offsets over the consumer's connections, opening none", async () => {

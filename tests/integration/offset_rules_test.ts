@@ -5,7 +5,7 @@
  * checks which offsets the handler then sees.
  */
 import assert from "node:assert/strict";
-import type { KafkaAdmin } from "../../src/kafka/admin.ts";
+import type { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
 import {
   type DaemonProcess,
   fixtureHandler,

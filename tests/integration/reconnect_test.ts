@@ -3,7 +3,7 @@
  * first connect failed still dead-letters once the brokers are reachable.
  */
 import assert from "node:assert/strict";
-import { createDeadLetterSink } from "../../src/kafka/dead_letter.ts";
+import { createDeadLetterSink } from "../../src/kafka/kafkajs/dead_letter.ts";
 import { createLogger } from "../../src/log.ts";
 import { createMessage } from "../../src/message.ts";
 import { BROKERS, TEST_KAFKA, withTopic } from "../harness/kafka.ts";

@@ -14,8 +14,8 @@ import {
   type PartitionOffset,
   type SessionOptions,
 } from "../../src/kafka/session.ts";
-import { createKafka } from "../../src/kafka/client.ts";
-import { startSimpleSession } from "../../src/kafka/simple_session.ts";
+import { createKafka } from "../../src/kafka/kafkajs/client.ts";
+import { startSimpleSession } from "../../src/kafka/kafkajs/simple_session.ts";
 import { createLogger } from "../../src/log.ts";
 import {
   committedByKafkaTool,

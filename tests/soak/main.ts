@@ -10,7 +10,7 @@
  */
 import { join } from "node:path";
 import { brokerDown, BrokerError, brokerOptions, ensureBroker } from "../../scripts/broker.ts";
-import { KafkaAdmin } from "../../src/kafka/admin.ts";
+import { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
 import { TEST_KAFKA } from "../harness/kafka.ts";
 import { formatPartitions, formatReport, passed } from "./checker.ts";
 import { checkRun, FULL, runSoak, type SavedRun, SHORT } from "./run.ts";

@@ -22,7 +22,7 @@ import {
   kafkaTool,
   runningBrokerPid,
 } from "../../scripts/broker.ts";
-import { KafkaAdmin } from "../../src/kafka/admin.ts";
+import { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
 import { type DaemonProcess, startDaemon, writeConsumersConfig } from "../harness/daemon.ts";
 import { BROKERS, TEST_KAFKA, uniqueName } from "../harness/kafka.ts";
 import {

@@ -6,10 +6,10 @@
  */
 import { Buffer } from "node:buffer";
 import { type Admin, AssignerProtocol, type Producer } from "kafkajs";
-import type { KafkaConfig } from "../config/types.ts";
+import type { KafkaConfig } from "../../config/types.ts";
 import { createKafka } from "./client.ts";
 import { createTopicWithLeaders } from "./create_topic.ts";
-import { createLogger } from "../log.ts";
+import { createLogger } from "../../log.ts";
 import { TopicClient } from "./topic_client.ts";
 
 /** A partition's log start offset and high watermark. */

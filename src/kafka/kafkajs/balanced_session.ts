@@ -10,9 +10,9 @@
  * @module
  */
 import type { Admin, EachBatchPayload, KafkaMessage } from "kafkajs";
-import { type Message, recordOf } from "../message.ts";
+import { type Message, recordOf } from "../../message.ts";
 import { createKafka } from "./client.ts";
-import { consumerWithAdmin } from "./kafkajs_shared_cluster.ts";
+import { consumerWithAdmin } from "./shared_cluster.ts";
 import {
   type ConsumerSession,
   type PartitionOffset,
@@ -20,7 +20,7 @@ import {
   type SessionOptions,
   StaleAssignmentError,
   tagHeartbeatFailure,
-} from "./session.ts";
+} from "../session.ts";
 
 /** Heartbeat errors that mean this member left the group's current generation. */
 const MEMBER_GONE = new Set(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "FENCED_INSTANCE_ID"]);

@@ -7,9 +7,9 @@
 import { Buffer } from "node:buffer";
 import { type ISocketFactory, Kafka, logLevel, type SASLOptions } from "kafkajs";
 // Before any client exists: idle connections stop polling their queue every millisecond.
-import "./kafkajs_idle_queue.ts";
-import type { KafkaConfig } from "../config/types.ts";
-import type { Logger } from "../log.ts";
+import "./idle_queue.ts";
+import type { KafkaConfig } from "../../config/types.ts";
+import type { Logger } from "../../log.ts";
 import { denoSocketFactory } from "./deno_socket.ts";
 
 /** Options for {@linkcode createKafka}. */

@@ -7,9 +7,9 @@
  */
 import { Buffer } from "node:buffer";
 import type { Producer } from "kafkajs";
-import type { KafkaConfig } from "../config/types.ts";
-import type { Logger } from "../log.ts";
-import type { Message } from "../message.ts";
+import type { KafkaConfig } from "../../config/types.ts";
+import type { Logger } from "../../log.ts";
+import type { Message } from "../../message.ts";
 import { createKafka } from "./client.ts";
 
 /** Produces failed messages to a dead-letter topic. */

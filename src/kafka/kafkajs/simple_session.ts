@@ -14,12 +14,12 @@
  *
  * @module
  */
-import { errorFields, type Logger } from "../log.ts";
-import { backoffDelay } from "../backoff.ts";
+import { errorFields, type Logger } from "../../log.ts";
+import { backoffDelay } from "../../backoff.ts";
 import { toMessage } from "./balanced_session.ts";
-import { checkOffsets, isOffset } from "./offset_checks.ts";
-import { BackgroundCommits } from "./background_commit.ts";
-import { type OutOfRangeSession, resetOutOfRange } from "./out_of_range.ts";
+import { checkOffsets, isOffset } from "../offset_checks.ts";
+import { BackgroundCommits } from "../background_commit.ts";
+import { type OutOfRangeSession, resetOutOfRange } from "../out_of_range.ts";
 import {
   advanceCursor,
   type FetchCursor,
@@ -28,14 +28,14 @@ import {
   readPositions,
   readyCursors,
   uncommittedPositions,
-} from "./fetch_cursor.ts";
+} from "../fetch_cursor.ts";
 import type {
   ConsumerSession,
   FetchedBatch,
   PartitionOffset,
   PartitionState,
   SessionOptions,
-} from "./session.ts";
+} from "../session.ts";
 import {
   errorType,
   isRetriable,

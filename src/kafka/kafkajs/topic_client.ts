@@ -18,11 +18,11 @@
  */
 import type { KafkaMessage } from "kafkajs";
 import KafkajsBatch from "kafkajs/src/consumer/batch.js";
-import type { KafkaConfig } from "../config/types.ts";
-import type { Logger } from "../log.ts";
-import { backoffDelay } from "../backoff.ts";
+import type { KafkaConfig } from "../../config/types.ts";
+import type { Logger } from "../../log.ts";
+import { backoffDelay } from "../../backoff.ts";
 import { createKafka } from "./client.ts";
-import type { FetchLimits, PartitionOffset } from "./session.ts";
+import type { FetchLimits, PartitionOffset } from "../session.ts";
 
 /** The part of kafkajs's internal `Broker` used here. */
 interface InternalBroker {
