@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
-import { describeKafkaError } from "../../src/kafka/operator_error.ts";
-import * as shapes from "./kafka/connect_error_shapes.ts";
+import { describeKafkaError } from "../../../src/kafka/operator_error.ts";
+import * as shapes from "./connect_error_shapes.ts";
 
 const where = { topic: "orders", brokers: ["127.0.0.1:9999"] };
 

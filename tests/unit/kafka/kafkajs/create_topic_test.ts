@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { leadersReady } from "../../../src/kafka/kafkajs/create_topic.ts";
+import { leadersReady } from "../../../../src/kafka/kafkajs/create_topic.ts";
 
 Deno.test("leadersReady: every expected partition is listed and has a leader", () => {
   const led = [{ partitionId: 0, leader: 1 }, { partitionId: 1, leader: 1 }];

@@ -4,7 +4,7 @@ import {
   idleQueueFixed,
   nextCheckDelay,
   timeoutSweepMs,
-} from "../../../src/kafka/kafkajs/idle_queue.ts";
+} from "../../../../src/kafka/kafkajs/idle_queue.ts";
 
 Deno.test("nextCheckDelay: none while nothing waits, throttled or not", () => {
   assert.equal(nextCheckDelay(0, -1, 1_000), null);

@@ -1,9 +1,12 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath, pathToFileURL } from "node:url";
-import { buildWorkerBundle } from "../../../scripts/build.ts";
-import { BUNDLE_DIR } from "../../../src/supervisor/worker_bundle.ts";
-import { lazyValidator, type Validator } from "../../../src/kafka/platformatic/lazy_validators.ts";
+import { buildWorkerBundle } from "../../../../scripts/build.ts";
+import { BUNDLE_DIR } from "../../../../src/supervisor/worker_bundle.ts";
+import {
+  lazyValidator,
+  type Validator,
+} from "../../../../src/kafka/platformatic/lazy_validators.ts";
 
 Deno.test("lazyValidator() compiles on the first call, once", () => {
   let compiled = 0;
@@ -35,9 +38,9 @@ Deno.test("lazyValidator() forwards the arguments, `this` and each call's errors
   assert.equal(validate.errors, null);
 });
 
-const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
+const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
-/** What platformatic_load_worker.ts reports. */
+/** What load_worker.ts reports. */
 interface LoadReport {
   afterLoad: number;
   afterConsumer: number;
@@ -45,9 +48,9 @@ interface LoadReport {
   ownCompile: boolean;
 }
 
-/** Runs platformatic_load_worker.ts in a fresh isolate, with the engine from `engine` (default: the sources). */
+/** Runs load_worker.ts in a fresh isolate, with the engine from `engine` (default: the sources). */
 async function loadInWorker(engine = ""): Promise<LoadReport> {
-  const worker = new Worker(new URL("./platformatic_load_worker.ts", import.meta.url), {
+  const worker = new Worker(new URL("./load_worker.ts", import.meta.url), {
     type: "module",
     name: engine,
   });

@@ -6,12 +6,12 @@
  *
  * @module
  */
-import type { loadPlatformatic as LoadPlatformatic } from "../../../src/kafka/platformatic/library.ts";
+import type { loadPlatformatic as LoadPlatformatic } from "../../../../src/kafka/platformatic/library.ts";
 
 declare const self: { name: string; postMessage(message: unknown): void };
 
 const { loadPlatformatic } = await import(
-  self.name.startsWith("file:") ? self.name : "../../../src/kafka/platformatic/library.ts"
+  self.name.startsWith("file:") ? self.name : "../../../../src/kafka/platformatic/library.ts"
 ) as { loadPlatformatic: typeof LoadPlatformatic };
 
 interface SchemaEnv {

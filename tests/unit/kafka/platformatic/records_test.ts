@@ -1,8 +1,8 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import type { FetchedPartition } from "../../../src/kafka/platformatic/client.ts";
-import { headersOf, partitionRecords } from "../../../src/kafka/platformatic/records.ts";
-import { checkApi, type Platformatic } from "../../../src/kafka/platformatic/library.ts";
+import type { FetchedPartition } from "../../../../src/kafka/platformatic/client.ts";
+import { headersOf, partitionRecords } from "../../../../src/kafka/platformatic/records.ts";
+import { checkApi, type Platformatic } from "../../../../src/kafka/platformatic/library.ts";
 
 type Batch = NonNullable<FetchedPartition["records"]>[number];
 
