@@ -7,7 +7,7 @@
  * @module
  */
 import type { Logger } from "../log.ts";
-import type { ConsumerReport } from "../supervisor/supervisor.ts";
+import type { ConsumerReport } from "../supervisor/report.ts";
 import { hasBearerToken } from "./auth.ts";
 import type { ConfigInfo } from "./config_info.ts";
 import { DASHBOARD_HTML } from "./dashboard.ts";

@@ -6,7 +6,7 @@
  * @module
  */
 import { HANDLER_DURATION_BUCKETS, type StartReason } from "../protocol.ts";
-import type { ConsumerReport } from "../supervisor/supervisor.ts";
+import type { ConsumerReport } from "../supervisor/report.ts";
 import type { ConfigInfo } from "./config_info.ts";
 import { type MetricFamily, renderExposition, type Sample } from "./exposition.ts";
 

@@ -4,7 +4,7 @@
  * @module
  */
 import type { ConsumerState, ConsumerStatus } from "../supervisor/status.ts";
-import type { ConsumerReport } from "../supervisor/supervisor.ts";
+import type { ConsumerReport } from "../supervisor/report.ts";
 import type { ConfigInfo } from "./config_info.ts";
 
 /**

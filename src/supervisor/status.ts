@@ -4,7 +4,13 @@
  * @module
  */
 import type { ConsumerConfig } from "../config/types.ts";
-import type { ErrorData, PartitionProgress, StartReason, WorkerStats } from "../protocol.ts";
+import {
+  type ErrorData,
+  HANDLER_DURATION_BUCKETS,
+  type PartitionProgress,
+  type StartReason,
+  type WorkerStats,
+} from "../protocol.ts";
 import type { ConsumerSnapshot } from "./fingerprint.ts";
 import type { WorkerState } from "./worker_handle.ts";
 
@@ -194,6 +200,17 @@ export function lag(p: PartitionProgress): string | null {
   if (p.highWatermark === null || p.committed === null) return null;
   const value = BigInt(p.highWatermark) - BigInt(p.committed);
   return String(value < 0n ? 0n : value);
+}
+
+/** Counters of nothing yet. */
+export function emptyStats(): WorkerStats {
+  return {
+    processed: 0,
+    handlerErrors: 0,
+    retries: 0,
+    rebalances: 0,
+    duration: { buckets: new Array(HANDLER_DURATION_BUCKETS.length + 1).fill(0), sum: 0, count: 0 },
+  };
 }
 
 /** Adds worker stats together (a consumer's replicas, or a dead worker's last report). */

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { createStatusHandler, readBody, type StatusSource } from "../../../src/http/handler.ts";
-import { emptyStats } from "../../../src/supervisor/supervisor.ts";
-import type { ConsumerReport } from "../../../src/supervisor/supervisor.ts";
+import { emptyStats } from "../../../src/supervisor/status.ts";
+import type { ConsumerReport } from "../../../src/supervisor/report.ts";
 import type { Logger } from "../../../src/log.ts";
 
 const report = (over: Partial<ConsumerReport> = {}): ConsumerReport => ({

@@ -2,7 +2,8 @@ import assert from "node:assert/strict";
 import { escapeLabelValue, renderExposition } from "../../../src/http/exposition.ts";
 import { renderMetrics } from "../../../src/http/metrics.ts";
 import { HANDLER_DURATION_BUCKETS } from "../../../src/protocol.ts";
-import { type ConsumerReport, emptyStats } from "../../../src/supervisor/supervisor.ts";
+import type { ConsumerReport } from "../../../src/supervisor/report.ts";
+import { emptyStats } from "../../../src/supervisor/status.ts";
 
 const config = { path: "/c.yaml", revision: 3, lastReload: null };
 
