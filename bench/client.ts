@@ -4,12 +4,13 @@
  *
  * @module
  */
+import type { Engine } from "../src/config/types.ts";
 import type { JsRuntime } from "./runtimes.ts";
 import type { Sample } from "./sample.ts";
 import type { SeededTopic } from "./seed.ts";
 
 /** A consumerd Kafka client engine. */
-export type Engine = "kafkajs" | "platformatic";
+export type { Engine };
 
 /**
  * B0 Kafka's Java consumer perf tool, B1 raw kafkajs, B2 raw

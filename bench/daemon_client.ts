@@ -14,6 +14,7 @@
  */
 import { join } from "node:path";
 import { stringify } from "yaml";
+import type { Runtime } from "../src/runtime/types.ts";
 import { MeasuredProcess } from "./child.ts";
 import {
   type Client,
@@ -27,7 +28,7 @@ import { measureWindow } from "./sample.ts";
 
 /** Options for {@linkcode daemonClient}. */
 export interface DaemonClientOptions {
-  runtime: "deno" | "bun";
+  runtime: Runtime["name"];
   /** `message`: a default export; `batch`: `handleBatch`. */
   mode: "message" | "batch";
   brokers: string[];
@@ -153,7 +154,7 @@ export function daemonConfig(
 
 /** Starts `src/main.ts run --config <path>` on a runtime, stderr read line by line. */
 export function startDaemon(
-  runtime: "deno" | "bun",
+  runtime: Runtime["name"],
   configPath: string,
   { denoFlags = [], env = {} }: { denoFlags?: string[]; env?: Record<string, string> } = {},
 ): MeasuredProcess {

@@ -15,6 +15,7 @@
  * @module
  */
 import { join } from "node:path";
+import type { Runtime } from "../src/runtime/types.ts";
 import { jsonLine } from "./child.ts";
 import type { Engine } from "./client.ts";
 import type { BenchCluster } from "./cluster.ts";
@@ -29,7 +30,7 @@ const SCALE_RECORDS = 100;
 
 /** One start of the daemon with `consumers` consumers. */
 export interface ScaleSample {
-  runtime: "deno" | "bun";
+  runtime: Runtime["name"];
   engine: Engine;
   /** What workers were started from. */
   workers: WorkerEntry;
@@ -72,7 +73,7 @@ export async function ensureScaleTopics(cluster: BenchCluster, count: number): P
  * groups it used.
  */
 export async function measureStartup(
-  { runtime, engine, workers }: { runtime: "deno" | "bun"; engine: Engine; workers: WorkerEntry },
+  { runtime, engine, workers }: { runtime: Runtime["name"]; engine: Engine; workers: WorkerEntry },
   consumers: number,
   { brokers, runId }: { brokers: string[]; runId: string },
 ): Promise<{ sample: ScaleSample; groups: string[] }> {
@@ -132,7 +133,7 @@ export interface MeasureScaleOptions {
   counts: number[];
   reps: number;
   /** Each runtime, engine and worker entry to measure. */
-  runs: Array<{ runtime: "deno" | "bun"; engine: Engine; workers: WorkerEntry }>;
+  runs: Array<{ runtime: Runtime["name"]; engine: Engine; workers: WorkerEntry }>;
   brokers: string[];
   /** Makes this run's group names unique. */
   runId: string;

@@ -27,6 +27,21 @@ export interface OffsetsCommandOptions extends CommandOutput {
   topic: string;
 }
 
+/** What `consumerd offsets --json` prints. Offsets are decimal strings (64-bit). */
+export interface OffsetsReport {
+  group: string;
+  topic: string;
+  partitions: Array<{
+    partition: number;
+    /** The group's committed offset, or null. */
+    committed: string | null;
+    logStart: string;
+    highWatermark: string;
+    /** As `/status` computes it; null without a committed offset. */
+    lag: string | null;
+  }>;
+}
+
 async function partitionOffsets(
   admin: KafkaAdmin,
   group: string,
@@ -100,21 +115,18 @@ export function offsetsCommand(
       return 1;
     }
     if (json) {
-      out(JSON.stringify(
-        {
-          group,
-          topic,
-          partitions: offsets.map((p) => ({
-            partition: p.partition,
-            committed: p.committed,
-            logStart: p.low,
-            highWatermark: p.high,
-            lag: lagOf(p),
-          })),
-        },
-        null,
-        2,
-      ));
+      const report: OffsetsReport = {
+        group,
+        topic,
+        partitions: offsets.map((p) => ({
+          partition: p.partition,
+          committed: p.committed,
+          logStart: p.low,
+          highWatermark: p.high,
+          lag: lagOf(p),
+        })),
+      };
+      out(JSON.stringify(report, null, 2));
       return 0;
     }
     out(formatTable(

@@ -5,6 +5,7 @@
 import assert from "node:assert/strict";
 import { chromium } from "playwright-core";
 import { stringify } from "yaml";
+import type { ReadinessBody } from "../../src/http/status_body.ts";
 import { fixtureHandler } from "../harness/daemon.ts";
 import { freePort, rawRequest, requireProgram, startHttpDaemon } from "../harness/http.ts";
 import { uniqueName, waitFor } from "../harness/kafka.ts";
@@ -186,14 +187,13 @@ Deno.test("/readyz without the token gives reason codes, no exception text, path
     env: { CONSUMERD_TOKEN: token },
   });
   try {
-    type Readiness = { notReady: Array<{ consumer: string; state: string; reason: string }> };
     const readyz = async (headers: Record<string, string> = {}) => {
       const response = await fetch(new URL("readyz", url), { headers });
       assert.equal(response.status, 503);
       const text = await response.text();
-      return { text, body: JSON.parse(text) as Readiness };
+      return { text, body: JSON.parse(text) as ReadinessBody };
     };
-    const reasonOf = (body: Readiness, consumer: string) =>
+    const reasonOf = (body: ReadinessBody, consumer: string) =>
       body.notReady.find((n) => n.consumer === consumer)?.reason;
     // With the token: the reasons in full, once both consumers got that far.
     const detailed = await waitFor(async () => {

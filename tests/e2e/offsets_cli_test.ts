@@ -3,6 +3,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import type { OffsetsReport } from "../../src/cli/offsets.ts";
 import { fixtureHandler } from "../harness/daemon.ts";
 import { getJson, startHttpDaemon } from "../harness/http.ts";
 import {
@@ -44,16 +45,6 @@ function startOrders(group: string, topic: string, extra: Record<string, unknown
   }]);
 }
 
-interface OffsetsJson {
-  partitions: Array<{
-    partition: number;
-    committed: string | null;
-    logStart: string;
-    highWatermark: string;
-    lag: string | null;
-  }>;
-}
-
 Deno.test("offsets and reset-offsets agree with Kafka's consumer-groups tool, to earliest, latest, an offset and an ISO time", async () => {
   await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
     const group = uniqueName("g");
@@ -76,7 +67,7 @@ Deno.test("offsets and reset-offsets agree with Kafka's consumer-groups tool, to
     const compare = async () => {
       const run = await cli("offsets", ...where, "--json");
       assert.equal(run.code, 0, run.stderr);
-      const ours = (JSON.parse(run.stdout) as OffsetsJson).partitions;
+      const ours = (JSON.parse(run.stdout) as OffsetsReport).partitions;
       const theirs = (await describeGroup(group, "--offsets")).filter((r) => r.TOPIC === topic);
       assert.equal(ours.length, 3);
       for (const p of ours) {

@@ -3,14 +3,10 @@
 // positions committed; a handler that throws on import, a missing topic and
 // unreachable brokers show as the consumer's state and reason.
 import assert from "node:assert/strict";
+import type { ReadinessBody } from "../../src/http/status_body.ts";
 import { fixtureHandler } from "../harness/daemon.ts";
 import { freePort, getJson, getStatus, startHttpDaemon } from "../harness/http.ts";
 import { uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
-
-interface Readiness {
-  ready: boolean;
-  notReady: Array<{ consumer: string; state: string; reason: string }>;
-}
 
 /** The 1-based line of `needle` in the daemon's config file. */
 async function lineOf(configPath: string, needle: string): Promise<number> {
@@ -32,10 +28,10 @@ Deno.test("/readyz is 503 during start-up and turns 200 only once the assignment
     }]);
     try {
       const seen: number[] = [];
-      let first200: Readiness | null = null;
+      let first200: ReadinessBody | null = null;
       const deadline = Date.now() + 60_000;
       while (Date.now() < deadline) {
-        const { status, body } = await getJson<Readiness>(url, "readyz");
+        const { status, body } = await getJson<ReadinessBody>(url, "readyz");
         seen.push(status);
         if (status === 200) {
           first200 = body;
@@ -87,7 +83,7 @@ Deno.test("a handler that throws on import keeps its consumer visibly failed, an
       // Polled during start-up: never ready, and the reasons arrive (in full in /status;
       // /readyz, open to anyone who can connect, gives reason codes).
       const consumers = await waitFor(async () => {
-        const { status, body } = await getJson<Readiness>(url, "readyz");
+        const { status, body } = await getJson<ReadinessBody>(url, "readyz");
         assert.equal(status, 503, "never ready while a consumer fails");
         const broken = body.notReady.find((n) => n.consumer === "broken");
         const early = body.notReady.find((n) => n.consumer === "early");
@@ -138,7 +134,7 @@ Deno.test("unreachable brokers show as the consumer's state: cannot reach broker
   }], { brokers });
   try {
     const consumer = await waitFor(async () => {
-      const { status, body } = await getJson<Readiness>(url, "readyz");
+      const { status, body } = await getJson<ReadinessBody>(url, "readyz");
       assert.equal(status, 503);
       if (body.notReady[0]?.reason !== "waiting-for-kafka") return null;
       const [consumer] = (await getStatus(url)).consumers;

@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import type { Runtime } from "../../src/runtime/types.ts";
 import { BROKERS } from "./kafka.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
@@ -133,7 +134,7 @@ export function fixtureHandler(name: string): string {
 export const BUN = join(ROOT, "node_modules", "bun", "bin", "bun.exe");
 
 /** The runtimes the daemon runs on. */
-export type DaemonRuntime = "deno" | "bun";
+export type DaemonRuntime = Runtime["name"];
 
 /** Every runtime, for tests that run on each. */
 export const RUNTIMES: readonly DaemonRuntime[] = ["deno", "bun"];

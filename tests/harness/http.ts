@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { type DaemonProcess, startDaemon, writeConfig } from "./daemon.ts";
+import { type DaemonProcess, type DaemonRuntime, startDaemon, writeConfig } from "./daemon.ts";
 import { BROKERS } from "./kafka.ts";
 import type { StatusBody } from "../../src/http/status_body.ts";
 
@@ -17,7 +17,7 @@ export interface HttpDaemon {
 
 /** Options for {@linkcode startHttpDaemon}. */
 export interface HttpDaemonOptions {
-  runtime?: "deno" | "bun";
+  runtime?: DaemonRuntime;
   /** The `http:` section; default `{ listen: "127.0.0.1:0" }` (a free port). */
   http?: Record<string, unknown>;
   brokers?: string[];
