@@ -24,6 +24,7 @@ import { backoffDelay } from "../backoff.ts";
 import { startAssignment } from "./assignment.ts";
 import { tickMs } from "./commit_policy.ts";
 import { sleep } from "./sleep.ts";
+import { TurnPacer } from "./event_loop.ts";
 import { StatsCounter } from "./stats.ts";
 import { ProblemPace, quietClientWarnings } from "./connect_log.ts";
 import { describeKafkaError } from "../kafka/operator_error.ts";
@@ -55,6 +56,12 @@ const PROBLEM_NAMES = {
 } as const;
 /** How often the membership is kept alive while a handler call runs. */
 const KEEPALIVE_MS = 1000;
+/**
+ * How long handlers may hold the worker's event loop before a batch lets it
+ * turn: the heartbeat (every second, missed for 10 s before the supervisor
+ * restarts the worker) and the client's timers run at least this often.
+ */
+const TURN_EVERY_MS = 1000;
 /** How soon a paused partition whose resume failed (the client was restarting) is resumed again. */
 const RESUME_RETRY_MS = 1000;
 /**
@@ -268,6 +275,7 @@ export async function startWorkerLoop(
     log,
     tickMs: tickMs(consumer.commit),
     keepaliveMs: KEEPALIVE_MS,
+    turns: new TurnPacer(TURN_EVERY_MS),
     onFinished: (partition, offset, generation) => {
       // A batch of an assignment that is over: its partition's progress
       // starts again from what was committed.
