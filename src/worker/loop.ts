@@ -21,7 +21,7 @@ import {
   type WorkerMessage,
 } from "../protocol.ts";
 import { backoffDelay } from "../backoff.ts";
-import { startAssignment } from "./assignment.ts";
+import { AssignmentStart } from "./assignment.ts";
 import { tickMs } from "./commit_policy.ts";
 import { sleep } from "./sleep.ts";
 import { TurnPacer } from "./event_loop.ts";
@@ -330,12 +330,11 @@ export async function startWorkerLoop(
 
   /** Starts reading an assignment once its start positions are known. */
   const begin = async (assignment: Assignment, heldAtStart: number[]) => {
+    // Decided once, committed by every attempt: see AssignmentStart.
+    const start = new AssignmentStart(consumer, { ...assignment, heldAtStart });
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
-        const { starts, reading } = await startAssignment(await connected, consumer, {
-          ...assignment,
-          heldAtStart,
-        });
+        const { starts, reading } = await start.run(await connected);
         // Committed, but the assignment moved on meanwhile: the resets are
         // done (the next holder resumes from them); nothing is read here.
         for (const s of starts) {

@@ -40,6 +40,16 @@ export interface KafkaProxy {
   mostInFlight(apiKey: number): number;
   /** The requests of `apiKey` seen so far, in order of arrival. */
   requests(apiKey: number): SeenRequest[];
+  /**
+   * The next `times` requests of `apiKey` (default 1) reach the broker, but
+   * their answers never reach the client: the proxy cuts the connection when
+   * each answer arrives (a request applied, its answer lost). `first`
+   * resolves once the first was cut, `all` once the last was.
+   */
+  loseAnswers(
+    apiKey: number,
+    times?: number,
+  ): { first: Promise<SeenRequest>; all: Promise<SeenRequest[]> };
   /** Stops listening, drops the requests it holds and cuts every connection. */
   close(): void;
 }
@@ -58,6 +68,14 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
     );
   }
   const delays = new Map<number, number>();
+  /** Armed by loseAnswers(): the request of the key whose answer is lost next, and those lost so far. */
+  const losing = new Map<number, {
+    request: SeenRequest | null;
+    lost: SeenRequest[];
+    times: number;
+    first: (request: SeenRequest) => void;
+    all: (lost: SeenRequest[]) => void;
+  }>();
   const seen = new Map<number, SeenRequest[]>();
   const most = new Map<number, number>();
   /** Outstanding requests per "apiKey client". */
@@ -96,6 +114,8 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
             answeredAt: null,
           };
           asked.set(request.correlationId, request);
+          const lose = losing.get(request.apiKey);
+          if (lose && lose.request === null) lose.request = request;
           seen.set(request.apiKey, [...(seen.get(request.apiKey) ?? []), request]);
           most.set(request.apiKey, Math.max(most.get(request.apiKey) ?? 0, count(request, 1)));
           // A held request does not hold up those behind it: the broker gets them first, and the
@@ -122,6 +142,18 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
       for await (const chunk of server.readable) {
         for (const frame of frames.push(chunk)) {
           const request = asked.get(responseCorrelationId(frame));
+          const lose = request && losing.get(request.apiKey);
+          if (request && lose?.request === request) {
+            cut();
+            lose.lost.push(request);
+            lose.request = null;
+            lose.first(request);
+            if (lose.lost.length === lose.times) {
+              losing.delete(request.apiKey);
+              lose.all(lose.lost);
+            }
+            return;
+          }
           if (request) {
             asked.delete(request.correlationId);
             request.answeredAt = performance.now();
@@ -149,6 +181,16 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
     delay: (apiKey, ms) => void delays.set(apiKey, ms),
     mostInFlight: (apiKey) => most.get(apiKey) ?? 0,
     requests: (apiKey) => [...(seen.get(apiKey) ?? [])],
+    loseAnswers(apiKey, times = 1) {
+      let first!: (request: SeenRequest) => void;
+      let all!: (lost: SeenRequest[]) => void;
+      const promises = {
+        first: new Promise<SeenRequest>((resolve) => (first = resolve)),
+        all: new Promise<SeenRequest[]>((resolve) => (all = resolve)),
+      };
+      losing.set(apiKey, { request: null, lost: [], times, first, all });
+      return promises;
+    },
     close() {
       closed = true;
       listener.close();
