@@ -114,17 +114,19 @@ class SimpleSession implements ConsumerSession {
   /** Commits run one after the other, so that a later commit never lands before an earlier one. */
   #commits: Promise<unknown> = Promise.resolve();
   /** Auto commits after each batch, in the background. */
-  #autoCommits = new BackgroundCommits({
-    commit: () => this.#commitResolved(),
-    enabled: () => this.#options.autoCommit && this.#running,
-    onError: (error) => this.#autoCommitFailed(error),
-  });
+  #autoCommits: BackgroundCommits;
 
   constructor(client: TopicClient, options: SessionOptions, partitions: number[]) {
     this.#client = client;
     this.#options = options;
     this.#log = options.logger;
     this.#cursors = newCursors(partitions);
+    this.#autoCommits = new BackgroundCommits({
+      commit: () => this.#commitResolved(),
+      enabled: () => this.#options.autoCommit && this.#running,
+      onError: (error) => this.#autoCommitFailed(error),
+      retryMs: options.commitIntervalMs,
+    });
     // Right after startSimpleSession() resolved, so that the caller holds the session.
     this.#announce = setTimeout(() => {
       if (this.#running) options.onAssigned({ generation: GENERATION, partitions });
@@ -219,6 +221,7 @@ class SimpleSession implements ConsumerSession {
       });
     }
     await this.#autoCommits.idle();
+    this.#autoCommits.stop();
     await this.#commits.catch(() => {});
     this.#closed = true;
     await this.#client.disconnect();
@@ -362,16 +365,20 @@ class SimpleSession implements ConsumerSession {
     await resetOutOfRange(cursor, this.#outOfRangeSession());
   }
 
-  /** A retriable failure is committed again after the next batch; any other stops the session. */
-  #autoCommitFailed(error: unknown): void {
+  /**
+   * A retriable failure is committed again (see {@linkcode BackgroundCommits});
+   * any other (a commit Kafka refused for good among them) stops the session.
+   */
+  #autoCommitFailed(error: unknown): boolean {
     if (isRetriable(error)) {
-      this.#log.warn("auto commit failed; committing again after the next batch", {
+      this.#log.warn("auto commit failed; committing again", {
+        retryInMs: this.#options.commitIntervalMs,
         kafkaError: errorType(error),
         ...errorFields(error),
       });
-      return;
+      return true;
     }
-    if (!this.#running) return;
+    if (!this.#running) return false;
     this.#log.error("auto commit failed; stopping", {
       kafkaError: errorType(error),
       ...errorFields(error),
@@ -379,6 +386,7 @@ class SimpleSession implements ConsumerSession {
     this.#running = false;
     this.#wake?.();
     this.#options.onFatal(error);
+    return false;
   }
 
   /** What the shared out-of-range reset needs from this session. */

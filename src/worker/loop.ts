@@ -10,8 +10,10 @@ import {
   type Assignment,
   type ConsumerSession,
   type FetchedBatch,
+  type PartitionOffset,
   StaleAssignmentError,
 } from "../kafka/session.ts";
+import { CommitRejectedError } from "../kafka/commit_rejected.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import { CommitTracker } from "../offsets/commit_tracker.ts";
 import {
@@ -137,6 +139,12 @@ export async function startWorkerLoop(
     highWatermark: highWatermarks.get(partition) ?? null,
   });
 
+  /** The worker cannot go on (the session failed for good): the supervisor restarts it. */
+  const fatal = (error: unknown) => {
+    log.error("consumer crashed", errorFields(error));
+    post({ v: 1, type: "error", error: toErrorData(error), fatal: true });
+  };
+
   /** The commit under way: commits run one after the other, so none overtakes another. */
   let committing: Promise<void> = Promise.resolve();
   /** Commits every finished message of the partitions held now; rejects when the commit was not applied. */
@@ -145,7 +153,14 @@ export async function startWorkerLoop(
       for (const run of runs) run.flush();
       const pending = tracker.pending().filter((o) => current.partitions.includes(o.partition));
       if (pending.length === 0 || session === null) return;
-      await session.commit(pending);
+      const active = session;
+      const commit = (offsets: PartitionOffset[]) =>
+        active.commit(offsets).catch((error) => {
+          // Kafka refused it for good (authorization, a simple-mode group with members).
+          if (error instanceof CommitRejectedError) fatal(error);
+          throw error;
+        });
+      await commit(pending);
       tracker.markCommitted(pending);
       for (const o of pending) dirty.add(o.partition);
     });
@@ -359,6 +374,12 @@ export async function startWorkerLoop(
         });
         return;
       } catch (error) {
+        if (error instanceof CommitRejectedError) {
+          // Trying again cannot help: the supervisor restarts the worker, and
+          // reports the consumer failing if that keeps happening.
+          fatal(error);
+          return;
+        }
         if (error instanceof StaleAssignmentError || assignment.generation !== current.generation) {
           post({
             v: 1,
@@ -411,6 +432,7 @@ export async function startWorkerLoop(
           partitions: consumer.partitions,
           autoOffsetReset: consumer.autoOffsetReset,
           autoCommit,
+          commitIntervalMs: consumer.commit.intervalMs,
           fetch: consumer.fetch,
           concurrency: consumer.concurrency,
           maxHandlerMs: consumer.handlerTimeoutMs,
@@ -431,10 +453,7 @@ export async function startWorkerLoop(
             tracker.revoke([partition]);
             post({ v: 1, type: "reset", partition });
           },
-          onFatal: (error) => {
-            log.error("consumer crashed", errorFields(error));
-            post({ v: 1, type: "error", error: toErrorData(error), fatal: true });
-          },
+          onFatal: fatal,
         });
         if (abort.signal.aborted) {
           // Stopped while connecting: leave at once rather than linger in the group.

@@ -38,6 +38,7 @@ export const TEST_SESSION = {
   partitions: null,
   autoOffsetReset: "earliest",
   autoCommit: true,
+  commitIntervalMs: 1000,
   fetch: { maxBytesPerPartition: 1024 * 1024, maxBytes: 10 * 1024 * 1024, maxWaitMs: 500 },
   concurrency: 1,
   maxHandlerMs: 60_000,

@@ -24,6 +24,13 @@ export interface SeenRequest extends RequestHeader {
   answeredAt: number | null;
 }
 
+/** Which requests {@linkcode KafkaProxy.cut} cuts the connection of. */
+export interface CutOptions {
+  when?: "request" | "answer";
+  times?: number;
+  after?: number;
+}
+
 /** A running proxy. */
 export interface KafkaProxy {
   /** The bootstrap address to give a client. */
@@ -41,15 +48,18 @@ export interface KafkaProxy {
   /** The requests of `apiKey` seen so far, in order of arrival. */
   requests(apiKey: number): SeenRequest[];
   /**
-   * The next `times` requests of `apiKey` (default 1) reach the broker, but
-   * their answers never reach the client: the proxy cuts the connection when
-   * each answer arrives (a request applied, its answer lost). `first`
-   * resolves once the first was cut, `all` once the last was.
+   * Cuts the connection of each of the next `times` requests of `apiKey`
+   * (default 1), after letting `after` of them through (default 0): when
+   * the request arrives (`when: "request"`: it never reaches the broker) or
+   * when its answer does (`"answer"`, the default: applied, its answer
+   * lost). `first` resolves once the first was cut, `all` once the last was.
    */
-  loseAnswers(
+  cut(
     apiKey: number,
-    times?: number,
+    options?: CutOptions,
   ): { first: Promise<SeenRequest>; all: Promise<SeenRequest[]> };
+  /** Stops cutting the connections of `apiKey`'s requests (a `cut()` with `times: Infinity`). */
+  uncut(apiKey: number): void;
   /** Stops listening, drops the requests it holds and cuts every connection. */
   close(): void;
 }
@@ -68,14 +78,26 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
     );
   }
   const delays = new Map<number, number>();
-  /** Armed by loseAnswers(): the request of the key whose answer is lost next, and those lost so far. */
-  const losing = new Map<number, {
+  /** Armed by cut(): the request of the key to cut at its answer, those cut so far, those to let through. */
+  const cutting = new Map<number, {
+    when: "request" | "answer";
     request: SeenRequest | null;
-    lost: SeenRequest[];
+    skip: number;
+    done: SeenRequest[];
     times: number;
     first: (request: SeenRequest) => void;
-    all: (lost: SeenRequest[]) => void;
+    all: (done: SeenRequest[]) => void;
   }>();
+  /** Records that `request` had its connection cut; true when it was the last of its cut(). */
+  const wasCut = (request: SeenRequest) => {
+    const armed = cutting.get(request.apiKey)!;
+    armed.done.push(request);
+    armed.request = null;
+    armed.first(request);
+    if (armed.done.length < armed.times) return;
+    cutting.delete(request.apiKey);
+    armed.all(armed.done);
+  };
   const seen = new Map<number, SeenRequest[]>();
   const most = new Map<number, number>();
   /** Outstanding requests per "apiKey client". */
@@ -114,10 +136,17 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
             answeredAt: null,
           };
           asked.set(request.correlationId, request);
-          const lose = losing.get(request.apiKey);
-          if (lose && lose.request === null) lose.request = request;
           seen.set(request.apiKey, [...(seen.get(request.apiKey) ?? []), request]);
           most.set(request.apiKey, Math.max(most.get(request.apiKey) ?? 0, count(request, 1)));
+          const armed = cutting.get(request.apiKey);
+          if (armed && armed.request === null && armed.skip-- <= 0) {
+            if (armed.when === "request") {
+              cut();
+              wasCut(request);
+              return;
+            }
+            armed.request = request;
+          }
           // A held request does not hold up those behind it: the broker gets them first, and the
           // client has their answers before its answer (as from a slow group coordinator on
           // another broker than the partitions' leader). Writes stay whole and in turn; a write
@@ -142,16 +171,9 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
       for await (const chunk of server.readable) {
         for (const frame of frames.push(chunk)) {
           const request = asked.get(responseCorrelationId(frame));
-          const lose = request && losing.get(request.apiKey);
-          if (request && lose?.request === request) {
+          if (request && cutting.get(request.apiKey)?.request === request) {
             cut();
-            lose.lost.push(request);
-            lose.request = null;
-            lose.first(request);
-            if (lose.lost.length === lose.times) {
-              losing.delete(request.apiKey);
-              lose.all(lose.lost);
-            }
+            wasCut(request);
             return;
           }
           if (request) {
@@ -181,16 +203,17 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
     delay: (apiKey, ms) => void delays.set(apiKey, ms),
     mostInFlight: (apiKey) => most.get(apiKey) ?? 0,
     requests: (apiKey) => [...(seen.get(apiKey) ?? [])],
-    loseAnswers(apiKey, times = 1) {
+    cut(apiKey, { when = "answer", times = 1, after = 0 } = {}) {
       let first!: (request: SeenRequest) => void;
-      let all!: (lost: SeenRequest[]) => void;
+      let all!: (done: SeenRequest[]) => void;
       const promises = {
         first: new Promise<SeenRequest>((resolve) => (first = resolve)),
         all: new Promise<SeenRequest[]>((resolve) => (all = resolve)),
       };
-      losing.set(apiKey, { request: null, lost: [], times, first, all });
+      cutting.set(apiKey, { when, request: null, skip: after, done: [], times, first, all });
       return promises;
     },
+    uncut: (apiKey) => void cutting.delete(apiKey),
     close() {
       closed = true;
       listener.close();

@@ -29,7 +29,7 @@ for (const engine of ENGINES) {
       try {
         await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
           await produceNumbered(admin, topic, { count: 10, partitions: 1, prefix: "old" });
-          const lost = proxy.loseAnswers(API.offsetCommit, LOSE[engine]);
+          const lost = proxy.cut(API.offsetCommit, { times: LOSE[engine] });
           const from = handled.length;
           const worker = await startLocalWorker({
             group: uniqueName("g"),

@@ -12,6 +12,7 @@ import type { Consumer } from "@platformatic/kafka";
 import type { KafkaConfig } from "../../config/types.ts";
 import type { FetchLimits, PartitionOffset } from "../session.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
+import { commitRejection } from "../commit_rejected.ts";
 
 /** The library's consumer (raw Buffers, no deserialisation). */
 export type PlatformaticConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -204,7 +205,8 @@ export class PlatformaticClient {
 
   /**
    * Commits `offsets` under `generation` and `memberId` (-1 and "" for a
-   * consumer outside the group); rejects unless every partition was applied.
+   * consumer outside the group); rejects unless every partition was applied,
+   * with a `CommitRejectedError` when Kafka refused them for good.
    */
   async commit(generation: number, memberId: string, offsets: PartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
@@ -220,7 +222,13 @@ export class PlatformaticClient {
           committedMetadata: null,
         })),
       }], (error: unknown, result: CommitResponse) => error ? reject(error) : resolve(result))
-    );
+    ).catch((error: unknown) => {
+      throw commitRejection(errorIds(error), {
+        group: this.group,
+        withoutMembership: generation === -1,
+        cause: error,
+      }) ?? error;
+    });
     const failed = response.topics.flatMap((t) => t.partitions).filter((p) => p.errorCode !== 0);
     if (failed.length > 0) {
       throw new Error(

@@ -39,6 +39,7 @@ import { type FetchResponse, PlatformaticClient } from "./client.ts";
 import { type PartitionRecords, partitionRecords } from "./records.ts";
 import { checkOffsets, isOffset } from "../offset_checks.ts";
 import { BackgroundCommits } from "../background_commit.ts";
+import { CommitRejectedError } from "../commit_rejected.ts";
 import { type OutOfRangeSession, resetOutOfRange } from "../out_of_range.ts";
 import {
   advanceCursor,
@@ -167,14 +168,7 @@ class PlatformaticSession implements ConsumerSession {
   #prefetching: Promise<void> = Promise.resolve();
   #commits: Promise<unknown> = Promise.resolve();
   /** Auto commits after each batch, in the background (none while revoking: the hook commits). */
-  #autoCommits = new BackgroundCommits({
-    commit: () => this.#commitResolved(),
-    enabled: () => this.#options.autoCommit && this.#running && !this.#revoking,
-    onError: (error) =>
-      this.#log.warn("auto commit failed; committing again after the next batch", {
-        ...errorFields(error),
-      }),
-  });
+  #autoCommits: BackgroundCommits;
   #announce: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -187,6 +181,12 @@ class PlatformaticSession implements ConsumerSession {
     this.#options = options;
     this.#log = options.logger;
     this.#mode = mode;
+    this.#autoCommits = new BackgroundCommits({
+      commit: () => this.#commitResolved(),
+      enabled: () => this.#options.autoCommit && this.#running && !this.#revoking,
+      onError: (error) => this.#autoCommitFailed(error),
+      retryMs: options.commitIntervalMs,
+    });
     const consumer = client.consumer;
     if (mode === "simple") {
       this.#announce = setTimeout(() => {
@@ -261,9 +261,10 @@ class PlatformaticSession implements ConsumerSession {
       clearInterval(timer);
     }
     if (this.#options.autoCommit && !this.#closed) {
-      await this.#commitResolved().catch((error) =>
-        this.#log.warn("commit before rejoining failed", errorFields(error))
-      );
+      await this.#commitResolved().catch((error) => {
+        this.#log.warn("commit before rejoining failed", errorFields(error));
+        if (error instanceof CommitRejectedError) this.#fail(error);
+      });
     }
   }
 
@@ -341,6 +342,7 @@ class PlatformaticSession implements ConsumerSession {
       });
     }
     await this.#autoCommits.idle();
+    this.#autoCommits.stop();
     await this.#commits.catch(() => {});
     this.#closed = true;
     // Leaves the group (balanced mode) and closes every connection.
@@ -581,6 +583,23 @@ class PlatformaticSession implements ConsumerSession {
       return; // the revoke hook commits what finished
     }
     this.#autoCommits.request();
+  }
+
+  /**
+   * An auto commit failed: one that Kafka refused for good stops the
+   * session; any other is tried again (see {@linkcode BackgroundCommits}).
+   */
+  #autoCommitFailed(error: unknown): boolean {
+    if (error instanceof CommitRejectedError) {
+      this.#log.error("auto commit refused; stopping", errorFields(error));
+      this.#fail(error);
+      return false;
+    }
+    this.#log.warn("auto commit failed; committing again", {
+      retryInMs: this.#options.commitIntervalMs,
+      ...errorFields(error),
+    });
+    return true;
   }
 
   /** What the shared out-of-range reset needs from this session. */
