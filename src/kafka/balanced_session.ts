@@ -16,6 +16,7 @@ import { consumerWithAdmin } from "./kafkajs_shared_cluster.ts";
 import { CommitRejectedError, commitRejection } from "./commit_rejected.ts";
 import { BackgroundCommits } from "./background_commit.ts";
 import { errorFields } from "../log.ts";
+import { committedOffset } from "./offset_checks.ts";
 import {
   type ConsumerSession,
   type PartitionOffset,
@@ -74,7 +75,7 @@ export async function describePartitions(
     admin.fetchTopicOffsets(topic),
   ]);
   const byPartition = new Map(
-    (committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset === "-1" ? null : p.offset]),
+    (committed[0]?.partitions ?? []).map((p) => [p.partition, committedOffset(p.offset)]),
   );
   const marks = new Map(watermarks.map((w) => [w.partition, w]));
   return partitions.map((partition) => {

@@ -23,6 +23,7 @@ import type { Logger } from "../log.ts";
 import { backoffDelay } from "../backoff.ts";
 import { createKafka } from "./client.ts";
 import { commitRejection } from "./commit_rejected.ts";
+import { committedOffset } from "./offset_checks.ts";
 import type { FetchLimits, PartitionOffset } from "./session.ts";
 
 /** The part of kafkajs's internal `Broker` used here. */
@@ -310,7 +311,7 @@ export class TopicClient {
     const offsets = new Map(
       responses.filter((t) => t.topic === this.topic)
         .flatMap((t) => t.partitions)
-        .map((p) => [p.partition, p.offset === "-1" ? null : p.offset]),
+        .map((p) => [p.partition, committedOffset(p.offset)]),
     );
     this.#checkPresent(partitions, offsets);
     return offsets;

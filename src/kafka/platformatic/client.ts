@@ -13,6 +13,7 @@ import type { KafkaConfig } from "../../config/types.ts";
 import type { FetchLimits, PartitionOffset } from "../session.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
 import { commitRejection } from "../commit_rejected.ts";
+import { committedOffset } from "../offset_checks.ts";
 
 /** The library's consumer (raw Buffers, no deserialisation). */
 export type PlatformaticConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -191,7 +192,7 @@ export class PlatformaticClient {
     }));
   }
 
-  /** The group's committed offsets (null where none). */
+  /** The group's committed offsets (null where none; see `committedOffset()`). */
   async committed(partitions: number[]): Promise<Map<number, string | null>> {
     const offsets = await this.consumer.listCommittedOffsets({
       topics: [{ topic: this.topic, partitions }],
@@ -199,7 +200,7 @@ export class PlatformaticClient {
     const list = offsets.get(this.topic) ?? [];
     return new Map(partitions.map((p) => {
       const offset = list[p];
-      return [p, offset === undefined || offset < 0n ? null : String(offset)];
+      return [p, committedOffset(offset)];
     }));
   }
 
