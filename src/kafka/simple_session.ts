@@ -19,7 +19,7 @@ import { backoffDelay } from "../backoff.ts";
 import { toMessage } from "./balanced_session.ts";
 import { checkOffsets, isOffset } from "./offset_checks.ts";
 import { BackgroundCommits } from "./background_commit.ts";
-import { type OutOfRangeSession, resetOutOfRange } from "./out_of_range.ts";
+import { type OutOfRangeSession, resetOutOfRange, roundFailure } from "./out_of_range.ts";
 import {
   advanceCursor,
   type FetchCursor,
@@ -247,37 +247,28 @@ class SimpleSession implements ConsumerSession {
     }
   }
 
-  /**
-   * After a failed round: resets an out-of-range partition, or reloads the
-   * metadata and backs off after a retriable error, or gives up.
-   */
-  async #recover(error: unknown, attempt: number): Promise<void> {
-    try {
-      const partition = outOfRangePartition(error, this.#client.topic);
-      if (partition === null) throw error;
-      await this.#resetOutOfRange(partition);
-    } catch (failure) {
-      if (isRetriable(failure) && attempt < FETCH_ATTEMPTS) {
-        const delayMs = Math.round(backoffDelay(attempt, BACKOFF));
-        this.#log.warn("fetch failed; reloading metadata and retrying", {
-          attempt,
-          delayMs,
-          kafkaError: errorType(failure),
-          ...errorFields(failure),
-        });
-        await this.#client.recover(failure);
-        await this.#idle(delayMs);
-        return;
-      }
-      this.#log.error("fetch loop stopped", {
-        attempts: attempt,
-        retriable: isRetriable(failure),
+  /** After a failed round: reloads the metadata and backs off after a retriable error, or gives up. */
+  async #recover(failure: unknown, attempt: number): Promise<void> {
+    if (isRetriable(failure) && attempt < FETCH_ATTEMPTS) {
+      const delayMs = Math.round(backoffDelay(attempt, BACKOFF));
+      this.#log.warn("fetch failed; reloading metadata and retrying", {
+        attempt,
+        delayMs,
         kafkaError: errorType(failure),
         ...errorFields(failure),
       });
-      this.#running = false;
-      this.#options.onFatal(failure);
+      await this.#client.recover(failure);
+      await this.#idle(delayMs);
+      return;
     }
+    this.#log.error("fetch loop stopped", {
+      attempts: attempt,
+      retriable: isRetriable(failure),
+      kafkaError: errorType(failure),
+      ...errorFields(failure),
+    });
+    this.#running = false;
+    this.#options.onFatal(failure);
   }
 
   /** One Fetch per leader, then each partition's records to `onBatch`, in turn. */
@@ -315,10 +306,18 @@ class SimpleSession implements ConsumerSession {
     const lanes = Math.max(1, Math.min(this.#options.concurrency, fetched.length));
     // Every lane ends before the round does, even when one fails.
     const ended = await Promise.allSettled(Array.from({ length: lanes }, lane));
-    const failure = ended.find((r) => r.status === "rejected");
-    if (failure) throw failure.reason;
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed) throw failed.reason;
+    const laneFailure = ended.find((r) => r.status === "rejected");
+    if (laneFailure) throw laneFailure.reason;
+    // A fetch that failed for a partition out of range names it: that partition moves to
+    // autoOffsetReset. Any other failure of the round is still reported.
+    const topic = this.#client.topic;
+    const failures = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
+    for (const error of failures) {
+      const partition = outOfRangePartition(error, topic);
+      if (partition !== null) await this.#resetOutOfRange(partition);
+    }
+    const failure = roundFailure(failures, (error) => outOfRangePartition(error, topic) !== null);
+    if (failure !== null) throw failure;
   }
 
   async #deliver(cursor: FetchCursor, records: PartitionRecords): Promise<void> {

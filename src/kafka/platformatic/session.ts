@@ -40,7 +40,7 @@ import { type PartitionRecords, partitionRecords } from "./records.ts";
 import { checkOffsets, isOffset } from "../offset_checks.ts";
 import { BackgroundCommits } from "../background_commit.ts";
 import { CommitRejectedError } from "../commit_rejected.ts";
-import { type OutOfRangeSession, resetOutOfRange } from "../out_of_range.ts";
+import { type OutOfRangeSession, resetOutOfRange, roundFailure } from "../out_of_range.ts";
 import {
   advanceCursor,
   type FetchCursor,
@@ -72,8 +72,8 @@ interface FetchedRound {
   asks: Map<number, Ask>;
   fetched: PartitionRecords[];
   outOfRange: FetchCursor[];
-  /** A fetch that failed (its partitions' errors, if any, are in `outOfRange`). */
-  failure: unknown;
+  /** The fetches that failed (their partitions out of range, if any, are in `outOfRange` too). */
+  failures: unknown[];
 }
 
 /** The next round's fetch, sent while this round's batches are handled. */
@@ -422,7 +422,7 @@ class PlatformaticSession implements ConsumerSession {
         ),
         ...(late?.outOfRange ?? []),
       ],
-      failure: late?.failure ?? early.failure,
+      failures: [...(late?.failures ?? []), ...early.failures],
     };
   }
 
@@ -434,7 +434,7 @@ class PlatformaticSession implements ConsumerSession {
    */
   #prefetch(round: FetchedRound): Prefetch | null {
     if (!this.#running || this.#revoking) return null;
-    if (round.failure !== null || round.outOfRange.length > 0) return null;
+    if (round.failures.length > 0 || round.outOfRange.length > 0) return null;
     const asks = new Map(round.asks);
     for (const records of round.fetched) {
       const ask = asks.get(records.partition)!;
@@ -478,12 +478,12 @@ class PlatformaticSession implements ConsumerSession {
     );
     const fetched: PartitionRecords[] = [];
     const outOfRange: FetchCursor[] = [];
-    let failure: unknown = null;
+    const failures: unknown[] = [];
     for (const result of results) {
       const response: FetchResponse | undefined = result.status === "fulfilled"
         ? result.value
         : responseOf(result.reason);
-      if (result.status === "rejected") failure ??= result.reason;
+      if (result.status === "rejected") failures.push(result.reason);
       for (const topic of response?.responses ?? []) {
         if (topic.topicId !== topicId && topic.topicId !== this.#client.topic) continue;
         for (const data of topic.partitions) {
@@ -496,11 +496,11 @@ class PlatformaticSession implements ConsumerSession {
         }
       }
     }
-    return { asks: asked, fetched, outOfRange, failure };
+    return { asks: asked, fetched, outOfRange, failures };
   }
 
   /** Hands each partition's records to `onBatch`, up to `concurrency` at once; then resets and failures. */
-  async #handleRound({ asks, fetched, outOfRange, failure }: FetchedRound): Promise<void> {
+  async #handleRound({ asks, fetched, outOfRange, failures }: FetchedRound): Promise<void> {
     // Still this cursor, in the epoch it was asked in, and standing where the records begin.
     const deliverable = (records: PartitionRecords) => {
       const entry = asks.get(records.partition)!;
@@ -527,7 +527,9 @@ class PlatformaticSession implements ConsumerSession {
         await resetOutOfRange(cursor, this.#outOfRangeSession());
       }
     }
-    if (failure !== null && outOfRange.length === 0) throw failure;
+    // Reset, the partitions out of range are handled; any other failure of the round is not.
+    const failure = roundFailure(failures, onlyOutOfRange);
+    if (failure !== null) throw failure;
   }
 
   async #deliver(cursor: FetchCursor, records: PartitionRecords): Promise<void> {
@@ -674,6 +676,13 @@ function responseOf(error: unknown): FetchResponse | undefined {
       Array.isArray((response as FetchResponse).responses)
     ? response as FetchResponse
     : undefined;
+}
+
+/** Whether a failed Fetch failed only because partitions were out of range (they are reset). */
+function onlyOutOfRange(error: unknown): boolean {
+  const partitions = responseOf(error)?.responses.flatMap((t) => t.partitions) ?? [];
+  return partitions.some((p) => p.errorCode === OFFSET_OUT_OF_RANGE) &&
+    partitions.every((p) => p.errorCode === 0 || p.errorCode === OFFSET_OUT_OF_RANGE);
 }
 
 /** Whether the library says the operation may succeed when tried again. */
