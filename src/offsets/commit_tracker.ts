@@ -357,6 +357,53 @@ export class CommitTracker {
   }
 
   /**
+   * For each of `offsets` that lies below its partition's last recorded
+   * commit, that commit. A commit that finished after a newer one was
+   * recorded was applied after it (commits of one client are applied in the
+   * order they finish) and so moved the partition's committed offset back:
+   * these are the offsets to commit again.
+   * Partitions that are not tracked are left out.
+   *
+   * @param offsets Offsets that were just committed.
+   * @returns The newer commits of those partitions, in the order of `offsets`.
+   * @throws {TypeError} If an entry has the wrong type.
+   * @throws {RangeError} If a partition or offset is out of range.
+   *
+   * @example Usage
+   * ```ts
+   * import { CommitTracker } from "./commit_tracker.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const tracker = new CommitTracker();
+   * tracker.seed(0, "10");
+   * tracker.markCommitted([{ partition: 0, offset: "30" }]); // a batch's commit
+   * // The worker's commit of 24, tried again by the client, finished after it:
+   * assert.deepEqual(tracker.newerCommits([{ partition: 0, offset: "24" }]), [
+   *   { partition: 0, offset: "30" },
+   * ]);
+   * assert.deepEqual(tracker.newerCommits([{ partition: 0, offset: "30" }]), []);
+   * ```
+   */
+  newerCommits(offsets: Iterable<PartitionOffset>): PartitionOffset[] {
+    const action = "find newer commits";
+    const newer: PartitionOffset[] = [];
+    for (const entry of offsets) {
+      if (typeof entry !== "object" || entry === null) {
+        throw new TypeError(
+          `Cannot ${action} as each entry must be an object: current value is ${String(entry)}`,
+        );
+      }
+      checkPartition(entry.partition, action);
+      const offset = parseOffset(entry.offset, { action, name: "offset" });
+      const committed = this.#partitions.get(entry.partition)?.committed ?? null;
+      if (committed !== null && compareOffsets(committed, offset) > 0) {
+        newer.push({ partition: entry.partition, offset: committed });
+      }
+    }
+    return newer;
+  }
+
+  /**
    * Returns the highest offset of the partition such that every message
    * begun at or below it finished, or null if none finished since the
    * partition was seeded or first seen.

@@ -163,6 +163,12 @@ export async function startWorkerLoop(
       await commit(pending);
       tracker.markCommitted(pending);
       for (const o of pending) dirty.add(o.partition);
+      // A newer commit was reported before this one finished, so this one landed after it and
+      // moved committed back: the session's own after a batch (it commits past transaction
+      // markers, which end no handler call, so the tracker stops before them), or one kafkajs
+      // sent while it tried this one again. Commit the newer offsets again.
+      const newer = tracker.newerCommits(pending);
+      if (newer.length > 0) await commit(newer);
     });
     committing = next;
     return next;
