@@ -331,21 +331,7 @@ export class CommitTracker {
    * ```
    */
   markCommitted(offsets: Iterable<PartitionOffset>): void {
-    const action = "mark offsets committed";
-    const checked: PartitionOffset[] = [];
-    for (const entry of offsets) {
-      if (typeof entry !== "object" || entry === null) {
-        throw new TypeError(
-          `Cannot ${action} as each entry must be an object: current value is ${String(entry)}`,
-        );
-      }
-      checkPartition(entry.partition, action);
-      checked.push({
-        partition: entry.partition,
-        offset: parseOffset(entry.offset, { action, name: "offset" }),
-      });
-    }
-    for (const { partition, offset } of checked) {
+    for (const { partition, offset } of checkOffsets(offsets, "mark offsets committed")) {
       const state = this.#partitions.get(partition);
       if (
         state !== undefined &&
@@ -385,19 +371,11 @@ export class CommitTracker {
    * ```
    */
   newerCommits(offsets: Iterable<PartitionOffset>): PartitionOffset[] {
-    const action = "find newer commits";
     const newer: PartitionOffset[] = [];
-    for (const entry of offsets) {
-      if (typeof entry !== "object" || entry === null) {
-        throw new TypeError(
-          `Cannot ${action} as each entry must be an object: current value is ${String(entry)}`,
-        );
-      }
-      checkPartition(entry.partition, action);
-      const offset = parseOffset(entry.offset, { action, name: "offset" });
-      const committed = this.#partitions.get(entry.partition)?.committed ?? null;
+    for (const { partition, offset } of checkOffsets(offsets, "find newer commits")) {
+      const committed = this.#partitions.get(partition)?.committed ?? null;
       if (committed !== null && compareOffsets(committed, offset) > 0) {
-        newer.push({ partition: entry.partition, offset: committed });
+        newer.push({ partition, offset: committed });
       }
     }
     return newer;
@@ -555,6 +533,24 @@ function search(offsets: string[], from: number, to: number, value: string): num
     else high = middle - 1;
   }
   return -1;
+}
+
+/** `offsets`, each checked and its offset in canonical form; `action` names the caller in errors. */
+function checkOffsets(offsets: Iterable<PartitionOffset>, action: string): PartitionOffset[] {
+  const checked: PartitionOffset[] = [];
+  for (const entry of offsets) {
+    if (typeof entry !== "object" || entry === null) {
+      throw new TypeError(
+        `Cannot ${action} as each entry must be an object: current value is ${String(entry)}`,
+      );
+    }
+    checkPartition(entry.partition, action);
+    checked.push({
+      partition: entry.partition,
+      offset: parseOffset(entry.offset, { action, name: "offset" }),
+    });
+  }
+  return checked;
 }
 
 function checkPartition(partition: unknown, action: string): asserts partition is number {

@@ -8,13 +8,12 @@
  * the default suite; kafkajs with CONSUMERD_LONG_TESTS=1.
  */
 import assert from "node:assert/strict";
-import { createKafka } from "../../src/kafka/client.ts";
 import { fixtureHandler } from "../harness/daemon.ts";
 import { getStatus, startHttpDaemon } from "../harness/http.ts";
 import {
   ENGINES,
+  joinGroup,
   produceNumbered,
-  TEST_KAFKA,
   uniqueName,
   waitFor,
   withTopic,
@@ -31,16 +30,8 @@ for (const engine of ENGINES) {
       await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
         const group = uniqueName("g");
         await produceNumbered(admin, topic, { count: 5, partitions: 1 });
-        const member = createKafka(TEST_KAFKA, { clientIdSuffix: "member" }).consumer({
-          groupId: group,
-        });
-        await member.connect();
-        await member.subscribe({ topics: [topic] });
-        let joined = false;
-        member.on(member.events.GROUP_JOIN, () => (joined = true));
-        await member.run({ eachMessage: () => Promise.resolve() });
+        const member = await joinGroup(group, topic);
         try {
-          await waitFor(() => joined, { what: "the balanced member to join" });
           const { daemon, url } = await startHttpDaemon([{
             name: "c",
             group,
@@ -61,7 +52,7 @@ for (const engine of ENGINES) {
             await daemon.exited();
           }
         } finally {
-          await member.disconnect();
+          await member.leave();
         }
       });
     },

@@ -9,14 +9,13 @@
  * @module
  */
 import assert from "node:assert/strict";
-import { createKafka } from "../../src/kafka/client.ts";
 import { fixtureHandler } from "../harness/daemon.ts";
 import { API } from "../harness/kafka_frames.ts";
 import { startKafkaProxy } from "../harness/kafka_proxy.ts";
 import {
   ENGINES,
+  joinGroup,
   produceNumbered,
-  TEST_KAFKA,
   uniqueName,
   waitFor,
   withTopic,
@@ -82,18 +81,11 @@ for (const engine of ENGINES) {
         { group, topic, mode: "simple", handler: COLLECT },
         { engine },
       );
-      // A balanced member joins the group after the simple consumer started.
-      const member = createKafka(TEST_KAFKA, { clientIdSuffix: "member" }).consumer({
-        groupId: group,
-      });
+      let member: { leave(): Promise<void> } | null = null;
       try {
         await firstStart(worker);
-        await member.connect();
-        await member.subscribe({ topics: [topic] });
-        let joined = false;
-        member.on(member.events.GROUP_JOIN, () => (joined = true));
-        await member.run({ eachMessage: () => Promise.resolve() });
-        await waitFor(() => joined, { what: "the balanced member to join" });
+        // A balanced member joins the group after the simple consumer started.
+        member = await joinGroup(group, topic);
         await produceNumbered(admin, topic, { count: 5, partitions: 1 });
         const error = await waitFor(() => worker.of("error").find((e) => e.fatal), {
           what: "a fatal error",
@@ -102,7 +94,7 @@ for (const engine of ENGINES) {
         assert.equal(error.error.retriable, false);
         assert.match(error.error.message, /without membership: the group has active members/);
       } finally {
-        await member.disconnect();
+        await member?.leave();
         await worker.stop();
       }
     });
