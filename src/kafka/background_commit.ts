@@ -9,6 +9,10 @@
  * carries the latest finished offsets; a drain or a rebalance still awaits
  * its own final commit, which the session chains after the one running.
  *
+ * A commit that failed is tried again after `retryMs` even when no batch
+ * asks for one: a partition that went idle would otherwise keep its
+ * committed offset behind what was handled for as long as it stays idle.
+ *
  * @module
  */
 
@@ -18,32 +22,52 @@ export interface BackgroundCommitsOptions {
   commit: () => Promise<void>;
   /** Whether requests are honoured now (auto mode, not stopping or revoking). */
   enabled: () => boolean;
-  /** A commit failed: the next request commits again. */
-  onError: (error: unknown) => void;
+  /**
+   * A commit failed: return true to commit again (after `retryMs`, or at
+   * the next request if one comes first), false when trying again is
+   * pointless (the session reports the error instead).
+   */
+  onError: (error: unknown) => boolean;
+  /** How soon a failed commit is tried again when no request comes first. */
+  retryMs: number;
 }
 
 /**
- * Runs commits in the background, one at a time, coalescing requests.
+ * Runs commits in the background, one at a time, coalescing requests, and
+ * tries a failed one again after `retryMs`.
  *
  * @example
  * ```ts ignore
- * const commits = new BackgroundCommits({ commit: () => session.commitResolved(), enabled: () => true, onError: log });
+ * const commits = new BackgroundCommits({
+ *   commit: () => session.commitResolved(),
+ *   enabled: () => true,
+ *   onError: (error) => (log.warn("commit failed", error), true),
+ *   retryMs: 5000,
+ * });
  * commits.request(); // returns at once
  * await commits.idle();
+ * commits.stop(); // no retry timer left behind
  * ```
  */
 export class BackgroundCommits {
   readonly #options: BackgroundCommitsOptions;
   #running: Promise<void> | null = null;
   #again = false;
+  #retry: ReturnType<typeof setTimeout> | null = null;
 
   constructor(options: BackgroundCommitsOptions) {
+    if (!(options.retryMs >= 0)) {
+      throw new RangeError(
+        `Cannot run background commits as 'retryMs' must be non-negative: current value is ${options.retryMs}`,
+      );
+    }
     this.#options = options;
   }
 
   /** Asks for a commit of what finished; does not wait for it. */
   request(): void {
     if (!this.#options.enabled()) return;
+    this.#clearRetry();
     if (this.#running !== null) {
       this.#again = true;
       return;
@@ -51,19 +75,46 @@ export class BackgroundCommits {
     this.#running = this.#run().finally(() => (this.#running = null));
   }
 
-  /** Resolves once no commit runs (never rejects). */
+  /**
+   * Asks for a commit `retryMs` from now, unless one is already due: for a
+   * session whose client commits after each batch by itself, to catch up
+   * when that commit failed (its `commit` then commits only what is behind).
+   */
+  requestLater(): void {
+    if (this.#retry !== null || !this.#options.enabled()) return;
+    this.#retry = setTimeout(() => {
+      this.#retry = null;
+      this.request();
+    }, this.#options.retryMs);
+  }
+
+  /** Resolves once no commit runs (never rejects); a retry still to come is not waited for. */
   async idle(): Promise<void> {
     while (this.#running !== null) await this.#running;
   }
 
+  /** Drops the retry to come, if any (the session stops). */
+  stop(): void {
+    this.#clearRetry();
+  }
+
   async #run(): Promise<void> {
+    let failed = false;
     do {
       this.#again = false;
       try {
         await this.#options.commit();
+        failed = false;
       } catch (error) {
-        this.#options.onError(error);
+        failed = this.#options.onError(error);
       }
     } while (this.#again && this.#options.enabled());
+    if (failed) this.requestLater();
+  }
+
+  #clearRetry(): void {
+    if (this.#retry === null) return;
+    clearTimeout(this.#retry);
+    this.#retry = null;
   }
 }

@@ -1,6 +1,7 @@
 /**
- * Argument checks shared by the sessions that run their own fetch loop
- * (kafkajs's simple mode, the platformatic engine).
+ * Offset checks shared by the sessions: arguments of the sessions that run
+ * their own fetch loop (kafkajs's simple mode, the platformatic engine), and
+ * committed offsets as Kafka reports them.
  *
  * @module
  */
@@ -9,6 +10,26 @@ import type { PartitionOffset } from "./session.ts";
 /** Whether `value` is an offset in canonical form: a non-negative decimal string. */
 export function isOffset(value: unknown): value is string {
   return typeof value === "string" && /^(0|[1-9][0-9]*)$/.test(value);
+}
+
+/**
+ * A group's committed offset as OffsetFetch answers it, for
+ * `PartitionState.committed`: null for -1, Kafka's "the group has no
+ * committed offset"; any other value as a decimal string. A negative one
+ * (kafkajs commits -2 for "earliest" after an out-of-range reset) is kept:
+ * it points at nothing, and `startPosition()` starts it as out of range.
+ *
+ * @example
+ * ```ts
+ * committedOffset("-1"); // null
+ * committedOffset(-2n); // "-2"
+ * committedOffset("42"); // "42"
+ * ```
+ */
+export function committedOffset(raw: string | bigint | undefined): string | null {
+  if (raw === undefined) return null;
+  const offset = String(raw);
+  return offset === "-1" ? null : offset;
 }
 
 /**

@@ -68,3 +68,24 @@ export async function resetOutOfRange(
   }
   session.onOutOfRange(partition);
 }
+
+/**
+ * What a fetch round that ended with `failures` (its failed fetches, in
+ * order) must report once its out-of-range partitions were reset: a failure
+ * that is only partitions out of range is handled by their resets, any
+ * other must still be reported (so that the session backs off, reloads the
+ * metadata and counts it toward giving up). Null when there is none.
+ *
+ * @example
+ * ```ts
+ * const outOfRange = (e: unknown) => e === "out of range";
+ * roundFailure(["out of range", "connection closed"], outOfRange); // "connection closed"
+ * roundFailure(["out of range"], outOfRange); // null
+ * ```
+ */
+export function roundFailure(
+  failures: readonly unknown[],
+  onlyOutOfRange: (failure: unknown) => boolean,
+): unknown {
+  return failures.find((failure) => !onlyOutOfRange(failure)) ?? null;
+}

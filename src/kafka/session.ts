@@ -118,6 +118,11 @@ export interface SessionOptions {
   autoOffsetReset: "earliest" | "latest";
   /** Commit finished offsets after every batch and on rebalance (commit mode `auto`). */
   autoCommit: boolean;
+  /**
+   * The consumer's `commit.intervalMs`: in auto mode, a commit that failed is
+   * tried again this soon, whether or not another batch arrives.
+   */
+  commitIntervalMs: number;
   /** Fetch sizes and wait (the consumer's `fetch:`). */
   fetch: FetchLimits;
   /** How many partitions' batches may be handled at once (each partition's in order). */
@@ -133,7 +138,10 @@ export interface SessionOptions {
   onRebalancing?(): void;
   /** A committed offset fell out of range while reading, and the partition moved to autoOffsetReset. */
   onOutOfRange(partition: number): void;
-  /** The session failed and will not recover by itself. */
+  /**
+   * The session failed and will not recover by itself (an auto commit that
+   * Kafka refused for good is a `CommitRejectedError`).
+   */
   onFatal(error: unknown): void;
 }
 
@@ -148,7 +156,11 @@ export interface ConsumerSession {
    * not read), true when reading.
    */
   begin(generation: number, positions: PartitionOffset[]): Promise<boolean>;
-  /** Commits offsets now (manual commit mode, or a final commit); rejects when they were not committed. */
+  /**
+   * Commits offsets now (manual commit mode, or a final commit); rejects
+   * when they were not committed, with a `CommitRejectedError` when Kafka
+   * refused them for good (so does `begin()`).
+   */
   commit(offsets: PartitionOffset[]): Promise<void>;
   pause(partitions: number[]): void;
   resume(partitions: number[]): void;

@@ -331,21 +331,7 @@ export class CommitTracker {
    * ```
    */
   markCommitted(offsets: Iterable<PartitionOffset>): void {
-    const action = "mark offsets committed";
-    const checked: PartitionOffset[] = [];
-    for (const entry of offsets) {
-      if (typeof entry !== "object" || entry === null) {
-        throw new TypeError(
-          `Cannot ${action} as each entry must be an object: current value is ${String(entry)}`,
-        );
-      }
-      checkPartition(entry.partition, action);
-      checked.push({
-        partition: entry.partition,
-        offset: parseOffset(entry.offset, { action, name: "offset" }),
-      });
-    }
-    for (const { partition, offset } of checked) {
+    for (const { partition, offset } of checkOffsets(offsets, "mark offsets committed")) {
       const state = this.#partitions.get(partition);
       if (
         state !== undefined &&
@@ -354,6 +340,45 @@ export class CommitTracker {
         state.committed = offset;
       }
     }
+  }
+
+  /**
+   * For each of `offsets` that lies below its partition's last recorded
+   * commit, that commit. A commit that finished after a newer one was
+   * recorded was applied after it (commits of one client are applied in the
+   * order they finish) and so moved the partition's committed offset back:
+   * these are the offsets to commit again.
+   * Partitions that are not tracked are left out.
+   *
+   * @param offsets Offsets that were just committed.
+   * @returns The newer commits of those partitions, in the order of `offsets`.
+   * @throws {TypeError} If an entry has the wrong type.
+   * @throws {RangeError} If a partition or offset is out of range.
+   *
+   * @example Usage
+   * ```ts
+   * import { CommitTracker } from "./commit_tracker.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const tracker = new CommitTracker();
+   * tracker.seed(0, "10");
+   * tracker.markCommitted([{ partition: 0, offset: "30" }]); // a batch's commit
+   * // The worker's commit of 24, tried again by the client, finished after it:
+   * assert.deepEqual(tracker.newerCommits([{ partition: 0, offset: "24" }]), [
+   *   { partition: 0, offset: "30" },
+   * ]);
+   * assert.deepEqual(tracker.newerCommits([{ partition: 0, offset: "30" }]), []);
+   * ```
+   */
+  newerCommits(offsets: Iterable<PartitionOffset>): PartitionOffset[] {
+    const newer: PartitionOffset[] = [];
+    for (const { partition, offset } of checkOffsets(offsets, "find newer commits")) {
+      const committed = this.#partitions.get(partition)?.committed ?? null;
+      if (committed !== null && compareOffsets(committed, offset) > 0) {
+        newer.push({ partition, offset: committed });
+      }
+    }
+    return newer;
   }
 
   /**
@@ -508,6 +533,24 @@ function search(offsets: string[], from: number, to: number, value: string): num
     else high = middle - 1;
   }
   return -1;
+}
+
+/** `offsets`, each checked and its offset in canonical form; `action` names the caller in errors. */
+function checkOffsets(offsets: Iterable<PartitionOffset>, action: string): PartitionOffset[] {
+  const checked: PartitionOffset[] = [];
+  for (const entry of offsets) {
+    if (typeof entry !== "object" || entry === null) {
+      throw new TypeError(
+        `Cannot ${action} as each entry must be an object: current value is ${String(entry)}`,
+      );
+    }
+    checkPartition(entry.partition, action);
+    checked.push({
+      partition: entry.partition,
+      offset: parseOffset(entry.offset, { action, name: "offset" }),
+    });
+  }
+  return checked;
 }
 
 function checkPartition(partition: unknown, action: string): asserts partition is number {

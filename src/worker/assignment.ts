@@ -9,42 +9,84 @@ import type { ConsumerSession } from "../kafka/session.ts";
 import { startPosition } from "../offsets/start_position.ts";
 import type { PartitionStart } from "../protocol.ts";
 
+/** The assignment to start, and the partitions to treat as held when the consumer's start settled. */
+export interface AssignmentToStart {
+  generation: number;
+  partitions: readonly number[];
+  heldAtStart: readonly number[];
+}
+
 /**
- * Decides and commits the start position of every partition of an
- * assignment, then starts reading them. `heldAtStart` are the partitions to
- * treat as held when the consumer's start settled.
+ * The start of one assignment, tried until it succeeds: the first attempt
+ * decides every partition's start position from the broker's offsets, and
+ * every attempt commits those positions, then starts reading them.
  *
- * Rejects with `StaleAssignmentError` if a newer assignment replaced this one
- * before the positions were committed; `reading` is false when it did so
- * after (the positions are committed, the partitions are not read).
+ * The decision is made once. An attempt can fail after its commit was
+ * applied (the answer was lost on the way back); deciding again would then
+ * read the offsets that commit left, and a `latest` reset would move to the
+ * new end of the log, past every message that arrived in between.
+ *
+ * @example
+ * ```ts ignore
+ * const start = new AssignmentStart(consumer, { generation: 3, partitions: [0, 1], heldAtStart: [0] });
+ * for (;;) {
+ *   try {
+ *     const { starts, reading } = await start.run(session);
+ *     break;
+ *   } catch {
+ *     await sleep(500); // then again, with the same positions
+ *   }
+ * }
+ * ```
  */
-export async function startAssignment(
-  session: ConsumerSession,
-  consumer: Pick<ConsumerConfig, "autoOffsetReset" | "resetOffsetOnStart">,
-  { generation, partitions, heldAtStart }: {
-    generation: number;
-    partitions: readonly number[];
-    heldAtStart: readonly number[];
-  },
-): Promise<{ starts: PartitionStart[]; reading: boolean }> {
-  if (partitions.length === 0) return { starts: [], reading: true };
-  const states = await session.describe([...partitions]);
-  const starts = states.map((state): PartitionStart => {
-    const position = startPosition({
-      autoOffsetReset: consumer.autoOffsetReset,
-      resetOffsetOnStart: consumer.resetOffsetOnStart,
-      heldAtStart: heldAtStart.includes(state.partition),
-      committed: state.committed,
-      logStartOffset: state.logStartOffset,
-      highWatermark: state.highWatermark,
+export class AssignmentStart {
+  readonly #consumer: Pick<ConsumerConfig, "autoOffsetReset" | "resetOffsetOnStart">;
+  readonly #assignment: AssignmentToStart;
+  #starts: PartitionStart[] | null = null;
+
+  constructor(
+    consumer: Pick<ConsumerConfig, "autoOffsetReset" | "resetOffsetOnStart">,
+    assignment: AssignmentToStart,
+  ) {
+    this.#consumer = consumer;
+    this.#assignment = assignment;
+  }
+
+  /**
+   * Decides the start positions (on the first call that gets that far) and
+   * commits them, then starts reading them.
+   *
+   * Rejects with `StaleAssignmentError` if a newer assignment replaced this
+   * one before the positions were committed; `reading` is false when it did
+   * so after (the positions are committed, the partitions are not read).
+   */
+  async run(session: ConsumerSession): Promise<{ starts: PartitionStart[]; reading: boolean }> {
+    const { generation, partitions } = this.#assignment;
+    if (partitions.length === 0) return { starts: [], reading: true };
+    this.#starts ??= await this.#decide(session);
+    const starts = this.#starts;
+    // Every start position is committed, resets and resumptions alike: peers and
+    // restarts then see it, and the client's cached position cannot disagree.
+    const reading = await session.begin(
+      generation,
+      starts.map(({ partition, offset }) => ({ partition, offset })),
+    );
+    return { starts, reading };
+  }
+
+  async #decide(session: ConsumerSession): Promise<PartitionStart[]> {
+    const { partitions, heldAtStart } = this.#assignment;
+    const states = await session.describe([...partitions]);
+    return states.map((state): PartitionStart => {
+      const position = startPosition({
+        autoOffsetReset: this.#consumer.autoOffsetReset,
+        resetOffsetOnStart: this.#consumer.resetOffsetOnStart,
+        heldAtStart: heldAtStart.includes(state.partition),
+        committed: state.committed,
+        logStartOffset: state.logStartOffset,
+        highWatermark: state.highWatermark,
+      });
+      return { partition: state.partition, offset: position.offset, reason: position.reason };
     });
-    return { partition: state.partition, offset: position.offset, reason: position.reason };
-  });
-  // Every start position is committed, resets and resumptions alike: peers and
-  // restarts then see it, and the client's cached position cannot disagree.
-  const reading = await session.begin(
-    generation,
-    starts.map(({ partition, offset }) => ({ partition, offset })),
-  );
-  return { starts, reading };
+  }
 }

@@ -10,8 +10,10 @@ import {
   type Assignment,
   type ConsumerSession,
   type FetchedBatch,
+  type PartitionOffset,
   StaleAssignmentError,
 } from "../kafka/session.ts";
+import { CommitRejectedError } from "../kafka/commit_rejected.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import { CommitTracker } from "../offsets/commit_tracker.ts";
 import {
@@ -21,9 +23,10 @@ import {
   type WorkerMessage,
 } from "../protocol.ts";
 import { backoffDelay } from "../backoff.ts";
-import { startAssignment } from "./assignment.ts";
+import { AssignmentStart } from "./assignment.ts";
 import { tickMs } from "./commit_policy.ts";
 import { sleep } from "./sleep.ts";
+import { TurnPacer } from "./event_loop.ts";
 import { StatsCounter } from "./stats.ts";
 import { ProblemPace, quietClientWarnings } from "./connect_log.ts";
 import { describeKafkaError } from "../kafka/operator_error.ts";
@@ -57,6 +60,12 @@ const PROBLEM_NAMES = {
 } as const;
 /** How often the membership is kept alive while a handler call runs. */
 const KEEPALIVE_MS = 1000;
+/**
+ * How long handlers may hold the worker's event loop before a batch lets it
+ * turn: the heartbeat (every second, missed for 10 s before the supervisor
+ * restarts the worker) and the client's timers run at least this often.
+ */
+const TURN_EVERY_MS = 1000;
 /** How soon a paused partition whose resume failed (the client was restarting) is resumed again. */
 const RESUME_RETRY_MS = 1000;
 /**
@@ -132,6 +141,12 @@ export async function startWorkerLoop(
     highWatermark: highWatermarks.get(partition) ?? null,
   });
 
+  /** The worker cannot go on (the session failed for good): the supervisor restarts it. */
+  const fatal = (error: unknown) => {
+    log.error("consumer crashed", errorFields(error));
+    post({ v: 1, type: "error", error: toErrorData(error), fatal: true });
+  };
+
   /** The commit under way: commits run one after the other, so none overtakes another. */
   let committing: Promise<void> = Promise.resolve();
   /** Commits every finished message of the partitions held now; rejects when the commit was not applied. */
@@ -140,9 +155,22 @@ export async function startWorkerLoop(
       for (const run of runs) run.flush();
       const pending = tracker.pending().filter((o) => current.partitions.includes(o.partition));
       if (pending.length === 0 || session === null) return;
-      await session.commit(pending);
+      const active = session;
+      const commit = (offsets: PartitionOffset[]) =>
+        active.commit(offsets).catch((error) => {
+          // Kafka refused it for good (authorization, a simple-mode group with members).
+          if (error instanceof CommitRejectedError) fatal(error);
+          throw error;
+        });
+      await commit(pending);
       tracker.markCommitted(pending);
       for (const o of pending) dirty.add(o.partition);
+      // A newer commit was reported before this one finished, so this one landed after it and
+      // moved committed back: the session's own after a batch (it commits past transaction
+      // markers, which end no handler call, so the tracker stops before them), or one kafkajs
+      // sent while it tried this one again. Commit the newer offsets again.
+      const newer = tracker.newerCommits(pending);
+      if (newer.length > 0) await commit(newer);
     });
     committing = next;
     return next;
@@ -270,6 +298,7 @@ export async function startWorkerLoop(
     log,
     tickMs: tickMs(consumer.commit),
     keepaliveMs: KEEPALIVE_MS,
+    turns: new TurnPacer(TURN_EVERY_MS),
     onFinished: (partition, offset, generation) => {
       // A batch of an assignment that is over: its partition's progress
       // starts again from what was committed.
@@ -324,12 +353,11 @@ export async function startWorkerLoop(
 
   /** Starts reading an assignment once its start positions are known. */
   const begin = async (assignment: Assignment, heldAtStart: number[]) => {
+    // Decided once, committed by every attempt: see AssignmentStart.
+    const start = new AssignmentStart(consumer, { ...assignment, heldAtStart });
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
-        const { starts, reading } = await startAssignment(await connected, consumer, {
-          ...assignment,
-          heldAtStart,
-        });
+        const { starts, reading } = await start.run(await connected);
         // Committed, but the assignment moved on meanwhile: the resets are
         // done (the next holder resumes from them); nothing is read here.
         for (const s of starts) {
@@ -354,6 +382,12 @@ export async function startWorkerLoop(
         });
         return;
       } catch (error) {
+        if (error instanceof CommitRejectedError) {
+          // Trying again cannot help: the supervisor restarts the worker, and
+          // reports the consumer failing if that keeps happening.
+          fatal(error);
+          return;
+        }
         if (error instanceof StaleAssignmentError || assignment.generation !== current.generation) {
           post({
             v: 1,
@@ -406,6 +440,7 @@ export async function startWorkerLoop(
           partitions: consumer.partitions,
           autoOffsetReset: consumer.autoOffsetReset,
           autoCommit,
+          commitIntervalMs: consumer.commit.intervalMs,
           fetch: consumer.fetch,
           concurrency: consumer.concurrency,
           maxHandlerMs: consumer.handlerTimeoutMs,
@@ -426,10 +461,7 @@ export async function startWorkerLoop(
             tracker.revoke([partition]);
             post({ v: 1, type: "reset", partition });
           },
-          onFatal: (error) => {
-            log.error("consumer crashed", errorFields(error));
-            post({ v: 1, type: "error", error: toErrorData(error), fatal: true });
-          },
+          onFatal: fatal,
         });
         if (abort.signal.aborted) {
           // Stopped while connecting: leave at once rather than linger in the group.

@@ -12,6 +12,7 @@ import type { Handler } from "./handler.ts";
 import { HandlerCalls, type HandlerCallsOptions, isThenable } from "./handler_calls.ts";
 import { Keepalive } from "./keepalive.ts";
 import { CallTimer } from "./call_timer.ts";
+import type { TurnPacer } from "./event_loop.ts";
 import type { Message } from "../message.ts";
 import type { Context } from "./context.ts";
 import type { StatsCounter } from "./stats.ts";
@@ -28,6 +29,12 @@ export interface BatchRunOptions {
   tickMs: number;
   /** How often the membership is kept alive while a handler call runs. */
   keepaliveMs: number;
+  /**
+   * The worker's pace of event loop turns: a long batch lets the loop turn
+   * through it once a tick (when due), so that timers and I/O run however
+   * the handler behaves (one that never awaits included).
+   */
+  turns: TurnPacer;
   /**
    * Every message of `partition` up to and including `offset` has finished
    * (in order, never twice). Returns false when the batch's assignment
@@ -157,13 +164,15 @@ export class BatchRun {
         if (error === null) timer?.ended(now); // stats
         if (now - tick < tickMs) continue;
         // Once a tick in a long batch: hand over what finished (a rebalance
-        // then commits it), keep the membership alive, commit on the interval.
+        // then commits it), keep the membership alive, commit on the interval,
+        // and let the event loop turn (heartbeats, the client's timers and I/O).
         tick = now;
         checked = false;
         timer?.close(now); // stats
         this.flush();
         await keepalive.beat();
         await this.#options.onTick();
+        await this.#options.turns.turn(now);
         timer?.restart(Date.now()); // stats
       }
     } finally {

@@ -38,6 +38,7 @@ export const TEST_SESSION = {
   partitions: null,
   autoOffsetReset: "earliest",
   autoCommit: true,
+  commitIntervalMs: 1000,
   fetch: { maxBytesPerPartition: 1024 * 1024, maxBytes: 10 * 1024 * 1024, maxWaitMs: 500 },
   concurrency: 1,
   maxHandlerMs: 60_000,
@@ -148,6 +149,27 @@ export async function committedByKafkaTool(
       r,
     ) => [Number(r.PARTITION), r["CURRENT-OFFSET"] === "-" ? null : r["CURRENT-OFFSET"]!]),
   );
+}
+
+/**
+ * A balanced member (kafkajs's consumer) that joins `group`, reading `topic`
+ * and doing nothing with it; resolves once it joined. Its `leave()` leaves
+ * the group.
+ */
+export async function joinGroup(group: string, topic: string): Promise<{ leave(): Promise<void> }> {
+  const member = createKafka(TEST_KAFKA, { clientIdSuffix: "member" }).consumer({ groupId: group });
+  let joined = false;
+  member.on(member.events.GROUP_JOIN, () => (joined = true));
+  try {
+    await member.connect();
+    await member.subscribe({ topics: [topic] });
+    await member.run({ eachMessage: () => Promise.resolve() });
+    await waitFor(() => joined, { what: `a member to join group ${group}` });
+  } catch (error) {
+    await member.disconnect();
+    throw error;
+  }
+  return { leave: () => member.disconnect() };
 }
 
 /** Produces `batch` records every `intervalMs`, round-robin over `partitions`, until stopped. */

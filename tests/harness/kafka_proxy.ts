@@ -24,6 +24,13 @@ export interface SeenRequest extends RequestHeader {
   answeredAt: number | null;
 }
 
+/** Which requests {@linkcode KafkaProxy.cut} cuts the connection of. */
+export interface CutOptions {
+  when?: "request" | "answer";
+  times?: number;
+  after?: number;
+}
+
 /** A running proxy. */
 export interface KafkaProxy {
   /** The bootstrap address to give a client. */
@@ -40,6 +47,19 @@ export interface KafkaProxy {
   mostInFlight(apiKey: number): number;
   /** The requests of `apiKey` seen so far, in order of arrival. */
   requests(apiKey: number): SeenRequest[];
+  /**
+   * Cuts the connection of each of the next `times` requests of `apiKey`
+   * (default 1), after letting `after` of them through (default 0): when
+   * the request arrives (`when: "request"`: it never reaches the broker) or
+   * when its answer does (`"answer"`, the default: applied, its answer
+   * lost). `first` resolves once the first was cut, `all` once the last was.
+   */
+  cut(
+    apiKey: number,
+    options?: CutOptions,
+  ): { first: Promise<SeenRequest>; all: Promise<SeenRequest[]> };
+  /** Stops cutting the connections of `apiKey`'s requests (a `cut()` with `times: Infinity`). */
+  uncut(apiKey: number): void;
   /** Stops listening, drops the requests it holds and cuts every connection. */
   close(): void;
 }
@@ -58,6 +78,26 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
     );
   }
   const delays = new Map<number, number>();
+  /** Armed by cut(): the request of the key to cut at its answer, those cut so far, those to let through. */
+  const cutting = new Map<number, {
+    when: "request" | "answer";
+    request: SeenRequest | null;
+    skip: number;
+    done: SeenRequest[];
+    times: number;
+    first: (request: SeenRequest) => void;
+    all: (done: SeenRequest[]) => void;
+  }>();
+  /** Records that `request` had its connection cut; true when it was the last of its cut(). */
+  const wasCut = (request: SeenRequest) => {
+    const armed = cutting.get(request.apiKey)!;
+    armed.done.push(request);
+    armed.request = null;
+    armed.first(request);
+    if (armed.done.length < armed.times) return;
+    cutting.delete(request.apiKey);
+    armed.all(armed.done);
+  };
   const seen = new Map<number, SeenRequest[]>();
   const most = new Map<number, number>();
   /** Outstanding requests per "apiKey client". */
@@ -98,6 +138,15 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
           asked.set(request.correlationId, request);
           seen.set(request.apiKey, [...(seen.get(request.apiKey) ?? []), request]);
           most.set(request.apiKey, Math.max(most.get(request.apiKey) ?? 0, count(request, 1)));
+          const armed = cutting.get(request.apiKey);
+          if (armed && armed.request === null && armed.skip-- <= 0) {
+            if (armed.when === "request") {
+              cut();
+              wasCut(request);
+              return;
+            }
+            armed.request = request;
+          }
           // A held request does not hold up those behind it: the broker gets them first, and the
           // client has their answers before its answer (as from a slow group coordinator on
           // another broker than the partitions' leader). Writes stay whole and in turn; a write
@@ -122,6 +171,11 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
       for await (const chunk of server.readable) {
         for (const frame of frames.push(chunk)) {
           const request = asked.get(responseCorrelationId(frame));
+          if (request && cutting.get(request.apiKey)?.request === request) {
+            cut();
+            wasCut(request);
+            return;
+          }
           if (request) {
             asked.delete(request.correlationId);
             request.answeredAt = performance.now();
@@ -149,6 +203,17 @@ export async function startKafkaProxy(): Promise<KafkaProxy> {
     delay: (apiKey, ms) => void delays.set(apiKey, ms),
     mostInFlight: (apiKey) => most.get(apiKey) ?? 0,
     requests: (apiKey) => [...(seen.get(apiKey) ?? [])],
+    cut(apiKey, { when = "answer", times = 1, after = 0 } = {}) {
+      let first!: (request: SeenRequest) => void;
+      let all!: (done: SeenRequest[]) => void;
+      const promises = {
+        first: new Promise<SeenRequest>((resolve) => (first = resolve)),
+        all: new Promise<SeenRequest[]>((resolve) => (all = resolve)),
+      };
+      cutting.set(apiKey, { when, request: null, skip: after, done: [], times, first, all });
+      return promises;
+    },
+    uncut: (apiKey) => void cutting.delete(apiKey),
     close() {
       closed = true;
       listener.close();

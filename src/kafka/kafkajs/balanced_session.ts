@@ -13,6 +13,10 @@ import type { Admin, EachBatchPayload, KafkaMessage } from "kafkajs";
 import { type Message, recordOf } from "../../message.ts";
 import { createKafka } from "./client.ts";
 import { consumerWithAdmin } from "./shared_cluster.ts";
+import { CommitRejectedError, commitRejection } from "../commit_rejected.ts";
+import { BackgroundCommits } from "../background_commit.ts";
+import { errorFields } from "../../log.ts";
+import { committedOffset } from "../offset_checks.ts";
 import {
   type ConsumerSession,
   type PartitionOffset,
@@ -30,6 +34,20 @@ const REBALANCING = new Set([
   "NOT_COORDINATOR_FOR_GROUP",
   "NOT_COORDINATOR",
 ]);
+
+/** The protocol error types (e.g. "GROUP_AUTHORIZATION_FAILED") of a kafkajs error and its cause. */
+function kafkajsErrorTypes(error: unknown): string[] {
+  const types: string[] = [];
+  for (
+    let e: unknown = error;
+    typeof e === "object" && e !== null;
+    e = (e as { cause?: unknown }).cause
+  ) {
+    const type = (e as { type?: unknown }).type;
+    if (typeof type === "string") types.push(type);
+  }
+  return types;
+}
 
 /** Converts a kafkajs message into a handler {@linkcode Message}. */
 export function toMessage(topic: string, partition: number, m: KafkaMessage): Message {
@@ -57,7 +75,7 @@ export async function describePartitions(
     admin.fetchTopicOffsets(topic),
   ]);
   const byPartition = new Map(
-    (committed[0]?.partitions ?? []).map((p) => [p.partition, p.offset === "-1" ? null : p.offset]),
+    (committed[0]?.partitions ?? []).map((p) => [p.partition, committedOffset(p.offset)]),
   );
   const marks = new Map(watermarks.map((w) => [w.partition, w]));
   return partitions.map((partition) => {
@@ -113,6 +131,27 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
   let assigned = new Set<number>();
   /** The group is rebalancing: no new handler call starts until the next join. */
   let rebalancing = false;
+  /** The next offset to read of each partition resolved in this generation (auto commits catch up to it). */
+  const resolved = new Map<number, string>();
+  let stopped = false;
+  /** Auto mode: commits what kafkajs's own commit after a batch left behind (it failed), after the commit interval. */
+  const catchUp = new BackgroundCommits({
+    commit: () => commitChecked(behind()),
+    enabled: () => options.autoCommit && !stopped && !rebalancing,
+    onError: (error) => {
+      if (error instanceof CommitRejectedError) {
+        logger.error("auto commit refused; stopping", errorFields(error));
+        options.onFatal(error);
+        return false;
+      }
+      logger.warn("auto commit failed; committing again", {
+        retryInMs: options.commitIntervalMs,
+        ...errorFields(error),
+      });
+      return true;
+    },
+    retryMs: options.commitIntervalMs,
+  });
   /** Partitions begun in this generation: only their batches are handed over. */
   const readable = new Set<number>();
   /** Where each partition must start: the first batch is checked against it. */
@@ -139,6 +178,7 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     readable.clear();
     assigned = new Set(event.payload.memberAssignment[topic] ?? []);
     expectedStart.clear();
+    resolved.clear();
     options.onAssigned({
       generation,
       partitions: [...assigned].sort((a, b) => a - b),
@@ -218,7 +258,12 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
         highWatermark: batch.highWatermark,
         size: batch.messages.length,
         at: (i) => toMessage(topic, batch.partition, batch.messages[i]!),
-        resolve: (offset) => payload.resolveOffset(offset),
+        resolve: (offset) => {
+          payload.resolveOffset(offset);
+          if (batchGeneration === generation) {
+            resolved.set(batch.partition, String(BigInt(offset) + 1n));
+          }
+        },
         active: () =>
           batchGeneration === generation && !rebalancing && payload.isRunning() &&
           !payload.isStale(),
@@ -239,9 +284,50 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
           }
         },
       });
+      // kafkajs commits what was resolved once this returns; should that fail, it does not try
+      // again until the next batch: catch up after the commit interval.
+      catchUp.requestLater();
     },
   });
   running.catch((error) => options.onFatal(error));
+
+  /** Commits through the group member; a refusal for good rejects with a CommitRejectedError. */
+  const commitOffsets = async (offsets: PartitionOffset[]) => {
+    try {
+      await consumer.commitOffsets(
+        offsets.map((o) => ({ topic, partition: o.partition, offset: o.offset })),
+      );
+    } catch (error) {
+      throw commitRejection(kafkajsErrorTypes(error), {
+        group: options.group,
+        withoutMembership: false,
+        cause: error,
+      }) ?? error;
+    }
+  };
+
+  /** Commits `offsets`; rejects unless kafkajs reports them (or later ones) committed. */
+  const commitChecked = async (offsets: PartitionOffset[]) => {
+    if (offsets.length === 0) return;
+    const since = commitSeq;
+    await commitOffsets(offsets);
+    // kafkajs drops a commit silently while its runner is stopped or the
+    // partition is not assigned: report it instead of claiming success.
+    if (!confirmed(offsets, since, false)) {
+      throw new Error(
+        `offsets of partitions ${offsets.map((o) => o.partition).join(", ")} were not ` +
+          "committed: the consumer is not running or no longer holds them",
+      );
+    }
+  };
+
+  /** The resolved offsets of this generation that no commit reported reaching yet. */
+  const behind = (): PartitionOffset[] =>
+    [...resolved].filter(([partition, offset]) => {
+      const committed = committedNow.get(partition);
+      return assigned.has(partition) &&
+        (committed === undefined || BigInt(committed.offset) < BigInt(offset));
+    }).map(([partition, offset]) => ({ partition, offset }));
 
   /** Commits through the group member; kafkajs skips commits silently until its runner runs, so confirm. */
   const commitConfirmed = async (offsets: PartitionOffset[], forGeneration: number | null) => {
@@ -250,9 +336,7 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
         throw new StaleAssignmentError(`assignment ${forGeneration} was replaced by ${generation}`);
       }
       const since = commitSeq;
-      await consumer.commitOffsets(
-        offsets.map((o) => ({ topic, partition: o.partition, offset: o.offset })),
-      );
+      await commitOffsets(offsets);
       if (confirmed(offsets, since, true)) return;
       if (attempt > 200) throw new Error("kafkajs did not commit the start positions");
       await new Promise((r) => setTimeout(r, 50));
@@ -277,21 +361,7 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       consumer.resume([{ topic, partitions: positions.map((p) => p.partition) }]);
       return true;
     },
-    async commit(offsets) {
-      if (offsets.length === 0) return;
-      const since = commitSeq;
-      await consumer.commitOffsets(
-        offsets.map((o) => ({ topic, partition: o.partition, offset: o.offset })),
-      );
-      // kafkajs drops a commit silently while its runner is stopped or the
-      // partition is not assigned: report it instead of claiming success.
-      if (!confirmed(offsets, since, false)) {
-        throw new Error(
-          `offsets of partitions ${offsets.map((o) => o.partition).join(", ")} were not ` +
-            "committed: the consumer is not running or no longer holds them",
-        );
-      }
-    },
+    commit: commitChecked,
     pause(partitions) {
       consumer.pause([{ topic, partitions }]);
     },
@@ -300,6 +370,8 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       consumer.resume([{ topic, partitions: partitions.filter((p) => assigned.has(p)) }]);
     },
     async stop() {
+      stopped = true;
+      catchUp.stop();
       await consumer.disconnect(); // the admin client's cluster too
     },
   };

@@ -19,7 +19,7 @@ import { backoffDelay } from "../../backoff.ts";
 import { toMessage } from "./balanced_session.ts";
 import { checkOffsets, isOffset } from "../offset_checks.ts";
 import { BackgroundCommits } from "../background_commit.ts";
-import { type OutOfRangeSession, resetOutOfRange } from "../out_of_range.ts";
+import { type OutOfRangeSession, resetOutOfRange, roundFailure } from "../out_of_range.ts";
 import {
   advanceCursor,
   type FetchCursor,
@@ -114,17 +114,19 @@ class SimpleSession implements ConsumerSession {
   /** Commits run one after the other, so that a later commit never lands before an earlier one. */
   #commits: Promise<unknown> = Promise.resolve();
   /** Auto commits after each batch, in the background. */
-  #autoCommits = new BackgroundCommits({
-    commit: () => this.#commitResolved(),
-    enabled: () => this.#options.autoCommit && this.#running,
-    onError: (error) => this.#autoCommitFailed(error),
-  });
+  #autoCommits: BackgroundCommits;
 
   constructor(client: TopicClient, options: SessionOptions, partitions: number[]) {
     this.#client = client;
     this.#options = options;
     this.#log = options.logger;
     this.#cursors = newCursors(partitions);
+    this.#autoCommits = new BackgroundCommits({
+      commit: () => this.#commitResolved(),
+      enabled: () => this.#options.autoCommit && this.#running,
+      onError: (error) => this.#autoCommitFailed(error),
+      retryMs: options.commitIntervalMs,
+    });
     // Right after startSimpleSession() resolved, so that the caller holds the session.
     this.#announce = setTimeout(() => {
       if (this.#running) options.onAssigned({ generation: GENERATION, partitions });
@@ -219,6 +221,7 @@ class SimpleSession implements ConsumerSession {
       });
     }
     await this.#autoCommits.idle();
+    this.#autoCommits.stop();
     await this.#commits.catch(() => {});
     this.#closed = true;
     await this.#client.disconnect();
@@ -244,37 +247,28 @@ class SimpleSession implements ConsumerSession {
     }
   }
 
-  /**
-   * After a failed round: resets an out-of-range partition, or reloads the
-   * metadata and backs off after a retriable error, or gives up.
-   */
-  async #recover(error: unknown, attempt: number): Promise<void> {
-    try {
-      const partition = outOfRangePartition(error, this.#client.topic);
-      if (partition === null) throw error;
-      await this.#resetOutOfRange(partition);
-    } catch (failure) {
-      if (isRetriable(failure) && attempt < FETCH_ATTEMPTS) {
-        const delayMs = Math.round(backoffDelay(attempt, BACKOFF));
-        this.#log.warn("fetch failed; reloading metadata and retrying", {
-          attempt,
-          delayMs,
-          kafkaError: errorType(failure),
-          ...errorFields(failure),
-        });
-        await this.#client.recover(failure);
-        await this.#idle(delayMs);
-        return;
-      }
-      this.#log.error("fetch loop stopped", {
-        attempts: attempt,
-        retriable: isRetriable(failure),
+  /** After a failed round: reloads the metadata and backs off after a retriable error, or gives up. */
+  async #recover(failure: unknown, attempt: number): Promise<void> {
+    if (isRetriable(failure) && attempt < FETCH_ATTEMPTS) {
+      const delayMs = Math.round(backoffDelay(attempt, BACKOFF));
+      this.#log.warn("fetch failed; reloading metadata and retrying", {
+        attempt,
+        delayMs,
         kafkaError: errorType(failure),
         ...errorFields(failure),
       });
-      this.#running = false;
-      this.#options.onFatal(failure);
+      await this.#client.recover(failure);
+      await this.#idle(delayMs);
+      return;
     }
+    this.#log.error("fetch loop stopped", {
+      attempts: attempt,
+      retriable: isRetriable(failure),
+      kafkaError: errorType(failure),
+      ...errorFields(failure),
+    });
+    this.#running = false;
+    this.#options.onFatal(failure);
   }
 
   /** One Fetch per leader, then each partition's records to `onBatch`, in turn. */
@@ -312,10 +306,18 @@ class SimpleSession implements ConsumerSession {
     const lanes = Math.max(1, Math.min(this.#options.concurrency, fetched.length));
     // Every lane ends before the round does, even when one fails.
     const ended = await Promise.allSettled(Array.from({ length: lanes }, lane));
-    const failure = ended.find((r) => r.status === "rejected");
-    if (failure) throw failure.reason;
-    const failed = results.find((r) => r.status === "rejected");
-    if (failed) throw failed.reason;
+    const laneFailure = ended.find((r) => r.status === "rejected");
+    if (laneFailure) throw laneFailure.reason;
+    // A fetch that failed for a partition out of range names it: that partition moves to
+    // autoOffsetReset. Any other failure of the round is still reported.
+    const topic = this.#client.topic;
+    const failures = results.flatMap((r) => r.status === "rejected" ? [r.reason] : []);
+    for (const error of failures) {
+      const partition = outOfRangePartition(error, topic);
+      if (partition !== null) await this.#resetOutOfRange(partition);
+    }
+    const failure = roundFailure(failures, (error) => outOfRangePartition(error, topic) !== null);
+    if (failure !== null) throw failure;
   }
 
   async #deliver(cursor: FetchCursor, records: PartitionRecords): Promise<void> {
@@ -362,16 +364,20 @@ class SimpleSession implements ConsumerSession {
     await resetOutOfRange(cursor, this.#outOfRangeSession());
   }
 
-  /** A retriable failure is committed again after the next batch; any other stops the session. */
-  #autoCommitFailed(error: unknown): void {
+  /**
+   * A retriable failure is committed again (see {@linkcode BackgroundCommits});
+   * any other (a commit Kafka refused for good among them) stops the session.
+   */
+  #autoCommitFailed(error: unknown): boolean {
     if (isRetriable(error)) {
-      this.#log.warn("auto commit failed; committing again after the next batch", {
+      this.#log.warn("auto commit failed; committing again", {
+        retryInMs: this.#options.commitIntervalMs,
         kafkaError: errorType(error),
         ...errorFields(error),
       });
-      return;
+      return true;
     }
-    if (!this.#running) return;
+    if (!this.#running) return false;
     this.#log.error("auto commit failed; stopping", {
       kafkaError: errorType(error),
       ...errorFields(error),
@@ -379,6 +385,7 @@ class SimpleSession implements ConsumerSession {
     this.#running = false;
     this.#wake?.();
     this.#options.onFatal(error);
+    return false;
   }
 
   /** What the shared out-of-range reset needs from this session. */

@@ -22,6 +22,8 @@ import type { KafkaConfig } from "../../config/types.ts";
 import type { Logger } from "../../log.ts";
 import { backoffDelay } from "../../backoff.ts";
 import { createKafka } from "./client.ts";
+import { commitRejection } from "../commit_rejected.ts";
+import { committedOffset } from "../offset_checks.ts";
 import type { FetchLimits, PartitionOffset } from "../session.ts";
 
 /** The part of kafkajs's internal `Broker` used here. */
@@ -309,7 +311,7 @@ export class TopicClient {
     const offsets = new Map(
       responses.filter((t) => t.topic === this.topic)
         .flatMap((t) => t.partitions)
-        .map((p) => [p.partition, p.offset === "-1" ? null : p.offset]),
+        .map((p) => [p.partition, committedOffset(p.offset)]),
     );
     this.#checkPresent(partitions, offsets);
     return offsets;
@@ -318,7 +320,8 @@ export class TopicClient {
   /**
    * Commits offsets for the group as a standalone consumer (generation -1,
    * no member id). Kafka accepts this while the group has no active members;
-   * otherwise it rejects it (ILLEGAL_GENERATION or UNKNOWN_MEMBER_ID).
+   * otherwise it rejects it (ILLEGAL_GENERATION or UNKNOWN_MEMBER_ID), and so
+   * does an authorization failure: both throw a `CommitRejectedError`.
    */
   async commit(group: string, offsets: PartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
@@ -335,13 +338,11 @@ export class TopicClient {
         }));
     } catch (error) {
       const type = errorType(error);
-      if (type === "UNKNOWN_MEMBER_ID" || type === "ILLEGAL_GENERATION") {
-        throw new Error(
-          `Cannot commit offsets for group "${group}" without membership: the group has active members (Kafka rejected the commit with ${type}); a simple-mode consumer needs a group that no balanced consumer uses`,
-          { cause: error },
-        );
-      }
-      throw error;
+      throw commitRejection(type === null ? [] : [type], {
+        group,
+        withoutMembership: true,
+        cause: error,
+      }) ?? error;
     }
   }
 

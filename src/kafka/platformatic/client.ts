@@ -12,6 +12,8 @@ import type { Consumer } from "@platformatic/kafka";
 import type { KafkaConfig } from "../../config/types.ts";
 import type { FetchLimits, PartitionOffset } from "../session.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
+import { commitRejection } from "../commit_rejected.ts";
+import { committedOffset } from "../offset_checks.ts";
 
 /** The library's consumer (raw Buffers, no deserialisation). */
 export type PlatformaticConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -190,7 +192,7 @@ export class PlatformaticClient {
     }));
   }
 
-  /** The group's committed offsets (null where none). */
+  /** The group's committed offsets (null where none; see `committedOffset()`). */
   async committed(partitions: number[]): Promise<Map<number, string | null>> {
     const offsets = await this.consumer.listCommittedOffsets({
       topics: [{ topic: this.topic, partitions }],
@@ -198,13 +200,14 @@ export class PlatformaticClient {
     const list = offsets.get(this.topic) ?? [];
     return new Map(partitions.map((p) => {
       const offset = list[p];
-      return [p, offset === undefined || offset < 0n ? null : String(offset)];
+      return [p, committedOffset(offset)];
     }));
   }
 
   /**
    * Commits `offsets` under `generation` and `memberId` (-1 and "" for a
-   * consumer outside the group); rejects unless every partition was applied.
+   * consumer outside the group); rejects unless every partition was applied,
+   * with a `CommitRejectedError` when Kafka refused them for good.
    */
   async commit(generation: number, memberId: string, offsets: PartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
@@ -220,7 +223,13 @@ export class PlatformaticClient {
           committedMetadata: null,
         })),
       }], (error: unknown, result: CommitResponse) => error ? reject(error) : resolve(result))
-    );
+    ).catch((error: unknown) => {
+      throw commitRejection(errorIds(error), {
+        group: this.group,
+        withoutMembership: generation === -1,
+        cause: error,
+      }) ?? error;
+    });
     const failed = response.topics.flatMap((t) => t.partitions).filter((p) => p.errorCode !== 0);
     if (failed.length > 0) {
       throw new Error(

@@ -39,7 +39,8 @@ import { type FetchResponse, PlatformaticClient } from "./client.ts";
 import { type PartitionRecords, partitionRecords } from "./records.ts";
 import { checkOffsets, isOffset } from "../offset_checks.ts";
 import { BackgroundCommits } from "../background_commit.ts";
-import { type OutOfRangeSession, resetOutOfRange } from "../out_of_range.ts";
+import { CommitRejectedError } from "../commit_rejected.ts";
+import { type OutOfRangeSession, resetOutOfRange, roundFailure } from "../out_of_range.ts";
 import {
   advanceCursor,
   type FetchCursor,
@@ -71,8 +72,8 @@ interface FetchedRound {
   asks: Map<number, Ask>;
   fetched: PartitionRecords[];
   outOfRange: FetchCursor[];
-  /** A fetch that failed (its partitions' errors, if any, are in `outOfRange`). */
-  failure: unknown;
+  /** The fetches that failed (their partitions out of range, if any, are in `outOfRange` too). */
+  failures: unknown[];
 }
 
 /** The next round's fetch, sent while this round's batches are handled. */
@@ -167,14 +168,7 @@ class PlatformaticSession implements ConsumerSession {
   #prefetching: Promise<void> = Promise.resolve();
   #commits: Promise<unknown> = Promise.resolve();
   /** Auto commits after each batch, in the background (none while revoking: the hook commits). */
-  #autoCommits = new BackgroundCommits({
-    commit: () => this.#commitResolved(),
-    enabled: () => this.#options.autoCommit && this.#running && !this.#revoking,
-    onError: (error) =>
-      this.#log.warn("auto commit failed; committing again after the next batch", {
-        ...errorFields(error),
-      }),
-  });
+  #autoCommits: BackgroundCommits;
   #announce: ReturnType<typeof setTimeout> | null = null;
 
   constructor(
@@ -187,6 +181,12 @@ class PlatformaticSession implements ConsumerSession {
     this.#options = options;
     this.#log = options.logger;
     this.#mode = mode;
+    this.#autoCommits = new BackgroundCommits({
+      commit: () => this.#commitResolved(),
+      enabled: () => this.#options.autoCommit && this.#running && !this.#revoking,
+      onError: (error) => this.#autoCommitFailed(error),
+      retryMs: options.commitIntervalMs,
+    });
     const consumer = client.consumer;
     if (mode === "simple") {
       this.#announce = setTimeout(() => {
@@ -261,9 +261,10 @@ class PlatformaticSession implements ConsumerSession {
       clearInterval(timer);
     }
     if (this.#options.autoCommit && !this.#closed) {
-      await this.#commitResolved().catch((error) =>
-        this.#log.warn("commit before rejoining failed", errorFields(error))
-      );
+      await this.#commitResolved().catch((error) => {
+        this.#log.warn("commit before rejoining failed", errorFields(error));
+        if (error instanceof CommitRejectedError) this.#fail(error);
+      });
     }
   }
 
@@ -341,6 +342,7 @@ class PlatformaticSession implements ConsumerSession {
       });
     }
     await this.#autoCommits.idle();
+    this.#autoCommits.stop();
     await this.#commits.catch(() => {});
     this.#closed = true;
     // Leaves the group (balanced mode) and closes every connection.
@@ -420,7 +422,7 @@ class PlatformaticSession implements ConsumerSession {
         ),
         ...(late?.outOfRange ?? []),
       ],
-      failure: late?.failure ?? early.failure,
+      failures: [...(late?.failures ?? []), ...early.failures],
     };
   }
 
@@ -432,7 +434,7 @@ class PlatformaticSession implements ConsumerSession {
    */
   #prefetch(round: FetchedRound): Prefetch | null {
     if (!this.#running || this.#revoking) return null;
-    if (round.failure !== null || round.outOfRange.length > 0) return null;
+    if (round.failures.length > 0 || round.outOfRange.length > 0) return null;
     const asks = new Map(round.asks);
     for (const records of round.fetched) {
       const ask = asks.get(records.partition)!;
@@ -476,12 +478,12 @@ class PlatformaticSession implements ConsumerSession {
     );
     const fetched: PartitionRecords[] = [];
     const outOfRange: FetchCursor[] = [];
-    let failure: unknown = null;
+    const failures: unknown[] = [];
     for (const result of results) {
       const response: FetchResponse | undefined = result.status === "fulfilled"
         ? result.value
         : responseOf(result.reason);
-      if (result.status === "rejected") failure ??= result.reason;
+      if (result.status === "rejected") failures.push(result.reason);
       for (const topic of response?.responses ?? []) {
         if (topic.topicId !== topicId && topic.topicId !== this.#client.topic) continue;
         for (const data of topic.partitions) {
@@ -494,11 +496,11 @@ class PlatformaticSession implements ConsumerSession {
         }
       }
     }
-    return { asks: asked, fetched, outOfRange, failure };
+    return { asks: asked, fetched, outOfRange, failures };
   }
 
   /** Hands each partition's records to `onBatch`, up to `concurrency` at once; then resets and failures. */
-  async #handleRound({ asks, fetched, outOfRange, failure }: FetchedRound): Promise<void> {
+  async #handleRound({ asks, fetched, outOfRange, failures }: FetchedRound): Promise<void> {
     // Still this cursor, in the epoch it was asked in, and standing where the records begin.
     const deliverable = (records: PartitionRecords) => {
       const entry = asks.get(records.partition)!;
@@ -525,7 +527,9 @@ class PlatformaticSession implements ConsumerSession {
         await resetOutOfRange(cursor, this.#outOfRangeSession());
       }
     }
-    if (failure !== null && outOfRange.length === 0) throw failure;
+    // Reset, the partitions out of range are handled; any other failure of the round is not.
+    const failure = roundFailure(failures, onlyOutOfRange);
+    if (failure !== null) throw failure;
   }
 
   async #deliver(cursor: FetchCursor, records: PartitionRecords): Promise<void> {
@@ -581,6 +585,23 @@ class PlatformaticSession implements ConsumerSession {
       return; // the revoke hook commits what finished
     }
     this.#autoCommits.request();
+  }
+
+  /**
+   * An auto commit failed: one that Kafka refused for good stops the
+   * session; any other is tried again (see {@linkcode BackgroundCommits}).
+   */
+  #autoCommitFailed(error: unknown): boolean {
+    if (error instanceof CommitRejectedError) {
+      this.#log.error("auto commit refused; stopping", errorFields(error));
+      this.#fail(error);
+      return false;
+    }
+    this.#log.warn("auto commit failed; committing again", {
+      retryInMs: this.#options.commitIntervalMs,
+      ...errorFields(error),
+    });
+    return true;
   }
 
   /** What the shared out-of-range reset needs from this session. */
@@ -655,6 +676,13 @@ function responseOf(error: unknown): FetchResponse | undefined {
       Array.isArray((response as FetchResponse).responses)
     ? response as FetchResponse
     : undefined;
+}
+
+/** Whether a failed Fetch failed only because partitions were out of range (they are reset). */
+function onlyOutOfRange(error: unknown): boolean {
+  const partitions = responseOf(error)?.responses.flatMap((t) => t.partitions) ?? [];
+  return partitions.some((p) => p.errorCode === OFFSET_OUT_OF_RANGE) &&
+    partitions.every((p) => p.errorCode === 0 || p.errorCode === OFFSET_OUT_OF_RANGE);
 }
 
 /** Whether the library says the operation may succeed when tried again. */

@@ -19,6 +19,7 @@ Deno.test("BackgroundCommits: request() does not wait; requests during a commit 
     },
     enabled: () => true,
     onError: () => assert.fail("no error expected"),
+    retryMs: 60_000,
   });
   commits.request();
   assert.equal(gates.length, 1, "the first request starts a commit at once");
@@ -41,7 +42,8 @@ Deno.test("BackgroundCommits: a failed commit is reported and the next request c
     commit:
       () => (++calls === 1 ? Promise.reject(new Error("NOT_COORDINATOR")) : Promise.resolve()),
     enabled: () => true,
-    onError: (e) => errors.push(e),
+    onError: (e) => errors.push(e) > 0,
+    retryMs: 60_000,
   });
   commits.request();
   await commits.idle();
@@ -50,6 +52,56 @@ Deno.test("BackgroundCommits: a failed commit is reported and the next request c
   commits.request();
   await commits.idle();
   assert.equal(calls, 2);
+  commits.stop();
+});
+
+Deno.test("BackgroundCommits: a failed commit is tried again after retryMs with no request, until one succeeds", async () => {
+  let calls = 0;
+  const commits = new BackgroundCommits({
+    commit: () => (++calls <= 2 ? Promise.reject(new Error("timeout")) : Promise.resolve()),
+    enabled: () => true,
+    onError: () => true,
+    retryMs: 10,
+  });
+  commits.request();
+  await commits.idle();
+  assert.equal(calls, 1);
+  await new Promise((r) => setTimeout(r, 100));
+  await commits.idle();
+  assert.equal(calls, 3, "tried again twice, then it succeeded and nothing more was tried");
+});
+
+Deno.test("BackgroundCommits: no retry when onError says it is pointless, after stop(), or once disabled", async () => {
+  for (const end of ["pointless", "stop", "disabled"] as const) {
+    let calls = 0;
+    let enabled = true;
+    const commits = new BackgroundCommits({
+      commit: () => (calls++, Promise.reject(new Error("refused"))),
+      enabled: () => enabled,
+      onError: () => end !== "pointless",
+      retryMs: 10,
+    });
+    commits.request();
+    await commits.idle();
+    if (end === "stop") commits.stop();
+    if (end === "disabled") enabled = false;
+    await new Promise((r) => setTimeout(r, 60));
+    assert.equal(calls, 1, end);
+    commits.stop();
+  }
+});
+
+Deno.test("BackgroundCommits rejects a negative retryMs", () => {
+  assert.throws(
+    () =>
+      new BackgroundCommits({
+        commit: () => Promise.resolve(),
+        enabled: () => true,
+        onError: () => true,
+        retryMs: -1,
+      }),
+    /'retryMs' must be non-negative: current value is -1/,
+  );
 });
 
 Deno.test("BackgroundCommits: nothing starts while disabled, and a pending fold stops once disabled", async () => {
@@ -59,7 +111,8 @@ Deno.test("BackgroundCommits: nothing starts while disabled, and a pending fold 
   const commits = new BackgroundCommits({
     commit: () => (++calls === 1 ? first.done : Promise.resolve()),
     enabled: () => enabled,
-    onError: () => {},
+    onError: () => true,
+    retryMs: 60_000,
   });
   commits.request();
   assert.equal(calls, 0, "disabled (manual mode, stopping or revoking): no commit");

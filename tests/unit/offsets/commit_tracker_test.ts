@@ -614,3 +614,23 @@ function mulberry32(seed: number): () => number {
     return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
   };
 }
+
+Deno.test("CommitTracker.newerCommits() returns the recorded commit of each partition an offset lies below", () => {
+  const tracker = new CommitTracker();
+  tracker.seed(0, "10");
+  tracker.seed(1, "10");
+  tracker.markCommitted([{ partition: 0, offset: "30" }, { partition: 1, offset: "12" }]);
+  assert.deepEqual(
+    tracker.newerCommits([
+      { partition: 0, offset: "24" },
+      { partition: 1, offset: "12" },
+      { partition: 2, offset: "5" }, // not tracked
+    ]),
+    [{ partition: 0, offset: "30" }],
+  );
+  assert.deepEqual(tracker.newerCommits([{ partition: 0, offset: "31" }]), []);
+  assert.throws(
+    () => tracker.newerCommits([{ partition: 0, offset: "-1" }]),
+    /Cannot find newer commits as 'offset' must be a non-negative integer string/,
+  );
+});

@@ -6,6 +6,7 @@ import { createMessage, type Message } from "../../../src/message.ts";
 import type { Context } from "../../../src/worker/context.ts";
 import { BatchRun, type BatchRunOptions } from "../../../src/worker/partition_runner.ts";
 import { StatsCounter } from "../../../src/worker/stats.ts";
+import { TurnPacer } from "../../../src/worker/event_loop.ts";
 
 /** An in-memory batch of partition 0 holding `values` at offsets 10, 11, … */
 function memoryBatch(values: string[], { generation = 1 } = {}) {
@@ -58,6 +59,7 @@ function options(handler: Handler, { dlq = false, attempts = 2, generation = 1 }
     log: createLogger({ level: "error" }),
     tickMs: 1000,
     keepaliveMs: 1000,
+    turns: new TurnPacer(1000),
     onFinished: (_partition, offset, g) => {
       if (g !== generation) return false;
       seen.finished.push(offset);

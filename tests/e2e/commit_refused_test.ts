@@ -1,0 +1,60 @@
+/**
+ * A simple-mode consumer whose group has a balanced member: Kafka refuses
+ * every commit it sends (without membership), so nothing it handles could
+ * ever be committed. The daemon as a process on the real broker reports
+ * the consumer `failing`, with Kafka's reason, instead of `running`.
+ *
+ * The platformatic engine (where such commits were only logged) runs in
+ * the default suite; kafkajs with CONSUMERD_LONG_TESTS=1.
+ */
+import assert from "node:assert/strict";
+import { fixtureHandler } from "../harness/daemon.ts";
+import { getStatus, startHttpDaemon } from "../harness/http.ts";
+import {
+  ENGINES,
+  joinGroup,
+  produceNumbered,
+  uniqueName,
+  waitFor,
+  withTopic,
+} from "../harness/kafka.ts";
+
+const LONG_RUN = Deno.env.get("CONSUMERD_LONG_TESTS") === "1";
+
+for (const engine of ENGINES) {
+  Deno.test({
+    name:
+      `daemon (${engine}): a simple-mode consumer whose group has a balanced member is reported failing with Kafka's reason`,
+    ignore: engine === "kafkajs" && !LONG_RUN,
+    fn: async () => {
+      await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+        const group = uniqueName("g");
+        await produceNumbered(admin, topic, { count: 5, partitions: 1 });
+        const member = await joinGroup(group, topic);
+        try {
+          const { daemon, url } = await startHttpDaemon([{
+            name: "c",
+            group,
+            topic,
+            engine,
+            mode: "simple",
+            handler: fixtureHandler("record.ts"),
+          }]);
+          try {
+            const failing = await waitFor(async () => {
+              const consumer = (await getStatus(url)).consumers[0]!;
+              return consumer.state === "failing" ? consumer : null;
+            }, { what: "the consumer to be failing", timeoutMs: 90_000, intervalMs: 500 });
+            assert.match(failing.reason ?? "", /without membership: the group has active members/);
+            assert.match(failing.lastError ?? "", /the group has active members/);
+          } finally {
+            daemon.kill("SIGTERM");
+            await daemon.exited();
+          }
+        } finally {
+          await member.leave();
+        }
+      });
+    },
+  });
+}
