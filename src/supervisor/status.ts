@@ -197,7 +197,9 @@ function decideState(
 
 /** High watermark − committed offset, or null while either is unknown. */
 export function lag(p: PartitionProgress): string | null {
-  if (p.highWatermark === null || p.committed === null) return null;
+  // A negative committed offset is a placeholder (kafkajs commits -2 after an out-of-range
+  // offset): the position it stands for is not known, so neither is the lag.
+  if (p.highWatermark === null || p.committed === null || p.committed.startsWith("-")) return null;
   const value = BigInt(p.highWatermark) - BigInt(p.committed);
   return String(value < 0n ? 0n : value);
 }
