@@ -145,13 +145,17 @@ export class KafkaAdmin {
     };
   }
 
-  /** Sets a group's committed offsets (the group must have no active members). */
+  /**
+   * Sets a group's committed offsets (the group must have no active members): a standalone
+   * commit, as {@linkcode KafkaAdmin.commitOffsets}. kafkajs's own `setOffsets` joins the group
+   * as a consumer and waits for its first (paused, so empty) fetch: about 5 s each.
+   */
   async setOffsets(
     group: string,
     topic: string,
     offsets: Array<{ partition: number; offset: string }>,
   ): Promise<void> {
-    await this.#admin.setOffsets({ groupId: group, topic, partitions: offsets });
+    await this.commitOffsets(group, topic, offsets);
   }
 
   /**
