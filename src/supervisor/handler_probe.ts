@@ -23,7 +23,12 @@ import { workerPermissions } from "./permissions.ts";
 /** Extra time for the worker itself to start, beyond the import's own deadline. */
 const WORKER_BOOT_MS = 5000;
 
-const ENTRY = new URL("./handler_probe_entry.ts", import.meta.url);
+/**
+ * The probe's worker entry. Named through its directory: a compiled
+ * executable embeds it as `supervisor/handler_probe_entry.js`, which
+ * `embeddedWorkerEntry` finds by the URL's last directory and file name.
+ */
+const ENTRY = new URL("../supervisor/handler_probe_entry.ts", import.meta.url);
 
 /** Options for {@linkcode probeHandler}: the permissions, and how long the import may take. */
 export interface ProbeOptions extends HandlerDeadline {
