@@ -63,7 +63,9 @@ export async function main(args: string[]): Promise<number> {
         });
       }
       const { checkCommand } = await import("./cli/check.ts");
-      return await checkCommand({ config: configPath });
+      const { workerProbe } = await import("./supervisor/handler_probe.ts");
+      // Each handler is imported as its worker imports it: with exactly its consumer's permissions.
+      return await checkCommand({ config: configPath, probeHandler: workerProbe(runtime) });
     }
     case "schema": {
       const { schemaCommand } = await import("./cli/schema.ts");

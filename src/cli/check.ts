@@ -6,7 +6,7 @@
 import { relative } from "node:path";
 import process from "node:process";
 import { ConfigError, formatIssue } from "../config/error.ts";
-import { loadConfigFile } from "../config/load.ts";
+import { type HandlerCheck, loadConfigFile } from "../config/load.ts";
 import type { ConsumerConfig } from "../config/types.ts";
 
 /** Where a command writes its lines (stdout and stderr by default). */
@@ -42,6 +42,18 @@ export function summarizeConsumer(consumer: ConsumerConfig, cwd: string): string
   return `${consumer.name} ${fields.join(" ")}`;
 }
 
+/** What {@linkcode checkCommand} checks with. */
+export interface CheckOptions {
+  /** The config file. */
+  config: string;
+  /**
+   * Checks one handler module; default: imported in this process. The
+   * command line passes `workerProbe(runtime)`: each handler is imported in a
+   * worker with exactly its consumer's worker permissions, as reload does.
+   */
+  probeHandler?: (check: HandlerCheck) => Promise<string | undefined>;
+}
+
 /**
  * Validates the config file (schema, rules and handler modules). Prints `ok`
  * and one line per consumer to stdout and returns 0; or prints every problem
@@ -53,11 +65,11 @@ export function summarizeConsumer(consumer: ConsumerConfig, cwd: string): string
  * ```
  */
 export async function checkCommand(
-  args: { config: string },
+  { config: path, probeHandler }: CheckOptions,
   { out = console.log, err = console.error }: CommandOutput = {},
 ): Promise<number> {
   try {
-    const config = await loadConfigFile(args.config);
+    const config = await loadConfigFile(path, probeHandler ? { probeHandler } : {});
     out("ok");
     const cwd = process.cwd();
     for (const consumer of config.consumers) out(summarizeConsumer(consumer, cwd));

@@ -1,0 +1,87 @@
+/**
+ * `consumerd check` as a process: it imports each handler with exactly the
+ * permissions its worker will have, so a handler that cannot start in its
+ * worker fails the check too.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { stringify } from "yaml";
+import { BROKERS } from "../harness/kafka.ts";
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+
+/** Runs `src/main.ts check --config <path>` on Deno; exit code and output lines. */
+async function check(
+  config: string,
+  env: Record<string, string> = {},
+): Promise<{ code: number; out: string[]; err: string[] }> {
+  const output = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "run",
+      "-A",
+      "--unstable-worker-options",
+      join(ROOT, "src", "main.ts"),
+      "check",
+      "--config",
+      config,
+    ],
+    cwd: ROOT,
+    env,
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const lines = (bytes: Uint8Array) =>
+    new TextDecoder().decode(bytes).split("\n").filter((l) => l !== "");
+  return { code: output.code, out: lines(output.stdout), err: lines(output.stderr) };
+}
+
+/** A config directory with `handler.ts` and a consumers.yaml of one consumer using it. */
+async function project(
+  handler: string,
+  consumer: Record<string, unknown> = {},
+): Promise<{ dir: string; config: string }> {
+  const dir = await Deno.makeTempDir({ prefix: "consumerd-check-" });
+  await Deno.writeTextFile(join(dir, "handler.ts"), handler);
+  const config = join(dir, "consumers.yaml");
+  await Deno.writeTextFile(
+    config,
+    stringify({
+      kafka: { brokers: BROKERS },
+      consumers: [{
+        name: "price-orders",
+        group: "g",
+        topic: "t",
+        handler: "./handler.ts",
+        ...consumer,
+      }],
+    }),
+  );
+  return { dir, config };
+}
+
+const READS_ENV_AT_IMPORT = 'const url = Deno.env.get("PRICE_URL") ?? "http://localhost";\n' +
+  "export default function handle() { return url; }\n";
+
+Deno.test("check fails on a handler whose import reads an environment variable its consumer does not grant", async () => {
+  const { dir, config } = await project(READS_ENV_AT_IMPORT);
+  try {
+    const { code, out, err } = await check(config, { PRICE_URL: "http://prices" });
+    assert.equal(code, 1, `check said:\n${[...out, ...err].join("\n")}`);
+    assert.match(err.join("\n"), /PRICE_URL/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check passes the same handler once its consumer grants the variable, set or not", async () => {
+  const { dir, config } = await project(READS_ENV_AT_IMPORT, {
+    permissions: { env: ["PRICE_URL"] },
+  });
+  try {
+    const { code, out, err } = await check(config);
+    assert.equal(code, 0, `check said:\n${[...out, ...err].join("\n")}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
