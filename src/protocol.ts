@@ -5,6 +5,7 @@
  * @module
  */
 import type { ConsumerConfig, KafkaConfig } from "./config/types.ts";
+import type { ConsumerPlace } from "./config/permission_denial.ts";
 import type { StartReason } from "./offsets/start_position.ts";
 
 export type { StartReason };
@@ -69,6 +70,8 @@ export interface ConfigSource {
   file: string;
   topicLine: number | null;
   handlerLine: number | null;
+  /** The consumer's index, entry line and permission lists: a permission denial names the key that grants it. */
+  place?: ConsumerPlace;
 }
 
 /** Supervisor → worker. */

@@ -7,6 +7,12 @@
  */
 import { stat } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
+import {
+  type ConsumerPlace,
+  denialMessage,
+  type PermissionDenial,
+  permissionDenial,
+} from "./permission_denial.ts";
 
 /** Default time a handler module may take to load during the check. */
 export const HANDLER_IMPORT_TIMEOUT_MS = 10_000;
@@ -82,21 +88,27 @@ export async function handlerFileProblem(path: string): Promise<string | undefin
   return undefined;
 }
 
+/** Why a handler module cannot be used: the problem, and the permission it was denied, if that was it. */
+export interface HandlerFailure {
+  problem: string;
+  denial: PermissionDenial | null;
+}
+
 /**
- * What is wrong with the handler module at `path` (absolute), or `undefined`
- * when it loads and exports a default function or `handleBatch`.
+ * Why the handler module at `path` (absolute) cannot be used, or
+ * `undefined` when it loads and exports a default function or `handleBatch`.
  *
  * @example
  * ```ts
- * await handlerProblem("/srv/workers/audit.ts"); // undefined when it is fine
+ * (await handlerFailure("/srv/workers/audit.ts"))?.denial; // { kind: "env", target: "TOKEN" }
  * ```
  */
-export async function handlerProblem(
+export async function handlerFailure(
   path: string,
   { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName }: HandlerDeadline = {},
-): Promise<string | undefined> {
+): Promise<HandlerFailure | undefined> {
   const fileProblem = await handlerFileProblem(path);
-  if (fileProblem !== undefined) return fileProblem;
+  if (fileProblem !== undefined) return { problem: fileProblem, denial: null };
   let module: Record<string, unknown>;
   try {
     module = await withTimeout(
@@ -105,11 +117,45 @@ export async function handlerProblem(
       lateProblem({ timeoutMs, timeoutName }),
     );
   } catch (error) {
-    return `handler module ${path} failed to load: ${firstLine(error)}`;
+    return {
+      problem: `handler module ${path} failed to load: ${firstLine(error)}`,
+      denial: permissionDenial(error),
+    };
   }
   if (typeof module.default === "function" || typeof module.handleBatch === "function") {
     return undefined;
   }
-  return `expected handler module ${path} to export a default function or a handleBatch ` +
-    `function, found ${describeExports(module)}`;
+  return {
+    problem: `expected handler module ${path} to export a default function or a handleBatch ` +
+      `function, found ${describeExports(module)}`,
+    denial: null,
+  };
+}
+
+/**
+ * A {@linkcode HandlerFailure} as the problem to report: a permission
+ * denial in the config's terms when the consumer's place is known.
+ */
+export function failureProblem(failure: HandlerFailure, place?: ConsumerPlace): string {
+  return failure.denial !== null && place !== undefined
+    ? denialMessage(failure.denial, place)
+    : failure.problem;
+}
+
+/**
+ * What is wrong with the handler module at `path` (absolute), or `undefined`
+ * when it loads and exports a default function or `handleBatch`. A
+ * permission denial is told in the config's terms when `place` is given.
+ *
+ * @example
+ * ```ts
+ * await handlerProblem("/srv/workers/audit.ts"); // undefined when it is fine
+ * ```
+ */
+export async function handlerProblem(
+  path: string,
+  { place, ...deadline }: HandlerDeadline & { place?: ConsumerPlace | undefined } = {},
+): Promise<string | undefined> {
+  const failure = await handlerFailure(path, deadline);
+  return failure === undefined ? undefined : failureProblem(failure, place);
 }

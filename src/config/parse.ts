@@ -14,6 +14,7 @@ import { ConfigError, type ConfigIssue } from "./error.ts";
 import { explainIssues } from "./explain.ts";
 import { MAX_CONFIG_BYTES } from "./limits.ts";
 import { type FieldPath, formatPath } from "./locate.ts";
+import type { ConsumerPlace, FieldPlace, GrantableKind } from "./permission_denial.ts";
 import { applyDefaults, fieldOrigin, isMapping } from "./merge.ts";
 import { ConfigFileSchema, ConsumerSchema, KafkaSchema } from "./schema.ts";
 import type { Config, ConsumerConfig, KafkaConfig } from "./types.ts";
@@ -37,6 +38,8 @@ export interface HandlerReference {
   at: Omit<ConfigIssue, "message">;
   /** The consumer, resolved, when its own definition (`defaults:` applied) is valid. */
   consumer: ConsumerConfig | undefined;
+  /** Where the consumer and its permission lists are written, when its definition is valid. */
+  place: ConsumerPlace | undefined;
 }
 
 /** Everything {@linkcode analyzeConfig} learnt about a config text. */
@@ -150,6 +153,7 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
 
   // 5. Each consumer with defaults applied, then the rules across consumers.
   const exists = (path: FieldPath) => locator.has(path);
+  const line = (path: FieldPath) => locator.position(path).line;
   const baseDir = dirname(resolve(file));
   const valid: IndexedConsumer[] = [];
   const handlers: HandlerReference[] = [];
@@ -168,17 +172,26 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
     const resolved = result.success && ![...failedPaths].some(own)
       ? resolvePaths(result.data, baseDir)
       : undefined;
+    const place = result.success
+      ? consumerPlace(index, result.data.name, { file, exists, origin, line })
+      : undefined;
     if (typeof merged.handler === "string" && merged.handler !== "") {
       const { message: _, ...where } = at(origin(["handler"]), "");
       if (!failedPaths.has(where.path)) {
-        handlers.push({ path: resolve(baseDir, merged.handler), at: where, consumer: resolved });
+        handlers.push({
+          path: resolve(baseDir, merged.handler),
+          at: where,
+          consumer: resolved,
+          place,
+        });
       }
     }
     if (result.success) {
       valid.push({ index, consumer: result.data });
       lines[result.data.name] = {
-        topic: locator.position(origin(["topic"])).line,
-        handler: locator.position(origin(["handler"])).line,
+        topic: line(origin(["topic"])),
+        handler: line(origin(["handler"])),
+        place: place!,
       };
       return;
     }
@@ -239,6 +252,27 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
     handlers,
     kafka,
   };
+}
+
+const GRANTABLE_KINDS: readonly GrantableKind[] = ["net", "read", "write", "env"];
+
+/** Where consumer `index` is written, and each permission list that applies to it (its own, or `defaults:`). */
+function consumerPlace(
+  index: number,
+  name: string,
+  { file, exists, origin, line }: {
+    file: string;
+    exists: (path: FieldPath) => boolean;
+    origin: (path: FieldPath) => FieldPath;
+    line: (path: FieldPath) => number;
+  },
+): ConsumerPlace {
+  const permissions: Partial<Record<GrantableKind, FieldPlace>> = {};
+  for (const kind of GRANTABLE_KINDS) {
+    const path = origin(["permissions", kind]);
+    if (exists(path)) permissions[kind] = { path: formatPath(path), line: line(path) };
+  }
+  return { index, name, file, line: line(["consumers", index]), permissions };
 }
 
 function resolvePaths(consumer: ConsumerConfig, baseDir: string): ConsumerConfig {

@@ -6,6 +6,7 @@
  * @module
  */
 import type { z } from "zod";
+import type { ConsumerPlace } from "./permission_denial.ts";
 import type {
   ConsumerSchema,
   HttpSchema,
@@ -46,6 +47,14 @@ export type ShutdownConfig = z.output<typeof ShutdownSchema>;
 /** Hot-reload settings. */
 export type ReloadConfig = z.output<typeof ReloadSchema>;
 
+/** Where a consumer's fields are written in its config file (1-based lines). */
+export interface ConsumerLines {
+  topic: number;
+  handler: number;
+  /** The consumer's index, entry line and permission lists, for messages in the config's terms. */
+  place: ConsumerPlace;
+}
+
 /** The whole file, resolved. */
 export interface Config {
   /** Absolute path of the file this came from. */
@@ -61,7 +70,7 @@ export interface Config {
    * Where each consumer's fields are written in the file (1-based lines), by
    * consumer name, so that runtime errors can point at the config.
    */
-  lines?: Record<string, { topic: number; handler: number }>;
+  lines?: Record<string, ConsumerLines>;
   shutdown: ShutdownConfig;
   reload: ReloadConfig;
   consumers: ConsumerConfig[];

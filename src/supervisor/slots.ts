@@ -10,7 +10,12 @@
 import { basename } from "node:path";
 import type { Config, ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
-import { PROTOCOL_VERSION, type WorkerMessage, type WorkerStats } from "../protocol.ts";
+import {
+  type ConfigSource,
+  PROTOCOL_VERSION,
+  type WorkerMessage,
+  type WorkerStats,
+} from "../protocol.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { backoffDelay } from "../backoff.ts";
 import { ConsumerRun } from "./consumer_run.ts";
@@ -59,6 +64,18 @@ export function slotView(s: Slot): SlotView {
     busySince: s.handle?.busySince ?? null,
     draining: s.handle?.state === "draining",
     handlerTimeoutMs: s.consumer.handlerTimeoutMs,
+  };
+}
+
+/** Where a consumer is defined in `config`, for its worker's errors (the file by its name alone). */
+function sourceOf(config: Config, name: string): ConfigSource {
+  const lines = config.lines?.[name];
+  const file = basename(config.path);
+  return {
+    file,
+    topicLine: lines?.topic ?? null,
+    handlerLine: lines?.handler ?? null,
+    ...(lines ? { place: { ...lines.place, file } } : {}),
   };
 }
 
@@ -241,11 +258,7 @@ export class Slots {
       logFormat,
       heartbeatIntervalMs,
       now: () => performance.now(),
-      source: {
-        file: basename(config.path),
-        topicLine: config.lines?.[slot.consumer.name]?.topic ?? null,
-        handlerLine: config.lines?.[slot.consumer.name]?.handler ?? null,
-      },
+      source: sourceOf(config, slot.consumer.name),
       onMessage: (h, m) => {
         if (slot.handle === h) this.#onWorkerMessage(slot, m);
       },

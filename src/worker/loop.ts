@@ -29,6 +29,7 @@ import { ProblemPace, quietClientWarnings } from "./connect_log.ts";
 import { describeKafkaError } from "../kafka/operator_error.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
 import type { Message } from "../message.ts";
+import { describeDenial } from "../config/permission_denial.ts";
 import type { Context } from "./context.ts";
 import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
 
@@ -82,6 +83,10 @@ export async function startWorkerLoop(
   const stats = new StatsCounter();
   const where = (line: number | null | undefined) =>
     start.source && line ? ` (${start.source.file}:${line})` : "";
+  /** A handler's error as the operator reads it: a permission denial names the key that grants it. */
+  const explain = (error: unknown): string =>
+    describeDenial(error, start.source?.place) ??
+      (error instanceof Error ? error.message : String(error));
   const tracker = new CommitTracker();
   const highWatermarks = new Map<number, string>();
   const dirty = new Set<number>();
@@ -178,7 +183,7 @@ export async function startWorkerLoop(
     // stats: the consumer shows this as its `failed` reason, in the config's terms.
     throw new Error(
       `cannot load handler ${consumer.handler}${where(start.source?.handlerLine)}: ${
-        error instanceof Error ? error.message : String(error)
+        explain(error)
       }`,
       { cause: error },
     );
@@ -252,13 +257,22 @@ export async function startWorkerLoop(
       // The client is restarting: the partition is not read until it rejoins anyway.
       log.warn("cannot pause the partition", { partition, ...errorFields(pauseError) });
     }
+    const denied = describeDenial(error, start.source?.place);
     log.error("handler failed after retries; partition paused", {
       partition,
       offset: message.offset,
       retryInMs: consumer.retry.maxBackoffMs,
       ...errorFields(error),
+      ...(denied === null ? {} : { denied }),
     });
-    post({ v: 1, type: "error", error: toErrorData(error), fatal: false, partition });
+    const data = toErrorData(error);
+    post({
+      v: 1,
+      type: "error",
+      error: denied === null ? data : { ...data, message: denied },
+      fatal: false,
+      partition,
+    });
     resumeLater(partition, consumer.retry.maxBackoffMs);
   };
 

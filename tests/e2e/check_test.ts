@@ -68,7 +68,11 @@ Deno.test("check fails on a handler whose import reads an environment variable i
   try {
     const { code, out, err } = await check(config, { PRICE_URL: "http://prices" });
     assert.equal(code, 1, `check said:\n${[...out, ...err].join("\n")}`);
-    assert.match(err.join("\n"), /PRICE_URL/);
+    // In the config's terms: which consumer, what it needs, the key that grants it and its line.
+    assert.deepEqual(err, [
+      `${config}:8:14 consumers[0].handler: consumers[0] (price-orders): the handler needs env ` +
+      `access to PRICE_URL — add it to consumers[0].permissions.env (${config}:5)`,
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }

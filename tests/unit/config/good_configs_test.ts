@@ -33,7 +33,13 @@ Deno.test("parseConfig() applies every default", () => {
       httpToken: null,
       httpAllowedHosts: [],
       shutdown: { gracePeriodMs: 30000 },
-      lines: { audit: { topic: 4, handler: 5 } },
+      lines: {
+        audit: {
+          topic: 4,
+          handler: 5,
+          place: { index: 0, name: "audit", file: FILE, line: 2, permissions: {} },
+        },
+      },
       reload: { handlers: true, debounceMs: 300 },
       consumers: [{
         name: "audit",

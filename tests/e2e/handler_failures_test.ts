@@ -1,0 +1,60 @@
+/**
+ * What `/status` says when a handler cannot run, in the config's terms: a
+ * permission its import or its calls are denied names the YAML key that
+ * grants it.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { getStatus, startHttpDaemon } from "../harness/http.ts";
+import { uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+
+const HANDLERS = {
+  "import_denied.ts": 'const url = Deno.env.get("DENIED_AT_IMPORT");\n' +
+    "export default function handle() { return url; }\n",
+  "call_denied.ts": "export default function handle() {\n" +
+    '  return Deno.env.get("DENIED_IN_CALL");\n}\n',
+};
+
+Deno.test("a handler denied a permission at import or in a call is reported with the consumer and the key that grants it", async () => {
+  await withTopic({ partitions: 1, prefix: "denied" }, async ({ topic, admin }) => {
+    const dir = await Deno.makeTempDir({ prefix: "consumerd-failures-" });
+    for (const [name, text] of Object.entries(HANDLERS)) {
+      await Deno.writeTextFile(join(dir, name), text);
+    }
+    await admin.produce(topic, [{ value: "one", partition: 0 }]);
+    const consumer = (name: string, handler: string) => ({
+      name,
+      group: uniqueName(name),
+      topic,
+      handler: join(dir, handler),
+      retry: { attempts: 1, backoffMs: 0, maxBackoffMs: 200 },
+    });
+    const { daemon, url } = await startHttpDaemon([
+      consumer("import", "import_denied.ts"),
+      consumer("call", "call_denied.ts"),
+    ]);
+    const of = async (name: string) =>
+      (await getStatus(url)).consumers.find((c) => c.name === name)!;
+    try {
+      const imported = await waitFor(async () => {
+        const c = await of("import");
+        return c.lastError?.includes("DENIED_AT_IMPORT") ? c : null;
+      }, { what: "the import's denial in /status" });
+      assert.match(
+        String(imported.lastError),
+        /consumers\[0\] \(import\): the handler needs env access to DENIED_AT_IMPORT — add it to consumers\[0\]\.permissions\.env \(consumers\.yaml:\d+\)/,
+      );
+      const called = await waitFor(async () => {
+        const c = await of("call");
+        return c.paused.length > 0 ? c : null;
+      }, { what: "the call's partition paused" });
+      assert.match(
+        String(called.paused[0]?.reason),
+        /^handler failed after retries: consumers\[1\] \(call\): the handler needs env access to DENIED_IN_CALL — add it to consumers\[1\]\.permissions\.env \(consumers\.yaml:\d+\)$/,
+      );
+    } finally {
+      assert.equal(await daemon.stop(), 0);
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
