@@ -174,17 +174,18 @@ export async function startWorkerLoop(
     stopTimers();
     throw error;
   }
+  // What failed is said as such: loading the module, or its setup().
+  let stage = "cannot load handler";
   try {
     module = await importHandlerModule(consumer.handler);
     handler = handlerOf(module, consumer.handler);
+    stage = "setup() failed in handler";
     await module.setup?.(ctx);
   } catch (error) {
     stopTimers();
     // stats: the consumer shows this as its `failed` reason, in the config's terms.
     throw new Error(
-      `cannot load handler ${consumer.handler}${where(start.source?.handlerLine)}: ${
-        explain(error)
-      }`,
+      `${stage} ${consumer.handler}${where(start.source?.handlerLine)}: ${explain(error)}`,
       { cause: error },
     );
   }

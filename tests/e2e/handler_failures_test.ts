@@ -13,9 +13,11 @@ const HANDLERS = {
     "export default function handle() { return url; }\n",
   "call_denied.ts": "export default function handle() {\n" +
     '  return Deno.env.get("DENIED_IN_CALL");\n}\n',
+  "setup_throws.ts": 'export function setup() { throw new Error("database unreachable"); }\n' +
+    "export default function handle() {}\n",
 };
 
-Deno.test("a handler denied a permission at import or in a call is reported with the consumer and the key that grants it", async () => {
+Deno.test("a handler denied a permission at import or in a call is reported with the consumer and the key that grants it; a failing setup() as such", async () => {
   await withTopic({ partitions: 1, prefix: "denied" }, async ({ topic, admin }) => {
     const dir = await Deno.makeTempDir({ prefix: "consumerd-failures-" });
     for (const [name, text] of Object.entries(HANDLERS)) {
@@ -32,6 +34,7 @@ Deno.test("a handler denied a permission at import or in a call is reported with
     const { daemon, url } = await startHttpDaemon([
       consumer("import", "import_denied.ts"),
       consumer("call", "call_denied.ts"),
+      consumer("setup", "setup_throws.ts"),
     ]);
     const of = async (name: string) =>
       (await getStatus(url)).consumers.find((c) => c.name === name)!;
@@ -51,6 +54,15 @@ Deno.test("a handler denied a permission at import or in a call is reported with
       assert.match(
         String(called.paused[0]?.reason),
         /^handler failed after retries: consumers\[1\] \(call\): the handler needs env access to DENIED_IN_CALL — add it to consumers\[1\]\.permissions\.env \(consumers\.yaml:\d+\)$/,
+      );
+      const setup = await waitFor(async () => {
+        const c = await of("setup");
+        return c.lastError?.includes("database unreachable") ? c : null;
+      }, { what: "setup()'s failure in /status" });
+      assert.doesNotMatch(String(setup.reason), /cannot load handler/);
+      assert.match(
+        String(setup.lastError),
+        /^setup\(\) failed in handler \S+setup_throws\.ts \(consumers\.yaml:\d+\): database unreachable$/,
       );
     } finally {
       assert.equal(await daemon.stop(), 0);
