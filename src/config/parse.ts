@@ -16,6 +16,7 @@ import { MAX_CONFIG_BYTES } from "./limits.ts";
 import { type FieldPath, formatPath } from "./locate.ts";
 import type { ConsumerPlace, FieldPlace, GrantableKind } from "./permission_denial.ts";
 import { applyDefaults, fieldOrigin, isMapping } from "./merge.ts";
+import { envSettingPaths, valueAt } from "./settings.ts";
 import { ConfigFileSchema, ConsumerSchema, KafkaSchema } from "./schema.ts";
 import type { Config, ConsumerConfig, KafkaConfig } from "./types.ts";
 import { parseYaml, plainValue } from "./yaml_document.ts";
@@ -114,6 +115,12 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
   }));
   const failedPaths = new Set(envIssues.map((issue) => issue.path));
   const interpolatedPaths = new Set(interpolation.interpolated.map(formatPath));
+  // What `${VAR}` produced: such values in settings are never shown, fingerprints included.
+  const fromEnv = (value: unknown) =>
+    new Set(
+      interpolation.interpolated.map((path) => valueAt(value, path))
+        .filter((v): v is string => typeof v === "string" && v !== ""),
+    );
 
   // 3. Plain values, aliases expanded within limits.
   const plain = plainValue(doc, locator, file);
@@ -235,6 +242,12 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
 
   const { kafka, http, shutdown, reload } = fileResult.data;
   const consumers = valid.map(({ consumer }) => resolvePaths(consumer, baseDir));
+  const envValues = fromEnv(raw);
+  const settingsFromEnv: NonNullable<Config["settingsFromEnv"]> = {};
+  for (const consumer of consumers) {
+    const paths = envSettingPaths(consumer.settings, envValues);
+    if (paths.length > 0) settingsFromEnv[consumer.name] = paths;
+  }
   return {
     config: {
       path: resolve(file),
@@ -247,6 +260,7 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
       reload,
       consumers,
       lines,
+      settingsFromEnv,
     },
     issues: [],
     handlers,

@@ -7,6 +7,7 @@
  */
 import type { z } from "zod";
 import type { ConsumerPlace } from "./permission_denial.ts";
+import type { SettingsPath } from "./settings.ts";
 import type {
   ConsumerSchema,
   HttpSchema,
@@ -71,6 +72,11 @@ export interface Config {
    * consumer name, so that runtime errors can point at the config.
    */
   lines?: Record<string, ConsumerLines>;
+  /**
+   * By consumer name: the paths inside its `settings` whose values came from
+   * `${VAR}`; what the daemon shows (the fingerprints in `/status`) leaves them out.
+   */
+  settingsFromEnv?: Record<string, SettingsPath[]>;
   shutdown: ShutdownConfig;
   reload: ReloadConfig;
   consumers: ConsumerConfig[];

@@ -157,6 +157,7 @@ export async function startWorkerLoop(
     consumer: consumer.name,
     group: consumer.group,
     topic: consumer.topic,
+    settings: consumer.settings,
     log: log.child({ source: "handler" }),
     commit: commitFinished,
     ack: () => {},

@@ -1,0 +1,78 @@
+/**
+ * A consumer's `settings:` reach its handler as `ctx.settings`, in setup()
+ * and in every call, without an environment grant; a value from `${VAR}` is
+ * never printed by the daemon, and a settings change restarts the consumer.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { stringify } from "yaml";
+import { getMetrics, getStatus, startHttpDaemon } from "../harness/http.ts";
+import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+
+const HANDLER = `let seen;
+export function setup(ctx) {
+  seen = ctx.settings;
+  ctx.log.info("setup settings", { table: ctx.settings.table, tokenLength: ctx.settings.token.length });
+}
+export default function handle(message, ctx) {
+  ctx.log.info("handled settings", {
+    table: ctx.settings.table,
+    same: ctx.settings === seen,
+    tiers: ctx.settings.tiers,
+    value: message.text(),
+  });
+}
+`;
+
+Deno.test("settings reach setup() and the handler as ctx.settings; a ${VAR} value is never printed; a change restarts the consumer", async () => {
+  await withTopic({ partitions: 1, prefix: "settings" }, async ({ topic, admin }) => {
+    const secret = `tok-${crypto.randomUUID()}`;
+    const dir = await Deno.makeTempDir({ prefix: "consumerd-settings-" });
+    await Deno.writeTextFile(join(dir, "handler.js"), HANDLER);
+    const consumer = (table: string) => ({
+      name: "prices",
+      group: uniqueName("settings"),
+      topic,
+      handler: join(dir, "handler.js"),
+      settings: { table, token: "${PRICE_TOKEN}", tiers: [1, 2] },
+    });
+    await admin.produce(topic, [{ value: "one", partition: 0 }]);
+    const { daemon, url } = await startHttpDaemon([consumer("orders_v1")], {
+      env: { PRICE_TOKEN: secret },
+    });
+    try {
+      const setup = await daemon.waitForLog("setup settings", { timeoutMs: 60_000 });
+      assert.deepEqual([setup.table, setup.tokenLength], ["orders_v1", secret.length]);
+      const handled = await daemon.waitForLog("handled settings");
+      assert.deepEqual([handled.table, handled.same, handled.tiers], ["orders_v1", true, [1, 2]]);
+
+      const path = String((await daemon.waitForLog("starting")).config);
+      await Deno.writeTextFile(
+        path,
+        stringify({
+          kafka: { brokers: BROKERS },
+          http: { listen: "127.0.0.1:0" },
+          consumers: [consumer("orders_v2")],
+        }),
+      );
+      const reloaded = await fetch(new URL("reload", url), { method: "POST" });
+      const outcome = await reloaded.json();
+      assert.equal(reloaded.status, 200, JSON.stringify(outcome));
+      assert.deepEqual(outcome.restarted, ["prices"]);
+      await daemon.waitForLog("setup settings", { where: (r) => r.table === "orders_v2" });
+
+      const printed = {
+        status: JSON.stringify(await getStatus(url)),
+        metrics: await getMetrics(url),
+        reload: JSON.stringify(outcome),
+        log: daemon.stderr.join("\n"),
+      };
+      for (const [where, text] of Object.entries(printed)) {
+        assert.ok(!text.includes(secret), `the settings' secret is in ${where}`);
+      }
+    } finally {
+      assert.equal(await daemon.stop(), 0);
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
