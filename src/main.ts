@@ -54,18 +54,20 @@ export async function main(args: string[]): Promise<number> {
       return await runDaemon({ configPath, runtime, logFormat });
     case "plan":
     case "check": {
+      // Each handler is imported as its worker imports it: with exactly its consumer's permissions.
+      const { workerProbe } = await import("./supervisor/handler_probe.ts");
+      const probeHandler = workerProbe(runtime);
       if (command === "plan" || parsed.flags.has("diff")) {
         const { DEFAULT_STATUS_URL, planCommand } = await import("./cli/plan.ts");
         return await planCommand({
           config: configPath,
           url: flag(parsed, "url", DEFAULT_STATUS_URL),
           token: flag(parsed, "token", runtime.env("CONSUMERD_TOKEN") ?? ""),
+          probeHandler,
         });
       }
       const { checkCommand } = await import("./cli/check.ts");
-      const { workerProbe } = await import("./supervisor/handler_probe.ts");
-      // Each handler is imported as its worker imports it: with exactly its consumer's permissions.
-      return await checkCommand({ config: configPath, probeHandler: workerProbe(runtime) });
+      return await checkCommand({ config: configPath, probeHandler });
     }
     case "schema": {
       const { schemaCommand } = await import("./cli/schema.ts");

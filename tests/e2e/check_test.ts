@@ -11,10 +11,11 @@ import { BROKERS } from "../harness/kafka.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
-/** Runs `src/main.ts check --config <path>` on Deno; exit code and output lines. */
+/** Runs `src/main.ts check --config <path> [args]` on Deno; exit code and output lines. */
 async function check(
   config: string,
   env: Record<string, string> = {},
+  args: string[] = [],
 ): Promise<{ code: number; out: string[]; err: string[] }> {
   const output = await new Deno.Command(Deno.execPath(), {
     args: [
@@ -25,6 +26,7 @@ async function check(
       "check",
       "--config",
       config,
+      ...args,
     ],
     cwd: ROOT,
     env,
@@ -85,6 +87,22 @@ Deno.test("check passes the same handler once its consumer grants the variable, 
   try {
     const { code, out, err } = await check(config);
     assert.equal(code, 0, `check said:\n${[...out, ...err].join("\n")}`);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check --diff imports handlers with their workers' permissions too", async () => {
+  const { dir, config } = await project(READS_ENV_AT_IMPORT);
+  try {
+    // The file is refused before any daemon is asked.
+    const { code, out, err } = await check(config, { PRICE_URL: "http://prices" }, [
+      "--diff",
+      "--url",
+      "http://127.0.0.1:1",
+    ]);
+    assert.equal(code, 1, `check --diff said:\n${[...out, ...err].join("\n")}`);
+    assert.match(err[0] ?? "", /the handler needs env access to PRICE_URL/);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
