@@ -72,6 +72,8 @@ export interface ConfigSource {
   handlerLine: number | null;
   /** The consumer's index, entry line and permission lists: a permission denial names the key that grants it. */
   place?: ConsumerPlace;
+  /** The directory of the handler's package.json (null: none): a missing package says where to install it. */
+  projectRoot?: string | null;
 }
 
 /** Supervisor → worker. */

@@ -6,7 +6,9 @@
  * @module
  */
 import { stat } from "node:fs/promises";
+import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
+import { missingPackage, missingPackageProblem } from "./handler_packages.ts";
 import {
   type ConsumerPlace,
   denialMessage,
@@ -88,10 +90,15 @@ export async function handlerFileProblem(path: string): Promise<string | undefin
   return undefined;
 }
 
-/** Why a handler module cannot be used: the problem, and the permission it was denied, if that was it. */
+/**
+ * Why a handler module cannot be used: the problem, and the permission it
+ * was denied or the package it could not resolve, if that was it.
+ */
 export interface HandlerFailure {
   problem: string;
   denial: PermissionDenial | null;
+  /** A package specifier the module imports that its project does not have. */
+  missing?: string | null;
 }
 
 /**
@@ -120,6 +127,7 @@ export async function handlerFailure(
     return {
       problem: `handler module ${path} failed to load: ${firstLine(error)}`,
       denial: permissionDenial(error),
+      missing: missingPackage(error),
     };
   }
   if (typeof module.default === "function" || typeof module.handleBatch === "function") {
@@ -132,14 +140,30 @@ export async function handlerFailure(
   };
 }
 
+/** What {@linkcode failureProblem} tells a failure with. */
+export interface FailureContext {
+  /** Where the consumer is written: a permission denial names the key that grants it. */
+  place?: ConsumerPlace | undefined;
+  /** The handler module: a missing package says where to install it. */
+  handler?: string;
+  /** The directory of the handler's package.json, or null when it has none. */
+  projectRoot?: string | null;
+}
+
 /**
  * A {@linkcode HandlerFailure} as the problem to report: a permission
- * denial in the config's terms when the consumer's place is known.
+ * denial in the config's terms when the consumer's place is known, a
+ * missing package with where to install it when the handler is known.
  */
-export function failureProblem(failure: HandlerFailure, place?: ConsumerPlace): string {
-  return failure.denial !== null && place !== undefined
-    ? denialMessage(failure.denial, place)
-    : failure.problem;
+export function failureProblem(
+  failure: HandlerFailure,
+  { place, handler, projectRoot = null }: FailureContext = {},
+): string {
+  if (failure.denial !== null && place !== undefined) return denialMessage(failure.denial, place);
+  if (failure.missing && handler !== undefined) {
+    return missingPackageProblem(failure.missing, { projectRoot, handlerDir: dirname(handler) });
+  }
+  return failure.problem;
 }
 
 /**
@@ -157,5 +181,5 @@ export async function handlerProblem(
   { place, ...deadline }: HandlerDeadline & { place?: ConsumerPlace | undefined } = {},
 ): Promise<string | undefined> {
   const failure = await handlerFailure(path, deadline);
-  return failure === undefined ? undefined : failureProblem(failure, place);
+  return failure === undefined ? undefined : failureProblem(failure, { place });
 }

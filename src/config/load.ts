@@ -13,6 +13,7 @@ import {
   type HandlerFailure,
   handlerFailure,
 } from "./handler.ts";
+import { handlerProject } from "./handler_project.ts";
 import { MAX_CONFIG_BYTES, sizeProblem } from "./limits.ts";
 import { analyzeConfig } from "./parse.ts";
 import type { ConsumerPlace } from "./permission_denial.ts";
@@ -71,7 +72,11 @@ function inProcessProbe(): (check: HandlerCheck) => Promise<string | undefined> 
       seen.set(key, failure);
     }
     const found = await failure;
-    return found === undefined ? undefined : failureProblem(found, place);
+    return found === undefined ? undefined : failureProblem(found, {
+      place,
+      handler: path,
+      projectRoot: handlerProject(path)?.root ?? null,
+    });
   };
 }
 

@@ -19,6 +19,7 @@ import {
 import type { HandlerCheck } from "../config/load.ts";
 import type { Runtime, WorkerPermissions } from "../runtime/types.ts";
 import { stableJson } from "./fingerprint.ts";
+import { handlerProject } from "../config/handler_project.ts";
 import { PACKAGE_LOCATION } from "./package_location.ts";
 import { workerPermissions } from "./permissions.ts";
 
@@ -100,7 +101,11 @@ export function workerProbe(
   const probes = new Map<string, Promise<HandlerFailure | undefined>>();
   return async ({ path, timeoutMs, timeoutName, consumer, kafka, place }) => {
     if (consumer === undefined || kafka === undefined) return await handlerFileProblem(path);
-    const permissions = workerPermissions(consumer, kafka, location);
+    const project = handlerProject(path);
+    const permissions = workerPermissions(consumer, kafka, {
+      ...location,
+      handlerProject: project,
+    });
     const key = stableJson([path, timeoutMs, timeoutName, permissions]);
     let probe = probes.get(key);
     if (probe === undefined) {
@@ -109,6 +114,8 @@ export function workerProbe(
     }
     const failure = await probe;
     // Told per consumer: consumers sharing a probe are told apart by their place.
-    return failure === undefined ? undefined : failureProblem(failure, place);
+    return failure === undefined
+      ? undefined
+      : failureProblem(failure, { place, handler: path, projectRoot: project?.root ?? null });
   };
 }

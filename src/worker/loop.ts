@@ -29,7 +29,7 @@ import { ProblemPace, quietClientWarnings } from "./connect_log.ts";
 import { describeKafkaError } from "../kafka/operator_error.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
 import type { Message } from "../message.ts";
-import { describeDenial } from "../config/permission_denial.ts";
+import { explainHandlerError } from "./handler_error.ts";
 import type { Context } from "./context.ts";
 import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
 
@@ -83,10 +83,6 @@ export async function startWorkerLoop(
   const stats = new StatsCounter();
   const where = (line: number | null | undefined) =>
     start.source && line ? ` (${start.source.file}:${line})` : "";
-  /** A handler's error as the operator reads it: a permission denial names the key that grants it. */
-  const explain = (error: unknown): string =>
-    describeDenial(error, start.source?.place) ??
-      (error instanceof Error ? error.message : String(error));
   const tracker = new CommitTracker();
   const highWatermarks = new Map<number, string>();
   const dirty = new Set<number>();
@@ -186,7 +182,10 @@ export async function startWorkerLoop(
     stopTimers();
     // stats: the consumer shows this as its `failed` reason, in the config's terms.
     throw new Error(
-      `${stage} ${consumer.handler}${where(start.source?.handlerLine)}: ${explain(error)}`,
+      `${stage} ${consumer.handler}${where(start.source?.handlerLine)}: ${
+        explainHandlerError(error, start.source, consumer.handler) ??
+          (error instanceof Error ? error.message : String(error))
+      }`,
       { cause: error },
     );
   }
@@ -259,19 +258,20 @@ export async function startWorkerLoop(
       // The client is restarting: the partition is not read until it rejoins anyway.
       log.warn("cannot pause the partition", { partition, ...errorFields(pauseError) });
     }
-    const denied = describeDenial(error, start.source?.place);
+    // In the config's terms when it is a permission denial or a missing package.
+    const explained = explainHandlerError(error, start.source, consumer.handler);
     log.error("handler failed after retries; partition paused", {
       partition,
       offset: message.offset,
       retryInMs: consumer.retry.maxBackoffMs,
       ...errorFields(error),
-      ...(denied === null ? {} : { denied }),
+      ...(explained === null ? {} : { explained }),
     });
     const data = toErrorData(error);
     post({
       v: 1,
       type: "error",
-      error: denied === null ? data : { ...data, message: denied },
+      error: explained === null ? data : { ...data, message: explained },
       fatal: false,
       partition,
     });

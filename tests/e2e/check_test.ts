@@ -107,3 +107,42 @@ Deno.test("check --diff imports handlers with their workers' permissions too", a
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+Deno.test("check says a handler's bare import must come from its own project: consumerd's own packages are not lent to it", async () => {
+  const { dir, config } = await project(
+    'import { Kafka } from "kafkajs";\nexport default function handle() { return Kafka; }\n',
+  );
+  try {
+    await Deno.writeTextFile(join(dir, "package.json"), '{ "name": "p", "private": true }\n');
+    const { code, out, err } = await check(config);
+    assert.equal(code, 1, `check said:\n${[...out, ...err].join("\n")}`);
+    assert.match(
+      err.join("\n"),
+      new RegExp(
+        `consumers\\[0\\]\\.handler: the handler imports "kafkajs", which its project does not ` +
+          `have: run \`npm install kafkajs\` in ${
+            dir.replaceAll(/[.]/g, "\\.")
+          } \\(the directory ` +
+          "of its package\\.json\\)",
+      ),
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("check says npm: specifiers are not how a handler gets its packages", async () => {
+  const { dir, config } = await project(
+    'import pad from "npm:left-pad@1";\nexport default function handle() { return pad; }\n',
+  );
+  try {
+    const { code, out, err } = await check(config);
+    assert.equal(code, 1, `check said:\n${[...out, ...err].join("\n")}`);
+    assert.match(
+      err.join("\n"),
+      /the handler imports "npm:left-pad@1": a handler's packages come from the node_modules of its project, on every runtime — add a package\.json beside the handler, run `npm install left-pad@1` there, and import "left-pad"/,
+    );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

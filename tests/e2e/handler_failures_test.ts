@@ -15,9 +15,11 @@ const HANDLERS = {
     '  return Deno.env.get("DENIED_IN_CALL");\n}\n',
   "setup_throws.ts": 'export function setup() { throw new Error("database unreachable"); }\n' +
     "export default function handle() {}\n",
+  "unresolved.ts":
+    'import { Kafka } from "kafkajs";\nexport default function handle() { return Kafka; }\n',
 };
 
-Deno.test("a handler denied a permission at import or in a call is reported with the consumer and the key that grants it; a failing setup() as such", async () => {
+Deno.test("a handler denied a permission at import or in a call is reported with the consumer and the key that grants it; a failing setup() as such; a package the handler's project lacks with where to install it", async () => {
   await withTopic({ partitions: 1, prefix: "denied" }, async ({ topic, admin }) => {
     const dir = await Deno.makeTempDir({ prefix: "consumerd-failures-" });
     for (const [name, text] of Object.entries(HANDLERS)) {
@@ -35,6 +37,7 @@ Deno.test("a handler denied a permission at import or in a call is reported with
       consumer("import", "import_denied.ts"),
       consumer("call", "call_denied.ts"),
       consumer("setup", "setup_throws.ts"),
+      consumer("unresolved", "unresolved.ts"),
     ]);
     const of = async (name: string) =>
       (await getStatus(url)).consumers.find((c) => c.name === name)!;
@@ -63,6 +66,15 @@ Deno.test("a handler denied a permission at import or in a call is reported with
       assert.match(
         String(setup.lastError),
         /^setup\(\) failed in handler \S+setup_throws\.ts \(consumers\.yaml:\d+\): database unreachable$/,
+      );
+      // consumerd's own kafkajs is not lent to a handler: it says where the package must come from.
+      const unresolved = await waitFor(async () => {
+        const c = await of("unresolved");
+        return c.lastError?.includes("kafkajs") ? c : null;
+      }, { what: "the unresolved import in /status" });
+      assert.match(
+        String(unresolved.lastError),
+        /^cannot load handler \S+unresolved\.ts \(consumers\.yaml:\d+\): the handler imports "kafkajs", which its project does not have: no package\.json above it — create one in \S+ \(npm init -y\) and run `npm install kafkajs` there$/,
       );
     } finally {
       assert.equal(await daemon.stop(), 0);

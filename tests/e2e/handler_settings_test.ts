@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { stringify } from "yaml";
 import { getMetrics, getStatus, startHttpDaemon } from "../harness/http.ts";
-import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import { BROKERS, uniqueName, withTopic } from "../harness/kafka.ts";
 
 const HANDLER = `let seen;
 export function setup(ctx) {
