@@ -19,6 +19,7 @@ commands:
   check   --diff [--url http://127.0.0.1:9464] [--token T]        what a reload of the file would do
                                                                   to the running daemon (also: plan)
   schema                                                          print the config's JSON Schema
+  types   [--out consumerd.d.ts]                                  the handler API as one declaration file
   status  [--url http://127.0.0.1:9464] [--json] [--token T]      a running daemon's consumers, partitions, lag
   offsets --group G --topic T [--json] [--brokers B]              committed offsets and lag, read from Kafka
   reset-offsets --group G --topic T --to earliest|latest|<offset>|<ISO time>
@@ -72,6 +73,11 @@ export async function main(args: string[]): Promise<number> {
     case "schema": {
       const { schemaCommand } = await import("./cli/schema.ts");
       return await schemaCommand();
+    }
+    case "types": {
+      const { typesCommand } = await import("./cli/types.ts");
+      const out = flag(parsed, "out", "");
+      return await typesCommand({ out: out === "" ? undefined : out });
     }
     case "status": {
       const { statusCommand } = await import("./cli/status.ts");

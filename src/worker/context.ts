@@ -13,8 +13,6 @@ import type { Message } from "../message.ts";
  *
  * @example
  * ```ts
- * import type { Context, Message } from "../src/mod.ts";
- *
  * export default function handle(message: Message, ctx: Context<{ table: string }>): void {
  *   ctx.log.info("insert", { table: ctx.settings.table, offset: message.offset });
  * }
