@@ -20,6 +20,7 @@ commands:
                                                                   to the running daemon (also: plan)
   schema                                                          print the config's JSON Schema
   types   [--out consumerd.d.ts]                                  the handler API as one declaration file
+  init    <dir>                                                   scaffold a handler project in <dir>
   status  [--url http://127.0.0.1:9464] [--json] [--token T]      a running daemon's consumers, partitions, lag
   offsets --group G --topic T [--json] [--brokers B]              committed offsets and lag, read from Kafka
   reset-offsets --group G --topic T --to earliest|latest|<offset>|<ISO time>
@@ -73,6 +74,15 @@ export async function main(args: string[]): Promise<number> {
     case "schema": {
       const { schemaCommand } = await import("./cli/schema.ts");
       return await schemaCommand();
+    }
+    case "init": {
+      const dir = parsed.positionals[1];
+      if (dir === undefined) {
+        console.error(`error: init needs the directory to write into\n\n${USAGE}`);
+        return 2;
+      }
+      const { initCommand } = await import("./cli/init.ts");
+      return await initCommand({ dir });
     }
     case "types": {
       const { typesCommand } = await import("./cli/types.ts");

@@ -1,19 +1,23 @@
 /**
- * A handler project outside the repository — its own package.json, an npm
- * dependency installed beside it, a local module — consumes and commits on
- * Deno (sandboxed; workers from the sources and from the worker bundle), on
- * Bun, and in the compiled binary. The dependency is
- * a tiny pure-JS package packed and installed from a tarball by the test
- * (as from a registry, without one): it reads a data file of its own at
- * import, which a sandboxed worker may do only inside the handler's project.
+ * The handler project docs/handlers.md walks through, built as it says:
+ * `consumerd init` (the compiled binary's), its npm dependency installed
+ * beside it, the page's handler, local module, test and consumers.yaml,
+ * `deno test`, `consumerd check` — then run outside the repository on Deno
+ * (sandboxed; workers from the sources and from the worker bundle), on Bun
+ * and in the compiled binary, each consuming and committing. The
+ * dependency is a tiny pure-JS package packed and installed from a tarball
+ * by the test (as from a registry, without one); it reads a data file of
+ * its own at import, which a sandboxed worker may do only inside the
+ * handler's project.
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { stringify } from "yaml";
+import { parse, stringify } from "yaml";
 import { compileDaemon } from "../../scripts/compile.ts";
 import { packageWithBundle } from "../harness/bundle.ts";
 import { daemonCommand, type DaemonProcess, spawnDaemon, startDaemon } from "../harness/daemon.ts";
 import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import { PROJECT_PAGE, projectFiles, ROOT } from "../unit/docs/_markdown.ts";
 
 /** The npm package the handler depends on: prices from a rates file it reads itself. */
 const PACKAGE = {
@@ -21,7 +25,7 @@ const PACKAGE = {
     name: "order-pricing",
     version: "1.0.0",
     type: "module",
-    exports: { ".": "./index.js" },
+    exports: { ".": { types: "./index.d.ts", default: "./index.js" } },
   }),
   "index.js": `import { readFileSync } from "node:fs";
 const rates = JSON.parse(readFileSync(new URL("./rates.json", import.meta.url), "utf8"));
@@ -29,34 +33,23 @@ export function price(order) {
   return order.quantity * rates[order.sku];
 }
 `,
+  "index.d.ts":
+    "export declare function price(order: { sku: string; quantity: number }): number;\n",
   "rates.json": JSON.stringify({ apple: 3, pear: 5 }),
 };
 
-const HANDLER = `import { price } from "order-pricing";
-import { describe } from "./format.ts";
-
-export default function handle(message, ctx) {
-  const order = message.json();
-  ctx.log.info("priced", { offset: message.offset, total: price(order), line: describe(order) });
-}
-`;
-const FORMAT = `export function describe(order) {
-  return order.quantity + " x " + order.sku;
-}
-`;
-
-/** Runs `npm` in `cwd`; throws with its output when it fails. */
-async function npm(args: string[], cwd: string): Promise<string> {
-  const out = await new Deno.Command("npm", {
-    args: [...args, "--no-audit", "--no-fund", "--loglevel=error"],
-    cwd,
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+/** Runs a command in `cwd`; throws with its output when it fails, else returns it. */
+async function run(command: string, args: string[], cwd: string): Promise<string> {
+  const out = await new Deno.Command(command, { args, cwd, stdout: "piped", stderr: "piped" })
+    .output();
   const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`npm ${args.join(" ")} failed:\n${text}`);
+  if (!out.success) throw new Error(`${command} ${args.join(" ")} failed:\n${text}`);
   return text;
 }
+
+/** Runs `npm` in `cwd`, quietly. */
+const npm = (args: string[], cwd: string) =>
+  run("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], cwd);
 
 /** Writes `files` into `dir`. */
 async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
@@ -65,20 +58,21 @@ async function writeFiles(dir: string, files: Record<string, string>): Promise<v
 }
 
 /**
- * A handler project in `dir`: package.json with `order-pricing` installed
- * from a tarball (npm pack, npm install), the handler and a local module.
+ * The page's project in `dir`: scaffolded by the binary's `init`,
+ * `order-pricing` installed from a tarball (npm pack, npm install), the
+ * page's files written over the scaffold's; `deno test` passes there.
  */
-async function handlerProject(dir: string): Promise<void> {
+async function handlerProject(dir: string, binary: string): Promise<void> {
+  await run(binary, ["init", dir], join(dir, ".."));
   const source = join(dir, "..", "order-pricing");
   await writeFiles(source, PACKAGE);
   const tarball = (await npm(["pack", "--pack-destination", join(dir, "..")], source)).trim()
     .split("\n").at(-1)!;
-  await writeFiles(dir, {
-    "package.json": JSON.stringify({ name: "price-orders", private: true, type: "module" }),
-    "handler.ts": HANDLER,
-    "format.ts": FORMAT,
-  });
   await npm(["install", join(dir, "..", tarball)], dir);
+  const page = await Deno.readTextFile(join(ROOT, PROJECT_PAGE));
+  await writeFiles(dir, projectFiles(page));
+  const tested = await run(Deno.execPath(), ["test", "--allow-read=."], dir);
+  assert.match(tested, /1 passed/, tested);
 }
 
 Deno.test("a handler project outside the repository, with an npm dependency, consumes and commits on Deno (sources and bundle), Bun and the compiled binary", async () => {
@@ -88,12 +82,14 @@ Deno.test("a handler project outside the repository, with an npm dependency, con
     const daemons: Record<string, DaemonProcess> = {};
     const cleanup = [root];
     try {
-      const [, binary, bundled] = await Promise.all([
-        handlerProject(project),
-        compileDaemon(join(root, "consumerd")).then(() => join(root, "consumerd")),
+      const binary = join(root, "consumerd");
+      const [bundled] = await Promise.all([
         packageWithBundle(),
+        compileDaemon(binary).then(() => handlerProject(project, binary)),
       ]);
       cleanup.push(bundled);
+      const checked = await run(binary, ["check", "--config", "consumers.yaml"], project);
+      assert.match(checked, /^ok\nprice-orders /, checked);
       const orders = Array.from({ length: 20 }, (_, i) => ({
         sku: i % 2 === 0 ? "apple" : "pear",
         quantity: i + 1,
@@ -103,36 +99,40 @@ Deno.test("a handler project outside the repository, with an npm dependency, con
         orders.map((o, i) => ({ value: JSON.stringify(o), partition: i % 2 })),
       );
       const groups: Record<string, string> = {};
+      // The page's consumers.yaml, with this test's topic, a group per daemon and no status server.
+      const written = parse(await Deno.readTextFile(join(project, "consumers.yaml")));
       const config = async (name: string) => {
         groups[name] = uniqueName(`project-${name}`);
         const path = join(project, `${name}.yaml`);
+        const [consumer] = written.consumers;
         await Deno.writeTextFile(
           path,
           stringify({
-            kafka: { brokers: BROKERS },
+            ...written,
             http: { listen: false },
             consumers: [{
-              name: "price-orders",
+              ...consumer,
               group: groups[name],
               topic,
-              handler: "./handler.ts",
               commit: { mode: "auto", intervalMs: 200 },
             }],
           }),
         );
         return path;
       };
-      daemons.deno = startDaemon(await config("deno"));
-      daemons.bun = startDaemon(await config("bun"), { runtime: "bun" });
+      const env = { KAFKA_BROKERS: BROKERS.join(",") };
+      daemons.deno = startDaemon(await config("deno"), { env });
+      daemons.bun = startDaemon(await config("bun"), { runtime: "bun", env });
       daemons.binary = spawnDaemon(binary, ["run", "--config", await config("binary")], {
         cwd: root,
+        env,
       });
       const [command, args] = daemonCommand(
         join(bundled, "src", "main.ts"),
         await config("bundle"),
         "deno",
       );
-      daemons.bundle = spawnDaemon(command, args, { cwd: bundled });
+      daemons.bundle = spawnDaemon(command, args, { cwd: bundled, env });
       const expected = orders.map((o) => o.quantity * (o.sku === "apple" ? 3 : 5)).sort();
       for (const [name, daemon] of Object.entries(daemons)) {
         const priced = await waitFor(() => {
@@ -144,7 +144,7 @@ Deno.test("a handler project outside the repository, with an npm dependency, con
           throw new Error(`${error.message}\n${daemon.stderr.slice(-10).join("\n")}`);
         });
         assert.deepEqual(priced.map((r) => r.total).sort(), expected, name);
-        assert.ok(priced.every((r) => /^\d+ x (apple|pear)$/.test(String(r.line))), name);
+        assert.ok(priced.every((r) => r.shown === `${Number(r.total).toFixed(2)} EUR`), name);
       }
       assert.equal(daemons.bundle.logged("starting")[0]?.workers, "bundle");
       for (const [name, daemon] of Object.entries(daemons)) {
