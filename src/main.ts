@@ -69,7 +69,8 @@ export async function main(args: string[]): Promise<number> {
         });
       }
       const { checkCommand } = await import("./cli/check.ts");
-      return await checkCommand({ config: configPath, probeHandler });
+      const { listTopicsWithin } = await import("./cli/topic_check.ts");
+      return await checkCommand({ config: configPath, probeHandler, listTopics: listTopicsWithin });
     }
     case "schema": {
       const { schemaCommand } = await import("./cli/schema.ts");

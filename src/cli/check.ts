@@ -7,7 +7,8 @@ import { relative } from "node:path";
 import process from "node:process";
 import { ConfigError, formatIssue } from "../config/error.ts";
 import { type HandlerCheck, loadConfigFile } from "../config/load.ts";
-import type { ConsumerConfig } from "../config/types.ts";
+import type { ConsumerConfig, KafkaConfig } from "../config/types.ts";
+import { missingTopicWarnings } from "./topic_check.ts";
 
 /** Where a command writes its lines (stdout and stderr by default). */
 export interface CommandOutput {
@@ -52,12 +53,20 @@ export interface CheckOptions {
    * worker with exactly its consumer's worker permissions, as reload does.
    */
   probeHandler?: (check: HandlerCheck) => Promise<string | undefined>;
+  /**
+   * Lists the cluster's topics (null: the brokers could not be asked), to
+   * warn about a topic the config names that does not exist; default: the
+   * cluster is not asked. The command line passes `listTopicsWithin`.
+   */
+  listTopics?: (kafka: KafkaConfig) => Promise<ReadonlySet<string> | null>;
 }
 
 /**
  * Validates the config file (schema, rules and handler modules). Prints `ok`
- * and one line per consumer to stdout and returns 0; or prints every problem
- * to stderr, one per line as `file:line:col path: message`, and returns 1.
+ * and one line per consumer to stdout, and warnings (topics that do not
+ * exist, when `listTopics` is given) to stderr, and returns 0; or prints
+ * every problem to stderr, one per line as `file:line:col path: message`,
+ * and returns 1.
  *
  * @example
  * ```ts
@@ -65,7 +74,7 @@ export interface CheckOptions {
  * ```
  */
 export async function checkCommand(
-  { config: path, probeHandler }: CheckOptions,
+  { config: path, probeHandler, listTopics }: CheckOptions,
   { out = console.log, err = console.error }: CommandOutput = {},
 ): Promise<number> {
   try {
@@ -73,6 +82,14 @@ export async function checkCommand(
     out("ok");
     const cwd = process.cwd();
     for (const consumer of config.consumers) out(summarizeConsumer(consumer, cwd));
+    if (listTopics !== undefined) {
+      // Warnings only: a consumer waits for its topic, so the file is valid either way.
+      const topics = await listTopics(config.kafka);
+      const warnings = topics === null
+        ? [`warning: brokers unreachable (${config.kafka.brokers.join(",")}): topics not checked`]
+        : missingTopicWarnings(config, topics, path);
+      for (const warning of warnings) err(warning);
+    }
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;

@@ -18,7 +18,7 @@ import type { ConsumerPlace, FieldPlace, GrantableKind } from "./permission_deni
 import { applyDefaults, fieldOrigin, isMapping } from "./merge.ts";
 import { envSettingPaths, valueAt } from "./settings.ts";
 import { ConfigFileSchema, ConsumerSchema, KafkaSchema } from "./schema.ts";
-import type { Config, ConsumerConfig, KafkaConfig } from "./types.ts";
+import type { Config, ConsumerConfig, KafkaConfig, TopicPlace } from "./types.ts";
 import { parseYaml, plainValue } from "./yaml_document.ts";
 
 /** Options for {@linkcode parseConfig}. */
@@ -199,6 +199,10 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
         topic: line(origin(["topic"])),
         handler: line(origin(["handler"])),
         place: place!,
+        topics: TOPIC_FIELDS.flatMap((field) => {
+          const path = origin([field]);
+          return exists(path) ? [{ field, path: formatPath(path), ...locator.position(path) }] : [];
+        }),
       };
       return;
     }
@@ -269,6 +273,8 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
 }
 
 const GRANTABLE_KINDS: readonly GrantableKind[] = ["net", "read", "write", "env"];
+/** The consumer fields that name a topic (output topics join them when they come). */
+const TOPIC_FIELDS: readonly TopicPlace["field"][] = ["topic", "deadLetterTopic"];
 
 /** Where consumer `index` is written, and each permission list that applies to it (its own, or `defaults:`). */
 function consumerPlace(

@@ -48,12 +48,24 @@ export type ShutdownConfig = z.output<typeof ShutdownSchema>;
 /** Hot-reload settings. */
 export type ReloadConfig = z.output<typeof ReloadSchema>;
 
+/** Where a field that names a topic is written: the consumer's own, or `defaults:`. */
+export interface TopicPlace {
+  /** The consumer field: `topic` or `deadLetterTopic`. */
+  field: "topic" | "deadLetterTopic";
+  /** Its path in the file, e.g. `defaults.deadLetterTopic`. */
+  path: string;
+  line: number;
+  column: number;
+}
+
 /** Where a consumer's fields are written in its config file (1-based lines). */
 export interface ConsumerLines {
   topic: number;
   handler: number;
   /** The consumer's index, entry line and permission lists, for messages in the config's terms. */
   place: ConsumerPlace;
+  /** Where each topic it names is written (`check` warns there about one that does not exist). */
+  topics: TopicPlace[];
 }
 
 /** The whole file, resolved. */

@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
-import { BROKERS } from "../harness/kafka.ts";
+import { BROKERS, withTopic } from "../harness/kafka.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -145,4 +145,49 @@ Deno.test("check says npm: specifiers are not how a handler gets its packages", 
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("check warns, exit 0, about a topic or dead-letter topic that does not exist, at its line; and says when it could not look", async () => {
+  await withTopic({ partitions: 1, prefix: "checked" }, async ({ topic }) => {
+    const dir = await Deno.makeTempDir({ prefix: "consumerd-check-" });
+    try {
+      await Deno.writeTextFile(join(dir, "handler.ts"), "export default function handle() {}\n");
+      const config = join(dir, "consumers.yaml");
+      const write = (brokers: string[]) =>
+        Deno.writeTextFile(
+          config,
+          [
+            `kafka: { brokers: ${JSON.stringify(brokers)} }`,
+            "defaults:",
+            "  deadLetterTopic: orders.dlq-missing",
+            "consumers:",
+            `  - { name: here, group: g, topic: ${topic}, handler: ./handler.ts }`,
+            "  - name: gone",
+            "    group: g",
+            "    topic: orders-missing",
+            "    handler: ./handler.ts",
+          ].join("\n"),
+        );
+      await write(BROKERS);
+      const found = await check(config);
+      assert.equal(found.code, 0, found.err.join("\n"));
+      assert.equal(found.out[0], "ok");
+      assert.deepEqual(found.err, [
+        `${config}:3:20 defaults.deadLetterTopic: warning: dead-letter topic ` +
+        `"orders.dlq-missing" does not exist: a message whose attempts are spent cannot be ` +
+        `dead-lettered, and its partition pauses (for consumers[0] "here", consumers[1] "gone")`,
+        `${config}:8:12 consumers[1].topic: warning: topic "orders-missing" does not exist: ` +
+        "the consumer waits for it (consumerd creates no topics)",
+      ]);
+
+      await write(["127.0.0.1:9"]);
+      const unreachable = await check(config);
+      assert.equal(unreachable.code, 0, unreachable.err.join("\n"));
+      assert.deepEqual(unreachable.err, [
+        "warning: brokers unreachable (127.0.0.1:9): topics not checked",
+      ]);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
 });

@@ -38,6 +38,7 @@ Deno.test("parseConfig() applies every default", () => {
           topic: 4,
           handler: 5,
           place: { index: 0, name: "audit", file: FILE, line: 2, permissions: {} },
+          topics: [{ field: "topic", path: "consumers[0].topic", line: 4, column: 12 }],
         },
       },
       reload: { handlers: true, debounceMs: 300 },
