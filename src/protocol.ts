@@ -29,7 +29,7 @@ export interface PartitionProgress {
   processed: string | null;
   /** Last committed offset (the next to read), or null. */
   committed: string | null;
-  /** The partition's high watermark at the last fetch, or null. */
+  /** The partition's high watermark at the last fetch (or from the broker when none came lately), or null. */
   highWatermark: string | null;
 }
 

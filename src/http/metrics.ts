@@ -125,7 +125,8 @@ export function metricFamilies(
     },
     {
       name: "consumerd_high_watermark",
-      help: "The partition's high watermark at the last fetch.",
+      help:
+        "The partition's high watermark at the last fetch, or as the broker last said when not fetched lately.",
       type: "gauge",
       samples: perPartition(reports, (p) => p.highWatermark),
     },

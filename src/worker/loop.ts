@@ -25,6 +25,7 @@ import { startAssignment } from "./assignment.ts";
 import { tickMs } from "./commit_policy.ts";
 import { sleep } from "./sleep.ts";
 import { StatsCounter } from "./stats.ts";
+import { Watermarks } from "./watermarks.ts";
 import { ProblemPace, quietClientWarnings } from "./connect_log.ts";
 import { describeKafkaError } from "../kafka/operator_error.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
@@ -84,7 +85,7 @@ export async function startWorkerLoop(
   const where = (line: number | null | undefined) =>
     start.source && line ? ` (${start.source.file}:${line})` : "";
   const tracker = new CommitTracker();
-  const highWatermarks = new Map<number, string>();
+  const watermarks = new Watermarks();
   const dirty = new Set<number>();
   /** The batches being handled, one per partition at most. */
   const runs = new Set<BatchRun>();
@@ -113,6 +114,7 @@ export async function startWorkerLoop(
     post({ v: 1, type: "heartbeat", busyMs });
   }, start.heartbeatIntervalMs);
   const report = setInterval(() => {
+    refreshWatermarks();
     // stats: cumulative counters, when they changed.
     const snapshot = stats.take();
     if (snapshot !== null) post({ v: 1, type: "stats", stats: snapshot });
@@ -121,6 +123,27 @@ export async function startWorkerLoop(
     dirty.clear();
     post({ v: 1, type: "offsets", partitions });
   }, REPORT_INTERVAL_MS);
+  /**
+   * Asks the broker for the high watermarks of held partitions that no
+   * fetch reported lately (paused, waiting behind a slow handler, idle), so
+   * that their lag is the broker's.
+   */
+  let refreshing = false;
+  const refreshWatermarks = () => {
+    if (refreshing || session === null || abort.signal.aborted) return;
+    const due = watermarks.due(current.partitions, Date.now());
+    if (due.length === 0) return;
+    refreshing = true;
+    const asked = Date.now();
+    session.describe(due).then((states) => {
+      for (const { partition, highWatermark } of states) {
+        if (!current.partitions.includes(partition)) continue;
+        watermarks.set(partition, highWatermark, asked);
+        dirty.add(partition);
+      }
+    }, (error) => log.debug("cannot read high watermarks; asking again later", errorFields(error)))
+      .finally(() => (refreshing = false));
+  };
   const stopTimers = () => {
     clearInterval(heartbeat);
     clearInterval(report);
@@ -130,7 +153,7 @@ export async function startWorkerLoop(
     partition,
     processed: tracker.processed(partition),
     committed: tracker.committed(partition),
-    highWatermark: highWatermarks.get(partition) ?? null,
+    highWatermark: watermarks.get(partition),
   });
 
   /** The commit under way: commits run one after the other, so none overtakes another. */
@@ -318,7 +341,7 @@ export async function startWorkerLoop(
 
   const onBatch = async (batch: FetchedBatch) => {
     const { partition, size } = batch;
-    highWatermarks.set(partition, batch.highWatermark);
+    watermarks.set(partition, batch.highWatermark, Date.now());
     dirty.add(partition);
     if (size === 0) return;
     if (tracker.committed(partition) === null && tracker.processed(partition) === null) {
@@ -394,6 +417,7 @@ export async function startWorkerLoop(
   const onAssigned = (assignment: Assignment) => {
     stats.rebalance(); // stats
     const revoked = current.partitions.filter((p) => !assignment.partitions.includes(p));
+    watermarks.forget(revoked);
     // Every partition's position is decided again for the new assignment.
     tracker.revoke(current.partitions);
     for (const [p, timer] of failed) {
