@@ -173,6 +173,8 @@ export type WorkerMessage =
     fatal: boolean;
     /** The partition paused because its handler failed after retries, if any. */
     partition?: number;
+    /** The offset of the message it paused at: the pause is over once it is processed. */
+    offset?: string;
   }
   | {
     v: typeof PROTOCOL_VERSION;

@@ -297,6 +297,7 @@ export async function startWorkerLoop(
       error: explained === null ? data : { ...data, message: explained },
       fatal: false,
       partition,
+      offset: message.offset,
     });
     resumeLater(partition, consumer.retry.maxBackoffMs);
   };
