@@ -70,7 +70,12 @@ export async function main(args: string[]): Promise<number> {
       }
       const { checkCommand } = await import("./cli/check.ts");
       const { listTopicsWithin } = await import("./cli/topic_check.ts");
-      return await checkCommand({ config: configPath, probeHandler, listTopics: listTopicsWithin });
+      return await checkCommand({
+        config: configPath,
+        probeHandler,
+        listTopics: listTopicsWithin,
+        sandboxed: runtime.sandbox,
+      });
     }
     case "schema": {
       const { schemaCommand } = await import("./cli/schema.ts");

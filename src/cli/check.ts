@@ -59,6 +59,8 @@ export interface CheckOptions {
    * cluster is not asked. The command line passes `listTopicsWithin`.
    */
   listTopics?: (kafka: KafkaConfig) => Promise<ReadonlySet<string> | null>;
+  /** Whether workers are sandboxed on this runtime (default true); else `check` says so once. */
+  sandboxed?: boolean;
 }
 
 /**
@@ -74,7 +76,7 @@ export interface CheckOptions {
  * ```
  */
 export async function checkCommand(
-  { config: path, probeHandler, listTopics }: CheckOptions,
+  { config: path, probeHandler, listTopics, sandboxed = true }: CheckOptions,
   { out = console.log, err = console.error }: CommandOutput = {},
 ): Promise<number> {
   try {
@@ -82,6 +84,12 @@ export async function checkCommand(
     out("ok");
     const cwd = process.cwd();
     for (const consumer of config.consumers) out(summarizeConsumer(consumer, cwd));
+    if (!sandboxed) {
+      err(
+        "note: workers are not sandboxed on this runtime: permissions: is not enforced, and " +
+          "handlers were imported with the daemon's own permissions (run on Deno to check them)",
+      );
+    }
     if (listTopics !== undefined) {
       // Warnings only: a consumer waits for its topic, so the file is valid either way.
       const topics = await listTopics(config.kafka);
