@@ -12,68 +12,11 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { parse, stringify } from "yaml";
 import { compileDaemon } from "../../scripts/compile.ts";
 import { packageWithBundle } from "../harness/bundle.ts";
 import { daemonCommand, type DaemonProcess, spawnDaemon, startDaemon } from "../harness/daemon.ts";
 import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
-import { PROJECT_PAGE, projectFiles, ROOT } from "../unit/docs/_markdown.ts";
-
-/** The npm package the handler depends on: prices from a rates file it reads itself. */
-const PACKAGE = {
-  "package.json": JSON.stringify({
-    name: "order-pricing",
-    version: "1.0.0",
-    type: "module",
-    exports: { ".": { types: "./index.d.ts", default: "./index.js" } },
-  }),
-  "index.js": `import { readFileSync } from "node:fs";
-const rates = JSON.parse(readFileSync(new URL("./rates.json", import.meta.url), "utf8"));
-export function price(order) {
-  return order.quantity * rates[order.sku];
-}
-`,
-  "index.d.ts":
-    "export declare function price(order: { sku: string; quantity: number }): number;\n",
-  "rates.json": JSON.stringify({ apple: 3, pear: 5 }),
-};
-
-/** Runs a command in `cwd`; throws with its output when it fails, else returns it. */
-async function run(command: string, args: string[], cwd: string): Promise<string> {
-  const out = await new Deno.Command(command, { args, cwd, stdout: "piped", stderr: "piped" })
-    .output();
-  const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-  if (!out.success) throw new Error(`${command} ${args.join(" ")} failed:\n${text}`);
-  return text;
-}
-
-/** Runs `npm` in `cwd`, quietly. */
-const npm = (args: string[], cwd: string) =>
-  run("npm", [...args, "--no-audit", "--no-fund", "--loglevel=error"], cwd);
-
-/** Writes `files` into `dir`. */
-async function writeFiles(dir: string, files: Record<string, string>): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  for (const [name, text] of Object.entries(files)) await Deno.writeTextFile(join(dir, name), text);
-}
-
-/**
- * The page's project in `dir`: scaffolded by the binary's `init`,
- * `order-pricing` installed from a tarball (npm pack, npm install), the
- * page's files written over the scaffold's; `deno test` passes there.
- */
-async function handlerProject(dir: string, binary: string): Promise<void> {
-  await run(binary, ["init", dir], join(dir, ".."));
-  const source = join(dir, "..", "order-pricing");
-  await writeFiles(source, PACKAGE);
-  const tarball = (await npm(["pack", "--pack-destination", join(dir, "..")], source)).trim()
-    .split("\n").at(-1)!;
-  await npm(["install", join(dir, "..", tarball)], dir);
-  const page = await Deno.readTextFile(join(ROOT, PROJECT_PAGE));
-  await writeFiles(dir, projectFiles(page));
-  const tested = await run(Deno.execPath(), ["test", "--allow-read=."], dir);
-  assert.match(tested, /1 passed/, tested);
-}
+import { handlerProject, projectConfig, run } from "../harness/handler_project.ts";
 
 Deno.test("a handler project outside the repository, with an npm dependency, consumes and commits on Deno (sources and bundle), Bun and the compiled binary", async () => {
   await withTopic({ partitions: 2, prefix: "project" }, async ({ topic, admin }) => {
@@ -85,7 +28,7 @@ Deno.test("a handler project outside the repository, with an npm dependency, con
       const binary = join(root, "consumerd");
       const [bundled] = await Promise.all([
         packageWithBundle(),
-        compileDaemon(binary).then(() => handlerProject(project, binary)),
+        compileDaemon(binary).then(() => handlerProject(project, [binary])),
       ]);
       cleanup.push(bundled);
       const checked = await run(binary, ["check", "--config", "consumers.yaml"], project);
@@ -100,23 +43,16 @@ Deno.test("a handler project outside the repository, with an npm dependency, con
       );
       const groups: Record<string, string> = {};
       // The page's consumers.yaml, with this test's topic, a group per daemon and no status server.
-      const written = parse(await Deno.readTextFile(join(project, "consumers.yaml")));
       const config = async (name: string) => {
         groups[name] = uniqueName(`project-${name}`);
         const path = join(project, `${name}.yaml`);
-        const [consumer] = written.consumers;
         await Deno.writeTextFile(
           path,
-          stringify({
-            ...written,
-            http: { listen: false },
-            consumers: [{
-              ...consumer,
-              group: groups[name],
-              topic,
-              commit: { mode: "auto", intervalMs: 200 },
-            }],
-          }),
+          await projectConfig(project, {
+            group: groups[name],
+            topic,
+            commit: { mode: "auto", intervalMs: 200 },
+          }, { http: { listen: false } }),
         );
         return path;
       };
