@@ -7,14 +7,18 @@
  *
  * @module
  */
-import { existsSync, realpathSync } from "node:fs";
+import { existsSync, readdirSync, realpathSync } from "node:fs";
 import { dirname, join } from "node:path";
 
 /** Where a handler's project is, and where its files really are when links lead elsewhere. */
 export interface HandlerProject {
   /** The directory of the handler's package.json. */
   root: string;
-  /** The real locations of `root` and of `root/node_modules`, where they are links to elsewhere. */
+  /**
+   * The real locations of `root`, of `root/node_modules` and of the packages
+   * linked into it (`npm install <dir>`, npm workspaces), where they are
+   * outside `root`.
+   */
   linked: string[];
 }
 
@@ -26,6 +30,28 @@ function elsewhere(path: string): string | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * Where the packages in `modules` that are links (`npm install <dir>`, npm
+ * workspaces) really are: their files load and are read from there.
+ * `@scope/name` entries included; deeper node_modules are not looked at.
+ */
+function linkedPackages(modules: string): string[] {
+  const entries = (dir: string) => {
+    try {
+      return readdirSync(dir, { withFileTypes: true });
+    } catch {
+      return [];
+    }
+  };
+  return entries(modules).flatMap((entry) => {
+    const path = join(modules, entry.name);
+    if (entry.isSymbolicLink()) return [elsewhere(path)].filter((p) => p !== undefined);
+    if (!entry.isDirectory() || !entry.name.startsWith("@")) return [];
+    return entries(path).filter((e) => e.isSymbolicLink())
+      .flatMap((e) => [elsewhere(join(path, e.name))].filter((p) => p !== undefined));
+  });
 }
 
 /**
@@ -41,9 +67,10 @@ function elsewhere(path: string): string | undefined {
 export function handlerProject(handler: string): HandlerProject | null {
   for (let dir = dirname(handler); dirname(dir) !== dir; dir = dirname(dir)) {
     if (!existsSync(join(dir, "package.json"))) continue;
-    const linked = [elsewhere(dir), elsewhere(join(dir, "node_modules"))]
-      .filter((p): p is string => p !== undefined);
-    return { root: dir, linked };
+    const modules = join(dir, "node_modules");
+    const linked = [elsewhere(dir), elsewhere(modules), ...linkedPackages(modules)]
+      .filter((p): p is string => p !== undefined && !p.startsWith(`${dir}/`));
+    return { root: dir, linked: [...new Set(linked)] };
   }
   return null;
 }

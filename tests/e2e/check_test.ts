@@ -191,3 +191,36 @@ Deno.test("check warns, exit 0, about a topic or dead-letter topic that does not
     }
   });
 });
+
+Deno.test("check passes a handler whose package is linked into node_modules from elsewhere (npm install <dir>, workspaces)", async () => {
+  const root = await Deno.makeTempDir({ prefix: "consumerd-check-linked-" });
+  try {
+    const lib = join(root, "order-pricing");
+    await Deno.mkdir(lib);
+    await Deno.writeTextFile(
+      join(lib, "package.json"),
+      '{ "name": "order-pricing", "version": "1.0.0", "type": "module", "exports": "./index.js" }',
+    );
+    await Deno.writeTextFile(
+      join(lib, "index.js"),
+      'import { readFileSync } from "node:fs";\n' +
+        'export const rates = JSON.parse(readFileSync(new URL("./rates.json", import.meta.url), "utf8"));\n',
+    );
+    await Deno.writeTextFile(join(lib, "rates.json"), '{ "apple": 3 }');
+    const { dir, config } = await project(
+      'import { rates } from "order-pricing";\nexport default function handle() { return rates; }\n',
+    );
+    try {
+      await Deno.writeTextFile(join(dir, "package.json"), '{ "name": "p", "private": true }\n');
+      // What npm install <dir> and npm workspaces leave: a link to the package's own directory.
+      await Deno.mkdir(join(dir, "node_modules"));
+      await Deno.symlink(lib, join(dir, "node_modules", "order-pricing"));
+      const { code, out, err } = await check(config);
+      assert.equal(code, 0, `check said:\n${[...out, ...err].join("\n")}`);
+    } finally {
+      await Deno.remove(dir, { recursive: true });
+    }
+  } finally {
+    await Deno.remove(root, { recursive: true });
+  }
+});
