@@ -31,6 +31,7 @@ import { describeKafkaError } from "../kafka/operator_error.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
 import type { Message } from "../message.ts";
 import { explainHandlerError } from "./handler_error.ts";
+import { permissionDenial } from "../config/permission_denial.ts";
 import type { Context } from "./context.ts";
 import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
 
@@ -230,6 +231,9 @@ export async function startWorkerLoop(
    */
   const deadLetter = async (messages: Message[], error: unknown): Promise<boolean> => {
     if (deadLetters === null || consumer.deadLetterTopic === null) return false;
+    // A permission the handler lacks is the config's fault, not the message's: every message
+    // would follow it into the dead-letter topic. The partition pauses until the grant is added.
+    if (permissionDenial(error) !== null) return false;
     try {
       for (const m of messages) await deadLetters.send(consumer.deadLetterTopic, m, error);
     } catch (dlqError) {

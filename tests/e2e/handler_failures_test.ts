@@ -25,6 +25,9 @@ Deno.test("a handler denied a permission at import or in a call is reported with
     for (const [name, text] of Object.entries(HANDLERS)) {
       await Deno.writeTextFile(join(dir, name), text);
     }
+    // The call's consumer has a dead-letter topic: a denial pauses it all the same.
+    const dlq = `${topic}.dlq`;
+    await admin.ensureTopic(dlq, { partitions: 1 });
     await admin.produce(topic, [{ value: "one", partition: 0 }]);
     const consumer = (name: string, handler: string) => ({
       name,
@@ -35,7 +38,7 @@ Deno.test("a handler denied a permission at import or in a call is reported with
     });
     const { daemon, url } = await startHttpDaemon([
       consumer("import", "import_denied.ts"),
-      consumer("call", "call_denied.ts"),
+      { ...consumer("call", "call_denied.ts"), deadLetterTopic: dlq },
       consumer("setup", "setup_throws.ts"),
       consumer("unresolved", "unresolved.ts"),
     ]);
@@ -58,6 +61,9 @@ Deno.test("a handler denied a permission at import or in a call is reported with
         String(called.paused[0]?.reason),
         /^handler failed after retries: consumers\[1\] \(call\): the handler needs env access to DENIED_IN_CALL — add it to consumers\[1\]\.permissions\.env \(consumers\.yaml:\d+\)$/,
       );
+      // A missing grant is the config's fault, not the message's: nothing was dead-lettered.
+      assert.equal(called.deadLettered, 0);
+      assert.deepEqual((await admin.watermarks(dlq)).map((w) => w.high), ["0"]);
       const setup = await waitFor(async () => {
         const c = await of("setup");
         return c.lastError?.includes("database unreachable") ? c : null;
@@ -78,6 +84,34 @@ Deno.test("a handler denied a permission at import or in a call is reported with
       );
     } finally {
       assert.equal(await daemon.stop(), 0);
+      await admin.deleteTopics([dlq]);
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
+
+Deno.test("a daemon stopped while a worker is still loading a handler that then fails exits 0: that worker had nothing to drain", async () => {
+  await withTopic({ partitions: 1, prefix: "latefail" }, async ({ topic }) => {
+    const dir = await Deno.makeTempDir({ prefix: "consumerd-latefail-" });
+    await Deno.writeTextFile(
+      join(dir, "late.ts"),
+      'await new Promise((r) => setTimeout(r, 1500));\nthrow new Error("late failure");\n',
+    );
+    const { daemon } = await startHttpDaemon([{
+      name: "late",
+      group: uniqueName("late"),
+      topic,
+      handler: join(dir, "late.ts"),
+    }]);
+    try {
+      // The worker spawns right after the status server listens; its handler fails at 1.5 s.
+      await new Promise((r) => setTimeout(r, 700));
+    } finally {
+      const code = await daemon.stop();
+      const said = daemon.logged(
+        "workers did not drain within the grace period; they were terminated",
+      );
+      assert.deepEqual([code, said.length], [0, 0], daemon.stderr.slice(-8).join("\n"));
       await Deno.remove(dir, { recursive: true });
     }
   });

@@ -1,7 +1,6 @@
 /**
  * A consumer whose every partition is paused — a poison message without a
- * dead-letter topic, here one that needs a permission its consumer lacks —
- * says so: state `stalled` with the reason and the paused partitions, and
+ * dead-letter topic — says so: state `stalled` with the reason and the paused partitions, and
  * metrics of them; it stays stalled across its retries (no flapping back
  * to `running` between them); a reload that adds a dead-letter topic
  * brings it back to `running`.
@@ -13,7 +12,7 @@ import { getJson, getMetrics, getStatus, samples, startHttpDaemon } from "../har
 import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
 const HANDLER = `export default function handle(message, ctx) {
-  if (message.text() === "poison") Deno.env.get("POISON_SECRET");
+  if (message.text() === "poison") throw new Error("cannot price a poison order");
   ctx.log.info("handled", { offset: message.offset, value: message.text() });
 }
 `;
@@ -43,7 +42,7 @@ Deno.test("every partition paused → stalled, with the reason and a metric; a d
       assert.deepEqual(stalled.paused.map((p) => p.partition), [0]);
       assert.match(
         String(stalled.reason),
-        /^every partition it holds is paused — 0: handler failed after retries: consumers\[0\] \(orders\): the handler needs env access to POISON_SECRET — add it to consumers\[0\]\.permissions\.env \(consumers\.yaml:\d+\)$/,
+        /^every partition it holds is paused — 0: handler failed after retries: cannot price a poison order$/,
       );
       // It holds its partition: ready (it needs a person, not a restart); the metrics say why.
       assert.equal(stalled.ready, true);
