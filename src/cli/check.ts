@@ -9,6 +9,8 @@ import { ConfigError, formatIssue } from "../config/error.ts";
 import { type HandlerCheck, loadConfigFile } from "../config/load.ts";
 import type { ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import { missingTopicWarnings } from "./topic_check.ts";
+import { handlerProject } from "../config/handler_project.ts";
+import { PACKAGE_LOCATION } from "../supervisor/package_location.ts";
 
 /** Where a command writes its lines (stdout and stderr by default). */
 export interface CommandOutput {
@@ -20,14 +22,20 @@ export interface CommandOutput {
 
 /**
  * One line describing a consumer, e.g.
- * `audit group=g topic=orders mode=balanced partitions=all replicas=1 …`.
+ * `audit group=g topic=orders mode=balanced partitions=all replicas=1 …`,
+ * ending with its handler's project (the directory its workers may read)
+ * when it has one.
  *
  * @example
  * ```ts
  * summarizeConsumer(config.consumers[0], "/srv");
  * ```
  */
-export function summarizeConsumer(consumer: ConsumerConfig, cwd: string): string {
+export function summarizeConsumer(
+  consumer: ConsumerConfig,
+  cwd: string,
+  { project = null }: { project?: string | null } = {},
+): string {
   const fields = [
     `group=${consumer.group}`,
     `topic=${consumer.topic}`,
@@ -39,6 +47,8 @@ export function summarizeConsumer(consumer: ConsumerConfig, cwd: string): string
     `commit=${consumer.commit.mode === "auto" ? `auto/${consumer.commit.intervalMs}ms` : "manual"}`,
     `deadLetterTopic=${consumer.deadLetterTopic ?? "none"}`,
     `handler=${relative(cwd, consumer.handler)}`,
+    // What its workers may read besides the handler: the whole project.
+    ...(project === null ? [] : [`project=${relative(cwd, project) || "."}`]),
   ];
   return `${consumer.name} ${fields.join(" ")}`;
 }
@@ -83,7 +93,12 @@ export async function checkCommand(
     const config = await loadConfigFile(path, probeHandler ? { probeHandler } : {});
     out("ok");
     const cwd = process.cwd();
-    for (const consumer of config.consumers) out(summarizeConsumer(consumer, cwd));
+    for (const consumer of config.consumers) {
+      const root = handlerProject(consumer.handler)?.root ?? null;
+      // consumerd's own package is not a handler project: its workers read it anyway.
+      const project = root === PACKAGE_LOCATION.packageDir ? null : root;
+      out(summarizeConsumer(consumer, cwd, { project }));
+    }
     if (!sandboxed) {
       err(
         "note: workers are not sandboxed on this runtime: permissions: is not enforced, and " +

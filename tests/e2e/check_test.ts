@@ -217,6 +217,8 @@ Deno.test("check passes a handler whose package is linked into node_modules from
       await Deno.symlink(lib, join(dir, "node_modules", "order-pricing"));
       const { code, out, err } = await check(config);
       assert.equal(code, 0, `check said:\n${[...out, ...err].join("\n")}`);
+      // The summary names the project, which its workers may read whole.
+      assert.match(out[1] ?? "", / project=\S+consumerd-check-[^/ ]+$/);
     } finally {
       await Deno.remove(dir, { recursive: true });
     }
