@@ -76,3 +76,56 @@ Deno.test("settings reach setup() and the handler as ctx.settings; a ${VAR} valu
     }
   });
 });
+
+const SLOW_SETUP = `export async function setup(ctx) {
+  ctx.log.info("setup begins", { version: ctx.settings.version });
+  await new Promise((r) => setTimeout(r, 2000));
+  ctx.log.info("setup done", { version: ctx.settings.version });
+}
+export default function handle(message, ctx) {
+  ctx.log.info("handled settings", { version: ctx.settings.version, value: message.text() });
+}
+`;
+
+Deno.test("a settings change reloaded while setup() runs: the consumer restarts with the new settings, and only they handle messages", async () => {
+  await withTopic({ partitions: 1, prefix: "midsetup" }, async ({ topic, admin }) => {
+    const dir = await Deno.makeTempDir({ prefix: "consumerd-midsetup-" });
+    await Deno.writeTextFile(join(dir, "handler.js"), SLOW_SETUP);
+    const consumer = (version: string) => ({
+      name: "prices",
+      group: uniqueName("midsetup"),
+      topic,
+      handler: join(dir, "handler.js"),
+      settings: { version },
+    });
+    const first = consumer("v1");
+    await admin.produce(topic, [{ value: "one", partition: 0 }]);
+    const { daemon, url } = await startHttpDaemon([first]);
+    try {
+      await daemon.waitForLog("setup begins", { timeoutMs: 60_000 });
+      const path = String((await daemon.waitForLog("starting")).config);
+      await Deno.writeTextFile(
+        path,
+        stringify({
+          kafka: { brokers: BROKERS },
+          http: { listen: "127.0.0.1:0" },
+          consumers: [{ ...first, settings: { version: "v2" } }],
+        }),
+      );
+      const reloaded = await fetch(new URL("reload", url), { method: "POST" });
+      const outcome = await reloaded.json();
+      assert.equal(reloaded.status, 200, JSON.stringify(outcome));
+      assert.deepEqual(outcome.restarted, ["prices"]);
+      const handled = await daemon.waitForLog("handled settings", { timeoutMs: 30_000 });
+      assert.equal(handled.version, "v2");
+      assert.deepEqual(
+        daemon.logged("handled settings").map((r) => r.version),
+        ["v2"],
+        "the worker stopped in its setup() handled nothing",
+      );
+    } finally {
+      assert.equal(await daemon.stop(), 0);
+      await Deno.remove(dir, { recursive: true });
+    }
+  });
+});
