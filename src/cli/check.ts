@@ -64,11 +64,11 @@ export interface CheckOptions {
    */
   probeHandler?: (check: HandlerCheck) => Promise<string | undefined>;
   /**
-   * Lists the cluster's topics (null: the brokers could not be asked), to
-   * warn about a topic the config names that does not exist; default: the
-   * cluster is not asked. The command line passes `listTopicsWithin`.
+   * Lists the cluster's topics (or says why the brokers could not be
+   * asked), to warn about a topic the config names that does not exist;
+   * default: the cluster is not asked. The command line passes `listTopicsWithin`.
    */
-  listTopics?: (kafka: KafkaConfig) => Promise<ReadonlySet<string> | null>;
+  listTopics?: (kafka: KafkaConfig) => Promise<ReadonlySet<string> | string>;
   /** Whether workers are sandboxed on this runtime (default true); else `check` says so once. */
   sandboxed?: boolean;
 }
@@ -108,8 +108,8 @@ export async function checkCommand(
     if (listTopics !== undefined) {
       // Warnings only: a consumer waits for its topic, so the file is valid either way.
       const topics = await listTopics(config.kafka);
-      const warnings = topics === null
-        ? [`warning: brokers unreachable (${config.kafka.brokers.join(",")}): topics not checked`]
+      const warnings = typeof topics === "string"
+        ? [`warning: ${topics}: topics not checked`]
         : missingTopicWarnings(config, topics, path);
       for (const warning of warnings) err(warning);
     }

@@ -8,6 +8,7 @@
  */
 import type { Config, KafkaConfig, TopicPlace } from "../config/types.ts";
 import { KafkaAdmin } from "../kafka/kafkajs/admin.ts";
+import { describeKafkaError } from "../kafka/operator_error.ts";
 
 /** How long `check` waits for the brokers to list their topics. */
 export const TOPIC_CHECK_TIMEOUT_MS = 5000;
@@ -57,25 +58,35 @@ export function missingTopicWarnings(
 }
 
 /**
- * The cluster's topics, or null when the brokers cannot be asked within
- * `timeoutMs` (unreachable, refused, too slow).
+ * The cluster's topics, or why the brokers could not be asked within
+ * `timeoutMs` (unreachable, a refused password or certificate, too slow),
+ * in the config's terms.
  *
  * @example
  * ```ts
- * await listTopicsWithin(config.kafka); // Set { "orders", … } or null
+ * await listTopicsWithin(config.kafka); // Set { "orders", … } or "cannot reach brokers …"
  * ```
  */
 export async function listTopicsWithin(
   kafka: KafkaConfig,
   timeoutMs = TOPIC_CHECK_TIMEOUT_MS,
-): Promise<Set<string> | null> {
+): Promise<Set<string> | string> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  const late = new Promise<null>((resolve) => (timer = setTimeout(() => resolve(null), timeoutMs)));
+  const late = new Promise<string>((resolve) =>
+    timer = setTimeout(() => resolve(`no answer within ${timeoutMs / 1000} s`), timeoutMs)
+  );
   let admin: KafkaAdmin | null = null;
   const listed = (async () => {
     admin = await KafkaAdmin.connect(kafka, "check");
     return new Set(await admin.listTopics());
-  })().catch(() => null);
+  })().catch((error) =>
+    describeKafkaError(error, {
+      topic: "",
+      brokers: kafka.brokers,
+      // Who signs in, with which mechanism; never the password.
+      sasl: kafka.sasl && { mechanism: kafka.sasl.mechanism, username: kafka.sasl.username },
+    }).message
+  );
   try {
     return await Promise.race([listed, late]);
   } finally {

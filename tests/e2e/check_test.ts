@@ -184,7 +184,7 @@ Deno.test("check warns, exit 0, about a topic or dead-letter topic that does not
       const unreachable = await check(config);
       assert.equal(unreachable.code, 0, unreachable.err.join("\n"));
       assert.deepEqual(unreachable.err, [
-        "warning: brokers unreachable (127.0.0.1:9): topics not checked",
+        "warning: cannot reach brokers 127.0.0.1:9: connection refused: topics not checked",
       ]);
     } finally {
       await Deno.remove(dir, { recursive: true });
