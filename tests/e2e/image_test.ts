@@ -31,6 +31,18 @@ const RUN = Deno.env.get("CONSUMERD_IMAGE_TESTS") === "1";
 /** The image measured 196 MB (debian:bookworm-slim 78 MB, the deno binary, the bundle). */
 const MAX_IMAGE_MB = 230;
 
+/**
+ * How the tests run the image: on the host network (the test broker), with a
+ * read-only root where only what is mounted writable is (no tmpfs of
+ * podman's own at /run, /var/tmp), and a tmpfs /tmp.
+ */
+const READ_ONLY_HOST_RUN = [
+  "--network=host",
+  "--read-only",
+  "--read-only-tmpfs=false",
+  "--tmpfs=/tmp",
+];
+
 let built: Promise<PodmanStore> | undefined;
 /** Base images, engine settings and the build, once for both tests. */
 function builtImage(): Promise<PodmanStore> {
@@ -99,11 +111,7 @@ Deno.test({
       const daemon = runImage(store, {
         name,
         args: [
-          "--network=host",
-          // Only what is mounted writable is: no tmpfs of podman's own at /run, /var/tmp.
-          "--read-only",
-          "--read-only-tmpfs=false",
-          "--tmpfs=/tmp",
+          ...READ_ONLY_HOST_RUN,
           `--volume=${mount}:/etc/consumerd:ro`,
           ...Object.entries(env).map(([k, v]) => `--env=${k}=${v}`),
         ],
@@ -201,10 +209,7 @@ Deno.test({
       const daemon = runImage(store, {
         name,
         args: [
-          "--network=host",
-          "--read-only",
-          "--read-only-tmpfs=false",
-          "--tmpfs=/tmp",
+          ...READ_ONLY_HOST_RUN,
           `--volume=${project}:/etc/consumerd:ro`,
           `--env=KAFKA_BROKERS=${BROKERS.join(",")}`,
         ],

@@ -7,9 +7,15 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { stringify } from "yaml";
-import { getJson, getMetrics, getStatus, samples, startHttpDaemon } from "../harness/http.ts";
-import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import {
+  getJson,
+  getMetrics,
+  getStatus,
+  reloadConsumers,
+  samples,
+  startHttpDaemon,
+} from "../harness/http.ts";
+import { uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
 const HANDLER = `export default function handle(message, ctx) {
   if (message.text() === "poison") throw new Error("cannot price a poison order");
@@ -32,7 +38,8 @@ Deno.test("every partition paused → stalled, with the reason and a metric; a d
       // Tried again every 300 ms: each retry must not read as running.
       retry: { attempts: 1, backoffMs: 0, maxBackoffMs: 300 },
     };
-    const { daemon, url } = await startHttpDaemon([consumer]);
+    const started = await startHttpDaemon([consumer]);
+    const { daemon, url } = started;
     const orders = async () => (await getStatus(url)).consumers[0]!;
     try {
       const stalled = await waitFor(async () => {
@@ -61,17 +68,10 @@ Deno.test("every partition paused → stalled, with the reason and a metric; a d
       assert.deepEqual([...seen], ["stalled"]);
       assert.deepEqual(daemon.handled().map((h) => h.value), ["ok-0"]);
 
-      const path = String((await daemon.waitForLog("starting")).config);
-      await Deno.writeTextFile(
-        path,
-        stringify({
-          kafka: { brokers: BROKERS },
-          http: { listen: "127.0.0.1:0" },
-          consumers: [{ ...consumer, deadLetterTopic: dlq }],
-        }),
-      );
-      const reloaded = await fetch(new URL("reload", url), { method: "POST" });
-      assert.equal(reloaded.status, 200, await reloaded.text());
+      const { status, outcome } = await reloadConsumers(started, [
+        { ...consumer, deadLetterTopic: dlq },
+      ]);
+      assert.equal(status, 200, JSON.stringify(outcome));
       const running = await waitFor(async () => {
         const c = await orders();
         return c.state === "running" && daemon.handled().some((h) => h.value === "ok-2") ? c : null;
