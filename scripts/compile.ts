@@ -2,8 +2,9 @@
  * `deno task compile`: builds `dist/consumerd`, a single executable of the
  * daemon, with `bun build --compile`.
  *
- * The worker entry is a second entry point, embedded next to the bundle
- * (`src/runtime/compiled.ts` finds it there); handler modules are not
+ * The worker entry and the handler probe's entry (check and reload import
+ * handlers in it) are further entry points, embedded next to the bundle
+ * (`src/runtime/compiled.ts` finds them there); handler modules are not
  * bundled: the binary imports them from disk, relative to the config file,
  * when a worker starts. Workers are not sandboxed (as on Bun); `deno compile`
  * is the sandboxed alternative where Deno's servers are reachable.
@@ -54,6 +55,7 @@ export async function compileDaemon(outfile: string): Promise<number> {
     // Entry points relative to src/: the worker is embedded as worker/entry.js.
     join(ROOT, "src", "main.ts"),
     join(ROOT, "src", "worker", "entry.ts"),
+    join(ROOT, "src", "supervisor", "handler_probe_entry.ts"),
     "--outfile",
     outfile,
   ], ROOT);

@@ -19,6 +19,8 @@ commands:
   check   --diff [--url http://127.0.0.1:9464] [--token T]        what a reload of the file would do
                                                                   to the running daemon (also: plan)
   schema                                                          print the config's JSON Schema
+  types   [--out consumerd.d.ts]                                  the handler API as one declaration file
+  init    <dir>                                                   scaffold a handler project in <dir>
   status  [--url http://127.0.0.1:9464] [--json] [--token T]      a running daemon's consumers, partitions, lag
   offsets --group G --topic T [--json] [--brokers B]              committed offsets and lag, read from Kafka
   reset-offsets --group G --topic T --to earliest|latest|<offset>|<ISO time>
@@ -54,20 +56,44 @@ export async function main(args: string[]): Promise<number> {
       return await runDaemon({ configPath, runtime, logFormat });
     case "plan":
     case "check": {
+      // Each handler is imported as its worker imports it: with exactly its consumer's permissions.
+      const { workerProbe } = await import("./supervisor/handler_probe.ts");
+      const probeHandler = workerProbe(runtime);
       if (command === "plan" || parsed.flags.has("diff")) {
         const { DEFAULT_STATUS_URL, planCommand } = await import("./cli/plan.ts");
         return await planCommand({
           config: configPath,
           url: flag(parsed, "url", DEFAULT_STATUS_URL),
           token: flag(parsed, "token", runtime.env("CONSUMERD_TOKEN") ?? ""),
+          probeHandler,
         });
       }
       const { checkCommand } = await import("./cli/check.ts");
-      return await checkCommand({ config: configPath });
+      const { listTopicsWithin } = await import("./cli/topic_check.ts");
+      return await checkCommand({
+        config: configPath,
+        probeHandler,
+        listTopics: listTopicsWithin,
+        sandboxed: runtime.sandbox,
+      });
     }
     case "schema": {
       const { schemaCommand } = await import("./cli/schema.ts");
       return await schemaCommand();
+    }
+    case "init": {
+      const dir = parsed.positionals[1];
+      if (dir === undefined) {
+        console.error(`error: init needs the directory to write into\n\n${USAGE}`);
+        return 2;
+      }
+      const { initCommand } = await import("./cli/init.ts");
+      return await initCommand({ dir });
+    }
+    case "types": {
+      const { typesCommand } = await import("./cli/types.ts");
+      const out = flag(parsed, "out", "");
+      return await typesCommand({ out: out === "" ? undefined : out });
     }
     case "status": {
       const { statusCommand } = await import("./cli/status.ts");

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ConsumerConfig, KafkaConfig } from "./config/types.ts";
+import type { ConsumerPlace } from "./config/permission_denial.ts";
 import type { StartReason } from "./offsets/start_position.ts";
 
 export type { StartReason };
@@ -28,7 +29,7 @@ export interface PartitionProgress {
   processed: string | null;
   /** Last committed offset (the next to read), or null. */
   committed: string | null;
-  /** The partition's high watermark at the last fetch, or null. */
+  /** The partition's high watermark at the last fetch (or from the broker when none came lately), or null. */
   highWatermark: string | null;
 }
 
@@ -69,6 +70,10 @@ export interface ConfigSource {
   file: string;
   topicLine: number | null;
   handlerLine: number | null;
+  /** The consumer's index, entry line and permission lists: a permission denial names the key that grants it. */
+  place?: ConsumerPlace;
+  /** The directory of the handler's package.json (null: none): a missing package says where to install it. */
+  projectRoot?: string | null;
 }
 
 /** Supervisor → worker. */
@@ -168,6 +173,8 @@ export type WorkerMessage =
     fatal: boolean;
     /** The partition paused because its handler failed after retries, if any. */
     partition?: number;
+    /** The offset of the message it paused at: the pause is over once it is processed. */
+    offset?: string;
   }
   | {
     v: typeof PROTOCOL_VERSION;

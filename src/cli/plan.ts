@@ -10,7 +10,7 @@
  */
 import { readFile } from "node:fs/promises";
 import { ConfigError, formatIssue } from "../config/error.ts";
-import { loadConfigFile } from "../config/load.ts";
+import { type HandlerCheck, loadConfigFile } from "../config/load.ts";
 import type { Config } from "../config/types.ts";
 import {
   changesAnything,
@@ -180,12 +180,21 @@ export function renderPlan(
  * ```
  */
 export async function planCommand(
-  args: { config: string; url: string; token?: string | undefined },
+  args: {
+    config: string;
+    url: string;
+    token?: string | undefined;
+    /** Checks one handler module as `check` does (see `CheckOptions.probeHandler`). */
+    probeHandler?: (check: HandlerCheck) => Promise<string | undefined>;
+  },
   { out = console.log, err = console.error }: CommandOutput = {},
 ): Promise<number> {
   let config: Config;
   try {
-    config = await loadConfigFile(args.config);
+    config = await loadConfigFile(
+      args.config,
+      args.probeHandler ? { probeHandler: args.probeHandler } : {},
+    );
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     for (const issue of error.issues) err(formatIssue(issue));

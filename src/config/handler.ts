@@ -6,7 +6,15 @@
  * @module
  */
 import { stat } from "node:fs/promises";
+import { dirname } from "node:path";
 import { pathToFileURL } from "node:url";
+import { missingPackage, missingPackageProblem } from "./handler_packages.ts";
+import {
+  type ConsumerPlace,
+  denialMessage,
+  type PermissionDenial,
+  permissionDenial,
+} from "./permission_denial.ts";
 
 /** Default time a handler module may take to load during the check. */
 export const HANDLER_IMPORT_TIMEOUT_MS = 10_000;
@@ -83,20 +91,31 @@ export async function handlerFileProblem(path: string): Promise<string | undefin
 }
 
 /**
- * What is wrong with the handler module at `path` (absolute), or `undefined`
- * when it loads and exports a default function or `handleBatch`.
+ * Why a handler module cannot be used: the problem, and the permission it
+ * was denied or the package it could not resolve, if that was it.
+ */
+export interface HandlerFailure {
+  problem: string;
+  denial: PermissionDenial | null;
+  /** A package specifier the module imports that its project does not have. */
+  missing?: string | null;
+}
+
+/**
+ * Why the handler module at `path` (absolute) cannot be used, or
+ * `undefined` when it loads and exports a default function or `handleBatch`.
  *
  * @example
  * ```ts
- * await handlerProblem("/srv/workers/audit.ts"); // undefined when it is fine
+ * (await handlerFailure("/srv/workers/audit.ts"))?.denial; // { kind: "env", target: "TOKEN" }
  * ```
  */
-export async function handlerProblem(
+export async function handlerFailure(
   path: string,
   { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName }: HandlerDeadline = {},
-): Promise<string | undefined> {
+): Promise<HandlerFailure | undefined> {
   const fileProblem = await handlerFileProblem(path);
-  if (fileProblem !== undefined) return fileProblem;
+  if (fileProblem !== undefined) return { problem: fileProblem, denial: null };
   let module: Record<string, unknown>;
   try {
     module = await withTimeout(
@@ -105,11 +124,62 @@ export async function handlerProblem(
       lateProblem({ timeoutMs, timeoutName }),
     );
   } catch (error) {
-    return `handler module ${path} failed to load: ${firstLine(error)}`;
+    return {
+      problem: `handler module ${path} failed to load: ${firstLine(error)}`,
+      denial: permissionDenial(error),
+      missing: missingPackage(error),
+    };
   }
   if (typeof module.default === "function" || typeof module.handleBatch === "function") {
     return undefined;
   }
-  return `expected handler module ${path} to export a default function or a handleBatch ` +
-    `function, found ${describeExports(module)}`;
+  return {
+    problem: `expected handler module ${path} to export a default function or a handleBatch ` +
+      `function, found ${describeExports(module)}`,
+    denial: null,
+  };
+}
+
+/** What {@linkcode failureProblem} tells a failure with. */
+export interface FailureContext {
+  /** Where the consumer is written: a permission denial names the key that grants it. */
+  place?: ConsumerPlace | undefined;
+  /** The handler module: a missing package says where to install it. */
+  handler?: string;
+  /** The directory of the handler's package.json, or null when it has none. */
+  projectRoot?: string | null;
+}
+
+/**
+ * A {@linkcode HandlerFailure} as the problem to report: a permission
+ * denial in the config's terms when the consumer's place is known, a
+ * missing package with where to install it when the handler is known.
+ */
+export function failureProblem(
+  failure: HandlerFailure,
+  { place, handler, projectRoot = null }: FailureContext = {},
+): string {
+  if (failure.denial !== null && place !== undefined) return denialMessage(failure.denial, place);
+  if (failure.missing && handler !== undefined) {
+    return missingPackageProblem(failure.missing, { projectRoot, handlerDir: dirname(handler) });
+  }
+  return failure.problem;
+}
+
+/**
+ * What is wrong with the handler module at `path` (absolute), or `undefined`
+ * when it loads and exports a default function or `handleBatch`. A
+ * permission denial is told in the config's terms when `place` is given.
+ *
+ * @example
+ * ```ts
+ * await handlerProblem("/srv/workers/audit.ts"); // undefined when it is fine
+ * ```
+ */
+export async function handlerProblem(
+  path: string,
+  { place, ...deadline }: HandlerDeadline & { place?: ConsumerPlace | undefined } = {},
+): Promise<string | undefined> {
+  const failure = await handlerFailure(path, deadline);
+  return failure === undefined ? undefined : failureProblem(failure, { place });
 }

@@ -7,9 +7,16 @@
 import { open } from "node:fs/promises";
 import { resolve } from "node:path";
 import { ConfigError, type ConfigIssue } from "./error.ts";
-import { HANDLER_IMPORT_TIMEOUT_MS, handlerProblem } from "./handler.ts";
+import {
+  failureProblem,
+  HANDLER_IMPORT_TIMEOUT_MS,
+  type HandlerFailure,
+  handlerFailure,
+} from "./handler.ts";
+import { handlerProject } from "./handler_project.ts";
 import { MAX_CONFIG_BYTES, sizeProblem } from "./limits.ts";
 import { analyzeConfig } from "./parse.ts";
+import type { ConsumerPlace } from "./permission_denial.ts";
 import type { Config, ConsumerConfig, KafkaConfig } from "./types.ts";
 
 export { ConfigError, type ConfigIssue, formatIssue } from "./error.ts";
@@ -28,6 +35,8 @@ export interface HandlerCheck {
   consumer: ConsumerConfig | undefined;
   /** The `kafka:` section, resolved; undefined when it is invalid. */
   kafka: KafkaConfig | undefined;
+  /** Where the consumer is written (for a permission denial in the config's terms); undefined when invalid. */
+  place?: ConsumerPlace | undefined;
 }
 
 /** Options for {@linkcode loadConfigFile}. */
@@ -54,15 +63,20 @@ export interface LoadConfigOptions {
 
 /** {@linkcode handlerProblem} in this process, once per path and deadline. */
 function inProcessProbe(): (check: HandlerCheck) => Promise<string | undefined> {
-  const seen = new Map<string, Promise<string | undefined>>();
-  return ({ path, timeoutMs, timeoutName }) => {
+  const seen = new Map<string, Promise<HandlerFailure | undefined>>();
+  return async ({ path, timeoutMs, timeoutName, place }) => {
     const key = `${timeoutMs}\0${timeoutName}\0${path}`;
-    let problem = seen.get(key);
-    if (problem === undefined) {
-      problem = handlerProblem(path, { timeoutMs, timeoutName });
-      seen.set(key, problem);
+    let failure = seen.get(key);
+    if (failure === undefined) {
+      failure = handlerFailure(path, { timeoutMs, timeoutName });
+      seen.set(key, failure);
     }
-    return problem;
+    const found = await failure;
+    return found === undefined ? undefined : failureProblem(found, {
+      place,
+      handler: path,
+      projectRoot: handlerProject(path)?.root ?? null,
+    });
   };
 }
 
@@ -150,6 +164,7 @@ export async function loadConfigFile(
         timeoutName: handler.consumer === undefined ? undefined : "startupTimeoutMs",
         consumer: handler.consumer,
         kafka: analysis.kafka,
+        place: handler.place,
       })
     );
     const seen = new Set<string>();

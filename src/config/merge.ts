@@ -2,10 +2,10 @@
  * How `defaults:` applies to a consumer, and where a merged field came from.
  *
  * A consumer's own value wins over `defaults:`, which wins over the built-in
- * defaults of the schema. The object fields `commit`, `retry`, `fetch` and
- * `permissions` merge key by key (a consumer that sets `retry: { attempts: 5 }`
- * keeps `backoffMs` from `defaults:`); every other field, lists included, is
- * replaced as a whole.
+ * defaults of the schema. The object fields `commit`, `retry`, `fetch`,
+ * `permissions` and `settings` merge key by key, one level deep (a consumer
+ * that sets `retry: { attempts: 5 }` keeps `backoffMs` from `defaults:`);
+ * every other field, lists included, is replaced as a whole.
  *
  * @module
  */

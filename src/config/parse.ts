@@ -14,9 +14,11 @@ import { ConfigError, type ConfigIssue } from "./error.ts";
 import { explainIssues } from "./explain.ts";
 import { MAX_CONFIG_BYTES } from "./limits.ts";
 import { type FieldPath, formatPath } from "./locate.ts";
+import type { ConsumerPlace, FieldPlace, GrantableKind } from "./permission_denial.ts";
 import { applyDefaults, fieldOrigin, isMapping } from "./merge.ts";
+import { envSettingPaths, valueAt } from "./settings.ts";
 import { ConfigFileSchema, ConsumerSchema, KafkaSchema } from "./schema.ts";
-import type { Config, ConsumerConfig, KafkaConfig } from "./types.ts";
+import type { Config, ConsumerConfig, KafkaConfig, TopicPlace } from "./types.ts";
 import { parseYaml, plainValue } from "./yaml_document.ts";
 
 /** Options for {@linkcode parseConfig}. */
@@ -37,6 +39,8 @@ export interface HandlerReference {
   at: Omit<ConfigIssue, "message">;
   /** The consumer, resolved, when its own definition (`defaults:` applied) is valid. */
   consumer: ConsumerConfig | undefined;
+  /** Where the consumer and its permission lists are written, when its definition is valid. */
+  place: ConsumerPlace | undefined;
 }
 
 /** Everything {@linkcode analyzeConfig} learnt about a config text. */
@@ -111,6 +115,12 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
   }));
   const failedPaths = new Set(envIssues.map((issue) => issue.path));
   const interpolatedPaths = new Set(interpolation.interpolated.map(formatPath));
+  // What `${VAR}` produced: such values in settings are never shown, fingerprints included.
+  const fromEnv = (value: unknown) =>
+    new Set(
+      interpolation.interpolated.map((path) => valueAt(value, path))
+        .filter((v): v is string => typeof v === "string" && v !== ""),
+    );
 
   // 3. Plain values, aliases expanded within limits.
   const plain = plainValue(doc, locator, file);
@@ -150,6 +160,7 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
 
   // 5. Each consumer with defaults applied, then the rules across consumers.
   const exists = (path: FieldPath) => locator.has(path);
+  const line = (path: FieldPath) => locator.position(path).line;
   const baseDir = dirname(resolve(file));
   const valid: IndexedConsumer[] = [];
   const handlers: HandlerReference[] = [];
@@ -168,17 +179,30 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
     const resolved = result.success && ![...failedPaths].some(own)
       ? resolvePaths(result.data, baseDir)
       : undefined;
+    const place = result.success
+      ? consumerPlace(index, result.data.name, { file, exists, origin, line })
+      : undefined;
     if (typeof merged.handler === "string" && merged.handler !== "") {
       const { message: _, ...where } = at(origin(["handler"]), "");
       if (!failedPaths.has(where.path)) {
-        handlers.push({ path: resolve(baseDir, merged.handler), at: where, consumer: resolved });
+        handlers.push({
+          path: resolve(baseDir, merged.handler),
+          at: where,
+          consumer: resolved,
+          place,
+        });
       }
     }
     if (result.success) {
       valid.push({ index, consumer: result.data });
       lines[result.data.name] = {
-        topic: locator.position(origin(["topic"])).line,
-        handler: locator.position(origin(["handler"])).line,
+        topic: line(origin(["topic"])),
+        handler: line(origin(["handler"])),
+        place: place!,
+        topics: TOPIC_FIELDS.flatMap((field) => {
+          const path = origin([field]);
+          return exists(path) ? [{ field, path: formatPath(path), ...locator.position(path) }] : [];
+        }),
       };
       return;
     }
@@ -222,6 +246,12 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
 
   const { kafka, http, shutdown, reload } = fileResult.data;
   const consumers = valid.map(({ consumer }) => resolvePaths(consumer, baseDir));
+  const envValues = fromEnv(raw);
+  const settingsFromEnv: NonNullable<Config["settingsFromEnv"]> = {};
+  for (const consumer of consumers) {
+    const paths = envSettingPaths(consumer.settings, envValues);
+    if (paths.length > 0) settingsFromEnv[consumer.name] = paths;
+  }
   return {
     config: {
       path: resolve(file),
@@ -234,11 +264,35 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
       reload,
       consumers,
       lines,
+      settingsFromEnv,
     },
     issues: [],
     handlers,
     kafka,
   };
+}
+
+const GRANTABLE_KINDS: readonly GrantableKind[] = ["net", "read", "write", "env"];
+/** The consumer fields that name a topic (output topics join them when they come). */
+const TOPIC_FIELDS: readonly TopicPlace["field"][] = ["topic", "deadLetterTopic"];
+
+/** Where consumer `index` is written, and each permission list that applies to it (its own, or `defaults:`). */
+function consumerPlace(
+  index: number,
+  name: string,
+  { file, exists, origin, line }: {
+    file: string;
+    exists: (path: FieldPath) => boolean;
+    origin: (path: FieldPath) => FieldPath;
+    line: (path: FieldPath) => number;
+  },
+): ConsumerPlace {
+  const permissions: Partial<Record<GrantableKind, FieldPlace>> = {};
+  for (const kind of GRANTABLE_KINDS) {
+    const path = origin(["permissions", kind]);
+    if (exists(path)) permissions[kind] = { path: formatPath(path), line: line(path) };
+  }
+  return { index, name, file, line: line(["consumers", index]), permissions };
 }
 
 function resolvePaths(consumer: ConsumerConfig, baseDir: string): ConsumerConfig {

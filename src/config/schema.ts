@@ -363,6 +363,11 @@ const consumerFields = {
       "restarted.",
   ),
   permissions: PermissionsSchema,
+  settings: z.unknown().default(() => ({})).describe(
+    "Any YAML value, handed to the handler as ctx.settings (in setup() and every call): its " +
+      "configuration without an environment grant; ${VAR} allowed. Merged with defaults key by " +
+      "key. Never printed by check or status; a change restarts the consumer.",
+  ),
 };
 
 /** The consumer fields that hold objects; `defaults:` is merged into these key by key. */
@@ -371,6 +376,7 @@ export const NESTED_CONSUMER_FIELDS: ReadonlySet<string> = new Set([
   "retry",
   "fetch",
   "permissions",
+  "settings",
 ]);
 
 /**
@@ -438,7 +444,7 @@ export const ConsumerDefaultsSchema = ConsumerEntrySchema
   .omit({ name: true })
   .describe(
     "Values for any consumer field (except name), applied where a consumer omits it; commit, " +
-      "retry, fetch and permissions merge key by key, other fields are replaced whole.",
+      "retry, fetch, permissions and settings merge key by key, other fields are replaced whole.",
   );
 
 /** The whole consumers.yaml file, as written. */

@@ -6,6 +6,8 @@
  * @module
  */
 import type { z } from "zod";
+import type { ConsumerPlace } from "./permission_denial.ts";
+import type { SettingsPath } from "./settings.ts";
 import type {
   ConsumerSchema,
   HttpSchema,
@@ -46,6 +48,26 @@ export type ShutdownConfig = z.output<typeof ShutdownSchema>;
 /** Hot-reload settings. */
 export type ReloadConfig = z.output<typeof ReloadSchema>;
 
+/** Where a field that names a topic is written: the consumer's own, or `defaults:`. */
+export interface TopicPlace {
+  /** The consumer field: `topic` or `deadLetterTopic`. */
+  field: "topic" | "deadLetterTopic";
+  /** Its path in the file, e.g. `defaults.deadLetterTopic`. */
+  path: string;
+  line: number;
+  column: number;
+}
+
+/** Where a consumer's fields are written in its config file (1-based lines). */
+export interface ConsumerLines {
+  topic: number;
+  handler: number;
+  /** The consumer's index, entry line and permission lists, for messages in the config's terms. */
+  place: ConsumerPlace;
+  /** Where each topic it names is written (`check` warns there about one that does not exist). */
+  topics: TopicPlace[];
+}
+
 /** The whole file, resolved. */
 export interface Config {
   /** Absolute path of the file this came from. */
@@ -61,7 +83,12 @@ export interface Config {
    * Where each consumer's fields are written in the file (1-based lines), by
    * consumer name, so that runtime errors can point at the config.
    */
-  lines?: Record<string, { topic: number; handler: number }>;
+  lines?: Record<string, ConsumerLines>;
+  /**
+   * By consumer name: the paths inside its `settings` whose values came from
+   * `${VAR}`; what the daemon shows (the fingerprints in `/status`) leaves them out.
+   */
+  settingsFromEnv?: Record<string, SettingsPath[]>;
   shutdown: ShutdownConfig;
   reload: ReloadConfig;
   consumers: ConsumerConfig[];

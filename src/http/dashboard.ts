@@ -29,7 +29,7 @@ export const DASHBOARD_HTML = `<!doctype html>
   .state { font-weight: 600; }
   .state-running { color: var(--ok); }
   .state-starting, .state-joining, .state-draining, .state-waiting { color: var(--warn); }
-  .state-failed, .state-failing, .state-stopped { color: var(--bad); }
+  .state-failed, .state-failing, .state-stopped, .state-stalled { color: var(--bad); }
   .reason, .error { font-size: 12px; color: var(--muted); max-width: 28em; overflow-wrap: anywhere; }
   .error { color: var(--bad); }
   svg.spark { width: 120px; height: 28px; display: block; }

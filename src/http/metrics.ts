@@ -82,6 +82,20 @@ export function metricFamilies(
       samples: perConsumer(reports, (r) => (r.ready ? 1 : 0)),
     },
     {
+      name: "consumerd_consumer_stalled",
+      help: "1 when every partition the consumer holds is paused after a handler failure " +
+        "(a poison message without a dead-letter topic, a missing permission), else 0.",
+      type: "gauge",
+      samples: perConsumer(reports, (r) => (r.state === "stalled" ? 1 : 0)),
+    },
+    {
+      name: "consumerd_paused_partitions",
+      help: "Partitions the consumer holds that are paused after a handler failure; each is " +
+        "tried again every retry.maxBackoffMs until its message is handled or dead-lettered.",
+      type: "gauge",
+      samples: perConsumer(reports, (r) => r.paused.length),
+    },
+    {
       name: "consumerd_messages_processed_total",
       help: "Messages whose handler finished, or that were dead-lettered.",
       type: "counter",
@@ -125,7 +139,8 @@ export function metricFamilies(
     },
     {
       name: "consumerd_high_watermark",
-      help: "The partition's high watermark at the last fetch.",
+      help:
+        "The partition's high watermark at the last fetch, or as the broker last said when not fetched lately.",
       type: "gauge",
       samples: perPartition(reports, (p) => p.highWatermark),
     },

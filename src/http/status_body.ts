@@ -51,10 +51,15 @@ export function statusBody(reports: readonly ConsumerReport[], config: ConfigInf
   };
 }
 
-/** The `/readyz` document: ready, or which consumers are not and why. */
+/** The `/readyz` document: ready, or which consumers are not and why; and which are stalled. */
 export interface ReadinessBody {
   ready: boolean;
   notReady: Array<{ consumer: string; state: string; reason: string }>;
+  /**
+   * Consumers that count as ready but whose every partition is paused after
+   * a handler failure: they need a person, not a restart or a new pod.
+   */
+  stalled: string[];
 }
 
 /**
@@ -67,6 +72,7 @@ export const READINESS_CODES: Readonly<Record<ConsumerState, string>> = {
   waiting: "waiting-for-kafka",
   joining: "joining",
   running: "running",
+  stalled: "stalled",
   failed: "worker-failed",
   failing: "restarting-too-often",
   draining: "draining",
@@ -75,7 +81,8 @@ export const READINESS_CODES: Readonly<Record<ConsumerState, string>> = {
 
 /**
  * Readiness: every consumer has joined and holds its assignment with its
- * start positions committed. A daemon with no consumers is ready. With
+ * start positions committed (a `stalled` one too: it holds its partitions,
+ * and a restart would not help it). A daemon with no consumers is ready. With
  * `detail`, each reason is the operator's full text (as `/status` has it);
  * without, the short code of {@linkcode READINESS_CODES}.
  *
@@ -93,5 +100,6 @@ export function readiness(
     state: r.state,
     reason: detail ? r.reason ?? r.state : READINESS_CODES[r.state],
   }));
-  return { ready: notReady.length === 0, notReady };
+  const stalled = reports.filter((r) => r.state === "stalled").map((r) => r.name);
+  return { ready: notReady.length === 0, notReady, stalled };
 }

@@ -7,7 +7,8 @@
  * @module
  */
 import type { Config, ConsumerConfig } from "../config/types.ts";
-import { redactConfig } from "../config/redact.ts";
+import { redactConfig, REDACTED } from "../config/redact.ts";
+import { withoutEnvValues } from "../config/settings.ts";
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
 const FNV_PRIME = 0x100000001b3n;
@@ -66,6 +67,15 @@ export function definitionFingerprint(consumer: ConsumerConfig): string {
   return fingerprintValue(definition);
 }
 
+/** `consumer` with the values of its settings at `paths` (from `${VAR}`) replaced by a marker. */
+function withoutEnvSettings(
+  consumer: ConsumerConfig,
+  paths: Parameters<typeof withoutEnvValues>[1] | undefined,
+): ConsumerConfig {
+  if (paths === undefined) return consumer;
+  return { ...consumer, settings: withoutEnvValues(consumer.settings, paths, REDACTED) };
+}
+
 /** One consumer as a reload compares it. */
 export interface ConsumerSnapshot {
   name: string;
@@ -88,7 +98,9 @@ export interface ConfigSnapshot {
 /**
  * A config's snapshot. `handlers` maps a handler path to the fingerprint of
  * its bytes (missing paths count as `""`). With `redact`, the `kafka:`
- * fingerprint ignores secret values (for output that others may read).
+ * fingerprint ignores secret values, and each consumer's definition the
+ * values of its `settings` that came from `${VAR}` (for output that others
+ * may read).
  *
  * @example
  * ```ts
@@ -109,7 +121,9 @@ export function configSnapshot(
     ),
     consumers: config.consumers.map((consumer) => ({
       name: consumer.name,
-      definition: definitionFingerprint(consumer),
+      definition: definitionFingerprint(
+        redact ? withoutEnvSettings(consumer, config.settingsFromEnv?.[consumer.name]) : consumer,
+      ),
       handler: handlers.get(consumer.handler) ?? "",
       replicas: consumer.replicas,
     })),

@@ -9,21 +9,29 @@
  * @module
  */
 import {
+  failureProblem,
   HANDLER_IMPORT_TIMEOUT_MS,
   type HandlerDeadline,
+  type HandlerFailure,
   handlerFileProblem,
   lateProblem,
 } from "../config/handler.ts";
 import type { HandlerCheck } from "../config/load.ts";
 import type { Runtime, WorkerPermissions } from "../runtime/types.ts";
 import { stableJson } from "./fingerprint.ts";
+import { handlerProject } from "../config/handler_project.ts";
 import { PACKAGE_LOCATION } from "./package_location.ts";
 import { workerPermissions } from "./permissions.ts";
 
 /** Extra time for the worker itself to start, beyond the import's own deadline. */
 const WORKER_BOOT_MS = 5000;
 
-const ENTRY = new URL("./handler_probe_entry.ts", import.meta.url);
+/**
+ * The probe's worker entry. Named through its directory: a compiled
+ * executable embeds it as `supervisor/handler_probe_entry.js`, which
+ * `embeddedWorkerEntry` finds by the URL's last directory and file name.
+ */
+const ENTRY = new URL("../supervisor/handler_probe_entry.ts", import.meta.url);
 
 /** Options for {@linkcode probeHandler}: the permissions, and how long the import may take. */
 export interface ProbeOptions extends HandlerDeadline {
@@ -32,9 +40,10 @@ export interface ProbeOptions extends HandlerDeadline {
 }
 
 /**
- * What is wrong with the handler module at `path` (absolute), or `undefined`
- * when it loads and exports a default function or `handleBatch`. The module
- * is imported in a new worker with `permissions` and nothing more.
+ * Why the handler module at `path` (absolute) cannot be used, or
+ * `undefined` when it loads and exports a default function or
+ * `handleBatch`. The module is imported in a new worker with `permissions`
+ * and nothing more.
  *
  * @example
  * ```ts
@@ -46,20 +55,23 @@ export function probeHandler(
   runtime: Runtime,
   path: string,
   { permissions, timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName }: ProbeOptions,
-): Promise<string | undefined> {
+): Promise<HandlerFailure | undefined> {
   const worker = runtime.spawnWorker(ENTRY, { name: `handler-probe ${path}`, permissions });
   let timer: ReturnType<typeof setTimeout> | undefined;
-  return new Promise<string | undefined>((resolve) => {
+  const failed = (problem: string): HandlerFailure => ({ problem, denial: null });
+  return new Promise<HandlerFailure | undefined>((resolve) => {
     timer = setTimeout(() => {
-      resolve(`handler module ${path} failed to load: ${lateProblem({ timeoutMs, timeoutName })}`);
+      resolve(failed(
+        `handler module ${path} failed to load: ${lateProblem({ timeoutMs, timeoutName })}`,
+      ));
     }, timeoutMs + WORKER_BOOT_MS);
     worker.onmessage = (event: MessageEvent) => {
-      const { problem } = event.data as { problem: string | null };
-      resolve(problem ?? undefined);
+      const { failure } = event.data as { failure: HandlerFailure | null };
+      resolve(failure ?? undefined);
     };
     worker.onerror = (event: ErrorEvent) => {
       event.preventDefault();
-      resolve(`handler module ${path} failed to load: ${event.message}`);
+      resolve(failed(`handler module ${path} failed to load: ${event.message}`));
     };
     worker.postMessage({ path, timeoutMs, timeoutName });
   }).finally(() => {
@@ -72,7 +84,8 @@ export function probeHandler(
  * The daemon's check of a config's handlers (for `loadConfigFile`'s
  * `probeHandler`): each consumer's handler is probed in a worker with that
  * consumer's worker permissions; one probe serves every consumer with the
- * same module, permissions and deadline. A handler whose consumer, or
+ * same module, permissions and deadline (a permission it was denied is told
+ * in each consumer's terms). A handler whose consumer, or
  * `kafka:`, is invalid is only looked up on disk: what its code may touch is
  * not known, so it does not run (the file's other problems are reported).
  *
@@ -85,16 +98,24 @@ export function workerProbe(
   runtime: Runtime,
   { location = PACKAGE_LOCATION }: { location?: Readonly<typeof PACKAGE_LOCATION> } = {},
 ): (check: HandlerCheck) => Promise<string | undefined> {
-  const probes = new Map<string, Promise<string | undefined>>();
-  return ({ path, timeoutMs, timeoutName, consumer, kafka }) => {
-    if (consumer === undefined || kafka === undefined) return handlerFileProblem(path);
-    const permissions = workerPermissions(consumer, kafka, location);
+  const probes = new Map<string, Promise<HandlerFailure | undefined>>();
+  return async ({ path, timeoutMs, timeoutName, consumer, kafka, place }) => {
+    if (consumer === undefined || kafka === undefined) return await handlerFileProblem(path);
+    const project = handlerProject(path);
+    const permissions = workerPermissions(consumer, kafka, {
+      ...location,
+      handlerProject: project,
+    });
     const key = stableJson([path, timeoutMs, timeoutName, permissions]);
     let probe = probes.get(key);
     if (probe === undefined) {
       probe = probeHandler(runtime, path, { permissions, timeoutMs, timeoutName });
       probes.set(key, probe);
     }
-    return probe;
+    const failure = await probe;
+    // Told per consumer: consumers sharing a probe are told apart by their place.
+    return failure === undefined
+      ? undefined
+      : failureProblem(failure, { place, handler: path, projectRoot: project?.root ?? null });
   };
 }

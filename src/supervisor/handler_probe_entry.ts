@@ -1,13 +1,14 @@
 /**
  * The Web Worker entry of a handler probe: checks one handler module the way
  * `check` does (exists, loads, exports a default function or `handleBatch`)
- * and posts what is wrong with it, or `null`. A fresh worker has a fresh
+ * and posts why it cannot be used (with the permission it was denied, if
+ * that was it), or `null`. A fresh worker has a fresh
  * module graph, so it reads the module as it is on disk now, never a copy
  * an earlier import cached.
  *
  * @module
  */
-import { handlerProblem } from "../config/handler.ts";
+import { handlerFailure } from "../config/handler.ts";
 
 declare const self: {
   onmessage: ((event: MessageEvent) => void) | null;
@@ -21,7 +22,7 @@ self.onmessage = async (event: MessageEvent) => {
     timeoutMs: number;
     timeoutName?: string;
   };
-  const problem = await handlerProblem(path, { timeoutMs, timeoutName });
-  self.postMessage({ problem: problem ?? null });
+  const failure = await handlerFailure(path, { timeoutMs, timeoutName });
+  self.postMessage({ failure: failure ?? null });
   self.close();
 };

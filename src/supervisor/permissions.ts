@@ -1,6 +1,6 @@
 /**
  * What a consumer's worker may touch: its brokers, the runtime's own files,
- * its handler, and what `permissions:` grants.
+ * its handler and the handler's project, and what `permissions:` grants.
  *
  * @module
  */
@@ -25,6 +25,12 @@ export interface WorkerPermissionsOptions {
    * resolved through the link load from there (and read files next to them).
    */
   realNodeModules?: string | undefined;
+  /**
+   * The handler's project (the directory of its package.json): read access
+   * to all of it, so that its own modules and the packages installed in
+   * its node_modules load and read their files.
+   */
+  handlerProject?: { root: string; linked: readonly string[] } | null;
 }
 
 /**
@@ -38,7 +44,7 @@ export interface WorkerPermissionsOptions {
 export function workerPermissions(
   consumer: ConsumerConfig,
   kafka: KafkaConfig,
-  { packageDir, realNodeModules }: WorkerPermissionsOptions,
+  { packageDir, realNodeModules, handlerProject = null }: WorkerPermissionsOptions,
 ): WorkerPermissions {
   const unique = (xs: string[]) => [...new Set(xs)];
   return {
@@ -47,6 +53,7 @@ export function workerPermissions(
       packageDir,
       ...(realNodeModules === undefined ? [] : [realNodeModules]),
       consumer.handler,
+      ...(handlerProject === null ? [] : [handlerProject.root, ...handlerProject.linked]),
       ...consumer.permissions.read,
     ]),
     write: unique(consumer.permissions.write),

@@ -177,7 +177,12 @@ export class Reloader {
   /** The running definition of a consumer, fingerprinted for `check --diff`. */
   fingerprint(name: string): DefinitionFingerprint | null {
     const config = this.#options.current();
-    const snapshot = configSnapshot(config, config.reload.handlers ? this.#handlers : NO_HANDLERS);
+    // Shown in /status: settings values from the environment are left out (check --diff does too).
+    const snapshot = configSnapshot(
+      config,
+      config.reload.handlers ? this.#handlers : NO_HANDLERS,
+      { redact: true },
+    );
     const found = snapshot.consumers.find((c) => c.name === name);
     return found === undefined
       ? null

@@ -34,7 +34,6 @@ const NO_COUNTERS = {
 
 /** What a report reads besides the consumer's slots and run. */
 export interface ReportContext {
-  now: number;
   /** Restarts within the failing window that mark a consumer as failing. */
   failingAfter: number;
   /** The daemon is shutting down: its workers are not down, they drain. */
@@ -56,7 +55,7 @@ export function consumerReport(
   consumer: ConsumerConfig,
   slots: readonly Slot[],
   run: ConsumerRun | undefined,
-  { now, failingAfter, stopping, fingerprint }: ReportContext,
+  { failingAfter, stopping, fingerprint }: ReportContext,
 ): ConsumerReport {
   const counters = run ?? NO_COUNTERS;
   const handles = slots.flatMap((s) => (s.handle ? [s.handle] : []));
@@ -81,10 +80,7 @@ export function consumerReport(
         held: s.held !== null,
       })),
     paused: handles.flatMap((h) =>
-      [...h.paused].filter(([, p]) => p.until > now).map(([partition, p]) => ({
-        partition,
-        reason: p.reason,
-      }))
+      [...h.paused].map(([partition, p]) => ({ partition, reason: p.reason }))
     ),
   });
   const stats = slots.reduce(

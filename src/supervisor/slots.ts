@@ -10,12 +10,18 @@
 import { basename } from "node:path";
 import type { Config, ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
-import { PROTOCOL_VERSION, type WorkerMessage, type WorkerStats } from "../protocol.ts";
+import {
+  type ConfigSource,
+  PROTOCOL_VERSION,
+  type WorkerMessage,
+  type WorkerStats,
+} from "../protocol.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { backoffDelay } from "../backoff.ts";
 import { ConsumerRun } from "./consumer_run.ts";
 import type { SlotView } from "./control_pass.ts";
 import type { Evictions } from "./evictions.ts";
+import { type HandlerProject, handlerProject } from "../config/handler_project.ts";
 import { PACKAGE_LOCATION } from "./package_location.ts";
 import { workerPermissions } from "./permissions.ts";
 import { addStats, emptyStats } from "./status.ts";
@@ -59,6 +65,22 @@ export function slotView(s: Slot): SlotView {
     busySince: s.handle?.busySince ?? null,
     draining: s.handle?.state === "draining",
     handlerTimeoutMs: s.consumer.handlerTimeoutMs,
+  };
+}
+
+/**
+ * Where a consumer is defined in `config` (the file by its name alone) and
+ * where its handler's project is, for its worker's errors.
+ */
+function sourceOf(config: Config, name: string, project: HandlerProject | null): ConfigSource {
+  const lines = config.lines?.[name];
+  const file = basename(config.path);
+  return {
+    file,
+    topicLine: lines?.topic ?? null,
+    handlerLine: lines?.handler ?? null,
+    ...(lines ? { place: { ...lines.place, file } } : {}),
+    projectRoot: project?.root ?? null,
   };
 }
 
@@ -229,23 +251,23 @@ export class Slots {
     const { runtime, logger, logFormat, heartbeatIntervalMs } = this.#options;
     const config = this.#options.config();
     run?.settler.joining(slot.replica);
+    const project = handlerProject(slot.consumer.handler);
     slot.handle = new WorkerHandle({
       consumer: slot.consumer,
       kafka: slot.kafka,
       replica: slot.replica,
       recovery,
       runtime,
-      permissions: workerPermissions(slot.consumer, slot.kafka, PACKAGE_LOCATION),
+      permissions: workerPermissions(slot.consumer, slot.kafka, {
+        ...PACKAGE_LOCATION,
+        handlerProject: project,
+      }),
       entry: this.#options.workerEntry,
       logger,
       logFormat,
       heartbeatIntervalMs,
       now: () => performance.now(),
-      source: {
-        file: basename(config.path),
-        topicLine: config.lines?.[slot.consumer.name]?.topic ?? null,
-        handlerLine: config.lines?.[slot.consumer.name]?.handler ?? null,
-      },
+      source: sourceOf(config, slot.consumer.name, project),
       onMessage: (h, m) => {
         if (slot.handle === h) this.#onWorkerMessage(slot, m);
       },

@@ -30,6 +30,9 @@ export type PartitionStatus = PartitionProgress & { lag: string | null };
  *   a handler edited after its reload checked it);
  * - `joining`: connected, waiting for the partition assignment and its start positions;
  * - `running`: every replica holds its assignment and reads it (ready);
+ * - `stalled`: running, but every partition it holds is paused after a handler failure (a
+ *   poison message without a dead-letter topic, a permission the handler lacks): it holds its
+ *   partitions and tries the message again, so it is ready, but it needs a person;
  * - `failed`: a worker died and waits for its restart;
  * - `failing`: restarted too often lately;
  * - `draining`, `stopped`: shutting down, down.
@@ -39,6 +42,7 @@ export type ConsumerState =
   | "waiting"
   | "joining"
   | "running"
+  | "stalled"
   | "failed"
   | "failing"
   | "draining"
@@ -137,9 +141,14 @@ export function consumerStatus(
     .sort((a, b) => a.partition - b.partition)
     .map((p) => ({ ...p, lag: lag(p) }));
   const held = new Set(partitions.map((p) => p.partition));
+  const heldPaused = paused.filter((p) => held.has(p.partition));
   const lastErrorData = workers.map((w) => w.lastError).find((e) => e !== null && e !== undefined);
   const lastError = lastErrorData ? `${lastErrorData.name}: ${lastErrorData.message}` : null;
-  const { state, reason } = decideState(workers, { failing, down, lastError });
+  const { state, reason } = stalledOrAsIs(
+    decideState(workers, { failing, down, lastError }),
+    held,
+    heldPaused,
+  );
   return {
     name: consumer.name,
     group: consumer.group,
@@ -147,7 +156,7 @@ export function consumerStatus(
     mode: consumer.mode,
     state,
     reason,
-    ready: state === "running",
+    ready: state === "running" || state === "stalled",
     replicas: input.replicas ?? workers.length + down.length,
     workersUp: workers.filter((w) => w.state === "starting" || w.state === "running").length,
     restarts,
@@ -156,7 +165,7 @@ export function consumerStatus(
     deadLettered: counters.deadLettered,
     handlerErrors: counters.handlerErrors,
     partitions,
-    paused: paused.filter((p) => held.has(p.partition)),
+    paused: heldPaused,
     fingerprint,
   };
 }
@@ -193,6 +202,24 @@ function decideState(
     };
   }
   return { state: "starting", reason: "loading the handler and connecting to Kafka" };
+}
+
+/**
+ * A running consumer whose every held partition is paused is `stalled`,
+ * with each partition's reason; any other state stays as it is.
+ */
+function stalledOrAsIs(
+  decided: { state: ConsumerState; reason: string | null },
+  held: ReadonlySet<number>,
+  paused: readonly PausedPartition[],
+): { state: ConsumerState; reason: string | null } {
+  const pausedSet = new Set(paused.map((p) => p.partition));
+  if (decided.state !== "running" || held.size === 0 || [...held].some((p) => !pausedSet.has(p))) {
+    return decided;
+  }
+  const why = [...paused].sort((a, b) => a.partition - b.partition)
+    .map((p) => `${p.partition}: ${p.reason}`).join("; ");
+  return { state: "stalled", reason: `every partition it holds is paused — ${why}` };
 }
 
 /** High watermark − committed offset, or null while either is unknown. */

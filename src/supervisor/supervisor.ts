@@ -280,10 +280,8 @@ export class Supervisor {
 
   /** Each consumer's status with its cumulative counters and replicas (for metrics). */
   report(): ConsumerReport[] {
-    const now = performance.now();
     return this.#config.consumers.map((consumer) =>
       consumerReport(consumer, this.#slots.of(consumer.name), this.#slots.run(consumer.name), {
-        now,
         failingAfter: this.#options.failingAfter,
         stopping: this.#stopping,
         fingerprint: this.#reloader.fingerprint(consumer.name),

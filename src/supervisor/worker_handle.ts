@@ -29,6 +29,11 @@ const ORDER: Record<WorkerState, number> = {
   failed: 3,
 };
 
+/** Whether `processed` (the last processed offset) reached `offset`; false when either is unknown. */
+function pastOffset(processed: string | null, offset: string | null): boolean {
+  return processed !== null && offset !== null && BigInt(processed) >= BigInt(offset);
+}
+
 /** Options for {@linkcode WorkerHandle}. */
 export interface WorkerHandleOptions {
   consumer: ConsumerConfig;
@@ -69,8 +74,13 @@ export class WorkerHandle {
   /** The generation of the last assignment, and of the last one whose start positions were committed. */
   assignedGeneration = 0;
   startedGeneration = 0;
-  /** Partitions paused after a handler failure: reason and when the worker retries them (ms, `now`). */
-  readonly paused = new Map<number, { reason: string; until: number }>();
+  /**
+   * Partitions paused after a handler failure: why, and the offset of the
+   * message they stopped at. A partition stays paused across the worker's
+   * retries of that message, until a report shows it processed (it
+   * succeeded or was dead-lettered) or the partition leaves the assignment.
+   */
+  readonly paused = new Map<number, { reason: string; offset: string | null }>();
   /** Set when the worker threw, crashed fatally or stopped itself. */
   dead: string | null = null;
   #worker: Worker;
@@ -172,7 +182,11 @@ export class WorkerHandle {
         this.#log.info("partitions revoked", { partitions: message.partitions });
         break;
       case "offsets":
-        for (const p of message.partitions) this.progress.set(p.partition, p);
+        for (const p of message.partitions) {
+          this.progress.set(p.partition, p);
+          const paused = this.paused.get(p.partition);
+          if (paused && pastOffset(p.processed, paused.offset)) this.paused.delete(p.partition);
+        }
         break;
       case "error":
         this.lastError = message.error;
@@ -182,7 +196,7 @@ export class WorkerHandle {
         if (message.partition !== undefined) {
           this.paused.set(message.partition, {
             reason: `handler failed after retries: ${message.error.message}`,
-            until: this.#now() + this.consumer.retry.maxBackoffMs,
+            offset: message.offset ?? null,
           });
         }
         if (message.fatal) this.#die(`fatal error: ${message.error.message}`);

@@ -6,12 +6,29 @@
 import type { Logger } from "../log.ts";
 import type { Message } from "../message.ts";
 
-/** What a handler may use besides the message. */
-export interface Context {
+/**
+ * What a handler may use besides the message. `Settings` is the type of
+ * the consumer's `settings:` as the handler expects them (`unknown` until
+ * it says so).
+ *
+ * @example
+ * ```ts
+ * export default function handle(message: Message, ctx: Context<{ table: string }>): void {
+ *   ctx.log.info("insert", { table: ctx.settings.table, offset: message.offset });
+ * }
+ * ```
+ */
+export interface Context<Settings = unknown> {
   /** The consumer's name in consumers.yaml. */
   consumer: string;
   group: string;
   topic: string;
+  /**
+   * The consumer's `settings:` from consumers.yaml (with `defaults:` merged
+   * in and `${VAR}` replaced), the same value in `setup()` and every call;
+   * `{}` when it has none.
+   */
+  settings: Settings;
   log: Logger;
   /**
    * Commits every finished message's offset now. In `commit.mode: manual`

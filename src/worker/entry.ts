@@ -34,7 +34,9 @@ self.onmessage = (event: MessageEvent) => {
       // Stopped once, whoever asks again.
       if (stopping) return;
       stopping = true;
-      (loop ?? Promise.resolve(null))
+      // A loop that failed to start (its handler did not load) holds no partitions and no
+      // offsets: it stops cleanly (its failure was reported when it happened).
+      (loop ?? Promise.resolve(null)).catch(() => null)
         .then((l) => l?.stop(message.deadlineMs))
         .then(
           (result) =>

@@ -28,10 +28,13 @@ import { tickMs } from "./commit_policy.ts";
 import { sleep } from "./sleep.ts";
 import { TurnPacer } from "./event_loop.ts";
 import { StatsCounter } from "./stats.ts";
+import { Watermarks } from "./watermarks.ts";
 import { ProblemPace, quietClientWarnings } from "./connect_log.ts";
 import { describeKafkaError } from "../kafka/operator_error.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
 import type { Message } from "../message.ts";
+import { explainHandlerError } from "./handler_error.ts";
+import { permissionDenial } from "../config/permission_denial.ts";
 import type { Context } from "./context.ts";
 import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
 
@@ -92,7 +95,7 @@ export async function startWorkerLoop(
   const where = (line: number | null | undefined) =>
     start.source && line ? ` (${start.source.file}:${line})` : "";
   const tracker = new CommitTracker();
-  const highWatermarks = new Map<number, string>();
+  const watermarks = new Watermarks();
   const dirty = new Set<number>();
   /** The batches being handled, one per partition at most. */
   const runs = new Set<BatchRun>();
@@ -121,6 +124,7 @@ export async function startWorkerLoop(
     post({ v: 1, type: "heartbeat", busyMs });
   }, start.heartbeatIntervalMs);
   const report = setInterval(() => {
+    refreshWatermarks();
     // stats: cumulative counters, when they changed.
     const snapshot = stats.take();
     if (snapshot !== null) post({ v: 1, type: "stats", stats: snapshot });
@@ -129,6 +133,27 @@ export async function startWorkerLoop(
     dirty.clear();
     post({ v: 1, type: "offsets", partitions });
   }, REPORT_INTERVAL_MS);
+  /**
+   * Asks the broker for the high watermarks of held partitions that no
+   * fetch reported lately (paused, waiting behind a slow handler, idle), so
+   * that their lag is the broker's.
+   */
+  let refreshing = false;
+  const refreshWatermarks = () => {
+    if (refreshing || session === null || abort.signal.aborted) return;
+    const due = watermarks.due(current.partitions, Date.now());
+    if (due.length === 0) return;
+    refreshing = true;
+    const asked = Date.now();
+    session.describe(due).then((states) => {
+      for (const { partition, highWatermark } of states) {
+        if (!current.partitions.includes(partition)) continue;
+        watermarks.set(partition, highWatermark, asked);
+        dirty.add(partition);
+      }
+    }, (error) => log.debug("cannot read high watermarks; asking again later", errorFields(error)))
+      .finally(() => (refreshing = false));
+  };
   const stopTimers = () => {
     clearInterval(heartbeat);
     clearInterval(report);
@@ -138,7 +163,7 @@ export async function startWorkerLoop(
     partition,
     processed: tracker.processed(partition),
     committed: tracker.committed(partition),
-    highWatermark: highWatermarks.get(partition) ?? null,
+    highWatermark: watermarks.get(partition),
   });
 
   /** The worker cannot go on (the session failed for good): the supervisor restarts it. */
@@ -180,6 +205,7 @@ export async function startWorkerLoop(
     consumer: consumer.name,
     group: consumer.group,
     topic: consumer.topic,
+    settings: consumer.settings,
     log: log.child({ source: "handler" }),
     commit: commitFinished,
     ack: () => {},
@@ -197,16 +223,20 @@ export async function startWorkerLoop(
     stopTimers();
     throw error;
   }
+  // What failed is said as such: loading the module, or its setup().
+  let stage = "cannot load handler";
   try {
     module = await importHandlerModule(consumer.handler);
     handler = handlerOf(module, consumer.handler);
+    stage = "setup() failed in handler";
     await module.setup?.(ctx);
   } catch (error) {
     stopTimers();
     // stats: the consumer shows this as its `failed` reason, in the config's terms.
     throw new Error(
-      `cannot load handler ${consumer.handler}${where(start.source?.handlerLine)}: ${
-        error instanceof Error ? error.message : String(error)
+      `${stage} ${consumer.handler}${where(start.source?.handlerLine)}: ${
+        explainHandlerError(error, start.source, consumer.handler) ??
+          (error instanceof Error ? error.message : String(error))
       }`,
       { cause: error },
     );
@@ -229,6 +259,9 @@ export async function startWorkerLoop(
    */
   const deadLetter = async (messages: Message[], error: unknown): Promise<boolean> => {
     if (deadLetters === null || consumer.deadLetterTopic === null) return false;
+    // A permission the handler lacks is the config's fault, not the message's: every message
+    // would follow it into the dead-letter topic. The partition pauses until the grant is added.
+    if (permissionDenial(error) !== null) return false;
     try {
       for (const m of messages) await deadLetters.send(consumer.deadLetterTopic, m, error);
     } catch (dlqError) {
@@ -280,13 +313,24 @@ export async function startWorkerLoop(
       // The client is restarting: the partition is not read until it rejoins anyway.
       log.warn("cannot pause the partition", { partition, ...errorFields(pauseError) });
     }
+    // In the config's terms when it is a permission denial or a missing package.
+    const explained = explainHandlerError(error, start.source, consumer.handler);
     log.error("handler failed after retries; partition paused", {
       partition,
       offset: message.offset,
       retryInMs: consumer.retry.maxBackoffMs,
       ...errorFields(error),
+      ...(explained === null ? {} : { explained }),
     });
-    post({ v: 1, type: "error", error: toErrorData(error), fatal: false, partition });
+    const data = toErrorData(error);
+    post({
+      v: 1,
+      type: "error",
+      error: explained === null ? data : { ...data, message: explained },
+      fatal: false,
+      partition,
+      offset: message.offset,
+    });
     resumeLater(partition, consumer.retry.maxBackoffMs);
   };
 
@@ -331,7 +375,7 @@ export async function startWorkerLoop(
 
   const onBatch = async (batch: FetchedBatch) => {
     const { partition, size } = batch;
-    highWatermarks.set(partition, batch.highWatermark);
+    watermarks.set(partition, batch.highWatermark, Date.now());
     dirty.add(partition);
     if (size === 0) return;
     if (tracker.committed(partition) === null && tracker.processed(partition) === null) {
@@ -412,6 +456,7 @@ export async function startWorkerLoop(
   const onAssigned = (assignment: Assignment) => {
     stats.rebalance(); // stats
     const revoked = current.partitions.filter((p) => !assignment.partitions.includes(p));
+    watermarks.forget(revoked);
     // Every partition's position is decided again for the new assignment.
     tracker.revoke(current.partitions);
     for (const [p, timer] of failed) {

@@ -111,3 +111,55 @@ Deno.test("the compiled binary consumes, commits, and drains on SIGTERM, with ha
     }
   });
 });
+
+Deno.test("the compiled binary's check and reload import each handler in a probe worker", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "consumerd-binary-probe-" });
+  try {
+    const binary = join(dir, "consumerd");
+    await compileDaemon(binary);
+    await Deno.writeTextFile(join(dir, "record.ts"), HANDLER);
+    await Deno.writeTextFile(join(dir, "describe.ts"), HELPER);
+    const config = join(dir, "consumers.yaml");
+    const write = (names: string[]) =>
+      Deno.writeTextFile(
+        config,
+        stringify({
+          kafka: { brokers: BROKERS },
+          http: { listen: "127.0.0.1:0" },
+          reload: { debounceMs: 60_000 },
+          consumers: names.map((name) => ({
+            name,
+            group: uniqueName(name),
+            topic: uniqueName("absent"),
+            handler: "./record.ts",
+          })),
+        }),
+      );
+    await write(["a"]);
+    const checked = await new Deno.Command(binary, {
+      args: ["check", "--config", config],
+      cwd: dir,
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    const said = new TextDecoder().decode(checked.stdout) +
+      new TextDecoder().decode(checked.stderr);
+    assert.equal(checked.code, 0, said);
+    assert.match(said, /^ok\n/);
+
+    const daemon = spawnDaemon(binary, ["run", "--config", config], { cwd: dir });
+    try {
+      const { url } = await daemon.waitForLog("status server listening", { timeoutMs: 30_000 });
+      await write(["a", "b"]);
+      const response = await fetch(new URL("reload", String(url)), { method: "POST" });
+      const outcome = await response.json();
+      assert.equal(response.status, 200, JSON.stringify(outcome));
+      assert.deepEqual(outcome.added, ["b"]);
+    } finally {
+      daemon.kill("SIGTERM");
+      await daemon.exited();
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

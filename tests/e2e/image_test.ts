@@ -22,6 +22,7 @@ import {
 import type { LogRecord } from "../harness/daemon.ts";
 import { execForm, leadingOptions } from "../harness/dockerfile.ts";
 import { assertDrained, configMapMount, dockerfile, imageCmd, imageEnv } from "../harness/image.ts";
+import { handlerProject, projectConfig } from "../harness/handler_project.ts";
 import { freePort } from "../harness/http.ts";
 import { BROKERS, steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
@@ -29,6 +30,18 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 const RUN = Deno.env.get("CONSUMERD_IMAGE_TESTS") === "1";
 /** The image measured 196 MB (debian:bookworm-slim 78 MB, the deno binary, the bundle). */
 const MAX_IMAGE_MB = 230;
+
+/**
+ * How the tests run the image: on the host network (the test broker), with a
+ * read-only root where only what is mounted writable is (no tmpfs of
+ * podman's own at /run, /var/tmp), and a tmpfs /tmp.
+ */
+const READ_ONLY_HOST_RUN = [
+  "--network=host",
+  "--read-only",
+  "--read-only-tmpfs=false",
+  "--tmpfs=/tmp",
+];
 
 let built: Promise<PodmanStore> | undefined;
 /** Base images, engine settings and the build, once for both tests. */
@@ -98,11 +111,7 @@ Deno.test({
       const daemon = runImage(store, {
         name,
         args: [
-          "--network=host",
-          // Only what is mounted writable is: no tmpfs of podman's own at /run, /var/tmp.
-          "--read-only",
-          "--read-only-tmpfs=false",
-          "--tmpfs=/tmp",
+          ...READ_ONLY_HOST_RUN,
           `--volume=${mount}:/etc/consumerd:ro`,
           ...Object.entries(env).map(([k, v]) => `--env=${k}=${v}`),
         ],
@@ -161,6 +170,69 @@ Deno.test({
       await Deno.remove(mount, { recursive: true });
       assert.equal(code, 0, `exit 0 after a drain:\n${daemon.stderr.slice(-10).join("\n")}`);
       await assertDrained(daemon, { admin, group, topic, workers: 2 });
+    });
+  },
+});
+
+Deno.test({
+  name:
+    "the image runs a handler project mounted read-only at /etc/consumerd, with its npm dependency installed beside it (the handler guide's project)",
+  ignore: !RUN,
+  async fn() {
+    const store = await builtImage();
+    await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
+      const root = await Deno.makeTempDir({ prefix: "consumerd-image-project-" });
+      // Readable by the image's user (10001), as a volume or a COPY would make it.
+      await Deno.chmod(root, 0o755);
+      const project = join(root, "price-orders");
+      await handlerProject(project, [
+        Deno.execPath(),
+        "run",
+        "-A",
+        "--unstable-worker-options",
+        join(ROOT, "src", "main.ts"),
+      ]);
+      const group = uniqueName("g");
+      await Deno.writeTextFile(
+        join(project, "consumers.yaml"),
+        await projectConfig(project, { group, topic }, { http: { listen: false } }),
+      );
+      await new Deno.Command("chmod", { args: ["-R", "a+rX", root] }).output();
+      await admin.produce(
+        topic,
+        Array.from({ length: 10 }, (_, i) => ({
+          value: JSON.stringify({ sku: "pear", quantity: i + 1 }),
+          partition: i % 2,
+        })),
+      );
+      const name = uniqueName("consumerd-image-project");
+      const daemon = runImage(store, {
+        name,
+        args: [
+          ...READ_ONLY_HOST_RUN,
+          `--volume=${project}:/etc/consumerd:ro`,
+          `--env=KAFKA_BROKERS=${BROKERS.join(",")}`,
+        ],
+      });
+      try {
+        const priced = await waitFor(() => {
+          const records = daemon.logged("priced");
+          return records.length >= 10 ? records : null;
+        }, { timeoutMs: 90_000, what: "every order priced in the image" }).catch((error) => {
+          throw new Error(`${error.message}\n${daemon.stderr.slice(-10).join("\n")}`);
+        });
+        assert.deepEqual(
+          priced.map((r) => r.total).sort((a, b) => Number(a) - Number(b)),
+          Array.from({ length: 10 }, (_, i) => (i + 1) * 5),
+        );
+        assert.equal(daemon.logged("starting")[0]?.workers, "bundle");
+      } finally {
+        await podman(store, ["stop", "--time=40", name], { check: false });
+      }
+      assert.equal(await daemon.exited(), 0);
+      await podman(store, ["rm", "--force", "--time=0", name], { check: false });
+      assert.deepEqual((await admin.committed(group, topic)).map((c) => c.offset), ["5", "5"]);
+      await Deno.remove(root, { recursive: true });
     });
   },
 });

@@ -12,7 +12,7 @@ import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
 const QUIET = "export default function handle() {}\n";
 
-Deno.test("a reload probe has its worker's permissions: an env var not granted stays out of logs and /status; one granted loads", async () => {
+Deno.test("a reload probe has its worker's permissions: an env var not granted stays out of logs and /status; one granted loads, set or not", async () => {
   await withTopic({ partitions: 1, prefix: "probe" }, async ({ topic }) => {
     const secret = `s3cr3t-${crypto.randomUUID()}`;
     const dir = await Deno.makeTempDir({ prefix: "consumerd-probe-" });
@@ -27,6 +27,11 @@ Deno.test("a reload probe has its worker's permissions: an env var not granted s
       join(dir, "granted.ts"),
       'if (Deno.env.get("PROBE_SETTING") !== "on") throw new Error("PROBE_SETTING is not on");\n' +
         QUIET,
+    );
+    // Top-level code that reads a variable its consumer grants, which the daemon does not have.
+    await Deno.writeTextFile(
+      join(dir, "unset.ts"),
+      'export const mode = Deno.env.get("PROBE_UNSET") ?? "default";\n' + QUIET,
     );
     const consumer = (name: string, handler: string, extra: Record<string, unknown> = {}) => ({
       name,
@@ -66,14 +71,31 @@ Deno.test("a reload probe has its worker's permissions: an env var not granted s
       assert.ok(!daemon.stderr.join("\n").includes(secret), "the secret is in the daemon's log");
       // Refused for what the worker would hit: the variable is not granted.
       assert.match(answer, /SASL_PASSWORD/);
-      assert.match(answer, /leak\.ts/);
+      assert.match(answer, /"path": "consumers\[1\]\.handler"/);
 
-      await write([a, consumer("b", "granted.ts", { permissions: { env: ["PROBE_SETTING"] } })]);
+      // In the config's terms: the consumer, and the key that grants the variable.
+      assert.match(
+        answer,
+        /consumers\[1\] \(b\): the handler needs env access to SASL_PASSWORD — add it to consumers\[1\]\.permissions\.env/,
+      );
+
+      const b = consumer("b", "granted.ts", { permissions: { env: ["PROBE_SETTING"] } });
+      await write([a, b]);
       const applied = await fetch(new URL("reload", url), { method: "POST" });
       const outcome = await applied.json();
       assert.equal(applied.status, 200, JSON.stringify(outcome));
       assert.deepEqual(outcome.added, ["b"]);
       await daemon.waitForLog("consumer started", { where: (r) => r.consumer === "b" });
+
+      // Granted but not set in the daemon's environment: the import reads undefined, as the
+      // worker's will, and the reload is applied.
+      const c = consumer("c", "unset.ts", { permissions: { env: ["PROBE_UNSET"] } });
+      await write([a, b, c]);
+      const unset = await fetch(new URL("reload", url), { method: "POST" });
+      const unsetOutcome = await unset.json();
+      assert.equal(unset.status, 200, JSON.stringify(unsetOutcome));
+      assert.deepEqual(unsetOutcome.added, ["c"]);
+      await daemon.waitForLog("consumer started", { where: (r) => r.consumer === "c" });
     } finally {
       assert.equal(await daemon.stop(), 0);
       await Deno.remove(dir, { recursive: true });

@@ -11,9 +11,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath } from "node:url";
 import { CompressionTypes } from "kafkajs";
-import { buildWorkerBundle } from "../../scripts/build.ts";
 import { createKafka } from "../../src/kafka/kafkajs/client.ts";
 import {
   daemonCommand,
@@ -22,19 +20,8 @@ import {
   spawnDaemon,
   writeConsumersConfig,
 } from "../harness/daemon.ts";
+import { packageWithBundle } from "../harness/bundle.ts";
 import { ENGINES, TEST_KAFKA, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
-
-const ROOT = fileURLToPath(new URL("../../", import.meta.url));
-
-/** A copy of the package (its sources; node_modules linked) with a freshly built bundle. */
-async function packageWithBundle(): Promise<string> {
-  const dir = await Deno.makeTempDir({ prefix: "consumerd-bundle-" });
-  await new Deno.Command("cp", { args: ["-r", join(ROOT, "src"), join(ROOT, "deno.json"), dir] })
-    .output();
-  await Deno.symlink(join(ROOT, "node_modules"), join(dir, "node_modules"));
-  await buildWorkerBundle(dir);
-  return dir;
-}
 
 Deno.test("workers started from the bundle consume gzip-compressed records, on Deno and Bun, with each engine", async (t) => {
   const pkg = await packageWithBundle();

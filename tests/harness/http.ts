@@ -6,6 +6,7 @@
  * @module
  */
 import { type DaemonProcess, type DaemonRuntime, startDaemon, writeConfig } from "./daemon.ts";
+import { stringify } from "yaml";
 import { BROKERS } from "./kafka.ts";
 import type { StatusBody } from "../../src/http/status_body.ts";
 
@@ -36,6 +37,24 @@ export async function startHttpDaemon(
   const daemon = startDaemon(config, { runtime, env });
   const listening = await daemon.waitForLog("status server listening", { timeoutMs: 60_000 });
   return { daemon, url: String(listening.url) };
+}
+
+/**
+ * Rewrites the config file of a daemon from {@linkcode startHttpDaemon}
+ * with these consumers (same brokers, a free port again) and asks it to
+ * reload: the answer's status and outcome.
+ */
+export async function reloadConsumers(
+  { daemon, url }: HttpDaemon,
+  consumers: Array<Record<string, unknown>>,
+): Promise<{ status: number; outcome: Record<string, unknown> }> {
+  const path = String((await daemon.waitForLog("starting")).config);
+  await Deno.writeTextFile(
+    path,
+    stringify({ kafka: { brokers: BROKERS }, http: { listen: "127.0.0.1:0" }, consumers }),
+  );
+  const response = await fetch(new URL("reload", url), { method: "POST" });
+  return { status: response.status, outcome: await response.json() };
 }
 
 /** GETs `path` and parses the JSON body; returns status and body. */

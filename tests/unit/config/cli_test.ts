@@ -78,3 +78,14 @@ Deno.test("schemaCommand() prints the JSON Schema, exit 0", async () => {
   assert.equal(out.length, 1);
   assert.deepEqual(JSON.parse(out[0] ?? ""), consumersJsonSchema());
 });
+
+Deno.test("checkCommand() says once, on a runtime without a sandbox, that permissions are not enforced", async () => {
+  const file = fileURLToPath(new URL("./fixtures/consumers.yaml", import.meta.url));
+  const { out, err, output } = capture();
+  assert.equal(await checkCommand({ config: file, sandboxed: false }, output), 0);
+  assert.equal(out[0], "ok");
+  assert.deepEqual(err, [
+    "note: workers are not sandboxed on this runtime: permissions: is not enforced, and handlers " +
+    "were imported with the daemon's own permissions (run on Deno to check them)",
+  ]);
+});

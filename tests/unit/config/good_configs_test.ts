@@ -33,7 +33,14 @@ Deno.test("parseConfig() applies every default", () => {
       httpToken: null,
       httpAllowedHosts: [],
       shutdown: { gracePeriodMs: 30000 },
-      lines: { audit: { topic: 4, handler: 5 } },
+      lines: {
+        audit: {
+          topic: 4,
+          handler: 5,
+          place: { index: 0, name: "audit", file: FILE, line: 2, permissions: {} },
+          topics: [{ field: "topic", path: "consumers[0].topic", line: 4, column: 12 }],
+        },
+      },
       reload: { handlers: true, debounceMs: 300 },
       consumers: [{
         name: "audit",
@@ -54,7 +61,9 @@ Deno.test("parseConfig() applies every default", () => {
         handlerTimeoutMs: 300000,
         startupTimeoutMs: 60000,
         permissions: { net: [], read: [], write: [], env: [] },
+        settings: {},
       }],
+      settingsFromEnv: {},
     } satisfies Config,
   );
 });
@@ -291,4 +300,39 @@ Deno.test("parseConfig() takes kafka.engine and a consumer's engine override", (
   ));
   assert.equal(config.kafka.engine, "platformatic");
   assert.deepEqual(config.consumers.map((c) => c.engine), [null, "kafkajs"]);
+});
+
+Deno.test("parseConfig() takes any YAML value as a consumer's settings, with ${VAR}, merged with defaults key by key", () => {
+  const config = parse(
+    yaml(
+      "defaults:",
+      "  settings: { region: eu, pool: { size: 4 } }",
+      "consumers:",
+      "  - name: a",
+      "    group: g",
+      "    topic: t",
+      "    handler: ./a.ts",
+      "    settings:",
+      "      pool: { size: 8 }",
+      "      token: ${PRICE_TOKEN}",
+      "      tiers: [1, 2.5, null, true]",
+      "  - { name: b, group: g, topic: t2, handler: ./b.ts, settings: 42 }",
+      "  - { name: c, group: g, topic: t3, handler: ./c.ts }",
+    ),
+    { PRICE_TOKEN: "s3cr3t" },
+  );
+  const [a, b, c] = config.consumers;
+  assert.deepEqual(a?.settings, {
+    region: "eu",
+    pool: { size: 8 },
+    token: "s3cr3t",
+    tiers: [1, 2.5, null, true],
+  });
+  assert.equal(b?.settings, 42, "a value that is not a mapping replaces the defaults' whole");
+  assert.deepEqual(c?.settings, { region: "eu", pool: { size: 4 } });
+  assert.deepEqual(config.settingsFromEnv, { a: [["token"]] });
+});
+
+Deno.test("parseConfig() gives a consumer without settings an empty mapping", () => {
+  assert.deepEqual(parse(MINIMAL).consumers[0]?.settings, {});
 });

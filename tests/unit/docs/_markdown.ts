@@ -6,7 +6,9 @@
  * Fenced blocks follow one convention, checked by `examples_test.ts`: the
  * info string is a language and optional words; the word `partial` marks a
  * block that is deliberately incomplete (a fragment of a file), which is then
- * checked less strictly or not at all.
+ * checked less strictly or not at all; `project <file>` marks a file of the
+ * handler project that docs/handlers.md walks through, which
+ * tests/e2e/handler_project_test.ts writes and runs ({@linkcode projectFiles}).
  *
  * @module
  */
@@ -170,4 +172,25 @@ export function anchors(prose: string): Set<string> {
 /** `path` relative to the repository root, with `/` separators. */
 export function fromRoot(path: string, root = ROOT): string {
   return relative(root, path).split("\\").join("/");
+}
+
+/** The page that walks through a handler project, file by file. */
+export const PROJECT_PAGE = "docs/handlers.md";
+
+/**
+ * The handler project's files as `page` gives them: each block marked
+ * ```` ```<lang> project <file> ````, by file name.
+ *
+ * @example
+ * ```ts
+ * projectFiles(await readFile("docs/handlers.md", "utf8"))["handler.ts"];
+ * ```
+ */
+export function projectFiles(text: string, page = PROJECT_PAGE): Record<string, string> {
+  const files: Record<string, string> = {};
+  for (const fence of splitFences(text, page).fences) {
+    if (fence.words[0] !== "project" || fence.words.length !== 2) continue;
+    files[fence.words[1]!] = `${fence.body}\n`;
+  }
+  return files;
 }

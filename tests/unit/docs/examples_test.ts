@@ -12,7 +12,10 @@
  * - ```ts partial — a fragment of a module: not checked, it does not compile alone;
  * - ```json — parsed; ```sh — every task, npm script and consumerd command it
  *   names exists (inline code is checked the same way);
- * - ```text (output) and ```mermaid (a diagram) — not checked.
+ * - ```text (output) and ```mermaid (a diagram) — not checked;
+ * - ```ts project <file> and ```yaml project <file> on docs/handlers.md — a file
+ *   of the handler project that page walks through: written and run by
+ *   tests/e2e/handler_project_test.ts (it imports packages only that project has).
  *
  * @module
  */
@@ -24,7 +27,16 @@ import { pathToFileURL } from "node:url";
 import { parse as parseYaml } from "yaml";
 import { ConfigError, formatIssue } from "../../../src/config/error.ts";
 import { loadConfigFile } from "../../../src/config/load.ts";
-import { codeSpans, type Fence, type Page, readPages, ROOT, splitFences } from "./_markdown.ts";
+import {
+  codeSpans,
+  type Fence,
+  type Page,
+  PROJECT_PAGE,
+  projectFiles,
+  readPages,
+  ROOT,
+  splitFences,
+} from "./_markdown.ts";
 
 const KINDS: Record<string, readonly string[]> = {
   yaml: ["", "partial"],
@@ -49,9 +61,14 @@ const where = (fence: Fence) => `${fence.page}:${fence.line}`;
 const kind = (lang: string, word = "") => (f: Fence) =>
   f.lang === lang && f.words.join(" ") === word;
 
+/** A file of the handler project on its page (checked by running it: tests/e2e/handler_project_test.ts). */
+const isProjectFile = (f: Fence) =>
+  f.page === PROJECT_PAGE && ["ts", "yaml"].includes(f.lang) && f.words[0] === "project" &&
+  /^[\w.-]+$/.test(f.words[1] ?? "") && f.words.length === 2;
+
 Deno.test("every fenced block in README.md and docs/ says what it is", () => {
   const unknown = fences
-    .filter((f) => !(KINDS[f.lang] ?? []).includes(f.words.join(" ")))
+    .filter((f) => !(KINDS[f.lang] ?? []).includes(f.words.join(" ")) && !isProjectFile(f))
     .map((f) => `${where(f)} \`\`\`${[f.lang, ...f.words].join(" ")}`);
   assert.deepEqual(unknown, [], `use one of: ${JSON.stringify(KINDS)}`);
 });
@@ -264,4 +281,14 @@ Deno.test("every task, npm script and consumerd command in README.md and docs/ e
     "command chekc",
   ]);
   assert.match(named, /deno task dev/, "the quick start names `deno task dev`");
+});
+
+Deno.test("the handler project on docs/handlers.md has the files its end-to-end test runs", () => {
+  const page = pages.find((p) => p.path === PROJECT_PAGE)!;
+  assert.deepEqual(Object.keys(projectFiles(page.text)).sort(), [
+    "consumers.yaml",
+    "handler.ts",
+    "handler_test.ts",
+    "money.ts",
+  ]);
 });

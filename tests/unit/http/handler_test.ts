@@ -79,12 +79,15 @@ Deno.test("createStatusHandler() answers /readyz 503 naming the consumer and a r
       { consumer: "late", state: "waiting", reason: "waiting-for-kafka" },
       { consumer: "broken", state: "failed", reason: "worker-failed" },
     ],
+    stalled: [],
   });
   assert.doesNotMatch(text, /10\.0\.0\.7|\/srv|boom/, "no address, path or exception text");
-  const ready = await createStatusHandler({ source: source([report()]), token: null })(
+  const stalled = report({ name: "stuck", state: "stalled", ready: true, reason: "paused" });
+  const ready = await createStatusHandler({ source: source([report(), stalled]), token: null })(
     req("/readyz"),
   );
   assert.equal(ready.status, 200);
+  assert.deepEqual(await ready.json(), { ready: true, notReady: [], stalled: ["stuck"] });
 });
 
 Deno.test("createStatusHandler() gives /readyz's full reasons only with the token", async () => {

@@ -70,3 +70,24 @@ Deno.test("configSnapshot() sees a change of http.allowedHosts (the status serve
     "unchanged for a config without it",
   );
 });
+
+Deno.test("configSnapshot() sees every settings change, and with redact leaves values from ${VAR} out", () => {
+  const withSettings = (settings: string, env: Record<string, string>) =>
+    parseConfig(
+      [
+        "kafka: { brokers: k:9092 }",
+        "consumers:",
+        `  - { name: a, group: g, topic: t, handler: ./a.ts, settings: ${settings} }`,
+      ].join("\n"),
+      { file: "/srv/consumers.yaml", env },
+    );
+  const none = new Map<string, string>();
+  const definition = (config: ReturnType<typeof withSettings>, redact: boolean) =>
+    configSnapshot(config, none, { redact }).consumers[0]!.definition;
+  const one = withSettings("{ table: t1, token: '${TOKEN}' }", { TOKEN: "one" });
+  const two = withSettings("{ table: t1, token: '${TOKEN}' }", { TOKEN: "two" });
+  const other = withSettings("{ table: t2, token: '${TOKEN}' }", { TOKEN: "one" });
+  assert.notEqual(definition(one, false), definition(two, false), "a reload restarts on it");
+  assert.equal(definition(one, true), definition(two, true), "/status does not reflect it");
+  assert.notEqual(definition(one, true), definition(other, true), "a literal change shows");
+});

@@ -33,3 +33,11 @@ Deno.test("workerPermissions(): node_modules where it really is too, when it is 
   });
   assert.deepEqual(p.read, ["/app", "/cache/modules", "/srv/a.ts", "/data"]);
 });
+
+Deno.test("workerPermissions(): the handler's project whole, and where its links lead", () => {
+  const p = workerPermissions(consumer, config.kafka, {
+    packageDir: "/app",
+    handlerProject: { root: "/srv", linked: ["/store/node_modules"] },
+  });
+  assert.deepEqual(p.read, ["/app", "/srv/a.ts", "/srv", "/store/node_modules", "/data"]);
+});

@@ -121,19 +121,42 @@ Deno.test("consumerStatus() says why a consumer is not running: waiting, joining
     "cannot load handler /h.ts: boom; restarting",
     "cannot load handler /h.ts: boom",
   ]);
+  const paused = [{ partition: 0, reason: "handler failed after retries: x" }, {
+    partition: 3,
+    reason: "gone",
+  }];
   const running = consumerStatus(consumer, {
+    workers: [{ ...base, state: "running", assigned: [0, 1], holdsAssignment: true }],
+    restarts: 0,
+    failing: false,
+    counters,
+    paused,
+  });
+  assert.deepEqual([running.state, running.ready, running.reason], ["running", true, null]);
+  assert.deepEqual(running.partitions.map((p) => p.partition), [0, 1], "assigned, no report yet");
+  assert.deepEqual(running.paused.map((p) => p.partition), [0], "only held partitions");
+  // Every partition it holds paused: stalled, still ready (it holds them; a restart would not help).
+  const stalled = consumerStatus(consumer, {
     workers: [{ ...base, state: "running", assigned: [0], holdsAssignment: true }],
     restarts: 0,
     failing: false,
     counters,
-    paused: [{ partition: 0, reason: "handler failed after retries: x" }, {
-      partition: 3,
-      reason: "gone",
-    }],
+    paused,
   });
-  assert.deepEqual([running.state, running.ready, running.reason], ["running", true, null]);
-  assert.deepEqual(running.partitions.map((p) => p.partition), [0], "assigned, no report yet");
-  assert.deepEqual(running.paused.map((p) => p.partition), [0], "only held partitions");
+  assert.deepEqual([stalled.state, stalled.ready, stalled.reason], [
+    "stalled",
+    true,
+    "every partition it holds is paused — 0: handler failed after retries: x",
+  ]);
+  // A consumer holding nothing (more replicas than partitions) is not stalled.
+  const idle = consumerStatus(consumer, {
+    workers: [{ ...base, state: "running", assigned: [], holdsAssignment: true }],
+    restarts: 0,
+    failing: false,
+    counters,
+    paused,
+  });
+  assert.equal(idle.state, "running");
 });
 
 Deno.test("consumerStatus(): a replica held for an unchecked handler makes the consumer waiting, with why", () => {

@@ -46,6 +46,7 @@ function options(handler: Handler, { dlq = false, attempts = 2, generation = 1 }
     consumer: "c",
     group: "g",
     topic: "t",
+    settings: {},
     log: createLogger({ level: "error" }),
     commit: () => Promise.resolve(),
     ack: () => {},
