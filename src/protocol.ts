@@ -198,6 +198,23 @@ export function toErrorData(error: unknown, retriable = false): ErrorData {
   return { name: "Error", message: String(error), retriable };
 }
 
+/**
+ * An error as status shows it: its message, after its name when the name says more than
+ * `Error` (`CommitRejectedError: …`, `TopicNotFound: …`). The same text whether the worker that
+ * reported it still runs or has died.
+ *
+ * @example
+ * ```ts
+ * errorText({ name: "Error", message: "boom", retriable: false }); // "boom"
+ * errorText({ name: "TypeError", message: "x is null", retriable: false }); // "TypeError: x is null"
+ * ```
+ */
+export function errorText(error: ErrorData): string {
+  return error.name === "" || error.name === "Error"
+    ? error.message
+    : `${error.name}: ${error.message}`;
+}
+
 // A record over the union's tags: the compiler insists that every type is listed.
 const WORKER_TYPES: Record<WorkerMessage["type"], true> = {
   loaded: true,

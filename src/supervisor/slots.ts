@@ -12,6 +12,7 @@ import type { Config, ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import {
   type ConfigSource,
+  errorText,
   PROTOCOL_VERSION,
   type WorkerMessage,
   type WorkerStats,
@@ -303,7 +304,7 @@ export class Slots {
     const ended = slot.handle;
     if (ended?.stats) slot.retired = addStats(slot.retired, ended.stats);
     const error = ended?.lastError;
-    slot.lastFailure = error ? error.message : reason;
+    slot.lastFailure = error ? errorText(error) : reason;
     slot.handle?.terminate(reason);
     slot.handle = null;
     if (memberId !== null) this.#options.evictions.evict(slot.consumer, slot.kafka, memberId);

@@ -6,6 +6,7 @@
 import type { ConsumerConfig } from "../config/types.ts";
 import {
   type ErrorData,
+  errorText,
   HANDLER_DURATION_BUCKETS,
   type PartitionProgress,
   type StartReason,
@@ -143,7 +144,7 @@ export function consumerStatus(
   const held = new Set(partitions.map((p) => p.partition));
   const heldPaused = paused.filter((p) => held.has(p.partition));
   const lastErrorData = workers.map((w) => w.lastError).find((e) => e !== null && e !== undefined);
-  const lastError = lastErrorData ? `${lastErrorData.name}: ${lastErrorData.message}` : null;
+  const lastError = lastErrorData ? errorText(lastErrorData) : null;
   const { state, reason } = stalledOrAsIs(
     decideState(workers, { failing, down, lastError }),
     held,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import {
+  errorText,
   isSupervisorMessage,
   isWorkerMessage,
   PROTOCOL_VERSION,
@@ -50,4 +51,15 @@ Deno.test("toErrorData() turns errors into plain data that survives structured c
   assert.match(data.stack ?? "", /bad offset/);
   assert.deepEqual(toErrorData("boom"), { name: "Error", message: "boom", retriable: false });
   assert.equal(toErrorData(new Error("x"), true).retriable, true);
+});
+
+Deno.test("errorText() gives a plain Error by its message and any other error with its name", () => {
+  assert.equal(
+    errorText({ name: "Error", message: "database unreachable", retriable: false }),
+    "database unreachable",
+  );
+  assert.equal(
+    errorText({ name: "CommitRejectedError", message: "not authorized", retriable: false }),
+    "CommitRejectedError: not authorized",
+  );
 });
