@@ -1,7 +1,7 @@
 /**
  * Adversary (issue 20, heartbeat yield), the daemon as a process: a
- * synchronous 20 ms handler over 16 partitions with 40 messages each (0.8 s
- * of work per partition's batch, 12.8 s per fetch round) on the platformatic
+ * synchronous 20 ms handler over 24 partitions with 40 messages each (0.8 s
+ * of work per partition's batch, 19.2 s per fetch round) on the platformatic
  * engine. No batch is long enough to reach the event-loop turn, the round is
  * longer than the supervisor's 10 s heartbeat timeout: the worker is
  * restarted and messages are handled again.
@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { fixtureHandler, startDaemon, writeConsumersConfig } from "../harness/daemon.ts";
 import { produceNumbered, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
-const PARTITIONS = 16;
+const PARTITIONS = 24;
 const PER_PARTITION = 40;
 const MESSAGES = PARTITIONS * PER_PARTITION;
 
