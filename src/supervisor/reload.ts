@@ -227,8 +227,9 @@ export class Reloader {
    * that a worker is only ever started with a version that was checked.
    */
   async #loadChecked(): Promise<{ next: Config; checked: Map<string, string> } | ConfigIssue[]> {
-    const probeHandler = this.#options.probeHandler ?? workerProbe(this.#options.runtime);
     for (let attempt = 1;; attempt++) {
+      // A probe per attempt: one caches its answers, and an attempt must import what is on disk now.
+      const probeHandler = this.#options.probeHandler ?? workerProbe(this.#options.runtime);
       const disk = await this.#readDisk();
       this.#diskKey = disk.key;
       let next: Config;

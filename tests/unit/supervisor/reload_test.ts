@@ -66,6 +66,18 @@ async function withReloader(
   }
 }
 
+/** Waits until `fn` holds, at most `timeoutMs`; returns whether it did. */
+async function until(fn: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!await fn()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return true;
+}
+
+const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+
 Deno.test("Reloader.reload() applies a handler edit as a restart of its consumers only", async () => {
   await withReloader({}, async ({ dir, reloader, applied }) => {
     await Deno.writeTextFile(join(dir, "b.ts"), `// edited\n${HANDLER}`);
@@ -175,6 +187,32 @@ Deno.test("Reloader.reload() checks a handler again when it changes during its c
     assert.equal(edits, 2, "b.ts was checked again after the save during its check");
     assert.equal(applied.length, 1);
     assert.equal(reloader.uncheckedHandler(b), null, "the second save is the checked version");
+  });
+});
+
+Deno.test("Reloader.reload() imports a handler saved during its check anew: a broken save is refused, not taken as checked", async () => {
+  await withReloader({ probe: "worker" }, async ({ dir, path, reloader, applied }) => {
+    const b = join(dir, "b.ts");
+    const importing = join(dir, "importing");
+    // The second save: valid, its top level says it runs, then takes 1.5 s (the worker probe's
+    // permissions let it write to dir).
+    await Deno.writeTextFile(
+      path,
+      yaml(consumer("a"), consumer("b", `, permissions: { write: [${JSON.stringify(dir)}] }`)),
+    );
+    await Deno.writeTextFile(
+      b,
+      `Deno.writeTextFileSync(${JSON.stringify(importing)}, "");\n` +
+        `await new Promise((r) => setTimeout(r, 1500));\n${HANDLER}`,
+    );
+    const reload = reloader.reload("file");
+    assert.ok(await until(() => exists(importing)), "the probe imports b.ts");
+    // The third save, while the second is imported: broken.
+    await Deno.writeTextFile(b, 'throw new Error("the third save is broken");\n');
+    const result = await reload;
+    assert.equal(result.ok, false, "the third save was checked as the second");
+    assert.match(result.errors[0]!.message, /the third save is broken/);
+    assert.equal(applied.length, 0);
   });
 });
 
