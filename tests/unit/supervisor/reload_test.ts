@@ -255,6 +255,65 @@ Deno.test("Reloader.uncheckedHandler() holds a handler edited after its check un
   });
 });
 
+/** Makes a.ts import ./lib/double.ts (a directory the config's watch does not cover) and reloads that. */
+async function importLib(dir: string, path: string, reloader: Reloader): Promise<string> {
+  const lib = join(dir, "lib", "double.ts");
+  await Deno.mkdir(join(dir, "lib"));
+  await Deno.writeTextFile(lib, "export const double = (n: number) => 2 * n;\n");
+  await Deno.writeTextFile(
+    join(dir, "a.ts"),
+    'import { double } from "./lib/double.ts";\nexport default function handle() { double(1); }\n',
+  );
+  // The probe, as the worker, may read what the handler imports only when granted.
+  const read = `, permissions: { read: [${JSON.stringify(dir)}] }`;
+  await Deno.writeTextFile(path, yaml(consumer("a", read), consumer("b")));
+  const result = await reloader.reload("file");
+  assert.equal(result.ok, true, JSON.stringify(result.errors));
+  return lib;
+}
+
+Deno.test("Reloader.uncheckedHandler() holds a handler whose imported module was edited after its check; the reload of that edit checks it", async () => {
+  await withReloader({ probe: "worker" }, async ({ dir, path, reloader, applied }) => {
+    const lib = await importLib(dir, path, reloader);
+    const a = join(dir, "a.ts");
+    assert.equal(reloader.uncheckedHandler(a), null);
+    await Deno.writeTextFile(
+      lib,
+      'throw new Error("double.ts is broken");\nexport const double = (n: number) => n;\n',
+    );
+    assert.match(String(reloader.uncheckedHandler(a)), /a\.ts was edited after it was checked/);
+    const refused = await reloader.reload("file");
+    assert.equal(refused.ok, false, "the broken module is checked through its handler");
+    assert.match(refused.errors[0]!.message, /double\.ts is broken/);
+    await Deno.writeTextFile(lib, "export const double = (n: number) => n + n;\n");
+    const result = await reloader.reload("file");
+    assert.equal(result.ok, true, JSON.stringify(result.errors));
+    assert.deepEqual(result.restarted, ["a"], "a module a imports changed: a restarts, b does not");
+    assert.equal(reloader.uncheckedHandler(a), null);
+    assert.equal(applied.length, 2);
+  });
+});
+
+Deno.test("Reloader.watch() follows the modules a handler imports, in their own directories", async () => {
+  await withReloader({}, async ({ dir, path, reloader, applied }) => {
+    const lib = await importLib(dir, path, reloader);
+    reloader.watch();
+    await new Promise((r) => setTimeout(r, 200));
+    await Deno.writeTextFile(lib, "export const double = (n: number) => n * 2;\n");
+    assert.ok(await until(() => applied.length === 2), "the edit of lib/double.ts was reloaded");
+    assert.deepEqual(applied[1]!.restarted, [{ name: "a", reasons: ["handler"] }]);
+  });
+});
+
+Deno.test("Reloader.reload() does not start watching when watch() was never asked for", async () => {
+  await withReloader({}, async ({ dir, path, reloader, applied }) => {
+    await Deno.writeTextFile(path, yaml(consumer("a"), consumer("b"), consumer("c")));
+    assert.equal((await reloader.reload("SIGHUP")).applied, true);
+    await Deno.writeTextFile(join(dir, "a.ts"), `// edited\n${HANDLER}`);
+    assert.equal(await until(() => applied.length > 1, 1000), false, "the edit was not reloaded");
+  });
+});
+
 Deno.test("Reloader.watch() keeps watching a config directory that is replaced (rm -rf dir && mkdir dir), and logs it", async () => {
   await withReloader({}, async ({ dir, path, reloader, applied, lines }) => {
     reloader.watch();
