@@ -173,6 +173,9 @@ export class Reloader {
       // Changes made meanwhile are looked at: the listener is poked too.
       onRearmed: (dir) => logger.info("config watch re-armed", { dir }),
     });
+    // Watching other directories now (a new config, a handler importing from elsewhere): what
+    // changed while the watch was swapped, or was pending in the old debouncer, is looked at.
+    if (this.#watched !== "") debouncer.poke();
     this.#watched = key;
   }
 
