@@ -7,8 +7,9 @@
 import type { ConsumerConfig, KafkaConfig } from "./config/types.ts";
 import type { ConsumerPlace } from "./config/permission_denial.ts";
 import type { StartReason } from "./offsets/start_position.ts";
+import type { DecidedReset } from "./offsets/decided_reset.ts";
 
-export type { StartReason };
+export type { DecidedReset, StartReason };
 
 /** Bumped whenever a message changes shape. */
 export const PROTOCOL_VERSION = 1;
@@ -102,6 +103,12 @@ export type SupervisorMessage =
     generation: number;
     /** Partitions held when this consumer's start settled: reset them (resetOffsetOnStart). */
     resetOnStart: number[];
+    /**
+     * Resets of some of those partitions decided by an earlier start that
+     * was abandoned (maybe applied): reused, never decided again (see
+     * `decidedResetStands()`). Absent: none.
+     */
+    decided?: DecidedReset[];
   }
   | { v: typeof PROTOCOL_VERSION; type: "stop"; deadlineMs: number };
 
@@ -130,6 +137,17 @@ export type WorkerMessage =
     awaitingPositions: boolean;
     /** The worker's group member id (balanced mode), so the supervisor can evict it if the worker dies. */
     memberId?: string;
+  }
+  | {
+    v: typeof PROTOCOL_VERSION;
+    /**
+     * The resets an answered assignment's start decided, posted before their
+     * commit: should the start be abandoned, the partition's next start
+     * reuses them.
+     */
+    type: "decided";
+    generation: number;
+    resets: DecidedReset[];
   }
   | {
     v: typeof PROTOCOL_VERSION;
@@ -220,6 +238,7 @@ const WORKER_TYPES: Record<WorkerMessage["type"], true> = {
   loaded: true,
   ready: true,
   assigned: true,
+  decided: true,
   started: true,
   reset: true,
   deadLettered: true,

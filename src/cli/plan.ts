@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { readFile } from "node:fs/promises";
 import { ConfigError, formatIssue } from "../config/error.ts";
 import { type HandlerCheck, loadConfigFile } from "../config/load.ts";
 import type { Config } from "../config/types.ts";
@@ -22,8 +21,8 @@ import {
   type ConfigSnapshot,
   configSnapshot,
   type ConsumerSnapshot,
-  fingerprintBytes,
 } from "../supervisor/fingerprint.ts";
+import { moduleGraph } from "../supervisor/module_graph.ts";
 import type { CommandOutput } from "./check.ts";
 import { isJsonObject, readDaemonStatus } from "./daemon_status.ts";
 
@@ -82,15 +81,15 @@ export function runningConfig(status: unknown): RunningConfig {
 }
 
 /**
- * The file's snapshot as the daemon would compute it (handlers read from disk
- * when `reload.handlers` is on; secrets left out of the kafka fingerprint).
+ * The file's snapshot as the daemon would compute it (handlers and the local
+ * modules they import read from disk when `reload.handlers` is on; secrets
+ * left out of the kafka fingerprint).
  */
 export async function fileSnapshot(config: Config): Promise<ConfigSnapshot> {
   const handlers = new Map<string, string>();
   if (config.reload.handlers) {
     for (const c of config.consumers) {
-      const bytes = await readFile(c.handler).catch(() => null);
-      handlers.set(c.handler, bytes === null ? "missing" : fingerprintBytes(bytes));
+      handlers.set(c.handler, (await moduleGraph(c.handler)).fingerprint);
     }
   }
   return configSnapshot(config, handlers, { redact: true });

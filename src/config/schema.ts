@@ -203,7 +203,8 @@ export const ShutdownSchema = z
 export const ReloadSchema = z
   .strictObject({
     handlers: z.boolean().default(true).describe(
-      "Watch the handler modules too: editing one restarts only the consumers that use it; " +
+      "Watch the handler modules (and the local modules they import) too: editing one restarts " +
+        "only the consumers that use it; " +
         "false: a handler edit waits for its consumer's next restart.",
     ),
     debounceMs: integer(

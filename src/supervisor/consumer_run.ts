@@ -74,6 +74,9 @@ export class ConsumerRun {
       case "assigned":
         this.send(this.settler.assigned(replica, message.generation, message.partitions));
         break;
+      case "decided":
+        this.settler.decided(replica, message.generation, message.resets);
+        return;
       case "started":
         for (const s of message.started) this.resets[s.reason]++;
         this.send(

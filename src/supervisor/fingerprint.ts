@@ -10,10 +10,6 @@ import type { Config, ConsumerConfig } from "../config/types.ts";
 import { redactConfig, REDACTED } from "../config/redact.ts";
 import { withoutEnvValues } from "../config/settings.ts";
 
-const FNV_OFFSET = 0xcbf29ce484222325n;
-const FNV_PRIME = 0x100000001b3n;
-const MASK = 0xffffffffffffffffn;
-
 /**
  * The 64-bit FNV-1a hash of bytes, as 16 hex digits (not cryptographic: it
  * tells edits apart, it does not hide what was hashed).
@@ -24,9 +20,25 @@ const MASK = 0xffffffffffffffffn;
  * ```
  */
 export function fingerprintBytes(bytes: Uint8Array): string {
-  let hash = FNV_OFFSET;
-  for (const byte of bytes) hash = ((hash ^ BigInt(byte)) * FNV_PRIME) & MASK;
-  return hash.toString(16).padStart(16, "0");
+  // The hash in four 16-bit limbs, lowest first (BigInt arithmetic per byte is ten times
+  // slower): starts at the offset basis 0xcbf29ce484222325; the prime is 2^40 + 0x1b3.
+  let h0 = 0x2325, h1 = 0x8422, h2 = 0x9ce4, h3 = 0xcbf2;
+  for (let i = 0; i < bytes.length; i++) {
+    h0 ^= bytes[i]!;
+    // hash * 0x1b3 + (hash << 40), limb by limb, carries upward; every sum stays below 2^31.
+    let carry = h0 * 0x1b3;
+    const l0 = carry & 0xffff;
+    carry = h1 * 0x1b3 + (carry >>> 16);
+    const l1 = carry & 0xffff;
+    carry = h2 * 0x1b3 + (h0 << 8) + (carry >>> 16);
+    const l2 = carry & 0xffff;
+    carry = h3 * 0x1b3 + (h1 << 8) + (carry >>> 16);
+    h3 = carry & 0xffff;
+    h2 = l2;
+    h1 = l1;
+    h0 = l0;
+  }
+  return [h3, h2, h1, h0].map((limb) => limb.toString(16).padStart(4, "0")).join("");
 }
 
 /** JSON with object keys sorted at every level, so that key order never matters. */

@@ -8,7 +8,6 @@
  *
  * @module
  */
-import { readFileSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { dirname } from "node:path";
 import { ConfigError, type ConfigIssue } from "../config/error.ts";
@@ -19,8 +18,14 @@ import { errorFields, type Logger } from "../log.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { changesAnything, type ConfigDiff, diffConfigs } from "./config_diff.ts";
 import { Debouncer } from "./debounce.ts";
-import { configSnapshot, fingerprintBytes, fingerprintValue } from "./fingerprint.ts";
+import { configSnapshot, fingerprintValue } from "./fingerprint.ts";
 import { workerProbe } from "./handler_probe.ts";
+import {
+  MAX_GRAPH_MODULES,
+  type ModuleGraph,
+  moduleGraph,
+  moduleGraphSync,
+} from "./module_graph.ts";
 import {
   describeOutcome,
   diffOutcome,
@@ -71,22 +76,26 @@ const NO_HANDLERS: ReadonlyMap<string, string> = new Map();
 /** How often a reload checks its handlers again while one keeps changing during the check. */
 const CHECK_ATTEMPTS = 3;
 
-/** The fingerprint of the file at `path` now ("missing" when it cannot be read); synchronous. */
-function fileFingerprintSync(path: string): string {
-  try {
-    return fingerprintBytes(readFileSync(path));
-  } catch {
-    return "missing";
-  }
+/** The local module graph of each handler at `paths`, read now. */
+async function handlerGraphs(paths: Iterable<string>): Promise<Map<string, ModuleGraph>> {
+  const unique = [...new Set(paths)];
+  const graphs = await Promise.all(unique.map((path) => moduleGraph(path)));
+  return new Map(unique.map((path, i) => [path, graphs[i]!]));
 }
 
-/** Fingerprints of the files at `paths` ("missing" for those that cannot be read). */
-async function fileFingerprints(paths: Iterable<string>): Promise<Map<string, string>> {
-  const unique = [...new Set(paths)];
-  const prints = await Promise.all(
-    unique.map((path) => readFile(path).then((bytes) => fingerprintBytes(bytes), () => "missing")),
-  );
-  return new Map(unique.map((path, i) => [path, prints[i]!]));
+/** Each handler's fingerprint (its module graph's). */
+function fingerprintsOf(graphs: ReadonlyMap<string, ModuleGraph>): Map<string, string> {
+  return new Map([...graphs].map(([path, graph]) => [path, graph.fingerprint]));
+}
+
+/** The first module of a graph whose bytes differ from the checked graph's (or that is new). */
+function editedModule(
+  checked: ReadonlyMap<string, string>,
+  now: ReadonlyMap<string, string>,
+): string | null {
+  for (const [path, print] of now) if (checked.get(path) !== print) return path;
+  for (const path of checked.keys()) if (!now.has(path)) return path;
+  return null;
 }
 
 /** Settings outside `consumers:` whose change is applied without touching consumers. */
@@ -100,8 +109,13 @@ function settings(config: Config): unknown {
 export class Reloader {
   readonly #options: ReloaderOptions;
   readonly #path: string;
-  /** Fingerprints of the handler modules the running workers loaded. */
-  #handlers = new Map<string, string>();
+  /** The handlers (their local module graphs) the running workers loaded, as checked. */
+  #handlers: ReadonlyMap<string, ModuleGraph> = new Map();
+  /** The modules of each handler's graph as last read, for the watch. */
+  #graphFiles = new Map<string, string[]>();
+  /** Handlers whose graph was too big to follow whole, warned about once. */
+  #truncated = new Set<string>();
+  #watching = false;
   #revision = 1;
   #last: LastReload | null = null;
   #queue: Promise<unknown> = Promise.resolve();
@@ -121,17 +135,26 @@ export class Reloader {
   init(): Promise<void> {
     return this.#enqueue(async () => {
       const config = this.#options.current();
-      this.#handlers = await fileFingerprints(config.consumers.map((c) => c.handler));
+      this.#handlers = await handlerGraphs(config.consumers.map((c) => c.handler));
+      this.#noteGraphs(this.#handlers);
       this.#diskKey = (await this.#readDisk()).key;
     });
   }
 
-  /** Starts watching the config file's directory and (unless disabled) the handlers'. */
+  /**
+   * Starts watching the config file's directory and (unless disabled) the
+   * directories of the handlers and of the local modules they import.
+   */
   watch(): void {
     if (this.#closed) return;
+    this.#watching = true;
     const config = this.#options.current();
     const dirs = new Set([dirname(config.path)]);
-    if (config.reload.handlers) { for (const c of config.consumers) dirs.add(dirname(c.handler)); }
+    if (config.reload.handlers) {
+      for (const c of config.consumers) {
+        for (const file of this.#graphFiles.get(c.handler) ?? [c.handler]) dirs.add(dirname(file));
+      }
+    }
     const key = JSON.stringify([[...dirs].sort(), config.reload.debounceMs]);
     if (key === this.#watched) return;
     this.#unwatch?.();
@@ -150,6 +173,9 @@ export class Reloader {
       // Changes made meanwhile are looked at: the listener is poked too.
       onRearmed: (dir) => logger.info("config watch re-armed", { dir }),
     });
+    // Watching other directories now (a new config, a handler importing from elsewhere): what
+    // changed while the watch was swapped, or was pending in the old debouncer, is looked at.
+    if (this.#watched !== "") debouncer.poke();
     this.#watched = key;
   }
 
@@ -178,11 +204,8 @@ export class Reloader {
   fingerprint(name: string): DefinitionFingerprint | null {
     const config = this.#options.current();
     // Shown in /status: settings values from the environment are left out (check --diff does too).
-    const snapshot = configSnapshot(
-      config,
-      config.reload.handlers ? this.#handlers : NO_HANDLERS,
-      { redact: true },
-    );
+    const handlers = config.reload.handlers ? fingerprintsOf(this.#handlers) : NO_HANDLERS;
+    const snapshot = configSnapshot(config, handlers, { redact: true });
     const found = snapshot.consumers.find((c) => c.name === name);
     return found === undefined
       ? null
@@ -220,9 +243,25 @@ export class Reloader {
   async #readDisk(): Promise<{ key: string; prints: ReadonlyMap<string, string> }> {
     const text = await readFile(this.#path, "utf8").catch((e) => `\0unreadable ${e}`);
     const { handlers } = analyzeConfig(text, { file: this.#path });
-    const prints = await fileFingerprints(handlers.map((h) => h.path));
+    const graphs = await handlerGraphs(handlers.map((h) => h.path));
+    this.#noteGraphs(graphs);
+    const prints = fingerprintsOf(graphs);
     const watched = this.#options.current().reload.handlers ? prints : NO_HANDLERS;
     return { key: fingerprintValue([text, [...watched]]), prints };
+  }
+
+  /** Keeps the modules of each graph for the watch (watching new directories), warns of big ones. */
+  #noteGraphs(graphs: ReadonlyMap<string, ModuleGraph>): void {
+    for (const [handler, graph] of graphs) {
+      this.#graphFiles.set(handler, [...graph.modules.keys()]);
+      if (!graph.truncated || this.#truncated.has(handler)) continue;
+      this.#truncated.add(handler);
+      this.#options.logger.warn(
+        `handler imports more than ${MAX_GRAPH_MODULES} local modules; the rest are not followed`,
+        { handler },
+      );
+    }
+    if (this.#watching) this.watch();
   }
 
   /**
@@ -231,9 +270,12 @@ export class Reloader {
    * {@linkcode CHECK_ATTEMPTS} times) while a handler changes meanwhile, so
    * that a worker is only ever started with a version that was checked.
    */
-  async #loadChecked(): Promise<{ next: Config; checked: Map<string, string> } | ConfigIssue[]> {
-    const probeHandler = this.#options.probeHandler ?? workerProbe(this.#options.runtime);
+  async #loadChecked(): Promise<
+    { next: Config; checked: ReadonlyMap<string, ModuleGraph> } | ConfigIssue[]
+  > {
     for (let attempt = 1;; attempt++) {
+      // A probe per attempt: one caches its answers, and an attempt must import what is on disk now.
+      const probeHandler = this.#options.probeHandler ?? workerProbe(this.#options.runtime);
       const disk = await this.#readDisk();
       this.#diskKey = disk.key;
       let next: Config;
@@ -243,9 +285,9 @@ export class Reloader {
         if (!(error instanceof ConfigError)) throw error;
         return error.issues;
       }
-      const checked = await fileFingerprints(next.consumers.map((c) => c.handler));
+      const checked = await handlerGraphs(next.consumers.map((c) => c.handler));
       const moved = next.consumers.filter((c) =>
-        disk.prints.get(c.handler) !== checked.get(c.handler)
+        disk.prints.get(c.handler) !== checked.get(c.handler)?.fingerprint
       );
       if (moved.length === 0) return { next, checked };
       if (attempt === CHECK_ATTEMPTS) {
@@ -262,10 +304,10 @@ export class Reloader {
   }
 
   /**
-   * Why a worker with the handler at `path` must not start now: the file no
-   * longer holds the version the running config was checked with (it was
-   * edited after the reload checked it, e.g. while the old workers
-   * drained). Null when it does, or when handler versions are not followed
+   * Why a worker with the handler at `path` must not start now: the file, or
+   * a local module it imports, no longer holds the version the running
+   * config was checked with (it was edited after the reload checked it, e.g.
+   * while the old workers drained). Null when it does, or when handler versions are not followed
    * (`reload.handlers: false`, or before {@linkcode Reloader.init}).
    *
    * @example
@@ -276,9 +318,13 @@ export class Reloader {
   uncheckedHandler(path: string): string | null {
     if (!this.#options.current().reload.handlers) return null;
     const checked = this.#handlers.get(path);
-    if (checked === undefined || fileFingerprintSync(path) === checked) return null;
-    return `handler ${path} was edited after it was checked: its workers start once a reload ` +
-      "checks the new version (or the checked version is back)";
+    if (checked === undefined) return null;
+    const now = moduleGraphSync(path);
+    if (now.fingerprint === checked.fingerprint) return null;
+    const edited = editedModule(checked.modules, now.modules);
+    const where = edited === null || edited === path ? "" : ` (${edited}, a module it imports)`;
+    return `handler ${path} was edited after it was checked${where}: its workers start once a ` +
+      "reload checks the new version (or the checked version is back)";
   }
 
   async #reload(trigger: ReloadTrigger): Promise<ReloadResult> {
@@ -334,10 +380,10 @@ export class Reloader {
       return failed(loaded);
     }
     const { next, checked } = loaded;
-    const handlers = next.reload.handlers ? this.#handlers : NO_HANDLERS;
+    const handlers = next.reload.handlers ? fingerprintsOf(this.#handlers) : NO_HANDLERS;
     const diff = diffConfigs(
       configSnapshot(current, handlers),
-      configSnapshot(next, next.reload.handlers ? checked : NO_HANDLERS),
+      configSnapshot(next, next.reload.handlers ? fingerprintsOf(checked) : NO_HANDLERS),
     );
     const applied = changesAnything(diff) ||
       fingerprintValue(settings(current)) !== fingerprintValue(settings(next));
@@ -355,7 +401,7 @@ export class Reloader {
         return failed([{ file: this.#path, line: 1, column: 1, path: "", message }]);
       }
       this.#revision++;
-      this.watch();
+      if (this.#watching) this.watch(); // the directories of the new config
     }
     return finish({
       ok: true,

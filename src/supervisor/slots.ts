@@ -166,6 +166,7 @@ export class Slots {
             type: "positions",
             generation: reply.generation,
             resetOnStart: reply.resetOnStart,
+            ...(reply.decided ? { decided: reply.decided } : {}),
           }),
       }),
     );

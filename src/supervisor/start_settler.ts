@@ -12,6 +12,12 @@
  * for a partition in flight elsewhere waits for that outcome, so no
  * partition is reset twice and none is read before its reset.
  *
+ * A reset that goes back to pending may have been applied all the same (its
+ * commit landed, the answer was lost, then the assignment moved on or the
+ * worker stopped). So the worker reports what it decided before it commits,
+ * and the partition's next answer carries that decision: the next start
+ * reuses it (`decidedResetStands()`), never deciding a second reset.
+ *
  * The settle window is bounded: a partition is reset only if the daemon
  * held it continuously since the start settled. When every replica reads
  * its latest assignment and none is joining or rebalancing, a pending reset
@@ -21,6 +27,7 @@
  *
  * @module
  */
+import type { DecidedReset } from "../offsets/decided_reset.ts";
 
 /** An answer to send: the `positions` message for one replica's assignment. */
 export interface PositionsReply {
@@ -28,6 +35,8 @@ export interface PositionsReply {
   generation: number;
   /** Partitions of that assignment to reset (held when the start settled). */
   resetOnStart: number[];
+  /** Resets of some of those partitions decided by an abandoned start, to reuse (absent: none). */
+  decided?: DecidedReset[];
 }
 
 interface Request {
@@ -64,6 +73,8 @@ export class StartSettler {
   readonly #startedGeneration = new Map<number, number>();
   readonly #pending = new Set<number>();
   readonly #inFlight = new Map<number, { replica: number; generation: number }>();
+  /** Resets decided by the replica a partition is (or was) in flight to, until started or dropped. */
+  readonly #decided = new Map<number, DecidedReset>();
   /** Replicas whose next assignment is coming (spawned, or rebalancing). */
   readonly #joining = new Set<number>();
   #dropped: number[] = [];
@@ -131,6 +142,17 @@ export class StartSettler {
     return dropped;
   }
 
+  /** A replica reports the resets it decided for an answered assignment, before committing them. */
+  decided(replica: number, generation: number, resets: readonly DecidedReset[]): void {
+    this.#checkReplica(replica);
+    for (const reset of resets) {
+      const f = this.#inFlight.get(reset.partition);
+      if (f?.replica === replica && f.generation === generation) {
+        this.#decided.set(reset.partition, { ...reset });
+      }
+    }
+  }
+
   /** A replica reports which partitions of an answered assignment it started, and which it abandoned. */
   started(
     replica: number,
@@ -143,7 +165,11 @@ export class StartSettler {
       const f = this.#inFlight.get(p);
       return f !== undefined && f.replica === replica && f.generation === generation;
     };
-    for (const p of started) if (owns(p)) this.#inFlight.delete(p);
+    for (const p of started) {
+      if (!owns(p)) continue;
+      this.#inFlight.delete(p);
+      this.#decided.delete(p);
+    }
     for (const p of abandoned) {
       if (owns(p)) {
         this.#inFlight.delete(p);
@@ -200,6 +226,7 @@ export class StartSettler {
     for (const p of this.#pending) {
       if (held.has(p)) continue;
       this.#pending.delete(p);
+      this.#decided.delete(p);
       this.#dropped.push(p);
     }
   }
@@ -225,10 +252,13 @@ export class StartSettler {
         this.#inFlight.set(p, { replica, generation: request.generation });
       }
       this.#waiting.delete(replica);
+      reset.sort((a, b) => a - b);
+      const decided = reset.flatMap((p) => this.#decided.get(p) ?? []);
       replies.push({
         replica,
         generation: request.generation,
-        resetOnStart: reset.sort((a, b) => a - b),
+        resetOnStart: reset,
+        ...(decided.length > 0 ? { decided } : {}),
       });
     }
     return replies;

@@ -6,6 +6,7 @@
  */
 import type { ConsumerConfig } from "../config/types.ts";
 import type { ConsumerSession } from "../kafka/session.ts";
+import { type DecidedReset, decidedResetStands } from "../offsets/decided_reset.ts";
 import { startPosition } from "../offsets/start_position.ts";
 import type { PartitionStart } from "../protocol.ts";
 
@@ -14,6 +15,8 @@ export interface AssignmentToStart {
   generation: number;
   partitions: readonly number[];
   heldAtStart: readonly number[];
+  /** Resets of partitions held at start decided by an earlier, abandoned start (default none). */
+  decided?: readonly DecidedReset[];
 }
 
 /**
@@ -24,7 +27,11 @@ export interface AssignmentToStart {
  * The decision is made once. An attempt can fail after its commit was
  * applied (the answer was lost on the way back); deciding again would then
  * read the offsets that commit left, and a `latest` reset would move to the
- * new end of the log, past every message that arrived in between.
+ * new end of the log, past every message that arrived in between. For the
+ * same reason a reset decided by an earlier start of the same partition,
+ * abandoned when its assignment moved on or its worker stopped, is reused
+ * while it stands ({@linkcode decidedResetStands}); `onDecided` hears the
+ * resets before the first commit, so that a later start can reuse them.
  *
  * @example
  * ```ts ignore
@@ -42,14 +49,17 @@ export interface AssignmentToStart {
 export class AssignmentStart {
   readonly #consumer: Pick<ConsumerConfig, "autoOffsetReset" | "resetOffsetOnStart">;
   readonly #assignment: AssignmentToStart;
+  readonly #onDecided: (resets: DecidedReset[]) => void;
   #starts: PartitionStart[] | null = null;
 
   constructor(
     consumer: Pick<ConsumerConfig, "autoOffsetReset" | "resetOffsetOnStart">,
     assignment: AssignmentToStart,
+    { onDecided = () => {} }: { onDecided?: (resets: DecidedReset[]) => void } = {},
   ) {
     this.#consumer = consumer;
     this.#assignment = assignment;
+    this.#onDecided = onDecided;
   }
 
   /**
@@ -63,7 +73,11 @@ export class AssignmentStart {
   async run(session: ConsumerSession): Promise<{ starts: PartitionStart[]; reading: boolean }> {
     const { generation, partitions } = this.#assignment;
     if (partitions.length === 0) return { starts: [], reading: true };
-    this.#starts ??= await this.#decide(session);
+    if (this.#starts === null) {
+      const decided = await this.#decide(session);
+      this.#onDecided(decided.resets);
+      this.#starts = decided.starts;
+    }
     const starts = this.#starts;
     // Every start position is committed, resets and resumptions alike: peers and
     // restarts then see it, and the client's cached position cannot disagree.
@@ -74,19 +88,35 @@ export class AssignmentStart {
     return { starts, reading };
   }
 
-  async #decide(session: ConsumerSession): Promise<PartitionStart[]> {
-    const { partitions, heldAtStart } = this.#assignment;
+  async #decide(
+    session: ConsumerSession,
+  ): Promise<{ starts: PartitionStart[]; resets: DecidedReset[] }> {
+    const { partitions, heldAtStart, decided = [] } = this.#assignment;
     const states = await session.describe([...partitions]);
-    return states.map((state): PartitionStart => {
+    const starts: PartitionStart[] = [];
+    const resets: DecidedReset[] = [];
+    for (const { partition, committed, logStartOffset, highWatermark } of states) {
+      const earlier = decided.find((d) => d.partition === partition);
+      const held = heldAtStart.includes(partition);
+      if (held && earlier !== undefined && decidedResetStands(earlier, committed)) {
+        starts.push({ partition, offset: earlier.offset, reason: earlier.reason });
+        resets.push(earlier);
+        continue;
+      }
       const position = startPosition({
         autoOffsetReset: this.#consumer.autoOffsetReset,
         resetOffsetOnStart: this.#consumer.resetOffsetOnStart,
-        heldAtStart: heldAtStart.includes(state.partition),
-        committed: state.committed,
-        logStartOffset: state.logStartOffset,
-        highWatermark: state.highWatermark,
+        // An earlier reset that no longer stands: someone moved on from it; resume as they left it.
+        heldAtStart: held && earlier === undefined,
+        committed,
+        logStartOffset,
+        highWatermark,
       });
-      return { partition: state.partition, offset: position.offset, reason: position.reason };
-    });
+      starts.push({ partition, offset: position.offset, reason: position.reason });
+      if (held && position.commit) {
+        resets.push({ partition, offset: position.offset, reason: position.reason, committed });
+      }
+    }
+    return { starts, resets };
   }
 }

@@ -28,7 +28,9 @@ self.onmessage = (event: MessageEvent) => {
       loop.catch((error) => post({ v: 1, type: "error", error: toErrorData(error), fatal: true }));
       return;
     case "positions":
-      void loop?.then((l) => l.positions(message.generation, message.resetOnStart));
+      void loop?.then((l) =>
+        l.positions(message.generation, message.resetOnStart, message.decided)
+      );
       return;
     case "stop":
       // Stopped once, whoever asks again.

@@ -30,10 +30,11 @@ export function nextTurn(): Promise<void> {
 
 /**
  * Lets the event loop turn at most once every `everyMs` of work that may
- * never yield by itself: the worker's batches call {@linkcode TurnPacer.turn}
- * once a tick, and one pacer serves all of them, so that batches handled one
- * after another in the same fetch round share its clock. A turn waits about
- * a millisecond (Bun) or two (Deno) for its timer, so pacing it to once a
+ * never yield by itself: the worker's batches ask {@linkcode TurnPacer.due}
+ * after every handler call, and one pacer serves all of them, so that its
+ * clock runs on across batches and fetch rounds (a round of many short
+ * batches turns as often as one long batch). A turn waits about a
+ * millisecond (Bun) or two (Deno) for its timer, so pacing it to once a
  * second keeps that off the fast path.
  *
  * @example
@@ -42,7 +43,8 @@ export function nextTurn(): Promise<void> {
  * const turns = new TurnPacer(1000);
  * for (const message of messages) {
  *   handle(message); // synchronous
- *   await turns.turn(Date.now()); // the event loop turns about once a second
+ *   const now = Date.now();
+ *   if (turns.due(now)) await turns.turn(now); // the event loop turns about once a second
  * }
  * ```
  */
@@ -60,6 +62,11 @@ export class TurnPacer {
     this.#last = now;
   }
 
+  /** Whether {@linkcode TurnPacer.turn} would let the loop turn at `now` (cheap: no promise). */
+  due(now: number): boolean {
+    return now - this.#last >= this.#everyMs;
+  }
+
   /**
    * Lets the event loop turn when `everyMs` passed since the last turn this
    * pacer was asked for (`now` as the caller's clock read it); otherwise
@@ -67,7 +74,7 @@ export class TurnPacer {
    * the same clock, gets a turn each time.
    */
   async turn(now: number): Promise<void> {
-    if (now - this.#last < this.#everyMs) return;
+    if (!this.due(now)) return;
     this.#last = now;
     await nextTurn();
   }

@@ -17,6 +17,7 @@ import { CommitRejectedError } from "../kafka/commit_rejected.ts";
 import { createLogger, errorFields, type Logger } from "../log.ts";
 import { CommitTracker } from "../offsets/commit_tracker.ts";
 import {
+  type DecidedReset,
   type PartitionProgress,
   type SupervisorMessage,
   toErrorData,
@@ -42,8 +43,11 @@ type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
 
 /** A running worker loop. */
 export interface WorkerLoop {
-  /** The supervisor's answer to an assignment (resetOffsetOnStart). */
-  positions(generation: number, resetOnStart: number[]): void;
+  /**
+   * The supervisor's answer to an assignment (resetOffsetOnStart): the
+   * partitions to reset, and resets of them an abandoned start decided.
+   */
+  positions(generation: number, resetOnStart: number[], decided?: DecidedReset[]): void;
   /**
    * Drains and stops: resolves once offsets are committed and the group is
    * left — with the member id when leaving could not finish in time (the
@@ -396,9 +400,20 @@ export async function startWorkerLoop(
   };
 
   /** Starts reading an assignment once its start positions are known. */
-  const begin = async (assignment: Assignment, heldAtStart: number[]) => {
-    // Decided once, committed by every attempt: see AssignmentStart.
-    const start = new AssignmentStart(consumer, { ...assignment, heldAtStart });
+  const begin = async (
+    assignment: Assignment,
+    heldAtStart: number[],
+    decided: DecidedReset[] = [],
+  ) => {
+    // Decided once, committed by every attempt: see AssignmentStart. The supervisor keeps the
+    // resets, so that the partition's next start reuses them should this one be abandoned.
+    const start = new AssignmentStart(consumer, { ...assignment, heldAtStart, decided }, {
+      onDecided: (resets) => {
+        if (resets.length > 0) {
+          post({ v: 1, type: "decided", generation: assignment.generation, resets });
+        }
+      },
+    });
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
         const { starts, reading } = await start.run(await connected);
@@ -565,7 +580,7 @@ export async function startWorkerLoop(
   };
 
   return {
-    positions(generation, resetOnStart) {
+    positions(generation, resetOnStart, decided = []) {
       if (
         awaiting === null || awaiting.generation !== generation || generation !== current.generation
       ) {
@@ -575,7 +590,7 @@ export async function startWorkerLoop(
       }
       const assignment = awaiting;
       awaiting = null;
-      void begin(assignment, resetOnStart);
+      void begin(assignment, resetOnStart, decided);
     },
     async stop(deadlineMs) {
       // No new message starts; a handler call in progress may finish (or

@@ -30,9 +30,10 @@ export interface BatchRunOptions {
   /** How often the membership is kept alive while a handler call runs. */
   keepaliveMs: number;
   /**
-   * The worker's pace of event loop turns: a long batch lets the loop turn
-   * through it once a tick (when due), so that timers and I/O run however
-   * the handler behaves (one that never awaits included).
+   * The worker's pace of event loop turns: the loop turns when one is due
+   * after a handler call (about once a second, counted across batches and
+   * fetch rounds), so that timers and I/O run however the handler behaves
+   * (one that never awaits included), whatever the batch sizes.
    */
   turns: TurnPacer;
   /**
@@ -162,16 +163,21 @@ export class BatchRun {
         this.#finished = message.offset;
         const now = Date.now();
         if (error === null) timer?.ended(now); // stats
-        if (now - tick < tickMs) continue;
-        // Once a tick in a long batch: hand over what finished (a rebalance
-        // then commits it), keep the membership alive, commit on the interval,
-        // and let the event loop turn (heartbeats, the client's timers and I/O).
-        tick = now;
+        const ticked = now - tick >= tickMs;
+        // The worker's pace of turns runs on across batches and fetch rounds: a round of
+        // short batches, none long enough to tick, lets the event loop turn as often.
+        if (!ticked && !this.#options.turns.due(now)) continue;
         checked = false;
         timer?.close(now); // stats
-        this.flush();
-        await keepalive.beat();
-        await this.#options.onTick();
+        if (ticked) {
+          // Once a tick in a long batch: hand over what finished (a rebalance
+          // then commits it), keep the membership alive, commit on the interval.
+          tick = now;
+          this.flush();
+          await keepalive.beat();
+          await this.#options.onTick();
+        }
+        // Let the event loop turn when due (heartbeats, the client's timers and I/O).
         await this.#options.turns.turn(now);
         timer?.restart(Date.now()); // stats
       }
@@ -221,6 +227,9 @@ export class BatchRun {
       // stats: messages finished by this call (all of them, or those acked before it threw).
       const handledNow = (error === null ? messages.length : done) - before;
       if (handledNow > 0) this.#options.stats?.handled(handledNow, performance.now() - t0);
+      // A synchronous call awaited nothing: let the event loop turn when the worker's pace says.
+      const now = Date.now();
+      if (this.#options.turns.due(now)) await this.#options.turns.turn(now);
       if (error === null || done === messages.length) {
         done = messages.length;
         this.#finished = messages[done - 1]!.offset;

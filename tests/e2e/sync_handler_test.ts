@@ -9,13 +9,18 @@
  * The default suite runs the reported case (Deno, platformatic engine,
  * balanced) with 600 messages: 12 s of handler work in one batch, past the
  * heartbeat timeout. CONSUMERD_LONG_TESTS=1 runs the reported 1,000 on
- * every runtime, engine and mode.
+ * every runtime, engine and mode, and a fetch round of 24 short batches
+ * (0.8 s each, 19 s in all) on the platformatic engine; the default suite
+ * proves that case in tests/integration/sync_handler_test.ts, where the
+ * worker's heartbeats are timed directly.
  */
 import assert from "node:assert/strict";
 import type { Engine } from "../../src/config/types.ts";
 import {
+  type DaemonProcess,
   type DaemonRuntime,
   fixtureHandler,
+  type LogRecord,
   RUNTIMES,
   startDaemon,
   writeConsumersConfig,
@@ -39,6 +44,56 @@ for (const runtime of RUNTIMES) {
   }
 }
 
+const PARTITIONS = 24;
+const PER_PARTITION = 40;
+Deno.test({
+  name:
+    `daemon (platformatic, balanced): a synchronous 20 ms handler over ${PARTITIONS} partitions of ${PER_PARTITION} messages (one fetch round of short batches, past the heartbeat timeout) handles each once, no worker restarted`,
+  ignore: !LONG_RUN,
+  fn: async () => {
+    const messages = PARTITIONS * PER_PARTITION;
+    await withTopic({ partitions: PARTITIONS }, async ({ topic, admin }) => {
+      await produceNumbered(admin, topic, { count: messages, partitions: PARTITIONS });
+      const config = await writeConsumersConfig([{
+        name: "c",
+        group: uniqueName("g"),
+        topic,
+        engine: "platformatic",
+        handler: fixtureHandler("spin.ts"),
+        permissions: { env: ["SPIN_MS", "COMMIT_EVERY"] },
+      }]);
+      const daemon = startDaemon(config, { env: { SPIN_MS: "20", COMMIT_EVERY: "0" } });
+      try {
+        const handled = await handledWithoutRestart(daemon, messages);
+        const offsets = handled.map((r) => `${r.partition}:${r.offset}`);
+        assert.equal(new Set(offsets).size, offsets.length, "no message handled twice");
+      } finally {
+        daemon.kill("SIGTERM");
+        await daemon.exited();
+      }
+    });
+  },
+});
+
+/** Waits for `messages` calls (or a restart); asserts no worker restarted; returns the calls. */
+async function handledWithoutRestart(
+  daemon: DaemonProcess,
+  messages: number,
+): Promise<LogRecord[]> {
+  await waitFor(
+    () =>
+      daemon.logged("handled").length >= messages ||
+      daemon.logged("worker restarting").length > 0,
+    { timeoutMs: 90_000, what: `${messages} handled messages or a restart` },
+  );
+  assert.deepEqual(
+    daemon.logged("worker restarting").map((r) => r.reason),
+    [],
+    "no worker restarted",
+  );
+  return daemon.logged("handled");
+}
+
 async function syncHandlerRun(
   runtime: DaemonRuntime,
   engine: Engine,
@@ -60,18 +115,7 @@ async function syncHandlerRun(
     }]);
     const daemon = startDaemon(config, { runtime, env: { SPIN_MS: "20", COMMIT_EVERY: "50" } });
     try {
-      await waitFor(
-        () =>
-          daemon.logged("handled").length >= messages ||
-          daemon.logged("worker restarting").length > 0,
-        { timeoutMs: 90_000, what: `${messages} handled messages or a restart` },
-      );
-      assert.deepEqual(
-        daemon.logged("worker restarting").map((r) => r.reason),
-        [],
-        "no worker restarted",
-      );
-      const offsets = daemon.logged("handled").map((r) => String(r.offset));
+      const offsets = (await handledWithoutRestart(daemon, messages)).map((r) => String(r.offset));
       assert.equal(offsets.length, messages, "one call per message");
       assert.equal(new Set(offsets).size, messages, "every message handled");
       await waitFor(

@@ -153,17 +153,24 @@ export async function committedByKafkaTool(
 
 /**
  * A balanced member (kafkajs's consumer) that joins `group`, reading `topic`
- * and doing nothing with it; resolves once it joined. Its `leave()` leaves
- * the group.
+ * (from committed offsets) and doing nothing with it but `onMessage`;
+ * resolves once it joined. Its `leave()` leaves the group.
  */
-export async function joinGroup(group: string, topic: string): Promise<{ leave(): Promise<void> }> {
+export async function joinGroup(
+  group: string,
+  topic: string,
+  { onMessage = () => {} }: { onMessage?: (partition: number, offset: string) => void } = {},
+): Promise<{ leave(): Promise<void> }> {
   const member = createKafka(TEST_KAFKA, { clientIdSuffix: "member" }).consumer({ groupId: group });
   let joined = false;
   member.on(member.events.GROUP_JOIN, () => (joined = true));
   try {
     await member.connect();
     await member.subscribe({ topics: [topic] });
-    await member.run({ eachMessage: () => Promise.resolve() });
+    await member.run({
+      eachMessage: ({ partition, message }) =>
+        Promise.resolve(onMessage(partition, message.offset)),
+    });
     await waitFor(() => joined, { what: `a member to join group ${group}` });
   } catch (error) {
     await member.disconnect();

@@ -3,7 +3,10 @@
  * Kafka-aware proxy cuts the connection when the answer arrives) is retried
  * with the positions it decided the first time: a `latest` reset is not
  * decided again at the new end of the log, so messages produced before the
- * retry are handled.
+ * retry are handled. A start answered with a reset that an abandoned start
+ * decided (the supervisor's `positions` carries it) applies that decision
+ * while it stands, and otherwise resumes from the committed offset someone
+ * moved it to: it never decides a second reset.
  *
  * @module
  */
@@ -74,4 +77,59 @@ for (const engine of ENGINES) {
       }
     });
   }
+}
+
+for (const engine of ENGINES) {
+  Deno.test(`worker loop (${engine}, simple): a reset decided by an abandoned start is applied as decided while it stands, and yields to a committed offset moved since`, async () => {
+    const { handled } = await import(COLLECT);
+    await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
+      await produceNumbered(admin, topic, { count: 40, partitions: 2 });
+      const group = uniqueName("g");
+      // Decided from committed 4 (latest: 10); partition 0 still has 4 (the commit was not
+      // applied), partition 1 has 15 (another member read on from the reset).
+      await admin.setOffsets(group, topic, [{ partition: 0, offset: "4" }, {
+        partition: 1,
+        offset: "15",
+      }]);
+      const decided = [0, 1].map((partition) => ({
+        partition,
+        offset: "10",
+        reason: "reset-on-start" as const,
+        committed: "4",
+      }));
+      const from = handled.length;
+      const worker = await startLocalWorker({
+        group,
+        topic,
+        mode: "simple",
+        handler: COLLECT,
+        autoOffsetReset: "latest",
+        resetOffsetOnStart: true,
+      }, { engine });
+      try {
+        const assigned = await waitFor(() => worker.of("assigned")[0], { what: "assigned" });
+        worker.loop.positions(assigned.generation, [0, 1], decided);
+        const started = await waitFor(
+          () => worker.of("started").find((s) => s.started.length > 0),
+          { what: "the start" },
+        );
+        assert.deepEqual(started.started, [
+          { partition: 0, offset: "10", reason: "reset-on-start" },
+          { partition: 1, offset: "15", reason: "committed" },
+        ]);
+        assert.deepEqual(
+          worker.of("decided").flatMap((d) => d.resets),
+          [decided[0]],
+          "the reset still standing is reported again before its commit",
+        );
+        await waitFor(() => handled.length - from >= 15, { what: "15 messages handled" });
+        assert.deepEqual(handled.slice(from).sort(), [
+          ...Array.from({ length: 10 }, (_, i) => `0:${10 + i}`),
+          ...Array.from({ length: 5 }, (_, i) => `1:${15 + i}`),
+        ]);
+      } finally {
+        await worker.stop();
+      }
+    });
+  });
 }

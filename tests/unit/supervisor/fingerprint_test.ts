@@ -22,6 +22,25 @@ const parse = (extra = "", sasl = "") =>
 Deno.test("fingerprintBytes() is the 64-bit FNV-1a hash", () => {
   assert.equal(fingerprintBytes(new Uint8Array()), "cbf29ce484222325");
   assert.equal(fingerprintBytes(new TextEncoder().encode("a")), "af63dc4c8601ec8c");
+  assert.equal(fingerprintBytes(new TextEncoder().encode("consumerd")), "97842269f4f0a3f7");
+  assert.equal(
+    fingerprintBytes(new Uint8Array(5000).fill(255)),
+    fnv1a64(new Uint8Array(5000).fill(255)),
+  );
+});
+
+/** FNV-1a, 64 bits, as its definition reads (in BigInt). */
+function fnv1a64(bytes: Uint8Array): string {
+  let hash = 0xcbf29ce484222325n;
+  for (const byte of bytes) hash = ((hash ^ BigInt(byte)) * 0x100000001b3n) & 0xffffffffffffffffn;
+  return hash.toString(16).padStart(16, "0");
+}
+
+Deno.test("fingerprintBytes() agrees with FNV-1a computed in BigInt on random bytes", () => {
+  for (let length = 0; length < 200; length += 7) {
+    const bytes = crypto.getRandomValues(new Uint8Array(length));
+    assert.equal(fingerprintBytes(bytes), fnv1a64(bytes), `bytes: ${bytes}`);
+  }
 });
 
 Deno.test("fingerprintValue() ignores key order, not values", () => {

@@ -66,6 +66,18 @@ async function withReloader(
   }
 }
 
+/** Waits until `fn` holds, at most `timeoutMs`; returns whether it did. */
+async function until(fn: () => boolean | Promise<boolean>, timeoutMs = 10_000): Promise<boolean> {
+  const deadline = Date.now() + timeoutMs;
+  while (!await fn()) {
+    if (Date.now() > deadline) return false;
+    await new Promise((r) => setTimeout(r, 25));
+  }
+  return true;
+}
+
+const exists = (path: string) => Deno.stat(path).then(() => true, () => false);
+
 Deno.test("Reloader.reload() applies a handler edit as a restart of its consumers only", async () => {
   await withReloader({}, async ({ dir, reloader, applied }) => {
     await Deno.writeTextFile(join(dir, "b.ts"), `// edited\n${HANDLER}`);
@@ -178,6 +190,32 @@ Deno.test("Reloader.reload() checks a handler again when it changes during its c
   });
 });
 
+Deno.test("Reloader.reload() imports a handler saved during its check anew: a broken save is refused, not taken as checked", async () => {
+  await withReloader({ probe: "worker" }, async ({ dir, path, reloader, applied }) => {
+    const b = join(dir, "b.ts");
+    const importing = join(dir, "importing");
+    // The second save: valid, its top level says it runs, then takes 1.5 s (the worker probe's
+    // permissions let it write to dir).
+    await Deno.writeTextFile(
+      path,
+      yaml(consumer("a"), consumer("b", `, permissions: { write: [${JSON.stringify(dir)}] }`)),
+    );
+    await Deno.writeTextFile(
+      b,
+      `Deno.writeTextFileSync(${JSON.stringify(importing)}, "");\n` +
+        `await new Promise((r) => setTimeout(r, 1500));\n${HANDLER}`,
+    );
+    const reload = reloader.reload("file");
+    assert.ok(await until(() => exists(importing)), "the probe imports b.ts");
+    // The third save, while the second is imported: broken.
+    await Deno.writeTextFile(b, 'throw new Error("the third save is broken");\n');
+    const result = await reload;
+    assert.equal(result.ok, false, "the third save was checked as the second");
+    assert.match(result.errors[0]!.message, /the third save is broken/);
+    assert.equal(applied.length, 0);
+  });
+});
+
 Deno.test("Reloader.reload() refuses a handler that changes during every check, saying so", async () => {
   let edits = 0;
   await withReloader({
@@ -214,6 +252,67 @@ Deno.test("Reloader.uncheckedHandler() holds a handler edited after its check un
     assert.equal((await reloader.reload("file")).ok, true);
     await Deno.writeTextFile(a, `// v3\n${HANDLER}`);
     assert.equal(reloader.uncheckedHandler(a), null, "not followed with reload.handlers off");
+  });
+});
+
+/** Makes a.ts import ./lib/double.ts (a directory the config's watch does not cover) and reloads that. */
+async function importLib(dir: string, path: string, reloader: Reloader): Promise<string> {
+  const lib = join(dir, "lib", "double.ts");
+  await Deno.mkdir(join(dir, "lib"));
+  await Deno.writeTextFile(lib, "export const double = (n: number) => 2 * n;\n");
+  await Deno.writeTextFile(
+    join(dir, "a.ts"),
+    'import { double } from "./lib/double.ts";\nexport default function handle() { double(1); }\n',
+  );
+  // The probe, as the worker, may read what the handler imports only when granted.
+  const read = `, permissions: { read: [${JSON.stringify(dir)}] }`;
+  await Deno.writeTextFile(path, yaml(consumer("a", read), consumer("b")));
+  const result = await reloader.reload("file");
+  assert.equal(result.ok, true, JSON.stringify(result.errors));
+  return lib;
+}
+
+Deno.test("Reloader.uncheckedHandler() holds a handler whose imported module was edited after its check; the reload of that edit checks it", async () => {
+  await withReloader({ probe: "worker" }, async ({ dir, path, reloader, applied }) => {
+    const lib = await importLib(dir, path, reloader);
+    const a = join(dir, "a.ts");
+    assert.equal(reloader.uncheckedHandler(a), null);
+    await Deno.writeTextFile(
+      lib,
+      'throw new Error("double.ts is broken");\nexport const double = (n: number) => n;\n',
+    );
+    assert.match(String(reloader.uncheckedHandler(a)), /a\.ts was edited after it was checked/);
+    const refused = await reloader.reload("file");
+    assert.equal(refused.ok, false, "the broken module is checked through its handler");
+    assert.match(refused.errors[0]!.message, /double\.ts is broken/);
+    await Deno.writeTextFile(lib, "export const double = (n: number) => n + n;\n");
+    const result = await reloader.reload("file");
+    assert.equal(result.ok, true, JSON.stringify(result.errors));
+    assert.deepEqual(result.restarted, ["a"], "a module a imports changed: a restarts, b does not");
+    assert.equal(reloader.uncheckedHandler(a), null);
+    assert.equal(applied.length, 2);
+  });
+});
+
+Deno.test("Reloader.watch() follows the modules a handler imports, in their own directories, as the imports change", async () => {
+  await withReloader({}, async ({ dir, path, reloader, applied }) => {
+    reloader.watch();
+    // a.ts starts importing lib/double.ts while watched: lib/ is watched from then on.
+    const lib = await importLib(dir, path, reloader);
+    await new Promise((r) => setTimeout(r, 600)); // the watch's own look at those saves
+    const before = applied.length;
+    await Deno.writeTextFile(lib, "export const double = (n: number) => n * 2;\n");
+    assert.ok(await until(() => applied.length > before), "the edit of lib/double.ts was reloaded");
+    assert.deepEqual(applied.at(-1)!.restarted, [{ name: "a", reasons: ["handler"] }]);
+  });
+});
+
+Deno.test("Reloader.reload() does not start watching when watch() was never asked for", async () => {
+  await withReloader({}, async ({ dir, path, reloader, applied }) => {
+    await Deno.writeTextFile(path, yaml(consumer("a"), consumer("b"), consumer("c")));
+    assert.equal((await reloader.reload("SIGHUP")).applied, true);
+    await Deno.writeTextFile(join(dir, "a.ts"), `// edited\n${HANDLER}`);
+    assert.equal(await until(() => applied.length > 1, 1000), false, "the edit was not reloaded");
   });
 });
 

@@ -137,3 +137,53 @@ Deno.test("StartSettler drops a dead worker's reset once its replacement joined 
   assert.deepEqual(s.takeDropped(), [1]);
   assert.equal(s.ready, true);
 });
+
+const decided = (partition: number, offset: string) =>
+  ({ partition, offset, reason: "reset-on-start", committed: "3" }) as const;
+
+Deno.test("StartSettler hands an abandoned start's decided resets to the partition's next start, wherever it goes in the daemon", () => {
+  const s = new StartSettler({ replicas: 2, resetOnStart: true });
+  s.assigned(0, 1, [0, 1]);
+  s.assigned(1, 1, []);
+  s.decided(0, 1, [decided(0, "10"), decided(1, "20")]);
+  // A rebalance before the start was confirmed: 0 stays with replica 0, 1 moves to replica 1.
+  s.joining(0);
+  s.joining(1);
+  s.assigned(0, 2, [0]);
+  assert.deepEqual(s.started(0, 1, [], [0, 1]), [
+    { replica: 0, generation: 2, resetOnStart: [0], decided: [decided(0, "10")] },
+  ]);
+  s.started(1, 1, [], []);
+  assert.deepEqual(s.assigned(1, 2, [1]), [
+    { replica: 1, generation: 2, resetOnStart: [1], decided: [decided(1, "20")] },
+  ]);
+});
+
+Deno.test("StartSettler keeps a gone worker's decided resets for its replacement, and forgets them once started", () => {
+  const s = new StartSettler({ replicas: 1, resetOnStart: true });
+  s.assigned(0, 1, [0]);
+  s.decided(0, 1, [decided(0, "10")]);
+  s.gone(0);
+  assert.deepEqual(s.assigned(0, 1, [0]), [
+    { replica: 0, generation: 1, resetOnStart: [0], decided: [decided(0, "10")] },
+  ]);
+  s.started(0, 1, [0], []);
+  assert.equal(s.ready, true);
+  s.gone(0);
+  assert.deepEqual(s.assigned(0, 1, [0]), [{ replica: 0, generation: 1, resetOnStart: [] }]);
+});
+
+Deno.test("StartSettler ignores resets decided for an assignment not answered with them, and forgets dropped ones", () => {
+  const s = new StartSettler({ replicas: 1, resetOnStart: true });
+  s.assigned(0, 1, [0, 1]);
+  s.decided(0, 2, [decided(0, "10")]); // not the generation its resets are in flight for
+  s.decided(0, 1, [decided(1, "20")]);
+  s.joining(0);
+  s.assigned(0, 2, [0]);
+  assert.deepEqual(s.started(0, 1, [], [0, 1]), [{ replica: 0, generation: 2, resetOnStart: [0] }]);
+  s.started(0, 2, [0], []);
+  assert.deepEqual(s.takeDropped(), [1], "partition 1 left the daemon");
+  // It comes back: no reset, and no decision of the dropped one.
+  s.joining(0);
+  assert.deepEqual(s.assigned(0, 3, [0, 1]), [{ replica: 0, generation: 3, resetOnStart: [] }]);
+});

@@ -28,6 +28,15 @@ Deno.test("TurnPacer.turn() lets the event loop turn once every 'everyMs' by the
   assert.equal(await turnedDuring(() => turns.turn(2000)), true, "a caller asking every 1000 ms");
 });
 
+Deno.test("TurnPacer.due() says whether turn() would turn, without turning", async () => {
+  const turns = new TurnPacer(1000, 0);
+  assert.equal(turns.due(999), false);
+  assert.equal(turns.due(1000), true);
+  assert.equal(turns.due(1000), true, "asking does not count as a turn");
+  await turns.turn(1000);
+  assert.equal(turns.due(1999), false, "counted from the last turn");
+});
+
 Deno.test("TurnPacer rejects a negative or NaN 'everyMs'", () => {
   assert.throws(() => new TurnPacer(-1), /'everyMs' must be non-negative: current value is -1/);
   assert.throws(() => new TurnPacer(NaN), /current value is NaN/);
