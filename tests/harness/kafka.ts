@@ -20,6 +20,10 @@ export const TEST_KAFKA: KafkaConfig = {
   ssl: false,
   sasl: null,
   engine: "kafkajs",
+  groupProtocol: "classic",
+  groupRemoteAssignor: null,
+  instanceId: "",
+  sessionTimeoutMs: 30000,
 };
 
 /** Both Kafka client engines, for tests that run on each. */
