@@ -98,7 +98,17 @@ export type SupervisorMessage =
     /** Partitions held when this consumer's start settled: reset them (resetOffsetOnStart). */
     resetOnStart: number[];
   }
-  | { v: typeof PROTOCOL_VERSION; type: "stop"; deadlineMs: number };
+  | {
+    v: typeof PROTOCOL_VERSION;
+    type: "stop";
+    deadlineMs: number;
+    /**
+     * Leave the group. False on daemon shutdown: a static member then stays
+     * in the group (its next run takes its partitions back); a dynamic one
+     * leaves anyway.
+     */
+    leave: boolean;
+  };
 
 /** Where one partition started, and why. */
 export interface PartitionStart {

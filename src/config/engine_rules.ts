@@ -8,26 +8,14 @@
  */
 import type { IndexedConsumer } from "./consumer_set.ts";
 import type { FieldPath } from "./locate.ts";
-import type { ConsumerConfig, KafkaConfig } from "./types.ts";
+import { engineOf } from "./membership.ts";
+import type { KafkaConfig } from "./types.ts";
 
 /** A rule violation: at a field of one consumer (`index`), or of `kafka:` (`index` null). */
 export interface EngineIssue {
   index: number | null;
   path: FieldPath;
   message: string;
-}
-
-/** The engine a consumer reads with. */
-export function engineOf(consumer: ConsumerConfig, kafka: KafkaConfig): KafkaConfig["engine"] {
-  return consumer.engine ?? kafka.engine;
-}
-
-/** The group protocol a consumer joins with. */
-export function groupProtocolOf(
-  consumer: ConsumerConfig,
-  kafka: KafkaConfig,
-): KafkaConfig["groupProtocol"] {
-  return consumer.groupProtocol ?? kafka.groupProtocol;
 }
 
 const label = ({ index, consumer }: IndexedConsumer) => `consumers[${index}] ("${consumer.name}")`;

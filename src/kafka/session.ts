@@ -15,6 +15,26 @@ export class StaleAssignmentError extends Error {
 }
 
 /**
+ * A static member's instance id is held by another member of the group (a
+ * second daemon started with the same `kafka.instanceId`): this member does
+ * not try to take it back, which would fence the other in turn.
+ */
+export class InstanceIdInUseError extends Error {
+  override name = "InstanceIdInUseError";
+  /** The group.instance.id in question. */
+  readonly instanceId: string;
+
+  /** `instanceId` is the member's group.instance.id, `daemon` the `kafka.instanceId` it comes from. */
+  constructor(instanceId: string, { group, daemon }: { group: string; daemon: string }) {
+    super(
+      `instance id ${instanceId} is in use by another member of group "${group}" (another ` +
+        `daemon with kafka.instanceId ${daemon}?)`,
+    );
+    this.instanceId = instanceId;
+  }
+}
+
+/**
  * Why a heartbeat failed: the group is rebalancing (keep heartbeating until
  * the call in hand ends, then rejoin), this member is no longer in the group
  * (stop), or a passing error (try again).
@@ -112,6 +132,13 @@ export interface SessionOptions {
   clientIdSuffix: string;
   group: string;
   topic: string;
+  /** Balanced mode: the group protocol (`consumer` is KIP-848; the platformatic engine only). */
+  groupProtocol: GroupProtocol;
+  /**
+   * Balanced mode: the static member's group.instance.id
+   * (`<kafka.instanceId>.<consumer>.<replica>`), or null for a dynamic member.
+   */
+  instanceId: string | null;
   /** Simple mode: the fixed partitions (null: all of the topic's). Ignored in balanced mode. */
   partitions: number[] | null;
   /** Where a partition whose committed offset falls out of range while reading continues. */
@@ -152,6 +179,21 @@ export interface ConsumerSession {
   commit(offsets: PartitionOffset[]): Promise<void>;
   pause(partitions: number[]): void;
   resume(partitions: number[]): void;
-  /** Stops fetching, waits for the batch in hand, commits (auto mode), leaves the group. */
-  stop(): Promise<void>;
+  /**
+   * Stops fetching, waits for the batch in hand, commits (auto mode), and
+   * leaves the group. With `leave: false` a static member (one with an
+   * `instanceId`) stays in the group instead, holding its partitions until
+   * the session timeout, so that its next run (the same instance id) takes
+   * them back with no rebalance; a dynamic member always leaves.
+   */
+  stop(options?: StopOptions): Promise<void>;
 }
+
+/** How a session stops. */
+export interface StopOptions {
+  /** Leave the group (default true); false keeps a static member in it. */
+  leave?: boolean;
+}
+
+/** A balanced consumer's group protocol. */
+export type GroupProtocol = KafkaConfig["groupProtocol"];

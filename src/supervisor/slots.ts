@@ -8,6 +8,7 @@
  * @module
  */
 import { basename } from "node:path";
+import { groupInstanceId } from "../config/membership.ts";
 import type { Config, ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import { PROTOCOL_VERSION, type WorkerMessage, type WorkerStats } from "../protocol.ts";
@@ -284,7 +285,10 @@ export class Slots {
     slot.lastFailure = error ? error.message : reason;
     slot.handle?.terminate(reason);
     slot.handle = null;
-    if (memberId !== null) this.#options.evictions.evict(slot.consumer, slot.kafka, memberId);
+    // A static member stays: its replacement rejoins with the same instance id.
+    if (memberId !== null && groupInstanceId(slot.consumer, slot.kafka, slot.replica) === null) {
+      this.#options.evictions.evict(slot.consumer, slot.kafka, memberId);
+    }
     const run = this.#runs.get(slot.consumer.name)!;
     run.send(run.settler.gone(slot.replica));
     slot.restarts++;
@@ -335,19 +339,25 @@ export class Slots {
     slot: Slot,
     handle: WorkerHandle,
     deadline: number,
-    kafka = slot.kafka,
+    { kafka = slot.kafka, leave = true }: { kafka?: KafkaConfig; leave?: boolean } = {},
   ): Promise<boolean> {
     const memberId = handle.memberId;
-    const ok = await handle.drain(deadline);
+    const ok = await handle.drain(deadline, { leave });
     if (!ok && memberId !== null) this.#options.evictions.evict(slot.consumer, kafka, memberId);
     return ok;
   }
 
-  /** Drains every worker, those a reload is draining too; resolves true when all drained cleanly. */
+  /**
+   * Drains every worker (the daemon stops), those a reload is draining too;
+   * static members stay in their groups for the daemon's next run. Resolves
+   * true when all drained cleanly.
+   */
   async drainAll(deadline: number): Promise<boolean> {
     const results = await Promise.all([
       ...this.all().map((s) =>
-        s.handle === null ? Promise.resolve(true) : this.drainOrEvict(s, s.handle, deadline)
+        s.handle === null
+          ? Promise.resolve(true)
+          : this.drainOrEvict(s, s.handle, deadline, { leave: false })
       ),
       // Already draining for a reload: the same drain (a worker is stopped once).
       ...[...this.#retiring].map((h) => h.drain(deadline)),

@@ -214,17 +214,21 @@ export class WorkerHandle {
     this.#worker.postMessage(message);
   }
 
-  /** Asks the worker to drain; resolves when it reports `stopped` or the deadline passes. */
-  drain(deadlineMs: number): Promise<boolean> {
+  /**
+   * Asks the worker to drain; resolves when it reports `stopped` or the
+   * deadline passes. `leave: false` (daemon shutdown) keeps a static member
+   * in its group, for the daemon's next run.
+   */
+  drain(deadlineMs: number, { leave = true }: { leave?: boolean } = {}): Promise<boolean> {
     // A worker is stopped once: a second caller (shutdown during a reload's drain) shares it.
-    this.#draining ??= this.#drain(deadlineMs);
+    this.#draining ??= this.#drain(deadlineMs, leave);
     return this.#draining;
   }
 
-  async #drain(deadlineMs: number): Promise<boolean> {
+  async #drain(deadlineMs: number, leave: boolean): Promise<boolean> {
     if (ORDER[this.state] >= ORDER.stopped) return true;
     this.advance("draining");
-    this.#worker.postMessage({ v: PROTOCOL_VERSION, type: "stop", deadlineMs });
+    this.#worker.postMessage({ v: PROTOCOL_VERSION, type: "stop", deadlineMs, leave });
     const late = new Promise<false>((r) =>
       setTimeout(() => r(false), Math.max(0, deadlineMs - Date.now()) + 250)
     );

@@ -35,7 +35,7 @@ self.onmessage = (event: MessageEvent) => {
       if (stopping) return;
       stopping = true;
       (loop ?? Promise.resolve(null))
-        .then((l) => l?.stop(message.deadlineMs))
+        .then((l) => l?.stop(message.deadlineMs, { leave: message.leave }))
         .then(
           (result) =>
             post({

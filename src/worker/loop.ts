@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { engineOf, groupInstanceId, groupProtocolOf } from "../config/membership.ts";
 import { loadEngine, startSession } from "../kafka/engine.ts";
 import {
   type Assignment,
@@ -40,10 +41,11 @@ export interface WorkerLoop {
   positions(generation: number, resetOnStart: number[]): void;
   /**
    * Drains and stops: resolves once offsets are committed and the group is
-   * left — with the member id when leaving could not finish in time (the
-   * group was rebalancing): the supervisor then removes the member.
+   * left (unless `leave` is false and the member is static) — with the
+   * member id when leaving could not finish in time (the group was
+   * rebalancing): the supervisor then removes the member.
    */
-  stop(deadlineMs: number): Promise<{ evict: string | null }>;
+  stop(deadlineMs: number, options?: { leave?: boolean }): Promise<{ evict: string | null }>;
 }
 
 const REPORT_INTERVAL_MS = 1000;
@@ -164,7 +166,7 @@ export async function startWorkerLoop(
     // The client library first, before any handler code runs; under the
     // start-up deadline (a library that compiles a lot at import blocks
     // this thread for a while when many workers start at once).
-    await loadEngine(consumer.engine ?? start.kafka.engine, consumer.mode);
+    await loadEngine(engineOf(consumer, start.kafka), consumer.mode);
   } catch (error) {
     stopTimers();
     throw error;
@@ -398,11 +400,13 @@ export async function startWorkerLoop(
   const connect = async () => {
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
-        const opened = await startSession(consumer.engine ?? start.kafka.engine, consumer.mode, {
+        const opened = await startSession(engineOf(consumer, start.kafka), consumer.mode, {
           kafka: start.kafka,
           clientIdSuffix: `${consumer.name}-${start.replica}`,
           group: consumer.group,
           topic: consumer.topic,
+          groupProtocol: groupProtocolOf(consumer, start.kafka),
+          instanceId: groupInstanceId(consumer, start.kafka, start.replica),
           partitions: consumer.partitions,
           autoOffsetReset: consumer.autoOffsetReset,
           autoCommit,
@@ -500,7 +504,7 @@ export async function startWorkerLoop(
       awaiting = null;
       void begin(assignment, resetOnStart);
     },
-    async stop(deadlineMs) {
+    async stop(deadlineMs, { leave = true } = {}) {
       // No new message starts; a handler call in progress may finish (or
       // give up on ctx.signal: then its message stays unfinished).
       abort.abort();
@@ -532,7 +536,7 @@ export async function startWorkerLoop(
           );
         }
         const left = await Promise.race([
-          active.stop().then(() => true),
+          active.stop({ leave }).then(() => true),
           sleep(Math.min(remaining(), LEAVE_WAIT_MS)).then(() => false),
         ]);
         await deadLetters?.close();

@@ -39,6 +39,8 @@ export function kafkaWith(engine: Engine): KafkaConfig {
  * offset when out of range, auto commit, kafkajs's fetch sizes, one partition at a time.
  */
 export const TEST_SESSION = {
+  groupProtocol: "classic",
+  instanceId: null,
   partitions: null,
   autoOffsetReset: "earliest",
   autoCommit: true,

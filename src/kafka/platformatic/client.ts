@@ -23,7 +23,9 @@ export type FetchedPartition = FetchResponse["responses"][number]["partitions"][
 /** The assignor name kafkajs's default assignor uses: members of both engines then share a group. */
 export const ASSIGNOR = "RoundRobinAssigner";
 /** Heartbeat errors that mean the member is no longer in the group. */
-const MEMBER_GONE = new Set(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "FENCED_INSTANCE_ID"]);
+const MEMBER_GONE = new Set(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"]);
+/** The error of a static member whose instance id another member took over. */
+const FENCED_INSTANCE_ID = "FENCED_INSTANCE_ID";
 /** Kafka's isolation level that reads committed transactions only (the last stable offset). */
 const READ_COMMITTED = 1;
 /** ListOffsets timestamps. */
@@ -32,6 +34,8 @@ const LATEST = -1n;
 
 /** Group settings of a balanced-mode consumer. */
 export interface GroupSettings {
+  /** The static member's group.instance.id, or null for a dynamic member. */
+  instanceId: string | null;
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
   heartbeatIntervalMs: number;
@@ -57,6 +61,8 @@ export class PlatformaticClient {
   readonly group: string;
   #library: Platformatic;
   #fetch: FetchLimits;
+  /** The static member's group.instance.id (sent with its commits and heartbeats), or null. */
+  #instanceId: string | null;
 
   private constructor(
     library: Platformatic,
@@ -68,6 +74,7 @@ export class PlatformaticClient {
     this.topic = options.topic;
     this.group = options.group;
     this.#fetch = options.fetch;
+    this.#instanceId = options.membership?.instanceId ?? null;
   }
 
   /** Creates the consumer and loads the topic's metadata (fails when the topic does not exist). */
@@ -85,6 +92,7 @@ export class PlatformaticClient {
       autocommit: false,
       protocols: [{ name: ASSIGNOR, version: 0 }],
       ...(membership === null ? {} : {
+        ...(membership.instanceId === null ? {} : { groupInstanceId: membership.instanceId }),
         sessionTimeout: membership.sessionTimeoutMs,
         rebalanceTimeout: membership.rebalanceTimeoutMs,
         heartbeatInterval: membership.heartbeatIntervalMs,
@@ -211,7 +219,7 @@ export class PlatformaticClient {
     const connection = await this.#coordinator();
     const api = await this.#call<CommitApi>(this.#library.kGetApi, "OffsetCommit");
     const response = await new Promise<CommitResponse>((resolve, reject) =>
-      api(connection, this.group, generation, memberId, null, [{
+      api(connection, this.group, generation, memberId, this.#instanceId, [{
         name: this.topic,
         partitions: offsets.map(({ partition, offset }) => ({
           partitionIndex: partition,
@@ -234,9 +242,10 @@ export class PlatformaticClient {
   /**
    * Sends one Heartbeat for `generation` and `memberId`. Resolves with
    * "member" while the group knows the member (a rebalance in progress
-   * included: that answer still keeps its session), "gone" when it does not.
+   * included: that answer still keeps its session), "gone" when it does not,
+   * "fenced" when another member took over this static member's instance id.
    */
-  async heartbeat(generation: number, memberId: string): Promise<"member" | "gone"> {
+  async heartbeat(generation: number, memberId: string): Promise<"member" | "gone" | "fenced"> {
     const connection = await this.#coordinator();
     const api = await this.#call<HeartbeatApi>(this.#library.kGetApi, "Heartbeat");
     try {
@@ -246,17 +255,35 @@ export class PlatformaticClient {
           this.group,
           generation,
           memberId,
-          null,
+          this.#instanceId,
           (error) => error ? reject(error) : resolve(),
         )
       );
       return "member";
     } catch (error) {
       const ids = errorIds(error);
+      if (ids.includes(FENCED_INSTANCE_ID)) return "fenced";
       if (ids.some((id) => MEMBER_GONE.has(id))) return "gone";
       if (ids.includes("REBALANCE_IN_PROGRESS")) return "member";
       throw error;
     }
+  }
+
+  /** Takes `memberId` (with this static member's instance id, if any) out of the group. */
+  async leaveGroup(memberId: string, reason: string): Promise<void> {
+    const connection = await this.#coordinator();
+    const api = await this.#call<LeaveGroupApi>(this.#library.kGetApi, "LeaveGroup");
+    await new Promise<void>((resolve, reject) =>
+      api(
+        connection,
+        this.group,
+        [{ memberId, groupInstanceId: this.#instanceId, reason }],
+        (error) => error ? reject(error) : resolve(),
+      )
+    ).catch((error: unknown) => {
+      // Already out of the group (its session expired): nothing to leave.
+      if (!errorIds(error).some((id) => MEMBER_GONE.has(id))) throw error;
+    });
   }
 
   /** A connection to the group coordinator. */
@@ -267,8 +294,21 @@ export class PlatformaticClient {
     return await this.#call<unknown>(this.#library.kGetConnection, broker);
   }
 
-  /** Closes the consumer: leaves the group if it joined, closes every connection. */
-  async close(): Promise<void> {
+  /**
+   * Closes the consumer and every connection. A member that joined leaves
+   * the group, unless it is static and `leave` is false: then it only stops
+   * heartbeating and keeps its partitions until its session times out.
+   */
+  async close({ leave = true }: { leave?: boolean } = {}): Promise<void> {
+    const memberId = this.consumer.memberId;
+    if (this.#instanceId !== null && memberId !== null) {
+      // The library's LeaveGroup names the member id alone, which removes a
+      // static member as well: forget the member id, so that it leaves
+      // nothing, stops heartbeating, and closes without a LeaveGroup.
+      this.consumer.memberId = null;
+      await new Promise<void>((resolve) => this.consumer.leaveGroup(true, () => resolve()));
+      if (leave) await this.leaveGroup(memberId, "its consumerd worker stopped");
+    }
     await this.consumer.close(true);
   }
 
@@ -306,7 +346,13 @@ type HeartbeatApi = (
   group: string,
   generation: number,
   memberId: string,
-  groupInstanceId: null,
+  groupInstanceId: string | null,
+  callback: (error: unknown) => void,
+) => void;
+type LeaveGroupApi = (
+  connection: unknown,
+  group: string,
+  members: Array<{ memberId: string; groupInstanceId: string | null; reason: string }>,
   callback: (error: unknown) => void,
 ) => void;
 type CommitApi = (
@@ -314,7 +360,7 @@ type CommitApi = (
   group: string,
   generation: number,
   memberId: string,
-  groupInstanceId: null,
+  groupInstanceId: string | null,
   topics: unknown[],
   callback: (error: unknown, result: CommitResponse) => void,
 ) => void;

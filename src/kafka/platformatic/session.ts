@@ -29,13 +29,16 @@ import {
   type Assignment,
   type ConsumerSession,
   type FetchedBatch,
+  InstanceIdInUseError,
   type PartitionOffset,
   type PartitionState,
   type SessionOptions,
   StaleAssignmentError,
+  type StopOptions,
   tagHeartbeatFailure,
 } from "../session.ts";
 import { type FetchResponse, PlatformaticClient } from "./client.ts";
+import { groupTiming } from "../group_timing.ts";
 import { type PartitionRecords, partitionRecords } from "./records.ts";
 import { checkOffsets, isOffset } from "../offset_checks.ts";
 import { BackgroundCommits } from "../background_commit.ts";
@@ -106,12 +109,9 @@ export async function startPlatformaticSession(
     topic: options.topic,
     fetch: options.fetch,
     membership: mode === "simple" ? null : {
-      sessionTimeoutMs: 30_000,
-      // As long as a handler call may run (Java's max.poll.interval.ms): the
-      // call in progress finishes and is committed before the rejoin.
-      rebalanceTimeoutMs: Math.max(60_000, options.maxHandlerMs),
-      heartbeatIntervalMs: 3_000,
-      beforeJoin: () => session?.revoke() ?? Promise.resolve(),
+      instanceId: options.instanceId,
+      ...groupTiming(options.kafka, options.maxHandlerMs),
+      beforeJoin: () => session?.beforeJoin() ?? Promise.resolve(),
     },
   });
   try {
@@ -234,9 +234,30 @@ class PlatformaticSession implements ConsumerSession {
   }
 
   /**
-   * The revoke hook, awaited by the library before every (re)join: stop
-   * fetching, let the batches in hand end, commit what finished under the
-   * generation that owns it.
+   * Awaited by the library before every (re)join. A static member that the
+   * library dropped its member id for (unknown, or fenced) asks the group
+   * first: when another member holds its instance id, it fails instead of
+   * rejoining (which would fence the other in turn). Then the revoke hook.
+   */
+  async beforeJoin(): Promise<void> {
+    const { instanceId } = this.#options;
+    if (instanceId !== null && this.#memberId !== "" && this.#client.consumer.memberId === null) {
+      const state = await this.#client.heartbeat(this.#groupGeneration, this.#memberId)
+        .catch(() => "member" as const);
+      if (state === "fenced") {
+        this.#gone = true;
+        throw new InstanceIdInUseError(instanceId, {
+          group: this.#options.group,
+          daemon: this.#options.kafka.instanceId,
+        });
+      }
+    }
+    await this.revoke();
+  }
+
+  /**
+   * The revoke hook: stop fetching, let the batches in hand end, commit
+   * what finished under the generation that owns it.
    */
   async revoke(): Promise<void> {
     if (this.#generation === 0 || !this.#running) return;
@@ -250,7 +271,7 @@ class PlatformaticSession implements ConsumerSession {
     const beat = () =>
       this.#client.heartbeat(generation, memberId).then(
         (state) => {
-          if (state === "gone") this.#gone = true;
+          if (state !== "member") this.#gone = true;
         },
         (error) => this.#log.debug("heartbeat while rebalancing failed", errorFields(error)),
       );
@@ -323,12 +344,12 @@ class PlatformaticSession implements ConsumerSession {
     this.#wake?.();
   }
 
-  stop(): Promise<void> {
-    this.#stopped ??= this.#stop();
+  stop({ leave = true }: StopOptions = {}): Promise<void> {
+    this.#stopped ??= this.#stop(leave);
     return this.#stopped;
   }
 
-  async #stop(): Promise<void> {
+  async #stop(leave: boolean): Promise<void> {
     this.#running = false;
     if (this.#announce !== null) clearTimeout(this.#announce);
     this.#wake?.();
@@ -343,8 +364,8 @@ class PlatformaticSession implements ConsumerSession {
     await this.#autoCommits.idle();
     await this.#commits.catch(() => {});
     this.#closed = true;
-    // Leaves the group (balanced mode) and closes every connection.
-    await this.#client.close();
+    // Leaves the group (balanced mode; a static member only with `leave`) and closes every connection.
+    await this.#client.close({ leave });
     this.#log.info("platformatic session stopped", {});
     if (failure !== null) throw failure;
   }

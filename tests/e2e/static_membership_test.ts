@@ -1,0 +1,113 @@
+/**
+ * Static membership (`kafka.instanceId`): two daemons in one group on a
+ * 4-partition topic under steady load. A daemon restarted within the
+ * session timeout (SIGTERM, or SIGKILL) takes its own partitions back and
+ * the other daemon sees no rebalance; a daemon that stays away longer than
+ * the session timeout has its partitions handed over, and not before.
+ * Nothing produced is lost.
+ */
+import assert from "node:assert/strict";
+import { assignments, Fleet, type FleetRun, holds } from "../harness/fleet.ts";
+import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+
+const PARTITIONS = 4;
+const SESSION_TIMEOUT_MS = 8_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `a` and `b` share every partition; returns what each holds. */
+async function shared(a: FleetRun, b: FleetRun): Promise<[number[], number[]]> {
+  return await waitFor(() => {
+    const [ha, hb] = [holds(a), holds(b)];
+    if (ha === null || hb === null || ha.length === 0 || hb.length === 0) return null;
+    return ha.length + hb.length === PARTITIONS ? [ha, hb] as [number[], number[]] : null;
+  }, { what: "a and b share the partitions", timeoutMs: 60_000 });
+}
+
+/** Waits until `run` handled a message of each of `partitions`; returns how long after its start, ms. */
+async function resumed(fleet: Fleet, run: FleetRun, partitions: number[]): Promise<number> {
+  const first = await waitFor(() => {
+    const mine = fleet.handled().filter((h) => h.run === run);
+    const at = partitions.map((p) => mine.find((h) => h.partition === p)?.at);
+    return at.every((t) => t !== undefined) ? Math.max(...at as number[]) : null;
+  }, { what: `${run.name} handles each of ${partitions}`, timeoutMs: 30_000 });
+  return first - run.startedAt;
+}
+
+Deno.test("static membership (classic): a daemon restarted within the session timeout takes its partitions back with no rebalance of the other; one that stays away is replaced after the timeout", async (t) => {
+  await withTopic({ partitions: PARTITIONS, prefix: "static" }, async ({ topic, admin }) => {
+    const fleet = new Fleet({
+      group: uniqueName("g"),
+      topic,
+      protocol: "classic",
+      static: true,
+      sessionTimeoutMs: SESSION_TIMEOUT_MS,
+    });
+    const load = steadyLoad(admin, topic, { batch: 4, intervalMs: 100, partitions: PARTITIONS });
+    let stopped = false;
+    try {
+      const b = await fleet.start("b");
+      let a = await fleet.start("a");
+      const [heldA, heldB] = await shared(a, b);
+      const bAssignments = assignments(b).length;
+
+      await t.step(
+        "SIGTERM, start again 2 s later: same partitions, b not rebalanced",
+        async () => {
+          assert.equal(await a.process.stop(), 0, "a drains and exits 0");
+          await sleep(2_000);
+          assert.equal(assignments(b).length, bAssignments, "b saw no rebalance while a was away");
+          a = await fleet.start("a");
+          const ms = await resumed(fleet, a, heldA);
+          assert.deepEqual(holds(a), heldA, "a got its own partitions back");
+          assert.equal(assignments(a).length, 1, "in one assignment");
+          assert.equal(assignments(b).length, bAssignments, "b saw no rebalance when a came back");
+          console.log(`SIGTERM restart: a handled each of its partitions ${ms} ms after its start`);
+        },
+      );
+
+      await t.step(
+        "SIGKILL, start again 2 s later: same partitions, b not rebalanced",
+        async () => {
+          a.process.kill("SIGKILL");
+          await a.process.exited();
+          await sleep(2_000);
+          a = await fleet.start("a");
+          const ms = await resumed(fleet, a, heldA);
+          assert.deepEqual(holds(a), heldA, "a got its own partitions back");
+          assert.equal(assignments(b).length, bAssignments, "b saw no rebalance");
+          console.log(`SIGKILL restart: a handled each of its partitions ${ms} ms after its start`);
+        },
+      );
+
+      await t.step(
+        "SIGKILL, no restart: b gets a's partitions after the session timeout, not before",
+        async () => {
+          a.process.kill("SIGKILL");
+          await a.process.exited();
+          const killedAt = Date.now();
+          await waitFor(() => holds(b)?.length === PARTITIONS, {
+            what: "b holds every partition",
+            timeoutMs: SESSION_TIMEOUT_MS + 15_000,
+          });
+          const movedMs = Date.now() - killedAt;
+          assert.ok(
+            movedMs >= SESSION_TIMEOUT_MS - 1_000,
+            `a's partitions moved ${movedMs} ms after the kill, before the session timeout`,
+          );
+          assert.deepEqual([...heldA, ...heldB].sort(), holds(b));
+          console.log(`SIGKILL without restart: a's partitions moved to b after ${movedMs} ms`);
+        },
+      );
+
+      const sent = await load.stop();
+      stopped = true;
+      await waitFor(() => new Set(fleet.handled().map((h) => h.value)).size === sent, {
+        what: `all ${sent} messages handled`,
+      });
+      assert.equal(await b.process.stop(), 0);
+    } finally {
+      if (!stopped) await load.stop();
+      await fleet.kill();
+    }
+  });
+});

@@ -1,0 +1,128 @@
+/**
+ * Several daemons in one group, each started, stopped and started again
+ * under its own name (its client id and, with static membership, its
+ * `kafka.instanceId`): what each run was assigned, and what every run
+ * handled, when.
+ *
+ * @module
+ */
+import {
+  type DaemonProcess,
+  type DaemonRuntime,
+  fixtureHandler,
+  startDaemon,
+  writeConfig,
+} from "./daemon.ts";
+import { BROKERS } from "./kafka.ts";
+
+/** How the daemons of a fleet join their group. */
+export interface FleetOptions {
+  group: string;
+  topic: string;
+  /** The group protocol (the platformatic engine either way). */
+  protocol: "classic" | "consumer";
+  /** Static membership: each daemon's name is its `kafka.instanceId`. */
+  static: boolean;
+  /** `kafka.sessionTimeoutMs` (the classic protocol's session timeout). */
+  sessionTimeoutMs?: number;
+  runtime?: DaemonRuntime;
+  /** More consumer fields (replicas, commit, handler…). */
+  consumer?: Record<string, unknown>;
+}
+
+/** One run of a named daemon. */
+export interface FleetRun {
+  name: string;
+  process: DaemonProcess;
+  /** When it was started, ms (`Date.now()`). */
+  startedAt: number;
+}
+
+/** A handled message, by which run, when. */
+export interface Handled {
+  partition: number;
+  offset: string;
+  value: string;
+  run: FleetRun;
+  /** When the handler logged it, ms since the epoch. */
+  at: number;
+}
+
+/** Named daemons in one group. */
+export class Fleet {
+  readonly runs: FleetRun[] = [];
+  readonly #options: FleetOptions;
+  readonly #configs = new Map<string, string>();
+
+  constructor(options: FleetOptions) {
+    this.#options = options;
+  }
+
+  /** Starts daemon `name` (again). */
+  async start(name: string): Promise<FleetRun> {
+    let config = this.#configs.get(name);
+    if (config === undefined) {
+      const { group, topic, protocol, sessionTimeoutMs } = this.#options;
+      config = await writeConfig({
+        kafka: {
+          brokers: BROKERS,
+          clientId: name,
+          engine: "platformatic",
+          groupProtocol: protocol,
+          ...(this.#options.static ? { instanceId: name } : {}),
+          ...(sessionTimeoutMs === undefined ? {} : { sessionTimeoutMs }),
+        },
+        http: { listen: false },
+        consumers: [{
+          name: "c",
+          group,
+          topic,
+          handler: fixtureHandler("record.ts"),
+          commit: { mode: "auto", intervalMs: 1000 },
+          ...this.#options.consumer,
+        }],
+      });
+      this.#configs.set(name, config);
+    }
+    const process = startDaemon(config, { runtime: this.#options.runtime ?? "deno" });
+    const run = { name, process, startedAt: Date.now() };
+    this.runs.push(run);
+    return run;
+  }
+
+  /** The latest run of `name`. */
+  current(name: string): FleetRun {
+    const run = this.runs.findLast((r) => r.name === name);
+    if (run === undefined) throw new Error(`Daemon ${name} was never started`);
+    return run;
+  }
+
+  /** Every message handled by any run, in the order handled. */
+  handled(): Handled[] {
+    return this.runs.flatMap((run) =>
+      run.process.logged("handled").map((r) => ({
+        partition: r.partition as number,
+        offset: r.offset as string,
+        value: r.value as string,
+        run,
+        at: Date.parse(String(r.time)),
+      }))
+    ).sort((a, b) => a.at - b.at);
+  }
+
+  /** Kills every run still alive and waits for them. */
+  async kill(): Promise<void> {
+    for (const run of this.runs) run.process.kill("SIGKILL");
+    await Promise.all(this.runs.map((r) => r.process.exited()));
+  }
+}
+
+/** The assignments a run's worker (replica 0) logged, in order. */
+export function assignments(run: FleetRun): number[][] {
+  return run.process.logged("partitions assigned").map((r) => r.partitions as number[]);
+}
+
+/** The partitions a run's worker holds now (its last assignment), or null before its first. */
+export function holds(run: FleetRun): number[] | null {
+  return assignments(run).at(-1) ?? null;
+}
