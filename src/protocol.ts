@@ -160,6 +160,14 @@ export type WorkerMessage =
   | { v: typeof PROTOCOL_VERSION; type: "revoked"; partitions: number[] }
   | {
     v: typeof PROTOCOL_VERSION;
+    /** Who the worker is in its group (balanced mode), when that changed. */
+    type: "membership";
+    memberId: string;
+    /** The group generation (classic protocol) or the member epoch (consumer protocol). */
+    generation: number;
+  }
+  | {
+    v: typeof PROTOCOL_VERSION;
     /** The group is rebalancing: a new assignment follows. */
     type: "rebalancing";
   }
@@ -210,6 +218,7 @@ const WORKER_TYPES: Record<WorkerMessage["type"], true> = {
   reset: true,
   deadLettered: true,
   revoked: true,
+  membership: true,
   rebalancing: true,
   offsets: true,
   stats: true,

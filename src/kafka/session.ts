@@ -61,7 +61,7 @@ export function heartbeatFailure(error: unknown): HeartbeatFailure {
 /** One partition's worth of fetched messages, in offset order. */
 export interface FetchedBatch {
   partition: number;
-  /** The session's assignment generation the batch was handed over in. */
+  /** The session's assignment generation its partition was begun in. */
   generation: number;
   highWatermark: string;
   /** How many messages the batch holds. */
@@ -117,13 +117,31 @@ export interface PartitionState {
   highWatermark: string;
 }
 
-/** A set of partitions this session now owns; nothing is read from them until {@linkcode ConsumerSession.begin}. */
+/**
+ * A set of partitions this session now owns; nothing is read from them
+ * until {@linkcode ConsumerSession.begin}, except the `kept` ones.
+ */
 export interface Assignment {
   /** Increases with each assignment of this session. */
   generation: number;
   partitions: number[];
+  /**
+   * Partitions of the previous assignment that stay and go on being read
+   * from where they are (the consumer protocol moves only the partitions
+   * that change owner): their start is not decided again, their batches in
+   * hand go on and carry the generation they were begun in. Absent or
+   * empty: every partition starts anew.
+   */
+  kept?: number[];
   /** The group member id (balanced mode). */
   memberId?: string;
+}
+
+/** Who a balanced session is in its group. */
+export interface Membership {
+  memberId: string;
+  /** The group generation (classic protocol) or the member epoch (consumer protocol). */
+  generation: number;
 }
 
 /** Options shared by both modes. */
@@ -162,6 +180,16 @@ export interface SessionOptions {
   onOutOfRange(partition: number): void;
   /** The session failed and will not recover by itself. */
   onFatal(error: unknown): void;
+  /**
+   * Balanced mode: the member id, or the group generation (classic) or
+   * member epoch (consumer protocol) changed.
+   */
+  onMembership?(membership: Membership): void;
+  /**
+   * Balanced mode: why the member cannot join for now while it keeps trying
+   * (its instance id is held by another member), or null once it joined.
+   */
+  onWaiting?(problem: Error | null): void;
 }
 
 /** A running consumer session. */

@@ -153,6 +153,7 @@ export class WorkerHandle {
         this.busySince = message.busyMs === null ? null : this.#now() - message.busyMs;
         break;
       case "assigned":
+        this.problem = null;
         this.assigned = message.partitions;
         this.assignedGeneration = message.generation;
         this.memberId = message.memberId ?? null;
@@ -176,7 +177,11 @@ export class WorkerHandle {
         break;
       case "error":
         this.lastError = message.error;
-        if (!message.fatal && message.error.retriable && this.state === "starting") {
+        // What keeps it from connecting, or from joining its group (its instance id is held).
+        if (
+          !message.fatal && message.error.retriable &&
+          (this.state === "starting" || this.assignedGeneration === 0)
+        ) {
           this.problem = message.error;
         }
         if (message.partition !== undefined) {

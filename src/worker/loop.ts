@@ -92,6 +92,8 @@ export async function startWorkerLoop(
   const inflight = new Set<Promise<void>>();
   /** The assignment being read, and the one waiting for the supervisor's `positions`. */
   let current: Assignment = { generation: 0, partitions: [] };
+  /** The partitions being read, each with the assignment generation it was begun in. */
+  const begunIn = new Map<number, number>();
   let awaiting: Assignment | null = null;
   let session: ConsumerSession | null = null;
   /** Resolves with the session once connected (assignments can arrive while it connects). */
@@ -273,9 +275,9 @@ export async function startWorkerLoop(
     tickMs: tickMs(consumer.commit),
     keepaliveMs: KEEPALIVE_MS,
     onFinished: (partition, offset, generation) => {
-      // A batch of an assignment that is over: its partition's progress
-      // starts again from what was committed.
-      if (generation !== current.generation) return false;
+      // A batch of a partition begun in an assignment that is over: its
+      // progress starts again from what was committed.
+      if (begunIn.get(partition) !== generation) return false;
       try {
         tracker.begin(partition, offset);
         tracker.finish(partition, offset);
@@ -324,12 +326,14 @@ export async function startWorkerLoop(
     }
   };
 
-  /** Starts reading an assignment once its start positions are known. */
+  /** Starts reading an assignment (all but its kept partitions) once its start positions are known. */
   const begin = async (assignment: Assignment, heldAtStart: number[]) => {
+    const kept = assignment.kept ?? [];
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
         const { starts, reading } = await startAssignment(await connected, consumer, {
-          ...assignment,
+          generation: assignment.generation,
+          partitions: assignment.partitions.filter((p) => !kept.includes(p)),
           heldAtStart,
         });
         // Committed, but the assignment moved on meanwhile: the resets are
@@ -337,6 +341,7 @@ export async function startWorkerLoop(
         for (const s of starts) {
           if (reading) {
             tracker.seed(s.partition, s.offset);
+            begunIn.set(s.partition, assignment.generation);
             dirty.add(s.partition);
           }
           if (s.reason !== "committed") {
@@ -379,10 +384,15 @@ export async function startWorkerLoop(
 
   const onAssigned = (assignment: Assignment) => {
     stats.rebalance(); // stats
+    const kept = new Set(assignment.kept ?? []);
     const revoked = current.partitions.filter((p) => !assignment.partitions.includes(p));
-    // Every partition's position is decided again for the new assignment.
-    tracker.revoke(current.partitions);
+    // Every partition's position is decided again for the new assignment,
+    // but for those kept: they go on where they are.
+    const ended = current.partitions.filter((p) => !kept.has(p));
+    tracker.revoke(ended);
+    for (const p of ended) begunIn.delete(p);
     for (const [p, timer] of failed) {
+      if (kept.has(p)) continue;
       clearTimeout(timer);
       failed.delete(p);
     }
@@ -390,7 +400,14 @@ export async function startWorkerLoop(
     if (revoked.length > 0) post({ v: 1, type: "revoked", partitions: revoked });
     const ask = consumer.resetOffsetOnStart;
     awaiting = ask ? assignment : null;
-    post({ v: 1, type: "assigned", ...assignment, awaitingPositions: ask });
+    post({
+      v: 1,
+      type: "assigned",
+      generation: assignment.generation,
+      partitions: assignment.partitions,
+      ...(assignment.memberId === undefined ? {} : { memberId: assignment.memberId }),
+      awaitingPositions: ask,
+    });
     if (!ask) void begin(assignment, []);
   };
 
@@ -433,6 +450,12 @@ export async function startWorkerLoop(
           onFatal: (error) => {
             log.error("consumer crashed", errorFields(error));
             post({ v: 1, type: "error", error: toErrorData(error), fatal: true });
+          },
+          onMembership: (membership) => post({ v: 1, type: "membership", ...membership }),
+          onWaiting: (problem) => {
+            if (problem === null) return;
+            log.error(`${problem.message}; trying again`, errorFields(problem));
+            post({ v: 1, type: "error", error: toErrorData(problem, true), fatal: false });
           },
         });
         if (abort.signal.aborted) {

@@ -126,3 +126,29 @@ export function assignments(run: FleetRun): number[][] {
 export function holds(run: FleetRun): number[] | null {
   return assignments(run).at(-1) ?? null;
 }
+
+/**
+ * The longest time, ms, in which partition `partition` had no message
+ * handled (by any run), over the stretch `[from, to]` (epoch ms): the
+ * stretch's ends count as the edges of a gap.
+ */
+export function longestGap(
+  handled: readonly Handled[],
+  partition: number,
+  from: number,
+  to: number,
+): number {
+  const times = handled.filter((h) => h.partition === partition && h.at >= from && h.at <= to)
+    .map((h) => h.at);
+  const edges = [from, ...times, to];
+  let longest = 0;
+  for (let i = 1; i < edges.length; i++) longest = Math.max(longest, edges[i]! - edges[i - 1]!);
+  return longest;
+}
+
+/** Messages handled more than once (by value), with their count. */
+export function duplicates(handled: readonly Handled[]): Map<string, number> {
+  const counts = new Map<string, number>();
+  for (const h of handled) counts.set(h.value, (counts.get(h.value) ?? 0) + 1);
+  return new Map([...counts].filter(([, n]) => n > 1));
+}

@@ -12,6 +12,7 @@ import {
   startDaemon,
   writeConsumersConfig,
 } from "../harness/daemon.ts";
+import { describeConsumerGroup } from "../harness/consumer_group.ts";
 import {
   committedByKafkaTool,
   ENGINES,
@@ -120,14 +121,47 @@ Deno.test("off by one: after processing offset 4 a restart starts at 5, and Kafk
   });
 });
 
+type Protocol = "classic" | "consumer";
 const CASES = ENGINES.flatMap((engine) =>
   (["balanced", "simple"] as const).flatMap((mode) =>
-    (["earliest", "latest"] as const).map((reset) => ({ engine, mode, reset }))
+    (["earliest", "latest"] as const).map((reset) => ({
+      engine,
+      mode,
+      reset,
+      protocol: "classic" as Protocol,
+    }))
   )
 );
+/**
+ * The start table again under the consumer group protocol (KIP-848; the
+ * platformatic engine): earliest in the suite, latest too with
+ * CONSUMERD_LONG_TESTS=1 (the protocol decides which partitions start, not where).
+ */
+const LONG = Deno.env.get("CONSUMERD_LONG_TESTS") === "1";
+const CONSUMER_PROTOCOL_CASES = (LONG ? ["earliest", "latest"] as const : ["earliest"] as const)
+  .map((reset) => ({
+    engine: "platformatic" as const,
+    mode: "balanced" as const,
+    reset,
+    protocol: "consumer" as Protocol,
+  }));
 
-for (const { engine, mode, reset } of CASES) {
-  Deno.test(`start table (${engine}, ${mode}, ${reset}): reset on start, committed, none, out of range — 3 partitions`, async (t) => {
+/** The consumer's `groupProtocol`, and a check that its group is of that protocol (for `consumer`). */
+function protocolOf(protocol: Protocol) {
+  return {
+    fields: protocol === "classic" ? {} : { groupProtocol: protocol },
+    check: async (group: string) => {
+      if (protocol === "classic") return;
+      const described = await describeConsumerGroup(group);
+      assert.equal(described.members.length, 1, "one member, of a consumer-protocol group");
+    },
+  };
+}
+
+for (const { engine, mode, reset, protocol } of [...CASES, ...CONSUMER_PROTOCOL_CASES]) {
+  const by = protocol === "classic" ? "" : `, ${protocol} protocol`;
+  Deno.test(`start table (${engine}, ${mode}${by}, ${reset}): reset on start, committed, none, out of range — 3 partitions`, async (t) => {
+    const { fields, check } = protocolOf(protocol);
     await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
       await produceNumbered(admin, topic, { count: 12, partitions: 3 }); // 4 per partition: 0..3
       const resetTo = reset === "earliest" ? "0" : "4";
@@ -165,8 +199,10 @@ for (const { engine, mode, reset } of CASES) {
               mode,
               autoOffsetReset: reset,
               resetOffsetOnStart: true,
+              ...fields,
             },
           ]);
+          await check(group);
           await expectStarts(d, group, "reset-on-start");
         },
       );
@@ -185,7 +221,9 @@ for (const { engine, mode, reset } of CASES) {
           engine,
           mode,
           autoOffsetReset: reset,
+          ...fields,
         }]);
+        await check(group);
         await waitFor(() => d.handled().length === 9, { what: "9 messages" });
         for (const p of [0, 1, 2]) assert.deepEqual(offsetsOf(d, p), ["1", "2", "3"]);
         assert.equal(d.logged("partition reset").length, 0);
@@ -201,7 +239,9 @@ for (const { engine, mode, reset } of CASES) {
           engine,
           mode,
           autoOffsetReset: reset,
+          ...fields,
         }]);
+        await check(group);
         await expectStarts(d, group, "no-committed-offset");
       });
 
@@ -219,7 +259,9 @@ for (const { engine, mode, reset } of CASES) {
           engine,
           mode,
           autoOffsetReset: reset,
+          ...fields,
         }]);
+        await check(group);
         await expectStarts(d, group, "out-of-range");
       });
     });

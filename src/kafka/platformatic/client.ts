@@ -32,10 +32,8 @@ const READ_COMMITTED = 1;
 const EARLIEST = -2n;
 const LATEST = -1n;
 
-/** Group settings of a balanced-mode consumer. */
+/** Group settings of a balanced-mode consumer that joins with the classic protocol. */
 export interface GroupSettings {
-  /** The static member's group.instance.id, or null for a dynamic member. */
-  instanceId: string | null;
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
   heartbeatIntervalMs: number;
@@ -50,7 +48,12 @@ export interface PlatformaticClientOptions {
   group: string;
   topic: string;
   fetch: FetchLimits;
-  /** Balanced mode; null in simple mode (the consumer never joins). */
+  /** The static member's group.instance.id, or null for a dynamic member (and in simple mode). */
+  instanceId: string | null;
+  /**
+   * Balanced mode with the classic protocol: the library joins; null in
+   * simple mode and with the consumer protocol (the library never joins).
+   */
   membership: GroupSettings | null;
 }
 
@@ -62,7 +65,7 @@ export class PlatformaticClient {
   #library: Platformatic;
   #fetch: FetchLimits;
   /** The static member's group.instance.id (sent with its commits and heartbeats), or null. */
-  #instanceId: string | null;
+  readonly instanceId: string | null;
 
   private constructor(
     library: Platformatic,
@@ -74,7 +77,7 @@ export class PlatformaticClient {
     this.topic = options.topic;
     this.group = options.group;
     this.#fetch = options.fetch;
-    this.#instanceId = options.membership?.instanceId ?? null;
+    this.instanceId = options.instanceId;
   }
 
   /** Creates the consumer and loads the topic's metadata (fails when the topic does not exist). */
@@ -92,7 +95,7 @@ export class PlatformaticClient {
       autocommit: false,
       protocols: [{ name: ASSIGNOR, version: 0 }],
       ...(membership === null ? {} : {
-        ...(membership.instanceId === null ? {} : { groupInstanceId: membership.instanceId }),
+        ...(options.instanceId === null ? {} : { groupInstanceId: options.instanceId }),
         sessionTimeout: membership.sessionTimeoutMs,
         rebalanceTimeout: membership.rebalanceTimeoutMs,
         heartbeatInterval: membership.heartbeatIntervalMs,
@@ -211,15 +214,34 @@ export class PlatformaticClient {
   }
 
   /**
+   * Sends one request of API `name` (the highest version both sides speak)
+   * to the group coordinator: `args(version)` are its arguments after the
+   * connection. Rejects with the library's error (its ids: {@linkcode errorIds}).
+   */
+  async callCoordinator<T>(name: string, args: (version: number) => unknown[]): Promise<T> {
+    const connection = await this.#coordinator();
+    const api = await this.#call<LibraryApi>(this.#library.kGetApi, name);
+    return await new Promise<T>((resolve, reject) =>
+      api(
+        connection,
+        ...args(api.version),
+        (error: unknown, result: unknown) => error ? reject(error) : resolve(result as T),
+      )
+    );
+  }
+
+  /**
    * Commits `offsets` under `generation` and `memberId` (-1 and "" for a
    * consumer outside the group); rejects unless every partition was applied.
    */
   async commit(generation: number, memberId: string, offsets: PartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
-    const connection = await this.#coordinator();
-    const api = await this.#call<CommitApi>(this.#library.kGetApi, "OffsetCommit");
-    const response = await new Promise<CommitResponse>((resolve, reject) =>
-      api(connection, this.group, generation, memberId, this.#instanceId, [{
+    const response = await this.callCoordinator<CommitResponse>("OffsetCommit", () => [
+      this.group,
+      generation,
+      memberId,
+      this.instanceId,
+      [{
         name: this.topic,
         partitions: offsets.map(({ partition, offset }) => ({
           partitionIndex: partition,
@@ -227,8 +249,8 @@ export class PlatformaticClient {
           committedLeaderEpoch: -1,
           committedMetadata: null,
         })),
-      }], (error: unknown, result: CommitResponse) => error ? reject(error) : resolve(result))
-    );
+      }],
+    ]);
     const failed = response.topics.flatMap((t) => t.partitions).filter((p) => p.errorCode !== 0);
     if (failed.length > 0) {
       throw new Error(
@@ -246,18 +268,10 @@ export class PlatformaticClient {
    * "fenced" when another member took over this static member's instance id.
    */
   async heartbeat(generation: number, memberId: string): Promise<"member" | "gone" | "fenced"> {
-    const connection = await this.#coordinator();
-    const api = await this.#call<HeartbeatApi>(this.#library.kGetApi, "Heartbeat");
     try {
-      await new Promise<void>((resolve, reject) =>
-        api(
-          connection,
-          this.group,
-          generation,
-          memberId,
-          this.#instanceId,
-          (error) => error ? reject(error) : resolve(),
-        )
+      await this.callCoordinator(
+        "Heartbeat",
+        () => [this.group, generation, memberId, this.instanceId],
       );
       return "member";
     } catch (error) {
@@ -271,19 +285,23 @@ export class PlatformaticClient {
 
   /** Takes `memberId` (with this static member's instance id, if any) out of the group. */
   async leaveGroup(memberId: string, reason: string): Promise<void> {
-    const connection = await this.#coordinator();
-    const api = await this.#call<LeaveGroupApi>(this.#library.kGetApi, "LeaveGroup");
-    await new Promise<void>((resolve, reject) =>
-      api(
-        connection,
-        this.group,
-        [{ memberId, groupInstanceId: this.#instanceId, reason }],
-        (error) => error ? reject(error) : resolve(),
-      )
-    ).catch((error: unknown) => {
+    await this.callCoordinator("LeaveGroup", () => [
+      this.group,
+      [{ memberId, groupInstanceId: this.instanceId, reason }],
+    ]).catch((error: unknown) => {
       // Already out of the group (its session expired): nothing to leave.
       if (!errorIds(error).some((id) => MEMBER_GONE.has(id))) throw error;
     });
+  }
+
+  /**
+   * Makes the library look its group coordinator up again (after a
+   * coordinator error of a request sent here): one OffsetFetch, which
+   * drops a coordinator that no longer is one and finds the new one.
+   */
+  async refreshCoordinator(): Promise<void> {
+    await this.consumer.listCommittedOffsets({ topics: [{ topic: this.topic, partitions: [0] }] })
+      .catch(() => {});
   }
 
   /** A connection to the group coordinator. */
@@ -301,7 +319,7 @@ export class PlatformaticClient {
    */
   async close({ leave = true }: { leave?: boolean } = {}): Promise<void> {
     const memberId = this.consumer.memberId;
-    if (this.#instanceId !== null && memberId !== null) {
+    if (this.instanceId !== null && memberId !== null) {
       // The library's LeaveGroup names the member id alone, which removes a
       // static member as well: forget the member id, so that it leaves
       // nothing, stops heartbeating, and closes without a LeaveGroup.
@@ -341,29 +359,8 @@ type MetadataFn = (
 interface CommitResponse {
   topics: Array<{ partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
 }
-type HeartbeatApi = (
-  connection: unknown,
-  group: string,
-  generation: number,
-  memberId: string,
-  groupInstanceId: string | null,
-  callback: (error: unknown) => void,
-) => void;
-type LeaveGroupApi = (
-  connection: unknown,
-  group: string,
-  members: Array<{ memberId: string; groupInstanceId: string | null; reason: string }>,
-  callback: (error: unknown) => void,
-) => void;
-type CommitApi = (
-  connection: unknown,
-  group: string,
-  generation: number,
-  memberId: string,
-  groupInstanceId: string | null,
-  topics: unknown[],
-  callback: (error: unknown, result: CommitResponse) => void,
-) => void;
+/** An API of the library: its arguments, then a callback. */
+type LibraryApi = ((...args: unknown[]) => void) & { version: number };
 
 /** The library's connection settings for consumers.yaml's `kafka:` section. */
 export function connectionOptions(kafka: KafkaConfig, clientIdSuffix: string) {
@@ -391,7 +388,7 @@ const SASL = {
 } as const;
 
 /** The protocol error ids inside a library error (nested in MultipleErrors). */
-function errorIds(error: unknown): string[] {
+export function errorIds(error: unknown): string[] {
   if (typeof error !== "object" || error === null) return [];
   const e = error as { apiId?: unknown; errors?: unknown };
   const own = typeof e.apiId === "string" ? [e.apiId] : [];

@@ -1,0 +1,132 @@
+/**
+ * The consumer group protocol (KIP-848) with static membership: three
+ * daemons in one group on a 6-partition topic under a steady 500 msg/s.
+ * A daemon that joins takes only its share, and the partitions that do not
+ * move never stop; a daemon restarted within the session timeout moves no
+ * partition at all. Every message is handled, and none twice: a partition
+ * is released only after its last handled offset was committed.
+ */
+import assert from "node:assert/strict";
+import { describeConsumerGroup } from "../harness/consumer_group.ts";
+import {
+  assignments,
+  duplicates,
+  Fleet,
+  type FleetRun,
+  holds,
+  longestGap,
+} from "../harness/fleet.ts";
+import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+
+const PARTITIONS = 6;
+/** The longest a partition that does not move may go without a handled message, ms. */
+const KEPT_PAUSE_MS = 1_000;
+const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/** Waits until `runs` share every partition, each holding some; returns who holds what. */
+async function spread(runs: FleetRun[]): Promise<Map<FleetRun, number[]>> {
+  return await waitFor(() => {
+    const held = runs.map((r) => holds(r) ?? []);
+    if (held.some((h) => h.length === 0)) return null;
+    if (new Set(held.flat()).size !== PARTITIONS || held.flat().length !== PARTITIONS) return null;
+    return new Map(runs.map((r, i) => [r, held[i]!]));
+  }, { what: `${runs.map((r) => r.name)} share the partitions`, timeoutMs: 60_000 });
+}
+
+Deno.test("consumer protocol with static membership: a joining daemon moves only its share and the rest never stops; a restart within the session timeout moves nothing; nothing lost or handled twice", async (t) => {
+  await withTopic({ partitions: PARTITIONS, prefix: "kip848" }, async ({ topic, admin }) => {
+    const group = uniqueName("g");
+    const fleet = new Fleet({ group, topic, protocol: "consumer", static: true });
+    const load = steadyLoad(admin, topic, { batch: 30, intervalMs: 60, partitions: PARTITIONS });
+    let stopped = false;
+    try {
+      const a = await fleet.start("a");
+      let b = await fleet.start("b");
+      const before = await spread([a, b]);
+
+      await t.step(
+        "c joins: only its share moves; a's and b's other partitions never stop",
+        async () => {
+          const joinedAt = Date.now();
+          const c = await fleet.start("c");
+          const after = await spread([a, b, c]);
+          await sleep(1_000);
+          const settledAt = Date.now();
+          const moved = [...before].flatMap(([run, ps]) =>
+            ps.filter((p) => !after.get(run)!.includes(p))
+          );
+          assert.deepEqual(moved.sort(), [...after.get(c)!].sort(), "only what c got moved");
+          const handled = fleet.handled();
+          const kept = [...after].filter(([run]) => run !== c).flatMap(([, ps]) => ps);
+          const gaps = kept.map((p) => longestGap(handled, p, joinedAt, settledAt));
+          const movedGaps = moved.map((p) => longestGap(handled, p, joinedAt, settledAt));
+          console.log(
+            `c joined: moved ${moved} (longest gap ${Math.max(...movedGaps)} ms); kept ${kept}: ` +
+              `longest gaps ${gaps.join(", ")} ms`,
+          );
+          assert.ok(Math.max(...gaps) <= KEPT_PAUSE_MS, `a kept partition paused: ${gaps}`);
+        },
+      );
+
+      await t.step(
+        "b restarts within the session timeout: no partition moves, a and c see no new assignment",
+        async () => {
+          const held = new Map([a, b, fleet.current("c")].map((r) => [r.name, holds(r)!]));
+          const counts = [a, fleet.current("c")].map((r) => assignments(r).length);
+          const epochs = (await describeConsumerGroup(group)).members
+            .filter((m) => m.instanceId !== "b.c.0")
+            .map((m) => m.memberEpoch);
+          const stoppedAt = Date.now();
+          assert.equal(await b.process.stop(), 0, "b drains and exits 0");
+          await sleep(2_000);
+          b = await fleet.start("b");
+          await waitFor(() => holds(b)?.join() === held.get("b")!.join(), {
+            what: "b holds its partitions again",
+          });
+          const resumedMs = await waitFor(() => {
+            const firsts = held.get("b")!.map((p) =>
+              fleet.handled().find((h) => h.run === b && h.partition === p)?.at
+            );
+            return firsts.every((at) => at !== undefined)
+              ? Math.max(...firsts as number[]) - b.startedAt
+              : null;
+          }, { what: "b handles each of its partitions" });
+          await sleep(1_000);
+          const handled = fleet.handled();
+          const others = [...held].filter(([name]) => name !== "b").flatMap(([, ps]) => ps);
+          const gaps = others.map((p) => longestGap(handled, p, stoppedAt, Date.now()));
+          console.log(
+            `b restarted: its partitions resumed ${resumedMs} ms after its start; the others' ` +
+              `longest gaps ${gaps.join(", ")} ms`,
+          );
+          assert.deepEqual(
+            [a, fleet.current("c")].map((r) => assignments(r).length),
+            counts,
+            "a and c got no new assignment",
+          );
+          assert.deepEqual(
+            (await describeConsumerGroup(group)).members
+              .filter((m) => m.instanceId !== "b.c.0")
+              .map((m) => m.memberEpoch),
+            epochs,
+            "a's and c's member epochs did not change",
+          );
+          assert.ok(
+            Math.max(...gaps) <= KEPT_PAUSE_MS,
+            `another daemon's partition paused: ${gaps}`,
+          );
+        },
+      );
+
+      const sent = await load.stop();
+      stopped = true;
+      await waitFor(() => new Set(fleet.handled().map((h) => h.value)).size === sent, {
+        what: `all ${sent} messages handled`,
+      });
+      assert.deepEqual([...duplicates(fleet.handled())], [], "nothing handled twice");
+    } finally {
+      if (!stopped) await load.stop();
+      await fleet.kill();
+    }
+  });
+});
