@@ -8,7 +8,6 @@
  * @module
  */
 import { basename } from "node:path";
-import { groupInstanceId } from "../config/membership.ts";
 import type { Config, ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import { PROTOCOL_VERSION, type WorkerMessage, type WorkerStats } from "../protocol.ts";
@@ -260,7 +259,10 @@ export class Slots {
       // Drained, but kafkajs was still rejoining a rebalance when it had to leave
       // (also for a worker a reload took out of service).
       if (message.evict !== undefined) {
-        this.#options.evictions.evict(slot.consumer, slot.kafka, message.evict);
+        this.#options.evictions.evict(slot.consumer, slot.kafka, message.evict, {
+          replica: slot.replica,
+          leave: true,
+        });
       }
       return;
     }
@@ -285,9 +287,12 @@ export class Slots {
     slot.lastFailure = error ? error.message : reason;
     slot.handle?.terminate(reason);
     slot.handle = null;
-    // A static member stays: its replacement rejoins with the same instance id.
-    if (memberId !== null && groupInstanceId(slot.consumer, slot.kafka, slot.replica) === null) {
-      this.#options.evictions.evict(slot.consumer, slot.kafka, memberId);
+    // A static member is kept for its replacement, which rejoins with the same instance id.
+    if (memberId !== null) {
+      this.#options.evictions.evict(slot.consumer, slot.kafka, memberId, {
+        replica: slot.replica,
+        leave: false,
+      });
     }
     const run = this.#runs.get(slot.consumer.name)!;
     run.send(run.settler.gone(slot.replica));
@@ -343,7 +348,12 @@ export class Slots {
   ): Promise<boolean> {
     const memberId = handle.memberId;
     const ok = await handle.drain(deadline, { leave });
-    if (!ok && memberId !== null) this.#options.evictions.evict(slot.consumer, kafka, memberId);
+    if (!ok && memberId !== null) {
+      this.#options.evictions.evict(slot.consumer, kafka, memberId, {
+        replica: slot.replica,
+        leave,
+      });
+    }
     return ok;
   }
 

@@ -7,7 +7,14 @@
  * Nothing produced is lost.
  */
 import assert from "node:assert/strict";
-import { assignments, Fleet, type FleetRun, holds } from "../harness/fleet.ts";
+import {
+  assignments,
+  crashingOnce,
+  crashWorker,
+  Fleet,
+  type FleetRun,
+  holds,
+} from "../harness/fleet.ts";
 import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
 const PARTITIONS = 4;
@@ -35,12 +42,15 @@ async function resumed(fleet: Fleet, run: FleetRun, partitions: number[]): Promi
 
 Deno.test("static membership (classic): a daemon restarted within the session timeout takes its partitions back with no rebalance of the other; one that stays away is replaced after the timeout", async (t) => {
   await withTopic({ partitions: PARTITIONS, prefix: "static" }, async ({ topic, admin }) => {
+    const crash = await crashingOnce();
     const fleet = new Fleet({
       group: uniqueName("g"),
       topic,
       protocol: "classic",
       static: true,
       sessionTimeoutMs: SESSION_TIMEOUT_MS,
+      consumer: crash.consumer,
+      env: crash.env,
     });
     const load = steadyLoad(admin, topic, { batch: 4, intervalMs: 100, partitions: PARTITIONS });
     let stopped = false;
@@ -80,6 +90,14 @@ Deno.test("static membership (classic): a daemon restarted within the session ti
       );
 
       await t.step(
+        "a's worker crashes: its replacement takes the partitions back, b not rebalanced",
+        async () => {
+          await crashWorker(admin, topic, fleet, a, heldA);
+          assert.equal(assignments(b).length, bAssignments, "b saw no rebalance");
+        },
+      );
+
+      await t.step(
         "SIGKILL, no restart: b gets a's partitions after the session timeout, not before",
         async () => {
           a.process.kill("SIGKILL");
@@ -101,13 +119,14 @@ Deno.test("static membership (classic): a daemon restarted within the session ti
 
       const sent = await load.stop();
       stopped = true;
-      await waitFor(() => new Set(fleet.handled().map((h) => h.value)).size === sent, {
-        what: `all ${sent} messages handled`,
+      await waitFor(() => new Set(fleet.handled().map((h) => h.value)).size === sent + 1, {
+        what: `all ${sent} messages (and "crash") handled`,
       });
       assert.equal(await b.process.stop(), 0);
     } finally {
       if (!stopped) await load.stop();
       await fleet.kill();
+      await crash.remove();
     }
   });
 });

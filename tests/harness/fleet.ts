@@ -13,7 +13,8 @@ import {
   startDaemon,
   writeConfig,
 } from "./daemon.ts";
-import { BROKERS } from "./kafka.ts";
+import type { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
+import { BROKERS, waitFor } from "./kafka.ts";
 
 /** How the daemons of a fleet join their group. */
 export interface FleetOptions {
@@ -28,6 +29,8 @@ export interface FleetOptions {
   runtime?: DaemonRuntime;
   /** More consumer fields (replicas, commit, handler…). */
   consumer?: Record<string, unknown>;
+  /** Environment variables of every daemon. */
+  env?: Record<string, string>;
 }
 
 /** One run of a named daemon. */
@@ -84,7 +87,10 @@ export class Fleet {
       });
       this.#configs.set(name, config);
     }
-    const process = startDaemon(config, { runtime: this.#options.runtime ?? "deno" });
+    const process = startDaemon(config, {
+      runtime: this.#options.runtime ?? "deno",
+      env: this.#options.env ?? {},
+    });
     const run = { name, process, startedAt: Date.now() };
     this.runs.push(run);
     return run;
@@ -151,4 +157,48 @@ export function duplicates(handled: readonly Handled[]): Map<string, number> {
   const counts = new Map<string, number>();
   for (const h of handled) counts.set(h.value, (counts.get(h.value) ?? 0) + 1);
   return new Map([...counts].filter(([, n]) => n > 1));
+}
+
+/**
+ * Consumer fields and environment for daemons whose handler
+ * (`crash_once.ts`) kills its worker on the first message "crash" it meets
+ * (once across runs, by a marker file), and handles every other.
+ */
+export async function crashingOnce(): Promise<
+  { consumer: Record<string, unknown>; env: Record<string, string>; remove(): Promise<void> }
+> {
+  const dir = await Deno.makeTempDir({ prefix: "consumerd-crash-" });
+  const marker = `${dir}/crashed`;
+  return {
+    consumer: {
+      handler: fixtureHandler("crash_once.ts"),
+      permissions: { env: ["CRASH_MARKER"], read: [dir], write: [dir] },
+    },
+    env: { CRASH_MARKER: marker },
+    remove: () => Deno.remove(dir, { recursive: true }),
+  };
+}
+
+/**
+ * Kills the worker of `run` (its handler is {@linkcode crashingOnce}'s) with
+ * a "crash" message on the first of `partitions`, and waits until the
+ * supervisor's replacement holds `partitions` again and handled the message.
+ */
+export async function crashWorker(
+  admin: KafkaAdmin,
+  topic: string,
+  fleet: Fleet,
+  run: FleetRun,
+  partitions: number[],
+): Promise<void> {
+  const before = assignments(run).length;
+  await admin.produce(topic, [{ value: "crash", partition: partitions[0]! }]);
+  await run.process.waitForLog("worker restarting");
+  await waitFor(
+    () => assignments(run).length > before && holds(run)?.join() === partitions.join(),
+    { what: `${run.name}'s new worker holds ${partitions}` },
+  );
+  await waitFor(() => fleet.handled().some((h) => h.run === run && h.value === "crash"), {
+    what: `${run.name}'s new worker handles the message its predecessor died on`,
+  });
 }
