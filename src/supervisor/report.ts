@@ -77,8 +77,9 @@ export function consumerReport(
     down: slots.filter((s) => s.handle === null && (!s.queued || s.held !== null) && !stopping)
       .map((s) => ({
         replica: s.replica,
-        reason: s.held ?? s.lastFailure ?? "the worker ended",
+        reason: s.held ?? s.parked ?? s.lastFailure ?? "the worker ended",
         held: s.held !== null,
+        parked: s.parked !== null,
       })),
     paused: handles.flatMap((h) =>
       [...h.paused].filter(([, p]) => p.until > now).map(([partition, p]) => ({

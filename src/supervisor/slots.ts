@@ -21,6 +21,8 @@ import { workerPermissions } from "./permissions.ts";
 import { addStats, emptyStats } from "./status.ts";
 import { WorkerHandle } from "./worker_handle.ts";
 
+/** The error of a worker whose static member's instance id another member holds. */
+const INSTANCE_ID_IN_USE = "InstanceIdInUseError";
 /** How often a held slot looks at its handler file again, ms. */
 const HELD_RECHECK_MS = 1_000;
 
@@ -43,6 +45,13 @@ export interface Slot {
   queued: boolean;
   /** Why its next worker waits: the handler on disk is not the version that was checked. */
   held: string | null;
+  /**
+   * Why it has no worker and starts none: another member holds its
+   * instance id (a second daemon with the same `kafka.instanceId`); taking
+   * it back would fence that one in turn. A reload that reconnects it, or
+   * a restart of the daemon, tries again.
+   */
+  parked: string | null;
 }
 
 /** What the control pass reads of a slot. */
@@ -164,6 +173,7 @@ export class Slots {
       retired: emptyStats(),
       queued: true,
       held: null,
+      parked: null,
     };
     this.#slots.set(slot.id, slot);
     this.queue(slot);
@@ -189,6 +199,7 @@ export class Slots {
   queue(slot: Slot): void {
     slot.queued = true;
     slot.restartAt = 0;
+    slot.parked = null;
     this.#runs.get(slot.consumer.name)?.settler.joining(slot.replica);
     this.#options.soon();
   }
@@ -287,6 +298,7 @@ export class Slots {
     slot.lastFailure = error ? error.message : reason;
     slot.handle?.terminate(reason);
     slot.handle = null;
+    if (error?.name === INSTANCE_ID_IN_USE) return this.#park(slot, error.message);
     // A static member is kept for its replacement, which rejoins with the same instance id.
     if (memberId !== null) {
       this.#options.evictions.evict(slot.consumer, slot.kafka, memberId, {
@@ -310,6 +322,19 @@ export class Slots {
       restarts: slot.restarts,
       delayMs: Math.round(delay),
     });
+  }
+
+  /** Leaves a slot without a worker: its instance id is another member's (see {@linkcode Slot.parked}). */
+  #park(slot: Slot, why: string): void {
+    slot.parked = why;
+    slot.restartAt = Infinity;
+    const run = this.#runs.get(slot.consumer.name)!;
+    run.send(run.settler.gone(slot.replica));
+    this.#options.logger.error(
+      "worker not restarted: its instance id is in use by another member; a reload that changes " +
+        "kafka.instanceId, or a restart of this daemon, tries again",
+      { consumer: slot.consumer.name, replica: slot.replica, reason: why },
+    );
   }
 
   /** Drains workers taken out of service; resolves true when all drained cleanly. */

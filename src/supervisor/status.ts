@@ -96,6 +96,8 @@ export interface DownReplica {
   reason: string;
   /** Not started on purpose (its handler is not the checked version): `waiting`, not `failed`. */
   held?: boolean;
+  /** Not restarted (another member holds its instance id): `failed`, and no restart is coming. */
+  parked?: boolean;
 }
 
 /** Inputs of {@linkcode consumerStatus} besides the consumer. */
@@ -176,7 +178,12 @@ function decideState(
     return { state: "failing", reason: `restarted too often lately: ${why}` };
   }
   const failed = down.find((d) => !d.held);
-  if (failed !== undefined) return { state: "failed", reason: `${failed.reason}; restarting` };
+  if (failed !== undefined) {
+    return {
+      state: "failed",
+      reason: failed.parked ? `${failed.reason}; not restarted` : `${failed.reason}; restarting`,
+    };
+  }
   if (down.length > 0) return { state: "waiting", reason: down[0]!.reason };
   if (states.includes("draining")) return { state: "draining", reason: "shutting down" };
   if (states.length > 0 && states.every((s) => s === "stopped" || s === "failed")) {
