@@ -50,6 +50,8 @@ export interface WorkerHandleOptions {
 /** A live worker and what it last reported. */
 export class WorkerHandle {
   readonly consumer: ConsumerConfig;
+  /** The cluster settings the worker was started with. */
+  readonly kafka: KafkaConfig;
   readonly replica: number;
   state: WorkerState = "starting";
   startedAt: number;
@@ -60,6 +62,8 @@ export class WorkerHandle {
   assigned: number[] = [];
   /** The worker's group member id, once it joined (balanced mode). */
   memberId: string | null = null;
+  /** The group generation (classic) or member epoch (consumer protocol) it last reported. */
+  groupGeneration: number | null = null;
   readonly progress = new Map<number, PartitionProgress>();
   lastError: ErrorData | null = null;
   /** What keeps the worker from connecting (missing topic, unreachable brokers); null once connected. */
@@ -83,6 +87,7 @@ export class WorkerHandle {
   constructor(options: WorkerHandleOptions) {
     const { consumer, replica, runtime, now } = options;
     this.consumer = consumer;
+    this.kafka = options.kafka;
     this.replica = replica;
     this.#now = now;
     this.startedAt = now();
@@ -156,7 +161,7 @@ export class WorkerHandle {
         this.problem = null;
         this.assigned = message.partitions;
         this.assignedGeneration = message.generation;
-        this.memberId = message.memberId ?? null;
+        this.memberId = message.memberId ?? this.memberId;
         for (const p of [...this.paused.keys()]) {
           if (!message.partitions.includes(p)) this.paused.delete(p);
         }
@@ -171,6 +176,10 @@ export class WorkerHandle {
         break;
       case "revoked":
         this.#log.info("partitions revoked", { partitions: message.partitions });
+        break;
+      case "membership":
+        this.memberId = message.memberId;
+        this.groupGeneration = message.generation;
         break;
       case "offsets":
         for (const p of message.partitions) this.progress.set(p.partition, p);

@@ -8,6 +8,7 @@
  * older leaves.
  */
 import assert from "node:assert/strict";
+import { describeConsumerGroup } from "../harness/consumer_group.ts";
 import { fixtureHandler } from "../harness/daemon.ts";
 import { getStatus, type HttpDaemon, startHttpDaemon } from "../harness/http.ts";
 import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
@@ -56,6 +57,26 @@ for (const protocol of ["classic", "consumer"] as const) {
             `${status.state}: ${status.reason}`,
         );
         await waitFor(() => holdsAll(winner), { what: "the winner holds every partition" });
+
+        // The winner's /status says who it is in the group, as the coordinator does.
+        const shown = await waitFor(async () => {
+          const c = (await getStatus(winner.url)).consumers[0]!;
+          return c.state === "running" ? c : null;
+        }, { what: "the winner runs" });
+        const [member] = shown.members;
+        assert.equal(shown.groupProtocol, protocol);
+        assert.equal(member?.instanceId, "x.c.0");
+        if (protocol === "consumer") {
+          const described = (await describeConsumerGroup(consumer.group)).members;
+          assert.deepEqual(
+            described.map((m) => [m.memberId, m.instanceId, m.memberEpoch]),
+            [[member!.memberId, "x.c.0", member!.generation]],
+          );
+        } else {
+          const described = (await admin.describeGroup(consumer.group)).members;
+          assert.deepEqual(described.map((m) => m.memberId), [member!.memberId]);
+          assert.ok(member!.generation! >= 1, `a generation: ${member!.generation}`);
+        }
 
         // No fight: the winner keeps its assignment, the loser is not restarted in a loop.
         const assigned = winner.daemon.logged("partitions assigned").length;
