@@ -115,6 +115,8 @@ export class ConsumerGroupMember {
   #stopped = false;
   /** The session stops: the member heartbeats on but reports no further change. */
   #frozen = false;
+  /** Bumped when the member loses its partitions: a reconcile begun before is void. */
+  #fences = 0;
 
   constructor(options: ConsumerGroupMemberOptions) {
     this.#options = options;
@@ -236,12 +238,15 @@ export class ConsumerGroupMember {
   #reconcile(): void {
     if (this.#reconciling || this.#target === null || this.#stopped || this.#frozen) return;
     const target = this.#target;
+    const fences = this.#fences;
     this.#target = null;
     this.#reconciling = true;
     this.#options.reconcile(target).then(
       () => {
         this.#reconciling = false;
         if (this.#stopped || this.#frozen) return;
+        // Lost meanwhile: it holds nothing of `target`; the answer to its join decides.
+        if (fences !== this.#fences) return this.#reconcile();
         const changed = target.join() !== this.#owned.join();
         this.#owned = target;
         if (changed) this.#beat();
@@ -306,6 +311,7 @@ export class ConsumerGroupMember {
       this.epoch = 0;
       this.#owned = [];
       this.#target = null;
+      this.#fences++;
       try {
         await this.#options.lose();
       } catch (loseError) {

@@ -188,6 +188,8 @@ class PlatformaticSession implements ConsumerSession {
   #releasing = new Set<FetchCursor>();
   /** Each cursor's batch being handled, if any. */
   #delivering = new Map<FetchCursor, Promise<void>>();
+  /** Bumped when the consumer-protocol member loses its partitions (a reconcile under way is void). */
+  #fences = 0;
 
   constructor(
     client: PlatformaticClient,
@@ -284,6 +286,7 @@ class PlatformaticSession implements ConsumerSession {
    */
   async #reconcile(target: number[]): Promise<void> {
     if (!this.#running) return;
+    const fences = this.#fences;
     const released = [...this.#cursors.values()].filter((c) => !target.includes(c.partition));
     if (released.length > 0) {
       this.#options.onRebalancing?.();
@@ -294,7 +297,8 @@ class PlatformaticSession implements ConsumerSession {
           this.#log.warn("commit before releasing partitions failed", errorFields(error))
         );
       }
-      if (!this.#running) return;
+      // Stopping, or fenced meanwhile (the partitions are lost; the rejoin decides anew).
+      if (!this.#running || fences !== this.#fences) return;
     }
     const held = [...this.#cursors.keys()].sort((a, b) => a - b);
     if (this.#generation > 0 && released.length === 0 && held.join() === target.join()) return;
@@ -335,6 +339,7 @@ class PlatformaticSession implements ConsumerSession {
    * the member joins again for a new assignment.
    */
   async #lose(): Promise<void> {
+    this.#fences++;
     const lost = [...this.#cursors.values()];
     this.#gone = true;
     for (const cursor of lost) this.#releasing.add(cursor);
