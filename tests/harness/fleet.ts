@@ -202,3 +202,17 @@ export async function crashWorker(
     what: `${run.name}'s new worker handles the message its predecessor died on`,
   });
 }
+
+/** The partitions any run's worker gave up between `from` and `to` (epoch ms). */
+export function revokedBetween(fleet: Fleet, from: number, to: number): Set<number> {
+  return new Set(
+    fleet.runs.flatMap((run) =>
+      run.process.logged("partitions revoked")
+        .filter((r) => {
+          const at = Date.parse(String(r.time));
+          return at >= from && at <= to;
+        })
+        .flatMap((r) => r.partitions as number[])
+    ),
+  );
+}
