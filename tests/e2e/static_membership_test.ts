@@ -3,8 +3,9 @@
  * 4-partition topic under steady load. A daemon restarted within the
  * session timeout (SIGTERM, or SIGKILL) takes its own partitions back and
  * the other daemon sees no rebalance; a daemon that stays away longer than
- * the session timeout has its partitions handed over, and not before.
- * Nothing produced is lost.
+ * the session timeout has its partitions handed over, and not before (and
+ * gets a share back through a rebalance when it returns). Nothing produced
+ * is lost.
  */
 import assert from "node:assert/strict";
 import {
@@ -117,6 +118,14 @@ Deno.test("static membership (classic): a daemon restarted within the session ti
         },
       );
 
+      await t.step(
+        "a comes back after the session timeout: a rebalance gives it a share again",
+        async () => {
+          a = await fleet.start("a");
+          await shared(a, b);
+        },
+      );
+
       const sent = await load.stop();
       stopped = true;
       await waitFor(() => new Set(fleet.handled().map((h) => h.value)).size === sent + 1, {
@@ -127,6 +136,51 @@ Deno.test("static membership (classic): a daemon restarted within the session ti
       if (!stopped) await load.stop();
       await fleet.kill();
       await crash.remove();
+    }
+  });
+});
+
+/** The broker's group.consumer.session.timeout.ms (Kafka's default; the dev broker keeps it). */
+const CONSUMER_SESSION_TIMEOUT_MS = 45_000;
+
+Deno.test({
+  name:
+    "static membership (consumer protocol): a SIGKILLed daemon restarted at once waits for its predecessor's session to end; its partitions are not handed over before",
+  ignore: Deno.env.get("CONSUMERD_LONG_TESTS") !== "1",
+}, async () => {
+  await withTopic({ partitions: PARTITIONS, prefix: "static848" }, async ({ topic, admin }) => {
+    const fleet = new Fleet({ group: uniqueName("g"), topic, protocol: "consumer", static: true });
+    const load = steadyLoad(admin, topic, { batch: 4, intervalMs: 100, partitions: PARTITIONS });
+    let stopped = false;
+    try {
+      const b = await fleet.start("b");
+      let a = await fleet.start("a");
+      const [heldA] = await shared(a, b);
+      const bAssignments = assignments(b).length;
+      a.process.kill("SIGKILL");
+      await a.process.exited();
+      const killedAt = Date.now();
+      await sleep(2_000);
+      a = await fleet.start("a");
+      await a.process.waitForLog("the instance id is held by another member; trying again");
+      // Until the broker expires the killed member, nobody reads its partitions.
+      await sleep(CONSUMER_SESSION_TIMEOUT_MS - 8_000);
+      assert.equal(assignments(b).length, bAssignments, "b got nothing of a's before the timeout");
+      assert.deepEqual(holds(a), null, "nor did a's new run");
+      const [, heldB] = await shared(a, b);
+      const movedMs = Date.now() - killedAt;
+      console.log(
+        `a's predecessor expired and a holds ${holds(a)} (it held ${heldA}), b ${heldB}, ` +
+          `${movedMs} ms after the kill`,
+      );
+      const sent = await load.stop();
+      stopped = true;
+      await waitFor(() => new Set(fleet.handled().map((h) => h.value)).size === sent, {
+        what: `all ${sent} messages handled`,
+      });
+    } finally {
+      if (!stopped) await load.stop();
+      await fleet.kill();
     }
   });
 });
