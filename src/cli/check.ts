@@ -7,7 +7,8 @@ import { relative } from "node:path";
 import process from "node:process";
 import { ConfigError, formatIssue } from "../config/error.ts";
 import { loadConfigFile } from "../config/load.ts";
-import type { ConsumerConfig } from "../config/types.ts";
+import { groupInstanceId, groupProtocolOf } from "../config/membership.ts";
+import type { ConsumerConfig, KafkaConfig } from "../config/types.ts";
 
 /** Where a command writes its lines (stdout and stderr by default). */
 export interface CommandOutput {
@@ -26,7 +27,11 @@ export interface CommandOutput {
  * summarizeConsumer(config.consumers[0], "/srv");
  * ```
  */
-export function summarizeConsumer(consumer: ConsumerConfig, cwd: string): string {
+export function summarizeConsumer(
+  consumer: ConsumerConfig,
+  cwd: string,
+  kafka?: KafkaConfig,
+): string {
   const fields = [
     `group=${consumer.group}`,
     `topic=${consumer.topic}`,
@@ -37,9 +42,31 @@ export function summarizeConsumer(consumer: ConsumerConfig, cwd: string): string
     `resetOffsetOnStart=${consumer.resetOffsetOnStart}`,
     `commit=${consumer.commit.mode === "auto" ? `auto/${consumer.commit.intervalMs}ms` : "manual"}`,
     `deadLetterTopic=${consumer.deadLetterTopic ?? "none"}`,
+    ...(kafka === undefined ? [] : membership(consumer, kafka)),
     `handler=${relative(cwd, consumer.handler)}`,
   ];
   return `${consumer.name} ${fields.join(" ")}`;
+}
+
+/**
+ * How a balanced consumer joins its group: protocol, static or dynamic
+ * (with its workers' instance ids), and the session timeout that bounds a
+ * restart — `kafka.sessionTimeoutMs` under the classic protocol, the
+ * broker's own under the consumer protocol (which has no field for it).
+ */
+function membership(consumer: ConsumerConfig, kafka: KafkaConfig): string[] {
+  if (consumer.mode !== "balanced") return [];
+  const protocol = groupProtocolOf(consumer, kafka);
+  const first = groupInstanceId(consumer, kafka, 0);
+  const ids = consumer.replicas > 1 ? `${first}-${consumer.replicas - 1}` : first;
+  return [
+    `membership=${protocol},${first === null ? "dynamic" : `static:${ids}`}`,
+    `sessionTimeout=${
+      protocol === "classic"
+        ? `${kafka.sessionTimeoutMs}ms`
+        : "broker:group.consumer.session.timeout.ms"
+    }`,
+  ];
 }
 
 /**
@@ -60,7 +87,7 @@ export async function checkCommand(
     const config = await loadConfigFile(args.config);
     out("ok");
     const cwd = process.cwd();
-    for (const consumer of config.consumers) out(summarizeConsumer(consumer, cwd));
+    for (const consumer of config.consumers) out(summarizeConsumer(consumer, cwd, config.kafka));
     return 0;
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
