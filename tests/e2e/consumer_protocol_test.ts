@@ -17,6 +17,8 @@ import {
   type FleetRun,
   holds,
   longestGap,
+  resumedAt,
+  sharing,
 } from "../harness/fleet.ts";
 import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
@@ -27,12 +29,8 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until `runs` share every partition, each holding some; returns who holds what. */
 async function spread(runs: FleetRun[]): Promise<Map<FleetRun, number[]>> {
-  return await waitFor(() => {
-    const held = runs.map((r) => holds(r) ?? []);
-    if (held.some((h) => h.length === 0)) return null;
-    if (new Set(held.flat()).size !== PARTITIONS || held.flat().length !== PARTITIONS) return null;
-    return new Map(runs.map((r, i) => [r, held[i]!]));
-  }, { what: `${runs.map((r) => r.name)} share the partitions`, timeoutMs: 60_000 });
+  const held = await sharing(runs, PARTITIONS);
+  return new Map(runs.map((r, i) => [r, held[i]!]));
 }
 
 Deno.test("consumer protocol with static membership: a joining daemon moves only its share and the rest never stops; a restart within the session timeout moves nothing; nothing lost or handled twice", async (t) => {
@@ -93,14 +91,7 @@ Deno.test("consumer protocol with static membership: a joining daemon moves only
           await waitFor(() => holds(b)?.join() === held.get("b")!.join(), {
             what: "b holds its partitions again",
           });
-          const resumedMs = await waitFor(() => {
-            const firsts = held.get("b")!.map((p) =>
-              fleet.handled().find((h) => h.run === b && h.partition === p)?.at
-            );
-            return firsts.every((at) => at !== undefined)
-              ? Math.max(...firsts as number[]) - b.startedAt
-              : null;
-          }, { what: "b handles each of its partitions" });
+          const resumedMs = await resumedAt(fleet, b, held.get("b")!) - b.startedAt;
           await sleep(1_000);
           const handled = fleet.handled();
           const others = [...held].filter(([name]) => name !== "b").flatMap(([, ps]) => ps);

@@ -21,7 +21,14 @@
  */
 import assert from "node:assert/strict";
 import type { DaemonRuntime } from "../harness/daemon.ts";
-import { Fleet, type FleetRun, holds, longestGap, revokedBetween } from "../harness/fleet.ts";
+import {
+  Fleet,
+  type FleetRun,
+  holds,
+  longestGap,
+  resumedAt,
+  revokedBetween,
+} from "../harness/fleet.ts";
 import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
 const PARTITIONS = 6;
@@ -100,12 +107,7 @@ async function rollingRestart(
           const run: FleetRun = await fleet.start(name);
           const after = await settled(fleet);
           const mine = [...after].filter(([, n]) => n === name).map(([p]) => p);
-          const resumedAt = await waitFor(() => {
-            const firsts = mine.map((p) =>
-              fleet.handled().find((h) => h.run === run && h.partition === p)?.at
-            );
-            return firsts.every((t) => t !== undefined) ? Math.max(...firsts as number[]) : null;
-          }, { what: `${name} handles each of its partitions` });
+          const resumed = await resumedAt(fleet, run, mine);
           const until = Date.now();
           const handled = fleet.handled();
           const gap = (ps: number[]) =>
@@ -127,7 +129,7 @@ async function rollingRestart(
             othersGapMs: stayed.length === 0 ? null : gap(stayed),
             othersMovedGapMs: moved.length === 0 ? null : gap(moved),
             restartedGapMs: gap([...before].filter(([, n]) => n === name).map(([p]) => p)),
-            resumedMs: resumedAt - run.startedAt,
+            resumedMs: resumed - run.startedAt,
             changedOwner: [...after].filter(([p, n]) => before.get(p) !== n).map(([p]) => p),
             duplicates,
           });

@@ -15,6 +15,8 @@ import {
   Fleet,
   type FleetRun,
   holds,
+  resumedAt,
+  sharing,
 } from "../harness/fleet.ts";
 import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
@@ -24,21 +26,13 @@ const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 /** Waits until `a` and `b` share every partition; returns what each holds. */
 async function shared(a: FleetRun, b: FleetRun): Promise<[number[], number[]]> {
-  return await waitFor(() => {
-    const [ha, hb] = [holds(a), holds(b)];
-    if (ha === null || hb === null || ha.length === 0 || hb.length === 0) return null;
-    return ha.length + hb.length === PARTITIONS ? [ha, hb] as [number[], number[]] : null;
-  }, { what: "a and b share the partitions", timeoutMs: 60_000 });
+  const [heldA, heldB] = await sharing([a, b], PARTITIONS);
+  return [heldA!, heldB!];
 }
 
 /** Waits until `run` handled a message of each of `partitions`; returns how long after its start, ms. */
 async function resumed(fleet: Fleet, run: FleetRun, partitions: number[]): Promise<number> {
-  const first = await waitFor(() => {
-    const mine = fleet.handled().filter((h) => h.run === run);
-    const at = partitions.map((p) => mine.find((h) => h.partition === p)?.at);
-    return at.every((t) => t !== undefined) ? Math.max(...at as number[]) : null;
-  }, { what: `${run.name} handles each of ${partitions}`, timeoutMs: 30_000 });
-  return first - run.startedAt;
+  return await resumedAt(fleet, run, partitions) - run.startedAt;
 }
 
 Deno.test("static membership (classic): a daemon restarted within the session timeout takes its partitions back with no rebalance of the other; one that stays away is replaced after the timeout", async (t) => {

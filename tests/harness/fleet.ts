@@ -216,3 +216,27 @@ export function revokedBetween(fleet: Fleet, from: number, to: number): Set<numb
     ),
   );
 }
+
+/** Waits until `runs` hold all `partitions` partitions between them, each some; returns what each holds. */
+export async function sharing(runs: FleetRun[], partitions: number): Promise<number[][]> {
+  return await waitFor(() => {
+    const held = runs.map((r) => holds(r) ?? []);
+    if (held.some((h) => h.length === 0)) return null;
+    const all = held.flat();
+    return all.length === partitions && new Set(all).size === partitions ? held : null;
+  }, { what: `${runs.map((r) => r.name)} share the partitions`, timeoutMs: 60_000 });
+}
+
+/** Waits until `run` handled a message of each of `partitions`; returns when (epoch ms). */
+export async function resumedAt(
+  fleet: Fleet,
+  run: FleetRun,
+  partitions: number[],
+): Promise<number> {
+  return await waitFor(() => {
+    const at = partitions.map((p) =>
+      fleet.handled().find((h) => h.run === run && h.partition === p)?.at
+    );
+    return at.every((t) => t !== undefined) ? Math.max(...at as number[]) : null;
+  }, { what: `${run.name} handles each of ${partitions}`, timeoutMs: 30_000 });
+}

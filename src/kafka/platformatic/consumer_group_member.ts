@@ -17,7 +17,7 @@
 import { errorFields, type Logger } from "../../log.ts";
 import { InstanceIdInUseError, type PartitionOffset } from "../session.ts";
 import { backoffDelay } from "../../backoff.ts";
-import { errorIds, type PlatformaticClient } from "./client.ts";
+import { errorIds, isRetriable, type PlatformaticClient } from "./client.ts";
 
 /** Leave the group (epoch -1), or, for a static member, leave for a while (-2). */
 const LEAVE = -1;
@@ -351,15 +351,6 @@ export class ConsumerGroupMember {
     if (this.#timer !== null) clearTimeout(this.#timer);
     this.#options.onFatal(error);
   }
-}
-
-/** Whether trying again may succeed: a passing network or coordinator problem. */
-function isRetriable(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const e = error as { canRetry?: unknown; errors?: unknown; name?: unknown };
-  if (e.canRetry === true) return true;
-  if (e.name === "NetworkError" || e.name === "TimeoutError") return true;
-  return Array.isArray(e.errors) && e.errors.some(isRetriable);
 }
 
 /** A clear error when the brokers do not speak the consumer group protocol, else null. */

@@ -37,7 +37,7 @@ import {
   type StopOptions,
   tagHeartbeatFailure,
 } from "../session.ts";
-import { type FetchResponse, PlatformaticClient } from "./client.ts";
+import { type FetchResponse, isRetriable, PlatformaticClient } from "./client.ts";
 import { ConsumerGroupMember } from "./consumer_group_member.ts";
 import { groupTiming } from "../group_timing.ts";
 import { type PartitionRecords, partitionRecords } from "./records.ts";
@@ -806,13 +806,4 @@ function responseOf(error: unknown): FetchResponse | undefined {
       Array.isArray((response as FetchResponse).responses)
     ? response as FetchResponse
     : undefined;
-}
-
-/** Whether the library says the operation may succeed when tried again. */
-function isRetriable(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const e = error as { canRetry?: unknown; errors?: unknown; name?: unknown };
-  if (e.canRetry === true) return true;
-  if (e.name === "NetworkError" || e.name === "TimeoutError") return true;
-  return Array.isArray(e.errors) && e.errors.some(isRetriable);
 }

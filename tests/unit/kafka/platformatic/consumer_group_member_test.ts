@@ -6,7 +6,10 @@
  * member sends is recorded.
  */
 import assert from "node:assert/strict";
-import { ConsumerGroupMember } from "../../../../src/kafka/platformatic/consumer_group_member.ts";
+import {
+  ConsumerGroupMember,
+  type ConsumerGroupMemberOptions,
+} from "../../../../src/kafka/platformatic/consumer_group_member.ts";
 import type { PlatformaticClient } from "../../../../src/kafka/platformatic/client.ts";
 import { createLogger } from "../../../../src/log.ts";
 
@@ -63,6 +66,25 @@ function deferred() {
   return { promise, resolve };
 }
 
+/** A dynamic member of the scripted broker's group, with these session callbacks. */
+function memberOf(
+  client: PlatformaticClient,
+  session: Pick<ConsumerGroupMemberOptions, "reconcile" | "lose">,
+): ConsumerGroupMember {
+  return new ConsumerGroupMember({
+    client,
+    topicId: TOPIC_ID,
+    daemonInstanceId: "",
+    serverAssignor: null,
+    rebalanceTimeoutMs: 60_000,
+    logger: createLogger({ level: "error" }),
+    ...session,
+    onMembership: () => {},
+    onWaiting: () => {},
+    onFatal: (error) => assert.fail(`fatal: ${error}`),
+  });
+}
+
 const until = async (fn: () => boolean, what: string) => {
   for (let i = 0; i < 200 && !fn(); i++) await new Promise((r) => setTimeout(r, 5));
   assert.ok(fn(), what);
@@ -76,21 +98,12 @@ Deno.test("ConsumerGroupMember tells the broker a partition is released only onc
   ]);
   const targets: number[][] = [];
   const release = deferred();
-  const member = new ConsumerGroupMember({
-    client,
-    topicId: TOPIC_ID,
-    daemonInstanceId: "",
-    serverAssignor: null,
-    rebalanceTimeoutMs: 60_000,
-    logger: createLogger({ level: "error" }),
+  const member = memberOf(client, {
     reconcile: (target) => {
       targets.push(target);
       return target.length === 2 ? release.promise : Promise.resolve();
     },
     lose: () => Promise.resolve(),
-    onMembership: () => {},
-    onWaiting: () => {},
-    onFatal: (error) => assert.fail(`fatal: ${error}`),
   });
   member.start();
   await until(() => targets.length === 2, "reconcile asked for [0, 1]");
@@ -118,13 +131,7 @@ Deno.test("ConsumerGroupMember: a fence while a release drains voids that releas
   const targets: number[][] = [];
   const events: string[] = [];
   const release = deferred();
-  const member = new ConsumerGroupMember({
-    client,
-    topicId: TOPIC_ID,
-    daemonInstanceId: "",
-    serverAssignor: null,
-    rebalanceTimeoutMs: 60_000,
-    logger: createLogger({ level: "error" }),
+  const member = memberOf(client, {
     reconcile: (target) => {
       targets.push(target);
       events.push(`reconcile ${target}`);
@@ -134,9 +141,6 @@ Deno.test("ConsumerGroupMember: a fence while a release drains voids that releas
       events.push("lose");
       return Promise.resolve();
     },
-    onMembership: () => {},
-    onWaiting: () => {},
-    onFatal: (error) => assert.fail(`fatal: ${error}`),
   });
   member.start();
   await until(() => events.includes("lose"), "the fence arrives while 2 drains");
