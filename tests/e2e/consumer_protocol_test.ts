@@ -7,7 +7,7 @@
  * is released only after its last handled offset was committed.
  */
 import assert from "node:assert/strict";
-import { describeConsumerGroup } from "../harness/consumer_group.ts";
+import { commitOffsets, describeConsumerGroup } from "../harness/consumer_group.ts";
 import {
   assignments,
   crashingOnce,
@@ -20,12 +20,24 @@ import {
   resumedAt,
   sharing,
 } from "../harness/fleet.ts";
-import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import {
+  BROKERS,
+  produceNumbered,
+  steadyLoad,
+  uniqueName,
+  waitFor,
+  withTopic,
+} from "../harness/kafka.ts";
+import { type DaemonProcess, fixtureHandler, startDaemon, writeConfig } from "../harness/daemon.ts";
+import { API } from "../harness/kafka_frames.ts";
+import { startKafkaProxy } from "../harness/kafka_proxy.ts";
 
 const PARTITIONS = 6;
 /** The longest a partition that does not move may go without a handled message, ms. */
 const KEPT_PAUSE_MS = 1_000;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+const range = (from: number, to: number) =>
+  Array.from({ length: to - from }, (_, i) => String(from + i));
 
 /** Waits until `runs` share every partition, each holding some; returns who holds what. */
 async function spread(runs: FleetRun[]): Promise<Map<FleetRun, number[]>> {
@@ -152,6 +164,64 @@ Deno.test("consumer protocol with static membership: a joining daemon moves only
       if (!stopped) await load.stop();
       await fleet.kill();
       await crash.remove();
+    }
+  });
+});
+
+/** How long the proxy holds back the first daemon's commits, ms: longer than a heartbeat interval (5 s). */
+const COMMIT_HELD_MS = 10_000;
+
+Deno.test({
+  name:
+    "consumer protocol: a partition is released only after the commits already on their way (its start position's, held back 10 s): its next owner's committed offset is not moved back",
+  ignore: Deno.env.get("CONSUMERD_LONG_TESTS") !== "1",
+}, async () => {
+  await withTopic({ partitions: 2, prefix: "kip848-late" }, async ({ topic, admin }) => {
+    const group = uniqueName("g");
+    await produceNumbered(admin, topic, { count: 40, partitions: 2 }); // 0..19 on each
+    await commitOffsets(group, topic, [0, 1].map((partition) => ({ partition, offset: "10" })));
+    const proxy = await startKafkaProxy();
+    const config = (name: string, brokers: string[]) =>
+      writeConfig({
+        kafka: { brokers, clientId: name, engine: "platformatic", groupProtocol: "consumer" },
+        http: { listen: false },
+        consumers: [{ name: "c", group, topic, handler: fixtureHandler("record.ts") }],
+      });
+    const daemons: DaemonProcess[] = [];
+    try {
+      proxy.delay(API.offsetCommit, COMMIT_HELD_MS);
+      const a = startDaemon(await config("a", proxy.brokers));
+      daemons.push(a);
+      await a.waitForLog("partitions assigned", { where: (r) => String(r.partitions) === "0,1" });
+      const b = startDaemon(await config("b", BROKERS));
+      daemons.push(b);
+      await waitFor(() => b.handled().length >= 10, {
+        what: "b handles the 10 messages of the partition a gave up",
+        timeoutMs: 60_000,
+      });
+      const moved = b.handled()[0]!.partition;
+      await waitFor(async () => {
+        const committed = await admin.committed(group, topic);
+        return committed.find((c) => c.partition === moved)?.offset === "20";
+      }, { what: "b commits 20 on the partition it got" });
+      // a's commits sent before it released the partition, and any sent again (a stale epoch is
+      // refused and retried under the new one, held back again), have all been answered by now.
+      await sleep(2 * COMMIT_HELD_MS);
+      await waitFor(() => proxy.requests(API.offsetCommit).every((r) => r.answeredAt !== null), {
+        what: "a's held-back commits answered",
+        timeoutMs: 30_000,
+      });
+      const committed = await admin.committed(group, topic);
+      assert.equal(
+        committed.find((c) => c.partition === moved)?.offset,
+        "20",
+        "a's commit of the partition's start position landed after b's offsets",
+      );
+      assert.deepEqual(b.handled().map((h) => h.offset), range(10, 20));
+    } finally {
+      for (const d of daemons) d.kill("SIGKILL");
+      await Promise.all(daemons.map((d) => d.exited()));
+      proxy.close();
     }
   });
 });

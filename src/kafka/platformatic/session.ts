@@ -190,6 +190,8 @@ class PlatformaticSession implements ConsumerSession {
   #delivering = new Map<FetchCursor, Promise<void>>();
   /** Bumped when the consumer-protocol member loses its partitions (a reconcile under way is void). */
   #fences = 0;
+  /** Cursors of released partitions: commits asked for after their last one leave them out. */
+  #sealed = new WeakSet<FetchCursor>();
 
   constructor(
     client: PlatformaticClient,
@@ -292,11 +294,16 @@ class PlatformaticSession implements ConsumerSession {
       this.#options.onRebalancing?.();
       for (const cursor of released) this.#releasing.add(cursor);
       await Promise.all(released.map((c) => this.#delivering.get(c)));
-      if (this.#options.autoCommit && !this.#closed) {
-        await this.#commit(uncommittedPositions(released)).catch((error) =>
-          this.#log.warn("commit before releasing partitions failed", errorFields(error))
-        );
-      }
+      const last = this.#options.autoCommit && !this.#closed
+        ? this.#commit(uncommittedPositions(released), { releasing: true })
+        : Promise.resolve();
+      // Every commit asked for after this one leaves these partitions out: once released they
+      // are another member's, and a late commit would move that member's offset.
+      for (const cursor of released) this.#sealed.add(cursor);
+      await last.catch((error) =>
+        this.#log.warn("commit before releasing partitions failed", errorFields(error))
+      );
+      await this.#commits.catch(() => {}); // and every commit asked for before it landed
       // Stopping, or fenced meanwhile (the partitions are lost; the rejoin decides anew).
       if (!this.#running || fences !== this.#fences) return;
     }
@@ -747,9 +754,14 @@ class PlatformaticSession implements ConsumerSession {
 
   /**
    * Commits under the current generation (the member's epoch when it is
-   * sent, with the consumer protocol), after every commit already under way.
+   * sent, with the consumer protocol), after every commit already under way;
+   * without the partitions released meanwhile (but for the `releasing`
+   * commit, their last).
    */
-  #commit(offsets: PartitionOffset[]): Promise<void> {
+  #commit(
+    offsets: PartitionOffset[],
+    { releasing = false }: { releasing?: boolean } = {},
+  ): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("Cannot commit: the session is stopped"));
     if (offsets.length === 0) return Promise.resolve();
     const cursors = this.#cursors;
@@ -757,10 +769,14 @@ class PlatformaticSession implements ConsumerSession {
     const memberId = this.#memberId;
     const member = this.#member;
     const done = this.#commits.catch(() => {}).then(async () => {
-      if (member === null) await this.#client.commit(generation, memberId, offsets);
-      else await member.commit(offsets);
-      markCommitted(cursors, offsets);
-      this.#options.onCommitted(offsets);
+      const sent = releasing
+        ? offsets
+        : offsets.filter((o) => !this.#sealed.has(cursors.get(o.partition)!));
+      if (sent.length === 0) return;
+      if (member === null) await this.#client.commit(generation, memberId, sent);
+      else await member.commit(sent);
+      markCommitted(cursors, sent);
+      this.#options.onCommitted(sent);
     });
     this.#commits = done;
     return done;
