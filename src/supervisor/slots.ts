@@ -267,12 +267,13 @@ export class Slots {
     // A place among the workers loading at once is free: the next queued one starts now.
     if (message.type === "loaded") this.#options.soon();
     if (message.type === "stopped") {
-      // Drained, but kafkajs was still rejoining a rebalance when it had to leave
-      // (also for a worker a reload took out of service).
+      // Drained, but leaving did not finish in time (kafkajs was still rejoining a rebalance,
+      // a coordinator was slow; also for a worker a reload took out of service): a static
+      // member that was to stay leaves for a while on its behalf instead.
       if (message.evict !== undefined) {
         this.#options.evictions.evict(slot.consumer, slot.kafka, message.evict, {
           replica: slot.replica,
-          leave: true,
+          leave: slot.handle?.leaving ?? true,
         });
       }
       return;

@@ -77,6 +77,8 @@ export class WorkerHandle {
   readonly paused = new Map<number, { reason: string; until: number }>();
   /** Set when the worker threw, crashed fatally or stopped itself. */
   dead: string | null = null;
+  /** Whether its drain leaves the group (false on a shutdown: a static member stays). */
+  leaving = true;
   #worker: Worker;
   #stopped: Promise<void>;
   #draining: Promise<boolean> | null = null;
@@ -235,6 +237,7 @@ export class WorkerHandle {
    */
   drain(deadlineMs: number, { leave = true }: { leave?: boolean } = {}): Promise<boolean> {
     // A worker is stopped once: a second caller (shutdown during a reload's drain) shares it.
+    if (this.#draining === null) this.leaving = leave;
     this.#draining ??= this.#drain(deadlineMs, leave);
     return this.#draining;
   }

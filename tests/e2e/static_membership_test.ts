@@ -19,6 +19,8 @@ import {
   sharing,
 } from "../harness/fleet.ts";
 import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import { describeConsumerGroup } from "../harness/consumer_group.ts";
+import { startKafkaProxy } from "../harness/kafka_proxy.ts";
 
 const PARTITIONS = 4;
 const SESSION_TIMEOUT_MS = 8_000;
@@ -175,6 +177,53 @@ Deno.test({
     } finally {
       if (!stopped) await load.stop();
       await fleet.kill();
+    }
+  });
+});
+
+/** ConsumerGroupHeartbeat's API key. */
+const CONSUMER_GROUP_HEARTBEAT = 68;
+
+Deno.test({
+  name:
+    "static membership (consumer protocol): a shutdown whose leave-for-a-while takes long is not turned into a removal; the restart still takes the partitions back with no rebalance",
+  ignore: Deno.env.get("CONSUMERD_LONG_TESTS") !== "1",
+}, async () => {
+  await withTopic({ partitions: PARTITIONS, prefix: "static-slow" }, async ({ topic, admin }) => {
+    const group = uniqueName("g");
+    const proxy = await startKafkaProxy();
+    const fleet = new Fleet({ group, topic, protocol: "consumer", static: true });
+    const slow = new Fleet({
+      group,
+      topic,
+      protocol: "consumer",
+      static: true,
+      brokers: proxy.brokers,
+    });
+    try {
+      const b = await fleet.start("b");
+      let a = await slow.start("a");
+      const [heldA] = await sharing([a, b], PARTITIONS);
+      const epochB = (await describeConsumerGroup(group)).members
+        .find((m) => m.instanceId === "b.c.0")!.memberEpoch;
+      // The coordinator answers a's heartbeats 5 s late: its leave-for-a-while outlasts the
+      // worker's 3 s wait for leaving.
+      proxy.delay(CONSUMER_GROUP_HEARTBEAT, 5_000);
+      assert.equal(await a.process.stop(), 0);
+      proxy.delay(CONSUMER_GROUP_HEARTBEAT, 0);
+      assert.equal(a.process.logged("dead worker's group member removed").length, 0, "not removed");
+      a = await slow.start("a");
+      await waitFor(() => holds(a)?.join() === heldA!.join(), {
+        what: "a holds its partitions again",
+        timeoutMs: 30_000,
+      });
+      const after = (await describeConsumerGroup(group)).members
+        .find((m) => m.instanceId === "b.c.0")!.memberEpoch;
+      assert.equal(after, epochB, "b's member epoch did not change: no rebalance");
+    } finally {
+      await fleet.kill();
+      await slow.kill();
+      proxy.close();
     }
   });
 });

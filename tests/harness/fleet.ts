@@ -31,6 +31,8 @@ export interface FleetOptions {
   consumer?: Record<string, unknown>;
   /** Environment variables of every daemon. */
   env?: Record<string, string>;
+  /** The bootstrap brokers (default: the test broker's). */
+  brokers?: string[];
 }
 
 /** One run of a named daemon. */
@@ -68,7 +70,7 @@ export class Fleet {
       const { group, topic, protocol, sessionTimeoutMs } = this.#options;
       config = await writeConfig({
         kafka: {
-          brokers: BROKERS,
+          brokers: this.#options.brokers ?? BROKERS,
           clientId: name,
           engine: "platformatic",
           groupProtocol: protocol,
