@@ -20,7 +20,7 @@ const OUTAGE_MS = 8_000;
 for (const protocol of ["classic", "consumer"] as const) {
   Deno.test({
     name:
-      `the broker restarts under static members (${protocol} protocol): they carry on; nothing lost or handled twice`,
+      `the broker restarts under static members (${protocol} protocol): they carry on; nothing lost or handled twice (long)`,
     ignore: Deno.env.get("CONSUMERD_LONG_TESTS") !== "1",
   }, async () => {
     const broker = brokerOptions();

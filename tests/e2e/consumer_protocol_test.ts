@@ -173,7 +173,7 @@ const COMMIT_HELD_MS = 10_000;
 
 Deno.test({
   name:
-    "consumer protocol: a partition is released only after the commits already on their way (its start position's, held back 10 s): its next owner's committed offset is not moved back",
+    "consumer protocol: a partition is released only after the commits already on their way (its start position's, held back 10 s): its next owner's committed offset is not moved back (long)",
   ignore: Deno.env.get("CONSUMERD_LONG_TESTS") !== "1",
 }, async () => {
   await withTopic({ partitions: 2, prefix: "kip848-late" }, async ({ topic, admin }) => {

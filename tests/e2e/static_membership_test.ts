@@ -141,7 +141,7 @@ const CONSUMER_SESSION_TIMEOUT_MS = 45_000;
 
 Deno.test({
   name:
-    "static membership (consumer protocol): a SIGKILLed daemon restarted at once waits for its predecessor's session to end; its partitions are not handed over before",
+    "static membership (consumer protocol): a SIGKILLed daemon restarted at once waits for its predecessor's session to end; its partitions are not handed over before (long)",
   ignore: Deno.env.get("CONSUMERD_LONG_TESTS") !== "1",
 }, async () => {
   await withTopic({ partitions: PARTITIONS, prefix: "static848" }, async ({ topic, admin }) => {
@@ -186,7 +186,7 @@ const CONSUMER_GROUP_HEARTBEAT = 68;
 
 Deno.test({
   name:
-    "static membership (consumer protocol): a shutdown whose leave-for-a-while takes long is not turned into a removal; the restart still takes the partitions back with no rebalance",
+    "static membership (consumer protocol): a shutdown whose leave-for-a-while takes long is not turned into a removal; the restart still takes the partitions back with no rebalance (long)",
   ignore: Deno.env.get("CONSUMERD_LONG_TESTS") !== "1",
 }, async () => {
   await withTopic({ partitions: PARTITIONS, prefix: "static-slow" }, async ({ topic, admin }) => {

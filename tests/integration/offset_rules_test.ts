@@ -161,112 +161,117 @@ function protocolOf(protocol: Protocol) {
 
 for (const { engine, mode, reset, protocol } of [...CASES, ...CONSUMER_PROTOCOL_CASES]) {
   const by = protocol === "classic" ? "" : `, ${protocol} protocol`;
-  Deno.test(`start table (${engine}, ${mode}${by}, ${reset}): reset on start, committed, none, out of range — 3 partitions`, async (t) => {
-    const { fields, check } = protocolOf(protocol);
-    await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
-      await produceNumbered(admin, topic, { count: 12, partitions: 3 }); // 4 per partition: 0..3
-      const resetTo = reset === "earliest" ? "0" : "4";
+  Deno.test(
+    `start table (${engine}, ${mode}${by}, ${reset}): reset on start, committed, none, out of range — 3 partitions${
+      protocol === "consumer" && reset === "latest" ? " (long)" : ""
+    }`,
+    async (t) => {
+      const { fields, check } = protocolOf(protocol);
+      await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
+        await produceNumbered(admin, topic, { count: 12, partitions: 3 }); // 4 per partition: 0..3
+        const resetTo = reset === "earliest" ? "0" : "4";
 
-      /** Checks where each partition started (its "partition reset" log), what was read, and the final commit. */
-      const expectStarts = async (d: DaemonProcess, group: string, reason: string) => {
-        assert.deepEqual(
-          d.logged("partition reset").map((r) => [r.partition, r.offset, r.reason]).sort(),
-          [0, 1, 2].map((p) => [p, resetTo, reason]),
+        /** Checks where each partition started (its "partition reset" log), what was read, and the final commit. */
+        const expectStarts = async (d: DaemonProcess, group: string, reason: string) => {
+          assert.deepEqual(
+            d.logged("partition reset").map((r) => [r.partition, r.offset, r.reason]).sort(),
+            [0, 1, 2].map((p) => [p, resetTo, reason]),
+          );
+          if (reset === "earliest") {
+            await waitFor(() => d.handled().length === 12, { what: "12 messages" });
+            for (const p of [0, 1, 2]) assert.deepEqual(offsetsOf(d, p), range(0, 4));
+          }
+          await stopped(d);
+          assert.equal(d.handled().length, reset === "earliest" ? 12 : 0);
+          assert.deepEqual(await committed(admin, group, topic), ["4", "4", "4"]);
+        };
+
+        await t.step(
+          "resetOffsetOnStart, held at start, committed valid → autoOffsetReset",
+          async () => {
+            const group = uniqueName("g");
+            await commitOffsets(
+              group,
+              topic,
+              [0, 1, 2].map((partition) => ({ partition, offset: "1" })),
+            );
+            const d = await startConsumers([
+              {
+                name: "c",
+                group,
+                topic,
+                engine,
+                mode,
+                autoOffsetReset: reset,
+                resetOffsetOnStart: true,
+                ...fields,
+              },
+            ]);
+            await check(group);
+            await expectStarts(d, group, "reset-on-start");
+          },
         );
-        if (reset === "earliest") {
-          await waitFor(() => d.handled().length === 12, { what: "12 messages" });
-          for (const p of [0, 1, 2]) assert.deepEqual(offsetsOf(d, p), range(0, 4));
-        }
-        await stopped(d);
-        assert.equal(d.handled().length, reset === "earliest" ? 12 : 0);
-        assert.deepEqual(await committed(admin, group, topic), ["4", "4", "4"]);
-      };
 
-      await t.step(
-        "resetOffsetOnStart, held at start, committed valid → autoOffsetReset",
-        async () => {
+        await t.step("no resetOffsetOnStart, committed valid → committed", async () => {
           const group = uniqueName("g");
           await commitOffsets(
             group,
             topic,
             [0, 1, 2].map((partition) => ({ partition, offset: "1" })),
           );
-          const d = await startConsumers([
-            {
-              name: "c",
-              group,
-              topic,
-              engine,
-              mode,
-              autoOffsetReset: reset,
-              resetOffsetOnStart: true,
-              ...fields,
-            },
-          ]);
+          const d = await startConsumers([{
+            name: "c",
+            group,
+            topic,
+            engine,
+            mode,
+            autoOffsetReset: reset,
+            ...fields,
+          }]);
           await check(group);
-          await expectStarts(d, group, "reset-on-start");
-        },
-      );
+          await waitFor(() => d.handled().length === 9, { what: "9 messages" });
+          for (const p of [0, 1, 2]) assert.deepEqual(offsetsOf(d, p), ["1", "2", "3"]);
+          assert.equal(d.logged("partition reset").length, 0);
+          await stopped(d);
+        });
 
-      await t.step("no resetOffsetOnStart, committed valid → committed", async () => {
-        const group = uniqueName("g");
-        await commitOffsets(
-          group,
-          topic,
-          [0, 1, 2].map((partition) => ({ partition, offset: "1" })),
-        );
-        const d = await startConsumers([{
-          name: "c",
-          group,
-          topic,
-          engine,
-          mode,
-          autoOffsetReset: reset,
-          ...fields,
-        }]);
-        await check(group);
-        await waitFor(() => d.handled().length === 9, { what: "9 messages" });
-        for (const p of [0, 1, 2]) assert.deepEqual(offsetsOf(d, p), ["1", "2", "3"]);
-        assert.equal(d.logged("partition reset").length, 0);
-        await stopped(d);
-      });
+        await t.step("no committed offset → autoOffsetReset", async () => {
+          const group = uniqueName("g");
+          const d = await startConsumers([{
+            name: "c",
+            group,
+            topic,
+            engine,
+            mode,
+            autoOffsetReset: reset,
+            ...fields,
+          }]);
+          await check(group);
+          await expectStarts(d, group, "no-committed-offset");
+        });
 
-      await t.step("no committed offset → autoOffsetReset", async () => {
-        const group = uniqueName("g");
-        const d = await startConsumers([{
-          name: "c",
-          group,
-          topic,
-          engine,
-          mode,
-          autoOffsetReset: reset,
-          ...fields,
-        }]);
-        await check(group);
-        await expectStarts(d, group, "no-committed-offset");
+        await t.step("committed beyond the end of the log → autoOffsetReset", async () => {
+          const group = uniqueName("g");
+          await commitOffsets(
+            group,
+            topic,
+            [0, 1, 2].map((partition) => ({ partition, offset: "100" })),
+          );
+          const d = await startConsumers([{
+            name: "c",
+            group,
+            topic,
+            engine,
+            mode,
+            autoOffsetReset: reset,
+            ...fields,
+          }]);
+          await check(group);
+          await expectStarts(d, group, "out-of-range");
+        });
       });
-
-      await t.step("committed beyond the end of the log → autoOffsetReset", async () => {
-        const group = uniqueName("g");
-        await commitOffsets(
-          group,
-          topic,
-          [0, 1, 2].map((partition) => ({ partition, offset: "100" })),
-        );
-        const d = await startConsumers([{
-          name: "c",
-          group,
-          topic,
-          engine,
-          mode,
-          autoOffsetReset: reset,
-          ...fields,
-        }]);
-        await check(group);
-        await expectStarts(d, group, "out-of-range");
-      });
-    });
-  });
+    },
+  );
 }
 
 for (
