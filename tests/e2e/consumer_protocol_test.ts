@@ -7,7 +7,7 @@
  * is released only after its last handled offset was committed.
  */
 import assert from "node:assert/strict";
-import { commitOffsets, describeConsumerGroup } from "../harness/consumer_group.ts";
+import { describeConsumerGroup } from "../harness/consumer_group.ts";
 import {
   assignments,
   crashingOnce,
@@ -179,7 +179,11 @@ Deno.test({
   await withTopic({ partitions: 2, prefix: "kip848-late" }, async ({ topic, admin }) => {
     const group = uniqueName("g");
     await produceNumbered(admin, topic, { count: 40, partitions: 2 }); // 0..19 on each
-    await commitOffsets(group, topic, [0, 1].map((partition) => ({ partition, offset: "10" })));
+    await admin.commitOffsets(
+      group,
+      topic,
+      [0, 1].map((partition) => ({ partition, offset: "10" })),
+    );
     const proxy = await startKafkaProxy();
     const config = (name: string, brokers: string[]) =>
       writeConfig({

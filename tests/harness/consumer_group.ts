@@ -1,8 +1,7 @@
 /**
  * What the group coordinator says of a consumer-protocol (KIP-848) group:
- * ConsumerGroupDescribe, sent with @platformatic/kafka's request codec (a
- * classic group is refused: GROUP_ID_NOT_FOUND, "not a consumer group");
- * and a group's committed offsets set at once with one OffsetCommit.
+ * ConsumerGroupDescribe, sent with @platformatic/kafka's request codec.
+ * A classic group is refused (GROUP_ID_NOT_FOUND: "not a consumer group").
  *
  * @module
  */
@@ -88,33 +87,6 @@ export async function describeConsumerGroup(group: string): Promise<ConsumerGrou
         target: partitions(m.targetAssignment),
       })),
     };
-  } finally {
-    await admin.close();
-  }
-}
-
-/**
- * Commits `offsets` for `group` with one OffsetCommit from outside the
- * group (the group must have no members): kafkajs's `admin.setOffsets`
- * joins the group and waits for a fetch round, 5 s a call.
- */
-export async function commitOffsets(
-  group: string,
-  topic: string,
-  offsets: Array<{ partition: number; offset: string }>,
-): Promise<void> {
-  const admin = new Admin({ clientId: "consumerd-test-commit", bootstrapBrokers: BROKERS });
-  try {
-    await admin.alterConsumerGroupOffsets({
-      groupId: group,
-      topics: [{
-        name: topic,
-        partitionOffsets: offsets.map(({ partition, offset }) => ({
-          partition,
-          offset: BigInt(offset),
-        })),
-      }],
-    });
   } finally {
     await admin.close();
   }

@@ -13,7 +13,7 @@ import {
   writeConsumersConfig,
 } from "../harness/daemon.ts";
 import type { Engine } from "../../src/config/types.ts";
-import { commitOffsets, describeConsumerGroup } from "../harness/consumer_group.ts";
+import { describeConsumerGroup } from "../harness/consumer_group.ts";
 import {
   committedByKafkaTool,
   ENGINES,
@@ -190,7 +190,7 @@ for (const { engine, mode, reset, protocol } of [...CASES, ...CONSUMER_PROTOCOL_
           "resetOffsetOnStart, held at start, committed valid → autoOffsetReset",
           async () => {
             const group = uniqueName("g");
-            await commitOffsets(
+            await admin.commitOffsets(
               group,
               topic,
               [0, 1, 2].map((partition) => ({ partition, offset: "1" })),
@@ -214,7 +214,7 @@ for (const { engine, mode, reset, protocol } of [...CASES, ...CONSUMER_PROTOCOL_
 
         await t.step("no resetOffsetOnStart, committed valid → committed", async () => {
           const group = uniqueName("g");
-          await commitOffsets(
+          await admin.commitOffsets(
             group,
             topic,
             [0, 1, 2].map((partition) => ({ partition, offset: "1" })),
@@ -252,7 +252,7 @@ for (const { engine, mode, reset, protocol } of [...CASES, ...CONSUMER_PROTOCOL_
 
         await t.step("committed beyond the end of the log → autoOffsetReset", async () => {
           const group = uniqueName("g");
-          await commitOffsets(
+          await admin.commitOffsets(
             group,
             topic,
             [0, 1, 2].map((partition) => ({ partition, offset: "100" })),
@@ -283,7 +283,7 @@ for (
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       await produceNumbered(admin, topic, { count: 10, partitions: 1 }); // 0..9
-      await commitOffsets(group, topic, [{ partition: 0, offset: "5" }]);
+      await admin.commitOffsets(group, topic, [{ partition: 0, offset: "5" }]);
       await admin.deleteRecords(topic, [{ partition: 0, offset: "8" }]);
       assert.deepEqual((await admin.watermarks(topic))[0], { partition: 0, low: "8", high: "10" });
       const d = await startConsumers([{
@@ -318,7 +318,7 @@ for (const { engine, protocol } of SETTLING) {
     await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       await produceNumbered(admin, topic, { count: 30, partitions: 3 });
-      await commitOffsets(
+      await admin.commitOffsets(
         group,
         topic,
         [0, 1, 2].map((partition) => ({ partition, offset: "10" })),
@@ -350,7 +350,7 @@ Deno.test("start settling: replicas: 3, LATEST + resetOffsetOnStart processes ev
   await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
     const group = uniqueName("g");
     await produceNumbered(admin, topic, { count: 30, partitions: 3, prefix: "old" });
-    await commitOffsets(
+    await admin.commitOffsets(
       group,
       topic,
       [0, 1, 2].map((partition) => ({ partition, offset: "0" })),
@@ -464,7 +464,7 @@ for (const [first, second] of [["kafkajs", "platformatic"], ["platformatic", "ka
     await withTopic({ partitions: 4 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       await produceNumbered(admin, topic, { count: 40, partitions: 4 });
-      await commitOffsets(
+      await admin.commitOffsets(
         group,
         topic,
         [0, 1, 2, 3].map((partition) => ({ partition, offset: "5" })),
