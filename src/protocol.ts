@@ -110,7 +110,17 @@ export type SupervisorMessage =
      */
     decided?: DecidedReset[];
   }
-  | { v: typeof PROTOCOL_VERSION; type: "stop"; deadlineMs: number };
+  | {
+    v: typeof PROTOCOL_VERSION;
+    type: "stop";
+    deadlineMs: number;
+    /**
+     * Leave the group. False on daemon shutdown: a static member then stays
+     * in the group (its next run takes its partitions back); a dynamic one
+     * leaves anyway.
+     */
+    leave: boolean;
+  };
 
 /** Where one partition started, and why. */
 export interface PartitionStart {
@@ -171,6 +181,14 @@ export type WorkerMessage =
     partition: number;
   }
   | { v: typeof PROTOCOL_VERSION; type: "revoked"; partitions: number[] }
+  | {
+    v: typeof PROTOCOL_VERSION;
+    /** Who the worker is in its group (balanced mode), when that changed. */
+    type: "membership";
+    memberId: string;
+    /** The group generation (classic protocol) or the member epoch (consumer protocol). */
+    generation: number;
+  }
   | {
     v: typeof PROTOCOL_VERSION;
     /** The group is rebalancing: a new assignment follows. */
@@ -243,6 +261,7 @@ const WORKER_TYPES: Record<WorkerMessage["type"], true> = {
   reset: true,
   deadLettered: true,
   revoked: true,
+  membership: true,
   rebalancing: true,
   offsets: true,
   stats: true,

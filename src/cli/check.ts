@@ -7,6 +7,7 @@ import { relative } from "node:path";
 import process from "node:process";
 import { ConfigError, formatIssue } from "../config/error.ts";
 import { type HandlerCheck, loadConfigFile } from "../config/load.ts";
+import { groupInstanceId, groupProtocolOf } from "../config/membership.ts";
 import type { ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import { missingTopicWarnings } from "./topic_check.ts";
 import { handlerProject } from "../config/handler_project.ts";
@@ -34,7 +35,7 @@ export interface CommandOutput {
 export function summarizeConsumer(
   consumer: ConsumerConfig,
   cwd: string,
-  { project = null }: { project?: string | null } = {},
+  { project = null, kafka }: { project?: string | null; kafka?: KafkaConfig } = {},
 ): string {
   const fields = [
     `group=${consumer.group}`,
@@ -46,6 +47,7 @@ export function summarizeConsumer(
     `resetOffsetOnStart=${consumer.resetOffsetOnStart}`,
     `commit=${consumer.commit.mode === "auto" ? `auto/${consumer.commit.intervalMs}ms` : "manual"}`,
     `deadLetterTopic=${consumer.deadLetterTopic ?? "none"}`,
+    ...(kafka === undefined ? [] : membership(consumer, kafka)),
     `handler=${relative(cwd, consumer.handler)}`,
     // What its workers may read besides the handler: the whole project.
     ...(project === null ? [] : [`project=${relative(cwd, project) || "."}`]),
@@ -74,6 +76,27 @@ export interface CheckOptions {
 }
 
 /**
+ * How a balanced consumer joins its group: protocol, static or dynamic
+ * (with its workers' instance ids), and the session timeout that bounds a
+ * restart — `kafka.sessionTimeoutMs` under the classic protocol, the
+ * broker's own under the consumer protocol (which has no field for it).
+ */
+function membership(consumer: ConsumerConfig, kafka: KafkaConfig): string[] {
+  if (consumer.mode !== "balanced") return [];
+  const protocol = groupProtocolOf(consumer, kafka);
+  const first = groupInstanceId(consumer, kafka, 0);
+  const ids = consumer.replicas > 1 ? `${first}-${consumer.replicas - 1}` : first;
+  return [
+    `membership=${protocol},${first === null ? "dynamic" : `static:${ids}`}`,
+    `sessionTimeout=${
+      protocol === "classic"
+        ? `${kafka.sessionTimeoutMs}ms`
+        : "broker:group.consumer.session.timeout.ms"
+    }`,
+  ];
+}
+
+/**
  * Validates the config file (schema, rules and handler modules). Prints `ok`
  * and one line per consumer to stdout, and warnings (topics that do not
  * exist, when `listTopics` is given) to stderr, and returns 0; or prints
@@ -97,7 +120,7 @@ export async function checkCommand(
       const root = handlerProject(consumer.handler)?.root ?? null;
       // consumerd's own package is not a handler project: its workers read it anyway.
       const project = root === PACKAGE_LOCATION.packageDir ? null : root;
-      out(summarizeConsumer(consumer, cwd, { project }));
+      out(summarizeConsumer(consumer, cwd, { project, kafka: config.kafka }));
     }
     if (!sandboxed) {
       err(

@@ -51,6 +51,10 @@ export async function kafkaTarget(
     ssl: false,
     sasl: null,
     engine: "kafkajs",
+    groupProtocol: "classic",
+    groupRemoteAssignor: null,
+    instanceId: "",
+    sessionTimeoutMs: 30000,
   };
   const brokers = flag(parsed, "brokers", "");
   if (brokers !== "") {

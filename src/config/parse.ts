@@ -9,6 +9,7 @@
 import { dirname, resolve } from "node:path";
 import process from "node:process";
 import { checkConsumerSet, type IndexedConsumer } from "./consumer_set.ts";
+import { checkEngineFeatures } from "./engine_rules.ts";
 import { type EnvLookup, interpolateDocument } from "./env.ts";
 import { ConfigError, type ConfigIssue } from "./error.ts";
 import { explainIssues } from "./explain.ts";
@@ -230,6 +231,15 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
   for (const problem of checkConsumerSet(valid)) {
     report(fieldOrigin(problem.index, problem.path, exists), problem.message);
   }
+  const kafkaResult = KafkaSchema.safeParse(raw.kafka);
+  if (kafkaResult.success) {
+    for (const problem of checkEngineFeatures(kafkaResult.data, valid)) {
+      report(
+        problem.index === null ? problem.path : fieldOrigin(problem.index, problem.path, exists),
+        problem.message,
+      );
+    }
+  }
 
   // A value whose ${VAR} failed is reported once, for the variable.
   const all = unique([
@@ -238,7 +248,6 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
     ...issues.filter((issue) => !failedPaths.has(issue.path)),
   ]).sort(byPosition);
   if (all.length > 0 || !fileResult.success) {
-    const kafkaResult = KafkaSchema.safeParse(raw.kafka);
     const kafkaFailed = [...failedPaths].some((p) => p === "kafka" || p.startsWith("kafka."));
     const kafka = kafkaResult.success && !kafkaFailed ? kafkaResult.data : undefined;
     return { config: undefined, issues: all, handlers, kafka };

@@ -106,6 +106,41 @@ export const EngineSchema = z.enum(["kafkajs", "platformatic"]).describe(
   "The Kafka client a consumer reads with: kafkajs (default) or platformatic (@platformatic/kafka).",
 );
 
+/** `kafka.groupProtocol` and a consumer's `groupProtocol`: how a balanced consumer's group assigns partitions. */
+export const GroupProtocolSchema = z.enum(["classic", "consumer"]).describe(
+  "The group protocol of balanced mode: classic (JoinGroup/SyncGroup; every member stops while " +
+    "the group rebalances) or consumer (KIP-848, Kafka 4: the broker assigns, and only the " +
+    "partitions that move stop; needs engine: platformatic).",
+);
+
+/** The longest `kafka.instanceId`: `<instanceId>.<consumer>.<replica>` stays within Kafka's 249 characters. */
+export const MAX_INSTANCE_ID = 128;
+const INSTANCE_ID = new RegExp(`^[A-Za-z0-9._-]{1,${MAX_INSTANCE_ID}}$`);
+
+/** `kafka.instanceId`: static membership; empty turns it off. */
+export const InstanceIdSchema = z
+  .string()
+  .transform((value, ctx) => {
+    const id = value.trim();
+    if (id !== "" && !INSTANCE_ID.test(id)) {
+      ctx.addIssue({
+        code: "custom",
+        input: value,
+        message: `expected an instance id of 1-${MAX_INSTANCE_ID} letters, digits, ".", "_" or ` +
+          `"-" (or "" for none), found ${JSON.stringify(value)}`,
+      });
+    }
+    return id;
+  })
+  .prefault("")
+  .describe(
+    "Static membership (KIP-345): a name stable across restarts of this daemon, e.g. " +
+      "${HOSTNAME:-} or a StatefulSet pod name. Each worker joins with group.instance.id " +
+      "<instanceId>.<consumer>.<replica>; on SIGTERM it commits and stays in the group, so a " +
+      "restart within the session timeout gets the same partitions with no rebalance. Empty: off. " +
+      "Needs engine: platformatic.",
+  );
+
 /** The `kafka:` section. */
 export const KafkaSchema = z
   .strictObject({
@@ -116,6 +151,19 @@ export const KafkaSchema = z
     ssl: SslSchema,
     sasl: SaslSchema,
     engine: EngineSchema.default("kafkajs"),
+    groupProtocol: GroupProtocolSchema.default("classic"),
+    groupRemoteAssignor: z.enum(["uniform", "range"]).nullable().default(null).describe(
+      "groupProtocol consumer: the broker's assignor to ask for (uniform or range); null: the " +
+        "broker's default (the first of group.consumer.assignors, uniform unless changed).",
+    ),
+    instanceId: InstanceIdSchema,
+    sessionTimeoutMs: z.number().int().min(6000).max(1_800_000).default(30000).describe(
+      "groupProtocol classic: how long the group waits for a silent member (a SIGKILLed daemon, " +
+        "or a static member restarting) before it rebalances its partitions away; within the " +
+        "broker's group.min.session.timeout.ms (6000) and group.max.session.timeout.ms. " +
+        "groupProtocol consumer: the broker's group.consumer.session.timeout.ms (45000) governs " +
+        "instead, and this is not sent.",
+    ),
   })
   .prefault({})
   .describe("How the daemon reaches Kafka.");
@@ -325,6 +373,9 @@ const consumerFields = {
   topic: TopicSchema.describe("Topic to consume; it must exist (the daemon creates no topics)."),
   engine: EngineSchema.nullable().default(null).describe(
     "The Kafka client this consumer reads with; null: kafka.engine.",
+  ),
+  groupProtocol: GroupProtocolSchema.nullable().default(null).describe(
+    "Balanced mode: this consumer's group protocol (classic or consumer); null: kafka.groupProtocol.",
   ),
   mode: z.enum(["balanced", "simple"]).default("balanced").describe(
     "balanced: group membership spreads partitions; simple: fixed partitions, no membership.",

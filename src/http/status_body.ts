@@ -47,6 +47,12 @@ export function statusBody(reports: readonly ConsumerReport[], config: ConfigInf
         lag: p.lag,
       })),
       paused: status.paused.map((p) => ({ partition: p.partition, reason: p.reason })),
+      members: status.members.map((m) => ({
+        replica: m.replica,
+        memberId: m.memberId,
+        instanceId: m.instanceId,
+        generation: m.generation,
+      })),
     })),
   };
 }

@@ -15,6 +15,26 @@ export class StaleAssignmentError extends Error {
 }
 
 /**
+ * A static member's instance id is held by another member of the group (a
+ * second daemon started with the same `kafka.instanceId`): this member does
+ * not try to take it back, which would fence the other in turn.
+ */
+export class InstanceIdInUseError extends Error {
+  override name = "InstanceIdInUseError";
+  /** The group.instance.id in question. */
+  readonly instanceId: string;
+
+  /** `instanceId` is the member's group.instance.id, `daemon` the `kafka.instanceId` it comes from. */
+  constructor(instanceId: string, { group, daemon }: { group: string; daemon: string }) {
+    super(
+      `instance id ${instanceId} is in use by another member of group "${group}" (another ` +
+        `daemon with kafka.instanceId ${daemon}?)`,
+    );
+    this.instanceId = instanceId;
+  }
+}
+
+/**
  * Why a heartbeat failed: the group is rebalancing (keep heartbeating until
  * the call in hand ends, then rejoin), this member is no longer in the group
  * (stop), or a passing error (try again).
@@ -41,7 +61,7 @@ export function heartbeatFailure(error: unknown): HeartbeatFailure {
 /** One partition's worth of fetched messages, in offset order. */
 export interface FetchedBatch {
   partition: number;
-  /** The session's assignment generation the batch was handed over in. */
+  /** The session's assignment generation its partition was begun in. */
   generation: number;
   highWatermark: string;
   /** How many messages the batch holds. */
@@ -97,13 +117,31 @@ export interface PartitionState {
   highWatermark: string;
 }
 
-/** A set of partitions this session now owns; nothing is read from them until {@linkcode ConsumerSession.begin}. */
+/**
+ * A set of partitions this session now owns; nothing is read from them
+ * until {@linkcode ConsumerSession.begin}, except the `kept` ones.
+ */
 export interface Assignment {
   /** Increases with each assignment of this session. */
   generation: number;
   partitions: number[];
+  /**
+   * Partitions of the previous assignment that stay and go on being read
+   * from where they are (the consumer protocol moves only the partitions
+   * that change owner): their start is not decided again, their batches in
+   * hand go on and carry the generation they were begun in. Absent or
+   * empty: every partition starts anew.
+   */
+  kept?: number[];
   /** The group member id (balanced mode). */
   memberId?: string;
+}
+
+/** Who a balanced session is in its group. */
+export interface Membership {
+  memberId: string;
+  /** The group generation (classic protocol) or the member epoch (consumer protocol). */
+  generation: number;
 }
 
 /** Options shared by both modes. */
@@ -112,6 +150,13 @@ export interface SessionOptions {
   clientIdSuffix: string;
   group: string;
   topic: string;
+  /** Balanced mode: the group protocol (`consumer` is KIP-848; the platformatic engine only). */
+  groupProtocol: GroupProtocol;
+  /**
+   * Balanced mode: the static member's group.instance.id
+   * (`<kafka.instanceId>.<consumer>.<replica>`), or null for a dynamic member.
+   */
+  instanceId: string | null;
   /** Simple mode: the fixed partitions (null: all of the topic's). Ignored in balanced mode. */
   partitions: number[] | null;
   /** Where a partition whose committed offset falls out of range while reading continues. */
@@ -143,6 +188,16 @@ export interface SessionOptions {
    * Kafka refused for good is a `CommitRejectedError`).
    */
   onFatal(error: unknown): void;
+  /**
+   * Balanced mode: the member id, or the group generation (classic) or
+   * member epoch (consumer protocol) changed.
+   */
+  onMembership?(membership: Membership): void;
+  /**
+   * Balanced mode: why the member cannot join for now while it keeps trying
+   * (its instance id is held by another member), or null once it joined.
+   */
+  onWaiting?(problem: Error | null): void;
 }
 
 /** A running consumer session. */
@@ -164,6 +219,21 @@ export interface ConsumerSession {
   commit(offsets: PartitionOffset[]): Promise<void>;
   pause(partitions: number[]): void;
   resume(partitions: number[]): void;
-  /** Stops fetching, waits for the batch in hand, commits (auto mode), leaves the group. */
-  stop(): Promise<void>;
+  /**
+   * Stops fetching, waits for the batch in hand, commits (auto mode), and
+   * leaves the group. With `leave: false` a static member (one with an
+   * `instanceId`) stays in the group instead, holding its partitions until
+   * the session timeout, so that its next run (the same instance id) takes
+   * them back with no rebalance; a dynamic member always leaves.
+   */
+  stop(options?: StopOptions): Promise<void>;
 }
+
+/** How a session stops. */
+export interface StopOptions {
+  /** Leave the group (default true); false keeps a static member in it. */
+  leave?: boolean;
+}
+
+/** A balanced consumer's group protocol. */
+export type GroupProtocol = KafkaConfig["groupProtocol"];

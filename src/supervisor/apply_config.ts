@@ -118,7 +118,10 @@ async function reconnectSlot(
   // Any worker this slot starts from now on (a restart included) uses the new settings.
   slot.kafka = kafka();
   if (handle === null) return;
-  await slots.whileRetiring(handle, () => slots.drainOrEvict(slot, handle, deadline, previous));
+  await slots.whileRetiring(
+    handle,
+    () => slots.drainOrEvict(slot, handle, deadline, { kafka: previous }),
+  );
   // Ended otherwise meanwhile (the control pass restarts it), or the consumer left.
   if (stopping() || slot.handle !== handle || !slots.holds(slot)) return;
   if (handle.stats) slot.retired = addStats(slot.retired, handle.stats);

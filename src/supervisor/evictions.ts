@@ -7,6 +7,7 @@
  */
 import type { ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import { errorFields, type Logger } from "../log.ts";
+import { engineOf, groupInstanceId, groupProtocolOf } from "../config/membership.ts";
 import { evictGroupMember } from "../kafka/evict.ts";
 import { backoffDelay } from "../backoff.ts";
 
@@ -28,7 +29,7 @@ export interface EvictionsOptions {
  * @example
  * ```ts ignore
  * const evictions = new Evictions({ logger, stopping: () => false });
- * evictions.evict(consumer, kafka, memberId);
+ * evictions.evict(consumer, kafka, memberId, { replica: 0, leave: true });
  * await evictions.settle(Date.now() + 1_000);
  * ```
  */
@@ -41,17 +42,45 @@ export class Evictions {
     this.#options = options;
   }
 
-  /** Takes a dead worker's member out of its group, so its partitions move now, not after the session timeout. */
-  evict(consumer: ConsumerConfig, kafka: KafkaConfig, memberId: string): void {
+  /**
+   * Takes the member of replica `replica`'s dead worker out of its group,
+   * so its partitions move now, not after the session timeout. A static
+   * member whose replacement comes (`leave: false`: the worker restarts, or
+   * the daemon stops) is not removed: under the classic protocol its
+   * replacement takes its instance id over by itself; under the consumer
+   * protocol it leaves for a while, holding its partitions for the
+   * replacement, which could not join with its instance id before.
+   */
+  evict(
+    consumer: ConsumerConfig,
+    kafka: KafkaConfig,
+    memberId: string,
+    { replica, leave }: { replica: number; leave: boolean },
+  ): void {
     const { logger, stopping } = this.#options;
-    const fields = { consumer: consumer.name, memberId };
-    const engine = consumer.engine ?? kafka.engine;
+    const instanceId = groupInstanceId(consumer, kafka, replica);
+    const protocol = groupProtocolOf(consumer, kafka);
+    const fields = { consumer: consumer.name, memberId, ...(instanceId ? { instanceId } : {}) };
+    if (instanceId !== null && !leave && protocol === "classic") {
+      logger.info(
+        "dead worker's static member stays: its replacement takes its partitions",
+        fields,
+      );
+      return;
+    }
+    const held = instanceId !== null && !leave;
+    const member = { group: consumer.group, memberId, instanceId, protocol, leave, logger };
     const eviction = (async () => {
       const since = performance.now();
       for (let attempt = 1;; attempt++) {
         try {
-          await evictGroupMember(kafka, engine, { group: consumer.group, memberId, logger });
-          logger.info("dead worker's group member removed", fields);
+          await evictGroupMember(kafka, engineOf(consumer, kafka), member);
+          logger.info(
+            held
+              ? "dead worker's static member left for a while: its partitions wait for its replacement"
+              : "dead worker's group member removed",
+            fields,
+          );
           return;
         } catch (error) {
           // Past the session timeout the broker has dropped the member itself.

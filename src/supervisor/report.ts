@@ -4,7 +4,8 @@
  *
  * @module
  */
-import type { ConsumerConfig } from "../config/types.ts";
+import { groupInstanceId, groupProtocolOf } from "../config/membership.ts";
+import type { ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import type { WorkerStats } from "../protocol.ts";
 import type { ConsumerRun } from "./consumer_run.ts";
 import type { Slot } from "./slots.ts";
@@ -40,6 +41,8 @@ export interface ReportContext {
   stopping: boolean;
   /** The running definition's fingerprint. */
   fingerprint: DefinitionFingerprint | null;
+  /** The running config's `kafka:` (a consumer without slots reads it). */
+  kafka: KafkaConfig;
 }
 
 /**
@@ -55,12 +58,18 @@ export function consumerReport(
   consumer: ConsumerConfig,
   slots: readonly Slot[],
   run: ConsumerRun | undefined,
-  { failingAfter, stopping, fingerprint }: ReportContext,
+  { failingAfter, stopping, fingerprint, kafka }: ReportContext,
 ): ConsumerReport {
   const counters = run ?? NO_COUNTERS;
   const handles = slots.flatMap((s) => (s.handle ? [s.handle] : []));
   const status = consumerStatus(consumer, {
     workers: handles.map((h) => ({
+      replica: h.replica,
+      member: {
+        memberId: h.memberId,
+        instanceId: groupInstanceId(consumer, h.kafka, h.replica),
+        generation: h.groupGeneration,
+      },
       state: h.state,
       assigned: h.assigned,
       progress: h.progress,
@@ -72,12 +81,14 @@ export function consumerReport(
     failing: slots.some((s) => s.recentRestarts.length >= failingAfter),
     counters,
     fingerprint,
+    groupProtocol: groupProtocolOf(consumer, slots[0]?.kafka ?? kafka),
     replicas: consumer.replicas,
     down: slots.filter((s) => s.handle === null && (!s.queued || s.held !== null) && !stopping)
       .map((s) => ({
         replica: s.replica,
-        reason: s.held ?? s.lastFailure ?? "the worker ended",
+        reason: s.held ?? s.parked ?? s.lastFailure ?? "the worker ended",
         held: s.held !== null,
+        parked: s.parked !== null,
       })),
     paused: handles.flatMap((h) =>
       [...h.paused].map(([partition, p]) => ({ partition, reason: p.reason }))

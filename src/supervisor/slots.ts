@@ -28,6 +28,8 @@ import { workerPermissions } from "./permissions.ts";
 import { addStats, emptyStats } from "./status.ts";
 import { WorkerHandle } from "./worker_handle.ts";
 
+/** The error of a worker whose static member's instance id another member holds. */
+const INSTANCE_ID_IN_USE = "InstanceIdInUseError";
 /** How often a held slot looks at its handler file again, ms. */
 const HELD_RECHECK_MS = 1_000;
 
@@ -50,6 +52,13 @@ export interface Slot {
   queued: boolean;
   /** Why its next worker waits: the handler on disk is not the version that was checked. */
   held: string | null;
+  /**
+   * Why it has no worker and starts none: another member holds its
+   * instance id (a second daemon with the same `kafka.instanceId`); taking
+   * it back would fence that one in turn. A reload that reconnects it, or
+   * a restart of the daemon, tries again.
+   */
+  parked: string | null;
 }
 
 /** What the control pass reads of a slot. */
@@ -188,6 +197,7 @@ export class Slots {
       retired: emptyStats(),
       queued: true,
       held: null,
+      parked: null,
     };
     this.#slots.set(slot.id, slot);
     this.queue(slot);
@@ -213,6 +223,7 @@ export class Slots {
   queue(slot: Slot): void {
     slot.queued = true;
     slot.restartAt = 0;
+    slot.parked = null;
     this.#runs.get(slot.consumer.name)?.settler.joining(slot.replica);
     this.#options.soon();
   }
@@ -280,10 +291,14 @@ export class Slots {
     // A place among the workers loading at once is free: the next queued one starts now.
     if (message.type === "loaded") this.#options.soon();
     if (message.type === "stopped") {
-      // Drained, but kafkajs was still rejoining a rebalance when it had to leave
-      // (also for a worker a reload took out of service).
+      // Drained, but leaving did not finish in time (kafkajs was still rejoining a rebalance,
+      // a coordinator was slow; also for a worker a reload took out of service): a static
+      // member that was to stay leaves for a while on its behalf instead.
       if (message.evict !== undefined) {
-        this.#options.evictions.evict(slot.consumer, slot.kafka, message.evict);
+        this.#options.evictions.evict(slot.consumer, slot.kafka, message.evict, {
+          replica: slot.replica,
+          leave: slot.handle?.leaving ?? true,
+        });
       }
       return;
     }
@@ -308,7 +323,14 @@ export class Slots {
     slot.lastFailure = error ? errorText(error) : reason;
     slot.handle?.terminate(reason);
     slot.handle = null;
-    if (memberId !== null) this.#options.evictions.evict(slot.consumer, slot.kafka, memberId);
+    if (error?.name === INSTANCE_ID_IN_USE) return this.#park(slot, error.message);
+    // A static member is kept for its replacement, which rejoins with the same instance id.
+    if (memberId !== null) {
+      this.#options.evictions.evict(slot.consumer, slot.kafka, memberId, {
+        replica: slot.replica,
+        leave: false,
+      });
+    }
     const run = this.#runs.get(slot.consumer.name)!;
     run.send(run.settler.gone(slot.replica));
     slot.restarts++;
@@ -325,6 +347,19 @@ export class Slots {
       restarts: slot.restarts,
       delayMs: Math.round(delay),
     });
+  }
+
+  /** Leaves a slot without a worker: its instance id is another member's (see {@linkcode Slot.parked}). */
+  #park(slot: Slot, why: string): void {
+    slot.parked = why;
+    slot.restartAt = Infinity;
+    const run = this.#runs.get(slot.consumer.name)!;
+    run.send(run.settler.gone(slot.replica));
+    this.#options.logger.error(
+      "worker not restarted: its instance id is in use by another member; a reload that changes " +
+        "kafka.instanceId, or a restart of this daemon, tries again",
+      { consumer: slot.consumer.name, replica: slot.replica, reason: why },
+    );
   }
 
   /** Drains workers taken out of service; resolves true when all drained cleanly. */
@@ -359,19 +394,30 @@ export class Slots {
     slot: Slot,
     handle: WorkerHandle,
     deadline: number,
-    kafka = slot.kafka,
+    { kafka = slot.kafka, leave = true }: { kafka?: KafkaConfig; leave?: boolean } = {},
   ): Promise<boolean> {
     const memberId = handle.memberId;
-    const ok = await handle.drain(deadline);
-    if (!ok && memberId !== null) this.#options.evictions.evict(slot.consumer, kafka, memberId);
+    const ok = await handle.drain(deadline, { leave });
+    if (!ok && memberId !== null) {
+      this.#options.evictions.evict(slot.consumer, kafka, memberId, {
+        replica: slot.replica,
+        leave,
+      });
+    }
     return ok;
   }
 
-  /** Drains every worker, those a reload is draining too; resolves true when all drained cleanly. */
+  /**
+   * Drains every worker (the daemon stops), those a reload is draining too;
+   * static members stay in their groups for the daemon's next run. Resolves
+   * true when all drained cleanly.
+   */
   async drainAll(deadline: number): Promise<boolean> {
     const results = await Promise.all([
       ...this.all().map((s) =>
-        s.handle === null ? Promise.resolve(true) : this.drainOrEvict(s, s.handle, deadline)
+        s.handle === null
+          ? Promise.resolve(true)
+          : this.drainOrEvict(s, s.handle, deadline, { leave: false })
       ),
       // Already draining for a reload: the same drain (a worker is stopped once).
       ...[...this.#retiring].map((h) => h.drain(deadline)),

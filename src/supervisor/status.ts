@@ -3,7 +3,7 @@
  *
  * @module
  */
-import type { ConsumerConfig } from "../config/types.ts";
+import type { ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import {
   type ErrorData,
   errorText,
@@ -49,10 +49,24 @@ export type ConsumerState =
   | "draining"
   | "stopped";
 
+/** A balanced consumer's group protocol. */
+export type GroupProtocol = KafkaConfig["groupProtocol"];
+
 /** A partition that does not advance, and why. */
 export interface PausedPartition {
   partition: number;
   reason: string;
+}
+
+/** Who one replica's worker is in its group (balanced mode). */
+export interface MemberStatus {
+  replica: number;
+  /** The group member id, once it joined. */
+  memberId: string | null;
+  /** Its group.instance.id (static membership), or null. */
+  instanceId: string | null;
+  /** The group generation (classic protocol) or member epoch (consumer protocol), once joined. */
+  generation: number | null;
 }
 
 /** A consumer's state as reported by status. */
@@ -61,6 +75,10 @@ export interface ConsumerStatus {
   group: string;
   topic: string;
   mode: string;
+  /** The group protocol of balanced mode (classic or consumer); null in simple mode. */
+  groupProtocol: GroupProtocol | null;
+  /** Balanced mode: each live worker's membership, by replica. */
+  members: MemberStatus[];
   state: ConsumerState;
   /** Why the consumer is not `running`, in the operator's terms; null when running. */
   reason: string | null;
@@ -85,6 +103,10 @@ export interface ConsumerStatus {
 
 /** What status needs of a live worker. */
 export interface WorkerView {
+  /** Its replica (default: its place among the workers). */
+  replica?: number;
+  /** Who it is in its group (balanced mode; default: not known). */
+  member?: Omit<MemberStatus, "replica">;
   state: WorkerState;
   assigned: readonly number[];
   progress: ReadonlyMap<number, PartitionProgress>;
@@ -101,6 +123,8 @@ export interface DownReplica {
   reason: string;
   /** Not started on purpose (its handler is not the checked version): `waiting`, not `failed`. */
   held?: boolean;
+  /** Not restarted (another member holds its instance id): `failed`, and no restart is coming. */
+  parked?: boolean;
 }
 
 /** Inputs of {@linkcode consumerStatus} besides the consumer. */
@@ -116,6 +140,8 @@ export interface ConsumerStatusInput {
   paused?: readonly PausedPartition[];
   /** The running definition's fingerprint (default null). */
   fingerprint?: DefinitionFingerprint | null;
+  /** The group protocol of balanced mode (default classic). */
+  groupProtocol?: GroupProtocol;
 }
 
 /**
@@ -150,11 +176,21 @@ export function consumerStatus(
     held,
     heldPaused,
   );
+  const balanced = consumer.mode === "balanced";
   return {
     name: consumer.name,
     group: consumer.group,
     topic: consumer.topic,
     mode: consumer.mode,
+    groupProtocol: balanced ? input.groupProtocol ?? "classic" : null,
+    members: balanced
+      ? workers.map((w, i) => ({
+        replica: w.replica ?? i,
+        memberId: w.member?.memberId ?? null,
+        instanceId: w.member?.instanceId ?? null,
+        generation: w.member?.generation ?? null,
+      }))
+      : [],
     state,
     reason,
     ready: state === "running" || state === "stalled",
@@ -186,7 +222,12 @@ function decideState(
     return { state: "failing", reason: `restarted too often lately: ${why}` };
   }
   const failed = down.find((d) => !d.held);
-  if (failed !== undefined) return { state: "failed", reason: `${failed.reason}; restarting` };
+  if (failed !== undefined) {
+    return {
+      state: "failed",
+      reason: failed.parked ? `${failed.reason}; not restarted` : `${failed.reason}; restarting`,
+    };
+  }
   if (down.length > 0) return { state: "waiting", reason: down[0]!.reason };
   if (states.includes("draining")) return { state: "draining", reason: "shutting down" };
   if (states.length > 0 && states.every((s) => s === "stopped" || s === "failed")) {

@@ -285,6 +285,7 @@ export class Supervisor {
         failingAfter: this.#options.failingAfter,
         stopping: this.#stopping,
         fingerprint: this.#reloader.fingerprint(consumer.name),
+        kafka: this.#config.kafka,
       })
     );
   }

@@ -55,6 +55,8 @@ export interface WorkerHandleOptions {
 /** A live worker and what it last reported. */
 export class WorkerHandle {
   readonly consumer: ConsumerConfig;
+  /** The cluster settings the worker was started with. */
+  readonly kafka: KafkaConfig;
   readonly replica: number;
   state: WorkerState = "starting";
   startedAt: number;
@@ -65,6 +67,8 @@ export class WorkerHandle {
   assigned: number[] = [];
   /** The worker's group member id, once it joined (balanced mode). */
   memberId: string | null = null;
+  /** The group generation (classic) or member epoch (consumer protocol) it last reported. */
+  groupGeneration: number | null = null;
   readonly progress = new Map<number, PartitionProgress>();
   lastError: ErrorData | null = null;
   /** What keeps the worker from connecting (missing topic, unreachable brokers); null once connected. */
@@ -83,6 +87,8 @@ export class WorkerHandle {
   readonly paused = new Map<number, { reason: string; offset: string | null }>();
   /** Set when the worker threw, crashed fatally or stopped itself. */
   dead: string | null = null;
+  /** Whether its drain leaves the group (false on a shutdown: a static member stays). */
+  leaving = true;
   #worker: Worker;
   #stopped: Promise<void>;
   #draining: Promise<boolean> | null = null;
@@ -93,6 +99,7 @@ export class WorkerHandle {
   constructor(options: WorkerHandleOptions) {
     const { consumer, replica, runtime, now } = options;
     this.consumer = consumer;
+    this.kafka = options.kafka;
     this.replica = replica;
     this.#now = now;
     this.startedAt = now();
@@ -163,9 +170,10 @@ export class WorkerHandle {
         this.busySince = message.busyMs === null ? null : this.#now() - message.busyMs;
         break;
       case "assigned":
+        this.problem = null;
         this.assigned = message.partitions;
         this.assignedGeneration = message.generation;
-        this.memberId = message.memberId ?? null;
+        this.memberId = message.memberId ?? this.memberId;
         for (const p of [...this.paused.keys()]) {
           if (!message.partitions.includes(p)) this.paused.delete(p);
         }
@@ -181,6 +189,10 @@ export class WorkerHandle {
       case "revoked":
         this.#log.info("partitions revoked", { partitions: message.partitions });
         break;
+      case "membership":
+        this.memberId = message.memberId;
+        this.groupGeneration = message.generation;
+        break;
       case "offsets":
         for (const p of message.partitions) {
           this.progress.set(p.partition, p);
@@ -190,7 +202,11 @@ export class WorkerHandle {
         break;
       case "error":
         this.lastError = message.error;
-        if (!message.fatal && message.error.retriable && this.state === "starting") {
+        // What keeps it from connecting, or from joining its group (its instance id is held).
+        if (
+          !message.fatal && message.error.retriable &&
+          (this.state === "starting" || this.assignedGeneration === 0)
+        ) {
           this.problem = message.error;
         }
         if (message.partition !== undefined) {
@@ -228,17 +244,22 @@ export class WorkerHandle {
     this.#worker.postMessage(message);
   }
 
-  /** Asks the worker to drain; resolves when it reports `stopped` or the deadline passes. */
-  drain(deadlineMs: number): Promise<boolean> {
+  /**
+   * Asks the worker to drain; resolves when it reports `stopped` or the
+   * deadline passes. `leave: false` (daemon shutdown) keeps a static member
+   * in its group, for the daemon's next run.
+   */
+  drain(deadlineMs: number, { leave = true }: { leave?: boolean } = {}): Promise<boolean> {
     // A worker is stopped once: a second caller (shutdown during a reload's drain) shares it.
-    this.#draining ??= this.#drain(deadlineMs);
+    if (this.#draining === null) this.leaving = leave;
+    this.#draining ??= this.#drain(deadlineMs, leave);
     return this.#draining;
   }
 
-  async #drain(deadlineMs: number): Promise<boolean> {
+  async #drain(deadlineMs: number, leave: boolean): Promise<boolean> {
     if (ORDER[this.state] >= ORDER.stopped) return true;
     this.advance("draining");
-    this.#worker.postMessage({ v: PROTOCOL_VERSION, type: "stop", deadlineMs });
+    this.#worker.postMessage({ v: PROTOCOL_VERSION, type: "stop", deadlineMs, leave });
     const late = new Promise<false>((r) =>
       setTimeout(() => r(false), Math.max(0, deadlineMs - Date.now()) + 250)
     );

@@ -39,7 +39,7 @@ self.onmessage = (event: MessageEvent) => {
       // A loop that failed to start (its handler did not load) holds no partitions and no
       // offsets: it stops cleanly (its failure was reported when it happened).
       (loop ?? Promise.resolve(null)).catch(() => null)
-        .then((l) => l?.stop(message.deadlineMs))
+        .then((l) => l?.stop(message.deadlineMs, { leave: message.leave }))
         .then(
           (result) =>
             post({

@@ -5,6 +5,7 @@
  *
  * @module
  */
+import { engineOf, groupInstanceId, groupProtocolOf } from "../config/membership.ts";
 import { loadEngine, startSession } from "../kafka/engine.ts";
 import {
   type Assignment,
@@ -50,10 +51,11 @@ export interface WorkerLoop {
   positions(generation: number, resetOnStart: number[], decided?: DecidedReset[]): void;
   /**
    * Drains and stops: resolves once offsets are committed and the group is
-   * left — with the member id when leaving could not finish in time (the
-   * group was rebalancing): the supervisor then removes the member.
+   * left (unless `leave` is false and the member is static) — with the
+   * member id when leaving could not finish in time (the group was
+   * rebalancing): the supervisor then removes the member.
    */
-  stop(deadlineMs: number): Promise<{ evict: string | null }>;
+  stop(deadlineMs: number, options?: { leave?: boolean }): Promise<{ evict: string | null }>;
 }
 
 const REPORT_INTERVAL_MS = 1000;
@@ -106,6 +108,8 @@ export async function startWorkerLoop(
   const inflight = new Set<Promise<void>>();
   /** The assignment being read, and the one waiting for the supervisor's `positions`. */
   let current: Assignment = { generation: 0, partitions: [] };
+  /** The partitions being read, each with the assignment generation it was begun in. */
+  const begunIn = new Map<number, number>();
   let awaiting: Assignment | null = null;
   let session: ConsumerSession | null = null;
   /** Resolves with the session once connected (assignments can arrive while it connects). */
@@ -222,7 +226,7 @@ export async function startWorkerLoop(
     // The client library first, before any handler code runs; under the
     // start-up deadline (a library that compiles a lot at import blocks
     // this thread for a while when many workers start at once).
-    await loadEngine(consumer.engine ?? start.kafka.engine, consumer.mode);
+    await loadEngine(engineOf(consumer, start.kafka), consumer.mode);
   } catch (error) {
     stopTimers();
     throw error;
@@ -348,9 +352,9 @@ export async function startWorkerLoop(
     keepaliveMs: KEEPALIVE_MS,
     turns: new TurnPacer(TURN_EVERY_MS),
     onFinished: (partition, offset, generation) => {
-      // A batch of an assignment that is over: its partition's progress
-      // starts again from what was committed.
-      if (generation !== current.generation) return false;
+      // A batch of a partition begun in an assignment that is over: its
+      // progress starts again from what was committed.
+      if (begunIn.get(partition) !== generation) return false;
       try {
         tracker.begin(partition, offset);
         tracker.finish(partition, offset);
@@ -399,15 +403,21 @@ export async function startWorkerLoop(
     }
   };
 
-  /** Starts reading an assignment once its start positions are known. */
+  /** Starts reading an assignment (all but its kept partitions) once its start positions are known. */
   const begin = async (
     assignment: Assignment,
     heldAtStart: number[],
     decided: DecidedReset[] = [],
   ) => {
+    const kept = assignment.kept ?? [];
     // Decided once, committed by every attempt: see AssignmentStart. The supervisor keeps the
     // resets, so that the partition's next start reuses them should this one be abandoned.
-    const start = new AssignmentStart(consumer, { ...assignment, heldAtStart, decided }, {
+    const start = new AssignmentStart(consumer, {
+      generation: assignment.generation,
+      partitions: assignment.partitions.filter((p) => !kept.includes(p)),
+      heldAtStart,
+      decided,
+    }, {
       onDecided: (resets) => {
         if (resets.length > 0) {
           post({ v: 1, type: "decided", generation: assignment.generation, resets });
@@ -422,6 +432,7 @@ export async function startWorkerLoop(
         for (const s of starts) {
           if (reading) {
             tracker.seed(s.partition, s.offset);
+            begunIn.set(s.partition, assignment.generation);
             dirty.add(s.partition);
           }
           if (s.reason !== "committed") {
@@ -470,11 +481,16 @@ export async function startWorkerLoop(
 
   const onAssigned = (assignment: Assignment) => {
     stats.rebalance(); // stats
+    const kept = new Set(assignment.kept ?? []);
     const revoked = current.partitions.filter((p) => !assignment.partitions.includes(p));
     watermarks.forget(revoked);
-    // Every partition's position is decided again for the new assignment.
-    tracker.revoke(current.partitions);
+    // Every partition's position is decided again for the new assignment,
+    // but for those kept: they go on where they are.
+    const ended = current.partitions.filter((p) => !kept.has(p));
+    tracker.revoke(ended);
+    for (const p of ended) begunIn.delete(p);
     for (const [p, timer] of failed) {
+      if (kept.has(p)) continue;
       clearTimeout(timer);
       failed.delete(p);
     }
@@ -482,7 +498,14 @@ export async function startWorkerLoop(
     if (revoked.length > 0) post({ v: 1, type: "revoked", partitions: revoked });
     const ask = consumer.resetOffsetOnStart;
     awaiting = ask ? assignment : null;
-    post({ v: 1, type: "assigned", ...assignment, awaitingPositions: ask });
+    post({
+      v: 1,
+      type: "assigned",
+      generation: assignment.generation,
+      partitions: assignment.partitions,
+      ...(assignment.memberId === undefined ? {} : { memberId: assignment.memberId }),
+      awaitingPositions: ask,
+    });
     if (!ask) void begin(assignment, []);
   };
 
@@ -492,11 +515,13 @@ export async function startWorkerLoop(
   const connect = async () => {
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
-        const opened = await startSession(consumer.engine ?? start.kafka.engine, consumer.mode, {
+        const opened = await startSession(engineOf(consumer, start.kafka), consumer.mode, {
           kafka: start.kafka,
           clientIdSuffix: `${consumer.name}-${start.replica}`,
           group: consumer.group,
           topic: consumer.topic,
+          groupProtocol: groupProtocolOf(consumer, start.kafka),
+          instanceId: groupInstanceId(consumer, start.kafka, start.replica),
           partitions: consumer.partitions,
           autoOffsetReset: consumer.autoOffsetReset,
           autoCommit,
@@ -522,6 +547,12 @@ export async function startWorkerLoop(
             post({ v: 1, type: "reset", partition });
           },
           onFatal: fatal,
+          onMembership: (membership) => post({ v: 1, type: "membership", ...membership }),
+          onWaiting: (problem) => {
+            if (problem === null) return;
+            log.error(`${problem.message}; trying again`, errorFields(problem));
+            post({ v: 1, type: "error", error: toErrorData(problem, true), fatal: false });
+          },
         });
         if (abort.signal.aborted) {
           // Stopped while connecting: leave at once rather than linger in the group.
@@ -592,7 +623,7 @@ export async function startWorkerLoop(
       awaiting = null;
       void begin(assignment, resetOnStart, decided);
     },
-    async stop(deadlineMs) {
+    async stop(deadlineMs, { leave = true } = {}) {
       // No new message starts; a handler call in progress may finish (or
       // give up on ctx.signal: then its message stays unfinished).
       abort.abort();
@@ -624,7 +655,7 @@ export async function startWorkerLoop(
           );
         }
         const left = await Promise.race([
-          active.stop().then(() => true),
+          active.stop({ leave }).then(() => true),
           sleep(Math.min(remaining(), LEAVE_WAIT_MS)).then(() => false),
         ]);
         await deadLetters?.close();

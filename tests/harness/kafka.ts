@@ -20,6 +20,10 @@ export const TEST_KAFKA: KafkaConfig = {
   ssl: false,
   sasl: null,
   engine: "kafkajs",
+  groupProtocol: "classic",
+  groupRemoteAssignor: null,
+  instanceId: "",
+  sessionTimeoutMs: 30000,
 };
 
 /** Both Kafka client engines, for tests that run on each. */
@@ -35,6 +39,8 @@ export function kafkaWith(engine: Engine): KafkaConfig {
  * offset when out of range, auto commit, kafkajs's fetch sizes, one partition at a time.
  */
 export const TEST_SESSION = {
+  groupProtocol: "classic",
+  instanceId: null,
   partitions: null,
   autoOffsetReset: "earliest",
   autoCommit: true,

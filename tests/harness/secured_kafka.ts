@@ -9,6 +9,7 @@ import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { KafkaConfig } from "../../src/config/types.ts";
 import { BROKER_USER, brokerOptions, brokerTls, portOpen } from "../../scripts/broker.ts";
+import { TEST_KAFKA } from "./kafka.ts";
 
 const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 
@@ -51,6 +52,7 @@ export async function securedKafka(
     );
   }
   return {
+    ...TEST_KAFKA,
     brokers: [`${options.host}:${port}`],
     clientId: "consumerd-test",
     ssl: { ca: ca ?? await Deno.readTextFile(brokerTls(options).caPem), rejectUnauthorized: true },
@@ -59,6 +61,5 @@ export async function securedKafka(
       username: BROKER_USER.username,
       password: password ?? BROKER_USER.password,
     },
-    engine: "kafkajs",
   };
 }

@@ -25,6 +25,7 @@ import {
   StaleAssignmentError,
   tagHeartbeatFailure,
 } from "../session.ts";
+import { groupTiming } from "../group_timing.ts";
 
 /** Heartbeat errors that mean this member left the group's current generation. */
 const MEMBER_GONE = new Set(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "FENCED_INSTANCE_ID"]);
@@ -112,14 +113,12 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     },
   });
   // The admin client describes partitions over the consumer's own connections.
+  const timing = groupTiming(options.kafka, options.maxHandlerMs);
   const { consumer, admin } = consumerWithAdmin(kafka, {
     groupId: options.group,
-    sessionTimeout: 30_000,
-    // How long the group waits for this member to rejoin during a rebalance:
-    // as long as a handler call may run (Java's max.poll.interval.ms), so
-    // that a call in progress finishes and is committed before the rejoin.
-    rebalanceTimeout: Math.max(60_000, options.maxHandlerMs),
-    heartbeatInterval: 3_000,
+    sessionTimeout: timing.sessionTimeoutMs,
+    rebalanceTimeout: timing.rebalanceTimeoutMs,
+    heartbeatInterval: timing.heartbeatIntervalMs,
     maxWaitTimeInMs: options.fetch.maxWaitMs,
     maxBytesPerPartition: options.fetch.maxBytesPerPartition,
     maxBytes: options.fetch.maxBytes,

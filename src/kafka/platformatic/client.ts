@@ -25,14 +25,16 @@ export type FetchedPartition = FetchResponse["responses"][number]["partitions"][
 /** The assignor name kafkajs's default assignor uses: members of both engines then share a group. */
 export const ASSIGNOR = "RoundRobinAssigner";
 /** Heartbeat errors that mean the member is no longer in the group. */
-const MEMBER_GONE = new Set(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "FENCED_INSTANCE_ID"]);
+const MEMBER_GONE = new Set(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"]);
+/** The error of a static member whose instance id another member took over. */
+const FENCED_INSTANCE_ID = "FENCED_INSTANCE_ID";
 /** Kafka's isolation level that reads committed transactions only (the last stable offset). */
 const READ_COMMITTED = 1;
 /** ListOffsets timestamps. */
 const EARLIEST = -2n;
 const LATEST = -1n;
 
-/** Group settings of a balanced-mode consumer. */
+/** Group settings of a balanced-mode consumer that joins with the classic protocol. */
 export interface GroupSettings {
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
@@ -48,7 +50,12 @@ export interface PlatformaticClientOptions {
   group: string;
   topic: string;
   fetch: FetchLimits;
-  /** Balanced mode; null in simple mode (the consumer never joins). */
+  /** The static member's group.instance.id, or null for a dynamic member (and in simple mode). */
+  instanceId: string | null;
+  /**
+   * Balanced mode with the classic protocol: the library joins; null in
+   * simple mode and with the consumer protocol (the library never joins).
+   */
   membership: GroupSettings | null;
 }
 
@@ -59,6 +66,8 @@ export class PlatformaticClient {
   readonly group: string;
   #library: Platformatic;
   #fetch: FetchLimits;
+  /** The static member's group.instance.id (sent with its commits and heartbeats), or null. */
+  readonly instanceId: string | null;
 
   private constructor(
     library: Platformatic,
@@ -70,6 +79,7 @@ export class PlatformaticClient {
     this.topic = options.topic;
     this.group = options.group;
     this.#fetch = options.fetch;
+    this.instanceId = options.instanceId;
   }
 
   /** Creates the consumer and loads the topic's metadata (fails when the topic does not exist). */
@@ -87,6 +97,7 @@ export class PlatformaticClient {
       autocommit: false,
       protocols: [{ name: ASSIGNOR, version: 0 }],
       ...(membership === null ? {} : {
+        ...(options.instanceId === null ? {} : { groupInstanceId: options.instanceId }),
         sessionTimeout: membership.sessionTimeoutMs,
         rebalanceTimeout: membership.rebalanceTimeoutMs,
         heartbeatInterval: membership.heartbeatIntervalMs,
@@ -205,16 +216,35 @@ export class PlatformaticClient {
   }
 
   /**
+   * Sends one request of API `name` (the highest version both sides speak)
+   * to the group coordinator: `args(version)` are its arguments after the
+   * connection. Rejects with the library's error (its ids: {@linkcode errorIds}).
+   */
+  async callCoordinator<T>(name: string, args: (version: number) => unknown[]): Promise<T> {
+    const connection = await this.#coordinator();
+    const api = await this.#call<LibraryApi>(this.#library.kGetApi, name);
+    return await new Promise<T>((resolve, reject) =>
+      api(
+        connection,
+        ...args(api.version),
+        (error: unknown, result: unknown) => error ? reject(error) : resolve(result as T),
+      )
+    );
+  }
+
+  /**
    * Commits `offsets` under `generation` and `memberId` (-1 and "" for a
    * consumer outside the group); rejects unless every partition was applied,
    * with a `CommitRejectedError` when Kafka refused them for good.
    */
   async commit(generation: number, memberId: string, offsets: PartitionOffset[]): Promise<void> {
     if (offsets.length === 0) return;
-    const connection = await this.#coordinator();
-    const api = await this.#call<CommitApi>(this.#library.kGetApi, "OffsetCommit");
-    const response = await new Promise<CommitResponse>((resolve, reject) =>
-      api(connection, this.group, generation, memberId, null, [{
+    const response = await this.callCoordinator<CommitResponse>("OffsetCommit", () => [
+      this.group,
+      generation,
+      memberId,
+      this.instanceId,
+      [{
         name: this.topic,
         partitions: offsets.map(({ partition, offset }) => ({
           partitionIndex: partition,
@@ -222,8 +252,8 @@ export class PlatformaticClient {
           committedLeaderEpoch: -1,
           committedMetadata: null,
         })),
-      }], (error: unknown, result: CommitResponse) => error ? reject(error) : resolve(result))
-    ).catch((error: unknown) => {
+      }],
+    ]).catch((error: unknown) => {
       throw commitRejection(errorIds(error), {
         group: this.group,
         withoutMembership: generation === -1,
@@ -243,29 +273,44 @@ export class PlatformaticClient {
   /**
    * Sends one Heartbeat for `generation` and `memberId`. Resolves with
    * "member" while the group knows the member (a rebalance in progress
-   * included: that answer still keeps its session), "gone" when it does not.
+   * included: that answer still keeps its session), "gone" when it does not,
+   * "fenced" when another member took over this static member's instance id.
    */
-  async heartbeat(generation: number, memberId: string): Promise<"member" | "gone"> {
-    const connection = await this.#coordinator();
-    const api = await this.#call<HeartbeatApi>(this.#library.kGetApi, "Heartbeat");
+  async heartbeat(generation: number, memberId: string): Promise<"member" | "gone" | "fenced"> {
     try {
-      await new Promise<void>((resolve, reject) =>
-        api(
-          connection,
-          this.group,
-          generation,
-          memberId,
-          null,
-          (error) => error ? reject(error) : resolve(),
-        )
+      await this.callCoordinator(
+        "Heartbeat",
+        () => [this.group, generation, memberId, this.instanceId],
       );
       return "member";
     } catch (error) {
       const ids = errorIds(error);
+      if (ids.includes(FENCED_INSTANCE_ID)) return "fenced";
       if (ids.some((id) => MEMBER_GONE.has(id))) return "gone";
       if (ids.includes("REBALANCE_IN_PROGRESS")) return "member";
       throw error;
     }
+  }
+
+  /** Takes `memberId` (with this static member's instance id, if any) out of the group. */
+  async leaveGroup(memberId: string, reason: string): Promise<void> {
+    await this.callCoordinator("LeaveGroup", () => [
+      this.group,
+      [{ memberId, groupInstanceId: this.instanceId, reason }],
+    ]).catch((error: unknown) => {
+      // Already out of the group (its session expired): nothing to leave.
+      if (!errorIds(error).some((id) => MEMBER_GONE.has(id))) throw error;
+    });
+  }
+
+  /**
+   * Makes the library look its group coordinator up again (after a
+   * coordinator error of a request sent here): one OffsetFetch, which
+   * drops a coordinator that no longer is one and finds the new one.
+   */
+  async refreshCoordinator(): Promise<void> {
+    await this.consumer.listCommittedOffsets({ topics: [{ topic: this.topic, partitions: [0] }] })
+      .catch(() => {});
   }
 
   /** A connection to the group coordinator. */
@@ -276,8 +321,21 @@ export class PlatformaticClient {
     return await this.#call<unknown>(this.#library.kGetConnection, broker);
   }
 
-  /** Closes the consumer: leaves the group if it joined, closes every connection. */
-  async close(): Promise<void> {
+  /**
+   * Closes the consumer and every connection. A member that joined leaves
+   * the group, unless it is static and `leave` is false: then it only stops
+   * heartbeating and keeps its partitions until its session times out.
+   */
+  async close({ leave = true }: { leave?: boolean } = {}): Promise<void> {
+    const memberId = this.consumer.memberId;
+    if (this.instanceId !== null && memberId !== null) {
+      // The library's LeaveGroup names the member id alone, which removes a
+      // static member as well: forget the member id, so that it leaves
+      // nothing, stops heartbeating, and closes without a LeaveGroup.
+      this.consumer.memberId = null;
+      await new Promise<void>((resolve) => this.consumer.leaveGroup(true, () => resolve()));
+      if (leave) await this.leaveGroup(memberId, "its consumerd worker stopped");
+    }
     await this.consumer.close(true);
   }
 
@@ -310,23 +368,8 @@ type MetadataFn = (
 interface CommitResponse {
   topics: Array<{ partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
 }
-type HeartbeatApi = (
-  connection: unknown,
-  group: string,
-  generation: number,
-  memberId: string,
-  groupInstanceId: null,
-  callback: (error: unknown) => void,
-) => void;
-type CommitApi = (
-  connection: unknown,
-  group: string,
-  generation: number,
-  memberId: string,
-  groupInstanceId: null,
-  topics: unknown[],
-  callback: (error: unknown, result: CommitResponse) => void,
-) => void;
+/** An API of the library: its arguments, then a callback. */
+type LibraryApi = ((...args: unknown[]) => void) & { version: number };
 
 /** The library's connection settings for consumers.yaml's `kafka:` section. */
 export function connectionOptions(kafka: KafkaConfig, clientIdSuffix: string) {
@@ -354,9 +397,18 @@ const SASL = {
 } as const;
 
 /** The protocol error ids inside a library error (nested in MultipleErrors). */
-function errorIds(error: unknown): string[] {
+export function errorIds(error: unknown): string[] {
   if (typeof error !== "object" || error === null) return [];
   const e = error as { apiId?: unknown; errors?: unknown };
   const own = typeof e.apiId === "string" ? [e.apiId] : [];
   return Array.isArray(e.errors) ? [...own, ...e.errors.flatMap(errorIds)] : own;
+}
+
+/** Whether the library says the operation may succeed when tried again. */
+export function isRetriable(error: unknown): boolean {
+  if (typeof error !== "object" || error === null) return false;
+  const e = error as { canRetry?: unknown; errors?: unknown; name?: unknown };
+  if (e.canRetry === true) return true;
+  if (e.name === "NetworkError" || e.name === "TimeoutError") return true;
+  return Array.isArray(e.errors) && e.errors.some(isRetriable);
 }

@@ -29,13 +29,17 @@ import {
   type Assignment,
   type ConsumerSession,
   type FetchedBatch,
+  InstanceIdInUseError,
   type PartitionOffset,
   type PartitionState,
   type SessionOptions,
   StaleAssignmentError,
+  type StopOptions,
   tagHeartbeatFailure,
 } from "../session.ts";
-import { type FetchResponse, PlatformaticClient } from "./client.ts";
+import { type FetchResponse, isRetriable, PlatformaticClient } from "./client.ts";
+import { ConsumerGroupMember } from "./consumer_group_member.ts";
+import { groupTiming } from "../group_timing.ts";
 import { type PartitionRecords, partitionRecords } from "./records.ts";
 import { checkOffsets, isOffset } from "../offset_checks.ts";
 import { BackgroundCommits } from "../background_commit.ts";
@@ -100,19 +104,18 @@ export async function startPlatformaticSession(
   mode: "balanced" | "simple",
 ): Promise<ConsumerSession> {
   let session: PlatformaticSession | null = null;
+  // With the consumer protocol the session is the group member itself; the library never joins.
+  const classic = mode === "balanced" && options.groupProtocol === "classic";
   const client = await PlatformaticClient.create({
     kafka: options.kafka,
     clientIdSuffix: options.clientIdSuffix,
     group: options.group,
     topic: options.topic,
     fetch: options.fetch,
-    membership: mode === "simple" ? null : {
-      sessionTimeoutMs: 30_000,
-      // As long as a handler call may run (Java's max.poll.interval.ms): the
-      // call in progress finishes and is committed before the rejoin.
-      rebalanceTimeoutMs: Math.max(60_000, options.maxHandlerMs),
-      heartbeatIntervalMs: 3_000,
-      beforeJoin: () => session?.revoke() ?? Promise.resolve(),
+    instanceId: mode === "balanced" ? options.instanceId : null,
+    membership: !classic ? null : {
+      ...groupTiming(options.kafka, options.maxHandlerMs),
+      beforeJoin: () => session?.beforeJoin() ?? Promise.resolve(),
     },
   });
   try {
@@ -130,7 +133,8 @@ export async function startPlatformaticSession(
         );
       }
     }
-    session = new PlatformaticSession(client, options, mode, partitions);
+    const topicId = mode === "balanced" && !classic ? await client.topicId() : null;
+    session = new PlatformaticSession(client, options, { mode, partitions, topicId });
     options.logger.info("platformatic session connected", {
       topic: options.topic,
       group: options.group,
@@ -170,12 +174,29 @@ class PlatformaticSession implements ConsumerSession {
   /** Auto commits after each batch, in the background (none while revoking: the hook commits). */
   #autoCommits: BackgroundCommits;
   #announce: ReturnType<typeof setTimeout> | null = null;
+  /** The consumer-protocol membership; null in simple mode and with the classic protocol. */
+  #member: ConsumerGroupMember | null = null;
+  /** The assignment generation each cursor was begun in (its batches carry it). */
+  #cursorGeneration = new WeakMap<FetchCursor, number>();
+  /** Cursors of partitions being given up (consumer protocol): nothing new is fetched or started. */
+  #releasing = new Set<FetchCursor>();
+  /** Each cursor's batch being handled, if any. */
+  #delivering = new Map<FetchCursor, Promise<void>>();
+  /** Bumped when the consumer-protocol member loses its partitions (a reconcile under way is void). */
+  #fences = 0;
+  /** Cursors of released partitions: commits asked for after their last one leave them out. */
+  #sealed = new WeakSet<FetchCursor>();
 
   constructor(
     client: PlatformaticClient,
     options: SessionOptions,
-    mode: "balanced" | "simple",
-    partitions: number[],
+    { mode, partitions, topicId }: {
+      mode: "balanced" | "simple";
+      /** Simple mode: the fixed partitions. */
+      partitions: number[];
+      /** The topic's id with the consumer protocol; null for the library's classic membership. */
+      topicId: string | null;
+    },
   ) {
     this.#client = client;
     this.#options = options;
@@ -192,6 +213,22 @@ class PlatformaticSession implements ConsumerSession {
       this.#announce = setTimeout(() => {
         if (this.#running) this.#assign({ groupGeneration: -1, memberId: "", partitions });
       }, 0);
+    } else if (topicId !== null) {
+      this.#member = new ConsumerGroupMember({
+        client,
+        topicId,
+        daemonInstanceId: options.kafka.instanceId,
+        serverAssignor: options.kafka.groupRemoteAssignor,
+        rebalanceTimeoutMs: groupTiming(options.kafka, options.maxHandlerMs).rebalanceTimeoutMs,
+        logger: options.logger,
+        reconcile: (target) => this.#reconcile(target),
+        lose: () => this.#lose(),
+        onMembership: ({ memberId, epoch }) =>
+          options.onMembership?.({ memberId, generation: epoch }),
+        onWaiting: (problem) => options.onWaiting?.(problem),
+        onFatal: (error) => this.#fail(error),
+      });
+      this.#member.start();
     } else {
       consumer.on("consumer:group:join", (event) => {
         const partitions = (event.assignments ?? [])
@@ -219,9 +256,18 @@ class PlatformaticSession implements ConsumerSession {
   ): void {
     if (!this.#running) return;
     this.#generation++;
+    if (
+      this.#mode === "balanced" &&
+      (groupGeneration !== this.#groupGeneration || memberId !== this.#memberId)
+    ) {
+      this.#options.onMembership?.({ memberId, generation: groupGeneration });
+    }
     this.#groupGeneration = groupGeneration;
     this.#memberId = memberId;
     this.#cursors = newCursors(partitions);
+    for (const cursor of this.#cursors.values()) {
+      this.#cursorGeneration.set(cursor, this.#generation);
+    }
     this.#revoking = false;
     this.#gone = false;
     const assignment: Assignment = {
@@ -234,9 +280,105 @@ class PlatformaticSession implements ConsumerSession {
   }
 
   /**
-   * The revoke hook, awaited by the library before every (re)join: stop
-   * fetching, let the batches in hand end, commit what finished under the
-   * generation that owns it.
+   * The consumer protocol's new assignment `target`: partitions given up
+   * stop (the handler call in progress finishes), and what finished of them
+   * is committed (auto mode) before the member tells the broker they are
+   * released; partitions kept go on being read where they are; new ones
+   * are announced to begin. Resolves once the session holds `target`.
+   */
+  async #reconcile(target: number[]): Promise<void> {
+    if (!this.#running) return;
+    const fences = this.#fences;
+    const released = [...this.#cursors.values()].filter((c) => !target.includes(c.partition));
+    if (released.length > 0) {
+      this.#options.onRebalancing?.();
+      for (const cursor of released) this.#releasing.add(cursor);
+      await Promise.all(released.map((c) => this.#delivering.get(c)));
+      const last = this.#options.autoCommit && !this.#closed
+        ? this.#commit(uncommittedPositions(released), { releasing: true })
+        : Promise.resolve();
+      // Every commit asked for after this one leaves these partitions out: once released they
+      // are another member's, and a late commit would move that member's offset.
+      for (const cursor of released) this.#sealed.add(cursor);
+      await last.catch((error) =>
+        this.#log.warn("commit before releasing partitions failed", errorFields(error))
+      );
+      await this.#commits.catch(() => {}); // and every commit asked for before it landed
+      // Stopping, or fenced meanwhile (the partitions are lost; the rejoin decides anew).
+      if (!this.#running || fences !== this.#fences) return;
+    }
+    const held = [...this.#cursors.keys()].sort((a, b) => a - b);
+    if (this.#generation > 0 && released.length === 0 && held.join() === target.join()) return;
+    this.#assignIncremental(target);
+  }
+
+  /** Takes `target` as the assignment, keeping the cursors that read and stay. */
+  #assignIncremental(target: number[]): void {
+    this.#generation++;
+    const cursors = new Map<number, FetchCursor>();
+    const kept: number[] = [];
+    for (const partition of [...target].sort((a, b) => a - b)) {
+      const cursor = this.#cursors.get(partition);
+      if (cursor !== undefined && cursor.position !== null && !this.#releasing.has(cursor)) {
+        cursors.set(partition, cursor);
+        kept.push(partition);
+        continue;
+      }
+      const fresh = newCursors([partition]).get(partition)!;
+      this.#cursorGeneration.set(fresh, this.#generation);
+      cursors.set(partition, fresh);
+    }
+    this.#cursors = cursors;
+    this.#releasing.clear();
+    this.#gone = false;
+    this.#options.onAssigned({
+      generation: this.#generation,
+      partitions: [...cursors.keys()],
+      kept,
+      memberId: this.#member!.memberId,
+    });
+    this.#wake?.();
+  }
+
+  /**
+   * The consumer protocol fenced the member: its partitions may already be
+   * read by others. Their batches end at once and nothing is committed;
+   * the member joins again for a new assignment.
+   */
+  async #lose(): Promise<void> {
+    this.#fences++;
+    const lost = [...this.#cursors.values()];
+    this.#gone = true;
+    for (const cursor of lost) this.#releasing.add(cursor);
+    await Promise.all(lost.map((c) => this.#delivering.get(c)));
+    if (this.#running) this.#assignIncremental([]);
+  }
+
+  /**
+   * Awaited by the library before every (re)join. A static member that the
+   * library dropped its member id for (unknown, or fenced) asks the group
+   * first: when another member holds its instance id, it fails instead of
+   * rejoining (which would fence the other in turn). Then the revoke hook.
+   */
+  async beforeJoin(): Promise<void> {
+    const { instanceId } = this.#options;
+    if (instanceId !== null && this.#memberId !== "" && this.#client.consumer.memberId === null) {
+      const state = await this.#client.heartbeat(this.#groupGeneration, this.#memberId)
+        .catch(() => "member" as const);
+      if (state === "fenced") {
+        this.#gone = true;
+        throw new InstanceIdInUseError(instanceId, {
+          group: this.#options.group,
+          daemon: this.#options.kafka.instanceId,
+        });
+      }
+    }
+    await this.revoke();
+  }
+
+  /**
+   * The revoke hook: stop fetching, let the batches in hand end, commit
+   * what finished under the generation that owns it.
    */
   async revoke(): Promise<void> {
     if (this.#generation === 0 || !this.#running) return;
@@ -250,7 +392,7 @@ class PlatformaticSession implements ConsumerSession {
     const beat = () =>
       this.#client.heartbeat(generation, memberId).then(
         (state) => {
-          if (state === "gone") this.#gone = true;
+          if (state !== "member") this.#gone = true;
         },
         (error) => this.#log.debug("heartbeat while rebalancing failed", errorFields(error)),
       );
@@ -324,13 +466,15 @@ class PlatformaticSession implements ConsumerSession {
     this.#wake?.();
   }
 
-  stop(): Promise<void> {
-    this.#stopped ??= this.#stop();
+  stop({ leave = true }: StopOptions = {}): Promise<void> {
+    this.#stopped ??= this.#stop(leave);
     return this.#stopped;
   }
 
-  async #stop(): Promise<void> {
+  async #stop(leave: boolean): Promise<void> {
     this.#running = false;
+    // Still a member while draining, but it releases nothing more.
+    this.#member?.freeze();
     if (this.#announce !== null) clearTimeout(this.#announce);
     this.#wake?.();
     await this.#loop;
@@ -345,8 +489,9 @@ class PlatformaticSession implements ConsumerSession {
     this.#autoCommits.stop();
     await this.#commits.catch(() => {});
     this.#closed = true;
-    // Leaves the group (balanced mode) and closes every connection.
-    await this.#client.close();
+    // Leaves the group (balanced mode; a static member only with `leave`) and closes every connection.
+    await this.#member?.leave({ forAWhile: !leave });
+    await this.#client.close({ leave });
     this.#log.info("platformatic session stopped", {});
     if (failure !== null) throw failure;
   }
@@ -368,7 +513,9 @@ class PlatformaticSession implements ConsumerSession {
     let failures = 0;
     let prefetch: Prefetch | null = null;
     while (this.#running) {
-      const ready = this.#revoking ? [] : readyCursors(this.#cursors.values());
+      const ready = this.#revoking
+        ? []
+        : readyCursors(this.#cursors.values()).filter((c) => !this.#releasing.has(c));
       if (ready.length === 0) {
         prefetch = null;
         await this.#idle(IDLE_MS);
@@ -506,7 +653,8 @@ class PlatformaticSession implements ConsumerSession {
       const entry = asks.get(records.partition)!;
       const { cursor } = entry;
       return this.#running && !this.#revoking && !cursor.paused && cursor.epoch === entry.epoch &&
-        this.#cursors.get(cursor.partition) === cursor && cursor.position === entry.offset;
+        this.#cursors.get(cursor.partition) === cursor && !this.#releasing.has(cursor) &&
+        cursor.position === entry.offset;
     };
     let next = 0;
     const lane = async () => {
@@ -548,10 +696,10 @@ class PlatformaticSession implements ConsumerSession {
     const last = records.offsetAt(records.size - 1);
     const active = () =>
       this.#running && !this.#revoking && !cursor.paused && cursor.epoch === epoch &&
-      this.#cursors.get(partition) === cursor;
+      this.#cursors.get(partition) === cursor && !this.#releasing.has(cursor);
     const batch: FetchedBatch = {
       partition,
-      generation: this.#generation,
+      generation: this.#cursorGeneration.get(cursor) ?? this.#generation,
       highWatermark: records.highWatermark,
       size: records.size,
       at: (i) => records.messageAt(topic, i),
@@ -572,17 +720,22 @@ class PlatformaticSession implements ConsumerSession {
           ? Promise.reject(
             tagHeartbeatFailure(new RebalancingError("the member left the group"), "gone"),
           )
-          : this.#revoking
+          : this.#revoking || this.#releasing.has(cursor)
           ? Promise.reject(
             tagHeartbeatFailure(new RebalancingError("the group is rebalancing"), "rebalance"),
           )
           : Promise.resolve(),
     };
+    const handled = this.#options.onBatch(batch);
+    const settled = handled.then(() => {}, () => {});
+    this.#delivering.set(cursor, settled);
     try {
-      await this.#options.onBatch(batch);
+      await handled;
     } catch (error) {
       if (!(error instanceof RebalancingError)) throw error;
       return; // the revoke hook commits what finished
+    } finally {
+      if (this.#delivering.get(cursor) === settled) this.#delivering.delete(cursor);
     }
     this.#autoCommits.request();
   }
@@ -620,17 +773,31 @@ class PlatformaticSession implements ConsumerSession {
     await this.#commit(uncommittedPositions(this.#cursors.values()));
   }
 
-  /** Commits under the current generation, after every commit already under way. */
-  #commit(offsets: PartitionOffset[]): Promise<void> {
+  /**
+   * Commits under the current generation (the member's epoch when it is
+   * sent, with the consumer protocol), after every commit already under way;
+   * without the partitions released meanwhile (but for the `releasing`
+   * commit, their last).
+   */
+  #commit(
+    offsets: PartitionOffset[],
+    { releasing = false }: { releasing?: boolean } = {},
+  ): Promise<void> {
     if (this.#closed) return Promise.reject(new Error("Cannot commit: the session is stopped"));
     if (offsets.length === 0) return Promise.resolve();
     const cursors = this.#cursors;
     const generation = this.#groupGeneration;
     const memberId = this.#memberId;
+    const member = this.#member;
     const done = this.#commits.catch(() => {}).then(async () => {
-      await this.#client.commit(generation, memberId, offsets);
-      markCommitted(cursors, offsets);
-      this.#options.onCommitted(offsets);
+      const sent = releasing
+        ? offsets
+        : offsets.filter((o) => !this.#sealed.has(cursors.get(o.partition)!));
+      if (sent.length === 0) return;
+      if (member === null) await this.#client.commit(generation, memberId, sent);
+      else await member.commit(sent);
+      markCommitted(cursors, sent);
+      this.#options.onCommitted(sent);
     });
     this.#commits = done;
     return done;
@@ -683,13 +850,4 @@ function onlyOutOfRange(error: unknown): boolean {
   const partitions = responseOf(error)?.responses.flatMap((t) => t.partitions) ?? [];
   return partitions.some((p) => p.errorCode === OFFSET_OUT_OF_RANGE) &&
     partitions.every((p) => p.errorCode === 0 || p.errorCode === OFFSET_OUT_OF_RANGE);
-}
-
-/** Whether the library says the operation may succeed when tried again. */
-function isRetriable(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const e = error as { canRetry?: unknown; errors?: unknown; name?: unknown };
-  if (e.canRetry === true) return true;
-  if (e.name === "NetworkError" || e.name === "TimeoutError") return true;
-  return Array.isArray(e.errors) && e.errors.some(isRetriable);
 }

@@ -623,6 +623,73 @@ const CASES: BadConfig[] = [
     }],
   },
   {
+    name: "groupProtocol: consumer on the kafkajs engine, set on the consumer",
+    text: withConsumer("    groupProtocol: consumer"),
+    expect: [{
+      path: "consumers[0].groupProtocol",
+      line: 8,
+      message: 'groupProtocol: consumer needs engine: platformatic; consumers[0] ("audit") ' +
+        "reads with kafkajs, which speaks only the classic protocol",
+    }],
+  },
+  {
+    name: "kafka.groupProtocol: consumer with kafka.engine kafkajs names every consumer it reaches",
+    text: yaml(
+      "kafka:",
+      "  groupProtocol: consumer",
+      "consumers:",
+      "  - { name: a, group: g, topic: t, handler: ./handlers/default_export.ts }",
+      "  - { name: b, group: g, topic: t, handler: ./handlers/default_export.ts, engine: platformatic }",
+      "  - { name: c, group: g, topic: t, handler: ./handlers/default_export.ts }",
+    ),
+    expect: [{
+      path: "kafka.groupProtocol",
+      line: 2,
+      message: 'groupProtocol: consumer needs engine: platformatic; consumers[0] ("a"), ' +
+        'consumers[2] ("c") read with kafkajs, which speaks only the classic protocol ' +
+        "(set kafka.engine: platformatic, or engine: platformatic on each)",
+    }],
+  },
+  {
+    name: "kafka.instanceId with a balanced consumer on kafkajs",
+    text: yaml(
+      "kafka:",
+      "  instanceId: pod-0",
+      "consumers:",
+      "  - { name: a, group: g, topic: t, handler: ./handlers/default_export.ts }",
+    ),
+    expect: [{
+      path: "kafka.instanceId",
+      line: 2,
+      message: 'static membership (instanceId) needs engine: platformatic; consumers[0] ("a") ' +
+        "reads with kafkajs, which cannot join with a group.instance.id",
+    }],
+  },
+  {
+    name: "an instanceId Kafka would refuse",
+    text: withTopLevel("kafka: { engine: platformatic, instanceId: 'pod 0/a' }"),
+    expect: [{
+      path: "kafka.instanceId",
+      line: 1,
+      message: 'expected an instance id of 1-128 letters, digits, ".", "_" or "-" (or "" for ' +
+        'none), found "pod 0/a"',
+    }],
+  },
+  {
+    name: "a session timeout below the broker's minimum",
+    text: withTopLevel("kafka: { sessionTimeoutMs: 3000 }"),
+    expect: [{
+      path: "kafka.sessionTimeoutMs",
+      line: 1,
+      message: "expected an integer >= 6000, found 3000",
+    }],
+  },
+  {
+    name: "an unknown group protocol",
+    text: withConsumer("    groupProtocol: eager"),
+    expect: [{ path: "consumers[0].groupProtocol", line: 8, message: 'found "eager"' }],
+  },
+  {
     name: "every problem is reported at once, in file order",
     text: yaml(
       "kafka:",

@@ -26,11 +26,44 @@ Deno.test("checkCommand() prints ok and one line per consumer, exit 0", async ()
     "ok",
     "single group=fixtures topic=orders mode=balanced partitions=all replicas=1 " +
     "autoOffsetReset=earliest resetOffsetOnStart=false commit=auto/5000ms deadLetterTopic=none " +
-    `handler=${handler("default_export.ts")}`,
+    `membership=classic,dynamic sessionTimeout=30000ms handler=${handler("default_export.ts")}`,
     "batch group=fixtures topic=payments mode=balanced partitions=all replicas=1 " +
     "autoOffsetReset=earliest resetOffsetOnStart=false commit=manual deadLetterTopic=none " +
-    `handler=${handler("handle_batch.ts")}`,
+    `membership=classic,dynamic sessionTimeout=30000ms handler=${handler("handle_batch.ts")}`,
   ]);
+});
+
+Deno.test("checkCommand() says how each balanced consumer joins, and which session timeout bounds a restart", async () => {
+  const workspace = await makeWorkspace();
+  try {
+    const file = join(workspace.dir, "consumers.yaml");
+    await writeFile(
+      file,
+      yaml(
+        "kafka: { engine: platformatic, instanceId: pod-0, sessionTimeoutMs: 10000 }",
+        "consumers:",
+        "  - { name: a, group: g, topic: t, handler: ./handlers/default_export.ts, replicas: 2 }",
+        "  - name: b",
+        "    group: g",
+        "    topic: t",
+        "    handler: ./handlers/default_export.ts",
+        "    groupProtocol: consumer",
+        "  - { name: c, group: g2, topic: t, handler: ./handlers/default_export.ts, mode: simple }",
+      ),
+    );
+    const { out, output } = capture();
+    assert.equal(await checkCommand({ config: file }, output), 0);
+    const shown = out.slice(1).map((line) =>
+      line.split(" ").filter((f) => /^(membership|sessionTimeout)=/.test(f)).join(" ")
+    );
+    assert.deepEqual(shown, [
+      "membership=classic,static:pod-0.a.0-1 sessionTimeout=10000ms",
+      "membership=consumer,static:pod-0.b.0 sessionTimeout=broker:group.consumer.session.timeout.ms",
+      "",
+    ]);
+  } finally {
+    await workspace.remove();
+  }
 });
 
 Deno.test("checkCommand() prints every error as file:line:col path: message, exit 1", async () => {

@@ -28,6 +28,10 @@ Deno.test("parseConfig() applies every default", () => {
         ssl: false,
         sasl: null,
         engine: "kafkajs",
+        groupProtocol: "classic",
+        groupRemoteAssignor: null,
+        instanceId: "",
+        sessionTimeoutMs: 30000,
       },
       http: { host: "127.0.0.1", port: 9464 },
       httpToken: null,
@@ -47,6 +51,7 @@ Deno.test("parseConfig() applies every default", () => {
         group: "g",
         topic: "orders",
         engine: null,
+        groupProtocol: null,
         mode: "balanced",
         partitions: null,
         autoOffsetReset: "earliest",
@@ -335,4 +340,50 @@ Deno.test("parseConfig() takes any YAML value as a consumer's settings, with ${V
 
 Deno.test("parseConfig() gives a consumer without settings an empty mapping", () => {
   assert.deepEqual(parse(MINIMAL).consumers[0]?.settings, {});
+});
+
+Deno.test("parseConfig() takes the group protocol, static membership and session timeout, and a consumer's protocol override", () => {
+  const config = parse(
+    yaml(
+      "kafka:",
+      "  engine: platformatic",
+      "  groupProtocol: consumer",
+      "  groupRemoteAssignor: range",
+      "  instanceId: ${POD_NAME:-}",
+      "  sessionTimeoutMs: 10000",
+      "consumers:",
+      "  - name: a",
+      "    group: g",
+      "    topic: t",
+      "    handler: ./workers/a.ts",
+      "  - name: b",
+      "    group: g",
+      "    topic: t",
+      "    handler: ./workers/b.ts",
+      "    groupProtocol: classic",
+    ),
+    { POD_NAME: "consumerd-2" },
+  );
+  assert.equal(config.kafka.groupProtocol, "consumer");
+  assert.equal(config.kafka.groupRemoteAssignor, "range");
+  assert.equal(config.kafka.instanceId, "consumerd-2");
+  assert.equal(config.kafka.sessionTimeoutMs, 10000);
+  assert.deepEqual(config.consumers.map((c) => c.groupProtocol), [null, "classic"]);
+  assert.equal(
+    parse(MINIMAL.replace("consumers:", "kafka: { instanceId: '${HOSTNAME:-}' }\nconsumers:")).kafka
+      .instanceId,
+    "",
+    "an unset variable turns static membership off",
+  );
+});
+
+Deno.test("parseConfig() lets a kafkajs consumer in simple mode sit beside kafka.instanceId: it joins no group", () => {
+  const config = parse(yaml(
+    "kafka: { instanceId: pod-0, groupProtocol: consumer }",
+    "defaults: { engine: platformatic }",
+    "consumers:",
+    "  - { name: a, group: g, topic: t, handler: ./a.ts }",
+    "  - { name: b, group: g2, topic: t, handler: ./b.ts, engine: kafkajs, mode: simple }",
+  ));
+  assert.deepEqual(config.consumers.map((c) => c.engine), ["platformatic", "kafkajs"]);
 });

@@ -260,9 +260,64 @@ Deno.test("kubernetes: KEDA scales on the group's lag, capped at partitions / wo
   assert.ok(scaled.spec.minReplicaCount >= 1);
 });
 
+/** The files of a deploy/kubernetes/ directory, but its kustomization.yaml. */
+const manifestFiles = (dir: string) =>
+  [...Deno.readDirSync(join(ROOT, dir))]
+    .filter((e) => e.isFile && e.name !== "kustomization.yaml").map((e) => e.name).sort();
+
 Deno.test("kubernetes: kustomization lists every manifest", () => {
   const kustomization: Yaml = parseYaml(read("deploy/kubernetes/kustomization.yaml"));
-  const files = [...Deno.readDirSync(join(ROOT, "deploy", "kubernetes"))]
-    .map((e) => e.name).filter((n) => n !== "kustomization.yaml").sort();
-  assert.deepEqual([...kustomization.resources].sort(), files);
+  assert.deepEqual([...kustomization.resources].sort(), manifestFiles("deploy/kubernetes"));
+});
+
+const STATEFUL = "deploy/kubernetes/statefulset";
+const stateful: Yaml[] = manifestFiles(STATEFUL).map((name) =>
+  parseYaml(read(`${STATEFUL}/${name}`))
+);
+const statefulSet = stateful.find((m) => m.kind === "StatefulSet");
+
+Deno.test("kubernetes, StatefulSet variant: the base's config and secret, its own pods and headless Service; no Deployment, no autoscaler", () => {
+  const kustomization: Yaml = parseYaml(read(`${STATEFUL}/kustomization.yaml`));
+  assert.deepEqual([...kustomization.resources].sort(), ["../", ...manifestFiles(STATEFUL)].sort());
+  const deleted = kustomization.patches.map((p: Yaml) => parseYaml(p.patch))
+    .map((p: Yaml) => [p.$patch, p.kind, p.metadata.name]);
+  assert.deepEqual(deleted, [
+    ["delete", "Deployment", deployment.metadata.name],
+    ["delete", "ScaledObject", manifest("ScaledObject").metadata.name],
+  ]);
+  const service = stateful.find((m) => m.kind === "Service");
+  assert.equal(statefulSet.spec.serviceName, service.metadata.name);
+  assert.equal(service.spec.clusterIP, "None", "headless: it only names the pods");
+  assert.deepEqual(service.spec.selector, statefulSet.spec.template.metadata.labels);
+  assert.deepEqual(
+    statefulSet.spec.selector.matchLabels,
+    statefulSet.spec.template.metadata.labels,
+  );
+});
+
+Deno.test("kubernetes, StatefulSet variant: the Deployment's pod, plus the pod name as kafka.instanceId on the platformatic engine", async () => {
+  const pod = structuredClone(statefulSet.spec.template);
+  const own = ["CONSUMERD_INSTANCE_ID", "CONSUMERD_ENGINE", "CONSUMERD_GROUP_PROTOCOL"];
+  const [stsContainer] = pod.spec.containers;
+  const added = stsContainer.env.filter((e: Yaml) => own.includes(e.name));
+  stsContainer.env = stsContainer.env.filter((e: Yaml) => !own.includes(e.name));
+  assert.deepEqual(pod, deployment.spec.template, "the same pod but for its membership");
+  const name = added.find((e: Yaml) => e.name === "CONSUMERD_INSTANCE_ID");
+  assert.equal(name.valueFrom.fieldRef.fieldPath, "metadata.name");
+  const env = Object.fromEntries(
+    added.filter((e: Yaml) => "value" in e).map((e: Yaml) => [e.name, e.value]),
+  );
+  const config = await containerConfig({ ...env, CONSUMERD_INSTANCE_ID: "consumerd-0" });
+  assert.deepEqual(
+    [config.kafka.instanceId, config.kafka.engine, config.kafka.groupProtocol],
+    ["consumerd-0", "platformatic", "consumer"],
+  );
+  const [consumer] = config.consumers;
+  assert.ok(statefulSet.spec.replicas * consumer!.replicas <= partitions, "members <= partitions");
+  const dynamic = await containerConfig();
+  assert.deepEqual(
+    [dynamic.kafka.instanceId, dynamic.kafka.engine, dynamic.kafka.groupProtocol],
+    ["", "kafkajs", "classic"],
+    "compose and the Deployment: dynamic members of a classic group, as before",
+  );
 });

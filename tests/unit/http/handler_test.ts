@@ -9,6 +9,8 @@ const report = (over: Partial<ConsumerReport> = {}): ConsumerReport => ({
   group: "g",
   topic: "orders",
   mode: "balanced",
+  groupProtocol: "consumer",
+  members: [{ replica: 0, memberId: "m-1", instanceId: "pod-0.audit.0", generation: 7 }],
   state: "running",
   reason: null,
   ready: true,
@@ -51,6 +53,10 @@ Deno.test("createStatusHandler() serves /status in PRODUCT §7's shape, offsets 
   ]);
   assert.equal(body.consumers[0].state, "running");
   assert.equal(body.consumers[0].lastError, null);
+  assert.equal(body.consumers[0].groupProtocol, "consumer");
+  assert.deepEqual(body.consumers[0].members, [
+    { replica: 0, memberId: "m-1", instanceId: "pod-0.audit.0", generation: 7 },
+  ]);
 });
 
 Deno.test("createStatusHandler() answers /readyz 503 naming the consumer and a reason code, 200 when all are ready", async () => {
@@ -243,6 +249,11 @@ Deno.test("createStatusHandler(): /status carries a partition's known fields onl
     source: source([report({
       partitions: [forged],
       paused: [{ partition: 0, reason: "failed", extra: 1 } as ConsumerReport["paused"][number]],
+      members: [
+        { replica: 0, memberId: "m", instanceId: null, generation: 1, extra: 1 } as ConsumerReport[
+          "members"
+        ][number],
+      ],
     })]),
     token: null,
   });
@@ -251,6 +262,9 @@ Deno.test("createStatusHandler(): /status carries a partition's known fields onl
     { partition: 0, committed: "5", processed: "4", highWatermark: "9", lag: "4" },
   ]);
   assert.deepEqual(body.consumers[0].paused, [{ partition: 0, reason: "failed" }]);
+  assert.deepEqual(body.consumers[0].members, [
+    { replica: 0, memberId: "m", instanceId: null, generation: 1 },
+  ]);
 });
 
 Deno.test("createStatusHandler() answers 500 to whatever a request makes throw, never an exception", async () => {

@@ -19,6 +19,8 @@ function report(partitions: ConsumerReport["partitions"]): ConsumerReport {
     group: "g",
     topic: "t",
     mode: "balanced",
+    groupProtocol: "classic",
+    members: [],
     state: "running",
     reason: null,
     ready: true,

@@ -184,3 +184,19 @@ Deno.test("consumerStatus(): a replica held for an unchecked handler makes the c
   assert.equal(crashed.state, "failed", "a crashed replica comes first");
   assert.equal(crashed.reason, "uncaught error: x; restarting");
 });
+
+Deno.test("consumerStatus() shows a replica parked for an instance id in use as failed, with no restart coming", () => {
+  const reason = 'instance id pod-0.c.0 is in use by another member of group "g" (another daemon ' +
+    "with kafka.instanceId pod-0?)";
+  const parked = consumerStatus(consumer, {
+    workers: [],
+    restarts: 0,
+    failing: false,
+    counters,
+    replicas: 1,
+    down: [{ replica: 0, reason, parked: true }],
+  });
+  assert.equal(parked.state, "failed");
+  assert.equal(parked.reason, `${reason}; not restarted`);
+  assert.equal(parked.ready, false);
+});

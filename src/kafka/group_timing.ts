@@ -1,0 +1,45 @@
+/**
+ * The timings of a balanced consumer's group membership, shared by both
+ * engines. Pure.
+ *
+ * @module
+ */
+import type { KafkaConfig } from "../config/types.ts";
+
+/** How often a member heartbeats at most, ms. */
+const HEARTBEAT_MS = 3_000;
+
+/** Session, rebalance and heartbeat timings of a group member, ms. */
+export interface GroupTiming {
+  /** How long the group waits for a silent member (`kafka.sessionTimeoutMs`; classic protocol). */
+  sessionTimeoutMs: number;
+  /**
+   * How long a rebalance waits for the member to rejoin (classic), or to
+   * release partitions it must give up (consumer protocol): as long as a
+   * handler call may run (Java's max.poll.interval.ms), so that the call in
+   * progress finishes and is committed first.
+   */
+  rebalanceTimeoutMs: number;
+  /** A third of the session timeout, 3 s at most (classic protocol). */
+  heartbeatIntervalMs: number;
+}
+
+/**
+ * The group timings of a consumer whose handler calls may run `maxHandlerMs`.
+ *
+ * @example
+ * ```ts
+ * groupTiming({ sessionTimeoutMs: 6000 }, 300_000);
+ * // { sessionTimeoutMs: 6000, rebalanceTimeoutMs: 300000, heartbeatIntervalMs: 2000 }
+ * ```
+ */
+export function groupTiming(
+  kafka: Pick<KafkaConfig, "sessionTimeoutMs">,
+  maxHandlerMs: number,
+): GroupTiming {
+  return {
+    sessionTimeoutMs: kafka.sessionTimeoutMs,
+    rebalanceTimeoutMs: Math.max(60_000, maxHandlerMs),
+    heartbeatIntervalMs: Math.min(HEARTBEAT_MS, Math.floor(kafka.sessionTimeoutMs / 3)),
+  };
+}
