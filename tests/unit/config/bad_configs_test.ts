@@ -623,6 +623,42 @@ const CASES: BadConfig[] = [
     }],
   },
   {
+    name: "ordering not one of partition, key, none",
+    text: withConsumer("    ordering: keys"),
+    expect: [{
+      path: "consumers[0].ordering",
+      line: 8,
+      message: 'expected one of "partition", "key", "none", found "keys" (did you mean "key"?)',
+    }],
+  },
+  {
+    name: "concurrency above 256 with ordering partition",
+    text: withConsumer("    concurrency: 300"),
+    expect: [{
+      path: "consumers[0].concurrency",
+      line: 8,
+      message: "expected at most 256 with ordering: partition (one call per partition), found 300",
+    }],
+  },
+  {
+    name: "maxBuffered below concurrency with ordering key",
+    text: withConsumer("    ordering: key", "    concurrency: 64", "    maxBuffered: 10"),
+    expect: [{
+      path: "consumers[0].maxBuffered",
+      line: 10,
+      message: "expected maxBuffered >= concurrency (64), found 10",
+    }],
+  },
+  {
+    name: "maxBuffered below the default concurrency of ordering none",
+    text: withConsumer("    ordering: none", "    maxBuffered: 4"),
+    expect: [{
+      path: "consumers[0].maxBuffered",
+      line: 9,
+      message: "expected maxBuffered >= concurrency (16), found 4",
+    }],
+  },
+  {
     name: "every problem is reported at once, in file order",
     text: yaml(
       "kafka:",

@@ -50,7 +50,9 @@ Deno.test("parseConfig() applies every default", () => {
         retry: { attempts: 3, backoffMs: 200, maxBackoffMs: 30000 },
         fetch: { maxBytesPerPartition: 1048576, maxBytes: 10485760, maxWaitMs: 500 },
         deadLetterTopic: null,
+        ordering: "partition",
         concurrency: 1,
+        maxBuffered: 10000,
         handlerTimeoutMs: 300000,
         startupTimeoutMs: 60000,
         permissions: { net: [], read: [], write: [], env: [] },
@@ -291,4 +293,24 @@ Deno.test("parseConfig() takes kafka.engine and a consumer's engine override", (
   ));
   assert.equal(config.kafka.engine, "platformatic");
   assert.deepEqual(config.consumers.map((c) => c.engine), [null, "kafkajs"]);
+});
+
+Deno.test("parseConfig() fills concurrency by ordering: 1 for partition, 16 for key and none, unless set", () => {
+  const config = parse(yaml(
+    "defaults: { group: g, topic: t, handler: ./h.ts }",
+    "consumers:",
+    "  - { name: a }",
+    "  - { name: b, ordering: key }",
+    "  - { name: c, ordering: none, concurrency: 256, maxBuffered: 500 }",
+    "  - { name: d, ordering: key, concurrency: 4000 }",
+  ));
+  assert.deepEqual(
+    config.consumers.map((c) => [c.name, c.ordering, c.concurrency, c.maxBuffered]),
+    [
+      ["a", "partition", 1, 10000],
+      ["b", "key", 16, 10000],
+      ["c", "none", 256, 500],
+      ["d", "key", 4000, 10000],
+    ],
+  );
 });
