@@ -16,7 +16,7 @@ import { consumerWithAdmin } from "./shared_cluster.ts";
 import { CommitRejectedError, commitRejection } from "../commit_rejected.ts";
 import { BackgroundCommits } from "../background_commit.ts";
 import { errorFields } from "../../log.ts";
-import { committedOffset } from "../offset_checks.ts";
+import { committedMetadata, committedOffset } from "../offset_checks.ts";
 import {
   type ConsumerSession,
   type PartitionOffset,
@@ -75,15 +75,17 @@ export async function describePartitions(
     admin.fetchTopicOffsets(topic),
   ]);
   const byPartition = new Map(
-    (committed[0]?.partitions ?? []).map((p) => [p.partition, committedOffset(p.offset)]),
+    (committed[0]?.partitions ?? []).map((p) => [p.partition, p]),
   );
   const marks = new Map(watermarks.map((w) => [w.partition, w]));
   return partitions.map((partition) => {
     const w = marks.get(partition);
     if (!w) throw new Error(`Partition ${partition} of topic ${topic} does not exist`);
+    const commit = byPartition.get(partition);
     return {
       partition,
-      committed: byPartition.get(partition) ?? null,
+      committed: commit === undefined ? null : committedOffset(commit.offset),
+      metadata: committedMetadata(commit?.metadata),
       logStartOffset: w.low,
       highWatermark: w.high,
     };
@@ -295,7 +297,12 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
   const commitOffsets = async (offsets: PartitionOffset[]) => {
     try {
       await consumer.commitOffsets(
-        offsets.map((o) => ({ topic, partition: o.partition, offset: o.offset })),
+        offsets.map((o) => ({
+          topic,
+          partition: o.partition,
+          offset: o.offset,
+          metadata: o.metadata ?? null,
+        })),
       );
     } catch (error) {
       throw commitRejection(kafkajsErrorTypes(error), {

@@ -13,7 +13,7 @@ import type { KafkaConfig } from "../../config/types.ts";
 import type { FetchLimits, PartitionOffset } from "../session.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
 import { commitRejection } from "../commit_rejected.ts";
-import { committedOffset } from "../offset_checks.ts";
+import { committedMetadata, committedOffset } from "../offset_checks.ts";
 
 /** The library's consumer (raw Buffers, no deserialisation). */
 export type PlatformaticConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -192,16 +192,49 @@ export class PlatformaticClient {
     }));
   }
 
-  /** The group's committed offsets (null where none; see `committedOffset()`). */
-  async committed(partitions: number[]): Promise<Map<number, string | null>> {
-    const offsets = await this.consumer.listCommittedOffsets({
-      topics: [{ topic: this.topic, partitions }],
-    });
-    const list = offsets.get(this.topic) ?? [];
-    return new Map(partitions.map((p) => {
-      const offset = list[p];
-      return [p, committedOffset(offset)];
-    }));
+  /**
+   * The group's committed offsets (null where none; see `committedOffset()`)
+   * and their metadata, from its coordinator (the library's own
+   * `listCommittedOffsets()` drops the metadata).
+   */
+  async committed(
+    partitions: number[],
+  ): Promise<Map<number, { offset: string | null; metadata: string | null }>> {
+    const connection = await this.#coordinator();
+    const api = await this.#call<FetchOffsetsApi>(this.#library.kGetApi, "OffsetFetch");
+    const response = await new Promise<OffsetFetchResponse>((resolve, reject) =>
+      api(
+        connection,
+        [{
+          groupId: this.group,
+          memberId: null,
+          memberEpoch: -1,
+          topics: [{ name: this.topic, partitionIndexes: partitions }],
+        }],
+        false,
+        (error, result) => error ? reject(error) : resolve(result),
+      )
+    );
+    // Version 8 on answers per group; older versions answer for the one group asked.
+    const topics = api.version >= 8
+      ? (response as OffsetFetchResponseV8).groups.flatMap((g) => g.topics)
+      : (response as OffsetFetchResponseV7).topics;
+    const found = new Map<number, { offset: string | null; metadata: string | null }>();
+    for (const topic of topics) {
+      if (topic.name !== this.topic) continue;
+      for (const p of topic.partitions) {
+        if (p.errorCode !== 0) {
+          throw new Error(
+            `Cannot read the committed offset of partition ${p.partitionIndex}: error code ${p.errorCode}`,
+          );
+        }
+        found.set(p.partitionIndex, {
+          offset: committedOffset(p.committedOffset),
+          metadata: committedMetadata(p.metadata),
+        });
+      }
+    }
+    return new Map(partitions.map((p) => [p, found.get(p) ?? { offset: null, metadata: null }]));
   }
 
   /**
@@ -216,11 +249,11 @@ export class PlatformaticClient {
     const response = await new Promise<CommitResponse>((resolve, reject) =>
       api(connection, this.group, generation, memberId, null, [{
         name: this.topic,
-        partitions: offsets.map(({ partition, offset }) => ({
+        partitions: offsets.map(({ partition, offset, metadata }) => ({
           partitionIndex: partition,
           committedOffset: BigInt(offset),
           committedLeaderEpoch: -1,
-          committedMetadata: null,
+          committedMetadata: metadata ?? null,
         })),
       }], (error: unknown, result: CommitResponse) => error ? reject(error) : resolve(result))
     ).catch((error: unknown) => {
@@ -318,6 +351,35 @@ type HeartbeatApi = (
   groupInstanceId: null,
   callback: (error: unknown) => void,
 ) => void;
+interface OffsetFetchTopic {
+  name: string;
+  partitions: Array<{
+    partitionIndex: number;
+    committedOffset: bigint;
+    metadata: string | null;
+    errorCode: number;
+  }>;
+}
+interface OffsetFetchResponseV8 {
+  groups: Array<{ topics: OffsetFetchTopic[] }>;
+}
+interface OffsetFetchResponseV7 {
+  topics: OffsetFetchTopic[];
+}
+type OffsetFetchResponse = OffsetFetchResponseV8 | OffsetFetchResponseV7;
+type FetchOffsetsApi =
+  & ((
+    connection: unknown,
+    groups: Array<{
+      groupId: string;
+      memberId: string | null;
+      memberEpoch: number;
+      topics: Array<{ name: string; partitionIndexes: number[] }>;
+    }>,
+    requireStable: boolean,
+    callback: (error: unknown, result: OffsetFetchResponse) => void,
+  ) => void)
+  & { version: number };
 type CommitApi = (
   connection: unknown,
   group: string,
