@@ -143,6 +143,13 @@ export interface SessionOptions {
   onCommitted(offsets: PartitionOffset[]): void;
   /** The group started rebalancing: `onAssigned` follows (balanced mode). */
   onRebalancing?(): void;
+  /**
+   * Balanced mode: `partitions` are about to be given back. Awaited before
+   * the session rejoins the group, once the batches in hand ended, while the
+   * membership is kept alive (up to the rebalance timeout): the generation
+   * that owns them is still current, so a commit made meanwhile counts.
+   */
+  onRevoking?(partitions: number[]): Promise<void>;
   /** A committed offset fell out of range while reading, and the partition moved to autoOffsetReset. */
   onOutOfRange(partition: number): void;
   /**
