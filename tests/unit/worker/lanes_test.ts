@@ -122,12 +122,13 @@ Deno.test("Lanes: random pushes and finishes keep per-lane order and oldest-firs
   let seq = 0;
   const counters = new Map<string, number>();
   for (let step = 0; step < 20_000; step++) {
-    if (next() < 0.5) {
+    const roll = next();
+    if (roll < 0.5) {
       const key = `k${Math.floor(next() * 50)}`;
       const n = counters.get(key) ?? 0;
       counters.set(key, n + 1);
       lanes.push(0, key, { key, n, seq: seq++ });
-    } else if (next() < 0.5 && running.length < 10) {
+    } else if (roll < 0.75 && running.length < 10) {
       const lane = lanes.take();
       if (lane === null) continue;
       const item = lane.first;
