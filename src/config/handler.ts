@@ -83,8 +83,31 @@ export async function handlerFileProblem(path: string): Promise<string | undefin
 }
 
 /**
+ * What keeps a module with these exports from serving a consumer with
+ * `ordering`, or undefined: `key` and `none` call the handler once per
+ * message, so a module that exports `handleBatch` does not fit.
+ *
+ * @example
+ * ```ts
+ * orderingProblem("key", "/srv/workers/bulk.ts", { handleBatch() {} });
+ * // "ordering: key needs a per-message handler (a default export); /srv/workers/bulk.ts exports handleBatch …"
+ * ```
+ */
+export function orderingProblem(
+  ordering: "partition" | "key" | "none" | undefined,
+  path: string,
+  module: Record<string, unknown>,
+): string | undefined {
+  if (ordering === undefined || ordering === "partition") return undefined;
+  if (typeof module.handleBatch !== "function") return undefined;
+  return `ordering: ${ordering} needs a per-message handler (a default export); ${path} exports ` +
+    "handleBatch, which only runs with ordering: partition";
+}
+
+/**
  * What is wrong with the handler module at `path` (absolute), or `undefined`
- * when it loads and exports a default function or `handleBatch`.
+ * when it loads and exports a default function or `handleBatch` (only a
+ * default function, without `handleBatch`, for `ordering: key` and `none`).
  *
  * @example
  * ```ts
@@ -93,7 +116,10 @@ export async function handlerFileProblem(path: string): Promise<string | undefin
  */
 export async function handlerProblem(
   path: string,
-  { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName }: HandlerDeadline = {},
+  { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName, ordering }: HandlerDeadline & {
+    /** The consumer's `ordering`, when known. */
+    ordering?: "partition" | "key" | "none" | undefined;
+  } = {},
 ): Promise<string | undefined> {
   const fileProblem = await handlerFileProblem(path);
   if (fileProblem !== undefined) return fileProblem;
@@ -108,7 +134,7 @@ export async function handlerProblem(
     return `handler module ${path} failed to load: ${firstLine(error)}`;
   }
   if (typeof module.default === "function" || typeof module.handleBatch === "function") {
-    return undefined;
+    return orderingProblem(ordering, path, module);
   }
   return `expected handler module ${path} to export a default function or a handleBatch ` +
     `function, found ${describeExports(module)}`;

@@ -55,11 +55,12 @@ export interface LoadConfigOptions {
 /** {@linkcode handlerProblem} in this process, once per path and deadline. */
 function inProcessProbe(): (check: HandlerCheck) => Promise<string | undefined> {
   const seen = new Map<string, Promise<string | undefined>>();
-  return ({ path, timeoutMs, timeoutName }) => {
-    const key = `${timeoutMs}\0${timeoutName}\0${path}`;
+  return ({ path, timeoutMs, timeoutName, consumer }) => {
+    const ordering = consumer?.ordering;
+    const key = `${timeoutMs}\0${timeoutName}\0${ordering}\0${path}`;
     let problem = seen.get(key);
     if (problem === undefined) {
-      problem = handlerProblem(path, { timeoutMs, timeoutName });
+      problem = handlerProblem(path, { timeoutMs, timeoutName, ordering });
       seen.set(key, problem);
     }
     return problem;

@@ -29,6 +29,8 @@ const ENTRY = new URL("./handler_probe_entry.ts", import.meta.url);
 export interface ProbeOptions extends HandlerDeadline {
   /** What the probe's worker may touch: the consumer's worker's permissions. */
   permissions: WorkerPermissions;
+  /** The consumer's `ordering` (`key` and `none` need a per-message handler). */
+  ordering?: "partition" | "key" | "none" | undefined;
 }
 
 /**
@@ -45,7 +47,7 @@ export interface ProbeOptions extends HandlerDeadline {
 export function probeHandler(
   runtime: Runtime,
   path: string,
-  { permissions, timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName }: ProbeOptions,
+  { permissions, timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName, ordering }: ProbeOptions,
 ): Promise<string | undefined> {
   const worker = runtime.spawnWorker(ENTRY, { name: `handler-probe ${path}`, permissions });
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -61,7 +63,7 @@ export function probeHandler(
       event.preventDefault();
       resolve(`handler module ${path} failed to load: ${event.message}`);
     };
-    worker.postMessage({ path, timeoutMs, timeoutName });
+    worker.postMessage({ path, timeoutMs, timeoutName, ordering });
   }).finally(() => {
     clearTimeout(timer);
     worker.terminate();
@@ -89,10 +91,11 @@ export function workerProbe(
   return ({ path, timeoutMs, timeoutName, consumer, kafka }) => {
     if (consumer === undefined || kafka === undefined) return handlerFileProblem(path);
     const permissions = workerPermissions(consumer, kafka, location);
-    const key = stableJson([path, timeoutMs, timeoutName, permissions]);
+    const { ordering } = consumer;
+    const key = stableJson([path, timeoutMs, timeoutName, permissions, ordering]);
     let probe = probes.get(key);
     if (probe === undefined) {
-      probe = probeHandler(runtime, path, { permissions, timeoutMs, timeoutName });
+      probe = probeHandler(runtime, path, { permissions, timeoutMs, timeoutName, ordering });
       probes.set(key, probe);
     }
     return probe;

@@ -16,12 +16,13 @@ declare const self: {
 };
 
 self.onmessage = async (event: MessageEvent) => {
-  const { path, timeoutMs, timeoutName } = event.data as {
+  const { path, timeoutMs, timeoutName, ordering } = event.data as {
     path: string;
     timeoutMs: number;
     timeoutName?: string;
+    ordering?: "partition" | "key" | "none";
   };
-  const problem = await handlerProblem(path, { timeoutMs, timeoutName });
+  const problem = await handlerProblem(path, { timeoutMs, timeoutName, ordering });
   self.postMessage({ problem: problem ?? null });
   self.close();
 };

@@ -6,6 +6,7 @@
  */
 import type { ConsumerConfig } from "../config/types.ts";
 import type { ConsumerSession } from "../kafka/session.ts";
+import { decodeCommitMetadata, type DecodedMetadata } from "../offsets/commit_metadata.ts";
 import { startPosition } from "../offsets/start_position.ts";
 import type { PartitionStart } from "../protocol.ts";
 
@@ -14,6 +15,14 @@ export interface AssignmentToStart {
   generation: number;
   partitions: readonly number[];
   heldAtStart: readonly number[];
+}
+
+/** What the commit a partition resumes from says finished beyond it (`ordering: key` and `none`). */
+export interface ResumedMetadata {
+  partition: number;
+  /** The metadata as committed: written again with the start position, so that it survives it. */
+  metadata: string | null;
+  decoded: DecodedMetadata;
 }
 
 /**
@@ -40,12 +49,16 @@ export interface AssignmentToStart {
  * ```
  */
 export class AssignmentStart {
-  readonly #consumer: Pick<ConsumerConfig, "autoOffsetReset" | "resetOffsetOnStart">;
+  readonly #consumer: Pick<
+    ConsumerConfig,
+    "autoOffsetReset" | "resetOffsetOnStart" | "ordering"
+  >;
   readonly #assignment: AssignmentToStart;
   #starts: PartitionStart[] | null = null;
+  #resumed: ResumedMetadata[] = [];
 
   constructor(
-    consumer: Pick<ConsumerConfig, "autoOffsetReset" | "resetOffsetOnStart">,
+    consumer: Pick<ConsumerConfig, "autoOffsetReset" | "resetOffsetOnStart" | "ordering">,
     assignment: AssignmentToStart,
   ) {
     this.#consumer = consumer;
@@ -59,24 +72,42 @@ export class AssignmentStart {
    * Rejects with `StaleAssignmentError` if a newer assignment replaced this
    * one before the positions were committed; `reading` is false when it did
    * so after (the positions are committed, the partitions are not read).
+   *
+   * With `ordering: key` or `none`, `resumed` has what the commit of each
+   * partition that resumes from it says finished beyond it; its metadata is
+   * committed again with the start position (`partition` ignores metadata,
+   * and its start commits clear it).
    */
-  async run(session: ConsumerSession): Promise<{ starts: PartitionStart[]; reading: boolean }> {
+  async run(
+    session: ConsumerSession,
+  ): Promise<{ starts: PartitionStart[]; reading: boolean; resumed: ResumedMetadata[] }> {
     const { generation, partitions } = this.#assignment;
-    if (partitions.length === 0) return { starts: [], reading: true };
+    if (partitions.length === 0) return { starts: [], reading: true, resumed: [] };
     this.#starts ??= await this.#decide(session);
     const starts = this.#starts;
+    const kept = new Map(
+      this.#resumed.filter((r) => r.decoded.kind === "finished").map((r) => [
+        r.partition,
+        r.metadata,
+      ]),
+    );
     // Every start position is committed, resets and resumptions alike: peers and
     // restarts then see it, and the client's cached position cannot disagree.
     const reading = await session.begin(
       generation,
-      starts.map(({ partition, offset }) => ({ partition, offset })),
+      starts.map(({ partition, offset }) => ({
+        partition,
+        offset,
+        ...(kept.has(partition) ? { metadata: kept.get(partition)! } : {}),
+      })),
     );
-    return { starts, reading };
+    return { starts, reading, resumed: this.#resumed };
   }
 
   async #decide(session: ConsumerSession): Promise<PartitionStart[]> {
     const { partitions, heldAtStart } = this.#assignment;
     const states = await session.describe([...partitions]);
+    const keyed = this.#consumer.ordering !== "partition";
     return states.map((state): PartitionStart => {
       const position = startPosition({
         autoOffsetReset: this.#consumer.autoOffsetReset,
@@ -86,6 +117,13 @@ export class AssignmentStart {
         logStartOffset: state.logStartOffset,
         highWatermark: state.highWatermark,
       });
+      if (keyed && position.reason === "committed") {
+        this.#resumed.push({
+          partition: state.partition,
+          metadata: state.metadata,
+          decoded: decodeCommitMetadata(state.metadata, position.offset),
+        });
+      }
       return { partition: state.partition, offset: position.offset, reason: position.reason };
     });
   }

@@ -128,13 +128,13 @@ export class Lanes<T> {
   }
 
   /**
-   * The running message of `lane` finished: the next one, if any, becomes
-   * ready. Nothing happens when the lane was dropped meanwhile.
+   * The first message of a running or held `lane` finished (or is given
+   * up): the next one, if any, becomes ready.
    */
   advance(lane: Lane<T>): void {
     if (lane.state === "done") return;
-    if (lane.state !== "running") {
-      throw new Error(`Cannot advance a lane that is ${lane.state}, not running`);
+    if (lane.state === "ready") {
+      throw new Error("Cannot advance a lane that is ready: its first message has not run");
     }
     lane.items[lane.head] = undefined as T; // let it be collected
     lane.head++;
@@ -181,17 +181,24 @@ export class Lanes<T> {
   }
 
   /**
-   * Forgets every lane of `partition`: nothing of it runs any more (a
-   * message running now ends on its own). Returns how many messages were
-   * dropped, running ones included.
+   * Drops every message of `partition` that is not running. A running one
+   * stays its lane's only message until it ends ({@linkcode advance}): a
+   * message of the same key queued meanwhile still waits for it. Returns
+   * how many messages were dropped.
    */
   drop(partition: number): number {
     const lanes = this.#byPartition.get(partition);
     if (lanes === undefined) return 0;
-    this.#byPartition.delete(partition);
     let dropped = 0;
-    for (const lane of lanes.keyed.values()) dropped += this.#retire(lane);
-    for (const lane of lanes.own) dropped += this.#retire(lane);
+    for (const lane of lanes.keyed.values()) {
+      dropped += this.#cut(lane);
+      if (lane.state === "done") lanes.keyed.delete(lane.key!);
+    }
+    for (const lane of lanes.own) {
+      dropped += this.#cut(lane);
+      if (lane.state === "done") lanes.own.delete(lane);
+    }
+    if (lanes.keyed.size === 0 && lanes.own.size === 0) this.#byPartition.delete(partition);
     const keep = this.#heap.filter((lane) => lane.state !== "done");
     if (keep.length !== this.#heap.length) {
       this.#heap = [];
@@ -210,14 +217,22 @@ export class Lanes<T> {
     return [...this.#byPartition.keys()];
   }
 
-  #retire(lane: Lane<T>): number {
-    const size = lane.size;
-    this.#buffered -= size;
-    lane.state = "done";
-    lane.items = [];
-    lane.seqs = [];
-    lane.head = 0;
-    return size;
+  /** Drops what `lane` holds but its running message; returns how many were dropped. */
+  #cut(lane: Lane<T>): number {
+    const keep = lane.state === "running" ? 1 : 0;
+    const dropped = lane.size - keep;
+    this.#buffered -= dropped;
+    if (keep === 1) {
+      lane.items = [lane.first];
+      lane.seqs = [lane.seqs[lane.head]!];
+      lane.head = 0;
+    } else {
+      lane.state = "done";
+      lane.items = [];
+      lane.seqs = [];
+      lane.head = 0;
+    }
+    return dropped;
   }
 
   #heapPush(lane: Lane<T>): void {

@@ -249,6 +249,15 @@ const CASES: BadConfig[] = [
     expect: [{ path: "consumers[0].handler", line: 7, message: "failed to load" }],
   },
   {
+    name: "ordering key with a batch handler",
+    text: withConsumer("    ordering: key").replace("default_export.ts", "handle_batch.ts"),
+    expect: [{
+      path: "consumers[0].handler",
+      line: 7,
+      message: "ordering: key needs a per-message handler (a default export); ",
+    }],
+  },
+  {
     name: "duplicate consumer name",
     text: withConsumer(
       "  - name: audit",
