@@ -10,10 +10,13 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { startDaemon, writeConsumersConfig } from "../harness/daemon.ts";
+import { getMetrics, getStatus, startHttpDaemon } from "../harness/http.ts";
+import { encodeCommitMetadata } from "../../src/offsets/commit_metadata.ts";
 import { ENGINES, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 import {
   at,
   type CallRecord,
+  commitAsTool,
   committedWithMetadata,
   evictMembers,
   keyedConsumer,
@@ -254,4 +257,193 @@ for (const engine of ENGINES) {
       }
     });
   });
+}
+
+Deno.test("daemon: without a dead-letter topic a poison key is paused (its partition goes on), shown in /status and /metrics, and never committed past", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    await admin.produce(topic, [
+      { key: "poison", value: "bad-0" },
+      ...Array.from({ length: 300 }, (_, i) => ({ key: `k${i % 30}`, value: `v${i}` })),
+    ]);
+    const group = uniqueName("g");
+    const file = await recordFile();
+    const { daemon: d, url } = await startHttpDaemon([keyedConsumer({
+      group,
+      topic,
+      ordering: "key",
+      concurrency: 20,
+      retry: { attempts: 2, backoffMs: 50, maxBackoffMs: 1000 },
+      commit: { mode: "auto", intervalMs: 300 },
+    }, file)], { env: { RECORD_FILE: file } });
+    try {
+      const status = await waitFor(async () => {
+        const [c] = (await getStatus(url)).consumers;
+        return c?.dispatch?.pausedKeys === 1 && c.processed === 300 ? c : null;
+      }, { what: "a paused key and the 300 others handled" });
+      assert.deepEqual(status.dispatch!.paused.map((k) => [k.partition, k.key, k.offset]), [[
+        0,
+        "poison",
+        "0",
+      ]]);
+      assert.match(status.dispatch!.paused[0]!.reason, /cannot handle bad-0/);
+      assert.deepEqual(status.paused, [], "no partition is paused");
+      assert.equal(status.partitions[0]!.oldestUnfinished, "0");
+      assert.match(await getMetrics(url), /^consumerd_paused_keys\{consumer="c"\} 1$/m);
+      // It is tried again after maxBackoffMs, and fails again: never skipped.
+      await d.waitForLog("handler failed after retries; key paused", {
+        where: () => d.logged("handler failed after retries; key paused").length >= 2,
+      });
+      await waitFor(async () => {
+        const [committed] = await committedWithMetadata(group, topic);
+        return committed?.listed.size === 300 ? committed : null;
+      }, { what: "a commit listing the 300 finished" });
+      const [committed] = await committedWithMetadata(group, topic);
+      assert.equal(committed!.offset, "0", "never committed past the poison message");
+      assert.equal(await d.stop(), 0);
+    } finally {
+      d.kill("SIGKILL");
+      await d.exited();
+    }
+  });
+});
+
+Deno.test("daemon: commit metadata is used only by the commit it was written for (another tool's commit with stale metadata is not trusted)", async () => {
+  await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
+    await admin.produce(
+      topic,
+      Array.from({ length: 40 }, (_, i) => ({ value: `v${i}`, key: `k${i}`, partition: i % 2 })),
+    );
+    const group = uniqueName("g");
+    await commitAsTool(group, topic, [
+      // Written for offset 0 (offsets 1 to 19 finished), then moved to 5 by a tool that kept it.
+      { partition: 0, offset: "5", metadata: encodeCommitMetadata("0", range(1, 20)).metadata },
+      // Written for this very commit: 6 to 9 finished.
+      { partition: 1, offset: "5", metadata: encodeCommitMetadata("5", range(6, 10)).metadata },
+    ]);
+    const file = await recordFile();
+    const config = await writeConsumersConfig([keyedConsumer({
+      group,
+      topic,
+      ordering: "key",
+      commit: { mode: "auto", intervalMs: 300 },
+    }, file)]);
+    const d = startDaemon(config, { env: { RECORD_FILE: file } });
+    try {
+      await committedToEnd(admin, group, topic, await admin.watermarks(topic));
+      assert.equal(await d.stop(), 0);
+      const handled = (await readCalls(file)).map(at).sort();
+      const expected = [
+        ...range(5, 20).map((o) => `0:${o}`),
+        ...[5, ...range(10, 20).map(Number)].map((o) => `1:${o}`),
+      ].sort();
+      assert.deepEqual(handled, expected);
+      const stale = d.logged("commit metadata written for another offset; not used");
+      assert.deepEqual(stale.map((r) => [r.partition, r.writtenFor]), [[0, "0"]]);
+      const skipped = d.logged("skipping messages finished before the last commit");
+      assert.deepEqual(skipped.map((r) => [r.partition, r.messages]), [[1, 4]]);
+    } finally {
+      d.kill("SIGKILL");
+      await d.exited();
+    }
+  });
+});
+
+Deno.test("daemon: a stuck key fills maxBuffered; the worker then stops fetching, holds the bound, and goes on once the key moves", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    // Every fourth message after the slow one is of its key: they queue behind it.
+    await admin.produce(topic, [
+      { key: "stuck", value: "slow-3000" },
+      ...Array.from({ length: 400 }, (_, i) => ({
+        key: i % 4 === 0 ? "stuck" : `k${i}`,
+        value: `v${i}`,
+      })),
+    ]);
+    const watermarks = await admin.watermarks(topic);
+    const group = uniqueName("g");
+    const file = await recordFile();
+    const { daemon: d, url } = await startHttpDaemon([keyedConsumer({
+      group,
+      topic,
+      ordering: "key",
+      concurrency: 10,
+      maxBuffered: 50,
+      // Small fetches: the bound, not the fetch size, must stop the reading.
+      fetch: { maxBytesPerPartition: 1024, maxBytes: 1024 },
+      commit: { mode: "auto", intervalMs: 300 },
+    }, file)], { env: { RECORD_FILE: file } });
+    try {
+      const seen: number[] = [];
+      const calls = await waitFor(async () => {
+        const [c] = (await getStatus(url)).consumers;
+        if (c?.dispatch) seen.push(c.dispatch.buffered);
+        const done = new Set((await readCalls(file)).map(at));
+        return done.size === 401 ? done : null;
+      }, { what: "every message handled", intervalMs: 50 });
+      assert.equal(calls.size, 401);
+      await committedToEnd(admin, group, topic, watermarks);
+      assert.ok(Math.max(...seen) <= 50, `buffered at most 50, seen ${Math.max(...seen)}`);
+      assert.ok(seen.filter((n) => n === 50).length >= 3, `the bound held a while: ${seen}`);
+      assert.equal(await d.stop(), 0);
+    } finally {
+      d.kill("SIGKILL");
+      await d.exited();
+    }
+  });
+});
+
+for (const engine of ENGINES) {
+  Deno.test(`daemon (${engine}): a second daemon joins while 100 calls run: the first drains and commits before it gives partitions up, nothing is lost or handled twice, no key overlaps`, async () => {
+    await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
+      // 200 ms calls: 3,000 messages take the first daemon about 6 s alone.
+      await admin.produce(
+        topic,
+        Array.from({ length: 3000 }, (_, i) => ({ key: `k${i % 400}`, value: `slow-200-${i}` })),
+      );
+      const watermarks = await admin.watermarks(topic);
+      const group = uniqueName("g");
+      const [first, second] = [await recordFile(), await recordFile()];
+      const config = (file: string) =>
+        writeConsumersConfig([keyedConsumer({
+          group,
+          topic,
+          engine,
+          ordering: "key",
+          concurrency: 100,
+          // Slower than the calls: the first daemon holds plenty of finished, uncommitted work.
+          commit: { mode: "auto", intervalMs: 5000 },
+        }, file)]);
+      const a = startDaemon(await config(first), { env: { RECORD_FILE: first } });
+      let b: ReturnType<typeof startDaemon> | null = null;
+      try {
+        await waitFor(async () => (await readCalls(first)).length >= 300, {
+          what: "300 calls on the first daemon",
+          intervalMs: 50,
+        });
+        b = startDaemon(await config(second), { env: { RECORD_FILE: second } });
+        await waitFor(async () => {
+          const done = new Set([...await readCalls(first), ...await readCalls(second)].map(at));
+          return done.size === 3000;
+        }, { what: "every message handled", intervalMs: 200, timeoutMs: 60_000 });
+        await committedToEnd(admin, group, topic, watermarks);
+        assert.equal(await b.stop(), 0);
+        assert.equal(await a.stop(), 0);
+        const calls = [...await readCalls(first), ...await readCalls(second)];
+        const { overlaps, outOfOrder } = keyOrder(calls);
+        assert.deepEqual(overlaps, [], "no key ran on both daemons at once");
+        assert.deepEqual(outOfOrder, []);
+        assert.equal(calls.length, 3000, "no message handled twice");
+        const moved = (await readCalls(second)).length;
+        assert.ok(moved > 0 && moved < 3000, `the second daemon took over ${moved} of them`);
+      } finally {
+        a.kill("SIGKILL");
+        b?.kill("SIGKILL");
+        await a.exited();
+        await b?.exited();
+      }
+    });
+  });
+}
+
+function range(from: number, to: number): string[] {
+  return Array.from({ length: to - from }, (_, i) => String(from + i));
 }
