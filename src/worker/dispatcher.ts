@@ -23,6 +23,7 @@ import { errorFields, type Logger } from "../log.ts";
 import { detachedMessage, type Message } from "../message.ts";
 import type { CommitTracker } from "../offsets/commit_tracker.ts";
 import type { FinishedOffsets } from "../offsets/commit_metadata.ts";
+import { compareOffsets } from "../offsets/offset.ts";
 import type { PausedKey } from "../protocol.ts";
 import type { Context } from "./context.ts";
 import { asFailure, isThenable, logRetry, retryDelay } from "./handler_calls.ts";
@@ -32,6 +33,12 @@ import type { StatsCounter } from "./stats.ts";
 
 /** How many paused keys a report lists (it counts them all). */
 const PAUSED_KEYS_LISTED = 10;
+/**
+ * How often messages waiting since the last sweep are copied out of their
+ * fetch response (see {@linkcode Dispatcher}): a message queued behind a
+ * slow key would otherwise keep its whole response in memory.
+ */
+const DETACH_EVERY_MS = 1000;
 
 /** What a {@linkcode Dispatcher} needs from its worker. */
 export interface DispatcherOptions {
@@ -69,7 +76,7 @@ interface PartitionWork {
   /** Offsets listed as finished by the commit the partition started from, until passed. */
   finished: FinishedOffsets | null;
   /** The last offset queued (or skipped as finished), so that a batch fetched twice is queued once. */
-  last: bigint | null;
+  last: string | null;
   /** Being given back: nothing more starts; the calls running still count when they finish. */
   draining: boolean;
 }
@@ -78,6 +85,8 @@ interface PartitionWork {
 interface Queued {
   message: Message;
   work: PartitionWork;
+  /** Whether `message` owns its bytes (see {@linkcode Dispatcher}'s sweep). */
+  detached: boolean;
 }
 
 /** A call in flight: a handler call, or the dead-lettering of a message that failed. */
@@ -114,13 +123,23 @@ export class Dispatcher {
   readonly #partitions = new Map<number, PartitionWork>();
   readonly #calls = new Set<Call>();
   readonly #held = new Map<Lane<Queued>, Held>();
-  /** Batches waiting for room, and anyone waiting for calls to end. */
-  #waiters: Array<() => void> = [];
+  /** Batches waiting for room, and anyone waiting for calls to end: checked at every change. */
+  readonly #waiters = new Set<{ done: () => boolean; resolve: () => void }>();
   #pumping = false;
   #turnTimer: ReturnType<typeof setTimeout> | null = null;
+  #sweepTimer: ReturnType<typeof setInterval> | null = null;
+  /** The queue number at the last sweep: messages below it have waited a sweep interval. */
+  #swept = 0;
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
+  }
+
+  /** Stops the dispatcher's timers (the worker stops). */
+  close(): void {
+    if (this.#sweepTimer !== null) clearInterval(this.#sweepTimer);
+    if (this.#turnTimer !== null) clearTimeout(this.#turnTimer);
+    this.#sweepTimer = this.#turnTimer = null;
   }
 
   /** Handler calls in flight (dead-lettering included). */
@@ -159,6 +178,7 @@ export class Dispatcher {
   async onBatch(batch: FetchedBatch): Promise<void> {
     const work = this.#partitions.get(batch.partition);
     if (work === undefined || work.generation !== batch.generation) return;
+    this.#sweepTimer ??= setInterval(() => this.#sweep(), DETACH_EVERY_MS);
     const { tracker, ordering, maxBuffered, keepaliveMs, stats } = this.#options;
     const active = () =>
       !this.#options.signal.aborted && batch.active() && !work.draining &&
@@ -168,19 +188,20 @@ export class Dispatcher {
     try {
       for (let i = 0; i < batch.size; i++) {
         if (this.#lanes.buffered >= maxBuffered) {
-          // Full: no more fetching until calls finish; the membership is kept meanwhile.
+          // Full: no more fetching until calls finish; the membership is kept meanwhile. Queueing
+          // goes on once a few slots are free, not at each one.
           keepalive ??= new Keepalive(() => batch.heartbeat(), keepaliveMs);
           this.#pump();
-          while (this.#lanes.buffered >= maxBuffered && active()) await this.#nextChange();
+          await this.#until(() => this.#lanes.buffered <= this.#refillAt || !active());
         }
         if (!active()) break;
         const message = batch.at(i);
-        const offset = BigInt(message.offset);
-        if (work.last !== null && offset <= work.last) continue; // queued already
-        work.last = offset;
+        if (work.last !== null && compareOffsets(message.offset, work.last) <= 0) continue;
+        work.last = message.offset; // a batch fetched twice is queued once
         queued = message.offset;
         tracker.begin(message.partition, message.offset);
         if (work.finished !== null) {
+          const offset = BigInt(message.offset);
           if (work.finished.has(offset)) {
             tracker.finish(message.partition, message.offset);
             stats?.finishedBefore(1); // stats
@@ -189,7 +210,7 @@ export class Dispatcher {
           if (offset >= work.finished.end!) work.finished = null;
         }
         const key = laneKey(ordering, message.key);
-        this.#lanes.push(message.partition, key, { message: detachedMessage(message), work });
+        this.#lanes.push(message.partition, key, { message, work, detached: false });
         if (this.#calls.size < this.#options.concurrency) this.#pump();
       }
     } finally {
@@ -217,9 +238,10 @@ export class Dispatcher {
       this.#drop(partition);
     }
     const mine = new Set(partitions);
-    while ([...this.#calls].some((c) => mine.has(c.queued.message.partition))) {
-      await this.#nextChange();
-    }
+    await this.#until(() => {
+      for (const call of this.#calls) if (mine.has(call.queued.message.partition)) return false;
+      return true;
+    });
     for (const work of draining) {
       if (this.#partitions.get(work.partition) === work) this.#partitions.delete(work.partition);
     }
@@ -227,14 +249,16 @@ export class Dispatcher {
 
   /** Resolves once no call is in flight. */
   async idle(): Promise<void> {
-    while (this.#calls.size > 0) await this.#nextChange();
+    await this.#until(() => this.#calls.size === 0);
   }
 
-  /** Makes batches waiting for room check again whether they are still active (a rebalance, a stop). */
+  /** Makes whoever waits check again (a call ended; a rebalance or a stop began). */
   wake(): void {
-    const waiters = this.#waiters;
-    this.#waiters = [];
-    for (const wake of waiters) wake();
+    for (const waiter of this.#waiters) {
+      if (!waiter.done()) continue;
+      this.#waiters.delete(waiter);
+      waiter.resolve();
+    }
   }
 
   /** How long the longest running handler call has run (ms), or null when none runs. */
@@ -276,15 +300,48 @@ export class Dispatcher {
     this.wake();
   }
 
-  /** Resolves at the next finished call, dropped partition or wake(). */
-  #nextChange(): Promise<void> {
+  /**
+   * Copies every message that waited since the last sweep out of its fetch
+   * response. Most messages run within a sweep interval and are never
+   * copied; one kept longer (behind a slow or paused key) no longer holds
+   * the response it came in.
+   */
+  #sweep(): void {
+    const swept = this.#swept;
+    this.#swept = this.#lanes.nextSeq;
+    this.#lanes.forEachWaiting((queued, seq) => {
+      if (seq >= swept || queued.detached) return;
+      queued.message = detachedMessage(queued.message);
+      queued.detached = true;
+    });
+  }
+
+  /** A full buffer takes messages again once it is down to this many. */
+  get #refillAt(): number {
+    const { maxBuffered, concurrency } = this.#options;
+    return maxBuffered - Math.max(1, Math.min(concurrency, Math.floor(maxBuffered / 4)));
+  }
+
+  /**
+   * Resolves once `done()` holds: checked at every change ({@linkcode wake})
+   * and every `keepaliveMs` (a batch stops being active without one).
+   */
+  #until(done: () => boolean): Promise<void> {
+    if (done()) return Promise.resolve();
     return new Promise((resolve) => {
-      const timer = setTimeout(done, this.#options.keepaliveMs);
-      this.#waiters.push(done);
-      function done() {
-        clearTimeout(timer);
-        resolve();
-      }
+      const waiter = {
+        done,
+        resolve: () => {
+          clearInterval(timer);
+          resolve();
+        },
+      };
+      const timer = setInterval(() => {
+        if (!done()) return;
+        this.#waiters.delete(waiter);
+        waiter.resolve();
+      }, this.#options.keepaliveMs);
+      this.#waiters.add(waiter);
     });
   }
 

@@ -207,6 +207,23 @@ export class Lanes<T> {
     return dropped;
   }
 
+  /** The queue number the next message gets (messages get increasing ones). */
+  get nextSeq(): number {
+    return this.#seq;
+  }
+
+  /** Calls `fn` with every message that waits (not running), and its queue number. */
+  forEachWaiting(fn: (item: T, seq: number) => void): void {
+    for (const lanes of this.#byPartition.values()) {
+      for (const lane of lanes.keyed.values()) visit(lane);
+      for (const lane of lanes.own) visit(lane);
+    }
+    function visit(lane: Lane<T>): void {
+      const from = lane.state === "running" ? lane.head + 1 : lane.head;
+      for (let i = from; i < lane.items.length; i++) fn(lane.items[i]!, lane.seqs[i]!);
+    }
+  }
+
   /** The lane of `partition` and `key` now, if any. */
   lane(partition: number, key: string): Lane<T> | undefined {
     return this.#byPartition.get(partition)?.keyed.get(key);

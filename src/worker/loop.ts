@@ -155,6 +155,7 @@ export async function startWorkerLoop(
     clearInterval(heartbeat);
     clearInterval(report);
     if (commitTimer !== null) clearInterval(commitTimer);
+    dispatcher?.close();
   };
 
   const progress = (partition: number): PartitionProgress => ({
