@@ -30,6 +30,8 @@ import { asFailure, isThenable, logRetry, retryDelay } from "./handler_calls.ts"
 import { Keepalive } from "./keepalive.ts";
 import { type Lane, laneKey, Lanes } from "./lanes.ts";
 import type { StatsCounter } from "./stats.ts";
+import { keyLabel } from "./key_label.ts";
+import { Conditions } from "./conditions.ts";
 
 /** How many paused keys a report lists (it counts them all). */
 const PAUSED_KEYS_LISTED = 10;
@@ -124,7 +126,7 @@ export class Dispatcher {
   readonly #calls = new Set<Call>();
   readonly #held = new Map<Lane<Queued>, Held>();
   /** Batches waiting for room, and anyone waiting for calls to end: checked at every change. */
-  readonly #waiters = new Set<{ done: () => boolean; resolve: () => void }>();
+  readonly #conditions: Conditions;
   #pumping = false;
   #turnTimer: ReturnType<typeof setTimeout> | null = null;
   #sweepTimer: ReturnType<typeof setInterval> | null = null;
@@ -133,6 +135,7 @@ export class Dispatcher {
 
   constructor(options: DispatcherOptions) {
     this.#options = options;
+    this.#conditions = new Conditions(options.keepaliveMs);
   }
 
   /** Stops the dispatcher's timers (the worker stops). */
@@ -247,6 +250,14 @@ export class Dispatcher {
     }
   }
 
+  /**
+   * Forgets `partitions` at once: what waits is dropped, and the calls
+   * running no longer count when they end (the tracker forgot them too).
+   */
+  forget(partitions: readonly number[]): void {
+    for (const partition of partitions) this.#forget(partition);
+  }
+
   /** Resolves once no call is in flight. */
   async idle(): Promise<void> {
     await this.#until(() => this.#calls.size === 0);
@@ -254,11 +265,7 @@ export class Dispatcher {
 
   /** Makes whoever waits check again (a call ended; a rebalance or a stop began). */
   wake(): void {
-    for (const waiter of this.#waiters) {
-      if (!waiter.done()) continue;
-      this.#waiters.delete(waiter);
-      waiter.resolve();
-    }
+    this.#conditions.check();
   }
 
   /** How long the longest running handler call has run (ms), or null when none runs. */
@@ -322,27 +329,8 @@ export class Dispatcher {
     return maxBuffered - Math.max(1, Math.min(concurrency, Math.floor(maxBuffered / 4)));
   }
 
-  /**
-   * Resolves once `done()` holds: checked at every change ({@linkcode wake})
-   * and every `keepaliveMs` (a batch stops being active without one).
-   */
   #until(done: () => boolean): Promise<void> {
-    if (done()) return Promise.resolve();
-    return new Promise((resolve) => {
-      const waiter = {
-        done,
-        resolve: () => {
-          clearInterval(timer);
-          resolve();
-        },
-      };
-      const timer = setInterval(() => {
-        if (!done()) return;
-        this.#waiters.delete(waiter);
-        waiter.resolve();
-      }, this.#options.keepaliveMs);
-      this.#waiters.add(waiter);
-    });
+    return this.#conditions.until(done);
   }
 
   /**
@@ -513,31 +501,4 @@ export class Dispatcher {
     }, ms);
     this.#held.set(lane, { lane, timer, paused });
   }
-}
-
-/**
- * A message key as status shows it: its text when it is printable UTF-8,
- * else `0x` and its bytes in hex; at most 64 characters.
- *
- * @example
- * ```ts
- * keyLabel(new TextEncoder().encode("order-7")); // "order-7"
- * keyLabel(new Uint8Array([0, 255])); // "0x00ff"
- * keyLabel(null); // null
- * ```
- */
-export function keyLabel(key: Uint8Array | null): string | null {
-  if (key === null) return null;
-  const shown = key.subarray(0, 64);
-  const more = key.length > 64 ? "…" : "";
-  try {
-    const text = new TextDecoder("utf-8", { fatal: true }).decode(shown);
-    // deno-lint-ignore no-control-regex
-    if (!/[\u0000-\u001f\u007f]/.test(text)) return text + more;
-  } catch {
-    // not UTF-8: hex below
-  }
-  return `0x${Array.from(shown.subarray(0, 31), (b) => b.toString(16).padStart(2, "0")).join("")}${
-    key.length > 31 ? "…" : ""
-  }`;
 }

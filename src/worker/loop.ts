@@ -23,7 +23,7 @@ import {
   type WorkerMessage,
 } from "../protocol.ts";
 import { backoffDelay } from "../backoff.ts";
-import { AssignmentStart, type ResumedMetadata } from "./assignment.ts";
+import { AssignmentStart } from "./assignment.ts";
 import { tickMs } from "./commit_policy.ts";
 import { sleep } from "./sleep.ts";
 import { TurnPacer } from "./event_loop.ts";
@@ -34,9 +34,7 @@ import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from
 import type { Message } from "../message.ts";
 import type { Context } from "./context.ts";
 import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
-import { Dispatcher } from "./dispatcher.ts";
-import { MetadataCommits } from "./metadata_commits.ts";
-import { DispatchReport } from "./dispatch_report.ts";
+import { KeyedWork } from "./keyed_work.ts";
 
 type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
 
@@ -111,17 +109,9 @@ export async function startWorkerLoop(
   let lastCommitAt = Date.now();
   /** Partitions paused after a handler failure, with their resume timers. */
   const failed = new Map<number, ReturnType<typeof setTimeout>>();
-  /**
-   * `ordering: key` and `none`: the dispatcher runs the calls (set once the
-   * handler loaded), and commits carry the finished offsets beyond the
-   * commit point in their metadata.
-   */
-  const keyed = consumer.ordering !== "partition";
-  let dispatcher: Dispatcher | null = null;
-  const metadataCommits = new MetadataCommits();
-  const dispatchReport = new DispatchReport();
-  /** Auto mode with `ordering: key` or `none`: the worker commits on the interval itself. */
-  let commitTimer: ReturnType<typeof setInterval> | null = null;
+  /** `ordering: key` and `none`: what they add to this loop (set once the handler loaded). */
+  const parallel = consumer.ordering !== "partition";
+  let keyed: KeyedWork | null = null;
 
   // The heartbeat comes from this thread's event loop (a busy loop stops
   // it), from the first moment: a slow import or setup() is not a hang.
@@ -132,7 +122,7 @@ export async function startWorkerLoop(
       const ms = run.calls.busyMs(now);
       if (ms !== null && (busyMs === null || ms > busyMs)) busyMs = ms;
     }
-    const dispatched = dispatcher?.busyMs(now) ?? null;
+    const dispatched = keyed?.dispatcher.busyMs(now) ?? null;
     if (dispatched !== null && (busyMs === null || dispatched > busyMs)) busyMs = dispatched;
     post({ v: 1, type: "heartbeat", busyMs });
   }, start.heartbeatIntervalMs);
@@ -140,8 +130,8 @@ export async function startWorkerLoop(
     // stats: cumulative counters, when they changed.
     const snapshot = stats.take();
     if (snapshot !== null) post({ v: 1, type: "stats", stats: snapshot });
-    if (dispatcher !== null) {
-      const state = dispatchReport.take(dispatcher);
+    if (keyed !== null) {
+      const state = keyed.report();
       if (state !== null) post({ v: 1, type: "dispatch", state });
       // The oldest unfinished offset moves without a commit: report every partition held.
       for (const p of current.partitions) dirty.add(p);
@@ -154,8 +144,7 @@ export async function startWorkerLoop(
   const stopTimers = () => {
     clearInterval(heartbeat);
     clearInterval(report);
-    if (commitTimer !== null) clearInterval(commitTimer);
-    dispatcher?.close();
+    keyed?.close();
   };
 
   const progress = (partition: number): PartitionProgress => ({
@@ -163,7 +152,7 @@ export async function startWorkerLoop(
     processed: tracker.processed(partition),
     committed: tracker.committed(partition),
     highWatermark: highWatermarks.get(partition) ?? null,
-    ...(keyed
+    ...(parallel
       ? {
         oldestUnfinished: tracker.inFlight(partition) > 0 ? tracker.position(partition) : null,
       }
@@ -182,8 +171,8 @@ export async function startWorkerLoop(
   const commitFinished = (): Promise<void> => {
     const next = committing.catch(() => {}).then(async () => {
       for (const run of runs) run.flush();
-      const pending = keyed
-        ? dueWithMetadata()
+      const pending = keyed !== null
+        ? keyed.due(current.partitions)
         : tracker.pending().filter((o) => current.partitions.includes(o.partition));
       if (pending.length === 0 || session === null) return;
       const active = session;
@@ -195,7 +184,7 @@ export async function startWorkerLoop(
         });
       await commit(pending);
       tracker.markCommitted(pending);
-      if (keyed) metadataCommits.committed(pending);
+      keyed?.committed(pending);
       for (const o of pending) dirty.add(o.partition);
       // A newer commit was reported before this one finished, so this one landed after it and
       // moved committed back: the session's own after a batch (it commits past transaction
@@ -206,12 +195,6 @@ export async function startWorkerLoop(
     });
     committing = next;
     return next;
-  };
-  /** `ordering: key` and `none`: the commit point of each partition held, with what finished beyond it. */
-  const dueWithMetadata = (): PartitionOffset[] => {
-    const { offsets, dropped } = metadataCommits.due(tracker, current.partitions);
-    if (dropped > 0) stats.metadataDropped(dropped); // stats
-    return offsets;
   };
 
   const ctx: Context = {
@@ -328,14 +311,11 @@ export async function startWorkerLoop(
     resumeLater(partition, consumer.retry.maxBackoffMs);
   };
 
-  if (keyed && handler.kind === "message") {
-    dispatcher = new Dispatcher({
-      ordering: consumer.ordering === "none" ? "none" : "key",
-      concurrency: consumer.concurrency,
-      maxBuffered: consumer.maxBuffered,
+  if (parallel && handler.kind === "message") {
+    keyed = new KeyedWork({
+      consumer,
       handle: handler.fn,
       ctx,
-      retry: consumer.retry,
       signal: abort.signal,
       log,
       tracker,
@@ -346,15 +326,15 @@ export async function startWorkerLoop(
         post({ v: 1, type: "error", error: toErrorData(error), fatal: false }),
       stats, // stats
     });
-  }
-  if (dispatcher !== null && autoCommit) {
-    commitTimer = setInterval(() => {
-      if (abort.signal.aborted || Date.now() - lastCommitAt < consumer.commit.intervalMs) return;
-      lastCommitAt = Date.now();
-      commitFinished().catch((error) =>
-        log.warn("commit on the interval failed; committing again later", errorFields(error))
-      );
-    }, tickMs(consumer.commit));
+    // Auto mode: the session commits nothing (its fetch positions pass messages still running).
+    if (autoCommit) {
+      keyed.commitEvery(() => {
+        lastCommitAt = Date.now();
+        commitFinished().catch((error) =>
+          log.warn("commit on the interval failed; committing again later", errorFields(error))
+        );
+      }, () => !abort.signal.aborted && Date.now() - lastCommitAt >= consumer.commit.intervalMs);
+    }
   }
 
   const runOptions: BatchRunOptions = {
@@ -408,7 +388,7 @@ export async function startWorkerLoop(
       // Reset by the client after an out-of-range offset: restart the bookkeeping here.
       tracker.seed(partition, batch.at(0).offset);
     }
-    if (dispatcher !== null) return await dispatcher.onBatch(batch);
+    if (keyed !== null) return await keyed.onBatch(batch);
     const run = new BatchRun(batch, runOptions);
     runs.add(run);
     const done = run.run();
@@ -429,21 +409,13 @@ export async function startWorkerLoop(
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
         const { starts, reading, resumed } = await start.run(await connected);
+        if (reading) keyed?.started(assignment.generation, starts, resumed);
         // Committed, but the assignment moved on meanwhile: the resets are
         // done (the next holder resumes from them); nothing is read here.
         for (const s of starts) {
           if (reading) {
             tracker.seed(s.partition, s.offset);
             dirty.add(s.partition);
-            if (dispatcher !== null) {
-              const metadata = resumed.find((r) => r.partition === s.partition);
-              dispatcher.assign(s.partition, assignment.generation, finishedBefore(metadata));
-              metadataCommits.started(
-                s.partition,
-                s.offset,
-                metadata?.decoded.kind === "finished" ? metadata.metadata : null,
-              );
-            }
           }
           if (s.reason !== "committed") {
             log.info("partition reset", {
@@ -489,34 +461,11 @@ export async function startWorkerLoop(
     }
   };
 
-  /** The finished offsets a resumed partition's commit lists, logged; null when none are usable. */
-  const finishedBefore = (resumed: ResumedMetadata | undefined) => {
-    if (resumed === undefined) return null;
-    const { partition, decoded } = resumed;
-    if (decoded.kind === "finished") {
-      log.info("skipping messages finished before the last commit", {
-        partition,
-        messages: decoded.finished.size,
-      });
-      return decoded.finished;
-    }
-    if (decoded.kind === "stale") {
-      log.info("commit metadata written for another offset; not used", {
-        partition,
-        writtenFor: decoded.writtenFor,
-      });
-    } else if (decoded.kind === "malformed") {
-      log.warn("commit metadata unreadable; not used", { partition, reason: decoded.reason });
-    }
-    return null;
-  };
-
   const onAssigned = (assignment: Assignment) => {
     stats.rebalance(); // stats
     const revoked = current.partitions.filter((p) => !assignment.partitions.includes(p));
     // Every partition's position is decided again for the new assignment.
-    void dispatcher?.revoke(current.partitions);
-    metadataCommits.forget(current.partitions);
+    keyed?.forget(current.partitions);
     tracker.revoke(current.partitions);
     for (const [p, timer] of failed) {
       clearTimeout(timer);
@@ -537,7 +486,7 @@ export async function startWorkerLoop(
    * that still owns them.
    */
   const finishRevoked = async (partitions: number[]): Promise<void> => {
-    await dispatcher?.revoke(partitions);
+    await keyed?.dispatcher.revoke(partitions);
     if (!autoCommit || abort.signal.aborted) return;
     await commitFinished().catch((error) =>
       log.warn(
@@ -563,20 +512,20 @@ export async function startWorkerLoop(
           autoOffsetReset: consumer.autoOffsetReset,
           // `ordering: key` and `none`: the session moves fetch positions past messages still
           // running; only the worker knows what may be committed.
-          autoCommit: autoCommit && !keyed,
+          autoCommit: autoCommit && !parallel,
           commitIntervalMs: consumer.commit.intervalMs,
           fetch: consumer.fetch,
           // `ordering: key` and `none`: a batch is only queued, one at a time is enough.
-          concurrency: keyed ? 1 : consumer.concurrency,
+          concurrency: parallel ? 1 : consumer.concurrency,
           maxHandlerMs: consumer.handlerTimeoutMs,
           logger: sessionLog,
           onBatch,
           onAssigned,
           onRebalancing: () => {
-            dispatcher?.wake();
+            keyed?.dispatcher.wake();
             post({ v: 1, type: "rebalancing" });
           },
-          ...(dispatcher === null ? {} : { onRevoking: finishRevoked }),
+          ...(keyed === null ? {} : { onRevoking: finishRevoked }),
           onCommitted: (offsets) => {
             lastCommitAt = Date.now();
             tracker.markCommitted(offsets);
@@ -589,8 +538,7 @@ export async function startWorkerLoop(
             });
             tracker.revoke([partition]);
             // What was queued of it points below the new position: read afresh from there.
-            dispatcher?.assign(partition, current.generation, null);
-            metadataCommits.forget([partition]);
+            keyed?.reset(partition, current.generation);
             post({ v: 1, type: "reset", partition });
           },
           onFatal: fatal,
@@ -645,7 +593,7 @@ export async function startWorkerLoop(
   const finishInflight = async (deadlineMs: number): Promise<boolean> => {
     const late = Symbol("late");
     const result = await Promise.race([
-      Promise.all([...inflight, dispatcher?.revoke(current.partitions)]),
+      Promise.all([...inflight, keyed?.dispatcher.revoke(current.partitions)]),
       sleep(Math.max(0, deadlineMs - Date.now())).then(() => late),
     ]);
     return result !== late;

@@ -5,7 +5,8 @@ import { createMessage, type Message } from "../../../src/message.ts";
 import { CommitTracker } from "../../../src/offsets/commit_tracker.ts";
 import { FinishedOffsets } from "../../../src/offsets/commit_metadata.ts";
 import type { Context } from "../../../src/worker/context.ts";
-import { Dispatcher, type DispatcherOptions, keyLabel } from "../../../src/worker/dispatcher.ts";
+import { Dispatcher, type DispatcherOptions } from "../../../src/worker/dispatcher.ts";
+import { keyLabel } from "../../../src/worker/key_label.ts";
 
 const encoder = new TextEncoder();
 
