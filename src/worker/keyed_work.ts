@@ -10,6 +10,8 @@
  */
 import type { ConsumerConfig } from "../config/types.ts";
 import type { FetchedBatch, PartitionOffset } from "../kafka/session.ts";
+import { MetadataTooLargeError } from "../kafka/commit_rejected.ts";
+import { errorFields } from "../log.ts";
 import type { Logger } from "../log.ts";
 import type { CommitTracker } from "../offsets/commit_tracker.ts";
 import type { FinishedOffsets } from "../offsets/commit_metadata.ts";
@@ -76,16 +78,33 @@ export class KeyedWork {
     this.dispatcher.close();
   }
 
-  /** The commits due for `partitions`, each with the finished offsets beyond it in its metadata. */
-  due(partitions: readonly number[]): PartitionOffset[] {
-    const { offsets, dropped } = this.#commits.due(this.#options.tracker, partitions);
-    if (dropped > 0) this.#options.stats.metadataDropped(dropped); // stats
-    return offsets;
-  }
-
-  /** Commits that were applied. */
-  committed(offsets: readonly PartitionOffset[]): void {
-    this.#commits.committed(offsets);
+  /**
+   * Commits what is due for `partitions` with `commit`, each offset with
+   * the finished offsets beyond it in its metadata; resolves with what was
+   * committed. Metadata the broker refuses as too long is shortened until
+   * it fits (down to none): the offsets are committed all the same.
+   */
+  async commitDue(
+    partitions: readonly number[],
+    commit: (offsets: PartitionOffset[]) => Promise<void>,
+  ): Promise<PartitionOffset[]> {
+    for (;;) {
+      const { offsets, dropped } = this.#commits.due(this.#options.tracker, partitions);
+      if (offsets.length === 0) return offsets;
+      try {
+        await commit(offsets);
+      } catch (error) {
+        if (!(error instanceof MetadataTooLargeError) || !this.#commits.shrink()) throw error;
+        this.#options.log.warn("commit metadata too long for the broker; writing shorter", {
+          limit: this.#commits.limit,
+          ...errorFields(error),
+        });
+        continue;
+      }
+      if (dropped > 0) this.#options.stats.metadataDropped(dropped); // stats
+      this.#commits.committed(offsets);
+      return offsets;
+    }
   }
 
   /**

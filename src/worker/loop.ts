@@ -171,10 +171,7 @@ export async function startWorkerLoop(
   const commitFinished = (): Promise<void> => {
     const next = committing.catch(() => {}).then(async () => {
       for (const run of runs) run.flush();
-      const pending = keyed !== null
-        ? keyed.due(current.partitions)
-        : tracker.pending().filter((o) => current.partitions.includes(o.partition));
-      if (pending.length === 0 || session === null) return;
+      if (session === null) return;
       const active = session;
       const commit = (offsets: PartitionOffset[]) =>
         active.commit(offsets).catch((error) => {
@@ -182,9 +179,14 @@ export async function startWorkerLoop(
           if (error instanceof CommitRejectedError) fatal(error);
           throw error;
         });
-      await commit(pending);
+      let pending: PartitionOffset[];
+      if (keyed !== null) pending = await keyed.commitDue(current.partitions, commit);
+      else {
+        pending = tracker.pending().filter((o) => current.partitions.includes(o.partition));
+        if (pending.length > 0) await commit(pending);
+      }
+      if (pending.length === 0) return;
       tracker.markCommitted(pending);
-      keyed?.committed(pending);
       for (const o of pending) dirty.add(o.partition);
       // A newer commit was reported before this one finished, so this one landed after it and
       // moved committed back: the session's own after a batch (it commits past transaction

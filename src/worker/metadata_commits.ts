@@ -32,11 +32,27 @@ export interface DueCommits {
  * ```
  */
 export class MetadataCommits {
-  readonly #limit: number;
+  #limit: number;
   readonly #last = new Map<number, { offset: string; metadata: string | null }>();
 
   constructor({ limit = METADATA_LIMIT }: { limit?: number } = {}) {
     this.#limit = limit;
+  }
+
+  /** The longest metadata written now. */
+  get limit(): number {
+    return this.#limit;
+  }
+
+  /**
+   * The broker refused metadata this long: halves the limit (to none at
+   * all, past 64 characters). Returns false when there was no metadata
+   * left to shorten.
+   */
+  shrink(): boolean {
+    if (this.#limit === 0) return false;
+    this.#limit = this.#limit > 64 ? Math.floor(this.#limit / 2) : 0;
+    return true;
   }
 
   /** `partition` started at `offset`, committed with `metadata` (begin commits every start). */

@@ -7,6 +7,7 @@
 import assert from "node:assert/strict";
 import { startSession } from "../../src/kafka/engine.ts";
 import type { Assignment, ConsumerSession } from "../../src/kafka/session.ts";
+import { MetadataTooLargeError } from "../../src/kafka/commit_rejected.ts";
 import { createLogger } from "../../src/log.ts";
 import {
   ENGINES,
@@ -66,6 +67,11 @@ for (const engine of ENGINES) {
           assert.deepEqual(
             (await session.describe([0, 1])).map((s) => [s.committed, s.metadata]),
             [["5", long], ["2", "cd1:2:rAQE"]],
+          );
+          // Longer than the broker's offset.metadata.max.bytes (4096 by default): refused as such.
+          await assert.rejects(
+            session.commit([{ partition: 0, offset: "5", metadata: "x".repeat(5000) }]),
+            MetadataTooLargeError,
           );
           // A commit without metadata clears it.
           await session.commit([{ partition: 0, offset: "6" }]);

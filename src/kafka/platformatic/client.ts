@@ -26,6 +26,8 @@ export type FetchedPartition = FetchResponse["responses"][number]["partitions"][
 export const ASSIGNOR = "RoundRobinAssigner";
 /** Heartbeat errors that mean the member is no longer in the group. */
 const MEMBER_GONE = new Set(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "FENCED_INSTANCE_ID"]);
+/** Kafka's error code for a commit whose metadata is longer than the broker allows. */
+const OFFSET_METADATA_TOO_LARGE = 12;
 /** Kafka's isolation level that reads committed transactions only (the last stable offset). */
 const READ_COMMITTED = 1;
 /** ListOffsets timestamps. */
@@ -264,6 +266,12 @@ export class PlatformaticClient {
       }) ?? error;
     });
     const failed = response.topics.flatMap((t) => t.partitions).filter((p) => p.errorCode !== 0);
+    if (failed.some((p) => p.errorCode === OFFSET_METADATA_TOO_LARGE)) {
+      throw commitRejection(["OFFSET_METADATA_TOO_LARGE"], {
+        group: this.group,
+        withoutMembership: generation === -1,
+      })!;
+    }
     if (failed.length > 0) {
       throw new Error(
         `Cannot commit partitions ${failed.map((p) => p.partitionIndex).join(", ")}: error code ${
