@@ -9,10 +9,10 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startDaemon, writeConsumersConfig } from "../harness/daemon.ts";
-import { getMetrics, getStatus, startHttpDaemon } from "../harness/http.ts";
+import { startDaemon, writeConfig, writeConsumersConfig } from "../harness/daemon.ts";
+import { getMetrics, getStatus, samples, startHttpDaemon } from "../harness/http.ts";
 import { encodeCommitMetadata } from "../../src/offsets/commit_metadata.ts";
-import { ENGINES, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import { BROKERS, ENGINES, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 import {
   at,
   type CallRecord,
@@ -454,3 +454,236 @@ for (const engine of ENGINES) {
 function range(from: number, to: number): string[] {
   return Array.from({ length: to - from }, (_, i) => String(from + i));
 }
+
+Deno.test("daemon: ctx.commit() from 50 calls at once races the interval commit: the committed offset never moves back and ends at the high watermark", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    await admin.produce(
+      topic,
+      Array.from({ length: 1500 }, (_, i) => ({ key: `k${i % 150}`, value: `commit-${i}` })),
+    );
+    const watermarks = await admin.watermarks(topic);
+    const group = uniqueName("g");
+    const file = await recordFile();
+    const config = await writeConsumersConfig([keyedConsumer({
+      group,
+      topic,
+      ordering: "key",
+      concurrency: 50,
+      commit: { mode: "auto", intervalMs: 50 },
+    }, file)]);
+    const d = startDaemon(config, { env: { RECORD_FILE: file } });
+    const seen: bigint[] = [];
+    let sampling = true;
+    const sampler = (async () => {
+      while (sampling) {
+        const [c] = await committedWithMetadata(group, topic);
+        if (c !== undefined && BigInt(c.offset) >= 0n) seen.push(BigInt(c.offset));
+        await new Promise((r) => setTimeout(r, 10));
+      }
+    })();
+    try {
+      await allHandled(file, watermarks);
+      await committedToEnd(admin, group, topic, watermarks);
+      sampling = false;
+      await sampler;
+      assert.equal(await d.stop(), 0);
+      const back = seen.filter((offset, i) => i > 0 && offset < seen[i - 1]!);
+      assert.deepEqual(back, [], `never back: ${seen.join(",")}`);
+      assert.ok(seen.length > 10, `${seen.length} samples`);
+      assert.deepEqual(d.logged("commit on the interval failed; committing again later"), []);
+      const [last] = await committedWithMetadata(group, topic);
+      assert.equal(last!.metadata, null, "nothing left beyond the end");
+    } finally {
+      sampling = false;
+      d.kill("SIGKILL");
+      await d.exited();
+    }
+  });
+});
+
+for (const mode of ["balanced", "simple"] as const) {
+  Deno.test(`daemon (${mode}): SIGTERM while 100 calls run: they finish, what finished is committed, and the restart handles nothing twice`, async () => {
+    await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
+      // A slow key at the head of each partition holds its committed offset back for 2 s.
+      await admin.produce(topic, [
+        { key: "slow-a", value: "slow-2000", partition: 0 },
+        { key: "slow-b", value: "slow-2000", partition: 1 },
+        ...Array.from({ length: 6000 }, (_, i) => ({
+          key: `k${i % 600}`,
+          value: `slow-100-${i}`,
+          partition: i % 2,
+        })),
+      ]);
+      const watermarks = await admin.watermarks(topic);
+      const group = uniqueName("g");
+      const [first, second] = [await recordFile(), await recordFile()];
+      const config = (file: string) =>
+        writeConsumersConfig([keyedConsumer({
+          group,
+          topic,
+          mode,
+          ordering: "key",
+          concurrency: 100,
+          commit: { mode: "auto", intervalMs: 60_000 }, // only the stop commits
+        }, file)]);
+      const a = startDaemon(await config(first), { env: { RECORD_FILE: first } });
+      try {
+        await waitFor(async () => (await readCalls(first)).length >= 500, {
+          what: "500 calls",
+          intervalMs: 50,
+        });
+        assert.equal(await a.stop(), 0, "drained within the grace period");
+      } finally {
+        a.kill("SIGKILL");
+        await a.exited();
+      }
+      const handledFirst = new Set((await readCalls(first)).map(at));
+      const committed = await committedWithMetadata(group, topic);
+      const listed = new Set(committed.flatMap((c) => [...c.listed]));
+      for (const c of committed) {
+        const next = `${c.partition}:${c.offset}`;
+        assert.ok(!handledFirst.has(next), `committed ${next} was handled: nothing passed`);
+      }
+      const b = startDaemon(await config(second), { env: { RECORD_FILE: second } });
+      try {
+        await waitFor(async () => {
+          const done = new Set([...handledFirst, ...(await readCalls(second)).map(at)]);
+          return done.size === 6002;
+        }, { what: "every message handled over both runs", timeoutMs: 60_000, intervalMs: 200 });
+        assert.equal(await b.stop(), 0);
+        await committedToEnd(admin, group, topic, watermarks);
+      } finally {
+        b.kill("SIGKILL");
+        await b.exited();
+      }
+      const twice = (await readCalls(second)).map(at).filter((o) => handledFirst.has(o));
+      assert.deepEqual(twice, [], "a clean stop leaves nothing to handle twice");
+      assert.equal(listed.size, 0, "the calls running finished: nothing beyond the commit");
+    });
+  });
+}
+
+Deno.test("daemon: metadata too large to list every finished offset keeps the longest prefix that fits; after a SIGKILL the rest is handled again and nothing is lost", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    // Every other message is of one slow key: the commit point stays at 0 while 20,000 finished
+    // offsets, none next to another, pile up beyond it (more than 4,000 characters can list).
+    await admin.produce(topic, [
+      { key: "stuck", value: "slow-60000" },
+      ...Array.from({ length: 40_000 }, (_, i) => ({
+        key: i % 2 === 0 ? "stuck" : `k${i % 500}`,
+        value: i % 2 === 0 ? `stuck-${i}` : `fast-${i}`,
+      })),
+    ]);
+    const group = uniqueName("g");
+    const [first, second] = [await recordFile(), await recordFile()];
+    const consumer = (file: string) =>
+      keyedConsumer({
+        group,
+        topic,
+        ordering: "key",
+        concurrency: 200,
+        maxBuffered: 45_000,
+        commit: { mode: "auto", intervalMs: 300 },
+      }, file);
+    const { daemon: a, url } = await startHttpDaemon([consumer(first)], {
+      env: { RECORD_FILE: first },
+    });
+    let atKill: Awaited<ReturnType<typeof committedWithMetadata>>[number];
+    try {
+      await waitFor(async () => (await readCalls(first)).length >= 20_000, {
+        what: "the 20,000 fast messages",
+        timeoutMs: 60_000,
+        intervalMs: 200,
+      });
+      const dropped = await waitFor(async () => {
+        const found = samples(await getMetrics(url), "consumerd_commit_metadata_dropped_total");
+        return Number(found[0]?.value ?? 0) > 0 ? found[0]!.value : null;
+      }, { what: "a commit whose metadata could not list everything" });
+      atKill = (await committedWithMetadata(group, topic))[0]!;
+      assert.ok(atKill.metadata!.length <= 4000, `${atKill.metadata!.length} characters`);
+      assert.equal(atKill.offset, "0");
+      assert.ok(atKill.listed.size > 1000 && atKill.listed.size < 20_000, `${atKill.listed.size}`);
+      console.log(`listed ${atKill.listed.size} of 20,000; dropped ${dropped} (cumulative)`);
+      a.kill("SIGKILL");
+      await a.exited();
+    } finally {
+      a.kill("SIGKILL");
+    }
+    await evictMembers(group);
+    const finishedFirst = new Set((await readCalls(first)).map(at));
+    // The restart skips what the metadata lists and handles every other fast message (again, or
+    // for the first time); the slow one holds its key for 60 s, so the test stops there.
+    const b = startDaemon(await writeConsumersConfig([consumer(second)]), {
+      env: { RECORD_FILE: second },
+    });
+    const fast = Array.from({ length: 20_000 }, (_, i) => `0:${2 * i + 2}`);
+    const unlisted = fast.filter((o) => !atKill.listed.has(o));
+    try {
+      await waitFor(async () => {
+        const done = new Set((await readCalls(second)).map(at));
+        return unlisted.every((o) => done.has(o));
+      }, { what: "every fast message not listed", timeoutMs: 90_000, intervalMs: 500 });
+    } finally {
+      b.kill("SIGKILL");
+      await b.exited();
+    }
+    const again = (await readCalls(second)).map(at);
+    assert.deepEqual(again.filter((o) => atKill.listed.has(o)), [], "the listed prefix is skipped");
+    assert.equal(new Set(again).size, unlisted.length, "only the rest is handled");
+    assert.ok(unlisted.some((o) => finishedFirst.has(o)), "some of it finished before the kill");
+  });
+});
+
+Deno.test("daemon: SIGTERM while a slow key outlasts the grace period: what finished is committed with its metadata before the deadline; the restart handles only what did not finish", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    await admin.produce(topic, [
+      { key: "stuck", value: "slow-60000" },
+      ...Array.from({ length: 3000 }, (_, i) => ({ key: `k${i % 300}`, value: `slow-50-${i}` })),
+    ]);
+    const group = uniqueName("g");
+    const [first, second] = [await recordFile(), await recordFile()];
+    const config = (file: string) =>
+      writeConfig({
+        kafka: { brokers: BROKERS },
+        http: { listen: false },
+        shutdown: { gracePeriodMs: 3000 },
+        consumers: [keyedConsumer({
+          group,
+          topic,
+          ordering: "key",
+          concurrency: 100,
+          commit: { mode: "auto", intervalMs: 60_000 }, // only the stop commits
+        }, file)],
+      });
+    const a = startDaemon(await config(first), { env: { RECORD_FILE: first } });
+    try {
+      await waitFor(async () => (await readCalls(first)).length >= 500, {
+        what: "500 calls",
+        intervalMs: 50,
+      });
+      assert.notEqual(await a.stop(), 0, "the slow call outlasted the grace period");
+    } finally {
+      a.kill("SIGKILL");
+      await a.exited();
+    }
+    await evictMembers(group);
+    const handledFirst = new Set((await readCalls(first)).map(at));
+    const [committed] = await committedWithMetadata(group, topic);
+    assert.equal(committed!.offset, "0", "the slow message never finished");
+    assert.ok(committed!.listed.size >= 500, `listed ${committed!.listed.size}`);
+    const b = startDaemon(await config(second), { env: { RECORD_FILE: second } });
+    try {
+      await waitFor(async () => {
+        const done = new Set([...handledFirst, ...(await readCalls(second)).map(at)]);
+        return [...Array(3000).keys()].every((i) => done.has(`0:${i + 1}`));
+      }, { what: "every fast message over both runs", timeoutMs: 60_000, intervalMs: 200 });
+    } finally {
+      b.kill("SIGKILL");
+      await b.exited();
+    }
+    const again = (await readCalls(second)).map(at);
+    assert.deepEqual(again.filter((o) => committed!.listed.has(o)), [], "listed: not again");
+    const twice = again.filter((o) => handledFirst.has(o));
+    assert.deepEqual(twice, [], "what finished before the deadline was all listed");
+  });
+});
