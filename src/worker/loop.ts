@@ -498,7 +498,9 @@ export async function startWorkerLoop(
    */
   const finishRevoked = async (partitions: number[]): Promise<void> => {
     await keyed?.dispatcher.revoke(partitions);
-    if (!autoCommit || abort.signal.aborted) return;
+    // Stopping too: this is the last moment the commit counts (the stop's would come after the
+    // rejoin, under a generation that may not own them).
+    if (!autoCommit) return;
     await commitFinished().catch((error) =>
       log.warn(
         "commit before giving partitions back failed; what finished since the last commit is " +

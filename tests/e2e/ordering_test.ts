@@ -687,3 +687,97 @@ Deno.test("daemon: SIGTERM while a slow key outlasts the grace period: what fini
     assert.deepEqual(twice, [], "what finished before the deadline was all listed");
   });
 });
+
+for (const engine of ENGINES) {
+  Deno.test(`daemon (${engine}): a rebalance while the buffer is full behind stuck keys: the first daemon gives its partitions up (no hang), nothing is lost, no key overlaps`, async () => {
+    await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
+      // Each partition: a 3 s message, then every third message of its key queued behind it.
+      await admin.produce(topic, [
+        ...[0, 1].map((partition) => ({
+          key: `stuck-${partition}`,
+          value: "slow-3000",
+          partition,
+        })),
+        ...Array.from({ length: 1200 }, (_, i) => ({
+          key: i % 3 === 0 ? `stuck-${i % 2}` : `k${i}`,
+          value: `v${i}`,
+          partition: i % 2,
+        })),
+      ]);
+      const watermarks = await admin.watermarks(topic);
+      const group = uniqueName("g");
+      const [first, second] = [await recordFile(), await recordFile()];
+      const config = (file: string) =>
+        writeConsumersConfig([keyedConsumer({
+          group,
+          topic,
+          engine,
+          ordering: "key",
+          concurrency: 10,
+          maxBuffered: 30,
+          fetch: { maxBytesPerPartition: 1024, maxBytes: 2048 },
+          commit: { mode: "auto", intervalMs: 500 },
+        }, file)]);
+      const a = startDaemon(await config(first), { env: { RECORD_FILE: first } });
+      let b: ReturnType<typeof startDaemon> | null = null;
+      try {
+        // The first daemon is full (30 buffered, the stuck keys' messages waiting) when b joins.
+        await waitFor(async () => (await readCalls(first)).length >= 20, {
+          what: "20 calls on the first daemon",
+          intervalMs: 50,
+        });
+        b = startDaemon(await config(second), { env: { RECORD_FILE: second } });
+        await waitFor(async () => {
+          const done = new Set([...await readCalls(first), ...await readCalls(second)].map(at));
+          return done.size === 1202;
+        }, { what: "every message handled", intervalMs: 200, timeoutMs: 60_000 });
+        await committedToEnd(admin, group, topic, watermarks);
+        assert.equal(await b.stop(), 0);
+        assert.equal(await a.stop(), 0);
+        const calls = [...await readCalls(first), ...await readCalls(second)];
+        const { overlaps, outOfOrder } = keyOrder(calls);
+        assert.deepEqual(overlaps, []);
+        assert.deepEqual(outOfOrder, []);
+        assert.equal(calls.length, 1202, "nothing handled twice");
+        assert.ok((await readCalls(second)).length > 0, "the second daemon took some over");
+      } finally {
+        a.kill("SIGKILL");
+        b?.kill("SIGKILL");
+        await a.exited();
+        await b?.exited();
+      }
+    });
+  });
+}
+
+Deno.test("daemon on Bun (kafkajs): ordering key keeps each key's calls apart and in order", async () => {
+  await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
+    await admin.produce(
+      topic,
+      Array.from({ length: 1500 }, (_, i) => ({ key: `k${i % 150}`, value: `v${i}` })),
+    );
+    const watermarks = await admin.watermarks(topic);
+    const group = uniqueName("g");
+    const file = await recordFile();
+    const config = await writeConsumersConfig([keyedConsumer({
+      group,
+      topic,
+      ordering: "key",
+      concurrency: 50,
+      commit: { mode: "auto", intervalMs: 500 },
+    }, file)]);
+    const d = startDaemon(config, { env: { RECORD_FILE: file }, runtime: "bun" });
+    try {
+      const calls = await allHandled(file, watermarks);
+      await committedToEnd(admin, group, topic, watermarks);
+      assert.equal(await d.stop(), 0);
+      assert.equal(calls.length, 1500);
+      const { overlaps, outOfOrder } = keyOrder(calls);
+      assert.deepEqual([overlaps, outOfOrder], [[], []]);
+      assert.ok(peak(calls) > 25, `up to 50 at once, found ${peak(calls)}`);
+    } finally {
+      d.kill("SIGKILL");
+      await d.exited();
+    }
+  });
+});

@@ -325,3 +325,36 @@ Deno.test("keyLabel() shows printable UTF-8 as text, anything else as hex", () =
   assert.equal(keyLabel(null), null);
   assert.equal(keyLabel(encoder.encode("x".repeat(100))), `${"x".repeat(64)}…`);
 });
+
+Deno.test("Dispatcher: messages without a key each run on their own, in parallel, as with ordering none", async () => {
+  const h = controlled();
+  const { dispatcher: d, tracker } = dispatcher(h.handle, { concurrency: 3 });
+  tracker.seed(0, "0");
+  d.assign(0, 1, null);
+  await d.onBatch(batch(0, [null, null, "k", null]));
+  assert.deepEqual(h.started, ["null@0", "null@1", "k@2"]);
+  h.end("null@1");
+  await settle();
+  assert.deepEqual(h.started, ["null@0", "null@1", "k@2", "null@3"]);
+  d.close();
+});
+
+Deno.test("Dispatcher.busyMs() is how long the longest running call has run", async () => {
+  const h = controlled();
+  const { dispatcher: d, tracker } = dispatcher(h.handle, { concurrency: 2 });
+  tracker.seed(0, "0");
+  d.assign(0, 1, null);
+  assert.equal(d.busyMs(Date.now()), null);
+  await d.onBatch(batch(0, ["a"]));
+  await new Promise((r) => setTimeout(r, 30));
+  await d.onBatch(batch(0, ["b"], { from: 1 }));
+  const busy = d.busyMs(Date.now())!;
+  assert.ok(busy >= 25, `${busy} ms: the older call counts`);
+  h.end("a@0");
+  await settle();
+  assert.ok(d.busyMs(Date.now())! < 25);
+  h.end("b@1");
+  await settle();
+  assert.equal(d.busyMs(Date.now()), null);
+  d.close();
+});
