@@ -237,7 +237,7 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     eachBatchAutoResolve: false,
     eachBatch: async (payload: EachBatchPayload) => {
       const { batch } = payload;
-      heartbeat ??= payload.heartbeat;
+      heartbeat = payload.heartbeat; // the runner's: a restarted consumer has a new one
       // Fetched before this generation's join, or not begun yet: not ours to handle now.
       if (!readable.has(batch.partition)) return;
       const batchGeneration = generation;
