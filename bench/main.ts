@@ -169,6 +169,7 @@ async function main(args: string[]): Promise<number> {
         brokers: options.brokers,
         orderings: options.orderings,
         concurrency: options.concurrency,
+        runtimes: options.slowRuntimes,
         windowS: options.slowWindowS,
         reps: options.slowReps,
         runId,

@@ -22,6 +22,8 @@ export interface BenchOptions {
   concurrency: number[];
   /** Slow-handler section: the orderings. */
   orderings: Ordering[];
+  /** Slow-handler section: the runtimes consumerd runs on. */
+  slowRuntimes: Array<"deno" | "bun">;
   /** Slow-handler section: repetitions of each row. */
   slowReps: number;
   /** Slow-handler section: each row counts to what its reachable rate handles in this many s. */
@@ -45,11 +47,12 @@ export const USAGE = `usage: deno task bench [options]
   --no-slow-handler     skip the slow-handler section (a 20 ms handler; consumerd beside the
                         Parallel Consumer); --slow-handler runs it (the default)
   --concurrency LIST    the slow-handler section's concurrencies, 1-256 (default 16,64,256; --quick 64)
+  --slow-runtimes LIST  the runtimes consumerd's slow-handler rows run on: deno, bun (default both)
   --orderings LIST      the slow-handler section's orderings: partition, key, none (default all;
                         consumerd's key and none rows are skipped when its check rejects the field)
   --only LIST           only clients whose label contains one of these, e.g. "B1 deno,R deno"
                         (start-up runs are labelled "R <runtime> <engine> scale", e.g. "R deno platformatic scale";
-                        slow-handler rows "R deno kafkajs slow <ordering> c<N>" and "PC java slow <ORDERING> c<N>")
+                        slow-handler rows "R <deno|bun> kafkajs slow <ordering> c<N>" and "PC java slow <ORDERING> c<N>")
   --brokers LIST        bootstrap brokers (default $KAFKA_BROKERS or 127.0.0.1:9092)
   --no-write            print the report without writing bench/results/`;
 
@@ -124,6 +127,7 @@ export function parseBenchArgs(
       "no-slow-handler": { type: "boolean", default: false },
       concurrency: { type: "string" },
       orderings: { type: "string" },
+      "slow-runtimes": { type: "string" },
       only: { type: "string" },
       brokers: { type: "string" },
       "no-write": { type: "boolean", default: false },
@@ -162,6 +166,14 @@ export function parseBenchArgs(
       return value;
     }),
     orderings: list(values.orderings ?? ORDERINGS.join(",")).map(parseOrdering),
+    slowRuntimes: list(values["slow-runtimes"] ?? "deno,bun").map((runtime) => {
+      if (runtime !== "deno" && runtime !== "bun") {
+        throw new RangeError(
+          `Cannot use the runtime "${runtime}" in --slow-runtimes as it must be deno or bun`,
+        );
+      }
+      return runtime;
+    }),
     slowReps: reps,
     slowWindowS: quick ? 2 : 8,
     only: list(values.only).map((s) => s.toLowerCase()),

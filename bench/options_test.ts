@@ -34,6 +34,7 @@ Deno.test("parseBenchArgs() runs the slow-handler section at 16/64/256 in every 
   assert.equal(options.slowHandler, true);
   assert.deepEqual(options.concurrency, [16, 64, 256]);
   assert.deepEqual(options.orderings, ["partition", "key", "none"]);
+  assert.deepEqual(options.slowRuntimes, ["deno", "bun"]);
   assert.equal(options.slowReps, 3);
   assert.equal(options.slowWindowS, 8);
 });
@@ -65,4 +66,12 @@ Deno.test("parseBenchArgs() rejects a bad concurrency or ordering, saying which"
     (e: Error) => e instanceof RangeError && e.message.includes('"random"'),
   );
   assert.throws(() => parseBenchArgs(["--slow-handler", "--no-slow-handler"], {}), TypeError);
+});
+
+Deno.test("parseBenchArgs() reads --slow-runtimes, and rejects a runtime consumerd does not run on", () => {
+  assert.deepEqual(parseBenchArgs(["--slow-runtimes", "bun"], {}).slowRuntimes, ["bun"]);
+  assert.throws(
+    () => parseBenchArgs(["--slow-runtimes", "deno,node"], {}),
+    /Cannot use the runtime "node" in --slow-runtimes as it must be deno or bun/,
+  );
 });

@@ -35,6 +35,11 @@ export interface SlowReport {
   runs: ClientRuns[];
   /** consumerd orderings this build's check rejects, with its message. */
   skipped: Array<{ ordering: Ordering; reason: string }>;
+  /**
+   * How long a `waitMs` setTimeout lasted on each runtime consumerd ran on
+   * (median of 100 in a row, ms): the runtime's own floor under the ideal.
+   */
+  timerMs?: Partial<Record<"deno" | "bun", number>>;
 }
 
 /** Everything the report shows. */
@@ -58,7 +63,7 @@ export const METHOD_NOTES: readonly string[] = [
   "Fetch settings: every JavaScript client uses maxWaitTime 500 ms, minBytes 1, maxBytes 10 MiB, 1 MiB per partition (kafkajs's defaults as src/kafka/kafkajs/balanced_session.ts keeps them); B0 the same through fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes and max.partition.fetch.bytes, with the JVM's full JIT (-Xmx512m, G1); B3 (franz-go) through FetchMaxWait, FetchMinBytes, FetchMaxBytes and FetchMaxPartitionBytes (built with the machine's Go, default GOMAXPROCS and GC).",
   "Handlers: each sums `value.byteLength` of every message and counts to the topic's size. B1 eachBatch / eachMessage are kafkajs's callbacks (auto-commit on); B2 reads @platformatic/kafka's message stream (autocommit on); R is `src/main.ts run` with one consumer, one worker, commit mode auto, and a generated handler module (default export per message, or handleBatch). R/B1·B2 compares R with the raw client of its engine on the same runtime: the kafkajs engine with B1 in the same handler mode (per-message ↔ eachMessage, handleBatch ↔ eachBatch), the platformatic engine with B2 (its message stream, for both handler modes); B3 polls franz-go's fetches (`PollFetches`) and calls a function per record (group auto-commit, franz-go's default); ÷B0 and ÷B3 divide a client's median rate by B0's and B3's.",
   "Start-up: from spawning the daemon to its last `consumer started` record (every consumer has its partition and committed its start position), each consumer on its own 1-partition topic of 100 records; with 0 consumers, to its `starting` record. Memory: VmRSS after the daemon was ready and idle for 3 s; per worker = (RSS with N − RSS with 0) / N. Idle CPU: the daemon's CPU time over those 3 s, in % of one core. Workers: `bundle` starts them from `dist/worker/` (built by `deno task build` at the start of the run, as the image does), `source` from the TypeScript sources (`CONSUMERD_WORKER_ENTRY=source`); R rows above use the bundle.",
-  "Slow handler: consumerd is `src/main.ts run` on Deno with the kafkajs engine, one consumer, one worker, commit mode auto, `concurrency: N` (and `ordering:` for key and none; partition is the default and is left out), and a per-message handler that awaits a 20 ms `setTimeout` and then counts the message. PC is Confluent's Parallel Consumer (parallel-consumer-core, on its kafka-clients) with ordering PARTITION, KEY or UNORDERED, maxConcurrency N (N threads, each handler call `Thread.sleep(20)`), its default commit mode (PERIODIC_CONSUMER_ASYNCHRONOUS), the same fetch settings, -Xmx512m, G1. Both start from earliest with a fresh group; the window runs from the first handler call's start to the end of the counted-to call (CPU and memory as above).",
+  "Slow handler: consumerd is `src/main.ts run` on Deno (and on Bun, with `--slow-runtimes`) with the kafkajs engine, one consumer, one worker, commit mode auto, `concurrency: N` (and `ordering:` for key and none; partition is the default and is left out), and a per-message handler that awaits a 20 ms `setTimeout` and then counts the message. PC is Confluent's Parallel Consumer (parallel-consumer-core, on its kafka-clients) with ordering PARTITION, KEY or UNORDERED, maxConcurrency N (N threads, each handler call `Thread.sleep(20)`), its default commit mode (PERIODIC_CONSUMER_ASYNCHRONOUS), the same fetch settings, -Xmx512m, G1. Both start from earliest with a fresh group; the window runs from the first handler call's start to the end of the counted-to call (CPU and memory as above).",
   "Everything shares the machine with the broker (and with whatever else ran): figures are comparable within one run, not across machines.",
 ];
 
@@ -242,11 +247,23 @@ function slowSection(slow: SlowReport): string[] {
     ORDERINGS.indexOf(a.ordering) - ORDERINGS.indexOf(b.ordering) ||
     a.concurrency - b.concurrency
   );
-  const find = (family: "R" | "PC", s: { ordering: Ordering; concurrency: number }) =>
+  const find = (
+    family: "R" | "PC",
+    s: { ordering: Ordering; concurrency: number },
+    runtime?: string,
+  ) =>
     runs.find((r) =>
       r.client.family === family && r.client.slow?.ordering === s.ordering &&
-      r.client.slow.concurrency === s.concurrency
+      r.client.slow.concurrency === s.concurrency &&
+      (runtime === undefined || r.client.runtime === runtime)
     );
+  const runtimes = [
+    ...new Set(runs.filter((r) => r.client.family === "R").map((r) => r.client.runtime)),
+  ];
+  if (runtimes.length === 0) runtimes.push("deno");
+  const timers = Object.entries(slow.timerMs ?? {}).map(([runtime, ms]) =>
+    `${runtime} ${ms.toFixed(2)} ms (at most ${(waitMs / ms).toFixed(2)} of the ideal)`
+  );
   const fraction = (rate: number, ideal: number) =>
     Number.isFinite(rate) ? (rate / ideal).toFixed(2) : "–";
   const out = [
@@ -255,22 +272,30 @@ function slowSection(slow: SlowReport): string[] {
     } records of ${topic.recordBytes} B over ${topic.keys.toLocaleString("en-US")} keys)`,
     "",
     `Each row counts to the messages its reachable rate handles in ${slow.windowS} s (ideal = concurrency / ${waitMs} ms; partition ordering keeps one call per partition in flight). PC is Confluent's Parallel Consumer with the same ordering (PARTITION, KEY, UNORDERED) and maxConcurrency.`,
+    ...(timers.length === 0 ? [] : [
+      "",
+      `A ${waitMs} ms \`setTimeout\` alone lasts (median of 100 in a row, this run): ${
+        timers.join("; ")
+      }. PC's \`Thread.sleep(${waitMs})\` has no such floor.`,
+    ]),
     "",
-    `| ordering | concurrency | ideal msg/s | consumerd msg/s median (min–max) | Parallel Consumer msg/s median (min–max) | consumerd ÷ PC | consumerd ÷ ideal | PC ÷ ideal |`,
-    "| --- | --: | --: | --: | --: | --: | --: | --: |",
+    `| ordering | concurrency | ideal msg/s | consumerd runtime | consumerd msg/s median (min–max) | Parallel Consumer msg/s median (min–max) | consumerd ÷ PC | consumerd ÷ ideal | PC ÷ ideal |`,
+    "| --- | --: | --: | --- | --: | --: | --: | --: | --: |",
   ];
   for (const s of settings) {
-    const r = find("R", s);
     const pc = find("PC", s);
     const ideal = idealRate(s.concurrency, waitMs);
     const isSkipped = skipped.some((k) => k.ordering === s.ordering);
-    out.push(
-      `| ${s.ordering} | ${s.concurrency} | ${formatNumber(ideal)} | ${slowCell(r, isSkipped)} | ${
-        slowCell(pc, false)
-      } | ${ratio(r, pc)} | ${fraction(medianRate(r), ideal)} | ${
-        fraction(medianRate(pc), ideal)
-      } |`,
-    );
+    for (const runtime of runtimes) {
+      const r = find("R", s, runtime);
+      out.push(
+        `| ${s.ordering} | ${s.concurrency} | ${formatNumber(ideal)} | ${runtime} | ${
+          slowCell(r, isSkipped)
+        } | ${slowCell(pc, false)} | ${ratio(r, pc)} | ${fraction(medianRate(r), ideal)} | ${
+          fraction(medianRate(pc), ideal)
+        } |`,
+      );
+    }
   }
   out.push(
     "",

@@ -96,11 +96,12 @@ const slowRuns = (
   concurrency: number,
   samples: Sample[],
   failure: string | null = null,
+  runtime: "deno" | "bun" = "deno",
 ): ClientRuns => ({
   client: {
-    label: `${family} slow ${ordering} c${concurrency}`,
+    label: `${family} slow ${ordering} c${concurrency}${runtime === "bun" ? " bun" : ""}`,
     family,
-    runtime: family === "R" ? "deno" : "java",
+    runtime: family === "R" ? runtime : "java",
     mode: "message",
     slow: { ordering, concurrency },
   },
@@ -108,12 +109,16 @@ const slowRuns = (
   samples,
   failure,
 });
-const renderSlow = (runs: ClientRuns[], skipped: SlowReport["skipped"] = []): string =>
+const renderSlow = (
+  runs: ClientRuns[],
+  skipped: SlowReport["skipped"] = [],
+  timerMs: SlowReport["timerMs"] = {},
+): string =>
   renderReport({
     title: "t",
     context: [],
     runs: [],
-    slow: { topic: slowTopic, waitMs: 20, windowS: 8, runs, skipped },
+    slow: { topic: slowTopic, waitMs: 20, windowS: 8, runs, skipped, timerMs },
     scale: [],
     notes: [],
   });
@@ -133,19 +138,43 @@ Deno.test("renderReport() sets consumerd beside the Parallel Consumer per orderi
   // ideal = concurrency / 20 ms: 800 msg/s at 16, 3,200 at 64.
   assert.equal(
     rowOf(markdown, "| partition | 16 |"),
-    "| partition | 16 | 800 | 250 | – | – | 0.31 | – |",
+    "| partition | 16 | 800 | deno | 250 | – | – | 0.31 | – |",
   );
   assert.equal(
     rowOf(markdown, "| key | 16 |"),
-    "| key | 16 | 800 | 500 | 1,000 | 0.50 | 0.63 | 1.25 |",
+    "| key | 16 | 800 | deno | 500 | 1,000 | 0.50 | 0.63 | 1.25 |",
   );
   assert.equal(
     rowOf(markdown, "| none | 64 |"),
-    "| none | 64 | 3,200 | 1,000 | 500 | 2.00 | 0.31 | 0.16 |",
+    "| none | 64 | 3,200 | deno | 1,000 | 500 | 2.00 | 0.31 | 0.16 |",
   );
   const partition = markdown.indexOf("| partition | 16 |");
   assert.ok(partition < markdown.indexOf("| key | 16 |"), "rows in ordering order");
   assert.ok(rowOf(markdown, "| R slow key c16 | 1 | 10 | 500 |"), markdown);
+});
+
+Deno.test("renderReport() gives consumerd a row per runtime beside the same Parallel Consumer row, with each runtime's timer floor", () => {
+  const markdown = renderSlow(
+    [
+      slowRuns("PC", "key", 16, [sample(10)]),
+      slowRuns("R", "key", 16, [sample(20)]),
+      slowRuns("R", "key", 16, [sample(10)], null, "bun"),
+    ],
+    [],
+    { deno: 21.28, bun: 20.17 },
+  );
+  const rows = markdown.split("\n").filter((l) => l.startsWith("| key | 16 |"));
+  assert.deepEqual(rows, [
+    "| key | 16 | 800 | deno | 500 | 1,000 | 0.50 | 0.63 | 1.25 |",
+    "| key | 16 | 800 | bun | 1,000 | 1,000 | 1.00 | 1.25 | 1.25 |",
+  ]);
+  assert.ok(
+    markdown.includes(
+      "A 20 ms `setTimeout` alone lasts (median of 100 in a row, this run): deno 21.28 ms (at " +
+        "most 0.94 of the ideal); bun 20.17 ms (at most 0.99 of the ideal).",
+    ),
+    markdown,
+  );
 });
 
 Deno.test("renderReport() marks consumerd's rows of an ordering its build rejects as skipped, with check's words", () => {
@@ -156,11 +185,11 @@ Deno.test("renderReport() marks consumerd's rows of an ordering its build reject
   ], [{ ordering: "key", reason: unknown }, { ordering: "none", reason: unknown }]);
   assert.equal(
     rowOf(markdown, "| key | 64 |"),
-    "| key | 64 | 3,200 | skipped ³ | 1,000 | – | – | 0.31 |",
+    "| key | 64 | 3,200 | deno | skipped ³ | 1,000 | – | – | 0.31 |",
   );
   assert.equal(
     rowOf(markdown, "| none | 64 |"),
-    "| none | 64 | 3,200 | skipped ³ | failed ² | – | – | – |",
+    "| none | 64 | 3,200 | deno | skipped ³ | failed ² | – | – | – |",
   );
   assert.ok(
     markdown.includes(

@@ -131,11 +131,30 @@ export async function orderingSupport(
   }
 }
 
+/** The runtimes consumerd's slow-handler rows run on. */
+export type SlowRuntime = "deno" | "bun";
+
+/**
+ * How long a `waitMs` setTimeout lasts on `runtime` (median of 100 in a
+ * row, ms): the runtime's own floor under a timer-bound handler's ideal.
+ */
+export async function timerFloorMs(runtime: SlowRuntime): Promise<number> {
+  const [command, args] = scriptCommand(runtime, "bench/clients/timer_floor.mjs", []);
+  const out = await new Deno.Command(command, { args, cwd: ROOT, stdout: "piped" }).output();
+  const ms = Number(new TextDecoder().decode(out.stdout).trim());
+  if (!out.success || !Number.isFinite(ms)) {
+    throw new Error(`cannot measure the ${runtime} timer floor (exit ${out.code})`);
+  }
+  return ms;
+}
+
 /** Options for {@linkcode runSlowSection}. */
 export interface SlowSectionOptions {
   brokers: string[];
   orderings: Ordering[];
   concurrency: number[];
+  /** The runtimes consumerd runs on (each a row beside the same Parallel Consumer row). */
+  runtimes: SlowRuntime[];
   windowS: number;
   reps: number;
   runId: string;
@@ -158,16 +177,16 @@ function countingTo(client: Client, expected: number, windowS: number): Client {
 
 /**
  * The section's clients, in their base order: for each concurrency and
- * ordering, the Parallel Consumer and consumerd (Deno, kafkajs engine), each
- * counting to {@linkcode expectedMessages}.
+ * ordering, the Parallel Consumer and consumerd (kafkajs engine) on each of
+ * `runtimes` (Deno by default), each counting to {@linkcode expectedMessages}.
  */
 export function slowClients(
-  { brokers, orderings, concurrency, windowS, available }:
+  { brokers, orderings, concurrency, windowS, available, runtimes = ["deno"] }:
     & Pick<
       SlowSectionOptions,
       "brokers" | "orderings" | "concurrency" | "windowS"
     >
-    & { available: number },
+    & { available: number; runtimes?: SlowRuntime[] },
 ): Client[] {
   return concurrency.flatMap((c) =>
     orderings.flatMap((ordering) => {
@@ -175,12 +194,14 @@ export function slowClients(
       const expected = expectedMessages(settings, { windowS, available });
       return [
         parallelConsumerClient({ brokers, ...settings, waitMs: SLOW_WAIT_MS }),
-        daemonClient({
-          runtime: "deno",
-          mode: "message",
-          brokers,
-          slow: { ...settings, waitMs: SLOW_WAIT_MS },
-        }),
+        ...runtimes.map((runtime) =>
+          daemonClient({
+            runtime,
+            mode: "message",
+            brokers,
+            slow: { ...settings, waitMs: SLOW_WAIT_MS },
+          })
+        ),
       ].map((client) => countingTo(client, expected, windowS));
     })
   );
@@ -213,6 +234,12 @@ export async function runSlowSection(
     !(c.family === "R" && skipped.some((s) => s.ordering === c.slow?.ordering))
   );
   const topic = await seedSlowTopic(cluster, log);
+  const timerMs: SlowReport["timerMs"] = {};
+  for (const runtime of options.runtimes) {
+    if (!clients.some((c) => c.family === "R" && c.runtime === runtime)) continue;
+    timerMs[runtime] = await timerFloorMs(runtime);
+    log(`a ${SLOW_WAIT_MS} ms setTimeout lasts ${timerMs[runtime]!.toFixed(2)} ms on ${runtime}`);
+  }
   const consumed = await consumeAll(clients, [{ ...topic, reps: options.reps }], {
     runId: options.runId,
     log,
@@ -224,6 +251,7 @@ export async function runSlowSection(
       windowS: options.windowS,
       runs: consumed.runs,
       skipped,
+      timerMs,
     },
     groups: consumed.groups,
   };

@@ -10,6 +10,7 @@ import {
   SLOW_TOPIC,
   slowClients,
   slowTopicName,
+  timerFloorMs,
 } from "./slow_handler.ts";
 
 Deno.test("expectedMessages() sizes a row for its reachable rate over the window, capped by the topic", () => {
@@ -107,6 +108,26 @@ Deno.test("slowClients() pairs the Parallel Consumer and consumerd for each conc
     "R deno kafkajs slow key c256",
   ]);
   assert.deepEqual(clients[3]!.slow, { ordering: "key", concurrency: 16 });
+  const both = slowClients({
+    brokers: ["127.0.0.1:9092"],
+    orderings: ["key"],
+    concurrency: [64],
+    windowS: 8,
+    available: 120_000,
+    runtimes: ["deno", "bun"],
+  });
+  assert.deepEqual(both.map((c) => c.label), [
+    "PC java slow KEY c64",
+    "R deno kafkajs slow key c64",
+    "R bun kafkajs slow key c64",
+  ]);
+});
+
+Deno.test("timerFloorMs() measures a 20 ms setTimeout at 20 ms or a little more", async () => {
+  for (const runtime of ["deno", "bun"] as const) {
+    const ms = await timerFloorMs(runtime);
+    assert.ok(ms >= 19.9 && ms < 30, `${runtime}: ${ms} ms`);
+  }
 });
 
 Deno.test("doneTimeoutMs() allows a slow row down to its own floor, the others down to 5,000 msg/s", () => {

@@ -64,3 +64,41 @@ export function recordOf(
 ): Message {
   return new KafkaRecord(topic, partition, offset, key, value, headers, timestamp);
 }
+
+/**
+ * A copy of `message` that owns its bytes. A client's messages are views
+ * into the fetch response they came in: a message kept after its batch
+ * (queued behind a slow key) would keep that whole response in memory.
+ *
+ * @example
+ * ```ts
+ * const kept = detachedMessage(batch.at(0)); // no longer holds the response's buffer
+ * ```
+ */
+export function detachedMessage(message: Message): Message {
+  const headers: Message["headers"] = {};
+  for (const [name, value] of Object.entries(message.headers)) {
+    headers[name] = value === undefined
+      ? undefined
+      : Array.isArray(value)
+      ? value.map(copyBytes)
+      : copyBytes(value);
+  }
+  return new KafkaRecord(
+    message.topic,
+    message.partition,
+    message.offset,
+    message.key === null ? null : copyBytes(message.key),
+    message.value === null ? null : copyBytes(message.value),
+    headers,
+    message.timestamp,
+  );
+}
+
+/**
+ * A copy of `bytes`, of the same class: a Node `Buffer` stays one (its own
+ * `slice()` would return a view, not a copy).
+ */
+function copyBytes(bytes: Uint8Array): Uint8Array {
+  return Uint8Array.prototype.slice.call(bytes);
+}

@@ -32,6 +32,33 @@ export interface PartitionProgress {
   committed: string | null;
   /** The partition's high watermark at the last fetch (or from the broker when none came lately), or null. */
   highWatermark: string | null;
+  /**
+   * `ordering: key` and `none`: the oldest message fetched and not finished
+   * (the committed offset cannot pass it), or null when none waits.
+   */
+  oldestUnfinished?: string | null;
+}
+
+/** A key whose message failed every attempt and was not dead-lettered: it waits, its partition goes on. */
+export interface PausedKey {
+  partition: number;
+  /** The key as text, or `0x…` hex when it is not printable UTF-8; null for a message without a key. */
+  key: string | null;
+  /** The message that failed. */
+  offset: string;
+  reason: string;
+}
+
+/** What a worker with `ordering: key` or `none` has in hand (the `dispatch` report). */
+export interface DispatchState {
+  /** Handler calls in flight. */
+  inFlight: number;
+  /** Messages fetched and not finished (waiting or running). */
+  buffered: number;
+  /** Keys paused after their retries were spent. */
+  pausedKeys: number;
+  /** The first few of them. */
+  paused: PausedKey[];
 }
 
 /**
@@ -61,6 +88,13 @@ export interface WorkerStats {
   retries: number;
   /** Assignments received (the first one included). */
   rebalances: number;
+  /**
+   * Messages not handled again at a start because the commit it started
+   * from lists them as finished (`ordering: key` and `none`).
+   */
+  finishedBefore: number;
+  /** Finished offsets a commit's metadata could not list (too many to fit). */
+  metadataDropped: number;
   /** Handler call durations: count per bucket of {@linkcode HANDLER_DURATION_BUCKETS} plus one for +Inf (not cumulative), their sum in seconds and their count. */
   duration: { buckets: number[]; sum: number; count: number };
 }
@@ -198,6 +232,12 @@ export type WorkerMessage =
   | { v: typeof PROTOCOL_VERSION; type: "stats"; stats: WorkerStats }
   | {
     v: typeof PROTOCOL_VERSION;
+    /** Calls in flight, buffered messages and paused keys (`ordering: key` and `none`), when they changed. */
+    type: "dispatch";
+    state: DispatchState;
+  }
+  | {
+    v: typeof PROTOCOL_VERSION;
     type: "heartbeat";
     /** How long the handler now running has run (ms), or null when idle. */
     busyMs: number | null;
@@ -265,6 +305,7 @@ const WORKER_TYPES: Record<WorkerMessage["type"], true> = {
   rebalancing: true,
   offsets: true,
   stats: true,
+  dispatch: true,
   heartbeat: true,
   error: true,
   stopped: true,

@@ -43,6 +43,8 @@ export function summarizeConsumer(
     `mode=${consumer.mode}`,
     `partitions=${consumer.partitions === null ? "all" : consumer.partitions.join(",")}`,
     `replicas=${consumer.replicas}`,
+    `ordering=${consumer.ordering}`,
+    `concurrency=${consumer.concurrency}`,
     `autoOffsetReset=${consumer.autoOffsetReset}`,
     `resetOffsetOnStart=${consumer.resetOffsetOnStart}`,
     `commit=${consumer.commit.mode === "auto" ? `auto/${consumer.commit.intervalMs}ms` : "manual"}`,

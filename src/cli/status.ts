@@ -38,6 +38,7 @@ export function formatStatus(status: StatusBody): string {
     ]);
     for (const p of c.partitions) {
       const paused = c.paused.find((x) => x.partition === p.partition);
+      const keys = c.dispatch?.paused.filter((k) => k.partition === p.partition) ?? [];
       rows.push([
         "",
         "",
@@ -46,7 +47,13 @@ export function formatStatus(status: StatusBody): string {
         p.highWatermark ?? "-",
         p.lag ?? "-",
         "",
-        paused ? `paused: ${paused.reason}` : "",
+        paused
+          ? `paused: ${paused.reason}`
+          : keys.map((k) =>
+            `key ${
+              k.key === null ? "(none)" : JSON.stringify(k.key)
+            } paused at ${k.offset}: ${k.reason}`
+          ).join("; "),
       ]);
     }
   }

@@ -91,6 +91,28 @@ export async function handlerFileProblem(path: string): Promise<string | undefin
 }
 
 /**
+ * What keeps a module with these exports from serving a consumer with
+ * `ordering`, or undefined: `key` and `none` call the handler once per
+ * message, so a module that exports `handleBatch` does not fit.
+ *
+ * @example
+ * ```ts
+ * orderingProblem("key", "/srv/workers/bulk.ts", { handleBatch() {} });
+ * // "ordering: key needs a per-message handler (a default export); /srv/workers/bulk.ts exports handleBatch …"
+ * ```
+ */
+export function orderingProblem(
+  ordering: "partition" | "key" | "none" | undefined,
+  path: string,
+  module: Record<string, unknown>,
+): string | undefined {
+  if (ordering === undefined || ordering === "partition") return undefined;
+  if (typeof module.handleBatch !== "function") return undefined;
+  return `ordering: ${ordering} needs a per-message handler (a default export); ${path} exports ` +
+    "handleBatch, which only runs with ordering: partition";
+}
+
+/**
  * Why a handler module cannot be used: the problem, and the permission it
  * was denied or the package it could not resolve, if that was it.
  */
@@ -103,7 +125,9 @@ export interface HandlerFailure {
 
 /**
  * Why the handler module at `path` (absolute) cannot be used, or
- * `undefined` when it loads and exports a default function or `handleBatch`.
+ * `undefined` when it loads and exports a default function or `handleBatch`
+ * (only a default function, without `handleBatch`, for `ordering: key` and
+ * `none`).
  *
  * @example
  * ```ts
@@ -112,7 +136,10 @@ export interface HandlerFailure {
  */
 export async function handlerFailure(
   path: string,
-  { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName }: HandlerDeadline = {},
+  { timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName, ordering }: HandlerDeadline & {
+    /** The consumer's `ordering`, when known. */
+    ordering?: "partition" | "key" | "none" | undefined;
+  } = {},
 ): Promise<HandlerFailure | undefined> {
   const fileProblem = await handlerFileProblem(path);
   if (fileProblem !== undefined) return { problem: fileProblem, denial: null };
@@ -131,7 +158,8 @@ export async function handlerFailure(
     };
   }
   if (typeof module.default === "function" || typeof module.handleBatch === "function") {
-    return undefined;
+    const problem = orderingProblem(ordering, path, module);
+    return problem === undefined ? undefined : { problem, denial: null };
   }
   return {
     problem: `expected handler module ${path} to export a default function or a handleBatch ` +
@@ -178,8 +206,11 @@ export function failureProblem(
  */
 export async function handlerProblem(
   path: string,
-  { place, ...deadline }: HandlerDeadline & { place?: ConsumerPlace | undefined } = {},
+  { place, ...options }: HandlerDeadline & {
+    place?: ConsumerPlace | undefined;
+    ordering?: "partition" | "key" | "none" | undefined;
+  } = {},
 ): Promise<string | undefined> {
-  const failure = await handlerFailure(path, deadline);
+  const failure = await handlerFailure(path, options);
   return failure === undefined ? undefined : failureProblem(failure, { place });
 }

@@ -64,11 +64,12 @@ export interface LoadConfigOptions {
 /** {@linkcode handlerProblem} in this process, once per path and deadline. */
 function inProcessProbe(): (check: HandlerCheck) => Promise<string | undefined> {
   const seen = new Map<string, Promise<HandlerFailure | undefined>>();
-  return async ({ path, timeoutMs, timeoutName, place }) => {
-    const key = `${timeoutMs}\0${timeoutName}\0${path}`;
+  return async ({ path, timeoutMs, timeoutName, place, consumer }) => {
+    const ordering = consumer?.ordering;
+    const key = `${timeoutMs}\0${timeoutName}\0${ordering}\0${path}`;
     let failure = seen.get(key);
     if (failure === undefined) {
-      failure = handlerFailure(path, { timeoutMs, timeoutName });
+      failure = handlerFailure(path, { timeoutMs, timeoutName, ordering });
       seen.set(key, failure);
     }
     const found = await failure;

@@ -269,6 +269,13 @@ export const ReloadSchema = z
 const TOPIC_NAME = /^(?!\.{1,2}$)[A-Za-z0-9._-]{1,249}$/;
 const TOPIC_EXPECTED = 'expected a Kafka topic name (1-249 of A-Z a-z 0-9 . _ -, not "." or "..")';
 
+/** The most handler calls a worker may have in flight (`concurrency`). */
+export const MAX_CONCURRENCY = 10_000;
+/** The most partitions a worker handles at once with `ordering: partition`. */
+export const MAX_PARTITION_CONCURRENCY = 256;
+/** `concurrency` when it is not set, with `ordering: key` or `none`. */
+export const DEFAULT_KEYED_CONCURRENCY = 16;
+
 /** Consumer names: unique, used in logs, metrics and status. */
 export const ConsumerNameSchema = z
   .string()
@@ -402,9 +409,20 @@ const consumerFields = {
   deadLetterTopic: TopicSchema.nullable().default(null).describe(
     "Where a message goes after its retries are spent; null: the partition pauses instead.",
   ),
-  concurrency: z.number().int().min(1).max(256).default(1).describe(
-    "Partitions handled at once inside one worker; messages of one partition are always " +
-      "handled one after the other, in order.",
+  ordering: z.enum(["partition", "key", "none"]).default("partition").describe(
+    "What must be handled one after the other, in offset order: partition (one call per " +
+      "partition at a time), key (messages with the same key, per partition; different keys " +
+      "run in parallel; each message without a key is on its own) or none (any message may run " +
+      "in parallel).",
+  ),
+  concurrency: z.number().int().min(1).max(MAX_CONCURRENCY).optional().describe(
+    "Handler calls in flight in one worker. ordering partition: partitions handled at once " +
+      `(at most ${MAX_PARTITION_CONCURRENCY}); default 1. key and none: calls at once; default ` +
+      `${DEFAULT_KEYED_CONCURRENCY}.`,
+  ),
+  maxBuffered: z.number().int().min(1).default(10_000).describe(
+    "ordering key and none: messages fetched and not finished yet, per worker; at the bound the " +
+      "worker stops fetching until calls finish. Memory: about maxBuffered × record size.",
   ),
   handlerTimeoutMs: z.number().int().min(100).default(300_000).describe(
     "A handler call running longer than this is stuck: its worker is restarted (the message is " +
@@ -465,6 +483,28 @@ export const ConsumerSchema = z
           `found ${consumer.retry.maxBackoffMs}`,
       });
     }
+    if (
+      consumer.ordering === "partition" && consumer.concurrency !== undefined &&
+      consumer.concurrency > MAX_PARTITION_CONCURRENCY
+    ) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["concurrency"],
+        input: consumer.concurrency,
+        message: `expected at most ${MAX_PARTITION_CONCURRENCY} with ordering: partition (one ` +
+          `call per partition), found ${consumer.concurrency} (ordering key or none run more)`,
+      });
+    }
+    const concurrency = effectiveConcurrency(consumer);
+    if (consumer.ordering !== "partition" && consumer.maxBuffered < concurrency) {
+      ctx.addIssue({
+        code: "custom",
+        path: ["maxBuffered"],
+        input: consumer.maxBuffered,
+        message: `expected maxBuffered >= concurrency (${concurrency}), found ` +
+          `${consumer.maxBuffered} (fewer buffered messages than calls leave calls unused)`,
+      });
+    }
     if (consumer.deadLetterTopic === consumer.topic) {
       ctx.addIssue({
         code: "custom",
@@ -474,7 +514,25 @@ export const ConsumerSchema = z
           `"${consumer.deadLetterTopic}" (failed messages would be consumed again)`,
       });
     }
-  });
+  })
+  .transform((consumer) => ({ ...consumer, concurrency: effectiveConcurrency(consumer) }));
+
+/**
+ * A consumer's `concurrency`, its default filled in: 1 with `ordering:
+ * partition`, {@linkcode DEFAULT_KEYED_CONCURRENCY} with `key` or `none`.
+ *
+ * @example
+ * ```ts
+ * effectiveConcurrency({ ordering: "key" }); // 16
+ * effectiveConcurrency({ ordering: "partition", concurrency: 4 }); // 4
+ * ```
+ */
+export function effectiveConcurrency(
+  consumer: { ordering: "partition" | "key" | "none"; concurrency?: number | undefined },
+): number {
+  return consumer.concurrency ??
+    (consumer.ordering === "partition" ? 1 : DEFAULT_KEYED_CONCURRENCY);
+}
 
 /**
  * A consumer as written in `consumers:`. Only `name` is required here: other

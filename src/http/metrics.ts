@@ -44,6 +44,15 @@ function perPartition(
   );
 }
 
+function perDispatch(
+  reports: readonly ConsumerReport[],
+  value: (d: NonNullable<ConsumerReport["dispatch"]>) => number,
+): Sample[] {
+  return reports.flatMap((r) =>
+    r.dispatch === null ? [] : [{ labels: { consumer: r.name }, value: value(r.dispatch) }]
+  );
+}
+
 function durationSamples(reports: readonly ConsumerReport[]): Sample[] {
   return reports.flatMap((r) => {
     const { buckets, sum, count } = r.stats.duration;
@@ -130,6 +139,46 @@ export function metricFamilies(
       help: "How long one handler call took (a message, or a batch with handleBatch).",
       type: "histogram",
       samples: durationSamples(reports),
+    },
+    {
+      name: "consumerd_calls_in_flight",
+      help: "Handler calls in flight (ordering key and none).",
+      type: "gauge",
+      samples: perDispatch(reports, (d) => d.inFlight),
+    },
+    {
+      name: "consumerd_messages_buffered",
+      help: "Messages fetched and not finished, waiting or running (ordering key and none).",
+      type: "gauge",
+      samples: perDispatch(reports, (d) => d.buffered),
+    },
+    {
+      name: "consumerd_paused_keys",
+      help: "Keys paused after their message failed every attempt, without a dead-letter topic " +
+        "(ordering key and none).",
+      type: "gauge",
+      samples: perDispatch(reports, (d) => d.pausedKeys),
+    },
+    {
+      name: "consumerd_messages_finished_before_total",
+      help: "Messages not handled again at a start because the commit it resumed from lists them " +
+        "as finished (ordering key and none).",
+      type: "counter",
+      samples: perConsumer(reports, (r) => r.stats.finishedBefore),
+    },
+    {
+      name: "consumerd_commit_metadata_dropped_total",
+      help: "Finished offsets a commit's metadata could not list (too many to fit); they are " +
+        "handled again after a restart from that commit.",
+      type: "counter",
+      samples: perConsumer(reports, (r) => r.stats.metadataDropped),
+    },
+    {
+      name: "consumerd_oldest_unfinished_offset",
+      help: "The oldest message fetched and not finished, per partition; the committed offset " +
+        "cannot pass it (ordering key and none).",
+      type: "gauge",
+      samples: perPartition(reports, (p) => p.oldestUnfinished ?? null),
     },
     {
       name: "consumerd_committed_offset",

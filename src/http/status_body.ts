@@ -45,6 +45,7 @@ export function statusBody(reports: readonly ConsumerReport[], config: ConfigInf
         processed: p.processed,
         highWatermark: p.highWatermark,
         lag: p.lag,
+        ...(p.oldestUnfinished === undefined ? {} : { oldestUnfinished: p.oldestUnfinished }),
       })),
       paused: status.paused.map((p) => ({ partition: p.partition, reason: p.reason })),
       members: status.members.map((m) => ({
@@ -53,6 +54,17 @@ export function statusBody(reports: readonly ConsumerReport[], config: ConfigInf
         instanceId: m.instanceId,
         generation: m.generation,
       })),
+      dispatch: status.dispatch && {
+        inFlight: status.dispatch.inFlight,
+        buffered: status.dispatch.buffered,
+        pausedKeys: status.dispatch.pausedKeys,
+        paused: status.dispatch.paused.map((k) => ({
+          partition: k.partition,
+          key: k.key,
+          offset: k.offset,
+          reason: k.reason,
+        })),
+      },
     })),
   };
 }

@@ -23,9 +23,22 @@ export class CommitRejectedError extends Error {
 }
 
 /**
+ * Kafka refused a commit's metadata as longer than the broker's
+ * `offset.metadata.max.bytes`: the same offsets with shorter metadata are
+ * accepted.
+ */
+export class MetadataTooLargeError extends Error {
+  override name = "MetadataTooLargeError";
+  readonly retriable = false;
+}
+
+/** Kafka's name for a commit whose metadata is too long. */
+const METADATA_TOO_LARGE = "OFFSET_METADATA_TOO_LARGE";
+
+/**
  * The error to report when Kafka answered a commit with `errorIds` (its
  * error names, e.g. `"GROUP_AUTHORIZATION_FAILED"`), or null when trying
- * again may succeed. A commit `withoutMembership` (simple mode) is refused
+ * again may succeed. Metadata too long is a {@linkcode MetadataTooLargeError}. A commit `withoutMembership` (simple mode) is refused
  * for good when the group has members; in a member's commit the same
  * errors mean a rebalance, which passes.
  *
@@ -44,7 +57,14 @@ export function commitRejection(
     withoutMembership: boolean;
     cause?: unknown;
   },
-): CommitRejectedError | null {
+): CommitRejectedError | MetadataTooLargeError | null {
+  if (errorIds.includes(METADATA_TOO_LARGE)) {
+    return new MetadataTooLargeError(
+      `Cannot commit offsets for group "${group}": the broker refused the commit's metadata as ` +
+        `too long (${METADATA_TOO_LARGE}; see its offset.metadata.max.bytes)`,
+      { cause },
+    );
+  }
   const denied = errorIds.find((id) => AUTHORIZATION.has(id));
   if (denied !== undefined) {
     return new CommitRejectedError(

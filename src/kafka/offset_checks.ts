@@ -33,6 +33,21 @@ export function committedOffset(raw: string | bigint | undefined): string | null
 }
 
 /**
+ * A committed offset's metadata as OffsetFetch answers it, for
+ * `PartitionState.metadata`: null for none (Kafka stores a commit without
+ * metadata as "").
+ *
+ * @example
+ * ```ts
+ * committedMetadata(""); // null
+ * committedMetadata("cd1:5:rAQE"); // "cd1:5:rAQE"
+ * ```
+ */
+export function committedMetadata(raw: string | null | undefined): string | null {
+  return raw === undefined || raw === null || raw === "" ? null : raw;
+}
+
+/**
  * Checks that every offset names one of `partitions` and is a canonical
  * offset; `name` is the argument's name, for the error.
  *

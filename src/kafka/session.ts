@@ -104,6 +104,11 @@ export interface FetchLimits {
 export interface PartitionOffset {
   partition: number;
   offset: string;
+  /**
+   * The commit's metadata string (`ordering: key` and `none` list the
+   * finished offsets beyond `offset` there); absent or null: none.
+   */
+  metadata?: string | null;
 }
 
 /** What the broker knows of a partition for this group. */
@@ -111,6 +116,8 @@ export interface PartitionState {
   partition: number;
   /** Committed offset (the next to read), or null when the group has none. */
   committed: string | null;
+  /** The metadata committed with it ("" or null when none). */
+  metadata: string | null;
   /** First offset still in the log. */
   logStartOffset: string;
   /** Offset the next produced record will get. */
@@ -181,6 +188,13 @@ export interface SessionOptions {
   onCommitted(offsets: PartitionOffset[]): void;
   /** The group started rebalancing: `onAssigned` follows (balanced mode). */
   onRebalancing?(): void;
+  /**
+   * Balanced mode: `partitions` are about to be given back. Awaited before
+   * the session rejoins the group, once the batches in hand ended, while the
+   * membership is kept alive (up to the rebalance timeout): the generation
+   * that owns them is still current, so a commit made meanwhile counts.
+   */
+  onRevoking?(partitions: number[]): Promise<void>;
   /** A committed offset fell out of range while reading, and the partition moved to autoOffsetReset. */
   onOutOfRange(partition: number): void;
   /**
@@ -205,14 +219,15 @@ export interface ConsumerSession {
   /** Committed offsets and log bounds of `partitions`, read from the broker now. */
   describe(partitions: number[]): Promise<PartitionState[]>;
   /**
-   * Commits each partition's start position at once, then starts reading
-   * them there. Rejects if `generation` is no longer the current assignment
+   * Commits each partition's start position (with its metadata, if any) at
+   * once, then starts reading them there. Rejects if `generation` is no longer the current assignment
    * before the commit; resolves false when it moved on after it (committed,
    * not read), true when reading.
    */
   begin(generation: number, positions: PartitionOffset[]): Promise<boolean>;
   /**
-   * Commits offsets now (manual commit mode, or a final commit); rejects
+   * Commits offsets now, each with its metadata (a commit without metadata
+   * clears what the partition's last commit carried); rejects
    * when they were not committed, with a `CommitRejectedError` when Kafka
    * refused them for good (so does `begin()`).
    */

@@ -382,6 +382,66 @@ export class CommitTracker {
   }
 
   /**
+   * Returns the offset safe to commit for a partition now (the oldest
+   * unfinished message's offset, or the one after the last finished), or
+   * null when nothing is known of it yet — whether or not it was committed.
+   *
+   * @param partition The partition.
+   * @returns The committable offset, in Kafka's convention, or null.
+   *
+   * @example Usage
+   * ```ts
+   * import { CommitTracker } from "./commit_tracker.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const tracker = new CommitTracker();
+   * tracker.seed(0, "5");
+   * assert.equal(tracker.position(0), "5");
+   * tracker.begin(0, "5");
+   * tracker.begin(0, "6");
+   * tracker.finish(0, "6");
+   * assert.equal(tracker.position(0), "5");
+   * ```
+   */
+  position(partition: number): string | null {
+    checkPartition(partition, "read the committable offset");
+    const state = this.#partitions.get(partition);
+    return state === undefined ? null : positionOf(state);
+  }
+
+  /**
+   * Returns the offsets of the partition's messages that finished beyond
+   * its committable offset ({@linkcode CommitTracker.prototype.position}),
+   * in increasing order: those a commit's metadata can list, so that they
+   * are not handled again after a restart.
+   *
+   * @param partition The partition.
+   * @returns The finished offsets after the oldest unfinished message.
+   *
+   * @example Usage
+   * ```ts
+   * import { CommitTracker } from "./commit_tracker.ts";
+   * import assert from "node:assert/strict";
+   *
+   * const tracker = new CommitTracker();
+   * for (const offset of ["5", "6", "7", "8"]) tracker.begin(0, offset);
+   * tracker.finish(0, "6");
+   * tracker.finish(0, "8");
+   * assert.deepEqual(tracker.finishedBeyond(0), ["6", "8"]);
+   * ```
+   */
+  finishedBeyond(partition: number): string[] {
+    checkPartition(partition, "list finished offsets");
+    const state = this.#partitions.get(partition);
+    if (state === undefined) return [];
+    const finished: string[] = [];
+    for (let i = state.head + 1; i < state.tail; i++) {
+      if (state.finished[i] === true) finished.push(state.offsets[i]!);
+    }
+    return finished;
+  }
+
+  /**
    * Returns the highest offset of the partition such that every message
    * begun at or below it finished, or null if none finished since the
    * partition was seeded or first seen.

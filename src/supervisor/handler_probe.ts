@@ -37,6 +37,8 @@ const ENTRY = new URL("../supervisor/handler_probe_entry.ts", import.meta.url);
 export interface ProbeOptions extends HandlerDeadline {
   /** What the probe's worker may touch: the consumer's worker's permissions. */
   permissions: WorkerPermissions;
+  /** The consumer's `ordering` (`key` and `none` need a per-message handler). */
+  ordering?: "partition" | "key" | "none" | undefined;
 }
 
 /**
@@ -54,7 +56,7 @@ export interface ProbeOptions extends HandlerDeadline {
 export function probeHandler(
   runtime: Runtime,
   path: string,
-  { permissions, timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName }: ProbeOptions,
+  { permissions, timeoutMs = HANDLER_IMPORT_TIMEOUT_MS, timeoutName, ordering }: ProbeOptions,
 ): Promise<HandlerFailure | undefined> {
   const worker = runtime.spawnWorker(ENTRY, { name: `handler-probe ${path}`, permissions });
   let timer: ReturnType<typeof setTimeout> | undefined;
@@ -73,7 +75,7 @@ export function probeHandler(
       event.preventDefault();
       resolve(failed(`handler module ${path} failed to load: ${event.message}`));
     };
-    worker.postMessage({ path, timeoutMs, timeoutName });
+    worker.postMessage({ path, timeoutMs, timeoutName, ordering });
   }).finally(() => {
     clearTimeout(timer);
     worker.terminate();
@@ -106,10 +108,11 @@ export function workerProbe(
       ...location,
       handlerProject: project,
     });
-    const key = stableJson([path, timeoutMs, timeoutName, permissions]);
+    const { ordering } = consumer;
+    const key = stableJson([path, timeoutMs, timeoutName, permissions, ordering]);
     let probe = probes.get(key);
     if (probe === undefined) {
-      probe = probeHandler(runtime, path, { permissions, timeoutMs, timeoutName });
+      probe = probeHandler(runtime, path, { permissions, timeoutMs, timeoutName, ordering });
       probes.set(key, probe);
     }
     const failure = await probe;

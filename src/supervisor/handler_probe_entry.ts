@@ -17,12 +17,13 @@ declare const self: {
 };
 
 self.onmessage = async (event: MessageEvent) => {
-  const { path, timeoutMs, timeoutName } = event.data as {
+  const { path, timeoutMs, timeoutName, ordering } = event.data as {
     path: string;
     timeoutMs: number;
     timeoutName?: string;
+    ordering?: "partition" | "key" | "none";
   };
-  const failure = await handlerFailure(path, { timeoutMs, timeoutName });
+  const failure = await handlerFailure(path, { timeoutMs, timeoutName, ordering });
   self.postMessage({ failure: failure ?? null });
   self.close();
 };

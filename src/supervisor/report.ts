@@ -76,6 +76,7 @@ export function consumerReport(
       lastError: h.lastError,
       problem: h.problem,
       holdsAssignment: h.holdsAssignment,
+      dispatch: h.dispatch,
     })),
     restarts: slots.reduce((n, s) => n + s.restarts, 0),
     failing: slots.some((s) => s.recentRestarts.length >= failingAfter),

@@ -5,6 +5,7 @@
  */
 import type { ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import {
+  type DispatchState,
   type ErrorData,
   errorText,
   HANDLER_DURATION_BUCKETS,
@@ -97,6 +98,13 @@ export interface ConsumerStatus {
   handlerErrors: number;
   partitions: PartitionStatus[];
   paused: PausedPartition[];
+  /**
+   * `ordering: key` and `none`, over the consumer's workers: handler calls
+   * in flight, messages fetched and not finished, and the keys paused after
+   * their retries were spent (the count, and a few of them); null with
+   * `ordering: partition`.
+   */
+  dispatch: DispatchState | null;
   /** The running definition's fingerprint; null before the daemon has computed it. */
   fingerprint: DefinitionFingerprint | null;
 }
@@ -115,6 +123,8 @@ export interface WorkerView {
   problem?: ErrorData | null;
   /** Joined, holding an assignment whose start positions are committed. Default true. */
   holdsAssignment?: boolean;
+  /** What it has in hand, with `ordering: key` or `none` (null or absent otherwise). */
+  dispatch?: DispatchState | null;
 }
 
 /** A replica without a live worker (it died and waits for its restart, or is held). */
@@ -203,7 +213,23 @@ export function consumerStatus(
     handlerErrors: counters.handlerErrors,
     partitions,
     paused: heldPaused,
+    dispatch: sumDispatch(workers),
     fingerprint,
+  };
+}
+
+/** How many paused keys a consumer's status lists (it counts them all). */
+const PAUSED_KEYS_SHOWN = 10;
+
+/** The workers' dispatch states added up, or null when none reported one. */
+function sumDispatch(workers: readonly WorkerView[]): DispatchState | null {
+  const states = workers.flatMap((w) => w.dispatch ? [w.dispatch] : []);
+  if (states.length === 0) return null;
+  return {
+    inFlight: states.reduce((n, s) => n + s.inFlight, 0),
+    buffered: states.reduce((n, s) => n + s.buffered, 0),
+    pausedKeys: states.reduce((n, s) => n + s.pausedKeys, 0),
+    paused: states.flatMap((s) => s.paused).slice(0, PAUSED_KEYS_SHOWN),
   };
 }
 
@@ -280,6 +306,8 @@ export function emptyStats(): WorkerStats {
     handlerErrors: 0,
     retries: 0,
     rebalances: 0,
+    finishedBefore: 0,
+    metadataDropped: 0,
     duration: { buckets: new Array(HANDLER_DURATION_BUCKETS.length + 1).fill(0), sum: 0, count: 0 },
   };
 }
@@ -291,6 +319,8 @@ export function addStats(a: WorkerStats, b: WorkerStats): WorkerStats {
     handlerErrors: a.handlerErrors + b.handlerErrors,
     retries: a.retries + b.retries,
     rebalances: a.rebalances + b.rebalances,
+    finishedBefore: a.finishedBefore + b.finishedBefore,
+    metadataDropped: a.metadataDropped + b.metadataDropped,
     duration: {
       buckets: a.duration.buckets.map((n, i) => n + (b.duration.buckets[i] ?? 0)),
       sum: a.duration.sum + b.duration.sum,

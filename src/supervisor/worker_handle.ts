@@ -8,6 +8,7 @@ import type { ConsumerConfig, KafkaConfig } from "../config/types.ts";
 import type { Logger } from "../log.ts";
 import {
   type ConfigSource,
+  type DispatchState,
   type ErrorData,
   isWorkerMessage,
   type PartitionProgress,
@@ -75,6 +76,8 @@ export class WorkerHandle {
   problem: ErrorData | null = null;
   /** The worker's cumulative counters, as last reported. */
   stats: WorkerStats | null = null;
+  /** `ordering: key` and `none`: calls in flight, buffered messages, paused keys, as last reported. */
+  dispatch: DispatchState | null = null;
   /** The generation of the last assignment, and of the last one whose start positions were committed. */
   assignedGeneration = 0;
   startedGeneration = 0;
@@ -150,6 +153,9 @@ export class WorkerHandle {
         break;
       case "stats":
         this.stats = message.stats;
+        break;
+      case "dispatch":
+        this.dispatch = message.state;
         break;
       case "started":
         if (message.generation === this.assignedGeneration) {

@@ -6,6 +6,7 @@
  */
 import type { ConsumerConfig } from "../config/types.ts";
 import type { ConsumerSession } from "../kafka/session.ts";
+import { decodeCommitMetadata, type DecodedMetadata } from "../offsets/commit_metadata.ts";
 import { type DecidedReset, decidedResetStands } from "../offsets/decided_reset.ts";
 import { startPosition } from "../offsets/start_position.ts";
 import type { PartitionStart } from "../protocol.ts";
@@ -17,6 +18,14 @@ export interface AssignmentToStart {
   heldAtStart: readonly number[];
   /** Resets of partitions held at start decided by an earlier, abandoned start (default none). */
   decided?: readonly DecidedReset[];
+}
+
+/** What the commit a partition resumes from says finished beyond it (`ordering: key` and `none`). */
+export interface ResumedMetadata {
+  partition: number;
+  /** The metadata as committed: written again with the start position, so that it survives it. */
+  metadata: string | null;
+  decoded: DecodedMetadata;
 }
 
 /**
@@ -47,13 +56,17 @@ export interface AssignmentToStart {
  * ```
  */
 export class AssignmentStart {
-  readonly #consumer: Pick<ConsumerConfig, "autoOffsetReset" | "resetOffsetOnStart">;
+  readonly #consumer: Pick<
+    ConsumerConfig,
+    "autoOffsetReset" | "resetOffsetOnStart" | "ordering"
+  >;
   readonly #assignment: AssignmentToStart;
   readonly #onDecided: (resets: DecidedReset[]) => void;
   #starts: PartitionStart[] | null = null;
+  #resumed: ResumedMetadata[] = [];
 
   constructor(
-    consumer: Pick<ConsumerConfig, "autoOffsetReset" | "resetOffsetOnStart">,
+    consumer: Pick<ConsumerConfig, "autoOffsetReset" | "resetOffsetOnStart" | "ordering">,
     assignment: AssignmentToStart,
     { onDecided = () => {} }: { onDecided?: (resets: DecidedReset[]) => void } = {},
   ) {
@@ -69,23 +82,40 @@ export class AssignmentStart {
    * Rejects with `StaleAssignmentError` if a newer assignment replaced this
    * one before the positions were committed; `reading` is false when it did
    * so after (the positions are committed, the partitions are not read).
+   *
+   * With `ordering: key` or `none`, `resumed` has what the commit of each
+   * partition that resumes from it says finished beyond it; its metadata is
+   * committed again with the start position (`partition` ignores metadata,
+   * and its start commits clear it).
    */
-  async run(session: ConsumerSession): Promise<{ starts: PartitionStart[]; reading: boolean }> {
+  async run(
+    session: ConsumerSession,
+  ): Promise<{ starts: PartitionStart[]; reading: boolean; resumed: ResumedMetadata[] }> {
     const { generation, partitions } = this.#assignment;
-    if (partitions.length === 0) return { starts: [], reading: true };
+    if (partitions.length === 0) return { starts: [], reading: true, resumed: [] };
     if (this.#starts === null) {
       const decided = await this.#decide(session);
       this.#onDecided(decided.resets);
       this.#starts = decided.starts;
     }
     const starts = this.#starts;
+    const kept = new Map(
+      this.#resumed.filter((r) => r.decoded.kind === "finished").map((r) => [
+        r.partition,
+        r.metadata,
+      ]),
+    );
     // Every start position is committed, resets and resumptions alike: peers and
     // restarts then see it, and the client's cached position cannot disagree.
     const reading = await session.begin(
       generation,
-      starts.map(({ partition, offset }) => ({ partition, offset })),
+      starts.map(({ partition, offset }) => ({
+        partition,
+        offset,
+        ...(kept.has(partition) ? { metadata: kept.get(partition)! } : {}),
+      })),
     );
-    return { starts, reading };
+    return { starts, reading, resumed: this.#resumed };
   }
 
   async #decide(
@@ -93,9 +123,10 @@ export class AssignmentStart {
   ): Promise<{ starts: PartitionStart[]; resets: DecidedReset[] }> {
     const { partitions, heldAtStart, decided = [] } = this.#assignment;
     const states = await session.describe([...partitions]);
+    const keyed = this.#consumer.ordering !== "partition";
     const starts: PartitionStart[] = [];
     const resets: DecidedReset[] = [];
-    for (const { partition, committed, logStartOffset, highWatermark } of states) {
+    for (const { partition, committed, metadata, logStartOffset, highWatermark } of states) {
       const earlier = decided.find((d) => d.partition === partition);
       const held = heldAtStart.includes(partition);
       if (held && earlier !== undefined && decidedResetStands(earlier, committed)) {
@@ -115,6 +146,13 @@ export class AssignmentStart {
       starts.push({ partition, offset: position.offset, reason: position.reason });
       if (held && position.commit) {
         resets.push({ partition, offset: position.offset, reason: position.reason, committed });
+      }
+      if (keyed && position.reason === "committed") {
+        this.#resumed.push({
+          partition,
+          metadata,
+          decoded: decodeCommitMetadata(metadata, position.offset),
+        });
       }
     }
     return { starts, resets };

@@ -3,6 +3,7 @@
  *
  * @module
  */
+import { orderingProblem } from "../config/handler.ts";
 import type { Message } from "../message.ts";
 import type { Context } from "./context.ts";
 
@@ -22,8 +23,18 @@ export type Handler =
   | { kind: "message"; fn: (message: Message, ctx: Context) => unknown }
   | { kind: "batch"; fn: (messages: Message[], ctx: Context) => unknown };
 
-/** Picks the handler of a module: `handleBatch` when exported, else the default export. */
-export function handlerOf(module: HandlerModule, path: string): Handler {
+/**
+ * Picks the handler of a module: `handleBatch` when exported, else the
+ * default export; with `ordering: key` or `none`, only a default export
+ * without `handleBatch` fits.
+ */
+export function handlerOf(
+  module: HandlerModule,
+  path: string,
+  ordering: "partition" | "key" | "none" = "partition",
+): Handler {
+  const problem = orderingProblem(ordering, path, module as Record<string, unknown>);
+  if (problem !== undefined) throw new TypeError(problem);
   if (typeof module.handleBatch === "function") return { kind: "batch", fn: module.handleBatch };
   if (typeof module.default === "function") return { kind: "message", fn: module.default };
   throw new TypeError(

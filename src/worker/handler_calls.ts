@@ -129,17 +129,12 @@ export class HandlerCalls {
 
   async #retry(fn: () => unknown, first: Message, error: unknown): Promise<unknown> {
     // Retries are the slow path: an awaited attempt each.
-    const { retry: { attempts, backoffMs, maxBackoffMs }, signal, log } = this.#options;
+    const { retry, signal, log } = this.#options;
     const active = this.#options.active ?? (() => true);
-    for (let attempt = 1; attempt < attempts && !signal.aborted && active(); attempt++) {
-      const delay = backoffDelay(attempt, { baseMs: backoffMs, maxMs: maxBackoffMs, jitter: 0.2 });
-      log.warn("handler failed; retrying", {
-        partition: first.partition,
-        offset: first.offset,
-        attempt,
-        delayMs: Math.round(delay),
-        ...errorFields(error),
-      });
+    for (let attempt = 1; !signal.aborted && active(); attempt++) {
+      const delay = retryDelay(retry, attempt);
+      if (delay === null) break;
+      logRetry(log, first, attempt, delay, error);
       await sleep(delay, signal);
       // Stopping, or the batch ended, while waiting: no new attempt.
       if (signal.aborted || !active()) break;
@@ -157,13 +152,50 @@ export class HandlerCalls {
 }
 
 /**
+ * How long to wait before calling the handler again after its `failures`-th
+ * failed call of one message (exponential backoff with 20 % jitter), or null
+ * once the policy's attempts are spent.
+ *
+ * @example
+ * ```ts
+ * retryDelay({ attempts: 3, backoffMs: 200, maxBackoffMs: 30000 }, 1); // about 200
+ * retryDelay({ attempts: 3, backoffMs: 200, maxBackoffMs: 30000 }, 3); // null
+ * ```
+ */
+export function retryDelay(retry: ConsumerConfig["retry"], failures: number): number | null {
+  if (failures >= retry.attempts) return null;
+  return backoffDelay(failures, {
+    baseMs: retry.backoffMs,
+    maxMs: retry.maxBackoffMs,
+    jitter: 0.2,
+  });
+}
+
+/** Logs that `message`'s handler failed and is tried again after `delayMs`. */
+export function logRetry(
+  log: Logger,
+  message: Message,
+  attempt: number,
+  delayMs: number,
+  error: unknown,
+): void {
+  log.warn("handler failed; retrying", {
+    partition: message.partition,
+    offset: message.offset,
+    attempt,
+    delayMs: Math.round(delayMs),
+    ...errorFields(error),
+  });
+}
+
+/**
  * What a call threw, as a failure: never null (null stands for success in
  * what {@linkcode HandlerCalls.run} resolves to, so a handler that throws
  * null or undefined must not pass for one that succeeded), and never a
  * thenable (an async function returning it would adopt its value: a thrown
  * promise of null would read as success).
  */
-function asFailure(thrown: unknown): unknown {
+export function asFailure(thrown: unknown): unknown {
   if (thrown === null || thrown === undefined) return new Error(`the handler threw ${thrown}`);
   if (isThenable(thrown)) return new Error("the handler threw a promise", { cause: thrown });
   return thrown;

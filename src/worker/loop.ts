@@ -39,6 +39,7 @@ import { explainHandlerError } from "./handler_error.ts";
 import { permissionDenial } from "../config/permission_denial.ts";
 import type { Context } from "./context.ts";
 import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
+import { KeyedWork } from "./keyed_work.ts";
 
 type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
 
@@ -84,6 +85,15 @@ const RESUME_RETRY_MS = 1000;
  */
 const LEAVE_WAIT_MS = 3000;
 
+/**
+ * `ordering: key` and `none`: how long before the stop deadline what
+ * finished is committed while calls still run (a fifth of the time left, at
+ * most 2 s).
+ */
+function keyedCommitMargin(remainingMs: number): number {
+  return Math.min(2_000, remainingMs / 5);
+}
+
 /** Starts the loop described by a `start` message; progress goes out through `post`. */
 export async function startWorkerLoop(
   start: StartMessage,
@@ -119,6 +129,9 @@ export async function startWorkerLoop(
   let lastCommitAt = Date.now();
   /** Partitions paused after a handler failure, with their resume timers. */
   const failed = new Map<number, ReturnType<typeof setTimeout>>();
+  /** `ordering: key` and `none`: what they add to this loop (set once the handler loaded). */
+  const parallel = consumer.ordering !== "partition";
+  let keyed: KeyedWork | null = null;
 
   // The heartbeat comes from this thread's event loop (a busy loop stops
   // it), from the first moment: a slow import or setup() is not a hang.
@@ -129,6 +142,8 @@ export async function startWorkerLoop(
       const ms = run.calls.busyMs(now);
       if (ms !== null && (busyMs === null || ms > busyMs)) busyMs = ms;
     }
+    const dispatched = keyed?.dispatcher.busyMs(now) ?? null;
+    if (dispatched !== null && (busyMs === null || dispatched > busyMs)) busyMs = dispatched;
     post({ v: 1, type: "heartbeat", busyMs });
   }, start.heartbeatIntervalMs);
   const report = setInterval(() => {
@@ -136,6 +151,12 @@ export async function startWorkerLoop(
     // stats: cumulative counters, when they changed.
     const snapshot = stats.take();
     if (snapshot !== null) post({ v: 1, type: "stats", stats: snapshot });
+    if (keyed !== null) {
+      const state = keyed.report();
+      if (state !== null) post({ v: 1, type: "dispatch", state });
+      // The oldest unfinished offset moves without a commit: report every partition held.
+      for (const p of current.partitions) dirty.add(p);
+    }
     if (dirty.size === 0) return;
     const partitions = [...dirty].map(progress);
     dirty.clear();
@@ -165,6 +186,7 @@ export async function startWorkerLoop(
   const stopTimers = () => {
     clearInterval(heartbeat);
     clearInterval(report);
+    keyed?.close();
   };
 
   const progress = (partition: number): PartitionProgress => ({
@@ -172,6 +194,11 @@ export async function startWorkerLoop(
     processed: tracker.processed(partition),
     committed: tracker.committed(partition),
     highWatermark: watermarks.get(partition),
+    ...(parallel
+      ? {
+        oldestUnfinished: tracker.inFlight(partition) > 0 ? tracker.position(partition) : null,
+      }
+      : {}),
   });
 
   /** The worker cannot go on (the session failed for good): the supervisor restarts it. */
@@ -186,8 +213,7 @@ export async function startWorkerLoop(
   const commitFinished = (): Promise<void> => {
     const next = committing.catch(() => {}).then(async () => {
       for (const run of runs) run.flush();
-      const pending = tracker.pending().filter((o) => current.partitions.includes(o.partition));
-      if (pending.length === 0 || session === null) return;
+      if (session === null) return;
       const active = session;
       const commit = (offsets: PartitionOffset[]) =>
         active.commit(offsets).catch((error) => {
@@ -195,7 +221,13 @@ export async function startWorkerLoop(
           if (error instanceof CommitRejectedError) fatal(error);
           throw error;
         });
-      await commit(pending);
+      let pending: PartitionOffset[];
+      if (keyed !== null) pending = await keyed.commitDue(current.partitions, commit);
+      else {
+        pending = tracker.pending().filter((o) => current.partitions.includes(o.partition));
+        if (pending.length > 0) await commit(pending);
+      }
+      if (pending.length === 0) return;
       tracker.markCommitted(pending);
       for (const o of pending) dirty.add(o.partition);
       // A newer commit was reported before this one finished, so this one landed after it and
@@ -235,7 +267,7 @@ export async function startWorkerLoop(
   let stage = "cannot load handler";
   try {
     module = await importHandlerModule(consumer.handler);
-    handler = handlerOf(module, consumer.handler);
+    handler = handlerOf(module, consumer.handler, consumer.ordering);
     stage = "setup() failed in handler";
     await module.setup?.(ctx);
   } catch (error) {
@@ -342,6 +374,32 @@ export async function startWorkerLoop(
     resumeLater(partition, consumer.retry.maxBackoffMs);
   };
 
+  if (parallel && handler.kind === "message") {
+    keyed = new KeyedWork({
+      consumer,
+      handle: handler.fn,
+      ctx,
+      signal: abort.signal,
+      log,
+      tracker,
+      keepaliveMs: KEEPALIVE_MS,
+      turnEveryMs: TURN_EVERY_MS,
+      deadLetter,
+      onKeyPaused: (_message, error) =>
+        post({ v: 1, type: "error", error: toErrorData(error), fatal: false }),
+      stats, // stats
+    });
+    // Auto mode: the session commits nothing (its fetch positions pass messages still running).
+    if (autoCommit) {
+      keyed.commitEvery(() => {
+        lastCommitAt = Date.now();
+        commitFinished().catch((error) =>
+          log.warn("commit on the interval failed; committing again later", errorFields(error))
+        );
+      }, () => !abort.signal.aborted && Date.now() - lastCommitAt >= consumer.commit.intervalMs);
+    }
+  }
+
   const runOptions: BatchRunOptions = {
     handler,
     ctx,
@@ -386,10 +444,14 @@ export async function startWorkerLoop(
     watermarks.set(partition, batch.highWatermark, Date.now());
     dirty.add(partition);
     if (size === 0) return;
-    if (tracker.committed(partition) === null && tracker.processed(partition) === null) {
+    if (
+      tracker.committed(partition) === null && tracker.processed(partition) === null &&
+      tracker.inFlight(partition) === 0
+    ) {
       // Reset by the client after an out-of-range offset: restart the bookkeeping here.
       tracker.seed(partition, batch.at(0).offset);
     }
+    if (keyed !== null) return await keyed.onBatch(batch);
     const run = new BatchRun(batch, runOptions);
     runs.add(run);
     const done = run.run();
@@ -426,7 +488,8 @@ export async function startWorkerLoop(
     });
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
-        const { starts, reading } = await start.run(await connected);
+        const { starts, reading, resumed } = await start.run(await connected);
+        if (reading) keyed?.started(assignment.generation, starts, resumed);
         // Committed, but the assignment moved on meanwhile: the resets are
         // done (the next holder resumes from them); nothing is read here.
         for (const s of starts) {
@@ -487,6 +550,7 @@ export async function startWorkerLoop(
     // Every partition's position is decided again for the new assignment,
     // but for those kept: they go on where they are.
     const ended = current.partitions.filter((p) => !kept.has(p));
+    keyed?.forget(ended);
     tracker.revoke(ended);
     for (const p of ended) begunIn.delete(p);
     for (const [p, timer] of failed) {
@@ -509,6 +573,26 @@ export async function startWorkerLoop(
     if (!ask) void begin(assignment, []);
   };
 
+  /**
+   * `ordering: key` and `none`, before the session gives partitions back:
+   * nothing more of them starts, what waits is dropped, the calls running
+   * end; then what finished is committed (auto mode), under the generation
+   * that still owns them.
+   */
+  const finishRevoked = async (partitions: number[]): Promise<void> => {
+    await keyed?.dispatcher.revoke(partitions);
+    // Stopping too: this is the last moment the commit counts (the stop's would come after the
+    // rejoin, under a generation that may not own them).
+    if (!autoCommit) return;
+    await commitFinished().catch((error) =>
+      log.warn(
+        "commit before giving partitions back failed; what finished since the last commit is " +
+          "handled again by their next owner",
+        errorFields(error),
+      )
+    );
+  };
+
   // Connection problems are logged in the config's terms, once, then slowly.
   const pace = new ProblemPace();
   const sessionLog = quietClientWarnings(log, () => session === null);
@@ -524,15 +608,22 @@ export async function startWorkerLoop(
           instanceId: groupInstanceId(consumer, start.kafka, start.replica),
           partitions: consumer.partitions,
           autoOffsetReset: consumer.autoOffsetReset,
-          autoCommit,
+          // `ordering: key` and `none`: the session moves fetch positions past messages still
+          // running; only the worker knows what may be committed.
+          autoCommit: autoCommit && !parallel,
           commitIntervalMs: consumer.commit.intervalMs,
           fetch: consumer.fetch,
-          concurrency: consumer.concurrency,
+          // `ordering: key` and `none`: a batch is only queued, one at a time is enough.
+          concurrency: parallel ? 1 : consumer.concurrency,
           maxHandlerMs: consumer.handlerTimeoutMs,
           logger: sessionLog,
           onBatch,
           onAssigned,
-          onRebalancing: () => post({ v: 1, type: "rebalancing" }),
+          onRebalancing: () => {
+            keyed?.dispatcher.wake();
+            post({ v: 1, type: "rebalancing" });
+          },
+          ...(keyed === null ? {} : { onRevoking: finishRevoked }),
           onCommitted: (offsets) => {
             lastCommitAt = Date.now();
             tracker.markCommitted(offsets);
@@ -544,6 +635,8 @@ export async function startWorkerLoop(
               autoOffsetReset: consumer.autoOffsetReset,
             });
             tracker.revoke([partition]);
+            // What was queued of it points below the new position: read afresh from there.
+            keyed?.reset(partition, begunIn.get(partition) ?? current.generation);
             post({ v: 1, type: "reset", partition });
           },
           onFatal: fatal,
@@ -604,7 +697,7 @@ export async function startWorkerLoop(
   const finishInflight = async (deadlineMs: number): Promise<boolean> => {
     const late = Symbol("late");
     const result = await Promise.race([
-      Promise.all([...inflight]),
+      Promise.all([...inflight, keyed?.dispatcher.revoke(current.partitions)]),
       sleep(Math.max(0, deadlineMs - Date.now())).then(() => late),
     ]);
     return result !== late;
@@ -644,16 +737,29 @@ export async function startWorkerLoop(
       // The batches in hand end first, while the session still holds the
       // group: a `ctx.commit()` from a finishing handler is applied, then
       // auto mode commits everything finished. Then the group is left.
+      const finalCommit = async () => {
+        if (!autoCommit) return;
+        await commitFinished().catch((error) =>
+          log.warn(
+            "final commit failed; what finished since the last commit is handled again",
+            errorFields(error),
+          )
+        );
+      };
       const drained = (async (): Promise<{ evict: string | null } | null> => {
-        if (!await finishInflight(deadlineMs)) return null;
-        if (autoCommit) {
-          await commitFinished().catch((error) =>
-            log.warn(
-              "final commit failed; what finished since the last commit is handled again",
-              errorFields(error),
-            )
-          );
+        if (keyed === null) {
+          if (!await finishInflight(deadlineMs)) return null;
+        } else if (!await finishInflight(deadlineMs - keyedCommitMargin(remaining()))) {
+          // `ordering: key` and `none`: a call still runs near the deadline. What finished is
+          // committed all the same (the metadata lists it beyond the oldest unfinished message),
+          // then the calls get the rest of the time.
+          log.warn("handler calls still run near the shutdown deadline; committing what finished", {
+            inFlight: keyed.dispatcher.inFlight,
+          });
+          await finalCommit();
+          if (!await finishInflight(deadlineMs)) return null;
         }
+        await finalCommit();
         const left = await Promise.race([
           active.stop({ leave }).then(() => true),
           sleep(Math.min(remaining(), LEAVE_WAIT_MS)).then(() => false),

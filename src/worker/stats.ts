@@ -26,6 +26,8 @@ export class StatsCounter {
   #handlerErrors = 0;
   #retries = 0;
   #rebalances = 0;
+  #finishedBefore = 0;
+  #metadataDropped = 0;
   #buckets: number[] = new Array(HANDLER_DURATION_BUCKETS.length + 1).fill(0);
   #sum = 0;
   #count = 0;
@@ -80,6 +82,18 @@ export class StatsCounter {
     this.#changed = true;
   }
 
+  /** `messages` were not handled because the commit the partition started from lists them as finished. */
+  finishedBefore(messages: number): void {
+    this.#finishedBefore += messages;
+    this.#changed = true;
+  }
+
+  /** A commit's metadata left out `offsets` finished offsets (it would not fit). */
+  metadataDropped(offsets: number): void {
+    this.#metadataDropped += offsets;
+    this.#changed = true;
+  }
+
   /** An assignment arrived. */
   rebalance(): void {
     this.#rebalances++;
@@ -100,6 +114,8 @@ export class StatsCounter {
       handlerErrors: this.#handlerErrors,
       retries: this.#retries,
       rebalances: this.#rebalances,
+      finishedBefore: this.#finishedBefore,
+      metadataDropped: this.#metadataDropped,
       duration: { buckets: [...this.#buckets], sum: this.#sum, count: this.#count },
     };
   }

@@ -19,6 +19,14 @@ Deno.test("/metrics passes promtool check metrics, and a Prometheus server scrap
       handler: fixtureHandler("quiet.ts"),
       commit: { mode: "auto", intervalMs: 200 },
     }, {
+      // ordering: key adds calls in flight, buffered messages, paused keys and more.
+      name: "keyed",
+      group: uniqueName("g"),
+      topic,
+      handler: fixtureHandler("quiet.ts"),
+      ordering: "key",
+      commit: { mode: "auto", intervalMs: 200 },
+    }, {
       // A second consumer that never gets going: its families must still be valid.
       name: "broken",
       group: uniqueName("g"),
@@ -30,8 +38,14 @@ Deno.test("/metrics passes promtool check metrics, and a Prometheus server scrap
     try {
       const text = await waitFor(async () => {
         const t = await getMetrics(url);
-        return samples(t, "consumerd_lag").length === 2 ? t : null;
-      }, { timeoutMs: 60_000, what: "lag series for both partitions" });
+        return samples(t, "consumerd_lag").length === 4 &&
+            samples(t, "consumerd_calls_in_flight").length === 1
+          ? t
+          : null;
+      }, { timeoutMs: 60_000, what: "lag series for both partitions of both consumers" });
+      for (const family of ["consumerd_messages_buffered", "consumerd_paused_keys"]) {
+        assert.deepEqual(samples(text, family).map((s) => s.labels.consumer), ["keyed"], family);
+      }
 
       const check = new Deno.Command(promtool, {
         args: ["check", "metrics"],

@@ -102,8 +102,8 @@ Deno.test("startSimpleSession() reads only its partitions from the begin() posit
       await waitFor(() => record.assigned.length > 0, { what: "onAssigned" });
       assert.deepEqual(record.assigned, [{ generation: 1, partitions: [0, 2] }]);
       assert.deepEqual(await session.describe([0, 2]), [
-        { partition: 0, committed: null, logStartOffset: "0", highWatermark: "10" },
-        { partition: 2, committed: null, logStartOffset: "0", highWatermark: "10" },
+        { partition: 0, committed: null, metadata: null, logStartOffset: "0", highWatermark: "10" },
+        { partition: 2, committed: null, metadata: null, logStartOffset: "0", highWatermark: "10" },
       ]);
 
       await session.begin(1, [{ partition: 0, offset: "0" }, { partition: 2, offset: "4" }]);
@@ -190,7 +190,7 @@ Deno.test("startSimpleSession() moves a partition whose begin() offset was delet
     try {
       await waitFor(() => record.assigned.length > 0, { what: "onAssigned" });
       assert.deepEqual(await session.describe([0]), [
-        { partition: 0, committed: "5", logStartOffset: "12", highWatermark: "20" },
+        { partition: 0, committed: "5", metadata: null, logStartOffset: "12", highWatermark: "20" },
       ]);
       await session.begin(1, [{ partition: 0, offset: "5" }]);
       await waitFor(() => record.delivered.length >= 8, { what: "8 delivered messages" });

@@ -16,7 +16,7 @@ import { consumerWithAdmin } from "./shared_cluster.ts";
 import { CommitRejectedError, commitRejection } from "../commit_rejected.ts";
 import { BackgroundCommits } from "../background_commit.ts";
 import { errorFields } from "../../log.ts";
-import { committedOffset } from "../offset_checks.ts";
+import { committedMetadata, committedOffset } from "../offset_checks.ts";
 import {
   type ConsumerSession,
   type PartitionOffset,
@@ -27,6 +27,8 @@ import {
 } from "../session.ts";
 import { groupTiming } from "../group_timing.ts";
 
+/** How often the member heartbeats while the revoke hook waits (kafkajs does not then). */
+const REVOKE_HEARTBEAT_MS = 3_000;
 /** Heartbeat errors that mean this member left the group's current generation. */
 const MEMBER_GONE = new Set(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION", "FENCED_INSTANCE_ID"]);
 /** Heartbeat errors that mean the group is rebalancing (or its coordinator moved). */
@@ -76,15 +78,17 @@ export async function describePartitions(
     admin.fetchTopicOffsets(topic),
   ]);
   const byPartition = new Map(
-    (committed[0]?.partitions ?? []).map((p) => [p.partition, committedOffset(p.offset)]),
+    (committed[0]?.partitions ?? []).map((p) => [p.partition, p]),
   );
   const marks = new Map(watermarks.map((w) => [w.partition, w]));
   return partitions.map((partition) => {
     const w = marks.get(partition);
     if (!w) throw new Error(`Partition ${partition} of topic ${topic} does not exist`);
+    const commit = byPartition.get(partition);
     return {
       partition,
-      committed: byPartition.get(partition) ?? null,
+      committed: commit === undefined ? null : committedOffset(commit.offset),
+      metadata: committedMetadata(commit?.metadata),
       logStartOffset: w.low,
       highWatermark: w.high,
     };
@@ -112,7 +116,8 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       }
     },
   });
-  // The admin client describes partitions over the consumer's own connections.
+  // The admin client describes partitions over the consumer's own connections; every JoinGroup
+  // waits for the worker to finish the partitions it gives back (see revoke()).
   const timing = groupTiming(options.kafka, options.maxHandlerMs);
   const { consumer, admin } = consumerWithAdmin(kafka, {
     groupId: options.group,
@@ -123,7 +128,7 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     maxBytesPerPartition: options.fetch.maxBytesPerPartition,
     maxBytes: options.fetch.maxBytes,
     retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
-  });
+  }, { beforeJoin: () => revoke() });
   /** Partitions whose committed offset kafkajs replaced with a placeholder after an out-of-range. */
   const outOfRange = new Set<number>();
   let generation = 0;
@@ -133,6 +138,8 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
   /** The next offset to read of each partition resolved in this generation (auto commits catch up to it). */
   const resolved = new Map<number, string>();
   let stopped = false;
+  /** kafkajs's heartbeat for this member (any batch's): the revoke hook keeps the membership with it. */
+  let heartbeat: (() => Promise<void>) | null = null;
   /** Auto mode: commits what kafkajs's own commit after a batch left behind (it failed), after the commit interval. */
   const catchUp = new BackgroundCommits({
     commit: () => commitChecked(behind()),
@@ -229,6 +236,7 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     eachBatchAutoResolve: false,
     eachBatch: async (payload: EachBatchPayload) => {
       const { batch } = payload;
+      heartbeat = payload.heartbeat; // the runner's: a restarted consumer has a new one
       // Fetched before this generation's join, or not begun yet: not ours to handle now.
       if (!readable.has(batch.partition)) return;
       const batchGeneration = generation;
@@ -290,11 +298,37 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
   });
   running.catch((error) => options.onFatal(error));
 
+  /**
+   * Before every JoinGroup (kafkajs's fetchers stopped, the batches in hand
+   * ended): the worker finishes what this generation still holds, heartbeating
+   * meanwhile, so that its commits land under the generation that owns them.
+   */
+  async function revoke(): Promise<void> {
+    if (generation === 0 || stopped || options.onRevoking === undefined) return;
+    rebalancing = true;
+    const beat = heartbeat;
+    const timer = beat === null ? null : setInterval(() => {
+      beat().catch((error) => logger.debug("heartbeat while revoking", errorFields(error)));
+    }, REVOKE_HEARTBEAT_MS);
+    try {
+      await options.onRevoking([...assigned].sort((a, b) => a - b));
+    } catch (error) {
+      logger.warn("finishing the revoked partitions failed", errorFields(error));
+    } finally {
+      if (timer !== null) clearInterval(timer);
+    }
+  }
+
   /** Commits through the group member; a refusal for good rejects with a CommitRejectedError. */
   const commitOffsets = async (offsets: PartitionOffset[]) => {
     try {
       await consumer.commitOffsets(
-        offsets.map((o) => ({ topic, partition: o.partition, offset: o.offset })),
+        offsets.map((o) => ({
+          topic,
+          partition: o.partition,
+          offset: o.offset,
+          metadata: o.metadata ?? null,
+        })),
       );
     } catch (error) {
       throw commitRejection(kafkajsErrorTypes(error), {

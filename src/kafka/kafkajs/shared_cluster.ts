@@ -17,6 +17,13 @@
  * under a private symbol; this module finds it by its description and
  * fails at once, naming it, when an installed kafkajs has no such property.
  *
+ * The shared cluster is also where the consumer's group membership can be
+ * held back: kafkajs's consumer group finds its coordinator through the
+ * cluster before every JoinGroup, after its fetchers stopped (the batches in
+ * hand ended). With `beforeJoin`, every coordinator it is handed awaits the
+ * hook before it sends a JoinGroup for the group — the place to finish what
+ * the current generation still owns (kafkajs has no rebalance listener).
+ *
  * @module
  */
 import type { Admin, Consumer, ConsumerConfig, Kafka } from "kafkajs";
@@ -34,6 +41,7 @@ type CreateCluster = (options: unknown) => unknown;
 export function consumerWithAdmin(
   kafka: Kafka,
   config: ConsumerConfig,
+  { beforeJoin }: { beforeJoin?: () => Promise<void> } = {},
 ): { consumer: Consumer; admin: Admin } {
   const holder = kafka as unknown as Record<symbol, CreateCluster>;
   const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === CREATE_CLUSTER);
@@ -45,7 +53,13 @@ export function consumerWithAdmin(
     );
   }
   let cluster: unknown = null;
-  holder[key] = (options) => (cluster ??= create(options));
+  holder[key] = (options) => {
+    if (cluster === null) {
+      cluster = create(options);
+      if (beforeJoin) holdJoins(cluster, config.groupId, beforeJoin);
+    }
+    return cluster;
+  };
   try {
     const consumer = kafka.consumer(config);
     const admin = kafka.admin();
@@ -53,4 +67,47 @@ export function consumerWithAdmin(
   } finally {
     holder[key] = create;
   }
+}
+
+/** The part of kafkajs's internal `Cluster` and `Broker` the join hook wraps. */
+interface JoiningCluster {
+  findGroupCoordinator(request: { groupId: string }): Promise<JoiningBroker>;
+}
+interface JoiningBroker {
+  joinGroup(request: { groupId: string }): Promise<unknown>;
+}
+
+/**
+ * Makes every JoinGroup for `groupId` sent through a coordinator this
+ * cluster finds await `beforeJoin` first.
+ *
+ * @throws {Error} When the cluster has no `findGroupCoordinator` (kafkajs changed).
+ */
+function holdJoins(cluster: unknown, groupId: string, beforeJoin: () => Promise<void>): void {
+  const target = cluster as JoiningCluster;
+  if (typeof target?.findGroupCoordinator !== "function") {
+    throw new Error(
+      "kafkajs: the cluster has no findGroupCoordinator function; " +
+        "the installed kafkajs is not the 2.x this engine was built for",
+    );
+  }
+  const find = target.findGroupCoordinator.bind(target);
+  const held = new WeakSet<JoiningBroker>();
+  target.findGroupCoordinator = async (request) => {
+    const broker = await find(request);
+    if (request.groupId !== groupId || held.has(broker)) return broker;
+    if (typeof broker?.joinGroup !== "function") {
+      throw new Error(
+        "kafkajs: the group coordinator has no joinGroup function; " +
+          "the installed kafkajs is not the 2.x this engine was built for",
+      );
+    }
+    const join = broker.joinGroup.bind(broker);
+    broker.joinGroup = async (joinRequest) => {
+      if (joinRequest.groupId === groupId) await beforeJoin();
+      return await join(joinRequest);
+    };
+    held.add(broker);
+    return broker;
+  };
 }

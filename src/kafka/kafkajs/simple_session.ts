@@ -143,7 +143,8 @@ class SimpleSession implements ConsumerSession {
     ]);
     return partitions.map((partition) => ({
       partition,
-      committed: committed.get(partition) ?? null,
+      committed: committed.get(partition)?.offset ?? null,
+      metadata: committed.get(partition)?.metadata ?? null,
       logStartOffset: low.get(partition)!,
       highWatermark: high.get(partition)!,
     }));

@@ -23,7 +23,7 @@ import type { Logger } from "../../log.ts";
 import { backoffDelay } from "../../backoff.ts";
 import { createKafka } from "./client.ts";
 import { commitRejection } from "../commit_rejected.ts";
-import { committedOffset } from "../offset_checks.ts";
+import { committedMetadata, committedOffset } from "../offset_checks.ts";
 import type { FetchLimits, PartitionOffset } from "../session.ts";
 
 /** The part of kafkajs's internal `Broker` used here. */
@@ -43,14 +43,20 @@ interface InternalBroker {
     groupId: string;
     groupGenerationId: number;
     memberId: string;
-    topics: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
+    topics: Array<{
+      topic: string;
+      partitions: Array<{ partition: number; offset: string; metadata: string | null }>;
+    }>;
   }): Promise<unknown>;
   leaveGroup(request: { groupId: string; memberId: string }): Promise<unknown>;
   offsetFetch(request: {
     groupId: string;
     topics: Array<{ topic: string; partitions: Array<{ partition: number }> }>;
   }): Promise<{
-    responses: Array<{ topic: string; partitions: Array<{ partition: number; offset: string }> }>;
+    responses: Array<{
+      topic: string;
+      partitions: Array<{ partition: number; offset: string; metadata: string | null }>;
+    }>;
   }>;
 }
 
@@ -294,8 +300,14 @@ export class TopicClient {
     return offsets;
   }
 
-  /** The group's committed offsets (null where it has none), read from its coordinator. */
-  async committed(group: string, partitions: number[]): Promise<Map<number, string | null>> {
+  /**
+   * The group's committed offsets (null where it has none) and their
+   * metadata, read from its coordinator.
+   */
+  async committed(
+    group: string,
+    partitions: number[],
+  ): Promise<Map<number, { offset: string | null; metadata: string | null }>> {
     if (partitions.length === 0) return new Map();
     const { responses } = await this.#withCoordinator(
       group,
@@ -311,7 +323,10 @@ export class TopicClient {
     const offsets = new Map(
       responses.filter((t) => t.topic === this.topic)
         .flatMap((t) => t.partitions)
-        .map((p) => [p.partition, committedOffset(p.offset)]),
+        .map((p) => [p.partition, {
+          offset: committedOffset(p.offset),
+          metadata: committedMetadata(p.metadata),
+        }]),
     );
     this.#checkPresent(partitions, offsets);
     return offsets;
@@ -333,7 +348,11 @@ export class TopicClient {
           memberId: "",
           topics: [{
             topic: this.topic,
-            partitions: offsets.map((o) => ({ partition: o.partition, offset: o.offset })),
+            partitions: offsets.map((o) => ({
+              partition: o.partition,
+              offset: o.offset,
+              metadata: o.metadata ?? null,
+            })),
           }],
         }));
     } catch (error) {

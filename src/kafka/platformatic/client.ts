@@ -13,7 +13,7 @@ import type { KafkaConfig } from "../../config/types.ts";
 import type { FetchLimits, PartitionOffset } from "../session.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
 import { commitRejection } from "../commit_rejected.ts";
-import { committedOffset } from "../offset_checks.ts";
+import { type CommittedOffset, fetchCommitted } from "./offset_fetch.ts";
 
 /** The library's consumer (raw Buffers, no deserialisation). */
 export type PlatformaticConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -28,6 +28,8 @@ export const ASSIGNOR = "RoundRobinAssigner";
 const MEMBER_GONE = new Set(["UNKNOWN_MEMBER_ID", "ILLEGAL_GENERATION"]);
 /** The error of a static member whose instance id another member took over. */
 const FENCED_INSTANCE_ID = "FENCED_INSTANCE_ID";
+/** Kafka's error code for a commit whose metadata is longer than the broker allows. */
+const OFFSET_METADATA_TOO_LARGE = 12;
 /** Kafka's isolation level that reads committed transactions only (the last stable offset). */
 const READ_COMMITTED = 1;
 /** ListOffsets timestamps. */
@@ -203,16 +205,15 @@ export class PlatformaticClient {
     }));
   }
 
-  /** The group's committed offsets (null where none; see `committedOffset()`). */
-  async committed(partitions: number[]): Promise<Map<number, string | null>> {
-    const offsets = await this.consumer.listCommittedOffsets({
-      topics: [{ topic: this.topic, partitions }],
-    });
-    const list = offsets.get(this.topic) ?? [];
-    return new Map(partitions.map((p) => {
-      const offset = list[p];
-      return [p, committedOffset(offset)];
-    }));
+  /**
+   * The group's committed offsets (null where none; see `committedOffset()`)
+   * and their metadata, from its coordinator (the library's own
+   * `listCommittedOffsets()` drops the metadata).
+   */
+  async committed(
+    partitions: number[],
+  ): Promise<Map<number, CommittedOffset>> {
+    return await fetchCommitted(this, partitions);
   }
 
   /**
@@ -246,11 +247,11 @@ export class PlatformaticClient {
       this.instanceId,
       [{
         name: this.topic,
-        partitions: offsets.map(({ partition, offset }) => ({
+        partitions: offsets.map(({ partition, offset, metadata }) => ({
           partitionIndex: partition,
           committedOffset: BigInt(offset),
           committedLeaderEpoch: -1,
-          committedMetadata: null,
+          committedMetadata: metadata ?? null,
         })),
       }],
     ]).catch((error: unknown) => {
@@ -261,6 +262,12 @@ export class PlatformaticClient {
       }) ?? error;
     });
     const failed = response.topics.flatMap((t) => t.partitions).filter((p) => p.errorCode !== 0);
+    if (failed.some((p) => p.errorCode === OFFSET_METADATA_TOO_LARGE)) {
+      throw commitRejection(["OFFSET_METADATA_TOO_LARGE"], {
+        group: this.group,
+        withoutMembership: generation === -1,
+      })!;
+    }
     if (failed.length > 0) {
       throw new Error(
         `Cannot commit partitions ${failed.map((p) => p.partitionIndex).join(", ")}: error code ${

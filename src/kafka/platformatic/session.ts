@@ -12,8 +12,8 @@
  * - the library awaits `protocolsMetadata` before every (re)join: the
  *   revoke hook. It stops fetching, lets the batches in hand end (a handler
  *   call in progress finishes; `heartbeat()` rejects so that no further
- *   message of the batch starts), and commits (auto mode) under the
- *   generation that still owns the partitions;
+ *   message of the batch starts), awaits `onRevoking`, and commits (auto
+ *   mode) under the generation that still owns the partitions;
  * - commits carry this session's generation and member id (simple mode:
  *   -1 and none) and reject unless every partition was applied. The
  *   library's `commit()` is never used: it rejoins and commits again under a
@@ -399,6 +399,10 @@ class PlatformaticSession implements ConsumerSession {
     const timer = setInterval(() => void beat(), REVOKE_HEARTBEAT_MS);
     try {
       await this.#round;
+      await this.#options.onRevoking?.([...this.#cursors.keys()].sort((a, b) => a - b))
+        .catch((error) =>
+          this.#log.warn("finishing the revoked partitions failed", errorFields(error))
+        );
     } finally {
       clearInterval(timer);
     }
@@ -418,7 +422,8 @@ class PlatformaticSession implements ConsumerSession {
     ]);
     return partitions.map((partition) => ({
       partition,
-      committed: committed.get(partition) ?? null,
+      committed: committed.get(partition)?.offset ?? null,
+      metadata: committed.get(partition)?.metadata ?? null,
       logStartOffset: low.get(partition)!,
       highWatermark: high.get(partition)!,
     }));

@@ -249,6 +249,15 @@ const CASES: BadConfig[] = [
     expect: [{ path: "consumers[0].handler", line: 7, message: "failed to load" }],
   },
   {
+    name: "ordering key with a batch handler",
+    text: withConsumer("    ordering: key").replace("default_export.ts", "handle_batch.ts"),
+    expect: [{
+      path: "consumers[0].handler",
+      line: 7,
+      message: "ordering: key needs a per-message handler (a default export); ",
+    }],
+  },
+  {
     name: "duplicate consumer name",
     text: withConsumer(
       "  - name: audit",
@@ -688,6 +697,42 @@ const CASES: BadConfig[] = [
     name: "an unknown group protocol",
     text: withConsumer("    groupProtocol: eager"),
     expect: [{ path: "consumers[0].groupProtocol", line: 8, message: 'found "eager"' }],
+  },
+  {
+    name: "ordering not one of partition, key, none",
+    text: withConsumer("    ordering: keys"),
+    expect: [{
+      path: "consumers[0].ordering",
+      line: 8,
+      message: 'expected one of "partition", "key", "none", found "keys" (did you mean "key"?)',
+    }],
+  },
+  {
+    name: "concurrency above 256 with ordering partition",
+    text: withConsumer("    concurrency: 300"),
+    expect: [{
+      path: "consumers[0].concurrency",
+      line: 8,
+      message: "expected at most 256 with ordering: partition (one call per partition), found 300",
+    }],
+  },
+  {
+    name: "maxBuffered below concurrency with ordering key",
+    text: withConsumer("    ordering: key", "    concurrency: 64", "    maxBuffered: 10"),
+    expect: [{
+      path: "consumers[0].maxBuffered",
+      line: 10,
+      message: "expected maxBuffered >= concurrency (64), found 10",
+    }],
+  },
+  {
+    name: "maxBuffered below the default concurrency of ordering none",
+    text: withConsumer("    ordering: none", "    maxBuffered: 4"),
+    expect: [{
+      path: "consumers[0].maxBuffered",
+      line: 9,
+      message: "expected maxBuffered >= concurrency (16), found 4",
+    }],
   },
   {
     name: "every problem is reported at once, in file order",

@@ -25,9 +25,11 @@ Deno.test("checkCommand() prints ok and one line per consumer, exit 0", async ()
   assert.deepEqual(out, [
     "ok",
     "single group=fixtures topic=orders mode=balanced partitions=all replicas=1 " +
+    "ordering=partition concurrency=1 " +
     "autoOffsetReset=earliest resetOffsetOnStart=false commit=auto/5000ms deadLetterTopic=none " +
     `membership=classic,dynamic sessionTimeout=30000ms handler=${handler("default_export.ts")}`,
     "batch group=fixtures topic=payments mode=balanced partitions=all replicas=1 " +
+    "ordering=partition concurrency=1 " +
     "autoOffsetReset=earliest resetOffsetOnStart=false commit=manual deadLetterTopic=none " +
     `membership=classic,dynamic sessionTimeout=30000ms handler=${handler("handle_batch.ts")}`,
   ]);

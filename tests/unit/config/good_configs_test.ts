@@ -62,7 +62,9 @@ Deno.test("parseConfig() applies every default", () => {
         retry: { attempts: 3, backoffMs: 200, maxBackoffMs: 30000 },
         fetch: { maxBytesPerPartition: 1048576, maxBytes: 10485760, maxWaitMs: 500 },
         deadLetterTopic: null,
+        ordering: "partition",
         concurrency: 1,
+        maxBuffered: 10000,
         handlerTimeoutMs: 300000,
         startupTimeoutMs: 60000,
         permissions: { net: [], read: [], write: [], env: [] },
@@ -386,4 +388,24 @@ Deno.test("parseConfig() lets a kafkajs consumer in simple mode sit beside kafka
     "  - { name: b, group: g2, topic: t, handler: ./b.ts, engine: kafkajs, mode: simple }",
   ));
   assert.deepEqual(config.consumers.map((c) => c.engine), ["platformatic", "kafkajs"]);
+});
+
+Deno.test("parseConfig() fills concurrency by ordering: 1 for partition, 16 for key and none, unless set", () => {
+  const config = parse(yaml(
+    "defaults: { group: g, topic: t, handler: ./h.ts }",
+    "consumers:",
+    "  - { name: a }",
+    "  - { name: b, ordering: key }",
+    "  - { name: c, ordering: none, concurrency: 256, maxBuffered: 500 }",
+    "  - { name: d, ordering: key, concurrency: 4000 }",
+  ));
+  assert.deepEqual(
+    config.consumers.map((c) => [c.name, c.ordering, c.concurrency, c.maxBuffered]),
+    [
+      ["a", "partition", 1, 10000],
+      ["b", "key", 16, 10000],
+      ["c", "none", 256, 500],
+      ["d", "key", 4000, 10000],
+    ],
+  );
 });

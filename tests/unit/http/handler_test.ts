@@ -23,6 +23,7 @@ const report = (over: Partial<ConsumerReport> = {}): ConsumerReport => ({
   handlerErrors: 0,
   partitions: [{ partition: 0, committed: "5", processed: "4", highWatermark: "9", lag: "4" }],
   paused: [],
+  dispatch: null,
   stats: emptyStats(),
   workers: [{ replica: 0, up: true }],
   fingerprint: null,

@@ -33,6 +33,7 @@ function report(partitions: ConsumerReport["partitions"]): ConsumerReport {
     handlerErrors: 0,
     partitions,
     paused: [],
+    dispatch: null,
     stats,
     workers: [{ replica: 0, up: true }],
     fingerprint: null,
@@ -95,4 +96,44 @@ Deno.test("renderMetrics() drops a revoked partition's series", () => {
   ])], config);
   assert.match(both, /partition="1"/);
   assert.doesNotMatch(one, /partition="1"/);
+});
+
+Deno.test("renderMetrics() writes calls in flight, buffered messages, paused keys and the oldest unfinished offset of ordering key and none", () => {
+  const keyed = {
+    ...report([
+      {
+        partition: 0,
+        committed: "40",
+        processed: "39",
+        highWatermark: "90",
+        lag: "50",
+        oldestUnfinished: "40",
+      },
+      { partition: 1, committed: "7", processed: "6", highWatermark: "7", lag: "0" },
+    ]),
+    name: "keyed",
+    dispatch: {
+      inFlight: 64,
+      buffered: 1200,
+      pausedKeys: 2,
+      paused: [{ partition: 0, key: "k", offset: "40", reason: "boom" }],
+    },
+  };
+  keyed.stats = { ...keyed.stats, finishedBefore: 17, metadataDropped: 3 };
+  const text = renderMetrics([keyed, report([])], config);
+  assert.match(text, /^consumerd_calls_in_flight\{consumer="keyed"\} 64$/m);
+  assert.match(text, /^consumerd_messages_buffered\{consumer="keyed"\} 1200$/m);
+  assert.match(text, /^consumerd_paused_keys\{consumer="keyed"\} 2$/m);
+  assert.match(text, /^consumerd_messages_finished_before_total\{consumer="keyed"\} 17$/m);
+  assert.match(text, /^consumerd_commit_metadata_dropped_total\{consumer="keyed"\} 3$/m);
+  assert.match(
+    text,
+    /^consumerd_oldest_unfinished_offset\{consumer="keyed",group="g",topic="t",partition="0"\} 40$/m,
+  );
+  assert.equal(text.match(/^consumerd_oldest_unfinished_offset\{/gm)?.length, 1, "none waits on 1");
+  assert.equal(
+    text.match(/^consumerd_calls_in_flight\{/gm)?.length,
+    1,
+    "no series for an ordering partition consumer",
+  );
 });

@@ -634,3 +634,35 @@ Deno.test("CommitTracker.newerCommits() returns the recorded commit of each part
     /Cannot find newer commits as 'offset' must be a non-negative integer string/,
   );
 });
+
+Deno.test("CommitTracker.finishedBeyond() lists the finished offsets after the oldest unfinished one, in order", () => {
+  const tracker = new CommitTracker();
+  tracker.seed(0, "100");
+  for (const offset of ["100", "101", "103", "104", "105", "107"]) tracker.begin(0, offset);
+  for (const offset of ["107", "101", "104"]) tracker.finish(0, offset);
+  assert.equal(tracker.position(0), "100");
+  assert.deepEqual(tracker.finishedBeyond(0), ["101", "104", "107"]);
+  tracker.finish(0, "100"); // 101 finished too: the oldest unfinished is 103
+  assert.equal(tracker.position(0), "103");
+  assert.deepEqual(tracker.finishedBeyond(0), ["104", "107"]);
+  tracker.finish(0, "103");
+  tracker.finish(0, "105");
+  assert.equal(tracker.position(0), "108");
+  assert.deepEqual(tracker.finishedBeyond(0), []);
+  assert.deepEqual(tracker.finishedBeyond(1), [], "an unknown partition lists nothing");
+  assert.equal(tracker.position(1), null);
+});
+
+Deno.test("CommitTracker.finishedBeyond() stays right across compaction of a long queue", () => {
+  const tracker = new CommitTracker();
+  tracker.seed(0, "0");
+  for (let i = 0; i < 5000; i++) tracker.begin(0, String(i));
+  // Finish all but 3000 and every 7th after it: the head passes 1024 and the queue compacts.
+  for (let i = 0; i < 5000; i++) {
+    if (i !== 3000 && (i < 3000 || i % 7 === 0)) tracker.finish(0, String(i));
+  }
+  assert.equal(tracker.position(0), "3000");
+  const expected = [];
+  for (let i = 3001; i < 5000; i++) if (i % 7 === 0) expected.push(String(i));
+  assert.deepEqual(tracker.finishedBeyond(0), expected);
+});

@@ -1,0 +1,91 @@
+/**
+ * The group's committed offsets with their metadata, read with the
+ * library's own OffsetFetch API: its `listCommittedOffsets()` drops the
+ * metadata, which `ordering: key` and `none` keep their finished offsets in.
+ *
+ * @module
+ */
+import { committedMetadata, committedOffset } from "../offset_checks.ts";
+
+/** A partition's committed offset (null where none) and the metadata committed with it. */
+export interface CommittedOffset {
+  offset: string | null;
+  metadata: string | null;
+}
+
+/** What {@linkcode fetchCommitted} needs of the client: its group, topic and coordinator. */
+export interface CoordinatorCaller {
+  readonly group: string;
+  readonly topic: string;
+  callCoordinator<T>(name: string, args: (version: number) => unknown[]): Promise<T>;
+}
+
+interface OffsetFetchTopic {
+  name: string;
+  partitions: Array<{
+    partitionIndex: number;
+    committedOffset: bigint;
+    metadata: string | null;
+    errorCode: number;
+  }>;
+}
+/** Version 8 on answers per group. */
+interface OffsetFetchResponseV8 {
+  groups: Array<{ topics: OffsetFetchTopic[] }>;
+}
+/** Older versions answer for the one group asked. */
+interface OffsetFetchResponseV7 {
+  topics: OffsetFetchTopic[];
+}
+
+/**
+ * The committed offset and metadata of each of `partitions` of the client's
+ * topic in its group; rejects when the coordinator answers a partition with
+ * an error.
+ *
+ * @example
+ * ```ts
+ * const committed = await fetchCommitted(client, [0, 1]);
+ * committed.get(0); // { offset: "42", metadata: "cd1:42:…" }
+ * ```
+ */
+export async function fetchCommitted(
+  client: CoordinatorCaller,
+  partitions: number[],
+): Promise<Map<number, CommittedOffset>> {
+  let version = 0;
+  const response = await client.callCoordinator<OffsetFetchResponseV8 | OffsetFetchResponseV7>(
+    "OffsetFetch",
+    (v) => {
+      version = v;
+      return [
+        [{
+          groupId: client.group,
+          memberId: null,
+          memberEpoch: -1,
+          topics: [{ name: client.topic, partitionIndexes: partitions }],
+        }],
+        false,
+      ];
+    },
+  );
+  const topics = version >= 8
+    ? (response as OffsetFetchResponseV8).groups.flatMap((g) => g.topics)
+    : (response as OffsetFetchResponseV7).topics;
+  const found = new Map<number, CommittedOffset>();
+  for (const topic of topics) {
+    if (topic.name !== client.topic) continue;
+    for (const p of topic.partitions) {
+      if (p.errorCode !== 0) {
+        throw new Error(
+          `Cannot read the committed offset of partition ${p.partitionIndex}: error code ${p.errorCode}`,
+        );
+      }
+      found.set(p.partitionIndex, {
+        offset: committedOffset(p.committedOffset),
+        metadata: committedMetadata(p.metadata),
+      });
+    }
+  }
+  return new Map(partitions.map((p) => [p, found.get(p) ?? { offset: null, metadata: null }]));
+}
