@@ -398,13 +398,27 @@ Deno.test("daemon: a stuck key fills maxBuffered; the worker then stops fetching
   });
 });
 
-for (const engine of ENGINES) {
-  Deno.test(`daemon (${engine}): a second daemon joins while 100 calls run: the first drains and commits before it gives partitions up, nothing is lost or handled twice, no key overlaps`, async () => {
+/**
+ * The joins a second daemon's arrival is tried under: each engine's classic
+ * group, and KIP-848's, where the broker asks a member to release partitions
+ * on its next heartbeat (seconds later): its calls are longer, so that the
+ * first daemon has not finished everything by then.
+ */
+const JOINS = [
+  ...ENGINES.map((engine) => ({ engine, groupProtocol: "classic" as const, callMs: 200 })),
+  { engine: "platformatic" as const, groupProtocol: "consumer" as const, callMs: 500 },
+];
+
+for (const { engine, groupProtocol, callMs } of JOINS) {
+  Deno.test(`daemon (${engine}, ${groupProtocol} protocol): a second daemon joins while 100 calls run: the first drains and commits before it gives partitions up, nothing is lost or handled twice, no key overlaps`, async () => {
     await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
-      // 200 ms calls: 4,000 messages take the first daemon about 8 s alone.
+      // 200 ms calls: 4,000 messages take the first daemon about 8 s alone (500 ms: 20 s).
       await admin.produce(
         topic,
-        Array.from({ length: 4000 }, (_, i) => ({ key: `k${i % 400}`, value: `slow-200-${i}` })),
+        Array.from(
+          { length: 4000 },
+          (_, i) => ({ key: `k${i % 400}`, value: `slow-${callMs}-${i}` }),
+        ),
       );
       const watermarks = await admin.watermarks(topic);
       const group = uniqueName("g");
@@ -414,6 +428,7 @@ for (const engine of ENGINES) {
           group,
           topic,
           engine,
+          groupProtocol,
           ordering: "key",
           concurrency: 100,
           // Slower than the calls: the first daemon holds plenty of finished, uncommitted work.
@@ -422,10 +437,11 @@ for (const engine of ENGINES) {
       const a = startDaemon(await config(first), { env: { RECORD_FILE: first } });
       let b: ReturnType<typeof startDaemon> | null = null;
       try {
-        await waitFor(async () => (await readCalls(first)).length >= 100, {
-          what: "100 calls on the first daemon",
-          intervalMs: 50,
-        });
+        // Calls run on every partition (the consumer protocol may hand partitions out one by one).
+        await waitFor(async () => {
+          const calls = await readCalls(first);
+          return calls.length >= 100 && new Set(calls.map((c) => c.partition)).size === 3;
+        }, { what: "100 calls on the first daemon, on every partition", intervalMs: 50 });
         b = startDaemon(await config(second), { env: { RECORD_FILE: second } });
         await waitFor(async () => {
           const done = new Set([...await readCalls(first), ...await readCalls(second)].map(at));

@@ -294,6 +294,12 @@ class PlatformaticSession implements ConsumerSession {
       this.#options.onRebalancing?.();
       for (const cursor of released) this.#releasing.add(cursor);
       await Promise.all(released.map((c) => this.#delivering.get(c)));
+      // The worker finishes what it runs of them and commits it while they are still this
+      // member's (ordering key and none: calls outlive the batch that delivered them).
+      await this.#options.onRevoking?.(released.map((c) => c.partition).sort((a, b) => a - b))
+        .catch((error) =>
+          this.#log.warn("finishing the released partitions failed", errorFields(error))
+        );
       const last = this.#options.autoCommit && !this.#closed
         ? this.#commit(uncommittedPositions(released), { releasing: true })
         : Promise.resolve();
