@@ -94,6 +94,15 @@ function keyedCommitMargin(remainingMs: number): number {
   return Math.min(2_000, remainingMs / 5);
 }
 
+/**
+ * `ordering: key` and `none`: how long before the stop deadline the last
+ * commit is made when calls still run after the first (a fifth of the time
+ * left, at most 500 ms), so that calls ending in between count too.
+ */
+function lastCommitMargin(remainingMs: number): number {
+  return Math.min(500, remainingMs / 5);
+}
+
 /** Starts the loop described by a `start` message; progress goes out through `post`. */
 export async function startWorkerLoop(
   start: StartMessage,
@@ -757,7 +766,11 @@ export async function startWorkerLoop(
             inFlight: keyed.dispatcher.inFlight,
           });
           await finalCommit();
-          if (!await finishInflight(deadlineMs)) return null;
+          if (!await finishInflight(deadlineMs - lastCommitMargin(remaining()))) {
+            // Still running: what finished since is committed once more, the rest is handled again.
+            await finalCommit();
+            if (!await finishInflight(deadlineMs)) return null;
+          }
         }
         await finalCommit();
         const left = await Promise.race([

@@ -797,3 +797,53 @@ Deno.test("daemon on Bun (kafkajs): ordering key keeps each key's calls apart an
     }
   });
 });
+
+Deno.test("daemon: SIGTERM while a key outlasts the grace period: a call that succeeds after the stop's early commit, shortly before the deadline, is committed too", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    await admin.produce(topic, [
+      { key: "stuck", value: "slow-60000" },
+      { key: "mid", value: "slow-4500" },
+      ...Array.from({ length: 20 }, (_, i) => ({ key: `k${i}`, value: `fast-${i}` })),
+    ]);
+    const group = uniqueName("g");
+    const first = await recordFile();
+    // The stuck key runs past the grace period; the mid call ends about 4.5 s after SIGTERM,
+    // after the commit made 1 s before the deadline.
+    const config = (file: string) =>
+      writeConfig({
+        kafka: { brokers: BROKERS },
+        http: { listen: false },
+        shutdown: { gracePeriodMs: 5000 },
+        consumers: [keyedConsumer({
+          group,
+          topic,
+          ordering: "key",
+          concurrency: 100,
+          commit: { mode: "auto", intervalMs: 60_000 }, // only the stop commits
+        }, file)],
+      });
+    const a = startDaemon(await config(first), { env: { RECORD_FILE: first } });
+    let sigterm = 0;
+    try {
+      await waitFor(async () => (await readCalls(first)).length >= 20, {
+        what: "the fast calls",
+        intervalMs: 20,
+      });
+      sigterm = performance.timeOrigin + performance.now();
+      assert.notEqual(await a.stop(), 0, "the stuck call outlasted the grace period");
+    } finally {
+      a.kill("SIGKILL");
+      await a.exited();
+    }
+    await evictMembers(group);
+    const firstCalls = await readCalls(first);
+    const mid = firstCalls.find((c) => c.offset === "1");
+    assert.ok(mid !== undefined && !mid.failed, "the 4.5 s call succeeded within the grace period");
+    assert.ok(mid.end - sigterm < 4600, "it ended before the stop's last commit");
+    const [committed] = await committedWithMetadata(group, topic);
+    assert.ok(
+      committed!.listed.has("0:1"),
+      "offset 1 succeeded before the deadline but is neither committed nor listed: the restart handles it again",
+    );
+  });
+});

@@ -291,8 +291,9 @@ class PlatformaticSession implements ConsumerSession {
     const fences = this.#fences;
     const released = [...this.#cursors.values()].filter((c) => !target.includes(c.partition));
     if (released.length > 0) {
-      this.#options.onRebalancing?.();
+      // Marked first: a batch of them waiting for room in the worker sees it is over when woken.
       for (const cursor of released) this.#releasing.add(cursor);
+      this.#options.onRebalancing?.();
       await Promise.all(released.map((c) => this.#delivering.get(c)));
       // The worker finishes what it runs of them and commits it while they are still this
       // member's (ordering key and none: calls outlive the batch that delivered them).
