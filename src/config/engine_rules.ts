@@ -2,7 +2,9 @@
  * Rules between a consumer's engine and the group features it asks for: the
  * consumer group protocol (KIP-848) and static membership (KIP-345) need the
  * platformatic engine; kafkajs speaks only the classic protocol and cannot
- * join with a group.instance.id. Pure.
+ * join with a group.instance.id. `delivery: exactly-once` needs it too: its
+ * transactions carry the group's generation with the input offsets (KIP-447),
+ * which kafkajs's cannot. Pure.
  *
  * @module
  */
@@ -72,6 +74,7 @@ export function checkEngineFeatures(
       message: `${protocol}${listed(inherited)}${classicOnly} ${kafkaLevel(inherited)}`,
     });
   }
+  issues.push(...checkDelivery(kafka, consumers));
   if (kafka.instanceId !== "" && onKafkajs.length > 0) {
     issues.push({
       index: null,
@@ -82,4 +85,22 @@ export function checkEngineFeatures(
     });
   }
   return issues;
+}
+
+/**
+ * `delivery: exactly-once`, in any mode: refused on kafkajs, whose
+ * transactions commit input offsets without the group's generation (a
+ * fenced member could still commit), and not available yet on platformatic.
+ */
+function checkDelivery(kafka: KafkaConfig, consumers: readonly IndexedConsumer[]): EngineIssue[] {
+  return consumers.filter(({ consumer }) => consumer.delivery === "exactly-once").map((entry) => ({
+    index: entry.index,
+    path: ["delivery"],
+    message: engineOf(entry.consumer, kafka) === "kafkajs"
+      ? `delivery: exactly-once needs engine: platformatic; ${listed([entry])}, whose ` +
+        "transactions cannot carry the group's generation (KIP-447) " +
+        `(set kafka.engine: platformatic, or engine: platformatic on it)`
+      : "delivery: exactly-once is not available yet; use at-least-once (outputs are " +
+        "acknowledged before their input is committed)",
+  }));
 }

@@ -68,6 +68,30 @@ Deno.test("checkCommand() says how each balanced consumer joins, and which sessi
   }
 });
 
+Deno.test("checkCommand() shows a consumer's outputs and delivery when it has outputs", async () => {
+  const workspace = await makeWorkspace();
+  try {
+    const file = join(workspace.dir, "consumers.yaml");
+    await writeFile(
+      file,
+      yaml(
+        "defaults: { group: g, topic: t, handler: ./handlers/default_export.ts }",
+        "consumers:",
+        "  - { name: a, outputs: [t.enriched, audit] }",
+        "  - { name: b }",
+      ),
+    );
+    const { out, output } = capture();
+    assert.equal(await checkCommand({ config: file }, output), 0);
+    const shown = out.slice(1).map((line) =>
+      line.split(" ").filter((f) => /^(outputs|delivery)=/.test(f)).join(" ")
+    );
+    assert.deepEqual(shown, ["outputs=t.enriched,audit delivery=at-least-once", ""]);
+  } finally {
+    await workspace.remove();
+  }
+});
+
 Deno.test("checkCommand() prints every error as file:line:col path: message, exit 1", async () => {
   const workspace = await makeWorkspace();
   try {
