@@ -309,7 +309,15 @@ function consumerPlace(
     const path = origin(["permissions", kind]);
     if (exists(path)) permissions[kind] = { path: formatPath(path), line: line(path) };
   }
-  return { index, name, file, line: line(["consumers", index]), permissions };
+  const outputs = origin(["outputs"]);
+  return {
+    index,
+    name,
+    file,
+    line: line(["consumers", index]),
+    permissions,
+    ...(exists(outputs) ? { outputs: { path: formatPath(outputs), line: line(outputs) } } : {}),
+  };
 }
 
 function resolvePaths(consumer: ConsumerConfig, baseDir: string): ConsumerConfig {

@@ -35,11 +35,15 @@ import { ProblemPace, quietClientWarnings } from "./connect_log.ts";
 import { describeKafkaError } from "../kafka/operator_error.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
 import type { Message } from "../message.ts";
+import type { ProduceRecord } from "../produce_record.ts";
 import { explainHandlerError } from "./handler_error.ts";
 import { permissionDenial } from "../config/permission_denial.ts";
 import type { Context } from "./context.ts";
 import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
 import { KeyedWork } from "./keyed_work.ts";
+import { OutputNotAllowedError, Outputs, outputsField, producingHandler } from "./outputs.ts";
+import { createDeadLetterSink } from "../kafka/kafkajs/dead_letter.ts";
+import type { RecordProducer } from "../kafka/kafkajs/record_producer.ts";
 
 type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
 
@@ -241,6 +245,22 @@ export async function startWorkerLoop(
     return next;
   };
 
+  /** The worker's one producer (outputs and dead letters): loaded and connected on first use. */
+  let producer: Promise<RecordProducer> | null = null;
+  const producerOf = () =>
+    producer ??= import("../kafka/kafkajs/record_producer.ts").then(({ createRecordProducer }) =>
+      createRecordProducer(start.kafka, {
+        clientIdSuffix: `${consumer.name}-${start.replica}`,
+        logger: log,
+      })
+    );
+  const send = async (record: ProduceRecord & { timestamp?: string }) =>
+    await (await producerOf()).send(record);
+  const outputs = new Outputs({
+    topics: consumer.outputs,
+    field: outputsField(consumer.name, start.source),
+    send,
+  });
   const ctx: Context = {
     consumer: consumer.name,
     group: consumer.group,
@@ -249,6 +269,8 @@ export async function startWorkerLoop(
     log: log.child({ source: "handler" }),
     commit: commitFinished,
     ack: () => {},
+    // setup() and teardown() produce outside any call; a call's own produce is tied to it.
+    produce: (record) => outputs.produce(record),
     signal: abort.signal,
   };
 
@@ -268,6 +290,7 @@ export async function startWorkerLoop(
   try {
     module = await importHandlerModule(consumer.handler);
     handler = handlerOf(module, consumer.handler, consumer.ordering);
+    if (consumer.outputs.length > 0) handler = producingHandler(handler, outputs);
     stage = "setup() failed in handler";
     await module.setup?.(ctx);
   } catch (error) {
@@ -283,14 +306,11 @@ export async function startWorkerLoop(
   }
   post({ v: 1, type: "loaded" });
 
-  // Loaded only when used: a worker without a dead-letter topic never loads its producer.
+  // The producer is loaded only when used: a worker with neither outputs nor a dead-letter
+  // topic never loads it.
   const deadLetters = consumer.deadLetterTopic === null
     ? null
-    : (await import("../kafka/kafkajs/dead_letter.ts")).createDeadLetterSink(start.kafka, {
-      clientIdSuffix: `${consumer.name}-${start.replica}`,
-      consumer: consumer.name,
-      logger: log,
-    });
+    : createDeadLetterSink({ send }, consumer.name);
 
   /**
    * The handler gave up on `messages`: with a dead-letter topic, copy them
@@ -299,9 +319,10 @@ export async function startWorkerLoop(
    */
   const deadLetter = async (messages: Message[], error: unknown): Promise<boolean> => {
     if (deadLetters === null || consumer.deadLetterTopic === null) return false;
-    // A permission the handler lacks is the config's fault, not the message's: every message
-    // would follow it into the dead-letter topic. The partition pauses until the grant is added.
-    if (permissionDenial(error) !== null) return false;
+    // A permission the handler lacks, or an output topic its consumer does not list, is the
+    // config's fault, not the message's: every message would follow it into the dead-letter
+    // topic. The partition pauses until the grant is added.
+    if (permissionDenial(error) !== null || error instanceof OutputNotAllowedError) return false;
     try {
       for (const m of messages) await deadLetters.send(consumer.deadLetterTopic, m, error);
     } catch (dlqError) {
@@ -764,8 +785,8 @@ export async function startWorkerLoop(
           active.stop({ leave }).then(() => true),
           sleep(Math.min(remaining(), LEAVE_WAIT_MS)).then(() => false),
         ]);
-        await deadLetters?.close();
         await module.teardown?.(ctx);
+        await (await producer)?.close();
         if (left || current.memberId === undefined) return { evict: null };
         log.warn("leaving the group takes too long (it is rebalancing); the member is removed", {
           memberId: current.memberId,
