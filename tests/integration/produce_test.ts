@@ -8,8 +8,10 @@
 import assert from "node:assert/strict";
 import { fixtureHandler } from "../harness/daemon.ts";
 import { ENGINES, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import { API } from "../harness/kafka_frames.ts";
+import { startKafkaProxy } from "../harness/kafka_proxy.ts";
 import { readTopic } from "../harness/read_topic.ts";
-import { startLocalWorker } from "../harness/worker_loop.ts";
+import { firstStart, startLocalWorker } from "../harness/worker_loop.ts";
 
 const INPUTS = 30;
 const PARTITIONS = 2;
@@ -164,3 +166,54 @@ for (const engine of ENGINES) {
     });
   });
 }
+
+Deno.test("ctx.produce() through the Kafka-aware proxy: Produce requests that never arrive fail the call and leave the input uncommitted; answers lost are sent again without duplicates", async () => {
+  const proxy = await startKafkaProxy();
+  try {
+    await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+      const output = `${topic}.out`;
+      await admin.ensureTopic(output, { partitions: 1 });
+      try {
+        const group = uniqueName("g");
+        // Every Produce is cut on arrival: no output reaches the broker.
+        proxy.cut(API.produce, { when: "request", times: Infinity });
+        const worker = await startLocalWorker({
+          group,
+          topic,
+          handler: fixtureHandler("produce.ts"),
+          outputs: [output],
+          settings: { output },
+          commit: { mode: "auto", intervalMs: 200 },
+          retry: { attempts: 1, backoffMs: 10, maxBackoffMs: 1000 },
+        }, { brokers: proxy.brokers });
+        try {
+          await firstStart(worker);
+          await admin.produce(topic, [{ value: "m-0", partition: 0, key: "k" }]);
+          await waitFor(() => worker.of("error")[0], { what: "the failed produce" });
+          assert.deepEqual(
+            await admin.committed(group, topic),
+            [{ partition: 0, offset: "0" }],
+            "the start position only: the message is not committed",
+          );
+          assert.equal((await admin.watermarks(output))[0]?.high, "0");
+          // Now the next two Produce requests are applied and their answers lost: the
+          // idempotent producer sends again, and the broker keeps one copy.
+          proxy.uncut(API.produce);
+          const lost = proxy.cut(API.produce, { when: "answer", times: 2 });
+          await lost.all;
+          await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "1", {
+            what: "the input committed once its output was acknowledged",
+          });
+        } finally {
+          await worker.stop();
+        }
+        const outputs = await readTopic(admin, output);
+        assert.deepEqual(outputs.map((o) => [o.key, o.value]), [["k", "out:m-0"]], "one copy");
+      } finally {
+        await admin.deleteTopics([output]);
+      }
+    });
+  } finally {
+    proxy.close();
+  }
+});
