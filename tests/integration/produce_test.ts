@@ -26,6 +26,27 @@ function inputs() {
   }));
 }
 
+/** A worker whose handler produces each message to `output` once, and pauses on a failure. */
+function startProducing(
+  { group, topic, output, retryAfterMs }: {
+    group: string;
+    topic: string;
+    output: string;
+    retryAfterMs: number;
+  },
+  options: Parameters<typeof startLocalWorker>[1],
+) {
+  return startLocalWorker({
+    group,
+    topic,
+    handler: fixtureHandler("produce.ts"),
+    outputs: [output],
+    settings: { output },
+    commit: { mode: "auto", intervalMs: 200 },
+    retry: { attempts: 1, backoffMs: 10, maxBackoffMs: retryAfterMs },
+  }, options);
+}
+
 const SHAPES = [
   { name: "ordering partition", fields: { handler: fixtureHandler("produce.ts") } },
   {
@@ -135,15 +156,9 @@ for (const engine of ENGINES) {
       try {
         await admin.produce(topic, [{ value: "unawaited", partition: 0, key: "k" }]);
         const group = uniqueName("g");
-        const worker = await startLocalWorker({
-          group,
-          topic,
-          handler: fixtureHandler("produce.ts"),
-          outputs: [output],
-          settings: { output },
-          commit: { mode: "auto", intervalMs: 200 },
-          retry: { attempts: 1, backoffMs: 10, maxBackoffMs: 1500 },
-        }, { engine });
+        const worker = await startProducing({ group, topic, output, retryAfterMs: 1500 }, {
+          engine,
+        });
         try {
           await waitFor(() => worker.of("error")[0], { what: "the failed produce" });
           assert.deepEqual(
@@ -177,15 +192,9 @@ Deno.test("ctx.produce() through the Kafka-aware proxy: Produce requests that ne
         const group = uniqueName("g");
         // Every Produce is cut on arrival: no output reaches the broker.
         proxy.cut(API.produce, { when: "request", times: Infinity });
-        const worker = await startLocalWorker({
-          group,
-          topic,
-          handler: fixtureHandler("produce.ts"),
-          outputs: [output],
-          settings: { output },
-          commit: { mode: "auto", intervalMs: 200 },
-          retry: { attempts: 1, backoffMs: 10, maxBackoffMs: 1000 },
-        }, { brokers: proxy.brokers });
+        const worker = await startProducing({ group, topic, output, retryAfterMs: 1000 }, {
+          brokers: proxy.brokers,
+        });
         try {
           await firstStart(worker);
           await admin.produce(topic, [{ value: "m-0", partition: 0, key: "k" }]);
