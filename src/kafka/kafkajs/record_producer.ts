@@ -26,9 +26,17 @@ export interface RecordProducer {
 
 /** The most records one request to a topic carries. */
 const MAX_RECORDS_PER_REQUEST = 1000;
+/**
+ * About the most bytes (keys and values) one request carries: well under the
+ * broker's default `message.max.bytes` (1 MiB), however many records that is
+ * (a single larger record goes alone).
+ */
+const MAX_BYTES_PER_REQUEST = 512 * 1024;
 
 interface Queued {
   message: KafkajsMessage;
+  /** Its key and value bytes. */
+  bytes: number;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -53,6 +61,19 @@ function kafkajsMessage(record: ProduceRecord & { timestamp?: string }): Kafkajs
     ...(record.partition === undefined ? {} : { partition: record.partition }),
     ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }),
   };
+}
+
+/** How many of the first queued records go in the next request (at least one). */
+export function requestSize(queue: ReadonlyArray<{ bytes: number }>): number {
+  let bytes = 0;
+  let count = 0;
+  for (const queued of queue) {
+    if (count === MAX_RECORDS_PER_REQUEST) break;
+    if (count > 0 && bytes + queued.bytes > MAX_BYTES_PER_REQUEST) break;
+    bytes += queued.bytes;
+    count++;
+  }
+  return count;
 }
 
 /**
@@ -92,7 +113,7 @@ export function createRecordProducer(
       await Promise.resolve();
       let queue = queues.get(topic);
       while (queue !== undefined && queue.length > 0) {
-        const batch = queue.splice(0, MAX_RECORDS_PER_REQUEST);
+        const batch = queue.splice(0, requestSize(queue));
         try {
           await connect();
           await producer!.send({ topic, acks: -1, messages: batch.map((q) => q.message) });
@@ -112,9 +133,10 @@ export function createRecordProducer(
     send(record) {
       return new Promise<void>((resolve, reject) => {
         const message = kafkajsMessage(record);
+        const bytes = (message.key?.length ?? 0) + (message.value?.length ?? 0);
         let queue = queues.get(record.topic);
         if (queue === undefined) queues.set(record.topic, queue = []);
-        queue.push({ message, resolve, reject });
+        queue.push({ message, bytes, resolve, reject });
         if (!flushing.has(record.topic)) void flush(record.topic);
       });
     },
