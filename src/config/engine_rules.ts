@@ -4,7 +4,8 @@
  * platformatic engine; kafkajs speaks only the classic protocol and cannot
  * join with a group.instance.id. `delivery: exactly-once` needs it too: its
  * transactions carry the group's generation with the input offsets (KIP-447),
- * which kafkajs's cannot. Pure.
+ * which kafkajs's cannot; and it needs balanced mode with `ordering:
+ * partition`. Pure.
  *
  * @module
  */
@@ -88,19 +89,33 @@ export function checkEngineFeatures(
 }
 
 /**
- * `delivery: exactly-once`, in any mode: refused on kafkajs, whose
- * transactions commit input offsets without the group's generation (a
- * fenced member could still commit), and not available yet on platformatic.
+ * `delivery: exactly-once`: refused on kafkajs, whose transactions commit
+ * input offsets without the group's generation (a fenced member could still
+ * commit); in simple mode, which joins no group (its offsets would carry no
+ * generation); and with `ordering: key` or `none`, whose commits keep the
+ * finished offsets beyond the commit point in their metadata, which the
+ * offsets of a transaction do not carry.
  */
 function checkDelivery(kafka: KafkaConfig, consumers: readonly IndexedConsumer[]): EngineIssue[] {
-  return consumers.filter(({ consumer }) => consumer.delivery === "exactly-once").map((entry) => ({
-    index: entry.index,
-    path: ["delivery"],
-    message: engineOf(entry.consumer, kafka) === "kafkajs"
-      ? `delivery: exactly-once needs engine: platformatic; ${listed([entry])}, whose ` +
+  const issues: EngineIssue[] = [];
+  for (const entry of consumers) {
+    const { consumer } = entry;
+    if (consumer.delivery !== "exactly-once") continue;
+    const needs = "delivery: exactly-once needs";
+    let message: string | null = null;
+    if (engineOf(consumer, kafka) === "kafkajs") {
+      message = `${needs} engine: platformatic; ${listed([entry])}, whose ` +
         "transactions cannot carry the group's generation (KIP-447) " +
-        `(set kafka.engine: platformatic, or engine: platformatic on it)`
-      : "delivery: exactly-once is not available yet; use at-least-once (outputs are " +
-        "acknowledged before their input is committed)",
-  }));
+        `(set kafka.engine: platformatic, or engine: platformatic on it)`;
+    } else if (consumer.mode === "simple") {
+      message = `${needs} mode: balanced; ${label(entry)} has mode: simple, which joins no ` +
+        "group: a transaction's offsets need the group's generation";
+    } else if (consumer.ordering !== "partition") {
+      message = `${needs} ordering: partition; ${label(entry)} has ordering: ` +
+        `${consumer.ordering}, whose commits carry the finished offsets beyond the commit ` +
+        "point in their metadata, which a transaction's offsets cannot";
+    }
+    if (message !== null) issues.push({ index: entry.index, path: ["delivery"], message });
+  }
+  return issues;
 }

@@ -11,6 +11,7 @@ import {
   type Assignment,
   type ConsumerSession,
   type FetchedBatch,
+  type GroupMember,
   type PartitionOffset,
   StaleAssignmentError,
 } from "../kafka/session.ts";
@@ -41,9 +42,18 @@ import { permissionDenial } from "../config/permission_denial.ts";
 import type { Context } from "./context.ts";
 import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
 import { KeyedWork } from "./keyed_work.ts";
-import { OutputNotAllowedError, Outputs, outputsField, producingHandler } from "./outputs.ts";
-import { createDeadLetterSink } from "../kafka/kafkajs/dead_letter.ts";
+import {
+  OutputNotAllowedError,
+  Outputs,
+  outputsField,
+  producingHandler,
+  transactionalHandler,
+} from "./outputs.ts";
+import { createDeadLetterSink, deadLetterRecord } from "../kafka/kafkajs/dead_letter.ts";
 import type { RecordProducer } from "../kafka/kafkajs/record_producer.ts";
+import type { TransactionalCommitter } from "../kafka/platformatic/transactions.ts";
+import { TransactionBuffer } from "./transaction_buffer.ts";
+import { hostname } from "node:os";
 
 type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
 
@@ -261,6 +271,32 @@ export async function startWorkerLoop(
     field: outputsField(consumer.name, start.source),
     send,
   });
+  /**
+   * `delivery: exactly-once`: what succeeded calls produced (and the
+   * dead-letter copies) wait here for the commit whose transaction carries
+   * them with their input offsets; the committer sends that transaction.
+   */
+  const buffered = consumer.delivery === "exactly-once" ? new TransactionBuffer() : null;
+  let committer: TransactionalCommitter | null = null;
+  let transactionFailed = false;
+  const commitInTransaction = async (offsets: PartitionOffset[], member: GroupMember) => {
+    try {
+      await committer!.commit(offsets, member);
+    } catch (error) {
+      // Its outputs are gone with it: only a new run, from the committed offsets, is correct.
+      if (!transactionFailed) {
+        transactionFailed = true;
+        fatal(
+          new Error(
+            "a transaction of delivery: exactly-once failed; the worker restarts from the " +
+              `last committed offsets: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          ),
+        );
+      }
+      throw error;
+    }
+  };
   const ctx: Context = {
     consumer: consumer.name,
     group: consumer.group,
@@ -290,7 +326,11 @@ export async function startWorkerLoop(
   try {
     module = await importHandlerModule(consumer.handler);
     handler = handlerOf(module, consumer.handler, consumer.ordering);
-    if (consumer.outputs.length > 0) handler = producingHandler(handler, outputs);
+    if (consumer.outputs.length > 0) {
+      handler = buffered === null
+        ? producingHandler(handler, outputs)
+        : transactionalHandler(handler, outputs, buffered);
+    }
     stage = "setup() failed in handler";
     await module.setup?.(ctx);
   } catch (error) {
@@ -310,7 +350,16 @@ export async function startWorkerLoop(
   // topic never loads it.
   const deadLetters = consumer.deadLetterTopic === null
     ? null
-    : createDeadLetterSink({ send }, consumer.name);
+    : buffered === null
+    ? createDeadLetterSink({ send }, consumer.name)
+    : {
+      // Exactly-once: the copy goes in the transaction that commits its message.
+      send: (topic: string, message: Message, error: unknown) => {
+        const record = deadLetterRecord(topic, message, error, consumer.name);
+        buffered.add(message.partition, message.offset, [record]);
+        return Promise.resolve();
+      },
+    };
 
   /**
    * The handler gave up on `messages`: with a dead-letter topic, copy them
@@ -573,6 +622,8 @@ export async function startWorkerLoop(
     const ended = current.partitions.filter((p) => !kept.has(p));
     keyed?.forget(ended);
     tracker.revoke(ended);
+    // Not committed with their messages: those are read again from the committed offsets.
+    buffered?.discard(ended);
     for (const p of ended) begunIn.delete(p);
     for (const [p, timer] of failed) {
       if (kept.has(p)) continue;
@@ -620,6 +671,27 @@ export async function startWorkerLoop(
   const connect = async () => {
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
+        if (buffered !== null && committer === null) {
+          // Before the session reads a committed offset: taking the slot's transactional id
+          // over ends what a predecessor left open.
+          const { TransactionalCommitter, transactionalId } = await import(
+            "../kafka/platformatic/transactions.ts"
+          );
+          committer = await TransactionalCommitter.create({
+            kafka: start.kafka,
+            clientIdSuffix: `${consumer.name}-${start.replica}`,
+            transactionalId: transactionalId({
+              group: consumer.group,
+              consumer: consumer.name,
+              replica: start.replica,
+              daemon: start.kafka.instanceId || daemonHost(),
+            }),
+            group: consumer.group,
+            topic: consumer.topic,
+            take: (offsets) => buffered.take(offsets),
+            logger: sessionLog,
+          });
+        }
         const opened = await startSession(engineOf(consumer, start.kafka), consumer.mode, {
           kafka: start.kafka,
           clientIdSuffix: `${consumer.name}-${start.replica}`,
@@ -640,6 +712,7 @@ export async function startWorkerLoop(
           logger: sessionLog,
           onBatch,
           onAssigned,
+          ...(committer === null ? {} : { commitOffsets: commitInTransaction }),
           onRebalancing: () => {
             keyed?.dispatcher.wake();
             post({ v: 1, type: "rebalancing" });
@@ -787,6 +860,7 @@ export async function startWorkerLoop(
         ]);
         await module.teardown?.(ctx);
         await (await producer)?.close();
+        await committer?.close();
         if (left || current.memberId === undefined) return { evict: null };
         log.warn("leaving the group takes too long (it is rebalancing); the member is removed", {
           memberId: current.memberId,
@@ -805,4 +879,13 @@ export async function startWorkerLoop(
       return outcome.done;
     },
   };
+}
+
+/** The host's name (the daemon's part of a transactional id when kafka.instanceId is unset). */
+function daemonHost(): string {
+  try {
+    return hostname();
+  } catch {
+    return "localhost";
+  }
 }

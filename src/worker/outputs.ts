@@ -19,6 +19,7 @@ import type { Message } from "../message.ts";
 import type { Context } from "./context.ts";
 import type { Handler } from "./handler.ts";
 import { isThenable } from "./handler_calls.ts";
+import type { TransactionBuffer } from "./transaction_buffer.ts";
 
 /**
  * A record whose topic is not one of the consumer's `outputs`: the config's
@@ -76,11 +77,12 @@ export class Outputs {
 
   /** Sends `record` when it is well formed and its topic is an output; else rejects. */
   produce(record: ProduceRecord): Promise<void> {
-    const problem = this.#problem(record);
+    const problem = this.problem(record);
     return problem === null ? this.#options.send(record) : Promise.reject(problem);
   }
 
-  #problem(record: ProduceRecord): Error | null {
+  /** Why `record` cannot be produced (malformed, or its topic is not an output); null when it can. */
+  problem(record: ProduceRecord): Error | null {
     if (typeof record !== "object" || record === null) {
       return new TypeError(`Cannot produce ${String(record)}: expected { topic, value, … }`);
     }
@@ -211,6 +213,115 @@ export function producingHandler(handler: Handler, outputs: Outputs): Handler {
   return handler.kind === "batch"
     ? { kind: "batch", fn: wrap(handler.fn) }
     : { kind: "message", fn: wrap(handler.fn) };
+}
+
+/** What one handler call produced under `delivery: exactly-once`: held until the call succeeds. */
+class BufferedCallOutputs {
+  readonly #outputs: Outputs;
+  readonly #buffer: TransactionBuffer;
+  #records: ProduceRecord[] = [];
+  /** The first record refused: the call fails with it, awaited or not. */
+  #refused: Error | null = null;
+  #ended = false;
+
+  constructor(outputs: Outputs, buffer: TransactionBuffer) {
+    this.#outputs = outputs;
+    this.#buffer = buffer;
+  }
+
+  context(ctx: Context, batch: boolean): Context {
+    const produce = (record: ProduceRecord) => this.#produce(record);
+    if (!batch) return { ...ctx, produce };
+    return {
+      ...ctx,
+      produce,
+      ack: (message: Message) => {
+        // The messages up to it are finished: so are the records produced so far.
+        this.#keep(message);
+        ctx.ack(message);
+      },
+    };
+  }
+
+  /** The handler returned `result` for `last`, the last message of its call. */
+  settle(result: unknown, last: Message | undefined): unknown {
+    if (!isThenable(result)) return this.#succeeded(result, last);
+    return Promise.resolve(result).then(
+      (value) => this.#succeeded(value, last),
+      (error) => this.failed(error),
+    );
+  }
+
+  failed(error: unknown): never {
+    this.#ended = true;
+    this.#records = [];
+    throw error;
+  }
+
+  #succeeded(result: unknown, last: Message | undefined): unknown {
+    if (this.#refused !== null) this.failed(this.#refused);
+    this.#ended = true;
+    if (last !== undefined) this.#keep(last);
+    return result;
+  }
+
+  #keep(message: Message): void {
+    this.#buffer.add(message.partition, message.offset, this.#records);
+    this.#records = [];
+  }
+
+  #produce(record: ProduceRecord): Promise<void> {
+    if (this.#ended) {
+      return Promise.reject(
+        new Error(
+          "Cannot produce after the handler call ended: await ctx.produce() before returning",
+        ),
+      );
+    }
+    const problem = this.#outputs.problem(record);
+    if (problem !== null) {
+      this.#refused ??= problem;
+      return Promise.reject(problem);
+    }
+    this.#records.push(record);
+    return Promise.resolve();
+  }
+}
+
+/**
+ * `handler` with `ctx.produce()` under `delivery: exactly-once`: a call's
+ * records are held until it succeeds (a batch handler's, until it acks a
+ * message or succeeds), then wait in `buffer` for the commit whose
+ * transaction carries them with their input offsets. `ctx.produce()`
+ * resolves once the record is checked and held; a call that fails leaves
+ * nothing.
+ *
+ * @example
+ * ```ts
+ * const handler = transactionalHandler(handlerOf(module, path), outputs, buffer);
+ * ```
+ */
+export function transactionalHandler(
+  handler: Handler,
+  outputs: Outputs,
+  buffer: TransactionBuffer,
+): Handler {
+  const batch = handler.kind === "batch";
+  const wrap =
+    <A>(fn: (arg: A, ctx: Context) => unknown, last: (arg: A) => Message | undefined) =>
+    (arg: A, ctx: Context): unknown => {
+      const call = new BufferedCallOutputs(outputs, buffer);
+      let result: unknown;
+      try {
+        result = fn(arg, call.context(ctx, batch));
+      } catch (error) {
+        return call.failed(error);
+      }
+      return call.settle(result, last(arg));
+    };
+  return handler.kind === "batch"
+    ? { kind: "batch", fn: wrap(handler.fn, (messages) => messages.at(-1)) }
+    : { kind: "message", fn: wrap(handler.fn, (message) => message) };
 }
 
 /**

@@ -7,6 +7,7 @@
  */
 import type { Message } from "../../message.ts";
 import type { RecordProducer } from "./record_producer.ts";
+import type { ProduceRecord } from "../../produce_record.ts";
 
 /** Produces failed messages to a dead-letter topic. */
 export interface DeadLetterSink {
@@ -40,13 +41,26 @@ export function createDeadLetterSink(
 ): DeadLetterSink {
   return {
     async send(topic, message, error) {
-      await producer.send({
-        topic,
-        key: message.key,
-        value: message.value,
-        headers: { ...message.headers, ...deadLetterHeaders(message, error, consumer) },
-        timestamp: message.timestamp,
-      });
+      await producer.send(deadLetterRecord(topic, message, error, consumer));
     },
+  };
+}
+
+/**
+ * The dead-lettered copy of `message` for `topic`: its key, value, headers
+ * and timestamp, and {@linkcode deadLetterHeaders}.
+ */
+export function deadLetterRecord(
+  topic: string,
+  message: Message,
+  error: unknown,
+  consumer: string,
+): ProduceRecord & { timestamp: string } {
+  return {
+    topic,
+    key: message.key,
+    value: message.value,
+    headers: { ...message.headers, ...deadLetterHeaders(message, error, consumer) },
+    timestamp: message.timestamp,
   };
 }

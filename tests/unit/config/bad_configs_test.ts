@@ -720,12 +720,32 @@ const CASES: BadConfig[] = [
     }],
   },
   {
-    name: "delivery: exactly-once on the platformatic engine is not available yet",
-    text: withConsumer("    engine: platformatic", "    delivery: exactly-once"),
+    name: "delivery: exactly-once with ordering: key",
+    text: withConsumer(
+      "    engine: platformatic",
+      "    ordering: key",
+      "    delivery: exactly-once",
+    ),
     expect: [{
       path: "consumers[0].delivery",
-      line: 9,
-      message: "delivery: exactly-once is not available yet; use at-least-once",
+      line: 10,
+      message: 'delivery: exactly-once needs ordering: partition; consumers[0] ("audit") has ' +
+        "ordering: key, whose commits carry the finished offsets beyond the commit point in " +
+        "their metadata, which a transaction's offsets cannot",
+    }],
+  },
+  {
+    name: "delivery: exactly-once in simple mode",
+    text: withConsumer(
+      "    engine: platformatic",
+      "    mode: simple",
+      "    delivery: exactly-once",
+    ),
+    expect: [{
+      path: "consumers[0].delivery",
+      line: 10,
+      message: 'delivery: exactly-once needs mode: balanced; consumers[0] ("audit") has mode: ' +
+        "simple, which joins no group: a transaction's offsets need the group's generation",
     }],
   },
   {

@@ -412,6 +412,15 @@ Deno.test("parseConfig() fills concurrency by ordering: 1 for partition, 16 for 
   );
 });
 
+Deno.test("parseConfig() takes delivery: exactly-once on the platformatic engine, balanced, ordering: partition", () => {
+  const config = parse(yaml(
+    "kafka: { engine: platformatic }",
+    "consumers:",
+    "  - { name: a, group: g, topic: t, handler: ./h.ts, outputs: [o], delivery: exactly-once }",
+  ));
+  assert.equal(config.consumers[0]!.delivery, "exactly-once");
+});
+
 Deno.test("parseConfig() takes outputs and delivery, by default none and at-least-once", () => {
   const config = parse(yaml(
     "defaults: { group: g, topic: t, handler: ./h.ts }",
