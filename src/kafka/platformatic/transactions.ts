@@ -133,6 +133,11 @@ export class TransactionalCommitter {
       ...connectionOptions(options.kafka, `${options.clientIdSuffix}-tx`),
       idempotent: true,
       transactionalId: options.transactionalId,
+      // A new producer of the id: InitProducerId with no producer id (-1), which takes the id
+      // over from any earlier one. The library sends 0 and 0 otherwise, which the coordinator
+      // refuses (PRODUCER_FENCED) once the id has a producer.
+      producerId: -1n,
+      producerEpoch: -1,
       autocreateTopics: false,
       partitioner: partitioner(library),
     });
