@@ -1,6 +1,6 @@
 /**
  * What @platformatic/kafka's transactions do on the real broker, the ground
- * `delivery: exactly-once` will stand on (it is not available yet): a
+ * `delivery: exactly-once` stands on: a
  * transaction carries outputs and a consumer group's input offsets with the
  * member's generation (KIP-447); aborted, it leaves neither (read_committed
  * sees nothing of it); an offset sent under a stale generation is refused.
