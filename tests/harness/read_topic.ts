@@ -6,7 +6,8 @@
  */
 import { createKafka } from "../../src/kafka/kafkajs/client.ts";
 import type { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
-import { TEST_KAFKA, uniqueName } from "./kafka.ts";
+import { BROKERS, TEST_KAFKA, uniqueName } from "./kafka.ts";
+import { kafkaTool } from "../../scripts/broker.ts";
 
 /** A record as read back, text decoded. */
 export interface ReadRecord {
@@ -76,4 +77,23 @@ export async function readTopic(
     await consumer.disconnect();
   }
   return records.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
+}
+
+/** The values of `topic`, in order, as a consumer with `isolation` reads them (Kafka's console consumer). */
+export async function readValues(
+  topic: string,
+  isolation: "read_committed" | "read_uncommitted",
+): Promise<string[]> {
+  const { stdout } = await kafkaTool("console-consumer", [
+    "--bootstrap-server",
+    BROKERS[0]!,
+    "--topic",
+    topic,
+    "--from-beginning",
+    "--isolation-level",
+    isolation,
+    "--timeout-ms",
+    "3000",
+  ]);
+  return stdout.split("\n").filter((line) => line !== "");
 }

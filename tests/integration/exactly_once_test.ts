@@ -11,26 +11,7 @@ import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 import { API } from "../harness/kafka_frames.ts";
 import { startKafkaProxy } from "../harness/kafka_proxy.ts";
 import { firstStart, type LocalWorker, startLocalWorker } from "../harness/worker_loop.ts";
-import { kafkaTool } from "../../scripts/broker.ts";
-
-/** The values of `topic`, in order, as a consumer with `isolation` reads them (Kafka's console consumer). */
-async function readValues(
-  topic: string,
-  isolation: "read_committed" | "read_uncommitted",
-): Promise<string[]> {
-  const { stdout } = await kafkaTool("console-consumer", [
-    "--bootstrap-server",
-    BROKERS[0]!,
-    "--topic",
-    topic,
-    "--from-beginning",
-    "--isolation-level",
-    isolation,
-    "--timeout-ms",
-    "3000",
-  ]);
-  return stdout.split("\n").filter((line) => line !== "");
-}
+import { readValues } from "../harness/read_topic.ts";
 
 /** A worker of consumer "c" (replica 0: one transactional id) producing to `output` exactly once. */
 function startExactlyOnce(

@@ -9,23 +9,7 @@ import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { Consumer, type Message, Producer } from "@platformatic/kafka";
 import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
-import { kafkaTool } from "../../scripts/broker.ts";
-
-/** The values of `topic` a read_committed consumer sees (Kafka's console consumer). */
-async function readCommitted(topic: string): Promise<string[]> {
-  const { stdout } = await kafkaTool("console-consumer", [
-    "--bootstrap-server",
-    BROKERS[0]!,
-    "--topic",
-    topic,
-    "--from-beginning",
-    "--isolation-level",
-    "read_committed",
-    "--timeout-ms",
-    "3000",
-  ]);
-  return stdout.split("\n").filter((line) => line !== "");
-}
+import { readValues } from "../harness/read_topic.ts";
 
 Deno.test("@platformatic/kafka transactions: outputs and input offsets commit together with the generation, abort leaves neither, a stale generation is refused", async () => {
   await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
@@ -78,7 +62,7 @@ Deno.test("@platformatic/kafka transactions: outputs and input offsets commit to
       await second.addOffset(b);
       await second.abort();
       assert.deepEqual(await admin.committed(group, topic), [{ partition: 0, offset: "1" }]);
-      assert.deepEqual(await readCommitted(output), ["out:a"]);
+      assert.deepEqual(await readValues(output, "read_committed"), ["out:a"]);
       assert.equal(
         (await admin.watermarks(output))[0]?.high,
         "4",
