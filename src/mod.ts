@@ -14,5 +14,6 @@
  */
 export type { LogFields, Logger } from "./log.ts";
 export type { Message } from "./message.ts";
+export type { ProduceRecord, RecordBytes } from "./produce_record.ts";
 export type { Context } from "./worker/context.ts";
 export type { HandlerModule } from "./worker/handler.ts";

@@ -32,6 +32,7 @@ export const LAYERS: ReadonlyArray<{ name: string; holds: readonly string[] }> =
       "protocol.ts",
       "log.ts",
       "message.ts",
+      "produce_record.ts",
       "backoff.ts",
       "runtime/",
     ],

@@ -49,6 +49,9 @@ export function summarizeConsumer(
     `resetOffsetOnStart=${consumer.resetOffsetOnStart}`,
     `commit=${consumer.commit.mode === "auto" ? `auto/${consumer.commit.intervalMs}ms` : "manual"}`,
     `deadLetterTopic=${consumer.deadLetterTopic ?? "none"}`,
+    ...(consumer.outputs.length === 0
+      ? []
+      : [`outputs=${consumer.outputs.join(",")}`, `delivery=${consumer.delivery}`]),
     ...(kafka === undefined ? [] : membership(consumer, kafka)),
     `handler=${relative(cwd, consumer.handler)}`,
     // What its workers may read besides the handler: the whole project.

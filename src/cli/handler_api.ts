@@ -43,6 +43,36 @@ export interface Message {
 }
 
 /**
+ * A record for \`ctx.produce()\`: its topic must be one of the consumer's
+ * \`outputs\`. Without \`partition\`, the key picks the partition (Kafka's
+ * default partitioner: murmur2 of the key; records without a key are
+ * spread). A message's \`headers\` may be passed on as they are.
+ *
+ * @example
+ * \`\`\`ts
+ * await ctx.produce({
+ *   topic: "orders.enriched",
+ *   key: message.key,
+ *   value: JSON.stringify({ ...message.json<object>(), enriched: true }),
+ *   headers: message.headers,
+ * });
+ * \`\`\`
+ */
+export interface ProduceRecord {
+  /** One of the consumer's \`outputs\`. */
+  topic: string;
+  key?: RecordBytes | null;
+  value: RecordBytes | null;
+  /** A header with a list of values is sent once per value, in order. */
+  headers?: Record<string, RecordBytes | RecordBytes[] | undefined>;
+  /** The partition to write to; default: chosen by the key. */
+  partition?: number;
+}
+
+/** Bytes or text (sent as UTF-8). */
+export type RecordBytes = string | Uint8Array;
+
+/**
  * What a handler may use besides the message. \`Settings\` is the type of
  * the consumer's \`settings:\` as the handler expects them (\`unknown\` until
  * it says so).
@@ -79,6 +109,29 @@ export interface Context<Settings = unknown> {
    * no-op for per-message handlers, whose message finishes when they return.
    */
   ack(message: Message): void;
+  /**
+   * Writes \`record\` to one of the consumer's \`outputs\` (any other topic
+   * rejects, naming the field) with the worker's idempotent producer, and
+   * resolves once the broker acknowledged it (acks: all). The message a call
+   * handles is finished, and committed, only once the call returned and
+   * every record it produced was acknowledged; a record that fails fails
+   * the call (retried, then dead-lettered or paused, as a handler that
+   * throws). At-least-once: a call that is tried again produces again.
+   * Awaiting each produce keeps the outputs in the order of the messages.
+   *
+   * @example
+   * \`\`\`ts
+   * export default async function handle(message: Message, ctx: Context): Promise<void> {
+   *   await ctx.produce({
+   *     topic: "orders.enriched",
+   *     key: message.key,
+   *     value: JSON.stringify({ ...message.json<object>(), seen: true }),
+   *     headers: message.headers,
+   *   });
+   * }
+   * \`\`\`
+   */
+  produce(record: ProduceRecord): Promise<void>;
   /**
    * Aborted when the worker is asked to stop. A handler that rejects
    * because of it leaves its message unfinished: it is not retried, not

@@ -82,6 +82,7 @@ function context(settings: Settings): { ctx: Context<Settings>; logged: LogField
     log,
     commit: () => Promise.resolve(),
     ack: () => {},
+    produce: () => Promise.resolve(),
     signal: new AbortController().signal,
   };
   return { ctx, logged };

@@ -1,7 +1,7 @@
 /**
  * `check`'s look at the cluster: which topics a config names that do not
- * exist (the consumed topic, the dead-letter topic; output topics when they
- * come), as warnings at the line that names them. A config is valid
+ * exist (the consumed topic, the dead-letter topic, the output topics), as
+ * warnings at the line that names them. A config is valid
  * without them (a consumer waits for its topic), so they never fail `check`.
  *
  * @module
@@ -19,6 +19,9 @@ const CONSEQUENCE: Record<TopicPlace["field"], (topic: string) => string> = {
   deadLetterTopic: (topic) =>
     `dead-letter topic "${topic}" does not exist: a message whose attempts are spent cannot ` +
     "be dead-lettered, and its partition pauses",
+  outputs: (topic) =>
+    `output topic "${topic}" does not exist: ctx.produce() to it fails, and so does the call ` +
+    "that made it",
 };
 
 /**
@@ -41,8 +44,10 @@ export function missingTopicWarnings(
   for (const consumer of config.consumers) {
     const lines = config.lines?.[consumer.name];
     for (const place of lines?.topics ?? []) {
-      const topic = consumer[place.field];
-      if (topic === null || existing.has(topic)) continue;
+      const topic = place.item === undefined
+        ? consumer[place.field as "topic" | "deadLetterTopic"]
+        : consumer.outputs[place.item];
+      if (topic === null || topic === undefined || existing.has(topic)) continue;
       const entry = found.get(place.path) ?? { place, topic, consumers: [] };
       entry.consumers.push(`consumers[${lines!.place.index}] "${consumer.name}"`);
       found.set(place.path, entry);

@@ -2,7 +2,10 @@
  * Rules between a consumer's engine and the group features it asks for: the
  * consumer group protocol (KIP-848) and static membership (KIP-345) need the
  * platformatic engine; kafkajs speaks only the classic protocol and cannot
- * join with a group.instance.id. Pure.
+ * join with a group.instance.id. `delivery: exactly-once` needs it too: its
+ * transactions carry the group's generation with the input offsets (KIP-447),
+ * which kafkajs's cannot; and it needs balanced mode with `ordering:
+ * partition`. Pure.
  *
  * @module
  */
@@ -72,6 +75,7 @@ export function checkEngineFeatures(
       message: `${protocol}${listed(inherited)}${classicOnly} ${kafkaLevel(inherited)}`,
     });
   }
+  issues.push(...checkDelivery(kafka, consumers));
   if (kafka.instanceId !== "" && onKafkajs.length > 0) {
     issues.push({
       index: null,
@@ -80,6 +84,38 @@ export function checkEngineFeatures(
         listed(onKafkajs)
       }, which cannot join with a group.instance.id ${kafkaLevel(onKafkajs)}`,
     });
+  }
+  return issues;
+}
+
+/**
+ * `delivery: exactly-once`: refused on kafkajs, whose transactions commit
+ * input offsets without the group's generation (a fenced member could still
+ * commit); in simple mode, which joins no group (its offsets would carry no
+ * generation); and with `ordering: key` or `none`, whose commits keep the
+ * finished offsets beyond the commit point in their metadata, which the
+ * offsets of a transaction do not carry.
+ */
+function checkDelivery(kafka: KafkaConfig, consumers: readonly IndexedConsumer[]): EngineIssue[] {
+  const issues: EngineIssue[] = [];
+  for (const entry of consumers) {
+    const { consumer } = entry;
+    if (consumer.delivery !== "exactly-once") continue;
+    const needs = "delivery: exactly-once needs";
+    let message: string | null = null;
+    if (engineOf(consumer, kafka) === "kafkajs") {
+      message = `${needs} engine: platformatic; ${listed([entry])}, whose ` +
+        "transactions cannot carry the group's generation (KIP-447) " +
+        `(set kafka.engine: platformatic, or engine: platformatic on it)`;
+    } else if (consumer.mode === "simple") {
+      message = `${needs} mode: balanced; ${label(entry)} has mode: simple, which joins no ` +
+        "group: a transaction's offsets need the group's generation";
+    } else if (consumer.ordering !== "partition") {
+      message = `${needs} ordering: partition; ${label(entry)} has ordering: ` +
+        `${consumer.ordering}, whose commits carry the finished offsets beyond the commit ` +
+        "point in their metadata, which a transaction's offsets cannot";
+    }
+    if (message !== null) issues.push({ index: entry.index, path: ["delivery"], message });
   }
   return issues;
 }

@@ -200,10 +200,18 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
         topic: line(origin(["topic"])),
         handler: line(origin(["handler"])),
         place: place!,
-        topics: TOPIC_FIELDS.flatMap((field) => {
-          const path = origin([field]);
-          return exists(path) ? [{ field, path: formatPath(path), ...locator.position(path) }] : [];
-        }),
+        topics: [
+          ...TOPIC_FIELDS.flatMap((field) => {
+            const path = origin([field]);
+            return exists(path)
+              ? [{ field, path: formatPath(path), ...locator.position(path) }]
+              : [];
+          }),
+          ...result.data.outputs.map((_, item): TopicPlace => {
+            const path = [...origin(["outputs"]), item];
+            return { field: "outputs", item, path: formatPath(path), ...locator.position(path) };
+          }),
+        ],
       };
       return;
     }
@@ -282,8 +290,8 @@ export function analyzeConfig(text: string, options: ParseConfigOptions): Config
 }
 
 const GRANTABLE_KINDS: readonly GrantableKind[] = ["net", "read", "write", "env"];
-/** The consumer fields that name a topic (output topics join them when they come). */
-const TOPIC_FIELDS: readonly TopicPlace["field"][] = ["topic", "deadLetterTopic"];
+/** The consumer fields that name one topic (`outputs` names a list of them). */
+const TOPIC_FIELDS = ["topic", "deadLetterTopic"] as const;
 
 /** Where consumer `index` is written, and each permission list that applies to it (its own, or `defaults:`). */
 function consumerPlace(
@@ -301,7 +309,15 @@ function consumerPlace(
     const path = origin(["permissions", kind]);
     if (exists(path)) permissions[kind] = { path: formatPath(path), line: line(path) };
   }
-  return { index, name, file, line: line(["consumers", index]), permissions };
+  const outputs = origin(["outputs"]);
+  return {
+    index,
+    name,
+    file,
+    line: line(["consumers", index]),
+    permissions,
+    ...(exists(outputs) ? { outputs: { path: formatPath(outputs), line: line(outputs) } } : {}),
+  };
 }
 
 function resolvePaths(consumer: ConsumerConfig, baseDir: string): ConsumerConfig {

@@ -48,6 +48,8 @@ export interface ConsumerPlace {
   line: number;
   /** Where each permission list that applies to it is set (its own, or `defaults:`); absent where neither sets it. */
   permissions: Partial<Record<GrantableKind, FieldPlace>>;
+  /** Where its `outputs` are set (its own, or `defaults:`); absent where neither sets them. */
+  outputs?: FieldPlace;
 }
 
 // Deno: `Requires env access to "HOME", run again with the --allow-env flag` (NotCapable; at

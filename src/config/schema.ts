@@ -292,23 +292,37 @@ const HandlerSchema = z.string().min(1).describe(
   "Handler module, relative to this file; it exports a default function or handleBatch.",
 );
 
-const PartitionsSchema = z
-  .array(z.number().int().min(0).max(2147483647))
-  .min(1)
-  .superRefine((partitions, ctx) => {
-    const seen = new Set<number>();
-    partitions.forEach((partition, index) => {
-      if (seen.has(partition)) {
+/** A list refinement: each item at most once, a repeat reported at its index. */
+function eachOnce<T>(noun: string, show: (item: T) => string) {
+  return (items: T[], ctx: z.RefinementCtx<T[]>) => {
+    const seen = new Set<T>();
+    items.forEach((item, index) => {
+      if (seen.has(item)) {
         ctx.addIssue({
           code: "custom",
           path: [index],
-          input: partition,
-          message: `expected each partition once, found ${partition} twice`,
+          input: item,
+          message: `expected each ${noun} once, found ${show(item)} twice`,
         });
       }
-      seen.add(partition);
+      seen.add(item);
     });
-  });
+  };
+}
+
+const PartitionsSchema = z
+  .array(z.number().int().min(0).max(2147483647))
+  .min(1)
+  .superRefine(eachOnce("partition", String));
+
+const OutputsSchema = z
+  .array(TopicSchema)
+  .superRefine(eachOnce("output topic", JSON.stringify))
+  .default([])
+  .describe(
+    "Topics the handler may produce to with ctx.produce(); producing to any other is an error. " +
+      "They must exist (the daemon creates no topics).",
+  );
 
 const CommitSchema = z
   .strictObject({
@@ -408,6 +422,13 @@ const consumerFields = {
   fetch: FetchSchema,
   deadLetterTopic: TopicSchema.nullable().default(null).describe(
     "Where a message goes after its retries are spent; null: the partition pauses instead.",
+  ),
+  outputs: OutputsSchema,
+  delivery: z.enum(["at-least-once", "exactly-once"]).default("at-least-once").describe(
+    "What ctx.produce() promises with the input offsets: at-least-once (an input is committed " +
+      "only once every output its handler produced was acknowledged; a retry may produce again) " +
+      "or exactly-once (outputs and input offsets commit in one Kafka transaction; engine " +
+      "platformatic, mode balanced and ordering partition only; read outputs read_committed).",
   ),
   ordering: z.enum(["partition", "key", "none"]).default("partition").describe(
     "What must be handled one after the other, in offset order: partition (one call per " +

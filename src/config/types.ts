@@ -50,9 +50,11 @@ export type ReloadConfig = z.output<typeof ReloadSchema>;
 
 /** Where a field that names a topic is written: the consumer's own, or `defaults:`. */
 export interface TopicPlace {
-  /** The consumer field: `topic` or `deadLetterTopic`. */
-  field: "topic" | "deadLetterTopic";
-  /** Its path in the file, e.g. `defaults.deadLetterTopic`. */
+  /** The consumer field: `topic`, `deadLetterTopic` or `outputs`. */
+  field: "topic" | "deadLetterTopic" | "outputs";
+  /** `outputs`: the index of the topic in the list. */
+  item?: number;
+  /** Its path in the file, e.g. `defaults.deadLetterTopic` or `consumers[1].outputs[0]`. */
   path: string;
   line: number;
   column: number;

@@ -151,6 +151,16 @@ export interface Membership {
   generation: number;
 }
 
+/** Who a balanced session commits as, and where its group's offsets are kept. */
+export interface GroupMember {
+  group: string;
+  /** The group generation (classic protocol) or the member epoch (consumer protocol). */
+  generation: number;
+  memberId: string;
+  /** The node id of the group coordinator. */
+  coordinator: number;
+}
+
 /** Options shared by both modes. */
 export interface SessionOptions {
   kafka: KafkaConfig;
@@ -186,6 +196,13 @@ export interface SessionOptions {
   /** A new assignment; every partition stays paused until `begin()`. Called synchronously by the session. */
   onAssigned(assignment: Assignment): void;
   onCommitted(offsets: PartitionOffset[]): void;
+  /**
+   * Balanced mode, platformatic engine: commits offsets in place of the
+   * session's own OffsetCommit, as `member` (`delivery: exactly-once` sends
+   * them in a transaction with the outputs of the messages they finish).
+   * Every commit of the session goes through it, one at a time.
+   */
+  commitOffsets?(offsets: PartitionOffset[], member: GroupMember): Promise<void>;
   /** The group started rebalancing: `onAssigned` follows (balanced mode). */
   onRebalancing?(): void;
   /**

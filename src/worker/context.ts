@@ -5,6 +5,7 @@
  */
 import type { Logger } from "../log.ts";
 import type { Message } from "../message.ts";
+import type { ProduceRecord } from "../produce_record.ts";
 
 /**
  * What a handler may use besides the message. `Settings` is the type of
@@ -43,6 +44,29 @@ export interface Context<Settings = unknown> {
    * no-op for per-message handlers, whose message finishes when they return.
    */
   ack(message: Message): void;
+  /**
+   * Writes `record` to one of the consumer's `outputs` (any other topic
+   * rejects, naming the field) with the worker's idempotent producer, and
+   * resolves once the broker acknowledged it (acks: all). The message a call
+   * handles is finished, and committed, only once the call returned and
+   * every record it produced was acknowledged; a record that fails fails
+   * the call (retried, then dead-lettered or paused, as a handler that
+   * throws). At-least-once: a call that is tried again produces again.
+   * Awaiting each produce keeps the outputs in the order of the messages.
+   *
+   * @example
+   * ```ts
+   * export default async function handle(message: Message, ctx: Context): Promise<void> {
+   *   await ctx.produce({
+   *     topic: "orders.enriched",
+   *     key: message.key,
+   *     value: JSON.stringify({ ...message.json<object>(), seen: true }),
+   *     headers: message.headers,
+   *   });
+   * }
+   * ```
+   */
+  produce(record: ProduceRecord): Promise<void>;
   /**
    * Aborted when the worker is asked to stop. A handler that rejects
    * because of it leaves its message unfinished: it is not retried, not

@@ -11,6 +11,7 @@ import {
   type Assignment,
   type ConsumerSession,
   type FetchedBatch,
+  type GroupMember,
   type PartitionOffset,
   StaleAssignmentError,
 } from "../kafka/session.ts";
@@ -35,11 +36,24 @@ import { ProblemPace, quietClientWarnings } from "./connect_log.ts";
 import { describeKafkaError } from "../kafka/operator_error.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
 import type { Message } from "../message.ts";
+import type { ProduceRecord } from "../produce_record.ts";
 import { explainHandlerError } from "./handler_error.ts";
 import { permissionDenial } from "../config/permission_denial.ts";
 import type { Context } from "./context.ts";
 import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
 import { KeyedWork } from "./keyed_work.ts";
+import {
+  OutputNotAllowedError,
+  Outputs,
+  outputsField,
+  producingHandler,
+  transactionalHandler,
+} from "./outputs.ts";
+import { createDeadLetterSink, deadLetterRecord } from "../kafka/kafkajs/dead_letter.ts";
+import type { RecordProducer } from "../kafka/kafkajs/record_producer.ts";
+import type { TransactionalCommitter } from "../kafka/platformatic/transactions.ts";
+import { TransactionBuffer } from "./transaction_buffer.ts";
+import { hostname } from "node:os";
 
 type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
 
@@ -250,6 +264,48 @@ export async function startWorkerLoop(
     return next;
   };
 
+  /** The worker's one producer (outputs and dead letters): loaded and connected on first use. */
+  let producer: Promise<RecordProducer> | null = null;
+  const producerOf = () =>
+    producer ??= import("../kafka/kafkajs/record_producer.ts").then(({ createRecordProducer }) =>
+      createRecordProducer(start.kafka, {
+        clientIdSuffix: `${consumer.name}-${start.replica}`,
+        logger: log,
+      })
+    );
+  const send = async (record: ProduceRecord & { timestamp?: string }) =>
+    await (await producerOf()).send(record);
+  const outputs = new Outputs({
+    topics: consumer.outputs,
+    field: outputsField(consumer.name, start.source),
+    send,
+  });
+  /**
+   * `delivery: exactly-once`: what succeeded calls produced (and the
+   * dead-letter copies) wait here for the commit whose transaction carries
+   * them with their input offsets; the committer sends that transaction.
+   */
+  const buffered = consumer.delivery === "exactly-once" ? new TransactionBuffer() : null;
+  let committer: TransactionalCommitter | null = null;
+  let transactionFailed = false;
+  const commitInTransaction = async (offsets: PartitionOffset[], member: GroupMember) => {
+    try {
+      await committer!.commit(offsets, member);
+    } catch (error) {
+      // Its outputs are gone with it: only a new run, from the committed offsets, is correct.
+      if (!transactionFailed) {
+        transactionFailed = true;
+        fatal(
+          new Error(
+            "a transaction of delivery: exactly-once failed; the worker restarts from the " +
+              `last committed offsets: ${error instanceof Error ? error.message : String(error)}`,
+            { cause: error },
+          ),
+        );
+      }
+      throw error;
+    }
+  };
   const ctx: Context = {
     consumer: consumer.name,
     group: consumer.group,
@@ -258,6 +314,8 @@ export async function startWorkerLoop(
     log: log.child({ source: "handler" }),
     commit: commitFinished,
     ack: () => {},
+    // setup() and teardown() produce outside any call; a call's own produce is tied to it.
+    produce: (record) => outputs.produce(record),
     signal: abort.signal,
   };
 
@@ -277,6 +335,11 @@ export async function startWorkerLoop(
   try {
     module = await importHandlerModule(consumer.handler);
     handler = handlerOf(module, consumer.handler, consumer.ordering);
+    if (consumer.outputs.length > 0) {
+      handler = buffered === null
+        ? producingHandler(handler, outputs)
+        : transactionalHandler(handler, outputs, buffered);
+    }
     stage = "setup() failed in handler";
     await module.setup?.(ctx);
   } catch (error) {
@@ -292,14 +355,20 @@ export async function startWorkerLoop(
   }
   post({ v: 1, type: "loaded" });
 
-  // Loaded only when used: a worker without a dead-letter topic never loads its producer.
+  // The producer is loaded only when used: a worker with neither outputs nor a dead-letter
+  // topic never loads it.
   const deadLetters = consumer.deadLetterTopic === null
     ? null
-    : (await import("../kafka/kafkajs/dead_letter.ts")).createDeadLetterSink(start.kafka, {
-      clientIdSuffix: `${consumer.name}-${start.replica}`,
-      consumer: consumer.name,
-      logger: log,
-    });
+    : buffered === null
+    ? createDeadLetterSink({ send }, consumer.name)
+    : {
+      // Exactly-once: the copy goes in the transaction that commits its message.
+      send: (topic: string, message: Message, error: unknown) => {
+        const record = deadLetterRecord(topic, message, error, consumer.name);
+        buffered.add(message.partition, message.offset, [record]);
+        return Promise.resolve();
+      },
+    };
 
   /**
    * The handler gave up on `messages`: with a dead-letter topic, copy them
@@ -308,9 +377,10 @@ export async function startWorkerLoop(
    */
   const deadLetter = async (messages: Message[], error: unknown): Promise<boolean> => {
     if (deadLetters === null || consumer.deadLetterTopic === null) return false;
-    // A permission the handler lacks is the config's fault, not the message's: every message
-    // would follow it into the dead-letter topic. The partition pauses until the grant is added.
-    if (permissionDenial(error) !== null) return false;
+    // A permission the handler lacks, or an output topic its consumer does not list, is the
+    // config's fault, not the message's: every message would follow it into the dead-letter
+    // topic. The partition pauses until the grant is added.
+    if (permissionDenial(error) !== null || error instanceof OutputNotAllowedError) return false;
     try {
       for (const m of messages) await deadLetters.send(consumer.deadLetterTopic, m, error);
     } catch (dlqError) {
@@ -561,6 +631,8 @@ export async function startWorkerLoop(
     const ended = current.partitions.filter((p) => !kept.has(p));
     keyed?.forget(ended);
     tracker.revoke(ended);
+    // Not committed with their messages: those are read again from the committed offsets.
+    buffered?.discard(ended);
     for (const p of ended) begunIn.delete(p);
     for (const [p, timer] of failed) {
       if (kept.has(p)) continue;
@@ -608,6 +680,27 @@ export async function startWorkerLoop(
   const connect = async () => {
     for (let attempt = 1; !abort.signal.aborted; attempt++) {
       try {
+        if (buffered !== null && committer === null) {
+          // Before the session reads a committed offset: taking the slot's transactional id
+          // over ends what a predecessor left open.
+          const { TransactionalCommitter, transactionalId } = await import(
+            "../kafka/platformatic/transactions.ts"
+          );
+          committer = await TransactionalCommitter.create({
+            kafka: start.kafka,
+            clientIdSuffix: `${consumer.name}-${start.replica}`,
+            transactionalId: transactionalId({
+              group: consumer.group,
+              consumer: consumer.name,
+              replica: start.replica,
+              daemon: start.kafka.instanceId || daemonHost(),
+            }),
+            group: consumer.group,
+            topic: consumer.topic,
+            take: (offsets) => buffered.take(offsets),
+            logger: sessionLog,
+          });
+        }
         const opened = await startSession(engineOf(consumer, start.kafka), consumer.mode, {
           kafka: start.kafka,
           clientIdSuffix: `${consumer.name}-${start.replica}`,
@@ -628,6 +721,7 @@ export async function startWorkerLoop(
           logger: sessionLog,
           onBatch,
           onAssigned,
+          ...(committer === null ? {} : { commitOffsets: commitInTransaction }),
           onRebalancing: () => {
             keyed?.dispatcher.wake();
             post({ v: 1, type: "rebalancing" });
@@ -777,8 +871,9 @@ export async function startWorkerLoop(
           active.stop({ leave }).then(() => true),
           sleep(Math.min(remaining(), LEAVE_WAIT_MS)).then(() => false),
         ]);
-        await deadLetters?.close();
         await module.teardown?.(ctx);
+        await (await producer)?.close();
+        await committer?.close();
         if (left || current.memberId === undefined) return { evict: null };
         log.warn("leaving the group takes too long (it is rebalancing); the member is removed", {
           memberId: current.memberId,
@@ -797,4 +892,13 @@ export async function startWorkerLoop(
       return outcome.done;
     },
   };
+}
+
+/** The host's name (the daemon's part of a transactional id when kafka.instanceId is unset). */
+function daemonHost(): string {
+  try {
+    return hostname();
+  } catch {
+    return "localhost";
+  }
 }

@@ -147,7 +147,7 @@ Deno.test("check says npm: specifiers are not how a handler gets its packages", 
   }
 });
 
-Deno.test("check warns, exit 0, about a topic or dead-letter topic that does not exist, at its line; and says when it could not look", async () => {
+Deno.test("check warns, exit 0, about a topic, dead-letter topic or output topic that does not exist, at its line; and says when it could not look", async () => {
   await withTopic({ partitions: 1, prefix: "checked" }, async ({ topic }) => {
     const dir = await Deno.makeTempDir({ prefix: "consumerd-check-" });
     try {
@@ -166,6 +166,7 @@ Deno.test("check warns, exit 0, about a topic or dead-letter topic that does not
             "    group: g",
             "    topic: orders-missing",
             "    handler: ./handler.ts",
+            `    outputs: [${topic}, orders.out-missing]`,
           ].join("\n"),
         );
       await write(BROKERS);
@@ -178,6 +179,9 @@ Deno.test("check warns, exit 0, about a topic or dead-letter topic that does not
         `dead-lettered, and its partition pauses (for consumers[0] "here", consumers[1] "gone")`,
         `${config}:8:12 consumers[1].topic: warning: topic "orders-missing" does not exist: ` +
         "the consumer waits for it (consumerd creates no topics)",
+        `${config}:10:${17 + topic.length} consumers[1].outputs[1]: warning: output topic ` +
+        `"orders.out-missing" does not exist: ctx.produce() to it fails, and so does the call ` +
+        "that made it",
       ]);
 
       await write(["127.0.0.1:9"]);

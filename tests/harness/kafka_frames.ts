@@ -17,7 +17,7 @@ export interface RequestHeader {
 }
 
 /** Kafka API keys the tests delay or count. */
-export const API = { fetch: 1, listOffsets: 2, offsetCommit: 8 } as const;
+export const API = { produce: 0, fetch: 1, listOffsets: 2, offsetCommit: 8, endTxn: 26 } as const;
 
 /**
  * Splits a byte stream into whole frames (size prefix included), keeping

@@ -6,9 +6,9 @@
  * @module
  */
 import { stringify } from "yaml";
-import type { ConsumerConfig, Engine } from "../../src/config/types.ts";
+import type { ConsumerConfig, ConsumerLines, Engine } from "../../src/config/types.ts";
 import { parseConfig } from "../../src/config/mod.ts";
-import type { WorkerMessage } from "../../src/protocol.ts";
+import type { ConfigSource, WorkerMessage } from "../../src/protocol.ts";
 import { startWorkerLoop, type WorkerLoop } from "../../src/worker/loop.ts";
 import { BROKERS, waitFor } from "./kafka.ts";
 
@@ -33,8 +33,10 @@ export interface LocalWorker {
  */
 export async function startLocalWorker(
   fields: Record<string, unknown>,
-  { engine = "kafkajs", heartbeatIntervalMs = 1000, brokers = BROKERS, onPost }: {
+  { engine = "kafkajs", heartbeatIntervalMs = 1000, brokers = BROKERS, onPost, source = false }: {
     engine?: Engine;
+    /** Tell the worker where the consumer is written (as the supervisor does), as `consumers.yaml`. */
+    source?: boolean;
     heartbeatIntervalMs?: number;
     brokers?: string[];
     /** Called with every message as the worker posts it. */
@@ -56,6 +58,7 @@ export async function startLocalWorker(
     recovery: false,
     heartbeatIntervalMs,
     logFormat: "json",
+    ...(source ? { source: sourceOf(config.lines?.["c"]) } : {}),
   }, (message) => {
     posted.push({ ...message, at: performance.now() });
     onPost?.(message);
@@ -82,4 +85,13 @@ export async function firstStart(
     timeoutMs,
     what: "the first started assignment",
   });
+}
+
+function sourceOf(lines: ConsumerLines | undefined): ConfigSource {
+  return {
+    file: "consumers.yaml",
+    topicLine: lines?.topic ?? null,
+    handlerLine: lines?.handler ?? null,
+    ...(lines ? { place: { ...lines.place, file: "consumers.yaml" } } : {}),
+  };
 }

@@ -4,19 +4,20 @@
  */
 import assert from "node:assert/strict";
 import { createDeadLetterSink } from "../../src/kafka/kafkajs/dead_letter.ts";
+import { createRecordProducer } from "../../src/kafka/kafkajs/record_producer.ts";
 import { createLogger } from "../../src/log.ts";
 import { createMessage } from "../../src/message.ts";
 import { BROKERS, TEST_KAFKA, withTopic } from "../harness/kafka.ts";
 import { freePort, startProxy } from "../harness/proxy.ts";
 
-Deno.test("createDeadLetterSink() connects again after a failed connect", async () => {
+Deno.test("createDeadLetterSink() on the worker's producer connects again after a failed connect", async () => {
   await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
     const port = freePort();
-    const sink = createDeadLetterSink({ ...TEST_KAFKA, brokers: [`127.0.0.1:${port}`] }, {
+    const producer = createRecordProducer({ ...TEST_KAFKA, brokers: [`127.0.0.1:${port}`] }, {
       clientIdSuffix: "reconnect-test",
-      consumer: "c",
       logger: createLogger({ level: "error" }),
     });
+    const sink = createDeadLetterSink(producer, "c");
     const message = createMessage({
       topic: "source",
       partition: 0,
@@ -32,7 +33,7 @@ Deno.test("createDeadLetterSink() connects again after a failed connect", async 
       await sink.send(topic, message, new Error("boom"));
       assert.equal((await admin.watermarks(topic))[0]?.high, "1");
     } finally {
-      await sink.close();
+      await producer.close();
       proxy.close();
     }
   });

@@ -320,9 +320,14 @@ export class PlatformaticClient {
       .catch(() => {});
   }
 
+  /** The node id of the group coordinator. */
+  async coordinator(): Promise<number> {
+    return await this.consumer.findGroupCoordinator();
+  }
+
   /** A connection to the group coordinator. */
   async #coordinator(): Promise<unknown> {
-    const node = await this.consumer.findGroupCoordinator();
+    const node = await this.coordinator();
     const broker = (await this.metadata(false)).brokers.get(node);
     if (!broker) throw new Error(`The group coordinator ${node} is not in the metadata`);
     return await this.#call<unknown>(this.#library.kGetConnection, broker);

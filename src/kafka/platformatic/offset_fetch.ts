@@ -65,7 +65,10 @@ export async function fetchCommitted(
           memberEpoch: -1,
           topics: [{ name: client.topic, partitionIndexes: partitions }],
         }],
-        false,
+        // requireStable: while a transaction that commits offsets of the group is open, the
+        // coordinator answers UNSTABLE_OFFSET_COMMIT (the reader asks again) rather than an
+        // offset that transaction is about to move (KIP-447).
+        true,
       ];
     },
   );

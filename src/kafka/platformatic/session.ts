@@ -806,7 +806,15 @@ class PlatformaticSession implements ConsumerSession {
         ? offsets
         : offsets.filter((o) => !this.#sealed.has(cursors.get(o.partition)!));
       if (sent.length === 0) return;
-      if (member === null) await this.#client.commit(generation, memberId, sent);
+      const committer = this.#options.commitOffsets;
+      if (committer !== undefined) {
+        await committer(sent, {
+          group: this.#options.group,
+          generation: member === null ? generation : member.epoch,
+          memberId: member === null ? memberId : member.memberId,
+          coordinator: await this.#client.coordinator(),
+        });
+      } else if (member === null) await this.#client.commit(generation, memberId, sent);
       else await member.commit(sent);
       markCommitted(cursors, sent);
       this.#options.onCommitted(sent);

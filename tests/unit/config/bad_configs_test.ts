@@ -694,6 +694,83 @@ const CASES: BadConfig[] = [
     }],
   },
   {
+    name: "delivery: exactly-once on the kafkajs engine",
+    text: withConsumer("    outputs: [orders.enriched]", "    delivery: exactly-once"),
+    expect: [{
+      path: "consumers[0].delivery",
+      line: 9,
+      message: 'delivery: exactly-once needs engine: platformatic; consumers[0] ("audit") ' +
+        "reads with kafkajs, whose transactions cannot carry the group's generation (KIP-447) " +
+        "(set kafka.engine: platformatic, or engine: platformatic on it)",
+    }],
+  },
+  {
+    name: "delivery: exactly-once from defaults names the consumers it reaches on kafkajs",
+    text: yaml(
+      "defaults:",
+      "  delivery: exactly-once",
+      "consumers:",
+      "  - { name: a, group: g, topic: t, handler: ./handlers/default_export.ts }",
+    ),
+    expect: [{
+      path: "defaults.delivery",
+      line: 2,
+      message: 'delivery: exactly-once needs engine: platformatic; consumers[0] ("a") reads ' +
+        "with kafkajs",
+    }],
+  },
+  {
+    name: "delivery: exactly-once with ordering: key",
+    text: withConsumer(
+      "    engine: platformatic",
+      "    ordering: key",
+      "    delivery: exactly-once",
+    ),
+    expect: [{
+      path: "consumers[0].delivery",
+      line: 10,
+      message: 'delivery: exactly-once needs ordering: partition; consumers[0] ("audit") has ' +
+        "ordering: key, whose commits carry the finished offsets beyond the commit point in " +
+        "their metadata, which a transaction's offsets cannot",
+    }],
+  },
+  {
+    name: "delivery: exactly-once in simple mode",
+    text: withConsumer(
+      "    engine: platformatic",
+      "    mode: simple",
+      "    delivery: exactly-once",
+    ),
+    expect: [{
+      path: "consumers[0].delivery",
+      line: 10,
+      message: 'delivery: exactly-once needs mode: balanced; consumers[0] ("audit") has mode: ' +
+        "simple, which joins no group: a transaction's offsets need the group's generation",
+    }],
+  },
+  {
+    name: "an unknown delivery",
+    text: withConsumer("    delivery: exactly-twice"),
+    expect: [{ path: "consumers[0].delivery", line: 8, message: 'found "exactly-twice"' }],
+  },
+  {
+    name: "an output that is not a topic name, and one listed twice",
+    text: withConsumer("    outputs: [enriched, 'no/slash', enriched]"),
+    expect: [
+      { path: "consumers[0].outputs[1]", line: 8, message: "expected a Kafka topic name" },
+      {
+        path: "consumers[0].outputs[2]",
+        line: 8,
+        message: 'expected each output topic once, found "enriched" twice',
+      },
+    ],
+  },
+  {
+    name: "outputs not a list",
+    text: withConsumer("    outputs: enriched"),
+    expect: [{ path: "consumers[0].outputs", line: 8, message: "expected" }],
+  },
+  {
     name: "an unknown group protocol",
     text: withConsumer("    groupProtocol: eager"),
     expect: [{ path: "consumers[0].groupProtocol", line: 8, message: 'found "eager"' }],

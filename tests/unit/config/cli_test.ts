@@ -35,37 +35,50 @@ Deno.test("checkCommand() prints ok and one line per consumer, exit 0", async ()
   ]);
 });
 
-Deno.test("checkCommand() says how each balanced consumer joins, and which session timeout bounds a restart", async () => {
+/** The fields named by `names` of each consumer line `check` prints for a config of `lines`. */
+async function summaryFields(names: string[], ...lines: string[]): Promise<string[]> {
   const workspace = await makeWorkspace();
   try {
     const file = join(workspace.dir, "consumers.yaml");
-    await writeFile(
-      file,
-      yaml(
-        "kafka: { engine: platformatic, instanceId: pod-0, sessionTimeoutMs: 10000 }",
-        "consumers:",
-        "  - { name: a, group: g, topic: t, handler: ./handlers/default_export.ts, replicas: 2 }",
-        "  - name: b",
-        "    group: g",
-        "    topic: t",
-        "    handler: ./handlers/default_export.ts",
-        "    groupProtocol: consumer",
-        "  - { name: c, group: g2, topic: t, handler: ./handlers/default_export.ts, mode: simple }",
-      ),
-    );
+    await writeFile(file, yaml(...lines));
     const { out, output } = capture();
     assert.equal(await checkCommand({ config: file }, output), 0);
-    const shown = out.slice(1).map((line) =>
-      line.split(" ").filter((f) => /^(membership|sessionTimeout)=/.test(f)).join(" ")
-    );
-    assert.deepEqual(shown, [
-      "membership=classic,static:pod-0.a.0-1 sessionTimeout=10000ms",
-      "membership=consumer,static:pod-0.b.0 sessionTimeout=broker:group.consumer.session.timeout.ms",
-      "",
-    ]);
+    const wanted = new RegExp(`^(${names.join("|")})=`);
+    return out.slice(1).map((line) => line.split(" ").filter((f) => wanted.test(f)).join(" "));
   } finally {
     await workspace.remove();
   }
+}
+
+Deno.test("checkCommand() says how each balanced consumer joins, and which session timeout bounds a restart", async () => {
+  const shown = await summaryFields(
+    ["membership", "sessionTimeout"],
+    "kafka: { engine: platformatic, instanceId: pod-0, sessionTimeoutMs: 10000 }",
+    "consumers:",
+    "  - { name: a, group: g, topic: t, handler: ./handlers/default_export.ts, replicas: 2 }",
+    "  - name: b",
+    "    group: g",
+    "    topic: t",
+    "    handler: ./handlers/default_export.ts",
+    "    groupProtocol: consumer",
+    "  - { name: c, group: g2, topic: t, handler: ./handlers/default_export.ts, mode: simple }",
+  );
+  assert.deepEqual(shown, [
+    "membership=classic,static:pod-0.a.0-1 sessionTimeout=10000ms",
+    "membership=consumer,static:pod-0.b.0 sessionTimeout=broker:group.consumer.session.timeout.ms",
+    "",
+  ]);
+});
+
+Deno.test("checkCommand() shows a consumer's outputs and delivery when it has outputs", async () => {
+  const shown = await summaryFields(
+    ["outputs", "delivery"],
+    "defaults: { group: g, topic: t, handler: ./handlers/default_export.ts }",
+    "consumers:",
+    "  - { name: a, outputs: [t.enriched, audit] }",
+    "  - { name: b }",
+  );
+  assert.deepEqual(shown, ["outputs=t.enriched,audit delivery=at-least-once", ""]);
 });
 
 Deno.test("checkCommand() prints every error as file:line:col path: message, exit 1", async () => {

@@ -62,6 +62,8 @@ Deno.test("parseConfig() applies every default", () => {
         retry: { attempts: 3, backoffMs: 200, maxBackoffMs: 30000 },
         fetch: { maxBytesPerPartition: 1048576, maxBytes: 10485760, maxWaitMs: 500 },
         deadLetterTopic: null,
+        outputs: [],
+        delivery: "at-least-once",
         ordering: "partition",
         concurrency: 1,
         maxBuffered: 10000,
@@ -408,4 +410,26 @@ Deno.test("parseConfig() fills concurrency by ordering: 1 for partition, 16 for 
       ["d", "key", 4000, 10000],
     ],
   );
+});
+
+Deno.test("parseConfig() takes delivery: exactly-once on the platformatic engine, balanced, ordering: partition", () => {
+  const config = parse(yaml(
+    "kafka: { engine: platformatic }",
+    "consumers:",
+    "  - { name: a, group: g, topic: t, handler: ./h.ts, outputs: [o], delivery: exactly-once }",
+  ));
+  assert.equal(config.consumers[0]!.delivery, "exactly-once");
+});
+
+Deno.test("parseConfig() takes outputs and delivery, by default none and at-least-once", () => {
+  const config = parse(yaml(
+    "defaults: { group: g, topic: t, handler: ./h.ts }",
+    "consumers:",
+    "  - { name: a }",
+    "  - { name: b, outputs: [orders.enriched, audit], delivery: at-least-once }",
+  ));
+  assert.deepEqual(config.consumers.map((c) => [c.outputs, c.delivery]), [
+    [[], "at-least-once"],
+    [["orders.enriched", "audit"], "at-least-once"],
+  ]);
 });

@@ -50,6 +50,7 @@ function options(handler: Handler, { dlq = false, attempts = 2, generation = 1 }
     log: createLogger({ level: "error" }),
     commit: () => Promise.resolve(),
     ack: () => {},
+    produce: () => Promise.resolve(),
     signal: abort.signal,
   };
   const opts: BatchRunOptions = {

@@ -1,0 +1,147 @@
+/**
+ * A worker's one producer: idempotent, every record acknowledged by all
+ * in-sync replicas (acks: all), created and connected on first use. It
+ * carries the handler's outputs (`ctx.produce()`) and the dead-letter copies.
+ *
+ * Records sent while a request to their topic is in flight go together in
+ * the next one, in the order they were sent: a handler that awaits each
+ * produce writes in its own order, and many calls producing at once share
+ * requests instead of waiting one round trip each.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { Message as KafkajsMessage, Producer } from "kafkajs";
+import type { KafkaConfig } from "../../config/types.ts";
+import type { Logger } from "../../log.ts";
+import type { ProduceRecord, RecordBytes } from "../../produce_record.ts";
+import { createKafka } from "./client.ts";
+
+/** Sends records; each promise resolves once the broker acknowledged its record. */
+export interface RecordProducer {
+  /** Resolves once the broker acknowledged `record` (acks: all); rejects with the client's error. */
+  send(record: ProduceRecord & { timestamp?: string }): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** The most records one request to a topic carries. */
+const MAX_RECORDS_PER_REQUEST = 1000;
+/**
+ * About the most bytes (keys and values) one request carries: well under the
+ * broker's default `message.max.bytes` (1 MiB), however many records that is
+ * (a single larger record goes alone).
+ */
+const MAX_BYTES_PER_REQUEST = 512 * 1024;
+
+interface Queued {
+  message: KafkajsMessage;
+  /** Its key and value bytes. */
+  bytes: number;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+function toBuffer(bytes: RecordBytes): Buffer {
+  return typeof bytes === "string"
+    ? Buffer.from(bytes)
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+function kafkajsMessage(record: ProduceRecord & { timestamp?: string }): KafkajsMessage {
+  const headers: Record<string, Buffer | Buffer[]> = {};
+  for (const [name, value] of Object.entries(record.headers ?? {})) {
+    // A header may repeat: kafkajs takes its values as an array.
+    if (Array.isArray(value)) headers[name] = value.map(toBuffer);
+    else if (value !== undefined) headers[name] = toBuffer(value);
+  }
+  return {
+    key: record.key === undefined || record.key === null ? null : toBuffer(record.key),
+    value: record.value === null ? null : toBuffer(record.value),
+    headers,
+    ...(record.partition === undefined ? {} : { partition: record.partition }),
+    ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }),
+  };
+}
+
+/** How many of the first queued records go in the next request (at least one). */
+export function requestSize(queue: ReadonlyArray<{ bytes: number }>): number {
+  let bytes = 0;
+  let count = 0;
+  for (const queued of queue) {
+    if (count === MAX_RECORDS_PER_REQUEST) break;
+    if (count > 0 && bytes + queued.bytes > MAX_BYTES_PER_REQUEST) break;
+    bytes += queued.bytes;
+    count++;
+  }
+  return count;
+}
+
+/**
+ * Creates the producer of a worker (kafkajs, idempotent), connected on
+ * first use; a failed connect is forgotten, so the next record connects again.
+ *
+ * @example
+ * ```ts ignore
+ * const producer = createRecordProducer(kafka, { clientIdSuffix: "audit-0", logger });
+ * await producer.send({ topic: "orders.enriched", key: "k", value: "v" });
+ * ```
+ */
+export function createRecordProducer(
+  kafka: KafkaConfig,
+  { clientIdSuffix, logger }: { clientIdSuffix: string; logger: Logger },
+): RecordProducer {
+  let producer: Producer | null = null;
+  let connected: Promise<void> | null = null;
+  const queues = new Map<string, Queued[]>();
+  const flushing = new Set<string>();
+
+  const connect = (): Promise<void> => {
+    producer ??= createKafka(kafka, { clientIdSuffix: `${clientIdSuffix}-out`, logger })
+      .producer({ allowAutoTopicCreation: false, idempotent: true });
+    const client = producer;
+    return connected ??= client.connect().catch((error) => {
+      connected = null;
+      throw error;
+    });
+  };
+
+  /** Sends `topic`'s queued records, a request at a time, until none is left. */
+  const flush = async (topic: string) => {
+    flushing.add(topic);
+    try {
+      // Records sent in the same turn as the first one join its request.
+      await Promise.resolve();
+      let queue = queues.get(topic);
+      while (queue !== undefined && queue.length > 0) {
+        const batch = queue.splice(0, requestSize(queue));
+        try {
+          await connect();
+          await producer!.send({ topic, acks: -1, messages: batch.map((q) => q.message) });
+          for (const queued of batch) queued.resolve();
+        } catch (error) {
+          for (const queued of batch) queued.reject(error);
+        }
+        queue = queues.get(topic);
+      }
+      queues.delete(topic);
+    } finally {
+      flushing.delete(topic);
+    }
+  };
+
+  return {
+    send(record) {
+      return new Promise<void>((resolve, reject) => {
+        const message = kafkajsMessage(record);
+        const bytes = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+        let queue = queues.get(record.topic);
+        if (queue === undefined) queues.set(record.topic, queue = []);
+        queue.push({ message, bytes, resolve, reject });
+        if (!flushing.has(record.topic)) void flush(record.topic);
+      });
+    },
+    async close() {
+      if (producer !== null) await producer.disconnect();
+    },
+  };
+}

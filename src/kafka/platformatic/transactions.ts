@@ -1,0 +1,218 @@
+/**
+ * `delivery: exactly-once` on the platformatic engine: a worker's
+ * transactional producer, and the commit that puts a commit point's outputs
+ * and its input offsets in one Kafka transaction.
+ *
+ * Each commit of the session (after a batch, on the commit interval, before
+ * a rejoin, at shutdown) becomes one transaction: the records of the
+ * messages it commits (taken from the worker's buffer), then the offsets by
+ * TxnOffsetCommit under the member's generation and member id (KIP-447: a
+ * zombie whose generation is over is refused), then EndTxn. Nothing is
+ * retried: a transaction that failed is aborted and the committer is broken
+ * for good (every later commit rejects), so that the worker stops and its
+ * next run starts again from the last committed offsets.
+ *
+ * The transactional id is stable per worker slot: the next run of the slot
+ * (a restarted worker, a restarted daemon) takes it over, which aborts the
+ * transaction its predecessor left open and fences that predecessor's
+ * producer, before the session reads a committed offset.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { Consumer, Message, MessageToProduce, Producer } from "@platformatic/kafka";
+import type { KafkaConfig } from "../../config/types.ts";
+import { errorFields, type Logger } from "../../log.ts";
+import type { ProduceRecord, RecordBytes } from "../../produce_record.ts";
+import type { GroupMember, PartitionOffset } from "../session.ts";
+import { loadPlatformatic } from "./library.ts";
+import { connectionOptions } from "./client.ts";
+
+type Raw = Buffer;
+type RawProducer = Producer<Raw, Raw, Raw, Raw>;
+type RawTransaction = Awaited<ReturnType<RawProducer["beginTransaction"]>>;
+type RawMessage = MessageToProduce<Raw, Raw, Raw, Raw>;
+
+/** Options for {@linkcode TransactionalCommitter.create}. */
+export interface TransactionalCommitterOptions {
+  kafka: KafkaConfig;
+  clientIdSuffix: string;
+  /** Stable per worker slot: see {@linkcode transactionalId}. */
+  transactionalId: string;
+  /** The consumer group, and the topic its offsets are of. */
+  group: string;
+  topic: string;
+  /** Removes and returns the records of the messages below `offsets` (what this commit carries). */
+  take(offsets: readonly PartitionOffset[]): ProduceRecord[];
+  logger: Logger;
+}
+
+/**
+ * A worker slot's transactional id: `consumerd.<group>.<consumer>.<replica>.<daemon>`,
+ * where `daemon` is `kafka.instanceId`, or else the host's name. Two
+ * workers holding one id at once fence each other in turn (each start
+ * aborts the other's transaction): daemons sharing a host and a consumer
+ * must set distinct `kafka.instanceId`s.
+ *
+ * @example
+ * ```ts
+ * transactionalId({ group: "g", consumer: "audit", replica: 0, daemon: "pod-0" });
+ * // "consumerd.g.audit.0.pod-0"
+ * ```
+ */
+export function transactionalId(
+  { group, consumer, replica, daemon }: {
+    group: string;
+    consumer: string;
+    replica: number;
+    daemon: string;
+  },
+): string {
+  return `consumerd.${group}.${consumer}.${replica}.${daemon}`;
+}
+
+/** Kafka's partitioner for keyed records (murmur2, as Java and kafkajs); keyless ones are spread. */
+function partitioner(library: typeof import("@platformatic/kafka")) {
+  let next = 0;
+  // The library takes the result modulo the topic's partition count.
+  return (message: RawMessage, key: Buffer | undefined) =>
+    key === undefined ? next++ & 0x7fffffff : library.compatibilityPartitioner(message, key);
+}
+
+function toBuffer(bytes: RecordBytes): Buffer {
+  return typeof bytes === "string"
+    ? Buffer.from(bytes)
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A record as the library sends it; a repeated header is one entry per value, in order. */
+export function libraryMessage(record: ProduceRecord & { timestamp?: string }): RawMessage {
+  const headers = new Map<Buffer, Buffer>();
+  for (const [name, value] of Object.entries(record.headers ?? {})) {
+    // Distinct key objects: the library writes every entry.
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      headers.set(Buffer.from(name), toBuffer(v));
+    }
+  }
+  return {
+    topic: record.topic,
+    ...(record.key === undefined || record.key === null ? {} : { key: toBuffer(record.key) }),
+    ...(record.value === null ? {} : { value: toBuffer(record.value) }),
+    headers,
+    ...(record.partition === undefined ? {} : { partition: record.partition }),
+    ...(record.timestamp === undefined ? {} : { timestamp: BigInt(record.timestamp) }),
+  } as RawMessage;
+}
+
+/** Commits a worker's outputs and input offsets together, one transaction per commit. */
+export class TransactionalCommitter {
+  readonly #producer: RawProducer;
+  readonly #options: TransactionalCommitterOptions;
+  /** The transaction the next commit uses (begun ahead: its first begin fences the predecessor). */
+  #open: RawTransaction;
+  /** Why the committer stopped for good, once a transaction failed. */
+  #broken: unknown = null;
+
+  private constructor(
+    producer: RawProducer,
+    open: RawTransaction,
+    options: TransactionalCommitterOptions,
+  ) {
+    this.#producer = producer;
+    this.#open = open;
+    this.#options = options;
+  }
+
+  /**
+   * Creates the producer and takes the transactional id over (the
+   * predecessor's open transaction is aborted, its producer fenced).
+   */
+  static async create(options: TransactionalCommitterOptions): Promise<TransactionalCommitter> {
+    const library = await loadPlatformatic();
+    const producer: RawProducer = new library.Producer<Raw, Raw, Raw, Raw>({
+      ...connectionOptions(options.kafka, `${options.clientIdSuffix}-tx`),
+      idempotent: true,
+      transactionalId: options.transactionalId,
+      // A new producer of the id: InitProducerId with no producer id (-1), which takes the id
+      // over from any earlier one. The library sends 0 and 0 otherwise, which the coordinator
+      // refuses (PRODUCER_FENCED) once the id has a producer.
+      producerId: -1n,
+      producerEpoch: -1,
+      autocreateTopics: false,
+      partitioner: partitioner(library),
+    });
+    try {
+      const open = await producer.beginTransaction();
+      return new TransactionalCommitter(producer, open, options);
+    } catch (error) {
+      await producer.close().catch(() => {});
+      throw error;
+    }
+  }
+
+  /**
+   * Commits `offsets` and the records of the messages below them in one
+   * transaction, under `member`'s generation. Rejects when it was not
+   * committed; then, and ever after, the committer is broken.
+   */
+  async commit(offsets: readonly PartitionOffset[], member: GroupMember): Promise<void> {
+    if (this.#broken !== null) throw this.#broken;
+    const records = this.#options.take(offsets);
+    const transaction = this.#open;
+    const started = performance.now();
+    try {
+      if (records.length > 0) {
+        await transaction.send({ messages: records.map(libraryMessage), acks: -1 });
+      }
+      await transaction.addConsumer({ groupId: member.group } as unknown as Consumer);
+      // One at a time: the library merges TxnOffsetCommits sent at once into the first.
+      for (const { partition, offset } of offsets) {
+        await transaction.addOffset(this.#offsetMessage(partition, offset, member));
+      }
+      await transaction.commit();
+    } catch (error) {
+      this.#broken = error;
+      this.#options.logger.error("transaction failed; aborting it", {
+        records: records.length,
+        ...errorFields(error),
+      });
+      await transaction.abort().catch(() => {});
+      throw error;
+    }
+    this.#options.logger.debug("transaction committed", {
+      records: records.length,
+      partitions: offsets.length,
+      ms: Math.round(performance.now() - started),
+    });
+    try {
+      this.#open = await this.#producer.beginTransaction();
+    } catch (error) {
+      this.#broken = error;
+      throw error;
+    }
+  }
+
+  /** Aborts the open transaction (it carries nothing yet) and closes the producer. */
+  async close(): Promise<void> {
+    if (!this.#open.completed) await this.#open.abort().catch(() => {});
+    await this.#producer.close().catch(() => {});
+  }
+
+  /** What the library's addOffset reads of a message: its place and the member it was read as. */
+  #offsetMessage(partition: number, offset: string, member: GroupMember): Message {
+    return {
+      topic: this.#options.topic,
+      partition,
+      // The library commits the offset after this one (Kafka's next-offset convention).
+      offset: BigInt(offset) - 1n,
+      metadata: {
+        consumer: {
+          groupId: member.group,
+          generationId: member.generation,
+          memberId: member.memberId,
+          coordinatorId: member.coordinator,
+        },
+      },
+    } as unknown as Message;
+  }
+}

@@ -1,0 +1,73 @@
+/**
+ * `delivery: exactly-once`: what the handler calls produced, kept in the
+ * worker until the commit that finishes their messages sends them in its
+ * transaction. Each call that succeeded adds its records under the offset
+ * of the last message it finished; a commit takes the records of every
+ * message below its offsets, so one transaction carries exactly the outputs
+ * of the inputs it commits (and a call that failed added nothing).
+ *
+ * @module
+ */
+import type { ProduceRecord } from "../produce_record.ts";
+import type { PartitionOffset } from "../kafka/session.ts";
+
+interface Finished {
+  offset: bigint;
+  records: ProduceRecord[];
+}
+
+/**
+ * Records waiting for their commit, per input partition, in the order their
+ * calls ended.
+ *
+ * @example
+ * ```ts
+ * const buffer = new TransactionBuffer();
+ * buffer.add(0, "41", [{ topic: "out", value: "a" }]);
+ * buffer.take([{ partition: 0, offset: "42" }]); // [{ topic: "out", value: "a" }]
+ * ```
+ */
+export class TransactionBuffer {
+  readonly #partitions = new Map<number, Finished[]>();
+  #count = 0;
+
+  /** How many records wait. */
+  get size(): number {
+    return this.#count;
+  }
+
+  /** `records` were produced by calls that finished every message of `partition` up to `offset`. */
+  add(partition: number, offset: string, records: readonly ProduceRecord[]): void {
+    if (records.length === 0) return;
+    let list = this.#partitions.get(partition);
+    if (list === undefined) this.#partitions.set(partition, list = []);
+    list.push({ offset: BigInt(offset), records: [...records] });
+    this.#count += records.length;
+  }
+
+  /** Removes and returns the records of the messages below `offsets` (Kafka's next offsets). */
+  take(offsets: readonly PartitionOffset[]): ProduceRecord[] {
+    const taken: ProduceRecord[] = [];
+    for (const { partition, offset } of offsets) {
+      const list = this.#partitions.get(partition);
+      if (list === undefined) continue;
+      const next = BigInt(offset);
+      let i = 0;
+      while (i < list.length && list[i]!.offset < next) taken.push(...list[i++]!.records);
+      if (i === list.length) this.#partitions.delete(partition);
+      else list.splice(0, i);
+    }
+    this.#count -= taken.length;
+    return taken;
+  }
+
+  /** Drops what waits for `partitions` (given back, or read again from their committed offset). */
+  discard(partitions: readonly number[]): void {
+    for (const partition of partitions) {
+      for (const { records } of this.#partitions.get(partition) ?? []) {
+        this.#count -= records.length;
+      }
+      this.#partitions.delete(partition);
+    }
+  }
+}

@@ -1,0 +1,99 @@
+/**
+ * Reads a whole topic (up to its high watermarks when called) with a
+ * kafkajs consumer in a group of its own, isolation read_committed.
+ *
+ * @module
+ */
+import { createKafka } from "../../src/kafka/kafkajs/client.ts";
+import type { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
+import { BROKERS, TEST_KAFKA, uniqueName } from "./kafka.ts";
+import { kafkaTool } from "../../scripts/broker.ts";
+
+/** A record as read back, text decoded. */
+export interface ReadRecord {
+  partition: number;
+  offset: string;
+  key: string | null;
+  value: string | null;
+  /** Each header's values, in order. */
+  headers: Record<string, string[]>;
+}
+
+/** Every record of `topic` below its high watermarks as they are now, by partition and offset. */
+export async function readTopic(
+  admin: KafkaAdmin,
+  topic: string,
+  { timeoutMs = 30_000 }: { timeoutMs?: number } = {},
+): Promise<ReadRecord[]> {
+  const ends = new Map(
+    (await admin.watermarks(topic)).map((w) => [w.partition, BigInt(w.high)]),
+  );
+  const remaining = () =>
+    [...ends.entries()].filter(([p, high]) => (next.get(p) ?? 0n) < high).length;
+  const next = new Map<number, bigint>();
+  const records: ReadRecord[] = [];
+  if (remaining() === 0) return records;
+  const consumer = createKafka(TEST_KAFKA, { clientIdSuffix: "read-topic" })
+    .consumer({ groupId: uniqueName("read"), readUncommitted: false });
+  let done!: () => void;
+  const finished = new Promise<void>((resolve) => (done = resolve));
+  try {
+    await consumer.connect();
+    await consumer.subscribe({ topic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachMessage: ({ partition, message }) => {
+        const offset = BigInt(message.offset);
+        if (offset < (ends.get(partition) ?? 0n)) {
+          const headers: Record<string, string[]> = {};
+          for (const [name, value] of Object.entries(message.headers ?? {})) {
+            const values = Array.isArray(value) ? value : [value];
+            headers[name] = values.map((v) => String(v));
+          }
+          records.push({
+            partition,
+            offset: message.offset,
+            key: message.key === null ? null : message.key.toString(),
+            value: message.value === null ? null : message.value.toString(),
+            headers,
+          });
+        }
+        next.set(partition, offset + 1n);
+        if (remaining() === 0) done();
+        return Promise.resolve();
+      },
+    });
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      finished,
+      new Promise((_, reject) =>
+        timer = setTimeout(
+          () => reject(new Error(`read ${records.length} records of ${topic}, not all`)),
+          timeoutMs,
+        )
+      ),
+    ]).finally(() => clearTimeout(timer));
+  } finally {
+    await consumer.disconnect();
+  }
+  return records.sort((a, b) => a.partition - b.partition || Number(a.offset) - Number(b.offset));
+}
+
+/** The values of `topic`, in order, as a consumer with `isolation` reads them (Kafka's console consumer). */
+export async function readValues(
+  topic: string,
+  isolation: "read_committed" | "read_uncommitted",
+): Promise<string[]> {
+  const { stdout } = await kafkaTool("console-consumer", [
+    "--bootstrap-server",
+    BROKERS[0]!,
+    "--topic",
+    topic,
+    "--from-beginning",
+    "--isolation-level",
+    isolation,
+    "--timeout-ms",
+    "3000",
+  ]);
+  return stdout.split("\n").filter((line) => line !== "");
+}

@@ -1,0 +1,133 @@
+/**
+ * `delivery: exactly-once` on the real broker (platformatic engine): outputs
+ * are written only with the commit that commits their inputs, a call that
+ * produced and then failed leaves nothing, and a worker that dies in the
+ * middle of a transaction leaves, once the next run of its slot is done,
+ * every input's output exactly once under read_committed.
+ */
+import assert from "node:assert/strict";
+import { fixtureHandler } from "../harness/daemon.ts";
+import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import { API } from "../harness/kafka_frames.ts";
+import { startKafkaProxy } from "../harness/kafka_proxy.ts";
+import { firstStart, type LocalWorker, startLocalWorker } from "../harness/worker_loop.ts";
+import { readValues } from "../harness/read_topic.ts";
+
+/** A worker of consumer "c" (replica 0: one transactional id) producing to `output` exactly once. */
+function startExactlyOnce(
+  { group, topic, output, commit }: {
+    group: string;
+    topic: string;
+    output: string;
+    commit: Record<string, unknown>;
+  },
+  brokers = BROKERS,
+): Promise<LocalWorker> {
+  return startLocalWorker({
+    group,
+    topic,
+    handler: fixtureHandler("produce_eos.ts"),
+    outputs: [output],
+    delivery: "exactly-once",
+    settings: { output },
+    commit,
+    retry: { attempts: 3, backoffMs: 10, maxBackoffMs: 1000 },
+  }, { engine: "platformatic", brokers });
+}
+
+const processed = (worker: LocalWorker, partition: number) =>
+  worker.of("offsets").flatMap((o) => o.partitions).filter((p) => p.partition === partition)
+    .at(-1)?.processed ?? null;
+
+Deno.test("exactly-once: outputs are written with the commit of their inputs; a call that produced then threw leaves only its retry's outputs", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    const output = `${topic}.out`;
+    await admin.ensureTopic(output, { partitions: 1 });
+    const group = uniqueName("g");
+    const worker = await startExactlyOnce({ group, topic, output, commit: { mode: "manual" } });
+    try {
+      await firstStart(worker);
+      await admin.produce(
+        topic,
+        ["a", "fail-once-b", "c"].map((value) => ({ value, partition: 0 })),
+      );
+      await waitFor(() => processed(worker, 0) === "2", { what: "3 inputs handled" });
+      assert.equal(worker.of("error").length, 0, "the failed attempt was retried, not given up");
+      assert.equal(
+        (await admin.watermarks(output))[0]?.high,
+        "0",
+        "nothing written before a commit",
+      );
+
+      await admin.produce(topic, [{ value: "commit-now", partition: 0 }]);
+      await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "3", {
+        what: "the 3 inputs before commit-now committed",
+      });
+      assert.deepEqual(await readValues(output, "read_committed"), [
+        "out:a",
+        "out:fail-once-b",
+        "out:c",
+      ]);
+      // The failed attempt's record was never sent: 3 records and the commit marker.
+      assert.equal((await admin.watermarks(output))[0]?.high, "4");
+    } finally {
+      await worker.stop();
+      await admin.deleteTopics([output]);
+    }
+  });
+});
+
+Deno.test("exactly-once: a worker that dies in the middle of a transaction leaves, after the next run, each input's output once under read_committed", async () => {
+  const proxy = await startKafkaProxy();
+  try {
+    await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
+      const output = `${topic}.out`;
+      await admin.ensureTopic(output, { partitions: 2 });
+      const group = uniqueName("g");
+      const inputs = Array.from({ length: 10 }, (_, i) => ({ value: `m-${i}`, partition: i % 2 }));
+      try {
+        const first = await startExactlyOnce(
+          { group, topic, output, commit: { mode: "auto", intervalMs: 200 } },
+          proxy.brokers,
+        );
+        try {
+          await firstStart(first);
+          // From now on the first run's transactions never end: each EndTxn (commit or abort)
+          // is cut before it reaches the broker.
+          proxy.cut(API.endTxn, { when: "request", times: Infinity });
+          await admin.produce(topic, inputs);
+          await waitFor(() => first.of("error").find((e) => e.fatal), {
+            what: "the first run's transaction failed",
+          });
+          const sent = await readValues(output, "read_uncommitted");
+          assert(sent.length > 0, "the outputs were sent in the transaction left open");
+        } finally {
+          await first.stop(3_000).catch(() => {});
+        }
+        // The next run of the slot (same transactional id) ends what the first left open.
+        const second = await startExactlyOnce({
+          group,
+          topic,
+          output,
+          commit: { mode: "auto", intervalMs: 200 },
+        });
+        try {
+          await waitFor(async () => {
+            const committed = await admin.committed(group, topic);
+            return committed.reduce((n, c) => n + Number(c.offset), 0) === inputs.length;
+          }, { what: "every input committed by the second run" });
+        } finally {
+          await second.stop();
+        }
+        const outputs = await readValues(output, "read_committed");
+        assert.deepEqual(outputs.toSorted(), inputs.map((i) => `out:${i.value}`).toSorted());
+        const aborted = (await readValues(output, "read_uncommitted")).length - outputs.length;
+        assert(aborted > 0, "the first run's outputs are there, aborted");
+      } finally {
+        await admin.deleteTopics([output]);
+      }
+    });
+  } finally {
+    proxy.close();
+  }
+});
