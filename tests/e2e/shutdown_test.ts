@@ -71,7 +71,12 @@ for (const runtime of RUNTIMES) {
     });
   });
 
-  Deno.test(`${runtime}: SIGKILL under load: a restart loses nothing and re-processes only what was not committed`, async () => {
+  Deno.test({
+    name:
+      `${runtime}: SIGKILL under load: a restart loses nothing and re-processes only what was not committed`,
+    // 30 s each: Deno in the default suite, Bun with CONSUMERD_LONG_TESTS=1 (`deno task test:long`).
+    ignore: runtime === "bun" && Deno.env.get("CONSUMERD_LONG_TESTS") !== "1",
+  }, async () => {
     await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
       const group = uniqueName("g");
       const load = steadyLoad(admin, topic, { batch: 5, intervalMs: 20 });
