@@ -182,6 +182,31 @@ for (const engine of ENGINES) {
   });
 }
 
+Deno.test("ctx.produce() to a partition the output topic does not have fails the call; the input is not committed", async () => {
+  await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
+    const output = `${topic}.narrow`;
+    await admin.ensureTopic(output, { partitions: 1 });
+    try {
+      // Produced to the input's partition: 1, which the output topic lacks.
+      await admin.produce(topic, [{ value: "m-1", partition: 1, key: "k" }]);
+      const group = uniqueName("g");
+      const worker = await startProducing({ group, topic, output, retryAfterMs: 60_000 }, {});
+      try {
+        const failure = await waitFor(() => worker.of("error")[0], { what: "the failed produce" });
+        assert.equal(failure.error.name, "RangeError");
+        assert.match(failure.error.message, /partition 1 of topic .* has no such partition/);
+      } finally {
+        await worker.stop();
+      }
+      const committed = await admin.committed(group, topic);
+      assert.equal(committed.find((c) => c.partition === 1)?.offset, "0", "not committed");
+      assert.equal((await admin.watermarks(output))[0]?.high, "0");
+    } finally {
+      await admin.deleteTopics([output]);
+    }
+  });
+});
+
 Deno.test("ctx.produce() through the Kafka-aware proxy: Produce requests that never arrive fail the call and leave the input uncommitted; answers lost are sent again without duplicates", async () => {
   const proxy = await startKafkaProxy();
   try {

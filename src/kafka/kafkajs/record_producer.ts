@@ -27,7 +27,7 @@ export interface RecordProducer {
 /** The most records one request to a topic carries. */
 const MAX_RECORDS_PER_REQUEST = 1000;
 /**
- * About the most bytes (keys and values) one request carries: well under the
+ * About the most bytes (keys, values and headers) one request carries: well under the
  * broker's default `message.max.bytes` (1 MiB), however many records that is
  * (a single larger record goes alone).
  */
@@ -35,7 +35,7 @@ const MAX_BYTES_PER_REQUEST = 512 * 1024;
 
 interface Queued {
   message: KafkajsMessage;
-  /** Its key and value bytes. */
+  /** Its key, value and header bytes. */
   bytes: number;
   resolve(): void;
   reject(error: unknown): void;
@@ -45,6 +45,17 @@ function toBuffer(bytes: RecordBytes): Buffer {
   return typeof bytes === "string"
     ? Buffer.from(bytes)
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** About the bytes `message` takes in a request: key, value and headers. */
+function recordBytes(message: KafkajsMessage): number {
+  let bytes = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+  for (const [name, value] of Object.entries(message.headers ?? {})) {
+    for (const one of Array.isArray(value) ? value : [value]) {
+      bytes += name.length + (one?.length ?? 0);
+    }
+  }
+  return bytes;
 }
 
 function kafkajsMessage(record: ProduceRecord & { timestamp?: string }): KafkajsMessage {
@@ -61,6 +72,15 @@ function kafkajsMessage(record: ProduceRecord & { timestamp?: string }): Kafkajs
     ...(record.partition === undefined ? {} : { partition: record.partition }),
     ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }),
   };
+}
+
+/** The error of a record for a partition its topic does not have. */
+export function missingPartition(topic: string, partition: number): RangeError {
+  return new RangeError(
+    `Cannot produce to partition ${partition} of topic ${
+      JSON.stringify(topic)
+    }: the topic has no such partition (leave partition out to let the key choose one)`,
+  );
 }
 
 /** How many of the first queued records go in the next request (at least one). */
@@ -116,8 +136,18 @@ export function createRecordProducer(
         const batch = queue.splice(0, requestSize(queue));
         try {
           await connect();
-          await producer!.send({ topic, acks: -1, messages: batch.map((q) => q.message) });
-          for (const queued of batch) queued.resolve();
+          const sent = await producer!.send({
+            topic,
+            acks: -1,
+            messages: batch.map((q) => q.message),
+          });
+          // kafkajs leaves out, without a word, records for a partition the topic does not have.
+          const written = new Set(sent.map((r) => r.partition));
+          for (const queued of batch) {
+            const { partition } = queued.message;
+            if (partition === undefined || written.has(partition)) queued.resolve();
+            else queued.reject(missingPartition(topic, partition));
+          }
         } catch (error) {
           for (const queued of batch) queued.reject(error);
         }
@@ -133,7 +163,7 @@ export function createRecordProducer(
     send(record) {
       return new Promise<void>((resolve, reject) => {
         const message = kafkajsMessage(record);
-        const bytes = (message.key?.length ?? 0) + (message.value?.length ?? 0);
+        const bytes = recordBytes(message);
         let queue = queues.get(record.topic);
         if (queue === undefined) queues.set(record.topic, queue = []);
         queue.push({ message, bytes, resolve, reject });
