@@ -92,7 +92,9 @@ export function checkEngineFeatures(
  * `delivery: exactly-once`: refused on kafkajs, whose transactions commit
  * input offsets without the group's generation (a fenced member could still
  * commit); in simple mode, which joins no group (its offsets would carry no
- * generation); and with `ordering: key` or `none`, whose commits keep the
+ * generation); under the consumer group protocol, whose member epoch moves
+ * with any change in the group (a transaction's offset commits would fail);
+ * and with `ordering: key` or `none`, whose commits keep the
  * finished offsets beyond the commit point in their metadata, which the
  * offsets of a transaction do not carry.
  */
@@ -110,6 +112,10 @@ function checkDelivery(kafka: KafkaConfig, consumers: readonly IndexedConsumer[]
     } else if (consumer.mode === "simple") {
       message = `${needs} mode: balanced; ${label(entry)} has mode: simple, which joins no ` +
         "group: a transaction's offsets need the group's generation";
+    } else if ((consumer.groupProtocol ?? kafka.groupProtocol) === "consumer") {
+      message = `${needs} groupProtocol: classic; ${label(entry)} uses the consumer protocol, ` +
+        "whose member epoch moves with every change in the group, and a transaction's offsets " +
+        "do not follow it yet";
     } else if (consumer.ordering !== "partition") {
       message = `${needs} ordering: partition; ${label(entry)} has ordering: ` +
         `${consumer.ordering}, whose commits carry the finished offsets beyond the commit ` +

@@ -738,6 +738,8 @@ export async function startWorkerLoop(
               autoOffsetReset: consumer.autoOffsetReset,
             });
             tracker.revoke([partition]);
+            // Outputs of messages below the new position belong to no commit now.
+            buffered?.discard([partition]);
             // What was queued of it points below the new position: read afresh from there.
             keyed?.reset(partition, begunIn.get(partition) ?? current.generation);
             post({ v: 1, type: "reset", partition });

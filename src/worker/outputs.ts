@@ -232,15 +232,11 @@ class BufferedCallOutputs {
   context(ctx: Context, batch: boolean): Context {
     const produce = (record: ProduceRecord) => this.#produce(record);
     if (!batch) return { ...ctx, produce };
-    return {
-      ...ctx,
-      produce,
-      ack: (message: Message) => {
-        // The messages up to it are finished: so are the records produced so far.
-        this.#keep(message);
-        ctx.ack(message);
-      },
-    };
+    // A batch call's records cannot be told apart by message: the batch finishes as a whole, when
+    // the call succeeds, and a call that fails is tried again from its first message (its records
+    // dropped), acks or not. An ack that finished part of it would commit records produced for
+    // messages after it, which the retry produces again.
+    return { ...ctx, produce, ack: () => {} };
   }
 
   /** The handler returned `result` for `last`, the last message of its call. */

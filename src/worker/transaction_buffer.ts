@@ -52,10 +52,15 @@ export class TransactionBuffer {
       const list = this.#partitions.get(partition);
       if (list === undefined) continue;
       const next = BigInt(offset);
-      let i = 0;
-      while (i < list.length && list[i]!.offset < next) taken.push(...list[i++]!.records);
-      if (i === list.length) this.#partitions.delete(partition);
-      else list.splice(0, i);
+      // Every entry below, not only a prefix: after a reset to a lower offset, newer messages'
+      // entries can follow older ones.
+      const kept = list.filter((finished) => {
+        if (finished.offset >= next) return true;
+        taken.push(...finished.records);
+        return false;
+      });
+      if (kept.length === 0) this.#partitions.delete(partition);
+      else this.#partitions.set(partition, kept);
     }
     this.#count -= taken.length;
     return taken;

@@ -48,7 +48,8 @@ export interface TransactionalCommitterOptions {
 }
 
 /**
- * A worker slot's transactional id: `consumerd.<group>.<consumer>.<replica>.<daemon>`,
+ * A worker slot's transactional id: `consumerd/<group>/<consumer>/<replica>/<daemon>`
+ * (each part URI-escaped),
  * where `daemon` is `kafka.instanceId`, or else the host's name. Two
  * workers holding one id at once fence each other in turn (each start
  * aborts the other's transaction): daemons sharing a host and a consumer
@@ -57,7 +58,7 @@ export interface TransactionalCommitterOptions {
  * @example
  * ```ts
  * transactionalId({ group: "g", consumer: "audit", replica: 0, daemon: "pod-0" });
- * // "consumerd.g.audit.0.pod-0"
+ * // "consumerd/g/audit/0/pod-0"
  * ```
  */
 export function transactionalId(
@@ -68,7 +69,8 @@ export function transactionalId(
     daemon: string;
   },
 ): string {
-  return `consumerd.${group}.${consumer}.${replica}.${daemon}`;
+  // Each part escaped ("/" cannot appear in one): names with dots cannot meet another's.
+  return ["consumerd", group, consumer, String(replica), daemon].map(encodeURIComponent).join("/");
 }
 
 /** Kafka's partitioner for keyed records (murmur2, as Java and kafkajs); keyless ones are spread. */

@@ -69,16 +69,20 @@ Deno.test("transactionalHandler() fails a call that produced to a topic not in o
   assert.equal(buffer.size, 0);
 });
 
-Deno.test("transactionalHandler() files a batch call's records under each acked message, the rest under the last", async () => {
+Deno.test("transactionalHandler(): a batch call finishes as a whole; a failed one leaves nothing, its acks included", async () => {
   const buffer = new TransactionBuffer();
   const acked: string[] = [];
+  let attempt = 0;
   const handler = transactionalHandler(
     {
       kind: "batch",
       fn: async (messages, ctx) => {
-        await ctx.produce({ topic: "out", value: "first" });
-        ctx.ack(messages[0]!);
-        await ctx.produce({ topic: "out", value: "rest" });
+        attempt++;
+        for (const m of messages) {
+          await ctx.produce({ topic: "out", value: `${m.offset}:${attempt}` });
+        }
+        ctx.ack(messages[0]!); // records for both messages exist already: the ack cannot split them
+        if (attempt === 1) throw new Error("the side effect of the second message failed");
       },
     },
     outputsNeverSent(),
@@ -86,8 +90,18 @@ Deno.test("transactionalHandler() files a batch call's records under each acked 
   );
   assert(handler.kind === "batch");
   const ctx = { ack: (m: Message) => acked.push(m.offset) } as unknown as Context;
-  await handler.fn([message(2, "10"), message(2, "11")], ctx);
-  assert.deepEqual(acked, ["10"]);
-  assert.deepEqual(values(buffer.take([{ partition: 2, offset: "11" }])), ["first"]);
-  assert.deepEqual(values(buffer.take([{ partition: 2, offset: "12" }])), ["rest"]);
+  const batch = [message(2, "10"), message(2, "11")];
+  await assert.rejects(Promise.resolve(handler.fn(batch, ctx)), /second message/);
+  assert.deepEqual(acked, [], "the runner retries the whole batch");
+  assert.equal(buffer.size, 0);
+  await handler.fn(batch, ctx);
+  assert.deepEqual(values(buffer.take([{ partition: 2, offset: "12" }])), ["10:2", "11:2"]);
+});
+
+Deno.test("TransactionBuffer.take() finds the records below an offset after a reset to a lower one", () => {
+  const buffer = new TransactionBuffer();
+  buffer.add(0, "150", [{ topic: "out", value: "before the reset" }]);
+  buffer.add(0, "60", [{ topic: "out", value: "after the reset" }]);
+  assert.deepEqual(values(buffer.take([{ partition: 0, offset: "100" }])), ["after the reset"]);
+  assert.equal(buffer.size, 1);
 });
