@@ -37,10 +37,11 @@ export interface DaemonClientOptions {
   /** Extra `deno run` flags (Deno only), e.g. for profiling. */
   denoFlags?: string[];
   /**
-   * The slow-handler section: a per-message handler that waits `waitMs` on a
-   * timer, with these consumer fields (mode must be `message`).
+   * The slow-handler section: a per-message handler that calls the wait
+   * service (on the port `servicePort()` gives when the run starts) and waits
+   * `waitMs` for its answer, with these consumer fields (mode must be `message`).
    */
-  slow?: SlowSettings & { waitMs: number };
+  slow?: SlowSettings & { waitMs: number; servicePort: () => number };
 }
 
 /** The generated modules' shared head: the context type and the counters. */
@@ -94,20 +95,98 @@ ${entry}
 }
 
 /**
- * The source of a per-message handler module that waits `waitMs` on a timer
- * (as a handler waiting on I/O does) and then counts the message. It logs
+ * The source of a per-message handler module that calls the wait service on
+ * 127.0.0.1:`port` (bench/wait_service.ts: one request, answered `waitMs`
+ * later, over one of a pool of connections — one per call in flight, as an
+ * HTTP client's keep-alive pool holds them) and then counts the message. On
+ * Deno it talks through `Deno.connect`, on Bun through `node:net`. It logs
  * \`bench-first\` when its first call starts and \`bench-done\` when the
  * `expected`-th call ends.
  *
  * @example
  * ```ts
- * const source = slowHandlerSource(6_400, 20);
+ * const source = slowHandlerSource(6_400, { waitMs: 20, port: 40123 });
  * ```
  */
-export function slowHandlerSource(expected: number, waitMs: number): string {
+export function slowHandlerSource(
+  expected: number,
+  { waitMs, port }: { waitMs: number; port: number },
+): string {
   return `${handlerHead(expected)}
-const WAIT_MS = ${waitMs};
+const REQUEST = new TextEncoder().encode("${waitMs}\\n");
+const SERVICE = { hostname: "127.0.0.1", port: ${port} };
 let started = false;
+
+/** One connection to the wait service, with at most one request on it. */
+interface Line {
+  call(): Promise<void>;
+  close(): void;
+}
+
+interface DenoConn {
+  setNoDelay(on: boolean): void;
+  write(bytes: Uint8Array): Promise<number>;
+  read(into: Uint8Array): Promise<number | null>;
+  close(): void;
+}
+interface DenoNet {
+  connect(options: { hostname: string; port: number }): Promise<DenoConn>;
+}
+const deno = (globalThis as unknown as { Deno?: DenoNet }).Deno;
+
+async function denoLine(net: DenoNet): Promise<Line> {
+  const conn = await net.connect(SERVICE);
+  conn.setNoDelay(true);
+  const answer = new Uint8Array(64);
+  return {
+    async call() {
+      await conn.write(REQUEST);
+      if (await conn.read(answer) === null) throw new Error("the wait service closed the connection");
+    },
+    close: () => conn.close(),
+  };
+}
+
+async function nodeLine(): Promise<Line> {
+  const net = await import("node:net");
+  const socket = net.connect({ host: SERVICE.hostname, port: SERVICE.port });
+  socket.setNoDelay(true);
+  let pending: { resolve(): void; reject(error: Error) } | null = null;
+  const settle = (error: Error | null) => {
+    const p = pending;
+    pending = null;
+    if (error === null) p?.resolve();
+    else p?.reject(error);
+  };
+  socket.on("data", () => settle(null));
+  socket.on("error", (error: Error) => settle(error));
+  socket.on("close", () => settle(new Error("the wait service closed the connection")));
+  await new Promise<void>((resolve, reject) => {
+    socket.once("connect", resolve);
+    socket.once("error", reject);
+  });
+  return {
+    call: () =>
+      new Promise<void>((resolve, reject) => {
+        pending = { resolve, reject };
+        socket.write(REQUEST);
+      }),
+    close: () => socket.destroy(),
+  };
+}
+
+const idle: Line[] = [];
+
+async function callService(): Promise<void> {
+  const line = idle.pop() ?? await (deno ? denoLine(deno) : nodeLine());
+  try {
+    await line.call();
+  } catch (error) {
+    line.close();
+    throw error;
+  }
+  idle.push(line);
+}
 
 export default async function handle(message: { value: Uint8Array | null }, ctx: Ctx): Promise<void> {
   if (!started) {
@@ -115,7 +194,7 @@ export default async function handle(message: { value: Uint8Array | null }, ctx:
     first = performance.now();
     ctx.log.info("bench-first");
   }
-  await new Promise((resolve) => setTimeout(resolve, WAIT_MS));
+  await callService();
   const value = message.value;
   ${COUNT}
 }
@@ -171,19 +250,22 @@ export async function stopDaemon(daemon: MeasuredProcess): Promise<number> {
 }
 
 /**
- * The consumer fields of a slow-handler run: `concurrency`, and `ordering`
- * unless it is `partition` (the default, and today's only behaviour), so that
- * partition rows run on builds without the field.
+ * The consumer fields of a slow-handler run: `concurrency`, `ordering`
+ * unless it is `partition` (the default, so that partition rows run on
+ * builds without the field), and the grant to reach the wait service on
+ * 127.0.0.1:`port`.
  *
  * @example
  * ```ts
- * slowConsumerFields({ ordering: "key", concurrency: 64 }); // { concurrency: 64, ordering: "key" }
+ * slowConsumerFields({ ordering: "key", concurrency: 64 }, 40123);
+ * // { concurrency: 64, ordering: "key", permissions: { net: ["127.0.0.1:40123"] } }
  * ```
  */
-export function slowConsumerFields(settings: SlowSettings): Record<string, unknown> {
+export function slowConsumerFields(settings: SlowSettings, port: number): Record<string, unknown> {
   return {
     concurrency: settings.concurrency,
     ...(settings.ordering === "partition" ? {} : { ordering: settings.ordering }),
+    permissions: { net: [`127.0.0.1:${port}`] },
   };
 }
 
@@ -242,8 +324,8 @@ export function daemonClient(
           group,
           handlerSource: slow === undefined
             ? handlerSource(mode, topic.count)
-            : slowHandlerSource(topic.count, slow.waitMs),
-          ...(slow === undefined ? {} : { fields: slowConsumerFields(slow) }),
+            : slowHandlerSource(topic.count, { waitMs: slow.waitMs, port: slow.servicePort() }),
+          ...(slow === undefined ? {} : { fields: slowConsumerFields(slow, slow.servicePort()) }),
         });
         const daemon = startDaemon(runtime, config, { denoFlags });
         try {

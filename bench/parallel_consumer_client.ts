@@ -2,8 +2,9 @@
  * PC: Confluent's Parallel Consumer (Java, `parallel-consumer-core` from
  * Maven Central), the library teams adopt for slow handlers, as a small
  * program (bench/clients/parallel_consumer/) built with Maven into a cached
- * class path under `.cache/bench/`. Its handler sleeps on one of the
- * library's `maxConcurrency` threads, as a blocking I/O call does; commit
+ * class path under `.cache/bench/`. Its handler calls the wait service
+ * (bench/wait_service.ts) on one of the library's `maxConcurrency` threads,
+ * a blocking call over that thread's own connection; commit
  * mode is the library's default. It speaks the JavaScript clients' line
  * protocol and has their fetch settings.
  *
@@ -56,11 +57,16 @@ export async function parallelConsumerVersion(): Promise<string> {
   return pom.match(/<parallel-consumer\.version>([^<]+)</)?.[1] ?? "unknown";
 }
 
-/** The Parallel Consumer with one ordering and `maxConcurrency`, its handler waiting `waitMs`. */
+/**
+ * The Parallel Consumer with one ordering and `maxConcurrency`, its handler
+ * calling the wait service (on the port `servicePort()` gives when the run
+ * starts) and waiting `waitMs` for its answer.
+ */
 export function parallelConsumerClient(
-  { brokers, ordering, concurrency, waitMs }: SlowSettings & {
+  { brokers, ordering, concurrency, waitMs, servicePort }: SlowSettings & {
     brokers: string[];
     waitMs: number;
+    servicePort: () => number;
   },
 ): Client {
   let classPath: string | null = null;
@@ -90,6 +96,7 @@ export function parallelConsumerClient(
         PC_ORDERING[ordering],
         String(concurrency),
         String(waitMs),
+        String(servicePort()),
       ], topic);
     },
   };

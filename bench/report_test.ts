@@ -171,7 +171,8 @@ Deno.test("renderReport() gives consumerd a row per runtime beside the same Para
   assert.ok(
     markdown.includes(
       "A 20 ms `setTimeout` alone lasts (median of 100 in a row, this run): deno 21.28 ms (at " +
-        "most 0.94 of the ideal); bun 20.17 ms (at most 0.99 of the ideal).",
+        "most 0.94 of the ideal); bun 20.17 ms (at most 0.99 of the ideal); the handlers here " +
+        "wait on the wait service's answer instead",
     ),
     markdown,
   );

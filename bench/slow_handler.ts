@@ -1,6 +1,7 @@
 /**
- * The slow-handler section: a handler that waits 20 ms per message on a
- * timer (as one waiting on an HTTP call or a database write does), on a
+ * The slow-handler section: a handler that waits 20 ms per message on I/O —
+ * a call to a local service that answers 20 ms later (bench/wait_service.ts),
+ * as one waiting on an HTTP call or a database write does — on a
  * topic of 3 partitions whose records carry 3,000 keys, consumed by
  * consumerd (`concurrency` and `ordering` partition, key or none) and by
  * Confluent's Parallel Consumer (PARTITION, KEY, UNORDERED; the same
@@ -31,6 +32,7 @@ import { ROOT, scriptCommand } from "./runtimes.ts";
 import { idealRate, type SlowReport, type SlowTopic } from "./report.ts";
 import { consumeAll } from "./schedule.ts";
 import { PARTITIONS, reuseOrCreate, verifySeeded } from "./seed.ts";
+import { startWaitService, type WaitService } from "./wait_service.ts";
 
 /** The slow-handler topic: 120,000 records of 100 B over 3,000 keys. */
 export const SLOW_TOPIC = { recordBytes: 100, count: 120_000, keys: 3_000 } as const;
@@ -107,8 +109,8 @@ export async function orderingSupport(
       engine: "kafkajs",
       topic: "bench-check",
       group: "bench-check",
-      handlerSource: slowHandlerSource(1, SLOW_WAIT_MS),
-      fields: slowConsumerFields({ ordering, concurrency: 16 }),
+      handlerSource: slowHandlerSource(1, { waitMs: SLOW_WAIT_MS, port: 1 }),
+      fields: slowConsumerFields({ ordering, concurrency: 16 }, 1),
     });
     const [command, args] = scriptCommand("deno", "src/main.ts", ["check", "--config", config]);
     const out = await new Deno.Command(command, {
@@ -181,25 +183,25 @@ function countingTo(client: Client, expected: number, windowS: number): Client {
  * `runtimes` (Deno by default), each counting to {@linkcode expectedMessages}.
  */
 export function slowClients(
-  { brokers, orderings, concurrency, windowS, available, runtimes = ["deno"] }:
+  { brokers, orderings, concurrency, windowS, available, runtimes = ["deno"], servicePort }:
     & Pick<
       SlowSectionOptions,
       "brokers" | "orderings" | "concurrency" | "windowS"
     >
-    & { available: number; runtimes?: SlowRuntime[] },
+    & { available: number; runtimes?: SlowRuntime[]; servicePort: () => number },
 ): Client[] {
   return concurrency.flatMap((c) =>
     orderings.flatMap((ordering) => {
       const settings = { ordering, concurrency: c };
       const expected = expectedMessages(settings, { windowS, available });
       return [
-        parallelConsumerClient({ brokers, ...settings, waitMs: SLOW_WAIT_MS }),
+        parallelConsumerClient({ brokers, ...settings, waitMs: SLOW_WAIT_MS, servicePort }),
         ...runtimes.map((runtime) =>
           daemonClient({
             runtime,
             mode: "message",
             brokers,
-            slow: { ...settings, waitMs: SLOW_WAIT_MS },
+            slow: { ...settings, waitMs: SLOW_WAIT_MS, servicePort },
           })
         ),
       ].map((client) => countingTo(client, expected, windowS));
@@ -216,7 +218,12 @@ export async function runSlowSection(
   options: SlowSectionOptions,
 ): Promise<{ report: SlowReport; groups: string[] } | null> {
   const { log } = options;
-  const wanted = slowClients({ ...options, available: SLOW_TOPIC.count })
+  let service: WaitService | null = null;
+  const servicePort = () => {
+    if (service === null) throw new Error("the wait service is not running");
+    return service.port;
+  };
+  const wanted = slowClients({ ...options, available: SLOW_TOPIC.count, servicePort })
     .filter((c) => options.selected(c.label));
   if (wanted.length === 0) return null;
   const skipped: SlowReport["skipped"] = [];
@@ -240,10 +247,17 @@ export async function runSlowSection(
     timerMs[runtime] = await timerFloorMs(runtime);
     log(`a ${SLOW_WAIT_MS} ms setTimeout lasts ${timerMs[runtime]!.toFixed(2)} ms on ${runtime}`);
   }
-  const consumed = await consumeAll(clients, [{ ...topic, reps: options.reps }], {
-    runId: options.runId,
-    log,
-  });
+  service = await startWaitService();
+  log(`wait service on 127.0.0.1:${service.port}`);
+  let consumed: Awaited<ReturnType<typeof consumeAll>>;
+  try {
+    consumed = await consumeAll(clients, [{ ...topic, reps: options.reps }], {
+      runId: options.runId,
+      log,
+    });
+  } finally {
+    await service.close();
+  }
   return {
     report: {
       topic,

@@ -3,6 +3,8 @@ import { join } from "node:path";
 import { pathToFileURL } from "node:url";
 import { slowConsumerFields, slowHandlerSource } from "./daemon_client.ts";
 import { idealRate } from "./report.ts";
+import { BUN } from "./runtimes.ts";
+import { listeningPort, startWaitService } from "./wait_service.ts";
 import { doneTimeoutMs } from "./client.ts";
 import {
   expectedMessages,
@@ -40,47 +42,70 @@ Deno.test("the slow-handler topic holds every row's count", () => {
   assert.equal(slowTopicName(SLOW_TOPIC), "bench-slow-100b-120000-k3000");
 });
 
-Deno.test("slowConsumerFields() leaves ordering partition out, so that today's builds accept it", () => {
-  assert.deepEqual(slowConsumerFields({ ordering: "partition", concurrency: 16 }), {
+Deno.test("slowConsumerFields() leaves ordering partition out, so that today's builds accept it, and grants the wait service", () => {
+  const net = { net: ["127.0.0.1:40123"] };
+  assert.deepEqual(slowConsumerFields({ ordering: "partition", concurrency: 16 }, 40123), {
     concurrency: 16,
+    permissions: net,
   });
-  assert.deepEqual(slowConsumerFields({ ordering: "key", concurrency: 64 }), {
+  assert.deepEqual(slowConsumerFields({ ordering: "key", concurrency: 64 }, 40123), {
     concurrency: 64,
     ordering: "key",
+    permissions: net,
   });
 });
 
-Deno.test("slowHandlerSource() waits on a timer per call, then counts; marks the first start and the last end", async () => {
+/** Calls a generated slow handler three times at once; prints its log as JSON lines. */
+const CALL_THREE = `
+const handle = (await import(process.argv[2])).default;
+const log = { info: (message, fields) => console.log(JSON.stringify({ message, fields })) };
+const value = new Uint8Array(10);
+await Promise.all([handle({ value }, { log }), handle({ value }, { log }), handle({ value: null }, { log })]);
+// The handler keeps its connections open for the next calls (a worker ends with them).
+process.exit(0);
+`;
+
+Deno.test("slowHandlerSource() calls the wait service per call, then counts; marks the first start and the last end (Deno and Bun)", async () => {
   const dir = await Deno.makeTempDir();
+  const service = await startWaitService();
   try {
-    const path = join(dir, "handler.ts");
-    await Deno.writeTextFile(path, slowHandlerSource(3, 30));
-    const handle = (await import(pathToFileURL(path).href)).default;
-    const logged: Array<{ message: string; fields?: Record<string, unknown> }> = [];
-    const ctx = {
-      log: {
-        info: (message: string, fields?: Record<string, unknown>) =>
-          logged.push({ message, ...(fields ? { fields } : {}) }),
-      },
-    };
-    const value = new Uint8Array(10);
-    const began = performance.now();
-    // Three calls at once: they overlap, so they end together after one wait.
-    await Promise.all([
-      handle({ value }, ctx),
-      handle({ value }, ctx),
-      handle({ value: null }, ctx),
-    ]);
-    const took = performance.now() - began;
-    assert.deepEqual(logged.map((l) => l.message), ["bench-first", "bench-done"]);
-    const done = logged[1]!.fields!;
-    assert.equal(done.messages, 3);
-    assert.equal(done.bytes, 20);
-    assert.ok((done.elapsedMs as number) >= 29, `elapsedMs ${done.elapsedMs}`);
-    assert.ok((done.elapsedMs as number) <= took + 1, `elapsedMs ${done.elapsedMs} > ${took}`);
+    const handler = join(dir, "handler.ts");
+    const caller = join(dir, "call_three.mjs");
+    await Deno.writeTextFile(handler, slowHandlerSource(3, { waitMs: 30, port: service.port }));
+    await Deno.writeTextFile(caller, CALL_THREE);
+    for (const runtime of ["deno", "bun"] as const) {
+      const [command, args] = runtime === "deno"
+        ? [Deno.execPath(), ["run", "-A", caller, pathToFileURL(handler).href]]
+        : [BUN, [caller, pathToFileURL(handler).href]];
+      const began = performance.now();
+      const out = await new Deno.Command(command, {
+        args,
+        stdout: "piped",
+        stderr: "piped",
+        signal: AbortSignal.timeout(60_000),
+      }).output();
+      const took = performance.now() - began;
+      const stdout = new TextDecoder().decode(out.stdout);
+      assert.ok(out.success, `${runtime}: ${stdout}${new TextDecoder().decode(out.stderr)}`);
+      const logged = stdout.trim().split("\n").map((l) => JSON.parse(l));
+      assert.deepEqual(logged.map((l) => l.message), ["bench-first", "bench-done"], runtime);
+      const done = logged[1].fields;
+      assert.equal(done.messages, 3, runtime);
+      assert.equal(done.bytes, 20, runtime);
+      // Three calls at once, on three connections: they overlap and end after one wait.
+      assert.ok(done.elapsedMs >= 29, `${runtime}: elapsedMs ${done.elapsedMs}`);
+      assert.ok(done.elapsedMs < took, `${runtime}: elapsedMs ${done.elapsedMs} ≥ ${took}`);
+    }
   } finally {
+    await service.close();
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+Deno.test("listeningPort() reads the wait service's first line", () => {
+  assert.equal(listeningPort("listening 40123\n"), 40123);
+  assert.equal(listeningPort("listening 0"), null);
+  assert.equal(listeningPort("wait-server: listen tcp: address already in use"), null);
 });
 
 Deno.test("orderingSupport() passes the partition rows' config through check, and reports key as accepted or why not", async () => {
@@ -96,6 +121,7 @@ Deno.test("slowClients() pairs the Parallel Consumer and consumerd for each conc
     concurrency: [16, 256],
     windowS: 8,
     available: 120_000,
+    servicePort: () => 40123,
   });
   assert.deepEqual(clients.map((c) => c.label), [
     "PC java slow PARTITION c16",
@@ -115,6 +141,7 @@ Deno.test("slowClients() pairs the Parallel Consumer and consumerd for each conc
     windowS: 8,
     available: 120_000,
     runtimes: ["deno", "bun"],
+    servicePort: () => 40123,
   });
   assert.deepEqual(both.map((c) => c.label), [
     "PC java slow KEY c64",

@@ -1,20 +1,25 @@
 /*
  * The benchmark's Confluent Parallel Consumer client: consumes a topic from earliest with a fresh
  * group, with the JavaScript clients' fetch settings (maxWait 500 ms, min bytes 1, 10 MiB per
- * fetch, 1 MiB per partition), the given ordering and maxConcurrency, and a handler that sleeps
- * for the given time (its threads wait as on I/O) and then sums the value's size. Commit mode is
+ * fetch, 1 MiB per partition), the given ordering and maxConcurrency, and a handler that calls the
+ * benchmark's wait service on 127.0.0.1 (a request line with the wait in ms, answered "\n" that
+ * much later; one blocking connection per handler thread) and then sums the value's size. Commit mode is
  * the library's default. It speaks bench/clients/report.mjs's line protocol on stdout (the window
  * runs from the first handler call's start to the end of the expected last one) and exits when
  * its stdin closes.
  *
  *   java -cp <class path> ParallelConsumerBench <brokers> <topic> <group> <expected>
- *     KEY|UNORDERED|PARTITION <maxConcurrency> <handler wait ms>
+ *     KEY|UNORDERED|PARTITION <maxConcurrency> <handler wait ms> <wait service port>
  */
 import io.confluent.parallelconsumer.ParallelConsumerOptions;
 import io.confluent.parallelconsumer.ParallelConsumerOptions.ProcessingOrder;
 import io.confluent.parallelconsumer.ParallelEoSStreamProcessor;
 import java.io.IOException;
 import java.io.InputStream;
+import java.io.OutputStream;
+import java.io.UncheckedIOException;
+import java.net.Socket;
+import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -56,17 +61,49 @@ public final class ParallelConsumerBench {
     return p;
   }
 
+  /** One handler thread's connection to the wait service: one request on it at a time. */
+  private static final class ServiceLine {
+    private final Socket socket;
+    private final OutputStream out;
+    private final InputStream in;
+
+    ServiceLine(int port) throws IOException {
+      socket = new Socket("127.0.0.1", port);
+      socket.setTcpNoDelay(true);
+      out = socket.getOutputStream();
+      in = socket.getInputStream();
+    }
+
+    /** Sends the request and blocks until its answer (one line) arrives. */
+    void call(byte[] request) throws IOException {
+      out.write(request);
+      out.flush();
+      int b;
+      while ((b = in.read()) != '\n') {
+        if (b < 0) throw new IOException("the wait service closed the connection");
+      }
+    }
+  }
+
   public static void main(String[] args) throws IOException {
-    if (args.length != 7) {
+    if (args.length != 8) {
       fail(new IllegalArgumentException("usage: <brokers> <topic> <group> <expected messages> "
-          + "KEY|UNORDERED|PARTITION <maxConcurrency> <handler wait ms>"));
+          + "KEY|UNORDERED|PARTITION <maxConcurrency> <handler wait ms> <wait service port>"));
     }
     String brokers = args[0];
     String topic = args[1];
     long expected = Long.parseLong(args[3]);
     ProcessingOrder ordering = ProcessingOrder.valueOf(args[4]);
     int concurrency = Integer.parseInt(args[5]);
-    long waitMs = Long.parseLong(args[6]);
+    byte[] request = (Long.parseLong(args[6]) + "\n").getBytes(StandardCharsets.US_ASCII);
+    int port = Integer.parseInt(args[7]);
+    ThreadLocal<ServiceLine> lines = ThreadLocal.withInitial(() -> {
+      try {
+        return new ServiceLine(port);
+      } catch (IOException e) {
+        throw new UncheckedIOException(e);
+      }
+    });
 
     ParallelConsumerOptions<byte[], byte[]> options = ParallelConsumerOptions.<byte[], byte[]>builder()
         .consumer(new KafkaConsumer<>(consumerProperties(brokers, args[2])))
@@ -86,10 +123,10 @@ public final class ParallelConsumerBench {
         emit("first", "");
       }
       try {
-        Thread.sleep(waitMs);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-        throw new IllegalStateException("handler interrupted", e);
+        lines.get().call(request);
+      } catch (IOException e) {
+        lines.remove();
+        throw new UncheckedIOException(e);
       }
       context.streamConsumerRecords().forEach(record -> {
         byte[] value = record.value();

@@ -1,0 +1,3 @@
+module consumerd.dev/bench/wait_server
+
+go 1.26.0
