@@ -10,7 +10,7 @@
  * @module
  */
 import { join } from "node:path";
-import { cachedBuild, runBuildCommand } from "./build_cache.ts";
+import { cachedMavenBuild } from "./build_cache.ts";
 import type { Client, Ordering, SlowSettings } from "./client.ts";
 import { ROOT } from "./runtimes.ts";
 import { measureProtocolClient } from "./script_client.ts";
@@ -26,28 +26,13 @@ export const PC_ORDERING: Record<Ordering, string> = {
 };
 
 /** Builds the client unless the cache holds it; returns its class path. */
-export async function ensureParallelConsumer(): Promise<string> {
-  const project = join(ROOT, PARALLEL_CONSUMER_PROJECT);
-  const dir = await cachedBuild({
+export function ensureParallelConsumer(): Promise<string> {
+  return cachedMavenBuild({
     name: "parallel-consumer",
-    sources: ["pom.xml", "ParallelConsumerBench.java"].map((f) =>
-      `${PARALLEL_CONSUMER_PROJECT}/${f}`
-    ),
-    toolVersion: ["java", "-version"],
-    build: (out) =>
-      runBuildCommand("mvn", [
-        "-q",
-        "-B",
-        "-f",
-        join(project, "pom.xml"),
-        `-DbuildDir=${join(out, "target")}`,
-        "package",
-        "dependency:copy-dependencies",
-        `-DoutputDirectory=${join(out, "libs")}`,
-        "-DincludeScope=runtime",
-      ], project),
+    project: PARALLEL_CONSUMER_PROJECT,
+    sources: ["pom.xml", "ParallelConsumerBench.java"],
+    jar: "bench-parallel-consumer-1.jar",
   });
-  return [join(dir, "target", "bench-parallel-consumer-1.jar"), join(dir, "libs", "*")].join(":");
 }
 
 /** The Parallel Consumer version the client's pom.xml pins, e.g. `0.5.3.3`. */

@@ -23,8 +23,7 @@
  *
  * @module
  */
-import { join } from "node:path";
-import { cachedBuild, runBuildCommand } from "./build_cache.ts";
+import { cachedMavenBuild } from "./build_cache.ts";
 import { MeasuredProcess, type Stream } from "./child.ts";
 import {
   type Client,
@@ -34,7 +33,7 @@ import {
   FIRST_MESSAGE_TIMEOUT_MS,
 } from "./client.ts";
 import type { BenchCluster } from "./cluster.ts";
-import { startDaemon, stopDaemon, writeRunFiles } from "./daemon_client.ts";
+import { runDaemon } from "./daemon_client.ts";
 import { memory, treeCpuMs } from "./proc.ts";
 import type { ClientRuns } from "./report.ts";
 import { ROOT, scriptCommand } from "./runtimes.ts";
@@ -173,34 +172,22 @@ export function daemonProduceClient(
     mode: "batch",
     engine,
     delivery,
-    async run(topic, group) {
-      const dir = await Deno.makeTempDir({ prefix: "consumerd-bench-" });
-      try {
-        const config = await writeRunFiles(dir, {
-          brokers,
-          engine,
-          topic: topic.topic,
-          group,
-          handlerSource: produceHandlerSource(outputTopic(topic.topic)),
-          fields: { outputs: [outputTopic(topic.topic)], delivery },
-        });
+    run: (topic, group) =>
+      runDaemon("deno", {
+        brokers,
+        engine,
+        topic: topic.topic,
+        group,
+        handlerSource: produceHandlerSource(outputTopic(topic.topic)),
+        fields: { outputs: [outputTopic(topic.topic)], delivery },
+      }, {
         // Workers from the sources: the bundled worker's transactions are refused by the broker
         // (CORRUPT_MESSAGE: @platformatic/kafka's CRC fallback in the bundle), so that all three
         // rows run alike.
-        const daemon = startDaemon("deno", config, { env: { CONSUMERD_WORKER_ENTRY: "source" } });
-        try {
-          return await measureToCommitted(daemon, (r) => r.msg === "bench-first", {
-            cluster,
-            topic,
-            group,
-          });
-        } finally {
-          await stopDaemon(daemon);
-        }
-      } finally {
-        await Deno.remove(dir, { recursive: true });
-      }
-    },
+        env: { CONSUMERD_WORKER_ENTRY: "source" },
+      }, (daemon) =>
+        measureToCommitted(daemon, (r) =>
+          r.msg === "bench-first", { cluster, topic, group })),
   };
 }
 
@@ -247,26 +234,13 @@ export function platformaticProduceClient(
 }
 
 /** Builds the Java client unless the cache holds it; returns its class path. */
-export async function ensureJavaProduce(): Promise<string> {
-  const project = join(ROOT, JAVA_PRODUCE_PROJECT);
-  const dir = await cachedBuild({
+export function ensureJavaProduce(): Promise<string> {
+  return cachedMavenBuild({
     name: "java-produce",
-    sources: ["pom.xml", "ProduceBench.java"].map((f) => `${JAVA_PRODUCE_PROJECT}/${f}`),
-    toolVersion: ["java", "-version"],
-    build: (out) =>
-      runBuildCommand("mvn", [
-        "-q",
-        "-B",
-        "-f",
-        join(project, "pom.xml"),
-        `-DbuildDir=${join(out, "target")}`,
-        "package",
-        "dependency:copy-dependencies",
-        `-DoutputDirectory=${join(out, "libs")}`,
-        "-DincludeScope=runtime",
-      ], project),
+    project: JAVA_PRODUCE_PROJECT,
+    sources: ["pom.xml", "ProduceBench.java"],
+    jar: "bench-java-produce-1.jar",
   });
-  return [join(dir, "target", "bench-java-produce-1.jar"), join(dir, "libs", "*")].join(":");
 }
 
 /** Kafka's Java client consuming and producing (exactly-once: a transaction per poll). */

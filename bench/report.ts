@@ -125,6 +125,18 @@ function ratio(a: ClientRuns | undefined, b: ClientRuns | undefined): string {
     .toFixed(2);
 }
 
+/** A row's msg/s, MiB/s, CPU µs/msg (¹ when it is the whole process life) and peak RSS cells. */
+function measuredCells(samples: Sample[]): string[] {
+  if (samples.length === 0) return ["–", "–", "–", "–"];
+  return [
+    formatSpread(spread(samples.map(msgPerSec))),
+    formatSpread(spread(samples.map(mibPerSec))),
+    formatSpread(spread(samples.map(cpuUsPerMsg))) +
+    (samples[0]!.cpuScope === "total" ? " ¹" : ""),
+    formatSpread(spread(samples.map((s) => s.peakKiB / 1024))),
+  ];
+}
+
 function topicTable(runs: ClientRuns[]): string[] {
   const anchor = (family: "B0" | "B3") =>
     runs.find((r) => r.client.family === family && r.samples.length > 0);
@@ -136,13 +148,7 @@ function topicTable(runs: ClientRuns[]): string[] {
   ];
   for (const r of runs) {
     const { client, samples } = r;
-    const cells = samples.length === 0 ? ["–", "–", "–", "–"] : [
-      formatSpread(spread(samples.map(msgPerSec))),
-      formatSpread(spread(samples.map(mibPerSec))),
-      formatSpread(spread(samples.map(cpuUsPerMsg))) +
-      (samples[0]!.cpuScope === "total" ? " ¹" : ""),
-      formatSpread(spread(samples.map((s) => s.peakKiB / 1024))),
-    ];
+    const cells = measuredCells(samples);
     lines.push(
       `| ${client.family}${r.failure === null ? "" : " ²"} | ${
         engineOf(client)
@@ -389,12 +395,7 @@ function produceSection(runs: ClientRuns[]): string[] {
     );
     for (const r of here) {
       const { client, samples } = r;
-      const cells = samples.length === 0 ? ["–", "–", "–", "–"] : [
-        formatSpread(spread(samples.map(msgPerSec))),
-        formatSpread(spread(samples.map(mibPerSec))),
-        formatSpread(spread(samples.map(cpuUsPerMsg))),
-        formatSpread(spread(samples.map((s) => s.peakKiB / 1024))),
-      ];
+      const cells = measuredCells(samples);
       const { eosOverAlo, overRaw } = produceRatios(here, r);
       out.push(
         `| ${client.family}${r.failure === null ? "" : " ²"} | ${

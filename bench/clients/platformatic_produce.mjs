@@ -30,6 +30,11 @@ const bootstrapBrokers = brokerList.split(",");
 const transactional = delivery === "eos";
 /** Stop reading while this many inputs wait for their batch. */
 const MAX_PENDING = 20_000;
+/**
+ * About the most value bytes one send carries: the library puts a send's records for a partition
+ * in one record batch, which the broker refuses above its `message.max.bytes` (1 MiB).
+ */
+const MAX_SEND_BYTES = 512 * 1024;
 
 const consumer = new Consumer({
   groupId: group,
@@ -65,10 +70,29 @@ function lastPerPartition(batch) {
   return [...last.values()];
 }
 
+/** `messages` in sends of at most {@linkcode MAX_SEND_BYTES} of values (at least one each). */
+function chunks(messages) {
+  const out = [];
+  let current = [];
+  let bytes = 0;
+  for (const message of messages) {
+    const size = message.value?.byteLength ?? 0;
+    if (current.length > 0 && bytes + size > MAX_SEND_BYTES) {
+      out.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(message);
+    bytes += size;
+  }
+  if (current.length > 0) out.push(current);
+  return out;
+}
+
 async function write(batch) {
   const messages = batch.map((m) => ({ topic: output, value: m.value, partition: m.partition }));
   if (!transactional) {
-    await producer.send({ messages, acks: -1 });
+    for (const chunk of chunks(messages)) await producer.send({ messages: chunk, acks: -1 });
     await consumer.commit({
       offsets: lastPerPartition(batch).map((m) => ({
         topic: m.topic,
@@ -81,7 +105,7 @@ async function write(batch) {
   }
   const transaction = await producer.beginTransaction();
   try {
-    await transaction.send({ messages, acks: -1 });
+    for (const chunk of chunks(messages)) await transaction.send({ messages: chunk, acks: -1 });
     await transaction.addConsumer(consumer);
     for (const message of lastPerPartition(batch)) await transaction.addOffset(message);
     await transaction.commit();

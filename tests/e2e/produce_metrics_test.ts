@@ -7,7 +7,7 @@
  */
 import assert from "node:assert/strict";
 import { fixtureHandler } from "../harness/daemon.ts";
-import { getMetrics, requireProgram, samples, startHttpDaemon } from "../harness/http.ts";
+import { assertPromtoolAccepts, getMetrics, samples, startHttpDaemon } from "../harness/http.ts";
 import { uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 import { type ReadRecord, readTopic, readValues } from "../harness/read_topic.ts";
 
@@ -34,23 +34,6 @@ function valueOf(text: string, family: string, labels: Record<string, string>): 
   );
   assert.ok(found.length <= 1, `${family} ${JSON.stringify(labels)}: ${found.length} samples`);
   return found.length === 0 ? 0 : Number(found[0]!.value);
-}
-
-async function promtoolCheck(text: string): Promise<void> {
-  const promtool = await requireProgram("promtool", "prometheus");
-  const check = new Deno.Command(promtool, {
-    args: ["check", "metrics"],
-    stdin: "piped",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
-  const writer = check.stdin.getWriter();
-  await writer.write(new TextEncoder().encode(text));
-  await writer.close();
-  const result = await check.output();
-  const report = new TextDecoder().decode(result.stdout) + new TextDecoder().decode(result.stderr);
-  assert.equal(result.code, 0, `promtool check metrics failed:\n${report}\n---\n${text}`);
-  assert.equal(report.trim(), "", `promtool has lint findings:\n${report}`);
 }
 
 Deno.test("/metrics counts produced messages and bytes per topic, dead-letter copies under their topic, and produce errors, as the broker holds them", async () => {
@@ -106,7 +89,7 @@ Deno.test("/metrics counts produced messages and bytes per topic, dead-letter co
       assert.deepEqual(at("consumerd_produce_errors_total", text), { output: ATTEMPTS, dlq: 0 });
       // At-least-once: no transaction.
       assert.equal(samples(text, "consumerd_transactions_committed_total").length, 0);
-      await promtoolCheck(text);
+      await assertPromtoolAccepts(text);
     } finally {
       await daemon.stop();
       await admin.deleteTopics([output, dlq]);
@@ -167,7 +150,7 @@ Deno.test("/metrics of an exactly-once consumer: outputs counted once committed,
         valueOf(text, "consumerd_produced_bytes_total", { consumer: "eos", topic: output }),
         values.reduce((n, value) => n + new TextEncoder().encode(value).length, 0),
       );
-      await promtoolCheck(text);
+      await assertPromtoolAccepts(text);
     } finally {
       await daemon.stop();
       await admin.deleteTopics([output]);
