@@ -144,3 +144,26 @@ export async function cachedMavenBuild(
   });
   return [join(dir, "target", jar), join(dir, "libs", "*")].join(":");
 }
+
+/**
+ * The `java` arguments of a benchmark client built by {@linkcode cachedMavenBuild}:
+ * the JVM settings every Java client runs with (-Xmx512m, G1, slf4j at warn), then
+ * its main class and arguments.
+ *
+ * @example
+ * ```ts
+ * javaArgs(classPath, "ProduceBench", ["127.0.0.1:9092", "in", "g", "out", "eos"]);
+ * ```
+ */
+export function javaArgs(classPath: string, mainClass: string, args: string[]): string[] {
+  return [
+    "-Xmx512m",
+    "-XX:+UseG1GC",
+    "-Djava.awt.headless=true",
+    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+    "-cp",
+    classPath,
+    mainClass,
+    ...args,
+  ];
+}

@@ -10,7 +10,7 @@
  * @module
  */
 import { join } from "node:path";
-import { cachedMavenBuild } from "./build_cache.ts";
+import { cachedMavenBuild, javaArgs } from "./build_cache.ts";
 import type { Client, Ordering, SlowSettings } from "./client.ts";
 import { ROOT } from "./runtimes.ts";
 import { measureProtocolClient } from "./script_client.ts";
@@ -60,22 +60,19 @@ export function parallelConsumerClient(
     },
     async run(topic, group) {
       classPath ??= await ensureParallelConsumer();
-      return await measureProtocolClient("java", [
-        "-Xmx512m",
-        "-XX:+UseG1GC",
-        "-Djava.awt.headless=true",
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-        "-cp",
-        classPath,
-        "ParallelConsumerBench",
-        brokers.join(","),
-        topic.topic,
-        group,
-        String(topic.count),
-        PC_ORDERING[ordering],
-        String(concurrency),
-        String(waitMs),
-      ], topic);
+      return await measureProtocolClient(
+        "java",
+        javaArgs(classPath, "ParallelConsumerBench", [
+          brokers.join(","),
+          topic.topic,
+          group,
+          String(topic.count),
+          PC_ORDERING[ordering],
+          String(concurrency),
+          String(waitMs),
+        ]),
+        topic,
+      );
     },
   };
 }

@@ -23,7 +23,7 @@
  *
  * @module
  */
-import { cachedMavenBuild } from "./build_cache.ts";
+import { cachedMavenBuild, javaArgs } from "./build_cache.ts";
 import { MeasuredProcess, type Stream } from "./child.ts";
 import {
   type Client,
@@ -257,20 +257,17 @@ export function javaProduceClient({ brokers, cluster, delivery }: SectionClientO
     },
     async run(topic, group) {
       classPath ??= await ensureJavaProduce();
-      return await measureLoop("java", [
-        "-Xmx512m",
-        "-XX:+UseG1GC",
-        "-Djava.awt.headless=true",
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-        "-cp",
-        classPath,
-        "ProduceBench",
-        brokers.join(","),
-        topic.topic,
-        group,
-        outputTopic(topic.topic),
-        DELIVERY_SHORT[delivery],
-      ], { cluster, topic, group });
+      return await measureLoop(
+        "java",
+        javaArgs(classPath, "ProduceBench", [
+          brokers.join(","),
+          topic.topic,
+          group,
+          outputTopic(topic.topic),
+          DELIVERY_SHORT[delivery],
+        ]),
+        { cluster, topic, group },
+      );
     },
   };
 }
