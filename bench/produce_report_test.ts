@@ -1,6 +1,6 @@
 import assert from "node:assert/strict";
 import type { Delivery, Engine, Family } from "./client.ts";
-import { outputTopic, produceHandlerSource } from "./produce_section.ts";
+import { lastLoggedError, outputTopic, produceHandlerSource } from "./produce_section.ts";
 import { type ClientRuns, produceRatios, renderReport } from "./report.ts";
 import type { Sample } from "./sample.ts";
 
@@ -103,4 +103,18 @@ Deno.test("produceHandlerSource() produces each message's value to its partition
     /ctx\.produce\(\{ topic: OUTPUT, value: m\.value, partition: m\.partition \}\)/,
   );
   assert.match(source, /export async function handleBatch/);
+});
+
+Deno.test("lastLoggedError() says the daemon's last logged error, or null", () => {
+  assert.equal(
+    lastLoggedError([
+      '{"level":"error","msg":"transaction failed; aborting it","error":"first"}',
+      '{"level":"info","msg":"worker restarting"}',
+      '{"level":"error","msg":"consumer crashed","error":"Producing messages failed."}',
+      "not json",
+    ]),
+    "consumer crashed: Producing messages failed.",
+  );
+  assert.equal(lastLoggedError(['{"level":"error","msg":"no error field"}']), "no error field");
+  assert.equal(lastLoggedError(['{"level":"warn","msg":"w","error":"e"}']), null);
 });

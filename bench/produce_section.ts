@@ -24,7 +24,7 @@
  * @module
  */
 import { cachedMavenBuild, javaArgs } from "./build_cache.ts";
-import { MeasuredProcess, type Stream } from "./child.ts";
+import { jsonLine, MeasuredProcess, type Stream } from "./child.ts";
 import {
   type Client,
   type Delivery,
@@ -114,8 +114,31 @@ export async function measureToCommitted(
       peakKiB,
     };
   } catch (error) {
-    throw new Error(clientError(process.tail) ?? (error as Error).message, { cause: error });
+    const why = clientError(process.tail) ?? lastLoggedError(process.tail);
+    const waited = (error as Error).message.split("\n")[0];
+    throw new Error(why === null ? (error as Error).message : `${why} (${waited})`, {
+      cause: error,
+    });
   }
+}
+
+/**
+ * The last error a daemon logged (`"level":"error"`): its message and error, or null.
+ *
+ * @example
+ * ```ts
+ * lastLoggedError(['{"level":"error","msg":"consumer crashed","error":"boom"}']); // "consumer crashed: boom"
+ * ```
+ */
+export function lastLoggedError(tail: readonly string[]): string | null {
+  for (const line of [...tail].reverse()) {
+    const record = jsonLine(line);
+    if (record?.level !== "error") continue;
+    return record.error === undefined
+      ? String(record.msg)
+      : `${String(record.msg)}: ${String(record.error)}`;
+  }
+  return null;
 }
 
 /**
