@@ -98,3 +98,72 @@ export async function cachedBuild(spec: BuildSpec): Promise<string> {
     throw new Error(`Cannot build ${spec.name}: ${(error as Error).message}`, { cause: error });
   }
 }
+
+/**
+ * A small Maven project of the benchmark's Java clients, built unless the
+ * cache holds it: its jar and runtime dependencies, as a class path.
+ *
+ * @example
+ * ```ts
+ * const classPath = await cachedMavenBuild({
+ *   name: "parallel-consumer",
+ *   project: "bench/clients/parallel_consumer",
+ *   sources: ["pom.xml", "ParallelConsumerBench.java"],
+ *   jar: "bench-parallel-consumer-1.jar",
+ * });
+ * ```
+ */
+export async function cachedMavenBuild(
+  { name, project, sources, jar }: {
+    name: string;
+    /** The project's folder, relative to the repository root. */
+    project: string;
+    /** Its files, relative to the project. */
+    sources: string[];
+    /** The jar `mvn package` writes into `target/`. */
+    jar: string;
+  },
+): Promise<string> {
+  const folder = join(ROOT, project);
+  const dir = await cachedBuild({
+    name,
+    sources: sources.map((f) => `${project}/${f}`),
+    toolVersion: ["java", "-version"],
+    build: (out) =>
+      runBuildCommand("mvn", [
+        "-q",
+        "-B",
+        "-f",
+        join(folder, "pom.xml"),
+        `-DbuildDir=${join(out, "target")}`,
+        "package",
+        "dependency:copy-dependencies",
+        `-DoutputDirectory=${join(out, "libs")}`,
+        "-DincludeScope=runtime",
+      ], folder),
+  });
+  return [join(dir, "target", jar), join(dir, "libs", "*")].join(":");
+}
+
+/**
+ * The `java` arguments of a benchmark client built by {@linkcode cachedMavenBuild}:
+ * the JVM settings every Java client runs with (-Xmx512m, G1, slf4j at warn), then
+ * its main class and arguments.
+ *
+ * @example
+ * ```ts
+ * javaArgs(classPath, "ProduceBench", ["127.0.0.1:9092", "in", "g", "out", "eos"]);
+ * ```
+ */
+export function javaArgs(classPath: string, mainClass: string, args: string[]): string[] {
+  return [
+    "-Xmx512m",
+    "-XX:+UseG1GC",
+    "-Djava.awt.headless=true",
+    "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
+    "-cp",
+    classPath,
+    mainClass,
+    ...args,
+  ];
+}

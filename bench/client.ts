@@ -34,6 +34,9 @@ export interface SlowSettings {
   concurrency: number;
 }
 
+/** What a consume→produce client promises (bench/produce_section.ts). */
+export type Delivery = "at-least-once" | "exactly-once";
+
 /** How the handler is called: per message, per fetched batch, or Java's poll loop. */
 export type HandlerMode = "message" | "batch" | "poll";
 
@@ -48,6 +51,8 @@ export interface Client {
   engine?: Engine;
   /** Slow-handler clients only: ordering and concurrency. */
   slow?: SlowSettings;
+  /** Consume→produce clients only: the delivery of their outputs. */
+  delivery?: Delivery;
   /** Builds what the client needs (once, before its first run); throws when it cannot. */
   prepare?(): Promise<void>;
   /** Consumes every record of `topic` from earliest with `group`, measured. */

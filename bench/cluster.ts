@@ -49,6 +49,12 @@ export class BenchCluster {
     return offsets.reduce((sum, o) => sum + Number(o.high) - Number(o.low), 0);
   }
 
+  /** Messages of `topic` below `group`'s committed offsets (partitions without one count 0). */
+  async committed(group: string, topic: string): Promise<number> {
+    const [offsets] = await this.#admin.fetchOffsets({ groupId: group, topics: [topic] });
+    return (offsets?.partitions ?? []).reduce((sum, p) => sum + Math.max(0, Number(p.offset)), 0);
+  }
+
   /** Creates a topic (it must not exist) and waits for its leaders. */
   async createTopic(topic: string, partitions: number): Promise<void> {
     await createTopicWithLeaders(this.#admin, topic, partitions);

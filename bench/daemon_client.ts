@@ -298,6 +298,30 @@ export async function writeRunFiles(dir: string, files: RunFiles): Promise<strin
   return config;
 }
 
+/**
+ * Writes a run's files into a temporary folder, starts the daemon on them
+ * and returns what `measure` made of it; then stops the daemon (SIGTERM)
+ * and removes the files.
+ */
+export async function runDaemon<T>(
+  runtime: Runtime["name"],
+  files: RunFiles,
+  options: { denoFlags?: string[]; env?: Record<string, string> },
+  measure: (daemon: MeasuredProcess) => Promise<T>,
+): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "consumerd-bench-" });
+  try {
+    const daemon = startDaemon(runtime, await writeRunFiles(dir, files), options);
+    try {
+      return await measure(daemon);
+    } finally {
+      await stopDaemon(daemon);
+    }
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
 /** consumerd with one consumer on the topic, on Deno or Bun. */
 export function daemonClient(
   { runtime, mode, brokers, engine = "kafkajs", denoFlags = [], slow }: DaemonClientOptions,
@@ -314,10 +338,10 @@ export function daemonClient(
     ...(slow === undefined
       ? {}
       : { slow: { ordering: slow.ordering, concurrency: slow.concurrency } }),
-    async run(topic, group) {
-      const dir = await Deno.makeTempDir({ prefix: "consumerd-bench-" });
-      try {
-        const config = await writeRunFiles(dir, {
+    run: (topic, group) =>
+      runDaemon(
+        runtime,
+        {
           brokers,
           engine,
           topic: topic.topic,
@@ -326,19 +350,13 @@ export function daemonClient(
             ? handlerSource(mode, topic.count)
             : slowHandlerSource(topic.count, { waitMs: slow.waitMs, port: slow.servicePort() }),
           ...(slow === undefined ? {} : { fields: slowConsumerFields(slow, slow.servicePort()) }),
-        });
-        const daemon = startDaemon(runtime, config, { denoFlags });
-        try {
-          return await measureWindow(daemon, {
+        },
+        { denoFlags },
+        (daemon) =>
+          measureWindow(daemon, {
             first: (r) => r.msg === "bench-first",
             done: (r) => r.msg === "bench-done",
-          }, { firstTimeoutMs: FIRST_MESSAGE_TIMEOUT_MS, doneTimeoutMs: doneTimeoutMs(topic) });
-        } finally {
-          await stopDaemon(daemon);
-        }
-      } finally {
-        await Deno.remove(dir, { recursive: true });
-      }
-    },
+          }, { firstTimeoutMs: FIRST_MESSAGE_TIMEOUT_MS, doneTimeoutMs: doneTimeoutMs(topic) }),
+      ),
   };
 }

@@ -37,10 +37,14 @@
  *    20 ms per message, consumerd (`concurrency`, `ordering`) beside
  *    Confluent's Parallel Consumer (bench/parallel_consumer_client.ts) at the
  *    same ordering and concurrency, each rate against the ideal.
- * 5. Starts the daemon with 0, 1, 10 and 50 consumers, each on its own small
+ * 5. The consume→produce section (bench/produce_section.ts): one output
+ *    per input, consumerd at-least-once and exactly-once beside a raw
+ *    @platformatic/kafka loop and Kafka's Java client doing the same, timed
+ *    from the first input to every input committed.
+ * 6. Starts the daemon with 0, 1, 10 and 50 consumers, each on its own small
  *    topic, for the time until every consumer is ready and the resident
  *    memory per worker (bench/scale.ts).
- * 6. Prints a Markdown report (medians with min–max over the runs, R/B1 on
+ * 7. Prints a Markdown report (medians with min–max over the runs, R/B1 on
  *    the same runtime and handler mode, each client ÷ B0 and ÷ B3) and writes it to
  *    bench/results/<date>-<commit>.md (`-quick.md` for a smoke run).
  *
@@ -67,6 +71,7 @@ import { consumeAll } from "./schedule.ts";
 import { scriptClient } from "./script_client.ts";
 import { type SeededTopic, seedTopic } from "./seed.ts";
 import { runSlowSection } from "./slow_handler.ts";
+import { runProduceSection } from "./produce_section.ts";
 
 const log = (line: string) => console.error(line);
 
@@ -185,6 +190,23 @@ async function main(args: string[]): Promise<number> {
         } per row)`,
       );
     }
+    const produce = options.produce
+      ? await runProduceSection(cluster, {
+        brokers: options.brokers,
+        sizes: options.produceSizes,
+        runId,
+        selected: (label) => matches(options, label),
+        log,
+      })
+      : null;
+    if (produce !== null) {
+      groups.push(...produce.groups);
+      context.push(
+        `Consume → produce topics: ${
+          [...new Set(produce.runs.map((r) => r.topic.topic))].join(", ")
+        } (${runsPerClient(options.produceSizes[0]?.reps ?? 1)} per client)`,
+      );
+    }
     const scale = await measureScale(cluster, {
       counts: options.scale,
       reps: options.scaleReps,
@@ -208,6 +230,7 @@ async function main(args: string[]): Promise<number> {
       context,
       runs: consumed.runs,
       slow: slow?.report ?? null,
+      produce: produce?.runs ?? null,
       scale: scale.samples,
       notes: METHOD_NOTES,
     });

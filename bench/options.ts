@@ -28,6 +28,10 @@ export interface BenchOptions {
   slowReps: number;
   /** Slow-handler section: each row counts to what its reachable rate handles in this many s. */
   slowWindowS: number;
+  /** Whether the consume→produce section runs. */
+  produce: boolean;
+  /** Consume→produce section: the input topics (each input produces one output of its size). */
+  produceSizes: Array<TopicSize & { reps: number }>;
   /** Only clients whose label contains one of these (case-insensitive); empty: all. */
   only: string[];
   quick: boolean;
@@ -50,9 +54,16 @@ export const USAGE = `usage: deno task bench [options]
   --slow-runtimes LIST  the runtimes consumerd's slow-handler rows run on: deno, bun (default both)
   --orderings LIST      the slow-handler section's orderings: partition, key, none (default all;
                         consumerd's key and none rows are skipped when its check rejects the field)
+  --no-produce          skip the consume→produce section (one output per input, at-least-once and
+                        exactly-once: consumerd beside a raw @platformatic/kafka loop and Kafka's
+                        Java client)
+  --produce-sizes LIST  its input topics as BYTESxCOUNT[@REPS] (default 100x200000,1024x60000;
+                        --quick 100x20000,1024x10000)
   --only LIST           only clients whose label contains one of these, e.g. "B1 deno,R deno"
                         (start-up runs are labelled "R <runtime> <engine> scale", e.g. "R deno platformatic scale";
-                        slow-handler rows "R <deno|bun> kafkajs slow <ordering> c<N>" and "PC java slow <ORDERING> c<N>")
+                        slow-handler rows "R <deno|bun> kafkajs slow <ordering> c<N>" and "PC java slow <ORDERING> c<N>";
+                        consume→produce rows "R deno <engine> produce <alo|eos>", "B2 deno produce <alo|eos>",
+                        "B0 java produce eos": --only produce runs that section alone)
   --brokers LIST        bootstrap brokers (default $KAFKA_BROKERS or 127.0.0.1:9092)
   --no-write            print the report without writing bench/results/`;
 
@@ -128,6 +139,8 @@ export function parseBenchArgs(
       concurrency: { type: "string" },
       orderings: { type: "string" },
       "slow-runtimes": { type: "string" },
+      "no-produce": { type: "boolean", default: false },
+      "produce-sizes": { type: "string" },
       only: { type: "string" },
       brokers: { type: "string" },
       "no-write": { type: "boolean", default: false },
@@ -175,6 +188,11 @@ export function parseBenchArgs(
       return runtime;
     }),
     slowReps: reps,
+    produce: !values["no-produce"],
+    produceSizes:
+      (values["produce-sizes"] ?? (quick ? "100x20000,1024x10000" : "100x200000,1024x60000"))
+        .split(",")
+        .map((spec) => parseSize(spec, reps)),
     slowWindowS: quick ? 2 : 8,
     only: list(values.only).map((s) => s.toLowerCase()),
     quick,

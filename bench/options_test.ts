@@ -75,3 +75,21 @@ Deno.test("parseBenchArgs() reads --slow-runtimes, and rejects a runtime consume
     /Cannot use the runtime "node" in --slow-runtimes as it must be deno or bun/,
   );
 });
+
+Deno.test("parseBenchArgs() runs the consume→produce section at 100 B and 1 KiB; --quick makes it small, --no-produce skips it", () => {
+  const full = parseBenchArgs([], {});
+  assert.equal(full.produce, true);
+  assert.deepEqual(full.produceSizes, [
+    { recordBytes: 100, count: 200_000, reps: 3 },
+    { recordBytes: 1024, count: 60_000, reps: 3 },
+  ]);
+  assert.deepEqual(parseBenchArgs(["--quick"], {}).produceSizes.map((s) => [s.count, s.reps]), [
+    [20_000, 1],
+    [10_000, 1],
+  ]);
+  assert.equal(parseBenchArgs(["--no-produce"], {}).produce, false);
+  assert.deepEqual(parseBenchArgs(["--produce-sizes", "100x500@2"], {}).produceSizes, [
+    { recordBytes: 100, count: 500, reps: 2 },
+  ]);
+  assert.throws(() => parseBenchArgs(["--produce-sizes", "100"], {}), RangeError);
+});

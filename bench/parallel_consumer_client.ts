@@ -11,7 +11,7 @@
  * @module
  */
 import { join } from "node:path";
-import { cachedBuild, runBuildCommand } from "./build_cache.ts";
+import { cachedMavenBuild, javaArgs } from "./build_cache.ts";
 import type { Client, Ordering, SlowSettings } from "./client.ts";
 import { ROOT } from "./runtimes.ts";
 import { measureProtocolClient } from "./script_client.ts";
@@ -27,28 +27,13 @@ export const PC_ORDERING: Record<Ordering, string> = {
 };
 
 /** Builds the client unless the cache holds it; returns its class path. */
-export async function ensureParallelConsumer(): Promise<string> {
-  const project = join(ROOT, PARALLEL_CONSUMER_PROJECT);
-  const dir = await cachedBuild({
+export function ensureParallelConsumer(): Promise<string> {
+  return cachedMavenBuild({
     name: "parallel-consumer",
-    sources: ["pom.xml", "ParallelConsumerBench.java"].map((f) =>
-      `${PARALLEL_CONSUMER_PROJECT}/${f}`
-    ),
-    toolVersion: ["java", "-version"],
-    build: (out) =>
-      runBuildCommand("mvn", [
-        "-q",
-        "-B",
-        "-f",
-        join(project, "pom.xml"),
-        `-DbuildDir=${join(out, "target")}`,
-        "package",
-        "dependency:copy-dependencies",
-        `-DoutputDirectory=${join(out, "libs")}`,
-        "-DincludeScope=runtime",
-      ], project),
+    project: PARALLEL_CONSUMER_PROJECT,
+    sources: ["pom.xml", "ParallelConsumerBench.java"],
+    jar: "bench-parallel-consumer-1.jar",
   });
-  return [join(dir, "target", "bench-parallel-consumer-1.jar"), join(dir, "libs", "*")].join(":");
 }
 
 /** The Parallel Consumer version the client's pom.xml pins, e.g. `0.5.3.3`. */
@@ -81,23 +66,20 @@ export function parallelConsumerClient(
     },
     async run(topic, group) {
       classPath ??= await ensureParallelConsumer();
-      return await measureProtocolClient("java", [
-        "-Xmx512m",
-        "-XX:+UseG1GC",
-        "-Djava.awt.headless=true",
-        "-Dorg.slf4j.simpleLogger.defaultLogLevel=warn",
-        "-cp",
-        classPath,
-        "ParallelConsumerBench",
-        brokers.join(","),
-        topic.topic,
-        group,
-        String(topic.count),
-        PC_ORDERING[ordering],
-        String(concurrency),
-        String(waitMs),
-        String(servicePort()),
-      ], topic);
+      return await measureProtocolClient(
+        "java",
+        javaArgs(classPath, "ParallelConsumerBench", [
+          brokers.join(","),
+          topic.topic,
+          group,
+          String(topic.count),
+          PC_ORDERING[ordering],
+          String(concurrency),
+          String(waitMs),
+          String(servicePort()),
+        ]),
+        topic,
+      );
     },
   };
 }

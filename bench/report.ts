@@ -15,7 +15,7 @@ import { type Spread, spread } from "./stats.ts";
 
 /** Every run of one client on one topic. */
 export interface ClientRuns {
-  client: Pick<Client, "label" | "family" | "runtime" | "mode" | "engine" | "slow">;
+  client: Pick<Client, "label" | "family" | "runtime" | "mode" | "engine" | "slow" | "delivery">;
   topic: SeededTopic;
   samples: Sample[];
   /** Why the client stopped being run, if it failed. */
@@ -50,6 +50,8 @@ export interface ReportInput {
   runs: ClientRuns[];
   /** The slow-handler section, if it ran. */
   slow?: SlowReport | null;
+  /** The consume→produce section's runs, if it ran (bench/produce_section.ts). */
+  produce?: ClientRuns[] | null;
   scale: ScaleSample[];
   /** Paragraphs after the tables: method and caveats. */
   notes: readonly string[];
@@ -64,6 +66,7 @@ export const METHOD_NOTES: readonly string[] = [
   "Handlers: each sums `value.byteLength` of every message and counts to the topic's size. B1 eachBatch / eachMessage are kafkajs's callbacks (auto-commit on); B2 reads @platformatic/kafka's message stream (autocommit on); R is `src/main.ts run` with one consumer, one worker, commit mode auto, and a generated handler module (default export per message, or handleBatch). R/B1·B2 compares R with the raw client of its engine on the same runtime: the kafkajs engine with B1 in the same handler mode (per-message ↔ eachMessage, handleBatch ↔ eachBatch), the platformatic engine with B2 (its message stream, for both handler modes); B3 polls franz-go's fetches (`PollFetches`) and calls a function per record (group auto-commit, franz-go's default); ÷B0 and ÷B3 divide a client's median rate by B0's and B3's.",
   "Start-up: from spawning the daemon to its last `consumer started` record (every consumer has its partition and committed its start position), each consumer on its own 1-partition topic of 100 records; with 0 consumers, to its `starting` record. Memory: VmRSS after the daemon was ready and idle for 3 s; per worker = (RSS with N − RSS with 0) / N. Idle CPU: the daemon's CPU time over those 3 s, in % of one core. Workers: `bundle` starts them from `dist/worker/` (built by `deno task build` at the start of the run, as the image does), `source` from the TypeScript sources (`CONSUMERD_WORKER_ENTRY=source`); R rows above use the bundle.",
   "Slow handler: consumerd is `src/main.ts run` on Deno (and on Bun, with `--slow-runtimes`) with the kafkajs engine, one consumer, one worker, commit mode auto, `concurrency: N` (and `ordering:` for key and none; partition is the default and is left out), and a per-message handler that calls the wait service and then counts the message. The wait service (bench/clients/wait_server/, Go, standard library) answers each request line `20\\n` on a TCP connection on 127.0.0.1 with `\\n` 20 ms later; a handler keeps one connection per call in flight (consumerd's: a pool in the handler module, `Deno.connect` on Deno and `node:net` on Bun; PC's: one per handler thread, a blocking socket). PC is Confluent's Parallel Consumer (parallel-consumer-core, on its kafka-clients) with ordering PARTITION, KEY or UNORDERED, maxConcurrency N (N threads, each handler call a blocking request to the same service), its default commit mode (PERIODIC_CONSUMER_ASYNCHRONOUS), the same fetch settings, -Xmx512m, G1. Both start from earliest with a fresh group; the window runs from the first handler call's start to the end of the counted-to call (CPU and memory as above).",
+  "Consume → produce: each input is written once to the input's partition of an output topic (3 partitions), same value, no key. R is `src/main.ts run` on Deno, one consumer, one worker (from the sources, `CONSUMERD_WORKER_ENTRY=source`: in the bundled worker the broker refuses @platformatic/kafka's transactional batches as CORRUPT_MESSAGE), commit mode auto, `outputs:` and `delivery:`, and a `handleBatch` handler that calls `ctx.produce()` for every message and awaits them together (at-least-once: the worker's idempotent kafkajs producer, acks all, on either engine; exactly-once: a transaction per commit, platformatic engine). B2 is a raw @platformatic/kafka loop on Deno that takes what arrived while its previous batch was written as one batch: at-least-once, an idempotent producer (acks all) and a commit of the batch's offsets after its acks; exactly-once, one transaction per batch with the offsets added under the consumer's group metadata. B0 is Kafka's Java client (kafka-clients, read_committed): a transaction per poll with sendOffsetsToTransaction. Same fetch settings as above. The window runs from the client's first-input line to the moment the benchmark sees the group's committed offsets at the end of the input (polled every 20 ms): every input committed, after its output was acknowledged (at-least-once) or in the transaction that wrote it (exactly-once). EOS÷ALO divides a client's exactly-once rate by its own at-least-once rate; ÷B2 divides consumerd's rate by the raw platformatic loop's in the same delivery mode.",
   "Everything shares the machine with the broker (and with whatever else ran): figures are comparable within one run, not across machines.",
 ];
 
@@ -122,6 +125,18 @@ function ratio(a: ClientRuns | undefined, b: ClientRuns | undefined): string {
     .toFixed(2);
 }
 
+/** A row's msg/s, MiB/s, CPU µs/msg (¹ when it is the whole process life) and peak RSS cells. */
+function measuredCells(samples: Sample[]): string[] {
+  if (samples.length === 0) return ["–", "–", "–", "–"];
+  return [
+    formatSpread(spread(samples.map(msgPerSec))),
+    formatSpread(spread(samples.map(mibPerSec))),
+    formatSpread(spread(samples.map(cpuUsPerMsg))) +
+    (samples[0]!.cpuScope === "total" ? " ¹" : ""),
+    formatSpread(spread(samples.map((s) => s.peakKiB / 1024))),
+  ];
+}
+
 function topicTable(runs: ClientRuns[]): string[] {
   const anchor = (family: "B0" | "B3") =>
     runs.find((r) => r.client.family === family && r.samples.length > 0);
@@ -133,13 +148,7 @@ function topicTable(runs: ClientRuns[]): string[] {
   ];
   for (const r of runs) {
     const { client, samples } = r;
-    const cells = samples.length === 0 ? ["–", "–", "–", "–"] : [
-      formatSpread(spread(samples.map(msgPerSec))),
-      formatSpread(spread(samples.map(mibPerSec))),
-      formatSpread(spread(samples.map(cpuUsPerMsg))) +
-      (samples[0]!.cpuScope === "total" ? " ¹" : ""),
-      formatSpread(spread(samples.map((s) => s.peakKiB / 1024))),
-    ];
+    const cells = measuredCells(samples);
     lines.push(
       `| ${client.family}${r.failure === null ? "" : " ²"} | ${
         engineOf(client)
@@ -330,6 +339,78 @@ function slowSection(slow: SlowReport): string[] {
   return out;
 }
 
+/** The two ratios of a consume→produce row; null where it has none. */
+export interface ProduceRatios {
+  /** Its exactly-once rate ÷ the same client's at-least-once rate (exactly-once rows). */
+  eosOverAlo: number | null;
+  /** consumerd's rate ÷ the raw platformatic loop's in the same delivery mode (R rows). */
+  overRaw: number | null;
+}
+
+/**
+ * The ratios of consume→produce row `r` among `runs` (one topic's), of median rates.
+ *
+ * @example
+ * ```ts
+ * const { eosOverAlo, overRaw } = produceRatios(runs, runs[1]!);
+ * ```
+ */
+export function produceRatios(runs: readonly ClientRuns[], r: ClientRuns): ProduceRatios {
+  const rate = (x: ClientRuns | undefined) => medianRate(x);
+  const same = (a: ClientRuns["client"], b: ClientRuns["client"]) =>
+    a.family === b.family && a.runtime === b.runtime && a.engine === b.engine;
+  const sameTopic = runs.filter((x) => x.topic.topic === r.topic.topic);
+  const alo = r.client.delivery === "exactly-once"
+    ? sameTopic.find((x) => same(x.client, r.client) && x.client.delivery === "at-least-once")
+    : undefined;
+  const raw = r.client.family === "R"
+    ? sameTopic.find((x) => x.client.family === "B2" && x.client.delivery === r.client.delivery)
+    : undefined;
+  const quotient = (a: number, b: number) => (Number.isFinite(a / b) ? a / b : null);
+  return {
+    eosOverAlo: alo === undefined ? null : quotient(rate(r), rate(alo)),
+    overRaw: raw === undefined ? null : quotient(rate(r), rate(raw)),
+  };
+}
+
+/** The consume→produce section: one table per input topic. */
+function produceSection(runs: ClientRuns[]): string[] {
+  const out = [
+    "## Consume → produce: one output per input, of the same size",
+    "",
+    "Rates from the first input to every input committed with its output (see How it was measured). EOS÷ALO: the client's exactly-once rate ÷ its at-least-once rate; ÷B2: consumerd ÷ the raw @platformatic/kafka loop in the same delivery mode.",
+    "",
+  ];
+  const topics = [...new Map(runs.map((r) => [r.topic.topic, r.topic])).values()];
+  const ratioCell = (n: number | null) => (n === null ? "" : n.toFixed(2));
+  for (const topic of topics) {
+    const here = runs.filter((r) => r.topic.topic === topic.topic);
+    out.push(
+      `### ${topic.recordBytes} B × ${
+        topic.count.toLocaleString("en-US")
+      } inputs (\`${topic.topic}\`)`,
+      "",
+      "| client | engine | runtime | delivery | runs | msg/s median (min–max) | MiB/s median (min–max) | CPU µs/msg median (min–max) | peak RSS MiB median (min–max) | EOS÷ALO | ÷B2 |",
+      "| --- | --- | --- | --- | --: | --: | --: | --: | --: | --: | --: |",
+    );
+    for (const r of here) {
+      const { client, samples } = r;
+      const cells = measuredCells(samples);
+      const { eosOverAlo, overRaw } = produceRatios(here, r);
+      out.push(
+        `| ${client.family}${r.failure === null ? "" : " ²"} | ${
+          engineOf(client)
+        } | ${client.runtime} | ${client.delivery ?? "–"} | ${samples.length} | ${
+          cells.join(" | ")
+        } | ${ratioCell(eosOverAlo)} | ${ratioCell(overRaw)} |`,
+      );
+    }
+    out.push("");
+  }
+  out.push(...failureNotes(runs));
+  return out;
+}
+
 /**
  * Renders the report as Markdown.
  *
@@ -359,6 +440,7 @@ export function renderReport(input: ReportInput): string {
   }
   out.push(...failureNotes(input.runs));
   if (input.slow) out.push(...slowSection(input.slow));
+  if (input.produce) out.push(...produceSection(input.produce));
   if (input.scale.length > 0) {
     out.push("## Start-up and memory per worker", "", ...scaleTable(input.scale), "");
   }

@@ -81,7 +81,7 @@ export async function measureProtocolClient(
 }
 
 /** The message of the client's `{"bench":"error"}` line, first line only. */
-function clientError(tail: string[]): string | null {
+export function clientError(tail: string[]): string | null {
   for (const line of tail) {
     if (!line.startsWith('{"bench":"error"')) continue;
     try {

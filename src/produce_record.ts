@@ -35,3 +35,32 @@ export interface ProduceRecord {
   /** The partition to write to; default: chosen by the key. */
   partition?: number;
 }
+
+const encoder = new TextEncoder();
+
+function byteLength(bytes: RecordBytes | null | undefined): number {
+  if (bytes === null || bytes === undefined) return 0;
+  // A string's UTF-8 length without encoding it when it is ASCII.
+  if (typeof bytes !== "string") return bytes.byteLength;
+  // deno-lint-ignore no-control-regex
+  return /^[\x00-\x7f]*$/.test(bytes) ? bytes.length : encoder.encode(bytes).byteLength;
+}
+
+/**
+ * The bytes of `record` that metrics count: its key, its value, and each
+ * header's name and values (text as UTF-8), without Kafka's framing.
+ *
+ * @example
+ * ```ts
+ * recordBytes({ topic: "t", key: "k", value: "vv", headers: { h: ["a", "b"] } }); // 7
+ * ```
+ */
+export function recordBytes(record: ProduceRecord): number {
+  let bytes = byteLength(record.key) + byteLength(record.value);
+  for (const [name, value] of Object.entries(record.headers ?? {})) {
+    for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      bytes += byteLength(name) + byteLength(one);
+    }
+  }
+  return bytes;
+}

@@ -78,6 +78,42 @@ export const HANDLER_DURATION_BUCKETS: readonly number[] = [
   30,
 ];
 
+/**
+ * Upper bounds (seconds) of the transaction-duration histogram's buckets
+ * (`delivery: exactly-once`: the outputs, the offsets and EndTxn of one
+ * commit); `+Inf` is implied.
+ */
+export const TRANSACTION_DURATION_BUCKETS: readonly number[] = [
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+];
+
+/** A histogram as workers count it: count per bucket plus one for +Inf (not cumulative), sum in seconds, count. */
+export interface HistogramCounts {
+  buckets: number[];
+  sum: number;
+  count: number;
+}
+
+/** What a worker produced to one topic (outputs and dead-letter copies). */
+export interface TopicProduced {
+  /** Records the broker acknowledged (exactly-once: whose transaction committed). */
+  messages: number;
+  /** Their key, value and header bytes (see `recordBytes`). */
+  bytes: number;
+  /** Records that failed to be written (exactly-once: whose transaction failed). */
+  errors: number;
+}
+
 /** A worker's cumulative counters since it started (the `stats` report). */
 export interface WorkerStats {
   /** Messages whose handler finished (or that were dead-lettered). */
@@ -96,7 +132,11 @@ export interface WorkerStats {
   /** Finished offsets a commit's metadata could not list (too many to fit). */
   metadataDropped: number;
   /** Handler call durations: count per bucket of {@linkcode HANDLER_DURATION_BUCKETS} plus one for +Inf (not cumulative), their sum in seconds and their count. */
-  duration: { buckets: number[]; sum: number; count: number };
+  duration: HistogramCounts;
+  /** Per topic produced to: outputs of `ctx.produce()` and dead-letter copies. */
+  produced: Record<string, TopicProduced>;
+  /** `delivery: exactly-once`: transactions ended, and how long each took (buckets of {@linkcode TRANSACTION_DURATION_BUCKETS}). */
+  transactions: { committed: number; aborted: number; duration: HistogramCounts };
 }
 
 /** Where a consumer's fields are written in the config, for errors in the operator's terms. */

@@ -5,7 +5,13 @@
  *
  * @module
  */
-import { HANDLER_DURATION_BUCKETS, type StartReason } from "../protocol.ts";
+import {
+  HANDLER_DURATION_BUCKETS,
+  type HistogramCounts,
+  type StartReason,
+  type TopicProduced,
+  TRANSACTION_DURATION_BUCKETS,
+} from "../protocol.ts";
 import type { ConsumerReport } from "../supervisor/report.ts";
 import type { ConfigInfo } from "./config_info.ts";
 import { type MetricFamily, renderExposition, type Sample } from "./exposition.ts";
@@ -53,11 +59,28 @@ function perDispatch(
   );
 }
 
-function durationSamples(reports: readonly ConsumerReport[]): Sample[] {
+/** Per consumer and topic produced to, in topic order. */
+function perTopic(
+  reports: readonly ConsumerReport[],
+  value: (counts: TopicProduced) => number,
+): Sample[] {
+  return reports.flatMap((r) =>
+    Object.entries(r.stats.produced)
+      .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+      .map(([topic, counts]) => ({ labels: { consumer: r.name, topic }, value: value(counts) }))
+  );
+}
+
+/** A histogram's samples per consumer: cumulative buckets of `bounds`, +Inf, sum and count. */
+function histogramSamples(
+  reports: readonly ConsumerReport[],
+  bounds: readonly number[],
+  histogram: (r: ConsumerReport) => HistogramCounts,
+): Sample[] {
   return reports.flatMap((r) => {
-    const { buckets, sum, count } = r.stats.duration;
+    const { buckets, sum, count } = histogram(r);
     let cumulative = 0;
-    const bucketSamples: Sample[] = HANDLER_DURATION_BUCKETS.map((le, i) => {
+    const bucketSamples: Sample[] = bounds.map((le, i) => {
       cumulative += buckets[i] ?? 0;
       return { suffix: "_bucket", labels: { consumer: r.name, le: String(le) }, value: cumulative };
     });
@@ -83,6 +106,7 @@ export function metricFamilies(
   config: ConfigInfo,
 ): MetricFamily[] {
   const reload = config.lastReload;
+  const transactional = reports.filter((r) => r.transactional);
   return [
     {
       name: "consumerd_consumer_ready",
@@ -138,7 +162,50 @@ export function metricFamilies(
       name: "consumerd_handler_duration_seconds",
       help: "How long one handler call took (a message, or a batch with handleBatch).",
       type: "histogram",
-      samples: durationSamples(reports),
+      samples: histogramSamples(reports, HANDLER_DURATION_BUCKETS, (r) => r.stats.duration),
+    },
+    {
+      name: "consumerd_produced_messages_total",
+      help: "Records written per topic: outputs of ctx.produce() and dead-letter copies " +
+        "(exactly-once: once their transaction committed).",
+      type: "counter",
+      samples: perTopic(reports, (t) => t.messages),
+    },
+    {
+      name: "consumerd_produced_bytes_total",
+      help: "Key, value and header bytes of the records written per topic.",
+      type: "counter",
+      samples: perTopic(reports, (t) => t.bytes),
+    },
+    {
+      name: "consumerd_produce_errors_total",
+      help: "Records that failed to be written per topic (exactly-once: those of a transaction " +
+        "that failed).",
+      type: "counter",
+      samples: perTopic(reports, (t) => t.errors),
+    },
+    {
+      name: "consumerd_transactions_committed_total",
+      help: "Transactions committed (delivery: exactly-once).",
+      type: "counter",
+      samples: perConsumer(transactional, (r) => r.stats.transactions.committed),
+    },
+    {
+      name: "consumerd_transactions_aborted_total",
+      help: "Transactions that failed and were aborted (delivery: exactly-once).",
+      type: "counter",
+      samples: perConsumer(transactional, (r) => r.stats.transactions.aborted),
+    },
+    {
+      name: "consumerd_transaction_duration_seconds",
+      help: "How long one transaction took, from its first record to its end (delivery: " +
+        "exactly-once).",
+      type: "histogram",
+      samples: histogramSamples(
+        transactional,
+        TRANSACTION_DURATION_BUCKETS,
+        (r) => r.stats.transactions.duration,
+      ),
     },
     {
       name: "consumerd_calls_in_flight",

@@ -23,6 +23,8 @@ export interface ConsumerReport extends ConsumerStatus {
   stats: WorkerStats;
   /** Per replica: whether a live worker runs it. */
   workers: Array<{ replica: number; up: boolean }>;
+  /** `delivery: exactly-once`: its commits are transactions. */
+  transactional: boolean;
 }
 
 /** The counters of a consumer that has no run. */
@@ -103,5 +105,5 @@ export function consumerReport(
     replica: s.replica,
     up: s.handle !== null && (s.handle.state === "starting" || s.handle.state === "running"),
   }));
-  return { ...status, stats, workers };
+  return { ...status, stats, workers, transactional: consumer.delivery === "exactly-once" };
 }

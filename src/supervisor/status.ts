@@ -9,8 +9,10 @@ import {
   type ErrorData,
   errorText,
   HANDLER_DURATION_BUCKETS,
+  type HistogramCounts,
   type PartitionProgress,
   type StartReason,
+  TRANSACTION_DURATION_BUCKETS,
   type WorkerStats,
 } from "../protocol.ts";
 import type { ConsumerSnapshot } from "./fingerprint.ts";
@@ -308,8 +310,42 @@ export function emptyStats(): WorkerStats {
     rebalances: 0,
     finishedBefore: 0,
     metadataDropped: 0,
-    duration: { buckets: new Array(HANDLER_DURATION_BUCKETS.length + 1).fill(0), sum: 0, count: 0 },
+    duration: emptyHistogram(HANDLER_DURATION_BUCKETS),
+    produced: {},
+    transactions: {
+      committed: 0,
+      aborted: 0,
+      duration: emptyHistogram(TRANSACTION_DURATION_BUCKETS),
+    },
   };
+}
+
+function emptyHistogram(bounds: readonly number[]): HistogramCounts {
+  return { buckets: new Array(bounds.length + 1).fill(0), sum: 0, count: 0 };
+}
+
+function addHistograms(a: HistogramCounts, b: HistogramCounts): HistogramCounts {
+  return {
+    buckets: a.buckets.map((n, i) => n + (b.buckets[i] ?? 0)),
+    sum: a.sum + b.sum,
+    count: a.count + b.count,
+  };
+}
+
+function addProduced(
+  a: WorkerStats["produced"],
+  b: WorkerStats["produced"],
+): WorkerStats["produced"] {
+  const sum: WorkerStats["produced"] = { ...a };
+  for (const [topic, counts] of Object.entries(b)) {
+    const before = sum[topic];
+    sum[topic] = before === undefined ? { ...counts } : {
+      messages: before.messages + counts.messages,
+      bytes: before.bytes + counts.bytes,
+      errors: before.errors + counts.errors,
+    };
+  }
+  return sum;
 }
 
 /** Adds worker stats together (a consumer's replicas, or a dead worker's last report). */
@@ -321,10 +357,12 @@ export function addStats(a: WorkerStats, b: WorkerStats): WorkerStats {
     rebalances: a.rebalances + b.rebalances,
     finishedBefore: a.finishedBefore + b.finishedBefore,
     metadataDropped: a.metadataDropped + b.metadataDropped,
-    duration: {
-      buckets: a.duration.buckets.map((n, i) => n + (b.duration.buckets[i] ?? 0)),
-      sum: a.duration.sum + b.duration.sum,
-      count: a.duration.count + b.duration.count,
+    duration: addHistograms(a.duration, b.duration),
+    produced: addProduced(a.produced, b.produced),
+    transactions: {
+      committed: a.transactions.committed + b.transactions.committed,
+      aborted: a.transactions.aborted + b.transactions.aborted,
+      duration: addHistograms(a.transactions.duration, b.transactions.duration),
     },
   };
 }

@@ -36,7 +36,7 @@ import { ProblemPace, quietClientWarnings } from "./connect_log.ts";
 import { describeKafkaError } from "../kafka/operator_error.ts";
 import { type Handler, type HandlerModule, handlerOf, importHandlerModule } from "./handler.ts";
 import type { Message } from "../message.ts";
-import type { ProduceRecord } from "../produce_record.ts";
+import { type ProduceRecord, recordBytes } from "../produce_record.ts";
 import { explainHandlerError } from "./handler_error.ts";
 import { permissionDenial } from "../config/permission_denial.ts";
 import type { Context } from "./context.ts";
@@ -273,8 +273,15 @@ export async function startWorkerLoop(
         logger: log,
       })
     );
-  const send = async (record: ProduceRecord & { timestamp?: string }) =>
-    await (await producerOf()).send(record);
+  const send = async (record: ProduceRecord & { timestamp?: string }) => {
+    try {
+      await (await producerOf()).send(record);
+    } catch (error) {
+      stats.produceError(record.topic); // stats
+      throw error;
+    }
+    stats.produced(record.topic, recordBytes(record)); // stats
+  };
   const outputs = new Outputs({
     topics: consumer.outputs,
     field: outputsField(consumer.name, start.source),
@@ -699,6 +706,14 @@ export async function startWorkerLoop(
             topic: consumer.topic,
             take: (offsets) => buffered.take(offsets),
             logger: sessionLog,
+            // stats: a transaction's records are written when it commits, lost when it aborts.
+            ended: ({ committed, records, ms }) => {
+              stats.transaction(committed, ms);
+              for (const record of records) {
+                if (committed) stats.produced(record.topic, recordBytes(record));
+                else stats.produceError(record.topic);
+              }
+            },
           });
         }
         const opened = await startSession(engineOf(consumer, start.kafka), consumer.mode, {

@@ -1,12 +1,18 @@
 /**
  * The worker's cumulative counters for metrics: messages processed, handler
- * errors and retries, rebalances and a handler-duration histogram. The loop
+ * errors and retries, rebalances, a handler-duration histogram, records
+ * produced per topic and exactly-once transactions. The loop
  * calls it at a few marked points (`// stats:`) and posts its snapshot with
  * the offsets report.
  *
  * @module
  */
-import { HANDLER_DURATION_BUCKETS, type WorkerStats } from "../protocol.ts";
+import {
+  HANDLER_DURATION_BUCKETS,
+  type TopicProduced,
+  TRANSACTION_DURATION_BUCKETS,
+  type WorkerStats,
+} from "../protocol.ts";
 
 /**
  * Counts what the metrics need; {@linkcode take} returns a snapshot when
@@ -31,12 +37,17 @@ export class StatsCounter {
   #buckets: number[] = new Array(HANDLER_DURATION_BUCKETS.length + 1).fill(0);
   #sum = 0;
   #count = 0;
+  #produced = new Map<string, TopicProduced>();
+  #committed = 0;
+  #aborted = 0;
+  #txBuckets: number[] = new Array(TRANSACTION_DURATION_BUCKETS.length + 1).fill(0);
+  #txSum = 0;
   #changed = false;
 
   /** `messages` finished after one handler call that took `ms`. */
   handled(messages: number, ms: number): void {
     this.#processed += messages;
-    this.#buckets[bucketOf(ms)]!++;
+    this.#buckets[bucketOf(ms, HANDLER_DURATION_BUCKETS)]!++;
     this.#sum += ms / 1000;
     this.#count++;
     this.#changed = true;
@@ -56,7 +67,7 @@ export class StatsCounter {
    */
   timedCalls(ms: number, slowestMs: number): void {
     this.#sum += ms / 1000;
-    const i = bucketOf(slowestMs);
+    const i = bucketOf(slowestMs, HANDLER_DURATION_BUCKETS);
     if (i > 0) {
       this.#buckets[0]!--;
       this.#buckets[i]!++;
@@ -94,6 +105,37 @@ export class StatsCounter {
     this.#changed = true;
   }
 
+  /** The broker acknowledged a record of `bytes` (see `recordBytes`) to `topic`. */
+  produced(topic: string, bytes: number): void {
+    const counts = this.#topic(topic);
+    counts.messages++;
+    counts.bytes += bytes;
+    this.#changed = true;
+  }
+
+  /** A record to `topic` failed to be written. */
+  produceError(topic: string): void {
+    this.#topic(topic).errors++;
+    this.#changed = true;
+  }
+
+  /** An exactly-once transaction ended (committed, else aborted) after `ms`. */
+  transaction(committed: boolean, ms: number): void {
+    if (committed) this.#committed++;
+    else this.#aborted++;
+    this.#txBuckets[bucketOf(ms, TRANSACTION_DURATION_BUCKETS)]!++;
+    this.#txSum += ms / 1000;
+    this.#changed = true;
+  }
+
+  #topic(topic: string): TopicProduced {
+    let counts = this.#produced.get(topic);
+    if (counts === undefined) {
+      this.#produced.set(topic, counts = { messages: 0, bytes: 0, errors: 0 });
+    }
+    return counts;
+  }
+
   /** An assignment arrived. */
   rebalance(): void {
     this.#rebalances++;
@@ -117,14 +159,26 @@ export class StatsCounter {
       finishedBefore: this.#finishedBefore,
       metadataDropped: this.#metadataDropped,
       duration: { buckets: [...this.#buckets], sum: this.#sum, count: this.#count },
+      produced: Object.fromEntries(
+        [...this.#produced].map(([topic, counts]) => [topic, { ...counts }]),
+      ),
+      transactions: {
+        committed: this.#committed,
+        aborted: this.#aborted,
+        duration: {
+          buckets: [...this.#txBuckets],
+          sum: this.#txSum,
+          count: this.#committed + this.#aborted,
+        },
+      },
     };
   }
 }
 
-/** The index of the histogram bucket a duration of `ms` falls in (the last: +Inf). */
-function bucketOf(ms: number): number {
+/** The index of the bucket of `bounds` (seconds) a duration of `ms` falls in (the last: +Inf). */
+function bucketOf(ms: number, bounds: readonly number[]): number {
   const seconds = ms / 1000;
   let i = 0;
-  while (i < HANDLER_DURATION_BUCKETS.length && seconds > HANDLER_DURATION_BUCKETS[i]!) i++;
+  while (i < bounds.length && seconds > bounds[i]!) i++;
   return i;
 }

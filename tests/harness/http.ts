@@ -100,6 +100,26 @@ export function samples(
   return out;
 }
 
+/** Asserts that `promtool check metrics` accepts `text` without a lint finding. */
+export async function assertPromtoolAccepts(text: string): Promise<void> {
+  const promtool = await requireProgram("promtool", "prometheus");
+  const check = new Deno.Command(promtool, {
+    args: ["check", "metrics"],
+    stdin: "piped",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const writer = check.stdin.getWriter();
+  await writer.write(new TextEncoder().encode(text));
+  await writer.close();
+  const result = await check.output();
+  const report = new TextDecoder().decode(result.stdout) + new TextDecoder().decode(result.stderr);
+  if (result.code !== 0) {
+    throw new Error(`promtool check metrics failed:\n${report}\n---\n${text}`);
+  }
+  if (report.trim() !== "") throw new Error(`promtool has lint findings:\n${report}`);
+}
+
 /**
  * The path of an external program the tests need, or a clear error: these
  * tests do not skip when the program is missing, because CI installs it.

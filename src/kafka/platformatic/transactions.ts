@@ -45,6 +45,17 @@ export interface TransactionalCommitterOptions {
   /** Removes and returns the records of the messages below `offsets` (what this commit carries). */
   take(offsets: readonly PartitionOffset[]): ProduceRecord[];
   logger: Logger;
+  /** Called as each transaction ends: committed or aborted, its records, how long it took. */
+  ended?(end: TransactionEnd): void;
+}
+
+/** How a transaction ended, for metrics. */
+export interface TransactionEnd {
+  committed: boolean;
+  /** The records it carried. */
+  records: readonly ProduceRecord[];
+  /** From its first record sent to its commit or abort, in milliseconds. */
+  ms: number;
 }
 
 /**
@@ -179,8 +190,10 @@ export class TransactionalCommitter {
         ...errorFields(error),
       });
       await transaction.abort().catch(() => {});
+      this.#options.ended?.({ committed: false, records, ms: performance.now() - started });
       throw error;
     }
+    this.#options.ended?.({ committed: true, records, ms: performance.now() - started });
     this.#options.logger.debug("transaction committed", {
       records: records.length,
       partitions: offsets.length,

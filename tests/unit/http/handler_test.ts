@@ -26,6 +26,7 @@ const report = (over: Partial<ConsumerReport> = {}): ConsumerReport => ({
   dispatch: null,
   stats: emptyStats(),
   workers: [{ replica: 0, up: true }],
+  transactional: false,
   fingerprint: null,
   ...over,
 });

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { escapeLabelValue, renderExposition } from "../../../src/http/exposition.ts";
 import { renderMetrics } from "../../../src/http/metrics.ts";
-import { HANDLER_DURATION_BUCKETS } from "../../../src/protocol.ts";
+import { HANDLER_DURATION_BUCKETS, TRANSACTION_DURATION_BUCKETS } from "../../../src/protocol.ts";
 import type { ConsumerReport } from "../../../src/supervisor/report.ts";
-import { emptyStats } from "../../../src/supervisor/status.ts";
+import { addStats, emptyStats } from "../../../src/supervisor/status.ts";
 
 const config = { path: "/c.yaml", revision: 3, lastReload: null };
 
@@ -36,6 +36,7 @@ function report(partitions: ConsumerReport["partitions"]): ConsumerReport {
     dispatch: null,
     stats,
     workers: [{ replica: 0, up: true }],
+    transactional: false,
     fingerprint: null,
   };
 }
@@ -136,4 +137,84 @@ Deno.test("renderMetrics() writes calls in flight, buffered messages, paused key
     1,
     "no series for an ordering partition consumer",
   );
+});
+
+Deno.test("renderMetrics() writes produced messages, bytes and errors per topic, and transactions only for exactly-once consumers", () => {
+  const eos = { ...report([]), name: "eos", transactional: true };
+  eos.stats = {
+    ...eos.stats,
+    produced: {
+      "out.b": { messages: 3, bytes: 30, errors: 0 },
+      "out.a": { messages: 5, bytes: 512, errors: 2 },
+    },
+    transactions: {
+      committed: 4,
+      aborted: 1,
+      duration: {
+        buckets: [...TRANSACTION_DURATION_BUCKETS.map((_, i) => (i === 2 ? 4 : 0)), 1],
+        sum: 12.5,
+        count: 5,
+      },
+    },
+  };
+  const text = renderMetrics([eos, report([])], config);
+  assert.deepEqual(
+    text.match(/^consumerd_produced_messages_total\{.*$/gm),
+    [
+      'consumerd_produced_messages_total{consumer="eos",topic="out.a"} 5',
+      'consumerd_produced_messages_total{consumer="eos",topic="out.b"} 3',
+    ],
+    "per topic, in topic order; none for a consumer that produced nothing",
+  );
+  assert.match(text, /^consumerd_produced_bytes_total\{consumer="eos",topic="out.a"\} 512$/m);
+  assert.match(text, /^consumerd_produce_errors_total\{consumer="eos",topic="out.a"\} 2$/m);
+  assert.match(text, /^consumerd_transactions_committed_total\{consumer="eos"\} 4$/m);
+  assert.match(text, /^consumerd_transactions_aborted_total\{consumer="eos"\} 1$/m);
+  assert.match(
+    text,
+    /^consumerd_transaction_duration_seconds_bucket\{consumer="eos",le="0.01"\} 0$/m,
+  );
+  assert.match(
+    text,
+    /^consumerd_transaction_duration_seconds_bucket\{consumer="eos",le="0.025"\} 4$/m,
+  );
+  assert.match(
+    text,
+    /^consumerd_transaction_duration_seconds_bucket\{consumer="eos",le="10"\} 4$/m,
+  );
+  assert.match(
+    text,
+    /^consumerd_transaction_duration_seconds_bucket\{consumer="eos",le="\+Inf"\} 5$/m,
+  );
+  assert.match(text, /^consumerd_transaction_duration_seconds_sum\{consumer="eos"\} 12.5$/m);
+  assert.match(text, /^consumerd_transaction_duration_seconds_count\{consumer="eos"\} 5$/m);
+  assert.equal(
+    text.match(/^consumerd_transactions_committed_total\{/gm)?.length,
+    1,
+    "no transaction series for an at-least-once consumer",
+  );
+});
+
+Deno.test("addStats() adds produced counts topic by topic and transactions with their histogram", () => {
+  const a = emptyStats();
+  a.produced = { x: { messages: 1, bytes: 10, errors: 0 } };
+  a.transactions = { ...a.transactions, committed: 2 };
+  a.transactions.duration.buckets[0] = 2;
+  a.transactions.duration.count = 2;
+  const b = emptyStats();
+  b.produced = { x: { messages: 2, bytes: 5, errors: 1 }, y: { messages: 1, bytes: 1, errors: 0 } };
+  b.transactions = { ...b.transactions, aborted: 1 };
+  b.transactions.duration.buckets[TRANSACTION_DURATION_BUCKETS.length] = 1;
+  b.transactions.duration.count = 1;
+  const sum = addStats(a, b);
+  assert.deepEqual(sum.produced, {
+    x: { messages: 3, bytes: 15, errors: 1 },
+    y: { messages: 1, bytes: 1, errors: 0 },
+  });
+  assert.equal(sum.transactions.committed, 2);
+  assert.equal(sum.transactions.aborted, 1);
+  assert.equal(sum.transactions.duration.count, 3);
+  assert.equal(sum.transactions.duration.buckets[0], 2);
+  assert.equal(sum.transactions.duration.buckets[TRANSACTION_DURATION_BUCKETS.length], 1);
+  assert.deepEqual(a.produced.x, { messages: 1, bytes: 10, errors: 0 }, "a left as it was");
 });
