@@ -336,9 +336,13 @@ export async function startWorkerLoop(
     module = await importHandlerModule(consumer.handler);
     handler = handlerOf(module, consumer.handler, consumer.ordering);
     if (consumer.outputs.length > 0) {
-      handler = buffered === null
-        ? producingHandler(handler, outputs)
-        : transactionalHandler(handler, outputs, buffered);
+      handler = buffered === null ? producingHandler(handler, outputs) : transactionalHandler(
+        handler,
+        outputs,
+        buffered,
+        // Handler calls run once connected, when the committer exists.
+        (record) => committer?.check(record) ?? Promise.resolve(null),
+      );
     }
     stage = "setup() failed in handler";
     await module.setup?.(ctx);

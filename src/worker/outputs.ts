@@ -215,18 +215,29 @@ export function producingHandler(handler: Handler, outputs: Outputs): Handler {
     : { kind: "message", fn: wrap(handler.fn) };
 }
 
+/**
+ * Why the broker would refuse a record inside a transaction (it is too large,
+ * its topic or partition does not exist), or null: see
+ * `TransactionalCommitter.check()`.
+ */
+export type RecordCheck = (record: ProduceRecord) => Promise<Error | null>;
+
 /** What one handler call produced under `delivery: exactly-once`: held until the call succeeds. */
 class BufferedCallOutputs {
   readonly #outputs: Outputs;
   readonly #buffer: TransactionBuffer;
+  readonly #check: RecordCheck;
   #records: ProduceRecord[] = [];
+  /** The checks of records still under way: the call ends after them. */
+  #checking: Promise<unknown>[] = [];
   /** The first record refused: the call fails with it, awaited or not. */
   #refused: Error | null = null;
   #ended = false;
 
-  constructor(outputs: Outputs, buffer: TransactionBuffer) {
+  constructor(outputs: Outputs, buffer: TransactionBuffer, check: RecordCheck) {
     this.#outputs = outputs;
     this.#buffer = buffer;
+    this.#check = check;
   }
 
   context(ctx: Context, batch: boolean): Context {
@@ -241,9 +252,15 @@ class BufferedCallOutputs {
 
   /** The handler returned `result` for `last`, the last message of its call. */
   settle(result: unknown, last: Message | undefined): unknown {
-    if (!isThenable(result)) return this.#succeeded(result, last);
+    if (!isThenable(result) && (this.#checking.length === 0 || this.#refused !== null)) {
+      return this.#succeeded(result, last);
+    }
     return Promise.resolve(result).then(
-      (value) => this.#succeeded(value, last),
+      async (value) => {
+        // Records produced while waiting join the list: read its length anew.
+        for (let i = 0; i < this.#checking.length; i++) await this.#checking[i];
+        return this.#succeeded(value, last);
+      },
       (error) => this.failed(error),
     );
   }
@@ -275,38 +292,48 @@ class BufferedCallOutputs {
       );
     }
     const problem = this.#outputs.problem(record);
-    if (problem !== null) {
-      this.#refused ??= problem;
-      return Promise.reject(problem);
-    }
+    if (problem !== null) return this.#refuse(problem);
+    // Held in the order produced; the check decides whether the call can succeed.
     this.#records.push(record);
-    return Promise.resolve();
+    const checked = this.#check(record).then((refused) =>
+      refused === null ? undefined : this.#refuse(refused)
+    );
+    // Awaited by the call whether or not the handler awaits it: never an unhandled rejection.
+    checked.catch(ignore);
+    this.#checking.push(checked);
+    return checked;
+  }
+
+  #refuse(problem: Error): Promise<never> {
+    this.#refused ??= problem;
+    return Promise.reject(problem);
   }
 }
 
 /**
  * `handler` with `ctx.produce()` under `delivery: exactly-once`: a call's
- * records are held until it succeeds (a batch handler's, until it acks a
- * message or succeeds), then wait in `buffer` for the commit whose
- * transaction carries them with their input offsets. `ctx.produce()`
- * resolves once the record is checked and held; a call that fails leaves
- * nothing.
+ * records are checked (`check`: what the broker would refuse inside the
+ * transaction fails the call, not the commit) and held until it succeeds,
+ * then wait in `buffer` for the commit whose transaction carries them with
+ * their input offsets. `ctx.produce()` resolves once the record is checked
+ * and held; a call that fails leaves nothing.
  *
  * @example
  * ```ts
- * const handler = transactionalHandler(handlerOf(module, path), outputs, buffer);
+ * const handler = transactionalHandler(handlerOf(module, path), outputs, buffer, check);
  * ```
  */
 export function transactionalHandler(
   handler: Handler,
   outputs: Outputs,
   buffer: TransactionBuffer,
+  check: RecordCheck,
 ): Handler {
   const batch = handler.kind === "batch";
   const wrap =
     <A>(fn: (arg: A, ctx: Context) => unknown, last: (arg: A) => Message | undefined) =>
     (arg: A, ctx: Context): unknown => {
-      const call = new BufferedCallOutputs(outputs, buffer);
+      const call = new BufferedCallOutputs(outputs, buffer, check);
       let result: unknown;
       try {
         result = fn(arg, call.context(ctx, batch));

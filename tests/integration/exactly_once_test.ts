@@ -15,11 +15,13 @@ import { readValues } from "../harness/read_topic.ts";
 
 /** A worker of consumer "c" (replica 0: one transactional id) producing to `output` exactly once. */
 function startExactlyOnce(
-  { group, topic, output, commit }: {
+  { group, topic, output, commit, fields = {} }: {
     group: string;
     topic: string;
     output: string;
     commit: Record<string, unknown>;
+    /** More of the consumer's fields (they replace the ones above). */
+    fields?: Record<string, unknown>;
   },
   brokers = BROKERS,
 ): Promise<LocalWorker> {
@@ -32,6 +34,7 @@ function startExactlyOnce(
     settings: { output },
     commit,
     retry: { attempts: 3, backoffMs: 10, maxBackoffMs: 1000 },
+    ...fields,
   }, { engine: "platformatic", brokers });
 }
 
@@ -70,6 +73,72 @@ Deno.test("exactly-once: outputs are written with the commit of their inputs; a 
       ]);
       // The failed attempt's record was never sent: 3 records and the commit marker.
       assert.equal((await admin.watermarks(output))[0]?.high, "4");
+    } finally {
+      await worker.stop();
+      await admin.deleteTopics([output]);
+    }
+  });
+});
+
+Deno.test("exactly-once: ctx.produce() refuses a record the broker would refuse in the transaction (too large, missing topic, missing partition): its call is dead-lettered, the rest commit", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    const output = `${topic}.out`;
+    const missing = `${topic}.missing`;
+    const dlq = `${topic}.dlq`;
+    await admin.ensureTopic(output, { partitions: 1 });
+    await admin.ensureTopic(dlq, { partitions: 1 });
+    const group = uniqueName("g");
+    const worker = await startExactlyOnce({
+      group,
+      topic,
+      output,
+      commit: { mode: "auto", intervalMs: 200 },
+      fields: {
+        outputs: [output, missing],
+        settings: { output, missing },
+        deadLetterTopic: dlq,
+        retry: { attempts: 2, backoffMs: 10, maxBackoffMs: 20 },
+      },
+    });
+    try {
+      await firstStart(worker);
+      const values = ["a", "big-2048", "to-missing", "to-partition-3", "b"];
+      await admin.produce(topic, values.map((value) => ({ value, partition: 0 })));
+      await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "5", {
+        what: "the 5 inputs committed",
+        timeoutMs: 15_000,
+      });
+      assert.deepEqual(worker.of("error").filter((e) => e.fatal), [], "no transaction failed");
+      assert.deepEqual(await readValues(output, "read_committed"), ["out:a", "out:b"]);
+      assert.equal((await readValues(dlq, "read_committed")).length, 3, "3 dead letters");
+    } finally {
+      await worker.stop();
+      await admin.deleteTopics([output, dlq]);
+    }
+  });
+});
+
+Deno.test("exactly-once: a commit whose outputs pass 1 MiB on one output partition is sent in parts and commits", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    const output = `${topic}.out`;
+    await admin.ensureTopic(output, { partitions: 1 });
+    const group = uniqueName("g");
+    const worker = await startExactlyOnce({ group, topic, output, commit: { mode: "manual" } });
+    try {
+      await firstStart(worker);
+      // 5 × 300 KiB on output partition 0, all in the transaction of commit-now.
+      const values = ["big-300-0", "big-300-1", "big-300-2", "big-300-3", "big-300-4"];
+      await admin.produce(
+        topic,
+        [...values, "commit-now"].map((value) => ({ value, partition: 0 })),
+      );
+      await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "5", {
+        what: "the 5 inputs before commit-now committed",
+        timeoutMs: 15_000,
+      });
+      assert.deepEqual(worker.of("error").filter((e) => e.fatal), [], "no transaction failed");
+      const outputs = await readValues(output, "read_committed");
+      assert.deepEqual(outputs.map((o) => o.slice(0, 13)), values.map((v) => `out:${v}`));
     } finally {
       await worker.stop();
       await admin.deleteTopics([output]);

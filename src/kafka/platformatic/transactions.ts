@@ -25,6 +25,8 @@ import type { KafkaConfig } from "../../config/types.ts";
 import { errorFields, type Logger } from "../../log.ts";
 import type { ProduceRecord, RecordBytes } from "../../produce_record.ts";
 import type { GroupMember, PartitionOffset } from "../session.ts";
+import { MAX_RECORD_BYTES, partitionRequests, recordBytes } from "../request_bytes.ts";
+import { missingPartition } from "../missing_partition.ts";
 import { loadPlatformatic } from "./library.ts";
 import { connectionOptions } from "./client.ts";
 
@@ -73,12 +75,19 @@ export function transactionalId(
   return ["consumerd", group, consumer, String(replica), daemon].map(encodeURIComponent).join("/");
 }
 
-/** Kafka's partitioner for keyed records (murmur2, as Java and kafkajs); keyless ones are spread. */
+/**
+ * Kafka's partitioner (murmur2 of the key, as Java and kafkajs) over
+ * `count` partitions; keyless records are spread in turn.
+ */
 function partitioner(library: typeof import("@platformatic/kafka")) {
   let next = 0;
-  // The library takes the result modulo the topic's partition count.
-  return (message: RawMessage, key: Buffer | undefined) =>
-    key === undefined ? next++ & 0x7fffffff : library.compatibilityPartitioner(message, key);
+  return (message: RawMessage, count: number): number => {
+    if (message.partition !== undefined) return message.partition;
+    const spread = message.key === undefined
+      ? next++ & 0x7fffffff
+      : library.compatibilityPartitioner(message, message.key);
+    return spread % count;
+  };
 }
 
 function toBuffer(bytes: RecordBytes): Buffer {
@@ -110,6 +119,7 @@ export function libraryMessage(record: ProduceRecord & { timestamp?: string }): 
 export class TransactionalCommitter {
   readonly #producer: RawProducer;
   readonly #options: TransactionalCommitterOptions;
+  readonly #partitionOf: ReturnType<typeof partitioner>;
   /** The transaction the next commit uses (begun ahead: its first begin fences the predecessor). */
   #open: RawTransaction;
   /** Why the committer stopped for good, once a transaction failed. */
@@ -119,8 +129,10 @@ export class TransactionalCommitter {
     producer: RawProducer,
     open: RawTransaction,
     options: TransactionalCommitterOptions,
+    partitionOf: ReturnType<typeof partitioner>,
   ) {
     this.#producer = producer;
+    this.#partitionOf = partitionOf;
     this.#open = open;
     this.#options = options;
   }
@@ -141,15 +153,48 @@ export class TransactionalCommitter {
       producerId: -1n,
       producerEpoch: -1,
       autocreateTopics: false,
-      partitioner: partitioner(library),
     });
     try {
       const open = await producer.beginTransaction();
-      return new TransactionalCommitter(producer, open, options);
+      return new TransactionalCommitter(producer, open, options, partitioner(library));
     } catch (error) {
       await producer.close().catch(() => {});
       throw error;
     }
+  }
+
+  /**
+   * Why the broker would refuse `record` inside a transaction (which would
+   * fail the whole commit, every time it is tried again): larger than
+   * {@linkcode MAX_RECORD_BYTES}, a topic that does not exist, a partition
+   * the topic does not have; null when it can go. Checked at
+   * `ctx.produce()`, so that the call fails instead.
+   */
+  async check(record: ProduceRecord): Promise<Error | null> {
+    const bytes = recordBytes(record);
+    const topic = JSON.stringify(record.topic);
+    if (bytes > MAX_RECORD_BYTES) {
+      return new RangeError(
+        `Cannot produce to topic ${topic} a record of ${bytes} bytes (key, value and headers) ` +
+          `under delivery: exactly-once: the most one record may carry is ${MAX_RECORD_BYTES} ` +
+          "bytes (the broker's default message.max.bytes, less the batch around it)",
+      );
+    }
+    let count: number;
+    try {
+      count = await this.#partitionCount(record.topic);
+    } catch (error) {
+      return new Error(
+        `Cannot produce to topic ${topic}: its metadata cannot be read (does the topic exist?): ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        { cause: error },
+      );
+    }
+    if (record.partition !== undefined && record.partition >= count) {
+      return missingPartition(record.topic, record.partition);
+    }
+    return null;
   }
 
   /**
@@ -163,8 +208,8 @@ export class TransactionalCommitter {
     const transaction = this.#open;
     const started = performance.now();
     try {
-      if (records.length > 0) {
-        await transaction.send({ messages: records.map(libraryMessage), acks: -1 });
+      for (const request of await this.#requests(records)) {
+        await transaction.send({ messages: request.map((r) => r.message), acks: -1 });
       }
       await transaction.addConsumer({ groupId: member.group } as unknown as Consumer);
       // One at a time: the library merges TxnOffsetCommits sent at once into the first.
@@ -198,6 +243,36 @@ export class TransactionalCommitter {
   async close(): Promise<void> {
     if (!this.#open.completed) await this.#open.abort().catch(() => {});
     await this.#producer.close().catch(() => {});
+  }
+
+  /** How many partitions `topic` has (the library's metadata, cached a few seconds). */
+  async #partitionCount(topic: string): Promise<number> {
+    const metadata = await this.#producer.metadata({ topics: [topic] });
+    const found = metadata.topics.get(topic);
+    if (found === undefined) throw new Error(`Unknown topic ${topic}`);
+    return found.partitionsCount;
+  }
+
+  /**
+   * `records` as the library sends them, each given its partition, cut into
+   * requests of at most {@linkcode MAX_BYTES_PER_REQUEST} per partition
+   * (the library writes one batch per partition and request).
+   */
+  async #requests(records: readonly ProduceRecord[]) {
+    const counts = new Map<string, number>();
+    for (const topic of new Set(records.map((r) => r.topic))) {
+      counts.set(topic, await this.#partitionCount(topic));
+    }
+    return partitionRequests(records.map((record) => {
+      const message = libraryMessage(record);
+      message.partition = this.#partitionOf(message, counts.get(record.topic)!);
+      return {
+        topic: record.topic,
+        partition: message.partition,
+        bytes: recordBytes(record),
+        message,
+      };
+    }));
   }
 
   /** What the library's addOffset reads of a message: its place and the member it was read as. */

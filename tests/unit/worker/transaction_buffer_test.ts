@@ -6,6 +6,7 @@ import { TransactionBuffer } from "../../../src/worker/transaction_buffer.ts";
 
 const message = (partition: number, offset: string) => ({ partition, offset }) as Message;
 const values = (records: { value: unknown }[]) => records.map((r) => r.value);
+const accepted = () => Promise.resolve(null);
 
 function outputsNeverSent() {
   return new Outputs({
@@ -42,6 +43,7 @@ Deno.test("transactionalHandler() keeps a call's records only when it succeeds, 
     },
     outputsNeverSent(),
     buffer,
+    accepted,
   );
   assert(handler.kind === "message");
   await assert.rejects(Promise.resolve(handler.fn(message(0, "3"), {} as Context)), /first/);
@@ -63,9 +65,30 @@ Deno.test("transactionalHandler() fails a call that produced to a topic not in o
     },
     outputsNeverSent(),
     buffer,
+    accepted,
   );
   assert(handler.kind === "message");
   assert.throws(() => handler.fn(message(0, "0"), {} as Context), /not in consumers\[0\]\.outputs/);
+  assert.equal(buffer.size, 0);
+});
+
+Deno.test("transactionalHandler() fails a call whose record the check refuses, awaited or not, and keeps nothing of it", async () => {
+  const buffer = new TransactionBuffer();
+  const tooLarge = new RangeError("too large");
+  const handler = transactionalHandler(
+    {
+      kind: "message",
+      fn: (_m, ctx) => {
+        void ctx.produce({ topic: "out", value: "fine" });
+        ctx.produce({ topic: "out", value: "huge" }).catch(() => {});
+      },
+    },
+    outputsNeverSent(),
+    buffer,
+    (record) => Promise.resolve(record.value === "huge" ? tooLarge : null),
+  );
+  assert(handler.kind === "message");
+  await assert.rejects(Promise.resolve(handler.fn(message(0, "0"), {} as Context)), tooLarge);
   assert.equal(buffer.size, 0);
 });
 
@@ -87,6 +110,7 @@ Deno.test("transactionalHandler(): a batch call finishes as a whole; a failed on
     },
     outputsNeverSent(),
     buffer,
+    accepted,
   );
   assert(handler.kind === "batch");
   const ctx = { ack: (m: Message) => acked.push(m.offset) } as unknown as Context;
