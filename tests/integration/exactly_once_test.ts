@@ -6,6 +6,9 @@
  * every input's output exactly once under read_committed.
  */
 import assert from "node:assert/strict";
+import { hostname } from "node:os";
+import { kafkaTool } from "../../scripts/broker.ts";
+import { transactionalId } from "../../src/kafka/platformatic/transactions.ts";
 import { fixtureHandler } from "../harness/daemon.ts";
 import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 import { API } from "../harness/kafka_frames.ts";
@@ -144,6 +147,51 @@ Deno.test("exactly-once: a commit whose outputs pass 1 MiB on one output partiti
       await admin.deleteTopics([output]);
     }
   });
+});
+
+Deno.test("exactly-once: a commit sends one TxnOffsetCommit for all its partitions, in a transaction that times out after 60 s", async () => {
+  const proxy = await startKafkaProxy();
+  try {
+    await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
+      const output = `${topic}.out`;
+      await admin.ensureTopic(output, { partitions: 3 });
+      const group = uniqueName("g");
+      const worker = await startExactlyOnce(
+        { group, topic, output, commit: { mode: "manual" } },
+        proxy.brokers,
+      );
+      try {
+        await firstStart(worker);
+        await admin.produce(topic, [0, 1, 2].map((partition) => ({ value: "a", partition })));
+        await waitFor(() => [0, 1, 2].every((p) => processed(worker, p) === "0"), {
+          what: "an input handled on each partition",
+        });
+        const before = proxy.requests(API.txnOffsetCommit).length;
+        await admin.produce(topic, [{ value: "commit-now", partition: 0 }]);
+        await waitFor(
+          async () =>
+            (await admin.committed(group, topic)).filter((c) => c.offset === "1").length === 3,
+          { what: "the 3 partitions committed" },
+        );
+        assert.equal(proxy.requests(API.txnOffsetCommit).length - before, 1);
+        const { stdout } = await kafkaTool("transactions", [
+          "--bootstrap-server",
+          BROKERS[0]!,
+          "describe",
+          "--transactional-id",
+          transactionalId({ group, consumer: "c", replica: 0, daemon: hostname() }),
+        ]);
+        // A table: a header line, then the transaction's line.
+        const [header, row] = stdout.trim().split("\n").map((line) => line.trim().split(/\s+/));
+        assert.equal(row?.[header!.indexOf("TransactionTimeoutMs")], "60000", stdout);
+      } finally {
+        await worker.stop();
+        await admin.deleteTopics([output]);
+      }
+    });
+  } finally {
+    proxy.close();
+  }
 });
 
 Deno.test("exactly-once: a worker that dies in the middle of a transaction leaves, after the next run, each input's output once under read_committed", async () => {

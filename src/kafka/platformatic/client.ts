@@ -14,6 +14,7 @@ import type { FetchLimits, PartitionOffset } from "../session.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
 import { commitRejection } from "../commit_rejected.ts";
 import { type CommittedOffset, fetchCommitted } from "./offset_fetch.ts";
+import { callApi, callInternal } from "./node_call.ts";
 
 /** The library's consumer (raw Buffers, no deserialisation). */
 export type PlatformaticConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -222,15 +223,7 @@ export class PlatformaticClient {
    * connection. Rejects with the library's error (its ids: {@linkcode errorIds}).
    */
   async callCoordinator<T>(name: string, args: (version: number) => unknown[]): Promise<T> {
-    const connection = await this.#coordinator();
-    const api = await this.#call<LibraryApi>(this.#library.kGetApi, name);
-    return await new Promise<T>((resolve, reject) =>
-      api(
-        connection,
-        ...args(api.version),
-        (error: unknown, result: unknown) => error ? reject(error) : resolve(result as T),
-      )
-    );
+    return await callApi<T>(this.consumer, this.#library, await this.#coordinator(), name, args);
   }
 
   /**
@@ -330,7 +323,7 @@ export class PlatformaticClient {
     const node = await this.coordinator();
     const broker = (await this.metadata(false)).brokers.get(node);
     if (!broker) throw new Error(`The group coordinator ${node} is not in the metadata`);
-    return await this.#call<unknown>(this.#library.kGetConnection, broker);
+    return await callInternal<unknown>(this.consumer, this.#library.kGetConnection, broker);
   }
 
   /**
@@ -349,16 +342,6 @@ export class PlatformaticClient {
       if (leave) await this.leaveGroup(memberId, "its consumerd worker stopped");
     }
     await this.consumer.close(true);
-  }
-
-  #call<T>(symbol: symbol, argument: unknown): Promise<T> {
-    const fn = Reflect.get(this.consumer, symbol) as (
-      arg: unknown,
-      callback: (error: unknown, value: T) => void,
-    ) => void;
-    return new Promise((resolve, reject) =>
-      fn.call(this.consumer, argument, (error, value) => error ? reject(error) : resolve(value))
-    );
   }
 }
 
@@ -381,8 +364,6 @@ interface CommitResponse {
   topics: Array<{ partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
 }
 /** An API of the library: its arguments, then a callback. */
-type LibraryApi = ((...args: unknown[]) => void) & { version: number };
-
 /** The library's connection settings for consumers.yaml's `kafka:` section. */
 export function connectionOptions(kafka: KafkaConfig, clientIdSuffix: string) {
   return {

@@ -812,6 +812,7 @@ class PlatformaticSession implements ConsumerSession {
           group: this.#options.group,
           generation: member === null ? generation : member.epoch,
           memberId: member === null ? memberId : member.memberId,
+          instanceId: this.#options.instanceId,
           coordinator: await this.#client.coordinator(),
         });
       } else if (member === null) await this.#client.commit(generation, memberId, sent);

@@ -20,20 +20,34 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Consumer, Message, MessageToProduce, Producer } from "@platformatic/kafka";
+import type { Consumer, MessageToProduce, Producer } from "@platformatic/kafka";
 import type { KafkaConfig } from "../../config/types.ts";
 import { errorFields, type Logger } from "../../log.ts";
 import type { ProduceRecord, RecordBytes } from "../../produce_record.ts";
 import type { GroupMember, PartitionOffset } from "../session.ts";
 import { MAX_RECORD_BYTES, partitionRequests, recordBytes } from "../request_bytes.ts";
 import { missingPartition } from "../missing_partition.ts";
-import { loadPlatformatic } from "./library.ts";
+import { loadPlatformatic, type Platformatic } from "./library.ts";
+import { callApi, nodeConnection } from "./node_call.ts";
 import { connectionOptions } from "./client.ts";
 
 type Raw = Buffer;
 type RawProducer = Producer<Raw, Raw, Raw, Raw>;
 type RawTransaction = Awaited<ReturnType<RawProducer["beginTransaction"]>>;
 type RawMessage = MessageToProduce<Raw, Raw, Raw, Raw>;
+
+/**
+ * How long the broker lets a transaction of the committer stay open before
+ * it aborts it (transaction.timeout.ms; Java's default). A transaction is
+ * open only while a commit sends it (its records, its offsets, EndTxn), so
+ * this bounds how long a worker that died in the middle of one holds back
+ * `read_committed` readers of its output partitions, unless the next run of
+ * its slot ends it sooner. Within the broker's transaction.max.timeout.ms
+ * (15 minutes by default).
+ */
+export const TRANSACTION_TIMEOUT_MS = 60_000;
+/** TxnOffsetCommit from version 3 carries the member's generation, member id and instance id. */
+const TXN_OFFSET_COMMIT_MEMBER_VERSION = 3;
 
 /** Options for {@linkcode TransactionalCommitter.create}. */
 export interface TransactionalCommitterOptions {
@@ -120,6 +134,7 @@ export class TransactionalCommitter {
   readonly #producer: RawProducer;
   readonly #options: TransactionalCommitterOptions;
   readonly #partitionOf: ReturnType<typeof partitioner>;
+  readonly #library: Platformatic;
   /** The transaction the next commit uses (begun ahead: its first begin fences the predecessor). */
   #open: RawTransaction;
   /** Why the committer stopped for good, once a transaction failed. */
@@ -130,7 +145,9 @@ export class TransactionalCommitter {
     open: RawTransaction,
     options: TransactionalCommitterOptions,
     partitionOf: ReturnType<typeof partitioner>,
+    library: Platformatic,
   ) {
+    this.#library = library;
     this.#producer = producer;
     this.#partitionOf = partitionOf;
     this.#open = open;
@@ -153,10 +170,13 @@ export class TransactionalCommitter {
       producerId: -1n,
       producerEpoch: -1,
       autocreateTopics: false,
+      // The library sends its one `timeout` as the transaction timeout (InitProducerId), and as
+      // how long the broker may wait for a produce request's acknowledgements.
+      timeout: TRANSACTION_TIMEOUT_MS,
     });
     try {
       const open = await producer.beginTransaction();
-      return new TransactionalCommitter(producer, open, options, partitioner(library));
+      return new TransactionalCommitter(producer, open, options, partitioner(library), library);
     } catch (error) {
       await producer.close().catch(() => {});
       throw error;
@@ -212,10 +232,7 @@ export class TransactionalCommitter {
         await transaction.send({ messages: request.map((r) => r.message), acks: -1 });
       }
       await transaction.addConsumer({ groupId: member.group } as unknown as Consumer);
-      // One at a time: the library merges TxnOffsetCommits sent at once into the first.
-      for (const { partition, offset } of offsets) {
-        await transaction.addOffset(this.#offsetMessage(partition, offset, member));
-      }
+      await this.#commitOffsets(offsets, member);
       await transaction.commit();
     } catch (error) {
       this.#broken = error;
@@ -275,21 +292,39 @@ export class TransactionalCommitter {
     }));
   }
 
-  /** What the library's addOffset reads of a message: its place and the member it was read as. */
-  #offsetMessage(partition: number, offset: string, member: GroupMember): Message {
-    return {
-      topic: this.#options.topic,
-      partition,
-      // The library commits the offset after this one (Kafka's next-offset convention).
-      offset: BigInt(offset) - 1n,
-      metadata: {
-        consumer: {
-          groupId: member.group,
-          generationId: member.generation,
-          memberId: member.memberId,
-          coordinatorId: member.coordinator,
-        },
-      },
-    } as unknown as Message;
+  /**
+   * One TxnOffsetCommit for every partition of `offsets`, to the group
+   * coordinator, as `member` (KIP-447: its generation, member id and
+   * instance id), each offset with its commit metadata.
+   */
+  async #commitOffsets(offsets: readonly PartitionOffset[], member: GroupMember): Promise<void> {
+    const producer = this.#producer;
+    const connection = await nodeConnection(producer, this.#library, member.coordinator);
+    await callApi(producer, this.#library, connection, "TxnOffsetCommit", (version) => {
+      if (version < TXN_OFFSET_COMMIT_MEMBER_VERSION) {
+        throw new Error(
+          `Cannot commit offsets in a transaction: the broker speaks TxnOffsetCommit up to version ${version}, ` +
+            `and the group's generation needs version ${TXN_OFFSET_COMMIT_MEMBER_VERSION} (Kafka 2.5 or later)`,
+        );
+      }
+      return [
+        this.#options.transactionalId,
+        member.group,
+        producer.producerId,
+        producer.producerEpoch,
+        member.generation,
+        member.memberId,
+        member.instanceId,
+        [{
+          name: this.#options.topic,
+          partitions: offsets.map(({ partition, offset, metadata }) => ({
+            partitionIndex: partition,
+            committedOffset: BigInt(offset),
+            committedLeaderEpoch: -1,
+            committedMetadata: metadata ?? null,
+          })),
+        }],
+      ];
+    });
   }
 }
