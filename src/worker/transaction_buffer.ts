@@ -3,13 +3,16 @@
  * worker until the commit that finishes their messages sends them in its
  * transaction. Each call that succeeded adds its records under the offset
  * of the last message it finished; a commit takes the records of every
- * message below its offsets, so one transaction carries exactly the outputs
- * of the inputs it commits (and a call that failed added nothing).
+ * message it marks finished — below its offsets, and (`ordering: key` and
+ * `none`) the finished offsets beyond them that its metadata lists — so one
+ * transaction carries exactly the outputs of the inputs it commits (and a
+ * call that failed added nothing).
  *
  * @module
  */
 import type { ProduceRecord } from "../produce_record.ts";
 import type { PartitionOffset } from "../kafka/session.ts";
+import { decodeCommitMetadata } from "../offsets/commit_metadata.ts";
 
 interface Finished {
   offset: bigint;
@@ -45,17 +48,23 @@ export class TransactionBuffer {
     this.#count += records.length;
   }
 
-  /** Removes and returns the records of the messages below `offsets` (Kafka's next offsets). */
+  /**
+   * Removes and returns the records of the messages a commit of `offsets`
+   * marks finished: below each offset (Kafka's next offset), and those its
+   * metadata lists as finished beyond it (a next run skips them).
+   */
   take(offsets: readonly PartitionOffset[]): ProduceRecord[] {
     const taken: ProduceRecord[] = [];
-    for (const { partition, offset } of offsets) {
+    for (const { partition, offset, metadata } of offsets) {
       const list = this.#partitions.get(partition);
       if (list === undefined) continue;
       const next = BigInt(offset);
+      const decoded = decodeCommitMetadata(metadata, offset);
+      const beyond = decoded.kind === "finished" ? decoded.finished : null;
       // Every entry below, not only a prefix: after a reset to a lower offset, newer messages'
       // entries can follow older ones.
       const kept = list.filter((finished) => {
-        if (finished.offset >= next) return true;
+        if (finished.offset >= next && beyond?.has(finished.offset) !== true) return true;
         taken.push(...finished.records);
         return false;
       });

@@ -27,6 +27,7 @@ function startExactlyOnce(
     fields?: Record<string, unknown>;
   },
   brokers = BROKERS,
+  kafka: Record<string, unknown> = {},
 ): Promise<LocalWorker> {
   return startLocalWorker({
     group,
@@ -38,7 +39,7 @@ function startExactlyOnce(
     commit,
     retry: { attempts: 3, backoffMs: 10, maxBackoffMs: 1000 },
     ...fields,
-  }, { engine: "platformatic", brokers });
+  }, { engine: "platformatic", brokers, kafka });
 }
 
 const processed = (worker: LocalWorker, partition: number) =>
@@ -191,6 +192,63 @@ Deno.test("exactly-once: a commit sends one TxnOffsetCommit for all its partitio
     });
   } finally {
     proxy.close();
+  }
+});
+
+Deno.test("exactly-once with ordering: key: a worker killed while messages beyond its commit point finished leaves, after the next run, each input's output once", async () => {
+  const proxy = await startKafkaProxy();
+  let proxyOpen = true;
+  try {
+    await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+      const output = `${topic}.out`;
+      await admin.ensureTopic(output, { partitions: 1 });
+      const group = uniqueName("g");
+      const fields = { ordering: "key", concurrency: 4 };
+      const commit = { mode: "auto", intervalMs: 200 };
+      // Offset 0 (key "slow") is still running when the worker dies; 1…9 (other keys) finished.
+      const inputs = [
+        { key: "slow", value: "sleep-20000", partition: 0 },
+        ...Array.from({ length: 9 }, (_, i) => ({ key: `k${i}`, value: `m-${i}`, partition: 0 })),
+      ];
+      try {
+        // A short session: the next run gets the partition soon after the first stops heartbeating.
+        const first = await startExactlyOnce(
+          { group, topic, output, commit, fields },
+          proxy.brokers,
+          { sessionTimeoutMs: 6000 },
+        );
+        try {
+          await firstStart(first);
+          await admin.produce(topic, inputs);
+          // Committed in a transaction: offset 0, with 1…9 finished in its metadata, and their outputs.
+          await waitFor(
+            async () =>
+              Number((await admin.watermarks(output))[0]?.high) >= 10 &&
+              (await admin.committed(group, topic))[0]?.offset === "0",
+            { what: "offset 0 committed with the outputs of the 9 finished inputs after it" },
+          );
+          assert.equal((await readValues(output, "read_committed")).length, 9);
+        } finally {
+          proxy.close(); // the worker dies: nothing it sends reaches the broker any more
+          proxyOpen = false;
+          await first.stop(500).catch(() => {});
+        }
+        const second = await startExactlyOnce({ group, topic, output, commit, fields });
+        try {
+          await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "10", {
+            what: "every input committed by the second run",
+          });
+        } finally {
+          await second.stop();
+        }
+        const outputs = await readValues(output, "read_committed");
+        assert.deepEqual(outputs.toSorted(), inputs.map((i) => `out:${i.value}`).toSorted());
+      } finally {
+        await admin.deleteTopics([output]);
+      }
+    });
+  } finally {
+    if (proxyOpen) proxy.close();
   }
 });
 

@@ -3,6 +3,7 @@ import type { Context } from "../../../src/worker/context.ts";
 import type { Message } from "../../../src/message.ts";
 import { Outputs, transactionalHandler } from "../../../src/worker/outputs.ts";
 import { TransactionBuffer } from "../../../src/worker/transaction_buffer.ts";
+import { encodeCommitMetadata } from "../../../src/offsets/commit_metadata.ts";
 
 const message = (partition: number, offset: string) => ({ partition, offset }) as Message;
 const values = (records: { value: unknown }[]) => records.map((r) => r.value);
@@ -120,6 +121,26 @@ Deno.test("transactionalHandler(): a batch call finishes as a whole; a failed on
   assert.equal(buffer.size, 0);
   await handler.fn(batch, ctx);
   assert.deepEqual(values(buffer.take([{ partition: 2, offset: "12" }])), ["10:2", "11:2"]);
+});
+
+Deno.test("TransactionBuffer.take() also returns the records of the finished offsets its metadata lists beyond the offset", () => {
+  const buffer = new TransactionBuffer();
+  buffer.add(0, "10", [{ topic: "out", value: "10: unfinished at the commit" }]);
+  buffer.add(0, "11", [{ topic: "out", value: "11" }]);
+  buffer.add(0, "12", [{ topic: "out", value: "12: not listed" }]);
+  buffer.add(0, "14", [{ topic: "out", value: "14" }]);
+  buffer.add(0, "9", [{ topic: "out", value: "9" }]);
+  const { metadata } = encodeCommitMetadata("10", ["11", "14"]);
+  assert.deepEqual(values(buffer.take([{ partition: 0, offset: "10", metadata }])), [
+    "11",
+    "14",
+    "9",
+  ]);
+  // Metadata written for another offset lists nothing.
+  assert.deepEqual(values(buffer.take([{ partition: 0, offset: "11", metadata }])), [
+    "10: unfinished at the commit",
+  ]);
+  assert.equal(buffer.size, 1);
 });
 
 Deno.test("TransactionBuffer.take() finds the records below an offset after a reset to a lower one", () => {
