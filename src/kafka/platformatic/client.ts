@@ -10,11 +10,15 @@
 import { Buffer } from "node:buffer";
 import type { Consumer } from "@platformatic/kafka";
 import type { KafkaConfig } from "../../config/types.ts";
+import type { Logger } from "../../log.ts";
 import type { FetchLimits, PartitionOffset } from "../session.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
 import { commitRejection } from "../commit_rejected.ts";
 import { type CommittedOffset, fetchCommitted } from "./offset_fetch.ts";
 import { callApi, callInternal } from "./node_call.ts";
+import { errorIds } from "./error_ids.ts";
+
+export { errorIds, isRetriable } from "./error_ids.ts";
 
 /** The library's consumer (raw Buffers, no deserialisation). */
 export type PlatformaticConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -213,8 +217,9 @@ export class PlatformaticClient {
    */
   async committed(
     partitions: number[],
+    logger?: Logger,
   ): Promise<Map<number, CommittedOffset>> {
-    return await fetchCommitted(this, partitions);
+    return await fetchCommitted(this, partitions, logger === undefined ? {} : { logger });
   }
 
   /**
@@ -388,20 +393,3 @@ const SASL = {
   "scram-sha-256": "SCRAM-SHA-256",
   "scram-sha-512": "SCRAM-SHA-512",
 } as const;
-
-/** The protocol error ids inside a library error (nested in MultipleErrors). */
-export function errorIds(error: unknown): string[] {
-  if (typeof error !== "object" || error === null) return [];
-  const e = error as { apiId?: unknown; errors?: unknown };
-  const own = typeof e.apiId === "string" ? [e.apiId] : [];
-  return Array.isArray(e.errors) ? [...own, ...e.errors.flatMap(errorIds)] : own;
-}
-
-/** Whether the library says the operation may succeed when tried again. */
-export function isRetriable(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const e = error as { canRetry?: unknown; errors?: unknown; name?: unknown };
-  if (e.canRetry === true) return true;
-  if (e.name === "NetworkError" || e.name === "TimeoutError") return true;
-  return Array.isArray(e.errors) && e.errors.some(isRetriable);
-}

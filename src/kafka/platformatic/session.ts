@@ -423,7 +423,7 @@ class PlatformaticSession implements ConsumerSession {
 
   async describe(partitions: number[]): Promise<PartitionState[]> {
     const [committed, low, high] = await Promise.all([
-      this.#client.committed(partitions),
+      this.#client.committed(partitions, this.#log),
       this.#client.listOffsets(partitions, "earliest"),
       this.#client.listOffsets(partitions, "latest"),
     ]);
