@@ -224,8 +224,14 @@ export async function startWorkerLoop(
       : {}),
   });
 
+  /** Errors already reported as fatal (one can reach here by several paths). */
+  const reported = new WeakSet<object>();
   /** The worker cannot go on (the session failed for good): the supervisor restarts it. */
   const fatal = (error: unknown) => {
+    if (typeof error === "object" && error !== null) {
+      if (reported.has(error)) return;
+      reported.add(error);
+    }
     log.error("consumer crashed", errorFields(error));
     post({ v: 1, type: "error", error: toErrorData(error), fatal: true });
   };
@@ -235,6 +241,8 @@ export async function startWorkerLoop(
   /** Commits every finished message of the partitions held now; rejects when the commit was not applied. */
   const commitFinished = (): Promise<void> => {
     const next = committing.catch(() => {}).then(async () => {
+      // Nothing more is committed once a transaction failed (the worker stops).
+      if (transactionFailure !== null) throw transactionFailure;
       for (const run of runs) run.flush();
       if (session === null) return;
       const active = session;
@@ -287,23 +295,23 @@ export async function startWorkerLoop(
    */
   const buffered = consumer.delivery === "exactly-once" ? new TransactionBuffer() : null;
   let committer: TransactionalCommitter | null = null;
-  let transactionFailed = false;
+  /**
+   * Set once a transaction failed: its outputs are gone with it, and only a
+   * new run, from the committed offsets, is correct. Every later commit
+   * rejects with it at once (the worker stops; it is reported once).
+   */
+  let transactionFailure: CommitRejectedError | null = null;
   const commitInTransaction = async (offsets: PartitionOffset[], member: GroupMember) => {
+    if (transactionFailure !== null) throw transactionFailure;
     try {
       await committer!.commit(offsets, member);
     } catch (error) {
-      // Its outputs are gone with it: only a new run, from the committed offsets, is correct.
-      if (!transactionFailed) {
-        transactionFailed = true;
-        fatal(
-          new Error(
-            "a transaction of delivery: exactly-once failed; the worker restarts from the " +
-              `last committed offsets: ${error instanceof Error ? error.message : String(error)}`,
-            { cause: error },
-          ),
-        );
-      }
-      throw error;
+      transactionFailure = new CommitRejectedError(
+        "a transaction of delivery: exactly-once failed; the worker restarts from the " +
+          `last committed offsets: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+      throw transactionFailure;
     }
   };
   const ctx: Context = {
@@ -479,7 +487,9 @@ export async function startWorkerLoop(
         commitFinished().catch((error) =>
           log.warn("commit on the interval failed; committing again later", errorFields(error))
         );
-      }, () => !abort.signal.aborted && Date.now() - lastCommitAt >= consumer.commit.intervalMs);
+      }, () =>
+        !abort.signal.aborted && transactionFailure === null &&
+        Date.now() - lastCommitAt >= consumer.commit.intervalMs);
     }
   }
 
@@ -511,7 +521,8 @@ export async function startWorkerLoop(
     },
     onTick: async () => {
       const now = Date.now();
-      if (!autoCommit || now - lastCommitAt < consumer.commit.intervalMs) return;
+      if (!autoCommit || transactionFailure !== null) return;
+      if (now - lastCommitAt < consumer.commit.intervalMs) return;
       lastCommitAt = now;
       await commitFinished().catch((error) =>
         log.warn("commit on the interval failed; committing again later", errorFields(error))

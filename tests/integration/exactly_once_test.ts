@@ -42,6 +42,21 @@ function startExactlyOnce(
   }, { engine: "platformatic", brokers, kafka });
 }
 
+/** The JSON log lines workers in this process write (to console.error) from now until `stop()`. */
+function captureLogs() {
+  const lines: Array<{ level: string; msg: string }> = [];
+  const original = console.error;
+  console.error = (...args: unknown[]) => {
+    try {
+      lines.push(JSON.parse(String(args[0])));
+    } catch {
+      // not a log line
+    }
+    original(...args);
+  };
+  return { logged: () => [...lines], stop: () => (console.error = original) };
+}
+
 const processed = (worker: LocalWorker, partition: number) =>
   worker.of("offsets").flatMap((o) => o.partitions).filter((p) => p.partition === partition)
     .at(-1)?.processed ?? null;
@@ -260,6 +275,7 @@ Deno.test("exactly-once: a worker that dies in the middle of a transaction leave
       await admin.ensureTopic(output, { partitions: 2 });
       const group = uniqueName("g");
       const inputs = Array.from({ length: 10 }, (_, i) => ({ value: `m-${i}`, partition: i % 2 }));
+      const { logged, stop: stopCapture } = captureLogs();
       try {
         const first = await startExactlyOnce(
           { group, topic, output, commit: { mode: "auto", intervalMs: 200 } },
@@ -276,8 +292,13 @@ Deno.test("exactly-once: a worker that dies in the middle of a transaction leave
           });
           const sent = await readValues(output, "read_uncommitted");
           assert(sent.length > 0, "the outputs were sent in the transaction left open");
+          // The failure is logged once, however many commit intervals pass before the worker stops.
+          const repeated = Object.entries(Object.groupBy(logged(), (line) => line.msg))
+            .filter(([, lines]) => lines!.length > 1 && lines![0]!.level !== "info");
+          assert.deepEqual(repeated.map(([msg, lines]) => `${lines!.length} × ${msg}`), []);
         } finally {
           await first.stop(3_000).catch(() => {});
+          stopCapture();
         }
         // The next run of the slot (same transactional id) ends what the first left open.
         const second = await startExactlyOnce({
