@@ -43,6 +43,7 @@ import type { Context } from "./context.ts";
 import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
 import { KeyedWork } from "./keyed_work.ts";
 import {
+  commitModeField,
   OutputNotAllowedError,
   Outputs,
   outputsField,
@@ -52,7 +53,7 @@ import {
 import { createDeadLetterSink, deadLetterRecord } from "../kafka/kafkajs/dead_letter.ts";
 import type { RecordProducer } from "../kafka/kafkajs/record_producer.ts";
 import type { TransactionalCommitter } from "../kafka/platformatic/transactions.ts";
-import { TransactionBuffer } from "./transaction_buffer.ts";
+import { MAX_WAITING_BYTES, TransactionBuffer } from "./transaction_buffer.ts";
 import { hostname } from "node:os";
 
 type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
@@ -344,13 +345,17 @@ export async function startWorkerLoop(
     module = await importHandlerModule(consumer.handler);
     handler = handlerOf(module, consumer.handler, consumer.ordering);
     if (consumer.outputs.length > 0) {
-      handler = buffered === null ? producingHandler(handler, outputs) : transactionalHandler(
-        handler,
-        outputs,
-        buffered,
-        // Handler calls run once connected, when the committer exists.
-        (record) => committer?.check(record) ?? Promise.resolve(null),
-      );
+      handler = buffered === null
+        ? producingHandler(handler, outputs)
+        : transactionalHandler(handler, {
+          outputs,
+          buffer: buffered,
+          // Handler calls run once connected, when the committer exists.
+          check: (record) => committer?.check(record) ?? Promise.resolve(null),
+          bound: consumer.commit.mode === "manual"
+            ? { bytes: MAX_WAITING_BYTES, field: commitModeField(consumer.name, start.source) }
+            : null,
+        });
     }
     stage = "setup() failed in handler";
     await module.setup?.(ctx);

@@ -13,10 +13,20 @@
 import type { ProduceRecord } from "../produce_record.ts";
 import type { PartitionOffset } from "../kafka/session.ts";
 import { decodeCommitMetadata } from "../offsets/commit_metadata.ts";
+import { recordBytes } from "../kafka/request_bytes.ts";
+
+/**
+ * The most bytes (keys, values and headers) of records that may wait for
+ * their commit under `commit.mode: manual`, where nothing commits until the
+ * handler calls `ctx.commit()`: a produce that would pass it fails.
+ */
+export const MAX_WAITING_BYTES = 64 * 1024 * 1024;
 
 interface Finished {
   offset: bigint;
   records: ProduceRecord[];
+  /** The records' bytes (see `recordBytes()`). */
+  bytes: number;
 }
 
 /**
@@ -33,10 +43,16 @@ interface Finished {
 export class TransactionBuffer {
   readonly #partitions = new Map<number, Finished[]>();
   #count = 0;
+  #bytes = 0;
 
   /** How many records wait. */
   get size(): number {
     return this.#count;
+  }
+
+  /** How many bytes (keys, values and headers) the records that wait carry. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** `records` were produced by calls that finished every message of `partition` up to `offset`. */
@@ -44,8 +60,10 @@ export class TransactionBuffer {
     if (records.length === 0) return;
     let list = this.#partitions.get(partition);
     if (list === undefined) this.#partitions.set(partition, list = []);
-    list.push({ offset: BigInt(offset), records: [...records] });
+    const bytes = records.reduce((sum, record) => sum + recordBytes(record), 0);
+    list.push({ offset: BigInt(offset), records: [...records], bytes });
     this.#count += records.length;
+    this.#bytes += bytes;
   }
 
   /**
@@ -66,6 +84,7 @@ export class TransactionBuffer {
       const kept = list.filter((finished) => {
         if (finished.offset >= next && beyond?.has(finished.offset) !== true) return true;
         taken.push(...finished.records);
+        this.#bytes -= finished.bytes;
         return false;
       });
       if (kept.length === 0) this.#partitions.delete(partition);
@@ -78,8 +97,9 @@ export class TransactionBuffer {
   /** Drops what waits for `partitions` (given back, or read again from their committed offset). */
   discard(partitions: readonly number[]): void {
     for (const partition of partitions) {
-      for (const { records } of this.#partitions.get(partition) ?? []) {
+      for (const { records, bytes } of this.#partitions.get(partition) ?? []) {
         this.#count -= records.length;
+        this.#bytes -= bytes;
       }
       this.#partitions.delete(partition);
     }

@@ -267,6 +267,42 @@ Deno.test("exactly-once with ordering: key: a worker killed while messages beyon
   }
 });
 
+Deno.test("exactly-once with commit.mode: manual: a produce that would pass 64 MiB waiting for ctx.commit() fails its call, naming the field", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    const output = `${topic}.out`;
+    await admin.ensureTopic(output, { partitions: 1 });
+    const group = uniqueName("g");
+    const worker = await startExactlyOnce({
+      group,
+      topic,
+      output,
+      commit: { mode: "manual" },
+      fields: { retry: { attempts: 1, backoffMs: 10, maxBackoffMs: 60_000 } },
+    });
+    try {
+      await firstStart(worker);
+      // 1,024,000 bytes each: 65 wait (66,560,000 bytes), the 66th would pass 67,108,864.
+      await admin.produce(
+        topic,
+        Array.from({ length: 70 }, (_, i) => ({ value: `big-1000-${i}`, partition: 0 })),
+      );
+      const refused = await waitFor(() => worker.of("error").find((e) => !e.fatal), {
+        what: "the produce past the bound refused",
+      });
+      assert.equal(refused.offset, "65");
+      assert.match(refused.error.message, /commit\.mode: manual/);
+      assert.match(
+        refused.error.message,
+        /would pass 67108864 bytes; call ctx\.commit\(\) more often/,
+      );
+      await waitFor(() => processed(worker, 0) === "64", { what: "the 65 before it handled" });
+    } finally {
+      await worker.stop();
+      await admin.deleteTopics([output]);
+    }
+  });
+});
+
 Deno.test("exactly-once: a worker that dies in the middle of a transaction leaves, after the next run, each input's output once under read_committed", async () => {
   const proxy = await startKafkaProxy();
   try {

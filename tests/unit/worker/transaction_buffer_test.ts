@@ -42,9 +42,7 @@ Deno.test("transactionalHandler() keeps a call's records only when it succeeds, 
         if (attempt === 1) throw new Error("first attempt fails after producing");
       },
     },
-    outputsNeverSent(),
-    buffer,
-    accepted,
+    { outputs: outputsNeverSent(), buffer, check: accepted, bound: null },
   );
   assert(handler.kind === "message");
   await assert.rejects(Promise.resolve(handler.fn(message(0, "3"), {} as Context)), /first/);
@@ -64,9 +62,7 @@ Deno.test("transactionalHandler() fails a call that produced to a topic not in o
         ctx.produce({ topic: "elsewhere", value: "v" }).catch(() => {});
       },
     },
-    outputsNeverSent(),
-    buffer,
-    accepted,
+    { outputs: outputsNeverSent(), buffer, check: accepted, bound: null },
   );
   assert(handler.kind === "message");
   assert.throws(() => handler.fn(message(0, "0"), {} as Context), /not in consumers\[0\]\.outputs/);
@@ -84,9 +80,12 @@ Deno.test("transactionalHandler() fails a call whose record the check refuses, a
         ctx.produce({ topic: "out", value: "huge" }).catch(() => {});
       },
     },
-    outputsNeverSent(),
-    buffer,
-    (record) => Promise.resolve(record.value === "huge" ? tooLarge : null),
+    {
+      outputs: outputsNeverSent(),
+      buffer,
+      check: (record) => Promise.resolve(record.value === "huge" ? tooLarge : null),
+      bound: null,
+    },
   );
   assert(handler.kind === "message");
   await assert.rejects(Promise.resolve(handler.fn(message(0, "0"), {} as Context)), tooLarge);
@@ -109,9 +108,7 @@ Deno.test("transactionalHandler(): a batch call finishes as a whole; a failed on
         if (attempt === 1) throw new Error("the side effect of the second message failed");
       },
     },
-    outputsNeverSent(),
-    buffer,
-    accepted,
+    { outputs: outputsNeverSent(), buffer, check: accepted, bound: null },
   );
   assert(handler.kind === "batch");
   const ctx = { ack: (m: Message) => acked.push(m.offset) } as unknown as Context;
@@ -141,6 +138,43 @@ Deno.test("TransactionBuffer.take() also returns the records of the finished off
     "10: unfinished at the commit",
   ]);
   assert.equal(buffer.size, 1);
+});
+
+Deno.test("TransactionBuffer.bytes counts the key, value and header bytes that wait, until taken or discarded", () => {
+  const buffer = new TransactionBuffer();
+  buffer.add(0, "1", [{ topic: "out", key: "k", value: "abc" }]);
+  buffer.add(1, "1", [{ topic: "out", value: "12345", headers: { h: "v" } }]);
+  assert.equal(buffer.bytes, 4 + 7);
+  buffer.take([{ partition: 0, offset: "2" }]);
+  assert.equal(buffer.bytes, 7);
+  buffer.discard([1]);
+  assert.equal(buffer.bytes, 0);
+});
+
+Deno.test("transactionalHandler() with a bound fails the produce that would pass it, naming the field", async () => {
+  const buffer = new TransactionBuffer();
+  buffer.add(0, "0", [{ topic: "out", value: "123456" }]);
+  const handler = transactionalHandler(
+    {
+      kind: "message",
+      fn: async (_m, ctx) => {
+        await ctx.produce({ topic: "out", value: "12" });
+        await ctx.produce({ topic: "out", value: "123" }); // 6 + 2 + 3 > 10
+      },
+    },
+    {
+      outputs: outputsNeverSent(),
+      buffer,
+      check: accepted,
+      bound: { bytes: 10, field: "commit.mode: manual (consumers[0].commit.mode)" },
+    },
+  );
+  assert(handler.kind === "message");
+  await assert.rejects(
+    Promise.resolve(handler.fn(message(0, "1"), {} as Context)),
+    /with commit\.mode: manual \(consumers\[0\]\.commit\.mode\): the outputs waiting for ctx\.commit\(\) \(8 bytes\) would pass 10 bytes/,
+  );
+  assert.equal(buffer.bytes, 6, "the failed call left nothing");
 });
 
 Deno.test("TransactionBuffer.take() finds the records below an offset after a reset to a lower one", () => {
