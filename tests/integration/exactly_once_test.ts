@@ -11,6 +11,7 @@ import { kafkaTool } from "../../scripts/broker.ts";
 import { transactionalId } from "../../src/kafka/platformatic/transactions.ts";
 import { fixtureHandler } from "../harness/daemon.ts";
 import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import type { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
 import { API } from "../harness/kafka_frames.ts";
 import { startKafkaProxy } from "../harness/kafka_proxy.ts";
 import { firstStart, type LocalWorker, startLocalWorker } from "../harness/worker_loop.ts";
@@ -42,6 +43,27 @@ function startExactlyOnce(
   }, { engine: "platformatic", brokers, kafka });
 }
 
+/**
+ * Runs `fn` with a fresh input topic, its output topic `<topic>.out` (both
+ * of `partitions` partitions) and a fresh group; deletes the output after.
+ */
+async function withOutput(
+  partitions: number,
+  fn: (
+    topics: { topic: string; output: string; group: string; admin: KafkaAdmin },
+  ) => Promise<void>,
+): Promise<void> {
+  await withTopic({ partitions }, async ({ topic, admin }) => {
+    const output = `${topic}.out`;
+    await admin.ensureTopic(output, { partitions });
+    try {
+      await fn({ topic, output, group: uniqueName("g"), admin });
+    } finally {
+      await admin.deleteTopics([output]);
+    }
+  });
+}
+
 /** The JSON log lines workers in this process write (to console.error) from now until `stop()`. */
 function captureLogs() {
   const lines: Array<{ level: string; msg: string }> = [];
@@ -62,10 +84,7 @@ const processed = (worker: LocalWorker, partition: number) =>
     .at(-1)?.processed ?? null;
 
 Deno.test("exactly-once: outputs are written with the commit of their inputs; a call that produced then threw leaves only its retry's outputs", async () => {
-  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
-    const output = `${topic}.out`;
-    await admin.ensureTopic(output, { partitions: 1 });
-    const group = uniqueName("g");
+  await withOutput(1, async ({ topic, output, group, admin }) => {
     const worker = await startExactlyOnce({ group, topic, output, commit: { mode: "manual" } });
     try {
       await firstStart(worker);
@@ -94,19 +113,15 @@ Deno.test("exactly-once: outputs are written with the commit of their inputs; a 
       assert.equal((await admin.watermarks(output))[0]?.high, "4");
     } finally {
       await worker.stop();
-      await admin.deleteTopics([output]);
     }
   });
 });
 
 Deno.test("exactly-once: ctx.produce() refuses a record the broker would refuse in the transaction (too large, missing topic, missing partition): its call is dead-lettered, the rest commit", async () => {
-  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
-    const output = `${topic}.out`;
+  await withOutput(1, async ({ topic, output, group, admin }) => {
     const missing = `${topic}.missing`;
     const dlq = `${topic}.dlq`;
-    await admin.ensureTopic(output, { partitions: 1 });
     await admin.ensureTopic(dlq, { partitions: 1 });
-    const group = uniqueName("g");
     const worker = await startExactlyOnce({
       group,
       topic,
@@ -132,16 +147,13 @@ Deno.test("exactly-once: ctx.produce() refuses a record the broker would refuse 
       assert.equal((await readValues(dlq, "read_committed")).length, 3, "3 dead letters");
     } finally {
       await worker.stop();
-      await admin.deleteTopics([output, dlq]);
+      await admin.deleteTopics([dlq]);
     }
   });
 });
 
 Deno.test("exactly-once: a commit whose outputs pass 1 MiB on one output partition is sent in parts and commits", async () => {
-  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
-    const output = `${topic}.out`;
-    await admin.ensureTopic(output, { partitions: 1 });
-    const group = uniqueName("g");
+  await withOutput(1, async ({ topic, output, group, admin }) => {
     const worker = await startExactlyOnce({ group, topic, output, commit: { mode: "manual" } });
     try {
       await firstStart(worker);
@@ -160,7 +172,6 @@ Deno.test("exactly-once: a commit whose outputs pass 1 MiB on one output partiti
       assert.deepEqual(outputs.map((o) => o.slice(0, 13)), values.map((v) => `out:${v}`));
     } finally {
       await worker.stop();
-      await admin.deleteTopics([output]);
     }
   });
 });
@@ -168,10 +179,7 @@ Deno.test("exactly-once: a commit whose outputs pass 1 MiB on one output partiti
 Deno.test("exactly-once: a commit sends one TxnOffsetCommit for all its partitions, in a transaction that times out after 60 s", async () => {
   const proxy = await startKafkaProxy();
   try {
-    await withTopic({ partitions: 3 }, async ({ topic, admin }) => {
-      const output = `${topic}.out`;
-      await admin.ensureTopic(output, { partitions: 3 });
-      const group = uniqueName("g");
+    await withOutput(3, async ({ topic, output, group, admin }) => {
       const worker = await startExactlyOnce(
         { group, topic, output, commit: { mode: "manual" } },
         proxy.brokers,
@@ -202,7 +210,6 @@ Deno.test("exactly-once: a commit sends one TxnOffsetCommit for all its partitio
         assert.equal(row?.[header!.indexOf("TransactionTimeoutMs")], "60000", stdout);
       } finally {
         await worker.stop();
-        await admin.deleteTopics([output]);
       }
     });
   } finally {
@@ -214,10 +221,7 @@ Deno.test("exactly-once with ordering: key: a worker killed while messages beyon
   const proxy = await startKafkaProxy();
   let proxyOpen = true;
   try {
-    await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
-      const output = `${topic}.out`;
-      await admin.ensureTopic(output, { partitions: 1 });
-      const group = uniqueName("g");
+    await withOutput(1, async ({ topic, output, group, admin }) => {
       const fields = { ordering: "key", concurrency: 4 };
       const commit = { mode: "auto", intervalMs: 200 };
       // Offset 0 (key "slow") is still running when the worker dies; 1…9 (other keys) finished.
@@ -225,42 +229,38 @@ Deno.test("exactly-once with ordering: key: a worker killed while messages beyon
         { key: "slow", value: "sleep-20000", partition: 0 },
         ...Array.from({ length: 9 }, (_, i) => ({ key: `k${i}`, value: `m-${i}`, partition: 0 })),
       ];
+      // A short session: the next run gets the partition soon after the first stops heartbeating.
+      const first = await startExactlyOnce(
+        { group, topic, output, commit, fields },
+        proxy.brokers,
+        { sessionTimeoutMs: 6000 },
+      );
       try {
-        // A short session: the next run gets the partition soon after the first stops heartbeating.
-        const first = await startExactlyOnce(
-          { group, topic, output, commit, fields },
-          proxy.brokers,
-          { sessionTimeoutMs: 6000 },
+        await firstStart(first);
+        await admin.produce(topic, inputs);
+        // Committed in a transaction: offset 0, with 1…9 finished in its metadata, and their outputs.
+        await waitFor(
+          async () =>
+            Number((await admin.watermarks(output))[0]?.high) >= 10 &&
+            (await admin.committed(group, topic))[0]?.offset === "0",
+          { what: "offset 0 committed with the outputs of the 9 finished inputs after it" },
         );
-        try {
-          await firstStart(first);
-          await admin.produce(topic, inputs);
-          // Committed in a transaction: offset 0, with 1…9 finished in its metadata, and their outputs.
-          await waitFor(
-            async () =>
-              Number((await admin.watermarks(output))[0]?.high) >= 10 &&
-              (await admin.committed(group, topic))[0]?.offset === "0",
-            { what: "offset 0 committed with the outputs of the 9 finished inputs after it" },
-          );
-          assert.equal((await readValues(output, "read_committed")).length, 9);
-        } finally {
-          proxy.close(); // the worker dies: nothing it sends reaches the broker any more
-          proxyOpen = false;
-          await first.stop(500).catch(() => {});
-        }
-        const second = await startExactlyOnce({ group, topic, output, commit, fields });
-        try {
-          await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "10", {
-            what: "every input committed by the second run",
-          });
-        } finally {
-          await second.stop();
-        }
-        const outputs = await readValues(output, "read_committed");
-        assert.deepEqual(outputs.toSorted(), inputs.map((i) => `out:${i.value}`).toSorted());
+        assert.equal((await readValues(output, "read_committed")).length, 9);
       } finally {
-        await admin.deleteTopics([output]);
+        proxy.close(); // the worker dies: nothing it sends reaches the broker any more
+        proxyOpen = false;
+        await first.stop(500).catch(() => {});
       }
+      const second = await startExactlyOnce({ group, topic, output, commit, fields });
+      try {
+        await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "10", {
+          what: "every input committed by the second run",
+        });
+      } finally {
+        await second.stop();
+      }
+      const outputs = await readValues(output, "read_committed");
+      assert.deepEqual(outputs.toSorted(), inputs.map((i) => `out:${i.value}`).toSorted());
     });
   } finally {
     if (proxyOpen) proxy.close();
@@ -268,10 +268,7 @@ Deno.test("exactly-once with ordering: key: a worker killed while messages beyon
 });
 
 Deno.test("exactly-once with commit.mode: manual: a produce that would pass 64 MiB waiting for ctx.commit() fails its call, naming the field", async () => {
-  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
-    const output = `${topic}.out`;
-    await admin.ensureTopic(output, { partitions: 1 });
-    const group = uniqueName("g");
+  await withOutput(1, async ({ topic, output, group, admin }) => {
     const worker = await startExactlyOnce({
       group,
       topic,
@@ -298,7 +295,6 @@ Deno.test("exactly-once with commit.mode: manual: a produce that would pass 64 M
       await waitFor(() => processed(worker, 0) === "64", { what: "the 65 before it handled" });
     } finally {
       await worker.stop();
-      await admin.deleteTopics([output]);
     }
   });
 });
@@ -306,58 +302,51 @@ Deno.test("exactly-once with commit.mode: manual: a produce that would pass 64 M
 Deno.test("exactly-once: a worker that dies in the middle of a transaction leaves, after the next run, each input's output once under read_committed", async () => {
   const proxy = await startKafkaProxy();
   try {
-    await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
-      const output = `${topic}.out`;
-      await admin.ensureTopic(output, { partitions: 2 });
-      const group = uniqueName("g");
+    await withOutput(2, async ({ topic, output, group, admin }) => {
       const inputs = Array.from({ length: 10 }, (_, i) => ({ value: `m-${i}`, partition: i % 2 }));
       const { logged, stop: stopCapture } = captureLogs();
+      const first = await startExactlyOnce(
+        { group, topic, output, commit: { mode: "auto", intervalMs: 200 } },
+        proxy.brokers,
+      );
       try {
-        const first = await startExactlyOnce(
-          { group, topic, output, commit: { mode: "auto", intervalMs: 200 } },
-          proxy.brokers,
-        );
-        try {
-          await firstStart(first);
-          // From now on the first run's transactions never end: each EndTxn (commit or abort)
-          // is cut before it reaches the broker.
-          proxy.cut(API.endTxn, { when: "request", times: Infinity });
-          await admin.produce(topic, inputs);
-          await waitFor(() => first.of("error").find((e) => e.fatal), {
-            what: "the first run's transaction failed",
-          });
-          const sent = await readValues(output, "read_uncommitted");
-          assert(sent.length > 0, "the outputs were sent in the transaction left open");
-          // The failure is logged once, however many commit intervals pass before the worker stops.
-          const repeated = Object.entries(Object.groupBy(logged(), (line) => line.msg))
-            .filter(([, lines]) => lines!.length > 1 && lines![0]!.level !== "info");
-          assert.deepEqual(repeated.map(([msg, lines]) => `${lines!.length} × ${msg}`), []);
-        } finally {
-          await first.stop(3_000).catch(() => {});
-          stopCapture();
-        }
-        // The next run of the slot (same transactional id) ends what the first left open.
-        const second = await startExactlyOnce({
-          group,
-          topic,
-          output,
-          commit: { mode: "auto", intervalMs: 200 },
+        await firstStart(first);
+        // From now on the first run's transactions never end: each EndTxn (commit or abort)
+        // is cut before it reaches the broker.
+        proxy.cut(API.endTxn, { when: "request", times: Infinity });
+        await admin.produce(topic, inputs);
+        await waitFor(() => first.of("error").find((e) => e.fatal), {
+          what: "the first run's transaction failed",
         });
-        try {
-          await waitFor(async () => {
-            const committed = await admin.committed(group, topic);
-            return committed.reduce((n, c) => n + Number(c.offset), 0) === inputs.length;
-          }, { what: "every input committed by the second run" });
-        } finally {
-          await second.stop();
-        }
-        const outputs = await readValues(output, "read_committed");
-        assert.deepEqual(outputs.toSorted(), inputs.map((i) => `out:${i.value}`).toSorted());
-        const aborted = (await readValues(output, "read_uncommitted")).length - outputs.length;
-        assert(aborted > 0, "the first run's outputs are there, aborted");
+        const sent = await readValues(output, "read_uncommitted");
+        assert(sent.length > 0, "the outputs were sent in the transaction left open");
+        // The failure is logged once, however many commit intervals pass before the worker stops.
+        const repeated = Object.entries(Object.groupBy(logged(), (line) => line.msg))
+          .filter(([, lines]) => lines!.length > 1 && lines![0]!.level !== "info");
+        assert.deepEqual(repeated.map(([msg, lines]) => `${lines!.length} × ${msg}`), []);
       } finally {
-        await admin.deleteTopics([output]);
+        await first.stop(3_000).catch(() => {});
+        stopCapture();
       }
+      // The next run of the slot (same transactional id) ends what the first left open.
+      const second = await startExactlyOnce({
+        group,
+        topic,
+        output,
+        commit: { mode: "auto", intervalMs: 200 },
+      });
+      try {
+        await waitFor(async () => {
+          const committed = await admin.committed(group, topic);
+          return committed.reduce((n, c) => n + Number(c.offset), 0) === inputs.length;
+        }, { what: "every input committed by the second run" });
+      } finally {
+        await second.stop();
+      }
+      const outputs = await readValues(output, "read_committed");
+      assert.deepEqual(outputs.toSorted(), inputs.map((i) => `out:${i.value}`).toSorted());
+      const aborted = (await readValues(output, "read_uncommitted")).length - outputs.length;
+      assert(aborted > 0, "the first run's outputs are there, aborted");
     });
   } finally {
     proxy.close();
