@@ -379,11 +379,13 @@ export async function startWorkerLoop(
     : buffered === null
     ? createDeadLetterSink({ send }, consumer.name)
     : {
-      // Exactly-once: the copy goes in the transaction that commits its message.
-      send: (topic: string, message: Message, error: unknown) => {
+      // Exactly-once: the copy goes in the transaction that commits its message, unless the
+      // broker would refuse it there (then the partition pauses, as when a copy cannot be sent).
+      send: async (topic: string, message: Message, error: unknown) => {
         const record = deadLetterRecord(topic, message, error, consumer.name);
+        const refused = await committer?.check(record) ?? null;
+        if (refused !== null) throw refused;
         buffered.add(message.partition, message.offset, [record]);
-        return Promise.resolve();
       },
     };
 

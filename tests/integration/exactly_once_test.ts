@@ -152,6 +152,38 @@ Deno.test("exactly-once: ctx.produce() refuses a record the broker would refuse 
   });
 });
 
+Deno.test("exactly-once: a dead-letter topic that does not exist pauses the partition (the copy is refused), it does not fail the transaction", async () => {
+  await withOutput(1, async ({ topic, output, group, admin }) => {
+    const missing = `${topic}.missing`;
+    const worker = await startExactlyOnce({
+      group,
+      topic,
+      output,
+      commit: { mode: "auto", intervalMs: 200 },
+      fields: {
+        outputs: [output, missing],
+        settings: { output, missing },
+        deadLetterTopic: `${topic}.dlq-missing`,
+        retry: { attempts: 1, backoffMs: 10, maxBackoffMs: 60_000 },
+      },
+    });
+    try {
+      await firstStart(worker);
+      await admin.produce(topic, ["a", "to-missing"].map((value) => ({ value, partition: 0 })));
+      const paused = await waitFor(() => worker.of("error").find((e) => !e.fatal), {
+        what: "the partition paused at the message that could not be dead-lettered",
+      });
+      assert.equal(paused.offset, "1");
+      await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "1", {
+        what: "the message before it committed",
+      });
+      assert.deepEqual(worker.of("error").filter((e) => e.fatal), [], "no transaction failed");
+    } finally {
+      await worker.stop();
+    }
+  });
+});
+
 Deno.test("exactly-once: a commit whose outputs pass 1 MiB on one output partition is sent in parts and commits", async () => {
   await withOutput(1, async ({ topic, output, group, admin }) => {
     const worker = await startExactlyOnce({ group, topic, output, commit: { mode: "manual" } });
