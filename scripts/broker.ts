@@ -26,6 +26,7 @@ export const KAFKA_TOOLS: Record<string, string> = {
   "consumer-perf": "org.apache.kafka.tools.ConsumerPerformance",
   "delete-records": "org.apache.kafka.tools.DeleteRecordsCommand",
   "get-offsets": "org.apache.kafka.tools.GetOffsetShell",
+  "transactions": "org.apache.kafka.tools.TransactionsCommand",
   "storage": "kafka.tools.StorageTool",
 };
 

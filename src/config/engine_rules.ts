@@ -4,8 +4,7 @@
  * platformatic engine; kafkajs speaks only the classic protocol and cannot
  * join with a group.instance.id. `delivery: exactly-once` needs it too: its
  * transactions carry the group's generation with the input offsets (KIP-447),
- * which kafkajs's cannot; and it needs balanced mode with `ordering:
- * partition`. Pure.
+ * which kafkajs's cannot; and it needs balanced mode. Pure.
  *
  * @module
  */
@@ -93,10 +92,10 @@ export function checkEngineFeatures(
  * input offsets without the group's generation (a fenced member could still
  * commit); in simple mode, which joins no group (its offsets would carry no
  * generation); under the consumer group protocol, whose member epoch moves
- * with any change in the group (a transaction's offset commits would fail);
- * and with `ordering: key` or `none`, whose commits keep the
- * finished offsets beyond the commit point in their metadata, which the
- * offsets of a transaction do not carry.
+ * with any change in the group (a transaction's offset commits would fail).
+ * Every `ordering` is taken: a transaction's offsets carry the commit
+ * metadata (`ordering: key` and `none` list the finished offsets beyond the
+ * commit point there).
  */
 function checkDelivery(kafka: KafkaConfig, consumers: readonly IndexedConsumer[]): EngineIssue[] {
   const issues: EngineIssue[] = [];
@@ -116,10 +115,6 @@ function checkDelivery(kafka: KafkaConfig, consumers: readonly IndexedConsumer[]
       message = `${needs} groupProtocol: classic; ${label(entry)} uses the consumer protocol, ` +
         "whose member epoch moves with every change in the group, and a transaction's offsets " +
         "do not follow it yet";
-    } else if (consumer.ordering !== "partition") {
-      message = `${needs} ordering: partition; ${label(entry)} has ordering: ` +
-        `${consumer.ordering}, whose commits carry the finished offsets beyond the commit ` +
-        "point in their metadata, which a transaction's offsets cannot";
     }
     if (message !== null) issues.push({ index: entry.index, path: ["delivery"], message });
   }

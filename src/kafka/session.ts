@@ -157,6 +157,8 @@ export interface GroupMember {
   /** The group generation (classic protocol) or the member epoch (consumer protocol). */
   generation: number;
   memberId: string;
+  /** The static member's group.instance.id, or null for a dynamic member. */
+  instanceId: string | null;
   /** The node id of the group coordinator. */
   coordinator: number;
 }

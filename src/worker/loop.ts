@@ -43,6 +43,7 @@ import type { Context } from "./context.ts";
 import { BatchRun, type BatchRunOptions } from "./partition_runner.ts";
 import { KeyedWork } from "./keyed_work.ts";
 import {
+  commitModeField,
   OutputNotAllowedError,
   Outputs,
   outputsField,
@@ -52,7 +53,7 @@ import {
 import { createDeadLetterSink, deadLetterRecord } from "../kafka/kafkajs/dead_letter.ts";
 import type { RecordProducer } from "../kafka/kafkajs/record_producer.ts";
 import type { TransactionalCommitter } from "../kafka/platformatic/transactions.ts";
-import { TransactionBuffer } from "./transaction_buffer.ts";
+import { MAX_WAITING_BYTES, TransactionBuffer } from "./transaction_buffer.ts";
 import { hostname } from "node:os";
 
 type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
@@ -224,8 +225,14 @@ export async function startWorkerLoop(
       : {}),
   });
 
+  /** Errors already reported as fatal (one can reach here by several paths). */
+  const reported = new WeakSet<object>();
   /** The worker cannot go on (the session failed for good): the supervisor restarts it. */
   const fatal = (error: unknown) => {
+    if (typeof error === "object" && error !== null) {
+      if (reported.has(error)) return;
+      reported.add(error);
+    }
     log.error("consumer crashed", errorFields(error));
     post({ v: 1, type: "error", error: toErrorData(error), fatal: true });
   };
@@ -235,6 +242,8 @@ export async function startWorkerLoop(
   /** Commits every finished message of the partitions held now; rejects when the commit was not applied. */
   const commitFinished = (): Promise<void> => {
     const next = committing.catch(() => {}).then(async () => {
+      // Nothing more is committed once a transaction failed (the worker stops).
+      if (transactionFailure !== null) throw transactionFailure;
       for (const run of runs) run.flush();
       if (session === null) return;
       const active = session;
@@ -294,23 +303,23 @@ export async function startWorkerLoop(
    */
   const buffered = consumer.delivery === "exactly-once" ? new TransactionBuffer() : null;
   let committer: TransactionalCommitter | null = null;
-  let transactionFailed = false;
+  /**
+   * Set once a transaction failed: its outputs are gone with it, and only a
+   * new run, from the committed offsets, is correct. Every later commit
+   * rejects with it at once (the worker stops; it is reported once).
+   */
+  let transactionFailure: CommitRejectedError | null = null;
   const commitInTransaction = async (offsets: PartitionOffset[], member: GroupMember) => {
+    if (transactionFailure !== null) throw transactionFailure;
     try {
       await committer!.commit(offsets, member);
     } catch (error) {
-      // Its outputs are gone with it: only a new run, from the committed offsets, is correct.
-      if (!transactionFailed) {
-        transactionFailed = true;
-        fatal(
-          new Error(
-            "a transaction of delivery: exactly-once failed; the worker restarts from the " +
-              `last committed offsets: ${error instanceof Error ? error.message : String(error)}`,
-            { cause: error },
-          ),
-        );
-      }
-      throw error;
+      transactionFailure = new CommitRejectedError(
+        "a transaction of delivery: exactly-once failed; the worker restarts from the " +
+          `last committed offsets: ${error instanceof Error ? error.message : String(error)}`,
+        { cause: error },
+      );
+      throw transactionFailure;
     }
   };
   const ctx: Context = {
@@ -345,7 +354,15 @@ export async function startWorkerLoop(
     if (consumer.outputs.length > 0) {
       handler = buffered === null
         ? producingHandler(handler, outputs)
-        : transactionalHandler(handler, outputs, buffered);
+        : transactionalHandler(handler, {
+          outputs,
+          buffer: buffered,
+          // Handler calls run once connected, when the committer exists.
+          check: (record) => committer?.check(record) ?? Promise.resolve(null),
+          bound: consumer.commit.mode === "manual"
+            ? { bytes: MAX_WAITING_BYTES, field: commitModeField(consumer.name, start.source) }
+            : null,
+        });
     }
     stage = "setup() failed in handler";
     await module.setup?.(ctx);
@@ -369,11 +386,13 @@ export async function startWorkerLoop(
     : buffered === null
     ? createDeadLetterSink({ send }, consumer.name)
     : {
-      // Exactly-once: the copy goes in the transaction that commits its message.
-      send: (topic: string, message: Message, error: unknown) => {
+      // Exactly-once: the copy goes in the transaction that commits its message, unless the
+      // broker would refuse it there (then the partition pauses, as when a copy cannot be sent).
+      send: async (topic: string, message: Message, error: unknown) => {
         const record = deadLetterRecord(topic, message, error, consumer.name);
+        const refused = await committer?.check(record) ?? null;
+        if (refused !== null) throw refused;
         buffered.add(message.partition, message.offset, [record]);
-        return Promise.resolve();
       },
     };
 
@@ -482,7 +501,9 @@ export async function startWorkerLoop(
         commitFinished().catch((error) =>
           log.warn("commit on the interval failed; committing again later", errorFields(error))
         );
-      }, () => !abort.signal.aborted && Date.now() - lastCommitAt >= consumer.commit.intervalMs);
+      }, () =>
+        !abort.signal.aborted && transactionFailure === null &&
+        Date.now() - lastCommitAt >= consumer.commit.intervalMs);
     }
   }
 
@@ -514,7 +535,8 @@ export async function startWorkerLoop(
     },
     onTick: async () => {
       const now = Date.now();
-      if (!autoCommit || now - lastCommitAt < consumer.commit.intervalMs) return;
+      if (!autoCommit || transactionFailure !== null) return;
+      if (now - lastCommitAt < consumer.commit.intervalMs) return;
       lastCommitAt = now;
       await commitFinished().catch((error) =>
         log.warn("commit on the interval failed; committing again later", errorFields(error))

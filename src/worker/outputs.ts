@@ -20,6 +20,7 @@ import type { Context } from "./context.ts";
 import type { Handler } from "./handler.ts";
 import { isThenable } from "./handler_calls.ts";
 import type { TransactionBuffer } from "./transaction_buffer.ts";
+import { recordBytes } from "../kafka/request_bytes.ts";
 
 /**
  * A record whose topic is not one of the consumer's `outputs`: the config's
@@ -215,18 +216,41 @@ export function producingHandler(handler: Handler, outputs: Outputs): Handler {
     : { kind: "message", fn: wrap(handler.fn) };
 }
 
+/**
+ * Why the broker would refuse a record inside a transaction (it is too large,
+ * its topic or partition does not exist), or null: see
+ * `TransactionalCommitter.check()`.
+ */
+export type RecordCheck = (record: ProduceRecord) => Promise<Error | null>;
+
+/** Options for {@linkcode transactionalHandler}. */
+export interface TransactionalOptions {
+  outputs: Outputs;
+  /** Where a succeeded call's records wait for their commit. */
+  buffer: TransactionBuffer;
+  check: RecordCheck;
+  /**
+   * `commit.mode: manual`: the most bytes that may wait for `ctx.commit()`
+   * (in `buffer` and in the calls under way), and where the mode is written,
+   * as errors name it; null: no bound (auto mode commits on its own).
+   */
+  bound: { bytes: number; field: string } | null;
+}
+
 /** What one handler call produced under `delivery: exactly-once`: held until the call succeeds. */
 class BufferedCallOutputs {
-  readonly #outputs: Outputs;
-  readonly #buffer: TransactionBuffer;
+  readonly #options: TransactionalOptions;
   #records: ProduceRecord[] = [];
+  /** The bytes of `#records`. */
+  #bytes = 0;
+  /** The checks of records still under way: the call ends after them. */
+  #checking: Promise<unknown>[] = [];
   /** The first record refused: the call fails with it, awaited or not. */
   #refused: Error | null = null;
   #ended = false;
 
-  constructor(outputs: Outputs, buffer: TransactionBuffer) {
-    this.#outputs = outputs;
-    this.#buffer = buffer;
+  constructor(options: TransactionalOptions) {
+    this.#options = options;
   }
 
   context(ctx: Context, batch: boolean): Context {
@@ -241,9 +265,15 @@ class BufferedCallOutputs {
 
   /** The handler returned `result` for `last`, the last message of its call. */
   settle(result: unknown, last: Message | undefined): unknown {
-    if (!isThenable(result)) return this.#succeeded(result, last);
+    if (!isThenable(result) && (this.#checking.length === 0 || this.#refused !== null)) {
+      return this.#succeeded(result, last);
+    }
     return Promise.resolve(result).then(
-      (value) => this.#succeeded(value, last),
+      async (value) => {
+        // Records produced while waiting join the list: read its length anew.
+        for (let i = 0; i < this.#checking.length; i++) await this.#checking[i];
+        return this.#succeeded(value, last);
+      },
       (error) => this.failed(error),
     );
   }
@@ -251,6 +281,7 @@ class BufferedCallOutputs {
   failed(error: unknown): never {
     this.#ended = true;
     this.#records = [];
+    this.#bytes = 0;
     throw error;
   }
 
@@ -262,8 +293,9 @@ class BufferedCallOutputs {
   }
 
   #keep(message: Message): void {
-    this.#buffer.add(message.partition, message.offset, this.#records);
+    this.#options.buffer.add(message.partition, message.offset, this.#records);
     this.#records = [];
+    this.#bytes = 0;
   }
 
   #produce(record: ProduceRecord): Promise<void> {
@@ -274,39 +306,61 @@ class BufferedCallOutputs {
         ),
       );
     }
-    const problem = this.#outputs.problem(record);
-    if (problem !== null) {
-      this.#refused ??= problem;
-      return Promise.reject(problem);
-    }
+    const problem = this.#options.outputs.problem(record) ?? this.#overBound(record);
+    if (problem !== null) return this.#refuse(problem);
+    // Held in the order produced; the check decides whether the call can succeed.
     this.#records.push(record);
-    return Promise.resolve();
+    this.#bytes += recordBytes(record);
+    const checked = this.#options.check(record).then((refused) =>
+      refused === null ? undefined : this.#refuse(refused)
+    );
+    // Awaited by the call whether or not the handler awaits it: never an unhandled rejection.
+    checked.catch(ignore);
+    this.#checking.push(checked);
+    return checked;
+  }
+
+  /** Why `record` cannot wait for `ctx.commit()` (it would pass the bound), or null. */
+  #overBound(record: ProduceRecord): Error | null {
+    const { bound, buffer } = this.#options;
+    if (bound === null) return null;
+    const waiting = buffer.bytes + this.#bytes;
+    const bytes = recordBytes(record);
+    if (waiting + bytes <= bound.bytes) return null;
+    return new RangeError(
+      `Cannot produce to topic ${JSON.stringify(record.topic)} a record of ${bytes} bytes under ` +
+        `delivery: exactly-once with ${bound.field}: the outputs waiting for ctx.commit() ` +
+        `(${waiting} bytes) would pass ${bound.bytes} bytes; call ctx.commit() more often, ` +
+        "or let commit.mode: auto commit them",
+    );
+  }
+
+  #refuse(problem: Error): Promise<never> {
+    this.#refused ??= problem;
+    return Promise.reject(problem);
   }
 }
 
 /**
  * `handler` with `ctx.produce()` under `delivery: exactly-once`: a call's
- * records are held until it succeeds (a batch handler's, until it acks a
- * message or succeeds), then wait in `buffer` for the commit whose
- * transaction carries them with their input offsets. `ctx.produce()`
- * resolves once the record is checked and held; a call that fails leaves
- * nothing.
+ * records are checked (`check`: what the broker would refuse inside the
+ * transaction fails the call, not the commit; under `commit.mode: manual`,
+ * so does a record that would pass `bound`) and held until it succeeds,
+ * then wait in `buffer` for the commit whose transaction carries them with
+ * their input offsets. `ctx.produce()` resolves once the record is checked
+ * and held; a call that fails leaves nothing.
  *
  * @example
  * ```ts
- * const handler = transactionalHandler(handlerOf(module, path), outputs, buffer);
+ * const handler = transactionalHandler(handlerOf(module, path), { outputs, buffer, check, bound: null });
  * ```
  */
-export function transactionalHandler(
-  handler: Handler,
-  outputs: Outputs,
-  buffer: TransactionBuffer,
-): Handler {
+export function transactionalHandler(handler: Handler, options: TransactionalOptions): Handler {
   const batch = handler.kind === "batch";
   const wrap =
     <A>(fn: (arg: A, ctx: Context) => unknown, last: (arg: A) => Message | undefined) =>
     (arg: A, ctx: Context): unknown => {
-      const call = new BufferedCallOutputs(outputs, buffer);
+      const call = new BufferedCallOutputs(options);
       let result: unknown;
       try {
         result = fn(arg, call.context(ctx, batch));
@@ -335,4 +389,22 @@ export function outputsField(consumer: string, source: ConfigSource | undefined)
   if (place === undefined) return `the outputs of consumer "${consumer}"`;
   const field = place.outputs ?? { path: `consumers[${place.index}].outputs`, line: place.line };
   return `${field.path} (${place.file}:${field.line})`;
+}
+
+/**
+ * Where a consumer's commit mode is written, as errors name it: its entry's
+ * `commit.mode` with the consumer's line, else the consumer's name.
+ *
+ * @example
+ * ```ts
+ * commitModeField("audit", source); // "commit.mode: manual (consumers[0].commit.mode, consumers.yaml:5)"
+ * commitModeField("audit", undefined); // 'commit.mode: manual (consumer "audit")'
+ * ```
+ */
+export function commitModeField(consumer: string, source: ConfigSource | undefined): string {
+  const place = source?.place;
+  const where = place === undefined
+    ? `consumer "${consumer}"`
+    : `consumers[${place.index}].commit.mode, ${place.file}:${place.line}`;
+  return `commit.mode: manual (${where})`;
 }

@@ -3,17 +3,30 @@
  * worker until the commit that finishes their messages sends them in its
  * transaction. Each call that succeeded adds its records under the offset
  * of the last message it finished; a commit takes the records of every
- * message below its offsets, so one transaction carries exactly the outputs
- * of the inputs it commits (and a call that failed added nothing).
+ * message it marks finished — below its offsets, and (`ordering: key` and
+ * `none`) the finished offsets beyond them that its metadata lists — so one
+ * transaction carries exactly the outputs of the inputs it commits (and a
+ * call that failed added nothing).
  *
  * @module
  */
 import type { ProduceRecord } from "../produce_record.ts";
 import type { PartitionOffset } from "../kafka/session.ts";
+import { decodeCommitMetadata } from "../offsets/commit_metadata.ts";
+import { recordBytes } from "../kafka/request_bytes.ts";
+
+/**
+ * The most bytes (keys, values and headers) of records that may wait for
+ * their commit under `commit.mode: manual`, where nothing commits until the
+ * handler calls `ctx.commit()`: a produce that would pass it fails.
+ */
+export const MAX_WAITING_BYTES = 64 * 1024 * 1024;
 
 interface Finished {
   offset: bigint;
   records: ProduceRecord[];
+  /** The records' bytes (see `recordBytes()`). */
+  bytes: number;
 }
 
 /**
@@ -30,10 +43,16 @@ interface Finished {
 export class TransactionBuffer {
   readonly #partitions = new Map<number, Finished[]>();
   #count = 0;
+  #bytes = 0;
 
   /** How many records wait. */
   get size(): number {
     return this.#count;
+  }
+
+  /** How many bytes (keys, values and headers) the records that wait carry. */
+  get bytes(): number {
+    return this.#bytes;
   }
 
   /** `records` were produced by calls that finished every message of `partition` up to `offset`. */
@@ -41,22 +60,31 @@ export class TransactionBuffer {
     if (records.length === 0) return;
     let list = this.#partitions.get(partition);
     if (list === undefined) this.#partitions.set(partition, list = []);
-    list.push({ offset: BigInt(offset), records: [...records] });
+    const bytes = records.reduce((sum, record) => sum + recordBytes(record), 0);
+    list.push({ offset: BigInt(offset), records: [...records], bytes });
     this.#count += records.length;
+    this.#bytes += bytes;
   }
 
-  /** Removes and returns the records of the messages below `offsets` (Kafka's next offsets). */
+  /**
+   * Removes and returns the records of the messages a commit of `offsets`
+   * marks finished: below each offset (Kafka's next offset), and those its
+   * metadata lists as finished beyond it (a next run skips them).
+   */
   take(offsets: readonly PartitionOffset[]): ProduceRecord[] {
     const taken: ProduceRecord[] = [];
-    for (const { partition, offset } of offsets) {
+    for (const { partition, offset, metadata } of offsets) {
       const list = this.#partitions.get(partition);
       if (list === undefined) continue;
       const next = BigInt(offset);
+      const decoded = decodeCommitMetadata(metadata, offset);
+      const beyond = decoded.kind === "finished" ? decoded.finished : null;
       // Every entry below, not only a prefix: after a reset to a lower offset, newer messages'
       // entries can follow older ones.
       const kept = list.filter((finished) => {
-        if (finished.offset >= next) return true;
+        if (finished.offset >= next && beyond?.has(finished.offset) !== true) return true;
         taken.push(...finished.records);
+        this.#bytes -= finished.bytes;
         return false;
       });
       if (kept.length === 0) this.#partitions.delete(partition);
@@ -69,8 +97,9 @@ export class TransactionBuffer {
   /** Drops what waits for `partitions` (given back, or read again from their committed offset). */
   discard(partitions: readonly number[]): void {
     for (const partition of partitions) {
-      for (const { records } of this.#partitions.get(partition) ?? []) {
+      for (const { records, bytes } of this.#partitions.get(partition) ?? []) {
         this.#count -= records.length;
+        this.#bytes -= bytes;
       }
       this.#partitions.delete(partition);
     }

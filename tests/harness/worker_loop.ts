@@ -33,8 +33,17 @@ export interface LocalWorker {
  */
 export async function startLocalWorker(
   fields: Record<string, unknown>,
-  { engine = "kafkajs", heartbeatIntervalMs = 1000, brokers = BROKERS, onPost, source = false }: {
+  {
+    engine = "kafkajs",
+    heartbeatIntervalMs = 1000,
+    brokers = BROKERS,
+    onPost,
+    source = false,
+    kafka = {},
+  }: {
     engine?: Engine;
+    /** More fields of `kafka:`, e.g. `{ sessionTimeoutMs: 6000 }`. */
+    kafka?: Record<string, unknown>;
     /** Tell the worker where the consumer is written (as the supervisor does), as `consumers.yaml`. */
     source?: boolean;
     heartbeatIntervalMs?: number;
@@ -44,7 +53,7 @@ export async function startLocalWorker(
   } = {},
 ): Promise<LocalWorker> {
   const config = parseConfig(
-    stringify({ kafka: { brokers, engine }, consumers: [{ name: "c", ...fields }] }),
+    stringify({ kafka: { brokers, engine, ...kafka }, consumers: [{ name: "c", ...fields }] }),
     { file: "/consumers.yaml", env: {} },
   );
   const consumer = config.consumers[0]!;

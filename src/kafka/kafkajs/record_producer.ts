@@ -16,6 +16,8 @@ import type { KafkaConfig } from "../../config/types.ts";
 import type { Logger } from "../../log.ts";
 import type { ProduceRecord, RecordBytes } from "../../produce_record.ts";
 import { createKafka } from "./client.ts";
+import { MAX_BYTES_PER_REQUEST } from "../request_bytes.ts";
+import { missingPartition } from "../missing_partition.ts";
 
 /** Sends records; each promise resolves once the broker acknowledged its record. */
 export interface RecordProducer {
@@ -26,12 +28,6 @@ export interface RecordProducer {
 
 /** The most records one request to a topic carries. */
 const MAX_RECORDS_PER_REQUEST = 1000;
-/**
- * About the most bytes (keys, values and headers) one request carries: well under the
- * broker's default `message.max.bytes` (1 MiB), however many records that is
- * (a single larger record goes alone).
- */
-const MAX_BYTES_PER_REQUEST = 512 * 1024;
 
 interface Queued {
   message: KafkajsMessage;
@@ -72,15 +68,6 @@ function kafkajsMessage(record: ProduceRecord & { timestamp?: string }): Kafkajs
     ...(record.partition === undefined ? {} : { partition: record.partition }),
     ...(record.timestamp === undefined ? {} : { timestamp: record.timestamp }),
   };
-}
-
-/** The error of a record for a partition its topic does not have. */
-export function missingPartition(topic: string, partition: number): RangeError {
-  return new RangeError(
-    `Cannot produce to partition ${partition} of topic ${
-      JSON.stringify(topic)
-    }: the topic has no such partition (leave partition out to let the key choose one)`,
-  );
 }
 
 /** How many of the first queued records go in the next request (at least one). */

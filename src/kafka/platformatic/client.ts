@@ -10,10 +10,15 @@
 import { Buffer } from "node:buffer";
 import type { Consumer } from "@platformatic/kafka";
 import type { KafkaConfig } from "../../config/types.ts";
+import type { Logger } from "../../log.ts";
 import type { FetchLimits, PartitionOffset } from "../session.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
 import { commitRejection } from "../commit_rejected.ts";
 import { type CommittedOffset, fetchCommitted } from "./offset_fetch.ts";
+import { callApi, callInternal } from "./node_call.ts";
+import { errorIds } from "./error_ids.ts";
+
+export { errorIds, isRetriable } from "./error_ids.ts";
 
 /** The library's consumer (raw Buffers, no deserialisation). */
 export type PlatformaticConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
@@ -212,8 +217,9 @@ export class PlatformaticClient {
    */
   async committed(
     partitions: number[],
+    logger?: Logger,
   ): Promise<Map<number, CommittedOffset>> {
-    return await fetchCommitted(this, partitions);
+    return await fetchCommitted(this, partitions, logger === undefined ? {} : { logger });
   }
 
   /**
@@ -222,15 +228,7 @@ export class PlatformaticClient {
    * connection. Rejects with the library's error (its ids: {@linkcode errorIds}).
    */
   async callCoordinator<T>(name: string, args: (version: number) => unknown[]): Promise<T> {
-    const connection = await this.#coordinator();
-    const api = await this.#call<LibraryApi>(this.#library.kGetApi, name);
-    return await new Promise<T>((resolve, reject) =>
-      api(
-        connection,
-        ...args(api.version),
-        (error: unknown, result: unknown) => error ? reject(error) : resolve(result as T),
-      )
-    );
+    return await callApi<T>(this.consumer, this.#library, await this.#coordinator(), name, args);
   }
 
   /**
@@ -330,7 +328,7 @@ export class PlatformaticClient {
     const node = await this.coordinator();
     const broker = (await this.metadata(false)).brokers.get(node);
     if (!broker) throw new Error(`The group coordinator ${node} is not in the metadata`);
-    return await this.#call<unknown>(this.#library.kGetConnection, broker);
+    return await callInternal<unknown>(this.consumer, this.#library.kGetConnection, broker);
   }
 
   /**
@@ -349,16 +347,6 @@ export class PlatformaticClient {
       if (leave) await this.leaveGroup(memberId, "its consumerd worker stopped");
     }
     await this.consumer.close(true);
-  }
-
-  #call<T>(symbol: symbol, argument: unknown): Promise<T> {
-    const fn = Reflect.get(this.consumer, symbol) as (
-      arg: unknown,
-      callback: (error: unknown, value: T) => void,
-    ) => void;
-    return new Promise((resolve, reject) =>
-      fn.call(this.consumer, argument, (error, value) => error ? reject(error) : resolve(value))
-    );
   }
 }
 
@@ -381,8 +369,6 @@ interface CommitResponse {
   topics: Array<{ partitions: Array<{ partitionIndex: number; errorCode: number }> }>;
 }
 /** An API of the library: its arguments, then a callback. */
-type LibraryApi = ((...args: unknown[]) => void) & { version: number };
-
 /** The library's connection settings for consumers.yaml's `kafka:` section. */
 export function connectionOptions(kafka: KafkaConfig, clientIdSuffix: string) {
   return {
@@ -407,20 +393,3 @@ const SASL = {
   "scram-sha-256": "SCRAM-SHA-256",
   "scram-sha-512": "SCRAM-SHA-512",
 } as const;
-
-/** The protocol error ids inside a library error (nested in MultipleErrors). */
-export function errorIds(error: unknown): string[] {
-  if (typeof error !== "object" || error === null) return [];
-  const e = error as { apiId?: unknown; errors?: unknown };
-  const own = typeof e.apiId === "string" ? [e.apiId] : [];
-  return Array.isArray(e.errors) ? [...own, ...e.errors.flatMap(errorIds)] : own;
-}
-
-/** Whether the library says the operation may succeed when tried again. */
-export function isRetriable(error: unknown): boolean {
-  if (typeof error !== "object" || error === null) return false;
-  const e = error as { canRetry?: unknown; errors?: unknown; name?: unknown };
-  if (e.canRetry === true) return true;
-  if (e.name === "NetworkError" || e.name === "TimeoutError") return true;
-  return Array.isArray(e.errors) && e.errors.some(isRetriable);
-}

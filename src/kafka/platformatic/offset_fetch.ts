@@ -2,10 +2,34 @@
  * The group's committed offsets with their metadata, read with the
  * library's own OffsetFetch API: its `listCommittedOffsets()` drops the
  * metadata, which `ordering: key` and `none` keep their finished offsets in.
+ * It asks for stable offsets (KIP-447): while a transaction that commits
+ * offsets of the group is open, the coordinator answers
+ * UNSTABLE_OFFSET_COMMIT, and the read waits for the transaction to end.
  *
  * @module
  */
+import type { Logger } from "../../log.ts";
 import { committedMetadata, committedOffset } from "../offset_checks.ts";
+import { errorIds } from "./error_ids.ts";
+
+/** The coordinator's answer while a transaction holds offsets of the group. */
+const UNSTABLE_OFFSET_COMMIT = "UNSTABLE_OFFSET_COMMIT";
+/** The first wait before asking again, doubled each time up to {@linkcode UNSTABLE_MAX_DELAY_MS}. */
+const UNSTABLE_FIRST_DELAY_MS = 20;
+const UNSTABLE_MAX_DELAY_MS = 500;
+/**
+ * How long the read waits for a transaction to end: past a transaction's
+ * timeout (60 s for consumerd's own), the broker has aborted it.
+ */
+const UNSTABLE_WAIT_MS = 65_000;
+
+/** Options for {@linkcode fetchCommitted}. */
+export interface FetchCommittedOptions {
+  /** Where each wait for an open transaction is logged (debug). */
+  logger?: Logger;
+  /** How long to wait for open transactions at most (default 65 s), then reject. */
+  unstableWaitMs?: number;
+}
 
 /** A partition's committed offset (null where none) and the metadata committed with it. */
 export interface CommittedOffset {
@@ -50,6 +74,28 @@ interface OffsetFetchResponseV7 {
  * ```
  */
 export async function fetchCommitted(
+  client: CoordinatorCaller,
+  partitions: number[],
+  { logger, unstableWaitMs = UNSTABLE_WAIT_MS }: FetchCommittedOptions = {},
+): Promise<Map<number, CommittedOffset>> {
+  const deadline = Date.now() + unstableWaitMs;
+  for (let delay = UNSTABLE_FIRST_DELAY_MS;; delay = Math.min(delay * 2, UNSTABLE_MAX_DELAY_MS)) {
+    try {
+      return await fetchOnce(client, partitions);
+    } catch (error) {
+      if (!errorIds(error).includes(UNSTABLE_OFFSET_COMMIT) || Date.now() + delay > deadline) {
+        throw error;
+      }
+      logger?.debug("committed offsets held by an open transaction; reading them again", {
+        partitions,
+        retryInMs: delay,
+      });
+      await new Promise((resolve) => setTimeout(resolve, delay));
+    }
+  }
+}
+
+async function fetchOnce(
   client: CoordinatorCaller,
   partitions: number[],
 ): Promise<Map<number, CommittedOffset>> {

@@ -423,7 +423,7 @@ class PlatformaticSession implements ConsumerSession {
 
   async describe(partitions: number[]): Promise<PartitionState[]> {
     const [committed, low, high] = await Promise.all([
-      this.#client.committed(partitions),
+      this.#client.committed(partitions, this.#log),
       this.#client.listOffsets(partitions, "earliest"),
       this.#client.listOffsets(partitions, "latest"),
     ]);
@@ -812,6 +812,7 @@ class PlatformaticSession implements ConsumerSession {
           group: this.#options.group,
           generation: member === null ? generation : member.epoch,
           memberId: member === null ? memberId : member.memberId,
+          instanceId: this.#options.instanceId,
           coordinator: await this.#client.coordinator(),
         });
       } else if (member === null) await this.#client.commit(generation, memberId, sent);

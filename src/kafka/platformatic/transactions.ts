@@ -20,18 +20,34 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Consumer, Message, MessageToProduce, Producer } from "@platformatic/kafka";
+import type { Consumer, MessageToProduce, Producer } from "@platformatic/kafka";
 import type { KafkaConfig } from "../../config/types.ts";
 import { errorFields, type Logger } from "../../log.ts";
 import type { ProduceRecord, RecordBytes } from "../../produce_record.ts";
 import type { GroupMember, PartitionOffset } from "../session.ts";
-import { loadPlatformatic } from "./library.ts";
+import { MAX_RECORD_BYTES, partitionRequests, recordBytes } from "../request_bytes.ts";
+import { missingPartition } from "../missing_partition.ts";
+import { loadPlatformatic, type Platformatic } from "./library.ts";
+import { callApi, nodeConnection } from "./node_call.ts";
 import { connectionOptions } from "./client.ts";
 
 type Raw = Buffer;
 type RawProducer = Producer<Raw, Raw, Raw, Raw>;
 type RawTransaction = Awaited<ReturnType<RawProducer["beginTransaction"]>>;
 type RawMessage = MessageToProduce<Raw, Raw, Raw, Raw>;
+
+/**
+ * How long the broker lets a transaction of the committer stay open before
+ * it aborts it (transaction.timeout.ms; Java's default). A transaction is
+ * open only while a commit sends it (its records, its offsets, EndTxn), so
+ * this bounds how long a worker that died in the middle of one holds back
+ * `read_committed` readers of its output partitions, unless the next run of
+ * its slot ends it sooner. Within the broker's transaction.max.timeout.ms
+ * (15 minutes by default).
+ */
+export const TRANSACTION_TIMEOUT_MS = 60_000;
+/** TxnOffsetCommit from version 3 carries the member's generation, member id and instance id. */
+const TXN_OFFSET_COMMIT_MEMBER_VERSION = 3;
 
 /** Options for {@linkcode TransactionalCommitter.create}. */
 export interface TransactionalCommitterOptions {
@@ -84,12 +100,19 @@ export function transactionalId(
   return ["consumerd", group, consumer, String(replica), daemon].map(encodeURIComponent).join("/");
 }
 
-/** Kafka's partitioner for keyed records (murmur2, as Java and kafkajs); keyless ones are spread. */
+/**
+ * Kafka's partitioner (murmur2 of the key, as Java and kafkajs) over
+ * `count` partitions; keyless records are spread in turn.
+ */
 function partitioner(library: typeof import("@platformatic/kafka")) {
   let next = 0;
-  // The library takes the result modulo the topic's partition count.
-  return (message: RawMessage, key: Buffer | undefined) =>
-    key === undefined ? next++ & 0x7fffffff : library.compatibilityPartitioner(message, key);
+  return (message: RawMessage, count: number): number => {
+    if (message.partition !== undefined) return message.partition;
+    const spread = message.key === undefined
+      ? next++ & 0x7fffffff
+      : library.compatibilityPartitioner(message, message.key);
+    return spread % count;
+  };
 }
 
 function toBuffer(bytes: RecordBytes): Buffer {
@@ -121,6 +144,8 @@ export function libraryMessage(record: ProduceRecord & { timestamp?: string }): 
 export class TransactionalCommitter {
   readonly #producer: RawProducer;
   readonly #options: TransactionalCommitterOptions;
+  readonly #partitionOf: ReturnType<typeof partitioner>;
+  readonly #library: Platformatic;
   /** The transaction the next commit uses (begun ahead: its first begin fences the predecessor). */
   #open: RawTransaction;
   /** Why the committer stopped for good, once a transaction failed. */
@@ -130,8 +155,12 @@ export class TransactionalCommitter {
     producer: RawProducer,
     open: RawTransaction,
     options: TransactionalCommitterOptions,
+    partitionOf: ReturnType<typeof partitioner>,
+    library: Platformatic,
   ) {
+    this.#library = library;
     this.#producer = producer;
+    this.#partitionOf = partitionOf;
     this.#open = open;
     this.#options = options;
   }
@@ -152,15 +181,51 @@ export class TransactionalCommitter {
       producerId: -1n,
       producerEpoch: -1,
       autocreateTopics: false,
-      partitioner: partitioner(library),
+      // The library sends its one `timeout` as the transaction timeout (InitProducerId), and as
+      // how long the broker may wait for a produce request's acknowledgements.
+      timeout: TRANSACTION_TIMEOUT_MS,
     });
     try {
       const open = await producer.beginTransaction();
-      return new TransactionalCommitter(producer, open, options);
+      return new TransactionalCommitter(producer, open, options, partitioner(library), library);
     } catch (error) {
       await producer.close().catch(() => {});
       throw error;
     }
+  }
+
+  /**
+   * Why the broker would refuse `record` inside a transaction (which would
+   * fail the whole commit, every time it is tried again): larger than
+   * {@linkcode MAX_RECORD_BYTES}, a topic that does not exist, a partition
+   * the topic does not have; null when it can go. Checked at
+   * `ctx.produce()`, so that the call fails instead.
+   */
+  async check(record: ProduceRecord): Promise<Error | null> {
+    const bytes = recordBytes(record);
+    const topic = JSON.stringify(record.topic);
+    if (bytes > MAX_RECORD_BYTES) {
+      return new RangeError(
+        `Cannot produce to topic ${topic} a record of ${bytes} bytes (key, value and headers) ` +
+          `under delivery: exactly-once: the most one record may carry is ${MAX_RECORD_BYTES} ` +
+          "bytes (the broker's default message.max.bytes, less the batch around it)",
+      );
+    }
+    let count: number;
+    try {
+      count = await this.#partitionCount(record.topic);
+    } catch (error) {
+      return new Error(
+        `Cannot produce to topic ${topic}: its metadata cannot be read (does the topic exist?): ${
+          error instanceof Error ? error.message : String(error)
+        }`,
+        { cause: error },
+      );
+    }
+    if (record.partition !== undefined && record.partition >= count) {
+      return missingPartition(record.topic, record.partition);
+    }
+    return null;
   }
 
   /**
@@ -174,14 +239,11 @@ export class TransactionalCommitter {
     const transaction = this.#open;
     const started = performance.now();
     try {
-      if (records.length > 0) {
-        await transaction.send({ messages: records.map(libraryMessage), acks: -1 });
+      for (const request of await this.#requests(records)) {
+        await transaction.send({ messages: request.map((r) => r.message), acks: -1 });
       }
       await transaction.addConsumer({ groupId: member.group } as unknown as Consumer);
-      // One at a time: the library merges TxnOffsetCommits sent at once into the first.
-      for (const { partition, offset } of offsets) {
-        await transaction.addOffset(this.#offsetMessage(partition, offset, member));
-      }
+      await this.#commitOffsets(offsets, member);
       await transaction.commit();
     } catch (error) {
       this.#broken = error;
@@ -213,21 +275,69 @@ export class TransactionalCommitter {
     await this.#producer.close().catch(() => {});
   }
 
-  /** What the library's addOffset reads of a message: its place and the member it was read as. */
-  #offsetMessage(partition: number, offset: string, member: GroupMember): Message {
-    return {
-      topic: this.#options.topic,
-      partition,
-      // The library commits the offset after this one (Kafka's next-offset convention).
-      offset: BigInt(offset) - 1n,
-      metadata: {
-        consumer: {
-          groupId: member.group,
-          generationId: member.generation,
-          memberId: member.memberId,
-          coordinatorId: member.coordinator,
-        },
-      },
-    } as unknown as Message;
+  /** How many partitions `topic` has (the library's metadata, cached a few seconds). */
+  async #partitionCount(topic: string): Promise<number> {
+    const metadata = await this.#producer.metadata({ topics: [topic] });
+    const found = metadata.topics.get(topic);
+    if (found === undefined) throw new Error(`Unknown topic ${topic}`);
+    return found.partitionsCount;
+  }
+
+  /**
+   * `records` as the library sends them, each given its partition, cut into
+   * requests of at most {@linkcode MAX_BYTES_PER_REQUEST} per partition
+   * (the library writes one batch per partition and request).
+   */
+  async #requests(records: readonly ProduceRecord[]) {
+    const counts = new Map<string, number>();
+    for (const topic of new Set(records.map((r) => r.topic))) {
+      counts.set(topic, await this.#partitionCount(topic));
+    }
+    return partitionRequests(records.map((record) => {
+      const message = libraryMessage(record);
+      message.partition = this.#partitionOf(message, counts.get(record.topic)!);
+      return {
+        topic: record.topic,
+        partition: message.partition,
+        bytes: recordBytes(record),
+        message,
+      };
+    }));
+  }
+
+  /**
+   * One TxnOffsetCommit for every partition of `offsets`, to the group
+   * coordinator, as `member` (KIP-447: its generation, member id and
+   * instance id), each offset with its commit metadata.
+   */
+  async #commitOffsets(offsets: readonly PartitionOffset[], member: GroupMember): Promise<void> {
+    const producer = this.#producer;
+    const connection = await nodeConnection(producer, this.#library, member.coordinator);
+    await callApi(producer, this.#library, connection, "TxnOffsetCommit", (version) => {
+      if (version < TXN_OFFSET_COMMIT_MEMBER_VERSION) {
+        throw new Error(
+          `Cannot commit offsets in a transaction: the broker speaks TxnOffsetCommit up to version ${version}, ` +
+            `and the group's generation needs version ${TXN_OFFSET_COMMIT_MEMBER_VERSION} (Kafka 2.5 or later)`,
+        );
+      }
+      return [
+        this.#options.transactionalId,
+        member.group,
+        producer.producerId,
+        producer.producerEpoch,
+        member.generation,
+        member.memberId,
+        member.instanceId,
+        [{
+          name: this.#options.topic,
+          partitions: offsets.map(({ partition, offset, metadata }) => ({
+            partitionIndex: partition,
+            committedOffset: BigInt(offset),
+            committedLeaderEpoch: -1,
+            committedMetadata: metadata ?? null,
+          })),
+        }],
+      ];
+    });
   }
 }

@@ -720,21 +720,6 @@ const CASES: BadConfig[] = [
     }],
   },
   {
-    name: "delivery: exactly-once with ordering: key",
-    text: withConsumer(
-      "    engine: platformatic",
-      "    ordering: key",
-      "    delivery: exactly-once",
-    ),
-    expect: [{
-      path: "consumers[0].delivery",
-      line: 10,
-      message: 'delivery: exactly-once needs ordering: partition; consumers[0] ("audit") has ' +
-        "ordering: key, whose commits carry the finished offsets beyond the commit point in " +
-        "their metadata, which a transaction's offsets cannot",
-    }],
-  },
-  {
     name: "delivery: exactly-once in simple mode",
     text: withConsumer(
       "    engine: platformatic",

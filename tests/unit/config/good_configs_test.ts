@@ -421,6 +421,20 @@ Deno.test("parseConfig() takes delivery: exactly-once on the platformatic engine
   assert.equal(config.consumers[0]!.delivery, "exactly-once");
 });
 
+Deno.test("parseConfig() takes delivery: exactly-once with ordering: key and none", () => {
+  const config = parse(yaml(
+    "kafka: { engine: platformatic }",
+    "defaults: { handler: ./h.ts, outputs: [o], delivery: exactly-once }",
+    "consumers:",
+    "  - { name: a, group: g, topic: t, ordering: key }",
+    "  - { name: b, group: g, topic: t, ordering: none }",
+  ));
+  assert.deepEqual(config.consumers.map((c) => [c.ordering, c.delivery]), [
+    ["key", "exactly-once"],
+    ["none", "exactly-once"],
+  ]);
+});
+
 Deno.test("parseConfig() takes outputs and delivery, by default none and at-least-once", () => {
   const config = parse(yaml(
     "defaults: { group: g, topic: t, handler: ./h.ts }",

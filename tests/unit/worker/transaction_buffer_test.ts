@@ -3,9 +3,11 @@ import type { Context } from "../../../src/worker/context.ts";
 import type { Message } from "../../../src/message.ts";
 import { Outputs, transactionalHandler } from "../../../src/worker/outputs.ts";
 import { TransactionBuffer } from "../../../src/worker/transaction_buffer.ts";
+import { encodeCommitMetadata } from "../../../src/offsets/commit_metadata.ts";
 
 const message = (partition: number, offset: string) => ({ partition, offset }) as Message;
 const values = (records: { value: unknown }[]) => records.map((r) => r.value);
+const accepted = () => Promise.resolve(null);
 
 function outputsNeverSent() {
   return new Outputs({
@@ -40,8 +42,7 @@ Deno.test("transactionalHandler() keeps a call's records only when it succeeds, 
         if (attempt === 1) throw new Error("first attempt fails after producing");
       },
     },
-    outputsNeverSent(),
-    buffer,
+    { outputs: outputsNeverSent(), buffer, check: accepted, bound: null },
   );
   assert(handler.kind === "message");
   await assert.rejects(Promise.resolve(handler.fn(message(0, "3"), {} as Context)), /first/);
@@ -61,11 +62,33 @@ Deno.test("transactionalHandler() fails a call that produced to a topic not in o
         ctx.produce({ topic: "elsewhere", value: "v" }).catch(() => {});
       },
     },
-    outputsNeverSent(),
-    buffer,
+    { outputs: outputsNeverSent(), buffer, check: accepted, bound: null },
   );
   assert(handler.kind === "message");
   assert.throws(() => handler.fn(message(0, "0"), {} as Context), /not in consumers\[0\]\.outputs/);
+  assert.equal(buffer.size, 0);
+});
+
+Deno.test("transactionalHandler() fails a call whose record the check refuses, awaited or not, and keeps nothing of it", async () => {
+  const buffer = new TransactionBuffer();
+  const tooLarge = new RangeError("too large");
+  const handler = transactionalHandler(
+    {
+      kind: "message",
+      fn: (_m, ctx) => {
+        void ctx.produce({ topic: "out", value: "fine" });
+        ctx.produce({ topic: "out", value: "huge" }).catch(() => {});
+      },
+    },
+    {
+      outputs: outputsNeverSent(),
+      buffer,
+      check: (record) => Promise.resolve(record.value === "huge" ? tooLarge : null),
+      bound: null,
+    },
+  );
+  assert(handler.kind === "message");
+  await assert.rejects(Promise.resolve(handler.fn(message(0, "0"), {} as Context)), tooLarge);
   assert.equal(buffer.size, 0);
 });
 
@@ -85,8 +108,7 @@ Deno.test("transactionalHandler(): a batch call finishes as a whole; a failed on
         if (attempt === 1) throw new Error("the side effect of the second message failed");
       },
     },
-    outputsNeverSent(),
-    buffer,
+    { outputs: outputsNeverSent(), buffer, check: accepted, bound: null },
   );
   assert(handler.kind === "batch");
   const ctx = { ack: (m: Message) => acked.push(m.offset) } as unknown as Context;
@@ -96,6 +118,63 @@ Deno.test("transactionalHandler(): a batch call finishes as a whole; a failed on
   assert.equal(buffer.size, 0);
   await handler.fn(batch, ctx);
   assert.deepEqual(values(buffer.take([{ partition: 2, offset: "12" }])), ["10:2", "11:2"]);
+});
+
+Deno.test("TransactionBuffer.take() also returns the records of the finished offsets its metadata lists beyond the offset", () => {
+  const buffer = new TransactionBuffer();
+  buffer.add(0, "10", [{ topic: "out", value: "10: unfinished at the commit" }]);
+  buffer.add(0, "11", [{ topic: "out", value: "11" }]);
+  buffer.add(0, "12", [{ topic: "out", value: "12: not listed" }]);
+  buffer.add(0, "14", [{ topic: "out", value: "14" }]);
+  buffer.add(0, "9", [{ topic: "out", value: "9" }]);
+  const { metadata } = encodeCommitMetadata("10", ["11", "14"]);
+  assert.deepEqual(values(buffer.take([{ partition: 0, offset: "10", metadata }])), [
+    "11",
+    "14",
+    "9",
+  ]);
+  // Metadata written for another offset lists nothing.
+  assert.deepEqual(values(buffer.take([{ partition: 0, offset: "11", metadata }])), [
+    "10: unfinished at the commit",
+  ]);
+  assert.equal(buffer.size, 1);
+});
+
+Deno.test("TransactionBuffer.bytes counts the key, value and header bytes that wait, until taken or discarded", () => {
+  const buffer = new TransactionBuffer();
+  buffer.add(0, "1", [{ topic: "out", key: "k", value: "abc" }]);
+  buffer.add(1, "1", [{ topic: "out", value: "12345", headers: { h: "v" } }]);
+  assert.equal(buffer.bytes, 4 + 7);
+  buffer.take([{ partition: 0, offset: "2" }]);
+  assert.equal(buffer.bytes, 7);
+  buffer.discard([1]);
+  assert.equal(buffer.bytes, 0);
+});
+
+Deno.test("transactionalHandler() with a bound fails the produce that would pass it, naming the field", async () => {
+  const buffer = new TransactionBuffer();
+  buffer.add(0, "0", [{ topic: "out", value: "123456" }]);
+  const handler = transactionalHandler(
+    {
+      kind: "message",
+      fn: async (_m, ctx) => {
+        await ctx.produce({ topic: "out", value: "12" });
+        await ctx.produce({ topic: "out", value: "123" }); // 6 + 2 + 3 > 10
+      },
+    },
+    {
+      outputs: outputsNeverSent(),
+      buffer,
+      check: accepted,
+      bound: { bytes: 10, field: "commit.mode: manual (consumers[0].commit.mode)" },
+    },
+  );
+  assert(handler.kind === "message");
+  await assert.rejects(
+    Promise.resolve(handler.fn(message(0, "1"), {} as Context)),
+    /with commit\.mode: manual \(consumers\[0\]\.commit\.mode\): the outputs waiting for ctx\.commit\(\) \(8 bytes\) would pass 10 bytes/,
+  );
+  assert.equal(buffer.bytes, 6, "the failed call left nothing");
 });
 
 Deno.test("TransactionBuffer.take() finds the records below an offset after a reset to a lower one", () => {

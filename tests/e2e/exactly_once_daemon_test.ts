@@ -1,0 +1,74 @@
+/**
+ * `delivery: exactly-once` with the daemon as users run it, on Deno and Bun:
+ * `ordering: key`, a daemon SIGKILLed in the middle of the run and started
+ * again; read with `read_committed`, every input's output is there once.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { fixtureHandler, RUNTIMES, startDaemon, writeConfig } from "../harness/daemon.ts";
+import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import { readValues } from "../harness/read_topic.ts";
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`daemon on ${runtime}: exactly-once with ordering: key, SIGKILLed mid-run and restarted: each input's output once under read_committed`, async () => {
+    await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
+      const output = `${topic}.out`;
+      await admin.ensureTopic(output, { partitions: 2 });
+      const group = uniqueName("g");
+      const config = await writeConfig({
+        // A short session: the restarted daemon gets the partitions soon after the killed one.
+        kafka: { brokers: BROKERS, engine: "platformatic", sessionTimeoutMs: 6000 },
+        http: { listen: false },
+        consumers: [{
+          name: "c",
+          group,
+          topic,
+          handler: fixtureHandler("produce_eos.ts"),
+          outputs: [output],
+          delivery: "exactly-once",
+          ordering: "key",
+          concurrency: 4,
+          settings: { output },
+          commit: { mode: "auto", intervalMs: 200 },
+        }],
+      });
+      // 50 ms per call: the run lasts long enough to be cut in the middle.
+      const inputs = Array.from({ length: 120 }, (_, i) => ({
+        key: `k${i % 7}`,
+        value: `sleep-50-${i}`,
+        partition: i % 2,
+      }));
+      const committed = async () =>
+        (await admin.committed(group, topic)).reduce((n, c) => n + Number(c.offset), 0);
+      try {
+        await admin.produce(topic, inputs);
+        const first = startDaemon(config, { runtime });
+        try {
+          await waitFor(async () => (await committed()) > 0, {
+            timeoutMs: 60_000,
+            what: "a first transaction committed",
+          });
+        } finally {
+          first.kill("SIGKILL");
+          await first.exited();
+        }
+        assert((await committed()) < inputs.length, "killed in the middle of the run");
+        const second = startDaemon(config, { runtime });
+        try {
+          await waitFor(async () => (await committed()) === inputs.length, {
+            timeoutMs: 60_000,
+            what: "every input committed by the restarted daemon",
+          });
+        } finally {
+          second.kill("SIGTERM");
+          assert.equal(await second.exited(), 0);
+        }
+        const outputs = await readValues(output, "read_committed");
+        assert.deepEqual(outputs.toSorted(), inputs.map((i) => `out:${i.value}`).toSorted());
+      } finally {
+        await admin.deleteTopics([output]);
+      }
+    });
+  });
+}
