@@ -19,8 +19,20 @@
 //     the call: `throw` (an error thrown outside the handler) or `close` (the
 //     worker closes itself and goes silent), as the file says.
 //
+// With `settings.output` (the `--eos` soak, whose consumer lists the topics
+// in `outputs`), each call first produces one record to `settings.output`
+// (the message's key and headers copied, a `soak-input: <partition>:<offset>`
+// header added, the sequence number as value) and, for the messages whose
+// sequence number is a multiple of `settings.secondEvery`, one to
+// `settings.second`; only then does it wait, fail or die, so that the
+// records of calls that throw or die are there to be (not) committed. A
+// message whose sequence number is `settings.poisonEvery - 1` modulo
+// `settings.poisonEvery` throws on every attempt: it ends in the
+// dead-letter topic.
+//
 // Needs `permissions: { env: [SOAK_*], read/write: [SOAK_DIR, SOAK_CONTROL] }`.
 import type { Context, Message } from "../../src/mod.ts";
+import { INPUT_HEADER } from "./eos_checker.ts";
 
 const recordsDir = Deno.env.get("SOAK_DIR");
 const controlDir = Deno.env.get("SOAK_CONTROL");
@@ -79,7 +91,35 @@ function wait(ms: number, signal: AbortSignal): Promise<void> {
   });
 }
 
-export default async function handle(message: Message, ctx: Context): Promise<void> {
+/** The `--eos` soak's settings; absent in the plain soak. */
+export interface SoakSettings {
+  output?: string;
+  second?: string;
+  secondEvery?: number;
+  poisonEvery?: number;
+}
+
+/** Produces the call's records (see the module comment); true if the message always fails. */
+async function produceOutputs(
+  message: Message,
+  seq: number,
+  ctx: Context<SoakSettings>,
+): Promise<boolean> {
+  const { output, second, secondEvery = 0, poisonEvery = 0 } = ctx.settings ?? {};
+  if (output === undefined) return false;
+  const headers = { ...message.headers, [INPUT_HEADER]: `${message.partition}:${message.offset}` };
+  const value = String(seq);
+  await ctx.produce({ topic: output, key: message.key, value, headers });
+  if (second !== undefined && secondEvery > 0 && seq % secondEvery === 0) {
+    await ctx.produce({ topic: second, key: message.key, value, headers });
+  }
+  return poisonEvery > 0 && seq % poisonEvery === poisonEvery - 1;
+}
+
+export default async function handle(
+  message: Message,
+  ctx: Context<SoakSettings>,
+): Promise<void> {
   const key = `${message.partition}:${message.offset}`;
   attempt = key === lastKey ? attempt + 1 : 1;
   lastKey = key;
@@ -90,6 +130,7 @@ export default async function handle(message: Message, ctx: Context): Promise<vo
     w: worker,
     a: attempt,
   };
+  const poison = await produceOutputs(message, base.s, ctx);
   let kill: string | null = null;
   let slow: { k: "slow" | "hold"; ms: number } | null = null;
   if (Date.now() - controlAt >= CONTROL_EVERY_MS) {
@@ -120,7 +161,8 @@ export default async function handle(message: Message, ctx: Context): Promise<vo
     append({ k: "call", ...base, ok: false, aborted: true, t });
     throw error;
   }
-  const ok = Math.random() >= failRate;
+  const ok = !poison && Math.random() >= failRate;
   append({ k: "call", ...base, ok, t });
+  if (poison) throw new Error(`poison message (soak) at ${key}: fails on every attempt`);
   if (!ok) throw new Error(`random failure (soak) at ${key}`);
 }
