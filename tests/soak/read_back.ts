@@ -7,6 +7,7 @@
  */
 import { kafkaTool } from "../../scripts/broker.ts";
 import { BROKERS } from "../harness/kafka.ts";
+import type { DeadLetterCopy } from "./checker.ts";
 
 /** A record as the console consumer printed it (text; headers by name, last value wins). */
 export interface ReadBack {
@@ -80,4 +81,16 @@ export function parseReadBack(stdout: string): ReadBack[] {
     });
   }
   return records;
+}
+
+/**
+ * A dead-letter copy's source partition and offset (consumerd's headers)
+ * and the sequence number in its value; none for a record without them.
+ */
+export function deadLetterCopy(record: ReadBack): DeadLetterCopy[] {
+  const partition = record.headers["consumerd.source.partition"];
+  const offset = record.headers["consumerd.source.offset"];
+  if (partition === undefined || offset === undefined) return [];
+  const seq = record.value.trim();
+  return [{ partition: Number(partition), offset, seq: /^\d+$/.test(seq) ? Number(seq) : null }];
 }

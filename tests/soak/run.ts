@@ -48,7 +48,7 @@ import {
   type OutputReport,
   outputsPassed,
 } from "./eos_checker.ts";
-import { type ReadBack, readBack } from "./read_back.ts";
+import { deadLetterCopy, type ReadBack, readBack } from "./read_back.ts";
 
 const HANDLER = fileURLToPath(new URL("./handler.ts", import.meta.url));
 
@@ -666,18 +666,6 @@ export async function readDeadLetters(admin: KafkaAdmin, dlq: string): Promise<D
   if (total === 0) return [];
   const records = await readBack(dlq, "read_uncommitted", { maxMessages: total, idleMs: 30_000 });
   return records.flatMap(deadLetterCopy);
-}
-
-/**
- * A dead-letter copy's source partition and offset (consumerd's headers)
- * and the sequence number in its value; none for a record without them.
- */
-export function deadLetterCopy(record: ReadBack): DeadLetterCopy[] {
-  const partition = record.headers["consumerd.source.partition"];
-  const offset = record.headers["consumerd.source.offset"];
-  if (partition === undefined || offset === undefined) return [];
-  const seq = record.value.trim();
-  return [{ partition: Number(partition), offset, seq: /^\d+$/.test(seq) ? Number(seq) : null }];
 }
 
 /** Notable daemon log lines (warnings and errors), counted by message. */
