@@ -6,7 +6,8 @@ import {
   type OutputRecord,
   outputsPassed,
 } from "./eos_checker.ts";
-import { deadLetterCopy, parseReadBack } from "./read_back.ts";
+import { parseReadBack } from "../harness/read_topic.ts";
+import { deadLetterCopy } from "./checker.ts";
 
 /** The output a handler produced for input `<partition>:<offset>` carrying sequence number `seq`. */
 function output(partition: number, offset: number, seq: number): OutputRecord {

@@ -28,9 +28,11 @@ import {
   writeConsumersConfig,
 } from "../harness/daemon.ts";
 import { BROKERS, TEST_KAFKA, uniqueName } from "../harness/kafka.ts";
+import { type ReadBack, readBack } from "../harness/read_topic.ts";
 import {
   check,
   type DeadLetterCopy,
+  deadLetterCopy,
   type Fault,
   formatPartitions,
   formatReport,
@@ -48,7 +50,6 @@ import {
   type OutputReport,
   outputsPassed,
 } from "./eos_checker.ts";
-import { deadLetterCopy, type ReadBack, readBack } from "./read_back.ts";
 
 const HANDLER = fileURLToPath(new URL("./handler.ts", import.meta.url));
 
