@@ -602,7 +602,7 @@ function outputRecord(r: ReadBack): OutputRecord {
  * The output topics and the dead-letter topic as a downstream consumer
  * reads them (read_committed), and how many records each holds for
  * read_uncommitted (the difference: aborted transactions' records). The
- * five reads run at once.
+ * six reads run at once.
  */
 async function readOutputs(
   outputs: SoakOutputs,
@@ -611,7 +611,8 @@ async function readOutputs(
   const [main, mainAll, second, secondAll, dead, deadAll] = await Promise.all(
     [outputs.output, outputs.second, dlq].flatMap((topic) =>
       (["read_committed", "read_uncommitted"] as const).map((isolation) =>
-        readBack(topic, isolation)
+        // Idle 6 s: the topics are complete (the daemons stopped), the wait only ends each read.
+        readBack(topic, isolation, { idleMs: 6000 })
       )
     ),
   );
