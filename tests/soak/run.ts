@@ -162,7 +162,8 @@ export const EOS_SHORT: SoakOptions = {
   brokerOutageAtMs: null,
   longCallAtMs: null,
   poisonEvery: 500,
-  drainTimeoutMs: 30_000,
+  // About 10 s is usual; the margin is for a loaded machine.
+  drainTimeoutMs: 45_000,
 };
 
 /** What a run produced: the verdict, the tables, where its evidence is. */
