@@ -7,12 +7,16 @@
 import assert from "node:assert/strict";
 import type { SoakResult } from "./run.ts";
 
-/** A worker kill, a SIGTERM, a SIGKILL and a thrown call happened; `messages` were produced. */
+/**
+ * A worker kill, a SIGTERM (the daemon exited 0), a SIGKILL and a thrown
+ * call happened; `messages` were produced.
+ */
 export function assertFaultsHappened(result: SoakResult, messages: number): void {
   const { report } = result;
   assert.ok(report.kills > 0, "at least one worker killed itself");
   assert.equal(result.faults["daemon SIGKILL"], 1);
   assert.equal(result.faults["daemon SIGTERM"], 1);
+  assert.equal(result.sigtermExitCode, 0, "the SIGTERMed daemon drained and exited 0");
   assert.ok(report.failedCalls > 0, "the handler threw");
   assert.ok(report.produced >= messages);
 }

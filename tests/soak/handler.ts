@@ -17,7 +17,8 @@
 //   - when the runner drops a `kill` file into SOAK_CONTROL, the first worker
 //     to claim it (an atomic rename) records a kill and dies in the middle of
 //     the call: `throw` (an error thrown outside the handler) or `close` (the
-//     worker closes itself and goes silent), as the file says.
+//     worker closes itself; Bun's workers have no close(), they exit with
+//     process.exit()), as the file says.
 //
 // With `settings.output` (the `--eos` soak, whose consumer lists the topics
 // in `outputs`), each call first produces one record to `settings.output`
@@ -30,25 +31,25 @@
 // `settings.poisonEvery` throws on every attempt: it ends in the
 // dead-letter topic.
 //
+// Node's fs and process, so that it runs on Deno and on Bun.
 // Needs `permissions: { env: [SOAK_*], read/write: [SOAK_DIR, SOAK_CONTROL] }`.
+import { openSync, readFileSync, renameSync, writeSync } from "node:fs";
+import process from "node:process";
 import type { Context, Message } from "../../src/mod.ts";
 import { INPUT_HEADER } from "./eos_checker.ts";
 
-const recordsDir = Deno.env.get("SOAK_DIR");
-const controlDir = Deno.env.get("SOAK_CONTROL");
+const recordsDir = process.env.SOAK_DIR;
+const controlDir = process.env.SOAK_CONTROL;
 if (recordsDir === undefined || controlDir === undefined) {
   throw new Error("The soak handler needs SOAK_DIR and SOAK_CONTROL in its environment");
 }
-const failRate = Number(Deno.env.get("SOAK_FAIL_RATE") ?? "0");
-const handlerMs = Number(Deno.env.get("SOAK_HANDLER_MS") ?? "0");
+const failRate = Number(process.env.SOAK_FAIL_RATE ?? "0");
+const handlerMs = Number(process.env.SOAK_HANDLER_MS ?? "0");
 /** This worker's daemon incarnation (e.g. A2). */
-const daemon = Deno.env.get("SOAK_DAEMON") ?? "X";
+const daemon = process.env.SOAK_DAEMON ?? "X";
 /** This worker: its daemon and a random suffix. */
 const worker = `${daemon}-${crypto.randomUUID().slice(0, 8)}`;
-const file = Deno.openSync(`${recordsDir}/${worker}.jsonl`, {
-  append: true,
-  create: true,
-});
+const file = openSync(`${recordsDir}/${worker}.jsonl`, "a");
 const encoder = new TextEncoder();
 /** How often the control directory is looked at, ms. */
 const CONTROL_EVERY_MS = 100;
@@ -59,18 +60,18 @@ let attempt = 0;
 function append(record: Record<string, unknown>): void {
   const bytes = encoder.encode(`${JSON.stringify(record)}\n`);
   let written = 0;
-  while (written < bytes.length) written += file.writeSync(bytes.subarray(written));
+  while (written < bytes.length) written += writeSync(file, bytes.subarray(written));
 }
 
 /** Claims a pending order (`kill`, `slow`, `hold-…`), if any: only one worker's rename succeeds. */
 function claim(order: string): string | null {
   const claimed = `${controlDir}/claimed-${order}-${worker}-${Date.now()}`;
   try {
-    Deno.renameSync(`${controlDir}/${order}`, claimed);
+    renameSync(`${controlDir}/${order}`, claimed);
   } catch {
     return null;
   }
-  return Deno.readTextFileSync(claimed).trim();
+  return readFileSync(claimed, "utf8").trim();
 }
 
 const now = () => performance.timeOrigin + performance.now();
@@ -144,7 +145,9 @@ export default async function handle(
   if (kill !== null) {
     append({ k: "kill", ...base, mode: kill, t: now() });
     if (kill === "close") {
-      (globalThis as unknown as { close(): void }).close();
+      const close = (globalThis as { close?: () => void }).close;
+      if (close !== undefined) close();
+      else process.exit(1);
     } else {
       setTimeout(() => {
         throw new Error("the soak killed this worker on purpose");

@@ -23,6 +23,7 @@ import { brokerDown, brokerOptions, brokerUp, runningBrokerPid } from "../../scr
 import { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
 import {
   type DaemonProcess,
+  type DaemonRuntime,
   startDaemon,
   writeConfig,
   writeConsumersConfig,
@@ -91,6 +92,8 @@ export interface SoakOptions {
   secondEvery: number;
   /** With `delivery`: an input whose sequence number is this minus 1 modulo this always throws. */
   poisonEvery: number;
+  /** What each daemon runs on: A is SIGKILLed, B SIGTERMed. */
+  runtimes: { A: DaemonRuntime; B: DaemonRuntime };
 }
 
 /** `deno task soak`: 100,000 messages over about four minutes of faults. */
@@ -115,6 +118,7 @@ export const FULL: SoakOptions = {
   delivery: null,
   secondEvery: 10,
   poisonEvery: 0,
+  runtimes: { A: "deno", B: "deno" },
 };
 
 /** The default suite's version: one of each fault, a shorter outage. */
@@ -137,12 +141,14 @@ export const SHORT: SoakOptions = {
 /**
  * `deno task soak --eos`: {@linkcode FULL}'s inputs and faults on an
  * exactly-once consumer; one input in 10 has a second output, one in 1,000
- * fails on every attempt (dead-lettered).
+ * fails on every attempt (dead-lettered). Daemon B (the one SIGTERMed) runs
+ * on Bun: the two runtimes share the group and the transactional outputs.
  */
 export const EOS_FULL: SoakOptions = {
   ...FULL,
   delivery: "exactly-once",
   poisonEvery: 1000,
+  runtimes: { A: "deno", B: "bun" },
 };
 
 /**
@@ -169,6 +175,8 @@ export const EOS_SHORT: SoakOptions = {
 /** What a run produced: the verdict, the tables, where its evidence is. */
 export interface SoakResult {
   report: SoakReport;
+  /** The SIGTERMed daemon's exit code (0: it drained within its grace period), null if not signalled. */
+  sigtermExitCode: number | null;
   faults: Record<string, number>;
   /** The summary table (Markdown). */
   table: string;
@@ -185,7 +193,7 @@ export interface SoakResult {
 
 /** A daemon of the soak, across its incarnations (A1, A2, …). */
 interface SoakDaemon {
-  name: string;
+  name: "A" | "B";
   incarnation: number;
   process: DaemonProcess;
   /** Every incarnation's process, for the logs. */
@@ -274,8 +282,9 @@ export async function runSoak(
     http: { listen: false },
     consumers: [consumer],
   });
-  const launch = (name: string, incarnation: number): DaemonProcess =>
+  const launch = (name: "A" | "B", incarnation: number): DaemonProcess =>
     startDaemon(config, {
+      runtime: options.runtimes[name],
       env: {
         SOAK_INSTANCE: `soak-${name}`,
         SOAK_DIR: recordsDir,
@@ -285,7 +294,7 @@ export async function runSoak(
         SOAK_HANDLER_MS: String(options.handlerMs),
       },
     });
-  const daemons: SoakDaemon[] = ["A", "B"].map((name) => {
+  const daemons: SoakDaemon[] = (["A", "B"] as const).map((name) => {
     const process = launch(name, 1);
     return { name, incarnation: 1, process, history: [{ id: `${name}1`, process }] };
   });
@@ -297,6 +306,7 @@ export async function runSoak(
   };
   const faults: Fault[] = [];
   const counts: Record<string, number> = {};
+  let sigtermExitCode: number | null = null;
   const count = (what: string) => (counts[what] = (counts[what] ?? 0) + 1);
   let brokerDownNow = false;
 
@@ -306,7 +316,9 @@ export async function runSoak(
       daemons.map((d) => d.process.waitForLog("consumer started", { timeoutMs: 90_000 })),
     );
     t0 = Date.now();
-    note(`daemons A1 and B1 started; producing ${options.messages} messages`);
+    note(
+      `daemons A1 (${options.runtimes.A}) and B1 (${options.runtimes.B}) started; producing ${options.messages} messages`,
+    );
 
     // Producing: steady batches, each retried until the broker acknowledges it.
     let produced = 0;
@@ -385,6 +397,7 @@ export async function runSoak(
           const start = Date.now();
           note(`SIGTERM daemon ${id}`);
           const code = await b.process.stop();
+          sigtermExitCode = code;
           note(`daemon ${id} exited with ${code}`);
           count("daemon SIGTERM");
           restart(b);
@@ -490,7 +503,9 @@ export async function runSoak(
       partitionTable: formatPartitions(report),
       outputs: outputReport,
       outputTable: outputReport === null ? null : formatOutputReport(outputReport),
-      passed: passed(report) && (outputReport === null || outputsPassed(outputReport)),
+      sigtermExitCode,
+      passed: passed(report) && (outputReport === null || outputsPassed(outputReport)) &&
+        sigtermExitCode === 0,
       dir,
       seconds: Math.round((Date.now() - began) / 1000),
     };
