@@ -301,14 +301,14 @@ export class WorkerHandle {
     const late = new Promise<"late">((r) =>
       deadline = setTimeout(() => r("late"), Math.max(0, deadlineMs - Date.now()) + 250)
     );
-    // A draining worker heartbeats until it stops: one silent as long as the control pass
-    // allows a running one is gone too (Deno tells nothing of a worker that closed itself
-    // by other means than close(), e.g. Deno.exit()).
+    // A draining worker heartbeats until it stops: a loaded one silent as long as the control
+    // pass allows a running one is gone too (Deno tells nothing of a worker that ended by other
+    // means than close(), e.g. Deno.exit()). One still loading holds nothing to drain.
     let watch: ReturnType<typeof setInterval> | undefined;
     const silent = new Promise<string>((r) => {
       watch = setInterval(() => {
         const ms = Math.round(this.#now() - this.lastHeartbeat);
-        if (ms > this.#heartbeatTimeoutMs) r(`no heartbeat for ${ms} ms`);
+        if (this.loaded && ms > this.#heartbeatTimeoutMs) r(`no heartbeat for ${ms} ms`);
       }, this.#heartbeatIntervalMs);
     });
     // A worker that died before the drain (the control pass had not seen it yet) is gone at once.
