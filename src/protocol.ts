@@ -294,6 +294,11 @@ export type WorkerMessage =
   }
   | {
     v: typeof PROTOCOL_VERSION;
+    /** Code in the worker (its handler) closed it: nothing more comes, `stopped` neither. */
+    type: "closed";
+  }
+  | {
+    v: typeof PROTOCOL_VERSION;
     type: "stopped";
     error: ErrorData | null;
     /** A group member the worker could not take out of its group in time: the supervisor removes it. */
@@ -348,6 +353,7 @@ const WORKER_TYPES: Record<WorkerMessage["type"], true> = {
   dispatch: true,
   heartbeat: true,
   error: true,
+  closed: true,
   stopped: true,
 };
 const SUPERVISOR_TYPES: Record<SupervisorMessage["type"], true> = {

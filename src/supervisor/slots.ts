@@ -26,7 +26,7 @@ import { type HandlerProject, handlerProject } from "../config/handler_project.t
 import { PACKAGE_LOCATION } from "./package_location.ts";
 import { workerPermissions } from "./permissions.ts";
 import { addStats, emptyStats } from "./status.ts";
-import { WorkerHandle } from "./worker_handle.ts";
+import { type DrainEnd, WorkerHandle } from "./worker_handle.ts";
 
 /** The error of a worker whose static member's instance id another member holds. */
 const INSTANCE_ID_IN_USE = "InstanceIdInUseError";
@@ -94,12 +94,24 @@ function sourceOf(config: Config, name: string, project: HandlerProject | null):
   };
 }
 
+/**
+ * Whether a drain counts as clean: the worker stopped without an error, or
+ * it was gone (it died, closed itself or went silent: there was nothing
+ * left to drain, and its uncommitted messages are delivered again as after
+ * any crash).
+ */
+function drainedOrGone(end: DrainEnd): boolean {
+  return end === "stopped" || end === "gone";
+}
+
 /** Options for {@linkcode Slots}. */
 export interface SlotsOptions {
   runtime: Runtime;
   logger: Logger;
   logFormat: "json" | "pretty";
   heartbeatIntervalMs: number;
+  /** A worker silent this long is gone, while it drains too. */
+  heartbeatTimeoutMs: number;
   /** The module each worker runs. */
   workerEntry: URL;
   /** Restart backoff: first delay and cap, ms. */
@@ -261,7 +273,7 @@ export class Slots {
     // The settle window of a consumer's start counts from its last replica's first worker.
     if (slot.queued && run !== undefined) run.startedAt = performance.now();
     slot.queued = false;
-    const { runtime, logger, logFormat, heartbeatIntervalMs } = this.#options;
+    const { runtime, logger, logFormat, heartbeatIntervalMs, heartbeatTimeoutMs } = this.#options;
     const config = this.#options.config();
     run?.settler.joining(slot.replica);
     const project = handlerProject(slot.consumer.handler);
@@ -279,6 +291,7 @@ export class Slots {
       logger,
       logFormat,
       heartbeatIntervalMs,
+      heartbeatTimeoutMs,
       now: () => performance.now(),
       source: sourceOf(config, slot.consumer.name, project),
       onMessage: (h, m) => {
@@ -386,9 +399,10 @@ export class Slots {
   }
 
   /**
-   * Drains one worker; one that did not drain in time was terminated, and its
-   * group member is removed, so that the group does not wait for its
-   * session timeout.
+   * Drains one worker; one that did not drain in time, or was gone, was
+   * terminated, and its group member is removed, so that the group does not
+   * wait for its session timeout. True when it drained, or was already gone
+   * (a worker that died is not a drain that failed: the others drained).
    */
   async drainOrEvict(
     slot: Slot,
@@ -397,14 +411,14 @@ export class Slots {
     { kafka = slot.kafka, leave = true }: { kafka?: KafkaConfig; leave?: boolean } = {},
   ): Promise<boolean> {
     const memberId = handle.memberId;
-    const ok = await handle.drain(deadline, { leave });
-    if (!ok && memberId !== null) {
+    const end = await handle.drain(deadline, { leave });
+    if (end !== "stopped" && memberId !== null) {
       this.#options.evictions.evict(slot.consumer, kafka, memberId, {
         replica: slot.replica,
         leave,
       });
     }
-    return ok;
+    return drainedOrGone(end);
   }
 
   /**
@@ -420,7 +434,7 @@ export class Slots {
           : this.drainOrEvict(s, s.handle, deadline, { leave: false })
       ),
       // Already draining for a reload: the same drain (a worker is stopped once).
-      ...[...this.#retiring].map((h) => h.drain(deadline)),
+      ...[...this.#retiring].map(async (h) => drainedOrGone(await h.drain(deadline))),
     ]);
     return results.every(Boolean);
   }

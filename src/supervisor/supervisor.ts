@@ -114,6 +114,7 @@ export class Supervisor {
       logger,
       logFormat,
       heartbeatIntervalMs,
+      heartbeatTimeoutMs: this.#options.policy.heartbeatTimeoutMs,
       workerEntry,
       restartBackoff,
       config: () => this.#config,

@@ -30,6 +30,14 @@ const ORDER: Record<WorkerState, number> = {
   failed: 3,
 };
 
+/**
+ * How a drain ended: the worker reported `stopped` (cleanly, or `failed`
+ * with an error), it was `gone` without a word (it threw outside its
+ * handler, closed itself, or went silent: nothing would report any more),
+ * or it was still draining at the deadline (`late`, terminated).
+ */
+export type DrainEnd = "stopped" | "failed" | "gone" | "late";
+
 /** Whether `processed` (the last processed offset) reached `offset`; false when either is unknown. */
 function pastOffset(processed: string | null, offset: string | null): boolean {
   return processed !== null && offset !== null && BigInt(processed) >= BigInt(offset);
@@ -47,6 +55,8 @@ export interface WorkerHandleOptions {
   logger: Logger;
   logFormat: "json" | "pretty";
   heartbeatIntervalMs: number;
+  /** A draining worker silent this long is gone (the control pass's limit while it runs); default 10 s. */
+  heartbeatTimeoutMs?: number;
   now: () => number;
   /** Where the consumer is defined in the config, for the worker's errors. */
   source?: ConfigSource;
@@ -94,8 +104,13 @@ export class WorkerHandle {
   leaving = true;
   #worker: Worker;
   #stopped: Promise<void>;
-  #draining: Promise<boolean> | null = null;
+  #draining: Promise<DrainEnd> | null = null;
   #resolveStopped!: () => void;
+  /** Resolves with why, once the worker is gone without reporting `stopped`. */
+  #gone: Promise<string>;
+  #resolveGone!: (reason: string) => void;
+  #heartbeatTimeoutMs: number;
+  #heartbeatIntervalMs: number;
   #log: Logger;
   #now: () => number;
 
@@ -109,6 +124,9 @@ export class WorkerHandle {
     this.lastHeartbeat = now();
     this.#log = options.logger.child({ consumer: consumer.name, replica });
     this.#stopped = new Promise((r) => (this.#resolveStopped = r));
+    this.#gone = new Promise((r) => (this.#resolveGone = r));
+    this.#heartbeatTimeoutMs = options.heartbeatTimeoutMs ?? 10_000;
+    this.#heartbeatIntervalMs = options.heartbeatIntervalMs;
     this.#worker = runtime.spawnWorker(options.entry, {
       name: `${consumer.name}#${replica}`,
       permissions: options.permissions,
@@ -124,6 +142,8 @@ export class WorkerHandle {
       this.lastError = { name: "Error", message: event.message, retriable: true };
       this.#die(`uncaught error: ${event.message}`);
     };
+    // Bun: a worker that ended (an uncaught error, process.exit()) says so; Deno's do not.
+    this.#worker.addEventListener("close", () => this.#die("the worker ended"));
     this.#worker.postMessage({
       v: PROTOCOL_VERSION,
       type: "start",
@@ -223,6 +243,9 @@ export class WorkerHandle {
         }
         if (message.fatal) this.#die(`fatal error: ${message.error.message}`);
         break;
+      case "closed":
+        this.#die("the worker closed itself");
+        break;
       case "stopped":
         if (message.error) this.lastError = message.error;
         this.advance(message.error ? "failed" : "stopped");
@@ -233,7 +256,14 @@ export class WorkerHandle {
     }
   }
 
+  /**
+   * The worker is gone without reporting `stopped`. While it runs the control
+   * pass terminates and restarts it; a drain ends at once (nothing would
+   * report any more).
+   */
   #die(reason: string): void {
+    if (ORDER[this.state] >= ORDER.stopped) return;
+    this.#resolveGone(reason);
     if (this.dead !== null || ORDER[this.state] >= ORDER.draining) return;
     this.dead = reason;
   }
@@ -251,27 +281,54 @@ export class WorkerHandle {
   }
 
   /**
-   * Asks the worker to drain; resolves when it reports `stopped` or the
-   * deadline passes. `leave: false` (daemon shutdown) keeps a static member
-   * in its group, for the daemon's next run.
+   * Asks the worker to drain; resolves when it reports `stopped`, when it is
+   * gone (it died before or during the drain, or went silent for the
+   * heartbeat timeout), or when the deadline passes. `leave: false` (daemon
+   * shutdown) keeps a static member in its group, for the daemon's next run.
    */
-  drain(deadlineMs: number, { leave = true }: { leave?: boolean } = {}): Promise<boolean> {
+  drain(deadlineMs: number, { leave = true }: { leave?: boolean } = {}): Promise<DrainEnd> {
     // A worker is stopped once: a second caller (shutdown during a reload's drain) shares it.
     if (this.#draining === null) this.leaving = leave;
     this.#draining ??= this.#drain(deadlineMs, leave);
     return this.#draining;
   }
 
-  async #drain(deadlineMs: number, leave: boolean): Promise<boolean> {
-    if (ORDER[this.state] >= ORDER.stopped) return true;
+  async #drain(deadlineMs: number, leave: boolean): Promise<DrainEnd> {
+    if (ORDER[this.state] >= ORDER.stopped) return this.state === "stopped" ? "stopped" : "failed";
     this.advance("draining");
     this.#worker.postMessage({ v: PROTOCOL_VERSION, type: "stop", deadlineMs, leave });
-    const late = new Promise<false>((r) =>
-      setTimeout(() => r(false), Math.max(0, deadlineMs - Date.now()) + 250)
+    let deadline: ReturnType<typeof setTimeout> | undefined;
+    const late = new Promise<"late">((r) =>
+      deadline = setTimeout(() => r("late"), Math.max(0, deadlineMs - Date.now()) + 250)
     );
-    const ok = await Promise.race([this.#stopped.then(() => true), late]);
-    if (!ok) this.terminate("did not drain before the deadline");
-    return ok && this.state === "stopped";
+    // A draining worker heartbeats until it stops: a loaded one silent as long as the control
+    // pass allows a running one is gone too (Deno tells nothing of a worker that ended by other
+    // means than close(), e.g. Deno.exit()). One still loading holds nothing to drain.
+    let watch: ReturnType<typeof setInterval> | undefined;
+    const silent = new Promise<string>((r) => {
+      watch = setInterval(() => {
+        const ms = Math.round(this.#now() - this.lastHeartbeat);
+        if (this.loaded && ms > this.#heartbeatTimeoutMs) r(`no heartbeat for ${ms} ms`);
+      }, this.#heartbeatIntervalMs);
+    });
+    // A worker that died before the drain (the control pass had not seen it yet) is gone at once.
+    const end = await Promise.race([
+      this.#stopped.then(() => "stopped" as const),
+      this.#gone,
+      silent,
+      late,
+    ]);
+    clearTimeout(deadline);
+    clearInterval(watch);
+    if (end === "late") {
+      this.terminate("did not drain before the deadline");
+      return "late";
+    }
+    if (end !== "stopped") {
+      this.terminate(`gone while draining: ${end}`);
+      return "gone";
+    }
+    return this.state === "stopped" ? "stopped" : "failed";
   }
 
   /** Ends the worker at once. */

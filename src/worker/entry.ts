@@ -15,6 +15,18 @@ declare const self: {
 };
 
 const post = (message: WorkerMessage) => self.postMessage(message);
+/**
+ * Closes this worker. A handler that calls `close()` itself is announced
+ * first: Deno tells the supervisor nothing of a worker that closed, which
+ * would otherwise wait for its heartbeat to go missing (a drain too).
+ */
+const close = self.close?.bind(self);
+if (close !== undefined) {
+  self.close = () => {
+    post({ v: 1, type: "closed" });
+    close();
+  };
+}
 let loop: Promise<WorkerLoop> | null = null;
 let stopping = false;
 
@@ -50,6 +62,6 @@ self.onmessage = (event: MessageEvent) => {
             }),
           (error) => post({ v: 1, type: "stopped", error: toErrorData(error) }),
         )
-        .finally(() => self.close?.());
+        .finally(() => close?.());
   }
 };

@@ -16,8 +16,8 @@ import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts"
 
 const MODES = [
   { mode: "throw-uncaught", reason: /uncaught error/ },
-  { mode: "self-close", reason: /no heartbeat/ },
-  { mode: "deno-exit", reason: /no heartbeat|uncaught error|fatal/ },
+  { mode: "self-close", reason: /the worker closed itself/ },
+  { mode: "deno-exit", reason: /no heartbeat|uncaught error|fatal|the worker ended/ },
   { mode: "busy-loop", reason: /no heartbeat/ },
   { mode: "never-resolve", reason: /handler running for/ },
 ];

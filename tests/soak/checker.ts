@@ -38,6 +38,7 @@
  *
  * @module
  */
+import type { ReadBack } from "../harness/read_topic.ts";
 
 /** One handler call as the soak handler recorded it. */
 export interface CallRecord {
@@ -290,6 +291,18 @@ function completions(
   }
   for (const list of done.values()) list.sort((a, b) => a.t - b.t);
   return { done, early };
+}
+
+/**
+ * A dead-letter copy's source partition and offset (consumerd's headers)
+ * and the sequence number in its value; none for a record without them.
+ */
+export function deadLetterCopy(record: ReadBack): DeadLetterCopy[] {
+  const partition = record.headers["consumerd.source.partition"];
+  const offset = record.headers["consumerd.source.offset"];
+  if (partition === undefined || offset === undefined) return [];
+  const seq = record.value.trim();
+  return [{ partition: Number(partition), offset, seq: /^\d+$/.test(seq) ? Number(seq) : null }];
 }
 
 /** Checks a soak run. */

@@ -7,7 +7,11 @@
  * and the dead-letter topic with the broker's own offsets.
  *
  * `deno task soak` runs {@linkcode FULL}; `tests/e2e/chaos_soak_test.ts`
- * runs {@linkcode SHORT}. The broker outage needs this checkout's own broker
+ * runs {@linkcode SHORT}. `deno task soak --eos` runs {@linkcode EOS_FULL}:
+ * the same faults on a `delivery: exactly-once` consumer whose handler
+ * produces, checked by reading its outputs and dead letters
+ * `read_committed` ({@linkcode checkOutputs}); `tests/e2e/eos_soak_test.ts`
+ * runs {@linkcode EOS_SHORT}. The broker outage needs this checkout's own broker
  * (`deno task kafka up`, honouring KAFKA_PORT): it is stopped and started
  * again with its data.
  *
@@ -15,19 +19,21 @@
  */
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
-import {
-  brokerDown,
-  brokerOptions,
-  brokerUp,
-  kafkaTool,
-  runningBrokerPid,
-} from "../../scripts/broker.ts";
+import { brokerDown, brokerOptions, brokerUp, runningBrokerPid } from "../../scripts/broker.ts";
 import { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
-import { type DaemonProcess, startDaemon, writeConsumersConfig } from "../harness/daemon.ts";
+import {
+  type DaemonProcess,
+  type DaemonRuntime,
+  startDaemon,
+  writeConfig,
+  writeConsumersConfig,
+} from "../harness/daemon.ts";
 import { BROKERS, TEST_KAFKA, uniqueName } from "../harness/kafka.ts";
+import { type ReadBack, readBack } from "../harness/read_topic.ts";
 import {
   check,
   type DeadLetterCopy,
+  deadLetterCopy,
   type Fault,
   formatPartitions,
   formatReport,
@@ -37,6 +43,14 @@ import {
   passed,
   type SoakReport,
 } from "./checker.ts";
+import {
+  checkOutputs,
+  formatOutputReport,
+  INPUT_HEADER,
+  type OutputRecord,
+  type OutputReport,
+  outputsPassed,
+} from "./eos_checker.ts";
 
 const HANDLER = fileURLToPath(new URL("./handler.ts", import.meta.url));
 
@@ -54,7 +68,8 @@ export interface SoakOptions {
   sigkillAtMs: number;
   /** How long the SIGKILLed daemon stays down. */
   sigkillDownMs: number;
-  brokerOutageAtMs: number;
+  /** When the broker is stopped (null: never). */
+  brokerOutageAtMs: number | null;
   brokerOutageMs: number;
   /** Probability that a handler call throws. */
   failRate: number;
@@ -66,6 +81,19 @@ export interface SoakOptions {
   retry: { attempts: number; backoffMs: number; maxBackoffMs: number };
   /** How long the consumers may take to commit everything after producing ended. */
   drainTimeoutMs: number;
+  /**
+   * null: the handler produces nothing. Else the consumer lists two output
+   * topics with this `delivery` (engine platformatic, each daemon its own
+   * `kafka.instanceId`), its handler produces to them, and the outputs are
+   * checked too.
+   */
+  delivery: "exactly-once" | "at-least-once" | null;
+  /** With `delivery`: an input whose sequence number is a multiple of this has a second output. */
+  secondEvery: number;
+  /** With `delivery`: an input whose sequence number is this minus 1 modulo this always throws. */
+  poisonEvery: number;
+  /** What each daemon runs on: A is SIGKILLed, B SIGTERMed. */
+  runtimes: { A: DaemonRuntime; B: DaemonRuntime };
 }
 
 /** `deno task soak`: 100,000 messages over about four minutes of faults. */
@@ -87,6 +115,10 @@ export const FULL: SoakOptions = {
   retry: { attempts: 3, backoffMs: 50, maxBackoffMs: 500 },
   // The group works off a backlog after the faults: 170-220 s on a shared 2-core machine.
   drainTimeoutMs: 600_000,
+  delivery: null,
+  secondEvery: 10,
+  poisonEvery: 0,
+  runtimes: { A: "deno", B: "deno" },
 };
 
 /** The default suite's version: one of each fault, a shorter outage. */
@@ -106,14 +138,53 @@ export const SHORT: SoakOptions = {
   drainTimeoutMs: 90_000,
 };
 
+/**
+ * `deno task soak --eos`: {@linkcode FULL}'s inputs and faults on an
+ * exactly-once consumer; one input in 10 has a second output, one in 1,000
+ * fails on every attempt (dead-lettered). Daemon B (the one SIGTERMed) runs
+ * on Bun: the two runtimes share the group and the transactional outputs.
+ */
+export const EOS_FULL: SoakOptions = {
+  ...FULL,
+  delivery: "exactly-once",
+  poisonEvery: 1000,
+  runtimes: { A: "deno", B: "bun" },
+};
+
+/**
+ * The default suite's `--eos` (`deno task soak --eos --short`): within a
+ * minute — 2,000 inputs over 12 s, a worker kill every 3 s, a SIGTERM and a
+ * SIGKILL, no broker outage nor long call.
+ */
+export const EOS_SHORT: SoakOptions = {
+  ...EOS_FULL,
+  messages: 2_000,
+  produceMs: 12_000,
+  batch: 20,
+  killEveryMs: 3_000,
+  sigtermAtMs: 2_000,
+  sigkillAtMs: 6_000,
+  sigkillDownMs: 1_000,
+  brokerOutageAtMs: null,
+  longCallAtMs: null,
+  poisonEvery: 500,
+  // About 10 s is usual; the margin is for a loaded machine.
+  drainTimeoutMs: 45_000,
+};
+
 /** What a run produced: the verdict, the tables, where its evidence is. */
 export interface SoakResult {
   report: SoakReport;
+  /** The SIGTERMed daemon's exit code (0: it drained within its grace period), null if not signalled. */
+  sigtermExitCode: number | null;
   faults: Record<string, number>;
   /** The summary table (Markdown). */
   table: string;
   /** Per-partition detail (Markdown). */
   partitionTable: string;
+  /** With `delivery`: the outputs' verdict and table. */
+  outputs: OutputReport | null;
+  outputTable: string | null;
   passed: boolean;
   /** Records, daemon logs and the timeline of the run. */
   dir: string;
@@ -122,7 +193,7 @@ export interface SoakResult {
 
 /** A daemon of the soak, across its incarnations (A1, A2, …). */
 interface SoakDaemon {
-  name: string;
+  name: "A" | "B";
   incarnation: number;
   process: DaemonProcess;
   /** Every incarnation's process, for the logs. */
@@ -163,7 +234,17 @@ export async function runSoak(
   const group = uniqueName("soak-g");
   await admin.ensureTopic(topic, { partitions: options.partitions });
   await admin.ensureTopic(dlq, { partitions: 1 });
-  const config = await writeConsumersConfig([{
+  const outputs = options.delivery === null ? null : {
+    delivery: options.delivery,
+    output: `${topic}.out`,
+    second: `${topic}.second`,
+    secondEvery: options.secondEvery,
+  };
+  if (outputs !== null) {
+    await admin.ensureTopic(outputs.output, { partitions: options.partitions });
+    await admin.ensureTopic(outputs.second, { partitions: 2 });
+  }
+  const consumer = {
     name: "soak",
     group,
     topic,
@@ -182,10 +263,30 @@ export async function runSoak(
       read: [recordsDir, controlDir],
       write: [recordsDir, controlDir],
     },
-  }]);
-  const launch = (name: string, incarnation: number): DaemonProcess =>
+    ...(outputs === null ? {} : {
+      engine: "platformatic",
+      outputs: [outputs.output, outputs.second],
+      delivery: outputs.delivery,
+      settings: {
+        output: outputs.output,
+        second: outputs.second,
+        secondEvery: outputs.secondEvery,
+        poisonEvery: options.poisonEvery,
+      },
+    }),
+  };
+  // With outputs, each daemon has its own kafka.instanceId (the daemon part of its transactional
+  // ids; both run on this host), kept across its restarts so that each fences its predecessor.
+  const config = outputs === null ? await writeConsumersConfig([consumer]) : await writeConfig({
+    kafka: { brokers: BROKERS, instanceId: "${SOAK_INSTANCE}" },
+    http: { listen: false },
+    consumers: [consumer],
+  });
+  const launch = (name: "A" | "B", incarnation: number): DaemonProcess =>
     startDaemon(config, {
+      runtime: options.runtimes[name],
       env: {
+        SOAK_INSTANCE: `soak-${name}`,
         SOAK_DIR: recordsDir,
         SOAK_CONTROL: controlDir,
         SOAK_DAEMON: `${name}${incarnation}`,
@@ -193,7 +294,7 @@ export async function runSoak(
         SOAK_HANDLER_MS: String(options.handlerMs),
       },
     });
-  const daemons: SoakDaemon[] = ["A", "B"].map((name) => {
+  const daemons: SoakDaemon[] = (["A", "B"] as const).map((name) => {
     const process = launch(name, 1);
     return { name, incarnation: 1, process, history: [{ id: `${name}1`, process }] };
   });
@@ -205,6 +306,7 @@ export async function runSoak(
   };
   const faults: Fault[] = [];
   const counts: Record<string, number> = {};
+  let sigtermExitCode: number | null = null;
   const count = (what: string) => (counts[what] = (counts[what] ?? 0) + 1);
   let brokerDownNow = false;
 
@@ -214,7 +316,9 @@ export async function runSoak(
       daemons.map((d) => d.process.waitForLog("consumer started", { timeoutMs: 90_000 })),
     );
     t0 = Date.now();
-    note(`daemons A1 and B1 started; producing ${options.messages} messages`);
+    note(
+      `daemons A1 (${options.runtimes.A}) and B1 (${options.runtimes.B}) started; producing ${options.messages} messages`,
+    );
 
     // Producing: steady batches, each retried until the broker acknowledges it.
     let produced = 0;
@@ -226,6 +330,10 @@ export async function runSoak(
         const records = Array.from({ length: n }, (_, i) => ({
           value: String(produced + i),
           partition: (produced + i) % options.partitions,
+          // With outputs: a key and a header for the handler to copy.
+          ...(outputs === null
+            ? {}
+            : { key: `k${produced + i}`, headers: { "soak-id": String(produced + i) } }),
         }));
         try {
           await admin.produce(topic, records);
@@ -289,6 +397,7 @@ export async function runSoak(
           const start = Date.now();
           note(`SIGTERM daemon ${id}`);
           const code = await b.process.stop();
+          sigtermExitCode = code;
           note(`daemon ${id} exited with ${code}`);
           count("daemon SIGTERM");
           restart(b);
@@ -309,7 +418,9 @@ export async function runSoak(
           faults.push({ kind: "daemon-sigkill", start, end: Date.now(), daemon: id });
         },
       },
-      {
+    ];
+    if (options.brokerOutageAtMs !== null) {
+      schedule.push({
         atMs: options.brokerOutageAtMs,
         run: async () => {
           // A worker killed just before: its replacement starts while the broker is down.
@@ -327,8 +438,8 @@ export async function runSoak(
           count("broker outage");
           faults.push({ kind: "broker-outage", start, end: Date.now() });
         },
-      },
-    ];
+      });
+    }
     if (options.longCallAtMs !== null) {
       schedule.push({
         atMs: options.longCallAtMs,
@@ -371,9 +482,17 @@ export async function runSoak(
       const code = await d.process.stop();
       note(`daemon ${d.name}${d.incarnation} stopped with exit code ${code}`);
     }
-    const run: SavedRun = { topic, dlq, group, produced, faults, attempts: options.retry.attempts };
+    const run: SavedRun = {
+      topic,
+      dlq,
+      group,
+      produced,
+      faults,
+      attempts: options.retry.attempts,
+      outputs,
+    };
     await Deno.writeTextFile(join(dir, "run.json"), JSON.stringify(run, null, 2));
-    const report = await checkRun(admin, dir, run);
+    const { report, outputs: outputReport } = await checkRun(admin, dir, run);
     counts["worker kills"] = report.kills;
     counts["worker kill orders"] = orders;
     if (options.longCallAtMs !== null) counts["long calls"] = report.longCalls;
@@ -382,13 +501,18 @@ export async function runSoak(
       faults: counts,
       table: formatReport(report, counts),
       partitionTable: formatPartitions(report),
-      passed: passed(report),
+      outputs: outputReport,
+      outputTable: outputReport === null ? null : formatOutputReport(outputReport),
+      sigtermExitCode,
+      passed: passed(report) && (outputReport === null || outputsPassed(outputReport)) &&
+        sigtermExitCode === 0,
       dir,
       seconds: Math.round((Date.now() - began) / 1000),
     };
     await writeReport(dir, timeline, daemons, result);
     if (result.passed) {
-      await admin.deleteTopics([topic, dlq]).catch(() => {});
+      const written = outputs === null ? [] : [outputs.output, outputs.second];
+      await admin.deleteTopics([topic, dlq, ...written]).catch(() => {});
     }
     return result;
   } finally {
@@ -413,12 +537,29 @@ export interface SavedRun {
   produced: number;
   faults: Fault[];
   attempts: number;
+  /** The output topics, when the handler produced (absent in runs saved before they existed). */
+  outputs?: SoakOutputs | null;
+}
+
+/** What an `--eos` run's handler produced to. */
+export interface SoakOutputs {
+  delivery: "exactly-once" | "at-least-once";
+  output: string;
+  second: string;
+  secondEvery: number;
 }
 
 /** What the broker held at the end of a run, saved as broker.json (the topics are deleted after a pass). */
 interface BrokerEnd {
   partitions: PartitionEnd[];
+  /** With outputs: read_committed, as the consumers downstream read them. */
   deadLettered: DeadLetterCopy[];
+  outputs?: {
+    outputs: OutputRecord[];
+    seconds: OutputRecord[];
+    /** How many records read_uncommitted reads in each topic. */
+    uncommitted: { outputs: number; seconds: number; deadLettered: number };
+  };
 }
 
 /**
@@ -426,19 +567,23 @@ interface BrokerEnd {
  * its end: read from the broker and saved as broker.json the first time,
  * read from broker.json after that.
  */
-export async function checkRun(admin: KafkaAdmin, dir: string, run: SavedRun) {
+export async function checkRun(
+  admin: KafkaAdmin,
+  dir: string,
+  run: SavedRun,
+): Promise<{ report: SoakReport; outputs: OutputReport | null }> {
   const saved = join(dir, "broker.json");
   let end: BrokerEnd;
   try {
     end = JSON.parse(await Deno.readTextFile(saved));
   } catch {
-    end = {
-      partitions: await partitionEnds(admin, run.group, run.topic),
-      deadLettered: await readDeadLetters(admin, run.dlq),
-    };
+    const partitions = await partitionEnds(admin, run.group, run.topic);
+    end = run.outputs
+      ? { partitions, ...await readOutputs(run.outputs, run.dlq) }
+      : { partitions, deadLettered: await readDeadLetters(admin, run.dlq) };
     await Deno.writeTextFile(saved, JSON.stringify(end));
   }
-  return check({
+  const report = check({
     records: await readRecords(join(dir, "records")),
     produced: run.produced,
     partitions: end.partitions,
@@ -446,6 +591,59 @@ export async function checkRun(admin: KafkaAdmin, dir: string, run: SavedRun) {
     faults: run.faults,
     attempts: run.attempts,
   });
+  const outputs = run.outputs && end.outputs
+    ? checkOutputs({
+      inputs: end.partitions,
+      outputs: end.outputs.outputs,
+      seconds: end.outputs.seconds,
+      deadLettered: end.deadLettered,
+      secondEvery: run.outputs.secondEvery,
+      uncommitted: end.outputs.uncommitted,
+    })
+    : null;
+  return { report, outputs };
+}
+
+/** An output as the checker needs it. */
+function outputRecord(r: ReadBack): OutputRecord {
+  return {
+    input: r.headers[INPUT_HEADER] ?? null,
+    key: r.key,
+    id: r.headers["soak-id"] ?? null,
+    value: r.value,
+  };
+}
+
+/**
+ * The output topics and the dead-letter topic as a downstream consumer
+ * reads them (read_committed), and how many records each holds for
+ * read_uncommitted (the difference: aborted transactions' records). The
+ * six reads run at once.
+ */
+async function readOutputs(
+  outputs: SoakOutputs,
+  dlq: string,
+): Promise<Pick<BrokerEnd, "deadLettered" | "outputs">> {
+  const [main, mainAll, second, secondAll, dead, deadAll] = await Promise.all(
+    [outputs.output, outputs.second, dlq].flatMap((topic) =>
+      (["read_committed", "read_uncommitted"] as const).map((isolation) =>
+        // Idle 6 s: the topics are complete (the daemons stopped), the wait only ends each read.
+        readBack(topic, isolation, { idleMs: 6000 })
+      )
+    ),
+  );
+  return {
+    deadLettered: dead!.flatMap(deadLetterCopy),
+    outputs: {
+      outputs: main!.map(outputRecord),
+      seconds: second!.map(outputRecord),
+      uncommitted: {
+        outputs: mainAll!.length,
+        seconds: secondAll!.length,
+        deadLettered: deadAll!.length,
+      },
+    },
+  };
 }
 
 /** Each partition's bounds and the group's committed offset. */
@@ -477,53 +675,15 @@ async function readRecords(dir: string): Promise<HandlerRecord[]> {
 }
 
 /**
- * The dead-letter topic's copies, read with Kafka's own console consumer:
- * the source partition and offset from consumerd's headers, the sequence
- * number from the value.
+ * The dead-letter topic's copies (a topic written without transactions),
+ * read with Kafka's own console consumer.
  */
 export async function readDeadLetters(admin: KafkaAdmin, dlq: string): Promise<DeadLetterCopy[]> {
   const total = (await admin.watermarks(dlq))
     .reduce((n, w) => n + Number(BigInt(w.high) - BigInt(w.low)), 0);
   if (total === 0) return [];
-  const out = await kafkaTool("console-consumer", [
-    "--bootstrap-server",
-    BROKERS[0]!,
-    "--topic",
-    dlq,
-    "--from-beginning",
-    "--max-messages",
-    String(total),
-    "--timeout-ms",
-    "30000",
-    "--property",
-    "print.headers=true",
-    "--property",
-    "print.value=true",
-  ]);
-  const copies = parseDeadLetters(out.stdout);
-  if (copies.length !== total) {
-    throw new Error(
-      `Read ${copies.length} of the ${total} dead-letter copies in ${dlq}:\n${out.stderr}`,
-    );
-  }
-  return copies;
-}
-
-/** Parses the console consumer's `headers<TAB>value` lines. */
-export function parseDeadLetters(stdout: string): DeadLetterCopy[] {
-  const copies: DeadLetterCopy[] = [];
-  for (const line of stdout.split("\n")) {
-    const partition = line.match(/consumerd\.source\.partition:(\d+)/)?.[1];
-    const offset = line.match(/consumerd\.source\.offset:(\d+)/)?.[1];
-    if (partition === undefined || offset === undefined) continue;
-    const value = line.slice(line.lastIndexOf("\t") + 1).trim();
-    copies.push({
-      partition: Number(partition),
-      offset,
-      seq: /^\d+$/.test(value) ? Number(value) : null,
-    });
-  }
-  return copies;
+  const records = await readBack(dlq, "read_uncommitted", { maxMessages: total, idleMs: 30_000 });
+  return records.flatMap(deadLetterCopy);
 }
 
 /** Notable daemon log lines (warnings and errors), counted by message. */
@@ -561,6 +721,7 @@ async function writeReport(
   await Deno.writeTextFile(
     join(dir, "report.md"),
     [
+      ...(result.outputTable === null ? [] : [result.outputTable, ""]),
       result.table,
       "",
       result.partitionTable,
@@ -579,6 +740,7 @@ async function writeReport(
           ...report.deadLetteredEarly.map((d) => `  p${d.partition} offset ${d.offset}`),
         ]
         : []),
+      ...outputDetail(result.outputs),
       ...(report.lostSeqs.length
         ? ["", `lost sequence numbers (first 50): ${report.lostSeqs.slice(0, 50).join(", ")}`]
         : []),
@@ -591,4 +753,18 @@ async function writeReport(
         : []),
     ].join("\n") + "\n",
   );
+}
+
+/** The inputs an `--eos` run lost or repeated (first 50 of each), for report.md. */
+function outputDetail(outputs: OutputReport | null): string[] {
+  if (outputs === null) return [];
+  const list = (title: string, items: string[]) =>
+    items.length === 0 ? [] : ["", `${title} (first 50): ${items.slice(0, 50).join(", ")}`];
+  const copies = (m: { input: string; copies: number }) => `${m.input} ×${m.copies}`;
+  return [
+    ...list("inputs in no output nor dead letter", outputs.lost),
+    ...list("inputs more than once in outputs ∪ dead letters", outputs.repeated.map(copies)),
+    ...list("second outputs missing", outputs.secondLost),
+    ...list("second outputs repeated", outputs.secondRepeated.map(copies)),
+  ];
 }
