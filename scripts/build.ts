@@ -79,8 +79,19 @@ export async function buildWorkerBundle(packageDir: string = ROOT): Promise<Bund
   }
 }
 
-/** Packages the bundle imports at run time instead of containing them. */
-export const EXTERNAL_PACKAGES = ["@platformatic/wasm-utils"] as const;
+/**
+ * Packages the bundle imports at run time instead of containing them.
+ * @platformatic/dynamic-buffer goes with @platformatic/wasm-utils: both it
+ * and the library tell a DynamicBuffer by a symbol of that module's own, so
+ * they must share one copy of it. With a copy in the bundle, the WebAssembly
+ * CRC-32C (the library's when it cannot load `@node-rs/crc32`, as in a Deno
+ * worker without ffi) read the library's record batches as zeros, and the
+ * broker refused them as corrupt.
+ */
+export const EXTERNAL_PACKAGES = [
+  "@platformatic/wasm-utils",
+  "@platformatic/dynamic-buffer",
+] as const;
 
 /**
  * The bundler's comment before a module of @platformatic/kafka (its path, relative to where the

@@ -8,6 +8,12 @@
  * plaintext connections on Deno go through Deno's own TCP API
  * (src/kafka/kafkajs/deno_socket.ts), and @platformatic/kafka's CommonJS
  * dependencies get real built-in modules from the bundle's `require`.
+ *
+ * `delivery: exactly-once` is the other case: its transactions are the only
+ * records @platformatic/kafka writes, and each batch carries a CRC-32C the
+ * broker checks (the library computes it natively when it can load
+ * `@node-rs/crc32`, which a Deno worker, without ffi, cannot; else in
+ * WebAssembly, a package outside the bundle).
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
@@ -21,6 +27,7 @@ import {
   writeConsumersConfig,
 } from "../harness/daemon.ts";
 import { packageWithBundle } from "../harness/bundle.ts";
+import { readValues } from "../harness/read_topic.ts";
 import { ENGINES, TEST_KAFKA, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
 Deno.test("workers started from the bundle consume gzip-compressed records, on Deno and Bun, with each engine", async (t) => {
@@ -74,6 +81,57 @@ Deno.test("workers started from the bundle consume gzip-compressed records, on D
         });
       }
     });
+  } finally {
+    await Deno.remove(pkg, { recursive: true });
+  }
+});
+
+Deno.test("exactly-once transactions from the bundle are accepted and commit their outputs, on Deno and Bun", async (t) => {
+  const pkg = await packageWithBundle();
+  try {
+    for (const runtime of RUNTIMES) {
+      await t.step(runtime, async () => {
+        await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+          const output = `${topic}.out`;
+          await admin.ensureTopic(output, { partitions: 1 });
+          const group = uniqueName("g");
+          const values = ["a", "b", "c"];
+          await admin.produce(topic, values.map((value) => ({ value, partition: 0 })));
+          const config = await writeConsumersConfig([{
+            name: "c",
+            group,
+            topic,
+            engine: "platformatic",
+            handler: fixtureHandler("produce_eos.ts"),
+            delivery: "exactly-once",
+            outputs: [output],
+            settings: { output },
+            commit: { mode: "auto", intervalMs: 100 },
+            autoOffsetReset: "earliest",
+          }]);
+          const [command, args] = daemonCommand(join(pkg, "src", "main.ts"), config, runtime);
+          const daemon = spawnDaemon(command, args, { cwd: pkg });
+          let code = -1;
+          try {
+            await waitFor(async () => {
+              const crashed = daemon.logged("consumer crashed")[0];
+              if (crashed) throw new Error(`the worker crashed: ${crashed.error}`);
+              return (await admin.committed(group, topic))[0]?.offset === String(values.length);
+            }, { timeoutMs: 60_000, what: "the inputs committed in a transaction" });
+            assert.equal(daemon.logged("starting")[0]?.workers, "bundle");
+          } finally {
+            daemon.kill("SIGTERM");
+            code = await daemon.exited();
+          }
+          assert.equal(code, 0, "the daemon exits 0 on SIGTERM");
+          assert.deepEqual(
+            await readValues(output, "read_committed"),
+            values.map((v) => `out:${v}`),
+          );
+          await admin.deleteTopics([output]);
+        });
+      });
+    }
   } finally {
     await Deno.remove(pkg, { recursive: true });
   }
