@@ -18,10 +18,14 @@
  * shared helpers' chunk): it hands its CommonJS dependencies the built-in
  * modules themselves (they extend streams), except kafkajs's five load-time
  * ones, which are stand-ins until first used (avsc and the library only call
- * them); that chunk is not checked against kafkajs's list. Chunks load
- * one another on demand ({@linkcode deferChunkImports}), and their CommonJS
- * modules compile with their chunk, into the runtime's code cache
- * ({@linkcode eagerFactories}).
+ * them); that chunk is not checked against kafkajs's list. Its `node:net`
+ * and `node:tls` imports go to `src/worker/platformatic_net.ts`
+ * ({@linkcode libraryNetImports}), and its schema registry's CommonJS
+ * dependencies run on first use ({@linkcode lazyRegistryImports}). Chunks
+ * load one another on demand ({@linkcode deferChunkImports}), and their
+ * CommonJS modules compile with their chunk, into the runtime's code cache
+ * ({@linkcode eagerFactories}); then every chunk but kafkajs's is minified
+ * ({@linkcode minifiedChunk}).
  *
  * @module
  */
