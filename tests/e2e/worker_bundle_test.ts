@@ -6,7 +6,8 @@
  * records are the case to prove: the bundle hands kafkajs `zlib` only when
  * a compressed batch first arrives (src/worker/bundle_require.ts), kafkajs's
  * plaintext connections on Deno go through Deno's own TCP API
- * (src/kafka/kafkajs/deno_socket.ts), and @platformatic/kafka's CommonJS
+ * (src/kafka/kafkajs/deno_socket.ts) as @platformatic/kafka's do
+ * (src/kafka/platformatic/deno_socket.ts), and @platformatic/kafka's CommonJS
  * dependencies get real built-in modules from the bundle's `require`.
  *
  * `delivery: exactly-once` is the other case: its transactions are the only
@@ -28,20 +29,32 @@ import {
 } from "../harness/daemon.ts";
 import { packageWithBundle } from "../harness/bundle.ts";
 import { readValues } from "../harness/read_topic.ts";
+import { minifiedChunk } from "../../scripts/build.ts";
 import { ENGINES, TEST_KAFKA, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
 Deno.test("workers started from the bundle consume gzip-compressed records, on Deno and Bun, with each engine", async (t) => {
   const pkg = await packageWithBundle();
   try {
-    // Every CommonJS module function is parenthesized, so that it is in the code cache.
+    // kafkajs's CommonJS module functions are parenthesized, so that they are in the code
+    // cache; every other chunk is minified; the library's sockets come from platformatic_net.js.
     let wrapped = 0;
+    let library = 0;
     for await (const entry of Deno.readDir(join(pkg, "dist", "worker"))) {
       if (!entry.name.endsWith(".js")) continue;
       const chunk = await Deno.readTextFile(join(pkg, "dist", "worker", entry.name));
-      assert.doesNotMatch(chunk, /__commonJS\(function/, entry.name);
-      wrapped += chunk.match(/= __commonJS\(\(function\(/g)?.length ?? 0;
+      if (minifiedChunk(chunk)) {
+        assert.ok(chunk.split("\n").length < 200, `${entry.name} is minified`);
+      } else {
+        assert.doesNotMatch(chunk, /__commonJS\(function/, entry.name);
+        wrapped += chunk.match(/= __commonJS\(\(function\(/g)?.length ?? 0;
+      }
+      if (!/class Connection extends TypedEventEmitter/.test(chunk)) continue;
+      library++;
+      assert.doesNotMatch(chunk, /from\s*"node:(net|tls)"/, entry.name);
+      assert.match(chunk, /from\s*"\.\/platformatic_net\.js"/, entry.name);
     }
     assert.ok(wrapped > 300, `${wrapped} CommonJS modules parenthesized`);
+    assert.equal(library, 1, "one chunk holds the library's connections");
     await withTopic({ partitions: 2 }, async ({ topic }) => {
       const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "gzip" }).producer();
       await producer.connect();

@@ -3,6 +3,7 @@
  * loopback TCP servers: what it must keep of node:net's behaviour.
  */
 import assert from "node:assert/strict";
+import { readAll, withLoopbackServer } from "../harness/loopback.ts";
 import {
   denoSocketFactory,
   errorCode,
@@ -35,18 +36,8 @@ function open(port: number) {
   return { socket, events, data, errors, ready };
 }
 
-async function readAll(conn: Deno.Conn): Promise<Uint8Array> {
-  const chunks: Uint8Array[] = [];
-  for await (const chunk of conn.readable) chunks.push(chunk);
-  const out = new Uint8Array(chunks.reduce((n, c) => n + c.byteLength, 0));
-  let at = 0;
-  for (const c of chunks) out.set(c, (at += c.byteLength) - c.byteLength);
-  return out;
-}
-
 Deno.test("DenoSocket: every write made before end() arrives, in order, before the connection closes", async () => {
-  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  try {
+  await withLoopbackServer(async (server) => {
     const received = server.accept().then(readAll);
     const { socket, ready } = open(server.addr.port);
     await ready;
@@ -61,14 +52,11 @@ Deno.test("DenoSocket: every write made before end() arrives, in order, before t
     assert.deepEqual(bytes.subarray(0, big.byteLength), big);
     assert.ok(bytes.subarray(big.byteLength, big.byteLength + 1000).every((b) => b === 1));
     assert.ok(bytes.subarray(big.byteLength + 1000).every((b) => b === 2));
-  } finally {
-    server.close();
-  }
+  });
 });
 
 Deno.test("DenoSocket: data arrives; the peer closing is one 'end', and later writes report nothing", async () => {
-  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  try {
+  await withLoopbackServer(async (server) => {
     const accepted = server.accept();
     const { socket, events, data, ready } = open(server.addr.port);
     await ready;
@@ -82,23 +70,18 @@ Deno.test("DenoSocket: data arrives; the peer closing is one 'end', and later wr
     assert.deepEqual(events, ["connect", "end"]);
     assert.equal(new TextDecoder().decode(data[0]), "hello");
     socket.end();
-  } finally {
-    server.close();
-  }
+  });
 });
 
 Deno.test("DenoSocket: end() before the connection is made: never connects, reports nothing", async () => {
-  const server = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  try {
+  await withLoopbackServer(async (server) => {
     const closedByClient = server.accept().then(readAll);
     const { socket, events } = open(server.addr.port);
     socket.end();
     assert.equal((await closedByClient).byteLength, 0, "the server saw the connection closed");
     await new Promise((r) => setTimeout(r, 50));
     assert.deepEqual(events, []);
-  } finally {
-    server.close();
-  }
+  });
 });
 
 Deno.test("DenoSocket: a refused connection is one error with node's code", async () => {

@@ -4,6 +4,9 @@ import {
   buildWorkerBundle,
   deferChunkImports,
   eagerFactories,
+  lazyRegistryImports,
+  libraryNetImports,
+  minifiedChunk,
   rewireChunk,
 } from "../../../scripts/build.ts";
 
@@ -147,9 +150,93 @@ Deno.test("buildWorkerBundle leaves nothing behind when the build fails", async 
     await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
     await Deno.writeTextFile(join(worker, "entry.ts"), 'console.log("createRequire(");\n');
     await Deno.writeTextFile(join(worker, "bundle_require.ts"), "export const x = 1;\n");
+    await Deno.writeTextFile(join(worker, "platformatic_net.ts"), "export const y = 1;\n");
     await assert.rejects(buildWorkerBundle(dir), /createRequire is used without the prelude/);
     assert.deepEqual([...Deno.readDirSync(join(dir, "dist"))], []);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
+});
+
+/** The start of @platformatic/kafka's connection module as the bundler writes it. */
+const LIBRARY_CHUNK = [
+  'import { a } from "./entry-1.js";',
+  "",
+  "// node_modules/@platformatic/kafka/dist/network/connection.js",
+  "var import_fastq = __toESM(require_queue(), 1);",
+  'import { createConnection } from "node:net";',
+  'import { connect as createTLSConnection } from "node:tls";',
+  "",
+].join("\n");
+
+Deno.test("libraryNetImports takes the library's createConnection and tls connect from platformatic_net.js", () => {
+  assert.equal(
+    libraryNetImports(LIBRARY_CHUNK),
+    [
+      'import { a } from "./entry-1.js";',
+      "",
+      "// node_modules/@platformatic/kafka/dist/network/connection.js",
+      "var import_fastq = __toESM(require_queue(), 1);",
+      "",
+      'import { connect as createTLSConnection, createConnection } from "./platformatic_net.js";',
+      "",
+    ].join("\n"),
+  );
+  const other = 'import { createConnection } from "node:net";\nexport const x = 1;\n';
+  assert.equal(libraryNetImports(other), other, "only the library's chunk");
+});
+
+Deno.test("libraryNetImports refuses a library chunk whose socket imports changed", () => {
+  const changed = LIBRARY_CHUNK.replace("{ createConnection }", "{ createConnection, Socket }");
+  assert.throws(() => libraryNetImports(changed), /does not import createConnection from node:net/);
+  const noTls = LIBRARY_CHUNK.replace(/^import .*node:tls.*$/m, "");
+  assert.throws(() => libraryNetImports(noTls), /connect from node:tls/);
+});
+
+Deno.test("minifiedChunk: every chunk but kafkajs's", () => {
+  assert.equal(minifiedChunk(LIBRARY_CHUNK), true);
+  assert.equal(minifiedChunk("export const x = 1;\n"), true);
+  assert.equal(
+    minifiedChunk("var a = 1;\n// node_modules/kafkajs/src/index.js\nvar b = 2;\n"),
+    false,
+  );
+  assert.equal(
+    minifiedChunk("\n// ../../work/x/node_modules/kafkajs/src/broker/index.js\nvar b;\n"),
+    false,
+  );
+});
+
+Deno.test("lazyRegistryImports runs the schema registry's CommonJS imports on first use, and only its", () => {
+  const chunk = [
+    "// node_modules/@platformatic/kafka/dist/utils.js",
+    "var import__2020 = __toESM(require__2020(), 1);",
+    "// node_modules/@platformatic/kafka/dist/registries/confluent-schema-registry.js",
+    "var AjvDraft04Module = __toESM(require_dist(), 1);",
+    "// node_modules/ajv/dist/refs/json-schema-draft-06.json",
+    "var json_schema_draft_06_default = {};",
+    "// node_modules/@platformatic/kafka/dist/registries/confluent-schema-registry.js",
+    "var import_avsc = __toESM(require_lib(), 1);",
+    "var AjvDraft04 = AjvDraft04Module.default;",
+    "",
+  ].join("\n");
+  assert.equal(
+    lazyRegistryImports(chunk),
+    [
+      'import { lazyModule as __lazyModule } from "./bundle_require.js";',
+      "// node_modules/@platformatic/kafka/dist/utils.js",
+      "var import__2020 = __toESM(require__2020(), 1);",
+      "// node_modules/@platformatic/kafka/dist/registries/confluent-schema-registry.js",
+      "var AjvDraft04Module = __lazyModule(() => __toESM(require_dist(), 1));",
+      "// node_modules/ajv/dist/refs/json-schema-draft-06.json",
+      "var json_schema_draft_06_default = {};",
+      "// node_modules/@platformatic/kafka/dist/registries/confluent-schema-registry.js",
+      "var import_avsc = __lazyModule(() => __toESM(require_lib(), 1));",
+      "var AjvDraft04 = AjvDraft04Module.default;",
+      "",
+    ].join("\n"),
+  );
+  const other = "var import_avsc = __toESM(require_lib(), 1);\n";
+  assert.equal(lazyRegistryImports(other), other, "only the library's chunk");
+  const none = chunk.replace(/__toESM\(require_(dist|lib)\(\), 1\)/g, "{}");
+  assert.throws(() => lazyRegistryImports(none), /imports no CommonJS module/);
 });
