@@ -17,7 +17,14 @@ export interface RequestHeader {
 }
 
 /** Kafka API keys the tests delay or count. */
-export const API = { produce: 0, fetch: 1, listOffsets: 2, offsetCommit: 8, endTxn: 26 } as const;
+export const API = {
+  produce: 0,
+  fetch: 1,
+  listOffsets: 2,
+  offsetCommit: 8,
+  initProducerId: 22,
+  endTxn: 26,
+} as const;
 
 /**
  * Splits a byte stream into whole frames (size prefix included), keeping

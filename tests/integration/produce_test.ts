@@ -251,3 +251,37 @@ Deno.test("ctx.produce() through the Kafka-aware proxy: Produce requests that ne
     proxy.close();
   }
 });
+
+for (const engine of ENGINES) {
+  Deno.test(`ctx.produce() (${engine}): the worker's producer connects as the worker starts, before any input arrives`, async () => {
+    const proxy = await startKafkaProxy();
+    try {
+      await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+        const output = `${topic}.out`;
+        await admin.ensureTopic(output, { partitions: 1 });
+        try {
+          const worker = await startProducing(
+            { group: uniqueName("g"), topic, output, retryAfterMs: 1000 },
+            { engine, brokers: proxy.brokers },
+          );
+          try {
+            await firstStart(worker);
+            // The idempotent producer asks for its producer id as it connects.
+            const asked = await waitFor(
+              () => proxy.requests(API.initProducerId).find((r) => r.clientId?.endsWith("-out")),
+              { what: "the producer's InitProducerId", timeoutMs: 10_000 },
+            );
+            assert.equal(proxy.requests(API.produce).length, 0, "nothing produced yet");
+            assert.ok(asked.answeredAt !== null, "connected");
+          } finally {
+            await worker.stop();
+          }
+        } finally {
+          await admin.deleteTopics([output]);
+        }
+      });
+    } finally {
+      proxy.close();
+    }
+  });
+}
