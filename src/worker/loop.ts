@@ -273,7 +273,11 @@ export async function startWorkerLoop(
     return next;
   };
 
-  /** The worker's one producer (outputs and dead letters): loaded and connected on first use. */
+  /**
+   * The worker's one producer (outputs and dead letters): loaded and
+   * connected on first use, or as the worker starts when its consumer has
+   * outputs (at-least-once).
+   */
   let producer: Promise<RecordProducer> | null = null;
   const producerOf = () =>
     producer ??= import("../kafka/kafkajs/record_producer.ts").then(({ createRecordProducer }) =>
@@ -378,6 +382,14 @@ export async function startWorkerLoop(
     );
   }
   post({ v: 1, type: "loaded" });
+  if (consumer.outputs.length > 0 && buffered === null) {
+    // Connected while the group is joined: the first call's produce does not wait for it.
+    producerOf().then((p) => p.connect()).catch((error) =>
+      log.warn("the producer could not connect yet; the first produce connects again", {
+        ...errorFields(error),
+      })
+    );
+  }
 
   // The producer is loaded only when used: a worker with neither outputs nor a dead-letter
   // topic never loads it.

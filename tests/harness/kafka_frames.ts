@@ -22,6 +22,7 @@ export const API = {
   fetch: 1,
   listOffsets: 2,
   offsetCommit: 8,
+  initProducerId: 22,
   endTxn: 26,
   txnOffsetCommit: 28,
 } as const;

@@ -7,9 +7,9 @@
  */
 import assert from "node:assert/strict";
 import { fixtureHandler } from "../harness/daemon.ts";
-import { ENGINES, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import { ENGINES, type TestTopic, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 import { API } from "../harness/kafka_frames.ts";
-import { startKafkaProxy } from "../harness/kafka_proxy.ts";
+import { type KafkaProxy, startKafkaProxy } from "../harness/kafka_proxy.ts";
 import { readTopic } from "../harness/read_topic.ts";
 import { firstStart, startLocalWorker } from "../harness/worker_loop.ts";
 
@@ -207,42 +207,19 @@ Deno.test("ctx.produce() to a partition the output topic does not have fails the
   });
 });
 
-Deno.test("ctx.produce() through the Kafka-aware proxy: Produce requests that never arrive fail the call and leave the input uncommitted; answers lost are sent again without duplicates", async () => {
+/** Runs `fn` with a Kafka-aware proxy, a 1-partition input topic and its output topic. */
+async function withProxiedTopics(
+  fn: (
+    t: { proxy: KafkaProxy; topic: string; output: string; admin: TestTopic["admin"] },
+  ) => Promise<void>,
+): Promise<void> {
   const proxy = await startKafkaProxy();
   try {
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
       const output = `${topic}.out`;
       await admin.ensureTopic(output, { partitions: 1 });
       try {
-        const group = uniqueName("g");
-        // Every Produce is cut on arrival: no output reaches the broker.
-        proxy.cut(API.produce, { when: "request", times: Infinity });
-        const worker = await startProducing({ group, topic, output, retryAfterMs: 1000 }, {
-          brokers: proxy.brokers,
-        });
-        try {
-          await firstStart(worker);
-          await admin.produce(topic, [{ value: "m-0", partition: 0, key: "k" }]);
-          await waitFor(() => worker.of("error")[0], { what: "the failed produce" });
-          assert.deepEqual(
-            await admin.committed(group, topic),
-            [{ partition: 0, offset: "0" }],
-            "the start position only: the message is not committed",
-          );
-          assert.equal((await admin.watermarks(output))[0]?.high, "0");
-          // Now the next two Produce requests are applied and their answers lost: the
-          // idempotent producer sends again, and the broker keeps one copy.
-          proxy.uncut(API.produce);
-          const lost = proxy.cut(API.produce, { when: "answer", times: 2 });
-          await lost.all;
-          await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "1", {
-            what: "the input committed once its output was acknowledged",
-          });
-        } finally {
-          await worker.stop();
-        }
-        const outputs = await readTopic(admin, output);
-        assert.deepEqual(outputs.map((o) => [o.key, o.value]), [["k", "out:m-0"]], "one copy");
+        await fn({ proxy, topic, output, admin });
       } finally {
         await admin.deleteTopics([output]);
       }
@@ -250,4 +227,61 @@ Deno.test("ctx.produce() through the Kafka-aware proxy: Produce requests that ne
   } finally {
     proxy.close();
   }
+}
+
+Deno.test("ctx.produce() through the Kafka-aware proxy: Produce requests that never arrive fail the call and leave the input uncommitted; answers lost are sent again without duplicates", async () => {
+  await withProxiedTopics(async ({ proxy, topic, output, admin }) => {
+    const group = uniqueName("g");
+    // Every Produce is cut on arrival: no output reaches the broker.
+    proxy.cut(API.produce, { when: "request", times: Infinity });
+    const worker = await startProducing({ group, topic, output, retryAfterMs: 1000 }, {
+      brokers: proxy.brokers,
+    });
+    try {
+      await firstStart(worker);
+      await admin.produce(topic, [{ value: "m-0", partition: 0, key: "k" }]);
+      await waitFor(() => worker.of("error")[0], { what: "the failed produce" });
+      assert.deepEqual(
+        await admin.committed(group, topic),
+        [{ partition: 0, offset: "0" }],
+        "the start position only: the message is not committed",
+      );
+      assert.equal((await admin.watermarks(output))[0]?.high, "0");
+      // Now the next two Produce requests are applied and their answers lost: the
+      // idempotent producer sends again, and the broker keeps one copy.
+      proxy.uncut(API.produce);
+      const lost = proxy.cut(API.produce, { when: "answer", times: 2 });
+      await lost.all;
+      await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "1", {
+        what: "the input committed once its output was acknowledged",
+      });
+    } finally {
+      await worker.stop();
+    }
+    const outputs = await readTopic(admin, output);
+    assert.deepEqual(outputs.map((o) => [o.key, o.value]), [["k", "out:m-0"]], "one copy");
+  });
 });
+
+for (const engine of ENGINES) {
+  Deno.test(`ctx.produce() (${engine}): the worker's producer connects as the worker starts, before any input arrives`, async () => {
+    await withProxiedTopics(async ({ proxy, topic, output }) => {
+      const worker = await startProducing(
+        { group: uniqueName("g"), topic, output, retryAfterMs: 1000 },
+        { engine, brokers: proxy.brokers },
+      );
+      try {
+        await firstStart(worker);
+        // The idempotent producer asks for its producer id as it connects.
+        const asked = await waitFor(
+          () => proxy.requests(API.initProducerId).find((r) => r.clientId?.endsWith("-out")),
+          { what: "the producer's InitProducerId", timeoutMs: 10_000 },
+        );
+        assert.equal(proxy.requests(API.produce).length, 0, "nothing produced yet");
+        assert.ok(asked.answeredAt !== null, "connected");
+      } finally {
+        await worker.stop();
+      }
+    });
+  });
+}

@@ -23,6 +23,12 @@ import { missingPartition } from "../missing_partition.ts";
 export interface RecordProducer {
   /** Resolves once the broker acknowledged `record` (acks: all); rejects with the client's error. */
   send(record: ProduceRecord & { timestamp?: string }): Promise<void>;
+  /**
+   * Connects ahead of the first record, so that it does not wait for the
+   * connection; rejects with the client's error, which is then forgotten
+   * (the next record connects again).
+   */
+  connect(): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -85,7 +91,8 @@ export function requestSize(queue: ReadonlyArray<{ bytes: number }>): number {
 
 /**
  * Creates the producer of a worker (kafkajs, idempotent), connected on
- * first use; a failed connect is forgotten, so the next record connects again.
+ * first use or by `connect()`; a failed connect is forgotten, so the next
+ * record connects again.
  *
  * @example
  * ```ts ignore
@@ -157,7 +164,10 @@ export function createRecordProducer(
         if (!flushing.has(record.topic)) void flush(record.topic);
       });
     },
+    connect,
     async close() {
+      // A connect under way ends first: a disconnect in its middle would leave its sockets open.
+      await connected?.catch(() => {});
       if (producer !== null) await producer.disconnect();
     },
   };

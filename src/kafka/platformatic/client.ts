@@ -8,7 +8,7 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { Consumer } from "@platformatic/kafka";
+import type { ConnectionPool, Consumer } from "@platformatic/kafka";
 import type { KafkaConfig } from "../../config/types.ts";
 import type { Logger } from "../../log.ts";
 import type { FetchLimits, PartitionOffset } from "../session.ts";
@@ -73,6 +73,13 @@ export class PlatformaticClient {
   readonly group: string;
   #library: Platformatic;
   #fetch: FetchLimits;
+  /**
+   * The connections Fetches go on, apart from the consumer's own (commits,
+   * heartbeats, offsets): a broker answers one connection's requests in
+   * order, and a Fetch at the end of a partition waits up to `maxWaitMs` for
+   * records, which would hold every request sent after it on its connection.
+   */
+  #fetchConnections: ConnectionPool;
   /** The static member's group.instance.id (sent with its commits and heartbeats), or null. */
   readonly instanceId: string | null;
 
@@ -87,6 +94,10 @@ export class PlatformaticClient {
     this.group = options.group;
     this.#fetch = options.fetch;
     this.instanceId = options.instanceId;
+    this.#fetchConnections = new library.ConnectionPool(
+      consumer.clientId,
+      connectionOptions(options.kafka, options.clientIdSuffix),
+    );
   }
 
   /** Creates the consumer and loads the topic's metadata (fails when the topic does not exist). */
@@ -151,6 +162,7 @@ export class PlatformaticClient {
     const topicId = metadata.topics.get(this.topic)!.id;
     return await this.consumer.fetch({
       node,
+      connectionPool: this.#fetchConnections,
       maxWaitTime: this.#fetch.maxWaitMs,
       maxBytes: this.#fetch.maxBytes,
       minBytes: 1,
@@ -347,6 +359,7 @@ export class PlatformaticClient {
       if (leave) await this.leaveGroup(memberId, "its consumerd worker stopped");
     }
     await this.consumer.close(true);
+    await this.#fetchConnections.close();
   }
 }
 

@@ -13,7 +13,7 @@
  *   which a worker uses one: they are compiled on first use instead
  *   (lazy_validators.ts).
  * - the engine uses the consumer's connection, metadata and API lookups
- *   through the library's exported symbols; {@linkcode loadPlatformatic}
+ *   through the library's exported symbols, and a `ConnectionPool` of its own; {@linkcode loadPlatformatic}
  *   fails with a message naming what is missing when they are not there.
  *
  * Only files in src/kafka/ import this module, and only when a consumer
@@ -96,6 +96,8 @@ export function checkApi(library: Platformatic): Platformatic {
   for (const name of SYMBOLS) {
     if (typeof exports[name] !== "symbol") missing.push(`export ${name}`);
   }
+  // Fetches go on connections of their own (client.ts).
+  if (typeof library.ConnectionPool !== "function") missing.push("export ConnectionPool");
   const consumer = typeof library.Consumer === "function" ? library.Consumer.prototype : null;
   if (consumer === null) missing.push("export Consumer");
   else {

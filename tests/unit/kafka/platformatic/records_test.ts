@@ -178,7 +178,7 @@ Deno.test("checkApi() names what an installed @platformatic/kafka lacks", () => 
   const fake = { Consumer, version: "9.0.0" } as unknown as Platformatic;
   assert.throws(
     () => checkApi(fake),
-    /platformatic engine: the installed @platformatic\/kafka \(version 9\.0\.0\) lacks export kGetApi, .*Consumer\.listOffsets\(\).*; the engine needs @platformatic\/kafka 2\.12\.1/,
+    /platformatic engine: the installed @platformatic\/kafka \(version 9\.0\.0\) lacks export kGetApi, .*export ConnectionPool, .*Consumer\.listOffsets\(\).*; the engine needs @platformatic\/kafka 2\.12\.1/,
   );
 });
 
