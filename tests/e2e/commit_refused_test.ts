@@ -18,6 +18,7 @@ import {
   waitFor,
   withTopic,
 } from "../harness/kafka.ts";
+import { readValues } from "../harness/read_topic.ts";
 
 const LONG_RUN = Deno.env.get("CONSUMERD_LONG_TESTS") === "1";
 
@@ -58,3 +59,41 @@ for (const engine of ENGINES) {
     },
   });
 }
+
+Deno.test("daemon (platformatic): a simple-mode exactly-once consumer whose group has a balanced member is reported failing with Kafka's reason, and commits nothing", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    const group = uniqueName("g");
+    const output = `${topic}.out`;
+    await admin.ensureTopic(output, { partitions: 1 });
+    await produceNumbered(admin, topic, { count: 5, partitions: 1 });
+    const member = await joinGroup(group, topic);
+    try {
+      const { daemon, url } = await startHttpDaemon([{
+        name: "c",
+        group,
+        topic,
+        engine: "platformatic",
+        mode: "simple",
+        handler: fixtureHandler("produce_eos.ts"),
+        outputs: [output],
+        delivery: "exactly-once",
+        settings: { output },
+      }]);
+      try {
+        const failing = await waitFor(async () => {
+          const consumer = (await getStatus(url)).consumers[0]!;
+          return consumer.state === "failing" ? consumer : null;
+        }, { what: "the consumer to be failing", timeoutMs: 90_000, intervalMs: 500 });
+        assert.match(failing.reason ?? "", /without membership: the group has active members/);
+        assert.deepEqual(await readValues(output, "read_committed"), []);
+        assert.deepEqual(await admin.committed(group, topic), []);
+      } finally {
+        daemon.kill("SIGTERM");
+        await daemon.exited();
+      }
+    } finally {
+      await member.leave();
+      await admin.deleteTopics([output]);
+    }
+  });
+});

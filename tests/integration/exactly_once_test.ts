@@ -331,56 +331,100 @@ Deno.test("exactly-once with commit.mode: manual: a produce that would pass 64 M
   });
 });
 
-Deno.test("exactly-once: a worker that dies in the middle of a transaction leaves, after the next run, each input's output once under read_committed", async () => {
-  const proxy = await startKafkaProxy();
-  try {
-    await withOutput(2, async ({ topic, output, group, admin }) => {
-      const inputs = Array.from({ length: 10 }, (_, i) => ({ value: `m-${i}`, partition: i % 2 }));
-      const { logged, stop: stopCapture } = captureLogs();
-      const first = await startExactlyOnce(
-        { group, topic, output, commit: { mode: "auto", intervalMs: 200 } },
-        proxy.brokers,
-      );
-      try {
-        await firstStart(first);
-        // From now on the first run's transactions never end: each EndTxn (commit or abort)
-        // is cut before it reaches the broker.
-        proxy.cut(API.endTxn, { when: "request", times: Infinity });
-        await admin.produce(topic, inputs);
-        await waitFor(() => first.of("error").find((e) => e.fatal), {
-          what: "the first run's transaction failed",
+for (const mode of ["balanced", "simple"] as const) {
+  Deno.test(`exactly-once (mode: ${mode}): a worker that dies in the middle of a transaction leaves, after the next run, each input's output once under read_committed`, async () => {
+    const proxy = await startKafkaProxy();
+    try {
+      await withOutput(2, async ({ topic, output, group, admin }) => {
+        const inputs = Array.from(
+          { length: 10 },
+          (_, i) => ({ value: `m-${i}`, partition: i % 2 }),
+        );
+        const { logged, stop: stopCapture } = captureLogs();
+        const fields = { mode };
+        const first = await startExactlyOnce(
+          { group, topic, output, commit: { mode: "auto", intervalMs: 200 }, fields },
+          proxy.brokers,
+        );
+        try {
+          await firstStart(first);
+          // From now on the first run's transactions never end: each EndTxn (commit or abort)
+          // is cut before it reaches the broker.
+          proxy.cut(API.endTxn, { when: "request", times: Infinity });
+          await admin.produce(topic, inputs);
+          await waitFor(() => first.of("error").find((e) => e.fatal), {
+            what: "the first run's transaction failed",
+          });
+          const sent = await readValues(output, "read_uncommitted");
+          assert(sent.length > 0, "the outputs were sent in the transaction left open");
+          // The failure is logged once, however many commit intervals pass before the worker stops.
+          const repeated = Object.entries(Object.groupBy(logged(), (line) => line.msg))
+            .filter(([, lines]) => lines!.length > 1 && lines![0]!.level !== "info");
+          assert.deepEqual(repeated.map(([msg, lines]) => `${lines!.length} × ${msg}`), []);
+        } finally {
+          await first.stop(3_000).catch(() => {});
+          stopCapture();
+        }
+        // The next run of the slot (same transactional id) ends what the first left open.
+        const second = await startExactlyOnce({
+          group,
+          topic,
+          output,
+          commit: { mode: "auto", intervalMs: 200 },
+          fields,
         });
-        const sent = await readValues(output, "read_uncommitted");
-        assert(sent.length > 0, "the outputs were sent in the transaction left open");
-        // The failure is logged once, however many commit intervals pass before the worker stops.
-        const repeated = Object.entries(Object.groupBy(logged(), (line) => line.msg))
-          .filter(([, lines]) => lines!.length > 1 && lines![0]!.level !== "info");
-        assert.deepEqual(repeated.map(([msg, lines]) => `${lines!.length} × ${msg}`), []);
-      } finally {
-        await first.stop(3_000).catch(() => {});
-        stopCapture();
-      }
-      // The next run of the slot (same transactional id) ends what the first left open.
-      const second = await startExactlyOnce({
-        group,
-        topic,
-        output,
-        commit: { mode: "auto", intervalMs: 200 },
+        try {
+          await waitFor(async () => {
+            const committed = await admin.committed(group, topic);
+            return committed.reduce((n, c) => n + Number(c.offset), 0) === inputs.length;
+          }, { what: "every input committed by the second run" });
+        } finally {
+          await second.stop();
+        }
+        const outputs = await readValues(output, "read_committed");
+        assert.deepEqual(outputs.toSorted(), inputs.map((i) => `out:${i.value}`).toSorted());
+        const aborted = (await readValues(output, "read_uncommitted")).length - outputs.length;
+        assert(aborted > 0, "the first run's outputs are there, aborted");
       });
-      try {
-        await waitFor(async () => {
-          const committed = await admin.committed(group, topic);
-          return committed.reduce((n, c) => n + Number(c.offset), 0) === inputs.length;
-        }, { what: "every input committed by the second run" });
-      } finally {
-        await second.stop();
-      }
-      const outputs = await readValues(output, "read_committed");
-      assert.deepEqual(outputs.toSorted(), inputs.map((i) => `out:${i.value}`).toSorted());
-      const aborted = (await readValues(output, "read_uncommitted")).length - outputs.length;
-      assert(aborted > 0, "the first run's outputs are there, aborted");
+    } finally {
+      proxy.close();
+    }
+  });
+}
+
+Deno.test("exactly-once in simple mode: a transaction carries the outputs and the input offsets of a group without members (generation -1, no member id)", async () => {
+  await withOutput(2, async ({ topic, output, group, admin }) => {
+    const worker = await startExactlyOnce({
+      group,
+      topic,
+      output,
+      commit: { mode: "manual" },
+      fields: { mode: "simple" },
     });
-  } finally {
-    proxy.close();
-  }
+    try {
+      await firstStart(worker);
+      await admin.produce(topic, [
+        { value: "a", partition: 0 },
+        { value: "fail-once-b", partition: 1 },
+        { value: "c", partition: 0 },
+      ]);
+      await waitFor(() => processed(worker, 0) === "1" && processed(worker, 1) === "0", {
+        what: "3 inputs handled",
+      });
+      assert.deepEqual(await readValues(output, "read_uncommitted"), [], "nothing sent yet");
+      await admin.produce(topic, [{ value: "commit-now", partition: 0 }]);
+      await waitFor(async () => {
+        const committed = await admin.committed(group, topic);
+        return committed.map((c) => c.offset).join() === "2,1";
+      }, { what: "both partitions committed" });
+      assert.deepEqual((await readValues(output, "read_committed")).toSorted(), [
+        "out:a",
+        "out:c",
+        "out:fail-once-b",
+      ]);
+      assert.equal(worker.of("error").length, 0);
+    } finally {
+      await worker.stop();
+    }
+  });
 });

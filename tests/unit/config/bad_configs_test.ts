@@ -720,20 +720,6 @@ const CASES: BadConfig[] = [
     }],
   },
   {
-    name: "delivery: exactly-once in simple mode",
-    text: withConsumer(
-      "    engine: platformatic",
-      "    mode: simple",
-      "    delivery: exactly-once",
-    ),
-    expect: [{
-      path: "consumers[0].delivery",
-      line: 10,
-      message: 'delivery: exactly-once needs mode: balanced; consumers[0] ("audit") has mode: ' +
-        "simple, which joins no group: a transaction's offsets need the group's generation",
-    }],
-  },
-  {
     name: "delivery: exactly-once under the consumer group protocol",
     text: withConsumer(
       "    engine: platformatic",
