@@ -29,6 +29,8 @@ import { MAX_RECORD_BYTES, partitionRequests, recordBytes } from "../request_byt
 import { missingPartition } from "../missing_partition.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
 import { callApi, nodeConnection } from "./node_call.ts";
+import { errorIds } from "./error_ids.ts";
+import { commitRejection } from "../commit_rejected.ts";
 import { connectionOptions } from "./client.ts";
 
 type Raw = Buffer;
@@ -48,6 +50,15 @@ type RawMessage = MessageToProduce<Raw, Raw, Raw, Raw>;
 export const TRANSACTION_TIMEOUT_MS = 60_000;
 /** TxnOffsetCommit from version 3 carries the member's generation, member id and instance id. */
 const TXN_OFFSET_COMMIT_MEMBER_VERSION = 3;
+/**
+ * The member id a commit without membership (simple mode, generation -1)
+ * sends. The coordinator takes a transaction's offsets with generation -1
+ * and an empty member id even from outside a group that has members (only
+ * a plain OffsetCommit is refused then); with a member id no member has, it
+ * takes them while the group has no members and refuses them otherwise
+ * (UNKNOWN_MEMBER_ID), as it does a simple-mode consumer's OffsetCommit.
+ */
+export const NO_MEMBER_ID = "consumerd-without-membership";
 
 /** Options for {@linkcode TransactionalCommitter.create}. */
 export interface TransactionalCommitterOptions {
@@ -308,11 +319,14 @@ export class TransactionalCommitter {
   /**
    * One TxnOffsetCommit for every partition of `offsets`, to the group
    * coordinator, as `member` (KIP-447: its generation, member id and
-   * instance id), each offset with its commit metadata.
+   * instance id), each offset with its commit metadata. Without membership
+   * (generation -1) it names {@linkcode NO_MEMBER_ID}; refused for good, it
+   * rejects with a `CommitRejectedError`.
    */
   async #commitOffsets(offsets: readonly PartitionOffset[], member: GroupMember): Promise<void> {
     const producer = this.#producer;
     const connection = await nodeConnection(producer, this.#library, member.coordinator);
+    const withoutMembership = member.generation < 0;
     await callApi(producer, this.#library, connection, "TxnOffsetCommit", (version) => {
       if (version < TXN_OFFSET_COMMIT_MEMBER_VERSION) {
         throw new Error(
@@ -326,7 +340,7 @@ export class TransactionalCommitter {
         producer.producerId,
         producer.producerEpoch,
         member.generation,
-        member.memberId,
+        withoutMembership ? NO_MEMBER_ID : member.memberId,
         member.instanceId,
         [{
           name: this.#options.topic,
@@ -338,6 +352,13 @@ export class TransactionalCommitter {
           })),
         }],
       ];
+    }).catch((error: unknown) => {
+      throw commitRejection(errorIds(error), {
+        group: member.group,
+        withoutMembership,
+        cause: error,
+      }) ??
+        error;
     });
   }
 }
