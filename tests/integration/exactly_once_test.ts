@@ -428,3 +428,50 @@ Deno.test("exactly-once in simple mode: a transaction carries the outputs and th
     }
   });
 });
+
+Deno.test("exactly-once under the consumer group protocol: a second worker joining while the first commits transactions (member epochs move under them) leaves each input's output once under read_committed, with no transaction failed", async () => {
+  await withOutput(4, async ({ topic, output, group, admin }) => {
+    const commit = { mode: "auto", intervalMs: 100 };
+    const fields = { groupProtocol: "consumer" };
+    // Distinct daemons: distinct transactional ids.
+    const first = await startExactlyOnce({ group, topic, output, commit, fields }, BROKERS, {
+      instanceId: "a",
+    });
+    let second: LocalWorker | null = null;
+    let sent = 0;
+    try {
+      await firstStart(first);
+      second = await startExactlyOnce({ group, topic, output, commit, fields }, BROKERS, {
+        instanceId: "b",
+      });
+      // Inputs keep arriving until the partitions moved, and a while after.
+      const joined = () => second!.of("started").some((s) => s.started.length > 0);
+      let after = 0;
+      while (after < 10) {
+        const batch = Array.from({ length: 8 }, (_, i) => ({
+          value: `m-${sent + i}`,
+          partition: (sent + i) % 4,
+        }));
+        await admin.produce(topic, batch);
+        sent += batch.length;
+        if (joined()) after++;
+        else assert(sent < 8_000, "the second worker took partitions in time");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await waitFor(async () => {
+        const committed = await admin.committed(group, topic);
+        return committed.reduce((n, c) => n + Number(c.offset ?? 0), 0) === sent;
+      }, { what: "every input committed", timeoutMs: 60_000 });
+      assert.deepEqual([...first.of("error"), ...second.of("error")], [], "no transaction failed");
+    } finally {
+      await second?.stop();
+      await first.stop();
+    }
+    const outputs = await readValues(output, "read_committed");
+    assert.equal(outputs.length, sent, "each input's output once");
+    assert.deepEqual(
+      outputs.toSorted(),
+      Array.from({ length: sent }, (_, i) => `out:m-${i}`).toSorted(),
+    );
+  });
+});

@@ -787,7 +787,8 @@ class PlatformaticSession implements ConsumerSession {
 
   /**
    * Commits under the current generation (the member's epoch when it is
-   * sent, with the consumer protocol), after every commit already under way;
+   * sent, with the consumer protocol; a transaction reads it again right
+   * before its offsets), after every commit already under way;
    * without the partitions released meanwhile (but for the `releasing`
    * commit, their last).
    */
@@ -808,12 +809,16 @@ class PlatformaticSession implements ConsumerSession {
       if (sent.length === 0) return;
       const committer = this.#options.commitOffsets;
       if (committer !== undefined) {
+        const fences = this.#fences;
         await committer(sent, {
           group: this.#options.group,
           generation: member === null ? generation : member.epoch,
           memberId: member === null ? memberId : member.memberId,
           instanceId: this.#options.instanceId,
           coordinator: await this.#client.coordinator(),
+          ...(member === null ? {} : {
+            epoch: () => fences === this.#fences && member.epoch > 0 ? member.epoch : null,
+          }),
         });
       } else if (member === null) await this.#client.commit(generation, memberId, sent);
       else await member.commit(sent);

@@ -59,6 +59,17 @@ const TXN_OFFSET_COMMIT_MEMBER_VERSION = 3;
  * (UNKNOWN_MEMBER_ID), as it does a simple-mode consumer's OffsetCommit.
  */
 export const NO_MEMBER_ID = "consumerd-without-membership";
+/**
+ * What the coordinator answers a transaction's offsets sent under a member
+ * epoch older than the member's (Kafka 4.1 turns STALE_MEMBER_EPOCH into
+ * ILLEGAL_GENERATION for TxnOffsetCommit).
+ */
+const STALE_EPOCH = new Set(["ILLEGAL_GENERATION", "STALE_MEMBER_EPOCH"]);
+/** Offsets sent again after a stale epoch, at most, in one transaction. */
+const STALE_EPOCH_RETRIES = 5;
+/** How long a refused commit waits for the member's new epoch, and how often it looks, ms. */
+const STALE_EPOCH_WAIT_MS = 10_000;
+const STALE_EPOCH_POLL_MS = 50;
 
 /** Options for {@linkcode TransactionalCommitter.create}. */
 export interface TransactionalCommitterOptions {
@@ -258,9 +269,11 @@ export class TransactionalCommitter {
       await transaction.commit();
     } catch (error) {
       this.#broken = error;
+      const ids = errorIds(error);
       this.#options.logger.error("transaction failed; aborting it", {
         records: records.length,
         ...errorFields(error),
+        ...(ids.length === 0 ? {} : { kafkaErrors: [...new Set(ids)] }),
       });
       await transaction.abort().catch(() => {});
       this.#options.ended?.({ committed: false, records, ms: performance.now() - started });
@@ -317,16 +330,52 @@ export class TransactionalCommitter {
   }
 
   /**
-   * One TxnOffsetCommit for every partition of `offsets`, to the group
-   * coordinator, as `member` (KIP-447: its generation, member id and
-   * instance id), each offset with its commit metadata. Without membership
-   * (generation -1) it names {@linkcode NO_MEMBER_ID}; refused for good, it
-   * rejects with a `CommitRejectedError`.
+   * The offsets of `offsets` in the transaction, as `member`. Under the
+   * consumer protocol the member's epoch is read right before they are sent;
+   * refused as stale (the member took an assignment in meanwhile, which
+   * bumped its epoch), they are sent again under the new epoch, in the same
+   * transaction, as long as the member did not lose its partitions: its
+   * outputs are still uncommitted and the offsets are its own.
    */
   async #commitOffsets(offsets: readonly PartitionOffset[], member: GroupMember): Promise<void> {
+    for (let attempt = 1;; attempt++) {
+      const generation = member.epoch?.() ?? member.generation;
+      if (generation === null) throw lostPartitions(member.group);
+      try {
+        return await this.#sendOffsets(offsets, member, generation);
+      } catch (error) {
+        const stale = errorIds(error).some((id) => STALE_EPOCH.has(id));
+        if (member.epoch === undefined || !stale || attempt >= STALE_EPOCH_RETRIES) throw error;
+        const moved = await epochMoved(member.epoch, generation);
+        if (moved === null) throw lostPartitions(member.group, { cause: error });
+        if (!moved) throw error;
+        this.#options.logger.debug(
+          "offsets refused under a stale member epoch; sending them again",
+          {
+            epoch: generation,
+            attempt,
+          },
+        );
+      }
+    }
+  }
+
+  /**
+   * One TxnOffsetCommit for every partition of `offsets`, to the group
+   * coordinator, as `member` under `generation` (KIP-447: its generation or
+   * epoch, member id and instance id), each offset with its commit
+   * metadata. Without membership (generation -1) it names
+   * {@linkcode NO_MEMBER_ID}; refused for good, it rejects with a
+   * `CommitRejectedError`.
+   */
+  async #sendOffsets(
+    offsets: readonly PartitionOffset[],
+    member: GroupMember,
+    generation: number,
+  ): Promise<void> {
     const producer = this.#producer;
     const connection = await nodeConnection(producer, this.#library, member.coordinator);
-    const withoutMembership = member.generation < 0;
+    const withoutMembership = generation < 0;
     await callApi(producer, this.#library, connection, "TxnOffsetCommit", (version) => {
       if (version < TXN_OFFSET_COMMIT_MEMBER_VERSION) {
         throw new Error(
@@ -339,7 +388,7 @@ export class TransactionalCommitter {
         member.group,
         producer.producerId,
         producer.producerEpoch,
-        member.generation,
+        generation,
         withoutMembership ? NO_MEMBER_ID : member.memberId,
         member.instanceId,
         [{
@@ -361,4 +410,29 @@ export class TransactionalCommitter {
         error;
     });
   }
+}
+
+/**
+ * Whether the member's epoch moved on from `refused` within
+ * {@linkcode STALE_EPOCH_WAIT_MS} (the coordinator bumps it as it answers the
+ * member's heartbeat, so the new one is on its way); null when the member
+ * lost its partitions meanwhile.
+ */
+async function epochMoved(epoch: () => number | null, refused: number): Promise<boolean | null> {
+  const deadline = Date.now() + STALE_EPOCH_WAIT_MS;
+  for (;;) {
+    const now = epoch();
+    if (now === null) return null;
+    if (now !== refused) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, STALE_EPOCH_POLL_MS));
+  }
+}
+
+function lostPartitions(group: string, options?: ErrorOptions): Error {
+  return new Error(
+    `Cannot commit offsets for group "${group}" in the transaction: the member lost its ` +
+      "partitions (the group fenced it) while the transaction was sent",
+    options,
+  );
 }
