@@ -1,6 +1,6 @@
 /**
- * `delivery: exactly-once` with the daemon as users run it, on Deno and Bun:
- * `ordering: key`, a daemon SIGKILLed in the middle of the run and started
+ * `delivery: exactly-once` with the daemon as users run it, on Deno and Bun,
+ * in balanced and simple mode: `ordering: key`, a daemon SIGKILLed in the middle of the run and started
  * again; read with `read_committed`, every input's output is there once.
  *
  * @module
@@ -10,8 +10,8 @@ import { fixtureHandler, RUNTIMES, startDaemon, writeConfig } from "../harness/d
 import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 import { readValues } from "../harness/read_topic.ts";
 
-for (const runtime of RUNTIMES) {
-  Deno.test(`daemon on ${runtime}: exactly-once with ordering: key, SIGKILLed mid-run and restarted: each input's output once under read_committed`, async () => {
+for (const [runtime, mode] of RUNTIMES.flatMap((r) => [[r, "balanced"], [r, "simple"]] as const)) {
+  Deno.test(`daemon on ${runtime}: exactly-once with ordering: key, mode: ${mode}, SIGKILLed mid-run and restarted: each input's output once under read_committed`, async () => {
     await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
       const output = `${topic}.out`;
       await admin.ensureTopic(output, { partitions: 2 });
@@ -24,6 +24,8 @@ for (const runtime of RUNTIMES) {
           name: "c",
           group,
           topic,
+          // Simple mode: offsets without membership; only the slot's transactional id fences.
+          mode,
           handler: fixtureHandler("produce_eos.ts"),
           outputs: [output],
           delivery: "exactly-once",
