@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { fixtureHandler, RUNTIMES, startDaemon, writeConfig } from "../harness/daemon.ts";
 import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 import { readValues } from "../harness/read_topic.ts";
+import { Fleet, holds } from "../harness/fleet.ts";
 
 for (const [runtime, mode] of RUNTIMES.flatMap((r) => [[r, "balanced"], [r, "simple"]] as const)) {
   Deno.test(`daemon on ${runtime}: exactly-once with ordering: key, mode: ${mode}, SIGKILLed mid-run and restarted: each input's output once under read_committed`, async () => {
@@ -71,6 +72,75 @@ for (const [runtime, mode] of RUNTIMES.flatMap((r) => [[r, "balanced"], [r, "sim
       } finally {
         await admin.deleteTopics([output]);
       }
+    });
+  });
+}
+
+for (const runtime of RUNTIMES) {
+  Deno.test(`daemons on ${runtime}: exactly-once under the consumer group protocol, a second daemon joining while the first commits transactions: each input's output once under read_committed, no transaction failed`, async () => {
+    await withTopic({ partitions: 4 }, async ({ topic, admin }) => {
+      const output = `${topic}.out`;
+      await admin.ensureTopic(output, { partitions: 4 });
+      const group = uniqueName("g");
+      const fleet = new Fleet({
+        group,
+        topic,
+        protocol: "consumer",
+        // Each daemon its own kafka.instanceId: its own transactional ids.
+        static: true,
+        runtime,
+        consumer: {
+          handler: fixtureHandler("produce_eos.ts"),
+          outputs: [output],
+          delivery: "exactly-once",
+          settings: { output },
+          commit: { mode: "auto", intervalMs: 200 },
+        },
+      });
+      let sent = 0;
+      const feed = async (batches: number) => {
+        for (let b = 0; b < batches; b++) {
+          await admin.produce(
+            topic,
+            Array.from({ length: 8 }, () => ({ value: `m-${sent}`, partition: sent++ % 4 })),
+          );
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      try {
+        const a = await fleet.start("a");
+        await waitFor(() => holds(a)?.length === 4, { what: "a holds every partition" });
+        await feed(5);
+        const b = await fleet.start("b");
+        while (!(holds(b)?.length)) {
+          await feed(1);
+          assert(sent < 4_000, "b took partitions in time");
+        }
+        await feed(10);
+        await waitFor(async () => {
+          const committed = await admin.committed(group, topic);
+          return committed.reduce((n, c) => n + Number(c.offset ?? 0), 0) === sent;
+        }, { what: "every input committed", timeoutMs: 60_000 });
+        for (const run of fleet.runs) {
+          assert.deepEqual(
+            [
+              ...run.process.logged("transaction failed; aborting it"),
+              ...run.process.logged("consumer crashed"),
+            ],
+            [],
+            `daemon ${run.name}: no transaction failed`,
+          );
+        }
+      } finally {
+        await fleet.kill();
+      }
+      const outputs = await readValues(output, "read_committed");
+      assert.equal(outputs.length, sent, "each input's output once");
+      assert.deepEqual(
+        outputs.toSorted(),
+        Array.from({ length: sent }, (_, i) => `out:m-${i}`).toSorted(),
+      );
+      await admin.deleteTopics([output]);
     });
   });
 }
