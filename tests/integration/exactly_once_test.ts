@@ -8,9 +8,13 @@
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { kafkaTool } from "../../scripts/broker.ts";
-import { transactionalId } from "../../src/kafka/platformatic/transactions.ts";
+import {
+  TransactionalCommitter,
+  transactionalId,
+} from "../../src/kafka/platformatic/transactions.ts";
+import { createLogger } from "../../src/log.ts";
 import { fixtureHandler } from "../harness/daemon.ts";
-import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import { BROKERS, kafkaWith, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 import type { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
 import { API } from "../harness/kafka_frames.ts";
 import { startKafkaProxy } from "../harness/kafka_proxy.ts";
@@ -473,5 +477,69 @@ Deno.test("exactly-once under the consumer group protocol: a second worker joini
       outputs.toSorted(),
       Array.from({ length: sent }, (_, i) => `out:m-${i}`).toSorted(),
     );
+  });
+});
+
+/**
+ * A consumer-protocol member of `group` reading `topic` (a worker that
+ * handles nothing of it), and a committer of its own transactional id that
+ * commits as that member, `epochs` giving the epoch each attempt reads.
+ */
+async function withMemberCommitter(
+  { group, topic, output }: { group: string; topic: string; output: string },
+  fn: (commit: (epochs: (now: number) => number | null) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const worker = await startLocalWorker(
+    { group, topic, handler: fixtureHandler("record.ts"), groupProtocol: "consumer" },
+    { engine: "platformatic" },
+  );
+  const committer = await TransactionalCommitter.create({
+    kafka: kafkaWith("platformatic"),
+    clientIdSuffix: "member-committer",
+    transactionalId: uniqueName("tx"),
+    group,
+    topic,
+    take: () => [{ topic: output, value: "out", partition: 0 }],
+    logger: createLogger({ level: "error" }),
+  });
+  try {
+    await firstStart(worker);
+    const { memberId, generation: epoch } = worker.of("membership").at(-1)!;
+    await fn((epochs) =>
+      committer.commit([{ partition: 0, offset: "1" }], {
+        group,
+        generation: epoch,
+        memberId,
+        instanceId: null,
+        coordinator: 1,
+        epoch: () => epochs(epoch),
+      })
+    );
+  } finally {
+    await committer.close();
+    await worker.stop();
+  }
+}
+
+Deno.test("exactly-once under the consumer group protocol: offsets refused under a stale member epoch (ILLEGAL_GENERATION) are sent again under the member's new one, in the same transaction", async () => {
+  await withOutput(1, async ({ topic, output, group, admin }) => {
+    await withMemberCommitter({ group, topic, output }, async (commit) => {
+      let reads = 0;
+      // The first read is behind the coordinator's epoch, as when an assignment bumped it meanwhile.
+      await commit((now) => reads++ === 0 ? now - 1 : now);
+      assert(reads >= 3, `the epoch read again after the refusal (${reads} reads)`);
+      assert.deepEqual(await admin.committed(group, topic), [{ partition: 0, offset: "1" }]);
+      assert.deepEqual(await readValues(output, "read_committed"), ["out"]);
+    });
+  });
+});
+
+Deno.test("exactly-once under the consumer group protocol: a member that lost its partitions while its transaction was sent commits neither outputs nor offsets", async () => {
+  await withOutput(1, async ({ topic, output, group, admin }) => {
+    await withMemberCommitter({ group, topic, output }, async (commit) => {
+      await assert.rejects(() => commit(() => null), /the member lost its partitions/);
+      assert.notEqual((await admin.committed(group, topic))[0]?.offset, "1");
+      assert.deepEqual(await readValues(output, "read_committed"), []);
+    });
   });
 });

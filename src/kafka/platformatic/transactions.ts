@@ -339,7 +339,8 @@ export class TransactionalCommitter {
    */
   async #commitOffsets(offsets: readonly PartitionOffset[], member: GroupMember): Promise<void> {
     for (let attempt = 1;; attempt++) {
-      const generation = member.epoch?.() ?? member.generation;
+      // Null (lost) is not the absent reader: no fallback to the generation the commit began with.
+      const generation = member.epoch === undefined ? member.generation : member.epoch();
       if (generation === null) throw lostPartitions(member.group);
       try {
         return await this.#sendOffsets(offsets, member, generation);
