@@ -802,6 +802,8 @@ class PlatformaticSession implements ConsumerSession {
     const generation = this.#groupGeneration;
     const memberId = this.#memberId;
     const member = this.#member;
+    // The partitions of `offsets` are held now: lost before the transaction's offsets go, it aborts.
+    const fences = this.#fences;
     const done = this.#commits.catch(() => {}).then(async () => {
       const sent = releasing
         ? offsets
@@ -809,7 +811,6 @@ class PlatformaticSession implements ConsumerSession {
       if (sent.length === 0) return;
       const committer = this.#options.commitOffsets;
       if (committer !== undefined) {
-        const fences = this.#fences;
         await committer(sent, {
           group: this.#options.group,
           generation: member === null ? generation : member.epoch,

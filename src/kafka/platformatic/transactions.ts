@@ -7,8 +7,12 @@
  * a rejoin, at shutdown) becomes one transaction: the records of the
  * messages it commits (taken from the worker's buffer), then the offsets by
  * TxnOffsetCommit under the member's generation and member id (KIP-447: a
- * zombie whose generation is over is refused), then EndTxn. Nothing is
- * retried: a transaction that failed is aborted and the committer is broken
+ * zombie whose generation is over is refused), then EndTxn. Under the
+ * consumer protocol the member epoch is read right before the offsets, and
+ * offsets refused as stale are sent again under the member's new epoch
+ * while it keeps its partitions; in simple mode they go without membership
+ * (see {@linkcode NO_MEMBER_ID}). Nothing else is retried: a transaction
+ * that failed is aborted and the committer is broken
  * for good (every later commit rejects), so that the worker stops and its
  * next run starts again from the last committed offsets.
  *
