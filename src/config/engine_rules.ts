@@ -4,7 +4,7 @@
  * platformatic engine; kafkajs speaks only the classic protocol and cannot
  * join with a group.instance.id. `delivery: exactly-once` needs it too: its
  * transactions carry the group's generation with the input offsets (KIP-447),
- * which kafkajs's cannot; and it needs balanced mode. Pure.
+ * which kafkajs's cannot. Pure.
  *
  * @module
  */
@@ -90,9 +90,11 @@ export function checkEngineFeatures(
 /**
  * `delivery: exactly-once`: refused on kafkajs, whose transactions commit
  * input offsets without the group's generation (a fenced member could still
- * commit); in simple mode, which joins no group (its offsets would carry no
- * generation); under the consumer group protocol, whose member epoch moves
- * with any change in the group (a transaction's offset commits would fail).
+ * commit). The consumer group protocol is taken: a transaction's offsets
+ * follow the member's epoch as it moves. Simple mode is taken: its transactions commit offsets as Kafka's clients
+ * do without group metadata (generation -1, no member id), which the
+ * coordinator accepts while the group has no members; the slot's stable
+ * transactional id fences a zombie.
  * Every `ordering` is taken: a transaction's offsets carry the commit
  * metadata (`ordering: key` and `none` list the finished offsets beyond the
  * commit point there).
@@ -108,13 +110,6 @@ function checkDelivery(kafka: KafkaConfig, consumers: readonly IndexedConsumer[]
       message = `${needs} engine: platformatic; ${listed([entry])}, whose ` +
         "transactions cannot carry the group's generation (KIP-447) " +
         `(set kafka.engine: platformatic, or engine: platformatic on it)`;
-    } else if (consumer.mode === "simple") {
-      message = `${needs} mode: balanced; ${label(entry)} has mode: simple, which joins no ` +
-        "group: a transaction's offsets need the group's generation";
-    } else if ((consumer.groupProtocol ?? kafka.groupProtocol) === "consumer") {
-      message = `${needs} groupProtocol: classic; ${label(entry)} uses the consumer protocol, ` +
-        "whose member epoch moves with every change in the group, and a transaction's offsets " +
-        "do not follow it yet";
     }
     if (message !== null) issues.push({ index: entry.index, path: ["delivery"], message });
   }

@@ -428,7 +428,7 @@ const consumerFields = {
     "What ctx.produce() promises with the input offsets: at-least-once (an input is committed " +
       "only once every output its handler produced was acknowledged; a retry may produce again) " +
       "or exactly-once (outputs and input offsets commit in one Kafka transaction; engine " +
-      "platformatic, mode balanced and the classic group protocol only; read outputs read_committed).",
+      "platformatic only; read outputs read_committed).",
   ),
   ordering: z.enum(["partition", "key", "none"]).default("partition").describe(
     "What must be handled one after the other, in offset order: partition (one call per " +

@@ -161,6 +161,13 @@ export interface GroupMember {
   instanceId: string | null;
   /** The node id of the group coordinator. */
   coordinator: number;
+  /**
+   * Consumer protocol: the member's epoch now (it moves under a commit in
+   * progress: each assignment the member takes in bumps it), or null once
+   * the member lost its partitions since the commit began. Absent: the
+   * generation holds for the whole commit.
+   */
+  epoch?(): number | null;
 }
 
 /** Options shared by both modes. */

@@ -1,6 +1,6 @@
 /**
- * `delivery: exactly-once` with the daemon as users run it, on Deno and Bun:
- * `ordering: key`, a daemon SIGKILLed in the middle of the run and started
+ * `delivery: exactly-once` with the daemon as users run it, on Deno and Bun,
+ * in balanced and simple mode: `ordering: key`, a daemon SIGKILLed in the middle of the run and started
  * again; read with `read_committed`, every input's output is there once.
  *
  * @module
@@ -9,6 +9,7 @@ import assert from "node:assert/strict";
 import { fixtureHandler, RUNTIMES, startDaemon, writeConfig } from "../harness/daemon.ts";
 import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 import { readValues } from "../harness/read_topic.ts";
+import { Fleet, holds } from "../harness/fleet.ts";
 
 /**
  * Deno in the default suite; Bun with CONSUMERD_LONG_TESTS=1 (`deno task
@@ -17,10 +18,10 @@ import { readValues } from "../harness/read_topic.ts";
  */
 const LONG_RUN = Deno.env.get("CONSUMERD_LONG_TESTS") === "1";
 
-for (const runtime of RUNTIMES) {
+for (const [runtime, mode] of RUNTIMES.flatMap((r) => [[r, "balanced"], [r, "simple"]] as const)) {
   Deno.test({
     name:
-      `daemon on ${runtime}: exactly-once with ordering: key, SIGKILLed mid-run and restarted: each input's output once under read_committed`,
+      `daemon on ${runtime}: exactly-once with ordering: key, mode: ${mode}, SIGKILLed mid-run and restarted: each input's output once under read_committed`,
     ignore: runtime === "bun" && !LONG_RUN,
   }, async () => {
     await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
@@ -35,6 +36,8 @@ for (const runtime of RUNTIMES) {
           name: "c",
           group,
           topic,
+          // Simple mode: offsets without membership; only the slot's transactional id fences.
+          mode,
           handler: fixtureHandler("produce_eos.ts"),
           outputs: [output],
           delivery: "exactly-once",
@@ -80,6 +83,79 @@ for (const runtime of RUNTIMES) {
       } finally {
         await admin.deleteTopics([output]);
       }
+    });
+  });
+}
+
+for (const runtime of RUNTIMES) {
+  Deno.test({
+    name:
+      `daemons on ${runtime}: exactly-once under the consumer group protocol, a second daemon joining while the first commits transactions: each input's output once under read_committed, no transaction failed`,
+    ignore: runtime === "bun" && !LONG_RUN,
+  }, async () => {
+    await withTopic({ partitions: 4 }, async ({ topic, admin }) => {
+      const output = `${topic}.out`;
+      await admin.ensureTopic(output, { partitions: 4 });
+      const group = uniqueName("g");
+      const fleet = new Fleet({
+        group,
+        topic,
+        protocol: "consumer",
+        // Each daemon its own kafka.instanceId: its own transactional ids.
+        static: true,
+        runtime,
+        consumer: {
+          handler: fixtureHandler("produce_eos.ts"),
+          outputs: [output],
+          delivery: "exactly-once",
+          settings: { output },
+          commit: { mode: "auto", intervalMs: 200 },
+        },
+      });
+      let sent = 0;
+      const feed = async (batches: number) => {
+        for (let b = 0; b < batches; b++) {
+          await admin.produce(
+            topic,
+            Array.from({ length: 8 }, () => ({ value: `m-${sent}`, partition: sent++ % 4 })),
+          );
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+      };
+      try {
+        const a = await fleet.start("a");
+        await waitFor(() => holds(a)?.length === 4, { what: "a holds every partition" });
+        await feed(5);
+        const b = await fleet.start("b");
+        while (!(holds(b)?.length)) {
+          await feed(1);
+          assert(sent < 4_000, "b took partitions in time");
+        }
+        await feed(10);
+        await waitFor(async () => {
+          const committed = await admin.committed(group, topic);
+          return committed.reduce((n, c) => n + Number(c.offset ?? 0), 0) === sent;
+        }, { what: "every input committed", timeoutMs: 60_000 });
+        for (const run of fleet.runs) {
+          assert.deepEqual(
+            [
+              ...run.process.logged("transaction failed; aborting it"),
+              ...run.process.logged("consumer crashed"),
+            ],
+            [],
+            `daemon ${run.name}: no transaction failed`,
+          );
+        }
+      } finally {
+        await fleet.kill();
+      }
+      const outputs = await readValues(output, "read_committed");
+      assert.equal(outputs.length, sent, "each input's output once");
+      assert.deepEqual(
+        outputs.toSorted(),
+        Array.from({ length: sent }, (_, i) => `out:m-${i}`).toSorted(),
+      );
+      await admin.deleteTopics([output]);
     });
   });
 }

@@ -8,9 +8,13 @@
 import assert from "node:assert/strict";
 import { hostname } from "node:os";
 import { kafkaTool } from "../../scripts/broker.ts";
-import { transactionalId } from "../../src/kafka/platformatic/transactions.ts";
+import {
+  TransactionalCommitter,
+  transactionalId,
+} from "../../src/kafka/platformatic/transactions.ts";
+import { createLogger } from "../../src/log.ts";
 import { fixtureHandler } from "../harness/daemon.ts";
-import { BROKERS, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import { BROKERS, kafkaWith, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 import type { KafkaAdmin } from "../../src/kafka/kafkajs/admin.ts";
 import { API } from "../harness/kafka_frames.ts";
 import { startKafkaProxy } from "../harness/kafka_proxy.ts";
@@ -331,56 +335,211 @@ Deno.test("exactly-once with commit.mode: manual: a produce that would pass 64 M
   });
 });
 
-Deno.test("exactly-once: a worker that dies in the middle of a transaction leaves, after the next run, each input's output once under read_committed", async () => {
-  const proxy = await startKafkaProxy();
-  try {
-    await withOutput(2, async ({ topic, output, group, admin }) => {
-      const inputs = Array.from({ length: 10 }, (_, i) => ({ value: `m-${i}`, partition: i % 2 }));
-      const { logged, stop: stopCapture } = captureLogs();
-      const first = await startExactlyOnce(
-        { group, topic, output, commit: { mode: "auto", intervalMs: 200 } },
-        proxy.brokers,
-      );
-      try {
-        await firstStart(first);
-        // From now on the first run's transactions never end: each EndTxn (commit or abort)
-        // is cut before it reaches the broker.
-        proxy.cut(API.endTxn, { when: "request", times: Infinity });
-        await admin.produce(topic, inputs);
-        await waitFor(() => first.of("error").find((e) => e.fatal), {
-          what: "the first run's transaction failed",
+for (const mode of ["balanced", "simple"] as const) {
+  Deno.test(`exactly-once (mode: ${mode}): a worker that dies in the middle of a transaction leaves, after the next run, each input's output once under read_committed`, async () => {
+    const proxy = await startKafkaProxy();
+    try {
+      await withOutput(2, async ({ topic, output, group, admin }) => {
+        const inputs = Array.from(
+          { length: 10 },
+          (_, i) => ({ value: `m-${i}`, partition: i % 2 }),
+        );
+        const { logged, stop: stopCapture } = captureLogs();
+        const fields = { mode };
+        const first = await startExactlyOnce(
+          { group, topic, output, commit: { mode: "auto", intervalMs: 200 }, fields },
+          proxy.brokers,
+        );
+        try {
+          await firstStart(first);
+          // From now on the first run's transactions never end: each EndTxn (commit or abort)
+          // is cut before it reaches the broker.
+          proxy.cut(API.endTxn, { when: "request", times: Infinity });
+          await admin.produce(topic, inputs);
+          await waitFor(() => first.of("error").find((e) => e.fatal), {
+            what: "the first run's transaction failed",
+          });
+          const sent = await readValues(output, "read_uncommitted");
+          assert(sent.length > 0, "the outputs were sent in the transaction left open");
+          // The failure is logged once, however many commit intervals pass before the worker stops.
+          const repeated = Object.entries(Object.groupBy(logged(), (line) => line.msg))
+            .filter(([, lines]) => lines!.length > 1 && lines![0]!.level !== "info");
+          assert.deepEqual(repeated.map(([msg, lines]) => `${lines!.length} × ${msg}`), []);
+        } finally {
+          await first.stop(3_000).catch(() => {});
+          stopCapture();
+        }
+        // The next run of the slot (same transactional id) ends what the first left open.
+        const second = await startExactlyOnce({
+          group,
+          topic,
+          output,
+          commit: { mode: "auto", intervalMs: 200 },
+          fields,
         });
-        const sent = await readValues(output, "read_uncommitted");
-        assert(sent.length > 0, "the outputs were sent in the transaction left open");
-        // The failure is logged once, however many commit intervals pass before the worker stops.
-        const repeated = Object.entries(Object.groupBy(logged(), (line) => line.msg))
-          .filter(([, lines]) => lines!.length > 1 && lines![0]!.level !== "info");
-        assert.deepEqual(repeated.map(([msg, lines]) => `${lines!.length} × ${msg}`), []);
-      } finally {
-        await first.stop(3_000).catch(() => {});
-        stopCapture();
-      }
-      // The next run of the slot (same transactional id) ends what the first left open.
-      const second = await startExactlyOnce({
-        group,
-        topic,
-        output,
-        commit: { mode: "auto", intervalMs: 200 },
+        try {
+          await waitFor(async () => {
+            const committed = await admin.committed(group, topic);
+            return committed.reduce((n, c) => n + Number(c.offset), 0) === inputs.length;
+          }, { what: "every input committed by the second run" });
+        } finally {
+          await second.stop();
+        }
+        const outputs = await readValues(output, "read_committed");
+        assert.deepEqual(outputs.toSorted(), inputs.map((i) => `out:${i.value}`).toSorted());
+        const aborted = (await readValues(output, "read_uncommitted")).length - outputs.length;
+        assert(aborted > 0, "the first run's outputs are there, aborted");
       });
-      try {
-        await waitFor(async () => {
-          const committed = await admin.committed(group, topic);
-          return committed.reduce((n, c) => n + Number(c.offset), 0) === inputs.length;
-        }, { what: "every input committed by the second run" });
-      } finally {
-        await second.stop();
-      }
-      const outputs = await readValues(output, "read_committed");
-      assert.deepEqual(outputs.toSorted(), inputs.map((i) => `out:${i.value}`).toSorted());
-      const aborted = (await readValues(output, "read_uncommitted")).length - outputs.length;
-      assert(aborted > 0, "the first run's outputs are there, aborted");
+    } finally {
+      proxy.close();
+    }
+  });
+}
+
+Deno.test("exactly-once in simple mode: a transaction carries the outputs and the input offsets of a group without members (generation -1, no member id)", async () => {
+  await withOutput(2, async ({ topic, output, group, admin }) => {
+    const worker = await startExactlyOnce({
+      group,
+      topic,
+      output,
+      commit: { mode: "manual" },
+      fields: { mode: "simple" },
     });
+    try {
+      await firstStart(worker);
+      await admin.produce(topic, [
+        { value: "a", partition: 0 },
+        { value: "fail-once-b", partition: 1 },
+        { value: "c", partition: 0 },
+      ]);
+      await waitFor(() => processed(worker, 0) === "1" && processed(worker, 1) === "0", {
+        what: "3 inputs handled",
+      });
+      assert.deepEqual(await readValues(output, "read_uncommitted"), [], "nothing sent yet");
+      await admin.produce(topic, [{ value: "commit-now", partition: 0 }]);
+      await waitFor(async () => {
+        const committed = await admin.committed(group, topic);
+        return committed.map((c) => c.offset).join() === "2,1";
+      }, { what: "both partitions committed" });
+      assert.deepEqual((await readValues(output, "read_committed")).toSorted(), [
+        "out:a",
+        "out:c",
+        "out:fail-once-b",
+      ]);
+      assert.equal(worker.of("error").length, 0);
+    } finally {
+      await worker.stop();
+    }
+  });
+});
+
+Deno.test("exactly-once under the consumer group protocol: a second worker joining while the first commits transactions (member epochs move under them) leaves each input's output once under read_committed, with no transaction failed", async () => {
+  await withOutput(4, async ({ topic, output, group, admin }) => {
+    const commit = { mode: "auto", intervalMs: 100 };
+    const fields = { groupProtocol: "consumer" };
+    // Distinct daemons: distinct transactional ids.
+    const first = await startExactlyOnce({ group, topic, output, commit, fields }, BROKERS, {
+      instanceId: "a",
+    });
+    let second: LocalWorker | null = null;
+    let sent = 0;
+    try {
+      await firstStart(first);
+      second = await startExactlyOnce({ group, topic, output, commit, fields }, BROKERS, {
+        instanceId: "b",
+      });
+      // Inputs keep arriving until the partitions moved, and a while after.
+      const joined = () => second!.of("started").some((s) => s.started.length > 0);
+      let after = 0;
+      while (after < 10) {
+        const batch = Array.from({ length: 8 }, (_, i) => ({
+          value: `m-${sent + i}`,
+          partition: (sent + i) % 4,
+        }));
+        await admin.produce(topic, batch);
+        sent += batch.length;
+        if (joined()) after++;
+        else assert(sent < 8_000, "the second worker took partitions in time");
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      await waitFor(async () => {
+        const committed = await admin.committed(group, topic);
+        return committed.reduce((n, c) => n + Number(c.offset ?? 0), 0) === sent;
+      }, { what: "every input committed", timeoutMs: 60_000 });
+      assert.deepEqual([...first.of("error"), ...second.of("error")], [], "no transaction failed");
+    } finally {
+      await second?.stop();
+      await first.stop();
+    }
+    const outputs = await readValues(output, "read_committed");
+    assert.equal(outputs.length, sent, "each input's output once");
+    assert.deepEqual(
+      outputs.toSorted(),
+      Array.from({ length: sent }, (_, i) => `out:m-${i}`).toSorted(),
+    );
+  });
+});
+
+/**
+ * A consumer-protocol member of `group` reading `topic` (a worker that
+ * handles nothing of it), and a committer of its own transactional id that
+ * commits as that member, `epochs` giving the epoch each attempt reads.
+ */
+async function withMemberCommitter(
+  { group, topic, output }: { group: string; topic: string; output: string },
+  fn: (commit: (epochs: (now: number) => number | null) => Promise<void>) => Promise<void>,
+): Promise<void> {
+  const worker = await startLocalWorker(
+    { group, topic, handler: fixtureHandler("record.ts"), groupProtocol: "consumer" },
+    { engine: "platformatic" },
+  );
+  const committer = await TransactionalCommitter.create({
+    kafka: kafkaWith("platformatic"),
+    clientIdSuffix: "member-committer",
+    transactionalId: uniqueName("tx"),
+    group,
+    topic,
+    take: () => [{ topic: output, value: "out", partition: 0 }],
+    logger: createLogger({ level: "error" }),
+  });
+  try {
+    await firstStart(worker);
+    const { memberId, generation: epoch } = worker.of("membership").at(-1)!;
+    await fn((epochs) =>
+      committer.commit([{ partition: 0, offset: "1" }], {
+        group,
+        generation: epoch,
+        memberId,
+        instanceId: null,
+        coordinator: 1,
+        epoch: () => epochs(epoch),
+      })
+    );
   } finally {
-    proxy.close();
+    await committer.close();
+    await worker.stop();
   }
+}
+
+Deno.test("exactly-once under the consumer group protocol: offsets refused under a stale member epoch (ILLEGAL_GENERATION) are sent again under the member's new one, in the same transaction", async () => {
+  await withOutput(1, async ({ topic, output, group, admin }) => {
+    await withMemberCommitter({ group, topic, output }, async (commit) => {
+      let reads = 0;
+      // The first read is behind the coordinator's epoch, as when an assignment bumped it meanwhile.
+      await commit((now) => reads++ === 0 ? now - 1 : now);
+      assert(reads >= 3, `the epoch read again after the refusal (${reads} reads)`);
+      assert.deepEqual(await admin.committed(group, topic), [{ partition: 0, offset: "1" }]);
+      assert.deepEqual(await readValues(output, "read_committed"), ["out"]);
+    });
+  });
+});
+
+Deno.test("exactly-once under the consumer group protocol: a member that lost its partitions while its transaction was sent commits neither outputs nor offsets", async () => {
+  await withOutput(1, async ({ topic, output, group, admin }) => {
+    await withMemberCommitter({ group, topic, output }, async (commit) => {
+      await assert.rejects(() => commit(() => null), /the member lost its partitions/);
+      assert.notEqual((await admin.committed(group, topic))[0]?.offset, "1");
+      assert.deepEqual(await readValues(output, "read_committed"), []);
+    });
+  });
 });

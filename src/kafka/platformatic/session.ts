@@ -787,7 +787,8 @@ class PlatformaticSession implements ConsumerSession {
 
   /**
    * Commits under the current generation (the member's epoch when it is
-   * sent, with the consumer protocol), after every commit already under way;
+   * sent, with the consumer protocol; a transaction reads it again right
+   * before its offsets), after every commit already under way;
    * without the partitions released meanwhile (but for the `releasing`
    * commit, their last).
    */
@@ -801,6 +802,8 @@ class PlatformaticSession implements ConsumerSession {
     const generation = this.#groupGeneration;
     const memberId = this.#memberId;
     const member = this.#member;
+    // The partitions of `offsets` are held now: lost before the transaction's offsets go, it aborts.
+    const fences = this.#fences;
     const done = this.#commits.catch(() => {}).then(async () => {
       const sent = releasing
         ? offsets
@@ -814,6 +817,9 @@ class PlatformaticSession implements ConsumerSession {
           memberId: member === null ? memberId : member.memberId,
           instanceId: this.#options.instanceId,
           coordinator: await this.#client.coordinator(),
+          ...(member === null ? {} : {
+            epoch: () => fences === this.#fences && member.epoch > 0 ? member.epoch : null,
+          }),
         });
       } else if (member === null) await this.#client.commit(generation, memberId, sent);
       else await member.commit(sent);

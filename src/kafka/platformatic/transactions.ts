@@ -7,8 +7,12 @@
  * a rejoin, at shutdown) becomes one transaction: the records of the
  * messages it commits (taken from the worker's buffer), then the offsets by
  * TxnOffsetCommit under the member's generation and member id (KIP-447: a
- * zombie whose generation is over is refused), then EndTxn. Nothing is
- * retried: a transaction that failed is aborted and the committer is broken
+ * zombie whose generation is over is refused), then EndTxn. Under the
+ * consumer protocol the member epoch is read right before the offsets, and
+ * offsets refused as stale are sent again under the member's new epoch
+ * while it keeps its partitions; in simple mode they go without membership
+ * (see {@linkcode NO_MEMBER_ID}). Nothing else is retried: a transaction
+ * that failed is aborted and the committer is broken
  * for good (every later commit rejects), so that the worker stops and its
  * next run starts again from the last committed offsets.
  *
@@ -29,6 +33,8 @@ import { MAX_RECORD_BYTES, partitionRequests, recordBytes } from "../request_byt
 import { missingPartition } from "../missing_partition.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
 import { callApi, nodeConnection } from "./node_call.ts";
+import { errorIds } from "./error_ids.ts";
+import { commitRejection } from "../commit_rejected.ts";
 import { connectionOptions } from "./client.ts";
 
 type Raw = Buffer;
@@ -48,6 +54,26 @@ type RawMessage = MessageToProduce<Raw, Raw, Raw, Raw>;
 export const TRANSACTION_TIMEOUT_MS = 60_000;
 /** TxnOffsetCommit from version 3 carries the member's generation, member id and instance id. */
 const TXN_OFFSET_COMMIT_MEMBER_VERSION = 3;
+/**
+ * The member id a commit without membership (simple mode, generation -1)
+ * sends. The coordinator takes a transaction's offsets with generation -1
+ * and an empty member id even from outside a group that has members (only
+ * a plain OffsetCommit is refused then); with a member id no member has, it
+ * takes them while the group has no members and refuses them otherwise
+ * (UNKNOWN_MEMBER_ID), as it does a simple-mode consumer's OffsetCommit.
+ */
+export const NO_MEMBER_ID = "consumerd-without-membership";
+/**
+ * What the coordinator answers a transaction's offsets sent under a member
+ * epoch older than the member's (Kafka 4.1 turns STALE_MEMBER_EPOCH into
+ * ILLEGAL_GENERATION for TxnOffsetCommit).
+ */
+const STALE_EPOCH = new Set(["ILLEGAL_GENERATION", "STALE_MEMBER_EPOCH"]);
+/** Offsets sent again after a stale epoch, at most, in one transaction. */
+const STALE_EPOCH_RETRIES = 5;
+/** How long a refused commit waits for the member's new epoch, and how often it looks, ms. */
+const STALE_EPOCH_WAIT_MS = 10_000;
+const STALE_EPOCH_POLL_MS = 50;
 
 /** Options for {@linkcode TransactionalCommitter.create}. */
 export interface TransactionalCommitterOptions {
@@ -247,9 +273,11 @@ export class TransactionalCommitter {
       await transaction.commit();
     } catch (error) {
       this.#broken = error;
+      const ids = errorIds(error);
       this.#options.logger.error("transaction failed; aborting it", {
         records: records.length,
         ...errorFields(error),
+        ...(ids.length === 0 ? {} : { kafkaErrors: [...new Set(ids)] }),
       });
       await transaction.abort().catch(() => {});
       this.#options.ended?.({ committed: false, records, ms: performance.now() - started });
@@ -306,13 +334,53 @@ export class TransactionalCommitter {
   }
 
   /**
-   * One TxnOffsetCommit for every partition of `offsets`, to the group
-   * coordinator, as `member` (KIP-447: its generation, member id and
-   * instance id), each offset with its commit metadata.
+   * The offsets of `offsets` in the transaction, as `member`. Under the
+   * consumer protocol the member's epoch is read right before they are sent;
+   * refused as stale (the member took an assignment in meanwhile, which
+   * bumped its epoch), they are sent again under the new epoch, in the same
+   * transaction, as long as the member did not lose its partitions: its
+   * outputs are still uncommitted and the offsets are its own.
    */
   async #commitOffsets(offsets: readonly PartitionOffset[], member: GroupMember): Promise<void> {
+    for (let attempt = 1;; attempt++) {
+      // Null (lost) is not the absent reader: no fallback to the generation the commit began with.
+      const generation = member.epoch === undefined ? member.generation : member.epoch();
+      if (generation === null) throw lostPartitions(member.group);
+      try {
+        return await this.#sendOffsets(offsets, member, generation);
+      } catch (error) {
+        const stale = errorIds(error).some((id) => STALE_EPOCH.has(id));
+        if (member.epoch === undefined || !stale || attempt >= STALE_EPOCH_RETRIES) throw error;
+        const moved = await epochMoved(member.epoch, generation);
+        if (moved === null) throw lostPartitions(member.group, { cause: error });
+        if (!moved) throw error;
+        this.#options.logger.debug(
+          "offsets refused under a stale member epoch; sending them again",
+          {
+            epoch: generation,
+            attempt,
+          },
+        );
+      }
+    }
+  }
+
+  /**
+   * One TxnOffsetCommit for every partition of `offsets`, to the group
+   * coordinator, as `member` under `generation` (KIP-447: its generation or
+   * epoch, member id and instance id), each offset with its commit
+   * metadata. Without membership (generation -1) it names
+   * {@linkcode NO_MEMBER_ID}; refused for good, it rejects with a
+   * `CommitRejectedError`.
+   */
+  async #sendOffsets(
+    offsets: readonly PartitionOffset[],
+    member: GroupMember,
+    generation: number,
+  ): Promise<void> {
     const producer = this.#producer;
     const connection = await nodeConnection(producer, this.#library, member.coordinator);
+    const withoutMembership = generation < 0;
     await callApi(producer, this.#library, connection, "TxnOffsetCommit", (version) => {
       if (version < TXN_OFFSET_COMMIT_MEMBER_VERSION) {
         throw new Error(
@@ -325,8 +393,8 @@ export class TransactionalCommitter {
         member.group,
         producer.producerId,
         producer.producerEpoch,
-        member.generation,
-        member.memberId,
+        generation,
+        withoutMembership ? NO_MEMBER_ID : member.memberId,
         member.instanceId,
         [{
           name: this.#options.topic,
@@ -338,6 +406,38 @@ export class TransactionalCommitter {
           })),
         }],
       ];
+    }).catch((error: unknown) => {
+      throw commitRejection(errorIds(error), {
+        group: member.group,
+        withoutMembership,
+        cause: error,
+      }) ??
+        error;
     });
   }
+}
+
+/**
+ * Whether the member's epoch moved on from `refused` within
+ * {@linkcode STALE_EPOCH_WAIT_MS} (the coordinator bumps it as it answers the
+ * member's heartbeat, so the new one is on its way); null when the member
+ * lost its partitions meanwhile.
+ */
+async function epochMoved(epoch: () => number | null, refused: number): Promise<boolean | null> {
+  const deadline = Date.now() + STALE_EPOCH_WAIT_MS;
+  for (;;) {
+    const now = epoch();
+    if (now === null) return null;
+    if (now !== refused) return true;
+    if (Date.now() >= deadline) return false;
+    await new Promise((resolve) => setTimeout(resolve, STALE_EPOCH_POLL_MS));
+  }
+}
+
+function lostPartitions(group: string, options?: ErrorOptions): Error {
+  return new Error(
+    `Cannot commit offsets for group "${group}" in the transaction: the member lost its ` +
+      "partitions (the group fenced it) while the transaction was sent",
+    options,
+  );
 }

@@ -720,35 +720,6 @@ const CASES: BadConfig[] = [
     }],
   },
   {
-    name: "delivery: exactly-once in simple mode",
-    text: withConsumer(
-      "    engine: platformatic",
-      "    mode: simple",
-      "    delivery: exactly-once",
-    ),
-    expect: [{
-      path: "consumers[0].delivery",
-      line: 10,
-      message: 'delivery: exactly-once needs mode: balanced; consumers[0] ("audit") has mode: ' +
-        "simple, which joins no group: a transaction's offsets need the group's generation",
-    }],
-  },
-  {
-    name: "delivery: exactly-once under the consumer group protocol",
-    text: withConsumer(
-      "    engine: platformatic",
-      "    groupProtocol: consumer",
-      "    delivery: exactly-once",
-    ),
-    expect: [{
-      path: "consumers[0].delivery",
-      line: 10,
-      message: 'delivery: exactly-once needs groupProtocol: classic; consumers[0] ("audit") ' +
-        "uses the consumer protocol, whose member epoch moves with every change in the group, " +
-        "and a transaction's offsets do not follow it yet",
-    }],
-  },
-  {
     name: "an unknown delivery",
     text: withConsumer("    delivery: exactly-twice"),
     expect: [{ path: "consumers[0].delivery", line: 8, message: 'found "exactly-twice"' }],

@@ -435,6 +435,28 @@ Deno.test("parseConfig() takes delivery: exactly-once with ordering: key and non
   ]);
 });
 
+Deno.test("parseConfig() takes delivery: exactly-once in simple mode", () => {
+  const config = parse(yaml(
+    "kafka: { engine: platformatic }",
+    "consumers:",
+    "  - { name: a, group: g, topic: t, handler: ./h.ts, outputs: [o], delivery: exactly-once,",
+    "      mode: simple, partitions: [0, 1] }",
+  ));
+  assert.deepEqual(
+    config.consumers.map((c) => [c.mode, c.delivery]),
+    [["simple", "exactly-once"]],
+  );
+});
+
+Deno.test("parseConfig() takes delivery: exactly-once under the consumer group protocol", () => {
+  const config = parse(yaml(
+    "kafka: { engine: platformatic, groupProtocol: consumer }",
+    "consumers:",
+    "  - { name: a, group: g, topic: t, handler: ./h.ts, outputs: [o], delivery: exactly-once }",
+  ));
+  assert.deepEqual(config.consumers.map((c) => c.delivery), ["exactly-once"]);
+});
+
 Deno.test("parseConfig() takes outputs and delivery, by default none and at-least-once", () => {
   const config = parse(yaml(
     "defaults: { group: g, topic: t, handler: ./h.ts }",
