@@ -724,7 +724,7 @@ export async function startWorkerLoop(
         if (buffered !== null && committer === null) {
           // Before the session reads a committed offset: taking the slot's transactional id
           // over ends what a predecessor left open.
-          const { TransactionalCommitter, transactionalId } = await import(
+          const { simpleModeSlot, TransactionalCommitter, transactionalId } = await import(
             "../kafka/platformatic/transactions.ts"
           );
           committer = await TransactionalCommitter.create({
@@ -734,7 +734,10 @@ export async function startWorkerLoop(
               group: consumer.group,
               consumer: consumer.name,
               replica: start.replica,
-              daemon: start.kafka.instanceId || daemonHost(),
+              // Simple mode: no generation fences a zombie; the id names the partitions read.
+              daemon: consumer.mode === "simple"
+                ? simpleModeSlot(consumer.partitions)
+                : start.kafka.instanceId || daemonHost(),
             }),
             group: consumer.group,
             topic: consumer.topic,

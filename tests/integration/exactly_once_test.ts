@@ -433,6 +433,37 @@ Deno.test("exactly-once in simple mode: a transaction carries the outputs and th
   });
 });
 
+Deno.test("exactly-once in simple mode: a second daemon reading the same partition (another instanceId, as a new pod beside a draining one) fences the first; each input's output once under read_committed", async () => {
+  await withOutput(1, async ({ topic, output, group, admin }) => {
+    const consumer = {
+      group,
+      topic,
+      output,
+      commit: { mode: "auto", intervalMs: 100 },
+      fields: { mode: "simple" },
+    };
+    const inputs = Array.from({ length: 20 }, (_, i) => `sleep-150-${i}`);
+    await admin.produce(topic, inputs.map((value) => ({ value, partition: 0 })));
+    const first = await startExactlyOnce(consumer, BROKERS, { instanceId: "pod-a" });
+    let second: LocalWorker | null = null;
+    try {
+      await waitFor(() => processed(first, 0) !== null, { what: "the first daemon handling" });
+      second = await startExactlyOnce(consumer, BROKERS, { instanceId: "pod-b" });
+      await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "20", {
+        what: "every input committed",
+        timeoutMs: 60_000,
+      });
+      const values = await readValues(output, "read_committed");
+      const twice = inputs.filter((v) => values.filter((o) => o === `out:${v}`).length > 1);
+      assert.deepEqual(twice, [], "inputs whose output was committed twice");
+      assert.deepEqual(values.toSorted(), inputs.map((v) => `out:${v}`).toSorted());
+    } finally {
+      await first.stop().catch(() => {});
+      await second?.stop().catch(() => {});
+    }
+  });
+});
+
 Deno.test("exactly-once under the consumer group protocol: a second worker joining while the first commits transactions (member epochs move under them) leaves each input's output once under read_committed, with no transaction failed", async () => {
   await withOutput(4, async ({ topic, output, group, admin }) => {
     const commit = { mode: "auto", intervalMs: 100 };
