@@ -32,9 +32,11 @@ const ORDER: Record<WorkerState, number> = {
 
 /**
  * How a drain ended: the worker reported `stopped` (cleanly, or `failed`
- * with an error), it was `gone` without a word (it threw outside its
- * handler, closed itself, or went silent: nothing would report any more),
- * or it was still draining at the deadline (`late`, terminated).
+ * with an error; `failed` too when it reported a fatal error while it
+ * drained, e.g. its final commit refused), it was `gone` without a word (it
+ * threw outside its handler, closed itself, or went silent: nothing would
+ * report any more), or it was still draining at the deadline (`late`,
+ * terminated).
  */
 export type DrainEnd = "stopped" | "failed" | "gone" | "late";
 
@@ -108,6 +110,8 @@ export class WorkerHandle {
   #resolveStopped!: () => void;
   /** Resolves with why, once the worker is gone without reporting `stopped`. */
   #gone: Promise<string>;
+  /** The worker reported a fatal error while it drained (e.g. its final commit was refused). */
+  #failedDraining = false;
   #resolveGone!: (reason: string) => void;
   #heartbeatTimeoutMs: number;
   #heartbeatIntervalMs: number;
@@ -241,7 +245,11 @@ export class WorkerHandle {
             offset: message.offset ?? null,
           });
         }
-        if (message.fatal) this.#die(`fatal error: ${message.error.message}`);
+        if (message.fatal) {
+          // While draining, a fatal error is the drain failing (its final commit refused).
+          if (this.state === "draining") this.#failedDraining = true;
+          this.#die(`fatal error: ${message.error.message}`);
+        }
         break;
       case "closed":
         this.#die("the worker closed itself");
@@ -326,7 +334,7 @@ export class WorkerHandle {
     }
     if (end !== "stopped") {
       this.terminate(`gone while draining: ${end}`);
-      return "gone";
+      return this.#failedDraining ? "failed" : "gone";
     }
     return this.state === "stopped" ? "stopped" : "failed";
   }

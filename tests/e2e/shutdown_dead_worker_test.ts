@@ -13,7 +13,15 @@ import {
   startDaemon,
   writeConfig,
 } from "../harness/daemon.ts";
-import { BROKERS, steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import {
+  BROKERS,
+  steadyLoad,
+  transactionalProducer,
+  uniqueName,
+  waitFor,
+  withTopic,
+} from "../harness/kafka.ts";
+import { simpleModeSlot, transactionalId } from "../../src/kafka/platformatic/transactions.ts";
 
 /**
  * The shutdown's grace period; a drain that waited for the dead worker would
@@ -99,3 +107,52 @@ for (const [runtime, death] of CASES) {
     });
   });
 }
+
+Deno.test("deno: a worker whose final commit is refused while it drains (exactly-once, its transactional id fenced) fails the shutdown: exit 1", async () => {
+  await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+    const output = `${topic}.out`;
+    await admin.ensureTopic(output, { partitions: 1 });
+    try {
+      const group = uniqueName("g");
+      const config = await writeConfig({
+        kafka: { brokers: BROKERS },
+        http: { listen: false },
+        shutdown: { gracePeriodMs: GRACE_MS },
+        consumers: [{
+          name: "c",
+          group,
+          topic,
+          mode: "simple",
+          engine: "platformatic",
+          handler: fixtureHandler("produce_eos.ts"),
+          outputs: [output],
+          delivery: "exactly-once",
+          settings: { output },
+          // Nothing is committed before the stop's final commit (with ordering key, not after each batch).
+          ordering: "key",
+          commit: { mode: "auto", intervalMs: 600_000 },
+        }],
+      });
+      const daemon = startDaemon(config, { runtime: "deno" });
+      await daemon.waitForLog("consumer started", { timeoutMs: 60_000 });
+      // Another producer takes the worker's transactional id over: its next transaction fails.
+      const usurper = await transactionalProducer(
+        transactionalId({ group, consumer: "c", replica: 0, daemon: simpleModeSlot(null) }),
+      );
+      await (await usurper.transaction()).abort(); // InitProducerId with the worker's id
+      await usurper.disconnect();
+      await admin.produce(topic, [{ value: "a", partition: 0 }]);
+      await daemon.waitForLog("produced");
+      const code = await daemon.stop();
+      assert.equal(code, 1, "a refused final commit is a failed shutdown");
+      assert.ok(daemon.logged("transaction failed; aborting it").length >= 1);
+      const committed = await admin.committed(group, topic);
+      assert.ok(
+        !committed.some((c) => c.offset === "1"),
+        `committed: ${JSON.stringify(committed)}`,
+      );
+    } finally {
+      await admin.deleteTopics([output]);
+    }
+  });
+});

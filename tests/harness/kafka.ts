@@ -51,11 +51,11 @@ export const TEST_SESSION = {
 } as const satisfies Partial<SessionOptions>;
 
 /** A connected transactional producer (kafkajs's), for tests that need aborted or committed transactions. */
-export async function transactionalProducer(): Promise<
+export async function transactionalProducer(transactionalId = uniqueName("tx")): Promise<
   ReturnType<ReturnType<typeof createKafka>["producer"]>
 > {
   const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "tx" }).producer({
-    transactionalId: uniqueName("tx"),
+    transactionalId,
     idempotent: true,
     maxInFlightRequests: 1,
   });
