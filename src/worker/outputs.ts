@@ -240,6 +240,8 @@ export interface TransactionalOptions {
 /** What one handler call produced under `delivery: exactly-once`: held until the call succeeds. */
 class BufferedCallOutputs {
   readonly #options: TransactionalOptions;
+  /** The reading of the call's partition when it began (see `TransactionBuffer.epoch()`). */
+  readonly #epoch: number | undefined;
   #records: ProduceRecord[] = [];
   /** The bytes of `#records`. */
   #bytes = 0;
@@ -249,8 +251,9 @@ class BufferedCallOutputs {
   #refused: Error | null = null;
   #ended = false;
 
-  constructor(options: TransactionalOptions) {
+  constructor(options: TransactionalOptions, partition: number | undefined) {
     this.#options = options;
+    this.#epoch = partition === undefined ? undefined : options.buffer.epoch(partition);
   }
 
   context(ctx: Context, batch: boolean): Context {
@@ -293,7 +296,9 @@ class BufferedCallOutputs {
   }
 
   #keep(message: Message): void {
-    this.#options.buffer.add(message.partition, message.offset, this.#records);
+    // A call that outlived its partition's reading (lost, given back, reset) adds nothing: the
+    // partition's next reading handles its messages again.
+    this.#options.buffer.add(message.partition, message.offset, this.#records, this.#epoch);
     this.#records = [];
     this.#bytes = 0;
   }
@@ -360,7 +365,7 @@ export function transactionalHandler(handler: Handler, options: TransactionalOpt
   const wrap =
     <A>(fn: (arg: A, ctx: Context) => unknown, last: (arg: A) => Message | undefined) =>
     (arg: A, ctx: Context): unknown => {
-      const call = new BufferedCallOutputs(options);
+      const call = new BufferedCallOutputs(options, last(arg)?.partition);
       let result: unknown;
       try {
         result = fn(arg, call.context(ctx, batch));

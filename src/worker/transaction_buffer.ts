@@ -42,6 +42,8 @@ interface Finished {
  */
 export class TransactionBuffer {
   readonly #partitions = new Map<number, Finished[]>();
+  /** Per partition, how many times what waited for it was dropped (see `epoch()`). */
+  readonly #epochs = new Map<number, number>();
   #count = 0;
   #bytes = 0;
 
@@ -55,9 +57,23 @@ export class TransactionBuffer {
     return this.#bytes;
   }
 
-  /** `records` were produced by calls that finished every message of `partition` up to `offset`. */
-  add(partition: number, offset: string, records: readonly ProduceRecord[]): void {
+  /**
+   * The partition's reading: it moves each time what waits for it is
+   * dropped (given back, reset, lost). A call that began under an older one
+   * finished a message its partition's next reading handles again.
+   */
+  epoch(partition: number): number {
+    return this.#epochs.get(partition) ?? 0;
+  }
+
+  /**
+   * `records` were produced by calls that finished every message of
+   * `partition` up to `offset`, begun under the partition's `epoch` (when
+   * given): a call begun before the partition was dropped adds nothing.
+   */
+  add(partition: number, offset: string, records: readonly ProduceRecord[], epoch?: number): void {
     if (records.length === 0) return;
+    if (epoch !== undefined && epoch !== this.epoch(partition)) return;
     let list = this.#partitions.get(partition);
     if (list === undefined) this.#partitions.set(partition, list = []);
     const bytes = records.reduce((sum, record) => sum + recordBytes(record), 0);
@@ -97,6 +113,7 @@ export class TransactionBuffer {
   /** Drops what waits for `partitions` (given back, or read again from their committed offset). */
   discard(partitions: readonly number[]): void {
     for (const partition of partitions) {
+      this.#epochs.set(partition, this.epoch(partition) + 1);
       for (const { records, bytes } of this.#partitions.get(partition) ?? []) {
         this.#count -= records.length;
         this.#bytes -= bytes;

@@ -184,3 +184,30 @@ Deno.test("TransactionBuffer.take() finds the records below an offset after a re
   assert.deepEqual(values(buffer.take([{ partition: 0, offset: "100" }])), ["after the reset"]);
   assert.equal(buffer.size, 1);
 });
+
+Deno.test("transactionalHandler(): a call that outlived its partition's reading (lost and read again while it ran) adds nothing; the next reading's call does", async () => {
+  const buffer = new TransactionBuffer();
+  let reading = 0;
+  let release = () => {};
+  const held = new Promise<void>((resolve) => (release = resolve));
+  const handler = transactionalHandler(
+    {
+      kind: "message",
+      fn: async (m, ctx) => {
+        const at = reading;
+        if (at === 0) await held; // the first reading's call hangs
+        await ctx.produce({ topic: "out", value: `${m.offset}@${at}` });
+      },
+    },
+    { outputs: outputsNeverSent(), buffer, check: accepted, bound: null },
+  );
+  assert(handler.kind === "message");
+  const stale = Promise.resolve(handler.fn(message(0, "5"), {} as Context));
+  buffer.discard([0]); // the partition is lost (a fenced member), then assigned again
+  reading++;
+  await handler.fn(message(0, "5"), {} as Context); // its next reading handles 5 again
+  release();
+  await stale; // the first call ends late: it succeeded, but its reading is over
+  assert.deepEqual(values(buffer.take([{ partition: 0, offset: "6" }])), ["5@1"]);
+  assert.equal(buffer.size, 0);
+});
