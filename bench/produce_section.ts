@@ -196,21 +196,20 @@ export function daemonProduceClient(
     engine,
     delivery,
     run: (topic, group) =>
-      runDaemon("deno", {
-        brokers,
-        engine,
-        topic: topic.topic,
-        group,
-        handlerSource: produceHandlerSource(outputTopic(topic.topic)),
-        fields: { outputs: [outputTopic(topic.topic)], delivery },
-      }, {
-        // Workers from the sources: the bundled worker's transactions are refused by the broker
-        // (CORRUPT_MESSAGE: @platformatic/kafka's CRC fallback in the bundle), so that all three
-        // rows run alike.
-        env: { CONSUMERD_WORKER_ENTRY: "source" },
-      }, (daemon) =>
-        measureToCommitted(daemon, (r) =>
-          r.msg === "bench-first", { cluster, topic, group })),
+      runDaemon(
+        "deno",
+        {
+          brokers,
+          engine,
+          topic: topic.topic,
+          group,
+          handlerSource: produceHandlerSource(outputTopic(topic.topic)),
+          fields: { outputs: [outputTopic(topic.topic)], delivery },
+        },
+        {},
+        (daemon) =>
+          measureToCommitted(daemon, (r) => r.msg === "bench-first", { cluster, topic, group }),
+      ),
   };
 }
 
