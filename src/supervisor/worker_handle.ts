@@ -246,8 +246,9 @@ export class WorkerHandle {
           });
         }
         if (message.fatal) {
-          // While draining, a fatal error is the drain failing (its final commit refused).
-          if (this.state === "draining") this.#failedDraining = true;
+          // While a loaded worker drains, a fatal error is the drain failing (its final commit
+          // refused); one still loading (its import or setup() failed) had nothing to drain.
+          if (this.state === "draining" && this.loaded) this.#failedDraining = true;
           this.#die(`fatal error: ${message.error.message}`);
         }
         break;
