@@ -28,7 +28,9 @@ export interface CallRecord {
 /** The calls recorded in `file` so far, in the order they ended. */
 export async function readCalls(file: string): Promise<CallRecord[]> {
   const text = await Deno.readTextFile(file).catch(() => "");
-  return text.split("\n").filter((line) => line !== "").map((line) => JSON.parse(line));
+  // A line still being written (no newline yet) is read next time.
+  return text.slice(0, text.lastIndexOf("\n") + 1).split("\n").filter((line) => line !== "")
+    .map((line) => JSON.parse(line));
 }
 
 /** `partition:offset` of a call. */

@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import {
   simpleModeSlot,
   transactionalId,
-} from "../../../../src/kafka/platformatic/transactions.ts";
+} from "../../../../src/kafka/platformatic/transactional_id.ts";
 
 Deno.test("transactionalId() escapes each part, so that names with separators cannot meet another's", () => {
   assert.equal(
