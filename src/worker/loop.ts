@@ -51,7 +51,7 @@ import {
   transactionalHandler,
 } from "./outputs.ts";
 import { createDeadLetterSink, deadLetterRecord } from "../kafka/kafkajs/dead_letter.ts";
-import type { RecordProducer } from "../kafka/kafkajs/record_producer.ts";
+import { createRecordProducer, type RecordProducer } from "../kafka/record_producer.ts";
 import type { TransactionalCommitter } from "../kafka/platformatic/transactions.ts";
 import { MAX_WAITING_BYTES, TransactionBuffer } from "./transaction_buffer.ts";
 import { hostname } from "node:os";
@@ -280,12 +280,10 @@ export async function startWorkerLoop(
    */
   let producer: Promise<RecordProducer> | null = null;
   const producerOf = () =>
-    producer ??= import("../kafka/kafkajs/record_producer.ts").then(({ createRecordProducer }) =>
-      createRecordProducer(start.kafka, {
-        clientIdSuffix: `${consumer.name}-${start.replica}`,
-        logger: log,
-      })
-    );
+    producer ??= createRecordProducer(engineOf(consumer, start.kafka), start.kafka, {
+      clientIdSuffix: `${consumer.name}-${start.replica}`,
+      logger: log,
+    });
   const send = async (record: ProduceRecord & { timestamp?: string }) => {
     try {
       await (await producerOf()).send(record);

@@ -182,30 +182,36 @@ for (const engine of ENGINES) {
   });
 }
 
-Deno.test("ctx.produce() to a partition the output topic does not have fails the call; the input is not committed", async () => {
-  await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
-    const output = `${topic}.narrow`;
-    await admin.ensureTopic(output, { partitions: 1 });
-    try {
-      // Produced to the input's partition: 1, which the output topic lacks.
-      await admin.produce(topic, [{ value: "m-1", partition: 1, key: "k" }]);
-      const group = uniqueName("g");
-      const worker = await startProducing({ group, topic, output, retryAfterMs: 60_000 }, {});
+for (const engine of ENGINES) {
+  Deno.test(`ctx.produce() (${engine}) to a partition the output topic does not have fails the call; the input is not committed`, async () => {
+    await withTopic({ partitions: 2 }, async ({ topic, admin }) => {
+      const output = `${topic}.narrow`;
+      await admin.ensureTopic(output, { partitions: 1 });
       try {
-        const failure = await waitFor(() => worker.of("error")[0], { what: "the failed produce" });
-        assert.equal(failure.error.name, "RangeError");
-        assert.match(failure.error.message, /partition 1 of topic .* has no such partition/);
+        // Produced to the input's partition: 1, which the output topic lacks.
+        await admin.produce(topic, [{ value: "m-1", partition: 1, key: "k" }]);
+        const group = uniqueName("g");
+        const worker = await startProducing({ group, topic, output, retryAfterMs: 60_000 }, {
+          engine,
+        });
+        try {
+          const failure = await waitFor(() => worker.of("error")[0], {
+            what: "the failed produce",
+          });
+          assert.equal(failure.error.name, "RangeError");
+          assert.match(failure.error.message, /partition 1 of topic .* has no such partition/);
+        } finally {
+          await worker.stop();
+        }
+        const committed = await admin.committed(group, topic);
+        assert.equal(committed.find((c) => c.partition === 1)?.offset, "0", "not committed");
+        assert.equal((await admin.watermarks(output))[0]?.high, "0");
       } finally {
-        await worker.stop();
+        await admin.deleteTopics([output]);
       }
-      const committed = await admin.committed(group, topic);
-      assert.equal(committed.find((c) => c.partition === 1)?.offset, "0", "not committed");
-      assert.equal((await admin.watermarks(output))[0]?.high, "0");
-    } finally {
-      await admin.deleteTopics([output]);
-    }
+    });
   });
-});
+}
 
 /** Runs `fn` with a Kafka-aware proxy, a 1-partition input topic and its output topic. */
 async function withProxiedTopics(
@@ -229,39 +235,42 @@ async function withProxiedTopics(
   }
 }
 
-Deno.test("ctx.produce() through the Kafka-aware proxy: Produce requests that never arrive fail the call and leave the input uncommitted; answers lost are sent again without duplicates", async () => {
-  await withProxiedTopics(async ({ proxy, topic, output, admin }) => {
-    const group = uniqueName("g");
-    // Every Produce is cut on arrival: no output reaches the broker.
-    proxy.cut(API.produce, { when: "request", times: Infinity });
-    const worker = await startProducing({ group, topic, output, retryAfterMs: 1000 }, {
-      brokers: proxy.brokers,
-    });
-    try {
-      await firstStart(worker);
-      await admin.produce(topic, [{ value: "m-0", partition: 0, key: "k" }]);
-      await waitFor(() => worker.of("error")[0], { what: "the failed produce" });
-      assert.deepEqual(
-        await admin.committed(group, topic),
-        [{ partition: 0, offset: "0" }],
-        "the start position only: the message is not committed",
-      );
-      assert.equal((await admin.watermarks(output))[0]?.high, "0");
-      // Now the next two Produce requests are applied and their answers lost: the
-      // idempotent producer sends again, and the broker keeps one copy.
-      proxy.uncut(API.produce);
-      const lost = proxy.cut(API.produce, { when: "answer", times: 2 });
-      await lost.all;
-      await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "1", {
-        what: "the input committed once its output was acknowledged",
+for (const engine of ENGINES) {
+  Deno.test(`ctx.produce() (${engine}) through the Kafka-aware proxy: Produce requests that never arrive fail the call and leave the input uncommitted; answers lost are sent again without duplicates`, async () => {
+    await withProxiedTopics(async ({ proxy, topic, output, admin }) => {
+      const group = uniqueName("g");
+      // Every Produce is cut on arrival: no output reaches the broker.
+      proxy.cut(API.produce, { when: "request", times: Infinity });
+      const worker = await startProducing({ group, topic, output, retryAfterMs: 1000 }, {
+        engine,
+        brokers: proxy.brokers,
       });
-    } finally {
-      await worker.stop();
-    }
-    const outputs = await readTopic(admin, output);
-    assert.deepEqual(outputs.map((o) => [o.key, o.value]), [["k", "out:m-0"]], "one copy");
+      try {
+        await firstStart(worker);
+        await admin.produce(topic, [{ value: "m-0", partition: 0, key: "k" }]);
+        await waitFor(() => worker.of("error")[0], { what: "the failed produce" });
+        assert.deepEqual(
+          await admin.committed(group, topic),
+          [{ partition: 0, offset: "0" }],
+          "the start position only: the message is not committed",
+        );
+        assert.equal((await admin.watermarks(output))[0]?.high, "0");
+        // Now the next two Produce requests are applied and their answers lost: the
+        // idempotent producer sends again, and the broker keeps one copy.
+        proxy.uncut(API.produce);
+        const lost = proxy.cut(API.produce, { when: "answer", times: 2 });
+        await lost.all;
+        await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "1", {
+          what: "the input committed once its output was acknowledged",
+        });
+      } finally {
+        await worker.stop();
+      }
+      const outputs = await readTopic(admin, output);
+      assert.deepEqual(outputs.map((o) => [o.key, o.value]), [["k", "out:m-0"]], "one copy");
+    });
   });
-});
+}
 
 for (const engine of ENGINES) {
   Deno.test(`ctx.produce() (${engine}): the worker's producer connects as the worker starts, before any input arrives`, async () => {

@@ -4,7 +4,7 @@
  */
 import assert from "node:assert/strict";
 import { createDeadLetterSink } from "../../src/kafka/kafkajs/dead_letter.ts";
-import { createRecordProducer } from "../../src/kafka/kafkajs/record_producer.ts";
+import { createKafkajsProducer } from "../../src/kafka/kafkajs/record_producer.ts";
 import { createLogger } from "../../src/log.ts";
 import { createMessage } from "../../src/message.ts";
 import { BROKERS, TEST_KAFKA, withTopic } from "../harness/kafka.ts";
@@ -13,7 +13,7 @@ import { freePort, startProxy } from "../harness/proxy.ts";
 Deno.test("createDeadLetterSink() on the worker's producer connects again after a failed connect", async () => {
   await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
     const port = freePort();
-    const producer = createRecordProducer({ ...TEST_KAFKA, brokers: [`127.0.0.1:${port}`] }, {
+    const producer = createKafkajsProducer({ ...TEST_KAFKA, brokers: [`127.0.0.1:${port}`] }, {
       clientIdSuffix: "reconnect-test",
       logger: createLogger({ level: "error" }),
     });

@@ -6,7 +6,7 @@
  * @module
  */
 import type { Message } from "../../message.ts";
-import type { RecordProducer } from "./record_producer.ts";
+import type { RecordProducer } from "../record_producer.ts";
 import type { ProduceRecord } from "../../produce_record.ts";
 
 /** Produces failed messages to a dead-letter topic. */

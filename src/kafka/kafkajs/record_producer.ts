@@ -1,7 +1,6 @@
 /**
- * A worker's one producer: idempotent, every record acknowledged by all
- * in-sync replicas (acks: all), created and connected on first use. It
- * carries the handler's outputs (`ctx.produce()`) and the dead-letter copies.
+ * A worker's one producer on the kafkajs engine (see ../record_producer.ts):
+ * idempotent, acks all, created and connected on first use.
  *
  * Records sent while a request to their topic is in flight go together in
  * the next one, in the order they were sent: a handler that awaits each
@@ -13,24 +12,11 @@
 import { Buffer } from "node:buffer";
 import type { Message as KafkajsMessage, Producer } from "kafkajs";
 import type { KafkaConfig } from "../../config/types.ts";
-import type { Logger } from "../../log.ts";
 import type { ProduceRecord, RecordBytes } from "../../produce_record.ts";
+import type { RecordProducer, RecordProducerOptions } from "../record_producer.ts";
 import { createKafka } from "./client.ts";
 import { MAX_BYTES_PER_REQUEST } from "../request_bytes.ts";
 import { missingPartition } from "../missing_partition.ts";
-
-/** Sends records; each promise resolves once the broker acknowledged its record. */
-export interface RecordProducer {
-  /** Resolves once the broker acknowledged `record` (acks: all); rejects with the client's error. */
-  send(record: ProduceRecord & { timestamp?: string }): Promise<void>;
-  /**
-   * Connects ahead of the first record, so that it does not wait for the
-   * connection; rejects with the client's error, which is then forgotten
-   * (the next record connects again).
-   */
-  connect(): Promise<void>;
-  close(): Promise<void>;
-}
 
 /** The most records one request to a topic carries. */
 const MAX_RECORDS_PER_REQUEST = 1000;
@@ -96,13 +82,13 @@ export function requestSize(queue: ReadonlyArray<{ bytes: number }>): number {
  *
  * @example
  * ```ts ignore
- * const producer = createRecordProducer(kafka, { clientIdSuffix: "audit-0", logger });
+ * const producer = createKafkajsProducer(kafka, { clientIdSuffix: "audit-0", logger });
  * await producer.send({ topic: "orders.enriched", key: "k", value: "v" });
  * ```
  */
-export function createRecordProducer(
+export function createKafkajsProducer(
   kafka: KafkaConfig,
-  { clientIdSuffix, logger }: { clientIdSuffix: string; logger: Logger },
+  { clientIdSuffix, logger }: RecordProducerOptions,
 ): RecordProducer {
   let producer: Producer | null = null;
   let connected: Promise<void> | null = null;

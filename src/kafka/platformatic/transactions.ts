@@ -23,14 +23,13 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
-import type { Consumer, MessageToProduce, Producer } from "@platformatic/kafka";
+import type { Buffer } from "node:buffer";
+import type { Consumer, Producer } from "@platformatic/kafka";
 import type { KafkaConfig } from "../../config/types.ts";
 import { errorFields, type Logger } from "../../log.ts";
-import type { ProduceRecord, RecordBytes } from "../../produce_record.ts";
+import type { ProduceRecord } from "../../produce_record.ts";
 import type { GroupMember, PartitionOffset } from "../session.ts";
-import { MAX_RECORD_BYTES, partitionRequests, recordBytes } from "../request_bytes.ts";
-import { missingPartition } from "../missing_partition.ts";
+import { RecordRouter } from "./record_routing.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
 import { callApi, nodeConnection } from "./node_call.ts";
 import { errorIds } from "./error_ids.ts";
@@ -42,7 +41,6 @@ import { connectionOptions } from "./client.ts";
 type Raw = Buffer;
 type RawProducer = Producer<Raw, Raw, Raw, Raw>;
 type RawTransaction = Awaited<ReturnType<RawProducer["beginTransaction"]>>;
-type RawMessage = MessageToProduce<Raw, Raw, Raw, Raw>;
 
 /**
  * How long the broker lets a transaction of the committer stay open before
@@ -102,51 +100,11 @@ export interface TransactionEnd {
   ms: number;
 }
 
-/**
- * Kafka's partitioner (murmur2 of the key, as Java and kafkajs) over
- * `count` partitions; keyless records are spread in turn.
- */
-function partitioner(library: typeof import("@platformatic/kafka")) {
-  let next = 0;
-  return (message: RawMessage, count: number): number => {
-    if (message.partition !== undefined) return message.partition;
-    const spread = message.key === undefined
-      ? next++ & 0x7fffffff
-      : library.compatibilityPartitioner(message, message.key);
-    return spread % count;
-  };
-}
-
-function toBuffer(bytes: RecordBytes): Buffer {
-  return typeof bytes === "string"
-    ? Buffer.from(bytes)
-    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
-}
-
-/** A record as the library sends it; a repeated header is one entry per value, in order. */
-export function libraryMessage(record: ProduceRecord & { timestamp?: string }): RawMessage {
-  const headers = new Map<Buffer, Buffer>();
-  for (const [name, value] of Object.entries(record.headers ?? {})) {
-    // Distinct key objects: the library writes every entry.
-    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
-      headers.set(Buffer.from(name), toBuffer(v));
-    }
-  }
-  return {
-    topic: record.topic,
-    ...(record.key === undefined || record.key === null ? {} : { key: toBuffer(record.key) }),
-    ...(record.value === null ? {} : { value: toBuffer(record.value) }),
-    headers,
-    ...(record.partition === undefined ? {} : { partition: record.partition }),
-    ...(record.timestamp === undefined ? {} : { timestamp: BigInt(record.timestamp) }),
-  } as RawMessage;
-}
-
 /** Commits a worker's outputs and input offsets together, one transaction per commit. */
 export class TransactionalCommitter {
   readonly #producer: RawProducer;
   readonly #options: TransactionalCommitterOptions;
-  readonly #partitionOf: ReturnType<typeof partitioner>;
+  readonly #router: RecordRouter;
   readonly #library: Platformatic;
   /** The transaction the next commit uses (begun ahead: its first begin fences the predecessor). */
   #open: RawTransaction;
@@ -157,12 +115,12 @@ export class TransactionalCommitter {
     producer: RawProducer,
     open: RawTransaction,
     options: TransactionalCommitterOptions,
-    partitionOf: ReturnType<typeof partitioner>,
+    router: RecordRouter,
     library: Platformatic,
   ) {
     this.#library = library;
     this.#producer = producer;
-    this.#partitionOf = partitionOf;
+    this.#router = router;
     this.#open = open;
     this.#options = options;
   }
@@ -189,7 +147,8 @@ export class TransactionalCommitter {
     });
     try {
       const open = await producer.beginTransaction();
-      return new TransactionalCommitter(producer, open, options, partitioner(library), library);
+      const router = new RecordRouter(producer, library);
+      return new TransactionalCommitter(producer, open, options, router, library);
     } catch (error) {
       await producer.close().catch(() => {});
       throw error;
@@ -198,36 +157,13 @@ export class TransactionalCommitter {
 
   /**
    * Why the broker would refuse `record` inside a transaction (which would
-   * fail the whole commit, every time it is tried again): larger than
-   * {@linkcode MAX_RECORD_BYTES}, a topic that does not exist, a partition
-   * the topic does not have; null when it can go. Checked at
+   * fail the whole commit, every time it is tried again): larger than one
+   * record may be, a topic that does not exist, a partition the topic does
+   * not have; null when it can go. Checked at
    * `ctx.produce()`, so that the call fails instead.
    */
-  async check(record: ProduceRecord): Promise<Error | null> {
-    const bytes = recordBytes(record);
-    const topic = JSON.stringify(record.topic);
-    if (bytes > MAX_RECORD_BYTES) {
-      return new RangeError(
-        `Cannot produce to topic ${topic} a record of ${bytes} bytes (key, value and headers) ` +
-          `under delivery: exactly-once: the most one record may carry is ${MAX_RECORD_BYTES} ` +
-          "bytes (the broker's default message.max.bytes, less the batch around it)",
-      );
-    }
-    let count: number;
-    try {
-      count = await this.#partitionCount(record.topic);
-    } catch (error) {
-      return new Error(
-        `Cannot produce to topic ${topic}: its metadata cannot be read (does the topic exist?): ${
-          error instanceof Error ? error.message : String(error)
-        }`,
-        { cause: error },
-      );
-    }
-    if (record.partition !== undefined && record.partition >= count) {
-      return missingPartition(record.topic, record.partition);
-    }
-    return null;
+  check(record: ProduceRecord): Promise<Error | null> {
+    return this.#router.check(record, "delivery: exactly-once");
   }
 
   /**
@@ -241,7 +177,7 @@ export class TransactionalCommitter {
     const transaction = this.#open;
     const started = performance.now();
     try {
-      for (const request of await this.#requests(records)) {
+      for (const request of await this.#router.requests(records)) {
         await transaction.send({ messages: request.map((r) => r.message), acks: -1 });
       }
       await transaction.addConsumer({ groupId: member.group } as unknown as Consumer);
@@ -277,36 +213,6 @@ export class TransactionalCommitter {
   async close(): Promise<void> {
     if (!this.#open.completed) await this.#open.abort().catch(() => {});
     await this.#producer.close().catch(() => {});
-  }
-
-  /** How many partitions `topic` has (the library's metadata, cached a few seconds). */
-  async #partitionCount(topic: string): Promise<number> {
-    const metadata = await this.#producer.metadata({ topics: [topic] });
-    const found = metadata.topics.get(topic);
-    if (found === undefined) throw new Error(`Unknown topic ${topic}`);
-    return found.partitionsCount;
-  }
-
-  /**
-   * `records` as the library sends them, each given its partition, cut into
-   * requests of at most {@linkcode MAX_BYTES_PER_REQUEST} per partition
-   * (the library writes one batch per partition and request).
-   */
-  async #requests(records: readonly ProduceRecord[]) {
-    const counts = new Map<string, number>();
-    for (const topic of new Set(records.map((r) => r.topic))) {
-      counts.set(topic, await this.#partitionCount(topic));
-    }
-    return partitionRequests(records.map((record) => {
-      const message = libraryMessage(record);
-      message.partition = this.#partitionOf(message, counts.get(record.topic)!);
-      return {
-        topic: record.topic,
-        partition: message.partition,
-        bytes: recordBytes(record),
-        message,
-      };
-    }));
   }
 
   /**

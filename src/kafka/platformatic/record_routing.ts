@@ -1,0 +1,166 @@
+/**
+ * Where a worker's records go on the platformatic engine, for both of its
+ * producers (at-least-once and exactly-once): each record as the library
+ * sends it, given an explicit partition (Kafka's partitioner for keyed
+ * records, in turn for keyless ones), checked against what the broker
+ * would refuse, and cut into requests the broker takes.
+ *
+ * The partition is always chosen here: the library would otherwise take a
+ * partition the topic does not have modulo the partition count, and write
+ * the record somewhere its handler did not ask for.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import type { MessageToProduce, Producer } from "@platformatic/kafka";
+import type { ProduceRecord, RecordBytes } from "../../produce_record.ts";
+import { MAX_RECORD_BYTES, partitionRequests, recordBytes } from "../request_bytes.ts";
+import { missingPartition } from "../missing_partition.ts";
+import type { Platformatic } from "./library.ts";
+
+type Raw = Buffer;
+/** The library's producer of raw Buffers (no serialisation). */
+export type RawProducer = Producer<Raw, Raw, Raw, Raw>;
+/** A record as the library's producer takes it. */
+export type RawMessage = MessageToProduce<Raw, Raw, Raw, Raw>;
+
+/** A record routed to its partition, with its size, ready for a request. */
+export interface RoutedRecord {
+  topic: string;
+  partition: number;
+  bytes: number;
+  message: RawMessage;
+}
+
+function toBuffer(bytes: RecordBytes): Buffer {
+  return typeof bytes === "string"
+    ? Buffer.from(bytes)
+    : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+}
+
+/** A record as the library sends it; a repeated header is one entry per value, in order. */
+export function libraryMessage(record: ProduceRecord & { timestamp?: string }): RawMessage {
+  const headers = new Map<Buffer, Buffer>();
+  for (const [name, value] of Object.entries(record.headers ?? {})) {
+    // Distinct key objects: the library writes every entry.
+    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+      headers.set(Buffer.from(name), toBuffer(v));
+    }
+  }
+  return {
+    topic: record.topic,
+    ...(record.key === undefined || record.key === null ? {} : { key: toBuffer(record.key) }),
+    ...(record.value === null ? {} : { value: toBuffer(record.value) }),
+    headers,
+    ...(record.partition === undefined ? {} : { partition: record.partition }),
+    ...(record.timestamp === undefined ? {} : { timestamp: BigInt(record.timestamp) }),
+  } as RawMessage;
+}
+
+/** Routes records of one producer: partitions, checks and requests. */
+export class RecordRouter {
+  readonly #producer: RawProducer;
+  readonly #library: Platformatic;
+  /** The next partition of a keyless record, in turn. */
+  #next = 0;
+
+  constructor(producer: RawProducer, library: Platformatic) {
+    this.#producer = producer;
+    this.#library = library;
+  }
+
+  /** How many partitions `topic` has (the library's metadata, cached a few seconds). */
+  async partitionCount(topic: string): Promise<number> {
+    const metadata = await this.#producer.metadata({ topics: [topic] });
+    const found = metadata.topics.get(topic);
+    if (found === undefined) throw new Error(`Unknown topic ${topic}`);
+    return found.partitionsCount;
+  }
+
+  /**
+   * How many partitions each of `topics` has, or why records cannot go to
+   * it (its metadata cannot be read: most often, it does not exist).
+   */
+  async partitionCounts(topics: Iterable<string>): Promise<Map<string, number | Error>> {
+    const counts = new Map<string, number | Error>();
+    for (const topic of topics) {
+      try {
+        counts.set(topic, await this.partitionCount(topic));
+      } catch (error) {
+        counts.set(
+          topic,
+          new Error(
+            `Cannot produce to topic ${
+              JSON.stringify(topic)
+            }: its metadata cannot be read (does the topic exist?): ${
+              error instanceof Error ? error.message : String(error)
+            }`,
+            { cause: error },
+          ),
+        );
+      }
+    }
+    return counts;
+  }
+
+  /**
+   * Why the broker would refuse `record`, or null when it can go: a record
+   * larger than {@linkcode MAX_RECORD_BYTES} (checked only when `under`
+   * names the setting that needs it: a transaction fails whole on it), a
+   * topic that does not exist, a partition the topic does not have.
+   */
+  async check(record: ProduceRecord, under?: string): Promise<Error | null> {
+    if (under !== undefined) {
+      const bytes = recordBytes(record);
+      if (bytes > MAX_RECORD_BYTES) {
+        return new RangeError(
+          `Cannot produce to topic ${
+            JSON.stringify(record.topic)
+          } a record of ${bytes} bytes (key, value and headers) ` +
+            `under ${under}: the most one record may carry is ${MAX_RECORD_BYTES} ` +
+            "bytes (the broker's default message.max.bytes, less the batch around it)",
+        );
+      }
+    }
+    const count = (await this.partitionCounts([record.topic])).get(record.topic)!;
+    return refusal(record, count);
+  }
+
+  /** `record` as the library sends it, given its partition among `count`. */
+  route(record: ProduceRecord & { timestamp?: string }, count: number): RoutedRecord {
+    const message = libraryMessage(record);
+    const partition = message.partition ??
+      (message.key === undefined
+          ? this.#next++ & 0x7fffffff
+          : this.#library.compatibilityPartitioner(message, message.key)) % count;
+    message.partition = partition;
+    return { topic: record.topic, partition, bytes: recordBytes(record), message };
+  }
+
+  /**
+   * `records` routed, cut into requests of at most 512 KiB per partition
+   * (request_bytes.ts; the library writes one batch per partition and
+   * request), in order.
+   */
+  async requests(records: readonly ProduceRecord[]): Promise<RoutedRecord[][]> {
+    const counts = new Map<string, number>();
+    for (const topic of new Set(records.map((r) => r.topic))) {
+      counts.set(topic, await this.partitionCount(topic));
+    }
+    return partitionRequests(
+      records.map((record) => this.route(record, counts.get(record.topic)!)),
+    );
+  }
+}
+
+/**
+ * Why `record` cannot go to its topic of `count` partitions (or the error
+ * that reading the topic's partitions gave), or null when it can.
+ */
+export function refusal(record: ProduceRecord, count: number | Error): Error | null {
+  if (count instanceof Error) return count;
+  if (record.partition !== undefined && record.partition >= count) {
+    return missingPartition(record.topic, record.partition);
+  }
+  return null;
+}
