@@ -182,11 +182,15 @@ interface SectionClientOptions {
   brokers: string[];
   cluster: BenchCluster;
   delivery: Delivery;
+  /** Flags for the Deno processes (the profiler's). */
+  denoFlags?: string[];
 }
 
 /** consumerd on Deno with one engine and delivery. */
 export function daemonProduceClient(
-  { brokers, cluster, delivery, engine }: SectionClientOptions & { engine: Engine },
+  { brokers, cluster, delivery, engine, denoFlags = [] }: SectionClientOptions & {
+    engine: Engine;
+  },
 ): Client {
   return {
     label: `R deno ${engine} produce ${DELIVERY_SHORT[delivery]}`,
@@ -204,9 +208,9 @@ export function daemonProduceClient(
           topic: topic.topic,
           group,
           handlerSource: produceHandlerSource(outputTopic(topic.topic)),
-          fields: { outputs: [outputTopic(topic.topic)], delivery },
+          fields: { outputs: [outputTopic(topic.topic)], delivery, concurrency: 3 },
         },
-        {},
+        { denoFlags },
         (daemon) =>
           measureToCommitted(daemon, (r) => r.msg === "bench-first", { cluster, topic, group }),
       ),
@@ -234,7 +238,7 @@ async function measureLoop(
 
 /** The raw @platformatic/kafka consume→produce loop on Deno. */
 export function platformaticProduceClient(
-  { brokers, cluster, delivery }: SectionClientOptions,
+  { brokers, cluster, delivery, denoFlags = [] }: SectionClientOptions,
 ): Client {
   return {
     label: `B2 deno produce ${DELIVERY_SHORT[delivery]}`,
@@ -249,7 +253,7 @@ export function platformaticProduceClient(
         group,
         outputTopic(topic.topic),
         DELIVERY_SHORT[delivery],
-      ]);
+      ], { denoFlags });
       return await measureLoop(command, args, { cluster, topic, group });
     },
   };

@@ -13,6 +13,10 @@
  * deno run -A --unstable-worker-options bench/profile.ts [--size 100x1000000] [--only "R deno"]
  * ```
  *
+ * `--produce` profiles the consume→produce clients instead (consumerd on the
+ * platformatic engine and the raw platformatic loop, at-least-once), each
+ * writing one output per input to an output topic made for the run.
+ *
  * Needs Node on PATH (its tick processor reads the logs). Profiling slows
  * the clients down; use `deno task bench` for rates.
  *
@@ -26,7 +30,8 @@ import { daemonClient } from "./daemon_client.ts";
 import { parseSize } from "./options.ts";
 import { formatNumber, msgPerSec } from "./report.ts";
 import { scriptClient } from "./script_client.ts";
-import { seedTopic } from "./seed.ts";
+import { PARTITIONS, seedTopic } from "./seed.ts";
+import { daemonProduceClient, outputTopic, platformaticProduceClient } from "./produce_section.ts";
 import { type IsolateProfile, profileIsolateLog, type TickCount } from "./v8_profile.ts";
 
 /** Rows of the top-functions list per isolate. */
@@ -72,6 +77,19 @@ function clients(brokers: string[], denoFlags: string[]): Client[] {
   ];
 }
 
+/** With `--produce`: consumerd and the raw platformatic loop, consume→produce at-least-once. */
+function produceProfileClients(
+  brokers: string[],
+  cluster: BenchCluster,
+  denoFlags: string[],
+): Client[] {
+  const alo = { brokers, cluster, delivery: "at-least-once" as const, denoFlags };
+  return [
+    daemonProduceClient({ ...alo, engine: "platformatic" }),
+    platformaticProduceClient(alo),
+  ];
+}
+
 function isolateName(profile: IsolateProfile): string {
   const names = profile.areas.map((a) => a.name);
   if (names.some((n) => n.startsWith("consumerd src/worker/"))) return "worker";
@@ -95,8 +113,13 @@ function table(rows: TickCount[], total: number, messages: number, limit: number
 async function main(args: string[]): Promise<number> {
   const { values } = parseArgs({
     args,
-    options: { size: { type: "string", default: "100x1000000" }, only: { type: "string" } },
+    options: {
+      size: { type: "string", default: "100x1000000" },
+      only: { type: "string" },
+      produce: { type: "boolean", default: false },
+    },
   });
+  const produce = values.produce;
   const brokers = (Deno.env.get("KAFKA_BROKERS") ?? "127.0.0.1:9092").split(",");
   const cluster = await BenchCluster.connect(brokers);
   const groups: string[] = [];
@@ -106,15 +129,21 @@ async function main(args: string[]): Promise<number> {
       brokers,
       log: (l) => console.error(l),
     });
+    const clientsOf = (denoFlags: string[]) =>
+      produce ? produceProfileClients(brokers, cluster, denoFlags) : clients(brokers, denoFlags);
+    if (produce) {
+      await cluster.deleteTopics([outputTopic(topic.topic)]);
+      await cluster.createTopic(outputTopic(topic.topic), PARTITIONS);
+    }
     const comparison = new Map<string, Map<string, number>>();
     const labels: string[] = [];
-    for (const label of clients(brokers, []).map((c) => c.label)) {
+    for (const label of clientsOf([]).map((c) => c.label)) {
       if (values.only !== undefined && !label.toLowerCase().includes(values.only.toLowerCase())) {
         continue;
       }
       const dir = await Deno.makeTempDir({ prefix: "consumerd-profile-" });
       const flags = [`--v8-flags=--prof,--logfile=${join(dir, "v8.log")}`];
-      const client = clients(brokers, flags).find((c) => c.label === label)!;
+      const client = clientsOf(flags).find((c) => c.label === label)!;
       const group = `bench-profile-${Date.now().toString(36)}-${groups.length}`;
       groups.push(group);
       console.error(`profiling ${label} on ${topic.topic}`);
@@ -179,6 +208,7 @@ async function main(args: string[]): Promise<number> {
         ...out,
       ].join("\n"),
     );
+    if (produce) await cluster.deleteTopics([outputTopic(topic.topic)]);
     return 0;
   } finally {
     await cluster.deleteGroups(groups);

@@ -72,7 +72,7 @@ export class BackgroundCommits {
       this.#again = true;
       return;
     }
-    this.#running = this.#run().finally(() => (this.#running = null));
+    this.#running = this.#run();
   }
 
   /**
@@ -100,15 +100,22 @@ export class BackgroundCommits {
 
   async #run(): Promise<void> {
     let failed = false;
-    do {
-      this.#again = false;
-      try {
-        await this.#options.commit();
-        failed = false;
-      } catch (error) {
-        failed = this.#options.onError(error);
-      }
-    } while (this.#again && this.#options.enabled());
+    try {
+      do {
+        this.#again = false;
+        try {
+          await this.#options.commit();
+          failed = false;
+        } catch (error) {
+          failed = this.#options.onError(error);
+        }
+      } while (this.#again && this.#options.enabled());
+    } finally {
+      // In the same turn as the last look at `#again`: a request made after that look starts a
+      // new run. Cleared a turn later (a `finally()` on the run's promise), a request made in
+      // between would fold into a run that has ended, and be lost.
+      this.#running = null;
+    }
     if (failed) this.requestLater();
   }
 

@@ -28,6 +28,11 @@ export interface RecordProducerOptions {
   /** Appended (with `-out`) to the client id. */
   clientIdSuffix: string;
   logger: Logger;
+  /**
+   * Called as each record is acknowledged (`failed` false) or fails, right
+   * before its promise settles: the worker's produce metrics.
+   */
+  settled?(record: ProduceRecord, failed: boolean): void;
 }
 
 /**

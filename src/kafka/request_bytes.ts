@@ -39,7 +39,8 @@ function byteLength(bytes: RecordBytes | null | undefined): number {
  */
 export function recordBytes(record: ProduceRecord): number {
   let bytes = byteLength(record.key) + byteLength(record.value);
-  for (const [name, value] of Object.entries(record.headers ?? {})) {
+  if (record.headers === undefined) return bytes;
+  for (const [name, value] of Object.entries(record.headers)) {
     for (const one of Array.isArray(value) ? value : [value]) {
       bytes += byteLength(name) + byteLength(one);
     }
@@ -63,19 +64,25 @@ export function partitionRequests<T extends { topic: string; partition: number; 
   items: readonly T[],
   maxBytes: number = MAX_BYTES_PER_REQUEST,
 ): T[][] {
+  let total = 0;
+  for (const item of items) total += item.bytes;
+  // No partition can pass the bound: one request, without counting per partition.
+  if (total <= maxBytes) return items.length === 0 ? [] : [items.slice()];
   const requests: T[][] = [];
   let request: T[] = [];
-  let perPartition = new Map<string, number>();
+  /** Bytes in `request` per topic, indexed by partition. */
+  let perPartition = new Map<string, number[]>();
   for (const item of items) {
-    const key = `${item.partition}:${item.topic}`;
-    const bytes = perPartition.get(key) ?? 0;
+    let topic = perPartition.get(item.topic);
+    if (topic === undefined) perPartition.set(item.topic, topic = []);
+    const bytes = topic[item.partition] ?? 0;
     if (bytes > 0 && bytes + item.bytes > maxBytes) {
       requests.push(request);
       request = [];
-      perPartition = new Map();
+      perPartition = new Map([[item.topic, topic = []]]);
     }
     request.push(item);
-    perPartition.set(key, (perPartition.get(key) ?? 0) + item.bytes);
+    topic[item.partition] = (topic[item.partition] ?? 0) + item.bytes;
   }
   if (request.length > 0) requests.push(request);
   return requests;

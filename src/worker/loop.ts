@@ -283,16 +283,15 @@ export async function startWorkerLoop(
     producer ??= createRecordProducer(engineOf(consumer, start.kafka), start.kafka, {
       clientIdSuffix: `${consumer.name}-${start.replica}`,
       logger: log,
+      settled: (record, failed) =>
+        failed
+          ? stats.produceError(record.topic) // stats
+          : stats.produced(record.topic, recordBytes(record)), // stats
     });
-  const send = async (record: ProduceRecord & { timestamp?: string }) => {
-    try {
-      await (await producerOf()).send(record);
-    } catch (error) {
-      stats.produceError(record.topic); // stats
-      throw error;
-    }
-    stats.produced(record.topic, recordBytes(record)); // stats
-  };
+  /** The producer once loaded: records then go to it without waiting a turn. */
+  let loaded: RecordProducer | null = null;
+  const send = (record: ProduceRecord & { timestamp?: string }): Promise<void> =>
+    loaded === null ? producerOf().then((p) => (loaded = p).send(record)) : loaded.send(record);
   const outputs = new Outputs({
     topics: consumer.outputs,
     field: outputsField(consumer.name, start.source),

@@ -176,9 +176,12 @@ class CallOutputs {
       );
     }
     const sent = this.#outputs.produce(record);
-    // Awaited by the call whether or not the handler awaits it: never an unhandled rejection.
-    sent.catch(ignore);
-    this.#sent.push(sent);
+    // Records sent together may share one promise: it is remembered (and caught) once.
+    if (this.#sent[this.#sent.length - 1] !== sent) {
+      // Awaited by the call whether or not the handler awaits it: never an unhandled rejection.
+      sent.catch(ignore);
+      this.#sent.push(sent);
+    }
     return sent;
   }
 

@@ -22,6 +22,7 @@ import { missingPartition } from "../missing_partition.ts";
 const MAX_RECORDS_PER_REQUEST = 1000;
 
 interface Queued {
+  record: ProduceRecord;
   message: KafkajsMessage;
   /** Its key, value and header bytes. */
   bytes: number;
@@ -88,7 +89,7 @@ export function requestSize(queue: ReadonlyArray<{ bytes: number }>): number {
  */
 export function createKafkajsProducer(
   kafka: KafkaConfig,
-  { clientIdSuffix, logger }: RecordProducerOptions,
+  { clientIdSuffix, logger, settled }: RecordProducerOptions,
 ): RecordProducer {
   let producer: Producer | null = null;
   let connected: Promise<void> | null = null;
@@ -103,6 +104,11 @@ export function createKafkajsProducer(
       connected = null;
       throw error;
     });
+  };
+
+  const fail = (queued: Queued, error: unknown) => {
+    settled?.(queued.record, true);
+    queued.reject(error);
   };
 
   /** Sends `topic`'s queued records, a request at a time, until none is left. */
@@ -125,11 +131,13 @@ export function createKafkajsProducer(
           const written = new Set(sent.map((r) => r.partition));
           for (const queued of batch) {
             const { partition } = queued.message;
-            if (partition === undefined || written.has(partition)) queued.resolve();
-            else queued.reject(missingPartition(topic, partition));
+            if (partition === undefined || written.has(partition)) {
+              settled?.(queued.record, false);
+              queued.resolve();
+            } else fail(queued, missingPartition(topic, partition));
           }
         } catch (error) {
-          for (const queued of batch) queued.reject(error);
+          for (const queued of batch) fail(queued, error);
         }
         queue = queues.get(topic);
       }
@@ -146,7 +154,7 @@ export function createKafkajsProducer(
         const bytes = recordBytes(message);
         let queue = queues.get(record.topic);
         if (queue === undefined) queues.set(record.topic, queue = []);
-        queue.push({ message, bytes, resolve, reject });
+        queue.push({ record, message, bytes, resolve, reject });
         if (!flushing.has(record.topic)) void flush(record.topic);
       });
     },

@@ -8,10 +8,16 @@
  * own order, and many calls producing at once share requests instead of
  * waiting one round trip each.
  *
- * A failed request rejects its records and those that were to follow it in
- * the same turn, and the producer is replaced by a new one (a new producer
- * id) for the next records: sequence numbers of a request whose outcome is
- * unknown never hold the next ones back.
+ * The records of one flush share one promise, which resolves once all of
+ * them were acknowledged: a record costs no promise of its own. Only a
+ * record that may be refused on its own gets one: one for a topic whose
+ * partitions are not known yet, or for a partition beyond the last known
+ * count; it is checked against fresh metadata before it is sent.
+ *
+ * A failed request fails every record of its flush not yet acknowledged
+ * (they are handled again: at-least-once), and the producer is replaced by
+ * a new one (a new producer id) for the next records: sequence numbers of
+ * a request whose outcome is unknown never hold the next ones back.
  *
  * @module
  */
@@ -32,7 +38,16 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 type Record = ProduceRecord & { timestamp?: string };
 
-interface Queued {
+/** Records that share one promise: those sent between two flushes that passed the known counts. */
+interface Shared {
+  records: Record[];
+  done: Promise<void>;
+  resolve(): void;
+  reject(error: unknown): void;
+}
+
+/** A record with a promise of its own: it may be refused on its own. */
+interface Own {
   record: Record;
   resolve(): void;
   reject(error: unknown): void;
@@ -41,6 +56,16 @@ interface Queued {
 interface Client {
   producer: RawProducer;
   router: RecordRouter;
+}
+
+function shared(): Shared {
+  let resolve!: () => void;
+  let reject!: (error: unknown) => void;
+  const done = new Promise<void>((res, rej) => {
+    resolve = res;
+    reject = rej;
+  });
+  return { records: [], done, resolve, reject };
 }
 
 /**
@@ -56,11 +81,14 @@ interface Client {
  */
 export function createPlatformaticProducer(
   kafka: KafkaConfig,
-  { clientIdSuffix, logger }: RecordProducerOptions,
+  { clientIdSuffix, logger, settled }: RecordProducerOptions,
 ): RecordProducer {
   let current: Promise<Client> | null = null;
   let connected: Promise<void> | null = null;
-  const queue: Queued[] = [];
+  /** Partition counts of the output topics, as the last flush read them. */
+  const counts = new Map<string, number>();
+  let next: Shared | null = null;
+  let own: Own[] = [];
   let flushing = false;
 
   const client = (): Promise<Client> =>
@@ -93,27 +121,64 @@ export function createPlatformaticProducer(
     void old?.then(({ producer }) => producer.close(true)).catch(() => {});
   };
 
-  /** Sends `batch` in requests, one after the other; a failure rejects what is left. */
-  const sendBatch = async (batch: Queued[]) => {
-    let routed: Array<RoutedRecord & { queued: Queued }>;
+  const settle = (records: readonly Record[], failed: boolean) => {
+    if (settled !== undefined) { for (const record of records) settled(record, failed); }
+  };
+  const failOwn = (one: Own, error: unknown) => {
+    settled?.(one.record, true);
+    one.reject(error);
+  };
+  const failShared = (batch: Shared | null, error: unknown) => {
+    if (batch === null) return;
+    settle(batch.records, true);
+    batch.reject(error);
+  };
+
+  /**
+   * Sends `batch` and `alone` (the records with their own promises, sent
+   * first) in requests, one after the other; a failure fails what is left.
+   */
+  const sendFlush = async (batch: Shared | null, alone: Own[]) => {
+    const routed: RoutedRecord[] = [];
+    /** The record of each routed one that has its own promise, at the same index. */
+    const owners: Array<Own | null> = [];
     let producer: RawProducer;
     try {
       const { producer: p, router } = await client();
       producer = p;
-      const counts = await router.partitionCounts(new Set(batch.map((q) => q.record.topic)));
-      routed = [];
-      for (const queued of batch) {
-        const count = counts.get(queued.record.topic)!;
-        const refused = refusal(queued.record, count);
-        if (refused !== null) queued.reject(refused);
-        else routed.push({ ...router.route(queued.record, count as number), queued });
+      const topics = new Set(alone.map((o) => o.record.topic));
+      for (const record of batch?.records ?? []) topics.add(record.topic);
+      const fresh = await router.partitionCounts(topics);
+      for (const [topic, count] of fresh) {
+        if (typeof count === "number") counts.set(topic, count);
+        else counts.delete(topic);
+      }
+      for (const one of alone) {
+        const count = fresh.get(one.record.topic)!;
+        const refused = refusal(one.record, count);
+        if (refused !== null) failOwn(one, refused);
+        else {
+          routed.push(router.route(one.record, count as number));
+          owners.push(one);
+        }
+      }
+      for (const record of batch?.records ?? []) {
+        const count = fresh.get(record.topic)!;
+        // Checked against the counts known when it was sent; a topic deleted since fails them all.
+        const refused = refusal(record, count);
+        if (refused !== null) throw refused;
+        routed.push(router.route(record, count as number));
+        owners.push(null);
       }
     } catch (error) {
-      for (const queued of batch) queued.reject(error);
+      for (const one of alone) failOwn(one, error);
+      failShared(batch, error);
       return;
     }
-    const requests = partitionRequests(routed);
-    for (const [i, request] of requests.entries()) {
+    // Requests are consecutive runs of `routed`.
+    let first = 0;
+    for (const request of partitionRequests(routed)) {
+      const end = first + request.length;
       try {
         await producer.send({ messages: request.map((r) => r.message), acks: -1 });
       } catch (error) {
@@ -122,20 +187,40 @@ export function createPlatformaticProducer(
           ...errorFields(error),
         });
         replace();
-        for (const rest of requests.slice(i)) for (const r of rest) r.queued.reject(error);
+        for (let i = first; i < owners.length; i++) {
+          const one = owners[i];
+          if (one) failOwn(one, error);
+        }
+        failShared(batch, error);
         return;
       }
-      for (const r of request) r.queued.resolve();
+      for (let i = first; i < end; i++) {
+        const one = owners[i];
+        if (!one) continue;
+        settled?.(one.record, false);
+        one.resolve();
+      }
+      first = end;
+    }
+    if (batch !== null) {
+      settle(batch.records, false);
+      batch.resolve();
     }
   };
 
-  /** Sends what is queued, a batch at a time, until nothing is left. */
+  /** Sends what is queued, a flush at a time, until nothing is left. */
   const flush = async () => {
     flushing = true;
     try {
       // Records sent in the same turn as the first one join its request.
       await Promise.resolve();
-      while (queue.length > 0) await sendBatch(queue.splice(0, queue.length));
+      while (next !== null || own.length > 0) {
+        const batch = next;
+        const alone = own;
+        next = null;
+        own = [];
+        await sendFlush(batch, alone);
+      }
     } finally {
       flushing = false;
     }
@@ -143,8 +228,14 @@ export function createPlatformaticProducer(
 
   return {
     send(record) {
+      const count = counts.get(record.topic);
+      if (count !== undefined && (record.partition === undefined || record.partition < count)) {
+        (next ??= shared()).records.push(record);
+        if (!flushing) void flush();
+        return next.done;
+      }
       return new Promise<void>((resolve, reject) => {
-        queue.push({ record, resolve, reject });
+        own.push({ record, resolve, reject });
         if (!flushing) void flush();
       });
     },

@@ -33,28 +33,33 @@ export interface RoutedRecord {
 }
 
 function toBuffer(bytes: RecordBytes): Buffer {
-  return typeof bytes === "string"
-    ? Buffer.from(bytes)
+  if (typeof bytes === "string") return Buffer.from(bytes);
+  return bytes instanceof Buffer
+    ? bytes
     : Buffer.from(bytes.buffer, bytes.byteOffset, bytes.byteLength);
 }
 
-/** A record as the library sends it; a repeated header is one entry per value, in order. */
+/**
+ * A record as the library sends it; a repeated header is one entry per
+ * value, in order. Keyless, headerless records carry neither field.
+ */
 export function libraryMessage(record: ProduceRecord & { timestamp?: string }): RawMessage {
-  const headers = new Map<Buffer, Buffer>();
-  for (const [name, value] of Object.entries(record.headers ?? {})) {
-    // Distinct key objects: the library writes every entry.
-    for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
-      headers.set(Buffer.from(name), toBuffer(v));
+  const message = { topic: record.topic } as RawMessage;
+  if (record.key !== undefined && record.key !== null) message.key = toBuffer(record.key);
+  if (record.value !== null) message.value = toBuffer(record.value);
+  if (record.headers !== undefined) {
+    const headers = new Map<Buffer, Buffer>();
+    for (const [name, value] of Object.entries(record.headers)) {
+      // Distinct key objects: the library writes every entry.
+      for (const v of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
+        headers.set(Buffer.from(name), toBuffer(v));
+      }
     }
+    message.headers = headers;
   }
-  return {
-    topic: record.topic,
-    ...(record.key === undefined || record.key === null ? {} : { key: toBuffer(record.key) }),
-    ...(record.value === null ? {} : { value: toBuffer(record.value) }),
-    headers,
-    ...(record.partition === undefined ? {} : { partition: record.partition }),
-    ...(record.timestamp === undefined ? {} : { timestamp: BigInt(record.timestamp) }),
-  } as RawMessage;
+  if (record.partition !== undefined) message.partition = record.partition;
+  if (record.timestamp !== undefined) message.timestamp = BigInt(record.timestamp);
+  return message;
 }
 
 /** Routes records of one producer: partitions, checks and requests. */

@@ -124,3 +124,24 @@ Deno.test("BackgroundCommits: nothing starts while disabled, and a pending fold 
   await commits.idle();
   assert.equal(calls, 1);
 });
+
+Deno.test("BackgroundCommits: a request made just as a commit ends is never lost, at any turn of the microtask queue", async () => {
+  for (let turns = 0; turns < 8; turns++) {
+    let calls = 0;
+    const first = gate();
+    const commits = new BackgroundCommits({
+      commit: () => ++calls === 1 ? first.done : Promise.resolve(),
+      enabled: () => true,
+      onError: () => assert.fail("no error expected"),
+      retryMs: 60_000,
+    });
+    commits.request();
+    first.open();
+    for (let i = 0; i < turns; i++) await Promise.resolve();
+    // Finished messages asked for their commit here: it must run, now or after the one running.
+    commits.request();
+    await new Promise((r) => setTimeout(r, 0));
+    await commits.idle();
+    assert.equal(calls, 2, `a request ${turns} microtasks after the commit ended`);
+  }
+});
