@@ -4,9 +4,11 @@
  * value, to the input's partition of an output topic, at-least-once or
  * exactly-once:
  *
- * - R: consumerd (`src/main.ts run`, Deno, workers from the sources), a `handleBatch` handler that
- *   produces one output per message with `ctx.produce()`: the platformatic
- *   engine at-least-once and exactly-once, the kafkajs engine at-least-once;
+ * - R: consumerd (`src/main.ts run`, Deno, workers from the bundle), a `handleBatch` handler that
+ *   produces one output per message with `ctx.produce()`, `concurrency: 3`
+ *   (one call per input partition at once, as B2 writes what arrived from
+ *   every partition together): the platformatic engine at-least-once and
+ *   exactly-once, the kafkajs engine at-least-once;
  * - B2: a raw @platformatic/kafka loop on Deno (bench/clients/platformatic_produce.mjs):
  *   at-least-once with an idempotent producer, committing a batch's offsets
  *   once its outputs were acknowledged; exactly-once with a transaction per

@@ -75,6 +75,45 @@ const STALE_EPOCH_RETRIES = 5;
 const STALE_EPOCH_WAIT_MS = 10_000;
 const STALE_EPOCH_POLL_MS = 50;
 
+/**
+ * How often the library tries a transaction's request again before the
+ * transaction fails (and the worker restarts): CONCURRENT_TRANSACTIONS for
+ * about 600 ms (10 + 20 + … + 300 ms, see {@linkcode transactionRetryDelay}),
+ * anything else it may retry for about 2 s.
+ */
+const TRANSACTION_RETRIES = 6;
+/** The wait before another try, ms; CONCURRENT_TRANSACTIONS starts shorter (see below). */
+const RETRY_DELAY_MS = 300;
+const CONCURRENT_TRANSACTIONS_FIRST_RETRY_MS = 10;
+
+/**
+ * How long the library waits before it tries a transaction's request again
+ * (`attempt` counts from 1). The coordinator answers CONCURRENT_TRANSACTIONS
+ * to the next transaction's first AddPartitionsToTxn while it still writes
+ * the markers of the last one, which takes tens of milliseconds: that is
+ * tried again soon, then less and less often (10, 20, 40 … ms, at most
+ * {@linkcode RETRY_DELAY_MS}), as Java's client does. A fixed 300 ms there
+ * held every transaction that carried records for about 300 ms.
+ *
+ * @example
+ * ```ts
+ * const busy = { apiId: "CONCURRENT_TRANSACTIONS" };
+ * transactionRetryDelay(null, "addPartitionsToTransaction", 1, 20, busy); // 10
+ * transactionRetryDelay(null, "addPartitionsToTransaction", 3, 20, busy); // 40
+ * transactionRetryDelay(null, "endTransaction", 1, 20, new Error("reset")); // 300
+ * ```
+ */
+export function transactionRetryDelay(
+  _client: unknown,
+  _operation: string,
+  attempt: number,
+  _retries: number,
+  error: unknown,
+): number {
+  if (!errorIds(error).includes("CONCURRENT_TRANSACTIONS")) return RETRY_DELAY_MS;
+  return Math.min(RETRY_DELAY_MS, CONCURRENT_TRANSACTIONS_FIRST_RETRY_MS * 2 ** (attempt - 1));
+}
+
 /** Options for {@linkcode TransactionalCommitter.create}. */
 export interface TransactionalCommitterOptions {
   kafka: KafkaConfig;
@@ -144,6 +183,8 @@ export class TransactionalCommitter {
       // The library sends its one `timeout` as the transaction timeout (InitProducerId), and as
       // how long the broker may wait for a produce request's acknowledgements.
       timeout: TRANSACTION_TIMEOUT_MS,
+      retries: TRANSACTION_RETRIES,
+      retryDelay: transactionRetryDelay,
     });
     try {
       const open = await producer.beginTransaction();
