@@ -359,7 +359,7 @@ export async function startWorkerLoop(
           outputs,
           buffer: buffered,
           // Handler calls run once connected, when the committer exists.
-          check: (record) => committer?.check(record) ?? Promise.resolve(null),
+          check: (record) => committer === null ? null : committer.check(record),
           bound: consumer.commit.mode === "manual"
             ? { bytes: MAX_WAITING_BYTES, field: commitModeField(consumer.name, start.source) }
             : null,

@@ -56,6 +56,8 @@ export interface OutputsOptions {
 }
 
 const ignore = () => {};
+/** What `ctx.produce()` returns for a record checked at once and held (exactly-once). */
+const HELD: Promise<void> = Promise.resolve();
 
 /**
  * The consumer's outputs: checks each record against them and sends it.
@@ -224,7 +226,7 @@ export function producingHandler(handler: Handler, outputs: Outputs): Handler {
  * its topic or partition does not exist), or null: see
  * `TransactionalCommitter.check()`.
  */
-export type RecordCheck = (record: ProduceRecord) => Promise<Error | null>;
+export type RecordCheck = (record: ProduceRecord) => Error | null | Promise<Error | null>;
 
 /** Options for {@linkcode transactionalHandler}. */
 export interface TransactionalOptions {
@@ -319,9 +321,9 @@ class BufferedCallOutputs {
     // Held in the order produced; the check decides whether the call can succeed.
     this.#records.push(record);
     this.#bytes += recordBytes(record);
-    const checked = this.#options.check(record).then((refused) =>
-      refused === null ? undefined : this.#refuse(refused)
-    );
+    const known = this.#options.check(record);
+    if (!(known instanceof Promise)) return known === null ? HELD : this.#refuse(known);
+    const checked = known.then((refused) => refused === null ? undefined : this.#refuse(refused));
     // Awaited by the call whether or not the handler awaits it: never an unhandled rejection.
     checked.catch(ignore);
     this.#checking.push(checked);
@@ -345,7 +347,10 @@ class BufferedCallOutputs {
 
   #refuse(problem: Error): Promise<never> {
     this.#refused ??= problem;
-    return Promise.reject(problem);
+    const refused = Promise.reject(problem);
+    // The call fails with it whether or not the handler awaits it: never an unhandled rejection.
+    refused.catch(ignore);
+    return refused;
   }
 }
 

@@ -68,6 +68,8 @@ export class RecordRouter {
   readonly #library: Platformatic;
   /** The next partition of a keyless record, in turn. */
   #next = 0;
+  /** Partition counts as last read: a topic's partitions are only ever added. */
+  readonly #known = new Map<string, number>();
 
   constructor(producer: RawProducer, library: Platformatic) {
     this.#producer = producer;
@@ -78,7 +80,11 @@ export class RecordRouter {
   async partitionCount(topic: string): Promise<number> {
     const metadata = await this.#producer.metadata({ topics: [topic] });
     const found = metadata.topics.get(topic);
-    if (found === undefined) throw new Error(`Unknown topic ${topic}`);
+    if (found === undefined) {
+      this.#known.delete(topic);
+      throw new Error(`Unknown topic ${topic}`);
+    }
+    this.#known.set(topic, found.partitionsCount);
     return found.partitionsCount;
   }
 
@@ -115,20 +121,25 @@ export class RecordRouter {
    * topic that does not exist, a partition the topic does not have.
    */
   async check(record: ProduceRecord, under?: string): Promise<Error | null> {
-    if (under !== undefined) {
-      const bytes = recordBytes(record);
-      if (bytes > MAX_RECORD_BYTES) {
-        return new RangeError(
-          `Cannot produce to topic ${
-            JSON.stringify(record.topic)
-          } a record of ${bytes} bytes (key, value and headers) ` +
-            `under ${under}: the most one record may carry is ${MAX_RECORD_BYTES} ` +
-            "bytes (the broker's default message.max.bytes, less the batch around it)",
-        );
-      }
-    }
+    const size = sizeRefusal(record, under);
+    if (size !== null) return size;
     const count = (await this.partitionCounts([record.topic])).get(record.topic)!;
     return refusal(record, count);
+  }
+
+  /**
+   * {@linkcode RecordRouter.check} without a request, when the counts last
+   * read decide it: null when `record` can go (its partition is within the
+   * count last read, which can only have grown since), an Error when it is
+   * too large; undefined when only fresh metadata can tell (a topic not read
+   * yet, a partition beyond the count last read).
+   */
+  knownCheck(record: ProduceRecord, under?: string): Error | null | undefined {
+    const size = sizeRefusal(record, under);
+    if (size !== null) return size;
+    const count = this.#known.get(record.topic);
+    if (count === undefined) return undefined;
+    return record.partition === undefined || record.partition < count ? null : undefined;
   }
 
   /** `record` as the library sends it, given its partition among `count`. */
@@ -168,4 +179,22 @@ export function refusal(record: ProduceRecord, count: number | Error): Error | n
     return missingPartition(record.topic, record.partition);
   }
   return null;
+}
+
+/**
+ * Why `record` is too large to go under `under` (a setting whose requests
+ * fail whole on one refused record, e.g. "delivery: exactly-once"), or null;
+ * without `under`, never (the broker refuses it alone).
+ */
+function sizeRefusal(record: ProduceRecord, under?: string): Error | null {
+  if (under === undefined) return null;
+  const bytes = recordBytes(record);
+  if (bytes <= MAX_RECORD_BYTES) return null;
+  return new RangeError(
+    `Cannot produce to topic ${
+      JSON.stringify(record.topic)
+    } a record of ${bytes} bytes (key, value and headers) ` +
+      `under ${under}: the most one record may carry is ${MAX_RECORD_BYTES} ` +
+      "bytes (the broker's default message.max.bytes, less the batch around it)",
+  );
 }

@@ -114,6 +114,9 @@ export function transactionRetryDelay(
   return Math.min(RETRY_DELAY_MS, CONCURRENT_TRANSACTIONS_FIRST_RETRY_MS * 2 ** (attempt - 1));
 }
 
+/** The setting the checks of a record name. */
+const UNDER = "delivery: exactly-once";
+
 /** Options for {@linkcode TransactionalCommitter.create}. */
 export interface TransactionalCommitterOptions {
   kafka: KafkaConfig;
@@ -200,11 +203,13 @@ export class TransactionalCommitter {
    * Why the broker would refuse `record` inside a transaction (which would
    * fail the whole commit, every time it is tried again): larger than one
    * record may be, a topic that does not exist, a partition the topic does
-   * not have; null when it can go. Checked at
-   * `ctx.produce()`, so that the call fails instead.
+   * not have; null when it can go. Checked at `ctx.produce()`, so that the
+   * call fails instead: at once when the partition counts last read decide
+   * it, else once they are read again.
    */
-  check(record: ProduceRecord): Promise<Error | null> {
-    return this.#router.check(record, "delivery: exactly-once");
+  check(record: ProduceRecord): Error | null | Promise<Error | null> {
+    const known = this.#router.knownCheck(record, UNDER);
+    return known === undefined ? this.#router.check(record, UNDER) : known;
   }
 
   /**
