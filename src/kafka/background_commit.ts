@@ -51,6 +51,9 @@ export interface BackgroundCommitsOptions {
  */
 export class BackgroundCommits {
   readonly #options: BackgroundCommitsOptions;
+  /** Whether a run is under way: requests fold into it. */
+  #active = false;
+  /** The last run, until it settled (what `idle()` waits for). */
   #running: Promise<void> | null = null;
   #again = false;
   #retry: ReturnType<typeof setTimeout> | null = null;
@@ -68,11 +71,16 @@ export class BackgroundCommits {
   request(): void {
     if (!this.#options.enabled()) return;
     this.#clearRetry();
-    if (this.#running !== null) {
+    if (this.#active) {
       this.#again = true;
       return;
     }
-    this.#running = this.#run();
+    this.#active = true;
+    const run = this.#run();
+    this.#running = run;
+    void run.finally(() => {
+      if (this.#running === run) this.#running = null;
+    });
   }
 
   /**
@@ -114,7 +122,7 @@ export class BackgroundCommits {
       // In the same turn as the last look at `#again`: a request made after that look starts a
       // new run. Cleared a turn later (a `finally()` on the run's promise), a request made in
       // between would fold into a run that has ended, and be lost.
-      this.#running = null;
+      this.#active = false;
     }
     if (failed) this.requestLater();
   }

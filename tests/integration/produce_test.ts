@@ -213,6 +213,34 @@ for (const engine of ENGINES) {
   });
 }
 
+for (const engine of ENGINES) {
+  Deno.test(`ctx.produce() (${engine}): 150,000 one-byte records from one call, more than one request can carry once framed, all land and the input is committed`, async () => {
+    await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+      const output = `${topic}.out`;
+      await admin.ensureTopic(output, { partitions: 1 });
+      try {
+        const group = uniqueName("g");
+        await admin.produce(topic, [{ value: "fan-out:150000", partition: 0 }]);
+        const worker = await startProducing({ group, topic, output, retryAfterMs: 60_000 }, {
+          engine,
+        });
+        try {
+          await waitFor(async () => (await admin.committed(group, topic))[0]?.offset === "1", {
+            what: "the input committed",
+            timeoutMs: 60_000,
+          });
+          assert.deepEqual(worker.of("error"), [], "no call failed");
+        } finally {
+          await worker.stop();
+        }
+        assert.equal((await admin.watermarks(output))[0]?.high, "150000");
+      } finally {
+        await admin.deleteTopics([output]);
+      }
+    });
+  });
+}
+
 /** Runs `fn` with a Kafka-aware proxy, a 1-partition input topic and its output topic. */
 async function withProxiedTopics(
   fn: (

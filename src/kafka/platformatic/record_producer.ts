@@ -14,10 +14,16 @@
  * partitions are not known yet, or for a partition beyond the last known
  * count; it is checked against fresh metadata before it is sent.
  *
- * A failed request fails every record of its flush not yet acknowledged
- * (they are handled again: at-least-once), and the producer is replaced by
- * a new one (a new producer id) for the next records: sequence numbers of
- * a request whose outcome is unknown never hold the next ones back.
+ * A failed request (after the library's own retries, which the broker
+ * recognises as repeats) fails every record of its flush not yet
+ * acknowledged, and the producer is replaced by a new one (a new producer
+ * id) for the next records: sequence numbers of a request whose outcome is
+ * unknown never hold the next ones back. The calls that produced them are
+ * tried again, so what the broker had written is written again
+ * (at-least-once). A record the broker refuses (too large, keyless on a
+ * compacted topic, a topic the worker may not write) thus fails the calls
+ * that shared its flush too; a record the worker can tell is wrong (its
+ * topic or partition does not exist) fails alone.
  *
  * @module
  */
@@ -27,8 +33,16 @@ import type { ProduceRecord } from "../../produce_record.ts";
 import type { RecordProducer, RecordProducerOptions } from "../record_producer.ts";
 import { partitionRequests } from "../request_bytes.ts";
 import { connectionOptions } from "./client.ts";
+import { errorIds } from "./error_ids.ts";
 import { loadPlatformatic } from "./library.ts";
-import { type RawProducer, RecordRouter, refusal, type RoutedRecord } from "./record_routing.ts";
+import {
+  libraryMessage,
+  type RawMessage,
+  type RawProducer,
+  RecordRouter,
+  refusal,
+  type RoutedRecord,
+} from "./record_routing.ts";
 
 /**
  * How long the broker may take to acknowledge a request, and a request may
@@ -38,9 +52,17 @@ const REQUEST_TIMEOUT_MS = 30_000;
 
 type Record = ProduceRecord & { timestamp?: string };
 
+/** A record of a shared flush, made into the library's message as it was sent. */
+interface Entry {
+  record: Record;
+  message: RawMessage;
+  /** The topic's partition count known when it was sent (its partition is within it). */
+  count: number;
+}
+
 /** Records that share one promise: those sent between two flushes that passed the known counts. */
 interface Shared {
-  records: Record[];
+  entries: Entry[];
   done: Promise<void>;
   resolve(): void;
   reject(error: unknown): void;
@@ -49,6 +71,7 @@ interface Shared {
 /** A record with a promise of its own: it may be refused on its own. */
 interface Own {
   record: Record;
+  message: RawMessage;
   resolve(): void;
   reject(error: unknown): void;
 }
@@ -65,7 +88,7 @@ function shared(): Shared {
     resolve = res;
     reject = rej;
   });
-  return { records: [], done, resolve, reject };
+  return { entries: [], done, resolve, reject };
 }
 
 /**
@@ -90,6 +113,8 @@ export function createPlatformaticProducer(
   let next: Shared | null = null;
   let own: Own[] = [];
   let flushing = false;
+  /** Closed with the worker: a record sent after that fails instead of opening a new producer. */
+  let closed = false;
 
   const client = (): Promise<Client> =>
     current ??= loadPlatformatic().then((library) => {
@@ -121,8 +146,8 @@ export function createPlatformaticProducer(
     void old?.then(({ producer }) => producer.close(true)).catch(() => {});
   };
 
-  const settle = (records: readonly Record[], failed: boolean) => {
-    if (settled !== undefined) { for (const record of records) settled(record, failed); }
+  const settle = (entries: readonly Entry[], failed: boolean) => {
+    if (settled !== undefined) { for (const { record } of entries) settled(record, failed); }
   };
   const failOwn = (one: Own, error: unknown) => {
     settled?.(one.record, true);
@@ -130,7 +155,7 @@ export function createPlatformaticProducer(
   };
   const failShared = (batch: Shared | null, error: unknown) => {
     if (batch === null) return;
-    settle(batch.records, true);
+    settle(batch.entries, true);
     batch.reject(error);
   };
 
@@ -143,12 +168,18 @@ export function createPlatformaticProducer(
     /** The record of each routed one that has its own promise, at the same index. */
     const owners: Array<Own | null> = [];
     let producer: RawProducer;
+    let router: RecordRouter;
     try {
-      const { producer: p, router } = await client();
-      producer = p;
+      ({ producer, router } = await client());
+    } catch (error) {
+      for (const one of alone) failOwn(one, error);
+      failShared(batch, error);
+      return;
+    }
+    if (alone.length > 0) {
+      // Read now, once: a missing topic fails its records alone, in one round trip.
       const topics = new Set(alone.map((o) => o.record.topic));
-      for (const record of batch?.records ?? []) topics.add(record.topic);
-      const fresh = await router.partitionCounts(topics);
+      const fresh = await router.partitionCounts(topics, { fresh: true });
       for (const [topic, count] of fresh) {
         if (typeof count === "number") counts.set(topic, count);
         else counts.delete(topic);
@@ -158,22 +189,14 @@ export function createPlatformaticProducer(
         const refused = refusal(one.record, count);
         if (refused !== null) failOwn(one, refused);
         else {
-          routed.push(router.route(one.record, count as number));
+          routed.push(router.route(one.record, count as number, one.message));
           owners.push(one);
         }
       }
-      for (const record of batch?.records ?? []) {
-        const count = fresh.get(record.topic)!;
-        // Checked against the counts known when it was sent; a topic deleted since fails them all.
-        const refused = refusal(record, count);
-        if (refused !== null) throw refused;
-        routed.push(router.route(record, count as number));
-        owners.push(null);
-      }
-    } catch (error) {
-      for (const one of alone) failOwn(one, error);
-      failShared(batch, error);
-      return;
+    }
+    for (const { record, message, count } of batch?.entries ?? []) {
+      routed.push(router.route(record, count, message));
+      owners.push(null);
     }
     // Requests are consecutive runs of `routed`.
     let first = 0;
@@ -181,7 +204,8 @@ export function createPlatformaticProducer(
       const end = first + request.length;
       try {
         await producer.send({ messages: request.map((r) => r.message), acks: -1 });
-      } catch (error) {
+      } catch (thrown) {
+        const error = produceFailure(thrown, request);
         logger.debug("a produce request failed; a new producer sends the next records", {
           records: request.length,
           ...errorFields(error),
@@ -203,7 +227,7 @@ export function createPlatformaticProducer(
       first = end;
     }
     if (batch !== null) {
-      settle(batch.records, false);
+      settle(batch.entries, false);
       batch.resolve();
     }
   };
@@ -228,19 +252,29 @@ export function createPlatformaticProducer(
 
   return {
     send(record) {
+      if (closed) {
+        return Promise.reject(new Error("Cannot produce: the worker's producer is closed"));
+      }
+      let message: RawMessage;
+      try {
+        message = libraryMessage(record);
+      } catch (error) {
+        return Promise.reject(error);
+      }
       const count = counts.get(record.topic);
       if (count !== undefined && (record.partition === undefined || record.partition < count)) {
-        (next ??= shared()).records.push(record);
+        (next ??= shared()).entries.push({ record, message, count });
         if (!flushing) void flush();
         return next.done;
       }
       return new Promise<void>((resolve, reject) => {
-        own.push({ record, resolve, reject });
+        own.push({ record, message, resolve, reject });
         if (!flushing) void flush();
       });
     },
     connect,
     async close() {
+      closed = true;
       // A connect under way ends first: a close in its middle would leave its sockets open.
       await connected?.catch(() => {});
       const closing = current;
@@ -248,4 +282,27 @@ export function createPlatformaticProducer(
       if (closing !== null) await (await closing).producer.close();
     },
   };
+}
+
+/** The messages inside a library error (nested in MultipleErrors), the innermost first. */
+function innerMessages(error: unknown): string[] {
+  if (typeof error !== "object" || error === null) return [String(error)];
+  const e = error as { message?: unknown; errors?: unknown };
+  const inner = Array.isArray(e.errors) ? e.errors.flatMap(innerMessages) : [];
+  return inner.length > 0 ? inner : [String(e.message ?? error)];
+}
+
+/**
+ * The error the records of a failed request get: which topics, and what
+ * the broker or the connection said (the library's own error says only
+ * that producing failed).
+ */
+function produceFailure(error: unknown, request: readonly RoutedRecord[]): Error {
+  const topics = [...new Set(request.map((r) => JSON.stringify(r.topic)))].join(", ");
+  const ids = [...new Set(errorIds(error))];
+  const why = ids.length > 0 ? ids.join(", ") : [...new Set(innerMessages(error))].join("; ");
+  return new Error(
+    `Cannot produce ${request.length} record(s) to topic ${topics}: ${why}`,
+    { cause: error },
+  );
 }

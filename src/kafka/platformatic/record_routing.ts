@@ -24,6 +24,14 @@ export type RawProducer = Producer<Raw, Raw, Raw, Raw>;
 /** A record as the library's producer takes it. */
 export type RawMessage = MessageToProduce<Raw, Raw, Raw, Raw>;
 
+/**
+ * About the most bytes a record's framing takes in a record batch (length,
+ * attributes, timestamp and offset deltas, key and value lengths, header
+ * count; varints): counted with each record, so that a request of many
+ * small records stays under the broker's limit too.
+ */
+const RECORD_FRAMING_BYTES = 24;
+
 /** A record routed to its partition, with its size, ready for a request. */
 export interface RoutedRecord {
   topic: string;
@@ -76,9 +84,19 @@ export class RecordRouter {
     this.#library = library;
   }
 
-  /** How many partitions `topic` has (the library's metadata, cached a few seconds). */
-  async partitionCount(topic: string): Promise<number> {
-    const metadata = await this.#producer.metadata({ topics: [topic] });
+  /**
+   * How many partitions `topic` has: the library's metadata, cached a few
+   * seconds, or, `fresh`, read now and tried once (a missing topic then
+   * fails in one round trip, not after the library's retries).
+   */
+  async partitionCount(
+    topic: string,
+    { fresh = false }: { fresh?: boolean } = {},
+  ): Promise<number> {
+    const metadata = await this.#producer.metadata({
+      topics: [topic],
+      ...(fresh ? { forceUpdate: true, retries: 0 } : {}),
+    });
     const found = metadata.topics.get(topic);
     if (found === undefined) {
       this.#known.delete(topic);
@@ -92,11 +110,14 @@ export class RecordRouter {
    * How many partitions each of `topics` has, or why records cannot go to
    * it (its metadata cannot be read: most often, it does not exist).
    */
-  async partitionCounts(topics: Iterable<string>): Promise<Map<string, number | Error>> {
+  async partitionCounts(
+    topics: Iterable<string>,
+    options: { fresh?: boolean } = {},
+  ): Promise<Map<string, number | Error>> {
     const counts = new Map<string, number | Error>();
     for (const topic of topics) {
       try {
-        counts.set(topic, await this.partitionCount(topic));
+        counts.set(topic, await this.partitionCount(topic, options));
       } catch (error) {
         counts.set(
           topic,
@@ -123,7 +144,8 @@ export class RecordRouter {
   async check(record: ProduceRecord, under?: string): Promise<Error | null> {
     const size = sizeRefusal(record, under);
     if (size !== null) return size;
-    const count = (await this.partitionCounts([record.topic])).get(record.topic)!;
+    // Asked when the counts last read cannot tell: read them now.
+    const count = (await this.partitionCounts([record.topic], { fresh: true })).get(record.topic)!;
     return refusal(record, count);
   }
 
@@ -142,15 +164,22 @@ export class RecordRouter {
     return record.partition === undefined || record.partition < count ? null : undefined;
   }
 
-  /** `record` as the library sends it, given its partition among `count`. */
-  route(record: ProduceRecord & { timestamp?: string }, count: number): RoutedRecord {
-    const message = libraryMessage(record);
+  /**
+   * `record` as the library sends it (`message`, when already made), given
+   * its partition among `count`; its size counts the record's framing too.
+   */
+  route(
+    record: ProduceRecord & { timestamp?: string },
+    count: number,
+    message: RawMessage = libraryMessage(record),
+  ): RoutedRecord {
     const partition = message.partition ??
       (message.key === undefined
           ? this.#next++ & 0x7fffffff
           : this.#library.compatibilityPartitioner(message, message.key)) % count;
     message.partition = partition;
-    return { topic: record.topic, partition, bytes: recordBytes(record), message };
+    const bytes = recordBytes(record) + RECORD_FRAMING_BYTES;
+    return { topic: record.topic, partition, bytes, message };
   }
 
   /**

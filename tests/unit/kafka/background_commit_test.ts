@@ -145,3 +145,23 @@ Deno.test("BackgroundCommits: a request made just as a commit ends is never lost
     assert.equal(calls, 2, `a request ${turns} microtasks after the commit ended`);
   }
 });
+
+Deno.test("BackgroundCommits: a commit that throws before it returns a promise is reported, and the next request commits again", async () => {
+  let calls = 0;
+  const errors: unknown[] = [];
+  const commits = new BackgroundCommits({
+    commit: () => {
+      if (++calls === 1) throw new Error("thrown at once");
+      return Promise.resolve();
+    },
+    enabled: () => true,
+    onError: (error) => (errors.push(error), false),
+    retryMs: 60_000,
+  });
+  commits.request();
+  await commits.idle();
+  assert.equal(errors.length, 1);
+  commits.request();
+  await commits.idle();
+  assert.equal(calls, 2, "the runner cleared itself: the second request ran a commit");
+});

@@ -47,6 +47,51 @@ Deno.test("Outputs.produce() rejects a topic not in outputs with OutputNotAllowe
   assert.equal(sent.length, 0);
 });
 
+Deno.test("Outputs.produce() rejects a key, value or header that is neither text nor bytes, naming the field; nothing is sent", async () => {
+  const { outputs, sent } = pendingOutputs(["out"]);
+  const bad: Array<[unknown, RegExp]> = [
+    [
+      { topic: "out", value: { id: 1 } },
+      /value must be a string, a Uint8Array or null: current value is \[object Object\]/,
+    ],
+    [{ topic: "out", value: new ArrayBuffer(2) }, /value must be a string, a Uint8Array or null/],
+    [
+      { topic: "out", value: "v", key: 7 },
+      /key must be a string, a Uint8Array, null or left out: current value is 7/,
+    ],
+    [
+      { topic: "out", value: "v", headers: { h: 1 } },
+      /header "h" must be a string, a Uint8Array or a list of them: current value is 1/,
+    ],
+    [
+      { topic: "out", value: "v", headers: { h: ["a", null] } },
+      /header "h" must be a string, a Uint8Array or a list of them/,
+    ],
+    [
+      { topic: "out", value: "v", headers: "h" },
+      /headers must be an object of header names: current value is h/,
+    ],
+  ];
+  for (const [record, message] of bad) {
+    await assert.rejects(outputs.produce(record as ProduceRecord), (error: unknown) => {
+      assert(error instanceof TypeError, String(error));
+      assert.match(error.message, /^Cannot produce to topic "out" as /);
+      assert.match(error.message, message);
+      return true;
+    });
+  }
+  assert.equal(sent.length, 0);
+  // What is allowed still goes: text, bytes, a tombstone, repeated and absent headers.
+  void outputs.produce({ topic: "out", key: null, value: null });
+  void outputs.produce({
+    topic: "out",
+    key: new Uint8Array([1]),
+    value: "v",
+    headers: { a: ["1", new Uint8Array([2])], b: undefined },
+  });
+  assert.equal(sent.length, 2);
+});
+
 Deno.test("producingHandler() ends a call only once every record it produced was acknowledged", async () => {
   const { outputs, sent } = pendingOutputs();
   const handle = each((_m, ctx) => {
