@@ -64,3 +64,35 @@ export function recordBytes(record: ProduceRecord): number {
   }
   return bytes;
 }
+
+const isBytes = (v: unknown): boolean => typeof v === "string" || v instanceof Uint8Array;
+
+/**
+ * What is wrong with the key, value or headers of `record` (each must be
+ * text or bytes; the value may be null, the key null or left out; a header
+ * may list several values), or null. The engines could not send it.
+ *
+ * @example
+ * ```ts
+ * shapeProblem({ topic: "t", value: "v" }); // null
+ * shapeProblem({ topic: "t", value: 7 as unknown as string }); // "value must be a string, …"
+ * ```
+ */
+export function shapeProblem({ key, value, headers }: ProduceRecord): string | null {
+  if (value !== null && !isBytes(value)) {
+    return `value must be a string, a Uint8Array or null: current value is ${String(value)}`;
+  }
+  if (key !== undefined && key !== null && !isBytes(key)) {
+    return `key must be a string, a Uint8Array, null or left out: current value is ${String(key)}`;
+  }
+  if (headers === undefined) return null;
+  if (typeof headers !== "object" || headers === null || Array.isArray(headers)) {
+    return `headers must be an object of header names: current value is ${String(headers)}`;
+  }
+  for (const [name, v] of Object.entries(headers)) {
+    if (v === undefined || isBytes(v) || (Array.isArray(v) && v.every(isBytes))) continue;
+    return `header ${JSON.stringify(name)} must be a string, a Uint8Array or a list of them: ` +
+      `current value is ${String(v)}`;
+  }
+  return null;
+}

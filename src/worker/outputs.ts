@@ -13,7 +13,7 @@
  *
  * @module
  */
-import type { ProduceRecord } from "../produce_record.ts";
+import { type ProduceRecord, shapeProblem } from "../produce_record.ts";
 import type { ConfigSource } from "../protocol.ts";
 import type { Message } from "../message.ts";
 import type { Context } from "./context.ts";
@@ -111,32 +111,6 @@ export class Outputs {
     }
     return null;
   }
-}
-
-const isBytes = (v: unknown): boolean => typeof v === "string" || v instanceof Uint8Array;
-
-/**
- * What is wrong with the key, value or headers of `record` (each must be
- * text or bytes; the value may be null, the key null or left out; a header
- * may list several values), or null. The engines could not send it.
- */
-function shapeProblem({ key, value, headers }: ProduceRecord): string | null {
-  if (value !== null && !isBytes(value)) {
-    return `value must be a string, a Uint8Array or null: current value is ${String(value)}`;
-  }
-  if (key !== undefined && key !== null && !isBytes(key)) {
-    return `key must be a string, a Uint8Array, null or left out: current value is ${String(key)}`;
-  }
-  if (headers === undefined) return null;
-  if (typeof headers !== "object" || headers === null || Array.isArray(headers)) {
-    return `headers must be an object of header names: current value is ${String(headers)}`;
-  }
-  for (const [name, v] of Object.entries(headers)) {
-    if (v === undefined || isBytes(v) || (Array.isArray(v) && v.every(isBytes))) continue;
-    return `header ${JSON.stringify(name)} must be a string, a Uint8Array or a list of them: ` +
-      `current value is ${String(v)}`;
-  }
-  return null;
 }
 
 /** What one handler call produced, and the acks that wait for it. */
