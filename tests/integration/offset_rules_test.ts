@@ -335,7 +335,20 @@ for (const { engine, protocol } of SETTLING) {
           ...protocolOf(protocol).fields,
         },
       ]);
-      await waitFor(() => d.handled().length >= 30, { what: "30 messages", timeoutMs: 60_000 });
+      try {
+        await waitFor(() => d.handled().length >= 30, { what: "30 messages", timeoutMs: 60_000 });
+      } catch (error) {
+        // What the daemon was doing, for a run that hangs only under load.
+        d.kill("SIGKILL");
+        await d.exited();
+        const handled = d.handled().map((h) => `${h.partition}:${h.offset}`).join(" ");
+        throw new Error(
+          `${(error as Error).message}; handled ${handled}; the daemon's last lines:\n${
+            d.stderr.slice(-40).join("\n")
+          }`,
+          { cause: error },
+        );
+      }
       await new Promise((r) => setTimeout(r, 1000)); // a moment for any duplicate to show
       const keys = d.handled().map((h) => `${h.partition}:${h.offset}`);
       assert.equal(keys.length, 30, "no message processed twice");
