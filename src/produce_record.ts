@@ -47,8 +47,9 @@ function byteLength(bytes: RecordBytes | null | undefined): number {
 }
 
 /**
- * The bytes of `record` that metrics count: its key, its value, and each
- * header's name and values (text as UTF-8), without Kafka's framing.
+ * The bytes of `record` that metrics count and produce requests are cut by:
+ * its key, its value, and each header's name and values (text as UTF-8),
+ * without Kafka's framing.
  *
  * @example
  * ```ts
@@ -57,7 +58,8 @@ function byteLength(bytes: RecordBytes | null | undefined): number {
  */
 export function recordBytes(record: ProduceRecord): number {
   let bytes = byteLength(record.key) + byteLength(record.value);
-  for (const [name, value] of Object.entries(record.headers ?? {})) {
+  if (record.headers === undefined) return bytes;
+  for (const [name, value] of Object.entries(record.headers)) {
     for (const one of Array.isArray(value) ? value : value === undefined ? [] : [value]) {
       bytes += byteLength(name) + byteLength(one);
     }

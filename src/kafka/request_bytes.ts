@@ -6,8 +6,6 @@
  *
  * @module
  */
-import type { ProduceRecord, RecordBytes } from "../produce_record.ts";
-
 /**
  * About the most bytes (keys, values and headers) one request carries for
  * one partition: well under the broker's default `message.max.bytes`
@@ -21,32 +19,6 @@ export const MAX_BYTES_PER_REQUEST = 512 * 1024;
  * default `message.max.bytes` (1 MiB) less room for the batch around it.
  */
 export const MAX_RECORD_BYTES = 1024 * 1024 - 1024;
-
-const encoder = new TextEncoder();
-
-function byteLength(bytes: RecordBytes | null | undefined): number {
-  if (bytes === null || bytes === undefined) return 0;
-  return typeof bytes === "string" ? encoder.encode(bytes).byteLength : bytes.byteLength;
-}
-
-/**
- * About the bytes `record` takes in a request: key, value, header names and values.
- *
- * @example
- * ```ts
- * recordBytes({ topic: "t", key: "k", value: "vv", headers: { h: ["1", "2"] } }); // 7
- * ```
- */
-export function recordBytes(record: ProduceRecord): number {
-  let bytes = byteLength(record.key) + byteLength(record.value);
-  if (record.headers === undefined) return bytes;
-  for (const [name, value] of Object.entries(record.headers)) {
-    for (const one of Array.isArray(value) ? value : [value]) {
-      bytes += byteLength(name) + byteLength(one);
-    }
-  }
-  return bytes;
-}
 
 /**
  * Cuts `items` (records in the order they are sent, each with its topic,

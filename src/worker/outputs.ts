@@ -13,14 +13,13 @@
  *
  * @module
  */
-import { type ProduceRecord, shapeProblem } from "../produce_record.ts";
+import { type ProduceRecord, recordBytes, shapeProblem } from "../produce_record.ts";
 import type { ConfigSource } from "../protocol.ts";
 import type { Message } from "../message.ts";
 import type { Context } from "./context.ts";
 import type { Handler } from "./handler.ts";
 import { isThenable } from "./handler_calls.ts";
 import type { TransactionBuffer } from "./transaction_buffer.ts";
-import { recordBytes } from "../kafka/request_bytes.ts";
 
 /**
  * A record whose topic is not one of the consumer's `outputs`: the config's

@@ -13,7 +13,7 @@
 import type { ProduceRecord } from "../produce_record.ts";
 import type { PartitionOffset } from "../kafka/session.ts";
 import { decodeCommitMetadata } from "../offsets/commit_metadata.ts";
-import { recordBytes } from "../kafka/request_bytes.ts";
+import { recordBytes } from "../produce_record.ts";
 
 /**
  * The most bytes (keys, values and headers) of records that may wait for

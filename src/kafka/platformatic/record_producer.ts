@@ -108,7 +108,7 @@ export function createPlatformaticProducer(
 ): RecordProducer {
   let current: Promise<Client> | null = null;
   let connected: Promise<void> | null = null;
-  /** Partition counts of the output topics, as the last flush read them. */
+  /** Partition counts of the output topics as last read, kept by each router in turn. */
   const counts = new Map<string, number>();
   let next: Shared | null = null;
   let own: Own[] = [];
@@ -124,7 +124,7 @@ export function createPlatformaticProducer(
         autocreateTopics: false,
         timeout: REQUEST_TIMEOUT_MS,
       });
-      return { producer, router: new RecordRouter(producer, library) };
+      return { producer, router: new RecordRouter(producer, library, counts) };
     }).catch((error) => {
       current = null;
       throw error;
@@ -180,10 +180,6 @@ export function createPlatformaticProducer(
       // Read now, once: a missing topic fails its records alone, in one round trip.
       const topics = new Set(alone.map((o) => o.record.topic));
       const fresh = await router.partitionCounts(topics, { fresh: true });
-      for (const [topic, count] of fresh) {
-        if (typeof count === "number") counts.set(topic, count);
-        else counts.delete(topic);
-      }
       for (const one of alone) {
         const count = fresh.get(one.record.topic)!;
         const refused = refusal(one.record, count);

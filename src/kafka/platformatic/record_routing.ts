@@ -13,8 +13,8 @@
  */
 import { Buffer } from "node:buffer";
 import type { MessageToProduce, Producer } from "@platformatic/kafka";
-import type { ProduceRecord, RecordBytes } from "../../produce_record.ts";
-import { MAX_RECORD_BYTES, partitionRequests, recordBytes } from "../request_bytes.ts";
+import { type ProduceRecord, type RecordBytes, recordBytes } from "../../produce_record.ts";
+import { MAX_RECORD_BYTES, partitionRequests } from "../request_bytes.ts";
 import { missingPartition } from "../missing_partition.ts";
 import type { Platformatic } from "./library.ts";
 
@@ -77,11 +77,20 @@ export class RecordRouter {
   /** The next partition of a keyless record, in turn. */
   #next = 0;
   /** Partition counts as last read: a topic's partitions are only ever added. */
-  readonly #known = new Map<string, number>();
+  readonly #known: Map<string, number>;
 
-  constructor(producer: RawProducer, library: Platformatic) {
+  /**
+   * `known` holds the partition counts last read; a producer that outlives
+   * its router (replaced after a failure) passes its own, to keep them.
+   */
+  constructor(
+    producer: RawProducer,
+    library: Platformatic,
+    known: Map<string, number> = new Map(),
+  ) {
     this.#producer = producer;
     this.#library = library;
+    this.#known = known;
   }
 
   /**
@@ -93,17 +102,20 @@ export class RecordRouter {
     topic: string,
     { fresh = false }: { fresh?: boolean } = {},
   ): Promise<number> {
-    const metadata = await this.#producer.metadata({
-      topics: [topic],
-      ...(fresh ? { forceUpdate: true, retries: 0 } : {}),
-    });
-    const found = metadata.topics.get(topic);
-    if (found === undefined) {
+    try {
+      const metadata = await this.#producer.metadata({
+        topics: [topic],
+        ...(fresh ? { forceUpdate: true, retries: 0 } : {}),
+      });
+      const found = metadata.topics.get(topic);
+      if (found === undefined) throw new Error(`Unknown topic ${topic}`);
+      this.#known.set(topic, found.partitionsCount);
+      return found.partitionsCount;
+    } catch (error) {
+      // Not known any more: the next record of the topic reads it again.
       this.#known.delete(topic);
-      throw new Error(`Unknown topic ${topic}`);
+      throw error;
     }
-    this.#known.set(topic, found.partitionsCount);
-    return found.partitionsCount;
   }
 
   /**

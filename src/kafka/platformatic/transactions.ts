@@ -23,13 +23,12 @@
  *
  * @module
  */
-import type { Buffer } from "node:buffer";
-import type { Consumer, Producer } from "@platformatic/kafka";
+import type { Consumer } from "@platformatic/kafka";
 import type { KafkaConfig } from "../../config/types.ts";
 import { errorFields, type Logger } from "../../log.ts";
 import type { ProduceRecord } from "../../produce_record.ts";
 import type { GroupMember, PartitionOffset } from "../session.ts";
-import { RecordRouter } from "./record_routing.ts";
+import { type RawProducer, RecordRouter } from "./record_routing.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
 import { callApi, nodeConnection } from "./node_call.ts";
 import { errorIds } from "./error_ids.ts";
@@ -38,8 +37,6 @@ import { commitRejection } from "../commit_rejected.ts";
 export { simpleModeSlot, transactionalId } from "./transactional_id.ts";
 import { connectionOptions } from "./client.ts";
 
-type Raw = Buffer;
-type RawProducer = Producer<Raw, Raw, Raw, Raw>;
 type RawTransaction = Awaited<ReturnType<RawProducer["beginTransaction"]>>;
 
 /**
@@ -173,7 +170,7 @@ export class TransactionalCommitter {
    */
   static async create(options: TransactionalCommitterOptions): Promise<TransactionalCommitter> {
     const library = await loadPlatformatic();
-    const producer: RawProducer = new library.Producer<Raw, Raw, Raw, Raw>({
+    const producer: RawProducer = new library.Producer({
       ...connectionOptions(options.kafka, `${options.clientIdSuffix}-tx`),
       idempotent: true,
       transactionalId: options.transactionalId,

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
-import { partitionRequests, recordBytes } from "../../../src/kafka/request_bytes.ts";
+import { partitionRequests } from "../../../src/kafka/request_bytes.ts";
+import { recordBytes } from "../../../src/produce_record.ts";
 
 Deno.test("recordBytes() counts key, value, header names and every header value, strings as UTF-8", () => {
   assert.equal(recordBytes({ topic: "t", key: "k", value: "vv", headers: { h: ["1", "2"] } }), 7);
