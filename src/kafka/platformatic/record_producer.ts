@@ -11,8 +11,9 @@
  * The records of one flush share one promise, which resolves once all of
  * them were acknowledged: a record costs no promise of its own. Only a
  * record that may be refused on its own gets one: one for a topic whose
- * partitions are not known yet, or for a partition beyond the last known
- * count; it is checked against fresh metadata before it is sent.
+ * partition count was not read in the last few seconds (partition_counts.ts),
+ * or for a partition beyond it; it is checked against fresh metadata before
+ * it is sent.
  *
  * A failed request (after the library's own retries, which the broker
  * recognises as repeats) fails every record of its flush not yet
@@ -35,6 +36,7 @@ import { partitionRequests } from "../request_bytes.ts";
 import { connectionOptions } from "./client.ts";
 import { errorIds } from "./error_ids.ts";
 import { loadPlatformatic } from "./library.ts";
+import { PartitionCounts } from "./partition_counts.ts";
 import {
   libraryMessage,
   type RawMessage,
@@ -109,7 +111,7 @@ export function createPlatformaticProducer(
   let current: Promise<Client> | null = null;
   let connected: Promise<void> | null = null;
   /** Partition counts of the output topics as last read, kept by each router in turn. */
-  const counts = new Map<string, number>();
+  const counts = new PartitionCounts();
   let next: Shared | null = null;
   let own: Own[] = [];
   let flushing = false;
@@ -207,6 +209,8 @@ export function createPlatformaticProducer(
           ...errorFields(error),
         });
         replace();
+        // Read again before the next records to them go: the topic may be gone or changed.
+        for (const r of request) counts.delete(r.topic);
         for (let i = first; i < owners.length; i++) {
           const one = owners[i];
           if (one) failOwn(one, error);

@@ -17,6 +17,7 @@ import { type ProduceRecord, type RecordBytes, recordBytes } from "../../produce
 import { MAX_RECORD_BYTES, partitionRequests } from "../request_bytes.ts";
 import { missingPartition } from "../missing_partition.ts";
 import type { Platformatic } from "./library.ts";
+import { PartitionCounts } from "./partition_counts.ts";
 
 type Raw = Buffer;
 /** The library's producer of raw Buffers (no serialisation). */
@@ -76,8 +77,8 @@ export class RecordRouter {
   readonly #library: Platformatic;
   /** The next partition of a keyless record, in turn. */
   #next = 0;
-  /** Partition counts as last read: a topic's partitions are only ever added. */
-  readonly #known: Map<string, number>;
+  /** Partition counts as last read, each trusted a few seconds. */
+  readonly #known: PartitionCounts;
 
   /**
    * `known` holds the partition counts last read; a producer that outlives
@@ -86,7 +87,7 @@ export class RecordRouter {
   constructor(
     producer: RawProducer,
     library: Platformatic,
-    known: Map<string, number> = new Map(),
+    known: PartitionCounts = new PartitionCounts(),
   ) {
     this.#producer = producer;
     this.#library = library;
@@ -164,9 +165,9 @@ export class RecordRouter {
   /**
    * {@linkcode RecordRouter.check} without a request, when the counts last
    * read decide it: null when `record` can go (its partition is within the
-   * count last read, which can only have grown since), an Error when it is
-   * too large; undefined when only fresh metadata can tell (a topic not read
-   * yet, a partition beyond the count last read).
+   * count read in the last few seconds), an Error when it is too large;
+   * undefined when only fresh metadata can tell (a topic not read lately, a
+   * partition beyond the count last read).
    */
   knownCheck(record: ProduceRecord, under?: string): Error | null | undefined {
     const size = sizeRefusal(record, under);
