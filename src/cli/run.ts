@@ -176,7 +176,9 @@ export async function runDaemon(options: RunOptions): Promise<number> {
       supervisor.stop(config.shutdown.gracePeriodMs).then((clean) => {
         logSummary(log, supervisor);
         if (!clean) {
-          log.error("workers did not drain within the grace period; they were terminated");
+          log.error(
+            "not every worker drained: those that failed or ran past the grace period were terminated",
+          );
         }
         resolve(clean ? 0 : 1);
       }, (error) => {

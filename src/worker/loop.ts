@@ -142,6 +142,8 @@ export async function startWorkerLoop(
   const inflight = new Set<Promise<void>>();
   /** The assignment being read, and the one waiting for the supervisor's `positions`. */
   let current: Assignment = { generation: 0, partitions: [] };
+  /** This worker's group member id, once the coordinator gave one (a join under way has one too). */
+  let memberId: string | null = null;
   /** The partitions being read, each with the assignment generation it was begun in. */
   const begunIn = new Map<number, number>();
   let awaiting: Assignment | null = null;
@@ -678,6 +680,7 @@ export async function startWorkerLoop(
       failed.delete(p);
     }
     current = assignment;
+    memberId = assignment.memberId || memberId;
     if (revoked.length > 0) post({ v: 1, type: "revoked", partitions: revoked });
     const ask = consumer.resetOffsetOnStart;
     awaiting = ask ? assignment : null;
@@ -794,7 +797,10 @@ export async function startWorkerLoop(
             post({ v: 1, type: "reset", partition });
           },
           onFatal: fatal,
-          onMembership: (membership) => post({ v: 1, type: "membership", ...membership }),
+          onMembership: (membership) => {
+            memberId = membership.memberId || memberId;
+            post({ v: 1, type: "membership", ...membership });
+          },
           onWaiting: (problem) => {
             if (problem === null) return;
             log.error(`${problem.message}; trying again`, errorFields(problem));
@@ -925,11 +931,11 @@ export async function startWorkerLoop(
         await module.teardown?.(ctx);
         await (await producer)?.close();
         await committer?.close();
-        if (left || current.memberId === undefined) return { evict: null };
+        if (left || memberId === null) return { evict: null };
         log.warn("leaving the group takes too long (it is rebalancing); the member is removed", {
-          memberId: current.memberId,
+          memberId,
         });
-        return { evict: current.memberId };
+        return { evict: memberId };
       })();
       const outcome = await Promise.race([
         drained.then((done) => ({ done }), (error: unknown) => ({ error })),

@@ -109,7 +109,7 @@ Deno.test("a daemon stopped while a worker is still loading a handler that then 
     } finally {
       const code = await daemon.stop();
       const said = daemon.logged(
-        "workers did not drain within the grace period; they were terminated",
+        "not every worker drained: those that failed or ran past the grace period were terminated",
       );
       assert.deepEqual([code, said.length], [0, 0], daemon.stderr.slice(-8).join("\n"));
       await Deno.remove(dir, { recursive: true });

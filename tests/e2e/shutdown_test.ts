@@ -10,9 +10,19 @@ import {
   fixtureHandler,
   RUNTIMES,
   startDaemon,
+  writeConfig,
   writeConsumersConfig,
 } from "../harness/daemon.ts";
-import { steadyLoad, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
+import {
+  BROKERS,
+  describeGroup,
+  ENGINES,
+  joinGroup,
+  steadyLoad,
+  uniqueName,
+  waitFor,
+  withTopic,
+} from "../harness/kafka.ts";
 
 const key = (h: { partition: number; offset: string }) => `${h.partition}:${h.offset}`;
 
@@ -122,6 +132,36 @@ for (const runtime of RUNTIMES) {
       daemon.kill("SIGINT");
       assert.equal(await daemon.exited(), 0);
       assert.equal(daemon.logged("second signal: exiting now").length, 0);
+    });
+  });
+}
+
+for (const engine of ENGINES) {
+  Deno.test(`${engine}: SIGTERM while the worker joins its group: exit 0, and its member leaves (the other member gets every partition at once)`, async () => {
+    await withTopic({ partitions: 2 }, async ({ topic }) => {
+      const group = uniqueName("g");
+      // The member already there rejoins at its next heartbeat (3 s): until then the worker's
+      // JoinGroup is held by the coordinator.
+      const holder = await joinGroup(group, topic);
+      try {
+        const config = await writeConfig({
+          kafka: { brokers: BROKERS, engine },
+          http: { listen: false },
+          consumers: [{ name: "c", group, topic, handler: fixtureHandler("record.ts") }],
+        });
+        const daemon = startDaemon(config);
+        await daemon.waitForLog("worker state", { where: (r) => r.to === "running" });
+        daemon.kill("SIGTERM");
+        assert.equal(await daemon.exited(), 0, daemon.stderr.slice(-20).join("\n"));
+        // Left, not abandoned: the group is down to the holder well before the session timeout
+        // (30 s) would remove a member that joined and was never heard of again.
+        await waitFor(async () => {
+          const members = await describeGroup(group, "--members").catch(() => []);
+          return members.length === 1 && members[0]!["#PARTITIONS"] === "2";
+        }, { timeoutMs: 15_000, what: "the holder alone in the group, with both partitions" });
+      } finally {
+        await holder.leave();
+      }
     });
   });
 }

@@ -128,10 +128,19 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     maxBytesPerPartition: options.fetch.maxBytesPerPartition,
     maxBytes: options.fetch.maxBytes,
     retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
-  }, { beforeJoin: () => revoke() });
+  }, {
+    beforeJoin: () => revoke(),
+    onJoining: (memberId) => {
+      if (memberId === joiningAs) return;
+      joiningAs = memberId;
+      options.onMembership?.({ memberId, generation });
+    },
+  });
   /** Partitions whose committed offset kafkajs replaced with a placeholder after an out-of-range. */
   const outOfRange = new Set<number>();
   let generation = 0;
+  /** The member id the last join went on with (reported before kafkajs reports the join). */
+  let joiningAs = "";
   let assigned = new Set<number>();
   /** The group is rebalancing: no new handler call starts until the next join. */
   let rebalancing = false;
@@ -178,7 +187,14 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
     // Synchronous inside kafkajs's join: nothing of this generation was fetched yet.
-    consumer.pause([{ topic }]);
+    try {
+      consumer.pause([{ topic }]);
+    } catch (error) {
+      // kafkajs throws once its stop let go of the group: nothing is fetched any more.
+      if (!stopped) throw error;
+    }
+    // A join that ends while stopping is left at once: nothing is handed to the worker.
+    if (stopped) return;
     generation++;
     rebalancing = false;
     readable.clear();
@@ -217,6 +233,11 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     if (next > BigInt(expected)) expectedStart.set(partition, String(next));
   });
   consumer.on(consumer.events.CRASH, (event) => {
+    // Once stopping, a join cut short by the disconnect is part of the stop, not a failure.
+    if (stopped) {
+      logger.debug("kafkajs consumer ended while stopping", errorFields(event.payload.error));
+      return;
+    }
     if (!event.payload.restart) options.onFatal(event.payload.error);
   });
 
@@ -227,9 +248,8 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
   });
   // Not awaited: run() resolves only once the group join completes, which can
   // take a session timeout when a dead member is still registered. A stop in
-  // the meantime must find a session to leave the group with, or this
-  // member would linger as one more dead member. Join failures arrive
-  // through the CRASH event.
+  // the meantime waits for it (see stop()). Join failures arrive through the
+  // CRASH event.
   const running = consumer.run({
     autoCommit: options.autoCommit,
     partitionsConsumedConcurrently: options.concurrency,
@@ -296,7 +316,10 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       catchUp.requestLater();
     },
   });
-  running.catch((error) => options.onFatal(error));
+  /** Settles once kafkajs's first join ended, either way. */
+  const joined = running.then(() => {}, (error) => {
+    if (!stopped) options.onFatal(error);
+  });
 
   /**
    * Before every JoinGroup (kafkajs's fetchers stopped, the batches in hand
@@ -405,6 +428,10 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     async stop() {
       stopped = true;
       catchUp.stop();
+      // kafkajs stops a consumer still joining by dropping it, and its member, once the
+      // coordinator answers, stays in the group until the session timeout, holding partitions.
+      // Joined, its disconnect leaves the group. The caller bounds the wait.
+      await joined;
       await consumer.disconnect(); // the admin client's cluster too
     },
   };

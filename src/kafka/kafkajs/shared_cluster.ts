@@ -23,6 +23,9 @@
  * hand ended). With `beforeJoin`, every coordinator it is handed awaits the
  * hook before it sends a JoinGroup for the group — the place to finish what
  * the current generation still owns (kafkajs has no rebalance listener).
+ * `onJoining` learns the member id the coordinator gave a join still under
+ * way (kafkajs keeps it to itself until the join completes): a member that
+ * stops then can still be removed from its group.
  *
  * @module
  */
@@ -41,7 +44,7 @@ type CreateCluster = (options: unknown) => unknown;
 export function consumerWithAdmin(
   kafka: Kafka,
   config: ConsumerConfig,
-  { beforeJoin }: { beforeJoin?: () => Promise<void> } = {},
+  hooks: JoinHooks = {},
 ): { consumer: Consumer; admin: Admin } {
   const holder = kafka as unknown as Record<symbol, CreateCluster>;
   const key = Object.getOwnPropertySymbols(kafka).find((s) => s.description === CREATE_CLUSTER);
@@ -56,7 +59,7 @@ export function consumerWithAdmin(
   holder[key] = (options) => {
     if (cluster === null) {
       cluster = create(options);
-      if (beforeJoin) holdJoins(cluster, config.groupId, beforeJoin);
+      if (hooks.beforeJoin || hooks.onJoining) holdJoins(cluster, config.groupId, hooks);
     }
     return cluster;
   };
@@ -69,21 +72,40 @@ export function consumerWithAdmin(
   }
 }
 
+/** What {@linkcode consumerWithAdmin} does around each JoinGroup of the consumer's group. */
+export interface JoinHooks {
+  /** Awaited before the JoinGroup is sent. */
+  beforeJoin?: () => Promise<void>;
+  /** The member id the join goes on with, once the coordinator has given one. */
+  onJoining?: (memberId: string) => void;
+}
+
 /** The part of kafkajs's internal `Cluster` and `Broker` the join hook wraps. */
 interface JoiningCluster {
   findGroupCoordinator(request: { groupId: string }): Promise<JoiningBroker>;
 }
 interface JoiningBroker {
   joinGroup(request: { groupId: string }): Promise<unknown>;
+  lookupRequest(apiKey: number, definition: unknown): RequestBuilder;
 }
+type RequestBuilder = (args: { memberId?: unknown } | undefined) => unknown;
+
+/** JoinGroup's API key in Kafka's protocol. */
+const JOIN_GROUP_API_KEY = 11;
 
 /**
  * Makes every JoinGroup for `groupId` sent through a coordinator this
- * cluster finds await `beforeJoin` first.
+ * cluster finds await `beforeJoin` first, and tells `onJoining` the member
+ * id it goes on with: the one it sends, or the one a MEMBER_ID_REQUIRED
+ * answer gives it (KIP-394), which kafkajs sends again at once.
  *
  * @throws {Error} When the cluster has no `findGroupCoordinator` (kafkajs changed).
  */
-function holdJoins(cluster: unknown, groupId: string, beforeJoin: () => Promise<void>): void {
+function holdJoins(
+  cluster: unknown,
+  groupId: string,
+  { beforeJoin, onJoining }: JoinHooks,
+): void {
   const target = cluster as JoiningCluster;
   if (typeof target?.findGroupCoordinator !== "function") {
     throw new Error(
@@ -96,16 +118,34 @@ function holdJoins(cluster: unknown, groupId: string, beforeJoin: () => Promise<
   target.findGroupCoordinator = async (request) => {
     const broker = await find(request);
     if (request.groupId !== groupId || held.has(broker)) return broker;
-    if (typeof broker?.joinGroup !== "function") {
+    if (typeof broker?.joinGroup !== "function" || typeof broker.lookupRequest !== "function") {
       throw new Error(
-        "kafkajs: the group coordinator has no joinGroup function; " +
+        "kafkajs: the group coordinator has no joinGroup or lookupRequest function; " +
           "the installed kafkajs is not the 2.x this engine was built for",
       );
     }
     const join = broker.joinGroup.bind(broker);
     broker.joinGroup = async (joinRequest) => {
-      if (joinRequest.groupId === groupId) await beforeJoin();
-      return await join(joinRequest);
+      if (joinRequest.groupId !== groupId) return await join(joinRequest);
+      await beforeJoin?.();
+      if (onJoining === undefined) return await join(joinRequest);
+      // kafkajs answers MEMBER_ID_REQUIRED (KIP-394) inside joinGroup(), with a second request
+      // built by what lookupRequest() returned at its start: that builder shows the member id.
+      const lookup = broker.lookupRequest;
+      broker.lookupRequest = (apiKey, definition) => {
+        const build = lookup.call(broker, apiKey, definition);
+        return apiKey !== JOIN_GROUP_API_KEY ? build : (args) => {
+          if (typeof args?.memberId === "string" && args.memberId !== "") onJoining(args.memberId);
+          return build(args);
+        };
+      };
+      let joining: Promise<unknown>;
+      try {
+        joining = join(joinRequest); // looks its request up before its first await
+      } finally {
+        broker.lookupRequest = lookup;
+      }
+      return await joining;
     };
     held.add(broker);
     return broker;
