@@ -20,7 +20,34 @@ export interface RecordProducer {
    * (the next record connects again).
    */
   connect(): Promise<void>;
+  /**
+   * Lets what was handed over before go out for up to
+   * {@linkcode CLOSE_FLUSH_MS}, then closes: what is still queued fails, and
+   * a record sent from then on is refused ({@linkcode closedError}).
+   */
   close(): Promise<void>;
+}
+
+/**
+ * How long close() lets records handed over before it go out. Their inputs
+ * are not committed yet (a commit waits for the outputs' acks), so what does
+ * not make it is produced again with them.
+ */
+export const CLOSE_FLUSH_MS = 1000;
+
+/** The error of a record sent once the producer is closing or closed. */
+export function closedError(): Error {
+  return new Error("Cannot produce: the worker's producer is closed");
+}
+
+/** Resolves once every flush in `flushes` ended, or after {@linkcode CLOSE_FLUSH_MS}. */
+export async function flushesEnded(flushes: Iterable<Promise<void> | null>): Promise<void> {
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  await Promise.race([
+    Promise.all(flushes),
+    new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_FLUSH_MS)),
+  ]);
+  clearTimeout(timer);
 }
 
 /** Options of a worker's producer. */

@@ -13,7 +13,12 @@ import { Buffer } from "node:buffer";
 import type { Message as KafkajsMessage, Producer } from "kafkajs";
 import type { KafkaConfig } from "../../config/types.ts";
 import type { ProduceRecord, RecordBytes } from "../../produce_record.ts";
-import type { RecordProducer, RecordProducerOptions } from "../record_producer.ts";
+import {
+  closedError,
+  flushesEnded,
+  type RecordProducer,
+  type RecordProducerOptions,
+} from "../record_producer.ts";
 import { createKafka } from "./client.ts";
 import { MAX_BYTES_PER_REQUEST } from "../request_bytes.ts";
 import { missingPartition } from "../missing_partition.ts";
@@ -94,7 +99,10 @@ export function createKafkajsProducer(
   let producer: Producer | null = null;
   let connected: Promise<void> | null = null;
   const queues = new Map<string, Queued[]>();
-  const flushing = new Set<string>();
+  /** The flush under way of each topic: close() lets them end. */
+  const flushing = new Map<string, Promise<void>>();
+  /** Closed with the worker: a record sent after that fails instead of connecting again. */
+  let closed = false;
 
   const connect = (): Promise<void> => {
     producer ??= createKafka(kafka, { clientIdSuffix: `${clientIdSuffix}-out`, logger })
@@ -113,7 +121,6 @@ export function createKafkajsProducer(
 
   /** Sends `topic`'s queued records, a request at a time, until none is left. */
   const flush = async (topic: string) => {
-    flushing.add(topic);
     try {
       // Records sent in the same turn as the first one join its request.
       await Promise.resolve();
@@ -149,18 +156,22 @@ export function createKafkajsProducer(
 
   return {
     send(record) {
+      if (closed) return Promise.reject(closedError());
       return new Promise<void>((resolve, reject) => {
         const message = kafkajsMessage(record);
         const bytes = recordBytes(message);
         let queue = queues.get(record.topic);
         if (queue === undefined) queues.set(record.topic, queue = []);
         queue.push({ record, message, bytes, resolve, reject });
-        if (!flushing.has(record.topic)) void flush(record.topic);
+        if (!flushing.has(record.topic)) flushing.set(record.topic, flush(record.topic));
       });
     },
     connect,
     async close() {
-      // A connect under way ends first: a disconnect in its middle would leave its sockets open.
+      closed = true;
+      // What was sent before goes out first, for a while, and a connect under way ends: a
+      // disconnect in its middle would leave its sockets open.
+      await flushesEnded(flushing.values());
       await connected?.catch(() => {});
       if (producer !== null) await producer.disconnect();
     },

@@ -31,7 +31,12 @@
 import type { KafkaConfig } from "../../config/types.ts";
 import { errorFields } from "../../log.ts";
 import type { ProduceRecord } from "../../produce_record.ts";
-import type { RecordProducer, RecordProducerOptions } from "../record_producer.ts";
+import {
+  closedError,
+  flushesEnded,
+  type RecordProducer,
+  type RecordProducerOptions,
+} from "../record_producer.ts";
 import { partitionRequests } from "../request_bytes.ts";
 import { connectionOptions } from "./client.ts";
 import { errorIds } from "./error_ids.ts";
@@ -114,12 +119,14 @@ export function createPlatformaticProducer(
   const counts = new PartitionCounts();
   let next: Shared | null = null;
   let own: Own[] = [];
-  let flushing = false;
+  /** The flush under way: close() lets it end. */
+  let flushing: Promise<void> | null = null;
   /** Closed with the worker: a record sent after that fails instead of opening a new producer. */
   let closed = false;
 
-  const client = (): Promise<Client> =>
-    current ??= loadPlatformatic().then((library) => {
+  const client = (): Promise<Client> => {
+    if (closed && current === null) return Promise.reject(closedError());
+    return current ??= loadPlatformatic().then((library) => {
       const producer: RawProducer = new library.Producer({
         ...connectionOptions(kafka, `${clientIdSuffix}-out`),
         idempotent: true,
@@ -131,6 +138,7 @@ export function createPlatformaticProducer(
       current = null;
       throw error;
     });
+  };
 
   const connect = (): Promise<void> =>
     connected ??= client()
@@ -234,7 +242,6 @@ export function createPlatformaticProducer(
 
   /** Sends what is queued, a flush at a time, until nothing is left. */
   const flush = async () => {
-    flushing = true;
     try {
       // Records sent in the same turn as the first one join its request.
       await Promise.resolve();
@@ -246,15 +253,13 @@ export function createPlatformaticProducer(
         await sendFlush(batch, alone);
       }
     } finally {
-      flushing = false;
+      flushing = null;
     }
   };
 
   return {
     send(record) {
-      if (closed) {
-        return Promise.reject(new Error("Cannot produce: the worker's producer is closed"));
-      }
+      if (closed) return Promise.reject(closedError());
       let message: RawMessage;
       try {
         message = libraryMessage(record);
@@ -264,18 +269,20 @@ export function createPlatformaticProducer(
       const count = counts.get(record.topic);
       if (count !== undefined && (record.partition === undefined || record.partition < count)) {
         (next ??= shared()).entries.push({ record, message, count });
-        if (!flushing) void flush();
+        flushing ??= flush();
         return next.done;
       }
       return new Promise<void>((resolve, reject) => {
         own.push({ record, message, resolve, reject });
-        if (!flushing) void flush();
+        flushing ??= flush();
       });
     },
     connect,
     async close() {
       closed = true;
-      // A connect under way ends first: a close in its middle would leave its sockets open.
+      // What was sent before goes out first, for a while, and a connect under way ends: a close
+      // in its middle would leave its sockets open.
+      await flushesEnded([flushing]);
       await connected?.catch(() => {});
       const closing = current;
       current = null;

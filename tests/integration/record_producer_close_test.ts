@@ -1,0 +1,39 @@
+/**
+ * A worker's producer closed while records are still on their way (a
+ * handler call that did not await its produce): each engine sends what was
+ * handed to it before close(), refuses what comes after, and leaves no
+ * connection open (the test's resource sanitizer checks).
+ */
+import assert from "node:assert/strict";
+import { createRecordProducer } from "../../src/kafka/record_producer.ts";
+import { createLogger } from "../../src/log.ts";
+import { ENGINES, kafkaWith, withTopic } from "../harness/kafka.ts";
+import { readTopic } from "../harness/read_topic.ts";
+
+for (const engine of ENGINES) {
+  Deno.test(`${engine} producer: records sent before close() land, one after it is refused, and no connection stays open`, async () => {
+    await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+      const producer = await createRecordProducer(engine, kafkaWith(engine), {
+        clientIdSuffix: "close-test",
+        logger: createLogger({ level: "error" }),
+      });
+      // The first request is under way while the second record waits for it; close() comes
+      // before either is acknowledged.
+      const first = producer.send({ topic, value: "a" });
+      await new Promise((r) => setTimeout(r, 0));
+      const second = producer.send({ topic, value: "b" });
+      const closing = producer.close();
+      const late = producer.send({ topic, value: "c" });
+      const outcomes = await Promise.all(
+        [first, second, late].map((p) => p.then(() => "sent", (e: Error) => e.message)),
+      );
+      await closing;
+      assert.deepEqual(outcomes.slice(0, 2), ["sent", "sent"]);
+      assert.match(outcomes[2]!, /closed/);
+      const values = (await readTopic(admin, topic)).map((r) => r.value);
+      assert.deepEqual(values, ["a", "b"]);
+      // A producer opened after close() would connect now: the sanitizer would find its socket.
+      await new Promise((r) => setTimeout(r, 1000));
+    });
+  });
+}
