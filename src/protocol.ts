@@ -260,8 +260,11 @@ export type WorkerMessage =
     /** Who the worker is in its group (balanced mode), when that changed. */
     type: "membership";
     memberId: string;
-    /** The group generation (classic protocol) or the member epoch (consumer protocol). */
-    generation: number;
+    /**
+     * The group generation (classic protocol) or the member epoch (consumer
+     * protocol); null while the join that gave the member id is under way.
+     */
+    generation: number | null;
   }
   | {
     v: typeof PROTOCOL_VERSION;

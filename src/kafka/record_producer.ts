@@ -21,11 +21,11 @@ export interface RecordProducer {
    */
   connect(): Promise<void>;
   /**
-   * Lets what was handed over before go out for up to
-   * {@linkcode CLOSE_FLUSH_MS}, then closes: what is still queued fails, and
+   * Lets what was handed over before go out for up to `flushMs` (default
+   * {@linkcode CLOSE_FLUSH_MS}), then closes: what is still queued fails, and
    * a record sent from then on is refused ({@linkcode closedError}).
    */
-  close(): Promise<void>;
+  close(flushMs?: number): Promise<void>;
 }
 
 /**
@@ -40,12 +40,15 @@ export function closedError(): Error {
   return new Error("Cannot produce: the worker's producer is closed");
 }
 
-/** Resolves once every flush in `flushes` ended, or after {@linkcode CLOSE_FLUSH_MS}. */
-export async function flushesEnded(flushes: Iterable<Promise<void> | null>): Promise<void> {
+/** Resolves once every flush in `flushes` ended, or after `ms`. */
+export async function flushesEnded(
+  flushes: Iterable<Promise<void> | null>,
+  ms: number,
+): Promise<void> {
   let timer: ReturnType<typeof setTimeout> | undefined;
   await Promise.race([
     Promise.all(flushes),
-    new Promise<void>((resolve) => timer = setTimeout(resolve, CLOSE_FLUSH_MS)),
+    new Promise<void>((resolve) => timer = setTimeout(resolve, Math.max(0, ms))),
   ]);
   clearTimeout(timer);
 }

@@ -147,8 +147,11 @@ export interface Assignment {
 /** Who a balanced session is in its group. */
 export interface Membership {
   memberId: string;
-  /** The group generation (classic protocol) or the member epoch (consumer protocol). */
-  generation: number;
+  /**
+   * The group generation (classic protocol) or the member epoch (consumer
+   * protocol); null while the join that gave the member id is under way.
+   */
+  generation: number | null;
 }
 
 /** Who a balanced session commits as, and where its group's offsets are kept. */

@@ -51,7 +51,11 @@ import {
   transactionalHandler,
 } from "./outputs.ts";
 import { createDeadLetterSink, deadLetterRecord } from "../kafka/kafkajs/dead_letter.ts";
-import { createRecordProducer, type RecordProducer } from "../kafka/record_producer.ts";
+import {
+  CLOSE_FLUSH_MS,
+  createRecordProducer,
+  type RecordProducer,
+} from "../kafka/record_producer.ts";
 import type { TransactionalCommitter } from "../kafka/platformatic/transactions.ts";
 import { MAX_WAITING_BYTES, TransactionBuffer } from "./transaction_buffer.ts";
 import { hostname } from "node:os";
@@ -99,6 +103,8 @@ const RESUME_RETRY_MS = 1000;
  * group's rebalance; past this the supervisor removes the member instead.
  */
 const LEAVE_WAIT_MS = 3000;
+/** What a stop keeps of its deadline after the producer's close wait, for the steps after it. */
+const CLOSE_MARGIN_MS = 500;
 
 /**
  * `ordering: key` and `none`: how long before the stop deadline what
@@ -144,6 +150,8 @@ export async function startWorkerLoop(
   let current: Assignment = { generation: 0, partitions: [] };
   /** This worker's group member id, once the coordinator gave one (a join under way has one too). */
   let memberId: string | null = null;
+  /** A stop came while connecting: whether the session it opened left its group in time. */
+  let leftWhileConnecting: boolean | null = null;
   /** The partitions being read, each with the assignment generation it was begun in. */
   const begunIn = new Map<number, number>();
   let awaiting: Assignment | null = null;
@@ -808,8 +816,13 @@ export async function startWorkerLoop(
           },
         });
         if (abort.signal.aborted) {
-          // Stopped while connecting: leave at once rather than linger in the group.
-          await opened.stop().catch(() => {});
+          // Stopped while connecting: leave at once rather than linger in the group. A join
+          // under way is waited for as long as a leave (see stop()); past that, the member is
+          // removed.
+          leftWhileConnecting = await Promise.race([
+            opened.stop().then(() => true, () => true),
+            sleep(LEAVE_WAIT_MS).then(() => false),
+          ]);
           return;
         }
         session = opened;
@@ -886,7 +899,7 @@ export async function startWorkerLoop(
       if (session === null) {
         await Promise.race([connecting, sleep(remaining())]);
         stopTimers();
-        return { evict: null };
+        return { evict: leftWhileConnecting === false ? memberId : null };
       }
       const active = session;
       try {
@@ -929,7 +942,8 @@ export async function startWorkerLoop(
           sleep(Math.min(remaining(), LEAVE_WAIT_MS)).then(() => false),
         ]);
         await module.teardown?.(ctx);
-        await (await producer)?.close();
+        // Records still on their way get a moment, within the deadline (what follows is quick).
+        await (await producer)?.close(Math.min(CLOSE_FLUSH_MS, remaining() - CLOSE_MARGIN_MS));
         await committer?.close();
         if (left || memberId === null) return { evict: null };
         log.warn("leaving the group takes too long (it is rebalancing); the member is removed", {

@@ -542,7 +542,8 @@ async function withMemberCommitter(
   });
   try {
     await firstStart(worker);
-    const { memberId, generation: epoch } = worker.of("membership").at(-1)!;
+    const { memberId, generation } = worker.of("membership").at(-1)!;
+    const epoch = generation!; // the platformatic engine reports a member once it joined
     await fn((epochs) =>
       committer.commit([{ partition: 0, offset: "1" }], {
         group,

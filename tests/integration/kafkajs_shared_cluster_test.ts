@@ -52,3 +52,26 @@ Deno.test("consumerWithAdmin names what is missing when kafkajs has no createClu
   const notKafka = { consumer: () => ({}), admin: () => ({}) } as unknown as Kafka;
   assert.throws(() => consumerWithAdmin(notKafka, { groupId: "g" }), /private:Kafka:createCluster/);
 });
+
+Deno.test("consumerWithAdmin: onJoining learns the member id (MEMBER_ID_REQUIRED, KIP-394) before the join ends", async () => {
+  await withTopic({ partitions: 2 }, async ({ topic }) => {
+    const group = uniqueName("g");
+    const kafka = new Kafka({ brokers: BROKERS, clientId: "joining", logLevel: logLevel.NOTHING });
+    const events: string[] = [];
+    const { consumer } = consumerWithAdmin(kafka, { groupId: group }, {
+      onJoining: (memberId) => events.push(`joining ${memberId}`),
+    });
+    consumer.on(consumer.events.GROUP_JOIN, (e) => events.push(`joined ${e.payload.memberId}`));
+    try {
+      await consumer.connect();
+      await consumer.subscribe({ topic });
+      await consumer.run({ eachMessage: () => Promise.resolve() });
+      const joined = events.find((e) => e.startsWith("joined "));
+      assert.ok(joined, events.join("; "));
+      const memberId = joined.slice("joined ".length);
+      assert.equal(events[0], `joining ${memberId}`, "the id reached onJoining first");
+    } finally {
+      await consumer.disconnect();
+    }
+  });
+});

@@ -9,9 +9,9 @@
  *
  * @module
  */
-import type { Admin, EachBatchPayload, KafkaMessage } from "kafkajs";
-import { type Message, recordOf } from "../../message.ts";
+import type { Admin, EachBatchPayload } from "kafkajs";
 import { createKafka } from "./client.ts";
+import { toMessage } from "./to_message.ts";
 import { consumerWithAdmin } from "./shared_cluster.ts";
 import { CommitRejectedError, commitRejection } from "../commit_rejected.ts";
 import { BackgroundCommits } from "../background_commit.ts";
@@ -50,20 +50,6 @@ function kafkajsErrorTypes(error: unknown): string[] {
     if (typeof type === "string") types.push(type);
   }
   return types;
-}
-
-/** Converts a kafkajs message into a handler {@linkcode Message}. */
-export function toMessage(topic: string, partition: number, m: KafkaMessage): Message {
-  // kafkajs's Buffers are Uint8Arrays already: no copy, no new view.
-  return recordOf(
-    topic,
-    partition,
-    m.offset,
-    m.key ?? null,
-    m.value ?? null,
-    (m.headers ?? {}) as Message["headers"],
-    m.timestamp,
-  );
 }
 
 /** Reads committed offsets and watermarks with an admin client. */
@@ -129,11 +115,17 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     maxBytes: options.fetch.maxBytes,
     retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
   }, {
-    beforeJoin: () => revoke(),
+    beforeJoin: () => {
+      if (joinUnderWay === null) {
+        let ended!: () => void;
+        joinUnderWay = { done: new Promise<void>((r) => ended = r), ended };
+      }
+      return revoke();
+    },
     onJoining: (memberId) => {
       if (memberId === joiningAs) return;
       joiningAs = memberId;
-      options.onMembership?.({ memberId, generation });
+      options.onMembership?.({ memberId, generation: null });
     },
   });
   /** Partitions whose committed offset kafkajs replaced with a placeholder after an out-of-range. */
@@ -141,6 +133,12 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
   let generation = 0;
   /** The member id the last join went on with (reported before kafkajs reports the join). */
   let joiningAs = "";
+  /** A join kafkajs began (its first, or one after a restart or a rebalance) until it ends. */
+  let joinUnderWay: { done: Promise<void>; ended: () => void } | null = null;
+  const joinEnded = () => {
+    joinUnderWay?.ended();
+    joinUnderWay = null;
+  };
   let assigned = new Set<number>();
   /** The group is rebalancing: no new handler call starts until the next join. */
   let rebalancing = false;
@@ -186,6 +184,7 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     });
 
   consumer.on(consumer.events.GROUP_JOIN, (event) => {
+    joinEnded();
     // Synchronous inside kafkajs's join: nothing of this generation was fetched yet.
     try {
       consumer.pause([{ topic }]);
@@ -233,9 +232,12 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     if (next > BigInt(expected)) expectedStart.set(partition, String(next));
   });
   consumer.on(consumer.events.CRASH, (event) => {
+    joinEnded();
     // Once stopping, a join cut short by the disconnect is part of the stop, not a failure.
     if (stopped) {
       logger.debug("kafkajs consumer ended while stopping", errorFields(event.payload.error));
+      // kafkajs sets its restart timer right after this event; its stop() clears it.
+      if (event.payload.restart) queueMicrotask(() => void consumer.stop().catch(() => {}));
       return;
     }
     if (!event.payload.restart) options.onFatal(event.payload.error);
@@ -430,8 +432,10 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       catchUp.stop();
       // kafkajs stops a consumer still joining by dropping it, and its member, once the
       // coordinator answers, stays in the group until the session timeout, holding partitions.
-      // Joined, its disconnect leaves the group. The caller bounds the wait.
+      // Joined, its disconnect leaves the group. So does a join kafkajs began after a restart of
+      // its own. The caller bounds the wait.
       await joined;
+      await joinUnderWay?.done;
       await consumer.disconnect(); // the admin client's cluster too
     },
   };

@@ -14,6 +14,7 @@ import type { Message as KafkajsMessage, Producer } from "kafkajs";
 import type { KafkaConfig } from "../../config/types.ts";
 import type { ProduceRecord, RecordBytes } from "../../produce_record.ts";
 import {
+  CLOSE_FLUSH_MS,
   closedError,
   flushesEnded,
   type RecordProducer,
@@ -167,11 +168,11 @@ export function createKafkajsProducer(
       });
     },
     connect,
-    async close() {
+    async close(flushMs = CLOSE_FLUSH_MS) {
       closed = true;
       // What was sent before goes out first, for a while, and a connect under way ends: a
       // disconnect in its middle would leave its sockets open.
-      await flushesEnded(flushing.values());
+      await flushesEnded(flushing.values(), flushMs);
       await connected?.catch(() => {});
       if (producer !== null) await producer.disconnect();
     },

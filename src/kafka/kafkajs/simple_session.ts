@@ -16,7 +16,7 @@
  */
 import { errorFields, type Logger } from "../../log.ts";
 import { backoffDelay } from "../../backoff.ts";
-import { toMessage } from "./balanced_session.ts";
+import { toMessage } from "./to_message.ts";
 import { checkOffsets, isOffset } from "../offset_checks.ts";
 import { BackgroundCommits } from "../background_commit.ts";
 import { type OutOfRangeSession, resetOutOfRange, roundFailure } from "../out_of_range.ts";

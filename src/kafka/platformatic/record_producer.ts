@@ -32,6 +32,7 @@ import type { KafkaConfig } from "../../config/types.ts";
 import { errorFields } from "../../log.ts";
 import type { ProduceRecord } from "../../produce_record.ts";
 import {
+  CLOSE_FLUSH_MS,
   closedError,
   flushesEnded,
   type RecordProducer,
@@ -278,11 +279,11 @@ export function createPlatformaticProducer(
       });
     },
     connect,
-    async close() {
+    async close(flushMs = CLOSE_FLUSH_MS) {
       closed = true;
       // What was sent before goes out first, for a while, and a connect under way ends: a close
       // in its middle would leave its sockets open.
-      await flushesEnded([flushing]);
+      await flushesEnded([flushing], flushMs);
       await connected?.catch(() => {});
       const closing = current;
       current = null;
