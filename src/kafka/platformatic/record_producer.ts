@@ -50,6 +50,7 @@ import {
   RecordRouter,
   refusal,
   type RoutedRecord,
+  SEND_OPTIONS,
 } from "./record_routing.ts";
 
 /**
@@ -210,7 +211,8 @@ export function createPlatformaticProducer(
     for (const request of partitionRequests(routed)) {
       const end = first + request.length;
       try {
-        await producer.send({ messages: request.map((r) => r.message), acks: -1 });
+        await router.checkRequest(request);
+        await producer.send({ messages: request.map((r) => r.message), ...SEND_OPTIONS });
       } catch (thrown) {
         const error = produceFailure(thrown, request);
         logger.debug("a produce request failed; a new producer sends the next records", {

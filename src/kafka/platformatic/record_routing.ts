@@ -26,6 +26,14 @@ export type RawProducer = Producer<Raw, Raw, Raw, Raw>;
 export type RawMessage = MessageToProduce<Raw, Raw, Raw, Raw>;
 
 /**
+ * The options every request is sent with: acks from all in-sync replicas,
+ * and no resend by the library after stale metadata (it reads the metadata
+ * again and throws, uncaught, for a partition the topic no longer has; a
+ * failed request is sent again by the caller, checked first).
+ */
+export const SEND_OPTIONS = { acks: -1, repeatOnStaleMetadata: false } as const;
+
+/**
  * About the most bytes a record's framing takes in a record batch (length,
  * attributes, timestamp and offset deltas, key and value lengths, header
  * count; varints): counted with each record, so that a request of many
@@ -200,6 +208,23 @@ export class RecordRouter {
    * (request_bytes.ts; the library writes one batch per partition and
    * request), in order.
    */
+  /**
+   * Rejects when a record of `request` is for a partition beyond the count
+   * the library will route it by (its metadata as cached now): it would
+   * write it to partition p mod n. A topic made again with fewer partitions
+   * comes to this. Send it with {@linkcode SEND_OPTIONS}.
+   */
+  async checkRequest(request: readonly RoutedRecord[]): Promise<void> {
+    for (const topic of new Set(request.map((r) => r.topic))) {
+      const count = await this.partitionCount(topic);
+      const beyond = request.find((r) => r.topic === topic && r.partition >= count);
+      if (beyond !== undefined) {
+        this.#known.delete(topic);
+        throw missingPartition(topic, beyond.partition);
+      }
+    }
+  }
+
   async requests(records: readonly ProduceRecord[]): Promise<RoutedRecord[][]> {
     const counts = new Map<string, number>();
     for (const topic of new Set(records.map((r) => r.topic))) {
