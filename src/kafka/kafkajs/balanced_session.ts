@@ -116,6 +116,9 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
     retry: { initialRetryTime: 300, maxRetryTime: 5_000, retries: 5 },
   }, {
     beforeJoin: () => {
+      // A join kafkajs would begin after the stop (a restart of its own) is not begun: nothing
+      // would leave the group with it.
+      if (stopped) return Promise.reject(new Error("the session is stopping: no join"));
       if (joinUnderWay === null) {
         let ended!: () => void;
         joinUnderWay = { done: new Promise<void>((r) => ended = r), ended };
@@ -435,7 +438,12 @@ export async function startBalancedSession(options: SessionOptions): Promise<Con
       // Joined, its disconnect leaves the group. So does a join kafkajs began after a restart of
       // its own. The caller bounds the wait.
       await joined;
-      await joinUnderWay?.done;
+      if (joinUnderWay !== null) {
+        await joinUnderWay.done;
+        // kafkajs's runner counts itself running only after the join's event: a stop before
+        // that would not leave.
+        await new Promise((r) => setTimeout(r, 0));
+      }
       await consumer.disconnect(); // the admin client's cluster too
     },
   };

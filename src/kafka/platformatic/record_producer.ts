@@ -50,7 +50,6 @@ import {
   RecordRouter,
   refusal,
   type RoutedRecord,
-  SEND_OPTIONS,
 } from "./record_routing.ts";
 
 /**
@@ -212,7 +211,7 @@ export function createPlatformaticProducer(
       const end = first + request.length;
       try {
         await router.checkRequest(request);
-        await producer.send({ messages: request.map((r) => r.message), ...SEND_OPTIONS });
+        await producer.send({ messages: request.map((r) => r.message), acks: -1 });
       } catch (thrown) {
         const error = produceFailure(thrown, request);
         logger.debug("a produce request failed; a new producer sends the next records", {

@@ -17,6 +17,7 @@ import { type ProduceRecord, type RecordBytes, recordBytes } from "../../produce
 import { MAX_RECORD_BYTES, partitionRequests } from "../request_bytes.ts";
 import { missingPartition } from "../missing_partition.ts";
 import type { Platformatic } from "./library.ts";
+import { fillGonePartitions, type TopicsMetadata } from "./gone_partitions.ts";
 import { PartitionCounts } from "./partition_counts.ts";
 
 type Raw = Buffer;
@@ -24,14 +25,6 @@ type Raw = Buffer;
 export type RawProducer = Producer<Raw, Raw, Raw, Raw>;
 /** A record as the library's producer takes it. */
 export type RawMessage = MessageToProduce<Raw, Raw, Raw, Raw>;
-
-/**
- * The options every request is sent with: acks from all in-sync replicas,
- * and no resend by the library after stale metadata (it reads the metadata
- * again and throws, uncaught, for a partition the topic no longer has; a
- * failed request is sent again by the caller, checked first).
- */
-export const SEND_OPTIONS = { acks: -1, repeatOnStaleMetadata: false } as const;
 
 /**
  * About the most bytes a record's framing takes in a record batch (length,
@@ -87,6 +80,8 @@ export class RecordRouter {
   #next = 0;
   /** Partition counts as last read, each trusted a few seconds. */
   readonly #known: PartitionCounts;
+  /** The highest partition of each topic records were routed to. */
+  readonly #highest = new Map<string, number>();
 
   /**
    * `known` holds the partition counts last read; a producer that outlives
@@ -100,6 +95,11 @@ export class RecordRouter {
     this.#producer = producer;
     this.#library = library;
     this.#known = known;
+    // Synchronous, before the library reads the partitions it just fetched.
+    producer.on(
+      "client:metadata",
+      (metadata: TopicsMetadata) => fillGonePartitions(metadata, this.#highest),
+    );
   }
 
   /**
@@ -199,20 +199,19 @@ export class RecordRouter {
           ? this.#next++ & 0x7fffffff
           : this.#library.compatibilityPartitioner(message, message.key)) % count;
     message.partition = partition;
+    if (partition > (this.#highest.get(record.topic) ?? -1)) {
+      this.#highest.set(record.topic, partition);
+    }
     const bytes = recordBytes(record) + RECORD_FRAMING_BYTES;
     return { topic: record.topic, partition, bytes, message };
   }
 
   /**
-   * `records` routed, cut into requests of at most 512 KiB per partition
-   * (request_bytes.ts; the library writes one batch per partition and
-   * request), in order.
-   */
-  /**
    * Rejects when a record of `request` is for a partition beyond the count
    * the library will route it by (its metadata as cached now): it would
    * write it to partition p mod n. A topic made again with fewer partitions
-   * comes to this. Send it with {@linkcode SEND_OPTIONS}.
+   * comes to this (a resend by the library after it found its metadata
+   * stale goes by the metadata read then: see gone_partitions.ts).
    */
   async checkRequest(request: readonly RoutedRecord[]): Promise<void> {
     for (const topic of new Set(request.map((r) => r.topic))) {
@@ -225,6 +224,11 @@ export class RecordRouter {
     }
   }
 
+  /**
+   * `records` routed, cut into requests of at most 512 KiB per partition
+   * (request_bytes.ts; the library writes one batch per partition and
+   * request), in order.
+   */
   async requests(records: readonly ProduceRecord[]): Promise<RoutedRecord[][]> {
     const counts = new Map<string, number>();
     for (const topic of new Set(records.map((r) => r.topic))) {

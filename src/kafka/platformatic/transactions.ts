@@ -28,7 +28,7 @@ import type { KafkaConfig } from "../../config/types.ts";
 import { errorFields, type Logger } from "../../log.ts";
 import type { ProduceRecord } from "../../produce_record.ts";
 import type { GroupMember, PartitionOffset } from "../session.ts";
-import { type RawProducer, RecordRouter, SEND_OPTIONS } from "./record_routing.ts";
+import { type RawProducer, RecordRouter } from "./record_routing.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
 import { callApi, nodeConnection } from "./node_call.ts";
 import { errorIds } from "./error_ids.ts";
@@ -222,7 +222,7 @@ export class TransactionalCommitter {
     try {
       for (const request of await this.#router.requests(records)) {
         await this.#router.checkRequest(request);
-        await transaction.send({ messages: request.map((r) => r.message), ...SEND_OPTIONS });
+        await transaction.send({ messages: request.map((r) => r.message), acks: -1 });
       }
       await transaction.addConsumer({ groupId: member.group } as unknown as Consumer);
       await this.#commitOffsets(offsets, member);
