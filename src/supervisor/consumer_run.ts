@@ -34,6 +34,8 @@ export class ConsumerRun {
   settler: StartSettler;
   /** When the settle window of the start opened (its last replica's first worker counts). */
   startedAt: number;
+  /** Since when the start waits only for partitions on their way between replicas (`settler.moving`). */
+  movingSince: number | null = null;
   ready = false;
   readonly resets: Record<StartReason, number> = {
     "committed": 0,

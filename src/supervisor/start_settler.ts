@@ -3,7 +3,12 @@
  * consumer in this daemon. Pure: it records what workers report and says
  * which `positions` answers to send.
  *
- * The start settles when every replica has received its first assignment.
+ * The start settles when every replica has received its first assignment,
+ * and no partition a replica held is on its way to another (`moving`): the
+ * consumer protocol (KIP-848) moves a partition in two steps, revoked from
+ * one member, then assigned to the next at its next heartbeat. The
+ * supervisor settles without such a partition once it stayed away for a
+ * while (it went to another daemon's member): `forceSettle()`.
  * The partitions the daemon holds at that moment are reset, each exactly
  * once, by whichever replica holds it when it asks; partitions that reach
  * the daemon later are never reset. A reset handed to a replica stays "in
@@ -80,6 +85,8 @@ export class StartSettler {
   #dropped: number[] = [];
   #settled = false;
   #heldAtStart: number[] = [];
+  /** Every partition a replica was assigned before the start settled. */
+  readonly #heldBefore = new Set<number>();
 
   constructor({ replicas, resetOnStart }: StartSettlerOptions) {
     if (!Number.isInteger(replicas) || replicas < 1) {
@@ -91,9 +98,20 @@ export class StartSettler {
     this.#resetOnStart = resetOnStart;
   }
 
-  /** True once every replica received its first assignment. */
+  /** True once the start settled (see the module doc). */
   get settled(): boolean {
     return this.#settled;
+  }
+
+  /**
+   * True while the start waits only for a partition a replica gave up to
+   * reach another replica: every replica has an assignment, and a partition
+   * one of them held is held by none.
+   */
+  get moving(): boolean {
+    if (this.#settled || this.#latest.size < this.#replicas) return false;
+    const held = this.#held();
+    return [...this.#heldBefore].some((p) => !held.has(p));
   }
 
   /** The partitions held when the start settled (what resetOffsetOnStart resets). */
@@ -121,7 +139,10 @@ export class StartSettler {
     this.#latest.set(replica, request);
     this.#waiting.set(replica, request);
     this.#joining.delete(replica);
-    if (!this.#settled && this.#latest.size === this.#replicas) this.#settle();
+    if (!this.#settled) {
+      for (const p of partitions) this.#heldBefore.add(p);
+      if (this.#latest.size === this.#replicas && !this.moving) this.#settle();
+    }
     return this.#answer();
   }
 
@@ -200,16 +221,26 @@ export class StartSettler {
     return this.#answer();
   }
 
-  /** Settles now with the replicas that have joined (a replica that never gets an assignment must not block the others forever). */
+  /**
+   * Settles now with the replicas that have joined and the partitions they
+   * hold (a replica that never gets an assignment, or a partition that left
+   * for another daemon, must not block the start forever).
+   */
   forceSettle(): PositionsReply[] {
     if (!this.#settled) this.#settle();
     return this.#answer();
   }
 
-  #settle(): void {
-    this.#settled = true;
+  /** The partitions of every replica's latest assignment. */
+  #held(): Set<number> {
     const held = new Set<number>();
     for (const request of this.#latest.values()) for (const p of request.partitions) held.add(p);
+    return held;
+  }
+
+  #settle(): void {
+    this.#settled = true;
+    const held = this.#held();
     this.#heldAtStart = [...held].sort((a, b) => a - b);
     if (this.#resetOnStart) { for (const p of held) this.#pending.add(p); }
   }

@@ -35,6 +35,12 @@ export interface SupervisorOptions {
   restartBackoff?: { baseMs: number; maxMs: number };
   /** How long a consumer's start may wait for all its replicas' first assignments, ms. */
   settleTimeoutMs?: number;
+  /**
+   * How long a start waits for a partition a replica gave up to reach
+   * another replica before it settles without it, ms: twice the consumer
+   * protocol's default heartbeat interval (5 s), the step such a move takes.
+   */
+  moveWaitMs?: number;
   /** Restarts within `failingWindowMs` that mark a consumer as failing. */
   failingAfter?: number;
   failingWindowMs?: number;
@@ -94,6 +100,7 @@ export class Supervisor {
       restartBackoff: { baseMs: 500, maxMs: 30_000 },
       failingAfter: 5,
       settleTimeoutMs: 60_000,
+      moveWaitMs: 10_000,
       failingWindowMs: 5 * 60_000,
       watch: true,
       workerEntry: SOURCE_WORKER_ENTRY,
@@ -234,13 +241,24 @@ export class Supervisor {
     const queued = new Set(slots.filter((s) => s.queued).map((s) => s.consumer.name));
     for (const run of this.#slots.runs()) {
       if (queued.has(run.consumer.name)) continue; // its window opens once every replica has a worker
-      if (!run.settler.settled && now - run.startedAt > this.#options.settleTimeoutMs) {
+      if (run.settler.settled) continue;
+      run.movingSince = run.settler.moving ? run.movingSince ?? now : null;
+      if (now - run.startedAt > this.#options.settleTimeoutMs) {
         this.#options.logger.warn(
           "not every replica got an assignment in time; settling the start without them",
           {
             consumer: run.consumer.name,
             settleTimeoutMs: this.#options.settleTimeoutMs,
           },
+        );
+        run.send(run.settler.forceSettle());
+      } else if (
+        run.movingSince !== null && now - run.movingSince > this.#options.moveWaitMs
+      ) {
+        this.#options.logger.info(
+          "a partition a replica gave up did not reach another replica; settling the start " +
+            "without it (it went to another member of the group)",
+          { consumer: run.consumer.name, moveWaitMs: this.#options.moveWaitMs },
         );
         run.send(run.settler.forceSettle());
       }

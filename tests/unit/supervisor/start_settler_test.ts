@@ -187,3 +187,38 @@ Deno.test("StartSettler ignores resets decided for an assignment not answered wi
   s.joining(0);
   assert.deepEqual(s.assigned(0, 3, [0, 1]), [{ replica: 0, generation: 3, resetOnStart: [] }]);
 });
+
+Deno.test("StartSettler waits while a partition a replica gave up moves to another (consumer protocol), and resets it there", () => {
+  const s = new StartSettler({ replicas: 3, resetOnStart: true });
+  s.assigned(1, 1, [0, 1, 2]);
+  // The coordinator takes partition 2 back for replica 0, which gets it at its next heartbeat.
+  s.assigned(1, 2, [0, 1]);
+  s.assigned(2, 1, []);
+  assert.deepEqual(s.assigned(0, 1, []), []);
+  assert.deepEqual([s.settled, s.moving], [false, true]);
+  const replies = s.assigned(0, 2, [2]);
+  assert.deepEqual([s.settled, s.moving], [true, false]);
+  assert.deepEqual(s.heldAtStart, [0, 1, 2]);
+  assert.deepEqual(replies, [
+    { replica: 1, generation: 2, resetOnStart: [0, 1] },
+    { replica: 2, generation: 1, resetOnStart: [] },
+    { replica: 0, generation: 2, resetOnStart: [2] },
+  ]);
+});
+
+Deno.test("StartSettler settled by force while a partition is away holds only what the replicas hold; it never resets that one", () => {
+  const s = new StartSettler({ replicas: 2, resetOnStart: true });
+  s.assigned(0, 1, [0, 1]);
+  s.assigned(0, 2, [0]); // partition 1 went to another daemon's member
+  s.assigned(1, 1, []);
+  assert.equal(s.moving, true);
+  assert.deepEqual(s.forceSettle(), [
+    { replica: 0, generation: 2, resetOnStart: [0] },
+    { replica: 1, generation: 1, resetOnStart: [] },
+  ]);
+  assert.deepEqual(s.heldAtStart, [0]);
+  assert.equal(s.moving, false);
+  // It comes back later, through a rebalance: it resumes from committed.
+  s.started(0, 2, [0], []);
+  assert.deepEqual(s.assigned(1, 2, [1]), [{ replica: 1, generation: 2, resetOnStart: [] }]);
+});
