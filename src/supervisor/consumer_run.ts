@@ -18,6 +18,8 @@ export interface ConsumerRunOptions {
   now: number;
   /** Sends `positions` to the worker of the reply's replica, if it has one. */
   deliver: (reply: PositionsReply) => void;
+  /** The group protocol moves a partition in two steps (the consumer protocol): see StartSettler. */
+  movesInTwoSteps?: boolean;
 }
 
 /**
@@ -50,11 +52,15 @@ export class ConsumerRun {
   readonly #deliver: (reply: PositionsReply) => void;
 
   /** A fresh start: `resetOffsetOnStart` settles anew. */
-  constructor(consumer: ConsumerConfig, { now, deliver }: ConsumerRunOptions) {
+  constructor(
+    consumer: ConsumerConfig,
+    { now, deliver, movesInTwoSteps = false }: ConsumerRunOptions,
+  ) {
     this.consumer = consumer;
     this.settler = new StartSettler({
       replicas: consumer.replicas,
       resetOnStart: consumer.resetOffsetOnStart,
+      movesInTwoSteps,
     });
     this.startedAt = now;
     this.#deliver = deliver;

@@ -19,6 +19,7 @@ import {
 } from "../protocol.ts";
 import type { Runtime } from "../runtime/types.ts";
 import { backoffDelay } from "../backoff.ts";
+import { groupProtocolOf } from "../config/membership.ts";
 import { ConsumerRun } from "./consumer_run.ts";
 import type { SlotView } from "./control_pass.ts";
 import type { Evictions } from "./evictions.ts";
@@ -181,6 +182,7 @@ export class Slots {
       consumer.name,
       new ConsumerRun(consumer, {
         now: performance.now(),
+        movesInTwoSteps: groupProtocolOf(consumer, this.#options.config().kafka) === "consumer",
         deliver: (reply) =>
           this.#slots.get(`${consumer.name}#${reply.replica}`)?.handle?.send({
             v: PROTOCOL_VERSION,

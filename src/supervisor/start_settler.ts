@@ -4,8 +4,8 @@
  * which `positions` answers to send.
  *
  * The start settles when every replica has received its first assignment,
- * and no partition a replica held is on its way to another (`moving`): the
- * consumer protocol (KIP-848) moves a partition in two steps, revoked from
+ * and, under the consumer protocol (KIP-848), no partition a replica held is
+ * on its way to another (`moving`): that protocol moves a partition in two steps, revoked from
  * one member, then assigned to the next at its next heartbeat. The
  * supervisor settles without such a partition once it stayed away for a
  * while (it went to another daemon's member): `forceSettle()`.
@@ -55,6 +55,13 @@ export interface StartSettlerOptions {
   replicas: number;
   /** Whether this consumer resets on start (resetOffsetOnStart). */
   resetOnStart: boolean;
+  /**
+   * The group protocol moves a partition in two steps (the consumer
+   * protocol): the start then waits for partitions on their way (`moving`).
+   * The classic protocol hands every member its whole assignment of a
+   * generation at once.
+   */
+  movesInTwoSteps?: boolean;
 }
 
 /**
@@ -70,6 +77,7 @@ export interface StartSettlerOptions {
 export class StartSettler {
   readonly #replicas: number;
   readonly #resetOnStart: boolean;
+  readonly #movesInTwoSteps: boolean;
   /** Latest assignment of each replica (settling needs one from each). */
   readonly #latest = new Map<number, Request>();
   /** Assignments not answered yet. */
@@ -88,7 +96,7 @@ export class StartSettler {
   /** Every partition a replica was assigned before the start settled. */
   readonly #heldBefore = new Set<number>();
 
-  constructor({ replicas, resetOnStart }: StartSettlerOptions) {
+  constructor({ replicas, resetOnStart, movesInTwoSteps = false }: StartSettlerOptions) {
     if (!Number.isInteger(replicas) || replicas < 1) {
       throw new RangeError(
         `Cannot settle a start as 'replicas' must be a positive integer: current value is ${replicas}`,
@@ -96,6 +104,7 @@ export class StartSettler {
     }
     this.#replicas = replicas;
     this.#resetOnStart = resetOnStart;
+    this.#movesInTwoSteps = movesInTwoSteps;
   }
 
   /** True once the start settled (see the module doc). */
@@ -109,7 +118,9 @@ export class StartSettler {
    * one of them held is held by none.
    */
   get moving(): boolean {
-    if (this.#settled || this.#latest.size < this.#replicas) return false;
+    if (!this.#movesInTwoSteps || this.#settled || this.#latest.size < this.#replicas) {
+      return false;
+    }
     const held = this.#held();
     return [...this.#heldBefore].some((p) => !held.has(p));
   }

@@ -189,7 +189,7 @@ Deno.test("StartSettler ignores resets decided for an assignment not answered wi
 });
 
 Deno.test("StartSettler waits while a partition a replica gave up moves to another (consumer protocol), and resets it there", () => {
-  const s = new StartSettler({ replicas: 3, resetOnStart: true });
+  const s = new StartSettler({ replicas: 3, resetOnStart: true, movesInTwoSteps: true });
   s.assigned(1, 1, [0, 1, 2]);
   // The coordinator takes partition 2 back for replica 0, which gets it at its next heartbeat.
   s.assigned(1, 2, [0, 1]);
@@ -207,7 +207,7 @@ Deno.test("StartSettler waits while a partition a replica gave up moves to anoth
 });
 
 Deno.test("StartSettler settled by force while a partition is away holds only what the replicas hold; it never resets that one", () => {
-  const s = new StartSettler({ replicas: 2, resetOnStart: true });
+  const s = new StartSettler({ replicas: 2, resetOnStart: true, movesInTwoSteps: true });
   s.assigned(0, 1, [0, 1]);
   s.assigned(0, 2, [0]); // partition 1 went to another daemon's member
   s.assigned(1, 1, []);
@@ -221,4 +221,12 @@ Deno.test("StartSettler settled by force while a partition is away holds only wh
   // It comes back later, through a rebalance: it resumes from committed.
   s.started(0, 2, [0], []);
   assert.deepEqual(s.assigned(1, 2, [1]), [{ replica: 1, generation: 2, resetOnStart: [] }]);
+});
+
+Deno.test("StartSettler under the classic protocol settles at the last first assignment, whatever was given up before", () => {
+  const s = new StartSettler({ replicas: 2, resetOnStart: true });
+  s.assigned(0, 1, [0, 1]);
+  s.assigned(0, 2, [0]);
+  s.assigned(1, 2, []);
+  assert.deepEqual([s.settled, s.moving, s.heldAtStart], [true, false, [0]]);
 });
