@@ -107,6 +107,18 @@ const LEAVE_WAIT_MS = 3000;
 const CLOSE_MARGIN_MS = 500;
 
 /**
+ * Stops `session`, leaving its group unless `leave` is false: true once it
+ * stopped, false when it still runs after `ms` (its member is then removed
+ * by the supervisor). Rejects when the stop fails first.
+ */
+function stoppedWithin(session: ConsumerSession, ms: number, leave = true): Promise<boolean> {
+  return Promise.race([
+    session.stop({ leave }).then(() => true),
+    sleep(ms).then(() => false),
+  ]);
+}
+
+/**
  * `ordering: key` and `none`: how long before the stop deadline what
  * finished is committed while calls still run (a fifth of the time left, at
  * most 2 s).
@@ -819,10 +831,7 @@ export async function startWorkerLoop(
           // Stopped while connecting: leave at once rather than linger in the group. A join
           // under way is waited for as long as a leave (see stop()); past that, the member is
           // removed.
-          leftWhileConnecting = await Promise.race([
-            opened.stop().then(() => true, () => true),
-            sleep(LEAVE_WAIT_MS).then(() => false),
-          ]);
+          leftWhileConnecting = await stoppedWithin(opened, LEAVE_WAIT_MS).catch(() => true);
           return;
         }
         session = opened;
@@ -937,10 +946,7 @@ export async function startWorkerLoop(
           }
         }
         await finalCommit();
-        const left = await Promise.race([
-          active.stop({ leave }).then(() => true),
-          sleep(Math.min(remaining(), LEAVE_WAIT_MS)).then(() => false),
-        ]);
+        const left = await stoppedWithin(active, Math.min(remaining(), LEAVE_WAIT_MS), leave);
         await module.teardown?.(ctx);
         // Records still on their way get a moment, within the deadline (what follows is quick).
         await (await producer)?.close(Math.min(CLOSE_FLUSH_MS, remaining() - CLOSE_MARGIN_MS));

@@ -217,10 +217,7 @@ export class RecordRouter {
     for (const topic of new Set(request.map((r) => r.topic))) {
       const count = await this.partitionCount(topic);
       const beyond = request.find((r) => r.topic === topic && r.partition >= count);
-      if (beyond !== undefined) {
-        this.#known.delete(topic);
-        throw missingPartition(topic, beyond.partition);
-      }
+      if (beyond !== undefined) throw missingPartition(topic, beyond.partition);
     }
   }
 
