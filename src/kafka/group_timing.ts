@@ -17,7 +17,9 @@ export interface GroupTiming {
    * How long a rebalance waits for the member to rejoin (classic), or to
    * release partitions it must give up (consumer protocol): as long as a
    * handler call may run (Java's max.poll.interval.ms), so that the call in
-   * progress finishes and is committed first.
+   * progress finishes and is committed first; 60 s at least, and never
+   * shorter than the session timeout (@platformatic/kafka refuses a
+   * consumer whose rebalance timeout is).
    */
   rebalanceTimeoutMs: number;
   /** A third of the session timeout, 3 s at most (classic protocol). */
@@ -39,7 +41,7 @@ export function groupTiming(
 ): GroupTiming {
   return {
     sessionTimeoutMs: kafka.sessionTimeoutMs,
-    rebalanceTimeoutMs: Math.max(60_000, maxHandlerMs),
+    rebalanceTimeoutMs: Math.max(60_000, maxHandlerMs, kafka.sessionTimeoutMs),
     heartbeatIntervalMs: Math.min(HEARTBEAT_MS, Math.floor(kafka.sessionTimeoutMs / 3)),
   };
 }
