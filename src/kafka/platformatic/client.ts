@@ -8,7 +8,11 @@
  * @module
  */
 import { Buffer } from "node:buffer";
-import type { ConnectionPool, Consumer } from "@platformatic/kafka";
+import type {
+  ConnectionPool,
+  Consumer,
+  ConsumerOptions as LibraryConsumerOptions,
+} from "@platformatic/kafka";
 import type { KafkaConfig } from "../../config/types.ts";
 import type { Logger } from "../../log.ts";
 import type { FetchLimits, PartitionOffset } from "../session.ts";
@@ -17,6 +21,7 @@ import { commitRejection } from "../commit_rejected.ts";
 import { type CommittedOffset, fetchCommitted } from "./offset_fetch.ts";
 import { callApi, callInternal } from "./node_call.ts";
 import { errorIds } from "./error_ids.ts";
+import { engineChecked } from "./lazy_validators.ts";
 
 export { errorIds, isRetriable } from "./error_ids.ts";
 
@@ -66,6 +71,42 @@ export interface PlatformaticClientOptions {
   membership: GroupSettings | null;
 }
 
+/** The library's consumer options. */
+export type ConsumerOptions = LibraryConsumerOptions<Buffer, Buffer, Buffer, Buffer>;
+
+/**
+ * The library's `Consumer` options for a client: group, fetch limits, and in
+ * balanced mode with the classic protocol the membership's timings. Marked
+ * {@linkcode engineChecked}: they come from a checked configuration (group
+ * timings from `groupTiming()`), so the library does not check them again.
+ */
+export function consumerOptions(
+  options: PlatformaticClientOptions,
+): ConsumerOptions & { protocols: Array<{ name: string; version: number }> } {
+  const { kafka, membership } = options;
+  return engineChecked({
+    ...connectionOptions(kafka, options.clientIdSuffix),
+    // A join retried after REBALANCE_IN_PROGRESS or an unknown member counts as an attempt.
+    retries: 5,
+    groupId: options.group,
+    isolationLevel: READ_COMMITTED,
+    maxWaitTime: options.fetch.maxWaitMs,
+    maxBytes: options.fetch.maxBytes,
+    autocommit: false,
+    protocols: [{ name: ASSIGNOR, version: 0 }],
+    ...(membership === null ? {} : {
+      ...(options.instanceId === null ? {} : { groupInstanceId: options.instanceId }),
+      sessionTimeout: membership.sessionTimeoutMs,
+      rebalanceTimeout: membership.rebalanceTimeoutMs,
+      heartbeatInterval: membership.heartbeatIntervalMs,
+      protocolsMetadata: async () => {
+        await membership.beforeJoin();
+        return EMPTY;
+      },
+    }),
+  });
+}
+
 /** A connected @platformatic/kafka consumer for one topic and group. */
 export class PlatformaticClient {
   readonly consumer: PlatformaticConsumer;
@@ -103,28 +144,9 @@ export class PlatformaticClient {
   /** Creates the consumer and loads the topic's metadata (fails when the topic does not exist). */
   static async create(options: PlatformaticClientOptions): Promise<PlatformaticClient> {
     const library = await loadPlatformatic();
-    const { kafka, membership } = options;
-    const consumer: PlatformaticConsumer = new library.Consumer<Buffer, Buffer, Buffer, Buffer>({
-      ...connectionOptions(kafka, options.clientIdSuffix),
-      // A join retried after REBALANCE_IN_PROGRESS or an unknown member counts as an attempt.
-      retries: 5,
-      groupId: options.group,
-      isolationLevel: READ_COMMITTED,
-      maxWaitTime: options.fetch.maxWaitMs,
-      maxBytes: options.fetch.maxBytes,
-      autocommit: false,
-      protocols: [{ name: ASSIGNOR, version: 0 }],
-      ...(membership === null ? {} : {
-        ...(options.instanceId === null ? {} : { groupInstanceId: options.instanceId }),
-        sessionTimeout: membership.sessionTimeoutMs,
-        rebalanceTimeout: membership.rebalanceTimeoutMs,
-        heartbeatInterval: membership.heartbeatIntervalMs,
-        protocolsMetadata: async () => {
-          await membership.beforeJoin();
-          return EMPTY;
-        },
-      }),
-    });
+    const consumer: PlatformaticConsumer = new library.Consumer<Buffer, Buffer, Buffer, Buffer>(
+      consumerOptions(options),
+    );
     const client = new PlatformaticClient(library, consumer, options);
     try {
       consumer.topics.track(options.topic);

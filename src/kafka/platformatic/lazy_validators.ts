@@ -19,6 +19,16 @@
  * reported at that first call instead of at load. Afterwards `compile()`
  * is ajv's own again, for any other code in the worker.
  *
+ * The consumer's group options are checked whatever `strict` says, when the
+ * `Consumer` is created and again at its first join: two more schemas, about
+ * 25 ms of CPU in every worker. The engine builds those options itself from
+ * a configuration already checked, so that the library's checks pass by
+ * construction (`tests/unit/kafka/platformatic/consumer_options_test.ts` runs
+ * them on the extremes the configuration allows): {@linkcode engineChecked}
+ * marks them, and a validator passes marked options without compiling. The
+ * mark is their `protocols` array, which the library copies by reference
+ * into every group-options object it checks.
+ *
  * @module
  */
 // The class of the library's ajv instance, from the copy it resolves (the
@@ -40,7 +50,8 @@ interface AjvInstance {
 
 /**
  * A validator that calls `compile` on its first call (once) and then
- * forwards every call to the validator it returned, copying its `errors`.
+ * forwards every call to the validator it returned, copying its `errors`;
+ * data that `passes` is valid without either.
  *
  * @example
  * ```ts
@@ -53,9 +64,16 @@ interface AjvInstance {
  * isText("a"); // true; compiled is now 1
  * ```
  */
-export function lazyValidator(compile: () => Validator): Validator {
+export function lazyValidator(
+  compile: () => Validator,
+  passes: (data: unknown) => boolean = () => false,
+): Validator {
   let compiled: Validator | null = null;
   const validate: Validator = function (this: unknown, ...args: unknown[]) {
+    if (passes(args[0])) {
+      validate.errors = null;
+      return true;
+    }
     compiled ??= compile();
     const result = compiled.apply(this, args);
     validate.errors = compiled.errors;
@@ -87,7 +105,7 @@ export async function withLazyValidators<T>(load: () => Promise<T>): Promise<T> 
       } finally {
         opts.validateSchema = check;
       }
-    });
+    }, isEngineChecked);
   };
   try {
     return await load();
@@ -95,6 +113,31 @@ export async function withLazyValidators<T>(load: () => Promise<T>): Promise<T> 
     // The method was inherited from ajv's base class: inherit it again.
     delete (prototype as { compile?: Compile }).compile;
   }
+}
+
+/** The `protocols` arrays of options {@linkcode engineChecked} marked. */
+const checkedProtocols = new WeakSet<object>();
+
+/**
+ * Marks consumer options the engine built from a checked configuration:
+ * the library's validators pass them, and every object it derives from them
+ * (they share the `protocols` array), without compiling.
+ *
+ * @example
+ * ```ts ignore
+ * new library.Consumer(engineChecked({ groupId, protocols: [{ name, version: 0 }], ... }));
+ * ```
+ */
+export function engineChecked<T extends { protocols: object[] }>(options: T): T {
+  checkedProtocols.add(options.protocols);
+  return options;
+}
+
+/** Whether `data` is group options {@linkcode engineChecked} marked. */
+function isEngineChecked(data: unknown): boolean {
+  if (typeof data !== "object" || data === null) return false;
+  const { protocols } = data as { protocols?: unknown };
+  return typeof protocols === "object" && protocols !== null && checkedProtocols.has(protocols);
 }
 
 /** Ajv2020's prototype (the CommonJS module's default export, however it is imported). */
