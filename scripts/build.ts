@@ -4,8 +4,10 @@
  * modules under `dist/worker/` with Bun's bundler, and writes the manifest
  * the supervisor checks before it uses them (`src/supervisor/worker_bundle.ts`).
  * Each engine's code is a chunk of its own, loaded only by workers that use
- * it. @platformatic/wasm-utils stays a package import: it reads its
- * WebAssembly file next to its own. ajv is bundled once, shared by the
+ * it. The library's imports of @platformatic/wasm-utils go to
+ * `src/worker/platformatic_wasm.ts` ({@linkcode libraryWasmImports}), which
+ * compiles the package's WebAssembly file on first use, and so does the
+ * library's choice of CRC-32C ({@linkcode lazyCrc32c}). ajv is bundled once, shared by the
  * library and the engine, which patches it while the library loads
  * (`src/kafka/platformatic/lazy_validators.ts`).
  *
@@ -86,12 +88,13 @@ export async function buildWorkerBundle(packageDir: string = ROOT): Promise<Bund
 
 /**
  * Packages the bundle imports at run time instead of containing them.
- * @platformatic/dynamic-buffer goes with @platformatic/wasm-utils: both it
- * and the library tell a DynamicBuffer by a symbol of that module's own, so
- * they must share one copy of it. With a copy in the bundle, the WebAssembly
- * CRC-32C (the library's when it cannot load `@node-rs/crc32`, as in a Deno
- * worker without ffi) read the library's record batches as zeros, and the
- * broker refused them as corrupt.
+ * @platformatic/wasm-utils holds the WebAssembly file
+ * `src/worker/platformatic_wasm.ts` reads. @platformatic/dynamic-buffer: the
+ * library and the codecs tell a DynamicBuffer by a symbol of that module's
+ * own, so they must share one copy of it. With a copy in the bundle, the
+ * WebAssembly CRC-32C (the library's when it cannot load `@node-rs/crc32`,
+ * as in a Deno worker without ffi) read the library's record batches as
+ * zeros, and the broker refused them as corrupt.
  */
 export const EXTERNAL_PACKAGES = [
   "@platformatic/wasm-utils",
@@ -123,6 +126,7 @@ export async function bundleWorker(
     join(packageDir, "src", "worker", "entry.ts"),
     join(packageDir, "src", "worker", "bundle_require.ts"),
     join(packageDir, "src", "worker", "platformatic_net.ts"),
+    join(packageDir, "src", "worker", "platformatic_wasm.ts"),
     "--target=node",
     "--format=esm",
     "--splitting",
@@ -289,6 +293,53 @@ export function libraryNetImports(source: string): string {
   );
 }
 
+/** The module {@linkcode libraryWasmImports} points the library's codec imports at. */
+export const PLATFORMATIC_WASM = "platformatic_wasm.js";
+/** An import from @platformatic/wasm-utils, as the bundler writes it. */
+const WASM_IMPORT = /^(import \{[^}\n]+\} from )"@platformatic\/wasm-utils";$/gm;
+
+/**
+ * @platformatic/kafka's chunk with its imports from @platformatic/wasm-utils
+ * (CRC-32C, lz4 and snappy) taken from {@linkcode PLATFORMATIC_WASM}
+ * instead: the same functions over the package's WebAssembly file, compiled
+ * on first use rather than at load. Other chunks are returned as they are.
+ *
+ * @throws {Error} When the library's chunk does not import from the package
+ *   (the library or the bundler's output changed).
+ */
+export function libraryWasmImports(source: string): string {
+  if (!PLATFORMATIC_MARKER.test(source)) return source;
+  if (source.search(WASM_IMPORT) === -1) {
+    throw new Error(
+      "bundle: @platformatic/kafka's chunk does not import @platformatic/wasm-utils as expected",
+    );
+  }
+  return source.replace(WASM_IMPORT, `$1"./${PLATFORMATIC_WASM}";`);
+}
+
+/** The library's choice of CRC-32C, made when its records module loads. */
+const CRC32C_CHOICE = /^var crc32c = (loadNativeCRC32C\(\) \?\? [\w$]+);$/m;
+
+/**
+ * @platformatic/kafka's chunk with its CRC-32C chosen on first use: the
+ * library tries `@node-rs/crc32` (a native addon, through `node:module`'s
+ * `require`) and else takes the WebAssembly one, when it loads; only
+ * producing a record batch needs either. The choice is the same, made later.
+ * Other chunks are returned as they are.
+ *
+ * @throws {Error} When the library's chunk does not choose as expected.
+ */
+export function lazyCrc32c(source: string): string {
+  if (!PLATFORMATIC_MARKER.test(source)) return source;
+  if (!CRC32C_CHOICE.test(source)) {
+    throw new Error("bundle: @platformatic/kafka's chunk does not choose its CRC-32C as expected");
+  }
+  return source.replace(
+    CRC32C_CHOICE,
+    "var crc32cChoice = null;\nvar crc32c = (data) => (crc32cChoice ??= $1)(data);",
+  );
+}
+
 /** The bundler's comment before a module: its path. */
 const MODULE_COMMENT = /^\/\/ \S+$/;
 /** The comment before @platformatic/kafka's schema registry module. */
@@ -353,7 +404,7 @@ export function deferChunkImports(source: string): string {
  * ({@linkcode eagerFactories}).
  */
 async function rewireBundle(outdir: string): Promise<void> {
-  for (const module of [BUNDLE_REQUIRE, PLATFORMATIC_NET]) {
+  for (const module of [BUNDLE_REQUIRE, PLATFORMATIC_NET, PLATFORMATIC_WASM]) {
     if (!existsSync(join(outdir, module))) throw new Error(`bundle: no ${module}`);
   }
   for await (const entry of Deno.readDir(outdir)) {
@@ -361,7 +412,11 @@ async function rewireBundle(outdir: string): Promise<void> {
     const path = join(outdir, entry.name);
     const source = await Deno.readTextFile(path);
     const rewired = entry.name === BUNDLE_REQUIRE ? null : rewireChunk(source);
-    const out = lazyRegistryImports(libraryNetImports(deferChunkImports(rewired ?? source)));
+    const out = lazyCrc32c(
+      libraryWasmImports(
+        lazyRegistryImports(libraryNetImports(deferChunkImports(rewired ?? source))),
+      ),
+    );
     await Deno.writeTextFile(path, eagerFactories(out));
   }
 }

@@ -9,16 +9,21 @@
  * (src/kafka/kafkajs/deno_socket.ts) as @platformatic/kafka's do
  * (src/kafka/platformatic/deno_socket.ts), and @platformatic/kafka's CommonJS
  * dependencies get real built-in modules from the bundle's `require`.
+ * Records compressed with lz4 and snappy go through the bundle's own
+ * loader of @platformatic/wasm-utils's codecs (src/worker/platformatic_wasm.ts)
+ * on the platformatic engine.
  *
  * `delivery: exactly-once` is the other case: its transactions are the only
  * records @platformatic/kafka writes, and each batch carries a CRC-32C the
  * broker checks (the library computes it natively when it can load
  * `@node-rs/crc32`, which a Deno worker, without ffi, cannot; else in
- * WebAssembly, a package outside the bundle).
+ * WebAssembly, the same loader's).
  */
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { CompressionTypes } from "kafkajs";
+import { Producer } from "@platformatic/kafka";
 import { createKafka } from "../../src/kafka/kafkajs/client.ts";
 import {
   daemonCommand,
@@ -32,7 +37,7 @@ import { readValues } from "../harness/read_topic.ts";
 import { minifiedChunk } from "../../scripts/build.ts";
 import { ENGINES, TEST_KAFKA, uniqueName, waitFor, withTopic } from "../harness/kafka.ts";
 
-Deno.test("workers started from the bundle consume gzip-compressed records, on Deno and Bun, with each engine", async (t) => {
+Deno.test("workers started from the bundle consume gzip-, lz4- and snappy-compressed records, on Deno and Bun, with each engine", async (t) => {
   const pkg = await packageWithBundle();
   try {
     // kafkajs's CommonJS module functions are parenthesized, so that they are in the code
@@ -56,43 +61,68 @@ Deno.test("workers started from the bundle consume gzip-compressed records, on D
     assert.ok(wrapped > 300, `${wrapped} CommonJS modules parenthesized`);
     assert.equal(library, 1, "one chunk holds the library's connections");
     await withTopic({ partitions: 2 }, async ({ topic }) => {
-      const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "gzip" }).producer();
-      await producer.connect();
-      const values = Array.from({ length: 200 }, (_, i) => `gzip-${i}-${"x".repeat(i * 10)}`);
-      await producer.send({
-        topic,
-        compression: CompressionTypes.GZIP,
-        messages: values.map((value) => ({ value })),
-      });
-      await producer.disconnect();
-      for (
-        const [runtime, engine] of RUNTIMES.flatMap((r) => ENGINES.map((e) => [r, e] as const))
-      ) {
-        await t.step(`${runtime}, ${engine}`, async () => {
-          const config = await writeConsumersConfig([{
-            name: "c",
-            group: uniqueName("g"),
-            topic,
-            engine,
-            handler: fixtureHandler("record.ts"),
-            autoOffsetReset: "earliest",
-          }]);
-          const [command, args] = daemonCommand(join(pkg, "src", "main.ts"), config, runtime);
-          const daemon = spawnDaemon(command, args, { cwd: pkg });
-          try {
-            await waitFor(() => daemon.logged("handled").length >= values.length, {
-              timeoutMs: 60_000,
-              what: `${values.length} handled messages`,
-            });
-            assert.equal(daemon.logged("starting")[0]?.workers, "bundle");
-            const handled = daemon.logged("handled").map((r) => String(r.value)).sort();
-            assert.deepEqual(handled, [...values].sort());
-          } finally {
-            daemon.kill("SIGTERM");
-            assert.equal(await daemon.exited(), 0, "the daemon exits 0 on SIGTERM");
-          }
+      // kafkajs reads gzip only; the platformatic engine reads a topic with every codec.
+      await withTopic({ partitions: 2 }, async ({ topic: mixed }) => {
+        const producer = createKafka(TEST_KAFKA, { clientIdSuffix: "gzip" }).producer();
+        await producer.connect();
+        const values = Array.from({ length: 200 }, (_, i) => `gzip-${i}-${"x".repeat(i * 10)}`);
+        for (const to of [topic, mixed]) {
+          await producer.send({
+            topic: to,
+            compression: CompressionTypes.GZIP,
+            messages: values.map((value) => ({ value })),
+          });
+        }
+        await producer.disconnect();
+        const mixedValues = [...values];
+        const library = new Producer({
+          clientId: "bundle-test",
+          bootstrapBrokers: TEST_KAFKA.brokers,
         });
-      }
+        for (const compression of ["lz4", "snappy"] as const) {
+          const batch = Array.from(
+            { length: 50 },
+            (_, i) => `${compression}-${i}-${"y".repeat(i * 20)}`,
+          );
+          await library.send({
+            messages: batch.map((value) => ({ topic: mixed, value: Buffer.from(value) })),
+            compression,
+          });
+          mixedValues.push(...batch);
+        }
+        await library.close();
+        for (
+          const [runtime, engine] of RUNTIMES.flatMap((r) => ENGINES.map((e) => [r, e] as const))
+        ) {
+          const [source, expected] = engine === "platformatic"
+            ? [mixed, mixedValues]
+            : [topic, values];
+          await t.step(`${runtime}, ${engine}`, async () => {
+            const config = await writeConsumersConfig([{
+              name: "c",
+              group: uniqueName("g"),
+              topic: source,
+              engine,
+              handler: fixtureHandler("record.ts"),
+              autoOffsetReset: "earliest",
+            }]);
+            const [command, args] = daemonCommand(join(pkg, "src", "main.ts"), config, runtime);
+            const daemon = spawnDaemon(command, args, { cwd: pkg });
+            try {
+              await waitFor(() => daemon.logged("handled").length >= expected.length, {
+                timeoutMs: 60_000,
+                what: `${expected.length} handled messages`,
+              });
+              assert.equal(daemon.logged("starting")[0]?.workers, "bundle");
+              const handled = daemon.logged("handled").map((r) => String(r.value)).sort();
+              assert.deepEqual(handled, [...expected].sort());
+            } finally {
+              daemon.kill("SIGTERM");
+              assert.equal(await daemon.exited(), 0, "the daemon exits 0 on SIGTERM");
+            }
+          });
+        }
+      });
     });
   } finally {
     await Deno.remove(pkg, { recursive: true });

@@ -4,8 +4,10 @@ import {
   buildWorkerBundle,
   deferChunkImports,
   eagerFactories,
+  lazyCrc32c,
   lazyRegistryImports,
   libraryNetImports,
+  libraryWasmImports,
   minifiedChunk,
   rewireChunk,
 } from "../../../scripts/build.ts";
@@ -151,6 +153,7 @@ Deno.test("buildWorkerBundle leaves nothing behind when the build fails", async 
     await Deno.writeTextFile(join(worker, "entry.ts"), 'console.log("createRequire(");\n');
     await Deno.writeTextFile(join(worker, "bundle_require.ts"), "export const x = 1;\n");
     await Deno.writeTextFile(join(worker, "platformatic_net.ts"), "export const y = 1;\n");
+    await Deno.writeTextFile(join(worker, "platformatic_wasm.ts"), "export const w = 1;\n");
     await assert.rejects(buildWorkerBundle(dir), /createRequire is used without the prelude/);
     assert.deepEqual([...Deno.readDirSync(join(dir, "dist"))], []);
   } finally {
@@ -239,4 +242,51 @@ Deno.test("lazyRegistryImports runs the schema registry's CommonJS imports on fi
   assert.equal(lazyRegistryImports(other), other, "only the library's chunk");
   const none = chunk.replace(/__toESM\(require_(dist|lib)\(\), 1\)/g, "{}");
   assert.throws(() => lazyRegistryImports(none), /imports no CommonJS module/);
+});
+
+/** The library's codec imports and CRC-32C choice as the bundler writes them. */
+const CODECS_CHUNK = [
+  "// node_modules/@platformatic/kafka/dist/protocol/compression.js",
+  'import { lz4Compress, lz4Decompress, snappyCompress, snappyDecompress } from "@platformatic/wasm-utils";',
+  'import zlib from "node:zlib";',
+  "// node_modules/@platformatic/kafka/dist/protocol/crc32c.js",
+  'import { crc32c as wasmCRC32C } from "@platformatic/wasm-utils";',
+  "var crc32c = loadNativeCRC32C() ?? wasmCRC32C;",
+  "",
+].join("\n");
+
+Deno.test("libraryWasmImports takes the library's codecs from platformatic_wasm.js", () => {
+  assert.equal(
+    libraryWasmImports(CODECS_CHUNK),
+    CODECS_CHUNK.replaceAll('"@platformatic/wasm-utils"', '"./platformatic_wasm.js"'),
+  );
+  const other = 'import { crc32c } from "@platformatic/wasm-utils";\n';
+  assert.equal(libraryWasmImports(other), other, "only the library's chunk");
+  const none = CODECS_CHUNK.replace(/^import \{[^}]+\} from "@platformatic\/wasm-utils";$/gm, "");
+  assert.throws(() => libraryWasmImports(none), /does not import @platformatic\/wasm-utils/);
+});
+
+Deno.test("lazyCrc32c makes the library's choice of CRC-32C on its first call", () => {
+  const out = lazyCrc32c(CODECS_CHUNK);
+  assert.match(
+    out,
+    /^var crc32cChoice = null;\nvar crc32c = \(data\) => \(crc32cChoice \?\?= loadNativeCRC32C\(\) \?\? wasmCRC32C\)\(data\);$/m,
+  );
+  assert.doesNotMatch(out, /^var crc32c = loadNativeCRC32C/m);
+  // The rewritten lines run: the choice is made once, at the first call.
+  let choices = 0;
+  const crc32c = new Function(
+    "loadNativeCRC32C",
+    "wasmCRC32C",
+    `${out.split("\n").filter((line) => line.startsWith("var ")).join("\n")}\nreturn crc32c;`,
+  )(() => (choices++, null), (data: Uint8Array) => data.length) as (data: Uint8Array) => number;
+  assert.equal(choices, 0);
+  assert.equal(crc32c(new Uint8Array(3)), 3);
+  assert.equal(crc32c(new Uint8Array(5)), 5);
+  assert.equal(choices, 1);
+  assert.equal(lazyCrc32c("var crc32c = 1;\n"), "var crc32c = 1;\n", "only the library's chunk");
+  assert.throws(
+    () => lazyCrc32c(CODECS_CHUNK.replace("loadNativeCRC32C() ?? ", "")),
+    /does not choose its CRC-32C/,
+  );
 });
