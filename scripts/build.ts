@@ -67,9 +67,10 @@ export async function buildWorkerBundle(packageDir: string = ROOT): Promise<Bund
     };
     await Deno.remove(metafile);
     const inputs: Record<string, string> = {};
-    // Besides what Bun read: the import map it resolved with. (Not the lock file or this script:
-    // the image prunes packages and drops its build scripts after building.)
-    const settings = ["deno.json"];
+    // Besides what Bun read: the import map it resolved with, and the package whose WebAssembly
+    // file platformatic_wasm.ts loads (its calls follow that version). (Not the lock file or this
+    // script: the image prunes packages and drops its build scripts after building.)
+    const settings = ["deno.json", ...WASM_PACKAGE_FILES];
     for (const input of [...Object.keys(meta.inputs), ...settings].sort()) {
       // Bun names inputs relative to the working directory.
       const path = relative(packageDir, join(packageDir, input));
@@ -293,6 +294,12 @@ export function libraryNetImports(source: string): string {
   );
 }
 
+/** The files of @platformatic/wasm-utils that `platformatic_wasm.js` depends on (manifest inputs). */
+export const WASM_PACKAGE_FILES = [
+  "node_modules/@platformatic/wasm-utils/package.json",
+  "node_modules/@platformatic/wasm-utils/dist/native.wasm",
+];
+
 /** The module {@linkcode libraryWasmImports} points the library's codec imports at. */
 export const PLATFORMATIC_WASM = "platformatic_wasm.js";
 /** An import from @platformatic/wasm-utils, as the bundler writes it. */
@@ -314,7 +321,13 @@ export function libraryWasmImports(source: string): string {
       "bundle: @platformatic/kafka's chunk does not import @platformatic/wasm-utils as expected",
     );
   }
-  return source.replace(WASM_IMPORT, `$1"./${PLATFORMATIC_WASM}";`);
+  const out = source.replace(WASM_IMPORT, `$1"./${PLATFORMATIC_WASM}";`);
+  if (out.includes('"@platformatic/wasm-utils"')) {
+    throw new Error(
+      "bundle: @platformatic/kafka's chunk imports @platformatic/wasm-utils in a way the build does not rewire",
+    );
+  }
+  return out;
 }
 
 /** The library's choice of CRC-32C, made when its records module loads. */

@@ -285,7 +285,15 @@ export const ConsumerNameSchema = z
   .describe("Unique name of the consumer: [a-z0-9._-]; used in logs, metrics and status.");
 
 const TopicSchema = z.string().regex(TOPIC_NAME, { error: TOPIC_EXPECTED });
-const GroupSchema = z.string().min(1).max(255).describe(
+/**
+ * `group`: Kafka takes any text, but whitespace at either end is almost
+ * always a stray space or newline (from a `${VAR}` or a secret file) that
+ * would silently make a new group, with no committed offsets.
+ */
+const GroupSchema = z.string().min(1).max(255).refine((group) => group.trim() === group, {
+  error: (issue) =>
+    `expected a group id without whitespace at either end, found ${JSON.stringify(issue.input)}`,
+}).describe(
   "Consumer group: membership (balanced mode) and offset storage (both modes).",
 );
 const HandlerSchema = z.string().min(1).describe(

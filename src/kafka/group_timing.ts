@@ -41,7 +41,22 @@ export function groupTiming(
 ): GroupTiming {
   return {
     sessionTimeoutMs: kafka.sessionTimeoutMs,
-    rebalanceTimeoutMs: Math.max(60_000, maxHandlerMs, kafka.sessionTimeoutMs),
+    rebalanceTimeoutMs: Math.max(memberRebalanceTimeoutMs(maxHandlerMs), kafka.sessionTimeoutMs),
     heartbeatIntervalMs: Math.min(HEARTBEAT_MS, Math.floor(kafka.sessionTimeoutMs / 3)),
   };
+}
+
+/**
+ * The rebalance timeout of a member whose handler calls may run
+ * `maxHandlerMs`, 60 s at least: the consumer protocol's (KIP-848), where
+ * the broker's own `group.consumer.session.timeout.ms` applies and
+ * `kafka.sessionTimeoutMs` is not sent.
+ *
+ * @example
+ * ```ts
+ * memberRebalanceTimeoutMs(5_000); // 60000
+ * ```
+ */
+export function memberRebalanceTimeoutMs(maxHandlerMs: number): number {
+  return Math.max(60_000, maxHandlerMs);
 }

@@ -45,11 +45,15 @@ const EXPORTS = [
   "snappy_decompress",
 ] as const;
 
+/** The package's WebAssembly module, compiled on the first call. */
+let compiled: WebAssembly.Module | null = null;
+/** Its instance; a fresh one after a call trapped. */
 let codecs: Codecs | null = null;
 
 /** The module's exports, compiled on the first call. */
 function wasm(): Codecs {
-  codecs ??= instantiate(readWasm());
+  compiled ??= new WebAssembly.Module(readWasm() as BufferSource);
+  codecs ??= instantiate(compiled);
   return codecs;
 }
 
@@ -62,13 +66,13 @@ function readWasm(): Uint8Array {
 }
 
 /**
- * The exports of `bytes` compiled and instantiated.
+ * The exports of an instance of `module`.
  *
  * @throws {Error} When they lack one that this module calls (another
  *   version of the package).
  */
-export function instantiate(bytes: Uint8Array): Codecs {
-  const { exports } = new WebAssembly.Instance(new WebAssembly.Module(bytes as BufferSource));
+export function instantiate(module: WebAssembly.Module): Codecs {
+  const { exports } = new WebAssembly.Instance(module);
   const missing = EXPORTS.filter((name) => !(name in exports));
   if (missing.length > 0) {
     throw new Error(`${PACKAGE}'s ${WASM_FILE} does not export ${missing.join(", ")}`);
@@ -91,11 +95,17 @@ function withInput<T>(
   // One byte at least: the allocator's answer for none is not an address to free.
   const size = Math.max(1, bytes.length);
   const at = module.alloc(size);
+  let trapped = true;
   try {
     new Uint8Array(module.memory.buffer, at, bytes.length).set(bytes);
-    return call(at, bytes.length);
+    const result = call(at, bytes.length);
+    trapped = false;
+    return result;
   } finally {
-    module.dealloc(at, size);
+    // A call that trapped (corrupt lz4 or snappy input) leaves the instance's own allocations
+    // behind, and enough of them break it for good: the next call gets a fresh instance.
+    if (trapped) codecs = null;
+    else module.dealloc(at, size);
   }
 }
 

@@ -39,7 +39,7 @@ import {
 } from "../session.ts";
 import { type FetchResponse, isRetriable, PlatformaticClient } from "./client.ts";
 import { ConsumerGroupMember } from "./consumer_group_member.ts";
-import { groupTiming } from "../group_timing.ts";
+import { groupTiming, memberRebalanceTimeoutMs } from "../group_timing.ts";
 import { type PartitionRecords, partitionRecords } from "./records.ts";
 import { checkOffsets, isOffset } from "../offset_checks.ts";
 import { BackgroundCommits } from "../background_commit.ts";
@@ -219,7 +219,7 @@ class PlatformaticSession implements ConsumerSession {
         topicId,
         daemonInstanceId: options.kafka.instanceId,
         serverAssignor: options.kafka.groupRemoteAssignor,
-        rebalanceTimeoutMs: groupTiming(options.kafka, options.maxHandlerMs).rebalanceTimeoutMs,
+        rebalanceTimeoutMs: memberRebalanceTimeoutMs(options.maxHandlerMs),
         logger: options.logger,
         reconcile: (target) => this.#reconcile(target),
         lose: () => this.#lose(),

@@ -358,6 +358,16 @@ const CASES: BadConfig[] = [
     }],
   },
   {
+    name: "group id from an env var with a trailing newline",
+    text: withConsumer().replace("group: g", "group: ${GROUP}"),
+    env: { GROUP: "orders\n" },
+    expect: [{
+      path: "consumers[0].group",
+      line: 5,
+      message: 'expected a group id without whitespace at either end, found "orders\\n"',
+    }],
+  },
+  {
     name: "empty file",
     text: "",
     expect: [{ path: "", line: 1, column: 1, message: "the file is empty" }],

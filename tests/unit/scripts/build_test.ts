@@ -264,6 +264,8 @@ Deno.test("libraryWasmImports takes the library's codecs from platformatic_wasm.
   assert.equal(libraryWasmImports(other), other, "only the library's chunk");
   const none = CODECS_CHUNK.replace(/^import \{[^}]+\} from "@platformatic\/wasm-utils";$/gm, "");
   assert.throws(() => libraryWasmImports(none), /does not import @platformatic\/wasm-utils/);
+  const namespace = `${CODECS_CHUNK}import * as codecs from "@platformatic/wasm-utils";\n`;
+  assert.throws(() => libraryWasmImports(namespace), /in a way the build does not rewire/);
 });
 
 Deno.test("lazyCrc32c makes the library's choice of CRC-32C on its first call", () => {

@@ -56,6 +56,17 @@ Deno.test("lz4 and snappy: the package's output, and each decodes the other's", 
 
 Deno.test("instantiate refuses a WebAssembly module without the codecs", () => {
   // The smallest valid module: magic and version, no exports.
-  const empty = new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]);
+  const empty = new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0]));
   assert.throws(() => standIn.instantiate(empty), /does not export memory, alloc, dealloc, crc32c/);
+});
+
+Deno.test("corrupt lz4 input fails its call, and calls after thousands of them still work", () => {
+  const corrupt = Buffer.from("not an lz4 frame at all, just text".repeat(4));
+  const check = Buffer.from("123456789");
+  for (let i = 0; i < 2_500; i++) {
+    assert.throws(() => standIn.lz4Decompress(corrupt));
+  }
+  assert.equal(standIn.crc32c(check), 0xe3069283);
+  const input = Buffer.from("after the failures ".repeat(100));
+  assert.deepEqual(standIn.lz4Decompress(standIn.lz4Compress(input)), input);
 });
