@@ -290,11 +290,13 @@ const TopicSchema = z.string().regex(TOPIC_NAME, { error: TOPIC_EXPECTED });
  * always a stray space or newline (from a `${VAR}` or a secret file) that
  * would silently make a new group, with no committed offsets.
  */
-const GroupSchema = z.string().min(1).max(255).refine((group) => group.trim() === group, {
+const GroupSchema = z.string().min(1).max(255).regex(/^\S(?:[\s\S]*\S)?$/, {
   error: (issue) =>
     `expected a group id without whitespace at either end, found ${JSON.stringify(issue.input)}`,
 }).describe(
-  "Consumer group: membership (balanced mode) and offset storage (both modes).",
+  "Consumer group: membership (balanced mode) and offset storage (both modes). Whitespace at " +
+    "either end is refused: it is almost always a stray space or newline from a variable, and " +
+    "would make a new group with no committed offsets.",
 );
 const HandlerSchema = z.string().min(1).describe(
   "Handler module, relative to this file; it exports a default function or handleBatch.",
