@@ -14,12 +14,11 @@ export interface GroupTiming {
   /** How long the group waits for a silent member (`kafka.sessionTimeoutMs`; classic protocol). */
   sessionTimeoutMs: number;
   /**
-   * How long a rebalance waits for the member to rejoin (classic), or to
-   * release partitions it must give up (consumer protocol): as long as a
-   * handler call may run (Java's max.poll.interval.ms), so that the call in
-   * progress finishes and is committed first; 60 s at least, and never
-   * shorter than the session timeout (@platformatic/kafka refuses a
-   * consumer whose rebalance timeout is).
+   * How long a rebalance waits for the member to rejoin (classic protocol):
+   * {@linkcode memberRebalanceTimeoutMs}, and never shorter than the session
+   * timeout (@platformatic/kafka refuses a consumer whose rebalance timeout
+   * is). The consumer protocol sends {@linkcode memberRebalanceTimeoutMs}
+   * alone.
    */
   rebalanceTimeoutMs: number;
   /** A third of the session timeout, 3 s at most (classic protocol). */
@@ -48,9 +47,12 @@ export function groupTiming(
 
 /**
  * The rebalance timeout of a member whose handler calls may run
- * `maxHandlerMs`, 60 s at least: the consumer protocol's (KIP-848), where
- * the broker's own `group.consumer.session.timeout.ms` applies and
- * `kafka.sessionTimeoutMs` is not sent.
+ * `maxHandlerMs`: as long as a call may run (Java's max.poll.interval.ms),
+ * so that the call in progress finishes and is committed before the member
+ * rejoins (classic) or releases partitions it must give up (consumer
+ * protocol), and 60 s at least. The consumer protocol (KIP-848) sends it
+ * as it is: the broker's own `group.consumer.session.timeout.ms` applies
+ * there, and `kafka.sessionTimeoutMs` is not sent.
  *
  * @example
  * ```ts

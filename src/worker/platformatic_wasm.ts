@@ -88,7 +88,7 @@ function bytesOf(data: Uint8Array | DynamicBuffer): Uint8Array {
 /** Runs `call` on a copy of `data` in the module's memory, then frees the copy. */
 function withInput<T>(
   data: Uint8Array | DynamicBuffer,
-  call: (at: number, length: number) => T,
+  call: (module: Codecs, at: number, length: number) => T,
 ): T {
   const bytes = bytesOf(data);
   const module = wasm();
@@ -98,7 +98,7 @@ function withInput<T>(
   let trapped = true;
   try {
     new Uint8Array(module.memory.buffer, at, bytes.length).set(bytes);
-    const result = call(at, bytes.length);
+    const result = call(module, at, bytes.length);
     trapped = false;
     return result;
   } finally {
@@ -121,10 +121,7 @@ function takeOutput(module: Codecs, output: bigint): Buffer {
 /** A codec of the module, applied to `data`. */
 function codec(name: "lz4_compress" | "lz4_decompress" | "snappy_compress" | "snappy_decompress") {
   return (data: Uint8Array | DynamicBuffer): Buffer =>
-    withInput(data, (at, length) => {
-      const module = wasm();
-      return takeOutput(module, module[name](at, length));
-    });
+    withInput(data, (module, at, length) => takeOutput(module, module[name](at, length)));
 }
 
 /**
@@ -136,7 +133,7 @@ function codec(name: "lz4_compress" | "lz4_decompress" | "snappy_compress" | "sn
  * ```
  */
 export function crc32c(data: Uint8Array | DynamicBuffer): number {
-  return withInput(data, (at, length) => wasm().crc32c(at, length) >>> 0);
+  return withInput(data, (module, at, length) => module.crc32c(at, length) >>> 0);
 }
 
 /** An lz4 frame of `data`. */
