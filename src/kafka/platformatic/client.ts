@@ -22,15 +22,14 @@ import { type CommittedOffset, fetchCommitted } from "./offset_fetch.ts";
 import { callApi, callInternal } from "./node_call.ts";
 import { errorIds } from "./error_ids.ts";
 import { engineChecked } from "./lazy_validators.ts";
+import type { FetchResponse } from "./fetch_response.ts";
+import { fetchConnectionPool } from "./fetch_pool.ts";
 
 export { errorIds, isRetriable } from "./error_ids.ts";
 
 /** The library's consumer (raw Buffers, no deserialisation). */
 export type PlatformaticConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
-/** Fetch's response, as the library decodes it. */
-export type FetchResponse = Awaited<ReturnType<PlatformaticConsumer["fetch"]>>;
-/** One partition of a Fetch response. */
-export type FetchedPartition = FetchResponse["responses"][number]["partitions"][number];
+export type { FetchedPartition, FetchResponse } from "./fetch_response.ts";
 
 /** The assignor name kafkajs's default assignor uses: members of both engines then share a group. */
 export const ASSIGNOR = "RoundRobinAssigner";
@@ -135,7 +134,8 @@ export class PlatformaticClient {
     this.group = options.group;
     this.#fetch = options.fetch;
     this.instanceId = options.instanceId;
-    this.#fetchConnections = new library.ConnectionPool(
+    this.#fetchConnections = fetchConnectionPool(
+      library,
       consumer.clientId,
       connectionOptions(options.kafka, options.clientIdSuffix),
     );
@@ -178,11 +178,15 @@ export class PlatformaticClient {
     });
   }
 
-  /** Fetches `positions` from `node` (read committed: aborted transactions are dropped). */
+  /**
+   * Fetches `positions` from `node` (read committed: aborted transactions are
+   * dropped), on connections that leave the records in the response's bytes
+   * (fetch_pool.ts).
+   */
   async fetch(node: number, positions: PartitionOffset[]): Promise<FetchResponse> {
     const metadata = await this.metadata(false);
     const topicId = metadata.topics.get(this.topic)!.id;
-    return await this.consumer.fetch({
+    const response = await this.consumer.fetch({
       node,
       connectionPool: this.#fetchConnections,
       maxWaitTime: this.#fetch.maxWaitMs,
@@ -200,6 +204,7 @@ export class PlatformaticClient {
         })),
       }],
     });
+    return response as unknown as FetchResponse;
   }
 
   /** The topic's id in the metadata (Fetch responses name topics by id). */

@@ -98,6 +98,13 @@ export function checkApi(library: Platformatic): Platformatic {
   }
   // Fetches go on connections of their own (client.ts).
   if (typeof library.ConnectionPool !== "function") missing.push("export ConnectionPool");
+  // Their Fetch responses are parsed by the engine (fetch_pool.ts).
+  for (const name of ["ResponseError", "UnsupportedCompressionError"] as const) {
+    if (typeof library[name] !== "function") missing.push(`export ${name}`);
+  }
+  if (typeof library.compressionsAlgorithmsByBitmask !== "object") {
+    missing.push("export compressionsAlgorithmsByBitmask");
+  }
   const consumer = typeof library.Consumer === "function" ? library.Consumer.prototype : null;
   if (consumer === null) missing.push("export Consumer");
   else {

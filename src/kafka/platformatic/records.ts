@@ -5,11 +5,10 @@
  *
  * @module
  */
+import type { Buffer } from "node:buffer";
 import { type Message, recordOf } from "../../message.ts";
-import type { FetchedPartition } from "./client.ts";
-
-type RecordsBatch = NonNullable<FetchedPartition["records"]>[number];
-type KafkaRecord = RecordsBatch["records"][number];
+import type { FetchedPartition } from "./fetch_response.ts";
+import type { RecordBatch } from "./record_batch.ts";
 
 /** A batch written inside a transaction. */
 const IS_TRANSACTIONAL = 0x10;
@@ -40,11 +39,11 @@ export interface PartitionRecords {
  * per message cost more than the rest of building it.
  */
 interface Run {
-  batch: RecordsBatch;
+  batch: RecordBatch;
   /** Index of the run's first message among the partition's messages. */
   start: number;
-  /** The run's records: the batch's, or those of them at or after the fetch offset. */
-  records: KafkaRecord[];
+  /** The batch's indexes of the run's records when some are below the fetch offset; null for all of them. */
+  picks: number[] | null;
   /** `batch.firstOffset` as a number when every offset of the batch is a safe integer, else null. */
   offsetBase: number | null;
   /** `batch.firstTimestamp` as a number when it is a safe integer, else null. */
@@ -53,12 +52,12 @@ interface Run {
   appendTime: string | null;
 }
 
-function runOf(batch: RecordsBatch, start: number, records: KafkaRecord[]): Run {
+function runOf(batch: RecordBatch, start: number, picks: number[] | null): Run {
   const lastOffset = batch.firstOffset + BigInt(batch.lastOffsetDelta);
   return {
     batch,
     start,
-    records,
+    picks,
     offsetBase: batch.firstOffset >= 0n && lastOffset <= MAX_SAFE
       ? Number(batch.firstOffset)
       : null,
@@ -69,21 +68,38 @@ function runOf(batch: RecordsBatch, start: number, records: KafkaRecord[]): Run 
   };
 }
 
-function offsetOf(run: Run, record: KafkaRecord): string {
+/** Record `r` of the run's batch: its offset. */
+function offsetOf(run: Run, r: number): string {
+  const delta = run.batch.offsetDelta(r);
   return run.offsetBase !== null
-    ? String(run.offsetBase + record.offsetDelta)
-    : String(run.batch.firstOffset + BigInt(record.offsetDelta));
+    ? String(run.offsetBase + delta)
+    : String(run.batch.firstOffset + BigInt(delta));
 }
 
-function timestampOf(run: Run, record: KafkaRecord): string {
+function timestampOf(run: Run, r: number): string {
   if (run.appendTime !== null) return run.appendTime;
   if (run.timestampBase !== null) {
     // Exact when both parts and the sum are safe integers.
-    const delta = Number(record.timestampDelta);
-    const timestamp = run.timestampBase + delta;
-    if (Number.isSafeInteger(delta) && Number.isSafeInteger(timestamp)) return String(timestamp);
+    const delta = run.batch.timestampDelta(r);
+    if (delta !== null) {
+      const timestamp = run.timestampBase + delta;
+      if (Number.isSafeInteger(timestamp)) return String(timestamp);
+    }
   }
-  return String(run.batch.firstTimestamp + BigInt(record.timestampDelta));
+  return String(run.batch.firstTimestamp + run.batch.timestampDeltaBig(r));
+}
+
+/**
+ * The batch's indexes of its records at or after `fetchOffset`, or null
+ * when that is all of them: one BigInt step per batch, and a list only for
+ * the batch the fetch offset falls in.
+ */
+function picksOf(batch: RecordBatch, fetchOffset: bigint): number[] | null {
+  if (batch.firstOffset >= fetchOffset) return null;
+  const skip = Number(fetchOffset - batch.firstOffset);
+  const picks: number[] = [];
+  for (let r = 0; r < batch.size; r++) if (batch.offsetDelta(r) >= skip) picks.push(r);
+  return picks;
 }
 
 /**
@@ -106,17 +122,16 @@ export function partitionRecords(data: FetchedPartition, fetchOffset: bigint): P
     }
     if ((batch.attributes & IS_CONTROL) !== 0) {
       // An abort marker (control type 0) ends that producer's aborted transaction.
-      if (batch.records[0]?.key?.readInt16BE(2) === 0) aborting.delete(batch.producerId);
+      if (batch.size > 0 && batch.key(0)?.readInt16BE(2) === 0) aborting.delete(batch.producerId);
       continue;
     }
     if ((batch.attributes & IS_TRANSACTIONAL) !== 0 && aborting.has(batch.producerId)) continue;
-    // Records below the fetch offset: those whose delta is under this (one BigInt step per batch;
-    // a copy of the rest only for the batch the fetch offset falls in).
-    const skip = batch.firstOffset >= fetchOffset ? 0 : Number(fetchOffset - batch.firstOffset);
-    const records = skip === 0 ? batch.records : batch.records.filter((r) => r.offsetDelta >= skip);
-    if (records.length === 0) continue;
-    runs.push(runOf(batch, size, records));
-    size += records.length;
+    // Records below the fetch offset are skipped: only in the batch the fetch offset falls in.
+    const picks = picksOf(batch, fetchOffset);
+    const count = picks === null ? batch.size : picks.length;
+    if (count === 0) continue;
+    runs.push(runOf(batch, size, picks));
+    size += count;
   }
   // The run of the last message asked for: messages are asked for in order.
   let current = 0;
@@ -126,7 +141,8 @@ export function partitionRecords(data: FetchedPartition, fetchOffset: bigint): P
     while (current + 1 < runs.length && runs[current + 1]!.start <= i) current++;
     return runs[current]!;
   };
-  const recordAt = (run: Run, i: number) => run.records[i - run.start]!;
+  const recordAt = (run: Run, i: number) =>
+    run.picks === null ? i - run.start : run.picks[i - run.start]!;
   return {
     partition: data.partitionIndex,
     highWatermark: String(data.highWatermark),
@@ -137,15 +153,16 @@ export function partitionRecords(data: FetchedPartition, fetchOffset: bigint): P
     },
     messageAt(topic, i) {
       const run = find(i);
-      const record = recordAt(run, i);
+      const r = recordAt(run, i);
+      const { batch } = run;
       return recordOf(
         topic,
         data.partitionIndex,
-        offsetOf(run, record),
-        record.key,
-        record.value,
-        headersOf(record.headers),
-        timestampOf(run, record),
+        offsetOf(run, r),
+        batch.key(r),
+        batch.value(r),
+        batch.headerCount(r) === 0 ? {} : headersOf(batch.headers(r)),
+        timestampOf(run, r),
       );
     },
     lastOffset: last === null ? null : String(last),
@@ -153,7 +170,7 @@ export function partitionRecords(data: FetchedPartition, fetchOffset: bigint): P
 }
 
 /** Record headers as handlers see them: a repeated header becomes a list, in order. */
-export function headersOf(headers: KafkaRecord["headers"]): Message["headers"] {
+export function headersOf(headers: Array<[Buffer | null, Buffer | null]>): Message["headers"] {
   const result: Message["headers"] = {};
   for (const [rawKey, value] of headers) {
     if (rawKey === null) continue;

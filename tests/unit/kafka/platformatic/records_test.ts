@@ -1,43 +1,36 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
-import type { FetchedPartition } from "../../../../src/kafka/platformatic/client.ts";
+import type { FetchedPartition } from "../../../../src/kafka/platformatic/fetch_response.ts";
+import { readBatches } from "../../../../src/kafka/platformatic/fetch_response.ts";
+import type { RecordBatch } from "../../../../src/kafka/platformatic/record_batch.ts";
+import { type BatchSpec, encodeBatch } from "./batch_bytes.ts";
 import { headersOf, partitionRecords } from "../../../../src/kafka/platformatic/records.ts";
 import { checkApi, type Platformatic } from "../../../../src/kafka/platformatic/library.ts";
 
-type Batch = NonNullable<FetchedPartition["records"]>[number];
-
+/** A batch as a test describes it, made into the bytes a broker sends by {@linkcode built}. */
 function batch(
   firstOffset: number,
   values: Array<string | null>,
   { attributes = 0, producerId = -1n }: { attributes?: number; producerId?: bigint } = {},
-): Batch {
+): BatchSpec {
   return {
     firstOffset: BigInt(firstOffset),
-    length: 0,
-    partitionLeaderEpoch: 0,
-    magic: 2,
-    crc: 0,
     attributes,
+    producerId,
     lastOffsetDelta: values.length - 1,
     firstTimestamp: 1000n,
     maxTimestamp: 2000n,
-    producerId,
-    producerEpoch: 0,
-    firstSequence: 0,
     records: values.map((v, i) => ({
-      length: 0,
-      attributes: 0,
       timestampDelta: BigInt(i),
       offsetDelta: i,
       key: null,
       value: v === null ? null : Buffer.from(v),
-      headers: [],
     })),
   };
 }
 
 /** A control batch: an abort (type 0) or commit (type 1) marker. */
-function marker(offset: number, producerId: bigint, type: 0 | 1): Batch {
+function marker(offset: number, producerId: bigint, type: 0 | 1): BatchSpec {
   const b = batch(offset, ["x"], { attributes: 0x20 | 0x10, producerId });
   const key = Buffer.alloc(4);
   key.writeInt16BE(type, 2);
@@ -45,19 +38,31 @@ function marker(offset: number, producerId: bigint, type: 0 | 1): Batch {
   return b;
 }
 
-function partition(records: Batch[], aborted: Array<[bigint, number]> = []): FetchedPartition {
+const noCodec = (): never => {
+  throw new Error("not compressed");
+};
+
+/** The batches as the engine reads them from a response. */
+function built(specs: BatchSpec[]): RecordBatch[] {
+  return readBatches(Buffer.concat(specs.map(encodeBatch)), noCodec);
+}
+
+function partition(specs: BatchSpec[], aborted: Array<[bigint, number]> = []): FetchedPartition {
   return {
     partitionIndex: 2,
     errorCode: 0,
     highWatermark: 99n,
     lastStableOffset: 99n,
     logStartOffset: 0n,
+    divergingEpoch: { epoch: -1, endOffset: -1n },
+    currentLeader: { leaderId: -1, leaderEpoch: -1 },
+    snapshotId: { endOffset: -1n, epoch: -1 },
     abortedTransactions: aborted.map(([producerId, firstOffset]) => ({
       producerId,
       firstOffset: BigInt(firstOffset),
     })),
     preferredReadReplica: -1,
-    records,
+    records: built(specs),
   };
 }
 
@@ -185,5 +190,6 @@ Deno.test("checkApi() names what an installed @platformatic/kafka lacks", () => 
 Deno.test("partitionRecords() drops every record below the fetch offset even when a batch's deltas are out of order", () => {
   const b = batch(10, ["a", "b", "c"]);
   b.records = [b.records[1]!, b.records[0]!, b.records[2]!]; // deltas 1, 0, 2
+  b.lastOffsetDelta = 2;
   assert.deepEqual(offsets(partitionRecords(partition([b]), 11n)), ["11", "12"]);
 });

@@ -1,0 +1,332 @@
+/**
+ * Kafka record batches (message format v2) read straight from the bytes of
+ * a Fetch response: a batch's header is read when the response is parsed,
+ * its records when the worker reads them, in one pass that notes where each
+ * record's key, value and headers are. Keys, values and header values are
+ * views into the response (no copies); offsets and timestamps are numbers
+ * while they are exact.
+ *
+ * The layout is Kafka's (`RecordBatch` and `Record` in the protocol guide):
+ * a 61-byte header, then `count` records, each a varint length, an int8 of
+ * attributes, a varlong timestamp delta, a varint offset delta, a key, a
+ * value and headers, each byte string a varint length (-1 for null) and the
+ * bytes.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+
+/** Decompresses a batch's records: `codec` is the batch's compression bits (1–4). */
+export type Decompress = (codec: number, data: Buffer) => Buffer;
+
+/** A record decoded whole, shaped as @platformatic/kafka's own (control markers, tests). */
+export interface DecodedRecord {
+  attributes: number;
+  timestampDelta: bigint;
+  offsetDelta: number;
+  key: Buffer | null;
+  value: Buffer | null;
+  headers: Array<[Buffer | null, Buffer | null]>;
+}
+
+/** Bytes of a batch before its records: offset, length, …, the record count. */
+export const BATCH_HEADER_BYTES = 61;
+/** Bytes of a batch's offset and length fields: `length` counts the bytes after them. */
+export const BATCH_LENGTH_PREFIX = 12;
+/** The only message format a batch is read in. */
+const MAGIC_V2 = 2;
+/** The attribute bits naming a batch's compression codec. */
+const COMPRESSION_BITS = 0x07;
+/** Per record in the index: offset delta, start, key start and length, value start and length, headers start and count. */
+const STRIDE = 8;
+const MAX_SAFE = Number.MAX_SAFE_INTEGER;
+
+/** The error of a batch whose bytes do not hold what its lengths say. */
+export class CorruptBatchError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = "CorruptBatchError";
+  }
+}
+
+/**
+ * Reads one batch at `start` of `data` (a whole batch: {@linkcode batchEnd}
+ * says where it ends), decompressing its records when the batch is
+ * compressed.
+ *
+ * @throws {CorruptBatchError} When the batch is not message format v2, or is shorter than its header.
+ */
+export function readBatch(data: Buffer, start: number, decompress: Decompress): RecordBatch {
+  const view = new DataView(data.buffer, data.byteOffset + start, data.length - start);
+  const length = view.getInt32(8);
+  const end = start + BATCH_LENGTH_PREFIX + length;
+  const firstOffset = view.getBigInt64(0);
+  if (length < BATCH_HEADER_BYTES - BATCH_LENGTH_PREFIX) {
+    throw new CorruptBatchError(`The record batch at offset ${firstOffset} has ${length} bytes`);
+  }
+  const magic = view.getInt8(16);
+  if (magic !== MAGIC_V2) {
+    throw new CorruptBatchError(
+      `The record batch at offset ${firstOffset} is in message format v${magic}; only v2 is read`,
+    );
+  }
+  const attributes = view.getInt16(21);
+  const count = view.getInt32(57);
+  const codec = attributes & COMPRESSION_BITS;
+  const section = data.subarray(start + BATCH_HEADER_BYTES, end);
+  return new RecordBatch(
+    firstOffset,
+    view.getInt32(23),
+    attributes,
+    view.getBigInt64(27),
+    view.getBigInt64(35),
+    view.getBigInt64(43),
+    count,
+    codec === 0 ? section : decompress(codec, section),
+  );
+}
+
+/** Where the batch at `start` of `data` ends, or -1 when the data holds only part of it. */
+export function batchEnd(data: Uint8Array, start: number): number {
+  if (data.length - start < BATCH_LENGTH_PREFIX) return -1;
+  const length = new DataView(data.buffer, data.byteOffset + start + 8, 4).getInt32(0);
+  const end = start + BATCH_LENGTH_PREFIX + length;
+  return length >= 0 && end <= data.length ? end : -1;
+}
+
+/** One record batch: its header, and its records read on demand. */
+export class RecordBatch {
+  /** The records' bytes, decompressed. */
+  readonly #data: Buffer;
+  /** Per record, {@linkcode STRIDE} positions and lengths; built on first use. */
+  #index: Int32Array | null = null;
+  /** Per record, its timestamp delta; NaN where it is not a safe integer. */
+  #timestampDeltas: Float64Array | null = null;
+
+  constructor(
+    readonly firstOffset: bigint,
+    readonly lastOffsetDelta: number,
+    readonly attributes: number,
+    readonly firstTimestamp: bigint,
+    readonly maxTimestamp: bigint,
+    readonly producerId: bigint,
+    /** How many records the header says the batch holds. */
+    readonly count: number,
+    data: Buffer,
+  ) {
+    this.#data = data;
+  }
+
+  /**
+   * How many records the batch holds.
+   *
+   * @throws {CorruptBatchError} When a record runs past the batch's bytes (reading them answers).
+   */
+  get size(): number {
+    return this.#indexed().length / STRIDE;
+  }
+
+  /** Record `i`'s offset delta. */
+  offsetDelta(i: number): number {
+    return this.#indexed()[i * STRIDE]!;
+  }
+
+  /** Record `i`'s timestamp delta as a number, or null when it is not a safe integer. */
+  timestampDelta(i: number): number | null {
+    this.#indexed();
+    const delta = this.#timestampDeltas![i]!;
+    return Number.isNaN(delta) ? null : delta;
+  }
+
+  /** Record `i`'s timestamp delta, exact. */
+  timestampDeltaBig(i: number): bigint {
+    const at = this.#indexed()[i * STRIDE + 1]! + 1; // after the record's attributes
+    return new VarintReader(this.#data, at, this.#data.length).varlongBig();
+  }
+
+  /** Record `i`'s key: a view into the response, or null. */
+  key(i: number): Buffer | null {
+    const index = this.#indexed();
+    return this.#bytes(index[i * STRIDE + 2]!, index[i * STRIDE + 3]!);
+  }
+
+  /** Record `i`'s value: a view into the response, or null. */
+  value(i: number): Buffer | null {
+    const index = this.#indexed();
+    return this.#bytes(index[i * STRIDE + 4]!, index[i * STRIDE + 5]!);
+  }
+
+  /** How many headers record `i` has. */
+  headerCount(i: number): number {
+    return this.#indexed()[i * STRIDE + 7]!;
+  }
+
+  /** Record `i`'s headers in order, names and values as views (null where null). */
+  headers(i: number): Array<[Buffer | null, Buffer | null]> {
+    const index = this.#indexed();
+    const count = index[i * STRIDE + 7]!;
+    const result: Array<[Buffer | null, Buffer | null]> = [];
+    const reader = new VarintReader(this.#data, index[i * STRIDE + 6]!, this.#data.length);
+    for (let h = 0; h < count; h++) {
+      const nameLength = reader.bytesLength();
+      const name = this.#bytes(reader.at, nameLength);
+      reader.skip(Math.max(0, nameLength));
+      const valueLength = reader.bytesLength();
+      result.push([name, this.#bytes(reader.at, valueLength)]);
+      reader.skip(Math.max(0, valueLength));
+    }
+    return result;
+  }
+
+  /** Every record, decoded whole, in the library's shape. */
+  get records(): DecodedRecord[] {
+    const index = this.#indexed();
+    const records: DecodedRecord[] = [];
+    for (let i = 0; i < index.length / STRIDE; i++) {
+      records.push({
+        attributes: this.#data[index[i * STRIDE + 1]!]!,
+        timestampDelta: this.timestampDeltaBig(i),
+        offsetDelta: index[i * STRIDE]!,
+        key: this.key(i),
+        value: this.value(i),
+        headers: this.headers(i),
+      });
+    }
+    return records;
+  }
+
+  #bytes(start: number, length: number): Buffer | null {
+    return length < 0 ? null : this.#data.subarray(start, start + length);
+  }
+
+  #indexed(): Int32Array {
+    if (this.#index === null) this.#build();
+    return this.#index!;
+  }
+
+  /** Reads every record once, noting where its parts are; checks that each stays within its length. */
+  #build(): void {
+    const data = this.#data;
+    // A record takes at least 7 bytes: no count can claim more records than that allows.
+    if (this.count < 0 || this.count > Math.floor(data.length / 7)) {
+      throw new CorruptBatchError(
+        `The record batch at offset ${this.firstOffset} claims ${this.count} records in ${data.length} bytes`,
+      );
+    }
+    const count = this.count;
+    const index = new Int32Array(count * STRIDE);
+    const deltas = new Float64Array(count);
+    const reader = new VarintReader(data, 0, data.length);
+    for (let i = 0; i < count; i++) {
+      reader.limit = data.length;
+      const length = reader.varint();
+      const start = reader.at;
+      const end = start + length;
+      if (reader.failed || length < 0 || end > data.length) this.#corrupt(i);
+      reader.limit = end;
+      const at = i * STRIDE;
+      index[at + 1] = start;
+      reader.skip(1); // the record's attributes
+      deltas[i] = reader.varlong();
+      index[at] = reader.varint();
+      const keyLength = reader.bytesLength();
+      index[at + 2] = reader.at;
+      index[at + 3] = keyLength;
+      reader.skip(Math.max(0, keyLength));
+      const valueLength = reader.bytesLength();
+      index[at + 4] = reader.at;
+      index[at + 5] = valueLength;
+      reader.skip(Math.max(0, valueLength));
+      const headerCount = reader.varint();
+      index[at + 6] = reader.at;
+      index[at + 7] = headerCount;
+      if (headerCount < 0) this.#corrupt(i);
+      for (let h = 0; h < headerCount; h++) {
+        reader.skip(Math.max(0, reader.bytesLength()));
+        reader.skip(Math.max(0, reader.bytesLength()));
+      }
+      if (reader.failed || reader.at !== end) this.#corrupt(i);
+    }
+    this.#index = index;
+    this.#timestampDeltas = deltas;
+  }
+
+  #corrupt(i: number): never {
+    throw new CorruptBatchError(
+      `Record ${i} of the record batch at offset ${this.firstOffset} does not match its length`,
+    );
+  }
+}
+
+/**
+ * Reads varints and byte-string lengths from `data` between `at` and
+ * `limit`; a read past `limit` sets `failed` instead of throwing, so the
+ * hot loop checks once per record.
+ */
+class VarintReader {
+  failed = false;
+
+  constructor(readonly data: Uint8Array, public at: number, public limit: number) {}
+
+  skip(n: number): void {
+    this.at += n;
+    if (this.at > this.limit) this.failed = true;
+  }
+
+  /** A zigzag varint of up to 32 bits. */
+  varint(): number {
+    const data = this.data;
+    let value = 0;
+    let shift = 0;
+    for (;;) {
+      if (this.at >= this.limit || shift > 28) {
+        this.failed = true;
+        return 0;
+      }
+      const byte = data[this.at++]!;
+      value |= (byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+      shift += 7;
+    }
+    return (value >>> 1) ^ -(value & 1);
+  }
+
+  /** A byte string's length: -1 for null; any other negative is corrupt. */
+  bytesLength(): number {
+    const length = this.varint();
+    if (length < -1) this.failed = true;
+    return length;
+  }
+
+  /** A zigzag varlong as a number; NaN when it is not a safe integer. */
+  varlong(): number {
+    const data = this.data;
+    let value = 0;
+    let scale = 1;
+    for (let n = 0;; n++) {
+      if (this.at >= this.limit || n > 9) {
+        this.failed = true;
+        return 0;
+      }
+      const byte = data[this.at++]!;
+      value += (byte & 0x7f) * scale;
+      if (byte < 0x80) break;
+      scale *= 128;
+    }
+    if (value > MAX_SAFE) return Number.NaN;
+    return value % 2 === 0 ? value / 2 : -(value + 1) / 2;
+  }
+
+  /** A zigzag varlong, exact. */
+  varlongBig(): bigint {
+    let value = 0n;
+    let shift = 0n;
+    for (let n = 0; n < 10 && this.at < this.limit; n++) {
+      const byte = this.data[this.at++]!;
+      value |= BigInt(byte & 0x7f) << shift;
+      if (byte < 0x80) break;
+      shift += 7n;
+    }
+    return (value >> 1n) ^ -(value & 1n);
+  }
+}
