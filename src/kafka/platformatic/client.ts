@@ -26,10 +26,10 @@ import type { FetchResponse } from "./fetch_response.ts";
 import { fetchConnectionPool } from "./fetch_pool.ts";
 
 export { errorIds, isRetriable } from "./error_ids.ts";
+export type { FetchedPartition, FetchResponse } from "./fetch_response.ts";
 
 /** The library's consumer (raw Buffers, no deserialisation). */
 export type PlatformaticConsumer = Consumer<Buffer, Buffer, Buffer, Buffer>;
-export type { FetchedPartition, FetchResponse } from "./fetch_response.ts";
 
 /** The assignor name kafkajs's default assignor uses: members of both engines then share a group. */
 export const ASSIGNOR = "RoundRobinAssigner";
