@@ -48,7 +48,12 @@ Deno.test("@platformatic/kafka transactions: outputs and input offsets commit to
       await first.addConsumer(consumer);
       await first.addOffset(a);
       await first.commit();
-      assert.deepEqual(await admin.committed(group, topic), [{ partition: 0, offset: "1" }]);
+      // EndTxn is answered once the commit is decided; the offset shows once the coordinator has
+      // written the transaction's markers, just after.
+      await waitFor(
+        async () => (await admin.committed(group, topic))[0]?.offset === "1",
+        { timeoutMs: 10_000, what: "the transaction's offset (1) committed" },
+      );
       const [committed] = await consumer.listCommittedOffsets({
         topics: [{ topic, partitions: [0] }],
       })
