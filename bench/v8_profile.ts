@@ -75,12 +75,14 @@ export function areaOf(name: string): string {
 }
 
 /**
- * Whether a function is one that only runs while records flow: kafkajs or
- * @platformatic/kafka decoding fetched records.
+ * Whether a function is one that only runs while records flow: kafkajs,
+ * @platformatic/kafka or the platformatic engine (which reads the records
+ * of the Fetches it sends itself) decoding fetched records.
  */
 export function inWindowMarker(name: string): boolean {
   return /^(decodeRecords|decodeMessages) .*kafkajs\/src\/protocol\//.test(name) ||
-    /^readRecordsBatch .*@platformatic\/kafka\/dist\/protocol\/records\.js/.test(name);
+    /^readRecordsBatch .*@platformatic\/kafka\/dist\/protocol\/records\.js/.test(name) ||
+    /^#build .*src\/kafka\/platformatic\/record_batch\.ts/.test(name);
 }
 
 function add(counts: Map<string, TickCount>, name: string, gc: boolean): void {

@@ -63,6 +63,10 @@ Deno.test("inWindowMarker() knows record decoding in both clients, and nothing e
     true,
   );
   assert.equal(
+    inWindowMarker("#build file:///x/src/kafka/platformatic/record_batch.ts:151:111"),
+    true,
+  );
+  assert.equal(
     inWindowMarker(
       "readVarInt file:///x/node_modules/@platformatic/kafka/dist/protocol/reader.js:1:1",
     ),
