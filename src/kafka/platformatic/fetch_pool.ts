@@ -99,7 +99,7 @@ export function decompressor(library: Platformatic): Decompress {
 }
 
 /** A Fetch response parser that fails as the library's does: a `ResponseError` listing partition errors. */
-function fetchParser(library: Platformatic): Parser {
+export function fetchParser(library: Platformatic): Parser {
   const decompress = decompressor(library);
   return (_correlationId: number, apiKey: number, apiVersion: number, reader: ParserReader) => {
     const bytes = reader.buffer as unknown as Buffer | { buffer: Buffer };

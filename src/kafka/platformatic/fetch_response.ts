@@ -37,7 +37,18 @@ export interface FetchedPartition {
   divergingEpoch: { epoch: number; endOffset: bigint };
   currentLeader: { leaderId: number; leaderEpoch: number };
   snapshotId: { endOffset: bigint; epoch: number };
-  abortedTransactions: AbortedTransaction[] | null;
+  /**
+   * The aborted transactions the records may hold (null when the broker sent
+   * none): the engine drops their records itself (records.ts), whether or not
+   * their markers came in the same response.
+   */
+  aborted: AbortedTransaction[] | null;
+  /**
+   * Always null. The library's consumer filters a response's batches by this
+   * field, reading each control batch's first record as it returns: left
+   * null, it leaves the batches as they are.
+   */
+  abortedTransactions: null;
   preferredReadReplica: number;
   /** The whole record batches, or null when the partition returned no records. */
   records: RecordBatch[] | null;
@@ -131,15 +142,16 @@ function readPartition(r: ResponseReader, decompress: Decompress): FetchedPartit
     divergingEpoch: { epoch: -1, endOffset: -1n },
     currentLeader: { leaderId: -1, leaderEpoch: -1 },
     snapshotId: { endOffset: -1n, epoch: -1 },
+    aborted: null,
     abortedTransactions: null,
     preferredReadReplica: -1,
     records: null,
   };
   const aborted = r.arrayLength();
   if (aborted >= 0) {
-    partition.abortedTransactions = [];
+    partition.aborted = [];
     for (let i = 0; i < aborted; i++) {
-      partition.abortedTransactions.push({ producerId: r.int64(), firstOffset: r.int64() });
+      partition.aborted.push({ producerId: r.int64(), firstOffset: r.int64() });
       r.skipTaggedFields();
     }
   }
@@ -238,19 +250,23 @@ class ResponseReader {
     return this.nullableString() ?? "";
   }
 
-  /** Reads tagged fields: `read(tag)` reads a known one and says so; the others are skipped. */
+  /**
+   * Reads tagged fields: `read(tag)` reads the leading fields of a known one
+   * and says so; what follows them (a struct's own tagged fields, fields of
+   * newer versions) and unknown tags are skipped.
+   */
   taggedFields(read: (tag: number) => boolean): void {
     const count = this.unsignedVarint();
     for (let i = 0; i < count; i++) {
       const tag = this.unsignedVarint();
       const size = this.unsignedVarint();
-      const end = this.#at + size;
-      if (!read(tag)) this.#advance(size);
-      else if (this.#at !== end) {
-        throw new RangeError(
-          `The Fetch response's tagged field ${tag} does not match its size ${size}`,
-        );
+      const start = this.#at;
+      const end = this.#advance(size) + size;
+      this.#at = start;
+      if (read(tag) && this.#at > end) {
+        throw new RangeError(`The Fetch response's tagged field ${tag} runs past its size ${size}`);
       }
+      this.#at = end;
     }
   }
 

@@ -35,6 +35,8 @@ export const BATCH_HEADER_BYTES = 61;
 export const BATCH_LENGTH_PREFIX = 12;
 /** The only message format a batch is read in. */
 const MAGIC_V2 = 2;
+/** The attribute bit of a control batch (a transaction marker). */
+const IS_CONTROL = 0x20;
 /** The attribute bits naming a batch's compression codec. */
 const COMPRESSION_BITS = 0x07;
 /** Per record in the index: offset delta, start, key start and length, value start and length, headers start and count. */
@@ -74,7 +76,7 @@ export function readBatch(data: Buffer, start: number, decompress: Decompress): 
   const count = view.getInt32(57);
   const codec = attributes & COMPRESSION_BITS;
   const section = data.subarray(start + BATCH_HEADER_BYTES, end);
-  return new RecordBatch(
+  const batch = new RecordBatch(
     firstOffset,
     view.getInt32(23),
     attributes,
@@ -84,14 +86,28 @@ export function readBatch(data: Buffer, start: number, decompress: Decompress): 
     count,
     codec === 0 ? section : decompress(codec, section),
   );
+  // A transaction marker is read now: it is read at once anyway, and damaged it fails the response.
+  if ((attributes & IS_CONTROL) !== 0) batch.size;
+  return batch;
 }
 
-/** Where the batch at `start` of `data` ends, or -1 when the data holds only part of it. */
+/**
+ * Where the batch at `start` of `data` ends, or -1 when the data holds only
+ * part of it (a response cuts its last batch short at its size limit).
+ *
+ * @throws {CorruptBatchError} When the batch's length is negative.
+ */
 export function batchEnd(data: Uint8Array, start: number): number {
   if (data.length - start < BATCH_LENGTH_PREFIX) return -1;
-  const length = new DataView(data.buffer, data.byteOffset + start + 8, 4).getInt32(0);
+  const view = new DataView(data.buffer, data.byteOffset + start, BATCH_LENGTH_PREFIX);
+  const length = view.getInt32(8);
+  if (length < 0) {
+    throw new CorruptBatchError(
+      `The record batch at offset ${view.getBigInt64(0)} has a length of ${length}`,
+    );
+  }
   const end = start + BATCH_LENGTH_PREFIX + length;
-  return length >= 0 && end <= data.length ? end : -1;
+  return end <= data.length ? end : -1;
 }
 
 /** One record batch: its header, and its records read on demand. */
@@ -240,8 +256,16 @@ export class RecordBatch {
       const headerCount = reader.varint();
       index[at + 6] = reader.at;
       index[at + 7] = headerCount;
-      if (headerCount < 0) this.#corrupt(i);
-      for (let h = 0; h < headerCount; h++) {
+      if (reader.failed) this.#corrupt(i);
+      // A header takes at least 2 bytes: no count can claim more than the record has left.
+      if (headerCount < 0 || headerCount * 2 > end - reader.at) {
+        throw new CorruptBatchError(
+          `Record ${i} of the record batch at offset ${this.firstOffset} claims ${headerCount} headers in ${
+            end - reader.at
+          } bytes`,
+        );
+      }
+      for (let h = 0; h < headerCount && !reader.failed; h++) {
         reader.skip(Math.max(0, reader.bytesLength()));
         reader.skip(Math.max(0, reader.bytesLength()));
       }

@@ -111,7 +111,7 @@ export function partitionRecords(data: FetchedPartition, fetchOffset: bigint): P
   const runs: Run[] = [];
   let size = 0;
   let last: bigint | null = null;
-  const pendingAborts = [...(data.abortedTransactions ?? [])]
+  const pendingAborts = [...(data.aborted ?? [])]
     .sort((a, b) => a.firstOffset < b.firstOffset ? -1 : a.firstOffset > b.firstOffset ? 1 : 0);
   const aborting = new Set<bigint>();
   for (const batch of data.records ?? []) {

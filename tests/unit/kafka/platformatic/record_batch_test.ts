@@ -6,7 +6,8 @@ import {
   parseFetchResponse,
   readBatches,
 } from "../../../../src/kafka/platformatic/fetch_response.ts";
-import { decompressor } from "../../../../src/kafka/platformatic/fetch_pool.ts";
+import { decompressor, fetchParser } from "../../../../src/kafka/platformatic/fetch_pool.ts";
+import { errorIds } from "../../../../src/kafka/platformatic/error_ids.ts";
 import { CorruptBatchError, RecordBatch } from "../../../../src/kafka/platformatic/record_batch.ts";
 import {
   type BatchSpec,
@@ -252,18 +253,38 @@ class Writer {
   }
 }
 
-function fetchResponseBytes(version: number, records: Buffer): Buffer {
+/** Options of {@linkcode fetchResponseBytes}'s first partition. */
+interface FirstPartition {
+  errorCode?: number;
+  /** Its aborted transactions (producer id, first offset). */
+  aborted?: Array<[bigint, bigint]>;
+}
+
+/**
+ * A Fetch response of one topic, two partitions: the first with `records`,
+ * Kafka's tagged fields as Kafka writes them (a struct ends with its own
+ * tagged fields) and an unknown tag; the second with an error and no
+ * records.
+ */
+function fetchResponseBytes(
+  version: number,
+  records: Buffer,
+  { errorCode = 0, aborted = [[7n, 3n]] }: FirstPartition = {},
+): Buffer {
   const w = new Writer().int32(7).int16(0).int32(1234).uvarint(2); // throttle, error, session, 1 topic
   if (version >= 13) w.raw(Buffer.from("00112233445566778899aabbccddeeff", "hex"));
   else w.string("orders");
   w.uvarint(3); // 2 partitions
-  // Partition 0: records, an aborted transaction, a current-leader tag and an unknown tag.
-  w.int32(0).int16(0).int64(99n).int64(98n).int64(1n)
-    .uvarint(2).int64(7n).int64(3n).tagged()
-    .int32(-1)
+  w.int32(0).int16(errorCode).int64(99n).int64(98n).int64(1n).uvarint(aborted.length + 1);
+  for (const [producerId, firstOffset] of aborted) w.int64(producerId).int64(firstOffset).tagged();
+  w.int32(-1)
     .uvarint(records.length + 1).raw(records)
-    .tagged([[1, new Writer().int32(2).int32(9)], [9, new Writer().int32(5)]]);
-  // Partition 1: an error, no records, no aborted transactions.
+    .tagged([
+      [0, new Writer().int32(4).int64(12n).tagged()],
+      [1, new Writer().int32(2).int32(9).tagged()],
+      [2, new Writer().int64(40n).int32(3).tagged()],
+      [9, new Writer().int32(5)],
+    ]);
   w.int32(1).int16(1).int64(-1n).int64(-1n).int64(-1n)
     .uvarint(0)
     .int32(-1)
@@ -294,11 +315,16 @@ for (const version of [12, 17]) {
       theirs = (error as { response: FetchResponse }).response;
     }
     assert.deepEqual(ours.errors, [["/responses/0/partitions/1", 1]]);
+    // The library's consumer filters by abortedTransactions: the engine keeps them as `aborted`.
     const strip = (r: FetchResponse) => ({
       ...r,
       responses: r.responses.map((t) => ({
         ...t,
-        partitions: t.partitions.map((p) => ({ ...p, records: p.records?.length ?? null })),
+        partitions: t.partitions.map(({ aborted, ...p }) => ({
+          ...p,
+          abortedTransactions: aborted ?? p.abortedTransactions,
+          records: p.records?.length ?? null,
+        })),
       })),
     });
     // The library's consumer gives a response without node endpoints (before v16) an empty list.
@@ -331,4 +357,95 @@ Deno.test("parseFetchResponse() refuses versions it does not read and a response
       `cut at ${cut}`,
     );
   }
+});
+
+Deno.test("a partition error with a new leader (Fetch v16+) reaches the library as its own error", () => {
+  for (const version of [16, 17]) {
+    const body = fetchResponseBytes(version, Buffer.alloc(0), { errorCode: 6 });
+    const { response, errors } = parseFetchResponse(body, version, noCodec);
+    assert.deepEqual(errors, [["/responses/0/partitions/0", 6], ["/responses/0/partitions/1", 1]]);
+    const partition = response.responses[0]!.partitions[0]!;
+    assert.deepEqual(partition.currentLeader, { leaderId: 2, leaderEpoch: 9 });
+    assert.deepEqual(partition.divergingEpoch, { epoch: 4, endOffset: 12n });
+    assert.deepEqual(partition.snapshotId, { endOffset: 40n, epoch: 3 });
+    const parse = fetchParser(platformatic) as (...args: unknown[]) => unknown;
+    assert.throws(
+      () => parse(0, 1, version, platformatic.Reader.from(body)),
+      (error: unknown) => {
+        assert.ok(error instanceof platformatic.ResponseError);
+        assert.ok(errorIds(error).includes("NOT_LEADER_OR_FOLLOWER"), errorIds(error).join());
+        return true;
+      },
+    );
+  }
+});
+
+Deno.test("aborted transactions are the engine's to drop: the library's consumer is given none", () => {
+  const body = fetchResponseBytes(17, Buffer.alloc(0), { aborted: [[7n, 3n], [8n, 5n]] });
+  const partition = parseFetchResponse(body, 17, noCodec).response.responses[0]!.partitions[0]!;
+  assert.equal(partition.abortedTransactions, null);
+  assert.deepEqual(partition.aborted, [
+    { producerId: 7n, firstOffset: 3n },
+    { producerId: 8n, firstOffset: 5n },
+  ]);
+});
+
+Deno.test("a damaged transaction marker fails the response as it is parsed", () => {
+  const data: BatchSpec = {
+    firstOffset: 0n,
+    attributes: 0x10,
+    producerId: 7n,
+    records: [{ offsetDelta: 0, value: Buffer.from("a") }],
+  };
+  const key = Buffer.alloc(4);
+  const marker: BatchSpec = {
+    firstOffset: 1n,
+    attributes: 0x30,
+    producerId: 7n,
+    count: 2, // one record follows
+    records: [{ offsetDelta: 0, key, value: Buffer.alloc(6) }],
+  };
+  const records = Buffer.concat([encodeBatch(data), encodeBatch(marker)]);
+  assert.throws(
+    () => parseFetchResponse(fetchResponseBytes(17, records, { aborted: [[7n, 0n]] }), 17, noCodec),
+    CorruptBatchError,
+  );
+});
+
+Deno.test("a batch with a negative length fails the response instead of ending it", () => {
+  const one = encodeBatch({
+    firstOffset: 40n,
+    records: [{ offsetDelta: 0, value: Buffer.from("a") }],
+  });
+  const two = encodeBatch({
+    firstOffset: 41n,
+    records: [{ offsetDelta: 0, value: Buffer.from("b") }],
+  });
+  one.writeInt32BE(-1, 8);
+  assert.throws(
+    () => readBatches(Buffer.concat([one, two]), noCodec),
+    /The record batch at offset 40 has a length of -1/,
+  );
+});
+
+Deno.test("a record claiming more headers than its bytes hold is refused at once", () => {
+  const spec: BatchSpec = {
+    firstOffset: 0n,
+    records: [{ offsetDelta: 0, value: Buffer.from("a") }],
+  };
+  const body = [
+    0,
+    ...zigzag(0),
+    ...zigzag(0),
+    ...zigzag(-1),
+    ...zigzag(1),
+    97,
+    ...zigzag(2 ** 31 - 1),
+  ];
+  const section = Buffer.from([...zigzag(body.length), ...body]);
+  // Refused from the count, not after walking two billion headers.
+  assert.throws(
+    () => readBatches(encodeBatchWith(spec, section), noCodec)[0]!.size,
+    /Record 0 of the record batch at offset 0 claims 2147483647 headers in 0 bytes/,
+  );
 });

@@ -57,7 +57,8 @@ function partition(specs: BatchSpec[], aborted: Array<[bigint, number]> = []): F
     divergingEpoch: { epoch: -1, endOffset: -1n },
     currentLeader: { leaderId: -1, leaderEpoch: -1 },
     snapshotId: { endOffset: -1n, epoch: -1 },
-    abortedTransactions: aborted.map(([producerId, firstOffset]) => ({
+    abortedTransactions: null,
+    aborted: aborted.map(([producerId, firstOffset]) => ({
       producerId,
       firstOffset: BigInt(firstOffset),
     })),
