@@ -2,7 +2,7 @@
  * What each engine hands a handler is what was produced, field by field:
  * keys and values (null, empty, 200 KB, a response read in many socket
  * reads), repeated headers, timestamps, in batches of every codec the
- * producing runtime has, read from a committed offset inside a batch (the
+ * engine reads, read from a committed offset inside a batch (the
  * broker sends the whole batch; the records before the offset are not
  * delivered). The platformatic engine parses Fetch responses itself: this
  * holds its reading against the broker's bytes.
@@ -62,8 +62,11 @@ for (const engine of ENGINES) {
   Deno.test(`${engine}: a handler gets every field as produced, in batches of every codec, from an offset inside a batch`, async () => {
     const { seen } = await import(HANDLER);
     await withTopic({ partitions: 1 }, async ({ topic, admin }) => {
+      // kafkajs reads gzip only (docs/engines.md).
       const codecs = Object.entries(compressionsAlgorithms)
-        .filter(([, codec]) => codec.available)
+        .filter(([name, codec]) =>
+          codec.available && (engine !== "kafkajs" || name === "gzip" || name === "none")
+        )
         .map(([name]) => name);
       const producer = new Producer({ clientId: "fields", bootstrapBrokers: BROKERS });
       const expected: Array<Omit<SeenFields, "topic">> = [];
@@ -100,7 +103,7 @@ for (const engine of ENGINES) {
         const got = mine().map(({ topic: _, ...fields }) => fields);
         assert.equal(got.length, expected.length - START, "each message once");
         assert.deepEqual(got, expected.slice(START));
-        assert.ok(codecs.length >= 4, `codecs: ${codecs.join(", ")}`);
+        assert.ok(codecs.length >= (engine === "kafkajs" ? 2 : 4), `codecs: ${codecs.join(", ")}`);
       } finally {
         await worker.stop();
       }
