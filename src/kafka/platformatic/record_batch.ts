@@ -194,6 +194,49 @@ export class RecordBatch {
     return result;
   }
 
+  /**
+   * Calls `each` with record `i`'s headers in order: the name as text (null
+   * when null), the value as a view into the response (null when null).
+   * Records of a batch mostly carry the same names in the same places: a
+   * name whose bytes match the one read in its place before is not decoded
+   * again.
+   */
+  eachHeader(i: number, each: (name: string | null, value: Buffer | null) => void): void {
+    const index = this.#indexed();
+    const count = index[i * STRIDE + 7]!;
+    const data = this.#data;
+    const reader = new VarintReader(data, index[i * STRIDE + 6]!, data.length);
+    for (let h = 0; h < count; h++) {
+      const nameLength = reader.bytesLength();
+      const name = nameLength < 0 ? null : this.#name(h, reader.at, nameLength);
+      reader.skip(Math.max(0, nameLength));
+      const valueLength = reader.bytesLength();
+      each(name, this.#bytes(reader.at, valueLength));
+      reader.skip(Math.max(0, valueLength));
+    }
+  }
+
+  /** Per header place: where the name read there last starts, its length and its text. */
+  #names: Array<{ start: number; length: number; text: string }> = [];
+
+  #name(place: number, start: number, length: number): string {
+    const data = this.#data;
+    const seen = this.#names[place];
+    if (seen !== undefined && seen.length === length) {
+      let same = true;
+      for (let b = 0; b < length; b++) {
+        if (data[seen.start + b] !== data[start + b]) {
+          same = false;
+          break;
+        }
+      }
+      if (same) return seen.text;
+    }
+    const text = data.toString("utf8", start, start + length);
+    this.#names[place] = { start, length, text };
+    return text;
+  }
+
   /** Every record, decoded whole, in the library's shape. */
   get records(): DecodedRecord[] {
     const index = this.#indexed();

@@ -5,7 +5,6 @@
  *
  * @module
  */
-import type { Buffer } from "node:buffer";
 import { type Message, recordOf } from "../../message.ts";
 import type { FetchedPartition } from "./fetch_response.ts";
 import type { RecordBatch } from "./record_batch.ts";
@@ -161,7 +160,7 @@ export function partitionRecords(data: FetchedPartition, fetchOffset: bigint): P
         offsetOf(run, r),
         batch.key(r),
         batch.value(r),
-        batch.headerCount(r) === 0 ? {} : headersOf(batch.headers(r)),
+        headersAt(batch, r),
         timestampOf(run, r),
       );
     },
@@ -169,18 +168,18 @@ export function partitionRecords(data: FetchedPartition, fetchOffset: bigint): P
   };
 }
 
-/** Record headers as handlers see them: a repeated header becomes a list, in order. */
-export function headersOf(headers: Array<[Buffer | null, Buffer | null]>): Message["headers"] {
+/** Record `r`'s headers as handlers see them: a repeated header becomes a list, in order. */
+function headersAt(batch: RecordBatch, r: number): Message["headers"] {
   const result: Message["headers"] = {};
-  for (const [rawKey, value] of headers) {
-    if (rawKey === null) continue;
-    const key = rawKey.toString();
-    const present = result[key];
+  if (batch.headerCount(r) === 0) return result;
+  batch.eachHeader(r, (name, value) => {
+    if (name === null) return;
+    const present = result[name];
     if (value === null) {
-      if (!(key in result)) result[key] = undefined;
-    } else if (present === undefined) result[key] = value;
+      if (!(name in result)) result[name] = undefined;
+    } else if (present === undefined) result[name] = value;
     else if (Array.isArray(present)) present.push(value);
-    else result[key] = [present, value];
-  }
+    else result[name] = [present, value];
+  });
   return result;
 }

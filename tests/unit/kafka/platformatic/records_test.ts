@@ -4,7 +4,7 @@ import type { FetchedPartition } from "../../../../src/kafka/platformatic/fetch_
 import { readBatches } from "../../../../src/kafka/platformatic/fetch_response.ts";
 import type { RecordBatch } from "../../../../src/kafka/platformatic/record_batch.ts";
 import { type BatchSpec, encodeBatch } from "./batch_bytes.ts";
-import { headersOf, partitionRecords } from "../../../../src/kafka/platformatic/records.ts";
+import { partitionRecords } from "../../../../src/kafka/platformatic/records.ts";
 import { checkApi, type Platformatic } from "../../../../src/kafka/platformatic/library.ts";
 
 /** A batch as a test describes it, made into the bytes a broker sends by {@linkcode built}. */
@@ -167,14 +167,33 @@ Deno.test("partitionRecords() keeps a committed transaction and records after an
   assert.deepEqual(offsets(r), ["2", "3"]);
 });
 
-Deno.test("headersOf() turns a repeated header into a list, in order", () => {
-  const h = headersOf([
-    [Buffer.from("a"), Buffer.from("1")],
-    [Buffer.from("b"), Buffer.from("2")],
-    [Buffer.from("a"), Buffer.from("3")],
-  ]);
-  assert.deepEqual(Object.keys(h), ["a", "b"]);
-  assert.deepEqual((h.a as Uint8Array[]).map((v) => new TextDecoder().decode(v)), ["1", "3"]);
+Deno.test("messages carry their headers: a repeated one as a list in order, a null one as undefined, names read once per place", () => {
+  const h = (name: string | null, value: string | null): [Uint8Array | null, Uint8Array | null] => [
+    name === null ? null : Buffer.from(name),
+    value === null ? null : Buffer.from(value),
+  ];
+  const spec = batch(0, ["a", "b", "c"]);
+  spec.records[0]!.headers = [h("a", "1"), h("b", "2"), h("a", "3"), h("n", null), h(null, "x")];
+  spec.records[1]!.headers = [h("a", "4"), h("bb", "5"), h("n", "6"), h("n", null)];
+  spec.records[2]!.headers = [h("é", null), h("é", "7")];
+  const r = partitionRecords(partition([spec]), 0n);
+  const text = (m: ReturnType<typeof r.messageAt>) =>
+    Object.fromEntries(
+      Object.entries(m.headers).map(([k, v]) => [
+        k,
+        v === undefined
+          ? undefined
+          : Array.isArray(v)
+          ? v.map((b) => new TextDecoder().decode(b))
+          : new TextDecoder().decode(v),
+      ]),
+    );
+  assert.deepEqual(text(r.messageAt("t", 0)), { a: ["1", "3"], b: "2", n: undefined });
+  assert.deepEqual(Object.keys(r.messageAt("t", 0).headers), ["a", "b", "n"]);
+  assert.deepEqual(text(r.messageAt("t", 1)), { a: "4", bb: "5", n: "6" });
+  assert.deepEqual(text(r.messageAt("t", 2)), { é: "7" });
+  // The same message asked for again: the names read before in each place still match.
+  assert.deepEqual(text(r.messageAt("t", 0)), { a: ["1", "3"], b: "2", n: undefined });
 });
 
 Deno.test("checkApi() names what an installed @platformatic/kafka lacks", () => {
