@@ -168,18 +168,35 @@ export function partitionRecords(data: FetchedPartition, fetchOffset: bigint): P
   };
 }
 
-/** Record `r`'s headers as handlers see them: a repeated header becomes a list, in order. */
+/**
+ * Record `r`'s headers as handlers see them: a repeated header becomes a
+ * list, in order. Names are own properties whatever they are: a header named
+ * `constructor` or `__proto__` is one like any other.
+ */
 function headersAt(batch: RecordBatch, r: number): Message["headers"] {
   const result: Message["headers"] = {};
   if (batch.headerCount(r) === 0) return result;
   batch.eachHeader(r, (name, value) => {
     if (name === null) return;
-    const present = result[name];
+    const present = Object.hasOwn(result, name);
+    const current = present ? result[name] : undefined;
     if (value === null) {
-      if (!(name in result)) result[name] = undefined;
-    } else if (present === undefined) result[name] = value;
-    else if (Array.isArray(present)) present.push(value);
-    else result[name] = [present, value];
+      if (!present) setHeader(result, name, undefined);
+    } else if (current === undefined) setHeader(result, name, value);
+    else if (Array.isArray(current)) current.push(value);
+    else setHeader(result, name, [current, value]);
   });
   return result;
+}
+
+function setHeader(headers: Message["headers"], name: string, value: Message["headers"][string]) {
+  // Assigning `__proto__` would set the object's prototype (on runtimes that keep the accessor).
+  if (name === "__proto__") {
+    Object.defineProperty(headers, name, {
+      value,
+      writable: true,
+      enumerable: true,
+      configurable: true,
+    });
+  } else headers[name] = value;
 }

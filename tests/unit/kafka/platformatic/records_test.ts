@@ -192,6 +192,23 @@ Deno.test("messages carry their headers: a repeated one as a list in order, a nu
   assert.deepEqual(Object.keys(r.messageAt("t", 0).headers), ["a", "b", "n"]);
   assert.deepEqual(text(r.messageAt("t", 1)), { a: "4", bb: "5", n: "6" });
   assert.deepEqual(text(r.messageAt("t", 2)), { é: "7" });
+  // Names Object.prototype has are headers like any other.
+  const proto = batch(0, ["a"]);
+  proto.records[0]!.headers = [
+    h("constructor", "2"),
+    h("toString", null),
+    h("__proto__", "1"),
+    h("hasOwnProperty", "3"),
+  ];
+  const odd = partitionRecords(partition([proto]), 0n).messageAt("t", 0).headers;
+  assert.equal(Object.getPrototypeOf(odd), Object.prototype);
+  assert.deepEqual(Object.keys(odd), ["constructor", "toString", "__proto__", "hasOwnProperty"]);
+  assert.deepEqual(text({ headers: odd } as ReturnType<typeof r.messageAt>), {
+    constructor: "2",
+    toString: undefined,
+    ["__proto__"]: "1",
+    hasOwnProperty: "3",
+  });
   // The same message asked for again: the names read before in each place still match.
   assert.deepEqual(text(r.messageAt("t", 0)), { a: ["1", "3"], b: "2", n: undefined });
 });
