@@ -14,12 +14,12 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
+import type { Buffer } from "node:buffer";
 
 /** Decompresses a batch's records: `codec` is the batch's compression bits (1–4). */
 export type Decompress = (codec: number, data: Buffer) => Buffer;
 
-/** A record decoded whole, shaped as @platformatic/kafka's own (control markers, tests). */
+/** A record decoded whole, shaped as @platformatic/kafka's own: for code that reads batches as the library shapes them. */
 export interface DecodedRecord {
   attributes: number;
   timestampDelta: bigint;
