@@ -174,7 +174,7 @@ export function readBatches(data: Buffer, decompress: Decompress): RecordBatch[]
   const batches: RecordBatch[] = [];
   let start = 0;
   for (let end = batchEnd(data, start); end !== -1; end = batchEnd(data, start)) {
-    batches.push(readBatch(data, start, decompress));
+    batches.push(readBatch(data.subarray(start, end), decompress));
     start = end;
   }
   return batches;

@@ -35,8 +35,12 @@ export const BATCH_HEADER_BYTES = 61;
 export const BATCH_LENGTH_PREFIX = 12;
 /** The only message format a batch is read in. */
 const MAGIC_V2 = 2;
-/** The attribute bit of a control batch (a transaction marker). */
-const IS_CONTROL = 0x20;
+/** The attribute bit of a batch whose timestamps are the broker's append time (its max timestamp). */
+export const LOG_APPEND_TIME = 0x08;
+/** The attribute bit of a batch written inside a transaction. */
+export const IS_TRANSACTIONAL = 0x10;
+/** The attribute bit of a control batch (a transaction marker): never a message. */
+export const IS_CONTROL = 0x20;
 /** The attribute bits naming a batch's compression codec. */
 const COMPRESSION_BITS = 0x07;
 /** Per record in the index: offset delta, start, key start and length, value start and length, headers start and count. */
@@ -52,19 +56,18 @@ export class CorruptBatchError extends Error {
 }
 
 /**
- * Reads one batch at `start` of `data` (a whole batch: {@linkcode batchEnd}
- * says where it ends), decompressing its records when the batch is
- * compressed.
+ * Reads one whole batch, `batch` its bytes ({@linkcode batchEnd} says where
+ * a batch ends), decompressing its records when the batch is compressed.
  *
  * @throws {CorruptBatchError} When the batch is not message format v2, or is shorter than its header.
  */
-export function readBatch(data: Buffer, start: number, decompress: Decompress): RecordBatch {
-  const view = new DataView(data.buffer, data.byteOffset + start, data.length - start);
-  const length = view.getInt32(8);
-  const end = start + BATCH_LENGTH_PREFIX + length;
+export function readBatch(batch: Buffer, decompress: Decompress): RecordBatch {
+  const view = new DataView(batch.buffer, batch.byteOffset, batch.length);
   const firstOffset = view.getBigInt64(0);
-  if (length < BATCH_HEADER_BYTES - BATCH_LENGTH_PREFIX) {
-    throw new CorruptBatchError(`The record batch at offset ${firstOffset} has ${length} bytes`);
+  if (batch.length < BATCH_HEADER_BYTES) {
+    throw new CorruptBatchError(
+      `The record batch at offset ${firstOffset} has ${batch.length - BATCH_LENGTH_PREFIX} bytes`,
+    );
   }
   const magic = view.getInt8(16);
   if (magic !== MAGIC_V2) {
@@ -75,8 +78,8 @@ export function readBatch(data: Buffer, start: number, decompress: Decompress): 
   const attributes = view.getInt16(21);
   const count = view.getInt32(57);
   const codec = attributes & COMPRESSION_BITS;
-  const section = data.subarray(start + BATCH_HEADER_BYTES, end);
-  const batch = new RecordBatch(
+  const section = batch.subarray(BATCH_HEADER_BYTES);
+  const read = new RecordBatch(
     firstOffset,
     view.getInt32(23),
     attributes,
@@ -87,8 +90,8 @@ export function readBatch(data: Buffer, start: number, decompress: Decompress): 
     codec === 0 ? section : decompress(codec, section),
   );
   // A transaction marker is read now: it is read at once anyway, and damaged it fails the response.
-  if ((attributes & IS_CONTROL) !== 0) batch.size;
-  return batch;
+  if ((attributes & IS_CONTROL) !== 0) read.size;
+  return read;
 }
 
 /**
@@ -199,7 +202,8 @@ export class RecordBatch {
    * when null), the value as a view into the response (null when null).
    * Records of a batch mostly carry the same names in the same places: a
    * name whose bytes match the one read in its place before is not decoded
-   * again.
+   * again. The walk is {@linkcode RecordBatch.headers}'s, written out again:
+   * sharing it through a callback cost 10 % per message with headers on Bun.
    */
   eachHeader(i: number, each: (name: string | null, value: Buffer | null) => void): void {
     const index = this.#indexed();

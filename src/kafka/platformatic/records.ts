@@ -7,14 +7,8 @@
  */
 import { type Message, recordOf } from "../../message.ts";
 import type { FetchedPartition } from "./fetch_response.ts";
-import type { RecordBatch } from "./record_batch.ts";
+import { IS_CONTROL, IS_TRANSACTIONAL, LOG_APPEND_TIME, type RecordBatch } from "./record_batch.ts";
 
-/** A batch written inside a transaction. */
-const IS_TRANSACTIONAL = 0x10;
-/** A transaction's commit or abort marker: never a message. */
-const IS_CONTROL = 0x20;
-/** The batch's timestamps are the broker's append time (its max timestamp). */
-const LOG_APPEND_TIME = 0x08;
 const MAX_SAFE = BigInt(Number.MAX_SAFE_INTEGER);
 
 /** The messages of one partition of one fetch. */

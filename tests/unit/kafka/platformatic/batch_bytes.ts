@@ -32,10 +32,9 @@ export interface BatchSpec {
   records: RecordSpec[];
 }
 
-/** A zigzag varint of `value` (a varlong when a bigint). */
-export function zigzag(value: number | bigint): number[] {
+/** An unsigned varint (LEB128) of `value`. */
+export function unsignedVarint(value: number | bigint): number[] {
   let v = BigInt(value);
-  v = v >= 0n ? v << 1n : ((-v) << 1n) - 1n;
   const bytes: number[] = [];
   do {
     const byte = Number(v & 0x7fn);
@@ -43,6 +42,12 @@ export function zigzag(value: number | bigint): number[] {
     bytes.push(v > 0n ? byte | 0x80 : byte);
   } while (v > 0n);
   return bytes;
+}
+
+/** A zigzag varint of `value` (a varlong when a bigint). */
+export function zigzag(value: number | bigint): number[] {
+  const v = BigInt(value);
+  return unsignedVarint(v >= 0n ? v << 1n : ((-v) << 1n) - 1n);
 }
 
 function bytesField(value: Uint8Array | null | undefined): number[] {

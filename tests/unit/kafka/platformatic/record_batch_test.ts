@@ -15,6 +15,7 @@ import {
   encodeBatchWith,
   type RecordSpec,
   recordsSection,
+  unsignedVarint,
   zigzag,
 } from "./batch_bytes.ts";
 import type { Platformatic } from "../../../../src/kafka/platformatic/library.ts";
@@ -203,34 +204,23 @@ Deno.test("a damaged record batch is refused or read within its own bytes, never
 /** Writes the flexible-version fields of a Fetch response. */
 class Writer {
   bytes: number[] = [];
-  int8(v: number) {
-    this.bytes.push(v & 0xff);
+  #fixed(size: number, write: (b: Buffer) => unknown) {
+    const b = Buffer.alloc(size);
+    write(b);
+    this.bytes.push(...b);
     return this;
   }
   int16(v: number) {
-    const b = Buffer.alloc(2);
-    b.writeInt16BE(v);
-    this.bytes.push(...b);
-    return this;
+    return this.#fixed(2, (b) => b.writeInt16BE(v));
   }
   int32(v: number) {
-    const b = Buffer.alloc(4);
-    b.writeInt32BE(v);
-    this.bytes.push(...b);
-    return this;
+    return this.#fixed(4, (b) => b.writeInt32BE(v));
   }
   int64(v: bigint) {
-    const b = Buffer.alloc(8);
-    b.writeBigInt64BE(v);
-    this.bytes.push(...b);
-    return this;
+    return this.#fixed(8, (b) => b.writeBigInt64BE(v));
   }
   uvarint(v: number) {
-    do {
-      const byte = v & 0x7f;
-      v = Math.floor(v / 128);
-      this.bytes.push(v > 0 ? byte | 0x80 : byte);
-    } while (v > 0);
+    this.bytes.push(...unsignedVarint(v));
     return this;
   }
   raw(bytes: Uint8Array) {
