@@ -53,4 +53,4 @@ STOPSIGNAL SIGTERM
 HEALTHCHECK --interval=15s --timeout=5s --start-period=30s --retries=3 \
   CMD ["node_modules/deno/deno", "eval", "const r = await fetch(Deno.env.get('CONSUMERD_HEALTH_URL') ?? 'http://127.0.0.1:9464/healthz').catch(() => null); Deno.exit(r?.ok ? 0 : 1);"]
 # Exec form, no shell and no npm in between: the daemon is PID 1 and receives SIGTERM itself.
-CMD ["node_modules/deno/deno", "run", "-A", "--unstable-worker-options", "src/main.ts", "run"]
+CMD ["node_modules/deno/deno", "run", "-A", "--unstable-worker-options", "--v8-flags=--expose-gc", "src/main.ts", "run"]

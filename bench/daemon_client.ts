@@ -14,6 +14,7 @@
  */
 import { join } from "node:path";
 import { stringify } from "yaml";
+import { EXPOSE_GC_FLAG } from "../src/runtime/deno.ts";
 import type { Runtime } from "../src/runtime/types.ts";
 import { MeasuredProcess } from "./child.ts";
 import {
@@ -238,7 +239,8 @@ export function startDaemon(
   { denoFlags = [], env = {} }: { denoFlags?: string[]; env?: Record<string, string> } = {},
 ): MeasuredProcess {
   const [command, args] = scriptCommand(runtime, "src/main.ts", ["run", "--config", configPath], {
-    denoFlags,
+    // As the daemon's own command lines run it (the worker options come with every Deno script).
+    denoFlags: [EXPOSE_GC_FLAG, ...denoFlags],
   });
   return new MeasuredProcess(command, args, { cwd: ROOT, env: { ...Deno.env.toObject(), ...env } });
 }

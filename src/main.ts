@@ -2,7 +2,7 @@
  * consumerd's command line.
  *
  * ```sh
- * deno run -A --unstable-worker-options src/main.ts run --config consumers.yaml
+ * deno run -A --unstable-worker-options --v8-flags=--expose-gc src/main.ts run --config consumers.yaml
  * ```
  *
  * @module

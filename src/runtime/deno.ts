@@ -6,6 +6,14 @@
 import type { DaemonSignal, Runtime, WorkerPermissions } from "./types.ts";
 import { type OpenWatch, watchDirectories } from "./watch.ts";
 
+/**
+ * V8's `gc`, with which a worker hands back its start-up memory
+ * (`src/worker/startup_memory.ts`; the daemon works without it).
+ */
+export const EXPOSE_GC_FLAG = "--v8-flags=--expose-gc";
+/** The Deno flags the daemon runs with: sandboxed workers need the worker options. */
+export const DAEMON_DENO_FLAGS = ["--unstable-worker-options", EXPOSE_GC_FLAG] as const;
+
 function denoPermissions(p: WorkerPermissions): Deno.PermissionOptionsObject {
   return {
     net: p.net,

@@ -58,6 +58,7 @@ import {
 } from "../kafka/record_producer.ts";
 import type { TransactionalCommitter } from "../kafka/platformatic/transactions.ts";
 import { MAX_WAITING_BYTES, TransactionBuffer } from "./transaction_buffer.ts";
+import { releaseStartupMemory } from "./startup_memory.ts";
 import { hostname } from "node:os";
 
 type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
@@ -229,9 +230,17 @@ export async function startWorkerLoop(
     }, (error) => log.debug("cannot read high watermarks; asking again later", errorFields(error)))
       .finally(() => (refreshing = false));
   };
+  /**
+   * Once the first assignment is read: messages handled so far, or -1 while
+   * a handler call runs (startup_memory.ts waits for it to stand still).
+   */
+  let cancelRelease: (() => void) | null = null;
+  const handlerProgress = () =>
+    runs.size > 0 || (keyed?.dispatcher.busyMs(0) ?? null) !== null ? -1 : stats.processed;
   const stopTimers = () => {
     clearInterval(heartbeat);
     clearInterval(report);
+    cancelRelease?.();
     keyed?.close();
   };
 
@@ -652,6 +661,7 @@ export async function startWorkerLoop(
           started: starts,
           abandoned: [],
         });
+        if (!abort.signal.aborted) cancelRelease ??= releaseStartupMemory(handlerProgress);
         return;
       } catch (error) {
         if (error instanceof CommitRejectedError) {

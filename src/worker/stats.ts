@@ -44,6 +44,11 @@ export class StatsCounter {
   #txSum = 0;
   #changed = false;
 
+  /** Messages processed so far. */
+  get processed(): number {
+    return this.#processed;
+  }
+
   /** `messages` finished after one handler call that took `ms`. */
   handled(messages: number, ms: number): void {
     this.#processed += messages;

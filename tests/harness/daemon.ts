@@ -7,6 +7,7 @@
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { stringify } from "yaml";
+import { DAEMON_DENO_FLAGS } from "../../src/runtime/deno.ts";
 import type { Runtime } from "../../src/runtime/types.ts";
 import { BROKERS } from "./kafka.ts";
 
@@ -148,7 +149,7 @@ export function daemonCommand(
   return runtime === "bun" ? [BUN, [main, "run", "--config", configPath]] : [Deno.execPath(), [
     "run",
     "-A",
-    "--unstable-worker-options",
+    ...DAEMON_DENO_FLAGS,
     main,
     "run",
     "--config",

@@ -9,6 +9,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { parse as parseYaml, parseAllDocuments } from "yaml";
 import { loadConfigFile } from "../../../src/config/load.ts";
+import { DAEMON_DENO_FLAGS } from "../../../src/runtime/deno.ts";
 import {
   envAssignments,
   execForm,
@@ -84,7 +85,7 @@ Deno.test("Dockerfile: multi-stage npm ci build, non-root user, exec-form CMD of
   assert.equal(String(deployment.spec.template.spec.securityContext.runAsUser), user);
   const cmd = execForm(one("CMD"));
   assert.equal(cmd[0], "node_modules/deno/deno", "the deno binary itself, no npm or shell");
-  assert.ok(cmd.includes("--unstable-worker-options"), "sandboxed workers need worker options");
+  for (const flag of DAEMON_DENO_FLAGS) assert.ok(cmd.includes(flag), `the CMD passes ${flag}`);
   assert.ok(exists(cmd.find((a) => a.endsWith(".ts"))!), "the CMD's script exists");
   assert.equal(cmd.at(-1), "run");
   assert.equal(one("STOPSIGNAL").args, "SIGTERM");
