@@ -128,6 +128,7 @@ export async function bundleWorker(
     join(packageDir, "src", "worker", "bundle_require.ts"),
     join(packageDir, "src", "worker", "platformatic_net.ts"),
     join(packageDir, "src", "worker", "platformatic_wasm.ts"),
+    join(packageDir, "src", "worker", "platformatic_ajv.ts"),
     "--target=node",
     "--format=esm",
     "--splitting",
@@ -358,8 +359,37 @@ const MODULE_COMMENT = /^\/\/ \S+$/;
 /** The comment before @platformatic/kafka's schema registry module. */
 const REGISTRY_COMMENT =
   /^\/\/ (?:\S*\/)?node_modules\/@platformatic\/kafka\/dist\/registries\/\S+$/;
-/** A CommonJS dependency a module imports, run at load: `var import_x = __toESM(require_x(), 1);`. */
-const COMMONJS_IMPORT = /^var ([\w$]+) = (__toESM\(require_[\w$]+\(\), 1\));$/;
+/** The comment before the engine's module that patches ajv (src/kafka/platformatic/lazy_validators.ts). */
+const LAZY_VALIDATORS_COMMENT = /^\/\/ (?:\S*\/)?src\/kafka\/platformatic\/lazy_validators\.ts$/;
+/** lazy_validators.ts's module with its import of ajv run on first use ({@linkcode lazyLibraryAjv}). */
+const LAZY_VALIDATORS_IMPORT =
+  /\n\/\/ (?:\S*\/)?src\/kafka\/platformatic\/lazy_validators\.ts\nvar [\w$]+ = __lazyModule\(/;
+/**
+ * A CommonJS dependency a module imports, run at load: `var import_x = __toESM(require_x(), 1);`
+ * (without the `1` in a module of a package that is not `"type": "module"`).
+ */
+const COMMONJS_IMPORT = /^var ([\w$]+) = (__toESM\(require_[\w$]+\(\)(?:, 1)?\));$/;
+
+/**
+ * `source` with the CommonJS imports of the modules whose comment matches
+ * `module` run on first use, through `lazyModule` from
+ * {@linkcode BUNDLE_REQUIRE}; null when there is no such import.
+ */
+function lazyCommonJsImports(source: string, module: RegExp): string | null {
+  const lines = source.split("\n");
+  let inModule = false;
+  let rewired = 0;
+  for (let i = 0; i < lines.length; i++) {
+    const line = lines[i]!;
+    if (MODULE_COMMENT.test(line)) inModule = module.test(line);
+    const match = inModule ? COMMONJS_IMPORT.exec(line) : null;
+    if (match === null) continue;
+    lines[i] = `var ${match[1]} = __lazyModule(() => ${match[2]});`;
+    rewired++;
+  }
+  if (rewired === 0) return null;
+  return `import { lazyModule as __lazyModule } from "./${BUNDLE_REQUIRE}";\n${lines.join("\n")}`;
+}
 
 /**
  * @platformatic/kafka's chunk with the CommonJS dependencies of its schema
@@ -373,23 +403,67 @@ const COMMONJS_IMPORT = /^var ([\w$]+) = (__toESM\(require_[\w$]+\(\), 1\));$/;
  */
 export function lazyRegistryImports(source: string): string {
   if (!PLATFORMATIC_MARKER.test(source)) return source;
-  const lines = source.split("\n");
-  let inRegistry = false;
-  let rewired = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (MODULE_COMMENT.test(line)) inRegistry = REGISTRY_COMMENT.test(line);
-    const match = inRegistry ? COMMONJS_IMPORT.exec(line) : null;
-    if (match === null) continue;
-    lines[i] = `var ${match[1]} = __lazyModule(() => ${match[2]});`;
-    rewired++;
-  }
-  if (rewired === 0) {
+  const out = lazyCommonJsImports(source, REGISTRY_COMMENT);
+  if (out === null) {
     throw new Error(
       "bundle: @platformatic/kafka's schema registry module imports no CommonJS module as expected",
     );
   }
-  return `import { lazyModule as __lazyModule } from "./${BUNDLE_REQUIRE}";\n${lines.join("\n")}`;
+  return out;
+}
+
+/** The module {@linkcode lazyLibraryAjv} gives the library its ajv from, as the bundler names it. */
+export const LAZY_AJV = "platformatic_ajv.js";
+/** The library's ajv instance, created when its utilities module loads. */
+const LIBRARY_AJV = /^var ajv = new ([\w$]+)\.Ajv2020\((\{[^\n]*\})\);$/m;
+/** The ajv methods the library calls, and the ones {@linkcode LAZY_AJV}'s stand-in has. */
+const AJV_CALL = /\bajv\.(\w+)\(/g;
+const STAND_IN_METHODS = ["compile", "addKeyword", "errorsText"];
+/** The flag in {@linkcode LAZY_AJV} that says the library's ajv is the stand-in. */
+const LAZY_FLAG = /^var (LIBRARY_AJV_IS_LAZY\d*) = false;$/m;
+
+/**
+ * Gives @platformatic/kafka `lazyAjv`'s stand-in for its ajv instance
+ * (`src/kafka/platformatic/lazy_ajv.ts`), so that ajv's modules run and its
+ * instance is made only when a validator first needs compiling: in the
+ * library's chunk, the line that creates the instance, with the import of
+ * ajv it alone uses moved into it; in the engine's chunk, lazy_validators'
+ * import of ajv run on first use; in lazy_ajv.ts's chunk, the flag that
+ * tells the engine so. Other chunks are returned as they are.
+ *
+ * @throws {Error} When the library creates or uses its ajv otherwise than
+ *   the stand-in covers (the library or the bundler's output changed).
+ */
+export function lazyLibraryAjv(source: string): string {
+  if (LAZY_FLAG.test(source)) return source.replace(LAZY_FLAG, "var $1 = true;");
+  if (!PLATFORMATIC_MARKER.test(source)) {
+    return lazyCommonJsImports(source, LAZY_VALIDATORS_COMMENT) ?? source;
+  }
+  const created = LIBRARY_AJV.exec(source);
+  if (created === null) {
+    throw new Error("bundle: @platformatic/kafka's chunk does not create its ajv as expected");
+  }
+  const [, module, options] = created;
+  const imported = source.split("\n").map((line) => COMMONJS_IMPORT.exec(line))
+    .find((match) => match?.[1] === module);
+  const uses = source.split(`${module}.`).length - 1;
+  if (imported === undefined || imported === null || uses !== 1) {
+    throw new Error(
+      `bundle: @platformatic/kafka's ajv module is used elsewhere than where its instance is created`,
+    );
+  }
+  for (const [, method] of source.matchAll(AJV_CALL)) {
+    if (!STAND_IN_METHODS.includes(method!)) {
+      throw new Error(
+        `bundle: @platformatic/kafka calls ajv.${method}(), which lazy_ajv.ts does not have`,
+      );
+    }
+  }
+  const out = source.replace(imported[0], "").replace(
+    LIBRARY_AJV,
+    `var ajv = __lazyAjv(() => new (${imported[2]}).Ajv2020(${options}));`,
+  );
+  return `import { lazyAjv as __lazyAjv } from "./${LAZY_AJV}";\n${out}`;
 }
 
 /** A bundler-written `import("./chunk.js")` of another chunk. */
@@ -417,20 +491,29 @@ export function deferChunkImports(source: string): string {
  * ({@linkcode eagerFactories}).
  */
 async function rewireBundle(outdir: string): Promise<void> {
-  for (const module of [BUNDLE_REQUIRE, PLATFORMATIC_NET, PLATFORMATIC_WASM]) {
+  for (const module of [BUNDLE_REQUIRE, PLATFORMATIC_NET, PLATFORMATIC_WASM, LAZY_AJV]) {
     if (!existsSync(join(outdir, module))) throw new Error(`bundle: no ${module}`);
   }
+  let lazyAjvFlags = 0;
+  let lazyValidatorsImports = 0;
   for await (const entry of Deno.readDir(outdir)) {
     if (!entry.isFile || !entry.name.endsWith(".js")) continue;
     const path = join(outdir, entry.name);
     const source = await Deno.readTextFile(path);
     const rewired = entry.name === BUNDLE_REQUIRE ? null : rewireChunk(source);
-    const out = lazyCrc32c(
+    const out = lazyLibraryAjv(lazyCrc32c(
       libraryWasmImports(
         lazyRegistryImports(libraryNetImports(deferChunkImports(rewired ?? source))),
       ),
-    );
+    ));
     await Deno.writeTextFile(path, eagerFactories(out));
+    if (/^var LIBRARY_AJV_IS_LAZY\d* = true;$/m.test(out)) lazyAjvFlags++;
+    if (LAZY_VALIDATORS_IMPORT.test(out)) lazyValidatorsImports++;
+  }
+  if (lazyAjvFlags !== 1 || lazyValidatorsImports !== 1) {
+    throw new Error(
+      `bundle: ${lazyAjvFlags} chunks say the library's ajv is lazy and ${lazyValidatorsImports} import ajv lazily for lazy_validators.ts (1 each expected)`,
+    );
   }
 }
 

@@ -34,54 +34,20 @@
 // The class of the library's ajv instance, from the copy it resolves (the
 // same version is a direct dependency, so that one copy is installed).
 import Ajv2020Module from "ajv/dist/2020.js";
+import {
+  compileLibrarySchema,
+  engineChecked,
+  isEngineChecked,
+  lazyValidator,
+  LIBRARY_AJV_IS_LAZY,
+  type LibraryAjv,
+  type Validator,
+} from "./lazy_ajv.ts";
 
-/** An ajv validate function: the result, and the errors of the last call. */
-export interface Validator {
-  (this: unknown, ...args: unknown[]): unknown;
-  errors?: unknown;
-}
+export { engineChecked, lazyValidator, type Validator };
 
 /** Ajv's `compile` method. */
-type Compile = (this: AjvInstance, schema: unknown, meta?: boolean) => Validator;
-/** The part of an ajv instance read here. */
-interface AjvInstance {
-  opts: { validateSchema?: unknown };
-}
-
-/**
- * A validator that calls `compile` on its first call (once) and then
- * forwards every call to the validator it returned, copying its `errors`;
- * data that `passes` is valid without either.
- *
- * @example
- * ```ts
- * let compiled = 0;
- * const isText = lazyValidator(() => {
- *   compiled++;
- *   return (data: unknown) => typeof data === "string";
- * });
- * compiled; // 0
- * isText("a"); // true; compiled is now 1
- * ```
- */
-export function lazyValidator(
-  compile: () => Validator,
-  passes: (data: unknown) => boolean = () => false,
-): Validator {
-  let compiled: Validator | null = null;
-  const validate: Validator = function (this: unknown, ...args: unknown[]) {
-    if (passes(args[0])) {
-      validate.errors = null;
-      return true;
-    }
-    compiled ??= compile();
-    const result = compiled.apply(this, args);
-    validate.errors = compiled.errors;
-    return result;
-  };
-  validate.errors = null;
-  return validate;
-}
+type Compile = (this: LibraryAjv, schema: unknown, meta?: boolean) => Validator;
 
 /**
  * Runs `load` (the library's import) with ajv's `compile()` returning
@@ -93,19 +59,12 @@ export function lazyValidator(
  * ```
  */
 export async function withLazyValidators<T>(load: () => Promise<T>): Promise<T> {
+  // The bundle's library compiles nothing at load, and ajv is not loaded yet: leave it so.
+  if (LIBRARY_AJV_IS_LAZY) return await load();
   const prototype = ajv2020Prototype();
   const compile = prototype.compile;
-  prototype.compile = function (this: AjvInstance, schema: unknown, meta?: boolean) {
-    return lazyValidator(() => {
-      const { opts } = this;
-      const check = opts.validateSchema;
-      opts.validateSchema = false;
-      try {
-        return compile.call(this, schema, meta);
-      } finally {
-        opts.validateSchema = check;
-      }
-    }, isEngineChecked);
+  prototype.compile = function (this: LibraryAjv, schema: unknown, meta?: boolean) {
+    return lazyValidator(() => compileLibrarySchema(compile, this, schema, meta), isEngineChecked);
   };
   try {
     return await load();
@@ -113,31 +72,6 @@ export async function withLazyValidators<T>(load: () => Promise<T>): Promise<T> 
     // The method was inherited from ajv's base class: inherit it again.
     delete (prototype as { compile?: Compile }).compile;
   }
-}
-
-/** The `protocols` arrays of options {@linkcode engineChecked} marked. */
-const checkedProtocols = new WeakSet<object>();
-
-/**
- * Marks consumer options the engine built from a checked configuration:
- * the library's validators pass them, and every object it derives from them
- * (they share the `protocols` array), without compiling.
- *
- * @example
- * ```ts ignore
- * new library.Consumer(engineChecked({ groupId, protocols: [{ name, version: 0 }], ... }));
- * ```
- */
-export function engineChecked<T extends { protocols: object[] }>(options: T): T {
-  checkedProtocols.add(options.protocols);
-  return options;
-}
-
-/** Whether `data` is group options {@linkcode engineChecked} marked. */
-function isEngineChecked(data: unknown): boolean {
-  if (typeof data !== "object" || data === null) return false;
-  const { protocols } = data as { protocols?: unknown };
-  return typeof protocols === "object" && protocols !== null && checkedProtocols.has(protocols);
 }
 
 /** Ajv2020's prototype (the CommonJS module's default export, however it is imported). */

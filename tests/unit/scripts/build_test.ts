@@ -5,6 +5,7 @@ import {
   deferChunkImports,
   eagerFactories,
   lazyCrc32c,
+  lazyLibraryAjv,
   lazyRegistryImports,
   libraryNetImports,
   libraryWasmImports,
@@ -154,6 +155,7 @@ Deno.test("buildWorkerBundle leaves nothing behind when the build fails", async 
     await Deno.writeTextFile(join(worker, "bundle_require.ts"), "export const x = 1;\n");
     await Deno.writeTextFile(join(worker, "platformatic_net.ts"), "export const y = 1;\n");
     await Deno.writeTextFile(join(worker, "platformatic_wasm.ts"), "export const w = 1;\n");
+    await Deno.writeTextFile(join(worker, "platformatic_ajv.ts"), "export const a = 1;\n");
     await assert.rejects(buildWorkerBundle(dir), /createRequire is used without the prelude/);
     assert.deepEqual([...Deno.readDirSync(join(dir, "dist"))], []);
   } finally {
@@ -290,5 +292,71 @@ Deno.test("lazyCrc32c makes the library's choice of CRC-32C on its first call", 
   assert.throws(
     () => lazyCrc32c(CODECS_CHUNK.replace("loadNativeCRC32C() ?? ", "")),
     /does not choose its CRC-32C/,
+  );
+});
+
+/** The library's utilities module as the bundler writes it, and a method call. */
+const LIBRARY_AJV_CHUNK = [
+  'import { a } from "./entry-1.js";',
+  "// node_modules/@platformatic/kafka/dist/utils.js",
+  "var import__2020 = __toESM(require__2020(), 1);",
+  "var import_debug = __toESM(require_src(), 1);",
+  "var ajv = new import__2020.Ajv2020({ allErrors: true, coerceTypes: false, strict: true });",
+  'ajv.addKeyword({ keyword: "x" });',
+  "var validate = ajv.compile(schema);",
+  "",
+].join("\n");
+
+Deno.test("lazyLibraryAjv gives the library the stand-in, and the engine a lazy import of ajv", () => {
+  const library = lazyLibraryAjv(LIBRARY_AJV_CHUNK);
+  assert.equal(
+    library,
+    [
+      'import { lazyAjv as __lazyAjv } from "./platformatic_ajv.js";',
+      'import { a } from "./entry-1.js";',
+      "// node_modules/@platformatic/kafka/dist/utils.js",
+      "",
+      "var import_debug = __toESM(require_src(), 1);",
+      "var ajv = __lazyAjv(() => new (__toESM(require__2020(), 1)).Ajv2020({ allErrors: true, coerceTypes: false, strict: true }));",
+      'ajv.addKeyword({ keyword: "x" });',
+      "var validate = ajv.compile(schema);",
+      "",
+    ].join("\n"),
+  );
+  const engine = [
+    "// src/kafka/platformatic/lazy_validators.ts",
+    "var import__2020 = __toESM(require__2020());",
+    "// src/kafka/platformatic/client.ts",
+    "var import_other = __toESM(require_other(), 1);",
+  ].join("\n");
+  assert.equal(
+    lazyLibraryAjv(engine),
+    [
+      'import { lazyModule as __lazyModule } from "./bundle_require.js";',
+      "// src/kafka/platformatic/lazy_validators.ts",
+      "var import__2020 = __lazyModule(() => __toESM(require__2020()));",
+      "// src/kafka/platformatic/client.ts",
+      "var import_other = __toESM(require_other(), 1);",
+    ].join("\n"),
+  );
+  assert.equal(
+    lazyLibraryAjv("var LIBRARY_AJV_IS_LAZY2 = false;\nexport { LIBRARY_AJV_IS_LAZY2 };"),
+    "var LIBRARY_AJV_IS_LAZY2 = true;\nexport { LIBRARY_AJV_IS_LAZY2 };",
+  );
+  assert.equal(lazyLibraryAjv("var x = 1;"), "var x = 1;");
+});
+
+Deno.test("lazyLibraryAjv refuses a library that uses ajv otherwise than the stand-in covers", () => {
+  assert.throws(
+    () => lazyLibraryAjv(LIBRARY_AJV_CHUNK.replace("ajv.compile(", "ajv.addSchema(")),
+    /calls ajv\.addSchema\(\), which lazy_ajv\.ts does not have/,
+  );
+  assert.throws(
+    () => lazyLibraryAjv(`${LIBRARY_AJV_CHUNK}var Other = import__2020.Ajv;\n`),
+    /used elsewhere than where its instance is created/,
+  );
+  assert.throws(
+    () => lazyLibraryAjv(LIBRARY_AJV_CHUNK.replace("new import__2020.Ajv2020(", "makeAjv(")),
+    /does not create its ajv as expected/,
   );
 });

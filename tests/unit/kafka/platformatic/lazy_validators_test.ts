@@ -4,9 +4,12 @@ import { fileURLToPath, pathToFileURL } from "node:url";
 import { buildWorkerBundle } from "../../../../scripts/build.ts";
 import { BUNDLE_DIR } from "../../../../src/supervisor/worker_bundle.ts";
 import {
+  engineChecked,
+  lazyAjv,
   lazyValidator,
+  type LibraryAjv,
   type Validator,
-} from "../../../../src/kafka/platformatic/lazy_validators.ts";
+} from "../../../../src/kafka/platformatic/lazy_ajv.ts";
 
 Deno.test("lazyValidator() compiles on the first call, once", () => {
   let compiled = 0;
@@ -42,6 +45,8 @@ const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
 /** What load_worker.ts reports. */
 interface LoadReport {
+  /** Whether the library's ajv is the bundle's stand-in (nothing of ajv created at load). */
+  standIn: boolean;
   afterLoad: number;
   afterConsumer: number;
   groupOptionsError: string;
@@ -68,6 +73,7 @@ async function loadInWorker(engine = ""): Promise<LoadReport> {
 }
 
 function assertLazy(result: LoadReport): void {
+  assert.equal(result.standIn, false, "from its package, the library has its own ajv");
   // Loaded eagerly, the library compiles 38 validators and the meta-schema.
   assert.equal(result.afterLoad, 0);
   // The Consumer compiles the group options validator it calls, and nothing else.
@@ -83,7 +89,7 @@ Deno.test("loadPlatformatic() compiles none of the library's validators; a Consu
   assertLazy(await loadInWorker());
 });
 
-Deno.test("from the worker bundle too: the library and the engine's patch share one bundled ajv", async () => {
+Deno.test("from the worker bundle: ajv is not even created at load, and a Consumer still checks its options", async () => {
   const pkg = await Deno.makeTempDir({ prefix: "consumerd-bundle-" });
   try {
     await new Deno.Command("cp", { args: ["-r", join(ROOT, "src"), join(ROOT, "deno.json"), pkg] })
@@ -101,8 +107,58 @@ Deno.test("from the worker bundle too: the library and the engine's patch share 
     }
     assert.equal(copies, 1, "one copy of ajv in the bundle");
     assert.notEqual(library, "", "the bundle has the engine's library module");
-    assertLazy(await loadInWorker(pathToFileURL(library).href));
+    const result = await loadInWorker(pathToFileURL(library).href);
+    assert.equal(result.standIn, true, "the library's ajv is the stand-in");
+    // The stand-in compiled the group options validator on its first call, through the real ajv.
+    assert.match(result.groupOptionsError, /\/options\/sessionTimeout must be >= 0/);
   } finally {
     await Deno.remove(pkg, { recursive: true });
   }
+});
+
+Deno.test("lazyAjv() creates ajv when a validator first compiles, with the keywords added before", () => {
+  const made: string[] = [];
+  const create = () => {
+    made.push("instance");
+    const keywords: unknown[] = [];
+    const ajv: LibraryAjv = {
+      opts: { validateSchema: true },
+      addKeyword: (definition) => keywords.push(definition),
+      compile(schema) {
+        made.push(
+          `compile ${JSON.stringify(schema)} with ${keywords.length} keywords, checked: ${
+            String(this.opts.validateSchema)
+          }`,
+        );
+        const validate: Validator = (data) => {
+          validate.errors = data === 1 ? null : [{ message: "not 1" }];
+          return data === 1;
+        };
+        return validate;
+      },
+      errorsText: (errors) => `text of ${JSON.stringify(errors)}`,
+    };
+    return ajv;
+  };
+  const ajv = lazyAjv(create);
+  ajv.addKeyword({ keyword: "a" });
+  const validate = ajv.compile({ const: 1 });
+  ajv.addKeyword({ keyword: "b" });
+  assert.deepEqual(made, [], "nothing made until a validator runs");
+  const options = engineChecked({ protocols: [{}] });
+  assert.equal(validate(options), true, "options the engine checked pass without compiling");
+  assert.deepEqual(made, []);
+  assert.equal(validate(2), false);
+  assert.deepEqual(validate.errors, [{ message: "not 1" }]);
+  assert.equal(validate(1), true);
+  assert.deepEqual(made, [
+    "instance",
+    'compile {"const":1} with 2 keywords, checked: false',
+  ]);
+  assert.equal(ajv.opts.validateSchema, true, "the meta-schema check is back on after compiling");
+  assert.equal(ajv.errorsText([1]), "text of [1]");
+  ajv.addKeyword({ keyword: "c" });
+  ajv.compile({ const: 2 })(2);
+  assert.equal(made.at(-1), 'compile {"const":2} with 3 keywords, checked: false');
+  assert.equal(made.filter((m) => m === "instance").length, 1);
 });

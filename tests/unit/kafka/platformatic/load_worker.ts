@@ -1,6 +1,8 @@
 /**
  * Loads @platformatic/kafka through the engine in a fresh isolate and
- * reports how many of the library's ajv validators were compiled by then.
+ * reports how many of the library's ajv validators were compiled by then
+ * (none can be counted when its ajv is the bundle's stand-in, which creates
+ * the instance out of reach).
  * The engine comes from the sources, or from the module of a worker bundle
  * named by the worker's name (a file URL).
  *
@@ -19,9 +21,11 @@ interface SchemaEnv {
 }
 
 const library = await loadPlatformatic();
-const ajv = (library as unknown as { ajv: { _cache: Map<unknown, SchemaEnv>; compile: unknown } })
+const ajv = (library as unknown as { ajv: { _cache?: Map<unknown, SchemaEnv>; compile: unknown } })
   .ajv;
-const compiled = () => [...ajv._cache.values()].filter((env) => env.validate !== undefined).length;
+const standIn = ajv._cache === undefined;
+const compiled = () =>
+  standIn ? -1 : [...ajv._cache!.values()].filter((env) => env.validate !== undefined).length;
 const afterLoad = compiled();
 let groupOptionsError = "";
 try {
@@ -41,8 +45,9 @@ const consumer = new library.Consumer({
 });
 await consumer.close();
 self.postMessage({
+  standIn,
   afterLoad,
   afterConsumer: compiled(),
   groupOptionsError,
-  ownCompile: ajv.compile === Object.getPrototypeOf(Object.getPrototypeOf(ajv)).compile,
+  ownCompile: standIn || ajv.compile === Object.getPrototypeOf(Object.getPrototypeOf(ajv)).compile,
 });
