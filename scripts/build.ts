@@ -416,9 +416,9 @@ export function lazyRegistryImports(source: string): string {
 export const LAZY_AJV = "platformatic_ajv.js";
 /** The library's ajv instance, created when its utilities module loads. */
 const LIBRARY_AJV = /^var ajv = new ([\w$]+)\.Ajv2020\((\{[^\n]*\})\);$/m;
-/** The ajv methods the library calls, and the ones {@linkcode LAZY_AJV}'s stand-in has. */
-const AJV_CALL = /\bajv\.(\w+)\(/g;
-const STAND_IN_METHODS = ["compile", "addKeyword", "errorsText"];
+/** What the library reads of its ajv, and what {@linkcode LAZY_AJV}'s stand-in has. */
+const AJV_MEMBER = /(?<![\w$./-])ajv\.(\w+)/g;
+const STAND_IN_MEMBERS = ["compile", "addKeyword", "errorsText", "opts"];
 /** The flag in {@linkcode LAZY_AJV} that says the library's ajv is the stand-in. */
 const LAZY_FLAG = /^var (LIBRARY_AJV_IS_LAZY\d*) = false;$/m;
 
@@ -452,10 +452,10 @@ export function lazyLibraryAjv(source: string): string {
       `bundle: @platformatic/kafka's ajv module is used elsewhere than where its instance is created`,
     );
   }
-  for (const [, method] of source.matchAll(AJV_CALL)) {
-    if (!STAND_IN_METHODS.includes(method!)) {
+  for (const [, member] of source.matchAll(AJV_MEMBER)) {
+    if (!STAND_IN_MEMBERS.includes(member!)) {
       throw new Error(
-        `bundle: @platformatic/kafka calls ajv.${method}(), which lazy_ajv.ts does not have`,
+        `bundle: @platformatic/kafka uses ajv.${member}, which lazy_ajv.ts does not have`,
       );
     }
   }

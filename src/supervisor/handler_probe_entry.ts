@@ -9,6 +9,10 @@
  * @module
  */
 import { handlerFailure } from "../config/handler.ts";
+import { takeCollect } from "../runtime/collect.ts";
+
+// The handler sees the global a consumer's worker gives it: no V8 `gc`.
+takeCollect(globalThis as unknown as Record<string, unknown>);
 
 declare const self: {
   onmessage: ((event: MessageEvent) => void) | null;

@@ -6,6 +6,7 @@
  */
 import { isSupervisorMessage, toErrorData, type WorkerMessage } from "../protocol.ts";
 import { startWorkerLoop, type WorkerLoop } from "./loop.ts";
+import { takeCollect } from "../runtime/collect.ts";
 
 declare const self: {
   onmessage: ((event: MessageEvent) => void) | null;
@@ -27,6 +28,8 @@ if (close !== undefined) {
     close();
   };
 }
+/** V8's `gc` (or Bun's), taken off the global before any handler code loads. */
+const collect = takeCollect(globalThis as unknown as Record<string, unknown>);
 let loop: Promise<WorkerLoop> | null = null;
 let stopping = false;
 
@@ -36,7 +39,7 @@ self.onmessage = (event: MessageEvent) => {
   switch (message.type) {
     case "start":
       if (loop !== null) return;
-      loop = startWorkerLoop(message, post);
+      loop = startWorkerLoop(message, post, { collect });
       loop.catch((error) => post({ v: 1, type: "error", error: toErrorData(error), fatal: true }));
       return;
     case "positions":

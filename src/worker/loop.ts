@@ -58,7 +58,7 @@ import {
 } from "../kafka/record_producer.ts";
 import type { TransactionalCommitter } from "../kafka/platformatic/transactions.ts";
 import { MAX_WAITING_BYTES, TransactionBuffer } from "./transaction_buffer.ts";
-import { releaseStartupMemory } from "./startup_memory.ts";
+import { type Collect, releaseStartupMemory } from "./startup_memory.ts";
 import { hostname } from "node:os";
 
 type StartMessage = Extract<SupervisorMessage, { type: "start" }>;
@@ -137,10 +137,14 @@ function lastCommitMargin(remainingMs: number): number {
   return Math.min(500, remainingMs / 5);
 }
 
-/** Starts the loop described by a `start` message; progress goes out through `post`. */
+/**
+ * Starts the loop described by a `start` message; progress goes out through
+ * `post`. `collect` hands the start's memory back once idle (startup_memory.ts).
+ */
 export async function startWorkerLoop(
   start: StartMessage,
   post: (message: WorkerMessage) => void,
+  { collect = null }: { collect?: Collect | null } = {},
 ): Promise<WorkerLoop> {
   const { consumer } = start;
   const log: Logger = createLogger({
@@ -232,11 +236,14 @@ export async function startWorkerLoop(
   };
   /**
    * Once the first assignment is read: messages handled so far, or -1 while
-   * a handler call runs (startup_memory.ts waits for it to stand still).
+   * a handler call runs or the worker stops (startup_memory.ts waits for it
+   * to stand still).
    */
   let cancelRelease: (() => void) | null = null;
   const handlerProgress = () =>
-    runs.size > 0 || (keyed?.dispatcher.busyMs(0) ?? null) !== null ? -1 : stats.processed;
+    abort.signal.aborted || runs.size > 0 || (keyed?.dispatcher.busyMs(0) ?? null) !== null
+      ? -1
+      : stats.processed;
   const stopTimers = () => {
     clearInterval(heartbeat);
     clearInterval(report);
@@ -661,7 +668,9 @@ export async function startWorkerLoop(
           started: starts,
           abandoned: [],
         });
-        if (!abort.signal.aborted) cancelRelease ??= releaseStartupMemory(handlerProgress);
+        if (!abort.signal.aborted) {
+          cancelRelease ??= releaseStartupMemory(handlerProgress, { collect });
+        }
         return;
       } catch (error) {
         if (error instanceof CommitRejectedError) {

@@ -11,48 +11,25 @@
  * in use, and the runtime's reducer runs in its next idle spell.
  *
  * On Deno the collection needs V8's `gc` (the daemon's command lines pass
- * `--v8-flags=--expose-gc`); without it nothing is done. This module takes
- * `gc` off the global object when it loads, before any handler code runs
- * (V8 does not let it be deleted: it stays, undefined), so handlers cannot
- * call it whatever the flags. On Bun it is `Bun.gc(true)`.
+ * `--v8-flags=--expose-gc`); without it nothing is done. The worker entries
+ * take `gc` off the global object (`takeCollect` in src/runtime/collect.ts) before any
+ * handler code loads (V8 does not let it be deleted: it stays, undefined),
+ * and no module keeps it where a handler could import it. A handler that
+ * makes a realm or a worker of its own (`node:vm`, `new Worker`) gets V8's
+ * `gc` there: it collects the handler's own isolate, no more than a handler
+ * could do to its own worker by allocating. On Bun it is `Bun.gc(true)`.
  *
  * @module
  */
 
-/** A synchronous collection that returns free heap to the system. */
-export type Collect = () => void;
+import type { Collect } from "../runtime/collect.ts";
 
-/** V8's exposed `gc`, with the options its extension reads. */
-type V8Gc = (options?: { type?: string; execution?: string; flavor?: string }) => unknown;
-
-const runtimeCollect: Collect | null = takeCollect(globalThis as Record<string, unknown>);
-
-/**
- * The runtime's heap-shrinking collection found on `global`, or null; on
- * V8 it takes the exposed `gc` off `global` (exported for tests).
- *
- * @example
- * ```ts
- * const global: Record<string, unknown> = { gc: () => {} };
- * takeCollect(global) !== null; // true, and global.gc is now undefined
- * ```
- */
-export function takeCollect(global: Record<string, unknown>): Collect | null {
-  const bun = global.Bun as { gc?: (force: boolean) => void } | undefined;
-  if (typeof bun?.gc === "function") return () => bun.gc!(true);
-  const gc = global.gc;
-  if (typeof gc !== "function") return null;
-  // V8 makes it writable but not configurable: where it cannot go, it is left undefined.
-  if (!Reflect.deleteProperty(global, "gc")) global.gc = undefined;
-  // "last-resort": V8's memory-reducing collection (new space shrunk, old space compacted),
-  // as for a low-memory notification; a plain gc() leaves the young generation's size alone.
-  return () => void (gc as V8Gc)({ type: "major", execution: "sync", flavor: "last-resort" });
-}
+export type { Collect };
 
 /** Options of {@linkcode releaseStartupMemory}. */
 export interface ReleaseOptions {
-  /** The collection; the runtime's by default (none: nothing is scheduled). */
-  collect?: Collect | null;
+  /** The collection (`takeCollect`'s); null: nothing is scheduled. */
+  collect: Collect | null;
   /** How long the handler must stay idle, ms (checked this often). */
   intervalMs?: number;
   /** Checks before giving up on a worker that stays busy. */
@@ -66,12 +43,12 @@ export interface ReleaseOptions {
  *
  * @example
  * ```ts ignore
- * const cancel = releaseStartupMemory(() => stats.processed);
+ * const cancel = releaseStartupMemory(() => stats.processed, { collect: takeCollect(globalThis) });
  * ```
  */
 export function releaseStartupMemory(
   progress: () => number,
-  { collect = runtimeCollect, intervalMs = 1_000, checks = 30 }: ReleaseOptions = {},
+  { collect, intervalMs = 1_000, checks = 30 }: ReleaseOptions,
 ): () => void {
   if (collect === null) return () => {};
   let last = progress();

@@ -1,7 +1,8 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { EXPOSE_GC_FLAG } from "../../../src/runtime/deno.ts";
-import { releaseStartupMemory, takeCollect } from "../../../src/worker/startup_memory.ts";
+import { takeCollect } from "../../../src/runtime/collect.ts";
+import { releaseStartupMemory } from "../../../src/worker/startup_memory.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -69,7 +70,7 @@ Deno.test("releaseStartupMemory: gives up on a worker that stays busy, and cance
   await sleep(50);
   assert.equal(progress, before, "no more checks after the last one");
 
-  const cancel = releaseStartupMemory(() => 0, { collect: () => collected++, intervalMs: 20 });
+  const cancel = releaseStartupMemory(() => 0, { collect: () => void collected++, intervalMs: 20 });
   cancel();
   await sleep(60);
   assert.equal(collected, 0);
@@ -80,11 +81,14 @@ Deno.test("releaseStartupMemory: on this Deno, with the daemon's V8 flag, a work
   const dir = await Deno.makeTempDir({ prefix: "consumerd-startup-memory-" });
   try {
     const module = new URL("../../../src/worker/startup_memory.ts", import.meta.url).href;
+    const collectModule = new URL("../../../src/runtime/collect.ts", import.meta.url).href;
     const worker = join(dir, "worker.ts");
     // A worker that allocates as a start does (much of it short-lived), then waits.
     await Deno.writeTextFile(
       worker,
       `import { releaseStartupMemory } from ${JSON.stringify(module)};
+import { takeCollect } from ${JSON.stringify(collectModule)};
+const collect = takeCollect(globalThis);
 let kept = [];
 for (let i = 0; i < 300_000; i++) {
   const o = { i, s: "x" + i, a: [i, i + 1] };
@@ -92,7 +96,7 @@ for (let i = 0; i < 300_000; i++) {
 }
 kept = kept.slice(0, 1000);
 const before = Deno.memoryUsage().heapTotal;
-releaseStartupMemory(() => 0, { intervalMs: 50 });
+releaseStartupMemory(() => 0, { collect, intervalMs: 50 });
 setTimeout(() => {
   self.postMessage({ gc: typeof globalThis.gc, before, after: Deno.memoryUsage().heapTotal, kept: kept.length });
 }, 300);
@@ -119,6 +123,54 @@ w.onmessage = (e) => { console.log(JSON.stringify(e.data)); w.terminate(); };
       result.after < result.before * 0.8,
       `heap ${result.before} → ${result.after} bytes: not shrunk`,
     );
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
+
+Deno.test("with the daemon's V8 flag, code loaded after a worker entry (as a handler is) finds no gc", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "consumerd-entry-gc-" });
+  try {
+    const entries = [
+      "../../../src/worker/entry.ts",
+      "../../../src/supervisor/handler_probe_entry.ts",
+    ]
+      .map((path) => new URL(path, import.meta.url).href);
+    const main = join(dir, "main.ts");
+    const workers = entries.map((entry, i) => {
+      const path = join(dir, `after_${i}.ts`);
+      Deno.writeTextFileSync(
+        path,
+        `import ${JSON.stringify(entry)};\nself.postMessage(typeof globalThis.gc);\n`,
+      );
+      return new URL(`file://${path}`).href;
+    });
+    await Deno.writeTextFile(
+      main,
+      `const seen = [];
+for (const url of ${JSON.stringify(workers)}) {
+  const w = new Worker(url, { type: "module" });
+  seen.push(await new Promise((resolve) => (w.onmessage = (e) => resolve(e.data))));
+  w.terminate();
+}
+const own = new Worker(URL.createObjectURL(new Blob(["self.postMessage(typeof globalThis.gc)"])), { type: "module" });
+seen.push(await new Promise((resolve) => (own.onmessage = (e) => resolve(e.data))));
+own.terminate();
+console.log(JSON.stringify(seen));
+`,
+    );
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: ["run", "-A", EXPOSE_GC_FLAG, main],
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), [
+      "undefined",
+      "undefined",
+      // A worker of no entry of ours (as one a handler spawns) has V8's: the flag is real.
+      "function",
+    ]);
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
