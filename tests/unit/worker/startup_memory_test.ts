@@ -6,6 +6,17 @@ import { releaseStartupMemory } from "../../../src/worker/startup_memory.ts";
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
+/** Runs a script on Deno with the daemon's V8 flag; returns the JSON it printed. */
+async function runWithGcFlag(main: string): Promise<unknown> {
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["run", "-A", EXPOSE_GC_FLAG, main],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+  return JSON.parse(new TextDecoder().decode(out.stdout));
+}
+
 Deno.test("takeCollect: V8's exposed gc is taken off the global, Bun's gc is used as it is", () => {
   const calls: unknown[] = [];
   const global: Record<string, unknown> = {};
@@ -111,13 +122,7 @@ setTimeout(() => {
 w.onmessage = (e) => { console.log(JSON.stringify(e.data)); w.terminate(); };
 `,
     );
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", EXPOSE_GC_FLAG, main],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    const result = JSON.parse(new TextDecoder().decode(out.stdout));
+    const result = await runWithGcFlag(main) as { gc: string; before: number; after: number };
     assert.equal(result.gc, "undefined", "the worker's code cannot call gc");
     assert.ok(
       result.after < result.before * 0.8,
@@ -159,13 +164,7 @@ own.terminate();
 console.log(JSON.stringify(seen));
 `,
     );
-    const out = await new Deno.Command(Deno.execPath(), {
-      args: ["run", "-A", EXPOSE_GC_FLAG, main],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
-    assert.deepEqual(JSON.parse(new TextDecoder().decode(out.stdout)), [
+    assert.deepEqual(await runWithGcFlag(main), [
       "undefined",
       "undefined",
       // A worker of no entry of ours (as one a handler spawns) has V8's: the flag is real.
