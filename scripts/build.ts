@@ -109,6 +109,19 @@ export const EXTERNAL_PACKAGES = [
 export const PLATFORMATIC_MARKER = /\n\/\/ (?:[^\n]*\/)?node_modules\/@platformatic\/kafka\//;
 
 /**
+ * The bundle's entries, in `src/worker/`: the worker entry, and the modules
+ * the build points the bundled code at (each is a file of its own name).
+ */
+export const BUNDLE_ENTRIES = [
+  "entry.ts",
+  "bundle_require.ts",
+  "platformatic_net.ts",
+  "platformatic_wasm.ts",
+  "platformatic_ajv.ts",
+  "platformatic_builtins.ts",
+] as const;
+
+/**
  * Runs Bun's bundler on the worker entry of `packageDir` into `outdir`
  * (and its metafile, when given); throws with Bun's output when it fails.
  *
@@ -124,11 +137,7 @@ export async function bundleWorker(
 ): Promise<void> {
   await runBun([
     "build",
-    join(packageDir, "src", "worker", "entry.ts"),
-    join(packageDir, "src", "worker", "bundle_require.ts"),
-    join(packageDir, "src", "worker", "platformatic_net.ts"),
-    join(packageDir, "src", "worker", "platformatic_wasm.ts"),
-    join(packageDir, "src", "worker", "platformatic_ajv.ts"),
+    ...BUNDLE_ENTRIES.map((name) => join(packageDir, "src", "worker", name)),
     "--target=node",
     "--format=esm",
     "--splitting",
@@ -293,6 +302,56 @@ export function libraryNetImports(source: string): string {
     TLS_IMPORT,
     `import { connect as ${tls[1]}, createConnection } from "./${PLATFORMATIC_NET}";`,
   );
+}
+
+/** The module {@linkcode libraryBuiltinImports} points the library's crypto and module imports at. */
+export const PLATFORMATIC_BUILTINS = "platformatic_builtins.js";
+/** An import of named functions from `node:crypto` or `node:module`, as the bundler writes it. */
+const BUILTIN_IMPORT = /^import \{([^}\n]+)\} from "(?:node:)?(crypto|module)";$/gm;
+/** What {@linkcode PLATFORMATIC_BUILTINS} has of each. */
+const LAZY_BUILTINS: Record<string, Record<string, string>> = {
+  crypto: Object.fromEntries(
+    ["createHash", "createHmac", "pbkdf2", "randomBytes", "randomUUID"].map((n) => [n, n]),
+  ),
+  module: { createRequire: "requireOnFirstUse" },
+};
+
+/**
+ * @platformatic/kafka's chunk with its imports from `node:crypto` and
+ * `node:module` taken from {@linkcode PLATFORMATIC_BUILTINS} instead: the
+ * same functions, loading the built-in when first called
+ * (`src/worker/platformatic_builtins.ts`). Other chunks are returned as
+ * they are.
+ *
+ * @throws {Error} When the library's chunk imports something else from
+ *   either, in another form, or nothing (the library or the bundler's output
+ *   changed).
+ */
+export function libraryBuiltinImports(source: string): string {
+  if (!PLATFORMATIC_MARKER.test(source)) return source;
+  let rewired = 0;
+  const out = source.replace(BUILTIN_IMPORT, (_line, names: string, module: string) => {
+    const imports = names.split(",").map((spec) => {
+      const [name, local = name] = spec.trim().split(/\s+as\s+/) as [string, string?];
+      const ours = Object.hasOwn(LAZY_BUILTINS[module]!, name)
+        ? LAZY_BUILTINS[module]![name]
+        : null;
+      if (ours === null || ours === undefined) {
+        throw new Error(
+          `bundle: @platformatic/kafka imports ${name} from node:${module}, which ${PLATFORMATIC_BUILTINS} does not have`,
+        );
+      }
+      return `${ours} as ${local}`;
+    });
+    rewired++;
+    return `import { ${imports.join(", ")} } from "./${PLATFORMATIC_BUILTINS}";`;
+  });
+  if (rewired === 0 || /from "(?:node:)?(?:crypto|module)"/.test(out)) {
+    throw new Error(
+      "bundle: @platformatic/kafka's chunk does not import node:crypto and node:module as expected",
+    );
+  }
+  return out;
 }
 
 /** The files of @platformatic/wasm-utils that `platformatic_wasm.js` depends on (manifest inputs). */
@@ -491,7 +550,15 @@ export function deferChunkImports(source: string): string {
  * ({@linkcode eagerFactories}).
  */
 async function rewireBundle(outdir: string): Promise<void> {
-  for (const module of [BUNDLE_REQUIRE, PLATFORMATIC_NET, PLATFORMATIC_WASM, LAZY_AJV]) {
+  for (
+    const module of [
+      BUNDLE_REQUIRE,
+      PLATFORMATIC_NET,
+      PLATFORMATIC_WASM,
+      LAZY_AJV,
+      PLATFORMATIC_BUILTINS,
+    ]
+  ) {
     if (!existsSync(join(outdir, module))) throw new Error(`bundle: no ${module}`);
   }
   let lazyAjvFlags = 0;
@@ -502,9 +569,9 @@ async function rewireBundle(outdir: string): Promise<void> {
     const source = await Deno.readTextFile(path);
     const rewired = entry.name === BUNDLE_REQUIRE ? null : rewireChunk(source);
     const out = lazyLibraryAjv(lazyCrc32c(
-      libraryWasmImports(
+      libraryWasmImports(libraryBuiltinImports(
         lazyRegistryImports(libraryNetImports(deferChunkImports(rewired ?? source))),
-      ),
+      )),
     ));
     await Deno.writeTextFile(path, eagerFactories(out));
     if (/^var LIBRARY_AJV_IS_LAZY\d* = true;$/m.test(out)) lazyAjvFlags++;

@@ -2,11 +2,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
   buildWorkerBundle,
+  BUNDLE_ENTRIES,
   deferChunkImports,
   eagerFactories,
   lazyCrc32c,
   lazyLibraryAjv,
   lazyRegistryImports,
+  libraryBuiltinImports,
   libraryNetImports,
   libraryWasmImports,
   minifiedChunk,
@@ -151,11 +153,10 @@ Deno.test("buildWorkerBundle leaves nothing behind when the build fails", async 
     const worker = join(dir, "src", "worker");
     await Deno.mkdir(worker, { recursive: true });
     await Deno.writeTextFile(join(dir, "deno.json"), "{}\n");
+    for (const [i, name] of BUNDLE_ENTRIES.entries()) {
+      await Deno.writeTextFile(join(worker, name), `export const x${i} = 1;\n`);
+    }
     await Deno.writeTextFile(join(worker, "entry.ts"), 'console.log("createRequire(");\n');
-    await Deno.writeTextFile(join(worker, "bundle_require.ts"), "export const x = 1;\n");
-    await Deno.writeTextFile(join(worker, "platformatic_net.ts"), "export const y = 1;\n");
-    await Deno.writeTextFile(join(worker, "platformatic_wasm.ts"), "export const w = 1;\n");
-    await Deno.writeTextFile(join(worker, "platformatic_ajv.ts"), "export const a = 1;\n");
     await assert.rejects(buildWorkerBundle(dir), /createRequire is used without the prelude/);
     assert.deepEqual([...Deno.readDirSync(join(dir, "dist"))], []);
   } finally {
@@ -362,5 +363,41 @@ Deno.test("lazyLibraryAjv refuses a library that uses ajv otherwise than the sta
   assert.throws(
     () => lazyLibraryAjv(LIBRARY_AJV_CHUNK.replace("new import__2020.Ajv2020(", "makeAjv(")),
     /does not create its ajv as expected/,
+  );
+});
+
+Deno.test("libraryBuiltinImports takes the library's crypto and createRequire from platformatic_builtins.js", () => {
+  const chunk = [
+    'import { a } from "./entry-1.js";',
+    "// node_modules/@platformatic/kafka/dist/protocol/sasl/scram-sha.js",
+    'import { createHash, createHmac, pbkdf2, randomBytes } from "node:crypto";',
+    "// node_modules/@platformatic/kafka/dist/clients/producer/producer.js",
+    'import { randomUUID as randomUUID2 } from "crypto";',
+    'import { createRequire as createRequire2 } from "node:module";',
+    'import { inspect } from "node:util";',
+  ].join("\n");
+  assert.equal(
+    libraryBuiltinImports(chunk),
+    [
+      'import { a } from "./entry-1.js";',
+      "// node_modules/@platformatic/kafka/dist/protocol/sasl/scram-sha.js",
+      'import { createHash as createHash, createHmac as createHmac, pbkdf2 as pbkdf2, randomBytes as randomBytes } from "./platformatic_builtins.js";',
+      "// node_modules/@platformatic/kafka/dist/clients/producer/producer.js",
+      'import { randomUUID as randomUUID2 } from "./platformatic_builtins.js";',
+      'import { requireOnFirstUse as createRequire2 } from "./platformatic_builtins.js";',
+      'import { inspect } from "node:util";',
+    ].join("\n"),
+  );
+  assert.equal(
+    libraryBuiltinImports('import { x } from "node:crypto";'),
+    'import { x } from "node:crypto";',
+  );
+  assert.throws(
+    () => libraryBuiltinImports(chunk.replace("randomBytes }", "randomBytes, scryptSync }")),
+    /imports scryptSync from node:crypto, which platformatic_builtins\.js does not have/,
+  );
+  assert.throws(
+    () => libraryBuiltinImports(`${chunk}\nimport * as c from "node:crypto";`),
+    /does not import node:crypto and node:module as expected/,
   );
 });

@@ -1,0 +1,34 @@
+/**
+ * What the worker bundle's copy of @platformatic/kafka gets for its imports
+ * of `node:crypto` and `node:module` (scripts/build.ts rewires them to this
+ * module): the same functions, each loading its built-in module when first
+ * called. Deno loads a Node built-in, with the compatibility modules behind
+ * it, when it is imported: node:crypto and node:module were about a quarter
+ * of the library's load in a worker, for functions a consumer calls only to
+ * sign in with SCRAM (`createHash`, `createHmac`, `pbkdf2`, `randomBytes`),
+ * to join a group with the consumer protocol or start a transactional
+ * producer without an id (`randomUUID`), or to try an optional package
+ * (`createRequire`).
+ *
+ * @module
+ */
+import type * as Crypto from "node:crypto";
+import type * as NodeModule from "node:module";
+import { lazyBuiltin } from "./bundle_require.ts";
+
+const crypto = lazyBuiltin("crypto") as typeof Crypto;
+
+export const { createHash, createHmac, pbkdf2, randomBytes, randomUUID } = crypto;
+
+const nodeModule = lazyBuiltin("module") as typeof NodeModule;
+
+/**
+ * For `node:module`'s `createRequire`: a `require` that makes the real one
+ * on its first call (the library makes one when its schema registry module
+ * loads). Called through `.call`: the build refuses the text
+ * `createRequire(` outside the bundler's own prelude.
+ */
+export function requireOnFirstUse(path: string | URL): (id: string) => unknown {
+  let real: ((id: string) => unknown) | null = null;
+  return (id) => (real ??= nodeModule.createRequire.call(nodeModule, path))(id);
+}
