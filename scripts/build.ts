@@ -354,6 +354,28 @@ export function libraryBuiltinImports(source: string): string {
   return out;
 }
 
+/** How `debug` (in the library's chunk) tells whether stderr is a terminal. */
+const DEBUG_COLORS_TEST = "tty.isatty(process.stderr.fd)";
+
+/**
+ * @platformatic/kafka's chunk with its `debug` dependency asking
+ * `stderrIsTerminal` from {@linkcode PLATFORMATIC_BUILTINS} whether stderr
+ * is a terminal, instead of `tty.isatty(process.stderr.fd)`, which on Deno
+ * makes node's stderr stream and loads `node:tty` and `node:net` when the
+ * library makes its loggers. Other chunks are returned as they are.
+ *
+ * @throws {Error} When the library's chunk does not ask it that way once.
+ */
+export function libraryDebugColors(source: string): string {
+  if (!PLATFORMATIC_MARKER.test(source)) return source;
+  if (source.split(DEBUG_COLORS_TEST).length !== 2) {
+    throw new Error("bundle: @platformatic/kafka's debug does not test stderr as expected");
+  }
+  return `import { stderrIsTerminal as __stderrIsTerminal } from "./${PLATFORMATIC_BUILTINS}";\n${
+    source.replace(DEBUG_COLORS_TEST, "__stderrIsTerminal()")
+  }`;
+}
+
 /** The files of @platformatic/wasm-utils that `platformatic_wasm.js` depends on (manifest inputs). */
 export const WASM_PACKAGE_FILES = [
   "node_modules/@platformatic/wasm-utils/package.json",
@@ -569,9 +591,9 @@ async function rewireBundle(outdir: string): Promise<void> {
     const source = await Deno.readTextFile(path);
     const rewired = entry.name === BUNDLE_REQUIRE ? null : rewireChunk(source);
     const out = lazyLibraryAjv(lazyCrc32c(
-      libraryWasmImports(libraryBuiltinImports(
+      libraryWasmImports(libraryDebugColors(libraryBuiltinImports(
         lazyRegistryImports(libraryNetImports(deferChunkImports(rewired ?? source))),
-      )),
+      ))),
     ));
     await Deno.writeTextFile(path, eagerFactories(out));
     if (/^var LIBRARY_AJV_IS_LAZY\d* = true;$/m.test(out)) lazyAjvFlags++;

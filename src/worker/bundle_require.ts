@@ -19,8 +19,13 @@ import events from "node:events";
 import util from "node:util";
 
 const EAGER: Record<string, unknown> = { events, util };
-/** What kafkajs requires when it loads, for features it uses later if at all. */
-const ON_FIRST_USE = new Set(["assert", "crypto", "net", "tls", "zlib"]);
+/**
+ * What kafkajs requires when it loads, for features it uses later if at all;
+ * and `tty`, which `debug` (a dependency of @platformatic/kafka) requires
+ * when it loads and calls only through `stderrIsTerminal` in the bundle
+ * (platformatic_builtins.ts): on Deno, `node:tty` loads `node:net`.
+ */
+const ON_FIRST_USE = new Set(["assert", "crypto", "net", "tls", "tty", "zlib"]);
 
 /**
  * A built-in module by name (`"zlib"` or `"node:zlib"`): `events` and

@@ -2,7 +2,8 @@
  * What the worker bundle's copy of @platformatic/kafka gets for its imports
  * of `node:crypto` and `node:module` (scripts/build.ts rewires them to this
  * module): the same functions, each loading its built-in module when first
- * called. Deno loads a Node built-in, with the compatibility modules behind
+ * called; and for its `debug` dependency's test of whether stderr is a
+ * terminal ({@linkcode stderrIsTerminal}). Deno loads a Node built-in, with the compatibility modules behind
  * it, when it is imported: node:crypto and node:module were about a quarter
  * of the library's load in a worker, for functions a consumer calls only to
  * sign in with SCRAM (`createHash`, `createHmac`, `pbkdf2`, `randomBytes`),
@@ -14,6 +15,7 @@
  */
 import type * as Crypto from "node:crypto";
 import type * as NodeModule from "node:module";
+import type * as Tty from "node:tty";
 import { lazyBuiltin } from "./bundle_require.ts";
 
 const crypto = lazyBuiltin("crypto") as typeof Crypto;
@@ -31,4 +33,21 @@ const nodeModule = lazyBuiltin("module") as typeof NodeModule;
 export function requireOnFirstUse(path: string | URL): (id: string) => unknown {
   let real: ((id: string) => unknown) | null = null;
   return (id) => (real ??= nodeModule.createRequire.call(nodeModule, path))(id);
+}
+
+const tty = lazyBuiltin("tty") as typeof Tty;
+
+/**
+ * Whether the process's stderr is a terminal: what `debug` asks when each
+ * of the library's loggers is made (to colour its output), as
+ * `tty.isatty(process.stderr.fd)` does. On Deno, reading `process.stderr`
+ * makes node's stream for it and loads `node:tty` and `node:net` (~0.45 MiB
+ * and a fifth of the library's load in a worker); `Deno.stderr` answers
+ * without them.
+ */
+export function stderrIsTerminal(): boolean {
+  if ("Deno" in globalThis) return Deno.stderr.isTerminal();
+  return tty.isatty(
+    (globalThis as unknown as { process: { stderr: { fd: number } } }).process.stderr.fd,
+  );
 }

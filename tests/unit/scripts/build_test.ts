@@ -9,6 +9,7 @@ import {
   lazyLibraryAjv,
   lazyRegistryImports,
   libraryBuiltinImports,
+  libraryDebugColors,
   libraryNetImports,
   libraryWasmImports,
   minifiedChunk,
@@ -399,5 +400,27 @@ Deno.test("libraryBuiltinImports takes the library's crypto and createRequire fr
   assert.throws(
     () => libraryBuiltinImports(`${chunk}\nimport * as c from "node:crypto";`),
     /does not import node:crypto and node:module as expected/,
+  );
+});
+
+Deno.test("libraryDebugColors asks stderrIsTerminal instead of making node's stderr stream", () => {
+  const chunk = [
+    'import { a } from "./entry-1.js";',
+    "// node_modules/@platformatic/kafka/dist/utils.js",
+    'var useColors = () => "colors" in opts ? Boolean(opts.colors) : tty.isatty(process.stderr.fd);',
+  ].join("\n");
+  assert.equal(
+    libraryDebugColors(chunk),
+    [
+      'import { stderrIsTerminal as __stderrIsTerminal } from "./platformatic_builtins.js";',
+      'import { a } from "./entry-1.js";',
+      "// node_modules/@platformatic/kafka/dist/utils.js",
+      'var useColors = () => "colors" in opts ? Boolean(opts.colors) : __stderrIsTerminal();',
+    ].join("\n"),
+  );
+  assert.equal(libraryDebugColors("var x = 1;"), "var x = 1;");
+  assert.throws(
+    () => libraryDebugColors(chunk.replace("process.stderr.fd", "2")),
+    /debug does not test stderr as expected/,
   );
 });

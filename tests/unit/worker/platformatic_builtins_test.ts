@@ -27,3 +27,23 @@ Deno.test("requireOnFirstUse makes node:module's require on its first call, and 
   assert.equal((require("node:path") as typeof import("node:path")).sep, "/");
   assert.throws(() => require("./no-such-module.cjs"), /Cannot find module/);
 });
+
+Deno.test("stderrIsTerminal answers what debug's tty.isatty(process.stderr.fd) answers", async () => {
+  const tty = await import("node:tty");
+  const process = (await import("node:process")).default;
+  assert.equal(standIn.stderrIsTerminal(), tty.isatty(process.stderr.fd));
+  // And with stderr a pipe, in a process of its own.
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: [
+      "eval",
+      `import { stderrIsTerminal } from ${
+        JSON.stringify(
+          new URL("../../../src/worker/platformatic_builtins.ts", import.meta.url).href,
+        )
+      }; console.log(stderrIsTerminal());`,
+    ],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  assert.equal(new TextDecoder().decode(out.stdout).trim(), "false");
+});
