@@ -9,9 +9,10 @@
  * ms of CPU and ~3.5 MiB per worker, for a `require` that kafkajs uses to
  * get `events` and `util` and, at load, `crypto`, `zlib` and `assert` for
  * features that most consumers never use (SCRAM, gzip, transactions). Those
- * load on first use here instead. Any other built-in (the CommonJS
- * dependencies of @platformatic/kafka ask for `buffer`, `stream`, `tty`, …,
- * and extend their classes) is the module itself, loaded when asked for.
+ * load on first use here instead, and so does `tty` (see `ON_FIRST_USE`).
+ * Any other built-in (the CommonJS dependencies of @platformatic/kafka ask
+ * for `buffer`, `stream`, …, and extend their classes) is the module itself,
+ * loaded when asked for.
  *
  * @module
  */

@@ -7,9 +7,11 @@
  * it, when it is imported: node:crypto and node:module were about a quarter
  * of the library's load in a worker, for functions a consumer calls only to
  * sign in with SCRAM (`createHash`, `createHmac`, `pbkdf2`, `randomBytes`),
- * to join a group with the consumer protocol or start a transactional
- * producer without an id (`randomUUID`), or to try an optional package
- * (`createRequire`).
+ * to join a group with the consumer protocol or create a producer (each
+ * gets a random transactional id when it has none: a worker with `outputs:`
+ * loads node:crypto when it starts; `randomUUID`), or to try an optional
+ * package (`createRequire`, whose `require` has no `resolve`: the library
+ * only calls it).
  *
  * @module
  */

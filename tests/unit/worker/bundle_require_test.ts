@@ -23,18 +23,19 @@ Deno.test("bundleRequire gives any other built-in as the module itself: its clas
   assert.equal(Readable, stream.Readable);
   class Numbers extends Readable {}
   assert.ok(new Numbers() instanceof stream.Readable);
-  assert.equal(typeof (bundleRequire("tty") as { isatty: unknown }).isatty, "function");
   assert.throws(() => bundleRequire("no-such-module"), /no built-in module "node:no-such-module"/);
 });
 
-Deno.test("bundleRequire gives kafkajs's load-time built-ins as stand-ins until first used", () => {
-  for (const name of ["assert", "crypto", "net", "tls", "zlib"]) {
+Deno.test("bundleRequire gives kafkajs's load-time built-ins, and debug's tty, as stand-ins until first used", () => {
+  for (const name of ["assert", "crypto", "net", "tls", "tty", "zlib"]) {
     assert.equal(typeof bundleRequire(name), "function", name);
   }
   const crypto = bundleRequire("crypto") as {
     createHash(a: string): { update(d: string): { digest(e: string): string } };
   };
   assert.equal(crypto.createHash("sha256").update("x").digest("hex").length, 64);
+  const tty = bundleRequire("tty") as { isatty(fd: number): boolean };
+  assert.equal(tty.isatty(-1), false);
 });
 
 Deno.test("lazyBuiltin: a function read before the module loads still works once called (kafkajs's promisify(zlib.gzip))", async () => {
