@@ -335,8 +335,8 @@ export function libraryBuiltinImports(source: string): string {
       const [name, local = name] = spec.trim().split(/\s+as\s+/) as [string, string?];
       const ours = Object.hasOwn(LAZY_BUILTINS[module]!, name)
         ? LAZY_BUILTINS[module]![name]
-        : null;
-      if (ours === null || ours === undefined) {
+        : undefined;
+      if (ours === undefined) {
         throw new Error(
           `bundle: @platformatic/kafka imports ${name} from node:${module}, which ${PLATFORMATIC_BUILTINS} does not have`,
         );
@@ -502,6 +502,8 @@ const AJV_MEMBER = /(?<![\w$./-])ajv\.(\w+)/g;
 const STAND_IN_MEMBERS = ["compile", "addKeyword", "errorsText", "opts"];
 /** The flag in {@linkcode LAZY_AJV} that says the library's ajv is the stand-in. */
 const LAZY_FLAG = /^var (LIBRARY_AJV_IS_LAZY\d*) = false;$/m;
+/** That flag once {@linkcode lazyLibraryAjv} set it. */
+const LAZY_FLAG_SET = /^var LIBRARY_AJV_IS_LAZY\d* = true;$/m;
 
 /**
  * Gives @platformatic/kafka `lazyAjv`'s stand-in for its ajv instance
@@ -528,7 +530,7 @@ export function lazyLibraryAjv(source: string): string {
   const imported = source.split("\n").map((line) => COMMONJS_IMPORT.exec(line))
     .find((match) => match?.[1] === module);
   const uses = source.split(`${module}.`).length - 1;
-  if (imported === undefined || imported === null || uses !== 1) {
+  if (!imported || uses !== 1) {
     throw new Error(
       `bundle: @platformatic/kafka's ajv module is used elsewhere than where its instance is created`,
     );
@@ -572,15 +574,7 @@ export function deferChunkImports(source: string): string {
  * ({@linkcode eagerFactories}).
  */
 async function rewireBundle(outdir: string): Promise<void> {
-  for (
-    const module of [
-      BUNDLE_REQUIRE,
-      PLATFORMATIC_NET,
-      PLATFORMATIC_WASM,
-      LAZY_AJV,
-      PLATFORMATIC_BUILTINS,
-    ]
-  ) {
+  for (const module of BUNDLE_ENTRIES.map((name) => name.replace(/\.ts$/, ".js"))) {
     if (!existsSync(join(outdir, module))) throw new Error(`bundle: no ${module}`);
   }
   let lazyAjvFlags = 0;
@@ -596,7 +590,7 @@ async function rewireBundle(outdir: string): Promise<void> {
       ))),
     ));
     await Deno.writeTextFile(path, eagerFactories(out));
-    if (/^var LIBRARY_AJV_IS_LAZY\d* = true;$/m.test(out)) lazyAjvFlags++;
+    if (LAZY_FLAG_SET.test(out)) lazyAjvFlags++;
     if (LAZY_VALIDATORS_IMPORT.test(out)) lazyValidatorsImports++;
   }
   if (lazyAjvFlags !== 1 || lazyValidatorsImports !== 1) {

@@ -3,9 +3,10 @@
  * of `node:crypto` and `node:module` (scripts/build.ts rewires them to this
  * module): the same functions, each loading its built-in module when first
  * called; and for its `debug` dependency's test of whether stderr is a
- * terminal ({@linkcode stderrIsTerminal}). Deno loads a Node built-in, with the compatibility modules behind
- * it, when it is imported: node:crypto and node:module were about a quarter
- * of the library's load in a worker, for functions a consumer calls only to
+ * terminal ({@linkcode stderrIsTerminal}). Deno loads a Node built-in, with
+ * the compatibility modules behind it, when it is imported: node:crypto and
+ * node:module were about a quarter of the library's load in a worker, for
+ * functions a consumer calls only to
  * sign in with SCRAM (`createHash`, `createHmac`, `pbkdf2`, `randomBytes`),
  * to join a group with the consumer protocol or create a producer (each
  * gets a random transactional id when it has none: a worker with `outputs:`

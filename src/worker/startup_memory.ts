@@ -12,8 +12,9 @@
  *
  * On Deno the collection needs V8's `gc` (the daemon's command lines pass
  * `--v8-flags=--expose-gc`); without it nothing is done. The worker entries
- * take `gc` off the global object (`takeCollect` in src/runtime/collect.ts) before any
- * handler code loads (V8 does not let it be deleted: it stays, undefined),
+ * take `gc` off the global object (`takeCollect` in src/runtime/collect.ts)
+ * before any handler code loads (V8 does not let it be deleted: it stays
+ * undefined),
  * and no module keeps it where a handler could import it. A handler that
  * makes a realm or a worker of its own (`node:vm`, `new Worker`) gets V8's
  * `gc` there: it collects the handler's own isolate, no more than a handler
