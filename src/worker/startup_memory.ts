@@ -58,7 +58,14 @@ export function releaseStartupMemory(
     const now = progress();
     const idle = now !== -1 && now === last;
     last = now;
-    if (idle) collect();
+    if (idle) {
+      try {
+        collect();
+      } catch {
+        // Best effort: a runtime whose collection refuses (say, a later V8's options) must not
+        // fail the worker a second after every start; its own reducer still runs later.
+      }
+    }
     if (idle || --left <= 0) clearInterval(timer);
   }, intervalMs);
   return () => clearInterval(timer);

@@ -71,6 +71,19 @@ Deno.test("releaseStartupMemory: collects once, when the handler has stood still
   }
 });
 
+Deno.test("releaseStartupMemory: a collection that throws does not escape into the worker", async () => {
+  let calls = 0;
+  releaseStartupMemory(() => 0, {
+    collect: () => {
+      calls++;
+      throw new TypeError("gc options refused");
+    },
+    intervalMs: 10,
+  });
+  await sleep(60);
+  assert.equal(calls, 1, "tried once, and the error went no further");
+});
+
 Deno.test("releaseStartupMemory: gives up on a worker that stays busy, and cancels", async () => {
   let progress = 0;
   let collected = 0;
