@@ -37,6 +37,8 @@ export interface ScaleSample {
   consumers: number;
   /** From spawn to the last `consumer started`, ms. */
   readyMs: number;
+  /** CPU time of the daemon (all its threads) from spawn to ready, ms. */
+  startCpuMs: number;
   /** Resident set after idling, KiB. */
   rssKiB: number;
   /** CPU over the idle window, % of one core. */
@@ -116,7 +118,16 @@ export async function measureStartup(
         throw new Error(`workers started from ${String(startedFrom)}, not from ${workers}`);
       }
       return {
-        sample: { runtime, engine, workers, consumers, readyMs, rssKiB, idleCpuPct },
+        sample: {
+          runtime,
+          engine,
+          workers,
+          consumers,
+          readyMs,
+          startCpuMs: cpuBefore,
+          rssKiB,
+          idleCpuPct,
+        },
         groups: entries.map((e) => e.group),
       };
     } finally {

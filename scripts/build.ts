@@ -34,6 +34,7 @@
 import { existsSync } from "node:fs";
 import { join, relative } from "node:path";
 import { fileURLToPath } from "node:url";
+import nodeZlib from "node:zlib";
 import {
   BUNDLE_DIR,
   type BundleManifest,
@@ -304,32 +305,39 @@ export function libraryNetImports(source: string): string {
   );
 }
 
-/** The module {@linkcode libraryBuiltinImports} points the library's crypto and module imports at. */
+/** The module {@linkcode libraryBuiltinImports} points the library's imports of some built-ins at. */
 export const PLATFORMATIC_BUILTINS = "platformatic_builtins.js";
-/** An import of named functions from `node:crypto` or `node:module`, as the bundler writes it. */
-const BUILTIN_IMPORT = /^import \{([^}\n]+)\} from "(?:node:)?(crypto|module)";$/gm;
+/** An import of named members from `node:crypto`, `node:module` or `node:stream`, as the bundler writes it. */
+const BUILTIN_IMPORT = /^import \{([^}\n]+)\} from "(?:node:)?(crypto|module|stream)";$/gm;
+/** The default import of `node:zlib`, as the bundler writes it. */
+const ZLIB_IMPORT = /^import ([\w$]+) from "(?:node:)?zlib";$/gm;
 /** What {@linkcode PLATFORMATIC_BUILTINS} has of each. */
 const LAZY_BUILTINS: Record<string, Record<string, string>> = {
   crypto: Object.fromEntries(
     ["createHash", "createHmac", "pbkdf2", "randomBytes", "randomUUID"].map((n) => [n, n]),
   ),
   module: { createRequire: "requireOnFirstUse" },
+  stream: { Readable: "Readable", Writable: "Writable" },
 };
 
 /**
- * @platformatic/kafka's chunk with its imports from `node:crypto` and
- * `node:module` taken from {@linkcode PLATFORMATIC_BUILTINS} instead: the
- * same functions, loading the built-in when first called
+ * @platformatic/kafka's chunk with its imports from `node:crypto`,
+ * `node:module`, `node:stream` and `node:zlib` taken from
+ * {@linkcode PLATFORMATIC_BUILTINS} instead: the same functions and classes,
+ * loading the built-in when first called or instantiated
  * (`src/worker/platformatic_builtins.ts`). Other chunks are returned as
  * they are.
  *
  * @throws {Error} When the library's chunk imports something else from
- *   either, in another form, or nothing (the library or the bundler's output
- *   changed).
+ *   these, in another form, or nothing; or uses a stream class other than
+ *   as a class's base, or zlib other than by taking functions from it (the
+ *   library or the bundler's output changed).
  */
 export function libraryBuiltinImports(source: string): string {
   if (!PLATFORMATIC_MARKER.test(source)) return source;
   let rewired = 0;
+  const bases: string[] = [];
+  const zlibs: string[] = [];
   const out = source.replace(BUILTIN_IMPORT, (_line, names: string, module: string) => {
     const imports = names.split(",").map((spec) => {
       const [name, local = name] = spec.trim().split(/\s+as\s+/) as [string, string?];
@@ -341,17 +349,67 @@ export function libraryBuiltinImports(source: string): string {
           `bundle: @platformatic/kafka imports ${name} from node:${module}, which ${PLATFORMATIC_BUILTINS} does not have`,
         );
       }
+      if (module === "stream") bases.push(local);
       return `${ours} as ${local}`;
     });
     rewired++;
     return `import { ${imports.join(", ")} } from "./${PLATFORMATIC_BUILTINS}";`;
+  }).replace(ZLIB_IMPORT, (_line, local: string) => {
+    zlibs.push(local);
+    return `import { zlib as ${local} } from "./${PLATFORMATIC_BUILTINS}";`;
   });
-  if (rewired === 0 || /from "(?:node:)?(?:crypto|module)"/.test(out)) {
+  if (rewired === 0 || /from "(?:node:)?(?:crypto|module|stream|zlib)"/.test(out)) {
     throw new Error(
-      "bundle: @platformatic/kafka's chunk does not import node:crypto and node:module as expected",
+      "bundle: @platformatic/kafka's chunk does not import node:crypto, node:module, node:stream and node:zlib as expected",
     );
   }
+  for (const local of bases) checkOnlyExtended(source, local);
+  for (const local of zlibs) checkOnlyDestructured(source, local, zlibFunctions());
   return out;
+}
+
+/** A name's uses in a chunk, other than as a member (`x.name`) or part of a longer name. */
+function usesOf(source: string, local: string): number {
+  const name = local.replaceAll("$", "\\$");
+  return source.match(new RegExp(`(?<![\\w$.])${name}(?![\\w$])`, "g"))?.length ?? 0;
+}
+
+/** Fails unless a stand-in class is used only as a class's base (its import aside). */
+function checkOnlyExtended(source: string, local: string): void {
+  const extended = source.split(`extends ${local} {`).length - 1;
+  const others = usesOf(source, local) - 1 - extended;
+  if (extended === 0 || others !== 0) {
+    throw new Error(
+      `bundle: @platformatic/kafka uses ${local} from node:stream other than as a class's base (${others} other uses)`,
+    );
+  }
+}
+
+/**
+ * Fails unless the zlib stand-in's import is followed by `var { f, … } =
+ * zlib;`, each f a function of node:zlib: the library's one use of it. (Its
+ * other uses in the chunk are not counted: avsc has a `zlib` of its own.)
+ */
+function checkOnlyDestructured(source: string, local: string, functions: Set<string>): void {
+  const name = local.replaceAll("$", "\\$");
+  const take = source.match(
+    new RegExp(`^import ${name} from "(?:node:)?zlib";\\nvar \\{([^}]+)\\} = ${name};$`, "m"),
+  );
+  const others = (take?.[1] ?? "").split(",").map((n) => n.trim()).filter((n) => !functions.has(n));
+  if (take === null || others.length > 0) {
+    throw new Error(
+      `bundle: @platformatic/kafka uses node:zlib other than by taking its functions${
+        others.length > 0 ? ` (${others.join(", ")})` : ""
+      }`,
+    );
+  }
+}
+
+/** The names of node:zlib's functions in the runtime that builds. */
+function zlibFunctions(): Set<string> {
+  return new Set(
+    Object.entries(nodeZlib).filter(([, v]) => typeof v === "function").map(([k]) => k),
+  );
 }
 
 /** How `debug` (in the library's chunk) tells whether stderr is a terminal. */

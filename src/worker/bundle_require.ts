@@ -59,6 +59,37 @@ export function lazyBuiltin(name: string): unknown {
   });
 }
 
+/**
+ * A stand-in for a built-in module's class that other classes extend when
+ * they load (`class MessagesStream extends Readable`): the module loads when
+ * the first instance of the stand-in or of a subclass is made, and from then
+ * on the stand-in's prototype and constructor inherit from the real class's,
+ * so instances are the real class's (`instanceof`, its methods, `super.x()`).
+ * Until then it has no statics and instances of nothing.
+ */
+export function lazyBaseClass(module: string, name: string): new (...args: unknown[]) => object {
+  let real: (new (...args: unknown[]) => object) | null = null;
+  const load = () => {
+    if (real !== null) return real;
+    const cls = getBuiltin(module)[name];
+    if (typeof cls !== "function") {
+      throw new Error(`no class ${name} in the built-in module "node:${module}" of this runtime`);
+    }
+    real = cls as new (...args: unknown[]) => object;
+    Object.setPrototypeOf(StandIn.prototype, real.prototype);
+    Object.setPrototypeOf(StandIn, real);
+    return real;
+  };
+  function StandIn(this: unknown, ...args: unknown[]): object {
+    if (new.target === undefined) {
+      throw new TypeError(`Class constructor ${name} cannot be invoked without 'new'`);
+    }
+    return Reflect.construct(load(), args, new.target);
+  }
+  Object.defineProperty(StandIn, "name", { value: name });
+  return StandIn as unknown as new (...args: unknown[]) => object;
+}
+
 /** An environment variable, or undefined when unset or not readable by this worker. */
 export function bundleEnv(name: string): string | undefined {
   try {

@@ -18,8 +18,10 @@
  */
 import type * as Crypto from "node:crypto";
 import type * as NodeModule from "node:module";
+import type * as Stream from "node:stream";
 import type * as Tty from "node:tty";
-import { lazyBuiltin } from "./bundle_require.ts";
+import type * as Zlib from "node:zlib";
+import { lazyBaseClass, lazyBuiltin } from "./bundle_require.ts";
 
 const crypto = lazyBuiltin("crypto") as typeof Crypto;
 
@@ -54,3 +56,24 @@ export function stderrIsTerminal(): boolean {
     (globalThis as unknown as { process: { stderr: { fd: number } } }).process.stderr.fd,
   );
 }
+
+/**
+ * For the library's `import zlib from "node:zlib"`: a stand-in whose
+ * functions (the library takes `gzip`, `gzipSync`, `gunzipSync`,
+ * `zstdCompressSync` and `zstdDecompressSync` when it loads) load node:zlib
+ * when first called, for a gzip or zstd batch. The library's own test of
+ * whether the runtime has zstd sees a function either way: on a runtime
+ * without it, a zstd batch fails with a TypeError instead of the library's
+ * UnsupportedCompressionError (Deno and Bun both have it).
+ */
+export const zlib = lazyBuiltin("zlib") as typeof Zlib;
+
+/**
+ * For the library's `import { Readable, Writable } from "node:stream"`: the
+ * library extends them, when it loads, for its message stream and producer
+ * stream, which a worker never makes (the engine reads Fetch responses and
+ * produces without them); node:stream loads if one is made.
+ */
+export const Readable = lazyBaseClass("stream", "Readable") as typeof Stream.Readable;
+/** See {@linkcode Readable}. */
+export const Writable = lazyBaseClass("stream", "Writable") as typeof Stream.Writable;

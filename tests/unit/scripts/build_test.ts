@@ -399,7 +399,65 @@ Deno.test("libraryBuiltinImports takes the library's crypto and createRequire fr
   );
   assert.throws(
     () => libraryBuiltinImports(`${chunk}\nimport * as c from "node:crypto";`),
-    /does not import node:crypto and node:module as expected/,
+    /does not import node:crypto, node:module, node:stream and node:zlib as expected/,
+  );
+});
+
+/** The library's uses of node:stream and node:zlib, as the bundler writes them (and avsc's own zlib). */
+const STREAM_ZLIB_CHUNK = [
+  "// node_modules/@platformatic/kafka/dist/clients/consumer/messages-stream.js",
+  'import { Readable } from "node:stream";',
+  "// node_modules/avsc/lib/containers.js",
+  'var require_containers = __commonJS(() => { var zlib = __require("zlib"); var d = zlib.inflateRaw; });',
+  "// node_modules/@platformatic/kafka/dist/protocol/compression.js",
+  'import zlib2 from "node:zlib";',
+  "var { gzip, gzipSync, gunzipSync } = zlib2;",
+  "class MessagesStream extends Readable {",
+  "}",
+  "// node_modules/@platformatic/kafka/dist/clients/producer/producer-stream.js",
+  'import { Writable } from "node:stream";',
+  "class ProducerStream extends Writable {",
+  "}",
+].join("\n");
+
+Deno.test("libraryBuiltinImports takes the library's stream base classes and zlib functions from platformatic_builtins.js", () => {
+  const out = libraryBuiltinImports(STREAM_ZLIB_CHUNK);
+  assert.ok(out.includes('import { Readable as Readable } from "./platformatic_builtins.js";'));
+  assert.ok(out.includes('import { Writable as Writable } from "./platformatic_builtins.js";'));
+  assert.ok(out.includes('import { zlib as zlib2 } from "./platformatic_builtins.js";'));
+  assert.ok(!/from "node:(?:stream|zlib)"/.test(out));
+  // avsc's own zlib is left alone.
+  assert.ok(out.includes('var zlib = __require("zlib");'));
+});
+
+Deno.test("libraryBuiltinImports refuses a stream class used other than as a base, and zlib used other than for its functions", () => {
+  assert.throws(
+    () => libraryBuiltinImports(`${STREAM_ZLIB_CHUNK}\nvar s = Readable.from([]);`),
+    /uses Readable from node:stream other than as a class's base \(1 other uses\)/,
+  );
+  assert.throws(
+    () => libraryBuiltinImports(STREAM_ZLIB_CHUNK.replace("extends Writable {", "{")),
+    /uses Writable from node:stream other than as a class's base/,
+  );
+  assert.throws(
+    () =>
+      libraryBuiltinImports(STREAM_ZLIB_CHUNK.replace("gunzipSync }", "gunzipSync, constants }")),
+    /uses node:zlib other than by taking its functions \(constants\)/,
+  );
+  assert.throws(
+    () =>
+      libraryBuiltinImports(
+        STREAM_ZLIB_CHUNK.replace(
+          "var { gzip, gzipSync, gunzipSync } = zlib2;",
+          "var z = zlib2.gzip;",
+        ),
+      ),
+    /uses node:zlib other than by taking its functions/,
+  );
+  assert.throws(
+    () =>
+      libraryBuiltinImports(STREAM_ZLIB_CHUNK.replace("import { Writable }", "import { Duplex }")),
+    /imports Duplex from node:stream, which platformatic_builtins\.js does not have/,
   );
 });
 

@@ -5,6 +5,7 @@ import zlib from "node:zlib";
 import {
   bundleEnv,
   bundleRequire,
+  lazyBaseClass,
   lazyBuiltin,
   lazyModule,
 } from "../../../src/worker/bundle_require.ts";
@@ -60,6 +61,50 @@ Deno.test("lazyBuiltin: the stand-in for a callable module calls it (assert(…)
 Deno.test("lazyBuiltin: a name that is not a built-in fails when used, naming it", () => {
   const missing = lazyBuiltin("no-such-module") as { run(): void };
   assert.throws(() => missing.run(), /no built-in module "node:no-such-module"/);
+});
+
+Deno.test("lazyBaseClass: a class extended before the module loads makes the real class's instances", async () => {
+  const stream = await import("node:stream");
+  const Readable = lazyBaseClass("stream", "Readable") as typeof stream.Readable;
+  class Letters extends Readable {
+    #left = ["a", "b", "c"];
+    override _read(): void {
+      this.push(this.#left.shift() ?? null);
+    }
+    override destroy(error?: Error): this {
+      this.destroyedBy = error?.message ?? "nothing";
+      return super.destroy(error);
+    }
+    destroyedBy = "";
+  }
+  // Nothing is loaded, and nothing inherited, before the first instance.
+  assert.equal(Object.getPrototypeOf(Readable.prototype), Object.prototype);
+  assert.equal(Readable.name, "Readable");
+  const letters = new Letters({ encoding: "utf8" });
+  assert.ok(letters instanceof stream.Readable);
+  assert.ok(letters instanceof Letters);
+  assert.ok(letters instanceof Readable);
+  const read: string[] = [];
+  for await (const chunk of letters) read.push(chunk as string);
+  assert.deepEqual(read, ["a", "b", "c"]);
+  // super.x() and statics reach the real class once it is loaded.
+  const again = new Letters();
+  const failed = new Promise((resolve) => again.once("error", resolve));
+  again.destroy(new Error("done"));
+  assert.equal(((await failed) as Error).message, "done");
+  assert.equal(again.destroyedBy, "done");
+  assert.ok(again.destroyed);
+  assert.equal(Letters.from, stream.Readable.from);
+  assert.throws(
+    () => (Readable as unknown as () => void)(),
+    /Class constructor Readable cannot be invoked without 'new'/,
+  );
+});
+
+Deno.test("lazyBaseClass: a name that is not a class of the module fails when first instantiated, naming it", () => {
+  const Missing = lazyBaseClass("stream", "NoSuchClass");
+  class Sub extends Missing {}
+  assert.throws(() => new Sub(), /no class NoSuchClass in the built-in module "node:stream"/);
 });
 
 Deno.test("bundleEnv reads a variable, and is undefined for one that is unset", () => {

@@ -1,6 +1,8 @@
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
+import * as stream from "node:stream";
 import { promisify } from "node:util";
+import * as zlib from "node:zlib";
 import * as standIn from "../../../src/worker/platformatic_builtins.ts";
 
 Deno.test("the library's crypto functions from platformatic_builtins.ts give what node:crypto gives", async () => {
@@ -46,4 +48,37 @@ Deno.test("stderrIsTerminal answers what debug's tty.isatty(process.stderr.fd) a
     stderr: "piped",
   }).output();
   assert.equal(new TextDecoder().decode(out.stdout).trim(), "false");
+});
+
+Deno.test("the library's zlib functions from platformatic_builtins.ts compress and decompress as node:zlib's do", async () => {
+  // What the library takes from zlib when it loads (protocol/compression.js).
+  const { gzip, gzipSync, gunzipSync, zstdCompressSync, zstdDecompressSync } = standIn.zlib;
+  const text = new TextEncoder().encode("pencil ".repeat(100));
+  assert.deepEqual(gunzipSync(gzipSync(text)), Buffer.from(text));
+  assert.deepEqual(zlib.gunzipSync(gzipSync(text)), Buffer.from(text));
+  assert.deepEqual(gunzipSync(await promisify(gzip)(text)), Buffer.from(text));
+  assert.deepEqual(zstdDecompressSync(zstdCompressSync(text)), Buffer.from(text));
+  assert.deepEqual(zlib.zstdDecompressSync(zstdCompressSync(text)), Buffer.from(text));
+});
+
+Deno.test("the library's stream classes from platformatic_builtins.ts can be extended and piped as node:stream's", async () => {
+  class Source extends standIn.Readable {
+    #left = 3;
+    override _read(): void {
+      this.push(this.#left > 0 ? `${this.#left--}` : null);
+    }
+  }
+  const seen: string[] = [];
+  class Sink extends standIn.Writable {
+    override _write(chunk: Buffer, _encoding: string, done: () => void): void {
+      seen.push(chunk.toString());
+      done();
+    }
+  }
+  const source = new Source();
+  const sink = new Sink();
+  assert.ok(source instanceof stream.Readable);
+  assert.ok(sink instanceof stream.Writable);
+  await stream.promises.pipeline(source, sink);
+  assert.deepEqual(seen, ["3", "2", "1"]);
 });
