@@ -387,16 +387,24 @@ function checkOnlyExtended(source: string, local: string): void {
 
 /**
  * Fails unless the zlib stand-in's import is followed by `var { f, … } =
- * zlib;`, each f a function of node:zlib: the library's one use of it. (Its
- * other uses in the chunk are not counted: avsc has a `zlib` of its own.)
+ * zlib;`, each f a function (not a class: the stand-in's functions cannot be
+ * constructed) of node:zlib, and the name is not used again in the rest of
+ * the library's module (up to the bundler's next `// node_modules/…`
+ * comment; avsc, elsewhere in the chunk, has a `zlib` of its own).
  */
 function checkOnlyDestructured(source: string, local: string, functions: Set<string>): void {
   const name = local.replaceAll("$", "\\$");
-  const take = source.match(
-    new RegExp(`^import ${name} from "(?:node:)?zlib";\\nvar \\{([^}]+)\\} = ${name};$`, "m"),
-  );
+  const take = new RegExp(
+    `^import ${name} from "(?:node:)?zlib";\\nvar \\{([^}]+)\\} = ${name};$`,
+    "m",
+  )
+    .exec(source);
   const others = (take?.[1] ?? "").split(",").map((n) => n.trim()).filter((n) => !functions.has(n));
-  if (take === null || others.length > 0) {
+  const end = take === null ? -1 : source.indexOf("\n// node_modules/", take.index);
+  const rest = take === null
+    ? ""
+    : source.slice(take.index + take[0].length, end === -1 ? source.length : end);
+  if (take === null || others.length > 0 || usesOf(rest, local) > 0) {
     throw new Error(
       `bundle: @platformatic/kafka uses node:zlib other than by taking its functions${
         others.length > 0 ? ` (${others.join(", ")})` : ""
@@ -405,10 +413,11 @@ function checkOnlyDestructured(source: string, local: string, functions: Set<str
   }
 }
 
-/** The names of node:zlib's functions in the runtime that builds. */
+/** The names of node:zlib's functions in the runtime that builds, its classes left out. */
 function zlibFunctions(): Set<string> {
   return new Set(
-    Object.entries(nodeZlib).filter(([, v]) => typeof v === "function").map(([k]) => k),
+    Object.entries(nodeZlib).filter(([k, v]) => typeof v === "function" && /^[a-z]/.test(k))
+      .map(([k]) => k),
   );
 }
 

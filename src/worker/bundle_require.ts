@@ -62,10 +62,10 @@ export function lazyBuiltin(name: string): unknown {
 /**
  * A stand-in for a built-in module's class that other classes extend when
  * they load (`class MessagesStream extends Readable`): the module loads when
- * the first instance of the stand-in or of a subclass is made, and from then
- * on the stand-in's prototype and constructor inherit from the real class's,
- * so instances are the real class's (`instanceof`, its methods, `super.x()`).
- * Until then it has no statics and instances of nothing.
+ * the first instance of the stand-in or of a subclass is made, or a static
+ * member is read through either (`Sub.from`), and from then on the
+ * stand-in's prototype and constructor inherit from the real class's, so
+ * instances are the real class's (`instanceof`, its methods, `super.x()`).
  */
 export function lazyBaseClass(module: string, name: string): new (...args: unknown[]) => object {
   let real: (new (...args: unknown[]) => object) | null = null;
@@ -87,7 +87,13 @@ export function lazyBaseClass(module: string, name: string): new (...args: unkno
     return Reflect.construct(load(), args, new.target);
   }
   Object.defineProperty(StandIn, "name", { value: name });
-  return StandIn as unknown as new (...args: unknown[]) => object;
+  // Reading anything but its own `prototype`, `name` and `length` (what `extends` reads) loads it.
+  return new Proxy(StandIn, {
+    get: (target, key, receiver) => {
+      if (!Object.hasOwn(target, key)) load();
+      return Reflect.get(target, key, receiver);
+    },
+  }) as unknown as new (...args: unknown[]) => object;
 }
 
 /** An environment variable, or undefined when unset or not readable by this worker. */

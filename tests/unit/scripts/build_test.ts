@@ -410,8 +410,9 @@ const STREAM_ZLIB_CHUNK = [
   "// node_modules/avsc/lib/containers.js",
   'var require_containers = __commonJS(() => { var zlib = __require("zlib"); var d = zlib.inflateRaw; });',
   "// node_modules/@platformatic/kafka/dist/protocol/compression.js",
-  'import zlib2 from "node:zlib";',
-  "var { gzip, gzipSync, gunzipSync } = zlib2;",
+  'import zlib from "node:zlib";',
+  "var { gzip, gzipSync, gunzipSync } = zlib;",
+  "var CompressionAlgorithms = {};",
   "class MessagesStream extends Readable {",
   "}",
   "// node_modules/@platformatic/kafka/dist/clients/producer/producer-stream.js",
@@ -424,7 +425,7 @@ Deno.test("libraryBuiltinImports takes the library's stream base classes and zli
   const out = libraryBuiltinImports(STREAM_ZLIB_CHUNK);
   assert.ok(out.includes('import { Readable as Readable } from "./platformatic_builtins.js";'));
   assert.ok(out.includes('import { Writable as Writable } from "./platformatic_builtins.js";'));
-  assert.ok(out.includes('import { zlib as zlib2 } from "./platformatic_builtins.js";'));
+  assert.ok(out.includes('import { zlib as zlib } from "./platformatic_builtins.js";'));
   assert.ok(!/from "node:(?:stream|zlib)"/.test(out));
   // avsc's own zlib is left alone.
   assert.ok(out.includes('var zlib = __require("zlib");'));
@@ -448,8 +449,8 @@ Deno.test("libraryBuiltinImports refuses a stream class used other than as a bas
     () =>
       libraryBuiltinImports(
         STREAM_ZLIB_CHUNK.replace(
-          "var { gzip, gzipSync, gunzipSync } = zlib2;",
-          "var z = zlib2.gzip;",
+          "var { gzip, gzipSync, gunzipSync } = zlib;",
+          "var z = zlib.gzip;",
         ),
       ),
     /uses node:zlib other than by taking its functions/,
@@ -458,6 +459,21 @@ Deno.test("libraryBuiltinImports refuses a stream class used other than as a bas
     () =>
       libraryBuiltinImports(STREAM_ZLIB_CHUNK.replace("import { Writable }", "import { Duplex }")),
     /imports Duplex from node:stream, which platformatic_builtins\.js does not have/,
+  );
+  // A class (the stand-in's functions cannot be constructed), and another use in the module.
+  assert.throws(
+    () => libraryBuiltinImports(STREAM_ZLIB_CHUNK.replace("gunzipSync }", "gunzipSync, Gzip }")),
+    /uses node:zlib other than by taking its functions \(Gzip\)/,
+  );
+  assert.throws(
+    () =>
+      libraryBuiltinImports(
+        STREAM_ZLIB_CHUNK.replace(
+          "var CompressionAlgorithms = {};",
+          "var level = zlib.constants.Z_BEST_SPEED;",
+        ),
+      ),
+    /uses node:zlib other than by taking its functions/,
   );
 });
 

@@ -101,6 +101,16 @@ Deno.test("lazyBaseClass: a class extended before the module loads makes the rea
   );
 });
 
+Deno.test("lazyBaseClass: a static member read through a subclass before any instance loads the class", async () => {
+  const stream = await import("node:stream");
+  const Writable = lazyBaseClass("stream", "Writable") as typeof stream.Writable;
+  class Sink extends Writable {}
+  assert.equal(Object.getPrototypeOf(Writable.prototype), Object.prototype);
+  assert.equal(Sink.fromWeb, stream.Writable.fromWeb);
+  assert.equal(Object.getPrototypeOf(Writable.prototype), stream.Writable.prototype);
+  assert.ok(new Sink() instanceof stream.Writable);
+});
+
 Deno.test("lazyBaseClass: a name that is not a class of the module fails when first instantiated, naming it", () => {
   const Missing = lazyBaseClass("stream", "NoSuchClass");
   class Sub extends Missing {}
