@@ -443,6 +443,28 @@ export function libraryDebugColors(source: string): string {
   }`;
 }
 
+/** How the library's `createAPI` gives each API function its promise form, as the bundler writes it. */
+const API_PROMISIFY = /^(\s*)api\.async = ([\w$]+)\(api\);$/gm;
+
+/**
+ * @platformatic/kafka's chunk with its `createAPI` making each API
+ * function's promise form (`api.async`) when first read, through
+ * `promisifyOnFirstRead` from {@linkcode PLATFORMATIC_BUILTINS}, instead of
+ * for every API when the library loads. Other chunks are returned as they
+ * are.
+ *
+ * @throws {Error} When the library's chunk does not make it that way once.
+ */
+export function libraryApiPromises(source: string): string {
+  if (!PLATFORMATIC_MARKER.test(source)) return source;
+  if (source.match(API_PROMISIFY)?.length !== 1) {
+    throw new Error("bundle: @platformatic/kafka's createAPI does not promisify as expected");
+  }
+  return `import { promisifyOnFirstRead as __promisifyOnFirstRead } from "./${PLATFORMATIC_BUILTINS}";\n${
+    source.replace(API_PROMISIFY, '$1__promisifyOnFirstRead(api, "async", $2);')
+  }`;
+}
+
 /** The files of @platformatic/wasm-utils that `platformatic_wasm.js` depends on (manifest inputs). */
 export const WASM_PACKAGE_FILES = [
   "node_modules/@platformatic/wasm-utils/package.json",
@@ -652,9 +674,9 @@ async function rewireBundle(outdir: string): Promise<void> {
     const source = await Deno.readTextFile(path);
     const rewired = entry.name === BUNDLE_REQUIRE ? null : rewireChunk(source);
     const out = lazyLibraryAjv(lazyCrc32c(
-      libraryWasmImports(libraryDebugColors(libraryBuiltinImports(
+      libraryWasmImports(libraryApiPromises(libraryDebugColors(libraryBuiltinImports(
         lazyRegistryImports(libraryNetImports(deferChunkImports(rewired ?? source))),
-      ))),
+      )))),
     ));
     await Deno.writeTextFile(path, eagerFactories(out));
     if (LAZY_FLAG_SET.test(out)) lazyAjvFlags++;

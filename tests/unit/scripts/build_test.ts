@@ -8,6 +8,7 @@ import {
   lazyCrc32c,
   lazyLibraryAjv,
   lazyRegistryImports,
+  libraryApiPromises,
   libraryBuiltinImports,
   libraryDebugColors,
   libraryNetImports,
@@ -496,5 +497,35 @@ Deno.test("libraryDebugColors asks stderrIsTerminal instead of making node's std
   assert.throws(
     () => libraryDebugColors(chunk.replace("process.stderr.fd", "2")),
     /debug does not test stderr as expected/,
+  );
+});
+
+Deno.test("libraryApiPromises makes each API's promise form on first read", () => {
+  const chunk = [
+    'import { a } from "./entry-1.js";',
+    "// node_modules/@platformatic/kafka/dist/apis/definitions.js",
+    'import { promisify } from "node:util";',
+    "function createAPI(apiKey, apiVersion) {",
+    "  const api = function api(connection, ...args) {};",
+    "  api.async = promisify(api);",
+    "  api.key = apiKey;",
+    "  return api;",
+    "}",
+  ].join("\n");
+  const out = libraryApiPromises(chunk);
+  assert.ok(
+    out.startsWith(
+      'import { promisifyOnFirstRead as __promisifyOnFirstRead } from "./platformatic_builtins.js";\n',
+    ),
+  );
+  assert.ok(
+    out.includes('  __promisifyOnFirstRead(api, "async", promisify);\n  api.key = apiKey;'),
+  );
+  assert.ok(!out.includes("api.async ="));
+  assert.equal(libraryApiPromises("var x = 1;"), "var x = 1;");
+  assert.throws(
+    () =>
+      libraryApiPromises(chunk.replace("api.async = promisify(api);", "api.async = wrap(api, 1);")),
+    /createAPI does not promisify as expected/,
   );
 });

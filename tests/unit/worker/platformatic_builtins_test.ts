@@ -82,3 +82,32 @@ Deno.test("the library's stream classes from platformatic_builtins.ts can be ext
   await stream.promises.pipeline(source, sink);
   assert.deepEqual(seen, ["3", "2", "1"]);
 });
+
+Deno.test("promisifyOnFirstRead gives an API function its promise form when first read, as the library's assignment did", async () => {
+  let made = 0;
+  const counting = (fn: (...args: never[]) => unknown) => {
+    made++;
+    return promisify(fn as unknown as (cb: (error: Error | null, value?: unknown) => void) => void);
+  };
+  const api = function api(value: number, cb: (error: Error | null, doubled?: number) => void) {
+    queueMicrotask(() => (value < 0 ? cb(new Error("negative")) : cb(null, value * 2)));
+  } as ((...args: never[]) => unknown) & { async?: (value: number) => Promise<number> };
+  standIn.promisifyOnFirstRead(api, "async", counting);
+  assert.equal(made, 0, "nothing is made before it is read");
+  assert.deepEqual(Object.keys(api), ["async"]);
+  assert.equal(await api.async!(21), 42);
+  await assert.rejects(api.async!(-1), /negative/);
+  assert.equal(made, 1, "made once");
+  assert.deepEqual(Object.getOwnPropertyDescriptor(api, "async"), {
+    value: api.async,
+    writable: true,
+    enumerable: true,
+    configurable: true,
+  });
+  // Assigned before it was read, it is the value assigned.
+  const other = function other() {} as ((...args: never[]) => unknown) & { async?: unknown };
+  standIn.promisifyOnFirstRead(other, "async", counting);
+  other.async = "mine";
+  assert.equal(other.async, "mine");
+  assert.equal(made, 1);
+});
