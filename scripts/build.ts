@@ -423,23 +423,42 @@ function zlibFunctions(): Set<string> {
 
 /** How `debug` (in the library's chunk) tells whether stderr is a terminal. */
 const DEBUG_COLORS_TEST = "tty.isatty(process.stderr.fd)";
+/**
+ * How the bundler writes `debug`'s `require("supports-color")`, an optional
+ * package that is not installed: a throw, caught by debug's `try`.
+ */
+const DEBUG_SUPPORTS_COLOR =
+  'const supportsColor = (()=>{throw new Error("Cannot require module "+"supports-color");})();';
 
 /**
- * @platformatic/kafka's chunk with its `debug` dependency asking
- * `stderrIsTerminal` from {@linkcode PLATFORMATIC_BUILTINS} whether stderr
- * is a terminal, instead of `tty.isatty(process.stderr.fd)`, which on Deno
- * makes node's stderr stream and loads `node:tty` and `node:net` when the
- * library makes its loggers. Other chunks are returned as they are.
+ * @platformatic/kafka's chunk with its `debug` dependency choosing colours
+ * without loading or throwing anything: it asks `stderrIsTerminal` from
+ * {@linkcode PLATFORMATIC_BUILTINS} whether stderr is a terminal, instead of
+ * `tty.isatty(process.stderr.fd)`, which on Deno makes node's stderr stream
+ * and loads `node:tty` and `node:net` when the library makes its loggers;
+ * and it finds `supports-color` absent without the bundler's throw. That
+ * throw was the first exception in a worker with the chunk's top level on
+ * the stack, and V8 then recomputes the source positions of that whole
+ * function (the chunk, ~1 MB) for the stack trace: ~15 ms of a worker's
+ * start, for an error debug ignores. Other chunks are returned as they are.
  *
- * @throws {Error} When the library's chunk does not ask it that way once.
+ * @throws {Error} When the library's chunk does not do either that way once.
  */
 export function libraryDebugColors(source: string): string {
   if (!PLATFORMATIC_MARKER.test(source)) return source;
   if (source.split(DEBUG_COLORS_TEST).length !== 2) {
     throw new Error("bundle: @platformatic/kafka's debug does not test stderr as expected");
   }
+  if (source.split(DEBUG_SUPPORTS_COLOR).length !== 2) {
+    throw new Error(
+      "bundle: @platformatic/kafka's debug does not try supports-color as expected",
+    );
+  }
   return `import { stderrIsTerminal as __stderrIsTerminal } from "./${PLATFORMATIC_BUILTINS}";\n${
-    source.replace(DEBUG_COLORS_TEST, "__stderrIsTerminal()")
+    source.replace(DEBUG_COLORS_TEST, "__stderrIsTerminal()").replace(
+      DEBUG_SUPPORTS_COLOR,
+      "const supportsColor = undefined; // not installed",
+    )
   }`;
 }
 

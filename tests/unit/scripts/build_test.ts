@@ -478,11 +478,14 @@ Deno.test("libraryBuiltinImports refuses a stream class used other than as a bas
   );
 });
 
-Deno.test("libraryDebugColors asks stderrIsTerminal instead of making node's stderr stream", () => {
+Deno.test("libraryDebugColors asks stderrIsTerminal instead of making node's stderr stream, and finds supports-color absent without a throw", () => {
   const chunk = [
     'import { a } from "./entry-1.js";',
     "// node_modules/@platformatic/kafka/dist/utils.js",
     'var useColors = () => "colors" in opts ? Boolean(opts.colors) : tty.isatty(process.stderr.fd);',
+    "  try {",
+    '    const supportsColor = (()=>{throw new Error("Cannot require module "+"supports-color");})();',
+    "  } catch (error) {}",
   ].join("\n");
   assert.equal(
     libraryDebugColors(chunk),
@@ -491,12 +494,19 @@ Deno.test("libraryDebugColors asks stderrIsTerminal instead of making node's std
       'import { a } from "./entry-1.js";',
       "// node_modules/@platformatic/kafka/dist/utils.js",
       'var useColors = () => "colors" in opts ? Boolean(opts.colors) : __stderrIsTerminal();',
+      "  try {",
+      "    const supportsColor = undefined; // not installed",
+      "  } catch (error) {}",
     ].join("\n"),
   );
   assert.equal(libraryDebugColors("var x = 1;"), "var x = 1;");
   assert.throws(
     () => libraryDebugColors(chunk.replace("process.stderr.fd", "2")),
     /debug does not test stderr as expected/,
+  );
+  assert.throws(
+    () => libraryDebugColors(chunk.replace('"supports-color"', '"supports-colour"')),
+    /debug does not try supports-color as expected/,
   );
 });
 
