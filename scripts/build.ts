@@ -457,7 +457,7 @@ export function libraryDebugColors(source: string): string {
   return `import { stderrIsTerminal as __stderrIsTerminal } from "./${PLATFORMATIC_BUILTINS}";\n${
     source.replace(DEBUG_COLORS_TEST, "__stderrIsTerminal()").replace(
       DEBUG_SUPPORTS_COLOR,
-      "const supportsColor = undefined; // not installed",
+      "const supportsColor = undefined /* not installed */;",
     )
   }`;
 }
@@ -476,7 +476,15 @@ const API_PROMISIFY = /^(\s*)api\.async = ([\w$]+)\(api\);$/gm;
  */
 export function libraryApiPromises(source: string): string {
   if (!PLATFORMATIC_MARKER.test(source)) return source;
-  if (source.match(API_PROMISIFY)?.length !== 1) {
+  const takes = [...source.matchAll(API_PROMISIFY)];
+  const local = takes[0]?.[2] ?? "";
+  const fromUtil = new RegExp(
+    `^import \\{[^}\\n]*\\bpromisify${
+      local === "promisify" ? "" : ` as ${local.replaceAll("$", "\\$")}`
+    }\\b[^}\\n]*\\} from "node:util";$`,
+    "m",
+  );
+  if (takes.length !== 1 || !/^promisify\d*$/.test(local) || !fromUtil.test(source)) {
     throw new Error("bundle: @platformatic/kafka's createAPI does not promisify as expected");
   }
   return `import { promisifyOnFirstRead as __promisifyOnFirstRead } from "./${PLATFORMATIC_BUILTINS}";\n${

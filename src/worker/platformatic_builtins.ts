@@ -84,12 +84,19 @@ export const Writable = lazyBaseClass("stream", "Writable") as typeof Stream.Wri
  * neither the library nor the engine calls one): defines `api[key]` as
  * `promisify(api)`, made when first read (then an ordinary property, as
  * the assignment made it). Making them all took a worker 1.5–2 ms at start.
+ *
+ * `promisify` copies the function's own properties onto its promise form:
+ * those `api` gains after this call (`key` and `version`, and the accessor
+ * itself) are taken off it again, so that it has what it would have had.
+ * Unlike the assignment, the first read fails on an `api` frozen meanwhile
+ * (the library freezes none).
  */
 export function promisifyOnFirstRead(
   api: (...args: never[]) => unknown,
   key: string,
   promisify: (fn: (...args: never[]) => unknown) => unknown,
 ): void {
+  const ownBefore = new Set(Reflect.ownKeys(api));
   const settle = (value: unknown) =>
     Object.defineProperty(api, key, {
       value,
@@ -101,7 +108,10 @@ export function promisifyOnFirstRead(
     configurable: true,
     enumerable: true,
     get() {
-      const value = promisify(api);
+      const value = promisify(api) as object;
+      for (const name of Reflect.ownKeys(api)) {
+        if (!ownBefore.has(name)) Reflect.deleteProperty(value, name);
+      }
       settle(value);
       return value;
     },

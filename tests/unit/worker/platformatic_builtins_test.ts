@@ -93,9 +93,15 @@ Deno.test("promisifyOnFirstRead gives an API function its promise form when firs
     queueMicrotask(() => (value < 0 ? cb(new Error("negative")) : cb(null, value * 2)));
   } as ((...args: never[]) => unknown) & { async?: (value: number) => Promise<number> };
   standIn.promisifyOnFirstRead(api, "async", counting);
+  // What createAPI sets after the promise form.
+  Object.assign(api, { key: 3, version: 1 });
   assert.equal(made, 0, "nothing is made before it is read");
-  assert.deepEqual(Object.keys(api), ["async"]);
+  assert.deepEqual(Object.keys(api), ["async", "key", "version"]);
   assert.equal(await api.async!(21), 42);
+  // It has what promisify gave it when createAPI ran: not the properties set after.
+  const before = function api() {} as unknown as (...args: never[]) => unknown;
+  assert.deepEqual(Reflect.ownKeys(api.async!), Reflect.ownKeys(counting(before)));
+  made--;
   await assert.rejects(api.async!(-1), /negative/);
   assert.equal(made, 1, "made once");
   assert.deepEqual(Object.getOwnPropertyDescriptor(api, "async"), {
