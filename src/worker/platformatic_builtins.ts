@@ -96,7 +96,7 @@ export function promisifyOnFirstRead(
   key: string,
   promisify: (fn: (...args: never[]) => unknown) => unknown,
 ): void {
-  const ownBefore = new Set(Reflect.ownKeys(api));
+  const ownBefore = Reflect.ownKeys(api);
   const settle = (value: unknown) =>
     Object.defineProperty(api, key, {
       value,
@@ -110,7 +110,7 @@ export function promisifyOnFirstRead(
     get() {
       const value = promisify(api) as object;
       for (const name of Reflect.ownKeys(api)) {
-        if (!ownBefore.has(name)) Reflect.deleteProperty(value, name);
+        if (!ownBefore.includes(name)) Reflect.deleteProperty(value, name);
       }
       settle(value);
       return value;
