@@ -368,9 +368,14 @@ export function libraryBuiltinImports(source: string): string {
   return out;
 }
 
+/** A JavaScript identifier as a regular expression's source (`$` is its only special character). */
+function identifierPattern(local: string): string {
+  return local.replaceAll("$", "\\$");
+}
+
 /** A name's uses in a chunk, other than as a member (`x.name`) or part of a longer name. */
 function usesOf(source: string, local: string): number {
-  const name = local.replaceAll("$", "\\$");
+  const name = identifierPattern(local);
   return source.match(new RegExp(`(?<![\\w$.])${name}(?![\\w$])`, "g"))?.length ?? 0;
 }
 
@@ -393,7 +398,7 @@ function checkOnlyExtended(source: string, local: string): void {
  * comment; avsc, elsewhere in the chunk, has a `zlib` of its own).
  */
 function checkOnlyDestructured(source: string, local: string, functions: Set<string>): void {
-  const name = local.replaceAll("$", "\\$");
+  const name = identifierPattern(local);
   const take = new RegExp(
     `^import ${name} from "(?:node:)?zlib";\\nvar \\{([^}]+)\\} = ${name};$`,
     "m",
@@ -480,7 +485,7 @@ export function libraryApiPromises(source: string): string {
   const local = takes[0]?.[2] ?? "";
   const fromUtil = new RegExp(
     `^import \\{[^}\\n]*\\bpromisify${
-      local === "promisify" ? "" : ` as ${local.replaceAll("$", "\\$")}`
+      local === "promisify" ? "" : ` as ${identifierPattern(local)}`
     }\\b[^}\\n]*\\} from "node:util";$`,
     "m",
   );
