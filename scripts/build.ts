@@ -469,6 +469,60 @@ export function libraryDebugColors(source: string): string {
   }`;
 }
 
+/** What {@linkcode libraryProcess} lets the library read of its `process` (the stand-in's members). */
+const PROCESS_MEMBERS = ["env", "nextTick", "emitWarning", "stderr", "type", "__nwjs"];
+/** A member read of the global `process` (not of another object's `process`). */
+const PROCESS_MEMBER = /(?<![\w$.])process\.([\w$]+)/g;
+/** `process` itself used as a value: passed, called, indexed, assigned, tested. */
+const PROCESS_VALUE = /(?<![\w$.])process(?=\s*(?:[)\],;[(=?:}&|]|$))/gm;
+/** A top-level binding named `process` in a chunk (the bundler writes top-level code unindented). */
+const PROCESS_BINDING =
+  /^(?:(?:var|let|const|class|(?:async )?function\*?) process\b|import\b[^;]*\bprocess\b)/m;
+/** The flag in the engine's chunk that says the library's `process` is the stand-in. */
+const PROCESS_FLAG = /^var (LIBRARY_PROCESS_IS_STAND_IN\d*) = false;$/m;
+/** That flag once {@linkcode libraryProcess} set it. */
+const PROCESS_FLAG_SET = /^var LIBRARY_PROCESS_IS_STAND_IN\d* = true;$/m;
+
+/**
+ * Gives @platformatic/kafka's chunk `libraryProcess` from
+ * {@linkcode PLATFORMATIC_BUILTINS} as its `process` (an import of that
+ * name, which the chunk's code then reads instead of the global), and sets
+ * the flag in `src/kafka/platformatic/library_env.ts`'s chunk that tells
+ * the engine so. On Deno, reading the global `process` loads node:process
+ * and node's streams (~5 ms of every worker's start), for `nextTick`.
+ * Other chunks are returned as they are.
+ *
+ * @throws {Error} When the library's chunk binds `process` itself, uses it
+ *   as a value other than in `typeof process` or `"member" in process`, or
+ *   reads or tests a member the stand-in does not have.
+ */
+export function libraryProcess(source: string): string {
+  const flagged = source.replace(PROCESS_FLAG, "var $1 = true;");
+  if (!PLATFORMATIC_MARKER.test(flagged)) return flagged;
+  if (PROCESS_BINDING.test(flagged)) {
+    throw new Error("bundle: @platformatic/kafka's chunk declares a `process` of its own");
+  }
+  for (const match of flagged.matchAll(PROCESS_VALUE)) {
+    const before = flagged.slice(Math.max(0, match.index - 40), match.index);
+    const tested = /"([\w$]+)" in $/.exec(before)?.[1];
+    if (!before.endsWith("typeof ") && !PROCESS_MEMBERS.includes(tested ?? "")) {
+      throw new Error(
+        `bundle: @platformatic/kafka uses \`process\` as a value (…${
+          flagged.slice(Math.max(0, match.index - 30), match.index + 20)
+        }…), which the stand-in may not answer as the real one`,
+      );
+    }
+  }
+  for (const [, member] of flagged.matchAll(PROCESS_MEMBER)) {
+    if (!PROCESS_MEMBERS.includes(member!)) {
+      throw new Error(
+        `bundle: @platformatic/kafka reads process.${member}, which libraryProcess does not have`,
+      );
+    }
+  }
+  return `import { libraryProcess as process } from "./${PLATFORMATIC_BUILTINS}";\n${flagged}`;
+}
+
 /** How the library's `createAPI` gives each API function its promise form, as the bundler writes it. */
 const API_PROMISIFY = /^(\s*)api\.async = ([\w$]+)\(api\);$/gm;
 
@@ -702,19 +756,26 @@ async function rewireBundle(outdir: string): Promise<void> {
   }
   let lazyAjvFlags = 0;
   let lazyValidatorsImports = 0;
+  let processFlags = 0;
   for await (const entry of Deno.readDir(outdir)) {
     if (!entry.isFile || !entry.name.endsWith(".js")) continue;
     const path = join(outdir, entry.name);
     const source = await Deno.readTextFile(path);
     const rewired = entry.name === BUNDLE_REQUIRE ? null : rewireChunk(source);
-    const out = lazyLibraryAjv(lazyCrc32c(
+    const out = libraryProcess(lazyLibraryAjv(lazyCrc32c(
       libraryWasmImports(libraryApiPromises(libraryDebugColors(libraryBuiltinImports(
         lazyRegistryImports(libraryNetImports(deferChunkImports(rewired ?? source))),
       )))),
-    ));
+    )));
     await Deno.writeTextFile(path, eagerFactories(out));
     if (LAZY_FLAG_SET.test(out)) lazyAjvFlags++;
     if (LAZY_VALIDATORS_IMPORT.test(out)) lazyValidatorsImports++;
+    if (PROCESS_FLAG_SET.test(out)) processFlags++;
+  }
+  if (processFlags !== 1) {
+    throw new Error(
+      `bundle: ${processFlags} chunks say the library's process is the stand-in (1 expected)`,
+    );
   }
   if (lazyAjvFlags !== 1 || lazyValidatorsImports !== 1) {
     throw new Error(

@@ -12,7 +12,8 @@
  * gets a random transactional id when it has none: a worker with `outputs:`
  * loads node:crypto when it starts; `randomUUID`), or to try an optional
  * package (`createRequire`, whose `require` has no `resolve`: the library
- * only calls it).
+ * only calls it). And for its uses of the global `process`, a stand-in that
+ * does not load node:process on Deno ({@linkcode libraryProcess}).
  *
  * @module
  */
@@ -21,6 +22,7 @@ import type * as NodeModule from "node:module";
 import type * as Stream from "node:stream";
 import type * as Tty from "node:tty";
 import type * as Zlib from "node:zlib";
+import { readOnlyEnv } from "../kafka/platformatic/library_env.ts";
 import { lazyBaseClass, lazyBuiltin } from "./bundle_require.ts";
 
 const crypto = lazyBuiltin("crypto") as typeof Crypto;
@@ -117,4 +119,99 @@ export function promisifyOnFirstRead(
     },
     set: settle,
   });
+}
+
+/** What the library uses of `process` (the build checks that it reads no other member). */
+export interface LibraryProcess {
+  /** A {@linkcode readOnlyEnv}: `debug` lists it and reads `DEBUG` when it loads. */
+  env: NodeJS.ProcessEnv;
+  /** `process.nextTick`: the library defers callbacks with it (once per group join, in a consumer). */
+  nextTick(callback: (...args: never[]) => unknown, ...args: unknown[]): void;
+  /** The library warns through it when an experimental API is used. */
+  emitWarning(...args: unknown[]): void;
+  /** `debug` writes to it, when its output is enabled. */
+  readonly stderr: unknown;
+}
+
+/** The runtime's own `process` (on Deno, reading it first loads node:process). */
+function realProcess(): typeof globalThis.process {
+  return globalThis.process;
+}
+
+/**
+ * For the library's uses of the global `process` (the build points them at
+ * this object): `env` a {@linkcode readOnlyEnv}, `nextTick` and the rest the
+ * runtime's own on Bun. On Deno, reading the global `process` loads
+ * node:process and node's streams behind it, ~5 ms of a worker's start for
+ * `nextTick`, which every group join calls: Deno's `nextTick` is
+ * {@linkcode microtaskTicks}' instead, and the rest load node:process when
+ * first used. The variables `env` reads are those the worker was granted
+ * (on Deno, a variable is read only once `Deno.permissions` says it may be:
+ * a refused read makes an error, and an error made while the library loads
+ * costs ~25 ms).
+ */
+export const libraryProcess: LibraryProcess = "Deno" in globalThis
+  ? {
+    env: readOnlyEnv((variable) =>
+      Deno.permissions.querySync({ name: "env", variable }).state === "granted"
+        ? Deno.env.get(variable)
+        : undefined
+    ),
+    nextTick: microtaskTicks(),
+    emitWarning: (...args) => (realProcess().emitWarning as (...args: unknown[]) => void)(...args),
+    get stderr() {
+      return realProcess().stderr;
+    },
+  }
+  : {
+    env: readOnlyEnv((variable) => realProcess().env[variable]),
+    nextTick: (callback, ...args) => realProcess().nextTick(callback, ...args),
+    emitWarning: (...args) => (realProcess().emitWarning as (...args: unknown[]) => void)(...args),
+    get stderr() {
+      return realProcess().stderr;
+    },
+  };
+
+/**
+ * A `process.nextTick` on microtasks: the first callback queued schedules
+ * a microtask that runs the queue in order, and the callbacks those queue
+ * run in the same microtask, before the promise reactions they cause (as
+ * node runs its tick queue before the microtasks it queued). A callback
+ * that throws reports its error as an uncaught one would; the callbacks
+ * after it run in the next microtask. Unlike node's, a tick queued from a
+ * promise reaction runs after the reactions queued before it rather than
+ * after all of them: the library only uses it to call a callback later than
+ * the current code.
+ *
+ * @example
+ * ```ts
+ * const nextTick = microtaskTicks();
+ * const order: string[] = [];
+ * nextTick(() => order.push("tick"));
+ * order.push("now");
+ * await Promise.resolve();
+ * order; // ["now", "tick"]
+ * ```
+ */
+export function microtaskTicks(): LibraryProcess["nextTick"] {
+  const queue: (() => void)[] = [];
+  let next = 0;
+  const run = () => {
+    try {
+      while (next < queue.length) queue[next++]!();
+    } finally {
+      if (next < queue.length) queueMicrotask(run);
+      else {
+        queue.length = 0;
+        next = 0;
+      }
+    }
+  };
+  return (callback, ...args) => {
+    if (typeof callback !== "function") {
+      throw new TypeError(`nextTick: the callback must be a function, not ${typeof callback}`);
+    }
+    if (queue.length === 0) queueMicrotask(run);
+    queue.push(() => callback(...(args as never[])));
+  };
 }

@@ -6,9 +6,11 @@
  * - its `debug` dependency lists every environment variable when it is
  *   loaded; a worker may read only the variables its consumer was granted,
  *   so listing them throws. While the library loads, `process.env` is
- *   replaced by a view that lists nothing and reads only what may be read;
- *   the real object is put back before any handler code runs, so handlers
- *   keep exactly the access they were granted, and get no more.
+ *   replaced by a view that lists nothing and reads only what may be read
+ *   (library_env.ts); the real object is put back before any handler code
+ *   runs, so handlers keep exactly the access they were granted, and get no
+ *   more. (In the worker bundle the library's `process` is a stand-in with
+ *   such a view, and the real one is not touched.)
  * - the library compiles dozens of option validators when it loads, of
  *   which a worker uses one: they are compiled on first use instead
  *   (lazy_validators.ts).
@@ -21,8 +23,8 @@
  *
  * @module
  */
-import process from "node:process";
 import { withLazyValidators } from "./lazy_validators.ts";
+import { LIBRARY_PROCESS_IS_STAND_IN, readOnlyEnv } from "./library_env.ts";
 
 /** The @platformatic/kafka module. */
 export type Platformatic = typeof import("@platformatic/kafka");
@@ -61,32 +63,18 @@ export function loadPlatformatic(): Promise<Platformatic> {
 }
 
 async function importHidingEnvironment(): Promise<Platformatic> {
+  const load = () => withLazyValidators(() => import("@platformatic/kafka"));
+  // The bundle's library reads a stand-in whose env is already hidden; the real `process` is not
+  // loaded for it (on Deno, loading it costs a worker ~5 ms).
+  if (LIBRARY_PROCESS_IS_STAND_IN) return await load();
+  const process = globalThis.process;
   const env = process.env;
-  process.env = readOnlyView(env);
+  process.env = readOnlyEnv((name) => env[name]);
   try {
-    return await withLazyValidators(() => import("@platformatic/kafka"));
+    return await load();
   } finally {
     process.env = env;
   }
-}
-
-/** `env` without listing: reading a variable that may not be read gives undefined. */
-function readOnlyView(env: NodeJS.ProcessEnv): NodeJS.ProcessEnv {
-  const read = (name: string | symbol) => {
-    if (typeof name !== "string") return undefined;
-    try {
-      return env[name];
-    } catch {
-      return undefined;
-    }
-  };
-  return new Proxy({} as NodeJS.ProcessEnv, {
-    get: (_target, name) => read(name),
-    has: (_target, name) => read(name) !== undefined,
-    ownKeys: () => [],
-    set: () => true,
-    deleteProperty: () => true,
-  });
 }
 
 /** Checks the exports and methods the engine relies on; names what is missing. */

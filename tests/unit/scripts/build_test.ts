@@ -12,6 +12,7 @@ import {
   libraryBuiltinImports,
   libraryDebugColors,
   libraryNetImports,
+  libraryProcess,
   libraryWasmImports,
   minifiedChunk,
   rewireChunk,
@@ -507,6 +508,53 @@ Deno.test("libraryDebugColors asks stderrIsTerminal instead of making node's std
   assert.throws(
     () => libraryDebugColors(chunk.replace('"supports-color"', '"supports-colour"')),
     /debug does not try supports-color as expected/,
+  );
+});
+
+Deno.test("libraryProcess gives the library's chunk the stand-in as its process, and sets the engine's flag", () => {
+  const chunk = [
+    'import { a } from "./entry-1.js";',
+    "// node_modules/@platformatic/kafka/dist/utils.js",
+    '  if (!r && typeof process !== "undefined" && "env" in process) r = process.env.DEBUG;',
+    "  window.process.whatever;",
+    '  throw new Error("Failed to process a message.");',
+    "  process.nextTick(cb, null, value);",
+  ].join("\n");
+  assert.equal(
+    libraryProcess(chunk),
+    'import { libraryProcess as process } from "./platformatic_builtins.js";\n' + chunk,
+  );
+  const engine =
+    "// src/kafka/platformatic/library_env.ts\nvar LIBRARY_PROCESS_IS_STAND_IN = false;\n";
+  assert.equal(
+    libraryProcess(engine),
+    "// src/kafka/platformatic/library_env.ts\nvar LIBRARY_PROCESS_IS_STAND_IN = true;\n",
+  );
+  assert.equal(libraryProcess("var x = 1;"), "var x = 1;");
+});
+
+Deno.test("libraryProcess refuses a library that binds process, passes it, or reads what the stand-in lacks", () => {
+  const library = (line: string) =>
+    ['import { a } from "./entry-1.js";', "// node_modules/@platformatic/kafka/dist/utils.js", line]
+      .join("\n");
+  assert.throws(
+    () => libraryProcess(library("var process = {};")),
+    /declares a `process` of its own/,
+  );
+  assert.throws(
+    () => libraryProcess(library('import process from "node:process";')),
+    /declares a `process` of its own/,
+  );
+  for (const line of ["inspect(process);", "const p = process;", "process[key]();"]) {
+    assert.throws(() => libraryProcess(library(line)), /uses `process` as a value/, line);
+  }
+  assert.throws(
+    () => libraryProcess(library('if ("hrtime" in process) x();')),
+    /uses `process` as a value/,
+  );
+  assert.throws(
+    () => libraryProcess(library("process.hrtime.bigint();")),
+    /reads process\.hrtime, which libraryProcess does not have/,
   );
 });
 

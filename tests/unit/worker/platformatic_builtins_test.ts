@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as stream from "node:stream";
+import process from "node:process";
 import { promisify } from "node:util";
 import * as zlib from "node:zlib";
 import * as standIn from "../../../src/worker/platformatic_builtins.ts";
@@ -115,4 +116,89 @@ Deno.test("promisifyOnFirstRead gives an API function its promise form when firs
   other.async = "mine";
   assert.equal(other.async, "mine");
   assert.equal(made, 1);
+});
+
+Deno.test("microtaskTicks runs callbacks in order with their arguments, and those they queue before the promise reactions they cause", async () => {
+  const nextTick = standIn.microtaskTicks();
+  const order: string[] = [];
+  nextTick((a: string, b: string) => order.push(`first ${a} ${b}`), "x", "y");
+  nextTick(() => {
+    order.push("second");
+    void Promise.resolve().then(() => order.push("reaction of second"));
+    nextTick(() => order.push("queued by second"));
+  });
+  order.push("now");
+  assert.deepEqual(order, ["now"]);
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  // Node's order too: its tick queue empties before the microtasks the ticks queued.
+  assert.deepEqual(order, ["now", "first x y", "second", "queued by second", "reaction of second"]);
+  // An emptied queue starts again.
+  nextTick(() => order.push("later"));
+  await new Promise((resolve) => setTimeout(resolve, 0));
+  assert.equal(order.at(-1), "later");
+  assert.throws(
+    () => nextTick("no" as never),
+    /nextTick: the callback must be a function, not string/,
+  );
+});
+
+Deno.test("microtaskTicks reports a callback's error as uncaught and still runs the ones after it", async () => {
+  const nextTick = standIn.microtaskTicks();
+  const order: string[] = [];
+  const uncaught: unknown[] = [];
+  const onError = (event: ErrorEvent) => {
+    event.preventDefault();
+    uncaught.push(event.error);
+  };
+  globalThis.addEventListener("error", onError);
+  try {
+    nextTick(() => order.push("before"));
+    nextTick(() => {
+      throw new Error("tick failed");
+    });
+    nextTick(() => order.push("after"));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    nextTick(() => order.push("next round"));
+    await new Promise((resolve) => setTimeout(resolve, 0));
+  } finally {
+    globalThis.removeEventListener("error", onError);
+  }
+  assert.deepEqual(order, ["before", "after", "next round"]);
+  assert.equal(uncaught.length, 1);
+  assert.match(String(uncaught[0]), /tick failed/);
+});
+
+Deno.test("libraryProcess reads the environment without listing it, and ignores writes", () => {
+  const { env } = standIn.libraryProcess;
+  assert.deepEqual(Object.keys(env), []);
+  assert.equal(env.PATH, Deno.env.get("PATH"));
+  assert.equal("PATH" in env, Deno.env.get("PATH") !== undefined);
+  assert.equal(env.CONSUMERD_SURELY_UNSET_VARIABLE, undefined);
+  env.CONSUMERD_SURELY_UNSET_VARIABLE = "x";
+  delete env.PATH;
+  assert.equal(env.CONSUMERD_SURELY_UNSET_VARIABLE, undefined);
+  assert.equal(Deno.env.get("CONSUMERD_SURELY_UNSET_VARIABLE"), undefined);
+  assert.equal(env.PATH, Deno.env.get("PATH"));
+  assert.equal(typeof standIn.libraryProcess.emitWarning, "function");
+  assert.equal(standIn.libraryProcess.stderr, process.stderr);
+});
+
+Deno.test("libraryProcess reads, in a worker, only the variables it was granted, without an error for the others", async () => {
+  Deno.env.set("CONSUMERD_TEST_GRANTED", "yes");
+  Deno.env.set("CONSUMERD_TEST_REFUSED", "secret");
+  const worker = new Worker(new URL("./fixtures/library_env_worker.ts", import.meta.url), {
+    type: "module",
+    deno: { permissions: { read: true, env: ["CONSUMERD_TEST_GRANTED"] } },
+  } as WorkerOptions);
+  try {
+    const seen = await new Promise((resolve, reject) => {
+      worker.onmessage = (event) => resolve(event.data);
+      worker.onerror = (event) => reject(event.error ?? new Error(event.message));
+    });
+    assert.deepEqual(seen, { granted: "yes", refused: undefined, refusedIn: false, listed: [] });
+  } finally {
+    worker.terminate();
+    Deno.env.delete("CONSUMERD_TEST_GRANTED");
+    Deno.env.delete("CONSUMERD_TEST_REFUSED");
+  }
 });
