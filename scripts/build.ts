@@ -469,6 +469,41 @@ export function libraryDebugColors(source: string): string {
   }`;
 }
 
+/** The library's import of node:util's `inspect`, as the bundler writes it. */
+const INSPECT_IMPORT = 'import { inspect } from "node:util";';
+/** `inspect` other than called or imported (a method named so is followed by its brackets). */
+const INSPECT_NOT_CALLED = /(?<![\w$.])inspect\b(?!\s*\()/g;
+
+/**
+ * @platformatic/kafka's chunk with its `inspect` from
+ * {@linkcode PLATFORMATIC_BUILTINS}, which looks node:util's up when first
+ * called: Bun makes node:util's `inspect` when it is first read, and the
+ * library's import by name read it when the library loaded. Other chunks
+ * are returned as they are.
+ *
+ * @throws {Error} When the library's chunk does not import `inspect` that
+ *   way once, or uses it other than by calling it.
+ */
+export function libraryInspect(source: string): string {
+  if (!PLATFORMATIC_MARKER.test(source)) return source;
+  const parts = source.split(INSPECT_IMPORT);
+  if (parts.length !== 2) {
+    throw new Error("bundle: @platformatic/kafka does not import node:util's inspect as expected");
+  }
+  for (const part of parts) {
+    const use = INSPECT_NOT_CALLED.exec(part);
+    INSPECT_NOT_CALLED.lastIndex = 0;
+    if (use !== null) {
+      throw new Error(
+        `bundle: @platformatic/kafka uses inspect other than by calling it (…${
+          part.slice(Math.max(0, use.index - 30), use.index + 20)
+        }…)`,
+      );
+    }
+  }
+  return parts.join(`import { inspect } from "./${PLATFORMATIC_BUILTINS}";`);
+}
+
 /** What {@linkcode libraryProcess} lets the library read of its `process` (the stand-in's members). */
 const PROCESS_MEMBERS = ["env", "nextTick", "emitWarning", "stderr", "type", "__nwjs"];
 /** A member read of the global `process` (not of another object's `process`). */
@@ -763,9 +798,9 @@ async function rewireBundle(outdir: string): Promise<void> {
     const source = await Deno.readTextFile(path);
     const rewired = entry.name === BUNDLE_REQUIRE ? null : rewireChunk(source);
     const out = libraryProcess(lazyLibraryAjv(lazyCrc32c(
-      libraryWasmImports(libraryApiPromises(libraryDebugColors(libraryBuiltinImports(
+      libraryWasmImports(libraryApiPromises(libraryInspect(libraryDebugColors(libraryBuiltinImports(
         lazyRegistryImports(libraryNetImports(deferChunkImports(rewired ?? source))),
-      )))),
+      ))))),
     )));
     await Deno.writeTextFile(path, eagerFactories(out));
     if (LAZY_FLAG_SET.test(out)) lazyAjvFlags++;

@@ -11,6 +11,7 @@ import {
   libraryApiPromises,
   libraryBuiltinImports,
   libraryDebugColors,
+  libraryInspect,
   libraryNetImports,
   libraryProcess,
   libraryWasmImports,
@@ -508,6 +509,34 @@ Deno.test("libraryDebugColors asks stderrIsTerminal instead of making node's std
   assert.throws(
     () => libraryDebugColors(chunk.replace('"supports-color"', '"supports-colour"')),
     /debug does not try supports-color as expected/,
+  );
+});
+
+Deno.test("libraryInspect takes the library's inspect from platformatic_builtins.js, and refuses other uses", () => {
+  const chunk = [
+    'import { a } from "./entry-1.js";',
+    "// node_modules/@platformatic/kafka/dist/utils.js",
+    'import { inspect } from "node:util";',
+    "var dump = (v) => inspect(v, false, 10);",
+    "class Heap { inspect() {} }",
+    'Heap.prototype[Symbol.for("nodejs.util.inspect.custom")] = Heap.prototype.inspect;',
+    "var inspectOpts = {};",
+  ].join("\n");
+  assert.equal(
+    libraryInspect(chunk),
+    chunk.replace(
+      'import { inspect } from "node:util";',
+      'import { inspect } from "./platformatic_builtins.js";',
+    ),
+  );
+  assert.equal(libraryInspect("var x = 1;"), "var x = 1;");
+  assert.throws(
+    () => libraryInspect(chunk.replace("inspect(v, false, 10)", "inspect.custom")),
+    /uses inspect other than by calling it/,
+  );
+  assert.throws(
+    () => libraryInspect(chunk.replace('import { inspect } from "node:util";', "")),
+    /does not import node:util's inspect as expected/,
   );
 });
 

@@ -2,8 +2,10 @@ import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as stream from "node:stream";
 import process from "node:process";
+import * as util from "node:util";
 import { promisify } from "node:util";
 import * as zlib from "node:zlib";
+import { BUN } from "../../../scripts/compile.ts";
 import * as standIn from "../../../src/worker/platformatic_builtins.ts";
 
 Deno.test("the library's crypto functions from platformatic_builtins.ts give what node:crypto gives", async () => {
@@ -201,4 +203,29 @@ Deno.test("libraryProcess reads, in a worker, only the variables it was granted,
     Deno.env.delete("CONSUMERD_TEST_GRANTED");
     Deno.env.delete("CONSUMERD_TEST_REFUSED");
   }
+});
+
+Deno.test("stderrIsTerminal on Bun: a pipe, /dev/null (a character device) and a terminal", async () => {
+  const module = new URL("../../../src/worker/platformatic_builtins.ts", import.meta.url).pathname;
+  const code = `import { stderrIsTerminal } from ${
+    JSON.stringify(module)
+  }; process.stdout.write(String(stderrIsTerminal()));`;
+  const run = async (command: string, args: string[], stderr: "piped" | "null") => {
+    const out = await new Deno.Command(command, { args, stdout: "piped", stderr }).output();
+    return new TextDecoder().decode(out.stdout).trim();
+  };
+  assert.equal(await run(BUN, ["-e", code], "piped"), "false");
+  assert.equal(await run(BUN, ["-e", code], "null"), "false");
+  // `script` gives the command a terminal for its standard streams.
+  const quoted = (word: string) => `'${word.replaceAll("'", `'\\''`)}'`;
+  assert.equal(
+    await run("script", ["-qec", `${quoted(BUN)} -e ${quoted(code)}`, "/dev/null"], "piped"),
+    "true",
+  );
+});
+
+Deno.test("the library's inspect from platformatic_builtins.ts gives node:util's output", () => {
+  const value = { a: [1, { b: new Map([["k", 2n]]) }], s: "x" };
+  assert.equal(standIn.inspect(value, false, 10), util.inspect(value, false, 10));
+  assert.equal(standIn.inspect(value), util.inspect(value));
 });
