@@ -165,7 +165,7 @@ function realProcess(): typeof globalThis.process {
  * runtime's own on Bun. On Deno, reading the global `process` loads
  * node:process and node's streams behind it, ~5 ms of a worker's start for
  * `nextTick`, which every group join calls: Deno's `nextTick` is
- * {@linkcode microtaskTicks}' instead, and the rest load node:process when
+ * {@linkcode timerTicks}' instead, and the rest load node:process when
  * first used. The variables `env` reads are those the worker was granted
  * (on Deno, a variable is read only once `Deno.permissions` says it may be:
  * a refused read makes an error, and an error made while the library loads
@@ -178,7 +178,7 @@ export const libraryProcess: LibraryProcess = "Deno" in globalThis
         ? Deno.env.get(variable)
         : undefined
     ),
-    nextTick: microtaskTicks(),
+    nextTick: timerTicks(),
     emitWarning: (...args) => (realProcess().emitWarning as (...args: unknown[]) => void)(...args),
     get stderr() {
       return realProcess().stderr;
@@ -194,34 +194,34 @@ export const libraryProcess: LibraryProcess = "Deno" in globalThis
   };
 
 /**
- * A `process.nextTick` on microtasks: the first callback queued schedules
- * a microtask that runs the queue in order, and the callbacks those queue
- * run in the same microtask, before the promise reactions they cause (as
- * node runs its tick queue before the microtasks it queued). A callback
- * that throws reports its error as an uncaught one would; the callbacks
- * after it run in the next microtask. Unlike node's, a tick queued from a
- * promise reaction runs after the reactions queued before it rather than
- * after all of them: the library only uses it to call a callback later than
- * the current code.
+ * A `process.nextTick` without node:process: the first callback queued
+ * schedules a zero-delay timer that runs the queue in order, and the
+ * callbacks those queue run in the same turn, before the promise reactions
+ * they cause (as node runs its tick queue before the microtasks it queued).
+ * Like Deno's own, a callback queued during a task runs once that task and
+ * all its microtasks are done: after whatever the current code started, a
+ * request it writes for instance. Unlike it, I/O and timers already due may
+ * come first. A callback that throws reports its error as an uncaught one
+ * would; the callbacks after it run in the next turn.
  *
  * @example
  * ```ts
- * const nextTick = microtaskTicks();
+ * const nextTick = timerTicks();
  * const order: string[] = [];
  * nextTick(() => order.push("tick"));
- * order.push("now");
- * await Promise.resolve();
- * order; // ["now", "tick"]
+ * await Promise.resolve().then(() => order.push("reaction"));
+ * await new Promise((resolve) => setTimeout(resolve, 0));
+ * order; // ["reaction", "tick"]
  * ```
  */
-export function microtaskTicks(): LibraryProcess["nextTick"] {
+export function timerTicks(): LibraryProcess["nextTick"] {
   const queue: (() => void)[] = [];
   let next = 0;
   const run = () => {
     try {
       while (next < queue.length) queue[next++]!();
     } finally {
-      if (next < queue.length) queueMicrotask(run);
+      if (next < queue.length) setTimeout(run, 0);
       else {
         queue.length = 0;
         next = 0;
@@ -232,7 +232,7 @@ export function microtaskTicks(): LibraryProcess["nextTick"] {
     if (typeof callback !== "function") {
       throw new TypeError(`nextTick: the callback must be a function, not ${typeof callback}`);
     }
-    if (queue.length === 0) queueMicrotask(run);
+    if (queue.length === 0) setTimeout(run, 0);
     queue.push(() => callback(...(args as never[])));
   };
 }

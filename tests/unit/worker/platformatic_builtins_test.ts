@@ -120,8 +120,8 @@ Deno.test("promisifyOnFirstRead gives an API function its promise form when firs
   assert.equal(made, 1);
 });
 
-Deno.test("microtaskTicks runs callbacks in order with their arguments, and those they queue before the promise reactions they cause", async () => {
-  const nextTick = standIn.microtaskTicks();
+Deno.test("timerTicks runs callbacks in order with their arguments, and those they queue before the promise reactions they cause", async () => {
+  const nextTick = standIn.timerTicks();
   const order: string[] = [];
   nextTick((a: string, b: string) => order.push(`first ${a} ${b}`), "x", "y");
   nextTick(() => {
@@ -130,7 +130,8 @@ Deno.test("microtaskTicks runs callbacks in order with their arguments, and thos
     nextTick(() => order.push("queued by second"));
   });
   order.push("now");
-  assert.deepEqual(order, ["now"]);
+  await Promise.resolve();
+  assert.deepEqual(order, ["now"], "not in the current task's microtasks");
   await new Promise((resolve) => setTimeout(resolve, 0));
   // Node's order too: its tick queue empties before the microtasks the ticks queued.
   assert.deepEqual(order, ["now", "first x y", "second", "queued by second", "reaction of second"]);
@@ -144,8 +145,26 @@ Deno.test("microtaskTicks runs callbacks in order with their arguments, and thos
   );
 });
 
-Deno.test("microtaskTicks reports a callback's error as uncaught and still runs the ones after it", async () => {
-  const nextTick = standIn.microtaskTicks();
+Deno.test("timerTicks runs a callback queued by a promise reaction after the reactions queued later, as Deno's nextTick does", async () => {
+  const nextTick = standIn.timerTicks();
+  const real = (await import("node:process")).default.nextTick;
+  const orders: string[][] = [];
+  for (const tick of [nextTick, real]) {
+    const order: string[] = [];
+    await Promise.resolve().then(() => {
+      tick(() => order.push("tick"));
+      void Promise.resolve().then(() => order.push("later reaction"))
+        .then(() => order.push("its reaction"));
+    });
+    await new Promise((resolve) => setTimeout(resolve, 0));
+    orders.push(order);
+  }
+  assert.deepEqual(orders[0], ["later reaction", "its reaction", "tick"]);
+  assert.deepEqual(orders[0], orders[1]);
+});
+
+Deno.test("timerTicks reports a callback's error as uncaught and still runs the ones after it", async () => {
+  const nextTick = standIn.timerTicks();
   const order: string[] = [];
   const uncaught: unknown[] = [];
   const onError = (event: ErrorEvent) => {
