@@ -161,37 +161,36 @@ function realProcess(): typeof globalThis.process {
 
 /**
  * For the library's uses of the global `process` (the build points them at
- * this object): `env` a {@linkcode readOnlyEnv}, `nextTick` and the rest the
- * runtime's own on Bun. On Deno, reading the global `process` loads
- * node:process and node's streams behind it, ~5 ms of a worker's start for
- * `nextTick`, which every group join calls: Deno's `nextTick` is
- * {@linkcode timerTicks}' instead, and the rest load node:process when
- * first used. The variables `env` reads are those the worker was granted
- * (on Deno, a variable is read only once `Deno.permissions` says it may be:
- * a refused read makes an error, and an error made while the library loads
- * costs ~25 ms).
+ * this object): `env` a {@linkcode readOnlyEnv} of the variables the worker
+ * was granted, the rest the runtime's own, except `nextTick` on Deno. There,
+ * reading the global `process` loads node:process and node's streams behind
+ * it, ~5 ms of a worker's start, for `nextTick`, which every group join
+ * calls: it is {@linkcode timerTicks}' instead, and `emitWarning` and
+ * `stderr` load node:process when first used.
  */
-export const libraryProcess: LibraryProcess = "Deno" in globalThis
-  ? {
-    env: readOnlyEnv((variable) =>
-      Deno.permissions.querySync({ name: "env", variable }).state === "granted"
-        ? Deno.env.get(variable)
-        : undefined
-    ),
-    nextTick: timerTicks(),
-    emitWarning: (...args) => (realProcess().emitWarning as (...args: unknown[]) => void)(...args),
-    get stderr() {
-      return realProcess().stderr;
-    },
-  }
-  : {
-    env: readOnlyEnv((variable) => realProcess().env[variable]),
-    nextTick: (callback, ...args) => realProcess().nextTick(callback, ...args),
-    emitWarning: (...args) => (realProcess().emitWarning as (...args: unknown[]) => void)(...args),
-    get stderr() {
-      return realProcess().stderr;
-    },
-  };
+export const libraryProcess: LibraryProcess = {
+  env: readOnlyEnv(
+    "Deno" in globalThis ? grantedVariable : (variable) => realProcess().env[variable],
+  ),
+  nextTick: "Deno" in globalThis
+    ? timerTicks()
+    : (callback, ...args) => realProcess().nextTick(callback, ...args),
+  emitWarning: (...args) => (realProcess().emitWarning as (...args: unknown[]) => void)(...args),
+  get stderr() {
+    return realProcess().stderr;
+  },
+};
+
+/**
+ * An environment variable on Deno, read only when `Deno.permissions` says it
+ * may be: a refused read makes an error, and an error made while the library
+ * loads costs ~25 ms of a worker's start.
+ */
+function grantedVariable(variable: string): string | undefined {
+  return Deno.permissions.querySync({ name: "env", variable }).state === "granted"
+    ? Deno.env.get(variable)
+    : undefined;
+}
 
 /**
  * A `process.nextTick` without node:process: the first callback queued
