@@ -472,7 +472,7 @@ export function libraryDebugColors(source: string): string {
 /** The library's import of node:util's `inspect`, as the bundler writes it. */
 const INSPECT_IMPORT = 'import { inspect } from "node:util";';
 /** `inspect` other than called or imported (a method named so is followed by its brackets). */
-const INSPECT_NOT_CALLED = /(?<![\w$.])inspect\b(?!\s*\()/g;
+const INSPECT_NOT_CALLED = /(?<![\w$.])inspect\b(?!\s*\()/;
 
 /**
  * @platformatic/kafka's chunk with its `inspect` from
@@ -492,7 +492,6 @@ export function libraryInspect(source: string): string {
   }
   for (const part of parts) {
     const use = INSPECT_NOT_CALLED.exec(part);
-    INSPECT_NOT_CALLED.lastIndex = 0;
     if (use !== null) {
       throw new Error(
         `bundle: @platformatic/kafka uses inspect other than by calling it (…${

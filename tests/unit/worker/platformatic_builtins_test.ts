@@ -2,8 +2,7 @@ import assert from "node:assert/strict";
 import * as crypto from "node:crypto";
 import * as stream from "node:stream";
 import process from "node:process";
-import * as util from "node:util";
-import { promisify } from "node:util";
+import { inspect, promisify } from "node:util";
 import * as zlib from "node:zlib";
 import { BUN } from "../../../scripts/compile.ts";
 import * as standIn from "../../../src/worker/platformatic_builtins.ts";
@@ -35,7 +34,6 @@ Deno.test("requireOnFirstUse makes node:module's require on its first call, and 
 
 Deno.test("stderrIsTerminal answers what debug's tty.isatty(process.stderr.fd) answers", async () => {
   const tty = await import("node:tty");
-  const process = (await import("node:process")).default;
   assert.equal(standIn.stderrIsTerminal(), tty.isatty(process.stderr.fd));
   // And with stderr a pipe, in a process of its own.
   const out = await new Deno.Command(Deno.execPath(), {
@@ -147,7 +145,7 @@ Deno.test("timerTicks runs callbacks in order with their arguments, and those th
 
 Deno.test("timerTicks runs a callback queued by a promise reaction after the reactions queued later, as Deno's nextTick does", async () => {
   const nextTick = standIn.timerTicks();
-  const real = (await import("node:process")).default.nextTick;
+  const real = process.nextTick;
   const orders: string[][] = [];
   for (const tick of [nextTick, real]) {
     const order: string[] = [];
@@ -245,6 +243,6 @@ Deno.test("stderrIsTerminal on Bun: a pipe, /dev/null (a character device) and a
 
 Deno.test("the library's inspect from platformatic_builtins.ts gives node:util's output", () => {
   const value = { a: [1, { b: new Map([["k", 2n]]) }], s: "x" };
-  assert.equal(standIn.inspect(value, false, 10), util.inspect(value, false, 10));
-  assert.equal(standIn.inspect(value), util.inspect(value));
+  assert.equal(standIn.inspect(value, false, 10), inspect(value, false, 10));
+  assert.equal(standIn.inspect(value), inspect(value));
 });
