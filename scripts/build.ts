@@ -1,7 +1,8 @@
 /**
  * `deno task build`: bundles the worker entry (`src/worker/entry.ts`), our
  * code, kafkajs and @platformatic/kafka with its dependencies into ES
- * modules under `dist/worker/` with Bun's bundler, and writes the manifest
+ * modules under `dist/worker/` with Bun's bundler (the library without what
+ * a worker never runs: `scripts/worker_library.ts`), and writes the manifest
  * the supervisor checks before it uses them (`src/supervisor/worker_bundle.ts`).
  * Each engine's code is a chunk of its own, loaded only by workers that use
  * it. The library's imports of @platformatic/wasm-utils go to
@@ -19,11 +20,10 @@
  * bundler gives @platformatic/kafka's chunk the same `require` (from the
  * shared helpers' chunk): it hands its CommonJS dependencies the built-in
  * modules themselves (they extend streams), except kafkajs's five load-time
- * ones, which are stand-ins until first used (avsc and the library only call
+ * ones, which are stand-ins until first used (the library only calls
  * them); that chunk is not checked against kafkajs's list. Its `node:net`
  * and `node:tls` imports go to `src/worker/platformatic_net.ts`
- * ({@linkcode libraryNetImports}), and its schema registry's CommonJS
- * dependencies run on first use ({@linkcode lazyRegistryImports}). Chunks
+ * ({@linkcode libraryNetImports}). Chunks
  * load one another on demand ({@linkcode deferChunkImports}), and their
  * CommonJS modules compile with their chunk, into the runtime's code cache
  * ({@linkcode eagerFactories}); then every chunk but kafkajs's is minified
@@ -41,6 +41,7 @@ import {
   fileDigest,
   MANIFEST_FILE,
 } from "../src/supervisor/worker_bundle.ts";
+import type { BundleRequest } from "./bun_bundle.ts";
 import { BUN, runBun } from "./compile.ts";
 
 const ROOT = fileURLToPath(new URL("../", import.meta.url));
@@ -124,7 +125,9 @@ export const BUNDLE_ENTRIES = [
 
 /**
  * Runs Bun's bundler on the worker entry of `packageDir` into `outdir`
- * (and its metafile, when given); throws with Bun's output when it fails.
+ * (and its metafile, when given), with @platformatic/kafka trimmed to what a
+ * worker runs (`scripts/worker_library.ts`); throws with Bun's output when it
+ * fails.
  *
  * @example
  * ```ts ignore
@@ -136,16 +139,13 @@ export async function bundleWorker(
   outdir: string,
   metafile?: string,
 ): Promise<void> {
-  await runBun([
-    "build",
-    ...BUNDLE_ENTRIES.map((name) => join(packageDir, "src", "worker", name)),
-    "--target=node",
-    "--format=esm",
-    "--splitting",
-    ...EXTERNAL_PACKAGES.map((name) => `--external=${name}`),
-    `--outdir=${outdir}`,
-    ...(metafile === undefined ? [] : [`--metafile=${metafile}`]),
-  ], packageDir);
+  const request: BundleRequest = {
+    entrypoints: BUNDLE_ENTRIES.map((name) => join(packageDir, "src", "worker", name)),
+    outdir,
+    external: EXTERNAL_PACKAGES,
+    ...(metafile === undefined ? {} : { metafile }),
+  };
+  await runBun([join(ROOT, "scripts", "bun_bundle.ts"), JSON.stringify(request)], packageDir);
 }
 
 /** The module {@linkcode rewireChunk} points chunks at, as the bundler names it. */
@@ -648,9 +648,6 @@ export function lazyCrc32c(source: string): string {
 
 /** The bundler's comment before a module: its path. */
 const MODULE_COMMENT = /^\/\/ \S+$/;
-/** The comment before @platformatic/kafka's schema registry module. */
-const REGISTRY_COMMENT =
-  /^\/\/ (?:\S*\/)?node_modules\/@platformatic\/kafka\/dist\/registries\/\S+$/;
 /** The comment before the engine's module that patches ajv (src/kafka/platformatic/lazy_validators.ts). */
 const LAZY_VALIDATORS_COMMENT = /^\/\/ (?:\S*\/)?src\/kafka\/platformatic\/lazy_validators\.ts$/;
 /** lazy_validators.ts's module with its import of ajv run on first use ({@linkcode lazyLibraryAjv}). */
@@ -681,27 +678,6 @@ function lazyCommonJsImports(source: string, module: RegExp): string | null {
   }
   if (rewired === 0) return null;
   return `import { lazyModule as __lazyModule } from "./${BUNDLE_REQUIRE}";\n${lines.join("\n")}`;
-}
-
-/**
- * @platformatic/kafka's chunk with the CommonJS dependencies of its schema
- * registry support (avsc, ajv-draft-04, ajv) run on first use instead of at
- * load, through `lazyModule` from {@linkcode BUNDLE_REQUIRE}: a consumer's
- * worker never uses a schema registry, and avsc alone builds its types at
- * load (~30 ms of CPU per worker). Other chunks are returned as they are.
- *
- * @throws {Error} When the library's chunk has no such import in its
- *   registry module (the library or the bundler's output changed).
- */
-export function lazyRegistryImports(source: string): string {
-  if (!PLATFORMATIC_MARKER.test(source)) return source;
-  const out = lazyCommonJsImports(source, REGISTRY_COMMENT);
-  if (out === null) {
-    throw new Error(
-      "bundle: @platformatic/kafka's schema registry module imports no CommonJS module as expected",
-    );
-  }
-  return out;
 }
 
 /** The module {@linkcode lazyLibraryAjv} gives the library its ajv from, as the bundler names it. */
@@ -798,7 +774,7 @@ async function rewireBundle(outdir: string): Promise<void> {
     const rewired = entry.name === BUNDLE_REQUIRE ? null : rewireChunk(source);
     const out = libraryProcess(lazyLibraryAjv(lazyCrc32c(
       libraryWasmImports(libraryApiPromises(libraryInspect(libraryDebugColors(libraryBuiltinImports(
-        lazyRegistryImports(libraryNetImports(deferChunkImports(rewired ?? source))),
+        libraryNetImports(deferChunkImports(rewired ?? source)),
       ))))),
     )));
     await Deno.writeTextFile(path, eagerFactories(out));

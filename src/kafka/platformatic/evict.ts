@@ -29,6 +29,12 @@ type Api = (...args: unknown[]) => void;
  */
 export async function evictMember(kafka: KafkaConfig, member: EvictedMember): Promise<void> {
   const { Admin, FindCoordinatorKeyTypes, kGetApi } = await loadPlatformatic();
+  // The worker bundle's copy of the library has no admin client; the supervisor's is the package.
+  if (typeof Admin?.prototype?.findCoordinator !== "function") {
+    throw new Error(
+      "Cannot evict a member: this @platformatic/kafka has no Admin.findCoordinator()",
+    );
+  }
   const admin = new Admin(connectionOptions(kafka, "supervisor"));
   try {
     const [coordinator] = await admin.findCoordinator({

@@ -108,9 +108,6 @@ export function checkApi(library: Platformatic): Platformatic {
       }
     }
   }
-  if (typeof library.Admin?.prototype?.findCoordinator !== "function") {
-    missing.push("Admin.findCoordinator()");
-  }
   if (missing.length > 0) {
     const found = typeof exports.version === "string" ? exports.version : "unknown";
     throw new Error(

@@ -7,7 +7,6 @@ import {
   eagerFactories,
   lazyCrc32c,
   lazyLibraryAjv,
-  lazyRegistryImports,
   libraryApiPromises,
   libraryBuiltinImports,
   libraryDebugColors,
@@ -214,41 +213,6 @@ Deno.test("minifiedChunk: every chunk but kafkajs's", () => {
     minifiedChunk("\n// ../../work/x/node_modules/kafkajs/src/broker/index.js\nvar b;\n"),
     false,
   );
-});
-
-Deno.test("lazyRegistryImports runs the schema registry's CommonJS imports on first use, and only its", () => {
-  const chunk = [
-    "// node_modules/@platformatic/kafka/dist/utils.js",
-    "var import__2020 = __toESM(require__2020(), 1);",
-    "// node_modules/@platformatic/kafka/dist/registries/confluent-schema-registry.js",
-    "var AjvDraft04Module = __toESM(require_dist(), 1);",
-    "// node_modules/ajv/dist/refs/json-schema-draft-06.json",
-    "var json_schema_draft_06_default = {};",
-    "// node_modules/@platformatic/kafka/dist/registries/confluent-schema-registry.js",
-    "var import_avsc = __toESM(require_lib(), 1);",
-    "var AjvDraft04 = AjvDraft04Module.default;",
-    "",
-  ].join("\n");
-  assert.equal(
-    lazyRegistryImports(chunk),
-    [
-      'import { lazyModule as __lazyModule } from "./bundle_require.js";',
-      "// node_modules/@platformatic/kafka/dist/utils.js",
-      "var import__2020 = __toESM(require__2020(), 1);",
-      "// node_modules/@platformatic/kafka/dist/registries/confluent-schema-registry.js",
-      "var AjvDraft04Module = __lazyModule(() => __toESM(require_dist(), 1));",
-      "// node_modules/ajv/dist/refs/json-schema-draft-06.json",
-      "var json_schema_draft_06_default = {};",
-      "// node_modules/@platformatic/kafka/dist/registries/confluent-schema-registry.js",
-      "var import_avsc = __lazyModule(() => __toESM(require_lib(), 1));",
-      "var AjvDraft04 = AjvDraft04Module.default;",
-      "",
-    ].join("\n"),
-  );
-  const other = "var import_avsc = __toESM(require_lib(), 1);\n";
-  assert.equal(lazyRegistryImports(other), other, "only the library's chunk");
-  const none = chunk.replace(/__toESM\(require_(dist|lib)\(\), 1\)/g, "{}");
-  assert.throws(() => lazyRegistryImports(none), /imports no CommonJS module/);
 });
 
 /** The library's codec imports and CRC-32C choice as the bundler writes them. */

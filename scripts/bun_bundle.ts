@@ -1,0 +1,107 @@
+/**
+ * Runs under Bun, started by `scripts/build.ts`:
+ * `bun scripts/bun_bundle.ts '<BundleRequest as JSON>'`. Bundles the
+ * worker's entries with Bun's bundler, reading @platformatic/kafka's modules
+ * as `worker_library.ts` edits them, and writes the metafile. Fails when the
+ * bundle has errors, or when a module that was to be edited was not read
+ * (the library moved it).
+ *
+ * @module
+ */
+import { readFile, writeFile } from "node:fs/promises";
+import { createRequire } from "node:module";
+import process from "node:process";
+import {
+  editedModule,
+  editLibraryModule,
+  LIBRARY_EDITS,
+  LRU_CACHE_MODULE,
+} from "./worker_library.ts";
+
+/** What `scripts/build.ts` asks for. */
+export interface BundleRequest {
+  readonly entrypoints: readonly string[];
+  readonly outdir: string;
+  readonly external: readonly string[];
+  readonly metafile?: string;
+}
+
+interface PluginBuild {
+  onLoad(
+    options: { filter: RegExp },
+    load: (args: { path: string }) => Promise<{ contents: string; loader: "js" }>,
+  ): void;
+  onResolve(
+    options: { filter: RegExp },
+    resolve: (args: { path: string; importer: string }) => { path: string },
+  ): void;
+}
+
+interface BunBuild {
+  build(options: {
+    entrypoints: readonly string[];
+    outdir: string;
+    target: "node";
+    format: "esm";
+    splitting: boolean;
+    external: readonly string[];
+    metafile: boolean;
+    naming: { chunk: string };
+    plugins: { name: string; setup(build: PluginBuild): void }[];
+  }): Promise<{ success: boolean; logs: unknown[]; metafile?: unknown }>;
+}
+
+/** A module of @platformatic/kafka, as the bundler names its inputs. */
+const LIBRARY = /(?:^|[\\/])node_modules[\\/]@platformatic[\\/]kafka[\\/]/;
+/** The library's modules to edit, as a file-name filter for the bundler. */
+const EDITED = new RegExp(
+  `[\\\\/]node_modules[\\\\/]@platformatic[\\\\/]kafka[\\\\/]dist[\\\\/](?:${
+    Object.keys(LIBRARY_EDITS).map((module) => module.replaceAll(".", "\\.")).join("|")
+  })$`,
+);
+
+async function bundle(request: BundleRequest): Promise<void> {
+  const bun = (globalThis as unknown as { Bun: BunBuild }).Bun;
+  const edited = new Set<string>();
+  const result = await bun.build({
+    entrypoints: request.entrypoints,
+    outdir: request.outdir,
+    target: "node",
+    format: "esm",
+    splitting: true,
+    external: request.external,
+    metafile: true,
+    // As `bun build` names them: a chunk a module of ours starts is named after it.
+    naming: { chunk: "[name]-[hash].[ext]" },
+    plugins: [{
+      name: "worker-library",
+      setup(build) {
+        build.onLoad({ filter: EDITED }, async ({ path }) => {
+          const module = editedModule(path);
+          if (module === null) throw new Error(`bundle: ${path} is not a module to edit`);
+          edited.add(module);
+          return {
+            contents: editLibraryModule(module, await readFile(path, "utf8")),
+            loader: "js",
+          };
+        });
+        build.onResolve(
+          { filter: new RegExp(`^${LRU_CACHE_MODULE.replaceAll(".", "\\.")}$`) },
+          ({ path, importer }) => ({ path: createRequire(importer).resolve(path) }),
+        );
+      },
+    }],
+  });
+  if (!result.success) throw new AggregateError(result.logs, "bundle: Bun's bundler failed");
+  const meta = typeof result.metafile === "string"
+    ? result.metafile
+    : JSON.stringify(result.metafile);
+  const inputs = Object.keys((JSON.parse(meta) as { inputs: Record<string, unknown> }).inputs);
+  const missing = Object.keys(LIBRARY_EDITS).filter((module) => !edited.has(module));
+  if (inputs.some((path) => LIBRARY.test(path)) && missing.length > 0) {
+    throw new Error(`bundle: @platformatic/kafka's ${missing.join(", ")} were not bundled`);
+  }
+  if (request.metafile !== undefined) await writeFile(request.metafile, meta);
+}
+
+await bundle(JSON.parse(process.argv[2] ?? "{}") as BundleRequest);
