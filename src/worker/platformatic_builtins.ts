@@ -35,8 +35,8 @@ const nodeModule = lazyBuiltin("module") as typeof NodeModule;
 
 /**
  * For `node:module`'s `createRequire`: a `require` that makes the real one
- * on its first call (the library makes one when its schema registry module
- * loads). Called through `.call`: the build refuses the text
+ * on its first call (the library makes one when its CRC-32C module loads,
+ * to try the native `@node-rs/crc32`). Called through `.call`: the build refuses the text
  * `createRequire(` outside the bundler's own prelude.
  */
 export function requireOnFirstUse(path: string | URL): (id: string) => unknown {
