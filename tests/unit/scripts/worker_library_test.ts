@@ -94,3 +94,65 @@ Deno.test("the worker bundle holds the library's consumer and producer, not its 
     await Deno.remove(dir, { recursive: true });
   }
 });
+
+/** Every API the library has a module of, by the name its clients look it up under, and its folder. */
+async function libraryApis(): Promise<Map<string, string>> {
+  const apis = new Map<string, string>();
+  for await (const folder of Deno.readDir(join(LIBRARY_DIST, "apis"))) {
+    if (!folder.isDirectory) continue;
+    for await (const file of Deno.readDir(join(LIBRARY_DIST, "apis", folder.name))) {
+      const match = /^([a-z-]+)-v\d+\.js$/.exec(file.name);
+      if (match === null) continue;
+      const name = match[1]!.split("-").map((w) => w[0]!.toUpperCase() + w.slice(1)).join("");
+      apis.set(name, folder.name);
+    }
+  }
+  return apis;
+}
+
+/** The .js or .ts files under `dir`, recursively. */
+function* sourceFiles(dir: string): Generator<string> {
+  for (const entry of Deno.readDirSync(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory) yield* sourceFiles(path);
+    else if (/\.(js|ts)$/.test(entry.name) && !entry.name.endsWith(".d.ts")) yield path;
+  }
+}
+
+Deno.test("no API a worker's code names (the library's clients, network and protocol code, and the engine) is one the bundle leaves out", async () => {
+  const apis = await libraryApis();
+  assert.equal(apis.get("TxnOffsetCommit"), "producer");
+  assert.equal(apis.get("DescribeGroups"), "admin");
+  const left = new Set(["admin", "telemetry"]);
+  const files = [
+    ...["clients/base", "clients/consumer", "clients/producer", "network", "protocol"]
+      .flatMap((dir) => [...sourceFiles(join(LIBRARY_DIST, dir))])
+      // The table of every API's name by its key, for the connection's diagnostics.
+      .filter((path) => !path.endsWith(join("protocol", "apis.js"))),
+    // The supervisor's eviction runs from the package, whole.
+    ...[...sourceFiles(join(ROOT, "src", "kafka", "platformatic"))]
+      .filter((path) => !path.endsWith("evict.ts")),
+  ];
+  const named = new Set<string>();
+  for (const path of files) {
+    for (
+      const [, name] of (await Deno.readTextFile(path)).matchAll(/["'`]([A-Z][A-Za-z]+)["'`]/g)
+    ) {
+      const folder = apis.get(name!);
+      if (folder === undefined) continue;
+      named.add(name!);
+      assert.ok(!left.has(folder), `${path} names ${name}, an API of apis/${folder}/`);
+    }
+  }
+  for (
+    const name of [
+      "Fetch",
+      "JoinGroup",
+      "OffsetCommit",
+      "TxnOffsetCommit",
+      "ConsumerGroupHeartbeat",
+    ]
+  ) {
+    assert.ok(named.has(name), `found ${name}`);
+  }
+});
