@@ -22,7 +22,7 @@ COPY package.json package-lock.json ./
 RUN npm ci --no-audit --no-fund
 COPY deno.json ./
 COPY src/ src/
-COPY scripts/build.ts scripts/compile.ts scripts/
+COPY scripts/build.ts scripts/bun_bundle.ts scripts/compile.ts scripts/worker_library.ts scripts/
 # The worker bundle (dist/worker/): workers start from it, faster and smaller than from the
 # TypeScript sources. Then keep the deno binary (a devDependency) and drop the other development
 # packages (bun, the benchmark client, type declarations) and the build scripts.

@@ -137,6 +137,28 @@ Deno.test("Dockerfile: every COPY source exists and .dockerignore keeps it in th
   assert.ok(ignored.includes("node_modules"), "the host's node_modules never enters the context");
 });
 
+Deno.test("Dockerfile: the build step copies every script the bundle's build imports or runs", () => {
+  const copied = new Set(
+    dockerfile.filter((i) => i.keyword === "COPY" && !i.args.includes("--from"))
+      .flatMap((i) => i.args.split(/\s+/).slice(0, -1)),
+  );
+  const build = dockerfile.find((i) => i.keyword === "RUN" && i.args.includes("scripts/build.ts"));
+  assert.ok(build, "a RUN step runs scripts/build.ts");
+  // Local modules a script imports (types too: they must resolve), or names to run (`"x.ts"`).
+  const seen = new Set<string>();
+  const pending = ["scripts/build.ts"];
+  while (pending.length > 0) {
+    const script = pending.pop()!;
+    if (seen.has(script)) continue;
+    seen.add(script);
+    for (const [, name] of read(script).matchAll(/["']\.?\.?\/?([\w]+\.ts)["']/g)) {
+      if (exists(join("scripts", name!))) pending.push(`scripts/${name}`);
+    }
+  }
+  assert.ok(seen.has("scripts/worker_library.ts") && seen.has("scripts/bun_bundle.ts"));
+  for (const script of seen) assert.ok(copied.has(script), `the Dockerfile copies ${script}`);
+});
+
 Deno.test("container config: valid, listens on every interface at the exposed port, needs a token", async () => {
   const config = await containerConfig();
   const exposed = Number(one("EXPOSE").args);
