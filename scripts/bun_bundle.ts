@@ -12,9 +12,11 @@ import { readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
 import process from "node:process";
 import {
+  EDITED_MODULE,
   editedModule,
   editLibraryModule,
   LIBRARY_EDITS,
+  LIBRARY_MODULE,
   LRU_CACHE_MODULE,
 } from "./worker_library.ts";
 
@@ -51,15 +53,6 @@ interface BunBuild {
   }): Promise<{ success: boolean; logs: unknown[]; metafile?: unknown }>;
 }
 
-/** A module of @platformatic/kafka, as the bundler names its inputs. */
-const LIBRARY = /(?:^|[\\/])node_modules[\\/]@platformatic[\\/]kafka[\\/]/;
-/** The library's modules to edit, as a file-name filter for the bundler. */
-const EDITED = new RegExp(
-  `[\\\\/]node_modules[\\\\/]@platformatic[\\\\/]kafka[\\\\/]dist[\\\\/](?:${
-    Object.keys(LIBRARY_EDITS).map((module) => module.replaceAll(".", "\\.")).join("|")
-  })$`,
-);
-
 async function bundle(request: BundleRequest): Promise<void> {
   const bun = (globalThis as unknown as { Bun: BunBuild }).Bun;
   const edited = new Set<string>();
@@ -76,7 +69,7 @@ async function bundle(request: BundleRequest): Promise<void> {
     plugins: [{
       name: "worker-library",
       setup(build) {
-        build.onLoad({ filter: EDITED }, async ({ path }) => {
+        build.onLoad({ filter: EDITED_MODULE }, async ({ path }) => {
           const module = editedModule(path);
           if (module === null) throw new Error(`bundle: ${path} is not a module to edit`);
           edited.add(module);
@@ -98,7 +91,7 @@ async function bundle(request: BundleRequest): Promise<void> {
     : JSON.stringify(result.metafile);
   const inputs = Object.keys((JSON.parse(meta) as { inputs: Record<string, unknown> }).inputs);
   const missing = Object.keys(LIBRARY_EDITS).filter((module) => !edited.has(module));
-  if (inputs.some((path) => LIBRARY.test(path)) && missing.length > 0) {
+  if (inputs.some((path) => LIBRARY_MODULE.test(path)) && missing.length > 0) {
     throw new Error(`bundle: @platformatic/kafka's ${missing.join(", ")} were not bundled`);
   }
   if (request.metafile !== undefined) await writeFile(request.metafile, meta);

@@ -46,8 +46,22 @@ export const LIBRARY_EDITS: Readonly<Record<string, readonly LibraryEdit[]>> = {
   }],
 };
 
-/** A module of the installed @platformatic/kafka: its path inside `dist/` is the first group. */
-const LIBRARY_MODULE = /[\\/]node_modules[\\/]@platformatic[\\/]kafka[\\/]dist[\\/](.+)$/;
+/** Where the installed library's modules are, as a pattern: a module's path inside `dist/` follows. */
+const LIBRARY_DIST = String.raw`(?:^|[\\/])node_modules[\\/]@platformatic[\\/]kafka[\\/]dist[\\/]`;
+
+/**
+ * A module of the installed @platformatic/kafka (an absolute path, or one
+ * relative to the package as the bundler names its inputs): its path inside
+ * `dist/` is the first group.
+ */
+export const LIBRARY_MODULE = new RegExp(`${LIBRARY_DIST}(.+)$`);
+
+/** The modules {@linkcode LIBRARY_EDITS} edits, as a file-name filter for the bundler. */
+export const EDITED_MODULE = new RegExp(
+  `${LIBRARY_DIST}(?:${
+    Object.keys(LIBRARY_EDITS).map((m) => m.replaceAll(".", "\\.")).join("|")
+  })$`,
+);
 
 /**
  * The path inside the library's `dist/` of the module at `path` when it is

@@ -2,7 +2,13 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { bundleWorker } from "../../../scripts/build.ts";
-import { editedModule, editLibraryModule, LIBRARY_EDITS } from "../../../scripts/worker_library.ts";
+import {
+  EDITED_MODULE,
+  editedModule,
+  editLibraryModule,
+  LIBRARY_EDITS,
+  LIBRARY_MODULE,
+} from "../../../scripts/worker_library.ts";
 
 const ROOT = fileURLToPath(new URL("../../../", import.meta.url));
 const LIBRARY_DIST = join(ROOT, "node_modules", "@platformatic", "kafka", "dist");
@@ -17,6 +23,11 @@ Deno.test("editedModule names the library's modules to edit by their path inside
   );
   assert.equal(editedModule(`${dist}clients/consumer/index.js`), null);
   assert.equal(editedModule("/srv/app/node_modules/other/dist/index.js"), null);
+  // The bundler's filter picks the same modules; its inputs are named relative to the package.
+  assert.ok(EDITED_MODULE.test(`${dist}protocol/murmur2.js`));
+  assert.ok(!EDITED_MODULE.test(`${dist}apis/admin/index.js`));
+  assert.ok(!EDITED_MODULE.test(`${dist}protocol/murmur2xjs`));
+  assert.ok(LIBRARY_MODULE.test("node_modules/@platformatic/kafka/dist/errors.js"));
 });
 
 Deno.test("editLibraryModule drops the re-exports a worker never uses, and refuses text it does not find once", () => {
