@@ -646,80 +646,36 @@ export function lazyCrc32c(source: string): string {
   );
 }
 
-/** The bundler's comment before a module: its path. */
-const MODULE_COMMENT = /^\/\/ \S+$/;
-/** The comment before the engine's module that patches ajv (src/kafka/platformatic/lazy_validators.ts). */
-const LAZY_VALIDATORS_COMMENT = /^\/\/ (?:\S*\/)?src\/kafka\/platformatic\/lazy_validators\.ts$/;
-/** lazy_validators.ts's module with its import of ajv run on first use ({@linkcode lazyLibraryAjv}). */
-const LAZY_VALIDATORS_IMPORT =
-  /\n\/\/ (?:\S*\/)?src\/kafka\/platformatic\/lazy_validators\.ts\nvar [\w$]+ = __lazyModule\(/;
-/**
- * A CommonJS dependency a module imports, run at load: `var import_x = __toESM(require_x(), 1);`
- * (without the `1` in a module of a package that is not `"type": "module"`).
- */
-const COMMONJS_IMPORT = /^var ([\w$]+) = (__toESM\(require_[\w$]+\(\)(?:, 1)?\));$/;
-
-/**
- * `source` with the CommonJS imports of the modules whose comment matches
- * `module` run on first use, through `lazyModule` from
- * {@linkcode BUNDLE_REQUIRE}; null when there is no such import.
- */
-function lazyCommonJsImports(source: string, module: RegExp): string | null {
-  const lines = source.split("\n");
-  let inModule = false;
-  let rewired = 0;
-  for (let i = 0; i < lines.length; i++) {
-    const line = lines[i]!;
-    if (MODULE_COMMENT.test(line)) inModule = module.test(line);
-    const match = inModule ? COMMONJS_IMPORT.exec(line) : null;
-    if (match === null) continue;
-    lines[i] = `var ${match[1]} = __lazyModule(() => ${match[2]});`;
-    rewired++;
-  }
-  if (rewired === 0) return null;
-  return `import { lazyModule as __lazyModule } from "./${BUNDLE_REQUIRE}";\n${lines.join("\n")}`;
-}
-
-/** The module {@linkcode lazyLibraryAjv} gives the library its ajv from, as the bundler names it. */
+/** The module the library's edited utilities import its ajv stand-in from, as the bundler names it. */
 export const LAZY_AJV = "platformatic_ajv.js";
-/** The library's ajv instance, created when its utilities module loads. */
-const LIBRARY_AJV = /^var ajv = new ([\w$]+)\.Ajv2020\((\{[^\n]*\})\);$/m;
-/** What the library reads of its ajv, and what {@linkcode LAZY_AJV}'s stand-in has. */
+/** The library's ajv, as its edited utilities create it (scripts/worker_library.ts). */
+const LIBRARY_AJV = /^var ajv = libraryAjv\d*\(\{[^\n]*\}\);$/gm;
+/** What the library reads of its ajv, and what the stand-in has. */
 const AJV_MEMBER = /(?<![\w$./-])ajv\.(\w+)/g;
 const STAND_IN_MEMBERS = ["compile", "addKeyword", "errorsText", "opts"];
-/** The flag in {@linkcode LAZY_AJV} that says the library's ajv is the stand-in. */
+/** The flag in lazy_ajv.ts that says the library's ajv is the stand-in. */
 const LAZY_FLAG = /^var (LIBRARY_AJV_IS_LAZY\d*) = false;$/m;
 /** That flag once {@linkcode lazyLibraryAjv} set it. */
 const LAZY_FLAG_SET = /^var LIBRARY_AJV_IS_LAZY\d* = true;$/m;
+/** The bundler's comment before ajv's module that the library and the engine import. */
+const AJV_MODULE = /\n\/\/ (?:[^\n]*\/)?node_modules\/ajv\/dist\/2020\.js\n/;
 
 /**
- * Gives @platformatic/kafka `lazyAjv`'s stand-in for its ajv instance
- * (`src/kafka/platformatic/lazy_ajv.ts`), so that ajv's modules run and its
- * instance is made only when a validator first needs compiling: in the
- * library's chunk, the line that creates the instance, with the import of
- * ajv it alone uses moved into it; in the engine's chunk, lazy_validators'
- * import of ajv run on first use; in lazy_ajv.ts's chunk, the flag that
- * tells the engine so. Other chunks are returned as they are.
+ * Sets the flag that tells the engine the library's ajv is the stand-in
+ * (`LIBRARY_AJV_IS_LAZY` in `src/kafka/platformatic/lazy_ajv.ts`), in the
+ * chunk that has it, and checks that @platformatic/kafka's chunk creates its
+ * ajv as `scripts/worker_library.ts` edits it and uses no member of it that
+ * the stand-in lacks. Other chunks are returned as they are.
  *
  * @throws {Error} When the library creates or uses its ajv otherwise than
  *   the stand-in covers (the library or the bundler's output changed).
  */
 export function lazyLibraryAjv(source: string): string {
   if (LAZY_FLAG.test(source)) return source.replace(LAZY_FLAG, "var $1 = true;");
-  if (!PLATFORMATIC_MARKER.test(source)) {
-    return lazyCommonJsImports(source, LAZY_VALIDATORS_COMMENT) ?? source;
-  }
-  const created = LIBRARY_AJV.exec(source);
-  if (created === null) {
-    throw new Error("bundle: @platformatic/kafka's chunk does not create its ajv as expected");
-  }
-  const [, module, options] = created;
-  const imported = source.split("\n").map((line) => COMMONJS_IMPORT.exec(line))
-    .find((match) => match?.[1] === module);
-  const uses = source.split(`${module}.`).length - 1;
-  if (!imported || uses !== 1) {
+  if (!PLATFORMATIC_MARKER.test(source)) return source;
+  if ((source.match(LIBRARY_AJV)?.length ?? 0) !== 1 || AJV_MODULE.test(source)) {
     throw new Error(
-      `bundle: @platformatic/kafka's ajv module is used elsewhere than where its instance is created`,
+      "bundle: @platformatic/kafka's chunk does not create its ajv stand-in as expected",
     );
   }
   for (const [, member] of source.matchAll(AJV_MEMBER)) {
@@ -729,11 +685,23 @@ export function lazyLibraryAjv(source: string): string {
       );
     }
   }
-  const out = source.replace(imported[0], "").replace(
-    LIBRARY_AJV,
-    `var ajv = __lazyAjv(() => new (${imported[2]}).Ajv2020(${options}));`,
-  );
-  return `import { lazyAjv as __lazyAjv } from "./${LAZY_AJV}";\n${out}`;
+  return source;
+}
+
+/**
+ * The chunks (of `chunks`, by file name) that import the chunk holding ajv
+ * statically: none may, or every worker would load it.
+ *
+ * @throws {Error} When no chunk, or more than one, holds ajv.
+ */
+export function staticAjvImporters(chunks: ReadonlyMap<string, string>): string[] {
+  const holders = [...chunks].filter(([, source]) => AJV_MODULE.test(source));
+  if (holders.length !== 1) {
+    throw new Error(`bundle: ${holders.length} chunks hold ajv's Ajv2020 (1 expected)`);
+  }
+  const ajv = holders[0]![0];
+  const from = new RegExp(`^import (?:[^\n]* from )?"\\./${ajv.replaceAll(".", "\\.")}";$`, "m");
+  return [...chunks].filter(([, source]) => from.test(source)).map(([name]) => name);
 }
 
 /** A bundler-written `import("./chunk.js")` of another chunk. */
@@ -765,8 +733,8 @@ async function rewireBundle(outdir: string): Promise<void> {
     if (!existsSync(join(outdir, module))) throw new Error(`bundle: no ${module}`);
   }
   let lazyAjvFlags = 0;
-  let lazyValidatorsImports = 0;
   let processFlags = 0;
+  const chunks = new Map<string, string>();
   for await (const entry of Deno.readDir(outdir)) {
     if (!entry.isFile || !entry.name.endsWith(".js")) continue;
     const path = join(outdir, entry.name);
@@ -778,8 +746,8 @@ async function rewireBundle(outdir: string): Promise<void> {
       ))))),
     )));
     await Deno.writeTextFile(path, eagerFactories(out));
+    chunks.set(entry.name, out);
     if (LAZY_FLAG_SET.test(out)) lazyAjvFlags++;
-    if (LAZY_VALIDATORS_IMPORT.test(out)) lazyValidatorsImports++;
     if (PROCESS_FLAG_SET.test(out)) processFlags++;
   }
   if (processFlags !== 1) {
@@ -787,10 +755,12 @@ async function rewireBundle(outdir: string): Promise<void> {
       `bundle: ${processFlags} chunks say the library's process is the stand-in (1 expected)`,
     );
   }
-  if (lazyAjvFlags !== 1 || lazyValidatorsImports !== 1) {
-    throw new Error(
-      `bundle: ${lazyAjvFlags} chunks say the library's ajv is lazy and ${lazyValidatorsImports} import ajv lazily for lazy_validators.ts (1 each expected)`,
-    );
+  if (lazyAjvFlags !== 1) {
+    throw new Error(`bundle: ${lazyAjvFlags} chunks say the library's ajv is lazy (1 expected)`);
+  }
+  const ajvImporters = staticAjvImporters(chunks);
+  if (ajvImporters.length > 0) {
+    throw new Error(`bundle: ${ajvImporters.join(", ")} import ajv's chunk at load`);
   }
 }
 

@@ -10,6 +10,7 @@
  */
 import { readFile, writeFile } from "node:fs/promises";
 import { createRequire } from "node:module";
+import { dirname, join } from "node:path";
 import process from "node:process";
 import {
   EDITED_MODULE,
@@ -18,10 +19,12 @@ import {
   LIBRARY_EDITS,
   LIBRARY_MODULE,
   LRU_CACHE_MODULE,
+  WORKER_MODULE_SCHEME,
 } from "./worker_library.ts";
 
 /** What `scripts/build.ts` asks for. */
 export interface BundleRequest {
+  /** The worker's entries, in the package's `src/worker/` (the first is the worker entry). */
   readonly entrypoints: readonly string[];
   readonly outdir: string;
   readonly external: readonly string[];
@@ -56,6 +59,7 @@ interface BunBuild {
 async function bundle(request: BundleRequest): Promise<void> {
   const bun = (globalThis as unknown as { Bun: BunBuild }).Bun;
   const edited = new Set<string>();
+  const workerDir = dirname(request.entrypoints[0] ?? ".");
   const result = await bun.build({
     entrypoints: request.entrypoints,
     outdir: request.outdir,
@@ -81,6 +85,10 @@ async function bundle(request: BundleRequest): Promise<void> {
         build.onResolve(
           { filter: new RegExp(`^${LRU_CACHE_MODULE.replaceAll(".", "\\.")}$`) },
           ({ path, importer }) => ({ path: createRequire(importer).resolve(path) }),
+        );
+        build.onResolve(
+          { filter: new RegExp(`^${WORKER_MODULE_SCHEME}[\\w.]+\\.ts$`) },
+          ({ path }) => ({ path: join(workerDir, path.slice(WORKER_MODULE_SCHEME.length)) }),
         );
       },
     }],

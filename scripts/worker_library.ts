@@ -5,8 +5,11 @@
  * index modules re-export all of them (its clients find an API by name in
  * one table of every API, so the bundler cannot drop any on its own), and
  * its LRU cache comes from mnemonist's index, which loads every data
- * structure of that package. The bundler (`scripts/bun_bundle.ts`) reads
- * these modules as {@linkcode editLibraryModule} returns them.
+ * structure of that package. Its ajv instance, created when it loads,
+ * becomes a stand-in that needs ajv only to check options the engine did not
+ * build (`src/kafka/platformatic/lazy_ajv.ts`), so that ajv is a chunk of its
+ * own, loaded on demand. The bundler (`scripts/bun_bundle.ts`) reads these
+ * modules as {@linkcode editLibraryModule} returns them.
  *
  * In the library's copy in the bundle, an API it does not hold is one the
  * broker and the library have no version in common for: `Unsupported API`.
@@ -30,6 +33,13 @@ export interface LibraryEdit {
 export const LRU_CACHE_MODULE = "mnemonist/lru-cache.js";
 
 /**
+ * Where a module of the worker's own is imported from by an edited module:
+ * the bundler resolves `consumerd-worker:x.ts` to `src/worker/x.ts` of the
+ * package it bundles (`scripts/bun_bundle.ts`).
+ */
+export const WORKER_MODULE_SCHEME = "consumerd-worker:";
+
+/**
  * The edits, by module path inside the package's `dist/`. Each text must
  * appear exactly once.
  */
@@ -39,6 +49,16 @@ export const LIBRARY_EDITS: Readonly<Record<string, readonly LibraryEdit[]>> = {
   "apis/index.js": [
     { text: 'export * from "./admin/index.js";\n', becomes: "" },
     { text: 'export * from "./telemetry/index.js";\n', becomes: "" },
+  ],
+  "utils.js": [
+    {
+      text: "import { Ajv2020 } from 'ajv/dist/2020.js';",
+      becomes: `import { libraryAjv } from '${WORKER_MODULE_SCHEME}platformatic_ajv.ts';`,
+    },
+    {
+      text: "export const ajv = new Ajv2020(",
+      becomes: "export const ajv = libraryAjv(",
+    },
   ],
   "protocol/murmur2.js": [{
     text: "import { LRUCache } from 'mnemonist';",

@@ -113,24 +113,3 @@ function getBuiltin(name: string): Record<PropertyKey, unknown> {
   if (mod === undefined) throw new Error(`no built-in module "node:${name}" in this runtime`);
   return mod as Record<PropertyKey, unknown>;
 }
-
-/**
- * A stand-in for a bundled CommonJS module's namespace (what the bundler's
- * `__toESM(require_x())` returns) that runs the module only when a value
- * read from it is first used: reading `ns.default` (or any name) gives a
- * stand-in, and getting a property of it, calling it or constructing it runs
- * `load` (once) and acts on the real value.
- */
-export function lazyModule(load: () => Record<PropertyKey, unknown>): unknown {
-  let real: Record<PropertyKey, unknown> | null = null;
-  const module = () => (real ??= load());
-  return new Proxy({}, { get: (_target, key) => lazyValue(() => module()[key]) });
-}
-
-function lazyValue(value: () => unknown): unknown {
-  return new Proxy(function standIn() {}, {
-    get: (_target, key) => Reflect.get(value() as object, key),
-    apply: (_target, self, args: unknown[]) => Reflect.apply(value() as Fn, self, args),
-    construct: (_target, args: unknown[]) => Reflect.construct(value() as new () => object, args),
-  });
-}

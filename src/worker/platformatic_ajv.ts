@@ -1,9 +1,11 @@
 /**
  * What the worker bundle's copy of @platformatic/kafka creates its ajv
- * instance with (scripts/build.ts rewires that line to this module): a
- * stand-in that loads ajv when a validator first needs compiling
- * (src/kafka/platformatic/lazy_ajv.ts).
+ * instance with (scripts/worker_library.ts edits that line to import this
+ * module): a stand-in that creates it when a validator first needs
+ * compiling (src/kafka/platformatic/lazy_ajv.ts); and how code in a bundled
+ * worker loads ajv for it, to check options the engine did not build.
  *
  * @module
  */
-export { lazyAjv } from "../kafka/platformatic/lazy_ajv.ts";
+export { libraryAjv } from "../kafka/platformatic/lazy_ajv.ts";
+export { loadLibraryValidation } from "../kafka/platformatic/lazy_validators.ts";

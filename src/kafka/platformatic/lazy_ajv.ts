@@ -1,20 +1,21 @@
 /**
  * Validators compiled on first use, and, in the worker bundle, an ajv that
- * is not loaded until one is.
+ * is not even loaded unless one is.
  *
  * @platformatic/kafka creates an ajv instance and compiles 38 validators
  * when it loads (lazy_validators.ts explains why none of that is needed to
  * consume). From its package, the engine makes those compilations lazy
  * while the library loads ({@linkcode lazyValidator}); ajv itself still
- * loads. In the worker bundle the library gets {@linkcode lazyAjv}'s
- * stand-in instead of its instance (the build rewrites that one line;
- * scripts/build.ts, `lazyLibraryAjv`): ajv's modules run, and its instance
- * is created, when a validator first needs compiling. A consumer's worker
- * never gets there (its group options are {@linkcode engineChecked}), and
- * saves ~0.6 MiB.
+ * loads. In the worker bundle the library creates {@linkcode libraryAjv}'s
+ * stand-in instead of its instance (the build edits that line:
+ * scripts/worker_library.ts), and ajv is a chunk of its own that nothing
+ * imports at load: a consumer's worker never needs it (its group options are
+ * {@linkcode engineChecked}), and neither loads nor parses ajv's ~190 KB.
+ * Options the engine did not mark need ajv loaded first
+ * (`loadLibraryValidation()` in lazy_validators.ts); until then checking them
+ * throws, rather than passing them unchecked.
  *
- * The library's chunk imports it through `src/worker/platformatic_ajv.ts`, a
- * bundle entry of its own; it must not import ajv.
+ * This module must not import ajv.
  *
  * @module
  */
@@ -34,11 +35,40 @@ export interface LibraryAjv {
 }
 
 /**
- * Whether the library's ajv is {@linkcode lazyAjv}'s stand-in: false as
- * written, true in the worker bundle, whose build sets it where it gives
- * the library the stand-in.
+ * Whether the library's ajv is {@linkcode libraryAjv}'s stand-in: false as
+ * written, true in the worker bundle, whose build (scripts/build.ts) sets it.
  */
 export const LIBRARY_AJV_IS_LAZY: boolean = false;
+
+/** What {@linkcode libraryAjv}'s stand-ins create their instance with, once ajv is loaded. */
+let ajvClass: (new (options: object) => LibraryAjv) | null = null;
+
+/**
+ * Gives {@linkcode libraryAjv}'s stand-ins the class to create their
+ * instance with (ajv's `Ajv2020`, once loaded).
+ */
+export function provideAjvClass(loaded: new (options: object) => LibraryAjv): void {
+  ajvClass = loaded;
+}
+
+/**
+ * What the worker bundle's @platformatic/kafka calls instead of
+ * `new Ajv2020(options)`: a {@linkcode lazyAjv} stand-in that creates the
+ * instance, with `options`, from the class {@linkcode provideAjvClass} gave.
+ *
+ * @throws {Error} (from a validator, when it first needs compiling) When no
+ *   class was provided yet.
+ */
+export function libraryAjv(options: object): LibraryAjv {
+  return lazyAjv(() => {
+    if (ajvClass === null) {
+      throw new Error(
+        "@platformatic/kafka cannot check options the engine did not build: the worker bundle loads its ajv on demand (await loadLibraryValidation() first)",
+      );
+    }
+    return new ajvClass(options);
+  });
+}
 
 /** The `protocols` arrays of options {@linkcode engineChecked} marked. */
 const checkedProtocols = new WeakSet<object>();
@@ -128,8 +158,7 @@ export function compileLibrarySchema(
  *
  * @example
  * ```ts ignore
- * // What the bundle's build makes of the library's `new Ajv2020(options)`:
- * const ajv = lazyAjv(() => new Ajv2020(options));
+ * const ajv = lazyAjv(() => new Ajv2020({ allErrors: true }));
  * ```
  */
 export function lazyAjv(create: () => LibraryAjv): LibraryAjv {

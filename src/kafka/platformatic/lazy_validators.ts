@@ -29,11 +29,13 @@
  * mark is their `protocols` array, which the library copies by reference
  * into every group-options object it checks.
  *
+ * ajv is imported dynamically, so that the worker bundle loads it only when
+ * something asks for it: the engine from the package, before the library
+ * ({@linkcode withLazyValidators}); code that checks options the engine did
+ * not build, in the bundle ({@linkcode loadLibraryValidation}).
+ *
  * @module
  */
-// The class of the library's ajv instance, from the copy it resolves (the
-// same version is a direct dependency, so that one copy is installed).
-import Ajv2020Module from "ajv/dist/2020.js";
 import {
   compileLibrarySchema,
   engineChecked,
@@ -41,6 +43,7 @@ import {
   lazyValidator,
   LIBRARY_AJV_IS_LAZY,
   type LibraryAjv,
+  provideAjvClass,
   type Validator,
 } from "./lazy_ajv.ts";
 
@@ -61,7 +64,7 @@ type Compile = (this: LibraryAjv, schema: unknown, meta?: boolean) => Validator;
 export async function withLazyValidators<T>(load: () => Promise<T>): Promise<T> {
   // The bundle's library compiles nothing at load, and ajv is not loaded yet: leave it so.
   if (LIBRARY_AJV_IS_LAZY) return await load();
-  const prototype = ajv2020Prototype();
+  const prototype = inheritedCompile(await importAjv2020());
   const compile = prototype.compile;
   prototype.compile = function (this: LibraryAjv, schema: unknown, meta?: boolean) {
     return lazyValidator(() => compileLibrarySchema(compile, this, schema, meta), isEngineChecked);
@@ -74,14 +77,44 @@ export async function withLazyValidators<T>(load: () => Promise<T>): Promise<T> 
   }
 }
 
-/** Ajv2020's prototype (the CommonJS module's default export, however it is imported). */
-function ajv2020Prototype(): { compile: Compile } {
-  const module = Ajv2020Module as unknown as {
-    prototype?: { compile?: unknown };
-    default?: { prototype?: { compile?: unknown } };
+/**
+ * Makes the library able to check options the engine did not build
+ * ({@linkcode engineChecked}): in the worker bundle, loads ajv and gives it
+ * to the library's stand-in; from the package, where the library loaded
+ * ajv itself, there is nothing to do.
+ *
+ * @example
+ * ```ts ignore
+ * await loadLibraryValidation();
+ * new library.Consumer({ groupId, sessionTimeout: -1, ... }); // the library's validation error
+ * ```
+ */
+export async function loadLibraryValidation(): Promise<void> {
+  if (LIBRARY_AJV_IS_LAZY) provideAjvClass(await importAjv2020());
+}
+
+/** The class of the library's ajv instance (the library and the engine share one installed copy). */
+type Ajv2020Class = new (options: object) => LibraryAjv;
+
+/** ajv's `Ajv2020` class, loaded from the copy the library resolves (a direct dependency). */
+async function importAjv2020(): Promise<Ajv2020Class> {
+  const module = await import("ajv/dist/2020.js") as {
+    default?: { Ajv2020?: unknown };
+    Ajv2020?: unknown;
   };
-  const prototype = module.prototype ?? module.default?.prototype;
-  if (typeof prototype?.compile !== "function" || Object.hasOwn(prototype, "compile")) {
+  const Ajv2020 = module.Ajv2020 ?? module.default?.Ajv2020;
+  if (typeof Ajv2020 !== "function") {
+    throw new Error(
+      "Cannot load @platformatic/kafka's validation: ajv/dist/2020.js has no Ajv2020",
+    );
+  }
+  return Ajv2020 as Ajv2020Class;
+}
+
+/** The prototype of `Ajv2020`, which must inherit `compile` from ajv's base class. */
+function inheritedCompile(Ajv2020: Ajv2020Class): { compile: Compile } {
+  const prototype = Ajv2020.prototype as { compile?: unknown };
+  if (typeof prototype.compile !== "function" || Object.hasOwn(prototype, "compile")) {
     throw new Error(
       "Cannot load @platformatic/kafka: the installed ajv's Ajv2020 does not inherit compile() from Ajv as ajv 8.20.0 does",
     );

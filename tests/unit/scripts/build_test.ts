@@ -16,6 +16,7 @@ import {
   libraryWasmImports,
   minifiedChunk,
   rewireChunk,
+  staticAjvImporters,
 } from "../../../scripts/build.ts";
 
 const CHUNK = [
@@ -264,50 +265,19 @@ Deno.test("lazyCrc32c makes the library's choice of CRC-32C on its first call", 
   );
 });
 
-/** The library's utilities module as the bundler writes it, and a method call. */
+/** The library's utilities module as the bundler writes it, edited, and a method call. */
 const LIBRARY_AJV_CHUNK = [
-  'import { a } from "./entry-1.js";',
+  'import { libraryAjv } from "./entry-1.js";',
   "// node_modules/@platformatic/kafka/dist/utils.js",
-  "var import__2020 = __toESM(require__2020(), 1);",
   "var import_debug = __toESM(require_src(), 1);",
-  "var ajv = new import__2020.Ajv2020({ allErrors: true, coerceTypes: false, strict: true });",
+  "var ajv = libraryAjv({ allErrors: true, coerceTypes: false, strict: true });",
   'ajv.addKeyword({ keyword: "x" });',
   "var validate = ajv.compile(schema);",
   "",
 ].join("\n");
 
-Deno.test("lazyLibraryAjv gives the library the stand-in, and the engine a lazy import of ajv", () => {
-  const library = lazyLibraryAjv(LIBRARY_AJV_CHUNK);
-  assert.equal(
-    library,
-    [
-      'import { lazyAjv as __lazyAjv } from "./platformatic_ajv.js";',
-      'import { a } from "./entry-1.js";',
-      "// node_modules/@platformatic/kafka/dist/utils.js",
-      "",
-      "var import_debug = __toESM(require_src(), 1);",
-      "var ajv = __lazyAjv(() => new (__toESM(require__2020(), 1)).Ajv2020({ allErrors: true, coerceTypes: false, strict: true }));",
-      'ajv.addKeyword({ keyword: "x" });',
-      "var validate = ajv.compile(schema);",
-      "",
-    ].join("\n"),
-  );
-  const engine = [
-    "// src/kafka/platformatic/lazy_validators.ts",
-    "var import__2020 = __toESM(require__2020());",
-    "// src/kafka/platformatic/client.ts",
-    "var import_other = __toESM(require_other(), 1);",
-  ].join("\n");
-  assert.equal(
-    lazyLibraryAjv(engine),
-    [
-      'import { lazyModule as __lazyModule } from "./bundle_require.js";',
-      "// src/kafka/platformatic/lazy_validators.ts",
-      "var import__2020 = __lazyModule(() => __toESM(require__2020()));",
-      "// src/kafka/platformatic/client.ts",
-      "var import_other = __toESM(require_other(), 1);",
-    ].join("\n"),
-  );
+Deno.test("lazyLibraryAjv sets the flag that says the library's ajv is the stand-in, and leaves the library's chunk as it is", () => {
+  assert.equal(lazyLibraryAjv(LIBRARY_AJV_CHUNK), LIBRARY_AJV_CHUNK);
   assert.equal(
     lazyLibraryAjv("var LIBRARY_AJV_IS_LAZY2 = false;\nexport { LIBRARY_AJV_IS_LAZY2 };"),
     "var LIBRARY_AJV_IS_LAZY2 = true;\nexport { LIBRARY_AJV_IS_LAZY2 };",
@@ -315,7 +285,7 @@ Deno.test("lazyLibraryAjv gives the library the stand-in, and the engine a lazy 
   assert.equal(lazyLibraryAjv("var x = 1;"), "var x = 1;");
 });
 
-Deno.test("lazyLibraryAjv refuses a library that uses ajv otherwise than the stand-in covers", () => {
+Deno.test("lazyLibraryAjv refuses a library that creates or uses ajv otherwise than the stand-in covers", () => {
   assert.throws(
     () => lazyLibraryAjv(LIBRARY_AJV_CHUNK.replace("ajv.compile(", "ajv.addSchema(")),
     /uses ajv\.addSchema, which lazy_ajv\.ts does not have/,
@@ -325,12 +295,35 @@ Deno.test("lazyLibraryAjv refuses a library that uses ajv otherwise than the sta
     /uses ajv\.schemas/,
   );
   assert.throws(
-    () => lazyLibraryAjv(`${LIBRARY_AJV_CHUNK}var Other = import__2020.Ajv;\n`),
-    /used elsewhere than where its instance is created/,
+    () => lazyLibraryAjv(LIBRARY_AJV_CHUNK.replace("libraryAjv({", "new import__2020.Ajv2020({")),
+    /does not create its ajv stand-in as expected/,
   );
   assert.throws(
-    () => lazyLibraryAjv(LIBRARY_AJV_CHUNK.replace("new import__2020.Ajv2020(", "makeAjv(")),
-    /does not create its ajv as expected/,
+    () =>
+      lazyLibraryAjv(
+        `${LIBRARY_AJV_CHUNK}\n// node_modules/ajv/dist/2020.js\nvar require__2020 = __commonJS(() => {});\n`,
+      ),
+    /does not create its ajv stand-in as expected/,
+    "the library's chunk holds ajv itself",
+  );
+});
+
+Deno.test("staticAjvImporters names the chunks that import ajv's chunk at load", () => {
+  const ajv =
+    'import { __commonJS } from "./entry-1.js";\n// node_modules/ajv/dist/2020.js\nvar x;\n';
+  const chunks = new Map([
+    ["2020-abc.js", ajv],
+    ["entry-2.js", 'var f = () => __importChunk("./2020-abc.js");\n'],
+    ["entry-3.js", 'import { a } from "./entry-1.js";\n'],
+  ]);
+  assert.deepEqual(staticAjvImporters(chunks), []);
+  chunks.set("library-4.js", 'import { b } from "./2020-abc.js";\n');
+  chunks.set("entry-5.js", 'import "./2020-abc.js";\n');
+  assert.deepEqual(staticAjvImporters(chunks), ["library-4.js", "entry-5.js"]);
+  assert.throws(() => staticAjvImporters(new Map([["a.js", "var x;"]])), /0 chunks hold ajv/);
+  assert.throws(
+    () => staticAjvImporters(new Map([["a.js", ajv], ["b.js", ajv]])),
+    /2 chunks hold ajv/,
   );
 });
 

@@ -7,7 +7,6 @@ import {
   bundleRequire,
   lazyBaseClass,
   lazyBuiltin,
-  lazyModule,
 } from "../../../src/worker/bundle_require.ts";
 
 Deno.test("bundleRequire gives events and util themselves, with or without the node: prefix", () => {
@@ -125,23 +124,4 @@ Deno.test("bundleEnv reads a variable, and is undefined for one that is unset", 
   } finally {
     Deno.env.delete("CONSUMERD_BUNDLE_ENV_TEST");
   }
-});
-
-Deno.test("lazyModule: the module runs when a value read from it is first used, once (the registry's avsc and ajv-draft-04)", () => {
-  let runs = 0;
-  class Validator {
-    constructor(readonly options: unknown) {}
-  }
-  const ns = lazyModule(() => {
-    runs++;
-    return { default: { Type: { forSchema: (s: string) => `type ${s}` } }, Ajv: Validator };
-  }) as { default: { Type: { forSchema(s: string): string } }; Ajv: typeof Validator };
-  const avro = ns.default; // read at load, as `const AjvDraft04 = ns.default`
-  const Ajv = ns.Ajv;
-  assert.equal(runs, 0, "reading names runs nothing");
-  assert.equal(avro.Type.forSchema("int"), "type int");
-  const instance = new Ajv({ strict: false });
-  assert.ok(instance instanceof Validator);
-  assert.deepEqual(instance.options, { strict: false });
-  assert.equal(runs, 1);
 });
