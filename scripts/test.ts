@@ -1,7 +1,9 @@
 /**
- * `deno task test`: format, lint and type checks, then every test (unit,
- * integration, end-to-end) against a real local broker, which it starts if
- * none runs and stops again afterwards. Ends with `N passed, N failed`.
+ * `deno task test`: format, lint and type checks, the worker bundle (so that
+ * the daemons the tests start run their workers from it, as `run`, `dev` and
+ * the image do), then every test (unit, integration, end-to-end) against a
+ * real local broker, which it starts if none runs and stops again
+ * afterwards. Ends with `N passed, N failed`.
  *
  * Extra arguments are passed to `deno test` (e.g. a path or `--filter`).
  *
@@ -33,6 +35,7 @@ async function step(name: string, args: string[]): Promise<boolean> {
 await step("format", ["fmt", "--check"]);
 await step("lint", ["lint"]);
 await step("type check", ["check", "src/", "scripts/", "tests/", "workers/", "bench/"]);
+await step("worker bundle", ["run", "-A", "scripts/build.ts"]);
 
 const broker = brokerOptions();
 let started = false;
