@@ -8,9 +8,9 @@
  * it. The library's imports of @platformatic/wasm-utils go to
  * `src/worker/platformatic_wasm.ts` ({@linkcode libraryWasmImports}), which
  * compiles the package's WebAssembly file on first use, and so does the
- * library's choice of CRC-32C ({@linkcode lazyCrc32c}). ajv is bundled once, shared by the
- * library and the engine, which patches it while the library loads
- * (`src/kafka/platformatic/lazy_validators.ts`).
+ * library's choice of CRC-32C ({@linkcode lazyCrc32c}). ajv is a chunk of its own that only a
+ * dynamic import loads, on demand ({@linkcode ajvLoadedAtStart}; the library's ajv is a stand-in:
+ * `src/kafka/platformatic/lazy_ajv.ts`).
  *
  * The bundler gives CommonJS code (kafkajs) a `require` from `node:module`,
  * and kafkajs reads its settings from the global `process`: on Deno either
@@ -64,10 +64,12 @@ export async function buildWorkerBundle(packageDir: string = ROOT): Promise<Bund
     await bundleWorker(packageDir, tmp, metafile);
     await rewireBundle(tmp);
     await minifyChunks(tmp);
-    const meta = JSON.parse(await Deno.readTextFile(metafile)) as {
-      inputs: Record<string, unknown>;
-    };
+    const meta = JSON.parse(await Deno.readTextFile(metafile)) as BundleMeta;
     await Deno.remove(metafile);
+    const early = ajvLoadedAtStart(meta);
+    if (early.length > 0) {
+      throw new Error(`bundle: ${early.join(", ")} hold ajv and load without asking for it`);
+    }
     const inputs: Record<string, string> = {};
     // Besides what Bun read: the import map it resolved with, and the package whose WebAssembly
     // file platformatic_wasm.ts loads (its calls follow that version). (Not the lock file or this
@@ -111,8 +113,9 @@ export const EXTERNAL_PACKAGES = [
 export const PLATFORMATIC_MARKER = /\n\/\/ (?:[^\n]*\/)?node_modules\/@platformatic\/kafka\//;
 
 /**
- * The bundle's entries, in `src/worker/`: the worker entry, and the modules
- * the build points the bundled code at (each is a file of its own name).
+ * The bundle's entries, in `src/worker/`, each a file of its own name: the
+ * worker entry, the modules the build points the bundled code at, and
+ * `platformatic_ajv.ts` (how code in a bundled worker loads ajv).
  */
 export const BUNDLE_ENTRIES = [
   "entry.ts",
@@ -646,8 +649,6 @@ export function lazyCrc32c(source: string): string {
   );
 }
 
-/** The module the library's edited utilities import its ajv stand-in from, as the bundler names it. */
-export const LAZY_AJV = "platformatic_ajv.js";
 /** The library's ajv, as its edited utilities create it (scripts/worker_library.ts). */
 const LIBRARY_AJV = /^var ajv = libraryAjv\d*\(\{[^\n]*\}\);$/gm;
 /** What the library reads of its ajv, and what the stand-in has. */
@@ -657,8 +658,6 @@ const STAND_IN_MEMBERS = ["compile", "addKeyword", "errorsText", "opts"];
 const LAZY_FLAG = /^var (LIBRARY_AJV_IS_LAZY\d*) = false;$/m;
 /** That flag once {@linkcode lazyLibraryAjv} set it. */
 const LAZY_FLAG_SET = /^var LIBRARY_AJV_IS_LAZY\d* = true;$/m;
-/** The bundler's comment before ajv's module that the library and the engine import. */
-const AJV_MODULE = /\n\/\/ (?:[^\n]*\/)?node_modules\/ajv\/dist\/2020\.js\n/;
 
 /**
  * Sets the flag that tells the engine the library's ajv is the stand-in
@@ -673,7 +672,7 @@ const AJV_MODULE = /\n\/\/ (?:[^\n]*\/)?node_modules\/ajv\/dist\/2020\.js\n/;
 export function lazyLibraryAjv(source: string): string {
   if (LAZY_FLAG.test(source)) return source.replace(LAZY_FLAG, "var $1 = true;");
   if (!PLATFORMATIC_MARKER.test(source)) return source;
-  if ((source.match(LIBRARY_AJV)?.length ?? 0) !== 1 || AJV_MODULE.test(source)) {
+  if ((source.match(LIBRARY_AJV)?.length ?? 0) !== 1) {
     throw new Error(
       "bundle: @platformatic/kafka's chunk does not create its ajv stand-in as expected",
     );
@@ -688,20 +687,48 @@ export function lazyLibraryAjv(source: string): string {
   return source;
 }
 
+/** What the build reads of the bundler's metafile: each output chunk's inputs and imports. */
+export interface BundleMeta {
+  inputs: Record<string, unknown>;
+  outputs: Record<string, {
+    inputs: Record<string, unknown>;
+    imports: { path: string; kind: string }[];
+    /** The module a chunk starts: an entry, or the target of a dynamic import. */
+    entryPoint?: string;
+  }>;
+}
+
+/** An input of ajv's package, as the bundler names it. */
+const AJV_INPUT = /(?:^|\/)node_modules\/ajv\//;
+
 /**
- * The chunks (of `chunks`, by file name) that import the chunk holding ajv
- * statically: none may, or every worker would load it.
+ * The chunks that hold some of ajv and that a worker loads without asking
+ * for ajv: those reached by static imports from every chunk an entry or a
+ * dynamic import starts, but for the chunks ajv's own modules start (what
+ * the engine's `import("ajv/dist/2020.js")` loads). The build fails unless
+ * there are none.
  *
- * @throws {Error} When no chunk, or more than one, holds ajv.
+ * @throws {Error} When no chunk holds ajv (then this check would say nothing).
  */
-export function staticAjvImporters(chunks: ReadonlyMap<string, string>): string[] {
-  const holders = [...chunks].filter(([, source]) => AJV_MODULE.test(source));
-  if (holders.length !== 1) {
-    throw new Error(`bundle: ${holders.length} chunks hold ajv's Ajv2020 (1 expected)`);
+export function ajvLoadedAtStart(meta: BundleMeta): string[] {
+  const outputs = Object.entries(meta.outputs);
+  const holds = new Set(
+    outputs.filter(([, out]) => Object.keys(out.inputs).some((i) => AJV_INPUT.test(i)))
+      .map(([name]) => name),
+  );
+  if (holds.size === 0) throw new Error("bundle: no chunk holds ajv");
+  const loaded = new Set<string>();
+  const pending = outputs.filter(([, out]) =>
+    out.entryPoint !== undefined && !AJV_INPUT.test(out.entryPoint)
+  ).map(([name]) => name);
+  for (let name = pending.pop(); name !== undefined; name = pending.pop()) {
+    if (loaded.has(name)) continue;
+    loaded.add(name);
+    for (const { path, kind } of meta.outputs[name]?.imports ?? []) {
+      if (kind !== "dynamic-import") pending.push(path);
+    }
   }
-  const ajv = holders[0]![0];
-  const from = new RegExp(`^import (?:[^\n]* from )?"\\./${ajv.replaceAll(".", "\\.")}";$`, "m");
-  return [...chunks].filter(([, source]) => from.test(source)).map(([name]) => name);
+  return [...loaded].filter((name) => holds.has(name)).sort();
 }
 
 /** A bundler-written `import("./chunk.js")` of another chunk. */
@@ -734,7 +761,6 @@ async function rewireBundle(outdir: string): Promise<void> {
   }
   let lazyAjvFlags = 0;
   let processFlags = 0;
-  const chunks = new Map<string, string>();
   for await (const entry of Deno.readDir(outdir)) {
     if (!entry.isFile || !entry.name.endsWith(".js")) continue;
     const path = join(outdir, entry.name);
@@ -746,7 +772,6 @@ async function rewireBundle(outdir: string): Promise<void> {
       ))))),
     )));
     await Deno.writeTextFile(path, eagerFactories(out));
-    chunks.set(entry.name, out);
     if (LAZY_FLAG_SET.test(out)) lazyAjvFlags++;
     if (PROCESS_FLAG_SET.test(out)) processFlags++;
   }
@@ -757,10 +782,6 @@ async function rewireBundle(outdir: string): Promise<void> {
   }
   if (lazyAjvFlags !== 1) {
     throw new Error(`bundle: ${lazyAjvFlags} chunks say the library's ajv is lazy (1 expected)`);
-  }
-  const ajvImporters = staticAjvImporters(chunks);
-  if (ajvImporters.length > 0) {
-    throw new Error(`bundle: ${ajvImporters.join(", ")} import ajv's chunk at load`);
   }
 }
 

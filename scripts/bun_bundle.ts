@@ -19,12 +19,12 @@ import {
   LIBRARY_EDITS,
   LIBRARY_MODULE,
   LRU_CACHE_MODULE,
-  WORKER_MODULE_SCHEME,
+  SOURCE_MODULE_SCHEME,
 } from "./worker_library.ts";
 
 /** What `scripts/build.ts` asks for. */
 export interface BundleRequest {
-  /** The worker's entries, in the package's `src/worker/` (the first is the worker entry). */
+  /** The worker's entries, in the package's `src/worker/`. */
   readonly entrypoints: readonly string[];
   readonly outdir: string;
   readonly external: readonly string[];
@@ -59,7 +59,7 @@ interface BunBuild {
 async function bundle(request: BundleRequest): Promise<void> {
   const bun = (globalThis as unknown as { Bun: BunBuild }).Bun;
   const edited = new Set<string>();
-  const workerDir = dirname(request.entrypoints[0] ?? ".");
+  const sourceDir = dirname(dirname(request.entrypoints[0] ?? "src/worker/entry.ts"));
   const result = await bun.build({
     entrypoints: request.entrypoints,
     outdir: request.outdir,
@@ -87,8 +87,8 @@ async function bundle(request: BundleRequest): Promise<void> {
           ({ path, importer }) => ({ path: createRequire(importer).resolve(path) }),
         );
         build.onResolve(
-          { filter: new RegExp(`^${WORKER_MODULE_SCHEME}[\\w.]+\\.ts$`) },
-          ({ path }) => ({ path: join(workerDir, path.slice(WORKER_MODULE_SCHEME.length)) }),
+          { filter: new RegExp(`^${SOURCE_MODULE_SCHEME}[\\w/]+\\.ts$`) },
+          ({ path }) => ({ path: join(sourceDir, path.slice(SOURCE_MODULE_SCHEME.length)) }),
         );
       },
     }],

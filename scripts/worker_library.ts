@@ -23,6 +23,8 @@
 export interface LibraryEdit {
   readonly text: string;
   readonly becomes: string;
+  /** What must no longer be in the module once its edits are made (what this edit replaces every use of). */
+  readonly leaves?: RegExp;
 }
 
 /**
@@ -33,11 +35,11 @@ export interface LibraryEdit {
 export const LRU_CACHE_MODULE = "mnemonist/lru-cache.js";
 
 /**
- * Where a module of the worker's own is imported from by an edited module:
- * the bundler resolves `consumerd-worker:x.ts` to `src/worker/x.ts` of the
- * package it bundles (`scripts/bun_bundle.ts`).
+ * How an edited module imports a module of ours: the bundler resolves
+ * `consumerd-src:a/b.ts` to `src/a/b.ts` of the package it bundles
+ * (`scripts/bun_bundle.ts`).
  */
-export const WORKER_MODULE_SCHEME = "consumerd-worker:";
+export const SOURCE_MODULE_SCHEME = "consumerd-src:";
 
 /**
  * The edits, by module path inside the package's `dist/`. Each text must
@@ -53,7 +55,9 @@ export const LIBRARY_EDITS: Readonly<Record<string, readonly LibraryEdit[]>> = {
   "utils.js": [
     {
       text: "import { Ajv2020 } from 'ajv/dist/2020.js';",
-      becomes: `import { libraryAjv } from '${WORKER_MODULE_SCHEME}platformatic_ajv.ts';`,
+      becomes:
+        `import { libraryAjv } from '${SOURCE_MODULE_SCHEME}kafka/platformatic/lazy_ajv.ts';`,
+      leaves: /\bAjv2020\b/,
     },
     {
       text: "export const ajv = new Ajv2020(",
@@ -103,9 +107,10 @@ export function editedModule(path: string): string | null {
  * `source`, the text of the library's module `module` (a path inside its
  * `dist/`), with its {@linkcode LIBRARY_EDITS} applied.
  *
- * @throws {Error} When the module has no edits, or one of its texts is not
- *   in `source` exactly once (the installed library changed: the bundle
- *   would not be what this module says it is).
+ * @throws {Error} When the module has no edits, one of its texts is not in
+ *   `source` exactly once, or what an edit replaces is still there after
+ *   them (the installed library changed: the bundle would not be what this
+ *   module says it is).
  *
  * @example
  * ```ts
@@ -128,6 +133,13 @@ export function editLibraryModule(module: string, source: string): string {
       );
     }
     out = out.slice(0, at) + becomes + out.slice(at + text.length);
+  }
+  for (const { leaves } of edits) {
+    if (leaves !== undefined && leaves.test(out)) {
+      throw new Error(
+        `bundle: @platformatic/kafka's dist/${module} still has ${leaves.source} after its edits`,
+      );
+    }
   }
   return out;
 }

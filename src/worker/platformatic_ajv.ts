@@ -1,11 +1,10 @@
 /**
- * What the worker bundle's copy of @platformatic/kafka creates its ajv
- * instance with (scripts/worker_library.ts edits that line to import this
- * module): a stand-in that creates it when a validator first needs
- * compiling (src/kafka/platformatic/lazy_ajv.ts); and how code in a bundled
- * worker loads ajv for it, to check options the engine did not build.
+ * What code in a bundled worker calls to have @platformatic/kafka check
+ * options the engine did not build: the bundle's copy of the library creates
+ * its ajv as a stand-in (src/kafka/platformatic/lazy_ajv.ts), and ajv is a
+ * chunk that only this loads. A bundle entry of its own, so that it is there
+ * whatever the engine's chunks use.
  *
  * @module
  */
-export { libraryAjv } from "../kafka/platformatic/lazy_ajv.ts";
 export { loadLibraryValidation } from "../kafka/platformatic/lazy_validators.ts";

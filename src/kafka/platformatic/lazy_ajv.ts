@@ -12,8 +12,9 @@
  * imports at load: a consumer's worker never needs it (its group options are
  * {@linkcode engineChecked}), and neither loads nor parses ajv's ~190 KB.
  * Options the engine did not mark need ajv loaded first
- * (`loadLibraryValidation()` in lazy_validators.ts); until then checking them
- * throws, rather than passing them unchecked.
+ * (`loadLibraryValidation()` in lazy_validators.ts, which the bundle's
+ * `platformatic_ajv.js` exports); until then checking them throws, rather
+ * than passing them unchecked.
  *
  * This module must not import ajv.
  *
@@ -56,8 +57,9 @@ export function provideAjvClass(loaded: new (options: object) => LibraryAjv): vo
  * `new Ajv2020(options)`: a {@linkcode lazyAjv} stand-in that creates the
  * instance, with `options`, from the class {@linkcode provideAjvClass} gave.
  *
- * @throws {Error} (from a validator, when it first needs compiling) When no
- *   class was provided yet.
+ * @throws {Error} (from the stand-in's validators when one first needs
+ *   compiling, and from its `opts` and `errorsText`) When no class was
+ *   provided yet.
  */
 export function libraryAjv(options: object): LibraryAjv {
   return lazyAjv(() => {

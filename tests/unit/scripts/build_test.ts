@@ -1,6 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import {
+  ajvLoadedAtStart,
   buildWorkerBundle,
   BUNDLE_ENTRIES,
   deferChunkImports,
@@ -16,8 +17,8 @@ import {
   libraryWasmImports,
   minifiedChunk,
   rewireChunk,
-  staticAjvImporters,
 } from "../../../scripts/build.ts";
+import { packageCopy } from "../../harness/bundle.ts";
 
 const CHUNK = [
   'import { createRequire } from "node:module";',
@@ -298,33 +299,82 @@ Deno.test("lazyLibraryAjv refuses a library that creates or uses ajv otherwise t
     () => lazyLibraryAjv(LIBRARY_AJV_CHUNK.replace("libraryAjv({", "new import__2020.Ajv2020({")),
     /does not create its ajv stand-in as expected/,
   );
+});
+
+/** A metafile output: its inputs, static and dynamic imports, and the module it starts. */
+function output(
+  inputs: string[],
+  imports: string[] = [],
+  dynamic: string[] = [],
+  entryPoint?: string,
+) {
+  return {
+    inputs: Object.fromEntries(inputs.map((i) => [i, {}])),
+    imports: [
+      ...imports.map((path) => ({ path, kind: "import-statement" })),
+      ...dynamic.map((path) => ({ path, kind: "dynamic-import" })),
+    ],
+    ...(entryPoint === undefined ? {} : { entryPoint }),
+  };
+}
+
+Deno.test("ajvLoadedAtStart names the chunks holding ajv that load without asking for it", () => {
+  const meta = {
+    inputs: {},
+    outputs: {
+      "./entry.js": output(
+        ["src/worker/entry.ts"],
+        ["./shared.js"],
+        ["./library.js"],
+        "src/worker/entry.ts",
+      ),
+      "./library.js": output(
+        ["src/kafka/platformatic/library.ts"],
+        ["./shared.js"],
+        [],
+        "src/kafka/platformatic/library.ts",
+      ),
+      "./shared.js": output(["src/kafka/platformatic/lazy_ajv.ts"], [], ["./2020.js"]),
+      // ajv's own chunk, and a chunk of ajv's that only it imports: loaded on demand.
+      "./2020.js": output(
+        ["node_modules/ajv/dist/2020.js"],
+        ["./ajv-core.js"],
+        [],
+        "node_modules/ajv/dist/2020.js",
+      ),
+      "./ajv-core.js": output(["node_modules/ajv/dist/core.js"]),
+    },
+  };
+  assert.deepEqual(ajvLoadedAtStart(meta), []);
+  // The engine's chunk imports ajv's shared chunk at load (a static import of ajv in the engine).
+  meta.outputs["./library.js"].imports.push({ path: "./ajv-core.js", kind: "import-statement" });
+  assert.deepEqual(ajvLoadedAtStart(meta), ["./ajv-core.js"]);
+  // ajv in a chunk every worker loads.
+  meta.outputs["./shared.js"].inputs["node_modules/ajv/dist/compile/index.js"] = {};
+  assert.deepEqual(ajvLoadedAtStart(meta), ["./ajv-core.js", "./shared.js"]);
   assert.throws(
     () =>
-      lazyLibraryAjv(
-        `${LIBRARY_AJV_CHUNK}\n// node_modules/ajv/dist/2020.js\nvar require__2020 = __commonJS(() => {});\n`,
-      ),
-    /does not create its ajv stand-in as expected/,
-    "the library's chunk holds ajv itself",
+      ajvLoadedAtStart({ inputs: {}, outputs: { "./entry.js": output(["src/worker/entry.ts"]) } }),
+    /no chunk holds ajv/,
   );
 });
 
-Deno.test("staticAjvImporters names the chunks that import ajv's chunk at load", () => {
-  const ajv =
-    'import { __commonJS } from "./entry-1.js";\n// node_modules/ajv/dist/2020.js\nvar x;\n';
-  const chunks = new Map([
-    ["2020-abc.js", ajv],
-    ["entry-2.js", 'var f = () => __importChunk("./2020-abc.js");\n'],
-    ["entry-3.js", 'import { a } from "./entry-1.js";\n'],
-  ]);
-  assert.deepEqual(staticAjvImporters(chunks), []);
-  chunks.set("library-4.js", 'import { b } from "./2020-abc.js";\n');
-  chunks.set("entry-5.js", 'import "./2020-abc.js";\n');
-  assert.deepEqual(staticAjvImporters(chunks), ["library-4.js", "entry-5.js"]);
-  assert.throws(() => staticAjvImporters(new Map([["a.js", "var x;"]])), /0 chunks hold ajv/);
-  assert.throws(
-    () => staticAjvImporters(new Map([["a.js", ajv], ["b.js", ajv]])),
-    /2 chunks hold ajv/,
-  );
+Deno.test("the build fails when the engine imports ajv statically (every worker would load it)", async () => {
+  const pkg = await packageCopy();
+  try {
+    const validators = join(pkg, "src", "kafka", "platformatic", "lazy_validators.ts");
+    // The engine's ajv imported at load, as it was before ajv was a chunk of its own.
+    const source = await Deno.readTextFile(validators);
+    const dynamic = 'await import("ajv/dist/2020.js")';
+    assert.ok(source.includes(dynamic));
+    await Deno.writeTextFile(
+      validators,
+      `import * as ajvAtLoad from "ajv/dist/2020.js";\n${source.replace(dynamic, "ajvAtLoad")}`,
+    );
+    await assert.rejects(() => buildWorkerBundle(pkg), /hold ajv and load without asking for it/);
+  } finally {
+    await Deno.remove(pkg, { recursive: true });
+  }
 });
 
 Deno.test("libraryBuiltinImports takes the library's crypto and createRequire from platformatic_builtins.js", () => {

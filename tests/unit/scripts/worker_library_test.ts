@@ -64,7 +64,16 @@ Deno.test("editLibraryModule drops the re-exports a worker never uses, and refus
       "utils.js",
       "import { Ajv2020 } from 'ajv/dist/2020.js';\nexport const ajv = new Ajv2020({ strict: true });\n",
     ),
-    "import { libraryAjv } from 'consumerd-worker:platformatic_ajv.ts';\nexport const ajv = libraryAjv({ strict: true });\n",
+    "import { libraryAjv } from 'consumerd-src:kafka/platformatic/lazy_ajv.ts';\nexport const ajv = libraryAjv({ strict: true });\n",
+  );
+  assert.throws(
+    () =>
+      editLibraryModule(
+        "utils.js",
+        "import { Ajv2020 } from 'ajv/dist/2020.js';\nexport const ajv = new Ajv2020({});\nconst other = new Ajv2020({});\n",
+      ),
+    /dist\/utils\.js still has \\bAjv2020\\b after its edits/,
+    "a second instance would be an undefined name in the bundle",
   );
 });
 
@@ -95,7 +104,6 @@ Deno.test("the worker bundle holds the library's consumer and producer, not its 
         "@platformatic/kafka/dist/apis/metadata/find-coordinator-v6.js",
         "@platformatic/kafka/dist/apis/security/sasl-authenticate-v2.js",
         "mnemonist/lru-cache.js",
-        "src/worker/platformatic_ajv.ts",
         // Bundled, in a chunk of its own that a worker loads on demand (lazy_validators_test.ts).
         "ajv/dist/2020.js",
       ]

@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { fileURLToPath, pathToFileURL } from "node:url";
-import { buildWorkerBundle } from "../../../../scripts/build.ts";
+import { pathToFileURL } from "node:url";
+import { packageWithBundle } from "../../../harness/bundle.ts";
 import { BUNDLE_DIR } from "../../../../src/supervisor/worker_bundle.ts";
 import {
   engineChecked,
@@ -40,8 +40,6 @@ Deno.test("lazyValidator() forwards the arguments, `this` and each call's errors
   assert.equal(validate("ok"), true);
   assert.equal(validate.errors, null);
 });
-
-const ROOT = fileURLToPath(new URL("../../../../", import.meta.url));
 
 /** What load_worker.ts reports. */
 interface LoadReport {
@@ -94,12 +92,8 @@ Deno.test("loadPlatformatic() compiles none of the library's validators; a Consu
 });
 
 Deno.test("from the worker bundle: ajv is not even loaded at load; a Consumer refuses options it cannot check until it is", async () => {
-  const pkg = await Deno.makeTempDir({ prefix: "consumerd-bundle-" });
+  const pkg = await packageWithBundle();
   try {
-    await new Deno.Command("cp", { args: ["-r", join(ROOT, "src"), join(ROOT, "deno.json"), pkg] })
-      .output();
-    await Deno.symlink(join(ROOT, "node_modules"), join(pkg, "node_modules"));
-    await buildWorkerBundle(pkg);
     const dir = join(pkg, BUNDLE_DIR);
     const holders: string[] = [];
     let library = "";

@@ -6,13 +6,13 @@
  * It then builds a Consumer with options the engine did not build, before
  * and after `loadLibraryValidation()`, and reports the errors.
  * The engine comes from the sources, or from the module of a worker bundle
- * named by the worker's name (a file URL; `loadLibraryValidation` then comes
- * from the bundle's `platformatic_ajv.js`).
+ * named by the worker's name (a file URL), and `loadLibraryValidation` from
+ * `src/worker/platformatic_ajv.ts` or the bundle's module of it.
  *
  * @module
  */
 import type { loadPlatformatic as LoadPlatformatic } from "../../../../src/kafka/platformatic/library.ts";
-import type { loadLibraryValidation as LoadLibraryValidation } from "../../../../src/kafka/platformatic/lazy_validators.ts";
+import type { loadLibraryValidation as LoadLibraryValidation } from "../../../../src/worker/platformatic_ajv.ts";
 
 declare const self: { name: string; postMessage(message: unknown): void };
 
@@ -23,7 +23,7 @@ const { loadPlatformatic } = await import(
 const { loadLibraryValidation } = await import(
   bundled
     ? new URL("./platformatic_ajv.js", self.name).href
-    : "../../../../src/kafka/platformatic/lazy_validators.ts"
+    : "../../../../src/worker/platformatic_ajv.ts"
 ) as { loadLibraryValidation: typeof LoadLibraryValidation };
 
 interface SchemaEnv {
