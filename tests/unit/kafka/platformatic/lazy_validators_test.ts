@@ -106,8 +106,8 @@ Deno.test("from the worker bundle: ajv is not even loaded at load; a Consumer re
       if (/^library-.*\.js$/.test(entry.name)) library = join(dir, entry.name);
     }
     assert.equal(holders.length, 1, "one copy of ajv in the bundle");
-    // ajv's chunk is loaded only on demand: no chunk imports it at load (the build's own check
-    // reads chunks before they are minified; this reads what a worker loads).
+    // ajv's chunk is loaded only on demand: no chunk imports it at load (the build's own check,
+    // ajvLoadedAtStart, reads the bundler's metafile; this reads the files a worker loads).
     const ajvChunk = holders[0]!.replaceAll(".", "\\.");
     for (const [name, text] of chunks) {
       assert.doesNotMatch(text, new RegExp(`(?:from|import)\\s*"\\./${ajvChunk}"`), name);
