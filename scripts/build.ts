@@ -655,9 +655,9 @@ const LIBRARY_AJV = /^var ajv = libraryAjv\d*\(\{[^\n]*\}\);$/gm;
 const AJV_MEMBER = /(?<![\w$./-])ajv\.(\w+)/g;
 const STAND_IN_MEMBERS = ["compile", "addKeyword", "errorsText", "opts"];
 /** The flag in lazy_ajv.ts that says the library's ajv is the stand-in. */
-const LAZY_FLAG = /^var (LIBRARY_AJV_IS_LAZY\d*) = false;$/m;
+const LAZY_FLAG = /^var (LIBRARY_AJV_IS_LAZY\d*) = false;$/gm;
 /** That flag once {@linkcode lazyLibraryAjv} set it. */
-const LAZY_FLAG_SET = /^var LIBRARY_AJV_IS_LAZY\d* = true;$/m;
+const LAZY_FLAG_SET = /^var LIBRARY_AJV_IS_LAZY\d* = true;$/gm;
 
 /**
  * Sets the flag that tells the engine the library's ajv is the stand-in
@@ -670,7 +670,8 @@ const LAZY_FLAG_SET = /^var LIBRARY_AJV_IS_LAZY\d* = true;$/m;
  *   the stand-in covers (the library or the bundler's output changed).
  */
 export function lazyLibraryAjv(source: string): string {
-  if (LAZY_FLAG.test(source)) return source.replace(LAZY_FLAG, "var $1 = true;");
+  // Every copy (rewireBundle counts them: a second copy of lazy_ajv.ts would keep its own marks).
+  if (source.search(LAZY_FLAG) !== -1) return source.replace(LAZY_FLAG, "var $1 = true;");
   if (!PLATFORMATIC_MARKER.test(source)) return source;
   if ((source.match(LIBRARY_AJV)?.length ?? 0) !== 1) {
     throw new Error(
@@ -772,7 +773,7 @@ async function rewireBundle(outdir: string): Promise<void> {
       ))))),
     )));
     await Deno.writeTextFile(path, eagerFactories(out));
-    if (LAZY_FLAG_SET.test(out)) lazyAjvFlags++;
+    lazyAjvFlags += out.match(LAZY_FLAG_SET)?.length ?? 0;
     if (PROCESS_FLAG_SET.test(out)) processFlags++;
   }
   if (processFlags !== 1) {
@@ -781,7 +782,7 @@ async function rewireBundle(outdir: string): Promise<void> {
     );
   }
   if (lazyAjvFlags !== 1) {
-    throw new Error(`bundle: ${lazyAjvFlags} chunks say the library's ajv is lazy (1 expected)`);
+    throw new Error(`bundle: ${lazyAjvFlags} flags say the library's ajv is lazy (1 expected)`);
   }
 }
 
