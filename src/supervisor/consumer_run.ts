@@ -115,6 +115,20 @@ export class ConsumerRun {
       default:
         return;
     }
+    this.#settling(log);
+  }
+
+  /**
+   * Settles the start now, or, once settled, drops the resets of partitions
+   * that stayed away from every replica (see {@linkcode StartSettler.forceSettle}).
+   */
+  forceSettle(log: Logger): void {
+    this.send(this.settler.forceSettle());
+    this.#settling(log);
+  }
+
+  /** Logs the resets the settler dropped, and the start once it is done. */
+  #settling(log: Logger): void {
     const dropped = this.settler.takeDropped();
     if (dropped.length > 0) {
       log.info("reset on start dropped: the partitions left this daemon before their reset", {

@@ -28,7 +28,10 @@
  * its latest assignment and none is joining or rebalancing, a pending reset
  * whose partition no replica holds has left the daemon (moved to another
  * daemon, or held by a worker that died): it is dropped, and the partition
- * resumes from committed if it ever returns.
+ * resumes from committed if it ever returns. Under the consumer protocol
+ * such a partition may still be on its way to another replica (its next
+ * heartbeat brings it), so the start waits for it (`moving`) and the
+ * supervisor drops it only once it stayed away for a while: `forceSettle()`.
  *
  * @module
  */
@@ -114,13 +117,15 @@ export class StartSettler {
 
   /**
    * True while the start waits only for a partition a replica gave up to
-   * reach another replica: every replica has an assignment, and a partition
-   * one of them held is held by none.
+   * reach another replica (the consumer protocol): before the start settled,
+   * every replica has an assignment and a partition one of them held is
+   * held by none; after, a partition still to reset is held by none while
+   * every replica reads its latest assignment.
    */
   get moving(): boolean {
-    if (!this.#movesInTwoSteps || this.#settled || this.#latest.size < this.#replicas) {
-      return false;
-    }
+    if (!this.#movesInTwoSteps) return false;
+    if (this.#settled) return this.#departed().length > 0;
+    if (this.#latest.size < this.#replicas) return false;
     const held = this.#held();
     return [...this.#heldBefore].some((p) => !held.has(p));
   }
@@ -234,11 +239,13 @@ export class StartSettler {
 
   /**
    * Settles now with the replicas that have joined and the partitions they
-   * hold (a replica that never gets an assignment, or a partition that left
+   * hold; once settled, drops the pending resets whose partitions no replica
+   * holds (a replica that never gets an assignment, or a partition that left
    * for another daemon, must not block the start forever).
    */
   forceSettle(): PositionsReply[] {
     if (!this.#settled) this.#settle();
+    else this.#drop(this.#departed());
     return this.#answer();
   }
 
@@ -256,17 +263,24 @@ export class StartSettler {
     if (this.#resetOnStart) { for (const p of held) this.#pending.add(p); }
   }
 
-  /** Drops pending resets whose partition left the daemon (see the module doc). */
-  #dropDeparted(): void {
-    if (this.#pending.size === 0 || this.#joining.size > 0 || this.#inFlight.size > 0) return;
-    if (this.#waiting.size > 0) return;
+  /**
+   * The pending resets whose partition no replica holds while every replica
+   * reads its latest assignment and none is joining: none while any of that
+   * may still change (see the module doc).
+   */
+  #departed(): number[] {
+    if (this.#pending.size === 0 || this.#joining.size > 0 || this.#inFlight.size > 0) return [];
+    if (this.#waiting.size > 0) return [];
     const held = new Set<number>();
     for (const [replica, request] of this.#latest) {
-      if (this.#startedGeneration.get(replica) !== request.generation) return;
+      if (this.#startedGeneration.get(replica) !== request.generation) return [];
       for (const p of request.partitions) held.add(p);
     }
-    for (const p of this.#pending) {
-      if (held.has(p)) continue;
+    return [...this.#pending].filter((p) => !held.has(p));
+  }
+
+  #drop(partitions: readonly number[]): void {
+    for (const p of partitions) {
       this.#pending.delete(p);
       this.#decided.delete(p);
       this.#dropped.push(p);
@@ -276,7 +290,8 @@ export class StartSettler {
   #answer(): PositionsReply[] {
     if (!this.#settled) return [];
     const replies = this.#replies();
-    this.#dropDeparted();
+    // Under the consumer protocol a partition held by none may be on its way: see `moving`.
+    if (!this.#movesInTwoSteps) this.#drop(this.#departed());
     return replies;
   }
 

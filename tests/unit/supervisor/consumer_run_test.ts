@@ -26,17 +26,18 @@ function consumerOf(replicas: number, resetOffsetOnStart: boolean) {
 }
 
 /** A run with its answers and log records collected. */
-function runOf(replicas: number, resetOffsetOnStart: boolean) {
+function runOf(replicas: number, resetOffsetOnStart: boolean, movesInTwoSteps = false) {
   const sent: PositionsReply[] = [];
-  const logged: Array<{ level: string; msg: string }> = [];
+  const logged: Array<{ level: string; msg: string; partitions?: number[] }> = [];
   const run = new ConsumerRun(consumerOf(replicas, resetOffsetOnStart), {
     now: performance.now(),
     deliver: (reply) => sent.push(reply),
+    movesInTwoSteps,
   });
   const log = createLogger({ write: (line) => logged.push(JSON.parse(line)) });
   const receive = (replica: number, message: Unversioned<WorkerMessage>) =>
     run.receive(replica, { v: PROTOCOL_VERSION, ...message } as WorkerMessage, log);
-  return { run, sent, logged, receive };
+  return { run, sent, logged, receive, log };
 }
 
 Deno.test("ConsumerRun answers assignments once every replica has one, and only when the consumer resets on start", () => {
@@ -89,4 +90,33 @@ Deno.test("ConsumerRun counts resets by reason, dead letters and failed handler 
     logged.map((r) => `${r.level} ${r.msg}`),
     ["info consumer started", "warn offset out of range; partition moved to autoOffsetReset"],
   );
+});
+
+Deno.test("ConsumerRun under the consumer protocol waits for a partition held by no replica, and once told, logs its dropped reset and the start", () => {
+  const { run, sent, logged, receive, log } = runOf(2, true, true);
+  const reset = (partition: number) => ({
+    partition,
+    offset: "0",
+    reason: "reset-on-start" as const,
+  });
+  receive(0, { type: "assigned", generation: 1, partitions: [0, 1], awaitingPositions: true });
+  receive(1, { type: "assigned", generation: 1, partitions: [], awaitingPositions: true });
+  receive(1, { type: "started", generation: 1, started: [], abandoned: [] });
+  // The coordinator takes partition 1 back from replica 0 before it reset it.
+  receive(0, { type: "assigned", generation: 2, partitions: [0], awaitingPositions: true });
+  receive(0, { type: "started", generation: 1, started: [], abandoned: [0, 1] });
+  receive(0, { type: "started", generation: 2, started: [reset(0)], abandoned: [] });
+  assert.deepEqual(sent.map((r) => [r.replica, r.generation, r.resetOnStart]), [
+    [0, 1, [0, 1]],
+    [1, 1, []],
+    [0, 2, [0]],
+  ]);
+  assert.deepEqual([run.settler.moving, run.ready, logged.length], [true, false, 0]);
+  // It stayed away: it went to another daemon's member.
+  run.forceSettle(log);
+  assert.deepEqual(logged.map((r) => [r.msg, r.partitions]), [
+    ["reset on start dropped: the partitions left this daemon before their reset", [1]],
+    ["consumer started", undefined],
+  ]);
+  assert.equal(run.ready, true);
 });

@@ -230,3 +230,49 @@ Deno.test("StartSettler under the classic protocol settles at the last first ass
   s.assigned(1, 2, []);
   assert.deepEqual([s.settled, s.moving, s.heldAtStart], [true, false, [0]]);
 });
+
+Deno.test("StartSettler keeps a reset while a partition revoked after the start is on its way to another replica (consumer protocol)", () => {
+  // The sequence of a daemon with three replicas whose first member got every partition.
+  const s = new StartSettler({ replicas: 3, resetOnStart: true, movesInTwoSteps: true });
+  s.assigned(0, 1, [0, 1, 2]);
+  s.assigned(1, 1, []);
+  assert.deepEqual(s.assigned(2, 1, []), [
+    { replica: 0, generation: 1, resetOnStart: [0, 1, 2] },
+    { replica: 1, generation: 1, resetOnStart: [] },
+    { replica: 2, generation: 1, resetOnStart: [] },
+  ]);
+  s.started(1, 1, [], []);
+  s.started(2, 1, [], []);
+  // The coordinator takes 1 and 2 back from replica 0 before it reset them; 2 reaches replica 1.
+  s.assigned(0, 3, [0]);
+  assert.deepEqual(s.started(0, 1, [], [0, 1, 2]), [
+    { replica: 0, generation: 3, resetOnStart: [0] },
+  ]);
+  assert.deepEqual(s.assigned(1, 2, [2]), [{ replica: 1, generation: 2, resetOnStart: [2] }]);
+  s.started(1, 2, [2], []);
+  s.started(0, 3, [0], []);
+  // Partition 1 is held by no replica: under this protocol it may be on its way to one.
+  assert.deepEqual(s.takeDropped(), [], "partition 1 may still reach a replica");
+  assert.equal(s.moving, true);
+  assert.equal(s.ready, false);
+  assert.deepEqual(s.assigned(2, 2, [1]), [{ replica: 2, generation: 2, resetOnStart: [1] }]);
+  assert.equal(s.moving, false);
+  s.started(2, 2, [1], []);
+  assert.equal(s.ready, true);
+});
+
+Deno.test("StartSettler drops a reset whose partition stayed away after the start only when told to (consumer protocol)", () => {
+  const s = new StartSettler({ replicas: 2, resetOnStart: true, movesInTwoSteps: true });
+  s.assigned(0, 1, [0, 1]);
+  s.assigned(1, 1, []);
+  s.started(1, 1, [], []);
+  s.assigned(0, 2, [0]); // partition 1 went to another daemon's member
+  assert.deepEqual(s.started(0, 1, [], [0, 1]), [{ replica: 0, generation: 2, resetOnStart: [0] }]);
+  s.started(0, 2, [0], []);
+  assert.deepEqual([s.moving, s.ready, s.takeDropped()], [true, false, []]);
+  assert.deepEqual(s.forceSettle(), []);
+  assert.deepEqual(s.takeDropped(), [1]);
+  assert.deepEqual([s.moving, s.ready], [false, true]);
+  // It comes back later: it resumes from committed.
+  assert.deepEqual(s.assigned(1, 2, [1]), [{ replica: 1, generation: 2, resetOnStart: [] }]);
+});
