@@ -12,6 +12,7 @@ import type {
   ConnectionPool,
   Consumer,
   ConsumerOptions as LibraryConsumerOptions,
+  GroupOptions,
 } from "@platformatic/kafka";
 import type { KafkaConfig } from "../../config/types.ts";
 import type { Logger } from "../../log.ts";
@@ -50,8 +51,10 @@ export interface GroupSettings {
   sessionTimeoutMs: number;
   rebalanceTimeoutMs: number;
   heartbeatIntervalMs: number;
-  /** Awaited before every (re)join: the revoke hook. */
+  /** Awaited before every (re)join once the member {@linkcode joined}: the revoke hook. */
   beforeJoin: () => Promise<void>;
+  /** Whether the member was ever assigned partitions: before that, `beforeJoin` has nothing to do. */
+  joined: () => boolean;
 }
 
 /** Options for {@linkcode PlatformaticClient.create}. */
@@ -98,12 +101,29 @@ export function consumerOptions(
       sessionTimeout: membership.sessionTimeoutMs,
       rebalanceTimeout: membership.rebalanceTimeoutMs,
       heartbeatInterval: membership.heartbeatIntervalMs,
-      protocolsMetadata: async () => {
-        await membership.beforeJoin();
-        return EMPTY;
-      },
     }),
   });
+}
+
+/**
+ * The options of the library's `joinGroup()`: `settings.beforeJoin` as the
+ * `protocolsMetadata` the library awaits before every join attempt, once the
+ * member has joined. The library reads the property at each attempt, and a
+ * function there costs a forced Metadata request first; a member's first
+ * join (two attempts: the broker asks for a member id first) has nothing to
+ * revoke, and its metadata was loaded when the client was created.
+ */
+export function joinOptions(settings: GroupSettings): GroupOptions {
+  const hook = async () => {
+    await settings.beforeJoin();
+    return EMPTY;
+  };
+  // Undefined (no hook) is what the library reads for an absent property.
+  return {
+    get protocolsMetadata() {
+      return settings.joined() ? hook : undefined;
+    },
+  } as GroupOptions;
 }
 
 /** A connected @platformatic/kafka consumer for one topic and group. */
@@ -122,6 +142,7 @@ export class PlatformaticClient {
   #fetchConnections: ConnectionPool;
   /** The static member's group.instance.id (sent with its commits and heartbeats), or null. */
   readonly instanceId: string | null;
+  #membership: GroupSettings | null;
 
   private constructor(
     library: Platformatic,
@@ -134,6 +155,7 @@ export class PlatformaticClient {
     this.group = options.group;
     this.#fetch = options.fetch;
     this.instanceId = options.instanceId;
+    this.#membership = options.membership;
     this.#fetchConnections = fetchConnectionPool(
       library,
       consumer.clientId,
@@ -156,6 +178,19 @@ export class PlatformaticClient {
       throw error;
     }
     return client;
+  }
+
+  /**
+   * Joins the group with the classic protocol; the library rejoins by
+   * itself after that. Resolves once the first join completed.
+   */
+  async joinGroup(): Promise<void> {
+    if (this.#membership === null) {
+      throw new Error(
+        "Cannot join a group without its settings: this client is not a group member",
+      );
+    }
+    await this.consumer.joinGroup(joinOptions(this.#membership));
   }
 
   /** The topic's partition ids, from the last metadata. */

@@ -116,6 +116,7 @@ export async function startPlatformaticSession(
     membership: !classic ? null : {
       ...groupTiming(options.kafka, options.maxHandlerMs),
       beforeJoin: () => session?.beforeJoin() ?? Promise.resolve(),
+      joined: () => session?.joined ?? false,
     },
   });
   try {
@@ -241,7 +242,7 @@ class PlatformaticSession implements ConsumerSession {
         });
       });
       consumer.on("error", (error: unknown) => this.#fail(error));
-      consumer.joinGroup({}).catch((error: unknown) => this.#fail(error));
+      this.#client.joinGroup().catch((error: unknown) => this.#fail(error));
     }
     this.#loop = this.#run();
   }
@@ -359,6 +360,11 @@ class PlatformaticSession implements ConsumerSession {
     for (const cursor of lost) this.#releasing.add(cursor);
     await Promise.all(lost.map((c) => this.#delivering.get(c)));
     if (this.#running) this.#assignIncremental([]);
+  }
+
+  /** Whether the session was ever assigned partitions (it has something to revoke). */
+  get joined(): boolean {
+    return this.#generation !== 0;
   }
 
   /**

@@ -8,6 +8,7 @@
 import assert from "node:assert/strict";
 import {
   consumerOptions,
+  joinOptions,
   type PlatformaticClientOptions,
 } from "../../../../src/kafka/platformatic/client.ts";
 import { groupTiming } from "../../../../src/kafka/group_timing.ts";
@@ -31,7 +32,11 @@ function clientOptions(
     fetch: { maxBytesPerPartition: 1024 * 1024, maxBytes: 10 * 1024 * 1024, maxWaitMs: 500 },
     instanceId,
     membership: balanced
-      ? { ...groupTiming(kafka, maxHandlerMs), beforeJoin: () => Promise.resolve() }
+      ? {
+        ...groupTiming(kafka, maxHandlerMs),
+        beforeJoin: () => Promise.resolve(),
+        joined: () => false,
+      }
       : null,
   };
 }
@@ -67,4 +72,25 @@ Deno.test("marked options pass without a check; unmarked ones are still checked"
   assert.equal(validate(broken), true, "the marked protocols array: not checked");
   assert.equal(validate({ ...broken, protocols: [...built.protocols] }), false);
   assert.match(JSON.stringify(validate.errors), /greater than or equal to/);
+});
+
+Deno.test("joinOptions() gives the library the revoke hook only once the member has joined", async () => {
+  let joined = false;
+  const calls: string[] = [];
+  const options = joinOptions({
+    ...groupTiming(TEST_KAFKA, 60_000),
+    beforeJoin: async () => {
+      calls.push("beforeJoin");
+      await Promise.resolve();
+    },
+    joined: () => joined,
+  });
+  // The library reads the property before each attempt; a function costs a forced Metadata request.
+  assert.equal(options.protocolsMetadata, undefined, "first join: nothing to revoke");
+  assert.equal("protocolsMetadata" in consumerOptions(clientOptions(30_000, 60_000, null)), false);
+  joined = true;
+  const hook: unknown = options.protocolsMetadata;
+  assert.ok(typeof hook === "function");
+  const metadata = await (hook as () => Promise<Uint8Array>)();
+  assert.deepEqual([calls, metadata?.length], [["beforeJoin"], 0]);
 });
