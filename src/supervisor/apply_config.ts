@@ -135,7 +135,8 @@ async function reconnectSlot(
  * Adds or drains the replicas of a consumer whose `replicas` alone
  * changed. The others keep running; partitions that reach them through the
  * rebalance start from committed offsets (a scale is not a start). A
- * consumer whose start has not settled yet is restarted instead.
+ * consumer whose start has not settled yet, or waits for a partition on
+ * its way between replicas, is restarted instead.
  */
 async function scaleConsumer(
   consumer: ConsumerConfig,
@@ -144,7 +145,8 @@ async function scaleConsumer(
 ): Promise<void> {
   const { slots } = context;
   const run = slots.run(consumer.name);
-  if (run === undefined || !run.settler.settled) {
+  // Waiting for a partition on its way to a replica, the start still owes it a reset.
+  if (run === undefined || !run.settler.settled || run.settler.moving) {
     return await restartConsumer(consumer, deadline, context);
   }
   const current = slots.of(consumer.name);

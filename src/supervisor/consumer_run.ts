@@ -20,6 +20,8 @@ export interface ConsumerRunOptions {
   deliver: (reply: PositionsReply) => void;
   /** The group protocol moves a partition in two steps (the consumer protocol): see StartSettler. */
   movesInTwoSteps?: boolean;
+  /** The clock the settler measures partitions' time away with (default: `performance.now()`). */
+  clock?: () => number;
 }
 
 /**
@@ -36,8 +38,6 @@ export class ConsumerRun {
   settler: StartSettler;
   /** When the settle window of the start opened (its last replica's first worker counts). */
   startedAt: number;
-  /** Since when the start waits only for partitions on their way between replicas (`settler.moving`). */
-  movingSince: number | null = null;
   ready = false;
   readonly resets: Record<StartReason, number> = {
     "committed": 0,
@@ -54,13 +54,14 @@ export class ConsumerRun {
   /** A fresh start: `resetOffsetOnStart` settles anew. */
   constructor(
     consumer: ConsumerConfig,
-    { now, deliver, movesInTwoSteps = false }: ConsumerRunOptions,
+    { now, deliver, movesInTwoSteps = false, clock }: ConsumerRunOptions,
   ) {
     this.consumer = consumer;
     this.settler = new StartSettler({
       replicas: consumer.replicas,
       resetOnStart: consumer.resetOffsetOnStart,
       movesInTwoSteps,
+      ...(clock === undefined ? {} : { now: clock }),
     });
     this.startedAt = now;
     this.#deliver = deliver;
@@ -118,12 +119,26 @@ export class ConsumerRun {
     this.#settling(log);
   }
 
-  /**
-   * Settles the start now, or, once settled, drops the resets of partitions
-   * that stayed away from every replica (see {@linkcode StartSettler.forceSettle}).
-   */
+  /** Settles the start now, with the replicas that have an assignment. */
   forceSettle(log: Logger): void {
     this.send(this.settler.forceSettle());
+    this.#settling(log);
+  }
+
+  /**
+   * Gives up on partitions on their way between replicas that reached none
+   * within `waitMs` (see {@linkcode StartSettler.expireMoves}).
+   */
+  expireMoves(waitMs: number, log: Logger): void {
+    const settled = this.settler.settled;
+    this.send(this.settler.expireMoves(waitMs));
+    if (!settled && this.settler.settled) {
+      log.info(
+        "a partition a replica gave up did not reach another replica; settling the start " +
+          "without it (it went to another member of the group)",
+        { moveWaitMs: waitMs },
+      );
+    }
     this.#settling(log);
   }
 

@@ -8,7 +8,9 @@
  * on its way to another (`moving`): that protocol moves a partition in two steps, revoked from
  * one member, then assigned to the next at its next heartbeat. The
  * supervisor settles without such a partition once it stayed away for a
- * while (it went to another daemon's member): `forceSettle()`.
+ * while (it went to another daemon's member): `expireMoves()`, which
+ * measures each partition's time away on its own (a partition that arrives
+ * and leaves again starts anew).
  * The partitions the daemon holds at that moment are reset, each exactly
  * once, by whichever replica holds it when it asks; partitions that reach
  * the daemon later are never reset. A reset handed to a replica stays "in
@@ -31,7 +33,9 @@
  * resumes from committed if it ever returns. Under the consumer protocol
  * such a partition may still be on its way to another replica (its next
  * heartbeat brings it), so the start waits for it (`moving`) and the
- * supervisor drops it only once it stayed away for a while: `forceSettle()`.
+ * supervisor drops it only once it stayed away for a while: `expireMoves()`.
+ * A partition that went to another daemon's member and came back within
+ * that while cannot be told from one on its way, and is reset.
  *
  * @module
  */
@@ -65,6 +69,8 @@ export interface StartSettlerOptions {
    * generation at once.
    */
   movesInTwoSteps?: boolean;
+  /** The clock partitions' time away is measured with, ms (default: `performance.now()`). */
+  now?: () => number;
 }
 
 /**
@@ -81,6 +87,9 @@ export class StartSettler {
   readonly #replicas: number;
   readonly #resetOnStart: boolean;
   readonly #movesInTwoSteps: boolean;
+  readonly #now: () => number;
+  /** When each partition the start waits for (see `moving`) was last seen held by no replica. */
+  readonly #awaySince = new Map<number, number>();
   /** Latest assignment of each replica (settling needs one from each). */
   readonly #latest = new Map<number, Request>();
   /** Assignments not answered yet. */
@@ -99,7 +108,10 @@ export class StartSettler {
   /** Every partition a replica was assigned before the start settled. */
   readonly #heldBefore = new Set<number>();
 
-  constructor({ replicas, resetOnStart, movesInTwoSteps = false }: StartSettlerOptions) {
+  constructor(
+    { replicas, resetOnStart, movesInTwoSteps = false, now = () => performance.now() }:
+      StartSettlerOptions,
+  ) {
     if (!Number.isInteger(replicas) || replicas < 1) {
       throw new RangeError(
         `Cannot settle a start as 'replicas' must be a positive integer: current value is ${replicas}`,
@@ -108,6 +120,7 @@ export class StartSettler {
     this.#replicas = replicas;
     this.#resetOnStart = resetOnStart;
     this.#movesInTwoSteps = movesInTwoSteps;
+    this.#now = now;
   }
 
   /** True once the start settled (see the module doc). */
@@ -125,9 +138,24 @@ export class StartSettler {
   get moving(): boolean {
     if (!this.#movesInTwoSteps) return false;
     if (this.#settled) return this.#departed().length > 0;
-    if (this.#latest.size < this.#replicas) return false;
-    const held = this.#held();
-    return [...this.#heldBefore].some((p) => !held.has(p));
+    return this.#latest.size === this.#replicas && this.#away().length > 0;
+  }
+
+  /**
+   * Gives up on partitions on their way (`moving`) that no replica held for
+   * `waitMs`: before the start settled, settles without them once every one
+   * is that late; after, drops their resets.
+   */
+  expireMoves(waitMs: number): PositionsReply[] {
+    if (!this.moving) return [];
+    const since = this.#now() - waitMs;
+    const late = (p: number) => (this.#awaySince.get(p) ?? Infinity) <= since;
+    if (!this.#settled) {
+      if (this.#away().every(late)) this.#settle();
+    } else {
+      this.#drop(this.#departed().filter(late));
+    }
+    return this.#answer();
   }
 
   /** The partitions held when the start settled (what resetOffsetOnStart resets). */
@@ -170,6 +198,7 @@ export class StartSettler {
   joining(replica: number): void {
     this.#checkReplica(replica);
     this.#joining.add(replica);
+    this.#trackAway();
   }
 
   /** Pending resets dropped since the last call, because their partition left the daemon. */
@@ -239,13 +268,11 @@ export class StartSettler {
 
   /**
    * Settles now with the replicas that have joined and the partitions they
-   * hold; once settled, drops the pending resets whose partitions no replica
-   * holds (a replica that never gets an assignment, or a partition that left
-   * for another daemon, must not block the start forever).
+   * hold (a replica that never gets an assignment must not block the start
+   * forever).
    */
   forceSettle(): PositionsReply[] {
     if (!this.#settled) this.#settle();
-    else this.#drop(this.#departed());
     return this.#answer();
   }
 
@@ -254,6 +281,25 @@ export class StartSettler {
     const held = new Set<number>();
     for (const request of this.#latest.values()) for (const p of request.partitions) held.add(p);
     return held;
+  }
+
+  /** The partitions the start waits for, held by no replica: held before it settled, or to reset after. */
+  #away(): number[] {
+    const held = this.#held();
+    const awaited = this.#settled ? this.#pending : this.#heldBefore;
+    return [...awaited].filter((p) => !held.has(p));
+  }
+
+  /**
+   * Notes since when each partition the start waits for (`moving`) has been
+   * away; forgets those that arrived, and all of them while the start does
+   * not wait only for them (a replica joining may be the one to get them).
+   */
+  #trackAway(): void {
+    if (!this.#movesInTwoSteps) return;
+    const away = new Set(!this.moving ? [] : this.#settled ? this.#departed() : this.#away());
+    for (const p of this.#awaySince.keys()) if (!away.has(p)) this.#awaySince.delete(p);
+    for (const p of away) if (!this.#awaySince.has(p)) this.#awaySince.set(p, this.#now());
   }
 
   #settle(): void {
@@ -288,10 +334,14 @@ export class StartSettler {
   }
 
   #answer(): PositionsReply[] {
-    if (!this.#settled) return [];
+    if (!this.#settled) {
+      this.#trackAway();
+      return [];
+    }
     const replies = this.#replies();
     // Under the consumer protocol a partition held by none may be on its way: see `moving`.
     if (!this.#movesInTwoSteps) this.#drop(this.#departed());
+    this.#trackAway();
     return replies;
   }
 

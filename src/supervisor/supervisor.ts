@@ -241,8 +241,8 @@ export class Supervisor {
     const queued = new Set(slots.filter((s) => s.queued).map((s) => s.consumer.name));
     for (const run of this.#slots.runs()) {
       if (queued.has(run.consumer.name)) continue; // its window opens once every replica has a worker
-      run.movingSince = run.settler.moving ? run.movingSince ?? now : null;
-      if (run.settler.settled && run.movingSince === null) continue;
+      if (run.settler.settled && !run.settler.moving) continue;
+      const log = this.#options.logger.child({ consumer: run.consumer.name });
       if (!run.settler.settled && now - run.startedAt > this.#options.settleTimeoutMs) {
         this.#options.logger.warn(
           "not every replica got an assignment in time; settling the start without them",
@@ -251,16 +251,9 @@ export class Supervisor {
             settleTimeoutMs: this.#options.settleTimeoutMs,
           },
         );
-        run.forceSettle(this.#options.logger.child({ consumer: run.consumer.name }));
-      } else if (
-        run.movingSince !== null && now - run.movingSince > this.#options.moveWaitMs
-      ) {
-        this.#options.logger.info(
-          "a partition a replica gave up did not reach another replica; the start goes on " +
-            "without it (it went to another member of the group)",
-          { consumer: run.consumer.name, moveWaitMs: this.#options.moveWaitMs },
-        );
-        run.forceSettle(this.#options.logger.child({ consumer: run.consumer.name }));
+        run.forceSettle(log);
+      } else if (run.settler.moving) {
+        run.expireMoves(this.#options.moveWaitMs, log);
       }
     }
     const policy = { ...this.#options.policy, stalls: this.#stalls };

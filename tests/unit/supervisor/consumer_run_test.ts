@@ -27,17 +27,19 @@ function consumerOf(replicas: number, resetOffsetOnStart: boolean) {
 
 /** A run with its answers and log records collected. */
 function runOf(replicas: number, resetOffsetOnStart: boolean, movesInTwoSteps = false) {
+  const clock = { ms: 0 };
   const sent: PositionsReply[] = [];
   const logged: Array<{ level: string; msg: string; partitions?: number[] }> = [];
   const run = new ConsumerRun(consumerOf(replicas, resetOffsetOnStart), {
     now: performance.now(),
     deliver: (reply) => sent.push(reply),
     movesInTwoSteps,
+    clock: () => clock.ms,
   });
   const log = createLogger({ write: (line) => logged.push(JSON.parse(line)) });
   const receive = (replica: number, message: Unversioned<WorkerMessage>) =>
     run.receive(replica, { v: PROTOCOL_VERSION, ...message } as WorkerMessage, log);
-  return { run, sent, logged, receive, log };
+  return { run, sent, logged, receive, log, clock };
 }
 
 Deno.test("ConsumerRun answers assignments once every replica has one, and only when the consumer resets on start", () => {
@@ -92,8 +94,8 @@ Deno.test("ConsumerRun counts resets by reason, dead letters and failed handler 
   );
 });
 
-Deno.test("ConsumerRun under the consumer protocol waits for a partition held by no replica, and once told, logs its dropped reset and the start", () => {
-  const { run, sent, logged, receive, log } = runOf(2, true, true);
+Deno.test("ConsumerRun under the consumer protocol waits for a partition held by no replica, and once it stayed away, logs its dropped reset and the start", () => {
+  const { run, sent, logged, receive, log, clock } = runOf(2, true, true);
   const reset = (partition: number) => ({
     partition,
     offset: "0",
@@ -112,8 +114,11 @@ Deno.test("ConsumerRun under the consumer protocol waits for a partition held by
     [0, 2, [0]],
   ]);
   assert.deepEqual([run.settler.moving, run.ready, logged.length], [true, false, 0]);
+  run.expireMoves(10_000, log);
+  assert.equal(logged.length, 0, "not away for 10 s yet");
   // It stayed away: it went to another daemon's member.
-  run.forceSettle(log);
+  clock.ms = 10_000;
+  run.expireMoves(10_000, log);
   assert.deepEqual(logged.map((r) => [r.msg, r.partitions]), [
     ["reset on start dropped: the partitions left this daemon before their reset", [1]],
     ["consumer started", undefined],

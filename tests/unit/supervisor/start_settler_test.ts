@@ -261,18 +261,104 @@ Deno.test("StartSettler keeps a reset while a partition revoked after the start 
   assert.equal(s.ready, true);
 });
 
-Deno.test("StartSettler drops a reset whose partition stayed away after the start only when told to (consumer protocol)", () => {
-  const s = new StartSettler({ replicas: 2, resetOnStart: true, movesInTwoSteps: true });
+/** A settler under the consumer protocol on a clock the test moves. */
+function twoSteps(replicas: number) {
+  const clock = { ms: 0 };
+  const s = new StartSettler({
+    replicas,
+    resetOnStart: true,
+    movesInTwoSteps: true,
+    now: () => clock.ms,
+  });
+  return { s, clock };
+}
+
+Deno.test("StartSettler drops a reset whose partition stayed away after the start once it was away waitMs (consumer protocol)", () => {
+  const { s, clock } = twoSteps(2);
   s.assigned(0, 1, [0, 1]);
   s.assigned(1, 1, []);
   s.started(1, 1, [], []);
   s.assigned(0, 2, [0]); // partition 1 went to another daemon's member
   assert.deepEqual(s.started(0, 1, [], [0, 1]), [{ replica: 0, generation: 2, resetOnStart: [0] }]);
+  clock.ms = 1_000;
   s.started(0, 2, [0], []);
   assert.deepEqual([s.moving, s.ready, s.takeDropped()], [true, false, []]);
-  assert.deepEqual(s.forceSettle(), []);
+  clock.ms = 10_999;
+  assert.deepEqual(s.expireMoves(10_000), []);
+  assert.deepEqual([s.moving, s.takeDropped()], [true, []], "away since 1000 ms");
+  clock.ms = 11_000;
+  assert.deepEqual(s.expireMoves(10_000), []);
   assert.deepEqual(s.takeDropped(), [1]);
   assert.deepEqual([s.moving, s.ready], [false, true]);
   // It comes back later: it resumes from committed.
   assert.deepEqual(s.assigned(1, 2, [1]), [{ replica: 1, generation: 2, resetOnStart: [] }]);
+});
+
+Deno.test("StartSettler measures each departure on its own: a partition that arrives and leaves again waits anew", () => {
+  const { s, clock } = twoSteps(2);
+  s.assigned(0, 1, [0, 1]);
+  s.assigned(1, 1, []);
+  s.started(1, 1, [], []);
+  s.assigned(0, 2, [0]);
+  s.started(0, 1, [], [0, 1]);
+  s.started(0, 2, [0], []);
+  assert.equal(s.moving, true, "partition 1 left replica 0 at 0 ms");
+  clock.ms = 9_200;
+  assert.deepEqual(s.assigned(1, 2, [1]), [{ replica: 1, generation: 2, resetOnStart: [1] }]);
+  // Taken back before replica 1 committed its reset: on its way again.
+  clock.ms = 9_300;
+  s.assigned(1, 3, []);
+  s.started(1, 2, [], [1]);
+  s.started(1, 3, [], []);
+  assert.equal(s.moving, true);
+  clock.ms = 10_500;
+  s.expireMoves(10_000);
+  assert.deepEqual(s.takeDropped(), [], "away since 9300 ms, not since 0");
+  clock.ms = 19_300;
+  s.expireMoves(10_000);
+  assert.deepEqual(s.takeDropped(), [1]);
+});
+
+Deno.test("StartSettler does not count a partition's time away while a replica joins (it may bring it)", () => {
+  const { s, clock } = twoSteps(2);
+  s.assigned(0, 1, [0, 1]);
+  s.assigned(1, 1, []);
+  s.started(1, 1, [], []);
+  s.assigned(0, 2, [0]);
+  s.started(0, 1, [], [0, 1]);
+  s.started(0, 2, [0], []);
+  assert.equal(s.moving, true);
+  // Replica 1's worker dies and its replacement takes 30 s to join.
+  clock.ms = 1_000;
+  s.gone(1);
+  assert.equal(s.moving, false);
+  clock.ms = 31_000;
+  s.assigned(1, 1, []);
+  s.started(1, 1, [], []);
+  assert.equal(s.moving, true);
+  s.expireMoves(10_000);
+  assert.deepEqual(s.takeDropped(), [], "away for the wait only since the replacement joined");
+  clock.ms = 35_000;
+  assert.deepEqual(s.assigned(1, 2, [1]), [{ replica: 1, generation: 2, resetOnStart: [1] }]);
+});
+
+Deno.test("StartSettler before the start settled expires a move only when every partition on its way is late", () => {
+  const { s, clock } = twoSteps(3);
+  s.assigned(0, 1, [0, 1, 2]);
+  s.assigned(1, 1, []);
+  s.assigned(0, 2, [0, 1]); // 2 given up
+  assert.deepEqual(s.assigned(2, 1, []), []);
+  assert.equal(s.moving, true, "partition 2 away since 0 ms");
+  clock.ms = 6_000;
+  s.assigned(0, 3, [0]); // 1 given up too
+  clock.ms = 10_500;
+  assert.deepEqual(s.expireMoves(10_000), []);
+  assert.equal(s.settled, false, "partition 1 is away since 6000 ms only");
+  clock.ms = 16_000;
+  assert.deepEqual(s.expireMoves(10_000), [
+    { replica: 0, generation: 3, resetOnStart: [0] },
+    { replica: 1, generation: 1, resetOnStart: [] },
+    { replica: 2, generation: 1, resetOnStart: [] },
+  ]);
+  assert.deepEqual(s.heldAtStart, [0]);
 });
