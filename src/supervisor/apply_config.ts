@@ -7,6 +7,7 @@
  * @module
  */
 import type { ConsumerConfig, KafkaConfig } from "../config/types.ts";
+import { groupProtocolOf } from "../config/membership.ts";
 import type { Logger } from "../log.ts";
 import { type ConfigDiff, isReconnect } from "./config_diff.ts";
 import type { Slot, Slots } from "./slots.ts";
@@ -100,6 +101,8 @@ async function reconnectConsumer(
     : scaleConsumer(consumer, deadline, context);
   const moving = slots.of(consumer.name).filter((s) => s.kafka !== kafka);
   run.consumer = consumer;
+  // A start still settling goes on under the new group protocol.
+  run.settler.movesInTwoSteps = groupProtocolOf(consumer, kafka) === "consumer";
   await Promise.all([
     scaling,
     ...moving.map((slot) => reconnectSlot(slot, consumer, deadline, context)),

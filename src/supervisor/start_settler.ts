@@ -86,7 +86,7 @@ export interface StartSettlerOptions {
 export class StartSettler {
   readonly #replicas: number;
   readonly #resetOnStart: boolean;
-  readonly #movesInTwoSteps: boolean;
+  #movesInTwoSteps: boolean;
   readonly #now: () => number;
   /** When each partition the start waits for (see `moving`) was last seen held by no replica. */
   readonly #awaySince = new Map<number, number>();
@@ -121,6 +121,15 @@ export class StartSettler {
     this.#resetOnStart = resetOnStart;
     this.#movesInTwoSteps = movesInTwoSteps;
     this.#now = now;
+  }
+
+  /**
+   * The group protocol changed (a reload of `kafka:`): whether it moves a
+   * partition in two steps from now on.
+   */
+  set movesInTwoSteps(twoSteps: boolean) {
+    this.#movesInTwoSteps = twoSteps;
+    this.#trackAway();
   }
 
   /** True once the start settled (see the module doc). */

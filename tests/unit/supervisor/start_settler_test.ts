@@ -362,3 +362,16 @@ Deno.test("StartSettler before the start settled expires a move only when every 
   ]);
   assert.deepEqual(s.heldAtStart, [0]);
 });
+
+Deno.test("StartSettler keeps waiting for a partition on its way once the group protocol changed to the consumer protocol", () => {
+  const s = new StartSettler({ replicas: 2, resetOnStart: true });
+  s.assigned(0, 1, [0, 1]);
+  s.assigned(1, 1, []);
+  s.movesInTwoSteps = true; // a reload of kafka.groupProtocol while the start settles
+  s.started(1, 1, [], []);
+  s.assigned(0, 2, [0]);
+  s.started(0, 1, [], [0, 1]);
+  s.started(0, 2, [0], []);
+  assert.deepEqual([s.moving, s.takeDropped()], [true, []]);
+  assert.deepEqual(s.assigned(1, 2, [1]), [{ replica: 1, generation: 2, resetOnStart: [1] }]);
+});
