@@ -273,6 +273,18 @@ function twoSteps(replicas: number) {
   return { s, clock };
 }
 
+/** Two replicas, settled: replica 0 reset partition 0 and gave up partition 1 (at 0 ms) before its reset. */
+function partitionOneAway() {
+  const { s, clock } = twoSteps(2);
+  s.assigned(0, 1, [0, 1]);
+  s.assigned(1, 1, []);
+  s.started(1, 1, [], []);
+  s.assigned(0, 2, [0]);
+  s.started(0, 1, [], [0, 1]);
+  s.started(0, 2, [0], []);
+  return { s, clock };
+}
+
 Deno.test("StartSettler drops a reset whose partition stayed away after the start once it was away waitMs (consumer protocol)", () => {
   const { s, clock } = twoSteps(2);
   s.assigned(0, 1, [0, 1]);
@@ -295,13 +307,7 @@ Deno.test("StartSettler drops a reset whose partition stayed away after the star
 });
 
 Deno.test("StartSettler measures each departure on its own: a partition that arrives and leaves again waits anew", () => {
-  const { s, clock } = twoSteps(2);
-  s.assigned(0, 1, [0, 1]);
-  s.assigned(1, 1, []);
-  s.started(1, 1, [], []);
-  s.assigned(0, 2, [0]);
-  s.started(0, 1, [], [0, 1]);
-  s.started(0, 2, [0], []);
+  const { s, clock } = partitionOneAway();
   assert.equal(s.moving, true, "partition 1 left replica 0 at 0 ms");
   clock.ms = 9_200;
   assert.deepEqual(s.assigned(1, 2, [1]), [{ replica: 1, generation: 2, resetOnStart: [1] }]);
@@ -320,13 +326,7 @@ Deno.test("StartSettler measures each departure on its own: a partition that arr
 });
 
 Deno.test("StartSettler does not count a partition's time away while a replica joins (it may bring it)", () => {
-  const { s, clock } = twoSteps(2);
-  s.assigned(0, 1, [0, 1]);
-  s.assigned(1, 1, []);
-  s.started(1, 1, [], []);
-  s.assigned(0, 2, [0]);
-  s.started(0, 1, [], [0, 1]);
-  s.started(0, 2, [0], []);
+  const { s, clock } = partitionOneAway();
   assert.equal(s.moving, true);
   // Replica 1's worker dies and its replacement takes 30 s to join.
   clock.ms = 1_000;
