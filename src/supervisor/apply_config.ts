@@ -101,8 +101,8 @@ async function reconnectConsumer(
     : scaleConsumer(consumer, deadline, context);
   const moving = slots.of(consumer.name).filter((s) => s.kafka !== kafka);
   run.consumer = consumer;
-  // A start still settling goes on under the new group protocol.
-  run.settler.movesInTwoSteps = groupProtocolOf(consumer, kafka) === "consumer";
+  // A start that still owes resets goes on under the new group protocol.
+  if (groupProtocolOf(consumer, kafka) === "consumer") run.settler.expectTwoStepMoves();
   await Promise.all([
     scaling,
     ...moving.map((slot) => reconnectSlot(slot, consumer, deadline, context)),
@@ -137,25 +137,24 @@ async function reconnectSlot(
 /**
  * Adds or drains the replicas of a consumer whose `replicas` alone
  * changed. The others keep running; partitions that reach them through the
- * rebalance start from committed offsets (a scale is not a start). A
- * consumer whose start has not settled yet, or waits for a partition on
- * its way between replicas, is restarted instead.
+ * rebalance start from committed offsets (a scale is not a start), and
+ * the resets a settled start still owes go on. A consumer whose start has
+ * not settled yet is restarted instead.
  */
 async function scaleConsumer(
   consumer: ConsumerConfig,
   deadline: number,
   context: ApplyContext,
 ): Promise<void> {
-  const { slots } = context;
+  const { slots, logger } = context;
   const run = slots.run(consumer.name);
-  // Waiting for a partition on its way to a replica, the start still owes it a reset.
-  if (run === undefined || !run.settler.settled || run.settler.moving) {
+  if (run === undefined || !run.settler.settled) {
     return await restartConsumer(consumer, deadline, context);
   }
   const current = slots.of(consumer.name);
   const surplus = current.filter((s) => s.replica >= consumer.replicas);
   slots.remove(surplus);
-  run.rescale(consumer);
+  run.rescale(consumer, logger.child({ consumer: consumer.name }));
   for (const slot of current) slot.consumer = consumer;
   for (let replica = current.length; replica < consumer.replicas; replica++) {
     slots.add(consumer, replica);

@@ -162,12 +162,13 @@ export class ConsumerRun {
 
   /**
    * Takes `consumer`, whose `replicas` alone changed, on a start that is
-   * already settled: partitions that reach the new replicas through the
-   * rebalance start from committed offsets (a scale is not a start).
+   * already settled: the resets it still owes go on, partitions that reach
+   * the new replicas through the rebalance start from committed offsets (a
+   * scale is not a start). See {@linkcode StartSettler.rescale}.
    */
-  rescale(consumer: ConsumerConfig): void {
+  rescale(consumer: ConsumerConfig, log: Logger): void {
     this.consumer = consumer;
-    this.settler = new StartSettler({ replicas: consumer.replicas, resetOnStart: false });
-    this.settler.forceSettle();
+    this.send(this.settler.rescale(consumer.replicas));
+    this.#settling(log);
   }
 }

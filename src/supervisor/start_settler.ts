@@ -84,7 +84,7 @@ export interface StartSettlerOptions {
  * ```
  */
 export class StartSettler {
-  readonly #replicas: number;
+  #replicas: number;
   readonly #resetOnStart: boolean;
   #movesInTwoSteps: boolean;
   readonly #now: () => number;
@@ -112,11 +112,7 @@ export class StartSettler {
     { replicas, resetOnStart, movesInTwoSteps = false, now = () => performance.now() }:
       StartSettlerOptions,
   ) {
-    if (!Number.isInteger(replicas) || replicas < 1) {
-      throw new RangeError(
-        `Cannot settle a start as 'replicas' must be a positive integer: current value is ${replicas}`,
-      );
-    }
+    StartSettler.#checkReplicas(replicas);
     this.#replicas = replicas;
     this.#resetOnStart = resetOnStart;
     this.#movesInTwoSteps = movesInTwoSteps;
@@ -124,12 +120,36 @@ export class StartSettler {
   }
 
   /**
-   * The group protocol changed (a reload of `kafka:`): whether it moves a
-   * partition in two steps from now on.
+   * The group protocol became the consumer protocol (a reload of `kafka:`):
+   * partitions may move in two steps from now on. Never undone: workers of
+   * that protocol may report until they are drained, and waiting for a
+   * partition under the classic protocol costs at most the supervisor's wait.
    */
-  set movesInTwoSteps(twoSteps: boolean) {
-    this.#movesInTwoSteps = twoSteps;
+  expectTwoStepMoves(): void {
+    this.#movesInTwoSteps = true;
     this.#trackAway();
+  }
+
+  /**
+   * The consumer's replicas changed (a reload of `replicas` alone, once the
+   * start settled): replicas from `replicas` on are gone for good (their
+   * unconfirmed resets go back to pending), new ones are joining. The
+   * resets the start still owes go on to whichever replica holds their
+   * partition; partitions that reach the daemon later are never reset.
+   * The partitions of a replica scaled away reach the others through a
+   * rebalance they learn of at their next heartbeat, so from then on a
+   * partition held by none is waited for as under the consumer protocol.
+   */
+  rescale(replicas: number): PositionsReply[] {
+    StartSettler.#checkReplicas(replicas);
+    if (replicas < this.#replicas) this.#movesInTwoSteps = true;
+    for (let replica = replicas; replica < this.#replicas; replica++) {
+      this.#release(replica);
+      this.#joining.delete(replica);
+    }
+    for (let replica = this.#replicas; replica < replicas; replica++) this.#joining.add(replica);
+    this.#replicas = replicas;
+    return this.#answer();
   }
 
   /** True once the start settled (see the module doc). */
@@ -260,6 +280,15 @@ export class StartSettler {
   /** A replica's worker is gone (crashed, terminated): its unconfirmed resets go back to pending. */
   gone(replica: number): PositionsReply[] {
     this.#checkReplica(replica);
+    this.#release(replica);
+    // Its replacement joins next: until it has its assignment, a partition
+    // of the dead worker may still come back to this daemon.
+    this.#joining.add(replica);
+    return this.#answer();
+  }
+
+  /** Forgets a replica's assignments; its unconfirmed resets go back to pending. */
+  #release(replica: number): void {
     for (const [p, f] of this.#inFlight) {
       if (f.replica === replica) {
         this.#inFlight.delete(p);
@@ -269,10 +298,6 @@ export class StartSettler {
     this.#waiting.delete(replica);
     this.#startedGeneration.delete(replica);
     this.#latest.delete(replica);
-    // Its replacement joins next: until it has its assignment, a partition
-    // of the dead worker may still come back to this daemon.
-    this.#joining.add(replica);
-    return this.#answer();
   }
 
   /**
@@ -378,6 +403,14 @@ export class StartSettler {
       });
     }
     return replies;
+  }
+
+  static #checkReplicas(replicas: number): void {
+    if (!Number.isInteger(replicas) || replicas < 1) {
+      throw new RangeError(
+        `Cannot settle a start as 'replicas' must be a positive integer: current value is ${replicas}`,
+      );
+    }
   }
 
   #checkReplica(replica: number): void {

@@ -367,11 +367,56 @@ Deno.test("StartSettler keeps waiting for a partition on its way once the group 
   const s = new StartSettler({ replicas: 2, resetOnStart: true });
   s.assigned(0, 1, [0, 1]);
   s.assigned(1, 1, []);
-  s.movesInTwoSteps = true; // a reload of kafka.groupProtocol while the start settles
+  s.expectTwoStepMoves(); // a reload of kafka.groupProtocol while the start settles
   s.started(1, 1, [], []);
   s.assigned(0, 2, [0]);
   s.started(0, 1, [], [0, 1]);
   s.started(0, 2, [0], []);
   assert.deepEqual([s.moving, s.takeDropped()], [true, []]);
   assert.deepEqual(s.assigned(1, 2, [1]), [{ replica: 1, generation: 2, resetOnStart: [1] }]);
+});
+
+Deno.test("StartSettler.expectTwoStepMoves() is never undone: a start that waits for a partition goes on waiting", () => {
+  // Workers of the consumer protocol may still report after a reload to the classic protocol.
+  const { s, clock } = partitionOneAway();
+  s.expectTwoStepMoves();
+  clock.ms = 100;
+  s.expireMoves(10_000);
+  assert.deepEqual([s.moving, s.takeDropped()], [true, []]);
+});
+
+Deno.test("StartSettler.rescale() keeps the resets the start owes: one on its way reaches a new replica, none is reset twice", () => {
+  const { s } = partitionOneAway(); // partition 0 reset by replica 0; 1 owed, on its way
+  assert.deepEqual(s.rescale(3), []);
+  assert.equal(s.ready, false, "replica 2 joins, and partition 1 is owed its reset");
+  assert.deepEqual(s.assigned(2, 1, [1]), [{ replica: 2, generation: 1, resetOnStart: [1] }]);
+  s.started(2, 1, [1], []);
+  assert.deepEqual(s.assigned(0, 3, [0]), [{ replica: 0, generation: 3, resetOnStart: [] }]);
+  s.started(0, 3, [0], []);
+  assert.equal(s.ready, true);
+});
+
+Deno.test("StartSettler.rescale() to fewer replicas hands a removed replica's unconfirmed reset to the one that gets its partition", () => {
+  const s = new StartSettler({ replicas: 2, resetOnStart: true });
+  s.assigned(0, 1, [0]);
+  s.assigned(1, 1, [1]);
+  s.started(0, 1, [0], []);
+  // Replica 1 is scaled away before it confirmed its reset of partition 1; replica 0 learns
+  // of the rebalance at its next heartbeat.
+  assert.deepEqual(s.rescale(1), []);
+  assert.deepEqual([s.moving, s.takeDropped()], [true, []]);
+  s.joining(0);
+  assert.deepEqual(s.assigned(0, 2, [0, 1]), [{ replica: 0, generation: 2, resetOnStart: [1] }]);
+  assert.throws(() => s.assigned(1, 2, []), RangeError);
+});
+
+Deno.test("StartSettler.rescale() of a completed start resets nothing that reaches the daemon later", () => {
+  const s = new StartSettler({ replicas: 1, resetOnStart: true });
+  s.assigned(0, 1, [0, 1]);
+  s.started(0, 1, [0, 1], []);
+  assert.equal(s.ready, true);
+  s.rescale(2);
+  s.joining(0);
+  assert.deepEqual(s.assigned(0, 2, [0]), [{ replica: 0, generation: 2, resetOnStart: [] }]);
+  assert.deepEqual(s.assigned(1, 1, [1]), [{ replica: 1, generation: 1, resetOnStart: [] }]);
 });
