@@ -9,11 +9,12 @@
  * metadata and, in balanced mode, the group membership:
  * - `consumer:group:join` carries the new assignment; `onAssigned` is called
  *   synchronously there, and nothing of it is fetched before `begin()`;
- * - the library awaits `protocolsMetadata` before every (re)join: the
- *   revoke hook. It stops fetching, lets the batches in hand end (a handler
- *   call in progress finishes; `heartbeat()` rejects so that no further
- *   message of the batch starts), awaits `onRevoking`, and commits (auto
- *   mode) under the generation that still owns the partitions;
+ * - the library awaits `protocolsMetadata` before every rejoin (given
+ *   once the member was first assigned: `joinOptions()`): the revoke
+ *   hook. It stops fetching, lets the batches in hand end (a handler call
+ *   in progress finishes; `heartbeat()` rejects so that no further message
+ *   of the batch starts), awaits `onRevoking`, and commits (auto mode)
+ *   under the generation that still owns the partitions;
  * - commits carry this session's generation and member id (simple mode:
  *   -1 and none) and reject unless every partition was applied. The
  *   library's `commit()` is never used: it rejoins and commits again under a
@@ -368,7 +369,7 @@ class PlatformaticSession implements ConsumerSession {
   }
 
   /**
-   * Awaited by the library before every (re)join. A static member that the
+   * Awaited by the library before every rejoin. A static member that the
    * library dropped its member id for (unknown, or fenced) asks the group
    * first: when another member holds its instance id, it fails instead of
    * rejoining (which would fence the other in turn). Then the revoke hook.
