@@ -12,12 +12,12 @@ import type {
   ConnectionPool,
   Consumer,
   ConsumerOptions as LibraryConsumerOptions,
-  GroupOptions,
 } from "@platformatic/kafka";
 import type { KafkaConfig } from "../../config/types.ts";
 import type { Logger } from "../../log.ts";
 import type { FetchLimits, PartitionOffset } from "../session.ts";
 import { loadPlatformatic, type Platformatic } from "./library.ts";
+import { type GroupSettings, joinOptions } from "./group_join.ts";
 import { commitRejection } from "../commit_rejected.ts";
 import { type CommittedOffset, fetchCommitted } from "./offset_fetch.ts";
 import { callApi, callInternal } from "./node_call.ts";
@@ -45,17 +45,6 @@ const READ_COMMITTED = 1;
 /** ListOffsets timestamps. */
 const EARLIEST = -2n;
 const LATEST = -1n;
-
-/** Group settings of a balanced-mode consumer that joins with the classic protocol. */
-export interface GroupSettings {
-  sessionTimeoutMs: number;
-  rebalanceTimeoutMs: number;
-  heartbeatIntervalMs: number;
-  /** Awaited before every (re)join once the member {@linkcode joined}: the revoke hook. */
-  beforeJoin: () => Promise<void>;
-  /** Whether the member was ever assigned partitions: before that, `beforeJoin` has nothing to do. */
-  joined: () => boolean;
-}
 
 /** Options for {@linkcode PlatformaticClient.create}. */
 export interface PlatformaticClientOptions {
@@ -103,27 +92,6 @@ export function consumerOptions(
       heartbeatInterval: membership.heartbeatIntervalMs,
     }),
   });
-}
-
-/**
- * The options of the library's `joinGroup()`: `settings.beforeJoin` as the
- * `protocolsMetadata` the library awaits before every join attempt, once the
- * member has joined. The library reads the property at each attempt, and a
- * function there costs a forced Metadata request first; a member's first
- * join (two attempts: the broker asks for a member id first) has nothing to
- * revoke, and its metadata was loaded when the client was created.
- */
-export function joinOptions(settings: GroupSettings): GroupOptions {
-  const hook = async () => {
-    await settings.beforeJoin();
-    return EMPTY;
-  };
-  // Undefined (no hook) is what the library reads for an absent property.
-  return {
-    get protocolsMetadata() {
-      return settings.joined() ? hook : undefined;
-    },
-  } as GroupOptions;
 }
 
 /** A connected @platformatic/kafka consumer for one topic and group. */
@@ -424,8 +392,6 @@ export class PlatformaticClient {
     await this.#fetchConnections.close();
   }
 }
-
-const EMPTY: Buffer = Buffer.alloc(0);
 
 /** The part of the library's cluster metadata used here. */
 export interface ClusterMetadata {

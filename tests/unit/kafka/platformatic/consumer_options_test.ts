@@ -8,9 +8,9 @@
 import assert from "node:assert/strict";
 import {
   consumerOptions,
-  joinOptions,
   type PlatformaticClientOptions,
 } from "../../../../src/kafka/platformatic/client.ts";
+import { joinOptions } from "../../../../src/kafka/platformatic/group_join.ts";
 import { groupTiming } from "../../../../src/kafka/group_timing.ts";
 import { loadPlatformatic } from "../../../../src/kafka/platformatic/library.ts";
 import { TEST_KAFKA } from "../../../harness/kafka.ts";
