@@ -165,9 +165,7 @@ export class StartSettler {
    * every replica reads its latest assignment.
    */
   get moving(): boolean {
-    if (!this.#movesInTwoSteps) return false;
-    if (this.#settled) return this.#departed().length > 0;
-    return this.#latest.size === this.#replicas && this.#away().length > 0;
+    return this.#onTheirWay().length > 0;
   }
 
   /**
@@ -176,14 +174,12 @@ export class StartSettler {
    * is that late; after, drops their resets.
    */
   expireMoves(waitMs: number): PositionsReply[] {
-    if (!this.moving) return [];
+    const onTheirWay = this.#onTheirWay();
+    if (onTheirWay.length === 0) return [];
     const since = this.#now() - waitMs;
-    const late = (p: number) => (this.#awaySince.get(p) ?? Infinity) <= since;
-    if (!this.#settled) {
-      if (this.#away().every(late)) this.#settle();
-    } else {
-      this.#drop(this.#departed().filter(late));
-    }
+    const late = onTheirWay.filter((p) => (this.#awaySince.get(p) ?? Infinity) <= since);
+    if (this.#settled) this.#drop(late);
+    else if (late.length === onTheirWay.length) this.#settle();
     return this.#answer();
   }
 
@@ -317,11 +313,18 @@ export class StartSettler {
     return held;
   }
 
-  /** The partitions the start waits for, held by no replica: held before it settled, or to reset after. */
-  #away(): number[] {
+  /**
+   * The partitions the start waits for only (see `moving`): before it
+   * settled, those a replica held that none holds, once every replica has an
+   * assignment; after, the departed ones still to reset. None under the
+   * classic protocol.
+   */
+  #onTheirWay(): number[] {
+    if (!this.#movesInTwoSteps) return [];
+    if (this.#settled) return this.#departed();
+    if (this.#latest.size < this.#replicas) return [];
     const held = this.#held();
-    const awaited = this.#settled ? this.#pending : this.#heldBefore;
-    return [...awaited].filter((p) => !held.has(p));
+    return [...this.#heldBefore].filter((p) => !held.has(p));
   }
 
   /**
@@ -330,8 +333,7 @@ export class StartSettler {
    * not wait only for them (a replica joining may be the one to get them).
    */
   #trackAway(): void {
-    if (!this.#movesInTwoSteps) return;
-    const away = new Set(!this.moving ? [] : this.#settled ? this.#departed() : this.#away());
+    const away = new Set(this.#onTheirWay());
     for (const p of this.#awaySince.keys()) if (!away.has(p)) this.#awaySince.delete(p);
     for (const p of away) if (!this.#awaySince.has(p)) this.#awaySince.set(p, this.#now());
   }
