@@ -64,7 +64,7 @@ export const METHOD_NOTES: readonly string[] = [
   "Peak RSS: VmHWM from /proc/<pid>/status at the last message (whole process life, start-up included).",
   "Fetch settings: every JavaScript client uses maxWaitTime 500 ms, minBytes 1, maxBytes 10 MiB, 1 MiB per partition (kafkajs's defaults as src/kafka/kafkajs/balanced_session.ts keeps them); B0 the same through fetch.max.wait.ms, fetch.min.bytes, fetch.max.bytes and max.partition.fetch.bytes, with the JVM's full JIT (-Xmx512m, G1); B3 (franz-go) through FetchMaxWait, FetchMinBytes, FetchMaxBytes and FetchMaxPartitionBytes (built with the machine's Go, default GOMAXPROCS and GC).",
   "Handlers: each sums `value.byteLength` of every message and counts to the topic's size. B1 eachBatch / eachMessage are kafkajs's callbacks (auto-commit on); B2 reads @platformatic/kafka's message stream (autocommit on); R is `src/main.ts run` with one consumer, one worker, commit mode auto, and a generated handler module (default export per message, or handleBatch). R/B1·B2 compares R with the raw client of its engine on the same runtime: the kafkajs engine with B1 in the same handler mode (per-message ↔ eachMessage, handleBatch ↔ eachBatch), the platformatic engine with B2 (its message stream, for both handler modes); B3 polls franz-go's fetches (`PollFetches`) and calls a function per record (group auto-commit, franz-go's default); ÷B0 and ÷B3 divide a client's median rate by B0's and B3's.",
-  "Start-up: from spawning the daemon to its last `consumer started` record (every consumer has its partition and committed its start position), each consumer on its own 1-partition topic of 100 records; with 0 consumers, to its `starting` record. CPU to ready: user + system time of the daemon (all its threads, the workers included) over the same span, from /proc. Memory: VmRSS after the daemon was ready and idle for 3 s; per worker = (RSS with N − RSS with 0) / N. Idle CPU: the daemon's CPU time over those 3 s, in % of one core. Workers: `bundle` starts them from `dist/worker/` (built by `deno task build` at the start of the run, as the image does), `source` from the TypeScript sources (`CONSUMERD_WORKER_ENTRY=source`); R rows above use the bundle.",
+  "Start-up: from spawning the daemon to its last `consumer started` record (every consumer has its partition and committed its start position), each consumer on its own 1-partition topic of 100 records; with 0 consumers, to its `starting` record. CPU to ready: user + system time of the daemon (all its threads, the workers included) over the same span, from /proc. Memory: VmRSS after the daemon was ready and idle for 3 s; per worker = (RSS with N − RSS with 0) / N. Idle CPU: the daemon's CPU time over those 3 s, in % of one core. Ready ÷ kafkajs: each repetition starts every row's daemon one after the other; a row's time to ready divided by the kafkajs engine's with the same runtime, workers and consumers in the same repetition, median (min–max) over the repetitions. Workers: `bundle` starts them from `dist/worker/` (built by `deno task build` at the start of the run, as the image does), `source` from the TypeScript sources (`CONSUMERD_WORKER_ENTRY=source`); R rows above use the bundle.",
   "Slow handler: consumerd is `src/main.ts run` on Deno (and on Bun, with `--slow-runtimes`) with the kafkajs engine, one consumer, one worker, commit mode auto, `concurrency: N` (and `ordering:` for key and none; partition is the default and is left out), and a per-message handler that calls the wait service and then counts the message. The wait service (bench/clients/wait_server/, Go, standard library) answers each request line `20\\n` on a TCP connection on 127.0.0.1 with `\\n` 20 ms later; a handler keeps one connection per call in flight (consumerd's: a pool in the handler module, `Deno.connect` on Deno and `node:net` on Bun; PC's: one per handler thread, a blocking socket). PC is Confluent's Parallel Consumer (parallel-consumer-core, on its kafka-clients) with ordering PARTITION, KEY or UNORDERED, maxConcurrency N (N threads, each handler call a blocking request to the same service), its default commit mode (PERIODIC_CONSUMER_ASYNCHRONOUS), the same fetch settings, -Xmx512m, G1. Both start from earliest with a fresh group; the window runs from the first handler call's start to the end of the counted-to call (CPU and memory as above).",
   "Consume → produce: each input is written once to the input's partition of an output topic (3 partitions), same value, no key. R is `src/main.ts run` on Deno, one consumer, one worker (from the bundle, as the R rows above), commit mode auto, `concurrency: 3` (a call per input partition at once), `outputs:` and `delivery:`, and a `handleBatch` handler that calls `ctx.produce()` for every message and awaits them together (at-least-once: the worker's idempotent producer of its engine, acks all; exactly-once: a transaction per commit, platformatic engine). B2 is a raw @platformatic/kafka loop on Deno that takes what arrived while its previous batch was written as one batch: at-least-once, an idempotent producer (acks all) and a commit of the batch's offsets after its acks; exactly-once, one transaction per batch with the offsets added under the consumer's group metadata. B0 is Kafka's Java client (kafka-clients, read_committed): a transaction per poll with sendOffsetsToTransaction. Same fetch settings as above. The window runs from the client's first-input line to the moment the benchmark sees the group's committed offsets at the end of the input (polled every 20 ms): every input committed, after its output was acknowledged (at-least-once) or in the transaction that wrote it (exactly-once). EOS÷ALO divides a client's exactly-once rate by its own at-least-once rate; ÷B2 divides consumerd's rate by the raw platformatic loop's in the same delivery mode.",
   "Everything shares the machine with the broker (and with whatever else ran): figures are comparable within one run, not across machines.",
@@ -175,10 +175,39 @@ function engineOf(client: ClientRuns["client"]): string {
   }[client.family];
 }
 
+/**
+ * A start-up's time to ready divided by the kafkajs engine's in the same
+ * repetition (same runtime, workers and consumers), over the repetitions
+ * that have both; null for the kafkajs rows, the baseline and when no
+ * repetition has both.
+ *
+ * @example
+ * ```ts
+ * const at = (engine: "kafkajs" | "platformatic", rep: number, readyMs: number) => ({
+ *   runtime: "deno" as const, engine, workers: "bundle" as const, consumers: 50, rep, readyMs,
+ *   startCpuMs: 0, rssKiB: 0, idleCpuPct: 0,
+ * });
+ * const all = [at("kafkajs", 1, 2000), at("platformatic", 1, 1900), at("kafkajs", 2, 3000), at("platformatic", 2, 3300)];
+ * readyToKafkajs(all.filter((s) => s.engine === "platformatic"), all)?.median; // 1.025
+ * ```
+ */
+export function readyToKafkajs(group: ScaleSample[], samples: ScaleSample[]): Spread | null {
+  const ratios: number[] = [];
+  for (const s of group) {
+    if (s.engine === "kafkajs" || s.consumers === 0) continue;
+    const base = samples.find((b) =>
+      b.engine === "kafkajs" && b.runtime === s.runtime && b.workers === s.workers &&
+      b.consumers === s.consumers && b.rep === s.rep
+    );
+    if (base !== undefined) ratios.push(s.readyMs / base.readyMs);
+  }
+  return ratios.length === 0 ? null : spread(ratios);
+}
+
 function scaleTable(samples: ScaleSample[]): string[] {
   const lines = [
-    "| runtime | engine | workers | consumers | runs | ready after, ms median (min–max) | CPU to ready, ms median | daemon RSS MiB median (min–max) | per worker MiB | idle CPU % of a core |",
-    "| --- | --- | --- | --: | --: | --: | --: | --: | --: | --: |",
+    "| runtime | engine | workers | consumers | runs | ready after, ms median (min–max) | ready ÷ kafkajs, same rep | CPU to ready, ms median | daemon RSS MiB median (min–max) | per worker MiB | idle CPU % of a core |",
+    "| --- | --- | --- | --: | --: | --: | --: | --: | --: | --: | --: |",
   ];
   const key = (s: ScaleSample) => `${s.runtime}:${s.engine}:${s.workers}:${s.consumers}`;
   const keys = [...new Set(samples.map(key))];
@@ -192,12 +221,15 @@ function scaleTable(samples: ScaleSample[]): string[] {
     const perWorker = consumers === 0 || base.length === 0
       ? "–"
       : formatNumber((rss.median - spread(base.map((s) => s.rssKiB / 1024)).median) / consumers);
+    const ratio = readyToKafkajs(group, samples);
     lines.push(
       `| ${runtime} | ${engine} | ${workers} | ${consumers} | ${group.length} | ${
         formatSpread(spread(group.map((s) => s.readyMs)))
-      } | ${formatNumber(spread(group.map((s) => s.startCpuMs)).median)} | ${
-        formatSpread(rss)
-      } | ${perWorker} | ${formatNumber(spread(group.map((s) => s.idleCpuPct)).median)} |`,
+      } | ${ratio === null ? "–" : formatSpread(ratio)} | ${
+        formatNumber(spread(group.map((s) => s.startCpuMs)).median)
+      } | ${formatSpread(rss)} | ${perWorker} | ${
+        formatNumber(spread(group.map((s) => s.idleCpuPct)).median)
+      } |`,
     );
   }
   return lines;

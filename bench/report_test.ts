@@ -3,6 +3,7 @@ import { parsePerfOutput } from "./java_client.ts";
 import type { Ordering } from "./client.ts";
 import { type ClientRuns, formatNumber, renderReport, type SlowReport } from "./report.ts";
 import type { Sample } from "./sample.ts";
+import type { ScaleSample } from "./scale.ts";
 import { topicName } from "./seed.ts";
 
 const topic = { topic: "bench-100b-10", recordBytes: 100, count: 10, created: false };
@@ -220,4 +221,48 @@ Deno.test("formatNumber() keeps three significant digits", () => {
 Deno.test("topicName() names a topic after its record size and count", () => {
   assert.equal(topicName({ recordBytes: 100, count: 1_000_000 }), "bench-100b-1000000");
   assert.equal(topicName({ recordBytes: 1024, count: 300_000 }), "bench-1kib-300000");
+});
+
+Deno.test("renderReport() divides each start-up's time to ready by kafkajs's in the same repetition", () => {
+  const at = (
+    engine: "kafkajs" | "platformatic",
+    rep: number,
+    consumers: number,
+    readyMs: number,
+  ): ScaleSample => ({
+    runtime: "deno",
+    engine,
+    workers: "bundle",
+    consumers,
+    rep,
+    readyMs,
+    startCpuMs: readyMs,
+    rssKiB: 1024 * (70 + consumers),
+    idleCpuPct: 1,
+  });
+  const markdown = renderReport({
+    title: "t",
+    context: [],
+    runs: [],
+    scale: [
+      at("kafkajs", 1, 0, 100),
+      at("platformatic", 1, 0, 100),
+      at("kafkajs", 1, 50, 2000),
+      at("platformatic", 1, 50, 1800),
+      // A slow repetition for both: paired, it says the same as the first.
+      at("kafkajs", 2, 50, 4000),
+      at("platformatic", 2, 50, 3600),
+      // kafkajs's third start failed: its platformatic start has nothing to be compared with.
+      at("platformatic", 3, 50, 9000),
+    ],
+    notes: [],
+  });
+  const cells = (engine: string, consumers: number) =>
+    markdown.split("\n").find((l) => l.startsWith(`| deno | ${engine} | bundle | ${consumers} |`))
+      ?.split("|").map((c) => c.trim());
+  assert.equal(cells("platformatic", 50)?.[7], "0.9 (0.9–0.9)");
+  assert.equal(cells("kafkajs", 50)?.[7], "–");
+  assert.equal(cells("platformatic", 0)?.[7], "–");
+  // The medians of the times themselves are not paired: 3,600 ms against 3,000.
+  assert.equal(cells("platformatic", 50)?.[6], "3,600 (1,800–9,000)");
 });

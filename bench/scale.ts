@@ -35,6 +35,8 @@ export interface ScaleSample {
   /** What workers were started from. */
   workers: WorkerEntry;
   consumers: number;
+  /** The repetition it belongs to (1, 2, …): within one, every start runs back to back. */
+  rep: number;
   /** From spawn to the last `consumer started`, ms. */
   readyMs: number;
   /** CPU time of the daemon (all its threads) from spawn to ready, ms. */
@@ -77,7 +79,7 @@ export async function ensureScaleTopics(cluster: BenchCluster, count: number): P
 export async function measureStartup(
   { runtime, engine, workers }: { runtime: Runtime["name"]; engine: Engine; workers: WorkerEntry },
   consumers: number,
-  { brokers, runId }: { brokers: string[]; runId: string },
+  { brokers, runId, rep }: { brokers: string[]; runId: string; rep: number },
 ): Promise<{ sample: ScaleSample; groups: string[] }> {
   const dir = await Deno.makeTempDir({ prefix: "consumerd-bench-scale-" });
   try {
@@ -123,6 +125,7 @@ export async function measureStartup(
           engine,
           workers,
           consumers,
+          rep,
           readyMs,
           startCpuMs: cpuBefore,
           rssKiB,
@@ -172,6 +175,7 @@ export async function measureScale(
           const result = await measureStartup({ runtime, engine, workers }, consumers, {
             brokers,
             runId: `${runId}-${rep}`,
+            rep,
           });
           samples.push(result.sample);
           groups.push(...result.groups);
